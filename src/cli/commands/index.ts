@@ -1,0 +1,7 @@
+import type { Command } from 'commander';
+import { registerConfigCommand } from './config.ts';
+
+/** Every `croupier <command>`; each module adds one command with its own --help. */
+export function registerCommands(program: Command): void {
+  registerConfigCommand(program);
+}

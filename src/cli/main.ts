@@ -1,0 +1,33 @@
+/** `croupier <command>`: the command-line entry point. */
+import { Command, CommanderError } from 'commander';
+import { CroupierError } from '../errors/index.ts';
+import { registerCommands } from './commands/index.ts';
+
+export function buildProgram(): Command {
+  const program = new Command('croupier')
+    .description('real-time decision engine: learns from a live clickstream, deals carousels over WebSockets')
+    .version('0.1.0')
+    .showHelpAfterError()
+    .exitOverride();
+  registerCommands(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      process.exitCode = error.exitCode;
+      return;
+    }
+    if (error instanceof CroupierError) {
+      console.error(`croupier: ${error.code}: ${error.message}`);
+      process.exitCode = 2;
+      return;
+    }
+    console.error(error);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,170 @@
+/**
+ * croupier's one typed configuration. Every field has an embedded default, so `croupier start` with no
+ * configuration runs the whole loop on one machine; every production knob also has an environment variable
+ * (see `ENV_BINDINGS` in env.ts).
+ */
+import { z } from 'zod';
+
+const port = z.number().int().min(0).max(65535);
+const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+export const kafkaSchema = z
+  .object({
+    /** Bootstrap brokers (`host:port`). Empty: start the embedded broker. */
+    brokers: z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port')).default([]),
+    clientId: z.string().min(1).default('croupier'),
+    ssl: z.boolean().default(false),
+    sasl: z
+      .object({
+        mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']),
+        username: z.string().min(1),
+        password: z.string().min(1),
+      })
+      .optional(),
+    topics: z
+      .object({
+        clickstream: z.string().min(1).default('clickstream'),
+        cdcItems: z.string().min(1).default('cdc.items'),
+        cdcUsers: z.string().min(1).default('cdc.users'),
+        deadLetter: z.string().min(1).default('croupier.dlq'),
+      })
+      .default({}),
+    /** Partitions of topics croupier creates (embedded broker and auto-created topics). */
+    partitions: z.number().int().min(1).max(1024).default(12),
+  })
+  .strict();
+
+export const embeddedBrokerSchema = z
+  .object({
+    host: z.string().default('127.0.0.1'),
+    port: port.default(0),
+    /** Keep the log in memory when empty; otherwise append-only segment files in this directory. */
+    dataDir: z.string().default(''),
+  })
+  .strict();
+
+export const schemaRegistrySchema = z
+  .object({
+    /** Confluent Schema Registry URL. Empty: start the embedded registry. */
+    url: z.union([z.literal(''), z.string().url()]).default(''),
+    username: z.string().optional(),
+    password: z.string().optional(),
+    embedded: z
+      .object({
+        host: z.string().default('127.0.0.1'),
+        port: port.default(0),
+        /** Where schemas persist; empty keeps them in memory. */
+        dataDir: z.string().default(''),
+      })
+      .strict()
+      .default({}),
+  })
+  .strict();
+
+export const redisSchema = z
+  .object({
+    /** `redis://[user:pass@]host:port[/db]` (or rediss://). Empty: start a child `redis-server` on a free port. */
+    url: z
+      .union([z.literal(''), z.string().regex(/^rediss?:\/\//, 'expected redis:// or rediss:// URL')])
+      .default(''),
+    /** Redis Cluster seed nodes (`host:port`); when set, `url` is ignored. */
+    clusterNodes: z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port')).default([]),
+    /** Key prefix, so several croupier deployments can share one Redis. */
+    keyPrefix: z.string().default('croupier:'),
+    /** Path of the redis-server binary used for the embedded default. */
+    serverBinary: z.string().default('redis-server'),
+  })
+  .strict();
+
+export const archiveSchema = z
+  .object({
+    /** `file:///path`, a plain path, or `webhdfs://namenode:9870/path`. */
+    uri: z.string().min(1).default('./data/archive'),
+    hdfsUser: z.string().optional(),
+  })
+  .strict();
+
+export const modelSchema = z
+  .object({
+    /** Model registry directory (holds manifest.json and the ONNX files). */
+    registryDir: z.string().min(1).default('models'),
+    /** Execution providers in order of preference; CPU is always the last resort. */
+    executionProviders: z
+      .array(z.enum(['cuda', 'webgpu', 'cpu']))
+      .min(1)
+      .default(['cpu']),
+    /** Strength m of the model-informed Beta prior. */
+    priorStrength: z.number().positive().default(20),
+  })
+  .strict();
+
+export const gatewaySchema = z
+  .object({
+    host: z.string().default('127.0.0.1'),
+    port: port.default(8080),
+    /** HMAC secret for client tokens. Required unless `authDisabled` (demo only). */
+    authSecret: z.string().optional(),
+    authDisabled: z.boolean().default(true),
+    adminToken: z.string().optional(),
+    maxConnections: z.number().int().positive().default(10_000),
+    maxFrameBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(64 * 1024),
+    maxMessagesPerSecond: z.number().positive().default(200),
+    maxBackpressureBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(1024 * 1024),
+    policy: z.enum(['thompson', 'greedy', 'ucb1', 'epsilon-greedy', 'random']).default('thompson'),
+  })
+  .strict();
+
+export const streamSchema = z
+  .object({
+    groupId: z.string().min(1).default('croupier-state'),
+    maxBatchRecords: z.number().int().positive().default(5000),
+    maxBatchMs: z.number().int().positive().default(50),
+    decayHalfLifeSeconds: z
+      .number()
+      .positive()
+      .default(24 * 3600),
+    recentClicks: z.number().int().positive().default(20),
+    changeFeedMaxLen: z.number().int().positive().default(100_000),
+  })
+  .strict();
+
+export const logSchema = z
+  .object({
+    level: logLevel.default('info'),
+    /** Human-readable output; defaults to true when stdout is a terminal. */
+    pretty: z.boolean().optional(),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    kafka: kafkaSchema.default({}),
+    broker: embeddedBrokerSchema.default({}),
+    schemaRegistry: schemaRegistrySchema.default({}),
+    redis: redisSchema.default({}),
+    archive: archiveSchema.default({}),
+    model: modelSchema.default({}),
+    gateway: gatewaySchema.default({}),
+    stream: streamSchema.default({}),
+    log: logSchema.default({}),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+
+/** Paths (dotted) whose values are secrets: `croupier config` prints them redacted. */
+export const SECRET_PATHS = [
+  'kafka.sasl.password',
+  'schemaRegistry.password',
+  'gateway.authSecret',
+  'gateway.adminToken',
+] as const;

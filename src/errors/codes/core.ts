@@ -1,0 +1,10 @@
+/** Error codes of configuration, start-up and the embedded services. */
+export const CORE_ERROR_CODES = [
+  'CROUPIER_ERR_CONFIG_INVALID',
+  'CROUPIER_ERR_CONFIG_FILE',
+  'CROUPIER_ERR_REDIS_START',
+  'CROUPIER_ERR_REDIS_UNAVAILABLE',
+  'CROUPIER_ERR_PORT_UNAVAILABLE',
+  'CROUPIER_ERR_AVRO_INVALID',
+  'CROUPIER_ERR_CHILD_PROCESS',
+] as const;

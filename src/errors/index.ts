@@ -1,0 +1,1 @@
+export { CroupierError, ERROR_CODES, type ErrorCode, hasCode, isErrorCode } from './catalogue.ts';

@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig, redactConfig } from '../../../src/config/index.ts';
+import { CroupierError } from '../../../src/errors/index.ts';
+
+describe('config', () => {
+  it('runs on embedded defaults when nothing is set', () => {
+    const config = loadConfig({ env: {} });
+    expect(config.kafka.brokers).toEqual([]);
+    expect(config.redis.url).toBe('');
+    expect(config.schemaRegistry.url).toBe('');
+    expect(config.gateway.port).toBe(8080);
+  });
+
+  it('takes environment variables over the file and --set over both', () => {
+    const config = loadConfig({
+      env: { KAFKA_BROKERS: 'k1:9092, k2:9092', GATEWAY_PORT: '9000', LOG_PRETTY: 'false' },
+      overrides: ['gateway.port=9100', 'stream.maxBatchRecords=10'],
+    });
+    expect(config.kafka.brokers).toEqual(['k1:9092', 'k2:9092']);
+    expect(config.gateway.port).toBe(9100);
+    expect(config.stream.maxBatchRecords).toBe(10);
+    expect(config.log.pretty).toBe(false);
+  });
+
+  it('names the key and what was expected when a value is bad', () => {
+    const bad = (fn: () => unknown) => {
+      try {
+        fn();
+      } catch (error) {
+        expect(error).toBeInstanceOf(CroupierError);
+        return (error as CroupierError).message;
+      }
+      throw new Error('expected a config error');
+    };
+    expect(bad(() => loadConfig({ env: { GATEWAY_PORT: 'eighty' } }))).toMatch(
+      /GATEWAY_PORT \(gateway.port\): expected a number/,
+    );
+    expect(bad(() => loadConfig({ env: {}, overrides: ['gateway.port=70000'] }))).toMatch(
+      /gateway\.port: Number must be less than or equal to 65535/,
+    );
+    expect(bad(() => loadConfig({ env: { KAFKA_BROKERS: 'nocolon' } }))).toMatch(
+      /kafka\.brokers\.0: expected host:port/,
+    );
+    expect(bad(() => loadConfig({ env: {}, overrides: ['gateway.prot=1'] }))).toMatch(
+      /gateway: unknown key\(s\) "prot"/,
+    );
+    expect(bad(() => loadConfig({ env: {}, file: '/nonexistent/croupier.json' }))).toMatch(
+      /cannot read config file/,
+    );
+  });
+
+  it('redacts secrets and URL passwords when printed', () => {
+    const config = loadConfig({
+      env: {
+        REDIS_URL: 'redis://app:hunter2@redis.internal:6379',
+        GATEWAY_AUTH_SECRET: 's3cret',
+        KAFKA_SASL_MECHANISM: 'plain',
+        KAFKA_SASL_USERNAME: 'u',
+        KAFKA_SASL_PASSWORD: 'p4ss',
+      },
+    });
+    const printed = JSON.stringify(redactConfig(config));
+    expect(printed).not.toMatch(/hunter2|s3cret|p4ss/);
+    expect(printed).toContain('redis://app:[redacted]@redis.internal:6379');
+    expect(config.gateway.authSecret).toBe('s3cret');
+  });
+
+  it('returns a frozen config', () => {
+    const config = loadConfig({ env: {} });
+    expect(Object.isFrozen(config.gateway)).toBe(true);
+  });
+});
