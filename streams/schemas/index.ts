@@ -1,0 +1,164 @@
+/**
+ * croupier's event contracts: one Avro schema (`.avsc`, next to this file) per record type, their
+ * TypeScript shapes, and a loader that parses them with avsc.
+ *
+ * Topic → schemas (subjects use the record-name strategy for the clickstream, `<topic>-<record full name>`,
+ * so one topic carries four record types; the CDC and dead-letter topics carry one type each):
+ * - clickstream (key userId): Impression, Click, Conversion, Watch
+ * - cdc.items (key itemId): ItemChange;  cdc.users (key userId): UserChange
+ * - croupier.dlq: DeadLetter
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import avro from 'avsc';
+
+export const SCHEMA_NAMES = [
+  'Impression',
+  'Click',
+  'Conversion',
+  'Watch',
+  'ItemChange',
+  'UserChange',
+  'DeadLetter',
+] as const;
+export type SchemaName = (typeof SCHEMA_NAMES)[number];
+
+export const CLICKSTREAM_SCHEMAS = ['Impression', 'Click', 'Conversion', 'Watch'] as const;
+export type ClickstreamSchemaName = (typeof CLICKSTREAM_SCHEMAS)[number];
+
+export interface EventContext {
+  device: string | null;
+  country: string | null;
+  page: string | null;
+}
+
+export interface Impression {
+  eventId: string;
+  requestId: string;
+  userId: string;
+  itemId: string;
+  slot: number;
+  policy: string;
+  modelVersion: string;
+  propensity: number;
+  score: number | null;
+  experiment: string | null;
+  variant: string | null;
+  segment: string | null;
+  context: EventContext | null;
+  timestamp: number;
+}
+
+export interface Click {
+  eventId: string;
+  requestId: string;
+  userId: string;
+  itemId: string;
+  slot: number | null;
+  segment: string | null;
+  timestamp: number;
+}
+
+export interface Conversion {
+  eventId: string;
+  requestId: string;
+  userId: string;
+  itemId: string;
+  value: number;
+  timestamp: number;
+}
+
+export interface Watch {
+  eventId: string;
+  requestId: string;
+  userId: string;
+  itemId: string;
+  watchTimeMs: number;
+  timestamp: number;
+}
+
+export interface ItemRow {
+  itemId: string;
+  title: string;
+  category: string;
+  tags: string[];
+  available: boolean;
+  createdAt: number;
+}
+
+export interface UserRow {
+  userId: string;
+  segment: string;
+  country: string;
+  subscribed: boolean;
+}
+
+export type CdcOp = 'c' | 'u' | 'd' | 'r';
+
+export interface CdcSource {
+  connector: string;
+  db: string;
+  table: string;
+  ts_ms: number;
+  lsn: number | null;
+}
+
+export interface ChangeEnvelope<Row> {
+  before: Row | null;
+  after: Row | null;
+  op: CdcOp;
+  ts_ms: number;
+  source: CdcSource;
+}
+
+export type ItemChange = ChangeEnvelope<ItemRow>;
+export type UserChange = ChangeEnvelope<UserRow>;
+
+export interface DeadLetter {
+  topic: string;
+  partition: number;
+  offset: number;
+  key: Buffer | null;
+  value: Buffer | null;
+  errorCode: string;
+  errorMessage: string;
+  timestamp: number;
+}
+
+export interface RecordShapes {
+  Impression: Impression;
+  Click: Click;
+  Conversion: Conversion;
+  Watch: Watch;
+  ItemChange: ItemChange;
+  UserChange: UserChange;
+  DeadLetter: DeadLetter;
+}
+
+/** A clickstream event tagged with its record type. */
+export type ClickstreamEvent =
+  | { type: 'Impression'; event: Impression }
+  | { type: 'Click'; event: Click }
+  | { type: 'Conversion'; event: Conversion }
+  | { type: 'Watch'; event: Watch };
+
+const SCHEMA_DIR = fileURLToPath(new URL('.', import.meta.url));
+
+/** The schema text (JSON) of one record type, as registered with the schema registry. */
+export function readSchemaText(name: SchemaName): string {
+  return readFileSync(`${SCHEMA_DIR}${name}.avsc`, 'utf8');
+}
+
+export type Schemas = { readonly [K in SchemaName]: avro.Type };
+
+/** Parses every contract once; pass the result to whoever encodes or decodes. */
+export function loadSchemas(): Schemas {
+  const out: Partial<Record<SchemaName, avro.Type>> = {};
+  for (const name of SCHEMA_NAMES) out[name] = avro.Type.forSchema(JSON.parse(readSchemaText(name)));
+  return Object.freeze(out) as Schemas;
+}
+
+/** Full Avro name of a record type, e.g. `croupier.events.Impression`. */
+export function fullName(schemas: Schemas, name: SchemaName): string {
+  return schemas[name].name ?? name;
+}
