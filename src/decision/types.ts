@@ -1,0 +1,101 @@
+/**
+ * The plain data the decision core works on, and the read-only view of learned state it needs. The gateway's
+ * change-feed cache implements `StateView`; the decision core (candidates → features → score → explore →
+ * propensities) never performs I/O itself.
+ */
+
+/** A live item of the pool, as kept from `cdc.items`. */
+export interface ItemInfo {
+  readonly itemId: string;
+  readonly title: string;
+  readonly category: string;
+  readonly tags: readonly string[];
+  readonly available: boolean;
+  readonly createdAt: number;
+}
+
+/** Impressions and clicks of one arm (an item, globally or in one context segment). */
+export interface ArmStats {
+  impressions: number;
+  clicks: number;
+}
+
+/** Aggregated item features (summed over the clickstream partitions). */
+export interface ItemFeatures {
+  impressions: number;
+  clicks: number;
+  conversions: number;
+  conversionValue: number;
+  watchMs: number;
+  /** Last event time, ms since epoch (0 when never seen). */
+  lastSeen: number;
+  /** Click-through rate from exponentially decayed counts at the time of the call. */
+  decayedCtr: number;
+}
+
+/** A user's attributes (from `cdc.users`) and activity (from the clickstream). */
+export interface UserFeatures {
+  readonly userId: string;
+  segment: string | null;
+  country: string | null;
+  subscribed: boolean | null;
+  impressions: number;
+  clicks: number;
+  conversions: number;
+  watchMs: number;
+  lastActive: number;
+  /** Recently clicked itemIds, newest first. */
+  recent: readonly string[];
+}
+
+/** Everything the decision core may read about the world; implemented by the change-feed cache. */
+export interface StateView {
+  /** The live item pool (available items only). */
+  items(): readonly ItemInfo[];
+  /** Posterior counts of `itemId` in `segment` (`'*'` = global); zeros when unseen. */
+  arm(itemId: string, segment: string): ArmStats;
+  itemFeatures(itemId: string): ItemFeatures | undefined;
+  user(userId: string): UserFeatures | undefined;
+}
+
+export interface RequestContext {
+  device: string | null;
+  country: string | null;
+  page: string | null;
+}
+
+export interface DecisionRequest {
+  requestId: string;
+  userId: string;
+  slots: number;
+  context: RequestContext;
+  filters?: { category?: string };
+}
+
+export type PolicyName = 'thompson' | 'greedy' | 'ucb1' | 'epsilon-greedy' | 'random';
+
+export interface SlateItem {
+  itemId: string;
+  slot: number;
+  /** Model-predicted click probability p̂. */
+  score: number;
+  /** The value the policy ranked by (θ for Thompson sampling, the UCB index, ...). */
+  sample: number;
+  /** Probability that the logging policy puts this item in this slot. */
+  propensity: number;
+}
+
+export interface Decision {
+  requestId: string;
+  userId: string;
+  items: SlateItem[];
+  policy: PolicyName;
+  modelVersion: string;
+  experiment: string | null;
+  variant: string | null;
+  /** Context segment of the posteriors used, e.g. `mobile|premium`. */
+  segment: string;
+  /** Computed for the same request, logged, never shown. */
+  shadow: { policy: PolicyName; items: SlateItem[] } | null;
+  timings: { featuresUs: number; scoringUs: number; samplingUs: number };
+}
