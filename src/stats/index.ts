@@ -1,0 +1,23 @@
+/**
+ * croupier's statistics library: descriptive statistics, distributions, hypothesis tests, power analysis,
+ * regression, and the samplers behind exploration.
+ */
+
+export { sampleBeta, sampleGamma } from './beta-sampler.ts';
+export type { CorrelationOptions, CorrelationResult, VarianceOptions } from './descriptive.ts';
+export {
+  covariance,
+  mean,
+  median,
+  mode,
+  pearson,
+  quantile,
+  rank,
+  spearman,
+  std,
+  variance,
+} from './descriptive.ts';
+export * from './distributions/index.ts';
+export type { Alternative } from './errors.ts';
+export { createRng, type Rng } from './rng.ts';
+export { betaInc, gammaP, gammaQ, logBeta, logGamma, normalCdf, normalQuantile } from './special.ts';
