@@ -1,0 +1,152 @@
+/**
+ * Runs slate policies against a simulated world in process, with no network: the fast, deterministic way to
+ * compare policies and check their regret. Each policy plays its own copy of the world built from the same
+ * seed (so all face the same users, sessions, catalog and events) with its own random streams for its
+ * choices and for the users' responses.
+ */
+import { createRng } from '../../src/stats/rng.ts';
+import { type KArmedCurve, SeriesRecorder, type SimulationReport } from '../report/series.ts';
+import type { Scenario } from '../world/scenario.ts';
+import { createWorld } from '../world/world.ts';
+import { createPolicy, type SimPolicyName } from './policies.ts';
+
+export interface InProcessOptions {
+  scenario: Scenario;
+  policies: readonly SimPolicyName[];
+  /** Overrides the scenario's seed. */
+  seed?: number;
+  /** Simulated seconds to run (default: the scenario's duration, or its pulls for K-armed). */
+  durationSeconds?: number;
+  /** Width of a report bucket, simulated seconds (default: duration / 24). */
+  bucketSeconds?: number;
+  /** Strength m of the model-informed prior (the engine's `model.priorStrength`, default 20). */
+  priorStrength?: number;
+}
+
+const POLICY_STREAM = 7_000_003;
+const RESPONSE_STREAM = 9_000_011;
+
+/** Plays every policy through the scenario and returns the bucketed series. */
+export function runInProcess(options: InProcessOptions): SimulationReport {
+  const seed = options.seed ?? options.scenario.seed;
+  const probe = createWorld(options.scenario, { seed });
+  const duration = options.durationSeconds ?? probe.durationSeconds;
+  const bucketSeconds = options.bucketSeconds ?? duration / 24;
+  const recorder = new SeriesRecorder(bucketSeconds);
+  // No model in the K-armed scenario: p̂ = 1/2 with m = 2 is the uniform Beta(1, 1) prior.
+  const kArmed = options.scenario.kind === 'k-armed';
+  const priorStrength = kArmed ? 2 : (options.priorStrength ?? 20);
+  for (const [p, name] of options.policies.entries()) {
+    const world = createWorld(options.scenario, { seed });
+    const policy = createPolicy(name, {
+      rng: createRng(seed + POLICY_STREAM + p),
+      segments: world.segments.length,
+      priorStrength,
+    });
+    const responses = createRng(seed + RESPONSE_STREAM);
+    for (;;) {
+      const session = world.nextSession();
+      if (session.at >= duration) break;
+      world.advance(session.at);
+      const user = session.user;
+      const segment = user.segment;
+      const score = (item: Parameters<typeof world.modelScore>[1]) => world.modelScore(segment, item);
+      for (let r = 0; r < session.requests; r++) {
+        const candidates = world.liveItems();
+        const slate = policy.choose({ segment, candidates, slots: world.slots, score });
+        const outcomes = world.model.respond(responses, user, slate);
+        for (let s = 0; s < slate.length; s++) policy.observe(segment, slate[s], outcomes[s].clicked);
+        recorder.record(
+          name,
+          session.at,
+          outcomes,
+          world.model.expectedClicks(user, slate),
+          world.model.oracleClicks(user, candidates, world.slots),
+        );
+      }
+    }
+  }
+  return {
+    scenario: options.scenario.name,
+    seed,
+    mode: 'in-process',
+    bucketSeconds,
+    series: recorder.series(),
+  };
+}
+
+/** Kullback–Leibler divergence between Bernoulli(p) and Bernoulli(q). */
+export function bernoulliKl(p: number, q: number): number {
+  const term = (a: number, b: number) => (a === 0 ? 0 : a * Math.log(a / b));
+  return term(p, q) + term(1 - p, 1 - q);
+}
+
+/** The Lai–Robbins constant Σ_{i: Δ_i > 0} Δ_i / KL(μ_i, μ*): regret ≥ (constant − o(1)) · ln T. */
+export function laiRobbinsConstant(means: readonly number[]): number {
+  const best = Math.max(...means);
+  let sum = 0;
+  for (const mean of means) if (mean < best) sum += (best - mean) / bernoulliKl(mean, best);
+  return sum;
+}
+
+export interface KArmedOptions {
+  arms: readonly number[];
+  policies: readonly SimPolicyName[];
+  pulls: number;
+  seed: number;
+  /** Pull counts at which regret is read (default: a geometric grid up to `pulls`). */
+  checkpoints?: number[];
+}
+
+export function geometricCheckpoints(pulls: number, perDecade = 4): number[] {
+  const out: number[] = [];
+  for (let e = 2; ; e += 1 / perDecade) {
+    const t = Math.round(10 ** e);
+    if (t >= pulls) break;
+    if (out.at(-1) !== t) out.push(t);
+  }
+  out.push(pulls);
+  return out;
+}
+
+/** Plays a pure K-armed Bernoulli bandit and reads each policy's cumulative pseudo-regret at checkpoints. */
+export function runKArmed(options: KArmedOptions): KArmedCurve {
+  const checkpoints = options.checkpoints ?? geometricCheckpoints(options.pulls);
+  const constant = laiRobbinsConstant(options.arms);
+  const best = Math.max(...options.arms);
+  const regret: Record<string, number[]> = {};
+  for (const [p, name] of options.policies.entries()) {
+    const world = createWorld({
+      name: 'k-armed',
+      description: '',
+      kind: 'k-armed',
+      seed: options.seed,
+      arms: [...options.arms],
+      pulls: options.pulls,
+      requestsPerSecond: 1,
+    });
+    const policy = createPolicy(name, {
+      rng: createRng(options.seed + POLICY_STREAM + p),
+      segments: 1,
+      priorStrength: 2,
+    });
+    const responses = createRng(options.seed + RESPONSE_STREAM);
+    const arms = world.liveItems();
+    const score = () => 0.5;
+    const readings: number[] = [];
+    let sum = 0;
+    let next = 0;
+    for (let t = 1; t <= options.pulls; t++) {
+      const [arm] = policy.choose({ segment: 0, candidates: arms, slots: 1, score });
+      const mean = arm.fixedCtr ?? 0;
+      policy.observe(0, arm, responses.next() < mean);
+      sum += best - mean;
+      if (t === checkpoints[next]) {
+        readings.push(sum);
+        next++;
+      }
+    }
+    regret[name] = readings;
+  }
+  return { pulls: checkpoints, bound: checkpoints.map((t) => constant * Math.log(t)), regret };
+}

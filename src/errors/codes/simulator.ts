@@ -1,0 +1,10 @@
+/** Error codes of the simulator, replay and the load generator (`simulator/`, `load-tests/`). */
+export const SIMULATOR_ERROR_CODES = [
+  'CROUPIER_ERR_SCENARIO_INVALID',
+  'CROUPIER_ERR_SCENARIO_NOT_FOUND',
+  'CROUPIER_ERR_SIM_GATEWAY',
+  'CROUPIER_ERR_RECORDING_INVALID',
+  'CROUPIER_ERR_LOADTEST_OPTIONS',
+  'CROUPIER_ERR_LOADTEST_CONNECT',
+  'CROUPIER_ERR_LOADTEST_RESULT',
+] as const;
