@@ -19,5 +19,6 @@ export {
 } from './descriptive.ts';
 export * from './distributions/index.ts';
 export type { Alternative } from './errors.ts';
+export * from './hypothesis/index.ts';
 export { createRng, type Rng } from './rng.ts';
 export { betaInc, gammaP, gammaQ, logBeta, logGamma, normalCdf, normalQuantile } from './special.ts';

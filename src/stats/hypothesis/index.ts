@@ -1,0 +1,13 @@
+export type { GoodnessOfFitOptions, IndependenceOptions } from './categorical.ts';
+export { type ChiSquaredResult, chiSquaredGoodnessOfFit, chiSquaredIndependence } from './categorical.ts';
+export type { TTestOptions, ZTestOptions } from './means.ts';
+export { pairedTTest, studentTTest, tTest, welchTTest, zTest } from './means.ts';
+export type { Correction, PairwiseComparison, PairwiseOptions, PairwiseTest } from './multiple.ts';
+export { adjustPValues, pairwiseTests } from './multiple.ts';
+export { type NormalityResult, normalityTest } from './normality.ts';
+export { type ProportionZTestOptions, proportionZTest } from './proportions.ts';
+export type { RankTestOptions, WilcoxonOptions } from './ranks.ts';
+export { kruskalWallis, mannWhitneyU, wilcoxonSignedRank } from './ranks.ts';
+export type { TestOptions, TestResult } from './result.ts';
+export type { FTestOptions, LeveneOptions } from './variances.ts';
+export { type AnovaResult, anovaOneWay, fTestVariances, leveneTest } from './variances.ts';
