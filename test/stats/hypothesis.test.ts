@@ -63,7 +63,8 @@ function compare(actual: unknown, expected: unknown, label: string): void {
   } else if (Array.isArray(expected)) {
     expect(Array.isArray(actual), `${label} is an array`).toBe(true);
     expect((actual as unknown[]).length, `${label} length`).toBe(expected.length);
-    expected.forEach((e, i) => compare((actual as unknown[])[i], e, `${label}[${i}]`));
+    for (let i = 0; i < expected.length; i++)
+      compare((actual as unknown[])[i], expected[i], `${label}[${i}]`);
   } else {
     throw new Error(`unexpected fixture value at ${label}`);
   }
