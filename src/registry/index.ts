@@ -1,0 +1,9 @@
+/** The embedded Confluent-compatible schema registry. */
+export {
+  COMPATIBILITY_LEVELS,
+  type CompatibilityLevel,
+  DEFAULT_COMPATIBILITY,
+  isCompatibilityLevel,
+} from './compatibility.ts';
+export { REGISTRY_HTTP_ERRORS, RegistryHttpError } from './http-error.ts';
+export { type SchemaRegistryHandle, type SchemaRegistryOptions, startSchemaRegistry } from './server.ts';

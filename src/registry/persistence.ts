@@ -1,0 +1,120 @@
+/**
+ * The registry's state on disk: one JSON file, `registry.json`, in the data directory. Every change is written
+ * to a temporary file, flushed and renamed over the old one, so a crash leaves either the old or the new
+ * state, never half of one. Writes run one at a time, in the order the changes happened.
+ */
+import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { CroupierError } from '../errors/index.ts';
+import { COMPATIBILITY_LEVELS } from './compatibility.ts';
+
+const levelSchema = z.enum(COMPATIBILITY_LEVELS);
+
+export const registryStateSchema = z
+  .object({
+    format: z.literal(1),
+    nextId: z.number().int().positive(),
+    schemas: z.array(
+      z.object({ id: z.number().int().positive(), schemaType: z.literal('AVRO'), schema: z.string() }),
+    ),
+    subjects: z.record(
+      z.string(),
+      z.array(
+        z.object({
+          version: z.number().int().positive(),
+          id: z.number().int().positive(),
+          deleted: z.boolean(),
+        }),
+      ),
+    ),
+    compatibility: levelSchema,
+    subjectCompatibility: z.record(z.string(), levelSchema),
+  })
+  .strict();
+
+export type RegistryState = z.infer<typeof registryStateSchema>;
+
+export const STATE_FILE = 'registry.json';
+
+/** Reads the saved state, or `null` when the directory holds none yet. */
+export async function loadState(dataDir: string): Promise<RegistryState | null> {
+  const file = join(dataDir, STATE_FILE);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new CroupierError(
+      'CROUPIER_ERR_REGISTRY_DATA',
+      `cannot read the schema registry state ${file}`,
+      {
+        file,
+      },
+      { cause: error },
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new CroupierError(
+      'CROUPIER_ERR_REGISTRY_DATA',
+      `the schema registry state ${file} is not valid JSON; restore it from a backup or move it away to start empty`,
+      { file },
+      { cause: error },
+    );
+  }
+  const parsed = registryStateSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new CroupierError(
+      'CROUPIER_ERR_REGISTRY_DATA',
+      `the schema registry state ${file} is not in the expected shape at ${issue?.path.join('.') || '(root)'}: ${issue?.message}`,
+      { file },
+    );
+  }
+  return parsed.data;
+}
+
+/** Saves snapshots atomically, one write at a time, in call order. */
+export class StateWriter {
+  private readonly file: string;
+  private readonly dir: string;
+  private chain: Promise<void> = Promise.resolve();
+  private counter = 0;
+
+  constructor(dataDir: string) {
+    this.dir = dataDir;
+    this.file = join(dataDir, STATE_FILE);
+  }
+
+  async init(): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+  }
+
+  /** Queues a write of `snapshot`; resolves once it is on disk. */
+  save(snapshot: RegistryState): Promise<void> {
+    const text = `${JSON.stringify(snapshot, null, 2)}\n`;
+    const temp = `${this.file}.${process.pid}.${++this.counter}.tmp`;
+    const write = this.chain.then(() => writeAtomically(temp, this.file, text));
+    this.chain = write.catch(() => undefined);
+    return write;
+  }
+
+  /** Resolves when every queued write has finished. */
+  flushed(): Promise<void> {
+    return this.chain;
+  }
+}
+
+async function writeAtomically(temp: string, file: string, text: string): Promise<void> {
+  const handle = await open(temp, 'w', 0o644);
+  try {
+    await handle.writeFile(text, 'utf8');
+    await handle.datasync();
+  } finally {
+    await handle.close();
+  }
+  await rename(temp, file);
+}
