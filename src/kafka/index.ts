@@ -1,0 +1,17 @@
+/** Kafka adapters: the kafkajs client from config, and the Avro event codec over the schema registry. */
+export {
+  type CreateKafkaOptions,
+  createKafka,
+  type KafkaSettings,
+  kafkaLogLevel,
+  pinoLogCreator,
+} from './client.ts';
+export {
+  createEventCodec,
+  type DecodedEvent,
+  type EventCodec,
+  type EventCodecOptions,
+  type RegisteredSubject,
+} from './codec.ts';
+export { isClickstreamSchema, subjectName, type TopicNames, topicContracts } from './subjects.ts';
+export { HEADER_BYTES, MAGIC_BYTE, readSchemaId, writeHeader } from './wire-format.ts';

@@ -1,0 +1,186 @@
+import {
+  AvroDeserializer,
+  SchemaRegistryClient,
+  SerdeType,
+  SubjectNameStrategyType,
+} from '@confluentinc/schemaregistry';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CroupierError, type ErrorCode } from '../../src/errors/index.ts';
+import { createEventCodec, type EventCodec } from '../../src/kafka/index.ts';
+import { loadSchemas, readSchemaText, SCHEMA_NAMES, type Schemas } from '../../streams/schemas/index.ts';
+import { startTestRegistry, type TestRegistry } from '../support/registry.ts';
+import { SAMPLE_EVENTS } from './fixtures.ts';
+
+const TOPICS = {
+  clickstream: 'clickstream',
+  cdcItems: 'cdc.items',
+  cdcUsers: 'cdc.users',
+  deadLetter: 'croupier.dlq',
+};
+const TOPIC_OF = {
+  Impression: TOPICS.clickstream,
+  Click: TOPICS.clickstream,
+  Conversion: TOPICS.clickstream,
+  Watch: TOPICS.clickstream,
+  ItemChange: TOPICS.cdcItems,
+  UserChange: TOPICS.cdcUsers,
+  DeadLetter: TOPICS.deadLetter,
+} as const;
+
+let registry: TestRegistry;
+let schemas: Schemas;
+let codec: EventCodec;
+let client: SchemaRegistryClient;
+
+async function failureCode(promise: Promise<unknown>): Promise<ErrorCode> {
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(CroupierError);
+  return (error as CroupierError).code;
+}
+
+interface Field {
+  name: string;
+  type: unknown;
+}
+
+/** Registers a Click schema that evolved elsewhere under its own subject; returns its id. */
+async function registerClickVariant(subject: string, evolve: (fields: Field[]) => Field[]): Promise<number> {
+  const click = JSON.parse(readSchemaText('Click'));
+  click.fields = evolve(click.fields);
+  await client.updateCompatibility(subject, 'NONE' as never);
+  return client.register(subject, { schemaType: 'AVRO', schema: JSON.stringify(click) });
+}
+
+beforeAll(async () => {
+  registry = await startTestRegistry();
+  schemas = loadSchemas();
+  codec = createEventCodec({ registryUrl: registry.url, schemas });
+  client = new SchemaRegistryClient({ baseURLs: [registry.url], maxRetries: 0 });
+});
+
+afterAll(async () => {
+  await registry.close();
+});
+
+describe('Avro event codec', () => {
+  it('registers every contract under its topic subject', async () => {
+    const registered = await codec.registerAll(TOPICS);
+
+    expect(registered.map((r) => r.subject).sort()).toEqual(
+      [
+        'cdc.items-value',
+        'cdc.users-value',
+        'clickstream-croupier.events.Click',
+        'clickstream-croupier.events.Conversion',
+        'clickstream-croupier.events.Impression',
+        'clickstream-croupier.events.Watch',
+        'croupier.dlq-value',
+      ].sort(),
+    );
+    expect(new Set(registered.map((r) => r.id)).size).toBe(7);
+    expect((await client.getAllSubjects()).length).toBe(7);
+    expect(await codec.registerAll(TOPICS)).toEqual(registered);
+  });
+
+  it('encodes and decodes all seven contracts in the Confluent wire format', async () => {
+    for (const name of SCHEMA_NAMES) {
+      const bytes = await codec.encode(TOPIC_OF[name], name, SAMPLE_EVENTS[name]);
+      const id = await codec.register(TOPIC_OF[name], name);
+      expect(bytes[0]).toBe(0);
+      expect(bytes.readInt32BE(1)).toBe(id);
+      expect(bytes.subarray(5).equals(schemas[name].toBuffer(SAMPLE_EVENTS[name]))).toBe(true);
+
+      const decoded = await createEventCodec({ registryUrl: registry.url, schemas }).decode(bytes);
+      expect(decoded.schemaName).toBe(name);
+      expect(decoded.fullName).toBe(schemas[name].name);
+      expect(decoded.schemaId).toBe(id);
+      expect(schemas[name].toBuffer(decoded.value).equals(bytes.subarray(5))).toBe(true);
+    }
+  });
+
+  it('writes records the Confluent AvroDeserializer reads with the topic-record subject strategy', async () => {
+    const bytes = await codec.encode(TOPICS.clickstream, 'Conversion', SAMPLE_EVENTS.Conversion);
+    const deserializer = new AvroDeserializer(client, SerdeType.VALUE, {
+      subjectNameStrategyType: SubjectNameStrategyType.TOPIC_RECORD,
+    });
+    expect({ ...(await deserializer.deserialize(TOPICS.clickstream, bytes)) }).toEqual(
+      SAMPLE_EVENTS.Conversion,
+    );
+  });
+
+  it('keeps encoding and decoding known schemas when the registry is gone', async () => {
+    const scratch = await startTestRegistry();
+    const local = createEventCodec({ registryUrl: scratch.url, schemas });
+    const click = await local.encode(TOPICS.clickstream, 'Click', SAMPLE_EVENTS.Click);
+    await scratch.close();
+
+    const again = await local.encode(TOPICS.clickstream, 'Click', { ...SAMPLE_EVENTS.Click, eventId: 'e-2' });
+    expect((await local.decode(click)).value).toEqual(SAMPLE_EVENTS.Click);
+    expect((await local.decode(again)).value).toMatchObject({ eventId: 'e-2' });
+    expect(await failureCode(local.encode(TOPICS.clickstream, 'Watch', SAMPLE_EVENTS.Watch))).toBe(
+      'CROUPIER_ERR_REGISTRY_UNAVAILABLE',
+    );
+  });
+
+  it('reads a record written with an evolved schema as the local contract', async () => {
+    const id = await registerClickVariant('other-croupier.events.Click', (fields) => [
+      ...fields,
+      { name: 'referrer', type: 'string', default: '' } as Field,
+    ]);
+    const writer = JSON.parse((await client.getBySubjectAndId('', id)).schema);
+    const { default: avro } = await import('avsc');
+    const body = avro.Type.forSchema(writer).toBuffer({ ...SAMPLE_EVENTS.Click, referrer: 'home' });
+    const header = Buffer.from([0, 0, 0, 0, 0]);
+    header.writeInt32BE(id, 1);
+
+    const decoded = await codec.decode(Buffer.concat([header, body]));
+
+    expect(decoded.schemaName).toBe('Click');
+    expect(decoded.value).toEqual(SAMPLE_EVENTS.Click);
+  });
+
+  it('rejects bad bytes with the codes the topology dead-letters on', async () => {
+    const good = await codec.encode(TOPICS.clickstream, 'Impression', SAMPLE_EVENTS.Impression);
+    const withId = (id: number) => {
+      const copy = Buffer.from(good);
+      copy.writeInt32BE(id, 1);
+      return copy;
+    };
+    const foreignId = await client.register('foreign-value', {
+      schemaType: 'AVRO',
+      schema: JSON.stringify({ type: 'record', name: 'Foreign', fields: [{ name: 'x', type: 'int' }] }),
+    });
+    const incompatibleId = await registerClickVariant('broken-croupier.events.Click', (fields) =>
+      fields.map((f) => (f.name === 'requestId' ? { ...f, type: 'int' } : f)),
+    );
+
+    expect(await failureCode(codec.decode(Buffer.alloc(0)))).toBe('CROUPIER_ERR_SERDE_MAGIC');
+    expect(await failureCode(codec.decode(good.subarray(0, 3)))).toBe('CROUPIER_ERR_SERDE_MAGIC');
+    expect(await failureCode(codec.decode(Buffer.concat([Buffer.from([1]), good.subarray(1)])))).toBe(
+      'CROUPIER_ERR_SERDE_MAGIC',
+    );
+    expect(await failureCode(codec.decode(withId(99_999)))).toBe('CROUPIER_ERR_SERDE_UNKNOWN_SCHEMA');
+    expect(await failureCode(codec.decode(withId(foreignId)))).toBe('CROUPIER_ERR_SERDE_UNKNOWN_SCHEMA');
+    expect(await failureCode(codec.decode(withId(incompatibleId)))).toBe('CROUPIER_ERR_SERDE_INCOMPATIBLE');
+    expect(await failureCode(codec.decode(good.subarray(0, good.length - 4)))).toBe(
+      'CROUPIER_ERR_SERDE_DECODE',
+    );
+    expect(await failureCode(codec.decode(good.subarray(0, 5)))).toBe('CROUPIER_ERR_SERDE_DECODE');
+    expect(await failureCode(codec.decode(Buffer.concat([good, Buffer.from([1, 2])])))).toBe(
+      'CROUPIER_ERR_SERDE_DECODE',
+    );
+    // The codec is still fine afterwards.
+    expect((await codec.decode(good)).value).toEqual(SAMPLE_EVENTS.Impression);
+  });
+
+  it('refuses to encode a value that does not match its contract, naming the field', async () => {
+    const bad = { ...SAMPLE_EVENTS.Watch, watchTimeMs: 'long' } as never;
+    const error = await codec.encode(TOPICS.clickstream, 'Watch', bad).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CroupierError);
+    expect((error as CroupierError).code).toBe('CROUPIER_ERR_SERDE_ENCODE');
+    expect((error as CroupierError).message).toMatch(/watchTimeMs/);
+  });
+});
