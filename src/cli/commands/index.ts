@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import { registerConfigCommand } from './config.ts';
+import { registerRegistryCommand } from './registry.ts';
 
 /** Every `croupier <command>`; each module adds one command with its own --help. */
 export function registerCommands(program: Command): void {
   registerConfigCommand(program);
+  registerRegistryCommand(program);
 }
