@@ -6,12 +6,14 @@ import { CORE_ERROR_CODES } from './codes/core.ts';
 import { REGISTRY_ERROR_CODES } from './codes/registry.ts';
 import { SIMULATOR_ERROR_CODES } from './codes/simulator.ts';
 import { STATS_ERROR_CODES } from './codes/stats.ts';
+import { STREAM_ERROR_CODES } from './codes/stream.ts';
 
 export const ERROR_CODES = [
   ...CORE_ERROR_CODES,
   ...STATS_ERROR_CODES,
   ...SIMULATOR_ERROR_CODES,
   ...REGISTRY_ERROR_CODES,
+  ...STREAM_ERROR_CODES,
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

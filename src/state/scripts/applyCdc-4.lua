@@ -1,0 +1,52 @@
+--[[
+  Applies one folded batch of a CDC partition (cdc.items or cdc.users) exactly once: upserts and deletes rows,
+  counts the batch, stores the new offset and appends the change feed entry, atomically.
+
+  Input:
+    KEYS[1] offsets   hash: consumer group -> last applied offset
+    KEYS[2] stats     hash: events, batches, tombstones, dlq:<CODE>
+    KEYS[3] feed      stream: change feed of the partition
+    KEYS[4] rows      hash: key -> row JSON
+
+    ARGV[1] consumer group id
+    ARGV[2] after: the stored offset this batch continues from (-1: none)
+    ARGV[3] last: the last offset of the batch
+    ARGV[4] payload JSON {n, dlq: [code, count...], tombstones, set: [key, json...], del: [key...]}
+    ARGV[5] change feed entry `d` (JSON)
+    ARGV[6] change feed max length
+
+  Output:
+    {1, last}     applied
+    {0, stored}   already applied: nothing changed
+    {2, stored}   the stored offset is not ARGV[2]: fold again from stored + 1
+    {-1, reason}  the payload cannot be read
+    {-2, raw}     the stored offset is not a number
+]]
+local rcall = redis.call
+local offsetsKey = KEYS[1]
+local statsKey = KEYS[2]
+local feedKey = KEYS[3]
+local rowsKey = KEYS[4]
+local group = ARGV[1]
+local after = tonumber(ARGV[2])
+local last = tonumber(ARGV[3])
+
+--- @include "checkOffset"
+--- @include "chunkedHash"
+--- @include "finishBatch"
+
+local status, stored = checkOffset(offsetsKey, group, after, last)
+if status ~= 1 then return {status, stored} end
+
+local ok, p = pcall(cjson.decode, ARGV[4])
+if not ok or type(p) ~= "table" or type(p.set) ~= "table" or type(p.del) ~= "table" then
+  return {-1, "payload is not a CDC delta"}
+end
+
+if #p.set > 0 then hsetChunked(rowsKey, p.set) end
+for i = 1, #p.del, 4000 do
+  rcall("HDEL", rowsKey, unpack(p.del, i, math.min(i + 3999, #p.del)))
+end
+
+finishBatch(statsKey, offsetsKey, feedKey, group, ARGV[3], p.n, p.dlq, {"tombstones", p.tombstones}, ARGV[6], ARGV[5])
+return {1, last}

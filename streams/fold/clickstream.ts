@@ -1,0 +1,224 @@
+/**
+ * Folds a batch of clickstream events (one partition, in offset order) into one delta: what every counter of
+ * the partition's state changes by. Pure: the Redis script adds the delta to the stored state atomically.
+ *
+ * What each event counts (see docs/state-layout.md):
+ * - Impression: arm impressions (global `*` and the impression's segment; examination-weighted with the
+ *   position-bias model), item `imp` and decayed impressions, user `imp`; remembers what the request showed.
+ * - Click: arm clicks (global, and the segment of the click or of the impression it answers), item `clk` and
+ *   decayed clicks, user `clk` and recent clicked items. A click whose impression is not in this batch becomes a
+ *   lookup the script resolves against the stored request (segment, slot, orphan count).
+ * - Conversion: item and user `conv` and `convValue`. Watch: item and user `watchMs`.
+ * Every event moves the item's `seen` and the user's `lastActive` to its timestamp when later.
+ */
+import type { ClickstreamEvent } from '../schemas/index.ts';
+import { addObservation, type Decayed } from './decay.ts';
+import { examinationProbability } from './position-bias.ts';
+
+export interface ArmDelta {
+  itemId: string;
+  /** Context segment, `*` for the global arm. */
+  segment: string;
+  imp: number;
+  clk: number;
+}
+
+export interface ItemDelta {
+  itemId: string;
+  imp: number;
+  clk: number;
+  conv: number;
+  convValue: number;
+  watchMs: number;
+  /** Latest event time in the batch (ms). */
+  seen: number;
+  /** Decayed impressions and clicks of the batch, both valid at `decayAt` (0 when the batch had neither). */
+  decayImp: number;
+  decayClk: number;
+  decayAt: number;
+}
+
+export interface UserDelta {
+  userId: string;
+  imp: number;
+  clk: number;
+  conv: number;
+  convValue: number;
+  watchMs: number;
+  lastActive: number;
+  /** Items clicked in the batch, oldest first, each once (its latest click), at most `recentClicks`. */
+  recent: string[];
+}
+
+/** A click whose impression was not in the batch: the script looks up `req:<requestId>` for it. */
+export interface ClickLookup {
+  requestId: string;
+  itemId: string;
+  /** The click's own segment; empty: use the segment stored with the impression. */
+  segment: string;
+}
+
+export interface ClickstreamDelta {
+  /** Events folded. */
+  events: number;
+  /** Keyed `<itemId>|<segment>`. */
+  arms: Map<string, ArmDelta>;
+  items: Map<string, ItemDelta>;
+  users: Map<string, UserDelta>;
+  /** requestId → itemId → `<slot>|<segment>` of what the request showed. */
+  requests: Map<string, Map<string, string>>;
+  lookups: ClickLookup[];
+}
+
+export interface ClickstreamFoldOptions {
+  halfLifeMs: number;
+  recentClicks: number;
+  /** Examination probability per slot; undefined: the position-bias model is off. */
+  examination?: readonly number[];
+}
+
+export const GLOBAL_SEGMENT = '*';
+
+export function emptyClickstreamDelta(): ClickstreamDelta {
+  return { events: 0, arms: new Map(), items: new Map(), users: new Map(), requests: new Map(), lookups: [] };
+}
+
+/** Folds `events` (in offset order) into one delta. */
+export function foldClickstream(
+  events: Iterable<ClickstreamEvent>,
+  options: ClickstreamFoldOptions,
+): ClickstreamDelta {
+  const delta = emptyClickstreamDelta();
+  const decayImp = new Map<string, Decayed>();
+  const decayClk = new Map<string, Decayed>();
+  const recent = new Map<string, Set<string>>();
+  const h = options.halfLifeMs;
+  for (const e of events) {
+    delta.events++;
+    const { userId, itemId, timestamp } = e.event;
+    const item = itemDelta(delta, itemId);
+    const user = userDelta(delta, userId);
+    if (timestamp > item.seen) item.seen = timestamp;
+    if (timestamp > user.lastActive) user.lastActive = timestamp;
+    switch (e.type) {
+      case 'Impression': {
+        const { requestId, slot } = e.event;
+        const segment = e.event.segment || '';
+        const weight = examinationProbability(options.examination, slot);
+        arm(delta, itemId, GLOBAL_SEGMENT).imp += weight;
+        if (segment !== '') arm(delta, itemId, segment).imp += weight;
+        item.imp++;
+        user.imp++;
+        observe(decayImp, itemId, timestamp, h);
+        let shown = delta.requests.get(requestId);
+        if (shown === undefined) {
+          shown = new Map();
+          delta.requests.set(requestId, shown);
+        }
+        shown.set(itemId, `${slot}|${segment}`);
+        break;
+      }
+      case 'Click': {
+        const { requestId } = e.event;
+        const shown = delta.requests.get(requestId)?.get(itemId);
+        arm(delta, itemId, GLOBAL_SEGMENT).clk++;
+        if (shown === undefined) {
+          delta.lookups.push({ requestId, itemId, segment: e.event.segment || '' });
+        } else {
+          const bar = shown.indexOf('|');
+          const slot = Number(shown.slice(0, bar));
+          const segment = e.event.segment || shown.slice(bar + 1);
+          const correction = 1 - examinationProbability(options.examination, slot);
+          arm(delta, itemId, GLOBAL_SEGMENT).imp += correction;
+          if (segment !== '') {
+            const a = arm(delta, itemId, segment);
+            a.clk++;
+            a.imp += correction;
+          }
+        }
+        item.clk++;
+        user.clk++;
+        observe(decayClk, itemId, timestamp, h);
+        let clicked = recent.get(userId);
+        if (clicked === undefined) {
+          clicked = new Set();
+          recent.set(userId, clicked);
+        }
+        clicked.delete(itemId);
+        clicked.add(itemId);
+        break;
+      }
+      case 'Conversion':
+        item.conv++;
+        item.convValue += e.event.value;
+        user.conv++;
+        user.convValue += e.event.value;
+        break;
+      case 'Watch':
+        item.watchMs += e.event.watchTimeMs;
+        user.watchMs += e.event.watchTimeMs;
+        break;
+    }
+  }
+  for (const item of delta.items.values()) {
+    const imp = decayImp.get(item.itemId);
+    const clk = decayClk.get(item.itemId);
+    const at = Math.max(imp?.at ?? 0, clk?.at ?? 0);
+    item.decayAt = at;
+    item.decayImp = imp === undefined ? 0 : imp.value * 2 ** (-(at - imp.at) / h);
+    item.decayClk = clk === undefined ? 0 : clk.value * 2 ** (-(at - clk.at) / h);
+  }
+  for (const [userId, clicked] of recent) {
+    const list = [...clicked];
+    delta.users.get(userId)!.recent = list.slice(Math.max(0, list.length - options.recentClicks));
+  }
+  return delta;
+}
+
+function observe(map: Map<string, Decayed>, itemId: string, t: number, halfLifeMs: number): void {
+  let d = map.get(itemId);
+  if (d === undefined) {
+    d = { value: 0, at: t };
+    map.set(itemId, d);
+  }
+  addObservation(d, t, 1, halfLifeMs);
+}
+
+function arm(delta: ClickstreamDelta, itemId: string, segment: string): ArmDelta {
+  const key = `${itemId}|${segment}`;
+  let a = delta.arms.get(key);
+  if (a === undefined) {
+    a = { itemId, segment, imp: 0, clk: 0 };
+    delta.arms.set(key, a);
+  }
+  return a;
+}
+
+function itemDelta(delta: ClickstreamDelta, itemId: string): ItemDelta {
+  let item = delta.items.get(itemId);
+  if (item === undefined) {
+    item = {
+      itemId,
+      imp: 0,
+      clk: 0,
+      conv: 0,
+      convValue: 0,
+      watchMs: 0,
+      seen: 0,
+      decayImp: 0,
+      decayClk: 0,
+      decayAt: 0,
+    };
+    delta.items.set(itemId, item);
+  }
+  return item;
+}
+
+function userDelta(delta: ClickstreamDelta, userId: string): UserDelta {
+  let user = delta.users.get(userId);
+  if (user === undefined) {
+    user = { userId, imp: 0, clk: 0, conv: 0, convValue: 0, watchMs: 0, lastActive: 0, recent: [] };
+    delta.users.set(userId, user);
+  }
+  return user;
+}

@@ -1,0 +1,143 @@
+/**
+ * Checks decoded records against what the state layout needs, beyond what Avro types guarantee: required
+ * fields present and non-empty, values in range, identifiers free of the `|` separator, change envelopes that
+ * name a row. A refused record is dead-lettered with the returned code and message; nothing here throws.
+ */
+import type { ErrorCode } from '../../src/errors/index.ts';
+import type { SchemaName } from '../schemas/index.ts';
+
+export interface Rejection {
+  code: ErrorCode;
+  message: string;
+}
+
+/** Which kind of records a topic carries. */
+export type TopicRole = 'clickstream' | 'items' | 'users';
+
+const ROLE_SCHEMAS: Record<TopicRole, ReadonlySet<SchemaName>> = {
+  clickstream: new Set(['Impression', 'Click', 'Conversion', 'Watch']),
+  items: new Set(['ItemChange']),
+  users: new Set(['UserChange']),
+};
+
+type Value = Record<string, unknown>;
+
+function reject(code: ErrorCode, message: string): Rejection {
+  return { code, message };
+}
+
+/** An identifier: a non-empty string without `|`. */
+function checkId(v: Value, field: string, where: string): Rejection | undefined {
+  const id = v[field];
+  if (typeof id !== 'string' || id.length === 0) {
+    return reject('CROUPIER_ERR_STREAM_MISSING_FIELD', `${where}.${field} is required (a non-empty string)`);
+  }
+  if (id.includes('|')) {
+    return reject('CROUPIER_ERR_STREAM_BAD_ID', `${where}.${field} ${JSON.stringify(id)} contains "|"`);
+  }
+  return undefined;
+}
+
+/** A required finite number >= min (and <= max when given). */
+function checkNumber(
+  v: Value,
+  field: string,
+  where: string,
+  min: number,
+  max = Number.POSITIVE_INFINITY,
+  minExclusive = false,
+): Rejection | undefined {
+  const n = v[field];
+  if (n === undefined || n === null) {
+    return reject('CROUPIER_ERR_STREAM_MISSING_FIELD', `${where}.${field} is required`);
+  }
+  if (typeof n !== 'number' || !Number.isFinite(n) || n < min || (minExclusive && n === min) || n > max) {
+    const range = `${minExclusive ? '(' : '['}${min}, ${max === Number.POSITIVE_INFINITY ? '∞)' : `${max}]`}`;
+    return reject('CROUPIER_ERR_STREAM_OUT_OF_RANGE', `${where}.${field} = ${String(n)} is outside ${range}`);
+  }
+  return undefined;
+}
+
+function checkOptionalSlot(v: Value, where: string): Rejection | undefined {
+  const slot = v.slot;
+  if (slot === null || slot === undefined) return undefined;
+  if (typeof slot !== 'number' || !Number.isInteger(slot) || slot < 0) {
+    return reject(
+      'CROUPIER_ERR_STREAM_OUT_OF_RANGE',
+      `${where}.slot = ${String(slot)} is not a slot (integer >= 0)`,
+    );
+  }
+  return undefined;
+}
+
+function checkEvent(name: SchemaName, v: Value): Rejection | undefined {
+  const where = name;
+  for (const id of ['eventId', 'requestId', 'userId', 'itemId']) {
+    const r = checkId(v, id, where);
+    if (r) return r;
+  }
+  const ts = checkNumber(v, 'timestamp', where, 0);
+  if (ts) return ts;
+  switch (name) {
+    case 'Impression': {
+      const slot = checkNumber(v, 'slot', where, 0);
+      if (slot) return slot;
+      const notInteger = checkOptionalSlot(v, where);
+      if (notInteger) return notInteger;
+      const p = checkNumber(v, 'propensity', where, 0, 1, true);
+      if (p) return p;
+      if (v.score !== null && v.score !== undefined) return checkNumber(v, 'score', where, 0, 1);
+      return undefined;
+    }
+    case 'Click':
+      return checkOptionalSlot(v, where);
+    case 'Conversion':
+      return checkNumber(v, 'value', where, 0);
+    case 'Watch':
+      return checkNumber(v, 'watchTimeMs', where, 0);
+    default:
+      return undefined;
+  }
+}
+
+function checkChange(name: SchemaName, v: Value, key: 'itemId' | 'userId'): Rejection | undefined {
+  const before = v.before as Value | null | undefined;
+  const after = v.after as Value | null | undefined;
+  const op = v.op;
+  if (!before && !after) {
+    return reject('CROUPIER_ERR_STREAM_CDC_EMPTY', `${name} (op ${String(op)}) has neither before nor after`);
+  }
+  if (op !== 'c' && op !== 'u' && op !== 'd' && op !== 'r') {
+    return reject(
+      'CROUPIER_ERR_STREAM_CDC_INVALID',
+      `${name}.op = ${JSON.stringify(op)} is not one of c, u, d, r`,
+    );
+  }
+  if (op === 'd') {
+    if (!before) return reject('CROUPIER_ERR_STREAM_CDC_INVALID', `${name} delete has no before row`);
+    return checkId(before, key, `${name}.before`);
+  }
+  if (!after) return reject('CROUPIER_ERR_STREAM_CDC_INVALID', `${name} (op ${op}) has no after row`);
+  return checkId(after, key, `${name}.after`);
+}
+
+/** Why a decoded record cannot be applied on a topic of `role`, or undefined when it can. */
+export function validateRecord(
+  role: TopicRole,
+  schemaName: SchemaName,
+  value: unknown,
+): Rejection | undefined {
+  if (!ROLE_SCHEMAS[role].has(schemaName)) {
+    return reject(
+      'CROUPIER_ERR_STREAM_WRONG_SCHEMA',
+      `a ${schemaName} record does not belong on a ${role} topic`,
+    );
+  }
+  if (value === null || typeof value !== 'object') {
+    return reject('CROUPIER_ERR_STREAM_MISSING_FIELD', `${schemaName} record has no fields`);
+  }
+  const v = value as Value;
+  if (role === 'items') return checkChange(schemaName, v, 'itemId');
+  if (role === 'users') return checkChange(schemaName, v, 'userId');
+  return checkEvent(schemaName, v);
+}

@@ -1,0 +1,249 @@
+import { describe, expect, it } from 'vitest';
+import { foldItemChanges, foldUserChanges } from '../../streams/fold/cdc.ts';
+import { foldClickstream } from '../../streams/fold/clickstream.ts';
+import { addObservation, decayedCtr, decayFactor, decayTo, mergeDecayed } from '../../streams/fold/decay.ts';
+import { examinationProbability, examinationTable } from '../../streams/fold/position-bias.ts';
+import type { ClickstreamEvent, ItemRow, UserChange } from '../../streams/schemas/index.ts';
+import { validateRecord } from '../../streams/validate/events.ts';
+import { generateClickstream } from './support/events.ts';
+
+const H = 1000;
+
+describe('decay', () => {
+  it('halves a count over one half-life', () => {
+    expect(decayFactor(H, H)).toBe(0.5);
+    expect(decayTo({ value: 8, at: 0 }, 3 * H, H)).toBe(1);
+    expect(decayFactor(-5, H)).toBe(1);
+  });
+
+  it('merges decayed counts independently of the order of observations', () => {
+    const times = [0, 700, 250, 3000, 1200, 1200, 90];
+    const forward = { value: 0, at: 0 };
+    for (const t of times) addObservation(forward, t, 1, H);
+    const backward = { value: 0, at: 0 };
+    for (const t of [...times].reverse()) addObservation(backward, t, 1, H);
+    const direct = times.reduce((s, t) => s + 2 ** (-(3000 - t) / H), 0);
+    expect(forward.at).toBe(3000);
+    expect(forward.value).toBeCloseTo(direct, 12);
+    expect(backward.value).toBeCloseTo(direct, 12);
+    const merged = mergeDecayed({ value: 1, at: 0 }, { value: 1, at: H }, H);
+    expect(merged).toEqual({ value: 1.5, at: H });
+  });
+
+  it('gives the click-through rate of decayed counts', () => {
+    expect(decayedCtr({ value: 1, at: 0 }, { value: 4, at: 0 }, 5 * H, H)).toBeCloseTo(0.25, 12);
+    expect(decayedCtr({ value: 0, at: 0 }, { value: 0, at: 0 }, 0, H)).toBe(0);
+  });
+});
+
+describe('position bias', () => {
+  it('is off by default and a power law of the slot when on', () => {
+    expect(examinationTable({ enabled: false, eta: 1, examination: [] })).toBeUndefined();
+    expect(examinationProbability(undefined, 7)).toBe(1);
+    const table = examinationTable({ enabled: true, eta: 1, examination: [] });
+    expect(examinationProbability(table, 0)).toBe(1);
+    expect(examinationProbability(table, 3)).toBe(0.25);
+    const explicit = examinationTable({ enabled: true, eta: 1, examination: [1, 0.6, 0.3] });
+    expect(examinationProbability(explicit, 9)).toBe(0.3);
+  });
+});
+
+describe('foldClickstream', () => {
+  const imp = (
+    requestId: string,
+    itemId: string,
+    slot: number,
+    segment: string | null,
+    t: number,
+  ): ClickstreamEvent => ({
+    type: 'Impression',
+    event: {
+      eventId: `${requestId}${itemId}`,
+      requestId,
+      userId: 'u',
+      itemId,
+      slot,
+      policy: 'p',
+      modelVersion: 'm',
+      propensity: 1,
+      score: null,
+      experiment: null,
+      variant: null,
+      segment,
+      context: null,
+      timestamp: t,
+    },
+  });
+  const click = (
+    requestId: string,
+    itemId: string,
+    t: number,
+    segment: string | null = null,
+  ): ClickstreamEvent => ({
+    type: 'Click',
+    event: {
+      eventId: `c${requestId}${itemId}${t}`,
+      requestId,
+      userId: 'u',
+      itemId,
+      slot: null,
+      segment,
+      timestamp: t,
+    },
+  });
+
+  it('folds a batch into one delta per arm, item and user', () => {
+    const delta = foldClickstream(
+      [
+        imp('r1', 'a', 0, 'tv', 10),
+        imp('r1', 'b', 1, 'tv', 10),
+        click('r1', 'b', 20),
+        click('r0', 'a', 30),
+        {
+          type: 'Conversion',
+          event: { eventId: 'x', requestId: 'r1', userId: 'u', itemId: 'b', value: 2.5, timestamp: 40 },
+        },
+        {
+          type: 'Watch',
+          event: { eventId: 'w', requestId: 'r1', userId: 'u', itemId: 'b', watchTimeMs: 900, timestamp: 35 },
+        },
+      ],
+      { halfLifeMs: H, recentClicks: 5 },
+    );
+    expect(delta.events).toBe(6);
+    expect(Object.fromEntries([...delta.arms].map(([k, a]) => [k, [a.imp, a.clk]]))).toEqual({
+      'a|*': [1, 1],
+      'a|tv': [1, 0],
+      'b|*': [1, 1],
+      'b|tv': [1, 1],
+    });
+    // The click on a in r0 has no impression in the batch: the script resolves it.
+    expect(delta.lookups).toEqual([{ requestId: 'r0', itemId: 'a', segment: '' }]);
+    const b = delta.items.get('b')!;
+    expect([b.imp, b.clk, b.conv, b.convValue, b.watchMs, b.seen]).toEqual([1, 1, 1, 2.5, 900, 40]);
+    expect(b.decayAt).toBe(20);
+    expect(b.decayImp).toBeCloseTo(2 ** (-10 / H), 12);
+    expect(b.decayClk).toBe(1);
+    const u = delta.users.get('u')!;
+    expect([u.imp, u.clk, u.conv, u.watchMs, u.lastActive]).toEqual([2, 2, 1, 900, 40]);
+    expect(u.recent).toEqual(['b', 'a']);
+    expect(delta.requests.get('r1')).toEqual(
+      new Map([
+        ['a', '0|tv'],
+        ['b', '1|tv'],
+      ]),
+    );
+  });
+
+  it('keeps each recently clicked item once, newest last, at most K', () => {
+    const delta = foldClickstream(
+      ['a', 'b', 'a', 'c', 'd'].map((item, i) => click('r', item, i)),
+      { halfLifeMs: H, recentClicks: 3 },
+    );
+    expect(delta.users.get('u')!.recent).toEqual(['a', 'c', 'd']);
+  });
+
+  it('counts a click before its impression in the log as a lookup (an orphan if never shown before)', () => {
+    const delta = foldClickstream([click('r', 'a', 1), imp('r', 'a', 0, null, 2)], {
+      halfLifeMs: H,
+      recentClicks: 3,
+    });
+    expect(delta.lookups).toHaveLength(1);
+  });
+
+  it('is additive: folding two halves and summing equals folding the whole', () => {
+    const events = generateClickstream({ seed: 3, users: 5, items: 6, requests: 200 });
+    const whole = foldClickstream(events, { halfLifeMs: H, recentClicks: 3 });
+    const a = foldClickstream(events.slice(0, 300), { halfLifeMs: H, recentClicks: 3 });
+    const b = foldClickstream(events.slice(300), { halfLifeMs: H, recentClicks: 3 });
+    for (const [itemId, item] of whole.items) {
+      const sum = (a.items.get(itemId)?.imp ?? 0) + (b.items.get(itemId)?.imp ?? 0);
+      expect(sum).toBe(item.imp);
+    }
+    expect(a.events + b.events).toBe(whole.events);
+  });
+});
+
+describe('CDC fold', () => {
+  const source = { connector: 'postgresql', db: 'd', table: 't', ts_ms: 0, lsn: null };
+  const item = (itemId: string, available = true): ItemRow => ({
+    itemId,
+    title: 't',
+    category: 'c',
+    tags: [],
+    available,
+    createdAt: 1,
+  });
+
+  it('upserts on create, update and snapshot read; deletes on delete; the last change of a key wins', () => {
+    const delta = foldItemChanges([
+      { op: 'r', before: null, after: item('a'), ts_ms: 0, source },
+      { op: 'c', before: null, after: item('b'), ts_ms: 0, source },
+      { op: 'd', before: item('b'), after: null, ts_ms: 0, source },
+      { op: 'u', before: item('a'), after: item('a', false), ts_ms: 0, source },
+      { op: 'c', before: null, after: item('c'), ts_ms: 0, source },
+    ]);
+    expect(delta.rows.get('b')).toBeNull();
+    expect(JSON.parse(delta.rows.get('a')!)).toEqual(item('a', false));
+    expect(delta.feed.get('a')).toBeNull();
+    expect(delta.feed.get('c')).toEqual(item('c'));
+  });
+
+  it('keeps user attributes from the after row', () => {
+    const change: UserChange = {
+      op: 'u',
+      before: null,
+      after: { userId: 'u', segment: 'premium', country: 'FR', subscribed: true },
+      ts_ms: 0,
+      source,
+    };
+    expect(foldUserChanges([change]).feed.get('u')).toEqual({
+      userId: 'u',
+      segment: 'premium',
+      country: 'FR',
+      subscribed: true,
+    });
+  });
+});
+
+describe('validateRecord', () => {
+  const click = {
+    eventId: 'e',
+    requestId: 'r',
+    userId: 'u',
+    itemId: 'i',
+    slot: null,
+    segment: null,
+    timestamp: 1,
+  };
+
+  it('accepts good records and names what is wrong with bad ones', () => {
+    expect(validateRecord('clickstream', 'Click', click)).toBeUndefined();
+    expect(validateRecord('clickstream', 'Click', { ...click, userId: '' })?.code).toBe(
+      'CROUPIER_ERR_STREAM_MISSING_FIELD',
+    );
+    expect(validateRecord('clickstream', 'Click', { ...click, itemId: 'a|b' })?.code).toBe(
+      'CROUPIER_ERR_STREAM_BAD_ID',
+    );
+    expect(validateRecord('clickstream', 'Click', { ...click, slot: -1 })?.code).toBe(
+      'CROUPIER_ERR_STREAM_OUT_OF_RANGE',
+    );
+    expect(
+      validateRecord('clickstream', 'Watch', {
+        eventId: 'e',
+        requestId: 'r',
+        userId: 'u',
+        itemId: 'i',
+        watchTimeMs: -5,
+        timestamp: 1,
+      })?.message,
+    ).toContain('watchTimeMs');
+    expect(validateRecord('clickstream', 'ItemChange', {})?.code).toBe('CROUPIER_ERR_STREAM_WRONG_SCHEMA');
+    expect(validateRecord('items', 'ItemChange', { op: 'u', before: null, after: null })?.code).toBe(
+      'CROUPIER_ERR_STREAM_CDC_EMPTY',
+    );
+    expect(
+      validateRecord('items', 'ItemChange', { op: 'x', before: null, after: { itemId: 'a' } })?.code,
+    ).toBe('CROUPIER_ERR_STREAM_CDC_INVALID');
+  });
+});

@@ -1,0 +1,271 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { partitionKey, requestKey } from '../../src/state/keys.ts';
+import { createStateStore, type StateStore } from '../../src/state/state-store.ts';
+import { applyPartitionBatch } from '../../streams/apply.ts';
+import type { PartitionRecord } from '../../streams/fold/partition-batch.ts';
+import { examinationTable } from '../../streams/fold/position-bias.ts';
+import type { ItemChange } from '../../streams/schemas/index.ts';
+import { startTestRedis, type TestRedis } from '../support/redis.ts';
+import { compareWithReference } from './support/compare-state.ts';
+import { generateClickstream, seeded } from './support/events.ts';
+import { emptyReference, referenceApply } from './support/reference-fold.ts';
+
+const HALF_LIFE = 3_600_000;
+const tp = { topic: 'clickstream', partition: 3 };
+let redis: TestRedis;
+
+beforeAll(async () => {
+  redis = await startTestRedis();
+});
+afterAll(async () => {
+  await redis?.close();
+});
+
+function store(prefix: string, examination?: readonly number[]): StateStore {
+  return createStateStore({
+    redis: redis.client,
+    keyPrefix: prefix,
+    groupId: 'g',
+    changeFeedMaxLen: 1000,
+    recentClicks: 3,
+    halfLifeMs: HALF_LIFE,
+    requestTtlSeconds: 3600,
+    examination,
+  });
+}
+
+const fold = { halfLifeMs: HALF_LIFE, recentClicks: 3 };
+
+function records(n: number, seed: number): PartitionRecord[] {
+  const events = generateClickstream({ seed, users: 20, items: 15, requests: n });
+  return events.map((event, offset) => ({ offset, kind: 'event', event }));
+}
+
+function reference(recs: readonly PartitionRecord[]) {
+  const ref = emptyReference();
+  const shown = new Map<string, string>();
+  for (const r of recs) if (r.kind === 'event') referenceApply(ref, shown, r.event, 3);
+  return ref;
+}
+
+describe('state store on Redis', () => {
+  it('holds exactly the reference counts after batches of any size', async () => {
+    const prefix = redis.prefix();
+    const s = store(prefix);
+    await s.init();
+    const recs = records(600, 1);
+    const rand = seeded(7);
+    let applied = -1;
+    for (let i = 0; i < recs.length; ) {
+      const n = 1 + Math.floor(rand() * 80);
+      const result = await applyPartitionBatch(s, tp, 'clickstream', recs.slice(i, i + n), applied, fold);
+      expect(result.kind).toBe('done');
+      applied = result.applied;
+      i += n;
+    }
+    expect(applied).toBe(recs.length - 1);
+    expect(
+      await compareWithReference(redis.client, prefix, tp, reference(recs), { halfLifeMs: HALF_LIFE }),
+    ).toEqual([]);
+    expect(await s.readOffset(tp)).toBe(recs.length - 1);
+  });
+
+  it('notices a state that misses one event (the comparison is not vacuous)', async () => {
+    const prefix = redis.prefix();
+    const recs = records(60, 8);
+    await applyPartitionBatch(store(prefix), tp, 'clickstream', recs.slice(1), -1, fold);
+    const diff = await compareWithReference(redis.client, prefix, tp, reference(recs), {
+      halfLifeMs: HALF_LIFE,
+    });
+    expect(diff.length).toBeGreaterThan(0);
+  });
+
+  it('skips records already applied after a crash', async () => {
+    const prefix = redis.prefix();
+    const s = store(prefix);
+    const recs = records(100, 2);
+    const first = await applyPartitionBatch(s, tp, 'clickstream', recs, -1, fold);
+    expect(first).toEqual({ kind: 'done', applied: recs.length - 1, records: recs.length });
+    // The consumer restarted from an older position and redelivers everything: nothing is counted twice.
+    const again = await applyPartitionBatch(s, tp, 'clickstream', recs, -1, fold);
+    expect(again).toEqual({ kind: 'done', applied: recs.length - 1, records: 0 });
+    expect(
+      await compareWithReference(redis.client, prefix, tp, reference(recs), { halfLifeMs: HALF_LIFE }),
+    ).toEqual([]);
+  });
+
+  it('applies only the records after the stored offset when another consumer got there first', async () => {
+    const prefix = redis.prefix();
+    const s = store(prefix);
+    const recs = records(200, 3);
+    const half = Math.floor(recs.length / 2);
+    await applyPartitionBatch(s, tp, 'clickstream', recs.slice(0, half), -1, fold);
+    const zombie = await applyPartitionBatch(s, tp, 'clickstream', recs, -1, fold);
+    expect(zombie).toEqual({ kind: 'done', applied: recs.length - 1, records: recs.length - half });
+    expect(
+      await compareWithReference(redis.client, prefix, tp, reference(recs), { halfLifeMs: HALF_LIFE }),
+    ).toEqual([]);
+  });
+
+  it('asks to rewind when Redis holds an earlier offset than the consumer applied', async () => {
+    const prefix = redis.prefix();
+    const s = store(prefix);
+    const recs = records(50, 4);
+    await applyPartitionBatch(s, tp, 'clickstream', recs.slice(0, 10), -1, fold);
+    const result = await applyPartitionBatch(s, tp, 'clickstream', recs.slice(30), 29, fold);
+    expect(result).toEqual({ kind: 'rewind', applied: 9 });
+  });
+
+  it('reloads its scripts after SCRIPT FLUSH', async () => {
+    const prefix = redis.prefix();
+    const s = store(prefix);
+    await s.init();
+    const recs = records(40, 5);
+    await applyPartitionBatch(s, tp, 'clickstream', recs.slice(0, 20), -1, fold);
+    await redis.client.script('FLUSH');
+    await applyPartitionBatch(s, tp, 'clickstream', recs.slice(20), 19, fold);
+    expect(
+      await compareWithReference(redis.client, prefix, tp, reference(recs), { halfLifeMs: HALF_LIFE }),
+    ).toEqual([]);
+  });
+
+  it('appends the absolute values a batch changed to the change feed', async () => {
+    const prefix = redis.prefix();
+    const s = store(prefix);
+    const recs = records(30, 6);
+    await applyPartitionBatch(s, tp, 'clickstream', recs.slice(0, 15), -1, fold);
+    await applyPartitionBatch(s, tp, 'clickstream', recs.slice(15), 14, fold);
+    const entries = await redis.client.xrange(partitionKey(prefix, tp, 'feed'), '-', '+');
+    expect(entries.map(([, fields]) => fields[1])).toEqual(['14', String(recs.length - 1)]);
+    const d = JSON.parse(entries[1][1][3]);
+    const posterior = await redis.client.hgetall(partitionKey(prefix, tp, 'posterior'));
+    for (const [arm, [imp, clk]] of Object.entries(d.posterior as Record<string, [number, number]>)) {
+      expect([imp, clk]).toEqual([
+        Number(posterior[`imp|${arm}`] ?? 0),
+        Number(posterior[`clk|${arm}`] ?? 0),
+      ]);
+    }
+    const item = await redis.client.hgetall(partitionKey(prefix, tp, 'item'));
+    for (const [itemId, fields] of Object.entries(d.item as Record<string, Record<string, number>>)) {
+      expect(Object.keys(fields)).toEqual([
+        'imp',
+        'clk',
+        'conv',
+        'convValue',
+        'watchMs',
+        'seen',
+        'dimp',
+        'dclk',
+        'dts',
+      ]);
+      for (const [f, v] of Object.entries(fields)) expect(v).toBe(Number(item[`${f}|${itemId}`]));
+    }
+    expect(Object.keys(d.user).length).toBeGreaterThan(0);
+  });
+
+  it('weighs impressions by slot examination and completes the examination of a clicked impression', async () => {
+    const prefix = redis.prefix();
+    const table = examinationTable({ enabled: true, eta: 1, examination: [] });
+    const s = store(prefix, table);
+    const base = {
+      requestId: 'r1',
+      userId: 'u1',
+      policy: 'p',
+      modelVersion: 'm',
+      propensity: 1,
+      score: null,
+    };
+    const imp = (itemId: string, slot: number) => ({
+      type: 'Impression' as const,
+      event: {
+        ...base,
+        eventId: `e${slot}`,
+        itemId,
+        slot,
+        experiment: null,
+        variant: null,
+        segment: 'tv',
+        context: null,
+        timestamp: 1,
+      },
+    });
+    const click = {
+      type: 'Click' as const,
+      event: {
+        eventId: 'c',
+        requestId: 'r1',
+        userId: 'u1',
+        itemId: 'b',
+        slot: null,
+        segment: null,
+        timestamp: 2,
+      },
+    };
+    const recs: PartitionRecord[] = [imp('a', 0), imp('b', 3)].map((event, offset) => ({
+      offset,
+      kind: 'event',
+      event,
+    }));
+    await applyPartitionBatch(s, tp, 'clickstream', recs, -1, { ...fold, examination: table });
+    // The click comes in a later batch: the script finds its impression's slot and segment in req:r1.
+    await applyPartitionBatch(s, tp, 'clickstream', [{ offset: 2, kind: 'event', event: click }], 1, {
+      ...fold,
+      examination: table,
+    });
+    const posterior = await redis.client.hgetall(partitionKey(prefix, tp, 'posterior'));
+    expect(Number(posterior['imp|a|*'])).toBe(1);
+    expect(Number(posterior['imp|b|*'])).toBeCloseTo(1, 12);
+    expect(Number(posterior['imp|b|tv'])).toBeCloseTo(1, 12);
+    expect(posterior['clk|b|tv']).toBe('1');
+    expect(await redis.client.hget(requestKey(prefix, tp, 'r1'), 'b')).toBe('3|tv');
+    expect(await redis.client.ttl(requestKey(prefix, tp, 'r1'))).toBeGreaterThan(0);
+  });
+
+  it('upserts and deletes CDC rows, last change of a batch wins', async () => {
+    const prefix = redis.prefix();
+    const s = store(prefix);
+    const cdc = { topic: 'cdc.items', partition: 0 };
+    const row = (itemId: string, available: boolean) => ({
+      itemId,
+      title: `T${itemId}`,
+      category: 'c',
+      tags: ['x'],
+      available,
+      createdAt: 5,
+    });
+    const source = { connector: 'postgresql', db: 'shop', table: 'items', ts_ms: 1, lsn: null };
+    const change = (
+      op: 'c' | 'u' | 'd',
+      before: ReturnType<typeof row> | null,
+      after: ReturnType<typeof row> | null,
+    ): ItemChange => ({ op, before, after, ts_ms: 1, source });
+    const recs: PartitionRecord[] = [
+      change('c', null, row('a', true)),
+      change('c', null, row('b', true)),
+      change('u', row('b', true), row('b', false)),
+      change('c', null, row('c', true)),
+      change('d', row('c', true), null),
+    ].map((c, offset) => ({ offset, kind: 'itemChange', change: c }));
+    recs.push(
+      { offset: 5, kind: 'tombstone' },
+      { offset: 6, kind: 'dead', code: 'CROUPIER_ERR_STREAM_CDC_EMPTY' },
+    );
+    await applyPartitionBatch(s, cdc, 'items', recs, -1, fold);
+    const items = await redis.client.hgetall(partitionKey(prefix, cdc, 'items'));
+    expect(Object.keys(items).sort()).toEqual(['a', 'b']);
+    expect(JSON.parse(items.b)).toEqual(row('b', false));
+    const [[, fields]] = await redis.client.xrange(partitionKey(prefix, cdc, 'feed'), '-', '+');
+    expect(fields).toEqual([
+      'o',
+      '6',
+      'd',
+      JSON.stringify({ items: { a: row('a', true), b: null, c: null } }),
+    ]);
+    expect(await redis.client.hgetall(partitionKey(prefix, cdc, 'stats'))).toEqual({
+      batches: '1',
+      events: '5',
+      tombstones: '1',
+      'dlq:CROUPIER_ERR_STREAM_CDC_EMPTY': '1',
+    });
+  });
+});

@@ -1,0 +1,95 @@
+/**
+ * An independent reference of what Redis must hold after a partition's events are applied, computed one
+ * event at a time in the most direct way (no batching, no deltas), for comparison with the real state.
+ */
+import type { ClickstreamEvent } from '../../../streams/schemas/index.ts';
+
+export interface ReferenceState {
+  /** `imp|<itemId>|<segment>` / `clk|...` → count. */
+  posterior: Map<string, number>;
+  /** `<field>|<itemId>` → value, for imp clk conv convValue watchMs seen. */
+  item: Map<string, number>;
+  /** itemId → list of [timestamp, isClick] to check decayed counts. */
+  decayEvents: Map<string, Array<[number, boolean]>>;
+  user: Map<string, Record<string, number>>;
+  recent: Map<string, string[]>;
+  events: number;
+  orphanClicks: number;
+}
+
+export function emptyReference(): ReferenceState {
+  return {
+    posterior: new Map(),
+    item: new Map(),
+    decayEvents: new Map(),
+    user: new Map(),
+    recent: new Map(),
+    events: 0,
+    orphanClicks: 0,
+  };
+}
+
+function add(map: Map<string, number>, key: string, by: number): void {
+  map.set(key, (map.get(key) ?? 0) + by);
+}
+
+/** Applies one event to the reference (`shown` remembers requestId|itemId → segment across events). */
+export function referenceApply(
+  ref: ReferenceState,
+  shown: Map<string, string>,
+  e: ClickstreamEvent,
+  recentClicks: number,
+): void {
+  ref.events++;
+  const { userId, itemId, timestamp } = e.event;
+  const user = ref.user.get(userId) ?? { imp: 0, clk: 0, conv: 0, convValue: 0, watchMs: 0, lastActive: 0 };
+  ref.user.set(userId, user);
+  user.lastActive = Math.max(user.lastActive, timestamp);
+  ref.item.set(`seen|${itemId}`, Math.max(ref.item.get(`seen|${itemId}`) ?? 0, timestamp));
+  const decay = ref.decayEvents.get(itemId) ?? [];
+  ref.decayEvents.set(itemId, decay);
+  if (e.type === 'Impression') {
+    const segment = e.event.segment ?? '';
+    add(ref.posterior, `imp|${itemId}|*`, 1);
+    if (segment) add(ref.posterior, `imp|${itemId}|${segment}`, 1);
+    add(ref.item, `imp|${itemId}`, 1);
+    user.imp++;
+    decay.push([timestamp, false]);
+    shown.set(`${e.event.requestId}|${itemId}`, segment);
+  } else if (e.type === 'Click') {
+    const impressionSegment = shown.get(`${e.event.requestId}|${itemId}`);
+    if (impressionSegment === undefined) ref.orphanClicks++;
+    const segment = e.event.segment || impressionSegment || '';
+    add(ref.posterior, `clk|${itemId}|*`, 1);
+    if (segment) add(ref.posterior, `clk|${itemId}|${segment}`, 1);
+    add(ref.item, `clk|${itemId}`, 1);
+    user.clk++;
+    decay.push([timestamp, true]);
+    const recent = (ref.recent.get(userId) ?? []).filter((i) => i !== itemId);
+    recent.unshift(itemId);
+    ref.recent.set(userId, recent.slice(0, recentClicks));
+  } else if (e.type === 'Conversion') {
+    add(ref.item, `conv|${itemId}`, 1);
+    add(ref.item, `convValue|${itemId}`, e.event.value);
+    user.conv++;
+    user.convValue += e.event.value;
+  } else {
+    add(ref.item, `watchMs|${itemId}`, e.event.watchTimeMs);
+    user.watchMs += e.event.watchTimeMs;
+  }
+}
+
+/** Decayed count of an item's impressions or clicks at time `at` (sum of 2^(-(at - t)/h)). */
+export function referenceDecayed(
+  ref: ReferenceState,
+  itemId: string,
+  clicks: boolean,
+  at: number,
+  halfLifeMs: number,
+): number {
+  let sum = 0;
+  for (const [t, isClick] of ref.decayEvents.get(itemId) ?? []) {
+    if (isClick === clicks) sum += 2 ** (-(at - t) / halfLifeMs);
+  }
+  return sum;
+}
