@@ -20,5 +20,24 @@ export {
 export * from './distributions/index.ts';
 export type { Alternative } from './errors.ts';
 export * from './hypothesis/index.ts';
+export {
+  type Design,
+  type MeansDesign,
+  type MinimumDetectableEffect,
+  type MinimumDetectableEffectInput,
+  minimumDetectableEffect,
+  type ProportionsDesign,
+  power,
+  type SampleSize,
+  sampleSize,
+} from './power.ts';
 export { createRng, type Rng } from './rng.ts';
+export {
+  type ErrorRateSimulation,
+  type ErrorRates,
+  type RateEstimate,
+  simulateErrorRates,
+  twoMeansScenario,
+  twoProportionsScenario,
+} from './simulate.ts';
 export { betaInc, gammaP, gammaQ, logBeta, logGamma, normalCdf, normalQuantile } from './special.ts';
