@@ -8,7 +8,9 @@
  * CROUPIER_ERR_SERDE_INCOMPATIBLE (writer schema unreadable as the contract), CROUPIER_ERR_SERDE_DECODE (bad body).
  * A registry that does not answer gives CROUPIER_ERR_REGISTRY_UNAVAILABLE: transient, retry, never dead-letter.
  */
-import { RestError, SchemaRegistryClient } from '@confluentinc/schemaregistry';
+// The client and its error class only: the package's index also loads every KMS SDK (~1 s of start-up).
+import { RestError } from '@confluentinc/schemaregistry/dist/rest-error.js';
+import { SchemaRegistryClient } from '@confluentinc/schemaregistry/dist/schemaregistry-client.js';
 import avro from 'avsc';
 import {
   type RecordShapes,
