@@ -2,6 +2,7 @@
  * The one catalogue of croupier's error codes. Each part owns a file in `codes/` listing its codes as an
  * `as const` tuple; this file joins them, so `ErrorCode` is the union of every code croupier can raise.
  */
+import { BROKER_ERROR_CODES } from './codes/broker.ts';
 import { CORE_ERROR_CODES } from './codes/core.ts';
 import { REGISTRY_ERROR_CODES } from './codes/registry.ts';
 import { SIMULATOR_ERROR_CODES } from './codes/simulator.ts';
@@ -10,6 +11,7 @@ import { STREAM_ERROR_CODES } from './codes/stream.ts';
 
 export const ERROR_CODES = [
   ...CORE_ERROR_CODES,
+  ...BROKER_ERROR_CODES,
   ...STATS_ERROR_CODES,
   ...SIMULATOR_ERROR_CODES,
   ...REGISTRY_ERROR_CODES,

@@ -1,0 +1,10 @@
+export interface HeartbeatRequest {
+  groupId: string;
+  generationId: number;
+  memberId: string;
+}
+
+export interface HeartbeatResponse {
+  throttleTimeMs: number;
+  errorCode: number;
+}

@@ -1,0 +1,11 @@
+export interface InitProducerIdRequest {
+  transactionalId: string | null;
+  transactionTimeoutMs: number;
+}
+
+export interface InitProducerIdResponse {
+  throttleTimeMs: number;
+  errorCode: number;
+  producerId: number;
+  producerEpoch: number;
+}

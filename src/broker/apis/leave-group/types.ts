@@ -1,0 +1,9 @@
+export interface LeaveGroupRequest {
+  groupId: string;
+  memberId: string;
+}
+
+export interface LeaveGroupResponse {
+  throttleTimeMs: number;
+  errorCode: number;
+}

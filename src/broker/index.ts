@@ -1,0 +1,124 @@
+/**
+ * croupier's embedded single-node broker: speaks the Kafka wire protocol on loopback so kafkajs (and
+ * librdkafka) run unchanged against it. `startBroker()` starts it in-process and learns its port.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import { CroupierError } from '../errors/index.ts';
+import { silentLogger } from '../log/logger.ts';
+import { Broker, type BrokerConfig } from './broker.ts';
+import { BrokerServer } from './network/server.ts';
+import { DiskStorage } from './storage/disk.ts';
+import type { BrokerStorage } from './storage/storage.ts';
+
+export { Broker, type BrokerConfig } from './broker.ts';
+export { ADVERTISED, ApiKey } from './protocol/api-keys.ts';
+export { ErrorCode } from './protocol/error-codes.ts';
+
+export interface StartBrokerOptions {
+  /** Interface to bind (default 127.0.0.1). */
+  host?: string;
+  /** Port to bind (default 0: a free port). */
+  port?: number;
+  /** Append-only segment files here; in memory when absent. */
+  dataDir?: string;
+  /** Partitions of auto-created topics and of CreateTopics with -1 (default 1). */
+  defaultPartitions?: number;
+  /** Create unknown topics on Metadata/Produce (default true). */
+  autoCreateTopics?: boolean;
+  logger?: Logger;
+  /** Host written into Metadata (default: host, or 127.0.0.1 when binding all interfaces). */
+  advertisedHost?: string;
+  /** Largest request frame accepted (default 100 MiB, Kafka's socket.request.max.bytes). */
+  maxFrameBytes?: number;
+  /** Largest record batch (default 1048588, Kafka's message.max.bytes). */
+  maxMessageBytes?: number;
+  /** Log retention (default: unlimited size, 7 days). */
+  retentionBytes?: number;
+  retentionMs?: number;
+  /** Segment file size (data-dir mode, default 64 MiB). */
+  segmentBytes?: number;
+  /** fsync policy in data-dir mode (default 'never': the OS page cache; see README). */
+  fsync?: 'never' | 'always';
+  /** Group session timeout bounds (default 6 s .. 30 min, as Kafka). */
+  groupMinSessionTimeoutMs?: number;
+  groupMaxSessionTimeoutMs?: number;
+  /** Delay of an empty group's first rebalance (default 0; Kafka's default is 3000). */
+  groupInitialRebalanceDelayMs?: number;
+  /** Largest transaction timeout (default 15 min, as Kafka). */
+  transactionMaxTimeoutMs?: number;
+}
+
+export interface BrokerHandle {
+  readonly host: string;
+  readonly port: number;
+  /** `host:port`, for a client's bootstrap list. */
+  readonly address: string;
+  readonly broker: Broker;
+  close(): Promise<void>;
+}
+
+const NODE_ID = 1;
+
+export async function startBroker(options: StartBrokerOptions = {}): Promise<BrokerHandle> {
+  const logger = options.logger ?? silentLogger();
+  const host = options.host ?? '127.0.0.1';
+  const storage: BrokerStorage | null = options.dataDir
+    ? new DiskStorage(options.dataDir, { fsync: options.fsync ?? 'never', logger })
+    : null;
+  const clusterId = storage?.clusterId() ?? randomBytes(16).toString('base64url').slice(0, 22);
+  const config: BrokerConfig = {
+    nodeId: NODE_ID,
+    advertisedHost: options.advertisedHost ?? (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host),
+    advertisedPort: 0,
+    clusterId,
+    autoCreateTopics: options.autoCreateTopics ?? true,
+    defaultPartitions: options.defaultPartitions ?? 1,
+    topicDefaults: {
+      retentionBytes: options.retentionBytes ?? -1,
+      retentionMs: options.retentionMs ?? 7 * 24 * 3600 * 1000,
+      maxMessageBytes: options.maxMessageBytes ?? 1048588,
+      segmentBytes: options.segmentBytes ?? 64 * 1024 * 1024,
+    },
+    groupMinSessionTimeoutMs: options.groupMinSessionTimeoutMs ?? 6000,
+    groupMaxSessionTimeoutMs: options.groupMaxSessionTimeoutMs ?? 1_800_000,
+    groupInitialRebalanceDelayMs: options.groupInitialRebalanceDelayMs ?? 0,
+    transactionMaxTimeoutMs: options.transactionMaxTimeoutMs ?? 900_000,
+    retentionCheckMs: 30_000,
+  };
+  const broker = new Broker(config, logger, storage);
+  broker.recover();
+  const server = new BrokerServer(broker, logger, {
+    maxFrameBytes: options.maxFrameBytes ?? 100 * 1024 * 1024,
+    maxPendingWriteBytes: 64 * 1024 * 1024,
+  });
+  let bound: { host: string; port: number };
+  try {
+    bound = await server.listen(options.port ?? 0, host);
+  } catch (error) {
+    broker.close();
+    throw new CroupierError(
+      'CROUPIER_ERR_BROKER_LISTEN',
+      `the broker could not listen on ${host}:${options.port ?? 0}: ${(error as Error).message}`,
+      { host, port: options.port ?? 0 },
+      { cause: error },
+    );
+  }
+  config.advertisedPort = bound.port;
+  logger.info({ host: bound.host, port: bound.port, dataDir: options.dataDir ?? null }, 'broker listening');
+  let closing: Promise<void> | null = null;
+  return {
+    host: config.advertisedHost,
+    port: bound.port,
+    address: `${config.advertisedHost}:${bound.port}`,
+    broker,
+    close() {
+      closing ??= (async () => {
+        await server.close();
+        broker.close();
+        logger.info('broker stopped');
+      })();
+      return closing;
+    },
+  };
+}

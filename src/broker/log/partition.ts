@@ -1,0 +1,309 @@
+/**
+ * One topic-partition: its log of record batches (offsets assigned at append), the idempotent-producer
+ * state, open transactions (the last stable offset) and the aborted-transactions index.
+ *
+ * Single node: the high watermark is the log end offset (an append is "replicated" once it is in the log).
+ * Storage is in memory, or in a `SegmentStore` (segment files + offset index) with a bounded cache of the
+ * most recent batches in memory.
+ */
+import { ErrorCode } from '../protocol/error-codes.ts';
+import {
+  type BatchHeader,
+  buildControlBatch,
+  firstOffsetAtOrAfter,
+  readBatchHeader,
+  stampBatch,
+} from '../protocol/record-batch.ts';
+import { nextSequence, ProducerStateTable } from './producer-state.ts';
+
+export interface LogEntry {
+  baseOffset: number;
+  lastOffset: number;
+  size: number;
+  maxTimestamp: number;
+  /** Append time on this broker (retention by age). */
+  appendTime: number;
+  /** The batch bytes, when held in memory. */
+  buf: Buffer | null;
+  /** Where the batch lives on disk (SegmentStore's business). */
+  segment: number;
+  position: number;
+}
+
+export interface AbortedTxn {
+  producerId: number;
+  firstOffset: number;
+  /** Offset of the abort marker. */
+  lastOffset: number;
+}
+
+/** Persistence behind a partition; absent in memory mode. */
+export interface PartitionStore {
+  append(entry: LogEntry, batch: Buffer): void;
+  read(entry: LogEntry): Buffer;
+  /** Drops whole segments whose entries all end before `offset`. */
+  deleteBefore(offset: number): void;
+  recordAborted(txn: AbortedTxn): void;
+  close(): void;
+  destroy(): void;
+}
+
+export interface RetentionPolicy {
+  /** -1: unlimited. */
+  retentionBytes: number;
+  /** -1: unlimited. */
+  retentionMs: number;
+}
+
+export interface AppendResult {
+  errorCode: number;
+  baseOffset: number;
+  message?: string;
+}
+
+export interface ReadResult {
+  batches: Buffer[];
+  bytes: number;
+}
+
+/** Verifies a transactional batch against the transaction coordinator (returns an error code or NONE). */
+export type TxnVerifier = (producerId: number, epoch: number) => number;
+
+export class Partition {
+  readonly topic: string;
+  readonly index: number;
+  entries: LogEntry[] = [];
+  /** entries[0..head) are deleted (retention); compacted lazily. */
+  private head = 0;
+  nextOffset = 0;
+  logStartOffset = 0;
+  /** Bytes held (all entries, whether cached or on disk). */
+  sizeBytes = 0;
+  readonly producers = new ProducerStateTable();
+  /** producer id → first offset of its open transaction here. */
+  readonly ongoing = new Map<number, number>();
+  aborted: AbortedTxn[] = [];
+  store: PartitionStore | null = null;
+  /** Most recent batches kept in memory when a store is attached. */
+  cacheBytesLimit = 32 * 1024 * 1024;
+  private cachedBytes = 0;
+  private cacheFrom = 0;
+  /** Called after every append (fetch long-polls wait on it). */
+  onAppend: (() => void) | null = null;
+
+  constructor(topic: string, index: number) {
+    this.topic = topic;
+    this.index = index;
+  }
+
+  get highWatermark(): number {
+    return this.nextOffset;
+  }
+
+  lastStableOffset(): number {
+    let lso = this.nextOffset;
+    for (const first of this.ongoing.values()) if (first < lso) lso = first;
+    return lso;
+  }
+
+  /** Appends a validated batch from a producer (handles idempotence and transactions). */
+  appendBatch(batch: Buffer, header: BatchHeader, now: number, verifyTxn?: TxnVerifier): AppendResult {
+    const pid = header.producerId;
+    const transactional = (header.attributes & 0x10) !== 0;
+    if (pid >= 0) {
+      if (transactional && verifyTxn) {
+        const err = verifyTxn(pid, header.producerEpoch);
+        if (err !== ErrorCode.NONE) return { errorCode: err, baseOffset: -1, message: 'transaction check' };
+      }
+      const lastSeq = nextSequence(header.baseSequence, header.lastOffsetDelta);
+      const check = this.producers.check(pid, header.producerEpoch, header.baseSequence, lastSeq);
+      if (check.kind === 'duplicate') return { errorCode: ErrorCode.NONE, baseOffset: check.baseOffset };
+      if (check.kind === 'error')
+        return { errorCode: check.errorCode, baseOffset: -1, message: check.message };
+      const current = this.producers.producers.get(pid);
+      if (
+        !transactional &&
+        current &&
+        current.txnFirstOffset >= 0 &&
+        header.producerEpoch === current.epoch
+      ) {
+        return {
+          errorCode: ErrorCode.INVALID_TXN_STATE,
+          baseOffset: -1,
+          message: 'non-transactional batch while a transaction is open',
+        };
+      }
+      const baseOffset = this.appendRaw(batch, header, now);
+      const entry = this.producers.record(pid, header.producerEpoch, {
+        firstSeq: header.baseSequence,
+        lastSeq,
+        baseOffset,
+        lastOffset: baseOffset + header.lastOffsetDelta,
+      });
+      if (transactional && entry.txnFirstOffset < 0) {
+        entry.txnFirstOffset = baseOffset;
+        this.ongoing.set(pid, baseOffset);
+      }
+      this.onAppend?.();
+      return { errorCode: ErrorCode.NONE, baseOffset };
+    }
+    const baseOffset = this.appendRaw(batch, header, now);
+    this.onAppend?.();
+    return { errorCode: ErrorCode.NONE, baseOffset };
+  }
+
+  /** Writes a commit/abort marker for `producerId` and closes its transaction here. */
+  writeMarker(producerId: number, epoch: number, type: number, now: number): number {
+    const batch = buildControlBatch({
+      baseOffset: 0,
+      producerId,
+      producerEpoch: epoch,
+      type,
+      timestamp: now,
+    });
+    const header = readBatchHeader(batch);
+    const offset = this.appendRaw(batch, header, now);
+    const entry = this.producers.marker(producerId, epoch);
+    if (entry.txnFirstOffset >= 0) {
+      if (type === 0) {
+        const txn = { producerId, firstOffset: entry.txnFirstOffset, lastOffset: offset };
+        this.aborted.push(txn);
+        this.store?.recordAborted(txn);
+      }
+      entry.txnFirstOffset = -1;
+      this.ongoing.delete(producerId);
+    }
+    this.onAppend?.();
+    return offset;
+  }
+
+  /** Assigns offsets to the batch and stores it. */
+  private appendRaw(batch: Buffer, header: BatchHeader, now: number): number {
+    const baseOffset = this.nextOffset;
+    stampBatch(batch, baseOffset);
+    const entry: LogEntry = {
+      baseOffset,
+      lastOffset: baseOffset + header.lastOffsetDelta,
+      size: batch.length,
+      maxTimestamp: header.maxTimestamp,
+      appendTime: now,
+      buf: batch,
+      segment: 0,
+      position: 0,
+    };
+    if (this.store) {
+      this.store.append(entry, batch);
+      this.cachedBytes += batch.length;
+      this.evictCache();
+    }
+    this.entries.push(entry);
+    this.sizeBytes += batch.length;
+    this.nextOffset = entry.lastOffset + 1;
+    return baseOffset;
+  }
+
+  /** Adds a recovered entry (from disk) without touching producer state. */
+  restoreEntry(entry: LogEntry): void {
+    this.entries.push(entry);
+    this.sizeBytes += entry.size;
+    this.nextOffset = entry.lastOffset + 1;
+  }
+
+  private evictCache(): void {
+    while (this.cachedBytes > this.cacheBytesLimit && this.cacheFrom < this.entries.length) {
+      const e = this.entries[this.cacheFrom++]!;
+      if (e.buf) {
+        this.cachedBytes -= e.size;
+        e.buf = null;
+      }
+    }
+    if (this.cacheFrom < this.head) this.cacheFrom = this.head;
+  }
+
+  private bufferOf(entry: LogEntry): Buffer {
+    if (entry.buf) return entry.buf;
+    if (!this.store) throw new Error('batch missing from memory without a store');
+    return this.store.read(entry);
+  }
+
+  /** Index of the first live entry whose last offset is ≥ offset (entries.length if none). */
+  private search(offset: number): number {
+    let lo = this.head;
+    let hi = this.entries.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.entries[mid]!.lastOffset < offset) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /**
+   * Whole batches from `offset` up to (not including) `limitOffset`, at most `maxBytes` (but at least one
+   * batch when `atLeastOne`).
+   */
+  read(offset: number, maxBytes: number, limitOffset: number, atLeastOne: boolean): ReadResult {
+    const batches: Buffer[] = [];
+    let bytes = 0;
+    for (let i = this.search(offset); i < this.entries.length; i++) {
+      const e = this.entries[i]!;
+      if (e.baseOffset >= limitOffset) break;
+      if (bytes + e.size > maxBytes && !(atLeastOne && batches.length === 0)) break;
+      batches.push(this.bufferOf(e));
+      bytes += e.size;
+    }
+    return { batches, bytes };
+  }
+
+  /** Aborted transactions overlapping [from, to], sorted by first offset. */
+  abortedBetween(from: number, to: number): AbortedTxn[] {
+    const out: AbortedTxn[] = [];
+    for (const a of this.aborted) if (a.lastOffset >= from && a.firstOffset <= to) out.push(a);
+    out.sort((a, b) => a.firstOffset - b.firstOffset);
+    return out;
+  }
+
+  /** ListOffsets by timestamp: the first offset whose record timestamp is ≥ `timestamp`, or -1. */
+  offsetForTimestamp(timestamp: number): { offset: number; timestamp: number } {
+    for (let i = this.head; i < this.entries.length; i++) {
+      const e = this.entries[i]!;
+      if (e.maxTimestamp < timestamp) continue;
+      const buf = this.bufferOf(e);
+      const offset = firstOffsetAtOrAfter(buf, e.baseOffset, timestamp);
+      if (offset !== undefined) return { offset, timestamp: e.maxTimestamp };
+    }
+    return { offset: -1, timestamp: -1 };
+  }
+
+  /** Deletes whole batches from the front by size and age; never past the last stable offset. */
+  applyRetention(policy: RetentionPolicy, now: number): void {
+    const stable = this.lastStableOffset();
+    let deleted = false;
+    while (this.head < this.entries.length - 1) {
+      const e = this.entries[this.head]!;
+      if (e.lastOffset >= stable) break;
+      const tooBig = policy.retentionBytes >= 0 && this.sizeBytes > policy.retentionBytes;
+      const tooOld =
+        policy.retentionMs >= 0 && now - Math.max(e.appendTime, e.maxTimestamp) > policy.retentionMs;
+      if (!tooBig && !tooOld) break;
+      this.sizeBytes -= e.size;
+      if (e.buf && this.store) this.cachedBytes -= e.size;
+      e.buf = null;
+      this.head++;
+      deleted = true;
+    }
+    if (!deleted) return;
+    this.logStartOffset = this.entries[this.head]!.baseOffset;
+    this.aborted = this.aborted.filter((a) => a.lastOffset >= this.logStartOffset);
+    this.store?.deleteBefore(this.logStartOffset);
+    if (this.head > 1024 && this.head > this.entries.length / 2) {
+      this.entries = this.entries.slice(this.head);
+      this.cacheFrom = Math.max(0, this.cacheFrom - this.head);
+      this.head = 0;
+    }
+  }
+
+  close(): void {
+    this.store?.close();
+  }
+}

@@ -1,0 +1,251 @@
+/**
+ * One client connection: splits the byte stream into size-prefixed frames, decodes each request with its
+ * version's codec, runs the handler and writes the response. Requests are processed one at a time, so
+ * responses leave in request order; a long-polling Fetch (or a JoinGroup in its barrier) holds only this
+ * connection. Anything the protocol has no error for (unknown API, bad frame, truncated body) closes the
+ * connection with a log line; nothing here can take the broker down.
+ */
+import type { Socket } from 'node:net';
+import type { Logger } from 'pino';
+import { apiVersionsV0 } from '../apis/api-versions/v0.ts';
+import { findCodec, isKnownApiKey } from '../apis/registry.ts';
+import type { Broker, RequestContext } from '../broker.ts';
+import { ApiKey } from '../protocol/api-keys.ts';
+import { DecodeError, Decoder } from '../protocol/decoder.ts';
+import { Encoder } from '../protocol/encoder.ts';
+import { ErrorCode } from '../protocol/error-codes.ts';
+
+export interface ConnectionOptions {
+  maxFrameBytes: number;
+  /** Stop reading while this many response bytes wait in the socket. */
+  maxPendingWriteBytes: number;
+}
+
+/** Request frames queued before the connection stops reading. */
+const MAX_QUEUED_FRAMES = 64;
+
+export class ProtocolViolation extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ProtocolViolation';
+  }
+}
+
+export class Connection {
+  private readonly socket: Socket;
+  private readonly broker: Broker;
+  private readonly logger: Logger;
+  private readonly options: ConnectionOptions;
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  private readonly queue: Buffer[] = [];
+  private busy = false;
+  private closed = false;
+  private readonly closeCallbacks = new Set<() => void>();
+  private readonly clientHost: string;
+  private pausedForWrites = false;
+  onClosed: (() => void) | null = null;
+
+  constructor(socket: Socket, broker: Broker, logger: Logger, options: ConnectionOptions) {
+    this.socket = socket;
+    this.broker = broker;
+    this.options = options;
+    this.clientHost = `/${socket.remoteAddress ?? 'unknown'}`;
+    this.logger = logger.child({ client: `${socket.remoteAddress}:${socket.remotePort}` });
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (error) => {
+      this.logger.debug({ err: error.message }, 'connection error');
+      this.close();
+    });
+    socket.on('close', () => this.close());
+    socket.on('end', () => socket.end());
+    socket.on('drain', () => {
+      if (this.pausedForWrites) {
+        this.pausedForWrites = false;
+        this.maybeResume();
+      }
+    });
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closed) return;
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    while (this.buffered >= 4) {
+      const size = this.peekSize();
+      if (size < 0 || size > this.options.maxFrameBytes) {
+        this.fail(`frame size ${size} outside 0..${this.options.maxFrameBytes}`);
+        return;
+      }
+      if (this.buffered < 4 + size) break;
+      this.take(4);
+      this.queue.push(this.take(size));
+    }
+    if (this.queue.length >= MAX_QUEUED_FRAMES) this.socket.pause();
+    this.pump();
+  }
+
+  private peekSize(): number {
+    const first = this.chunks[0]!;
+    if (first.length >= 4) return first.readInt32BE(0);
+    const head = Buffer.concat(this.chunks, Math.min(this.buffered, 8));
+    return head.readInt32BE(0);
+  }
+
+  /** Removes `n` bytes from the front of the buffered chunks (a view when they lie in one chunk). */
+  private take(n: number): Buffer {
+    this.buffered -= n;
+    const first = this.chunks[0]!;
+    if (first.length > n) {
+      this.chunks[0] = first.subarray(n);
+      return first.subarray(0, n);
+    }
+    if (first.length === n) {
+      this.chunks.shift();
+      return first;
+    }
+    const out = Buffer.allocUnsafe(n);
+    let at = 0;
+    while (at < n) {
+      const c = this.chunks[0]!;
+      const need = n - at;
+      if (c.length <= need) {
+        c.copy(out, at);
+        at += c.length;
+        this.chunks.shift();
+      } else {
+        c.copy(out, at, 0, need);
+        this.chunks[0] = c.subarray(need);
+        at += need;
+      }
+    }
+    return out;
+  }
+
+  private pump(): void {
+    while (!this.busy && !this.closed && this.queue.length > 0) {
+      const frame = this.queue.shift()!;
+      let result: Buffer[] | null | Promise<Buffer[] | null>;
+      try {
+        result = this.process(frame);
+      } catch (error) {
+        this.failWith(error);
+        return;
+      }
+      if (result instanceof Promise) {
+        this.busy = true;
+        result.then(
+          (chunks) => {
+            this.busy = false;
+            if (chunks) this.write(chunks);
+            this.maybeResume();
+            this.pump();
+          },
+          (error) => this.failWith(error),
+        );
+        return;
+      }
+      if (result) this.write(result);
+    }
+    this.maybeResume();
+  }
+
+  private maybeResume(): void {
+    if (this.closed || this.pausedForWrites) return;
+    if (this.queue.length < MAX_QUEUED_FRAMES && this.socket.isPaused()) this.socket.resume();
+  }
+
+  /** Decodes and handles one request; returns the encoded response (or null for none). */
+  private process(frame: Buffer): Buffer[] | null | Promise<Buffer[] | null> {
+    const d = new Decoder(frame);
+    const apiKey = d.int16();
+    const apiVersion = d.int16();
+    const correlationId = d.int32();
+    if (!isKnownApiKey(apiKey)) throw new ProtocolViolation(`unknown API key ${apiKey}`);
+    const codec = findCodec(apiKey, apiVersion);
+    if (!codec) {
+      if (apiKey === ApiKey.ApiVersions) {
+        // Kafka answers an ApiVersions version it does not know with UNSUPPORTED_VERSION in the v0 body.
+        const e = this.frameEncoder(correlationId);
+        apiVersionsV0.encodeResponse(e, this.broker.apiVersions(ErrorCode.UNSUPPORTED_VERSION));
+        return this.finish(e);
+      }
+      throw new ProtocolViolation(`unsupported version ${apiVersion} of API key ${apiKey}`);
+    }
+    const clientId = d.nullableString() ?? '';
+    if (codec.flexible) d.taggedFields();
+    const request = codec.decodeRequest(d);
+    const ctx: RequestContext = {
+      apiVersion,
+      clientId,
+      clientHost: this.clientHost,
+      onClose: (cb) => {
+        this.closeCallbacks.add(cb);
+        return () => this.closeCallbacks.delete(cb);
+      },
+    };
+    const encode = (response: unknown): Buffer[] | null => {
+      if (response === null || this.closed) return null;
+      const e = this.frameEncoder(correlationId);
+      codec.encodeResponse(e, response);
+      return this.finish(e);
+    };
+    const response = this.broker.handle(apiKey, request, ctx);
+    if (response instanceof Promise) return response.then(encode);
+    return encode(response);
+  }
+
+  /** Response header v0 (correlation id) after a reserved size prefix. */
+  private frameEncoder(correlationId: number): Encoder {
+    const e = new Encoder(256);
+    e.int32(0).int32(correlationId);
+    return e;
+  }
+
+  private finish(e: Encoder): Buffer[] {
+    e.patchInt32(0, e.length - 4);
+    return e.toChunks();
+  }
+
+  private write(chunks: Buffer[]): void {
+    if (this.closed) return;
+    if (chunks.length === 1) {
+      this.socket.write(chunks[0]!);
+    } else {
+      this.socket.cork();
+      for (const c of chunks) this.socket.write(c);
+      this.socket.uncork();
+    }
+    if (this.socket.writableLength > this.options.maxPendingWriteBytes && !this.pausedForWrites) {
+      this.pausedForWrites = true;
+      this.socket.pause();
+    }
+  }
+
+  private failWith(error: unknown): void {
+    if (error instanceof DecodeError || error instanceof ProtocolViolation) {
+      this.fail(error.message);
+    } else {
+      this.logger.error({ err: error }, 'request handler failed; closing the connection');
+      this.close();
+    }
+  }
+
+  private fail(reason: string): void {
+    this.logger.warn({ reason }, 'closing connection: malformed or unsupported request');
+    this.close();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.queue.length = 0;
+    this.chunks = [];
+    this.buffered = 0;
+    this.socket.destroy();
+    for (const cb of [...this.closeCallbacks]) cb();
+    this.closeCallbacks.clear();
+    this.onClosed?.();
+  }
+}

@@ -1,0 +1,18 @@
+/** Persistence of the broker's state in a data directory (see disk.ts); absent in memory mode. */
+import type { Broker } from '../broker.ts';
+import type { CommittedOffset } from '../group/coordinator.ts';
+import type { Partition, PartitionStore } from '../log/partition.ts';
+import type { Topic } from '../log/topics.ts';
+import type { TxnSnapshot } from '../txn/coordinator.ts';
+
+export interface BrokerStorage {
+  clusterId(): string;
+  recover(broker: Broker): void;
+  createTopic(topic: Topic): void;
+  deleteTopic(name: string): void;
+  openPartition(topic: Topic, partition: Partition): PartitionStore;
+  saveOffset(groupId: string, topic: string, partition: number, value: CommittedOffset | null): void;
+  saveTxn(snapshot: TxnSnapshot): void;
+  saveNextProducerId(next: number): void;
+  close(): void;
+}
