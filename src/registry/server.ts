@@ -183,6 +183,11 @@ function readBody(request: IncomingMessage, limit: number): Promise<string> {
       }
     });
     request.on('error', reject);
+    // A client that goes away mid-body never sends 'end'; settle so nothing waits on it.
+    request.on('close', () => {
+      if (!request.complete)
+        reject(new RegistryHttpError('BAD_REQUEST', 'The client closed the request early'));
+    });
   });
 }
 

@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestRegistry, type TestRegistry } from '../support/registry.ts';
 
@@ -77,6 +78,18 @@ describe('embedded schema registry: bad requests', () => {
     const after = await call('GET', '/subjects');
     expect(after.status).toBe(200);
     expect(after.body).toEqual(['ping-value']);
+  });
+
+  it('keeps serving after a client drops a request halfway through its body', async () => {
+    const { port } = new URL(registry.url);
+    const socket = connect(Number(port), '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write(
+      'POST /subjects/half-value/versions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{"schema":',
+    );
+    socket.destroy();
+
+    expect((await call('GET', '/subjects')).body).toEqual(['ping-value']);
   });
 
   it('accepts plain application/json and serves the schema by id and its raw text', async () => {
