@@ -95,6 +95,26 @@ export const modelSchema = z
       .default(['cpu']),
     /** Strength m of the model-informed Beta prior. */
     priorStrength: z.number().positive().default(20),
+    /** Micro-batch concurrent scoring requests into one ONNX Runtime run. */
+    batching: z.boolean().default(true),
+    /** Longest a micro-batch waits for more requests, µs (0: until the next event-loop turn). */
+    batchWaitUs: z.number().int().min(0).max(200).default(0),
+    /** A micro-batch is scored at once when it holds this many rows. */
+    maxBatchRows: z.number().int().positive().default(16_384),
+    /** ONNX Runtime intra-op threads per session. */
+    intraOpThreads: z.number().int().min(1).max(64).default(1),
+    /** Reload the model when the registry's manifest.json changes. */
+    watchRegistry: z.boolean().default(true),
+    /** Monte Carlo replicates R of Thompson-sampling propensities. */
+    propensityReplicates: z.number().int().min(1).max(100_000).default(64),
+    /** δ of the reported propensity error bound (holds with probability 1 − δ). */
+    propensityDelta: z.number().gt(0).lt(1).default(0.05),
+    /** Exploration probability of the epsilon-greedy policy. */
+    epsilon: z.number().min(0).max(1).default(0.1),
+    /** Exploration weight c of the UCB1 policy. */
+    ucbC: z.number().min(0).default(1),
+    /** Experiments JSON file (layers, variants, holdout, shadow); empty: no experiments. */
+    experimentsFile: z.string().default(''),
   })
   .strict();
 

@@ -85,6 +85,24 @@ export interface SlateItem {
   propensity: number;
 }
 
+/** How a slate's propensities were obtained (see docs/decision.md, "Propensities"). */
+export interface PropensityInfo {
+  method: 'exact' | 'monte-carlo';
+  /** Monte Carlo replicates R (0 when exact). */
+  replicates: number;
+  /** Half-width ε with P(|estimate − true| ≤ ε) ≥ 1 − δ for each propensity (0 when exact). */
+  errorBound: number;
+  /** δ of that bound (0 when exact). */
+  delta: number;
+}
+
+/** One layer's experiment assignment of the user. */
+export interface ExperimentAssignment {
+  layer: string;
+  experiment: string;
+  variant: string;
+}
+
 export interface Decision {
   requestId: string;
   userId: string;
@@ -93,9 +111,28 @@ export interface Decision {
   modelVersion: string;
   experiment: string | null;
   variant: string | null;
-  /** Context segment of the posteriors used, e.g. `mobile|premium`. */
+  /**
+   * Context segment of the posteriors used: `${context.device ?? 'unknown'}|${user.segment ?? 'unknown'}`,
+   * e.g. `mobile|premium`. The gateway writes it into the impressions, and the topology counts each segment's
+   * posterior as the impressions name it.
+   */
   segment: string;
   /** Computed for the same request, logged, never shown. */
-  shadow: { policy: PolicyName; items: SlateItem[] } | null;
-  timings: { featuresUs: number; scoringUs: number; samplingUs: number };
+  shadow: { policy: PolicyName; items: SlateItem[]; propensity?: PropensityInfo } | null;
+  /**
+   * Server time of each step in µs: features, scoring (including the micro-batch wait), sampling (ranking
+   * and slate), propensity, shadow (the shadow slate) and total.
+   */
+  timings: {
+    featuresUs: number;
+    scoringUs: number;
+    samplingUs: number;
+    propensityUs?: number;
+    shadowUs?: number;
+    totalUs?: number;
+  };
+  /** How the propensities of `items` were obtained. */
+  propensity?: PropensityInfo;
+  /** Every layer's experiment assignment (`experiment`/`variant` report the first). */
+  assignments?: ExperimentAssignment[];
 }

@@ -1,0 +1,184 @@
+/**
+ * The feature spec: the ordered list of model inputs that serving (`features.ts`) and training share. A spec
+ * entry names one column, or a one-hot group that expands to one column per value (plus `other`). The hash
+ * (sha256 of the canonical JSON) ties a model in the registry to the spec it was trained on.
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+import { CroupierError } from '../errors/index.ts';
+
+const name = z.string().regex(/^[a-z][a-z0-9_.]*$/, 'lower-case dotted name, e.g. item.ctr_logit');
+const prior = {
+  priorClicks: z.number().nonnegative().default(1),
+  priorImpressions: z.number().positive().default(20),
+};
+
+export const NUMERIC_SOURCES = [
+  'user.impressions',
+  'user.clicks',
+  'user.conversions',
+  'user.watchMs',
+  'item.impressions',
+  'item.clicks',
+  'item.conversions',
+  'item.conversionValue',
+  'item.watchMs',
+  'item.decayedCtr',
+] as const;
+export type NumericSource = (typeof NUMERIC_SOURCES)[number];
+
+export const CATEGORICAL_SOURCES = [
+  'user.segment',
+  'user.country',
+  'item.category',
+  'context.device',
+  'context.country',
+  'context.page',
+] as const;
+export type CategoricalSource = (typeof CATEGORICAL_SOURCES)[number];
+
+const featureSchema = z.discriminatedUnion('kind', [
+  /** log(1 + value / scale). */
+  z.object({
+    kind: z.literal('log1p'),
+    name,
+    source: z.enum(NUMERIC_SOURCES),
+    scale: z.number().positive().default(1),
+  }),
+  /** The raw value. */
+  z.object({ kind: z.literal('value'), name, source: z.enum(NUMERIC_SOURCES) }),
+  /** Smoothed click-through rate (clicks + a) / (impressions + a + b), a + b = priorImpressions. */
+  z.object({ kind: z.literal('ctr'), name, source: z.enum(['user', 'item']), ...prior }),
+  /** The logit of the smoothed click-through rate. */
+  z.object({ kind: z.literal('ctr_logit'), name, source: z.enum(['user', 'item']), ...prior }),
+  /** 1 when true, else 0 (`user.known`: the user has a record; `user.subscribed`: null counts as 0). */
+  z.object({ kind: z.literal('flag'), name, source: z.enum(['user.known', 'user.subscribed']) }),
+  /** log(1 + age in days) of the item at decision time. */
+  z.object({ kind: z.literal('age_days_log1p'), name, source: z.literal('item.createdAt') }),
+  /** One column per value (`<name>=<value>`), plus `<name>=other` when `other` is set. */
+  z.object({
+    kind: z.literal('onehot'),
+    name,
+    source: z.enum(CATEGORICAL_SOURCES),
+    values: z.array(z.string().min(1)).min(1),
+    other: z.boolean().default(true),
+  }),
+  /**
+   * User × item affinity: `recent.category` is the share of the user's recent clicks whose item has the
+   * candidate's category; `recent.item` is 1 when the candidate is among the user's recent clicks.
+   */
+  z.object({ kind: z.literal('affinity'), name, source: z.enum(['recent.category', 'recent.item']) }),
+]);
+
+export const featureSpecSchema = z
+  .object({
+    name: z.string().min(1),
+    version: z.number().int().positive(),
+    /** Name of the model's input tensor, float32 [batch, columns]. */
+    input: z.string().min(1).default('features'),
+    /** Name of the model's output tensor, float32 [batch, 1] (or [batch]) of click probabilities. */
+    output: z.string().min(1).default('p_click'),
+    features: z.array(featureSchema).min(1),
+  })
+  .strict()
+  .superRefine((spec, ctx) => {
+    const seen = new Set<string>();
+    spec.features.forEach((feature, index) => {
+      if (seen.has(feature.name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['features', index, 'name'],
+          message: 'duplicate feature name',
+        });
+      }
+      seen.add(feature.name);
+      if (feature.kind === 'onehot' && new Set(feature.values).size !== feature.values.length) {
+        ctx.addIssue({ code: 'custom', path: ['features', index, 'values'], message: 'duplicate value' });
+      }
+    });
+  });
+
+export type FeatureDefinition = z.infer<typeof featureSchema>;
+type ParsedSpec = z.infer<typeof featureSpecSchema>;
+
+export interface FeatureSpec extends ParsedSpec {
+  /** Column names in model order (one-hot groups expanded). */
+  readonly columns: readonly string[];
+  /** Number of columns, the model's input width. */
+  readonly width: number;
+  /** `sha256:<hex>` of the canonical JSON of the parsed spec. */
+  readonly hash: string;
+}
+
+/** Column names a definition expands to. */
+export function columnsOf(feature: FeatureDefinition): string[] {
+  if (feature.kind !== 'onehot') return [feature.name];
+  const columns = feature.values.map((value) => `${feature.name}=${value}`);
+  if (feature.other) columns.push(`${feature.name}=other`);
+  return columns;
+}
+
+/** JSON with object keys sorted, so the hash does not depend on key order or formatting. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+export function featureSpecHash(spec: ParsedSpec): string {
+  return `sha256:${createHash('sha256').update(canonicalJson(spec)).digest('hex')}`;
+}
+
+/** Validates a parsed JSON value as a feature spec; the result is frozen. */
+export function parseFeatureSpec(value: unknown, origin = 'feature spec'): FeatureSpec {
+  const parsed = featureSpecSchema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue.path.join('.') || '(root)';
+    throw new CroupierError(
+      'CROUPIER_ERR_FEATURE_SPEC_INVALID',
+      `${origin}: ${where}: ${issue.message}; fix the spec (see docs/decision.md, "Feature spec")`,
+      { origin, path: where, issues: parsed.error.issues.length },
+    );
+  }
+  const columns = parsed.data.features.flatMap(columnsOf);
+  return Object.freeze({
+    ...parsed.data,
+    columns: Object.freeze(columns),
+    width: columns.length,
+    hash: featureSpecHash(parsed.data),
+  });
+}
+
+/** Reads and validates a feature spec file. */
+export async function loadFeatureSpec(path: string): Promise<FeatureSpec> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new CroupierError(
+      'CROUPIER_ERR_FEATURE_SPEC_INVALID',
+      `cannot read the feature spec ${path}: ${(error as Error).message}`,
+      { path },
+      { cause: error },
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new CroupierError(
+      'CROUPIER_ERR_FEATURE_SPEC_INVALID',
+      `the feature spec ${path} is not valid JSON: ${(error as Error).message}`,
+      { path },
+      { cause: error },
+    );
+  }
+  return parseFeatureSpec(json, path);
+}

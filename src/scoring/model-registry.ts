@@ -1,0 +1,124 @@
+/**
+ * The model registry: a directory holding ONNX files, the feature specs they follow and `manifest.json`, which
+ * lists every model version (file, creation time, feature spec and its hash, offline metrics) and names the
+ * active one. Serving reads the active entry; retraining adds an entry and flips `active`.
+ */
+import { watch } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, join } from 'node:path';
+import { z } from 'zod';
+import { CroupierError } from '../errors/index.ts';
+import type { Logger } from '../log/logger.ts';
+
+export const MANIFEST_FILE = 'manifest.json';
+
+const fileName = z
+  .string()
+  .min(1)
+  .regex(/^[^/\\]+$/, 'a file name inside the registry directory');
+
+export const modelEntrySchema = z
+  .object({
+    version: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, . _ -'),
+    file: fileName,
+    created: z.string().datetime({ offset: true }),
+    featureSpec: fileName,
+    featureSpecHash: z.string().regex(/^sha256:[0-9a-f]{64}$/, 'sha256:<64 hex digits>'),
+    metrics: z.record(z.number()).default({}),
+    description: z.string().optional(),
+  })
+  .strict();
+
+export const manifestSchema = z
+  .object({
+    active: z.string().min(1),
+    models: z.array(modelEntrySchema).min(1),
+  })
+  .strict()
+  .superRefine((manifest, ctx) => {
+    const versions = new Set<string>();
+    manifest.models.forEach((model, index) => {
+      if (versions.has(model.version)) {
+        ctx.addIssue({ code: 'custom', path: ['models', index, 'version'], message: 'duplicate version' });
+      }
+      versions.add(model.version);
+    });
+    if (!versions.has(manifest.active)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['active'],
+        message: `no model has version "${manifest.active}"`,
+      });
+    }
+  });
+
+export type ModelEntry = z.infer<typeof modelEntrySchema>;
+export type Manifest = z.infer<typeof manifestSchema>;
+
+/** The active model of a registry, with absolute paths. */
+export interface ActiveModel {
+  readonly entry: ModelEntry;
+  readonly modelPath: string;
+  readonly featureSpecPath: string;
+}
+
+function registryError(dir: string, message: string, cause?: unknown): CroupierError {
+  return new CroupierError(
+    'CROUPIER_ERR_MODEL_REGISTRY_INVALID',
+    `model registry ${dir}: ${message}`,
+    { registryDir: dir },
+    cause === undefined ? undefined : { cause },
+  );
+}
+
+/** Reads and validates `manifest.json` of `dir`. */
+export async function readManifest(dir: string): Promise<Manifest> {
+  const path = join(dir, MANIFEST_FILE);
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(path, 'utf8'));
+  } catch (error) {
+    throw registryError(dir, `cannot read ${MANIFEST_FILE}: ${(error as Error).message}`, error);
+  }
+  const parsed = manifestSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw registryError(dir, `${MANIFEST_FILE} ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  }
+  return parsed.data;
+}
+
+/** The manifest's active entry with the paths of its model and feature spec. */
+export function activeModel(dir: string, manifest: Manifest): ActiveModel {
+  const entry = manifest.models.find((model) => model.version === manifest.active)!;
+  const base = isAbsolute(dir) ? dir : join(process.cwd(), dir);
+  return { entry, modelPath: join(base, entry.file), featureSpecPath: join(base, entry.featureSpec) };
+}
+
+/**
+ * Calls `onChange` (debounced) when `manifest.json` in `dir` is written or replaced. Returns the function that
+ * stops watching.
+ */
+export function watchManifest(
+  dir: string,
+  onChange: () => void,
+  logger: Logger,
+  debounceMs = 100,
+): () => void {
+  let timer: NodeJS.Timeout | undefined;
+  const watcher = watch(dir, { persistent: false }, (_event, file) => {
+    if (file !== null && file !== MANIFEST_FILE) return;
+    if (timer !== undefined) clearTimeout(timer);
+    timer = setTimeout(onChange, debounceMs);
+  });
+  watcher.on('error', (error) => {
+    logger.warn(
+      { err: error, registryDir: dir },
+      'model registry watch failed; reload with the admin endpoint',
+    );
+  });
+  return () => {
+    if (timer !== undefined) clearTimeout(timer);
+    watcher.close();
+  };
+}

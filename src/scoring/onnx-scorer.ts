@@ -1,0 +1,368 @@
+/**
+ * Scores feature matrices with the registry's active ONNX model. Concurrent requests are micro-batched: rows
+ * submitted while a batch is open are copied into one staging matrix and scored by one `session.run`; the
+ * batch closes at the next event-loop turn, or after at most `batchWaitUs` (≤ 200 µs), or when full. Models
+ * hot-reload: a new version is loaded and validated beside the serving one, then swapped in; runs in flight
+ * finish on the old session, which is released afterwards. A refused model leaves the old one serving.
+ */
+import { performance } from 'node:perf_hooks';
+import ort from 'onnxruntime-node';
+import { CroupierError } from '../errors/index.ts';
+import type { Logger } from '../log/logger.ts';
+import { type ProviderName, planExecutionProviders } from './execution-providers.ts';
+import { type FeatureSpec, loadFeatureSpec } from './feature-spec.ts';
+import { loadModelSession } from './model-loader.ts';
+import { type ActiveModel, activeModel, readManifest, watchManifest } from './model-registry.ts';
+
+export interface OnnxScorerOptions {
+  /** Model registry directory (manifest.json, models, feature specs). */
+  registryDir: string;
+  logger: Logger;
+  /** Preferred execution providers; CPU is always the last resort. Default `['cpu']`. */
+  executionProviders?: readonly ProviderName[];
+  /** Micro-batch concurrent requests into one run. Default true. */
+  batching?: boolean;
+  /** Longest a batch stays open waiting for more requests, µs (0: until the next event-loop turn). Max 200. */
+  batchWaitUs?: number;
+  /** A batch closes at once when it holds this many rows. */
+  maxBatchRows?: number;
+  /** ONNX Runtime intra-op threads. Default 1 (small models gain nothing from more). */
+  intraOpThreads?: number;
+  /** Reload when manifest.json changes. Default false (call `reload()`). */
+  watch?: boolean;
+}
+
+export interface ModelInfo {
+  readonly version: string;
+  readonly file: string;
+  readonly featureSpecHash: string;
+  readonly provider: ProviderName;
+  readonly loadedAt: number;
+}
+
+export interface ScoreResult {
+  /** One p̂ per row; a view valid until the caller's next await. */
+  readonly scores: Float32Array;
+  /** The model version that produced the scores. */
+  readonly modelVersion: string;
+}
+
+export interface Scorer {
+  /** The feature spec every served model follows. */
+  readonly spec: FeatureSpec;
+  /** The serving model. */
+  readonly model: ModelInfo;
+  /** Scores `rows` rows of `features` (row-major, `spec.width` columns); the matrix is copied before return. */
+  score(features: Float32Array, rows: number): Promise<ScoreResult>;
+  /** Re-reads the manifest and swaps in its active model if it changed and validates; throws when refused. */
+  reload(): Promise<ModelInfo>;
+  close(): Promise<void>;
+}
+
+interface Served {
+  readonly session: ort.InferenceSession;
+  readonly info: ModelInfo;
+  inflight: number;
+  retired: boolean;
+}
+
+interface Waiter {
+  readonly offset: number;
+  readonly rows: number;
+  readonly resolve: (result: ScoreResult) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+const MAX_WAIT_US = 200;
+
+export async function createOnnxScorer(options: OnnxScorerOptions): Promise<Scorer> {
+  const logger = options.logger;
+  const dir = options.registryDir;
+  const manifest = await readManifest(dir);
+  const active = activeModel(dir, manifest);
+  const spec = await loadFeatureSpec(active.featureSpecPath);
+  checkSpecHash(active, spec.hash);
+  const plan = planExecutionProviders(options.executionProviders ?? ['cpu']);
+  const skipped = plan.filter((c) => c.skip).map((c) => c.reason);
+  const intraOpThreads = options.intraOpThreads ?? 1;
+  let session: ort.InferenceSession | undefined;
+  let provider: ProviderName = 'cpu';
+  let why = '';
+  const failures: string[] = [...skipped];
+  for (const candidate of plan) {
+    if (candidate.skip) continue;
+    const providers = candidate.name === 'cpu' ? ['cpu'] : [candidate.name, 'cpu'];
+    try {
+      session = await loadModelSession(active, spec, { executionProviders: providers, intraOpThreads });
+      provider = candidate.name;
+      why = candidate.reason;
+      break;
+    } catch (error) {
+      if (candidate.name === 'cpu') throw error;
+      failures.push(`${candidate.name} failed to start: ${(error as Error).message.split('\n')[0]}`);
+    }
+  }
+  if (session === undefined) {
+    throw new CroupierError('CROUPIER_ERR_MODEL_INVALID', 'no execution provider could load the model', {
+      dir,
+    });
+  }
+  logger.info(
+    {
+      provider,
+      requested: options.executionProviders ?? ['cpu'],
+      notUsed: failures,
+      model: active.entry.version,
+    },
+    `scoring on ${provider}: ${why}${failures.length > 0 ? ` (${failures.join('; ')})` : ''}`,
+  );
+  return new OnnxScorer(options, spec, {
+    session,
+    info: infoOf(active, provider),
+    inflight: 0,
+    retired: false,
+  });
+}
+
+function infoOf(active: ActiveModel, provider: ProviderName): ModelInfo {
+  return Object.freeze({
+    version: active.entry.version,
+    file: active.modelPath,
+    featureSpecHash: active.entry.featureSpecHash,
+    provider,
+    loadedAt: Date.now(),
+  });
+}
+
+function checkSpecHash(active: ActiveModel, hash: string): void {
+  if (active.entry.featureSpecHash !== hash) {
+    throw new CroupierError(
+      'CROUPIER_ERR_MODEL_SPEC_MISMATCH',
+      `model ${active.entry.version}: manifest says feature spec hash ${active.entry.featureSpecHash} but ${active.featureSpecPath} hashes to ${hash}; regenerate the manifest entry`,
+      { version: active.entry.version, expected: active.entry.featureSpecHash, actual: hash },
+    );
+  }
+}
+
+class OnnxScorer implements Scorer {
+  readonly spec: FeatureSpec;
+  private served: Served;
+  private readonly logger: Logger;
+  private readonly dir: string;
+  private readonly batching: boolean;
+  private readonly waitMs: number;
+  private readonly maxBatchRows: number;
+  private readonly intraOpThreads: number;
+  private readonly stopWatching: (() => void) | null;
+  private closed = false;
+  private reloading: Promise<ModelInfo> | null = null;
+  // The open batch.
+  private staging: Float32Array;
+  private stagedRows = 0;
+  private waiters: Waiter[] = [];
+  private scheduled = false;
+  private openedAt = 0;
+  private readonly freeBuffers: Float32Array[] = [];
+  private readonly tick = (): void => this.onTick();
+
+  constructor(options: OnnxScorerOptions, spec: FeatureSpec, served: Served) {
+    this.spec = spec;
+    this.served = served;
+    this.logger = options.logger;
+    this.dir = options.registryDir;
+    this.batching = options.batching ?? true;
+    this.waitMs = Math.min(MAX_WAIT_US, Math.max(0, options.batchWaitUs ?? 0)) / 1000;
+    this.maxBatchRows = options.maxBatchRows ?? 16_384;
+    this.intraOpThreads = options.intraOpThreads ?? 1;
+    this.staging = new Float32Array(1024 * spec.width);
+    this.stopWatching = options.watch
+      ? watchManifest(
+          this.dir,
+          () => {
+            this.reload().catch(() => undefined);
+          },
+          this.logger,
+        )
+      : null;
+  }
+
+  get model(): ModelInfo {
+    return this.served.info;
+  }
+
+  score(features: Float32Array, rows: number): Promise<ScoreResult> {
+    if (this.closed) return Promise.reject(closedError());
+    const width = this.spec.width;
+    if (!(rows >= 0) || features.length < rows * width) {
+      return Promise.reject(
+        new CroupierError('CROUPIER_ERR_SCORING_FAILED', `${rows} rows need ${rows * width} floats`, {
+          rows,
+        }),
+      );
+    }
+    if (rows === 0)
+      return Promise.resolve({ scores: new Float32Array(0), modelVersion: this.served.info.version });
+    if (!this.batching) return this.runAlone(features, rows);
+    const offset = this.stagedRows;
+    const needed = (offset + rows) * width;
+    if (this.staging.length < needed) {
+      const grown = new Float32Array(Math.max(needed, this.staging.length * 2));
+      grown.set(this.staging.subarray(0, offset * width));
+      this.staging = grown;
+    }
+    this.staging.set(features.subarray(0, rows * width), offset * width);
+    this.stagedRows = offset + rows;
+    const promise = new Promise<ScoreResult>((resolve, reject) => {
+      this.waiters.push({ offset, rows, resolve, reject });
+    });
+    if (this.stagedRows >= this.maxBatchRows) this.flush();
+    else if (!this.scheduled) {
+      this.scheduled = true;
+      this.openedAt = performance.now();
+      setImmediate(this.tick);
+    }
+    return promise;
+  }
+
+  private onTick(): void {
+    if (!this.scheduled) return;
+    if (
+      this.waitMs > 0 &&
+      performance.now() - this.openedAt < this.waitMs &&
+      this.stagedRows < this.maxBatchRows
+    ) {
+      setImmediate(this.tick);
+      return;
+    }
+    this.flush();
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    const waiters = this.waiters;
+    const rows = this.stagedRows;
+    if (rows === 0) return;
+    const staging = this.staging;
+    this.waiters = [];
+    this.stagedRows = 0;
+    this.staging = this.freeBuffers.pop() ?? new Float32Array(staging.length);
+    this.run(staging, rows).then(
+      ({ scores, modelVersion }) => {
+        this.releaseBuffer(staging);
+        for (const w of waiters)
+          w.resolve({ scores: scores.subarray(w.offset, w.offset + w.rows), modelVersion });
+      },
+      (error: unknown) => {
+        this.releaseBuffer(staging);
+        for (const w of waiters) w.reject(error);
+      },
+    );
+  }
+
+  private releaseBuffer(buffer: Float32Array): void {
+    if (this.freeBuffers.length < 2 && buffer.length >= this.staging.length) this.freeBuffers.push(buffer);
+  }
+
+  private runAlone(features: Float32Array, rows: number): Promise<ScoreResult> {
+    return this.run(features.slice(0, rows * this.spec.width), rows);
+  }
+
+  /** One `session.run` on the serving model; the model stays alive until the run ends. */
+  private async run(matrix: Float32Array, rows: number): Promise<ScoreResult> {
+    const served = this.served;
+    served.inflight++;
+    try {
+      const width = this.spec.width;
+      const input = new ort.Tensor('float32', matrix.subarray(0, rows * width), [rows, width]);
+      const out = await served.session.run({ [this.spec.input]: input });
+      const tensor = out[this.spec.output] as ort.Tensor;
+      return { scores: tensor.data as Float32Array, modelVersion: served.info.version };
+    } catch (error) {
+      throw new CroupierError(
+        'CROUPIER_ERR_SCORING_FAILED',
+        `model ${served.info.version} failed to score ${rows} rows: ${(error as Error).message}`,
+        { version: served.info.version, rows },
+        { cause: error },
+      );
+    } finally {
+      served.inflight--;
+      if (served.retired && served.inflight === 0) this.release(served);
+    }
+  }
+
+  private release(served: Served): void {
+    served.session.release().catch((error: unknown) => {
+      this.logger.warn({ err: error, version: served.info.version }, 'releasing a retired model failed');
+    });
+  }
+
+  reload(): Promise<ModelInfo> {
+    if (this.closed) return Promise.reject(closedError());
+    const previous = this.reloading ?? Promise.resolve(this.served.info);
+    const next = previous.catch(() => undefined).then(() => this.reloadNow());
+    this.reloading = next;
+    next
+      .finally(() => {
+        if (this.reloading === next) this.reloading = null;
+      })
+      .catch(() => undefined);
+    return next;
+  }
+
+  private async reloadNow(): Promise<ModelInfo> {
+    const current = this.served;
+    try {
+      const manifest = await readManifest(this.dir);
+      const active = activeModel(this.dir, manifest);
+      if (active.entry.version === current.info.version && active.modelPath === current.info.file)
+        return current.info;
+      const spec = await loadFeatureSpec(active.featureSpecPath);
+      checkSpecHash(active, spec.hash);
+      if (spec.hash !== this.spec.hash) {
+        throw new CroupierError(
+          'CROUPIER_ERR_MODEL_SPEC_MISMATCH',
+          `model ${active.entry.version} follows feature spec ${spec.hash}, but croupier serves ${this.spec.hash}; restart croupier to change the feature spec`,
+          { version: active.entry.version, expected: this.spec.hash, actual: spec.hash },
+        );
+      }
+      const provider = current.info.provider;
+      const session = await loadModelSession(active, spec, {
+        executionProviders: provider === 'cpu' ? ['cpu'] : [provider, 'cpu'],
+        intraOpThreads: this.intraOpThreads,
+      });
+      if (this.closed) {
+        await session.release();
+        throw closedError();
+      }
+      this.served = { session, info: infoOf(active, provider), inflight: 0, retired: false };
+      current.retired = true;
+      if (current.inflight === 0) this.release(current);
+      this.logger.info(
+        { model: active.entry.version, previous: current.info.version },
+        `model ${active.entry.version} now serving`,
+      );
+      return this.served.info;
+    } catch (error) {
+      this.logger.error(
+        { err: error, serving: current.info.version },
+        `model reload refused; ${current.info.version} keeps serving`,
+      );
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.stopWatching?.();
+    if (this.scheduled) this.flush();
+    this.closed = true;
+    await this.reloading?.catch(() => undefined);
+    const served = this.served;
+    served.retired = true;
+    if (served.inflight === 0) await served.session.release();
+  }
+}
+
+function closedError(): CroupierError {
+  return new CroupierError('CROUPIER_ERR_SCORER_CLOSED', 'the scorer is closed; create a new one', {});
+}

@@ -1,0 +1,159 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDecider, segmentKey } from '../../src/decision/decider.ts';
+import type { DecisionRequest } from '../../src/decision/types.ts';
+import { silentLogger } from '../../src/log/logger.ts';
+import { createOnnxScorer, type Scorer } from '../../src/scoring/onnx-scorer.ts';
+import { memoryView, NOW, pool, user } from './support.ts';
+
+let scorer: Scorer;
+beforeAll(async () => {
+  scorer = await createOnnxScorer({ registryDir: 'models', logger: silentLogger() });
+});
+afterAll(async () => {
+  await scorer.close();
+});
+
+function request(overrides: Partial<DecisionRequest> = {}): DecisionRequest {
+  return {
+    requestId: 'r1',
+    userId: 'u1',
+    slots: 10,
+    context: { device: 'mobile', country: 'DE', page: 'home' },
+    ...overrides,
+  };
+}
+
+describe('decide', () => {
+  it('deals a Thompson-sampled carousel with scores, samples, propensities and timings', async () => {
+    const state = pool(200);
+    state.users = new Map([['u1', user('u1', { segment: 'premium' })]]);
+    const decider = createDecider({
+      scorer,
+      policy: 'thompson',
+      priorStrength: 20,
+      logger: silentLogger(),
+      now: () => NOW,
+    });
+    const decision = await decider.decide(request(), memoryView(state));
+    expect(decision.requestId).toBe('r1');
+    expect(decision.policy).toBe('thompson');
+    expect(decision.modelVersion).toBe('default-1');
+    expect(decision.segment).toBe('mobile|premium');
+    expect(decision.items).toHaveLength(10);
+    expect(new Set(decision.items.map((i) => i.itemId)).size).toBe(10);
+    decision.items.forEach((item, slot) => {
+      expect(item.slot).toBe(slot);
+      expect(item.score).toBeGreaterThan(0);
+      expect(item.score).toBeLessThan(1);
+      expect(item.propensity).toBeGreaterThan(0);
+      expect(item.propensity).toBeLessThanOrEqual(1);
+      if (slot > 0) expect(item.sample).toBeLessThanOrEqual(decision.items[slot - 1].sample);
+    });
+    expect(decision.propensity?.method).toBe('monte-carlo');
+    expect(decision.shadow).toBeNull();
+    expect(decision.experiment).toBeNull();
+    expect(decision.timings.featuresUs).toBeGreaterThanOrEqual(0);
+    expect(decision.timings.totalUs).toBeGreaterThan(0);
+    await decider.close();
+  });
+
+  it('filters candidates by category and returns fewer items when fewer match', async () => {
+    const state = pool(20);
+    const decider = createDecider({
+      scorer,
+      policy: 'greedy',
+      priorStrength: 20,
+      logger: silentLogger(),
+      now: () => NOW,
+    });
+    const decision = await decider.decide(
+      request({ filters: { category: 'news' }, slots: 10 }),
+      memoryView(state),
+    );
+    expect(decision.items).toHaveLength(4);
+    const news = new Set(state.items.filter((i) => i.category === 'news').map((i) => i.itemId));
+    for (const item of decision.items) expect(news.has(item.itemId)).toBe(true);
+    const none = await decider.decide(request({ filters: { category: 'opera' } }), memoryView(state));
+    expect(none.items).toEqual([]);
+  });
+
+  it('reads the posteriors of the segment named by device and user segment', async () => {
+    expect(segmentKey(null, undefined)).toBe('unknown|unknown');
+    const state = pool(5);
+    // Only the tv|unknown segment has data: item-3 clicked a lot there.
+    state.arms = new Map([['item-3|tv|unknown', { impressions: 1000, clicks: 900 }]]);
+    const decider = createDecider({
+      scorer,
+      policy: 'greedy',
+      priorStrength: 20,
+      logger: silentLogger(),
+      now: () => NOW,
+    });
+    const tv = await decider.decide(
+      request({ slots: 1, context: { device: 'tv', country: null, page: null } }),
+      memoryView(state),
+    );
+    expect(tv.segment).toBe('tv|unknown');
+    expect(tv.items[0].itemId).toBe('item-3');
+    const mobile = await decider.decide(request({ slots: 1 }), memoryView(state));
+    expect(mobile.segment).toBe('mobile|unknown');
+    expect(mobile.items[0].sample).toBeLessThan(0.5);
+  });
+
+  it('runs concurrent decisions without mixing their candidates', async () => {
+    const decider = createDecider({
+      scorer,
+      policy: 'thompson',
+      priorStrength: 20,
+      logger: silentLogger(),
+      now: () => NOW,
+    });
+    const state = pool(60);
+    const view = memoryView(state);
+    const categories = ['movies', 'series', 'news', 'kids', 'poetry'];
+    const decisions = await Promise.all(
+      Array.from({ length: 25 }, (_, i) =>
+        decider.decide(
+          request({ requestId: `r${i}`, slots: 5, filters: { category: categories[i % 5] } }),
+          view,
+        ),
+      ),
+    );
+    decisions.forEach((d, i) => {
+      expect(d.requestId).toBe(`r${i}`);
+      for (const item of d.items) {
+        expect(state.items.find((x) => x.itemId === item.itemId)?.category).toBe(categories[i % 5]);
+      }
+    });
+  });
+
+  it('is reproducible from its seed', async () => {
+    const state = pool(100);
+    const a = createDecider({
+      scorer,
+      policy: 'thompson',
+      priorStrength: 20,
+      seed: 42,
+      logger: silentLogger(),
+      now: () => NOW,
+    });
+    const b = createDecider({
+      scorer,
+      policy: 'thompson',
+      priorStrength: 20,
+      seed: 42,
+      logger: silentLogger(),
+      now: () => NOW,
+    });
+    const da = await a.decide(request(), memoryView(state));
+    const db = await b.decide(request(), memoryView(state));
+    expect(da.items).toEqual(db.items);
+  });
+
+  it('rejects a request for no slots with a code', async () => {
+    const decider = createDecider({ scorer, policy: 'thompson', priorStrength: 20, logger: silentLogger() });
+    await expect(decider.decide(request({ slots: 0 }), memoryView(pool(3)))).rejects.toMatchObject({
+      code: 'CROUPIER_ERR_DECISION_INVALID',
+    });
+  });
+});
