@@ -139,6 +139,26 @@ export const gatewaySchema = z
       .positive()
       .default(1024 * 1024),
     policy: z.enum(['thompson', 'greedy', 'ucb1', 'epsilon-greedy', 'random']).default('thompson'),
+    /** Seconds without a message before a WebSocket is closed (uWebSockets.js rounds to ~4 s; 0 disables). */
+    idleTimeoutSeconds: z.number().int().min(0).max(960).default(120),
+    /** Lifetime of a signed client token minted by `signClientToken` when no expiry is given. */
+    tokenTtlSeconds: z
+      .number()
+      .int()
+      .positive()
+      .default(24 * 3600),
+    /** A subscribed client gets at most one pushed carousel per this many ms. */
+    pushMinIntervalMs: z.number().int().min(0).default(1000),
+    /** Push when the posterior mean of a shown item moved by at least this much (absolute). */
+    pushMinPosteriorShift: z.number().positive().max(1).default(0.01),
+    /** Events held in memory while Kafka is slow or unreachable; beyond this the oldest are shed. */
+    eventBufferMax: z.number().int().positive().default(100_000),
+    /** The event log sends a batch at least this often (ms). */
+    eventBatchMs: z.number().int().positive().default(20),
+    /** Most events in one produce request. */
+    eventBatchMax: z.number().int().positive().default(1000),
+    /** How often the change-feed cache reads the feeds (ms). */
+    cachePollMs: z.number().int().positive().default(25),
   })
   .strict();
 

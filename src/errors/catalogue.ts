@@ -5,6 +5,7 @@
 import { BROKER_ERROR_CODES } from './codes/broker.ts';
 import { CORE_ERROR_CODES } from './codes/core.ts';
 import { DECISION_ERROR_CODES } from './codes/decision.ts';
+import { GATEWAY_ERROR_CODES } from './codes/gateway.ts';
 import { REGISTRY_ERROR_CODES } from './codes/registry.ts';
 import { SIMULATOR_ERROR_CODES } from './codes/simulator.ts';
 import { STATS_ERROR_CODES } from './codes/stats.ts';
@@ -18,6 +19,7 @@ export const ERROR_CODES = [
   ...REGISTRY_ERROR_CODES,
   ...STREAM_ERROR_CODES,
   ...DECISION_ERROR_CODES,
+  ...GATEWAY_ERROR_CODES,
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

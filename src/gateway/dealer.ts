@@ -1,0 +1,79 @@
+/**
+ * Deals one carousel: asks the decision core, logs what is shown (impressions with propensities), remembers
+ * it for the feedback that will refer to it, and builds the reply. Shared by requests and subscriptions.
+ */
+import type { Decision, DecisionRequest, ItemInfo, RequestContext, StateView } from '../decision/types.ts';
+import { rememberShown, type SocketData } from './connection.ts';
+import type { EventLog } from './event-log.ts';
+import type { GatewayMetrics } from './metrics.ts';
+import type { CarouselMessage } from './protocol.ts';
+
+/** The decision core as the gateway uses it (src/decision/decider.ts `createDecider`). */
+export interface GatewayDecider {
+  decide(request: DecisionRequest, view: StateView): Promise<Decision>;
+}
+
+export interface DealtCarousel {
+  decision: Decision;
+  message: CarouselMessage;
+}
+
+export interface Dealer {
+  deal(
+    data: SocketData,
+    request: Omit<DecisionRequest, 'userId'> & { userId: string },
+    startedNs: bigint,
+  ): Promise<DealtCarousel>;
+}
+
+export function createDealer(deps: {
+  decider: GatewayDecider;
+  view: StateView;
+  eventLog: EventLog;
+  metrics: GatewayMetrics;
+}): Dealer {
+  const { decider, view, eventLog, metrics } = deps;
+  let indexedPool: readonly ItemInfo[] | null = null;
+  let titles = new Map<string, string>();
+
+  const titleOf = (itemId: string): string => {
+    const pool = view.items();
+    if (pool !== indexedPool) {
+      titles = new Map(pool.map((item) => [item.itemId, item.title]));
+      indexedPool = pool;
+    }
+    return titles.get(itemId) ?? itemId;
+  };
+
+  return {
+    async deal(data, request, startedNs) {
+      const decision = await decider.decide(request, view);
+      const context: RequestContext = request.context;
+      eventLog.logImpressions(decision, context);
+      const slots = new Map<string, number>();
+      for (const item of decision.items) slots.set(item.itemId, item.slot);
+      rememberShown(data, decision.requestId, { segment: decision.segment, slots });
+      const message: CarouselMessage = {
+        type: 'carousel',
+        requestId: decision.requestId,
+        items: decision.items.map((item) => ({
+          itemId: item.itemId,
+          title: titleOf(item.itemId),
+          slot: item.slot,
+          score: item.score,
+          sample: item.sample,
+          propensity: item.propensity,
+        })),
+        policy: decision.policy,
+        modelVersion: decision.modelVersion,
+        experiment: decision.experiment,
+        variant: decision.variant,
+        serverTimeUs: 0,
+      };
+      message.serverTimeUs = Math.round(Number(process.hrtime.bigint() - startedNs) / 1000);
+      metrics.recordDecision(message.serverTimeUs);
+      metrics.modelVersion = decision.modelVersion;
+      return { decision, message };
+    },
+  };
+}

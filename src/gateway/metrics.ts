@@ -1,0 +1,127 @@
+/**
+ * The gateway's Prometheus metrics, rendered in the text exposition format (version 0.0.4) on `/metrics`.
+ * A few fixed-bucket histograms and counters; nothing is computed until somebody scrapes.
+ */
+
+export class Histogram {
+  private readonly counts: Float64Array;
+  private sum = 0;
+  private count = 0;
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    private readonly buckets: readonly number[],
+  ) {
+    this.counts = new Float64Array(buckets.length);
+  }
+
+  observe(value: number): void {
+    this.sum += value;
+    this.count++;
+    const b = this.buckets;
+    for (let i = 0; i < b.length; i++) {
+      if (value <= b[i]) {
+        this.counts[i]++;
+        return;
+      }
+    }
+  }
+
+  render(): string {
+    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
+    let cumulative = 0;
+    for (let i = 0; i < this.buckets.length; i++) {
+      cumulative += this.counts[i];
+      lines.push(`${this.name}_bucket{le="${this.buckets[i]}"} ${cumulative}`);
+    }
+    lines.push(`${this.name}_bucket{le="+Inf"} ${this.count}`);
+    lines.push(`${this.name}_sum ${this.sum}`);
+    lines.push(`${this.name}_count ${this.count}`);
+    return lines.join('\n');
+  }
+}
+
+export function counterLines(name: string, help: string, value: number, labels = ''): string {
+  return `# HELP ${name} ${help}\n# TYPE ${name} counter\n${name}${labels} ${value}`;
+}
+
+export function gaugeLines(name: string, help: string, value: number, labels = ''): string {
+  return `# HELP ${name} ${help}\n# TYPE ${name} gauge\n${name}${labels} ${value}`;
+}
+
+/** Escapes a Prometheus label value. */
+export function labelValue(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+}
+
+/** Events per second over a sliding window of whole seconds. */
+export class RateWindow {
+  private readonly slots: Float64Array;
+  private readonly stamps: Float64Array;
+
+  constructor(private readonly seconds = 10) {
+    this.slots = new Float64Array(seconds);
+    this.stamps = new Float64Array(seconds);
+  }
+
+  add(n = 1, nowMs = Date.now()): void {
+    const second = Math.floor(nowMs / 1000);
+    const i = second % this.seconds;
+    if (this.stamps[i] !== second) {
+      this.stamps[i] = second;
+      this.slots[i] = 0;
+    }
+    this.slots[i] += n;
+  }
+
+  /** Mean rate over the last full `seconds` (the current, partial second excluded). */
+  perSecond(nowMs = Date.now()): number {
+    const current = Math.floor(nowMs / 1000);
+    let total = 0;
+    for (let i = 0; i < this.seconds; i++) {
+      const age = current - this.stamps[i];
+      if (age >= 1 && age <= this.seconds) total += this.slots[i];
+    }
+    return total / this.seconds;
+  }
+}
+
+const LATENCY_BUCKETS_S = [
+  0.00005, 0.0001, 0.00015, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1,
+];
+const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128];
+
+/** Everything the gateway counts. */
+export class GatewayMetrics {
+  readonly decisionLatency = new Histogram(
+    'croupier_decision_latency_seconds',
+    'Server time of one carousel decision, from the frame read to the reply written.',
+    LATENCY_BUCKETS_S,
+  );
+  readonly batchSize = new Histogram(
+    'croupier_scoring_batch_size',
+    'Requests scored together in one model run.',
+    BATCH_BUCKETS,
+  );
+  readonly decisionRate = new RateWindow(10);
+  decisions = 0;
+  pushes = 0;
+  decisionErrors = 0;
+  feedback = 0;
+  messages = 0;
+  badMessages = 0;
+  rateLimited = 0;
+  authFailures = 0;
+  connections = 0;
+  connectionsRejected = 0;
+  backpressureCloses = 0;
+  /** Model version of the last decision dealt. */
+  modelVersion = '';
+
+  recordDecision(serverTimeUs: number): void {
+    this.decisions++;
+    this.decisionRate.add(1);
+    this.decisionLatency.observe(serverTimeUs / 1e6);
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * Subscribed carousels. The hub indexes subscriptions by the items they show; after each change-feed round
+ * it re-deals a subscription whose items' posterior means moved by at least `minShift` (at most one push per
+ * `minIntervalMs`), and at once when one of its items left the pool. A congested socket gets its push when
+ * it drains.
+ */
+import type { StateView } from '../decision/types.ts';
+import type { Logger } from '../log/logger.ts';
+import type { StateChange } from '../state-cache/index.ts';
+import { type Subscription, sendCorked } from './connection.ts';
+import type { Dealer } from './dealer.ts';
+import type { GatewayMetrics } from './metrics.ts';
+
+export interface SubscriptionHubOptions {
+  view: StateView;
+  dealer: Dealer;
+  metrics: GatewayMetrics;
+  logger: Logger;
+  minIntervalMs: number;
+  minShift: number;
+}
+
+/** Posterior mean of an arm under a uniform prior: what "moved enough" is measured on. */
+export function posteriorMean(view: StateView, itemId: string, segment: string): number {
+  const arm = view.arm(itemId, segment);
+  return (arm.clicks + 1) / (arm.impressions + 2);
+}
+
+export class SubscriptionHub {
+  private readonly byItem = new Map<string, Set<Subscription>>();
+
+  constructor(private readonly options: SubscriptionHubOptions) {}
+
+  get size(): number {
+    let n = 0;
+    for (const set of this.byItem.values()) n += set.size;
+    return n;
+  }
+
+  /** Indexes a subscription by what it shows now. */
+  track(sub: Subscription, shown: readonly string[], segment: string): void {
+    this.untrack(sub);
+    sub.segment = segment;
+    sub.shown = new Map(shown.map((itemId) => [itemId, posteriorMean(this.options.view, itemId, segment)]));
+    for (const itemId of shown) {
+      let set = this.byItem.get(itemId);
+      if (set === undefined) {
+        set = new Set();
+        this.byItem.set(itemId, set);
+      }
+      set.add(sub);
+    }
+  }
+
+  /** Stops a subscription (unsubscribe, user switch, close). */
+  cancel(sub: Subscription): void {
+    sub.active = false;
+    if (sub.timer !== null) clearTimeout(sub.timer);
+    sub.timer = null;
+    this.untrack(sub);
+  }
+
+  /** Called with every change the cache applied. */
+  onChange(change: StateChange): void {
+    for (const itemId of change.removed) {
+      const subs = this.byItem.get(itemId);
+      if (subs !== undefined) for (const sub of subs) this.schedule(sub, true);
+    }
+    const { view, minShift } = this.options;
+    for (const itemId of change.items) {
+      const subs = this.byItem.get(itemId);
+      if (subs === undefined) continue;
+      for (const sub of subs) {
+        if (sub.timer !== null) continue;
+        const before = sub.shown.get(itemId);
+        if (before === undefined) continue;
+        if (Math.abs(posteriorMean(view, itemId, sub.segment) - before) >= minShift)
+          this.schedule(sub, false);
+      }
+    }
+  }
+
+  /** The socket drained: send the pushes it missed while congested. */
+  resume(subs: Iterable<Subscription>): void {
+    for (const sub of subs) {
+      if (sub.deferred && sub.active) {
+        sub.deferred = false;
+        this.schedule(sub, false);
+      }
+    }
+  }
+
+  private untrack(sub: Subscription): void {
+    for (const itemId of sub.shown.keys()) {
+      const set = this.byItem.get(itemId);
+      if (set === undefined) continue;
+      set.delete(sub);
+      if (set.size === 0) this.byItem.delete(itemId);
+    }
+  }
+
+  private schedule(sub: Subscription, urgent: boolean): void {
+    if (!sub.active) return;
+    const wait = urgent ? 0 : Math.max(0, sub.lastPushAt + this.options.minIntervalMs - Date.now());
+    if (sub.timer !== null) {
+      if (!urgent) return;
+      clearTimeout(sub.timer);
+    }
+    sub.timer = setTimeout(() => {
+      sub.timer = null;
+      void this.push(sub);
+    }, wait);
+  }
+
+  private async push(sub: Subscription): Promise<void> {
+    if (!sub.active || !sub.data.open || sub.data.userId === null) return;
+    if (sub.data.congested) {
+      sub.deferred = true;
+      return;
+    }
+    sub.lastPushAt = Date.now();
+    sub.seq++;
+    const startedNs = process.hrtime.bigint();
+    try {
+      const { decision, message } = await this.options.dealer.deal(
+        sub.data,
+        {
+          requestId: `${sub.requestId}#${sub.seq}`,
+          userId: sub.data.userId,
+          slots: sub.slots,
+          context: sub.context,
+          ...(sub.filters !== undefined ? { filters: sub.filters } : {}),
+        },
+        startedNs,
+      );
+      if (!sub.active) return;
+      this.track(
+        sub,
+        decision.items.map((item) => item.itemId),
+        decision.segment,
+      );
+      message.pushed = true;
+      message.subscription = sub.requestId;
+      this.options.metrics.pushes++;
+      sendCorked(sub.socket, sub.data, message);
+    } catch (error) {
+      this.options.metrics.decisionErrors++;
+      this.options.logger.error(
+        { err: error, subscription: sub.requestId },
+        're-dealing a subscribed carousel failed',
+      );
+    }
+  }
+}

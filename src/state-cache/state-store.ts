@@ -1,0 +1,343 @@
+/**
+ * The in-memory state the gateway decides from: posteriors, item features, the item pool and users, kept
+ * per partition as the change feeds last reported them, with sums over the clickstream partitions.
+ *
+ * Pure data: the feed reader (feed-reader.ts) does the I/O and calls `set*` / `replace*`. Every setter takes
+ * the absolute value of one partition, so applying a change-feed entry twice changes nothing.
+ */
+import type { ArmStats, ItemFeatures, ItemInfo, StateView, UserFeatures } from '../decision/types.ts';
+
+/** The per-partition item counters of `P{clickstream:p}:item` (see docs/state-layout.md). */
+export interface ItemCounters {
+  imp: number;
+  clk: number;
+  conv: number;
+  convValue: number;
+  watchMs: number;
+  seen: number;
+  dimp: number;
+  dclk: number;
+  dts: number;
+}
+
+/** A user's activity (`P{clickstream:p}:user:<id>` plus `recent:<id>`). */
+export interface UserActivity {
+  imp: number;
+  clk: number;
+  conv: number;
+  convValue: number;
+  watchMs: number;
+  lastActive: number;
+  recent: string[];
+}
+
+/** A user's attributes from `cdc.users`. */
+export interface UserRowData {
+  segment: string | null;
+  country: string | null;
+  subscribed: boolean | null;
+}
+
+/** What one applied batch changed; the gateway's subscriptions listen to it. */
+export interface StateChange {
+  /** Items whose posteriors or features changed. */
+  readonly items: ReadonlySet<string>;
+  /** Items that left the pool (unavailable or deleted). */
+  readonly removed: ReadonlySet<string>;
+  /** Whether the pool changed at all (an item added, changed or removed). */
+  readonly poolChanged: boolean;
+}
+
+export type StateChangeListener = (change: StateChange) => void;
+
+interface ItemAggregate {
+  imp: number;
+  clk: number;
+  conv: number;
+  convValue: number;
+  watchMs: number;
+  seen: number;
+  /** Decayed counts scaled to the store's reference time, so partitions sum and the ratio is the CTR. */
+  dimpRef: number;
+  dclkRef: number;
+}
+
+const ZERO_ARM: Readonly<ArmStats> = Object.freeze({ impressions: 0, clicks: 0 });
+
+export class StateStore implements StateView {
+  private readonly halfLifeMs: number;
+  private readonly referenceMs: number;
+  /** Per clickstream partition: `itemId|segment` → [imp, clk]. */
+  private readonly posteriorByPartition = new Map<number, Map<string, [number, number]>>();
+  private readonly armSums = new Map<string, ArmStats>();
+  private readonly itemByPartition = new Map<number, Map<string, ItemCounters>>();
+  private readonly itemSums = new Map<string, ItemAggregate>();
+  private readonly activity = new Map<string, UserActivity>();
+  private readonly usersByClickPartition = new Map<number, Set<string>>();
+  private readonly itemRows = new Map<string, ItemInfo>();
+  private readonly itemsByCdcPartition = new Map<number, Set<string>>();
+  private readonly userRows = new Map<string, UserRowData>();
+  private readonly usersByCdcPartition = new Map<number, Set<string>>();
+  private poolCache: ItemInfo[] | null = null;
+  private readonly listeners = new Set<StateChangeListener>();
+  private pending: { items: Set<string>; removed: Set<string>; poolChanged: boolean } = {
+    items: new Set(),
+    removed: new Set(),
+    poolChanged: false,
+  };
+
+  constructor(options: { halfLifeSeconds: number; referenceMs?: number }) {
+    this.halfLifeMs = options.halfLifeSeconds * 1000;
+    this.referenceMs = options.referenceMs ?? Date.now();
+  }
+
+  // ---- StateView ----------------------------------------------------------------------------------------
+
+  items(): readonly ItemInfo[] {
+    if (this.poolCache === null) {
+      const pool: ItemInfo[] = [];
+      for (const row of this.itemRows.values()) if (row.available) pool.push(row);
+      this.poolCache = pool;
+    }
+    return this.poolCache;
+  }
+
+  arm(itemId: string, segment: string): ArmStats {
+    return this.armSums.get(`${itemId}|${segment}`) ?? ZERO_ARM;
+  }
+
+  itemFeatures(itemId: string): ItemFeatures | undefined {
+    const agg = this.itemSums.get(itemId);
+    if (agg === undefined) return undefined;
+    return {
+      impressions: agg.imp,
+      clicks: agg.clk,
+      conversions: agg.conv,
+      conversionValue: agg.convValue,
+      watchMs: agg.watchMs,
+      lastSeen: agg.seen,
+      decayedCtr: agg.dimpRef > 0 ? agg.dclkRef / agg.dimpRef : 0,
+    };
+  }
+
+  user(userId: string): UserFeatures | undefined {
+    const row = this.userRows.get(userId);
+    const act = this.activity.get(userId);
+    if (row === undefined && act === undefined) return undefined;
+    return {
+      userId,
+      segment: row?.segment ?? null,
+      country: row?.country ?? null,
+      subscribed: row?.subscribed ?? null,
+      impressions: act?.imp ?? 0,
+      clicks: act?.clk ?? 0,
+      conversions: act?.conv ?? 0,
+      watchMs: act?.watchMs ?? 0,
+      lastActive: act?.lastActive ?? 0,
+      recent: act?.recent ?? [],
+    };
+  }
+
+  // ---- extras -------------------------------------------------------------------------------------------
+
+  /** Known user ids (from `cdc.users` and activity), at most `limit`. */
+  userIds(limit: number): string[] {
+    const out: string[] = [];
+    for (const id of this.userRows.keys()) {
+      if (out.length >= limit) return out;
+      out.push(id);
+    }
+    for (const id of this.activity.keys()) {
+      if (out.length >= limit) break;
+      if (!this.userRows.has(id)) out.push(id);
+    }
+    return out;
+  }
+
+  /** Whether the user's activity is cached (from a snapshot, a load or the feed). */
+  hasActivity(userId: string): boolean {
+    return this.activity.has(userId);
+  }
+
+  /** Users of one clickstream partition whose activity is cached. */
+  usersOfPartition(partition: number): readonly string[] {
+    return [...(this.usersByClickPartition.get(partition) ?? [])];
+  }
+
+  onChange(listener: StateChangeListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Delivers what changed since the last flush to the listeners (the reader calls it after each round). */
+  flushChanges(): void {
+    const change = this.pending;
+    if (change.items.size === 0 && change.removed.size === 0 && !change.poolChanged) return;
+    this.pending = { items: new Set(), removed: new Set(), poolChanged: false };
+    for (const listener of this.listeners) listener(change);
+  }
+
+  // ---- clickstream partitions ---------------------------------------------------------------------------
+
+  /** Sets one partition's counts of the arm `key` = `itemId|segment`. */
+  setArm(partition: number, key: string, imp: number, clk: number): void {
+    let byKey = this.posteriorByPartition.get(partition);
+    if (byKey === undefined) {
+      byKey = new Map();
+      this.posteriorByPartition.set(partition, byKey);
+    }
+    const old = byKey.get(key);
+    const dImp = imp - (old?.[0] ?? 0);
+    const dClk = clk - (old?.[1] ?? 0);
+    if (imp === 0 && clk === 0) byKey.delete(key);
+    else if (old !== undefined) {
+      old[0] = imp;
+      old[1] = clk;
+    } else byKey.set(key, [imp, clk]);
+    if (dImp === 0 && dClk === 0) return;
+    const sum = this.armSums.get(key);
+    if (sum === undefined) this.armSums.set(key, { impressions: dImp, clicks: dClk });
+    else {
+      sum.impressions += dImp;
+      sum.clicks += dClk;
+    }
+    const bar = key.indexOf('|');
+    this.pending.items.add(bar < 0 ? key : key.slice(0, bar));
+  }
+
+  /** Sets one partition's counters of an item, then re-sums the item over partitions. */
+  setItemCounters(partition: number, itemId: string, counters: ItemCounters | null): void {
+    let byItem = this.itemByPartition.get(partition);
+    if (byItem === undefined) {
+      byItem = new Map();
+      this.itemByPartition.set(partition, byItem);
+    }
+    if (counters === null) byItem.delete(itemId);
+    else byItem.set(itemId, counters);
+    this.resumItem(itemId);
+    this.pending.items.add(itemId);
+  }
+
+  /** Replaces everything one clickstream partition holds (a fresh snapshot). */
+  replaceClickPartition(
+    partition: number,
+    arms: Map<string, [number, number]>,
+    items: Map<string, ItemCounters>,
+    users: Map<string, UserActivity | null>,
+  ): void {
+    const oldArms = this.posteriorByPartition.get(partition);
+    if (oldArms !== undefined) {
+      for (const key of [...oldArms.keys()]) if (!arms.has(key)) this.setArm(partition, key, 0, 0);
+    }
+    for (const [key, [imp, clk]] of arms) this.setArm(partition, key, imp, clk);
+    const oldItems = this.itemByPartition.get(partition);
+    if (oldItems !== undefined) {
+      for (const itemId of [...oldItems.keys()]) {
+        if (!items.has(itemId)) this.setItemCounters(partition, itemId, null);
+      }
+    }
+    for (const [itemId, counters] of items) this.setItemCounters(partition, itemId, counters);
+    for (const [userId, act] of users) this.setUserActivity(partition, userId, act);
+  }
+
+  setUserActivity(partition: number, userId: string, act: UserActivity | null): void {
+    let ids = this.usersByClickPartition.get(partition);
+    if (ids === undefined) {
+      ids = new Set();
+      this.usersByClickPartition.set(partition, ids);
+    }
+    if (act === null) {
+      this.activity.delete(userId);
+      ids.delete(userId);
+    } else {
+      this.activity.set(userId, act);
+      ids.add(userId);
+    }
+  }
+
+  // ---- CDC partitions -----------------------------------------------------------------------------------
+
+  /** Sets (or, with null, removes) one row of the item pool. */
+  setItemRow(partition: number, itemId: string, row: ItemInfo | null): void {
+    let ids = this.itemsByCdcPartition.get(partition);
+    if (ids === undefined) {
+      ids = new Set();
+      this.itemsByCdcPartition.set(partition, ids);
+    }
+    const old = this.itemRows.get(itemId);
+    if (row === null) {
+      ids.delete(itemId);
+      if (old === undefined) return;
+      this.itemRows.delete(itemId);
+    } else {
+      ids.add(itemId);
+      this.itemRows.set(itemId, row);
+    }
+    if (old?.available && !row?.available) this.pending.removed.add(itemId);
+    this.pending.poolChanged = true;
+    this.poolCache = null;
+  }
+
+  replaceItemPartition(partition: number, rows: Map<string, ItemInfo>): void {
+    const old = this.itemsByCdcPartition.get(partition);
+    if (old !== undefined) {
+      for (const itemId of [...old]) if (!rows.has(itemId)) this.setItemRow(partition, itemId, null);
+    }
+    for (const [itemId, row] of rows) this.setItemRow(partition, itemId, row);
+  }
+
+  setUserRow(partition: number, userId: string, row: UserRowData | null): void {
+    let ids = this.usersByCdcPartition.get(partition);
+    if (ids === undefined) {
+      ids = new Set();
+      this.usersByCdcPartition.set(partition, ids);
+    }
+    if (row === null) {
+      ids.delete(userId);
+      this.userRows.delete(userId);
+    } else {
+      ids.add(userId);
+      this.userRows.set(userId, row);
+    }
+  }
+
+  replaceUserPartition(partition: number, rows: Map<string, UserRowData>): void {
+    const old = this.usersByCdcPartition.get(partition);
+    if (old !== undefined) {
+      for (const userId of [...old]) if (!rows.has(userId)) this.setUserRow(partition, userId, null);
+    }
+    for (const [userId, row] of rows) this.setUserRow(partition, userId, row);
+  }
+
+  private resumItem(itemId: string): void {
+    const agg: ItemAggregate = {
+      imp: 0,
+      clk: 0,
+      conv: 0,
+      convValue: 0,
+      watchMs: 0,
+      seen: 0,
+      dimpRef: 0,
+      dclkRef: 0,
+    };
+    let found = false;
+    for (const byItem of this.itemByPartition.values()) {
+      const c = byItem.get(itemId);
+      if (c === undefined) continue;
+      found = true;
+      agg.imp += c.imp;
+      agg.clk += c.clk;
+      agg.conv += c.conv;
+      agg.convValue += c.convValue;
+      agg.watchMs += c.watchMs;
+      if (c.seen > agg.seen) agg.seen = c.seen;
+      // v · 2^(-(t - dts)/h) = v · 2^((dts - ref)/h) · 2^(-(t - ref)/h): the last factor is common to all
+      // partitions, so it cancels in the CTR.
+      const scale = this.halfLifeMs > 0 ? 2 ** ((c.dts - this.referenceMs) / this.halfLifeMs) : 1;
+      agg.dimpRef += c.dimp * scale;
+      agg.dclkRef += c.dclk * scale;
+    }
+    if (found) this.itemSums.set(itemId, agg);
+    else this.itemSums.delete(itemId);
+  }
+}
