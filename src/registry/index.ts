@@ -5,5 +5,6 @@ export {
   DEFAULT_COMPATIBILITY,
   isCompatibilityLevel,
 } from './compatibility.ts';
+export { connectSchemaRegistry, type SchemaRegistryConnection } from './from-config.ts';
 export { REGISTRY_HTTP_ERRORS, RegistryHttpError } from './http-error.ts';
 export { type SchemaRegistryHandle, type SchemaRegistryOptions, startSchemaRegistry } from './server.ts';

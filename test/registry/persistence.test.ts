@@ -9,8 +9,9 @@ import {
   SubjectNameStrategyType,
 } from '@confluentinc/schemaregistry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { configSchema } from '../../src/config/schema.ts';
 import { CroupierError } from '../../src/errors/index.ts';
-import { startSchemaRegistry } from '../../src/registry/index.ts';
+import { connectSchemaRegistry, startSchemaRegistry } from '../../src/registry/index.ts';
 import { startTestRegistry } from '../support/registry.ts';
 
 const record = (fields: object[]) =>
@@ -84,6 +85,30 @@ describe('embedded schema registry persistence', () => {
       expect((error as CroupierError).message).toContain(join(broken, 'registry.json'));
     } finally {
       await rm(broken, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('schema registry from config', () => {
+  it('starts the embedded registry when no URL is configured, and uses the configured one otherwise', async () => {
+    const embedded = await connectSchemaRegistry(configSchema.parse({}).schemaRegistry);
+    try {
+      expect(embedded.embedded).not.toBeNull();
+      expect(await clientFor(embedded.url).getAllSubjects()).toEqual([]);
+      const external = await connectSchemaRegistry(
+        configSchema.parse({
+          schemaRegistry: { url: `${embedded.url}/`, username: 'svc', password: 'secret' },
+        }).schemaRegistry,
+      );
+      expect(external).toMatchObject({
+        url: embedded.url,
+        embedded: null,
+        auth: { username: 'svc', password: 'secret' },
+      });
+      await external.close();
+      expect(await clientFor(embedded.url).getAllSubjects()).toEqual([]);
+    } finally {
+      await embedded.close();
     }
   });
 });
