@@ -31,6 +31,7 @@ export {
   type SampleSize,
   sampleSize,
 } from './power.ts';
+export * from './regression/index.ts';
 export { createRng, type Rng } from './rng.ts';
 export {
   type ErrorRateSimulation,
