@@ -53,9 +53,20 @@ export interface EventCodec {
   register(topic: string, schemaName: SchemaName): Promise<number>;
   /** Registers every contract under every topic of croupier; call once at start. */
   registerAll(topics: TopicNames): Promise<RegisteredSubject[]>;
-  /** A Kafka record value: wire-format header + Avro body. */
+  /** A Kafka record value: wire-format header + Avro body. Registers the schema on first use. */
   encode<K extends SchemaName>(topic: string, schemaName: K, value: RecordShapes[K]): Promise<Buffer>;
+  /** Decodes a wire-format record, fetching its writer schema from the registry on first sight of its id. */
   decode(buffer: Buffer): Promise<DecodedEvent>;
+  /**
+   * `encode` without a promise, for hot paths: needs the (topic, record type) registered first
+   * (`registerAll`), else throws CROUPIER_ERR_SERDE_ENCODE.
+   */
+  encodeSync<K extends SchemaName>(topic: string, schemaName: K, value: RecordShapes[K]): Buffer;
+  /**
+   * `decode` without a promise, for hot paths: `null` when the record's schema id is not cached yet (then
+   * `await decode(buffer)` once). Bad bytes throw the same codes as `decode`.
+   */
+  decodeSync(buffer: Buffer): DecodedEvent | null;
 }
 
 interface Contract {
@@ -195,12 +206,7 @@ export function createEventCodec(options: EventCodecOptions): EventCodec {
     return reader;
   }
 
-  async function encode<K extends SchemaName>(
-    topic: string,
-    schemaName: K,
-    value: RecordShapes[K],
-  ): Promise<Buffer> {
-    const id = ids.get(topic)?.get(schemaName) ?? (await register(topic, schemaName));
+  function encodeWith(id: number, schemaName: SchemaName, value: unknown): Buffer {
     const type = contracts.get(schemaName)!.type;
     let end: number;
     try {
@@ -216,9 +222,28 @@ export function createEventCodec(options: EventCodecOptions): EventCodec {
     return Buffer.from(scratch.subarray(0, end));
   }
 
-  async function decode(buffer: Buffer): Promise<DecodedEvent> {
-    const id = readSchemaId(buffer);
-    const reader = readers.get(id) ?? (await readerFor(id));
+  async function encode<K extends SchemaName>(
+    topic: string,
+    schemaName: K,
+    value: RecordShapes[K],
+  ): Promise<Buffer> {
+    const id = ids.get(topic)?.get(schemaName) ?? (await register(topic, schemaName));
+    return encodeWith(id, schemaName, value);
+  }
+
+  function encodeSync<K extends SchemaName>(topic: string, schemaName: K, value: RecordShapes[K]): Buffer {
+    const id = ids.get(topic)?.get(schemaName);
+    if (id === undefined) {
+      throw new CroupierError(
+        'CROUPIER_ERR_SERDE_ENCODE',
+        `no schema id yet for ${schemaName} on topic ${topic}: call registerAll (or await encode once) before encodeSync`,
+        { topic, schemaName },
+      );
+    }
+    return encodeWith(id, schemaName, value);
+  }
+
+  function decodeWith(id: number, reader: Reader, buffer: Buffer): DecodedEvent {
     const { contract, resolver } = reader;
     let decoded: { value: unknown; offset: number };
     try {
@@ -243,6 +268,17 @@ export function createEventCodec(options: EventCodecOptions): EventCodec {
     } as DecodedEvent;
   }
 
+  async function decode(buffer: Buffer): Promise<DecodedEvent> {
+    const id = readSchemaId(buffer);
+    return decodeWith(id, readers.get(id) ?? (await readerFor(id)), buffer);
+  }
+
+  function decodeSync(buffer: Buffer): DecodedEvent | null {
+    const id = readSchemaId(buffer);
+    const reader = readers.get(id);
+    return reader ? decodeWith(id, reader, buffer) : null;
+  }
+
   async function registerAll(topics: TopicNames): Promise<RegisteredSubject[]> {
     const registered: RegisteredSubject[] = [];
     for (const { topic, schemaNames } of topicContracts(topics)) {
@@ -254,7 +290,7 @@ export function createEventCodec(options: EventCodecOptions): EventCodec {
     return registered;
   }
 
-  return { subjectFor, register, registerAll, encode, decode };
+  return { subjectFor, register, registerAll, encode, decode, encodeSync, decodeSync };
 }
 
 /** The contract's name and the text to register: the `.avsc` file when `type` is that file's schema. */

@@ -176,6 +176,26 @@ describe('Avro event codec', () => {
     expect((await codec.decode(good)).value).toEqual(SAMPLE_EVENTS.Impression);
   });
 
+  it('encodes and decodes without a promise once ids are known', async () => {
+    const fresh = createEventCodec({ registryUrl: registry.url, schemas });
+    const bytes = await codec.encode(TOPICS.cdcItems, 'ItemChange', SAMPLE_EVENTS.ItemChange);
+
+    expect(() => fresh.encodeSync(TOPICS.cdcItems, 'ItemChange', SAMPLE_EVENTS.ItemChange)).toThrow(
+      /registerAll/,
+    );
+    expect(fresh.decodeSync(bytes)).toBeNull();
+    expect((await fresh.decode(bytes)).value).toEqual(SAMPLE_EVENTS.ItemChange);
+    expect(fresh.decodeSync(bytes)?.value).toEqual(SAMPLE_EVENTS.ItemChange);
+
+    await fresh.registerAll(TOPICS);
+    expect(fresh.encodeSync(TOPICS.cdcItems, 'ItemChange', SAMPLE_EVENTS.ItemChange).equals(bytes)).toBe(
+      true,
+    );
+    expect(() => fresh.decodeSync(bytes.subarray(0, 9))).toThrow(
+      expect.objectContaining({ code: 'CROUPIER_ERR_SERDE_DECODE' }),
+    );
+  });
+
   it('refuses to encode a value that does not match its contract, naming the field', async () => {
     const bad = { ...SAMPLE_EVENTS.Watch, watchTimeMs: 'long' } as never;
     const error = await codec.encode(TOPICS.clickstream, 'Watch', bad).catch((e: unknown) => e);
