@@ -172,7 +172,42 @@ export const streamSchema = z
       .positive()
       .default(24 * 3600),
     recentClicks: z.number().int().positive().default(20),
-    changeFeedMaxLen: z.number().int().positive().default(100_000),
+    /** Entries kept per partition change feed (`XADD MAXLEN ~`); one entry per applied batch. */
+    changeFeedMaxLen: z.number().int().positive().default(10_000),
+    /** How long a request's shown items are kept to match its clicks (`req:<requestId>` keys). */
+    requestTtlSeconds: z
+      .number()
+      .int()
+      .positive()
+      .default(24 * 3600),
+    /** Position-bias model: an impression in slot k counts as an examination with probability e(k). */
+    positionBias: z
+      .object({
+        enabled: z.boolean().default(false),
+        /** e(k) = (1 / (k + 1))^eta when `examination` is empty. */
+        eta: z.number().min(0).max(4).default(1),
+        /** Explicit examination probabilities per slot (0-based); slots past the end use the last one. */
+        examination: z.array(z.number().gt(0).max(1)).default([]),
+      })
+      .strict()
+      .default({}),
+    /** How often applied offsets are committed to Kafka (for lag monitoring only; Redis holds the truth). */
+    commitIntervalMs: z.number().int().positive().default(1000),
+    /** How often the topology logs lag, events/s, batch sizes and dead-letter counts. */
+    logIntervalMs: z.number().int().positive().default(10_000),
+    /** Consumer group session timeout: how long a crashed consumer holds its partitions. */
+    sessionTimeoutMs: z.number().int().positive().default(30_000),
+    /** Partition batches processed at once (one Redis script each); more partitions wait their turn. */
+    partitionsConcurrently: z.number().int().positive().default(16),
+    /** Largest fetch per partition (bytes); with `maxBatchRecords` it bounds a batch's size. */
+    maxBytesPerPartition: z
+      .number()
+      .int()
+      .positive()
+      .default(1024 * 1024),
+    /** Backoff while Redis is unavailable: first wait, doubled per failure up to the maximum. */
+    retryInitialMs: z.number().int().positive().default(100),
+    retryMaxMs: z.number().int().positive().default(5000),
   })
   .strict();
 

@@ -1,0 +1,124 @@
+/**
+ * Positions every assigned partition at the offset Redis holds, not at the committed Kafka offset.
+ *
+ * kafkajs 2.2.4 emits GROUP_JOIN after each rebalance, just before it starts fetching, and does not wait for
+ * listeners. So the listener first pauses every assigned partition (synchronously: no fetch can return their
+ * records), then reads the stored offsets (retrying while Redis is unavailable: the partitions stay paused),
+ * seeks each partition to stored + 1 and resumes. Seeks are only honoured by kafkajs for partitions of the
+ * current assignment and are applied at the next fetch; with `autoCommit: false` a seek does not commit
+ * (with auto-commit kafkajs would commit the sought offset to the group). A newer rebalance supersedes an
+ * older one still reading offsets.
+ */
+
+import type { Consumer as KafkaConsumer } from 'kafkajs';
+import { defer, firstValueFrom } from 'rxjs';
+import type { Logger } from '../src/log/logger.ts';
+import type { TopicPartition } from '../src/state/keys.ts';
+import type { StateStore } from '../src/state/state-store.ts';
+import type { StreamMetrics } from './metrics.ts';
+import { type BackoffOptions, retryWithBackoff } from './operators/retry-with-backoff.ts';
+
+/** What this consumer knows of one assigned partition. */
+export interface PartitionCursor {
+  readonly tp: TopicPartition;
+  /** Last offset applied in Redis, as far as this consumer knows. */
+  applied: number;
+  /** Positioned at `applied + 1`: its batches may be applied. */
+  ready: boolean;
+}
+
+export interface AssignmentTracker {
+  /** The cursor of a partition of the current assignment, if assigned. */
+  cursor(topic: string, partition: number): PartitionCursor | undefined;
+  /** Seeks a partition back to the offset Redis holds (after Redis lost writes). */
+  rewind(cursor: PartitionCursor, applied: number): void;
+  stop(): void;
+}
+
+export const partitionKeyOf = (topic: string, partition: number): string => `${topic}:${partition}`;
+
+export function trackAssignments(options: {
+  consumer: KafkaConsumer;
+  store: StateStore;
+  metrics: StreamMetrics;
+  logger: Logger;
+  backoff: BackoffOptions;
+}): AssignmentTracker {
+  const { consumer, store, metrics, logger } = options;
+  let generation = 0;
+  let stopped = false;
+  let cursors = new Map<string, PartitionCursor>();
+
+  async function position(gen: number, assigned: PartitionCursor[], byTopic: Record<string, number[]>) {
+    const current = () => gen === generation && !stopped;
+    let offsets: number[];
+    try {
+      offsets = await firstValueFrom(
+        defer(() => Promise.all(assigned.map((c) => store.readOffset(c.tp)))).pipe(
+          retryWithBackoff({
+            ...options.backoff,
+            shouldRetry: current,
+            onRetry: (error, attempt, waitMs) => {
+              metrics.retries++;
+              metrics.lastError = (error as Error).message;
+              logger.warn(
+                { err: error, attempt, waitMs },
+                'cannot read stored offsets; partitions stay paused',
+              );
+            },
+          }),
+        ),
+      );
+    } catch {
+      return; // superseded by a newer assignment, or stopping
+    }
+    if (!current()) return;
+    assigned.forEach((cursor, i) => {
+      cursor.applied = offsets[i];
+      consumer.seek({
+        topic: cursor.tp.topic,
+        partition: cursor.tp.partition,
+        offset: String(offsets[i] + 1),
+      });
+      cursor.ready = true;
+    });
+    consumer.resume(Object.entries(byTopic).map(([topic, partitions]) => ({ topic, partitions })));
+    logger.info(
+      { partitions: assigned.map((c) => `${partitionKeyOf(c.tp.topic, c.tp.partition)}@${c.applied + 1}`) },
+      'partitions assigned, positioned at the offsets stored in Redis',
+    );
+  }
+
+  const removeListener = consumer.on(consumer.events.GROUP_JOIN, (event) => {
+    const byTopic = event.payload.memberAssignment as Record<string, number[]>;
+    const gen = ++generation;
+    const next = new Map<string, PartitionCursor>();
+    for (const [topic, partitions] of Object.entries(byTopic)) {
+      consumer.pause([{ topic, partitions }]);
+      for (const partition of partitions) {
+        next.set(partitionKeyOf(topic, partition), { tp: { topic, partition }, applied: -1, ready: false });
+      }
+    }
+    cursors = next;
+    metrics.assignedPartitions = next.size;
+    metrics.forgetPartitions(new Set(next.keys()));
+    void position(gen, [...next.values()], byTopic);
+  });
+
+  return {
+    cursor: (topic, partition) => cursors.get(partitionKeyOf(topic, partition)),
+    rewind(cursor, applied) {
+      cursor.applied = applied;
+      metrics.rewinds++;
+      consumer.seek({ topic: cursor.tp.topic, partition: cursor.tp.partition, offset: String(applied + 1) });
+      logger.warn(
+        { ...cursor.tp, offset: applied + 1 },
+        'Redis holds an earlier offset: reading the partition again from there',
+      );
+    },
+    stop() {
+      stopped = true;
+      removeListener();
+    },
+  };
+}

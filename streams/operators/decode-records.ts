@@ -1,0 +1,54 @@
+import { concatMap, type OperatorFunction } from 'rxjs';
+import { CroupierError } from '../../src/errors/index.ts';
+import type { EventCodec } from '../../src/kafka/index.ts';
+import type { DecodedRecord, PartitionChunk } from '../records.ts';
+
+/** Decoding failures that are the record's fault: the record is dead-lettered, the partition moves on. */
+const SERDE_CODES = new Set([
+  'CROUPIER_ERR_SERDE_MAGIC',
+  'CROUPIER_ERR_SERDE_UNKNOWN_SCHEMA',
+  'CROUPIER_ERR_SERDE_INCOMPATIBLE',
+  'CROUPIER_ERR_SERDE_DECODE',
+]);
+
+/**
+ * Decodes the records of each chunk (Confluent wire format, writer schema from the registry) in offset order.
+ * A record that cannot be decoded becomes `refused` with the codec's code; a null value is a `tombstone` on a
+ * CDC topic and refused (CROUPIER_ERR_STREAM_EMPTY_RECORD) on the clickstream. Any other failure (the
+ * registry did not answer) errors the Observable, so a retry upstream can decode the chunk again.
+ *
+ * @example
+ * chunks$.pipe(decodeRecords(codec), validateRecords())
+ *
+ * @param codec The event codec.
+ */
+export function decodeRecords<C extends PartitionChunk>(
+  codec: Pick<EventCodec, 'decode'>,
+): OperatorFunction<C, C & { decoded: DecodedRecord[] }> {
+  return concatMap(async (chunk) => {
+    const decoded: DecodedRecord[] = [];
+    for (const raw of chunk.raw) {
+      if (raw.value === null || raw.value.length === 0) {
+        if (chunk.role === 'clickstream') {
+          decoded.push({
+            raw,
+            kind: 'refused',
+            code: 'CROUPIER_ERR_STREAM_EMPTY_RECORD',
+            message: 'the record has no value',
+          });
+        } else {
+          decoded.push({ raw, kind: 'tombstone' });
+        }
+        continue;
+      }
+      try {
+        const event = await codec.decode(raw.value);
+        decoded.push({ raw, kind: 'decoded', schemaName: event.schemaName, value: event.value });
+      } catch (error) {
+        if (!(error instanceof CroupierError) || !SERDE_CODES.has(error.code)) throw error;
+        decoded.push({ raw, kind: 'refused', code: error.code, message: error.message });
+      }
+    }
+    return { ...chunk, decoded };
+  });
+}

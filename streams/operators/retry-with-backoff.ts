@@ -1,0 +1,52 @@
+import { type MonoTypeOperatorFunction, Observable, type Subscription, timer } from 'rxjs';
+
+export interface BackoffOptions {
+  /** First wait (ms); doubled after each failure. */
+  initialMs: number;
+  /** Longest wait (ms). */
+  maxMs: number;
+  /** Whether to retry after `error` (default: always). Errors not retried go to the subscriber. */
+  shouldRetry?: (error: unknown, attempt: number) => boolean;
+  /** Called before each wait, e.g. to log the failure or heartbeat. */
+  onRetry?: (error: unknown, attempt: number, waitMs: number) => void;
+}
+
+/**
+ * Resubscribes to the source after an error, waiting `initialMs`, then twice as long after each further
+ * failure, at most `maxMs`; a success resets nothing (each subscription starts from `initialMs`). Used to keep
+ * a partition's work paused while Redis or the schema registry is unavailable and resume it when they return.
+ *
+ * @example
+ * defer(() => store.apply(batch)).pipe(retryWithBackoff({ initialMs: 100, maxMs: 5000 }))
+ *
+ * @param options Waits, which errors to retry, and a hook called before each wait.
+ */
+export function retryWithBackoff<T>(options: BackoffOptions): MonoTypeOperatorFunction<T> {
+  return (source) =>
+    new Observable<T>((subscriber) => {
+      let attempt = 0;
+      let inner: Subscription | undefined;
+      let wait: Subscription | undefined;
+      const subscribe = () => {
+        inner = source.subscribe({
+          next: (value) => subscriber.next(value),
+          complete: () => subscriber.complete(),
+          error: (error: unknown) => {
+            attempt++;
+            if (options.shouldRetry && !options.shouldRetry(error, attempt)) {
+              subscriber.error(error);
+              return;
+            }
+            const waitMs = Math.min(options.maxMs, options.initialMs * 2 ** (attempt - 1));
+            options.onRetry?.(error, attempt, waitMs);
+            wait = timer(waitMs).subscribe(subscribe);
+          },
+        });
+      };
+      subscribe();
+      return () => {
+        wait?.unsubscribe();
+        inner?.unsubscribe();
+      };
+    });
+}

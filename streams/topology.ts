@@ -1,0 +1,264 @@
+/**
+ * The stream topology: consumes the clickstream and the CDC topics and folds every record into Redis exactly
+ * once. Per partition batch, top to bottom:
+ *
+ *   kafkajs eachBatch → split into micro-batches → decode (schema registry) → validate (refused records go to
+ *   the dead-letter topic) → route by topic role → fold + apply (one Redis script per micro-batch: offset check,
+ *   state, offset, change feed) → resolve the fetch position and commit to Kafka (for lag monitoring only)
+ *
+ * Per-partition order is kept (one batch of a partition at a time), partitions proceed in parallel. eachBatch
+ * resolves only when its batch is applied, so a slow Redis holds back fetching; an unavailable Redis or
+ * registry makes the partition wait with backoff and go on from where Redis stands. On assignment each
+ * partition is positioned at the offset Redis holds (assignment.ts).
+ */
+import type { Kafka } from 'kafkajs';
+import { concatMap, defer, EMPTY, firstValueFrom, map, type Observable, of, Subject, takeWhile } from 'rxjs';
+import { catchError, finalize } from 'rxjs/operators';
+import type { Config } from '../src/config/index.ts';
+import type { EventCodec } from '../src/kafka/index.ts';
+import type { Logger } from '../src/log/logger.ts';
+import { createStateStore, type RedisClient } from '../src/state/state-store.ts';
+import { applyPartitionBatch } from './apply.ts';
+import { type PartitionCursor, partitionKeyOf, trackAssignments } from './assignment.ts';
+import { examinationTable } from './fold/position-bias.ts';
+import { StreamMetrics, type StreamMetricsSnapshot } from './metrics.ts';
+import { concatPerKey } from './operators/concat-per-key.ts';
+import { decodeRecords } from './operators/decode-records.ts';
+import { produceDeadLetters } from './operators/produce-dead-letters.ts';
+import { type BackoffOptions, retryWithBackoff } from './operators/retry-with-backoff.ts';
+import { splitBatch } from './operators/split-batch.ts';
+import { validateRecords } from './operators/validate-records.ts';
+import type { PartitionChunk, RawRecord, RefusedRecord } from './records.ts';
+import type { TopicRole } from './validate/events.ts';
+
+export interface StreamTopologyOptions {
+  config: Readonly<Config>;
+  kafka: Kafka;
+  codec: Pick<EventCodec, 'decode' | 'encode'>;
+  /** A Redis or Redis Cluster client; the caller owns it (the topology never closes it). */
+  redis: RedisClient;
+  logger: Logger;
+}
+
+export interface StreamTopology {
+  /** Stops consuming (the batch in flight finishes or is abandoned), commits the last offsets, disconnects. */
+  close(): Promise<void>;
+  metrics(): StreamMetricsSnapshot;
+}
+
+/** One kafkajs batch on its way through the topology; `done` resolves the eachBatch that is waiting. */
+interface BatchJob {
+  key: string;
+  cursor: PartitionCursor;
+  role: TopicRole;
+  raw: RawRecord[];
+  highWatermark: number;
+  resolveOffset(offset: string): void;
+  heartbeat(): Promise<void>;
+  isRunning(): boolean;
+  isStale(): boolean;
+  done(): void;
+}
+
+export async function startStreamTopology(options: StreamTopologyOptions): Promise<StreamTopology> {
+  const { config, kafka, codec, redis } = options;
+  const logger = options.logger.child({ component: 'stream' });
+  const s = config.stream;
+  const topics = config.kafka.topics;
+  const roles = new Map<string, TopicRole>([
+    [topics.clickstream, 'clickstream'],
+    [topics.cdcItems, 'items'],
+    [topics.cdcUsers, 'users'],
+  ]);
+  const examination = examinationTable(s.positionBias);
+  const fold = { halfLifeMs: s.decayHalfLifeSeconds * 1000, recentClicks: s.recentClicks, examination };
+  const backoff: BackoffOptions = { initialMs: s.retryInitialMs, maxMs: s.retryMaxMs };
+  let closing = false;
+
+  const store = createStateStore({
+    redis,
+    keyPrefix: config.redis.keyPrefix,
+    groupId: s.groupId,
+    changeFeedMaxLen: s.changeFeedMaxLen,
+    recentClicks: s.recentClicks,
+    halfLifeMs: fold.halfLifeMs,
+    requestTtlSeconds: s.requestTtlSeconds,
+    examination,
+  });
+  const metrics = new StreamMetrics(store.calls);
+  const waitingFor = (what: string, live: () => boolean, job?: BatchJob): BackoffOptions => ({
+    ...backoff,
+    shouldRetry: () => live(),
+    onRetry: (error, attempt, waitMs) => {
+      metrics.retries++;
+      metrics.lastError = (error as Error).message;
+      logger.warn({ err: error, attempt, waitMs, partition: job?.key }, `${what} failed; retrying`);
+      job?.heartbeat().catch(() => undefined);
+    },
+  });
+  await firstValueFrom(
+    defer(() => store.init()).pipe(retryWithBackoff(waitingFor('loading the state scripts', () => !closing))),
+  );
+
+  const producer = kafka.producer({ allowAutoTopicCreation: true });
+  const consumer = kafka.consumer({
+    groupId: s.groupId,
+    sessionTimeout: s.sessionTimeoutMs,
+    heartbeatInterval: Math.max(100, Math.floor(s.sessionTimeoutMs / 10)),
+    maxWaitTimeInMs: s.maxBatchMs,
+    maxBytesPerPartition: s.maxBytesPerPartition,
+  });
+  await producer.connect();
+  await consumer.connect();
+  const assignments = trackAssignments({ consumer, store, metrics, logger, backoff });
+
+  /** Dead letters keep the original bytes and position; they are written before the batch's state. */
+  async function sendDeadLetters(
+    chunk: PartitionChunk & { refused: readonly RefusedRecord[] },
+  ): Promise<void> {
+    const now = Date.now();
+    const messages = await Promise.all(
+      chunk.refused.map(async (r) => ({
+        key: r.raw.key,
+        value: await codec.encode(topics.deadLetter, 'DeadLetter', {
+          topic: chunk.tp.topic,
+          partition: chunk.tp.partition,
+          offset: r.raw.offset,
+          key: r.raw.key,
+          value: r.raw.value,
+          errorCode: r.code,
+          errorMessage: r.message,
+          timestamp: now,
+        }),
+      })),
+    );
+    await producer.send({ topic: topics.deadLetter, acks: -1, messages });
+    for (const r of chunk.refused) metrics.deadLettered(r.code);
+  }
+
+  const pendingCommits = new Map<string, { topic: string; partition: number; offset: string }>();
+  const live = (job: BatchJob) => () => !closing && job.isRunning() && !job.isStale();
+
+  function processBatch(job: BatchJob): Observable<unknown> {
+    const { tp } = job.cursor;
+    return of(job.raw).pipe(
+      splitBatch<RawRecord>(s.maxBatchRecords),
+      map((raw): PartitionChunk => ({ tp, role: job.role, raw })),
+      concatMap((chunk) =>
+        of(chunk).pipe(
+          decodeRecords(codec),
+          validateRecords(),
+          produceDeadLetters(sendDeadLetters),
+          retryWithBackoff(waitingFor('decoding or dead-lettering', live(job), job)),
+        ),
+      ),
+      concatMap((chunk) =>
+        defer(() => applyPartitionBatch(store, tp, chunk.role, chunk.records, job.cursor.applied, fold)).pipe(
+          retryWithBackoff(waitingFor('applying to Redis', live(job), job)),
+          map((result) => {
+            if (result.kind === 'rewind') {
+              assignments.rewind(job.cursor, result.applied);
+              return false;
+            }
+            job.cursor.applied = result.applied;
+            if (result.records > 0) metrics.batchApplied(result.records);
+            else metrics.duplicateBatches++;
+            const last = chunk.raw[chunk.raw.length - 1].offset;
+            job.resolveOffset(String(last));
+            metrics.setLag(job.key, job.highWatermark - (last + 1));
+            pendingCommits.set(job.key, { ...tp, offset: String(result.applied + 1) });
+            return true;
+          }),
+        ),
+      ),
+      takeWhile((goOn) => goOn && live(job)()),
+      catchError((error: unknown) => {
+        if (live(job)()) {
+          metrics.lastError = (error as Error).message;
+          logger.error({ err: error, partition: job.key }, 'batch abandoned; it will be fetched again');
+        }
+        return EMPTY;
+      }),
+      finalize(() => job.done()),
+    );
+  }
+
+  const jobs$ = new Subject<BatchJob>();
+  const subscription = jobs$.pipe(concatPerKey((job) => job.key, processBatch)).subscribe();
+
+  async function commitPending(): Promise<void> {
+    if (pendingCommits.size === 0) return;
+    const offsets = [...pendingCommits.values()];
+    pendingCommits.clear();
+    await consumer.commitOffsets(offsets).catch((error: unknown) => {
+      logger.debug(
+        { err: error },
+        'offset commit for lag monitoring failed (a rebalance); Redis holds the truth',
+      );
+    });
+  }
+  const commitTimer = setInterval(() => void commitPending(), s.commitIntervalMs);
+  const logTimer = setInterval(() => {
+    const m = metrics.snapshot(true);
+    logger.info(
+      {
+        recordsPerSecond: m.recordsPerSecond,
+        records: m.records,
+        batches: m.batches,
+        averageBatchSize: m.averageBatchSize,
+        maxBatchSize: m.maxBatchSize,
+        lag: m.lag,
+        deadLetters: m.deadLetters,
+        retries: m.retries,
+      },
+      'stream progress',
+    );
+  }, s.logIntervalMs);
+
+  await consumer.subscribe({ topics: [...roles.keys()], fromBeginning: true });
+  await consumer.run({
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    partitionsConsumedConcurrently: s.partitionsConcurrently,
+    eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+      const role = roles.get(batch.topic);
+      const cursor = assignments.cursor(batch.topic, batch.partition);
+      // Not yet positioned at the offset Redis holds, or a seek is pending: the records are read again later.
+      if (role === undefined || cursor === undefined || !cursor.ready || isStale()) return;
+      if (batch.messages.length === 0) return;
+      const raw = batch.messages.map((m) => ({ offset: Number(m.offset), key: m.key, value: m.value }));
+      await new Promise<void>((done) =>
+        jobs$.next({
+          key: partitionKeyOf(batch.topic, batch.partition),
+          cursor,
+          role,
+          raw,
+          highWatermark: Number(batch.highWatermark),
+          resolveOffset,
+          heartbeat,
+          isRunning,
+          isStale,
+          done,
+        }),
+      );
+    },
+  });
+  logger.info({ groupId: s.groupId, topics: [...roles.keys()] }, 'stream topology started');
+
+  return {
+    async close() {
+      if (closing) return;
+      closing = true;
+      clearInterval(commitTimer);
+      clearInterval(logTimer);
+      await commitPending();
+      await consumer.disconnect();
+      assignments.stop();
+      jobs$.complete();
+      subscription.unsubscribe();
+      await producer.disconnect();
+      logger.info(metrics.snapshot(), 'stream topology stopped');
+    },
+    metrics: () => metrics.snapshot(),
+  };
+}
