@@ -195,7 +195,7 @@ export function ctr(
   return { estimate: p, ci: [centre - half, centre + half], successes: clicks, trials: impressions };
 }
 
-export interface LiftResult {
+export interface TopFractionLift {
   /** Positive rate in the top fraction over the overall positive rate. */
   lift: number;
   topRate: number;
@@ -208,7 +208,7 @@ export interface LiftResult {
  * Lift of the top-scored fraction (default the top decile): how many times more positives the model finds
  * there than a random pick would. Equal scores keep their input order.
  */
-export function lift(labels: Sample, scores: Sample, options: { fraction?: number } = {}): LiftResult {
+export function lift(labels: Sample, scores: Sample, options: { fraction?: number } = {}): TopFractionLift {
   const { positives } = checkLabels(labels);
   checkSample('scores', scores);
   checkSameLength('labels', labels, 'scores', scores);
