@@ -2,10 +2,12 @@ import type { Command } from 'commander';
 import { registerBrokerCommand } from './broker.ts';
 import { registerConfigCommand } from './config.ts';
 import { registerRegistryCommand } from './registry.ts';
+import { registerServeCommand } from './serve.ts';
 
 /** Every `croupier <command>`; each module adds one command with its own --help. */
 export function registerCommands(program: Command): void {
   registerBrokerCommand(program);
   registerConfigCommand(program);
   registerRegistryCommand(program);
+  registerServeCommand(program);
 }

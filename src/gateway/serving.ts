@@ -1,0 +1,182 @@
+/**
+ * Everything behind the gateway, wired from the config: the ONNX scorer and the decider (experiments
+ * swappable through the admin endpoint), the change-feed cache, the event log to Kafka, and the gateway.
+ * The caller owns Redis, Kafka and the registry (embedded or external) and passes their addresses in;
+ * `croupier serve` and `croupier start` both start serving through here.
+ */
+import type { Cluster, Redis } from 'ioredis';
+import { loadSchemas } from '../../streams/schemas/index.ts';
+import type { Config } from '../config/index.ts';
+import { createDecider, type Decider } from '../decision/decider.ts';
+import type { PolicyName } from '../decision/types.ts';
+import {
+  type ExperimentsConfig,
+  loadExperimentsConfig,
+  parseExperimentsConfig,
+} from '../experiments/config.ts';
+import { createEventCodec, createKafka } from '../kafka/index.ts';
+import type { Logger } from '../log/logger.ts';
+import type { Scorer } from '../scoring/onnx-scorer.ts';
+import { createOnnxScorer } from '../scoring/onnx-scorer.ts';
+import { type StateCache, startStateCache } from '../state-cache/index.ts';
+import type { GatewayDecider } from './dealer.ts';
+import { type EventLog, startEventLog } from './event-log.ts';
+import type { Histogram } from './metrics.ts';
+import { assertNativeUws } from './native-check.ts';
+import { type GatewayHandle, startGateway } from './server.ts';
+
+export interface ServingOptions {
+  config: Readonly<Config>;
+  logger: Logger;
+  /** A connected ioredis client: a single Redis or a Cluster. */
+  redis: Redis | Cluster;
+  /** Kafka bootstrap brokers (the configured ones, or the embedded broker's address). */
+  brokers: readonly string[];
+  /** Schema registry base URL (and basic auth for an external one). */
+  registryUrl: string;
+  registryAuth?: { username: string; password: string };
+}
+
+export interface ServingHandle {
+  readonly gateway: GatewayHandle;
+  readonly cache: StateCache;
+  readonly eventLog: EventLog;
+  readonly scorer: Scorer;
+  close(): Promise<void>;
+}
+
+/**
+ * Counts how many requests each model run scored together: every request of one micro-batch resolves in
+ * the same event-loop turn, so the resolutions between two turns are one batch.
+ */
+function measureBatches(scorer: Scorer, histogram: Histogram): Scorer {
+  let resolvedThisTurn = 0;
+  const observe = () => {
+    histogram.observe(resolvedThisTurn);
+    resolvedThisTurn = 0;
+  };
+  return new Proxy(scorer, {
+    get(target, property, receiver) {
+      if (property !== 'score') return Reflect.get(target, property, receiver);
+      return async (features: Float32Array, rows: number) => {
+        const result = await target.score(features, rows);
+        if (resolvedThisTurn++ === 0) setImmediate(observe);
+        return result;
+      };
+    },
+  });
+}
+
+export async function startServing(options: ServingOptions): Promise<ServingHandle> {
+  const { config, logger, redis } = options;
+  assertNativeUws((await import('uWebSockets.js')).default);
+  const closers: (() => Promise<void>)[] = [];
+  const closeAll = async () => {
+    for (const close of closers.reverse()) await close().catch(() => undefined);
+  };
+  try {
+    const scorer = await createOnnxScorer({
+      registryDir: config.model.registryDir,
+      logger,
+      executionProviders: config.model.executionProviders,
+      batching: config.model.batching,
+      batchWaitUs: config.model.batchWaitUs,
+      maxBatchRows: config.model.maxBatchRows,
+      intraOpThreads: config.model.intraOpThreads,
+      watch: config.model.watchRegistry,
+    });
+    closers.push(() => scorer.close());
+    let experiments = await loadExperimentsConfig(config.model.experimentsFile);
+    let measured: Scorer = scorer;
+    const newDecider = (exp: ExperimentsConfig): Decider =>
+      createDecider({
+        scorer: measured,
+        policy: config.gateway.policy as PolicyName,
+        priorStrength: config.model.priorStrength,
+        experiments: exp,
+        logger,
+        epsilon: config.model.epsilon,
+        ucbC: config.model.ucbC,
+        propensity: { replicates: config.model.propensityReplicates, delta: config.model.propensityDelta },
+      });
+    let decider: Decider | null = null;
+    closers.push(async () => decider?.close());
+    const swappable: GatewayDecider = {
+      decide: (request, view) => (decider as Decider).decide(request, view),
+    };
+
+    const cache = await startStateCache({
+      redis,
+      keyPrefix: config.redis.keyPrefix,
+      topics: {
+        clickstream: config.kafka.topics.clickstream,
+        cdcItems: config.kafka.topics.cdcItems,
+        cdcUsers: config.kafka.topics.cdcUsers,
+      },
+      partitions: {
+        clickstream: config.kafka.partitions,
+        cdcItems: config.kafka.partitions,
+        cdcUsers: config.kafka.partitions,
+      },
+      halfLifeSeconds: config.stream.decayHalfLifeSeconds,
+      pollMs: config.gateway.cachePollMs,
+      logger,
+    });
+    closers.push(() => cache.close());
+
+    const kafka = createKafka(config.kafka, options.brokers, { logger, connectionTimeout: 2000 });
+    const codec = createEventCodec({
+      registryUrl: options.registryUrl,
+      ...(options.registryAuth ? { auth: options.registryAuth } : {}),
+      schemas: loadSchemas(),
+      logger,
+    });
+    const eventLog = startEventLog({
+      kafka,
+      codec,
+      topic: config.kafka.topics.clickstream,
+      logger,
+      bufferMax: config.gateway.eventBufferMax,
+      batchMs: config.gateway.eventBatchMs,
+      batchMax: config.gateway.eventBatchMax,
+    });
+    closers.push(() => eventLog.close());
+
+    // The gateway's metrics exist once it is started; the decider is built after, over the measured scorer.
+    const gateway = await startGateway({
+      config: config.gateway,
+      decider: swappable,
+      view: cache,
+      eventLog,
+      logger,
+      admin: {
+        reloadModel: () => scorer.reload(),
+        getExperiments: () => experiments,
+        setExperiments: async (value) => {
+          const next = parseExperimentsConfig(value, 'PUT /admin/experiments');
+          const previous = decider;
+          decider = newDecider(next);
+          experiments = next;
+          logger.info({ layers: next.layers.length }, 'experiments replaced');
+          // Decisions already in flight finish on the previous decider before it closes.
+          setTimeout(() => void previous?.close(), 1000);
+          return next;
+        },
+      },
+    });
+    closers.push(() => gateway.close());
+    measured = measureBatches(scorer, gateway.metrics.batchSize);
+    decider = newDecider(experiments);
+
+    return {
+      gateway,
+      cache,
+      eventLog,
+      scorer,
+      close: closeAll,
+    };
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+}
