@@ -3,6 +3,7 @@
  * regression, and the samplers behind exploration.
  */
 
+export * from './bayes-ab.ts';
 export { sampleBeta, sampleGamma } from './beta-sampler.ts';
 export type { CorrelationOptions, CorrelationResult, VarianceOptions } from './descriptive.ts';
 export {
@@ -19,7 +20,10 @@ export {
 } from './descriptive.ts';
 export * from './distributions/index.ts';
 export type { Alternative } from './errors.ts';
+export * from './experiment.ts';
 export * from './hypothesis/index.ts';
+export * from './metrics.ts';
+export * from './off-policy.ts';
 export {
   type Design,
   type MeansDesign,

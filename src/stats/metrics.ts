@@ -161,7 +161,7 @@ export function mrr<T>(queries: readonly RankingQuery<T>[]): number {
   return sum / queries.length;
 }
 
-export interface RateEstimate {
+export interface CtrEstimate {
   estimate: number;
   /** Wilson score interval, which stays inside [0, 1] and behaves at 0 and n clicks. */
   ci: [number, number];
@@ -174,7 +174,7 @@ export function ctr(
   clicks: number,
   impressions: number,
   options: { confidence?: number } = {},
-): RateEstimate {
+): CtrEstimate {
   const confidence = checkConfidence(options.confidence);
   if (!(Number.isInteger(impressions) && impressions > 0)) {
     invalidArgument('impressions', `is ${impressions}: it must be a positive integer`);
