@@ -23,7 +23,7 @@ const SERDE_CODES = new Set([
  * @param codec The event codec.
  */
 export function decodeRecords<C extends PartitionChunk>(
-  codec: Pick<EventCodec, 'decode'>,
+  codec: Pick<EventCodec, 'decode'> & Partial<Pick<EventCodec, 'decodeSync'>>,
 ): OperatorFunction<C, C & { decoded: DecodedRecord[] }> {
   return concatMap(async (chunk) => {
     const decoded: DecodedRecord[] = [];
@@ -42,7 +42,8 @@ export function decodeRecords<C extends PartitionChunk>(
         continue;
       }
       try {
-        const event = await codec.decode(raw.value);
+        // The synchronous path once the schema id is cached: no promise per record.
+        const event = codec.decodeSync?.(raw.value) ?? (await codec.decode(raw.value));
         decoded.push({ raw, kind: 'decoded', schemaName: event.schemaName, value: event.value });
       } catch (error) {
         if (!(error instanceof CroupierError) || !SERDE_CODES.has(error.code)) throw error;

@@ -1,0 +1,209 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeHeader } from '../../src/kafka/index.ts';
+import { silentLogger } from '../../src/log/logger.ts';
+import { partitionKey } from '../../src/state/keys.ts';
+import type { ClickstreamEvent, DeadLetter, ItemChange } from '../../streams/schemas/index.ts';
+import { startStreamTopology } from '../../streams/topology.ts';
+import { startTestRedis, type TestRedis } from '../support/redis.ts';
+import { compareWithReference } from './support/compare-state.ts';
+import { generateClickstream } from './support/events.ts';
+import { emptyReference, referenceApply } from './support/reference-fold.ts';
+import {
+  createTopics,
+  type KafkaStack,
+  startKafkaStack,
+  testTopics,
+  topologyConfig,
+  waitForOffsets,
+} from './support/stack.ts';
+
+let stack: KafkaStack;
+let redis: TestRedis;
+
+beforeAll(async () => {
+  [stack, redis] = await Promise.all([startKafkaStack(), startTestRedis()]);
+});
+afterAll(async () => {
+  await stack?.close();
+  await redis?.close();
+});
+
+/** Registers a Click writer schema without `requestId` (no default): unreadable as croupier's contract. */
+async function registerIncompatibleClick(registryUrl: string): Promise<number> {
+  const schema = {
+    type: 'record',
+    name: 'Click',
+    namespace: 'croupier.events',
+    fields: [
+      { name: 'eventId', type: 'string' },
+      { name: 'userId', type: 'string' },
+    ],
+  };
+  const response = await fetch(`${registryUrl}/subjects/legacy-click/versions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+    body: JSON.stringify({ schema: JSON.stringify(schema) }),
+  });
+  return ((await response.json()) as { id: number }).id;
+}
+
+describe('bad input', () => {
+  it('dead-letters every kind of bad record with its position and code, and counts the good ones exactly', async () => {
+    const prefix = redis.prefix();
+    const topics = testTopics(`bad${Date.now()}`);
+    await createTopics(stack.admin, topics, 1);
+    const { codec } = stack;
+    const good = generateClickstream({ seed: 5, users: 10, items: 8, requests: 60 });
+    const click = good.find((e) => e.type === 'Click')!.event;
+    const valid = await codec.encode(topics.clickstream, 'Click', { ...click, eventId: 'x' });
+
+    const legacyId = await registerIncompatibleClick(stack.registry.url);
+    const legacy = Buffer.alloc(5 + 4);
+    writeHeader(legacy, legacyId);
+    legacy.write('\u0002a\u0002u', 5, 'latin1');
+    const unknownId = Buffer.from(valid);
+    writeHeader(unknownId, 987_654);
+    const source = { connector: 'postgresql', db: 'shop', table: 'items', ts_ms: 1, lsn: null };
+    const emptyChange: ItemChange = { op: 'u', before: null, after: null, ts_ms: 1, source };
+
+    // Bad records salted between good ones: [value, expected code | null (good)]
+    const bad: [Buffer | null, string][] = [
+      [Buffer.from('not avro at all'), 'CROUPIER_ERR_SERDE_MAGIC'],
+      [unknownId, 'CROUPIER_ERR_SERDE_UNKNOWN_SCHEMA'],
+      [valid.subarray(0, valid.length - 3), 'CROUPIER_ERR_SERDE_DECODE'],
+      [legacy, 'CROUPIER_ERR_SERDE_INCOMPATIBLE'],
+      [
+        await codec.encode(topics.clickstream, 'Click', { ...click, userId: '' }),
+        'CROUPIER_ERR_STREAM_MISSING_FIELD',
+      ],
+      [
+        await codec.encode(topics.clickstream, 'Watch', { ...click, watchTimeMs: -20 }),
+        'CROUPIER_ERR_STREAM_OUT_OF_RANGE',
+      ],
+      [
+        await codec.encode(topics.clickstream, 'Click', { ...click, itemId: 'a|b' }),
+        'CROUPIER_ERR_STREAM_BAD_ID',
+      ],
+      [await codec.encode(topics.cdcItems, 'ItemChange', emptyChange), 'CROUPIER_ERR_STREAM_WRONG_SCHEMA'],
+      [null, 'CROUPIER_ERR_STREAM_EMPTY_RECORD'],
+    ];
+    const orphan: ClickstreamEvent = {
+      type: 'Click',
+      event: { ...click, eventId: 'o', requestId: 'never-shown', timestamp: click.timestamp + 1 },
+    };
+    const log: { value: Buffer | null; code: string | null; event: ClickstreamEvent | null }[] = [];
+    for (const [i, e] of [...good, orphan].entries()) {
+      log.push({
+        value: await codec.encode(topics.clickstream, e.type, e.event as never),
+        code: null,
+        event: e,
+      });
+      if (i % 7 === 3 && bad.length > 0) {
+        const [value, code] = bad.shift()!;
+        log.push({ value, code, event: null });
+      }
+    }
+    expect(bad).toEqual([]);
+    await stack.producer.send({
+      topic: topics.clickstream,
+      acks: -1,
+      messages: log.map((r, i) => ({ key: `k${i}`, value: r.value, partition: 0 })),
+    });
+    const itemSource = { ...source };
+    await stack.producer.send({
+      topic: topics.cdcItems,
+      acks: -1,
+      messages: [
+        { partition: 0, value: await codec.encode(topics.cdcItems, 'ItemChange', emptyChange) },
+        {
+          partition: 0,
+          value: await codec.encode(topics.cdcItems, 'ItemChange', {
+            op: 'c',
+            before: null,
+            after: { itemId: 'i1', title: 'One', category: 'c', tags: [], available: true, createdAt: 1 },
+            ts_ms: 1,
+            source: itemSource,
+          }),
+        },
+      ],
+    });
+
+    const config = topologyConfig({
+      kafka: { topics },
+      redis: { keyPrefix: prefix },
+      stream: { maxBatchRecords: 50 },
+    });
+    const topology = await startStreamTopology({
+      config,
+      kafka: stack.kafka,
+      codec,
+      redis: redis.client,
+      logger: silentLogger(),
+    });
+    try {
+      await waitForOffsets(redis.client, prefix, config.stream.groupId, topics.clickstream, [log.length - 1]);
+      await waitForOffsets(redis.client, prefix, config.stream.groupId, topics.cdcItems, [1, -1]);
+    } finally {
+      await topology.close();
+    }
+
+    const expected = log.flatMap((r, offset) => (r.code ? [{ offset, code: r.code, value: r.value }] : []));
+    expected.push({ offset: 0, code: 'CROUPIER_ERR_STREAM_CDC_EMPTY', value: null });
+    const letters = await readDeadLetters(topics.deadLetter, expected.length);
+    expect(letters.map((l) => [l.topic, l.offset, l.errorCode]).sort()).toEqual(
+      [
+        ...expected.slice(0, -1).map((e) => [topics.clickstream, e.offset, e.code]),
+        [topics.cdcItems, 0, 'CROUPIER_ERR_STREAM_CDC_EMPTY'],
+      ].sort(),
+    );
+    for (const letter of letters.filter((l) => l.topic === topics.clickstream)) {
+      expect(letter.value).toEqual(log[letter.offset].value);
+      expect(letter.key?.toString()).toBe(`k${letter.offset}`);
+      expect(letter.errorMessage.length).toBeGreaterThan(0);
+    }
+
+    const stats = await redis.client.hgetall(
+      partitionKey(prefix, { topic: topics.clickstream, partition: 0 }, 'stats'),
+    );
+    for (const e of expected.slice(0, -1)) expect(stats[`dlq:${e.code}`]).toBe('1');
+    const ref = emptyReference();
+    const shown = new Map<string, string>();
+    for (const r of log) if (r.event) referenceApply(ref, shown, r.event, 20);
+    expect(ref.orphanClicks).toBeGreaterThanOrEqual(1);
+    const tp = { topic: topics.clickstream, partition: 0 };
+    expect(
+      await compareWithReference(redis.client, prefix, tp, ref, { halfLifeMs: 24 * 3600 * 1000 }),
+    ).toEqual([]);
+    const items = await redis.client.hgetall(
+      partitionKey(prefix, { topic: topics.cdcItems, partition: 0 }, 'items'),
+    );
+    expect(Object.keys(items)).toEqual(['i1']);
+  });
+});
+
+async function readDeadLetters(topic: string, count: number): Promise<DeadLetter[]> {
+  const consumer = stack.kafka.consumer({ groupId: `dlq-reader-${Date.now()}` });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  const letters: DeadLetter[] = [];
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`only ${letters.length} of ${count} dead letters`)),
+      30_000,
+    );
+    consumer
+      .run({
+        eachMessage: async ({ message }) => {
+          const decoded = await stack.codec.decode(message.value!);
+          letters.push(decoded.value as DeadLetter);
+          if (letters.length >= count) {
+            clearTimeout(timer);
+            resolve();
+          }
+        },
+      })
+      .catch(reject);
+  });
+  await consumer.disconnect();
+  return letters;
+}
