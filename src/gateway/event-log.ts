@@ -204,11 +204,17 @@ export function startEventLog(options: EventLogOptions): EventLog {
       }
       const batch = queue.take(batchMax);
       inFlight = batch.length;
+      let failed: unknown = null;
       try {
         await sendBatch(batch);
+      } catch (error) {
+        failed = error;
+      }
+      inFlight = 0;
+      if (failed === null) {
         if (failures > 0) log.info({ after: failures }, 'Kafka accepts events again');
         failures = 0;
-      } catch (error) {
+      } else {
         counters.sendFailures++;
         failures++;
         connected = false;
@@ -216,19 +222,27 @@ export function startEventLog(options: EventLogOptions): EventLog {
         if (queue.length > bufferMax) shed(queue.length - bufferMax);
         if (failures === 1 || failures % 20 === 0) {
           log.error(
-            { err: error, queued: queue.length, failures },
+            { err: failed, queued: queue.length, failures },
             'sending events to Kafka failed; holding them',
           );
         }
         if (closed) break;
         await sleep(Math.min(2000, 50 * 2 ** Math.min(failures, 6)));
-      } finally {
-        inFlight = 0;
+        continue;
       }
       if (queue.length < batchMax && !closed) await sleep(batchMs);
     }
   };
   const pumping = pump();
+
+  const flush = async (timeoutMs = 10_000): Promise<void> => {
+    const deadline = Date.now() + timeoutMs;
+    wake?.();
+    while (queue.length + inFlight > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 10));
+      wake?.();
+    }
+  };
 
   return {
     logImpressions(decision, context, timestamp = Date.now()) {
@@ -288,17 +302,11 @@ export function startEventLog(options: EventLogOptions): EventLog {
       }
     },
     stats: () => ({ queued: queue.length + inFlight, ...counters, connected }),
-    async flush(timeoutMs = 10_000) {
-      const deadline = Date.now() + timeoutMs;
-      wake?.();
-      while (queue.length + inFlight > 0 && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 10));
-        wake?.();
-      }
-    },
+    flush,
     async close() {
       if (closed) return;
-      await this.flush(5000);
+      // Wait for what is queued only while Kafka takes it; an unreachable Kafka must not hold up shutdown.
+      if (failures === 0) await flush(5000);
       closed = true;
       if (queue.length > 0) shed(queue.length);
       wake?.();
