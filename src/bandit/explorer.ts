@@ -38,11 +38,9 @@ export class SlateExplorer implements ArmTable {
   private uniform = false;
   private readonly scratch: PropensityScratch;
   private readonly monteCarlo: MonteCarloSettings;
-  private readonly method: PropensityMethod;
 
   constructor(monteCarlo: MonteCarloSettings, capacity = 256) {
     this.monteCarlo = monteCarlo;
-    this.method = monteCarloMethod(monteCarlo);
     this.impressions = new Float64Array(capacity);
     this.clicks = new Float64Array(capacity);
     this.alpha = new Float64Array(capacity);
@@ -94,18 +92,20 @@ export class SlateExplorer implements ArmTable {
     const out = this.propensities;
     switch (policy) {
       case 'thompson':
-        thompsonPropensities(
-          this.alpha,
-          this.beta,
-          n,
-          this.order,
-          count,
-          rng,
+        return monteCarloMethod(
           this.monteCarlo,
-          this.scratch,
-          out,
+          thompsonPropensities(
+            this.alpha,
+            this.beta,
+            n,
+            this.order,
+            count,
+            rng,
+            this.monteCarlo,
+            this.scratch,
+            out,
+          ),
         );
-        return this.method;
       case 'greedy':
         rankedPropensities(this.values, n, this.order, count, this.scratch, out);
         return EXACT;

@@ -37,7 +37,7 @@ export interface DeciderOptions {
   epsilon?: number;
   /** c of `ucb1`. Default 1. */
   ucbC?: number;
-  /** Monte Carlo propensities of Thompson sampling: replicates R (default 64), δ (default 0.05), floor. */
+  /** Monte Carlo propensities of Thompson sampling: replicates R (default 16), δ (default 0.05), floor. */
   propensity?: { replicates?: number; delta?: number; floor?: number };
   /** Most slots a request may ask for. Default 100. */
   maxSlots?: number;
@@ -69,7 +69,7 @@ function micros(from: number, to: number): number {
 }
 
 export function createDecider(options: DeciderOptions): Decider {
-  const replicates = options.propensity?.replicates ?? 64;
+  const replicates = options.propensity?.replicates ?? 16;
   const delta = options.propensity?.delta ?? 0.05;
   if (!(Number.isInteger(replicates) && replicates >= 1) || !(delta > 0 && delta < 1)) {
     throw new CroupierError(

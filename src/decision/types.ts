@@ -94,6 +94,8 @@ export interface PropensityInfo {
   errorBound: number;
   /** δ of that bound (0 when exact). */
   delta: number;
+  /** The largest empirical standard error over the slate's slots (0 when exact). */
+  standardError: number;
 }
 
 /** One layer's experiment assignment of the user. */

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDecider, segmentKey } from '../../src/decision/decider.ts';
 import type { DecisionRequest } from '../../src/decision/types.ts';
+import { parseExperimentsConfig } from '../../src/experiments/config.ts';
 import { silentLogger } from '../../src/log/logger.ts';
 import { createOnnxScorer, type Scorer } from '../../src/scoring/onnx-scorer.ts';
 import { memoryView, NOW, pool, user } from './support.ts';
@@ -155,5 +156,58 @@ describe('decide', () => {
     await expect(decider.decide(request({ slots: 0 }), memoryView(pool(3)))).rejects.toMatchObject({
       code: 'CROUPIER_ERR_DECISION_INVALID',
     });
+  });
+
+  it('serves each user their variant, and computes a shadow slate that is logged, never shown', async () => {
+    const experiments = parseExperimentsConfig({
+      holdout: { salt: 'h', percent: 10 },
+      layers: [
+        {
+          name: 'ranking',
+          salt: 'ranking-1',
+          experiments: [
+            {
+              name: 'greedy-vs-ts',
+              range: [0, 100],
+              variants: [{ name: 'control' }, { name: 'greedy', policy: 'greedy' }],
+              shadow: { policy: 'random' },
+            },
+          ],
+        },
+      ],
+    });
+    const decider = createDecider({
+      scorer,
+      policy: 'thompson',
+      priorStrength: 20,
+      experiments,
+      logger: silentLogger(),
+      now: () => NOW,
+    });
+    const view = memoryView(pool(50));
+    const seen = new Map<string, number>();
+    for (let u = 0; u < 60; u++) {
+      const d = await decider.decide(request({ userId: `user-${u}`, slots: 5 }), view);
+      const key = `${d.experiment}/${d.variant}/${d.policy}`;
+      seen.set(key, (seen.get(key) ?? 0) + 1);
+      if (d.variant === 'holdout') {
+        expect(d.shadow).toBeNull();
+        expect(d.policy).toBe('thompson');
+        continue;
+      }
+      expect(d.experiment).toBe('greedy-vs-ts');
+      expect(d.policy).toBe(d.variant === 'greedy' ? 'greedy' : 'thompson');
+      expect(d.assignments).toEqual([{ layer: 'ranking', experiment: 'greedy-vs-ts', variant: d.variant }]);
+      expect(d.shadow?.policy).toBe('random');
+      expect(d.shadow?.items).toHaveLength(5);
+      for (const item of d.shadow?.items ?? []) expect(item.propensity).toBeCloseTo(1 / 50, 12);
+      // The shown slate is the policy's own, with its own propensities.
+      if (d.policy === 'greedy') for (const item of d.items) expect(item.propensity).toBe(1);
+    }
+    expect([...seen.keys()].sort()).toEqual([
+      'greedy-vs-ts/control/thompson',
+      'greedy-vs-ts/greedy/greedy',
+      'holdout/holdout/thompson',
+    ]);
   });
 });

@@ -1,0 +1,288 @@
+/**
+ * Server-side time of one carousel decision with the default model, split by step: features, scoring,
+ * sampling (posteriors, Thompson draws, top-k), propensity (Monte Carlo), encoding (JSON.stringify of the
+ * decision). Also: the Beta sampler against jStat.beta.sample, micro-batching on and off under concurrency,
+ * and the propensity cost per replicate count. Prints tables, writes bench/results/decide.json.
+ *
+ *   npm run bench:decide [-- --quick]
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import * as hdr from 'hdr-histogram-js';
+import { createDecider } from '../src/decision/decider.ts';
+import type {
+  DecisionRequest,
+  ItemFeatures,
+  ItemInfo,
+  StateView,
+  UserFeatures,
+} from '../src/decision/types.ts';
+import { silentLogger } from '../src/log/logger.ts';
+import { createOnnxScorer } from '../src/scoring/onnx-scorer.ts';
+import { sampleBeta } from '../src/stats/beta-sampler.ts';
+import { createRng } from '../src/stats/rng.ts';
+
+const require = createRequire(import.meta.url);
+const jStat = require('jstat') as { beta: { sample(alpha: number, beta: number): number } };
+
+const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
+const ITERATIONS = args.quick ? 400 : 3000;
+const WARMUP = args.quick ? 100 : 500;
+const SIZES = [50, 200, 1000];
+const SLOTS = 10;
+const DAY_MS = 86_400_000;
+
+/** A synthetic world of n items with varied counts, a user with history, and per-segment arms. */
+function world(n: number): StateView {
+  const rng = createRng(n);
+  const now = Date.now();
+  const categories = ['movies', 'series', 'documentary', 'kids', 'sports', 'news', 'music', 'poetry'];
+  const items: ItemInfo[] = [];
+  const features = new Map<string, ItemFeatures>();
+  const arms = new Map<string, { impressions: number; clicks: number }>();
+  for (let i = 0; i < n; i++) {
+    const itemId = `item-${i}`;
+    items.push({
+      itemId,
+      title: `Item ${i}`,
+      category: categories[i % categories.length],
+      tags: [],
+      available: true,
+      createdAt: now - rng.next() * 90 * DAY_MS,
+    });
+    const impressions = Math.floor(rng.next() ** 2 * 20_000);
+    const clicks = Math.floor(impressions * rng.next() * 0.12);
+    features.set(itemId, {
+      impressions,
+      clicks,
+      conversions: 0,
+      conversionValue: 0,
+      watchMs: 0,
+      lastSeen: now,
+      decayedCtr: impressions > 0 ? clicks / impressions : 0,
+    });
+    arms.set(`${itemId}|mobile|premium`, { impressions: impressions / 4, clicks: clicks / 4 });
+  }
+  const user: UserFeatures = {
+    userId: 'u1',
+    segment: 'premium',
+    country: 'DE',
+    subscribed: true,
+    impressions: 340,
+    clicks: 21,
+    conversions: 2,
+    watchMs: 3_600_000,
+    lastActive: now,
+    recent: ['item-1', 'item-7', 'item-12', 'item-30'],
+  };
+  const zero = { impressions: 0, clicks: 0 };
+  return {
+    items: () => items,
+    arm: (itemId, segment) => arms.get(`${itemId}|${segment}`) ?? zero,
+    itemFeatures: (itemId) => features.get(itemId),
+    user: (userId) => (userId === user.userId ? user : undefined),
+  };
+}
+
+function histogram(): hdr.Histogram {
+  return hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 100_000_000,
+    numberOfSignificantValueDigits: 3,
+  });
+}
+
+/** Values are recorded in tenths of a µs. */
+function record(h: hdr.Histogram, us: number): void {
+  h.recordValue(Math.max(1, Math.round(us * 10)));
+}
+
+function pct(h: hdr.Histogram, p: number): number {
+  return Math.round(h.getValueAtPercentile(p)) / 10;
+}
+
+const STEPS = ['features', 'scoring', 'sampling', 'propensity', 'encoding', 'total'] as const;
+type Step = (typeof STEPS)[number];
+
+async function benchDecisions(
+  batching: boolean,
+  replicates: number,
+): Promise<Record<string, Record<Step, { p50: number; p99: number }>>> {
+  const scorer = await createOnnxScorer({ registryDir: 'models', logger: silentLogger(), batching });
+  const results: Record<string, Record<Step, { p50: number; p99: number }>> = {};
+  for (const n of SIZES) {
+    const view = world(n);
+    const decider = createDecider({
+      scorer,
+      policy: 'thompson',
+      priorStrength: 20,
+      logger: silentLogger(),
+      seed: 7,
+      propensity: { replicates },
+    });
+    const hs = Object.fromEntries(STEPS.map((s) => [s, histogram()])) as Record<Step, hdr.Histogram>;
+    const request: DecisionRequest = {
+      requestId: 'r',
+      userId: 'u1',
+      slots: SLOTS,
+      context: { device: 'mobile', country: 'DE', page: 'home' },
+    };
+    const iterations = n >= 1000 ? Math.ceil(ITERATIONS / 3) : ITERATIONS;
+    for (let i = 0; i < WARMUP + iterations; i++) {
+      const start = performance.now();
+      const decision = await decider.decide(request, view);
+      const encodeStart = performance.now();
+      const json = JSON.stringify(decision);
+      const end = performance.now();
+      if (json.length === 0) throw new Error('empty encoding');
+      if (i < WARMUP) continue;
+      const t = decision.timings;
+      record(hs.features, t.featuresUs);
+      record(hs.scoring, t.scoringUs);
+      record(hs.sampling, t.samplingUs);
+      record(hs.propensity, t.propensityUs ?? 0);
+      record(hs.encoding, (end - encodeStart) * 1000);
+      record(hs.total, (end - start) * 1000);
+    }
+    await decider.close();
+    results[String(n)] = Object.fromEntries(
+      STEPS.map((s) => [s, { p50: pct(hs[s], 50), p99: pct(hs[s], 99) }]),
+    ) as Record<Step, { p50: number; p99: number }>;
+  }
+  await scorer.close();
+  return results;
+}
+
+/** Throughput and latency of `concurrency` decisions in flight at once, 200 candidates. */
+async function benchConcurrency(
+  batching: boolean,
+  concurrency: number,
+): Promise<{ decisionsPerSecond: number; p50: number; p99: number }> {
+  const scorer = await createOnnxScorer({ registryDir: 'models', logger: silentLogger(), batching });
+  const view = world(200);
+  const decider = createDecider({
+    scorer,
+    policy: 'thompson',
+    priorStrength: 20,
+    logger: silentLogger(),
+    seed: 3,
+  });
+  const h = histogram();
+  const total = args.quick ? 800 : 4000;
+  let issued = 0;
+  const worker = async (measure: boolean): Promise<void> => {
+    while (issued < total) {
+      issued++;
+      const start = performance.now();
+      await decider.decide(
+        {
+          requestId: 'r',
+          userId: 'u1',
+          slots: SLOTS,
+          context: { device: 'mobile', country: null, page: null },
+        },
+        view,
+      );
+      if (measure) record(h, (performance.now() - start) * 1000);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, () => worker(false)));
+  issued = 0;
+  const start = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, () => worker(true)));
+  const seconds = (performance.now() - start) / 1000;
+  await decider.close();
+  await scorer.close();
+  return { decisionsPerSecond: Math.round(total / seconds), p50: pct(h, 50), p99: pct(h, 99) };
+}
+
+/** µs to draw one Beta sample per candidate for n candidates, fast sampler vs jStat. */
+function benchSampling(n: number): { croupier: number; jstat: number; speedup: number } {
+  const rng = createRng(11);
+  const alpha = new Float64Array(n);
+  const beta = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    alpha[i] = 1 + rng.next() * 50;
+    beta[i] = 19 + rng.next() * 2000;
+  }
+  const rounds = args.quick ? 300 : 2000;
+  let sink = 0;
+  const time = (draw: (a: number, b: number) => number): number => {
+    for (let r = 0; r < 50; r++) for (let i = 0; i < n; i++) sink += draw(alpha[i], beta[i]);
+    const start = performance.now();
+    for (let r = 0; r < rounds; r++) for (let i = 0; i < n; i++) sink += draw(alpha[i], beta[i]);
+    return ((performance.now() - start) * 1000) / rounds;
+  };
+  const croupier = time((a, b) => sampleBeta(rng, a, b));
+  const jstat = time((a, b) => jStat.beta.sample(a, b));
+  if (Number.isNaN(sink)) throw new Error('NaN draw');
+  return {
+    croupier: Math.round(croupier * 10) / 10,
+    jstat: Math.round(jstat * 10) / 10,
+    speedup: Math.round((jstat / croupier) * 10) / 10,
+  };
+}
+
+async function main(): Promise<void> {
+  const replicates = 64;
+  console.log(
+    `croupier decide benchmark: ${os.cpus()[0]?.model ?? 'cpu'} × ${os.cpus().length}, node ${process.version}`,
+  );
+  const batched = await benchDecisions(true, replicates);
+  console.log(
+    `\none decision, ${SLOTS} slots, Thompson sampling, R = ${replicates} propensity replicates (µs, p50 / p99)`,
+  );
+  console.table(
+    Object.fromEntries(
+      Object.entries(batched).map(([n, steps]) => [
+        `${n} candidates`,
+        Object.fromEntries(STEPS.map((s) => [s, `${steps[s].p50} / ${steps[s].p99}`])),
+      ]),
+    ),
+  );
+
+  const propensityCost: Record<string, { p50: number; p99: number }> = {};
+  for (const r of [16, 64, 256]) {
+    const run = await benchDecisions(true, r);
+    propensityCost[`R=${r}`] = run['200'].propensity;
+  }
+  console.log('\nThompson propensity, 200 candidates, by replicates R (µs)');
+  console.table(propensityCost);
+
+  const sampling = Object.fromEntries(SIZES.map((n) => [`${n} draws`, benchSampling(n)]));
+  console.log('\nBeta sampling step: croupier sampleBeta vs jStat.beta.sample (µs per candidate set)');
+  console.table(sampling);
+
+  const concurrency: Record<string, { decisionsPerSecond: number; p50: number; p99: number }> = {};
+  for (const c of [1, 8, 32]) {
+    concurrency[`c=${c} batched`] = await benchConcurrency(true, c);
+    concurrency[`c=${c} single`] = await benchConcurrency(false, c);
+  }
+  console.log('\nmicro-batching: concurrent decisions, 200 candidates (decisions/s, latency µs)');
+  console.table(concurrency);
+
+  await mkdir('bench/results', { recursive: true });
+  const result = {
+    benchmark: 'decide',
+    date: new Date().toISOString(),
+    machine: { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, node: process.version },
+    slots: SLOTS,
+    policy: 'thompson',
+    propensityReplicates: replicates,
+    unit: 'µs',
+    decision: batched,
+    propensityByReplicates: propensityCost,
+    sampling,
+    concurrency,
+  };
+  await writeFile('bench/results/decide.json', `${JSON.stringify(result, null, 2)}\n`);
+  console.log('\nwrote bench/results/decide.json');
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
