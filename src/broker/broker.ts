@@ -142,11 +142,17 @@ export class Broker {
   // ---- topics ------------------------------------------------------------------------------------------
 
   createTopic(name: string, partitions: number, configs = new Map<string, string>()): Topic {
+    const topic = this.restoreTopic(name, partitions, configs);
+    this.storage?.createTopic(topic);
+    this.logger.info({ topic: name, partitions }, 'topic created');
+    return topic;
+  }
+
+  /** Registers a topic (recovering its partitions from storage) without persisting it again. */
+  restoreTopic(name: string, partitions: number, configs: Map<string, string>): Topic {
     const topic = new Topic(name, partitions, configs, this.config.topicDefaults);
     this.topics.set(name, topic);
     for (const p of topic.partitions) this.attachPartition(topic, p);
-    this.storage?.createTopic(topic);
-    this.logger.info({ topic: name, partitions }, 'topic created');
     return topic;
   }
 

@@ -30,6 +30,16 @@ export interface LogEntry {
   position: number;
 }
 
+/** Header fields of a recovered batch that producer-state replay needs. */
+export interface RecoveredBatchInfo {
+  producerId: number;
+  producerEpoch: number;
+  baseSequence: number;
+  attributes: number;
+  /** -1 for data batches, 0 abort, 1 commit. */
+  controlType: number;
+}
+
 export interface AbortedTxn {
   producerId: number;
   firstOffset: number;
@@ -41,9 +51,8 @@ export interface AbortedTxn {
 export interface PartitionStore {
   append(entry: LogEntry, batch: Buffer): void;
   read(entry: LogEntry): Buffer;
-  /** Drops whole segments whose entries all end before `offset`. */
+  /** The log start offset moved to `offset`: persist it and drop whole segments below it. */
   deleteBefore(offset: number): void;
-  recordAborted(txn: AbortedTxn): void;
   close(): void;
   destroy(): void;
 }
@@ -85,7 +94,7 @@ export class Partition {
   aborted: AbortedTxn[] = [];
   store: PartitionStore | null = null;
   /** Most recent batches kept in memory when a store is attached. */
-  cacheBytesLimit = 32 * 1024 * 1024;
+  cacheBytesLimit = 16 * 1024 * 1024;
   private cachedBytes = 0;
   private cacheFrom = 0;
   /** Called after every append (fetch long-polls wait on it). */
@@ -168,7 +177,6 @@ export class Partition {
       if (type === 0) {
         const txn = { producerId, firstOffset: entry.txnFirstOffset, lastOffset: offset };
         this.aborted.push(txn);
-        this.store?.recordAborted(txn);
       }
       entry.txnFirstOffset = -1;
       this.ongoing.delete(producerId);
@@ -202,11 +210,56 @@ export class Partition {
     return baseOffset;
   }
 
-  /** Adds a recovered entry (from disk) without touching producer state. */
-  restoreEntry(entry: LogEntry): void {
+  /**
+   * Adds an entry recovered from disk and replays its effect on producer state, open transactions and the
+   * aborted-transactions index (the same bookkeeping as the append paths).
+   */
+  restoreEntry(entry: LogEntry, batch: RecoveredBatchInfo): void {
+    if (this.entries.length === this.head && this.sizeBytes === 0 && entry.baseOffset > this.nextOffset) {
+      this.logStartOffset = entry.baseOffset;
+    }
     this.entries.push(entry);
     this.sizeBytes += entry.size;
     this.nextOffset = entry.lastOffset + 1;
+    const pid = batch.producerId;
+    if (pid < 0) return;
+    const transactional = (batch.attributes & 0x10) !== 0;
+    if (batch.controlType >= 0) {
+      const producer = this.producers.marker(pid, batch.producerEpoch);
+      if (producer.txnFirstOffset >= 0) {
+        if (batch.controlType === 0) {
+          this.aborted.push({
+            producerId: pid,
+            firstOffset: producer.txnFirstOffset,
+            lastOffset: entry.baseOffset,
+          });
+        }
+        producer.txnFirstOffset = -1;
+        this.ongoing.delete(pid);
+      }
+      return;
+    }
+    const producer = this.producers.record(pid, batch.producerEpoch, {
+      firstSeq: batch.baseSequence,
+      lastSeq: nextSequence(batch.baseSequence, entry.lastOffset - entry.baseOffset),
+      baseOffset: entry.baseOffset,
+      lastOffset: entry.lastOffset,
+    });
+    if (transactional && producer.txnFirstOffset < 0) {
+      producer.txnFirstOffset = entry.baseOffset;
+      this.ongoing.set(pid, entry.baseOffset);
+    }
+  }
+
+  /** After recovery: drops entries below a persisted log start offset. */
+  restoreLogStart(offset: number): void {
+    while (this.head < this.entries.length - 1 && this.entries[this.head]!.lastOffset < offset) {
+      this.sizeBytes -= this.entries[this.head]!.size;
+      this.head++;
+    }
+    if (this.head < this.entries.length) this.logStartOffset = this.entries[this.head]!.baseOffset;
+    else this.logStartOffset = Math.max(this.logStartOffset, Math.min(offset, this.nextOffset));
+    this.aborted = this.aborted.filter((a) => a.lastOffset >= this.logStartOffset);
   }
 
   private evictCache(): void {
