@@ -1,6 +1,7 @@
 /**
  * Descriptive statistics: location, spread, quantiles (R type 7), ranks, covariance and correlation.
  */
+import { argsort } from './argsort.ts';
 import { studentT } from './distributions/sampling.ts';
 import {
   type Alternative,
@@ -111,18 +112,26 @@ export function quantile(x: Sample, q: number | readonly number[]): number | num
 
 /** Ranks 1..n, ties given their average rank (scipy's rankdata 'average'). */
 export function rank(x: Sample): Float64Array {
+  return rankWithTies(x).ranks;
+}
+
+/** Average ranks and the sizes of the groups of tied values (groups of two or more), from one sort. */
+export function rankWithTies(x: Sample): { ranks: Float64Array; ties: number[] } {
   const n = x.length;
-  const idx = Array.from({ length: n }, (_, i) => i).sort((a, b) => x[a] - x[b]);
-  const r = new Float64Array(n);
+  const order = argsort(x);
+  const ranks = new Float64Array(n);
+  const ties: number[] = [];
   let i = 0;
   while (i < n) {
+    const v = x[order[i]];
     let j = i;
-    while (j + 1 < n && x[idx[j + 1]] === x[idx[i]]) j++;
+    while (j + 1 < n && x[order[j + 1]] === v) j++;
     const avg = (i + j) / 2 + 1;
-    for (let k = i; k <= j; k++) r[idx[k]] = avg;
+    for (let k = i; k <= j; k++) ranks[order[k]] = avg;
+    if (j > i) ties.push(j - i + 1);
     i = j + 1;
   }
-  return r;
+  return { ranks, ties };
 }
 
 /** Sizes of the groups of tied values (only groups of two or more). */

@@ -108,3 +108,24 @@ describe('edge cases', () => {
     expect(pearson([1, 2, 3, 4], [2, 4, 6, 8]).pValue).toBe(0);
   });
 });
+
+describe('ranking long samples', () => {
+  it('ranks a long sample with ties, negatives and signed zeros exactly as a comparison sort does', () => {
+    const n = 20000;
+    const x = new Float64Array(n);
+    let s = 12345;
+    for (let i = 0; i < n; i++) {
+      s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+      x[i] = i % 7 === 0 ? (i % 2 ? -0 : 0) : ((s % 2001) - 1000) / 8;
+    }
+    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => x[a] - x[b]);
+    const expected = new Float64Array(n);
+    for (let i = 0; i < n; ) {
+      let j = i;
+      while (j + 1 < n && x[order[j + 1]] === x[order[i]]) j++;
+      for (let k = i; k <= j; k++) expected[order[k]] = (i + j) / 2 + 1;
+      i = j + 1;
+    }
+    expect(rank(x)).toEqual(expected);
+  });
+});

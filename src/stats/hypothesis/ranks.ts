@@ -2,7 +2,7 @@
  * Rank tests: Mann–Whitney U (exact for small samples without ties, else the normal approximation with tie
  * and continuity corrections), the Wilcoxon signed-rank test and the tie-corrected Kruskal–Wallis H test.
  */
-import { rank, tieGroups } from '../descriptive.ts';
+import { rank, rankWithTies, tieGroups } from '../descriptive.ts';
 import { chiSquared } from '../distributions/sampling.ts';
 import {
   checkAlternative,
@@ -49,13 +49,13 @@ export function mannWhitneyU(x: Sample, y: Sample, options: RankTestOptions = {}
   const n1 = x.length;
   const n2 = y.length;
   const all = new Float64Array(n1 + n2);
-  all.set(Array.from(x));
-  all.set(Array.from(y), n1);
+  for (let i = 0; i < n1; i++) all[i] = x[i];
+  for (let i = 0; i < n2; i++) all[n1 + i] = y[i];
+  const { ranks: r, ties } = rankWithTies(all);
   let method = options.method ?? 'auto';
-  if (method === 'auto') method = (n1 <= 8 || n2 <= 8) && !hasTies(all) ? 'exact' : 'asymptotic';
+  if (method === 'auto') method = (n1 <= 8 || n2 <= 8) && ties.length === 0 ? 'exact' : 'asymptotic';
   if (method !== 'exact' && method !== 'asymptotic')
     invalidArgument('method', `is ${String(method)}: use 'auto', 'exact' or 'asymptotic'`);
-  const r = rank(all);
   let r1 = 0;
   for (let i = 0; i < n1; i++) r1 += r[i];
   const u1 = r1 - (n1 * (n1 + 1)) / 2;
@@ -76,7 +76,7 @@ export function mannWhitneyU(x: Sample, y: Sample, options: RankTestOptions = {}
     p = upper / total;
   } else {
     const n = n1 + n2;
-    const tie = tieGroups(all).reduce((s, t) => s + t * t * t - t, 0);
+    const tie = ties.reduce((s, t) => s + t * t * t - t, 0);
     const sd = Math.sqrt(((n1 * n2) / 12) * (n + 1 - tie / (n * (n - 1))));
     if (sd === 0) zeroVariance('x and y (all values equal)');
     let num = u - (n1 * n2) / 2;
@@ -193,11 +193,11 @@ export function kruskalWallis(groups: readonly Sample[]): TestResult {
   const all = new Float64Array(groups.reduce((s, g) => s + g.length, 0));
   let at = 0;
   for (const g of groups) {
-    all.set(Array.from(g), at);
+    for (let i = 0; i < g.length; i++) all[at + i] = g[i];
     at += g.length;
   }
   const n = all.length;
-  const r = rank(all);
+  const { ranks: r, ties } = rankWithTies(all);
   let h = 0;
   at = 0;
   for (const g of groups) {
@@ -207,9 +207,9 @@ export function kruskalWallis(groups: readonly Sample[]): TestResult {
     at += g.length;
   }
   h = (12 / (n * (n + 1))) * h - 3 * (n + 1);
-  const ties = 1 - tieGroups(all).reduce((s, t) => s + t * t * t - t, 0) / (n * n * n - n);
-  if (ties === 0) zeroVariance('groups (every value is the same)');
-  h /= ties;
+  const tieFactor = 1 - ties.reduce((s, t) => s + t * t * t - t, 0) / (n * n * n - n);
+  if (tieFactor === 0) zeroVariance('groups (every value is the same)');
+  h /= tieFactor;
   const df = groups.length - 1;
   return {
     statistic: h,
