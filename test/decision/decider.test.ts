@@ -211,3 +211,25 @@ describe('decide', () => {
     ]);
   });
 });
+
+describe('createDecisionCore', () => {
+  it('builds the scorer and decider from the config defaults', async () => {
+    const { configSchema } = await import('../../src/config/index.ts');
+    const { createDecisionCore } = await import('../../src/decision/index.ts');
+    const config = configSchema.parse({ model: { watchRegistry: false } });
+    const core = await createDecisionCore({
+      model: config.model,
+      policy: config.gateway.policy,
+      logger: silentLogger(),
+      seed: 3,
+    });
+    try {
+      const decision = await core.decide(request({ slots: 3 }), memoryView(pool(30)));
+      expect(decision.items).toHaveLength(3);
+      expect(decision.modelVersion).toBe(core.scorer.model.version);
+      expect(decision.propensity?.replicates).toBe(config.model.propensityReplicates);
+    } finally {
+      await core.close();
+    }
+  });
+});

@@ -1,0 +1,66 @@
+/**
+ * The decision core's one way in for a service: from croupier's config to a scorer (the registry's active
+ * ONNX model, hot-reloaded) and a decider over it, closed together.
+ */
+import type { Config } from '../config/index.ts';
+import { loadExperimentsConfig } from '../experiments/config.ts';
+import type { Logger } from '../log/logger.ts';
+import { createOnnxScorer, type Scorer } from '../scoring/onnx-scorer.ts';
+import { createDecider, type Decider } from './decider.ts';
+import type { Decision, DecisionRequest, PolicyName, StateView } from './types.ts';
+
+export { createDecider, type Decider, type DeciderOptions, segmentKey } from './decider.ts';
+export type * from './types.ts';
+
+export interface DecisionCore {
+  readonly scorer: Scorer;
+  readonly decider: Decider;
+  decide(request: DecisionRequest, view: StateView): Promise<Decision>;
+  close(): Promise<void>;
+}
+
+export interface DecisionCoreOptions {
+  /** croupier's `model` config section. */
+  model: Config['model'];
+  /** The default policy (`gateway.policy`). */
+  policy: PolicyName;
+  logger: Logger;
+  /** Seed of the decision generators; default: from the clock. */
+  seed?: number;
+}
+
+/** Loads the model registry and the experiments file of `options.model` and returns the decision core. */
+export async function createDecisionCore(options: DecisionCoreOptions): Promise<DecisionCore> {
+  const model = options.model;
+  const experiments = await loadExperimentsConfig(model.experimentsFile);
+  const scorer = await createOnnxScorer({
+    registryDir: model.registryDir,
+    logger: options.logger,
+    executionProviders: model.executionProviders,
+    batching: model.batching,
+    batchWaitUs: model.batchWaitUs,
+    maxBatchRows: model.maxBatchRows,
+    intraOpThreads: model.intraOpThreads,
+    watch: model.watchRegistry,
+  });
+  const decider = createDecider({
+    scorer,
+    policy: options.policy,
+    priorStrength: model.priorStrength,
+    experiments,
+    seed: options.seed ?? Date.now() >>> 0,
+    logger: options.logger,
+    epsilon: model.epsilon,
+    ucbC: model.ucbC,
+    propensity: { replicates: model.propensityReplicates, delta: model.propensityDelta },
+  });
+  return {
+    scorer,
+    decider,
+    decide: (request, view) => decider.decide(request, view),
+    async close(): Promise<void> {
+      await decider.close();
+      await scorer.close();
+    },
+  };
+}
