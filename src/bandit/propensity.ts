@@ -17,7 +17,8 @@
  */
 import { sampleBeta } from '../stats/beta-sampler.ts';
 import type { Rng } from '../stats/rng.ts';
-import { betaInc } from '../stats/special.ts';
+import { logBeta } from '../stats/special.ts';
+import { betaCdf } from './beta-cdf.ts';
 import { selectTopK, tieBlock } from './slate.ts';
 
 export interface MonteCarloSettings {
@@ -71,6 +72,7 @@ export class PropensityScratch {
   order: Int32Array;
   sums: Float64Array;
   squares: Float64Array;
+  logNorms: Float64Array;
   readonly block = new Int32Array(2);
 
   constructor(capacity: number) {
@@ -78,6 +80,7 @@ export class PropensityScratch {
     this.order = new Int32Array(capacity);
     this.sums = new Float64Array(capacity);
     this.squares = new Float64Array(capacity);
+    this.logNorms = new Float64Array(capacity);
   }
 
   ensure(n: number): void {
@@ -87,6 +90,7 @@ export class PropensityScratch {
     this.order = new Int32Array(size);
     this.sums = new Float64Array(size);
     this.squares = new Float64Array(size);
+    this.logNorms = new Float64Array(size);
   }
 }
 
@@ -151,9 +155,11 @@ export function thompsonPropensities(
   const squares = scratch.squares;
   const replicates = settings.replicates;
   const depth = Math.min(k + 1, n);
+  const logNorms = scratch.logNorms;
   for (let s = 0; s < k; s++) {
     sums[s] = 0;
     squares[s] = 0;
+    logNorms[s] = logBeta(alpha[shown[s]], beta[shown[s]]);
   }
   for (let r = 0; r < replicates; r++) {
     for (let i = 0; i < n; i++) draws[i] = sampleBeta(rng, alpha[i], beta[i]);
@@ -176,8 +182,8 @@ export function thompsonPropensities(
       }
       const a = alpha[item];
       const b = beta[item];
-      const top = upper >= 1 ? 1 : betaInc(a, b, upper);
-      const bottom = lower <= 0 ? 0 : betaInc(a, b, lower);
+      const top = betaCdf(a, b, logNorms[s], upper);
+      const bottom = betaCdf(a, b, logNorms[s], lower);
       const term = top - bottom;
       sums[s] += term;
       squares[s] += term * term;

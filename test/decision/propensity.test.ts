@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { betaCdf } from '../../src/bandit/beta-cdf.ts';
 import { SlateExplorer } from '../../src/bandit/explorer.ts';
 import {
   hoeffdingBound,
@@ -10,6 +11,7 @@ import {
 import { selectTopK } from '../../src/bandit/slate.ts';
 import type { PolicyName } from '../../src/decision/types.ts';
 import { createRng } from '../../src/stats/rng.ts';
+import { betaInc, logBeta } from '../../src/stats/special.ts';
 
 const PARAMS = { epsilon: 0.2, ucbC: 1 };
 
@@ -121,6 +123,18 @@ describe('exact propensities', () => {
 });
 
 describe('Thompson propensities by Monte Carlo', () => {
+  it('use a Beta CDF that agrees with the statistics library to 1e-9', () => {
+    const rng = createRng(12);
+    for (let i = 0; i < 500; i++) {
+      const a = 0.5 + rng.next() * 400;
+      const b = 0.5 + rng.next() * 4000;
+      const x = rng.next();
+      expect(Math.abs(betaCdf(a, b, logBeta(a, b), x) - betaInc(a, b, x))).toBeLessThan(1e-9);
+    }
+    expect(betaCdf(2, 3, logBeta(2, 3), 0)).toBe(0);
+    expect(betaCdf(2, 3, logBeta(2, 3), 1)).toBe(1);
+  });
+
   it('stay within the documented Hoeffding bound of a high-precision estimate', () => {
     const n = 8;
     const k = 4;
