@@ -155,6 +155,37 @@ describe('hypothesis test edge cases', () => {
     expect(r.pValue).toBeCloseTo(1 / 20, 14);
   });
 
+  it('refuses rank and variance tests whose statistic is undefined because every value is equal', () => {
+    const zero = expect.objectContaining({ code: 'CROUPIER_ERR_STATS_ZERO_VARIANCE' });
+    expect(() =>
+      kruskalWallis([
+        [3, 3],
+        [3, 3, 3],
+      ]),
+    ).toThrow(zero);
+    expect(() => mannWhitneyU(new Array(10).fill(1), new Array(10).fill(1))).toThrow(zero);
+    expect(() =>
+      anovaOneWay([
+        [1, 1],
+        [2, 2],
+      ]),
+    ).toThrow(zero);
+    expect(() => fTestVariances([1, 1, 1], [1, 2, 3])).toThrow(zero);
+    expect(() => normalityTest(new Array(10).fill(4))).toThrow(zero);
+    expect(() => proportionZTest([0, 0], [10, 20])).toThrow(zero);
+  });
+
+  it('names the sample that is too small', () => {
+    expect(() => normalityTest([1, 2, 3, 4, 5, 6, 7])).toThrow(
+      expect.objectContaining({ code: 'CROUPIER_ERR_STATS_TOO_FEW' }),
+    );
+    expect(() => leveneTest([[1, 2], [3]])).toThrow(/groups\[1\]/);
+    expect(() => anovaOneWay([[1, 2, 3]])).toThrow(/groups/);
+    expect(() => mannWhitneyU([], [1])).toThrow(
+      expect.objectContaining({ code: 'CROUPIER_ERR_STATS_EMPTY_SAMPLE' }),
+    );
+  });
+
   it('returns tiny p-values for overwhelming evidence without underflowing to NaN', () => {
     const r = proportionZTest([5000, 1000], [10000, 10000]);
     expect(r.pValue).toBeGreaterThanOrEqual(0);

@@ -107,7 +107,8 @@ export interface WilcoxonOptions extends RankTestOptions {
 
 /**
  * Wilcoxon signed-rank test of x (or x − y) about 0. Statistic: min(R+, R−) two-sided, R+ one-sided
- * (as scipy.stats.wilcoxon). Exact for n ≤ 50 without zeros or ties.
+ * (as scipy.stats.wilcoxon). Exact for n ≤ 50 without zeros or ties; with tied |differences| the normal
+ * approximation is used, tie-corrected (SciPy 1.10 would use its exact table there, which ties invalidate).
  */
 export function wilcoxonSignedRank(x: Sample, y?: Sample, options: WilcoxonOptions = {}): TestResult {
   checkSample('x', x);
