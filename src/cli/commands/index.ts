@@ -3,6 +3,7 @@ import { registerBrokerCommand } from './broker.ts';
 import { registerConfigCommand } from './config.ts';
 import { registerRegistryCommand } from './registry.ts';
 import { registerServeCommand } from './serve.ts';
+import { registerStreamCommand } from './stream.ts';
 
 /** Every `croupier <command>`; each module adds one command with its own --help. */
 export function registerCommands(program: Command): void {
@@ -10,4 +11,5 @@ export function registerCommands(program: Command): void {
   registerConfigCommand(program);
   registerRegistryCommand(program);
   registerServeCommand(program);
+  registerStreamCommand(program);
 }
