@@ -16,6 +16,8 @@ import {
   compareStreamIds,
   entryField,
   itemFeedSchema,
+  mergeItemCounters,
+  mergeUserActivity,
   parseItemHash,
   parseItemRow,
   parsePosteriorHash,
@@ -204,22 +206,18 @@ export async function startStateCache(options: StateCacheOptions): Promise<State
       for (const [key, [imp, clk]] of Object.entries(parsed.data.posterior)) {
         store.setArm(partition, key, imp, clk);
       }
-      for (const [itemId, c] of Object.entries(parsed.data.item)) store.setItemCounters(partition, itemId, c);
-      for (const [userId, u] of Object.entries(parsed.data.user)) {
+      for (const [itemId, fields] of Object.entries(parsed.data.item)) {
+        store.setItemCounters(
+          partition,
+          itemId,
+          mergeItemCounters(store.itemCounters(partition, itemId), fields),
+        );
+      }
+      for (const [userId, fields] of Object.entries(parsed.data.user)) {
         store.setUserActivity(
           partition,
           userId,
-          u === null
-            ? null
-            : {
-                imp: u.imp,
-                clk: u.clk,
-                conv: u.conv,
-                convValue: u.convValue,
-                watchMs: u.watchMs,
-                lastActive: u.lastActive,
-                recent: u.recent,
-              },
+          fields === null ? null : mergeUserActivity(store.activityOf(userId), fields),
         );
       }
     } else if (cursor.kind === 'items') {

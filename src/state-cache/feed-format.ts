@@ -96,22 +96,48 @@ export function parseUserRow(value: unknown): UserRowData | null {
 }
 
 const pair = z.tuple([z.number(), z.number()]);
-const itemDelta = z.record(z.number()).transform((r) => {
-  const c = emptyItemCounters();
-  for (const f of ITEM_FIELDS) if (f in r) c[f] = r[f];
-  return c;
-});
+/** Feed values are absolute; a field a batch did not change may be left out (the reader keeps its value). */
+const itemDelta = z.record(z.number());
 const userDelta = z
   .object({
-    imp: z.number().default(0),
-    clk: z.number().default(0),
-    conv: z.number().default(0),
-    convValue: z.number().default(0),
-    watchMs: z.number().default(0),
-    lastActive: z.number().default(0),
-    recent: z.array(z.string()).default([]),
+    imp: z.number().optional(),
+    clk: z.number().optional(),
+    conv: z.number().optional(),
+    convValue: z.number().optional(),
+    watchMs: z.number().optional(),
+    lastActive: z.number().optional(),
+    recent: z.array(z.string()).optional(),
   })
   .passthrough();
+
+/** Item counters after an entry: the entry's fields over the previous values. */
+export function mergeItemCounters(
+  previous: ItemCounters | undefined,
+  fields: Record<string, number>,
+): ItemCounters {
+  const merged = previous ? { ...previous } : emptyItemCounters();
+  for (const f of ITEM_FIELDS) {
+    const v = fields[f];
+    if (typeof v === 'number' && Number.isFinite(v)) merged[f] = v;
+  }
+  return merged;
+}
+
+/** A user's activity after an entry: the entry's fields over the previous values. */
+export function mergeUserActivity(
+  previous: UserActivity | undefined,
+  fields: z.infer<typeof userDelta>,
+): UserActivity {
+  return {
+    imp: fields.imp ?? previous?.imp ?? 0,
+    clk: fields.clk ?? previous?.clk ?? 0,
+    conv: fields.conv ?? previous?.conv ?? 0,
+    convValue: fields.convValue ?? previous?.convValue ?? 0,
+    watchMs: fields.watchMs ?? previous?.watchMs ?? 0,
+    lastActive: fields.lastActive ?? previous?.lastActive ?? 0,
+    recent: fields.recent ?? previous?.recent ?? [],
+  };
+}
 
 /** The `d` field of a clickstream feed entry. */
 export const clickFeedSchema = z.object({

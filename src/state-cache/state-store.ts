@@ -159,6 +159,15 @@ export class StateStore implements StateView {
     return this.activity.has(userId);
   }
 
+  /** One partition's counters of an item, as last applied. */
+  itemCounters(partition: number, itemId: string): ItemCounters | undefined {
+    return this.itemByPartition.get(partition)?.get(itemId);
+  }
+
+  activityOf(userId: string): UserActivity | undefined {
+    return this.activity.get(userId);
+  }
+
   /** Users of one clickstream partition whose activity is cached. */
   usersOfPartition(partition: number): readonly string[] {
     return [...(this.usersByClickPartition.get(partition) ?? [])];

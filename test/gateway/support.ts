@@ -14,6 +14,7 @@ import { silentLogger } from '../../src/log/logger.ts';
 import { createOnnxScorer, type Scorer } from '../../src/scoring/onnx-scorer.ts';
 import { type StateCache, startStateCache } from '../../src/state-cache/index.ts';
 import { loadSchemas } from '../../streams/schemas/index.ts';
+import { type StreamTopology, startStreamTopology } from '../../streams/topology.ts';
 import { startTestBroker, type TestBroker } from '../support/broker.ts';
 import { startTestRedis, type TestRedis } from '../support/redis.ts';
 import { startTestRegistry, type TestRegistry } from '../support/registry.ts';
@@ -72,6 +73,8 @@ export interface World {
   cache: StateCache;
   eventLog: EventLog;
   gateway: GatewayHandle;
+  /** The real stream topology, when the world was started with one. */
+  topology: StreamTopology | null;
   wsUrl: string;
   httpUrl: string;
   /** Starts another gateway over the same cache, decider and event log. */
@@ -79,7 +82,10 @@ export interface World {
   close(): Promise<void>;
 }
 
-export async function startWorld(gateway: ConfigInput['gateway'] = {}): Promise<World> {
+export async function startWorld(
+  gateway: ConfigInput['gateway'] = {},
+  options: { topology?: boolean } = {},
+): Promise<World> {
   const logger = silentLogger();
   const [redis, broker, registry] = await Promise.all([
     startTestRedis(),
@@ -93,10 +99,29 @@ export async function startWorld(gateway: ConfigInput['gateway'] = {}): Promise<
   const admin = kafka.admin();
   await admin.connect();
   await admin.createTopics({
-    topics: [{ topic: TOPICS.clickstream, numPartitions: PARTITIONS.clickstream }],
+    waitForLeaders: true,
+    topics: [
+      { topic: TOPICS.clickstream, numPartitions: PARTITIONS.clickstream },
+      { topic: TOPICS.cdcItems, numPartitions: PARTITIONS.cdcItems },
+      { topic: TOPICS.cdcUsers, numPartitions: PARTITIONS.cdcUsers },
+      { topic: 'croupier.dlq', numPartitions: 1 },
+    ],
   });
   await admin.disconnect();
   const codec = createEventCodec({ registryUrl: registry.url, schemas: loadSchemas() });
+  const topology = options.topology
+    ? await startStreamTopology({
+        config: parseConfig({
+          kafka: { partitions: PARTITIONS.clickstream },
+          redis: { keyPrefix: prefix },
+          stream: { maxBatchMs: 10, commitIntervalMs: 200, sessionTimeoutMs: 3000 },
+        }),
+        kafka,
+        codec,
+        redis: redis.client,
+        logger,
+      })
+    : null;
   const scorer = await createOnnxScorer({ registryDir: 'models', logger });
   const decider = createDecider({ scorer, policy: 'thompson', priorStrength: 20, logger });
   const cache = await startStateCache({
@@ -131,6 +156,7 @@ export async function startWorld(gateway: ConfigInput['gateway'] = {}): Promise<
     cache,
     eventLog,
     gateway: handle,
+    topology,
     wsUrl: `ws://127.0.0.1:${handle.port}/ws`,
     httpUrl: `http://127.0.0.1:${handle.port}`,
     async extraGateway(config, options = {}) {
@@ -149,6 +175,7 @@ export async function startWorld(gateway: ConfigInput['gateway'] = {}): Promise<
       for (const extra of extras) await extra.close();
       await handle.close();
       await eventLog.close();
+      await topology?.close();
       await cache.close();
       await decider.close();
       await scorer.close();

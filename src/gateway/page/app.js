@@ -3,7 +3,6 @@
 const $ = (id) => document.getElementById(id);
 let socket = null;
 let requestSeq = 0;
-let current = null;
 
 function log(text) {
   const li = document.createElement('li');
@@ -17,7 +16,6 @@ function setStatus(text) {
 }
 
 function render(message) {
-  current = message;
   $('meta').textContent =
     `request ${message.requestId} · policy ${message.policy} · model ${message.modelVersion}` +
     (message.experiment ? ` · ${message.experiment}/${message.variant}` : '') +
@@ -134,5 +132,4 @@ async function init() {
   }
 }
 
-void current;
 init();
