@@ -47,12 +47,7 @@ const FUNCTIONS: Record<string, AnyFn> = {
   tTest,
   welchTTest,
   zTest,
-  // scipy's wilcoxon takes the differences (or x and y) then options
-  wilcoxonSignedRank: (
-    x: number[],
-    y: number[] | Record<string, unknown>,
-    options?: Record<string, unknown>,
-  ) => (Array.isArray(y) ? wilcoxonSignedRank(x, y, options) : wilcoxonSignedRank(x, undefined, y)),
+  wilcoxonSignedRank,
 };
 
 function compare(actual: unknown, expected: unknown, label: string): void {
@@ -143,6 +138,14 @@ describe('hypothesis test edge cases', () => {
     expect(() => chiSquaredGoodnessOfFit([1, 2, 3], { probabilities: [0.5, 0.5, 0.5] })).toThrow(
       /sum to 1.5/,
     );
+  });
+
+  it('takes the options of a one-sample signed-rank test in second place', () => {
+    const d = [0.8, -1.3, 2.1, 0.4, 1.7, 2.9, -0.2, 1.1, 3.3, 0.6];
+    expect(wilcoxonSignedRank(d, { alternative: 'greater' })).toEqual(
+      wilcoxonSignedRank(d, undefined, { alternative: 'greater' }),
+    );
+    expect(wilcoxonSignedRank(d, { alternative: 'greater' }).alternative).toBe('greater');
   });
 
   it('reports p = 1 at the centre of the exact signed-rank distribution', () => {

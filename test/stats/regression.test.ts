@@ -97,6 +97,24 @@ describe('OLS agrees with statsmodels', () => {
     });
   }
 
+  it('takes a single predictor as a plain vector', () => {
+    const c = fixture.ols[2];
+    const fromVector = ols(
+      c.X.map((r) => r[0]),
+      c.y,
+    );
+    expectAllClose(
+      fromVector.coefficients.map((b) => b.estimate),
+      c.expected.coefficients as number[],
+      'coefficients',
+    );
+    expectAllClose(
+      fromVector.predict([0, 5, 12], { confidence: 0.9 }).mean,
+      c.expected.predictMean as number[],
+      'predicted mean',
+    );
+  });
+
   it("gives Mallows' Cp = p for the full model itself", () => {
     const c = fixture.ols[0];
     const full = ols(c.X, c.y);

@@ -110,7 +110,16 @@ export interface WilcoxonOptions extends RankTestOptions {
  * (as scipy.stats.wilcoxon). Exact for n ≤ 50 without zeros or ties; with tied |differences| the normal
  * approximation is used, tie-corrected (SciPy 1.10 would use its exact table there, which ties invalidate).
  */
-export function wilcoxonSignedRank(x: Sample, y?: Sample, options: WilcoxonOptions = {}): TestResult {
+export function wilcoxonSignedRank(x: Sample, options?: WilcoxonOptions): TestResult;
+export function wilcoxonSignedRank(x: Sample, y: Sample | undefined, options?: WilcoxonOptions): TestResult;
+export function wilcoxonSignedRank(
+  x: Sample,
+  yOrOptions?: Sample | WilcoxonOptions,
+  maybeOptions: WilcoxonOptions = {},
+): TestResult {
+  const paired = yOrOptions !== undefined && typeof (yOrOptions as Sample).length === 'number';
+  const y = paired ? (yOrOptions as Sample) : undefined;
+  const options = paired || yOrOptions === undefined ? maybeOptions : (yOrOptions as WilcoxonOptions);
   checkSample('x', x);
   let d: Float64Array;
   if (y !== undefined) {

@@ -14,11 +14,20 @@ export interface Design {
   intercept: boolean;
 }
 
+/** One predictor given as a plain vector becomes a one-column matrix. */
+export function asRows(X: readonly Sample[] | Sample): readonly Sample[] {
+  if (X !== null && typeof X === 'object' && X.length > 0 && typeof X[0] === 'number') {
+    return Array.from(X as Sample, (v) => [v]);
+  }
+  return X as readonly Sample[];
+}
+
 export function buildDesign(
-  X: readonly Sample[],
+  matrix: readonly Sample[] | Sample,
   y: Sample,
   options: { intercept?: boolean; names?: readonly string[] },
 ): Design {
+  const X = asRows(matrix);
   if (!Array.isArray(X) || X.length === 0) {
     throw new CroupierError(
       'CROUPIER_ERR_STATS_EMPTY_SAMPLE',
@@ -75,11 +84,11 @@ export function buildDesign(
 
 /** Row-major rows for prediction, with the intercept prepended when the model has one. */
 export function predictionRows(
-  rows: readonly Sample[],
+  x: readonly Sample[] | Sample,
   design: { p: number; intercept: boolean },
 ): number[][] {
   const k = design.p - (design.intercept ? 1 : 0);
-  return rows.map((r, i) => {
+  return asRows(x).map((r, i) => {
     if (r.length !== k) {
       throw new CroupierError(
         'CROUPIER_ERR_STATS_LENGTH_MISMATCH',

@@ -38,7 +38,7 @@ export interface LogisticResult {
   fitted: number[];
   covariance: number[][];
   /** Predicted probabilities for new rows of predictors. */
-  predict(x: readonly Sample[]): number[];
+  predict(x: readonly Sample[] | Sample): number[];
 }
 
 /** log(1 + e^η) without overflow. */
@@ -66,7 +66,7 @@ function separation(detail: string): never {
 
 /** Fits P(y = 1 | x) = 1 / (1 + e^{−xβ}) for y in {0, 1}. */
 export function logisticRegression(
-  X: readonly Sample[],
+  X: readonly Sample[] | Sample,
   y: Sample,
   options: LogisticOptions = {},
 ): LogisticResult {

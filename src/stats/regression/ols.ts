@@ -65,11 +65,15 @@ export interface OlsResult {
   cooksDistance: number[];
   /** Covariance matrix of the coefficients, row-major. */
   covariance: number[][];
-  predict(x: readonly Sample[], options?: { confidence?: number }): Prediction;
+  /** Predictions at new rows of predictors (or values of the single predictor). */
+  predict(x: readonly Sample[] | Sample, options?: { confidence?: number }): Prediction;
 }
 
-/** Fits y = Xβ + ε by least squares; X holds one row of predictors per observation. */
-export function ols(X: readonly Sample[], y: Sample, options: OlsOptions = {}): OlsResult {
+/**
+ * Fits y = Xβ + ε by least squares. X holds one row of predictors per observation, or is a plain vector for a
+ * single predictor.
+ */
+export function ols(X: readonly Sample[] | Sample, y: Sample, options: OlsOptions = {}): OlsResult {
   const confidence = checkConfidence(options.confidence);
   const d = buildDesign(X, y, options);
   const { n, p } = d;
