@@ -62,6 +62,10 @@ export interface RequestContext {
   onClose(callback: () => void): () => void;
 }
 
+/** Limits of this single-node broker (CreateTopics answers POLICY_VIOLATION beyond them). */
+export const MAX_PARTITIONS_PER_TOPIC = 10_000;
+export const MAX_PARTITIONS = 200_000;
+
 // biome-ignore lint/suspicious/noExplicitAny: handlers are typed per API key below.
 type Handler = (request: any, ctx: RequestContext) => unknown;
 
@@ -166,6 +170,7 @@ export class Broker {
     const topic = this.topics.get(name);
     if (topic) return topic;
     if (!allowCreate || !this.config.autoCreateTopics || invalidTopicName(name)) return undefined;
+    if (this.partitionCount() + this.config.defaultPartitions > MAX_PARTITIONS) return undefined;
     return this.createTopic(name, this.config.defaultPartitions);
   }
 
@@ -183,6 +188,12 @@ export class Broker {
     this.fetcher.wakeAll();
     this.logger.info({ topic: name }, 'topic deleted');
     return true;
+  }
+
+  partitionCount(): number {
+    let n = 0;
+    for (const t of this.topics.values()) n += t.partitions.length;
+    return n;
   }
 
   partition(topic: string, index: number): Partition | undefined {
@@ -471,7 +482,7 @@ export class Broker {
         partitions = t.assignments.length;
       } else {
         if (partitions === -1) partitions = this.config.defaultPartitions;
-        if (partitions <= 0 || partitions > 100_000) {
+        if (partitions <= 0) {
           return result(ErrorCode.INVALID_PARTITIONS, `number of partitions ${t.numPartitions} is invalid`);
         }
         if (t.replicationFactor !== -1 && t.replicationFactor !== 1) {
@@ -480,6 +491,12 @@ export class Broker {
             `replication factor ${t.replicationFactor}: this single-node broker has 1 broker`,
           );
         }
+      }
+      if (partitions > MAX_PARTITIONS_PER_TOPIC || this.partitionCount() + partitions > MAX_PARTITIONS) {
+        return result(
+          ErrorCode.POLICY_VIOLATION,
+          `this embedded broker allows ${MAX_PARTITIONS_PER_TOPIC} partitions per topic and ${MAX_PARTITIONS} in all`,
+        );
       }
       const configs = new Map<string, string>();
       for (const c of t.configs) {

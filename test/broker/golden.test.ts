@@ -4,6 +4,7 @@
  * recorded bytes, and kafkajs decodes those bytes to what it decoded when the fixture was made.
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ALL_CODECS, findCodec } from '../../src/broker/apis/registry.ts';
@@ -33,7 +34,7 @@ function revive(value: unknown): unknown {
 
 const fixtures: Fixture[] = readdirSync(DIR)
   .filter((f) => /^api\d+-v\d+\.json$/.test(f))
-  .map((f) => JSON.parse(readFileSync(DIR + f, 'utf8')));
+  .map((f) => JSON.parse(readFileSync(join(DIR, f), 'utf8')));
 
 describe('golden bytes per codec version', () => {
   it('there is a codec, and a fixture, for exactly every advertised version', () => {
@@ -54,7 +55,7 @@ describe('golden bytes per codec version', () => {
       codec.encodeResponse(e, revive(f.response.value));
       expect(e.toBuffer().toString('hex')).toBe(f.response.hex);
       if (f.response.kafkajs !== undefined) {
-        const dir = JSON.parse(readFileSync(DIR + 'kafkajs-dirs.json', 'utf8'))[f.apiKey] as string;
+        const dir = JSON.parse(readFileSync(join(DIR, 'kafkajs-dirs.json'), 'utf8'))[f.apiKey] as string;
         expect(await kafkajsDecode(dir, f.version, Buffer.from(f.response.hex, 'hex'))).toEqual(
           f.response.kafkajs,
         );

@@ -34,7 +34,8 @@ export class ProtocolViolation extends Error {
 export class Connection {
   private readonly socket: Socket;
   private readonly broker: Broker;
-  private readonly logger: Logger;
+  private readonly baseLogger: Logger;
+  private childLogger: Logger | null = null;
   private readonly options: ConnectionOptions;
   private chunks: Buffer[] = [];
   private buffered = 0;
@@ -51,9 +52,15 @@ export class Connection {
     this.broker = broker;
     this.options = options;
     this.clientHost = `/${socket.remoteAddress ?? 'unknown'}`;
-    this.logger = logger.child({ client: `${socket.remoteAddress}:${socket.remotePort}` });
+    this.baseLogger = logger;
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('data', (chunk: Buffer) => {
+      try {
+        this.onData(chunk);
+      } catch (error) {
+        this.failWith(error);
+      }
+    });
     socket.on('error', (error) => {
       this.logger.debug({ err: error.message }, 'connection error');
       this.close();
@@ -66,6 +73,14 @@ export class Connection {
         this.maybeResume();
       }
     });
+  }
+
+  /** Created on first use: most connections never log. */
+  private get logger(): Logger {
+    this.childLogger ??= this.baseLogger.child({
+      client: `${this.socket.remoteAddress}:${this.socket.remotePort}`,
+    });
+    return this.childLogger;
   }
 
   private onData(chunk: Buffer): void {
@@ -95,6 +110,7 @@ export class Connection {
 
   /** Removes `n` bytes from the front of the buffered chunks (a view when they lie in one chunk). */
   private take(n: number): Buffer {
+    if (n === 0) return Buffer.alloc(0);
     this.buffered -= n;
     const first = this.chunks[0]!;
     if (first.length > n) {
@@ -233,7 +249,9 @@ export class Connection {
   }
 
   private fail(reason: string): void {
-    this.logger.warn({ reason }, 'closing connection: malformed or unsupported request');
+    if (this.baseLogger.isLevelEnabled('warn')) {
+      this.logger.warn({ reason }, 'closing connection: malformed or unsupported request');
+    }
     this.close();
   }
 

@@ -75,7 +75,10 @@ export class Encoder {
   int64(v: number | bigint): this {
     this.ensure(8);
     if (typeof v === 'bigint') {
-      this.buf.writeBigInt64BE(v, this.pos);
+      this.buf.writeBigInt64BE(BigInt.asIntN(64, v), this.pos);
+    } else if (v >= 2 ** 53 || v <= -(2 ** 53) || !Number.isInteger(v)) {
+      // Beyond exact doubles (only ever an echo of a client's out-of-range value): wrap like a Java long.
+      this.buf.writeBigInt64BE(BigInt.asIntN(64, BigInt(Number.isFinite(v) ? Math.trunc(v) : 0)), this.pos);
     } else {
       const hi = Math.floor(v / TWO_32);
       this.buf.writeInt32BE(hi, this.pos);
