@@ -1,0 +1,234 @@
+/**
+ * `croupier loadtest`: a stepped series of target rates against a WebSocket gateway, each step open loop
+ * with its own warm-up, and in the same run the generator's own ceiling measured against a bare
+ * uWebSockets.js echo server (a child process), so the report can say when the generator, not the gateway,
+ * is what limits the numbers.
+ */
+import { cpus } from 'node:os';
+import { CroupierError } from '../src/errors/index.ts';
+import type { Logger } from '../src/log/logger.ts';
+import { spawnEchoServer } from './echo-server.ts';
+import {
+  type ConnectionPool,
+  type LoopMode,
+  type RequestSource,
+  runStep,
+  type StepResult,
+} from './open-loop.ts';
+import { connectRaw } from './raw-client.ts';
+
+export interface LoadTestOptions {
+  /** The gateway's WebSocket URL, e.g. ws://127.0.0.1:8080/ws. */
+  url: string;
+  /** Target rates (requests per second), one step each, in order. */
+  rates: number[];
+  stepSeconds: number;
+  /** Warm-up before the first step (at the first rate), not recorded. */
+  warmupSeconds: number;
+  connections: number;
+  timeoutMs: number;
+  /** Slots per carousel request. */
+  slots: number;
+  /** Distinct user ids the connections say hello as. */
+  users: number;
+  mode: LoopMode;
+  /** Measure the generator's ceiling against an echo server first. */
+  calibrate: boolean;
+  /** Send echo-friendly requests only (no hello): the target is itself an echo server. */
+  echo?: boolean;
+  logger?: Logger;
+}
+
+export interface StepVerdict {
+  rate: number;
+  /** The generator could not reach this rate even against an echo server, or its own latency is a large share. */
+  generatorBound: boolean;
+  reason: string;
+}
+
+export interface LoadTestResult {
+  version: 1;
+  target: string;
+  startedAt: string;
+  machine: { cpus: number; cpuModel: string; node: string };
+  options: Omit<LoadTestOptions, 'logger'>;
+  steps: StepResult[];
+  calibration: { steps: StepResult[]; ceiling: number } | null;
+  verdicts: StepVerdict[];
+}
+
+export function validateOptions(options: LoadTestOptions): void {
+  const bad = (what: string) => {
+    throw new CroupierError('CROUPIER_ERR_LOADTEST_OPTIONS', what, {});
+  };
+  if (options.rates.length === 0 || options.rates.some((r) => !(r > 0)))
+    bad('--rates needs positive numbers');
+  if (!(options.stepSeconds > 0)) bad('--step must be a positive number of seconds');
+  if (!(options.connections >= 1)) bad('--connections must be at least 1');
+  if (!(options.timeoutMs > 0)) bad('--timeout must be a positive number of milliseconds');
+}
+
+/** Requests of the gateway protocol: `carousel` with a request id the step can match its reply by. */
+export function carouselSource(slots: number): RequestSource {
+  const head = '{"type":"carousel","requestId":"lt-';
+  const tail = `","slots":${slots}}`;
+  return { request: (seq) => head + seq + tail };
+}
+
+/** Opens `count` connections; each says hello (unless `echo`) and waits for the first reply. */
+export async function openPool(
+  url: string,
+  count: number,
+  users: number,
+  echo = false,
+): Promise<ConnectionPool> {
+  const pool: ConnectionPool = { sockets: [], nextSeq: 1, handler: () => {} };
+  const opened = await Promise.all(
+    Array.from({ length: count }, async (_, c) => {
+      let welcome: ((m: Buffer) => void) | undefined;
+      const greeted = new Promise<Buffer>((resolve) => {
+        welcome = resolve;
+      });
+      const socket = await connectRaw({
+        url,
+        onMessage: (message) => {
+          if (welcome !== undefined) {
+            const done = welcome;
+            welcome = undefined;
+            done(message);
+            return;
+          }
+          pool.handler(message, c);
+        },
+      });
+      socket.send(echo ? '{"type":"ping"}' : `{"type":"hello","userId":"lt-user-${c % users}"}`);
+      const first = await Promise.race([
+        greeted,
+        new Promise<null>((resolve) => setTimeout(() => resolve(null), 10_000).unref()),
+      ]);
+      if (first === null || first.indexOf('"type":"error"') !== -1) {
+        await socket.close();
+        throw new CroupierError(
+          'CROUPIER_ERR_LOADTEST_CONNECT',
+          `${url} did not welcome connection ${c} (${first === null ? 'no reply in 10 s' : first.toString()})`,
+          { url },
+        );
+      }
+      return socket;
+    }),
+  );
+  pool.sockets.push(...opened);
+  return pool;
+}
+
+export async function closePool(pool: ConnectionPool): Promise<void> {
+  await Promise.all(pool.sockets.map((s) => s.close()));
+}
+
+/** Warm-up, then one step per rate. */
+export async function runSteps(
+  pool: ConnectionPool,
+  source: RequestSource,
+  options: Pick<LoadTestOptions, 'rates' | 'stepSeconds' | 'warmupSeconds' | 'timeoutMs' | 'mode'>,
+  onStep?: (step: StepResult) => void,
+): Promise<StepResult[]> {
+  if (options.warmupSeconds > 0) {
+    await runStep(pool, source, {
+      rate: options.rates[0],
+      durationMs: options.warmupSeconds * 1000,
+      timeoutMs: options.timeoutMs,
+      mode: options.mode,
+    });
+  }
+  const steps: StepResult[] = [];
+  for (const rate of options.rates) {
+    const step = await runStep(pool, source, {
+      rate,
+      durationMs: options.stepSeconds * 1000,
+      timeoutMs: options.timeoutMs,
+      mode: options.mode,
+    });
+    steps.push(step);
+    onStep?.(step);
+  }
+  return steps;
+}
+
+/** The generator's ceiling: the highest rate it sustained (≥ 95% achieved, no timeouts) against the echo server. */
+export function ceilingOf(steps: readonly StepResult[]): number {
+  let ceiling = 0;
+  for (const s of steps)
+    if (s.achievedRate >= 0.95 * s.rate && s.timeouts === 0) ceiling = Math.max(ceiling, s.rate);
+  return ceiling;
+}
+
+export function verdicts(
+  steps: readonly StepResult[],
+  calibration: readonly StepResult[] | null,
+): StepVerdict[] {
+  return steps.map((step) => {
+    const echo = calibration?.find((c) => c.rate === step.rate);
+    if (echo === undefined) return { rate: step.rate, generatorBound: false, reason: 'not calibrated' };
+    if (echo.achievedRate < 0.95 * echo.rate || echo.timeouts > 0) {
+      return {
+        rate: step.rate,
+        generatorBound: true,
+        reason: `the generator reached only ${echo.achievedRate}/s against a bare echo server`,
+      };
+    }
+    if (echo.latency.p99 >= 0.5 * step.latency.p99) {
+      return {
+        rate: step.rate,
+        generatorBound: true,
+        reason: `the echo server's own p99 (${echo.latency.p99} ms) is at least half the gateway's (${step.latency.p99} ms)`,
+      };
+    }
+    return {
+      rate: step.rate,
+      generatorBound: false,
+      reason: `echo p99 ${echo.latency.p99} ms vs gateway p99 ${step.latency.p99} ms`,
+    };
+  });
+}
+
+/** Calibration against an echo server, then the steps against the target. */
+export async function runLoadTest(
+  options: LoadTestOptions,
+  onStep?: (phase: 'calibration' | 'target', step: StepResult) => void,
+): Promise<LoadTestResult> {
+  validateOptions(options);
+  const startedAt = new Date().toISOString();
+  const source = carouselSource(options.slots);
+  let calibration: LoadTestResult['calibration'] = null;
+  if (options.calibrate) {
+    const echo = await spawnEchoServer({});
+    try {
+      const pool = await openPool(`ws://127.0.0.1:${echo.port}/`, options.connections, options.users, true);
+      const rates = [...options.rates, 2 * Math.max(...options.rates)];
+      const steps = await runSteps(pool, source, { ...options, rates }, (s) => onStep?.('calibration', s));
+      await closePool(pool);
+      calibration = { steps, ceiling: ceilingOf(steps) };
+    } finally {
+      await echo.close();
+    }
+    options.logger?.info({ ceiling: calibration.ceiling }, 'generator calibrated against a bare echo server');
+  }
+  const pool = await openPool(options.url, options.connections, options.users, options.echo ?? false);
+  let steps: StepResult[];
+  try {
+    steps = await runSteps(pool, source, options, (s) => onStep?.('target', s));
+  } finally {
+    await closePool(pool);
+  }
+  const { logger: _logger, ...rest } = options;
+  return {
+    version: 1,
+    target: options.url,
+    startedAt,
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version },
+    options: rest,
+    steps,
+    calibration,
+    verdicts: verdicts(steps, calibration?.steps ?? null),
+  };
+}

@@ -1,0 +1,165 @@
+/**
+ * One simulated device talking to the gateway over a real WebSocket, as a client application would:
+ * `hello`, then `carousel` requests answered by request id, then `feedback` for what the user did.
+ */
+
+import { connectRaw, type RawWebSocket } from '../../load-tests/raw-client.ts';
+import { CroupierError } from '../../src/errors/index.ts';
+
+export interface CarouselItem {
+  itemId: string;
+  title: string;
+  slot: number;
+  score: number;
+  sample: number;
+  propensity: number;
+}
+
+export interface CarouselReply {
+  type: 'carousel';
+  requestId: string;
+  items: CarouselItem[];
+  policy: string;
+  modelVersion: string;
+  experiment: string | null;
+  variant: string | null;
+  serverTimeUs: number;
+}
+
+export interface ErrorReply {
+  type: 'error';
+  code: string;
+  message: string;
+  requestId?: string;
+}
+
+export type ServerMessage =
+  | CarouselReply
+  | ErrorReply
+  | { type: 'welcome'; sessionId: string; userId: string }
+  | { type: 'feedback-ack'; requestId: string; itemId: string }
+  | { type: 'pong' };
+
+export interface GatewayClientOptions {
+  url: string;
+  timeoutMs?: number;
+  /** Every message out and in (for recordings). */
+  onTraffic?: (direction: 'out' | 'in', message: string) => void;
+}
+
+export class GatewayClient {
+  private readonly pending = new Map<string, (reply: CarouselReply | ErrorReply) => void>();
+  private welcome: ((reply: ServerMessage) => void) | null = null;
+  acks = 0;
+  errors = 0;
+
+  private constructor(
+    private readonly options: GatewayClientOptions,
+    private socket: RawWebSocket | null,
+  ) {}
+
+  static async connect(options: GatewayClientOptions): Promise<GatewayClient> {
+    const client = new GatewayClient(options, null);
+    client.socket = await connectRaw({ url: options.url, onMessage: (m) => client.onMessage(m) });
+    return client;
+  }
+
+  private onMessage(buffer: Buffer): void {
+    const text = buffer.toString();
+    this.options.onTraffic?.('in', text);
+    let message: ServerMessage;
+    try {
+      message = JSON.parse(text) as ServerMessage;
+    } catch {
+      this.errors++;
+      return;
+    }
+    switch (message.type) {
+      case 'welcome':
+        this.welcome?.(message);
+        this.welcome = null;
+        return;
+      case 'feedback-ack':
+        this.acks++;
+        return;
+      case 'carousel':
+      case 'error': {
+        if (message.type === 'error') this.errors++;
+        const id = message.requestId;
+        const resolve = id === undefined ? undefined : this.pending.get(id);
+        if (resolve !== undefined && id !== undefined) {
+          this.pending.delete(id);
+          resolve(message);
+        } else if (message.type === 'error' && this.welcome !== null) {
+          this.welcome(message);
+          this.welcome = null;
+        }
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  send(message: object): void {
+    const text = JSON.stringify(message);
+    this.options.onTraffic?.('out', text);
+    this.socket?.send(text);
+  }
+
+  private timeout<T>(what: string, promise: Promise<T>): Promise<T> {
+    const ms = this.options.timeoutMs ?? 10_000;
+    let timer: NodeJS.Timeout | undefined;
+    return Promise.race([
+      promise,
+      new Promise<T>((_, reject) => {
+        timer = setTimeout(
+          () =>
+            reject(
+              new CroupierError(
+                'CROUPIER_ERR_SIM_GATEWAY',
+                `the gateway did not answer ${what} within ${ms} ms`,
+                {
+                  url: this.options.url,
+                },
+              ),
+            ),
+          ms,
+        );
+      }),
+    ]).finally(() => clearTimeout(timer));
+  }
+
+  async hello(userId: string, context?: Record<string, string>): Promise<void> {
+    const reply = new Promise<ServerMessage>((resolve) => {
+      this.welcome = resolve;
+    });
+    this.send({ type: 'hello', userId, ...(context ? { context } : {}) });
+    const message = await this.timeout('hello', reply);
+    if (message.type === 'error') {
+      throw new CroupierError('CROUPIER_ERR_SIM_GATEWAY', `the gateway refused hello: ${message.message}`, {
+        code: message.code,
+      });
+    }
+  }
+
+  carousel(request: {
+    requestId: string;
+    slots: number;
+    context?: Record<string, string>;
+    filters?: { category?: string };
+  }): Promise<CarouselReply | ErrorReply> {
+    const reply = new Promise<CarouselReply | ErrorReply>((resolve) => {
+      this.pending.set(request.requestId, resolve);
+    });
+    this.send({ type: 'carousel', ...request });
+    return this.timeout(`carousel ${request.requestId}`, reply).catch((error) => {
+      this.pending.delete(request.requestId);
+      throw error;
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.socket?.close();
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * `croupier simulate [scenario]`: plays a scenario of the simulated world against a running gateway over N
+ * WebSocket clients, publishing the catalog and user changes to Kafka as CDC events; or, with
+ * `--in-process`, plays policies against the world directly (no network). Prints the report table and
+ * writes JSON and SVG with `--report DIR`; `--record FILE` keeps the traffic for `croupier replay`.
+ */
+import type { Command } from 'commander';
+import { SIM_POLICIES, type SimPolicyName } from '../../../simulator/bandit/policies.ts';
+import { runInProcess, runKArmed } from '../../../simulator/bandit/runner.ts';
+import { simulateAgainstGateway } from '../../../simulator/client/gateway-driver.ts';
+import {
+  createKafkaCdcPublisher,
+  type KafkaCdcPublisher,
+} from '../../../simulator/client/kafka-publisher.ts';
+import { createRecordingWriter } from '../../../simulator/replay/recording.ts';
+import { reportTable, writeReport } from '../../../simulator/report/render.ts';
+import { listScenarios, loadScenario } from '../../../simulator/world/scenario.ts';
+import { loadSchemas } from '../../../streams/schemas/index.ts';
+import { CroupierError } from '../../errors/index.ts';
+import { createEventCodec, createKafka } from '../../kafka/index.ts';
+import { createLogger } from '../../log/logger.ts';
+import { configFromCommand, withConfigFlags } from '../context.ts';
+
+interface SimulateFlags {
+  inProcess?: boolean;
+  url?: string;
+  policies: string;
+  rate?: string;
+  duration?: string;
+  seed?: string;
+  clients: string;
+  record?: string;
+  report?: string;
+  brokers?: string;
+  registry?: string;
+  publish: boolean;
+}
+
+function positive(flag: string, text: string): number {
+  const value = Number(text);
+  if (!(value > 0)) {
+    throw new CroupierError(
+      'CROUPIER_ERR_SCENARIO_INVALID',
+      `${flag} expects a positive number, got '${text}'`,
+      {
+        flag,
+      },
+    );
+  }
+  return value;
+}
+
+export function registerSimulateCommand(program: Command): void {
+  withConfigFlags(
+    program
+      .command('simulate')
+      .argument('[scenario]', `scenario name (${listScenarios().join(', ')}) or a JSON file`, 'steady-state')
+      .description('play a simulated world against the gateway (or in process) and report CTR and regret')
+      .option('--in-process', 'run policies against the world directly, no gateway')
+      .option('--url <ws-url>', 'gateway WebSocket URL (default: from gateway.host/port, path /ws)')
+      .option('--policies <list>', `in-process policies (${SIM_POLICIES.join(', ')})`, SIM_POLICIES.join(','))
+      .option(
+        '--rate <n>',
+        'carousel requests per second against the gateway (default: the scenario, time-scaled)',
+      )
+      .option(
+        '--duration <seconds>',
+        'wall-clock seconds against the gateway (in process: simulated seconds)',
+      )
+      .option('--seed <n>', "override the scenario's seed")
+      .option('--clients <n>', 'concurrent WebSocket clients', '20')
+      .option('--record <file>', 'write requests, responses and feedback as JSON lines for croupier replay')
+      .option('--report <dir>', 'write report.json, report.svg and report.txt here')
+      .option('--brokers <list>', 'Kafka bootstrap brokers for the CDC events (default: kafka.brokers)')
+      .option('--registry <url>', 'schema registry URL (default: schemaRegistry.url)')
+      .option('--no-publish', 'do not publish CDC events (the catalog is already in the gateway)'),
+  ).action(async (scenarioName: string, flags: SimulateFlags, command: Command) => {
+    const config = configFromCommand(command);
+    const logger = createLogger({
+      level: config.log.level,
+      pretty: config.log.pretty,
+      name: 'simulate',
+      fd: 2,
+    });
+    const scenario = loadScenario(scenarioName);
+    const seed = flags.seed !== undefined ? Number(flags.seed) : undefined;
+    let report: ReturnType<typeof runInProcess>;
+    if (flags.inProcess) {
+      const policies = flags.policies.split(',').map((p) => p.trim()) as SimPolicyName[];
+      for (const p of policies) {
+        if (!SIM_POLICIES.includes(p)) {
+          throw new CroupierError(
+            'CROUPIER_ERR_SCENARIO_INVALID',
+            `unknown policy '${p}'; use ${SIM_POLICIES.join(', ')}`,
+          );
+        }
+      }
+      report = runInProcess({
+        scenario,
+        policies,
+        ...(seed !== undefined ? { seed } : {}),
+        ...(flags.duration ? { durationSeconds: positive('--duration', flags.duration) } : {}),
+      });
+      if (scenario.kind === 'k-armed') {
+        report.kArmed = runKArmed({
+          arms: scenario.arms,
+          policies,
+          pulls: scenario.pulls,
+          seed: report.seed,
+        });
+      }
+    } else {
+      let publisher: KafkaCdcPublisher | null = null;
+      if (flags.publish) {
+        const brokers = flags.brokers ? flags.brokers.split(',') : config.kafka.brokers;
+        const registryUrl = flags.registry ?? config.schemaRegistry.url;
+        if (brokers.length === 0 || registryUrl === '') {
+          throw new CroupierError(
+            'CROUPIER_ERR_SIM_GATEWAY',
+            'publishing CDC events needs Kafka and the schema registry: pass --brokers host:port and --registry URL (as croupier start prints them), or --no-publish',
+          );
+        }
+        publisher = await createKafkaCdcPublisher({
+          kafka: createKafka(config.kafka, brokers, { logger }),
+          codec: createEventCodec({ registryUrl, schemas: loadSchemas(), logger }),
+          topics: config.kafka.topics,
+          partitions: config.kafka.partitions,
+        });
+      }
+      const recorder = flags.record ? createRecordingWriter(flags.record) : null;
+      try {
+        report = await simulateAgainstGateway({
+          url: flags.url ?? `ws://${config.gateway.host}:${config.gateway.port}/ws`,
+          scenario,
+          ...(seed !== undefined ? { seed } : {}),
+          durationSeconds: flags.duration ? positive('--duration', flags.duration) : 60,
+          ...(flags.rate ? { rate: positive('--rate', flags.rate) } : {}),
+          clients: positive('--clients', flags.clients),
+          publisher,
+          recorder,
+          logger,
+        });
+      } finally {
+        await recorder?.close();
+        await publisher?.close();
+      }
+    }
+    console.log(reportTable(report));
+    if (flags.report) console.log(`wrote ${writeReport(flags.report, report).join(', ')}`);
+  });
+}
