@@ -15,10 +15,10 @@ import {
   type PropensityMethod,
   PropensityScratch,
   rankedPropensities,
-  thompsonPropensities,
   uniformPropensities,
 } from './propensity.ts';
 import { selectTopK } from './slate.ts';
+import { thompsonPropensities } from './thompson-propensity.ts';
 
 export class SlateExplorer implements ArmTable {
   /** Arm impressions per candidate; the caller fills them before `preparePosteriors`. */
@@ -91,21 +91,20 @@ export class SlateExplorer implements ArmTable {
   ): PropensityMethod {
     const out = this.propensities;
     switch (policy) {
-      case 'thompson':
-        return monteCarloMethod(
+      case 'thompson': {
+        const estimate = thompsonPropensities(
+          this.alpha,
+          this.beta,
+          n,
+          this.order,
+          count,
+          rng,
           this.monteCarlo,
-          thompsonPropensities(
-            this.alpha,
-            this.beta,
-            n,
-            this.order,
-            count,
-            rng,
-            this.monteCarlo,
-            this.scratch,
-            out,
-          ),
+          this.scratch,
+          out,
         );
+        return monteCarloMethod(this.monteCarlo, estimate.standardError, estimate.prunedMass);
+      }
       case 'greedy':
         rankedPropensities(this.values, n, this.order, count, this.scratch, out);
         return EXACT;

@@ -10,15 +10,14 @@
  * - ε-greedy: (1 − ε)·P_greedy + ε/n.
  *
  * Thompson sampling by seeded Monte Carlo: the rankings are redrawn R times from the same posteriors and p̃
- * is the mean of R terms in [0, 1] whose expectation is p (see `thompsonPropensities`). p̃ is unbiased with
- * standard error ≤ 1/(2√R), and by Hoeffding |p̃ − p| ≤ √(ln(2/δ) / (2R)) with probability ≥ 1 − δ. An
- * estimate below the floor (default 1/(2R)) is reported as the floor, which adds a bias of at most the floor
+ * is the mean of R terms in [0, 1] whose expectation is p (see thompson-propensity.ts). p̃ has standard error
+ * ≤ 1/(2√R), and by Hoeffding |p̃ − p| ≤ √(ln(2/δ) / (2R)) + ε with probability ≥ 1 − δ, where ε ≤ 1e-4 bounds
+ * the bias of leaving out candidates that practically never reach the slate (0 when none is left out). An
+ * estimate below the floor (default 1e-4) is reported as the floor, which adds a bias of at most the floor
  * and keeps every logged propensity positive.
  */
 import { sampleBeta } from '../stats/beta-sampler.ts';
 import type { Rng } from '../stats/rng.ts';
-import { logBeta } from '../stats/special.ts';
-import { betaCdf } from './beta-cdf.ts';
 import { selectTopK, tieBlock } from './slate.ts';
 
 export interface MonteCarloSettings {
@@ -26,8 +25,13 @@ export interface MonteCarloSettings {
   readonly replicates: number;
   /** Confidence parameter δ of the reported Hoeffding bound. */
   readonly delta: number;
-  /** Smallest propensity reported for a shown item; default 1/(2R). */
+  /** Smallest propensity reported for a shown item; default 1e-4. */
   readonly floor?: number;
+  /**
+   * Largest total tail mass of the candidates left out of the replicates (see thompson-propensity.ts); it
+   * bounds the bias this adds. Default 1e-4; 0 draws every candidate.
+   */
+  readonly pruneMass?: number;
 }
 
 /** How a slate's propensities were obtained, logged with the decision. */
@@ -56,11 +60,16 @@ export function hoeffdingBound(replicates: number, delta: number): number {
   return Math.sqrt(Math.log(2 / delta) / (2 * replicates));
 }
 
-export function monteCarloMethod(settings: MonteCarloSettings, standardError: number): PropensityMethod {
+/** The method record of a Monte Carlo estimate; `prunedMass` (a bias bound) is added to the Hoeffding bound. */
+export function monteCarloMethod(
+  settings: MonteCarloSettings,
+  standardError: number,
+  prunedMass = 0,
+): PropensityMethod {
   return {
     method: 'monte-carlo',
     replicates: settings.replicates,
-    errorBound: hoeffdingBound(settings.replicates, settings.delta),
+    errorBound: hoeffdingBound(settings.replicates, settings.delta) + prunedMass,
     delta: settings.delta,
     standardError,
   };
@@ -73,7 +82,16 @@ export class PropensityScratch {
   sums: Float64Array;
   squares: Float64Array;
   logNorms: Float64Array;
+  /** Candidate order of the Monte Carlo: kept candidates first, pruned ones after. */
+  perm: Int32Array;
+  /** Slot of each candidate in the shown slate, or -1. */
+  slotOf: Int32Array;
+  /** Position in `perm` of each slot's item. */
+  position: Int32Array;
   readonly block = new Int32Array(2);
+  readonly mass = new Float64Array(1);
+  /** Tail mass P(θ > D) per candidate during pruning (−1: not screened). */
+  tails: Float64Array;
 
   constructor(capacity: number) {
     this.draws = new Float64Array(capacity);
@@ -81,6 +99,10 @@ export class PropensityScratch {
     this.sums = new Float64Array(capacity);
     this.squares = new Float64Array(capacity);
     this.logNorms = new Float64Array(capacity);
+    this.perm = new Int32Array(capacity);
+    this.slotOf = new Int32Array(capacity).fill(-1);
+    this.position = new Int32Array(capacity);
+    this.tails = new Float64Array(capacity);
   }
 
   ensure(n: number): void {
@@ -91,6 +113,10 @@ export class PropensityScratch {
     this.sums = new Float64Array(size);
     this.squares = new Float64Array(size);
     this.logNorms = new Float64Array(size);
+    this.perm = new Int32Array(size);
+    this.slotOf = new Int32Array(size).fill(-1);
+    this.position = new Int32Array(size);
+    this.tails = new Float64Array(size);
   }
 }
 
@@ -127,79 +153,6 @@ export function epsilonGreedyPropensities(
 ): void {
   rankedPropensities(means, n, shown, k, scratch, out);
   for (let s = 0; s < k; s++) out[s] = (1 - epsilon) * out[s] + epsilon / n;
-}
-
-/**
- * Thompson sampling, by conditional (Rao–Blackwellized) Monte Carlo. Each of R replicates draws θ for every
- * candidate from Beta(α, β); for the shown item i in slot s it then adds the exact probability, given the
- * other candidates' draws, that θᵢ falls between the s-th and (s+1)-th largest of them:
- * Fᵢ(t_s) − Fᵢ(t_{s+1}) with Fᵢ the Beta(αᵢ, βᵢ) CDF (t_0 = 1). Each term lies in [0, 1] and has mean
- * P(i at s), so the Hoeffding bound of the file comment holds, and its variance never exceeds that of
- * counting hits (usually far below).
- */
-export function thompsonPropensities(
-  alpha: Float64Array,
-  beta: Float64Array,
-  n: number,
-  shown: Int32Array,
-  k: number,
-  rng: Rng,
-  settings: MonteCarloSettings,
-  scratch: PropensityScratch,
-  out: Float64Array,
-): number {
-  scratch.ensure(n + 1);
-  const draws = scratch.draws;
-  const order = scratch.order;
-  const sums = scratch.sums;
-  const squares = scratch.squares;
-  const replicates = settings.replicates;
-  const depth = Math.min(k + 1, n);
-  const logNorms = scratch.logNorms;
-  for (let s = 0; s < k; s++) {
-    sums[s] = 0;
-    squares[s] = 0;
-    logNorms[s] = logBeta(alpha[shown[s]], beta[shown[s]]);
-  }
-  for (let r = 0; r < replicates; r++) {
-    for (let i = 0; i < n; i++) draws[i] = sampleBeta(rng, alpha[i], beta[i]);
-    selectTopK(draws, null, n, depth, order);
-    for (let s = 0; s < k; s++) {
-      const item = shown[s];
-      // t_s and t_{s+1}: the s-th and (s+1)-th largest draws of the others (1-based; t_0 = 1, beyond n−1 = 0).
-      let upper = 1;
-      let lower = 0;
-      let seen = 0;
-      for (let j = 0; j < depth; j++) {
-        const other = order[j];
-        if (other === item) continue;
-        seen++;
-        if (seen === s) upper = draws[other];
-        else if (seen === s + 1) {
-          lower = draws[other];
-          break;
-        }
-      }
-      const a = alpha[item];
-      const b = beta[item];
-      const top = betaCdf(a, b, logNorms[s], upper);
-      const bottom = betaCdf(a, b, logNorms[s], lower);
-      const term = top - bottom;
-      sums[s] += term;
-      squares[s] += term * term;
-    }
-  }
-  const floor = settings.floor ?? 1 / (2 * replicates);
-  let worst = 0;
-  for (let s = 0; s < k; s++) {
-    const p = sums[s] / replicates;
-    out[s] = Math.max(p, floor);
-    if (replicates > 1) {
-      const variance = Math.max(0, (squares[s] - replicates * p * p) / (replicates - 1));
-      worst = Math.max(worst, Math.sqrt(variance / replicates));
-    }
-  }
-  return worst;
 }
 
 /**

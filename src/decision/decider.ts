@@ -37,8 +37,11 @@ export interface DeciderOptions {
   epsilon?: number;
   /** c of `ucb1`. Default 1. */
   ucbC?: number;
-  /** Monte Carlo propensities of Thompson sampling: replicates R (default 16), δ (default 0.05), floor. */
-  propensity?: { replicates?: number; delta?: number; floor?: number };
+  /**
+   * Monte Carlo propensities of Thompson sampling: replicates R (default 16), δ (default 0.05), floor
+   * (default 1e-4), pruneMass (default 1e-4; 0 draws every candidate in every replicate).
+   */
+  propensity?: { replicates?: number; delta?: number; floor?: number; pruneMass?: number };
   /** Most slots a request may ask for. Default 100. */
   maxSlots?: number;
   /** Clock (ms since epoch) for item ages. Default `Date.now`. */
@@ -90,7 +93,12 @@ export function createDecider(options: DeciderOptions): Decider {
   const seed = options.seed ?? 1;
   const scorer = options.scorer;
   const assembler = new FeatureAssembler(scorer.spec);
-  const explorer = new SlateExplorer({ replicates, delta, floor: options.propensity?.floor });
+  const explorer = new SlateExplorer({
+    replicates,
+    delta,
+    floor: options.propensity?.floor,
+    pruneMass: options.propensity?.pruneMass,
+  });
   const assigner = new ExperimentAssigner(options.experiments ?? NO_EXPERIMENTS);
   const rng = createRng(seed);
   const shadowRng = createRng((seed ^ 0x5bd1e995) >>> 0);

@@ -1,0 +1,179 @@
+/**
+ * Propensities of Thompson sampling by conditional (Rao–Blackwellized) Monte Carlo.
+ *
+ * Each of R replicates draws θ for the candidates from Beta(α, β); for the item i shown in slot s it adds the
+ * exact probability, given the other candidates' draws, that θᵢ falls between the s-th and (s+1)-th largest of
+ * them: Fᵢ(t_s) − Fᵢ(t_{s+1}), Fᵢ the Beta(αᵢ, βᵢ) CDF, t_0 = 1. Each term lies in [0, 1] and has mean
+ * P(i at s); its variance never exceeds that of counting how often i lands in s (usually far below).
+ *
+ * Pruning: only the top k + 1 draws matter. With D the (k+1)-th largest of μⱼ − 3σⱼ, a candidate whose exact
+ * tail P(θⱼ > D) is tiny is left out of the replicates while the total left-out tail mass ε stays within
+ * `pruneMass`. A replicate whose (k+1)-th largest kept draw falls below D draws the left-out candidates too,
+ * so a term can differ from the full computation only when some left-out θⱼ exceeds D: the bias is at most ε,
+ * which the reported error bound includes.
+ */
+import { sampleBeta } from '../stats/beta-sampler.ts';
+import type { Rng } from '../stats/rng.ts';
+import { logBeta } from '../stats/special.ts';
+import { betaCdf } from './beta-cdf.ts';
+import type { MonteCarloSettings, PropensityScratch } from './propensity.ts';
+import { selectTopK } from './slate.ts';
+
+export interface ThompsonEstimate {
+  /** The largest empirical standard error over the slots. */
+  readonly standardError: number;
+  /** Total tail mass ε of the left-out candidates (a bound on the bias). */
+  readonly prunedMass: number;
+  /** How many candidates were left out. */
+  readonly pruned: number;
+}
+
+const DEFAULT_PRUNE_MASS = 1e-4;
+const DEFAULT_FLOOR = 1e-4;
+
+/**
+ * Orders candidates into `scratch.perm`, kept ones first, and returns how many are kept; the left-out tail
+ * mass is written to `scratch.mass[0]`. Candidates screened by μ + 5σ < D get their exact tail P(θ > D);
+ * those below an equal share of the budget go first, then others while the budget lasts.
+ */
+function partition(
+  alpha: Float64Array,
+  beta: Float64Array,
+  n: number,
+  k: number,
+  budget: number,
+  scratch: PropensityScratch,
+  threshold: number,
+): number {
+  const { perm, slotOf, tails } = scratch;
+  let screened = 0;
+  for (let j = 0; j < n; j++) {
+    tails[j] = -1;
+    if (threshold <= 0 || slotOf[j] >= 0) continue;
+    const a = alpha[j];
+    const b = beta[j];
+    const sum = a + b;
+    if (a / sum + 5 * Math.sqrt((a * b) / (sum * sum * (sum + 1))) >= threshold) continue;
+    tails[j] = Math.max(0, 1 - betaCdf(a, b, logBeta(a, b), threshold));
+    screened++;
+  }
+  let mass = 0;
+  const share = screened > 0 ? budget / screened : 0;
+  for (let j = 0; j < n; j++) {
+    if (tails[j] >= 0 && tails[j] <= share) mass += tails[j];
+  }
+  let kept = 0;
+  let tail = n;
+  for (let j = 0; j < n; j++) {
+    const p = tails[j];
+    let prune = p >= 0 && p <= share;
+    if (!prune && p > share && mass + p <= budget) {
+      mass += p;
+      prune = true;
+    }
+    if (prune) perm[--tail] = j;
+    else perm[kept++] = j;
+  }
+  scratch.mass[0] = mass;
+  return kept < k + 1 ? n : kept;
+}
+
+/** D: the (k+1)-th largest of μⱼ − 3σⱼ, or 0 (no pruning) when there are too few candidates. */
+function pruneThreshold(
+  alpha: Float64Array,
+  beta: Float64Array,
+  n: number,
+  k: number,
+  scratch: PropensityScratch,
+): number {
+  if (n <= k + 1) return 0;
+  const low = scratch.draws;
+  for (let j = 0; j < n; j++) {
+    const a = alpha[j];
+    const b = beta[j];
+    const sum = a + b;
+    low[j] = a / sum - 3 * Math.sqrt((a * b) / (sum * sum * (sum + 1)));
+  }
+  selectTopK(low, null, n, k + 1, scratch.order);
+  return low[scratch.order[k]];
+}
+
+/** Estimates P(shown[s] at slot s) for s < k into `out` (floored); see the file comment. */
+export function thompsonPropensities(
+  alpha: Float64Array,
+  beta: Float64Array,
+  n: number,
+  shown: Int32Array,
+  k: number,
+  rng: Rng,
+  settings: MonteCarloSettings,
+  scratch: PropensityScratch,
+  out: Float64Array,
+): ThompsonEstimate {
+  scratch.ensure(n + 1);
+  const { sums, squares, logNorms, slotOf, position, perm } = scratch;
+  const replicates = settings.replicates;
+  const depth = Math.min(k + 1, n);
+  for (let s = 0; s < k; s++) {
+    sums[s] = 0;
+    squares[s] = 0;
+    logNorms[s] = logBeta(alpha[shown[s]], beta[shown[s]]);
+    slotOf[shown[s]] = s;
+  }
+  const budget = settings.pruneMass ?? DEFAULT_PRUNE_MASS;
+  const threshold = budget > 0 ? pruneThreshold(alpha, beta, n, k, scratch) : 0;
+  const kept = partition(alpha, beta, n, k, budget, scratch, threshold);
+  const prunedMass = kept === n ? 0 : scratch.mass[0];
+  for (let m = 0; m < n; m++) {
+    const slot = slotOf[perm[m]];
+    if (slot >= 0) position[slot] = m;
+  }
+  for (let s = 0; s < k; s++) slotOf[shown[s]] = -1;
+
+  const draws = scratch.draws;
+  const order = scratch.order;
+  for (let r = 0; r < replicates; r++) {
+    for (let m = 0; m < kept; m++) draws[m] = sampleBeta(rng, alpha[perm[m]], beta[perm[m]]);
+    let count = kept;
+    selectTopK(draws, null, count, depth, order);
+    if (kept < n && draws[order[depth - 1]] < threshold) {
+      for (let m = kept; m < n; m++) draws[m] = sampleBeta(rng, alpha[perm[m]], beta[perm[m]]);
+      count = n;
+      selectTopK(draws, null, count, depth, order);
+    }
+    for (let s = 0; s < k; s++) {
+      const self = position[s];
+      // t_s and t_{s+1}: the s-th and (s+1)-th largest draws of the others (1-based; t_0 = 1, none left = 0).
+      let upper = 1;
+      let lower = 0;
+      let seen = 0;
+      for (let j = 0; j < depth; j++) {
+        const other = order[j];
+        if (other === self) continue;
+        seen++;
+        if (seen === s) upper = draws[other];
+        else if (seen === s + 1) {
+          lower = draws[other];
+          break;
+        }
+      }
+      const item = shown[s];
+      const a = alpha[item];
+      const b = beta[item];
+      const term = betaCdf(a, b, logNorms[s], upper) - betaCdf(a, b, logNorms[s], lower);
+      sums[s] += term;
+      squares[s] += term * term;
+    }
+  }
+  const floor = settings.floor ?? DEFAULT_FLOOR;
+  let worst = 0;
+  for (let s = 0; s < k; s++) {
+    const p = sums[s] / replicates;
+    out[s] = Math.max(p, floor);
+    if (replicates > 1) {
+      const variance = Math.max(0, (squares[s] - replicates * p * p) / (replicates - 1));
+      worst = Math.max(worst, Math.sqrt(variance / replicates));
+    }
+  }
+  return { standardError: worst, prunedMass, pruned: n - kept };
+}
