@@ -50,6 +50,9 @@ export function affinity(taste: Float64Array, attributes: Float64Array): number 
 
 export class ClickModel {
   readonly bias: Float64Array;
+  /** q(u, ·) per user, valid while `version` is unchanged (the world bumps it when tastes or shocks change). */
+  private readonly cache = new Map<SimUser, { version: number; values: Float64Array }>();
+  private version = 0;
 
   constructor(
     readonly parameters: ClickModelParameters,
@@ -59,9 +62,31 @@ export class ClickModel {
     for (let s = 0; s < maxSlots; s++) this.bias[s] = 1 / (1 + s) ** parameters.positionBiasExponent;
   }
 
+  /** Forgets cached attractiveness: a taste, a segment or a shock changed. */
+  invalidate(): void {
+    this.version++;
+  }
+
   /** q(u, i): the click probability in a slot that is surely seen. */
   attractiveness(user: SimUser, item: SimItem): number {
     if (item.fixedCtr !== undefined) return item.fixedCtr;
+    let entry = this.cache.get(user);
+    if (entry === undefined || entry.version !== this.version) {
+      entry = { version: this.version, values: new Float64Array(Math.max(64, item.index + 1)).fill(-1) };
+      this.cache.set(user, entry);
+    } else if (item.index >= entry.values.length) {
+      const grown = new Float64Array(Math.max(item.index + 1, entry.values.length * 2)).fill(-1);
+      grown.set(entry.values);
+      entry.values = grown;
+    }
+    const cached = entry.values[item.index];
+    if (cached >= 0) return cached;
+    const q = this.computeAttractiveness(user, item);
+    entry.values[item.index] = q;
+    return q;
+  }
+
+  private computeAttractiveness(user: SimUser, item: SimItem): number {
     const p = this.parameters;
     return sigmoid(
       p.baseLogit + item.popularity + item.shock + p.tasteWeight * affinity(user.taste, item.attributes),

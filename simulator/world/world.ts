@@ -147,6 +147,7 @@ function createFullWorld(
           const fresh = gaussianVector(changeRng, scenario.dimensions);
           for (let j = 0; j < fresh.length; j++) user.taste[j] = c * user.taste[j] + s * fresh[j];
         }
+        model.invalidate();
         return [{ type: 'preference-drift', at: event.at, angle: event.angle }];
       }
       case 'popularity-shock': {
@@ -157,12 +158,14 @@ function createFullWorld(
           item.shock = event.boost;
           chosen.push(item);
         }
+        model.invalidate();
         if (event.durationSeconds !== undefined) {
           const end = event.at + event.durationSeconds;
           scripted.push({
             at: end,
             run: () => {
               for (const item of chosen) item.shock = 0;
+              model.invalidate();
               return [{ type: 'shock-ended', at: end, items: chosen }];
             },
           });
@@ -199,6 +202,7 @@ function createFullWorld(
     } else {
       user.subscribed = !user.subscribed;
     }
+    model.invalidate();
     return { type: 'user-changed', at, user, before };
   }
 
