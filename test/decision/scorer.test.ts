@@ -193,4 +193,21 @@ describe('hot reload', () => {
       code: 'CROUPIER_ERR_MODEL_SPEC_MISMATCH',
     });
   });
+
+  it('reloads by itself when the manifest changes, if watching', async () => {
+    const dir = await tempRegistry();
+    const v1 = await writeModel(dir, spec, 'v1', 0.1, -2);
+    await writeManifest(dir, { active: 'v1', models: [v1] });
+    const scorer = await createOnnxScorer({ registryDir: dir, logger: silentLogger(), watch: true });
+    try {
+      const v2 = await writeModel(dir, spec, 'v2', 0.2, -1);
+      await writeManifest(dir, { active: 'v2', models: [v1, v2] });
+      for (let i = 0; i < 100 && scorer.model.version !== 'v2'; i++)
+        await new Promise((r) => setTimeout(r, 50));
+      expect(scorer.model.version).toBe('v2');
+      expect((await scorer.score(randomMatrix(3, 1), 3)).modelVersion).toBe('v2');
+    } finally {
+      await scorer.close();
+    }
+  });
 });
