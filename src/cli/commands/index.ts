@@ -1,19 +1,23 @@
 import type { Command } from 'commander';
+import { registerAnalyzeCommand } from './analyze.ts';
 import { registerBrokerCommand } from './broker.ts';
 import { registerConfigCommand } from './config.ts';
 import { registerLoadtestCommand } from './loadtest.ts';
 import { registerRegistryCommand } from './registry.ts';
 import { registerServeCommand } from './serve.ts';
 import { registerSimulateCommand } from './simulate.ts';
+import { registerStartCommand } from './start.ts';
 import { registerStreamCommand } from './stream.ts';
 
 /** Every `croupier <command>`; each module adds one command with its own --help. */
 export function registerCommands(program: Command): void {
+  registerAnalyzeCommand(program);
   registerBrokerCommand(program);
   registerConfigCommand(program);
   registerRegistryCommand(program);
   registerServeCommand(program);
-  registerStreamCommand(program);
+  registerStartCommand(program);
   registerLoadtestCommand(program);
   registerSimulateCommand(program);
+  registerStreamCommand(program);
 }

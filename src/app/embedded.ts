@@ -1,0 +1,98 @@
+/**
+ * Starts what the configuration leaves to croupier itself: a `redis-server` child when no Redis is configured,
+ * the embedded broker when no Kafka brokers are, the embedded schema registry when no registry URL is. Returns
+ * the endpoints every other part connects to, whichever way they were resolved.
+ */
+import { startBroker } from '../broker/index.ts';
+import type { Config } from '../config/index.ts';
+import { startRedisServer } from '../embedded/redis-server.ts';
+import type { Logger } from '../log/logger.ts';
+import { startSchemaRegistry } from '../registry/index.ts';
+
+export interface Endpoints {
+  /** Kafka bootstrap brokers (`host:port`). */
+  brokers: string[];
+  registryUrl: string;
+  /** Redis URL, or '' when `clusterNodes` is used. */
+  redisUrl: string;
+  redisClusterNodes: string[];
+  /** Which parts are embedded (for the start-up log). */
+  embedded: { broker: boolean; registry: boolean; redis: boolean };
+}
+
+export interface EmbeddedServicesHandle {
+  readonly endpoints: Endpoints;
+  close(): Promise<void>;
+}
+
+export async function startEmbeddedServices(
+  config: Readonly<Config>,
+  logger: Logger,
+): Promise<EmbeddedServicesHandle> {
+  const closers: (() => Promise<void>)[] = [];
+  const close = async () => {
+    for (const closer of closers.reverse()) {
+      try {
+        await closer();
+      } catch (error) {
+        logger.warn({ err: error }, 'error while stopping an embedded service');
+      }
+    }
+  };
+  try {
+    let redisUrl = config.redis.url;
+    const redisEmbedded = !redisUrl && config.redis.clusterNodes.length === 0;
+    if (redisEmbedded) {
+      const redis = await startRedisServer({ binary: config.redis.serverBinary });
+      closers.push(() => redis.close());
+      redisUrl = redis.url;
+      logger.info({ url: redis.url, pid: redis.pid }, 'embedded redis-server started');
+    }
+
+    let brokers = [...config.kafka.brokers];
+    const brokerEmbedded = brokers.length === 0;
+    if (brokerEmbedded) {
+      const broker = await startBroker({
+        host: config.broker.host,
+        port: config.broker.port,
+        dataDir: config.broker.dataDir || undefined,
+        defaultPartitions: config.kafka.partitions,
+        logger: logger.child({ component: 'broker' }),
+      });
+      closers.push(() => broker.close());
+      brokers = [broker.address];
+      logger.info(
+        { address: broker.address, dataDir: config.broker.dataDir || null },
+        'embedded broker started',
+      );
+    }
+
+    let registryUrl = config.schemaRegistry.url;
+    const registryEmbedded = !registryUrl;
+    if (registryEmbedded) {
+      const registry = await startSchemaRegistry({
+        host: config.schemaRegistry.embedded.host,
+        port: config.schemaRegistry.embedded.port,
+        dataDir: config.schemaRegistry.embedded.dataDir || undefined,
+        logger: logger.child({ component: 'registry' }),
+      });
+      closers.push(() => registry.close());
+      registryUrl = registry.url;
+      logger.info({ url: registry.url }, 'embedded schema registry started');
+    }
+
+    return {
+      endpoints: {
+        brokers,
+        registryUrl,
+        redisUrl: config.redis.clusterNodes.length > 0 ? '' : redisUrl,
+        redisClusterNodes: [...config.redis.clusterNodes],
+        embedded: { broker: brokerEmbedded, registry: registryEmbedded, redis: redisEmbedded },
+      },
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * `croupier start`: the whole loop in one process on whatever the config names, embedded parts for the rest:
+ * Redis, broker and registry → topics and schemas → the exactly-once stream topology → the gateway (scorer,
+ * change-feed cache, event log) → optionally a simulator feeding it traffic so carousels visibly learn.
+ */
+import { loadSchemas } from '../../streams/schemas/index.ts';
+import { startStreamTopology } from '../../streams/topology.ts';
+import type { Config } from '../config/index.ts';
+import { startServing } from '../gateway/serving.ts';
+import { createEventCodec, createKafka } from '../kafka/index.ts';
+import type { Logger } from '../log/logger.ts';
+import { type Endpoints, startEmbeddedServices } from './embedded.ts';
+import { createRedisClient } from './redis-client.ts';
+
+export interface StartOptions {
+  config: Readonly<Config>;
+  logger: Logger;
+}
+
+export interface CroupierHandle {
+  readonly endpoints: Endpoints;
+  /** The page and WebSocket URL of the gateway. */
+  readonly gatewayUrl: string;
+  close(): Promise<void>;
+}
+
+export async function startCroupier(options: StartOptions): Promise<CroupierHandle> {
+  const { config, logger } = options;
+  const closers: (() => Promise<void>)[] = [];
+  const close = async () => {
+    for (const closer of closers.reverse()) {
+      try {
+        await closer();
+      } catch (error) {
+        logger.warn({ err: error }, 'error while stopping');
+      }
+    }
+  };
+  try {
+    const embedded = await startEmbeddedServices(config, logger);
+    closers.push(() => embedded.close());
+    const { endpoints } = embedded;
+
+    const redis = createRedisClient(endpoints);
+    closers.push(async () => redis.disconnect());
+
+    const kafka = createKafka(config.kafka, endpoints.brokers, {
+      logger: logger.child({ component: 'kafka' }),
+    });
+    const admin = kafka.admin();
+    await admin.connect();
+    const topics = config.kafka.topics;
+    await admin.createTopics({
+      topics: [topics.clickstream, topics.cdcItems, topics.cdcUsers, topics.deadLetter].map((topic) => ({
+        topic,
+        numPartitions: config.kafka.partitions,
+      })),
+    });
+    await admin.disconnect();
+
+    const auth =
+      config.schemaRegistry.username && config.schemaRegistry.password
+        ? { username: config.schemaRegistry.username, password: config.schemaRegistry.password }
+        : undefined;
+    const codec = createEventCodec({
+      registryUrl: endpoints.registryUrl,
+      auth,
+      schemas: loadSchemas(),
+      logger,
+    });
+    await codec.registerAll(topics);
+
+    const topology = await startStreamTopology({
+      config,
+      kafka,
+      codec,
+      redis,
+      logger,
+    });
+    closers.push(() => topology.close());
+
+    const serving = await startServing({
+      config,
+      logger,
+      redis,
+      brokers: endpoints.brokers,
+      registryUrl: endpoints.registryUrl,
+      ...(auth ? { registryAuth: auth } : {}),
+    });
+    closers.push(() => serving.close());
+
+    return { endpoints, gatewayUrl: serving.gateway.url, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}

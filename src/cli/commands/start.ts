@@ -1,0 +1,32 @@
+/** `croupier start`: the whole loop on embedded defaults (what `npm start` runs). */
+import type { Command } from 'commander';
+import { startCroupier } from '../../app/start.ts';
+import { createLogger } from '../../log/logger.ts';
+import { configFromCommand, withConfigFlags } from '../context.ts';
+
+export function registerStartCommand(program: Command): void {
+  withConfigFlags(
+    program
+      .command('start')
+      .description(
+        'run the whole loop until SIGINT/SIGTERM: embedded broker, schema registry and redis-server where the config names none, the stream topology and the gateway; prints the page URL',
+      ),
+  ).action(async (_flags: unknown, command: Command) => {
+    const config = configFromCommand(command);
+    const logger = createLogger({ level: config.log.level, pretty: config.log.pretty });
+    const croupier = await startCroupier({ config, logger });
+    console.log(`\n  croupier is running: open ${croupier.gatewayUrl}\n`);
+    await new Promise<void>((resolve) => {
+      const stop = (signal: NodeJS.Signals) => {
+        logger.info({ signal }, 'stopping croupier');
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        resolve();
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+    });
+    await croupier.close();
+    logger.flush();
+  });
+}
