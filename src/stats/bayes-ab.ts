@@ -74,11 +74,16 @@ export interface BetaBinomialResult {
 /** Multiples of a posterior's standard deviation at which the integrals are split; beyond 64 nothing is left. */
 const SPREAD = [0, 1, 2, 4, 8, 16, 32, 64];
 
-interface Posterior {
-  alpha: number;
-  beta: number;
+/** What the exact decision figures need of a posterior: its mean, sd, density and distribution functions. */
+export interface DecisionPosterior {
   mean: number;
   sd: number;
+  dist: Pick<ContinuousDistribution, 'pdf' | 'cdf' | 'sf'>;
+}
+
+interface Posterior extends DecisionPosterior {
+  alpha: number;
+  beta: number;
   dist: ContinuousDistribution;
 }
 
@@ -88,23 +93,26 @@ function posteriorOf(alpha: number, beta: number): Posterior {
   return { alpha, beta, mean, sd, dist: betaDistribution({ alpha, beta }) };
 }
 
-function breakpoints(posteriors: readonly Posterior[]): number[] {
+function breakpoints(posteriors: readonly DecisionPosterior[]): number[] {
   const cuts: number[] = [];
   for (const p of posteriors) for (const s of SPREAD) cuts.push(p.mean - s * p.sd, p.mean + s * p.sd);
   return cuts;
 }
 
-function support(posteriors: readonly Posterior[]): [number, number] {
-  let lo = 1;
-  let hi = 0;
+function support(
+  posteriors: readonly DecisionPosterior[],
+  bounds: readonly [number, number] = [0, 1],
+): [number, number] {
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = Number.NEGATIVE_INFINITY;
   for (const p of posteriors) {
     lo = Math.min(lo, p.mean - 64 * p.sd);
     hi = Math.max(hi, p.mean + 64 * p.sd);
   }
-  return [Math.max(0, lo), Math.min(1, hi)];
+  return [Math.max(bounds[0], lo), Math.min(bounds[1], hi)];
 }
 
-interface ExactFigures {
+export interface DecisionFigures {
   best: Float64Array;
   loss: Float64Array;
   /** P(p_j > p_control) for every j. */
@@ -113,11 +121,16 @@ interface ExactFigures {
 
 /**
  * P(best), expected loss and P(above control) for every variant, in one pass over shared nodes:
- * each posterior's CDF is evaluated once per node, on the side of its mean where it is accurate.
+ * each posterior's CDF is evaluated once per node, on the side of its mean where it is accurate. Works for
+ * any continuous posteriors (Beta here, normal for continuous metrics) on the given support bounds.
  */
-function exactFigures(posteriors: readonly Posterior[], control: number): ExactFigures {
+export function decisionFigures(
+  posteriors: readonly DecisionPosterior[],
+  control: number,
+  bounds: readonly [number, number] = [0, 1],
+): DecisionFigures {
   const k = posteriors.length;
-  const [lo, hi] = support(posteriors);
+  const [lo, hi] = support(posteriors, bounds);
   const pdf = new Float64Array(k);
   const cdf = new Float64Array(k);
   const logCdf = new Float64Array(k);
@@ -270,7 +283,7 @@ export function betaBinomialAB(
   let loss: ArrayLike<number>;
   let aboveControl: ArrayLike<number> | undefined;
   if (method === 'exact') {
-    ({ best, loss, aboveControl } = exactFigures(posteriors, control));
+    ({ best, loss, aboveControl } = decisionFigures(posteriors, control));
   } else {
     const draws = options.draws ?? 200_000;
     if (!(Number.isInteger(draws) && draws > 0))
@@ -304,7 +317,7 @@ export function betaBinomialAB(
         pc.alpha > 1 ? (pj.mean * (pc.alpha + pc.beta - 1)) / (pc.alpha - 1) - 1 : Number.POSITIVE_INFINITY,
       median: liftQuantile(pj, pc, 0.5),
       ci: [liftQuantile(pj, pc, tail), liftQuantile(pj, pc, 1 - tail)],
-      probabilityPositive: aboveControl?.[j] ?? exactFigures([pj, pc], 1).aboveControl[0],
+      probabilityPositive: aboveControl?.[j] ?? decisionFigures([pj, pc], 1).aboveControl[0],
     });
   });
   return result;

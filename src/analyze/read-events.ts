@@ -1,0 +1,189 @@
+/**
+ * Streams an experiment's events from a file and hands each record's variant and metric value to a sink,
+ * without holding the file or its records in memory: JSON lines, CSV with a header row, or an Avro object
+ * container file. Records missing either field are counted, not fatal; an unreadable file is.
+ */
+import { createReadStream } from 'node:fs';
+import { extname } from 'node:path';
+import avro from 'avsc';
+import { CroupierError } from '../errors/index.ts';
+
+export type InputFormat = 'jsonl' | 'csv' | 'avro';
+
+/** Receives one record's variant and raw metric value; returns false when the value is unusable. */
+export type EventSink = (variant: string, value: unknown) => boolean;
+
+export interface ReadSummary {
+  /** Records read from the file. */
+  records: number;
+  /** Records without the variant or the metric field, or with a value the metric cannot use. */
+  skipped: number;
+}
+
+export interface ReadOptions {
+  path: string;
+  format?: InputFormat;
+  variantField: string;
+  valueField: string;
+}
+
+export function formatOf(path: string): InputFormat {
+  const ext = extname(path).toLowerCase();
+  if (ext === '.jsonl' || ext === '.ndjson' || ext === '.json') return 'jsonl';
+  if (ext === '.csv') return 'csv';
+  if (ext === '.avro') return 'avro';
+  throw new CroupierError(
+    'CROUPIER_ERR_ANALYZE_INPUT',
+    `cannot tell the format of ${path} from its extension: name it .jsonl, .csv or .avro`,
+    { path },
+  );
+}
+
+function inputError(path: string, error: unknown): CroupierError {
+  if (error instanceof CroupierError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new CroupierError(
+    'CROUPIER_ERR_ANALYZE_INPUT',
+    `cannot read ${path}: ${message}`,
+    { path },
+    { cause: error },
+  );
+}
+
+/** Calls `onLine` for every line of a text file, streamed in 1 MiB chunks. */
+async function forEachLine(path: string, onLine: (line: string, lineNumber: number) => void): Promise<void> {
+  let rest = '';
+  let lineNumber = 0;
+  for await (const chunk of createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 })) {
+    const text = rest + (chunk as string);
+    let start = 0;
+    for (let end = text.indexOf('\n', start); end !== -1; end = text.indexOf('\n', start)) {
+      lineNumber++;
+      onLine(
+        text.charCodeAt(end - 1) === 13 ? text.slice(start, end - 1) : text.slice(start, end),
+        lineNumber,
+      );
+      start = end + 1;
+    }
+    rest = text.slice(start);
+  }
+  if (rest.length > 0) onLine(rest.endsWith('\r') ? rest.slice(0, -1) : rest, lineNumber + 1);
+}
+
+async function readJsonLines(options: ReadOptions, sink: EventSink): Promise<ReadSummary> {
+  const summary: ReadSummary = { records: 0, skipped: 0 };
+  await forEachLine(options.path, (line, lineNumber) => {
+    if (line.trim() === '') return;
+    let record: unknown;
+    try {
+      record = JSON.parse(line);
+    } catch (error) {
+      throw new CroupierError(
+        'CROUPIER_ERR_ANALYZE_INPUT',
+        `${options.path}:${lineNumber} is not valid JSON: each line must hold one event object`,
+        { path: options.path, line: lineNumber },
+        { cause: error },
+      );
+    }
+    summary.records++;
+    const event = record as Record<string, unknown> | null;
+    const variant = event?.[options.variantField];
+    const ok =
+      (typeof variant === 'string' || typeof variant === 'number') &&
+      sink(String(variant), event?.[options.valueField]);
+    if (!ok) summary.skipped++;
+  });
+  return summary;
+}
+
+/** Splits one CSV line (RFC 4180 quoting: "a,b" and "" inside quotes). */
+export function splitCsvLine(line: string): string[] {
+  if (!line.includes('"')) return line.split(',');
+  const fields: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i];
+    if (quoted) {
+      if (ch === '"' && line[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
+      else field += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ',') {
+      fields.push(field);
+      field = '';
+    } else field += ch;
+  }
+  fields.push(field);
+  return fields;
+}
+
+async function readCsv(options: ReadOptions, sink: EventSink): Promise<ReadSummary> {
+  const summary: ReadSummary = { records: 0, skipped: 0 };
+  let variantColumn = -1;
+  let valueColumn = -1;
+  await forEachLine(options.path, (line, lineNumber) => {
+    if (lineNumber === 1) {
+      const header = splitCsvLine(line).map((h) => h.trim());
+      variantColumn = header.indexOf(options.variantField);
+      valueColumn = header.indexOf(options.valueField);
+      for (const [field, column] of [
+        [options.variantField, variantColumn],
+        [options.valueField, valueColumn],
+      ] as const) {
+        if (column === -1) {
+          throw new CroupierError(
+            'CROUPIER_ERR_ANALYZE_INPUT',
+            `${options.path} has no column "${field}" in its header (${header.join(', ')})`,
+            { path: options.path, field },
+          );
+        }
+      }
+      return;
+    }
+    if (line.trim() === '') return;
+    summary.records++;
+    const fields = splitCsvLine(line);
+    const variant = fields[variantColumn];
+    const value = fields[valueColumn];
+    if (
+      variant === undefined ||
+      variant === '' ||
+      value === undefined ||
+      value === '' ||
+      !sink(variant, value)
+    ) {
+      summary.skipped++;
+    }
+  });
+  return summary;
+}
+
+async function readAvro(options: ReadOptions, sink: EventSink): Promise<ReadSummary> {
+  const summary: ReadSummary = { records: 0, skipped: 0 };
+  const decoder = avro.createFileDecoder(options.path);
+  for await (const record of decoder) {
+    summary.records++;
+    const event = record as Record<string, unknown>;
+    const variant = event[options.variantField];
+    const ok =
+      (typeof variant === 'string' || typeof variant === 'number') &&
+      sink(String(variant), event[options.valueField]);
+    if (!ok) summary.skipped++;
+  }
+  return summary;
+}
+
+/** Reads every event of the file into the sink. */
+export async function readEvents(options: ReadOptions, sink: EventSink): Promise<ReadSummary> {
+  const format = options.format ?? formatOf(options.path);
+  try {
+    if (format === 'jsonl') return await readJsonLines(options, sink);
+    if (format === 'csv') return await readCsv(options, sink);
+    return await readAvro(options, sink);
+  } catch (error) {
+    throw inputError(options.path, error);
+  }
+}

@@ -1,0 +1,152 @@
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type AnalysisReport, analyzeFile } from '../../src/analyze/index.ts';
+import {
+  anovaOneWay,
+  betaBinomialAB,
+  ctr,
+  mannWhitneyU,
+  pairwiseTests,
+  proportionSummary,
+  proportionZTest,
+  relativeLift,
+  sampleRatioMismatch,
+  summarize,
+  welchTTest,
+} from '../../src/stats/index.ts';
+
+const run = promisify(execFile);
+const FIXTURES = new URL('../fixtures/analyze/', import.meta.url).pathname;
+
+/** What `analyze --json` prints: the report and what was read. */
+type CliAnalysis = AnalysisReport & { input: { records: number; skipped: number } };
+
+async function analyze(...args: string[]): Promise<CliAnalysis> {
+  const { stdout } = await run('node', ['bin/croupier.js', 'analyze', ...args, '--json'], {
+    maxBuffer: 1 << 24,
+  });
+  return JSON.parse(stdout);
+}
+
+/** The fixture's events, parsed here independently of the command's reader. */
+function jsonlEvents(): Array<{ variant: string; clicked: number; watch_time: number }> {
+  return readFileSync(`${FIXTURES}experiment.jsonl`, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l));
+}
+
+function csvEvents(): Array<{ variant: string; watch_time: number }> {
+  const [, ...lines] = readFileSync(`${FIXTURES}experiment-3way.csv`, 'utf8').trim().split('\n');
+  return lines.map((l) => {
+    const [variant, , , watch] = l.split(',');
+    return { variant, watch_time: Number(watch) };
+  });
+}
+
+describe('croupier analyze', () => {
+  // Each run of the real command starts node and tsx (seconds): run the three once, side by side.
+  let ctrJsonl: CliAnalysis;
+  let watchAvro: CliAnalysis;
+  let watchCsv: CliAnalysis;
+  beforeAll(async () => {
+    [ctrJsonl, watchAvro, watchCsv] = await Promise.all([
+      analyze('--input', `${FIXTURES}experiment.jsonl`, '--metric', 'ctr'),
+      analyze('--input', `${FIXTURES}experiment.avro`, '--metric', 'watch_time'),
+      analyze(
+        '--input',
+        `${FIXTURES}experiment-3way.csv`,
+        '--metric',
+        'watch_time',
+        '--method',
+        'frequentist',
+      ),
+    ]);
+  });
+
+  it('reports CTR of a JSON-lines experiment with exactly the library figures', async () => {
+    const events = jsonlEvents();
+    const count = (v: string) => {
+      const of = events.filter((e) => e.variant === v);
+      return { successes: of.reduce((s, e) => s + e.clicked, 0), trials: of.length };
+    };
+    const c = count('control');
+    const t = count('treatment');
+    const out = ctrJsonl;
+
+    expect(out.input).toEqual({ records: events.length, skipped: 0 });
+    expect(out.control).toBe('control');
+    expect(out.variants.map((v: { name: string; n: number }) => [v.name, v.n])).toEqual([
+      ['control', c.trials],
+      ['treatment', t.trials],
+    ]);
+    expect(out.variants[1].ci).toEqual(ctr(t.successes, t.trials).ci);
+    expect(out.srm.pValue).toBe(sampleRatioMismatch([c.trials, t.trials]).pValue);
+    const z = proportionZTest([t.successes, c.successes], [t.trials, c.trials]);
+    expect(out.tests[0]).toMatchObject({
+      statistic: z.statistic,
+      pValue: z.pValue,
+      estimate: z.estimate,
+      ci: z.ci,
+    });
+    const lift = relativeLift(
+      proportionSummary(t.successes, t.trials),
+      proportionSummary(c.successes, c.trials),
+    );
+    expect(out.lifts[0]).toEqual({ name: 'treatment', estimate: lift.estimate, ci: lift.ci });
+    const ab = betaBinomialAB([
+      { name: 'control', ...c },
+      { name: 'treatment', ...t },
+    ]);
+    expect(out.bayesian.map((b: { probabilityBest: number }) => b.probabilityBest)).toEqual(
+      ab.variants.map((v) => v.probabilityBest),
+    );
+    expect(out.bayesian[1].expectedLoss).toBe(ab.variants[1].expectedLoss);
+    expect(out.verdict).toMatch(/^treatment beats control: \+24\.2% ctr/);
+  });
+
+  it('reads the same experiment from an Avro container file: Welch and Mann–Whitney as the library computes them', async () => {
+    const fromAvro = watchAvro;
+    const fromJsonl = await analyzeFile({ path: `${FIXTURES}experiment.jsonl`, metric: 'watch_time' });
+    expect(JSON.parse(JSON.stringify(fromJsonl.report))).toEqual(
+      Object.fromEntries(Object.entries(fromAvro).filter(([key]) => key !== 'input')),
+    );
+    const events = jsonlEvents();
+    const values = (v: string) => events.filter((e) => e.variant === v).map((e) => e.watch_time);
+    const welch = welchTTest(values('treatment'), values('control'));
+    const mw = mannWhitneyU(values('treatment'), values('control'));
+    expect(fromAvro.tests.map((t: { pValue: number }) => t.pValue)).toEqual([welch.pValue, mw.pValue]);
+    expect(fromAvro.variants[0].mean).toBe(summarize(values('control')).mean);
+  });
+
+  it('runs ANOVA and Holm-corrected pairwise tests on a three-variant CSV', async () => {
+    const events = csvEvents();
+    const values = (v: string) => events.filter((e) => e.variant === v).map((e) => e.watch_time);
+    const out = watchCsv;
+    const groups = ['A', 'B', 'C'].map(values);
+    const f = anovaOneWay(groups);
+    expect(out.tests[0]).toMatchObject({ name: 'one-way ANOVA', statistic: f.statistic, pValue: f.pValue });
+    const pairs = pairwiseTests(
+      { A: groups[0], B: groups[1], C: groups[2] },
+      { test: 'welch', correction: 'holm' },
+    );
+    expect(out.tests.slice(1).map((t) => t.adjustedPValue)).toEqual(pairs.map((p) => p.adjustedPValue));
+    expect(out.bayesian).toEqual([]);
+  });
+
+  it('flags a broken split before anything else, and names an unreadable input', async () => {
+    const { report } = await analyzeFile({
+      path: `${FIXTURES}experiment-3way.csv`,
+      metric: 'conversion',
+      expectedShares: [1, 1, 2],
+    });
+    expect(report.srm.mismatch).toBe(true);
+    expect(report.verdict).toMatch(/^Sample ratio mismatch/);
+    await expect(analyzeFile({ path: 'missing.jsonl', metric: 'ctr' })).rejects.toMatchObject({
+      code: 'CROUPIER_ERR_ANALYZE_INPUT',
+      message: expect.stringContaining('missing.jsonl'),
+    });
+  });
+});
