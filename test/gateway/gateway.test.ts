@@ -222,6 +222,24 @@ describe('carousel gateway over a real WebSocket', () => {
     client.close();
   });
 
+  it('pushes a re-dealt carousel to a subscriber when the posterior of a shown item moves', async () => {
+    const client = await helloAs('gina', { device: 'tv' });
+    client.send({ type: 'subscribe', requestId: 'sub-post', slots: 3 });
+    const first = await client.next((m) => m.type === 'carousel');
+    const itemId = (first.items as CarouselItem[])[2].itemId;
+    const tag = `${world.prefix}{${TOPICS.clickstream}:0}`;
+    const posterior = { [`${itemId}|*`]: [40, 30], [`${itemId}|tv|unknown`]: [40, 30] };
+    await world.redis.client
+      .multi()
+      .hset(`${tag}:posterior`, `imp|${itemId}|*`, 40, `clk|${itemId}|*`, 30)
+      .xadd(`${tag}:feed`, '*', 'o', '1', 'd', JSON.stringify({ posterior, item: {}, user: {} }))
+      .exec();
+    const pushed = await client.next((m: ServerMessage) => m.type === 'carousel' && m.pushed === true);
+    expect(pushed).toMatchObject({ requestId: 'sub-post#1', subscription: 'sub-post' });
+    expect(pushed.items as CarouselItem[]).toHaveLength(3);
+    client.close();
+  });
+
   it('serves /healthz, /readyz, /metrics and guards the admin endpoints', async () => {
     expect((await fetch(`${world.httpUrl}/healthz`)).status).toBe(200);
     const ready = await fetch(`${world.httpUrl}/readyz`);
