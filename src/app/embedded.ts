@@ -8,6 +8,7 @@ import type { Config } from '../config/index.ts';
 import { startRedisServer } from '../embedded/redis-server.ts';
 import type { Logger } from '../log/logger.ts';
 import { startSchemaRegistry } from '../registry/index.ts';
+import { createShutdownStack } from './shutdown.ts';
 
 export interface Endpoints {
   /** Kafka bootstrap brokers (`host:port`). */
@@ -29,16 +30,8 @@ export async function startEmbeddedServices(
   config: Readonly<Config>,
   logger: Logger,
 ): Promise<EmbeddedServicesHandle> {
-  const closers: (() => Promise<void>)[] = [];
-  const close = async () => {
-    for (const closer of closers.reverse()) {
-      try {
-        await closer();
-      } catch (error) {
-        logger.warn({ err: error }, 'error while stopping an embedded service');
-      }
-    }
-  };
+  const closers = createShutdownStack(logger);
+  const close = () => closers.close();
   try {
     let redisUrl = config.redis.url;
     const redisEmbedded = !redisUrl && config.redis.clusterNodes.length === 0;

@@ -11,6 +11,7 @@ import { createEventCodec, createKafka } from '../kafka/index.ts';
 import type { Logger } from '../log/logger.ts';
 import { type Endpoints, startEmbeddedServices } from './embedded.ts';
 import { createRedisClient } from './redis-client.ts';
+import { createShutdownStack } from './shutdown.ts';
 
 export interface StartOptions {
   config: Readonly<Config>;
@@ -26,16 +27,8 @@ export interface CroupierHandle {
 
 export async function startCroupier(options: StartOptions): Promise<CroupierHandle> {
   const { config, logger } = options;
-  const closers: (() => Promise<void>)[] = [];
-  const close = async () => {
-    for (const closer of closers.reverse()) {
-      try {
-        await closer();
-      } catch (error) {
-        logger.warn({ err: error }, 'error while stopping');
-      }
-    }
-  };
+  const closers = createShutdownStack(logger);
+  const close = () => closers.close();
   try {
     const embedded = await startEmbeddedServices(config, logger);
     closers.push(() => embedded.close());

@@ -1,5 +1,6 @@
 /** `croupier start`: the whole loop on embedded defaults (what `npm start` runs). */
 import type { Command } from 'commander';
+import { untilSignal } from '../../app/shutdown.ts';
 import { startCroupier } from '../../app/start.ts';
 import { createLogger } from '../../log/logger.ts';
 import { configFromCommand, withConfigFlags } from '../context.ts';
@@ -16,16 +17,7 @@ export function registerStartCommand(program: Command): void {
     const logger = createLogger({ level: config.log.level, pretty: config.log.pretty });
     const croupier = await startCroupier({ config, logger });
     console.log(`\n  croupier is running: open ${croupier.gatewayUrl}\n`);
-    await new Promise<void>((resolve) => {
-      const stop = (signal: NodeJS.Signals) => {
-        logger.info({ signal }, 'stopping croupier');
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-        resolve();
-      };
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
-    });
+    await untilSignal(logger, 'croupier');
     await croupier.close();
     logger.flush();
   });
