@@ -160,8 +160,14 @@ async function benchDecisions(
 async function benchConcurrency(
   batching: boolean,
   concurrency: number,
+  batchWaitUs = 0,
 ): Promise<{ decisionsPerSecond: number; p50: number; p99: number }> {
-  const scorer = await createOnnxScorer({ registryDir: 'models', logger: silentLogger(), batching });
+  const scorer = await createOnnxScorer({
+    registryDir: 'models',
+    logger: silentLogger(),
+    batching,
+    batchWaitUs,
+  });
   const view = world(200);
   const decider = createDecider({
     scorer,
@@ -227,7 +233,7 @@ function benchSampling(n: number): { croupier: number; jstat: number; speedup: n
 }
 
 async function main(): Promise<void> {
-  const replicates = 64;
+  const replicates = 16;
   console.log(
     `croupier decide benchmark: ${os.cpus()[0]?.model ?? 'cpu'} × ${os.cpus().length}, node ${process.version}`,
   );
@@ -245,7 +251,7 @@ async function main(): Promise<void> {
   );
 
   const propensityCost: Record<string, { p50: number; p99: number }> = {};
-  for (const r of [16, 64, 256]) {
+  for (const r of [4, 16, 64]) {
     const run = await benchDecisions(true, r);
     propensityCost[`R=${r}`] = run['200'].propensity;
   }
@@ -258,8 +264,9 @@ async function main(): Promise<void> {
 
   const concurrency: Record<string, { decisionsPerSecond: number; p50: number; p99: number }> = {};
   for (const c of [1, 8, 32]) {
-    concurrency[`c=${c} batched`] = await benchConcurrency(true, c);
-    concurrency[`c=${c} single`] = await benchConcurrency(false, c);
+    concurrency[`c=${c} single runs`] = await benchConcurrency(false, c);
+    concurrency[`c=${c} batched, next turn`] = await benchConcurrency(true, c, 0);
+    concurrency[`c=${c} batched, wait ≤ 100 µs`] = await benchConcurrency(true, c, 100);
   }
   console.log('\nmicro-batching: concurrent decisions, 200 candidates (decisions/s, latency µs)');
   console.table(concurrency);
@@ -268,7 +275,12 @@ async function main(): Promise<void> {
   const result = {
     benchmark: 'decide',
     date: new Date().toISOString(),
-    machine: { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, node: process.version },
+    machine: {
+      cpu: os.cpus()[0]?.model ?? 'unknown',
+      cores: os.cpus().length,
+      node: process.version,
+      loadAverage: os.loadavg().map((x) => Math.round(x * 100) / 100),
+    },
     slots: SLOTS,
     policy: 'thompson',
     propensityReplicates: replicates,

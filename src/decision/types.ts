@@ -50,7 +50,10 @@ export interface UserFeatures {
 
 /** Everything the decision core may read about the world; implemented by the change-feed cache. */
 export interface StateView {
-  /** The live item pool (available items only). */
+  /**
+   * The live item pool (available items only). Return a new array when the pool changes (the decision core
+   * caches per-pool indexes by array identity and length); callers never mutate it.
+   */
   items(): readonly ItemInfo[];
   /** Posterior counts of `itemId` in `segment` (`'*'` = global); zeros when unseen. */
   arm(itemId: string, segment: string): ArmStats;

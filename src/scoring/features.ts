@@ -138,6 +138,7 @@ export class FeatureAssembler {
   private readonly recentItems = new Set<string>();
   private categoryOf = new Map<string, string>();
   private indexedPool: readonly ItemInfo[] | null = null;
+  private indexedLength = 0;
 
   constructor(spec: FeatureSpec, initialRows = 256) {
     this.spec = spec;
@@ -327,10 +328,11 @@ export class FeatureAssembler {
     this.recentItems.clear();
     if (user === undefined || user.recent.length === 0) return 0;
     const pool = view.items();
-    if (pool !== this.indexedPool) {
+    if (pool !== this.indexedPool || pool.length !== this.indexedLength) {
       this.categoryOf = new Map();
       for (const item of pool) this.categoryOf.set(item.itemId, item.category);
       this.indexedPool = pool;
+      this.indexedLength = pool.length;
     }
     let known = 0;
     for (const itemId of user.recent) {
