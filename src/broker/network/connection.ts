@@ -37,8 +37,12 @@ export class Connection {
   private readonly baseLogger: Logger;
   private childLogger: Logger | null = null;
   private readonly options: ConnectionOptions;
-  private chunks: Buffer[] = [];
-  private buffered = 0;
+  /** The frame being filled, when it spans socket chunks. */
+  private partial: Buffer | null = null;
+  private filled = 0;
+  /** A size prefix split across chunks. */
+  private readonly header = Buffer.alloc(4);
+  private headerFill = 0;
   private readonly queue: Buffer[] = [];
   private busy = false;
   private closed = false;
@@ -83,60 +87,53 @@ export class Connection {
     return this.childLogger;
   }
 
+  /**
+   * Framing: a frame that lies inside one socket chunk is a view of it; a larger one is copied once into a
+   * buffer of its exact size as its chunks arrive.
+   */
   private onData(chunk: Buffer): void {
     if (this.closed) return;
-    this.chunks.push(chunk);
-    this.buffered += chunk.length;
-    while (this.buffered >= 4) {
-      const size = this.peekSize();
+    let at = 0;
+    const end = chunk.length;
+    while (at < end) {
+      if (this.partial) {
+        const n = Math.min(end - at, this.partial.length - this.filled);
+        chunk.copy(this.partial, this.filled, at, at + n);
+        this.filled += n;
+        at += n;
+        if (this.filled === this.partial.length) {
+          this.queue.push(this.partial);
+          this.partial = null;
+        }
+        continue;
+      }
+      let size: number;
+      if (this.headerFill > 0 || end - at < 4) {
+        const n = Math.min(4 - this.headerFill, end - at);
+        chunk.copy(this.header, this.headerFill, at, at + n);
+        this.headerFill += n;
+        at += n;
+        if (this.headerFill < 4) break;
+        this.headerFill = 0;
+        size = this.header.readInt32BE(0);
+      } else {
+        size = chunk.readInt32BE(at);
+        at += 4;
+      }
       if (size < 0 || size > this.options.maxFrameBytes) {
         this.fail(`frame size ${size} outside 0..${this.options.maxFrameBytes}`);
         return;
       }
-      if (this.buffered < 4 + size) break;
-      this.take(4);
-      this.queue.push(this.take(size));
+      if (end - at >= size) {
+        this.queue.push(chunk.subarray(at, at + size));
+        at += size;
+      } else {
+        this.partial = Buffer.allocUnsafe(size);
+        this.filled = 0;
+      }
     }
     if (this.queue.length >= MAX_QUEUED_FRAMES) this.socket.pause();
     this.pump();
-  }
-
-  private peekSize(): number {
-    const first = this.chunks[0]!;
-    if (first.length >= 4) return first.readInt32BE(0);
-    const head = Buffer.concat(this.chunks, Math.min(this.buffered, 8));
-    return head.readInt32BE(0);
-  }
-
-  /** Removes `n` bytes from the front of the buffered chunks (a view when they lie in one chunk). */
-  private take(n: number): Buffer {
-    if (n === 0) return Buffer.alloc(0);
-    this.buffered -= n;
-    const first = this.chunks[0]!;
-    if (first.length > n) {
-      this.chunks[0] = first.subarray(n);
-      return first.subarray(0, n);
-    }
-    if (first.length === n) {
-      this.chunks.shift();
-      return first;
-    }
-    const out = Buffer.allocUnsafe(n);
-    let at = 0;
-    while (at < n) {
-      const c = this.chunks[0]!;
-      const need = n - at;
-      if (c.length <= need) {
-        c.copy(out, at);
-        at += c.length;
-        this.chunks.shift();
-      } else {
-        c.copy(out, at, 0, need);
-        this.chunks[0] = c.subarray(need);
-        at += need;
-      }
-    }
-    return out;
   }
 
   private pump(): void {
@@ -259,8 +256,7 @@ export class Connection {
     if (this.closed) return;
     this.closed = true;
     this.queue.length = 0;
-    this.chunks = [];
-    this.buffered = 0;
+    this.partial = null;
     this.socket.destroy();
     for (const cb of [...this.closeCallbacks]) cb();
     this.closeCallbacks.clear();

@@ -74,6 +74,13 @@ export class Decoder {
 
   /** Unsigned LEB128 (Kafka's UNSIGNED_VARINT), at most 5 bytes. */
   uvarint(): number {
+    if (this.pos < this.end) {
+      const b0 = this.buf[this.pos]!;
+      if (b0 < 0x80) {
+        this.pos++;
+        return b0;
+      }
+    }
     let result = 0;
     let shift = 0;
     for (let i = 0; i < 5; i++) {
@@ -97,6 +104,13 @@ export class Decoder {
 
   /** Zig-zag VARLONG, at most 10 bytes, returned as a number (exact up to 2^53). */
   varlong(): number {
+    if (this.pos < this.end) {
+      const b0 = this.buf[this.pos]!;
+      if (b0 < 0x80) {
+        this.pos++;
+        return b0 & 1 ? -((b0 + 1) / 2) : b0 / 2;
+      }
+    }
     let result = 0;
     let shift = 0;
     for (let i = 0; i < 10; i++) {

@@ -168,41 +168,69 @@ export function validateProducedBatch(records: Buffer, options: ValidateOptions)
   return { header, errorCode: ErrorCode.NONE };
 }
 
+/** Position after the last `zigzag` read. */
+let after = 0;
+
+/** A zig-zag varint/varlong at buf[p] (at most `maxBytes`); NaN when truncated or too long. */
+function zigzag(buf: Buffer, p: number, end: number, maxBytes: number): number {
+  if (p < end) {
+    const b0 = buf[p]!;
+    if (b0 < 0x80) {
+      after = p + 1;
+      return b0 & 1 ? -((b0 + 1) / 2) : b0 / 2;
+    }
+  }
+  let raw = 0;
+  let scale = 1;
+  for (let i = 0; i < maxBytes; i++) {
+    if (p >= end) return Number.NaN;
+    const b = buf[p++]!;
+    raw += (b & 0x7f) * scale;
+    if ((b & 0x80) === 0) {
+      after = p;
+      const half = Math.floor(raw / 2);
+      return raw % 2 === 0 ? half : -half - 1;
+    }
+    scale *= 128;
+  }
+  return Number.NaN;
+}
+
 /** Walks uncompressed records; returns a description of the first problem, or undefined. */
 function checkRecords(buf: Buffer, count: number, end: number): string | undefined {
-  const d = new Decoder(buf, BATCH_HEADER_SIZE, end);
-  try {
-    for (let i = 0; i < count; i++) {
-      const length = d.varint();
-      if (length < 7) return `record ${i}: length ${length} too small`;
-      const recordEnd = d.pos + length;
-      if (recordEnd > end) return `record ${i} runs past the batch`;
-      d.int8(); // attributes
-      d.varlong(); // timestamp delta
-      const offsetDelta = d.varint();
-      if (offsetDelta !== i) return `record ${i}: offset delta ${offsetDelta}`;
-      const keyLength = d.varint();
-      if (keyLength < -1) return `record ${i}: key length ${keyLength}`;
-      if (keyLength > 0) d.raw(keyLength);
-      const valueLength = d.varint();
-      if (valueLength < -1) return `record ${i}: value length ${valueLength}`;
-      if (valueLength > 0) d.raw(valueLength);
-      const headers = d.varint();
-      if (headers < 0) return `record ${i}: header count ${headers}`;
-      for (let h = 0; h < headers; h++) {
-        const hk = d.varint();
-        if (hk < 0) return `record ${i}: header key length ${hk}`;
-        d.raw(hk);
-        const hv = d.varint();
-        if (hv < -1) return `record ${i}: header value length ${hv}`;
-        if (hv > 0) d.raw(hv);
-      }
-      if (d.pos !== recordEnd) return `record ${i}: length does not match its fields`;
+  let p = BATCH_HEADER_SIZE;
+  for (let i = 0; i < count; i++) {
+    const length = zigzag(buf, p, end, 5);
+    if (!(length >= 7)) return `record ${i}: bad length`;
+    p = after;
+    const recordEnd = p + length;
+    if (recordEnd > end) return `record ${i} runs past the batch`;
+    p++; // attributes
+    if (Number.isNaN(zigzag(buf, p, recordEnd, 10))) return `record ${i}: bad timestamp delta`;
+    p = after;
+    const offsetDelta = zigzag(buf, p, recordEnd, 5);
+    if (offsetDelta !== i) return `record ${i}: offset delta ${offsetDelta}`;
+    p = after;
+    const keyLength = zigzag(buf, p, recordEnd, 5);
+    if (!(keyLength >= -1)) return `record ${i}: key length ${keyLength}`;
+    p = after + Math.max(0, keyLength);
+    const valueLength = zigzag(buf, p, recordEnd, 5);
+    if (!(valueLength >= -1)) return `record ${i}: value length ${valueLength}`;
+    p = after + Math.max(0, valueLength);
+    const headers = zigzag(buf, p, recordEnd, 5);
+    if (!(headers >= 0)) return `record ${i}: header count ${headers}`;
+    p = after;
+    for (let h = 0; h < headers; h++) {
+      const hk = zigzag(buf, p, recordEnd, 5);
+      if (!(hk >= 0)) return `record ${i}: header key length ${hk}`;
+      p = after + hk;
+      const hv = zigzag(buf, p, recordEnd, 5);
+      if (!(hv >= -1)) return `record ${i}: header value length ${hv}`;
+      p = after + Math.max(0, hv);
     }
-  } catch (error) {
-    return (error as Error).message;
+    if (p !== recordEnd) return `record ${i}: length does not match its fields`;
   }
-  if (d.pos !== end) return 'bytes left after the last record';
+  if (p !== end) return 'bytes left after the last record';
   return undefined;
 }
 
