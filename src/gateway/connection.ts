@@ -44,6 +44,8 @@ export interface SocketData {
   recent: Map<string, ShownRequest>;
   subscriptions: Map<string, Subscription>;
   congested: boolean;
+  /** A send was dropped at the backpressure limit: uWebSockets.js is closing this slow client. */
+  overflowed: boolean;
 }
 
 export const RECENT_REQUESTS = 256;
@@ -67,6 +69,7 @@ export function newSocketData(
     recent: new Map(),
     subscriptions: new Map(),
     congested: false,
+    overflowed: false,
   };
 }
 
@@ -111,6 +114,7 @@ export function sendMessage(
     data.congested = true;
     return 'buffered';
   }
+  data.overflowed = true;
   return 'dropped';
 }
 

@@ -134,6 +134,11 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
         metrics.authFailures,
       ),
       counterLines(
+        'croupier_backpressure_disconnects_total',
+        'Slow clients disconnected past gateway.maxBackpressureBytes.',
+        metrics.backpressureCloses,
+      ),
+      counterLines(
         'croupier_connections_rejected_total',
         'Upgrades refused at gateway.maxConnections.',
         metrics.connectionsRejected,
@@ -239,13 +244,13 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
         hub.resume(data.subscriptions.values());
       }
     },
-    close: (ws, code) => {
+    close: (ws) => {
       const data = ws.getUserData();
       data.open = false;
       sockets.delete(ws);
       for (const sub of data.subscriptions.values()) hub.cancel(sub);
       data.subscriptions.clear();
-      if (code === 1006 && data.congested) metrics.backpressureCloses++;
+      if (data.overflowed) metrics.backpressureCloses++;
     },
   };
 

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signClientToken, verifyClientToken } from '../../src/gateway/auth.ts';
 import type { GatewayHandle } from '../../src/gateway/server.ts';
-import { connectClient, startWorld, type World } from './support.ts';
+import { connectClient, eventually, startWorld, type World } from './support.ts';
 
 const SECRET = 'test-secret-of-enough-length';
 const ADMIN = 'admin-token-for-tests';
@@ -94,6 +94,24 @@ describe('gateway safety', () => {
     const third = await connectClient(url);
     third.close();
     second.close();
+  });
+
+  it('disconnects a client that stops reading once its replies pile up past the backpressure bound', async () => {
+    const slow = await world.extraGateway({ maxBackpressureBytes: 16 * 1024, maxMessagesPerSecond: 100_000 });
+    const client = await connectClient(`ws://127.0.0.1:${slow.port}/ws`);
+    client.send({ type: 'hello', userId: 'sloth' });
+    await client.next((m) => m.type === 'welcome');
+    const connections = async () => {
+      const text = await (await fetch(`http://127.0.0.1:${slow.port}/metrics`)).text();
+      return Number(/^croupier_connections (\d+)$/m.exec(text)?.[1]);
+    };
+    expect(await connections()).toBe(1);
+    // Stop reading: the server's replies fill the socket buffers, then its backpressure.
+    (client.socket as unknown as { _socket: { pause(): void } })._socket.pause();
+    for (let i = 0; i < 4000; i++) client.send({ type: 'carousel', requestId: `slow-${i}`, slots: 12 });
+    await eventually(async () => ((await connections()) === 0 ? true : undefined), 20_000);
+    expect(slow.metrics.backpressureCloses).toBe(1);
+    client.socket.terminate();
   });
 
   it('runs admin endpoints only with the admin token', async () => {
