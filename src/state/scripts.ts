@@ -5,6 +5,7 @@
  * Redis and on Redis Cluster (ioredis routes EVALSHA by the slot of the first key).
  */
 import { createHash } from 'node:crypto';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Cluster, Redis } from 'ioredis';
@@ -62,6 +63,8 @@ function masters(client: RedisClient): Redis[] {
 
 /** SCRIPT LOAD on every master (every node may own the slot a later call needs). */
 export async function loadScriptOnServers(client: RedisClient, script: StateScript): Promise<void> {
+  // A cluster client knows its masters once it has read the slot table.
+  if (client.isCluster && client.status !== 'ready') await once(client, 'ready');
   await Promise.all(masters(client).map((node) => node.script('LOAD', script.source)));
 }
 

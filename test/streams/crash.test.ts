@@ -125,7 +125,7 @@ describe('crash test', () => {
       const child = startChild(description);
       if (kill === 6) second = startChild(description);
       await child.assigned;
-      await sleep(200 + rand() * 1500);
+      await sleep(100 + rand() * 900);
       child.process.kill('SIGKILL');
       await child.exited;
       if (kill === 12 && second) {

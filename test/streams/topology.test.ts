@@ -1,5 +1,10 @@
+import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRedisCluster } from '../../src/embedded/redis-cluster.ts';
+import { startRedisServer } from '../../src/embedded/redis-server.ts';
 import { silentLogger } from '../../src/log/logger.ts';
+import type { RedisClient } from '../../src/state/scripts.ts';
+import type { ClickstreamEvent } from '../../streams/schemas/index.ts';
 import { startStreamTopology } from '../../streams/topology.ts';
 import { startTestRedis, type TestRedis } from '../support/redis.ts';
 import { compareWithReference } from './support/compare-state.ts';
@@ -27,51 +32,102 @@ afterAll(async () => {
   await redis?.close();
 });
 
+/** Every counter of every partition equals the reference fold of that partition's events. */
+async function expectReferenceState(
+  client: RedisClient,
+  prefix: string,
+  topic: string,
+  byPartition: ClickstreamEvent[][],
+  recentClicks: number,
+): Promise<void> {
+  for (const [partition, events] of byPartition.entries()) {
+    const ref = emptyReference();
+    const shown = new Map<string, string>();
+    for (const e of events) referenceApply(ref, shown, e, recentClicks);
+    const diff = await compareWithReference(client, prefix, { topic, partition }, ref, {
+      halfLifeMs: 24 * 3600 * 1000,
+    });
+    expect(diff).toEqual([]);
+  }
+}
+
+async function foldThroughTopology(client: RedisClient, seed: number, during?: () => Promise<void>) {
+  const prefix = `test:${seed}:${Date.now()}:`;
+  const topics = testTopics(`t${seed}x${Date.now()}`);
+  await createTopics(stack.admin, topics, PARTITIONS);
+  const config = topologyConfig({
+    kafka: { topics },
+    redis: { keyPrefix: prefix },
+    stream: { maxBatchRecords: 300, recentClicks: 5, retryInitialMs: 20, retryMaxMs: 200 },
+  });
+  const events = generateClickstream({ seed, users: 40, items: 30, requests: 1500 });
+  const byPartition = await produceClickstream(stack, topics.clickstream, events, PARTITIONS);
+  const topology = await startStreamTopology({
+    config,
+    kafka: stack.kafka,
+    codec: stack.codec,
+    redis: client,
+    logger: silentLogger(),
+  });
+  try {
+    await during?.();
+    const last = byPartition.map((p) => p.length - 1);
+    await waitForOffsets(client, prefix, config.stream.groupId, topics.clickstream, last);
+  } finally {
+    await topology.close();
+  }
+  await expectReferenceState(client, prefix, topics.clickstream, byPartition, 5);
+  // Read once closed: the reply to the last batch has been handled.
+  const metrics = topology.metrics();
+  expect(metrics.deadLetters).toEqual({});
+  return { metrics, events: events.length, prefix, topic: topics.clickstream };
+}
+
 describe('stream topology over the embedded broker and a real redis-server', () => {
   it('folds every event into Redis exactly as the reference fold does', async () => {
-    const prefix = redis.prefix();
-    const topics = testTopics(`t${Date.now()}`);
-    await createTopics(stack.admin, topics, PARTITIONS);
-    const config = topologyConfig({
-      kafka: { topics },
-      redis: { keyPrefix: prefix },
-      stream: { maxBatchRecords: 300, recentClicks: 5 },
-    });
-    const events = generateClickstream({ seed: 11, users: 40, items: 30, requests: 1500 });
-    const byPartition = await produceClickstream(stack, topics.clickstream, events, PARTITIONS);
-    const topology = await startStreamTopology({
-      config,
-      kafka: stack.kafka,
-      codec: stack.codec,
-      redis: redis.client,
-      logger: silentLogger(),
-    });
+    const run = await foldThroughTopology(redis.client, 11);
+    expect(run.metrics.records).toBe(run.events);
+  });
+
+  it('pauses while Redis is down and resumes from the stored offsets when it is back', async () => {
+    const server = await startRedisServer({ appendOnly: true });
+    const client = new Redis({ host: server.host, port: server.port, maxRetriesPerRequest: 1 });
+    client.on('error', () => undefined); // refused connections while the server is down are expected
+    let restarted = server;
     try {
-      await waitForOffsets(
-        redis.client,
-        prefix,
-        config.stream.groupId,
-        topics.clickstream,
-        byPartition.map((p) => p.length - 1),
-      );
-      const m = topology.metrics();
-      expect(m.records).toBe(events.length);
-      expect(m.deadLetters).toEqual({});
+      const run = await foldThroughTopology(client, 12, async () => {
+        await server.kill();
+        await new Promise((r) => setTimeout(r, 500));
+        restarted = await startRedisServer({ appendOnly: true, port: server.port, dir: server.dir });
+      });
+      expect(run.metrics.retries).toBeGreaterThan(0);
     } finally {
-      await topology.close();
+      client.disconnect();
+      await restarted.close();
     }
-    for (let partition = 0; partition < PARTITIONS; partition++) {
-      const ref = emptyReference();
-      const shown = new Map<string, string>();
-      for (const e of byPartition[partition]) referenceApply(ref, shown, e, 5);
-      const diff = await compareWithReference(
-        redis.client,
-        prefix,
-        { topic: topics.clickstream, partition },
-        ref,
-        { halfLifeMs: config.stream.decayHalfLifeSeconds * 1000 },
-      );
-      expect(diff).toEqual([]);
+  });
+});
+
+describe('stream topology on a Redis Cluster of 3 masters', () => {
+  it('folds every event exactly as on a single Redis, each batch script in one slot', async () => {
+    const cluster = await startRedisCluster(3);
+    const client = new Cluster(
+      cluster.seeds.map((seed) => ({ host: seed.split(':')[0], port: Number(seed.split(':')[1]) })),
+    );
+    try {
+      const run = await foldThroughTopology(client, 13);
+      // The partitions' keys live on more than one master: scripts ran on several nodes, each in one slot.
+      const owners = new Set<string>();
+      for (let partition = 0; partition < PARTITIONS; partition++) {
+        const slot = Number(
+          await client.call('CLUSTER', 'KEYSLOT', `${run.prefix}{${run.topic}:${partition}}:offsets`),
+        );
+        owners.add(String(client.slots[slot]?.[0]));
+      }
+      expect(owners.size).toBeGreaterThan(1);
+    } finally {
+      client.disconnect();
+      await cluster.close();
     }
   });
 });

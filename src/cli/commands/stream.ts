@@ -58,6 +58,9 @@ export function registerStreamCommand(program: Command): void {
       redis = new Redis({ host: server.host, port: server.port });
       process.stdout.write(`embedded redis: ${server.url}\n`);
     }
+    redis.on('error', (error: Error) =>
+      logger.warn({ err: error }, 'redis connection error; the topology retries'),
+    );
     stops.unshift(async () => redis.disconnect());
 
     const kafka = createKafka(config.kafka, brokers, { logger });

@@ -36,6 +36,7 @@ const redis =
       )
     : new Redis({ ...description.redis, maxRetriesPerRequest: 1 });
 
+redis.on('error', (error: Error) => logger.warn({ err: error }, 'redis connection error'));
 const topology = await startStreamTopology({ config, kafka, codec, redis, logger });
 process.once('SIGTERM', () => {
   void topology.close().then(() => {
