@@ -112,7 +112,9 @@ export async function simulateAgainstGateway(options: GatewaySimulationOptions):
     slot.client = await GatewayClient.connect({ url: options.url, onTraffic: traffic(() => slot.user) });
     clients.push(slot);
   }
-  await waitForPool(clients[0].client, world.slots, options.poolTimeoutMs ?? 30_000, logger);
+  const probe = await GatewayClient.connect({ url: options.url });
+  await waitForPool(probe, world.slots, options.poolTimeoutMs ?? 30_000, logger);
+  await probe.close();
 
   let sequence = 0;
   const runSession = async (slot: { client: GatewayClient; user: string }, session: Session) => {

@@ -5,6 +5,7 @@ import { registerBrokerCommand } from './broker.ts';
 import { registerConfigCommand } from './config.ts';
 import { registerLoadtestCommand } from './loadtest.ts';
 import { registerRegistryCommand } from './registry.ts';
+import { registerReplayCommand } from './replay.ts';
 import { registerServeCommand } from './serve.ts';
 import { registerSimulateCommand } from './simulate.ts';
 import { registerStartCommand } from './start.ts';
@@ -21,5 +22,6 @@ export function registerCommands(program: Command): void {
   registerStartCommand(program);
   registerLoadtestCommand(program);
   registerSimulateCommand(program);
+  registerReplayCommand(program);
   registerStreamCommand(program);
 }
