@@ -110,9 +110,13 @@ type Step = (typeof STEPS)[number];
 async function benchDecisions(
   batching: boolean,
   replicates: number,
-): Promise<Record<string, Record<Step, { p50: number; p99: number }>>> {
+): Promise<{
+  steps: Record<string, Record<Step, { p50: number; p99: number }>>;
+  cpuUs: Record<string, number>;
+}> {
   const scorer = await createOnnxScorer({ registryDir: 'models', logger: silentLogger(), batching });
   const results: Record<string, Record<Step, { p50: number; p99: number }>> = {};
+  const cpuUs: Record<string, number> = {};
   for (const n of SIZES) {
     const view = world(n);
     const decider = createDecider({
@@ -131,7 +135,9 @@ async function benchDecisions(
       context: { device: 'mobile', country: 'DE', page: 'home' },
     };
     const iterations = n >= 1000 ? Math.ceil(ITERATIONS / 3) : ITERATIONS;
+    let cpuStart = process.cpuUsage();
     for (let i = 0; i < WARMUP + iterations; i++) {
+      if (i === WARMUP) cpuStart = process.cpuUsage();
       const start = performance.now();
       const decision = await decider.decide(request, view);
       const encodeStart = performance.now();
@@ -147,13 +153,15 @@ async function benchDecisions(
       record(hs.encoding, (end - encodeStart) * 1000);
       record(hs.total, (end - start) * 1000);
     }
+    const cpu = process.cpuUsage(cpuStart);
+    cpuUs[String(n)] = Math.round(((cpu.user + cpu.system) / iterations) * 10) / 10;
     await decider.close();
     results[String(n)] = Object.fromEntries(
       STEPS.map((s) => [s, { p50: pct(hs[s], 50), p99: pct(hs[s], 99) }]),
     ) as Record<Step, { p50: number; p99: number }>;
   }
   await scorer.close();
-  return results;
+  return { steps: results, cpuUs };
 }
 
 /** Throughput and latency of `concurrency` decisions in flight at once, 200 candidates. */
@@ -235,9 +243,9 @@ function benchSampling(n: number): { croupier: number; jstat: number; speedup: n
 async function main(): Promise<void> {
   const replicates = 16;
   console.log(
-    `croupier decide benchmark: ${os.cpus()[0]?.model ?? 'cpu'} × ${os.cpus().length}, node ${process.version}`,
+    `croupier decide benchmark: ${os.cpus()[0]?.model ?? 'cpu'} × ${os.cpus().length}, node ${process.version}, load average ${os.loadavg()[0].toFixed(2)}`,
   );
-  const batched = await benchDecisions(true, replicates);
+  const { steps: batched, cpuUs } = await benchDecisions(true, replicates);
   console.log(
     `\none decision, ${SLOTS} slots, Thompson sampling, R = ${replicates} propensity replicates (µs, p50 / p99)`,
   );
@@ -245,7 +253,10 @@ async function main(): Promise<void> {
     Object.fromEntries(
       Object.entries(batched).map(([n, steps]) => [
         `${n} candidates`,
-        Object.fromEntries(STEPS.map((s) => [s, `${steps[s].p50} / ${steps[s].p99}`])),
+        {
+          ...Object.fromEntries(STEPS.map((s) => [s, `${steps[s].p50} / ${steps[s].p99}`])),
+          'cpu µs/decision': cpuUs[n],
+        },
       ]),
     ),
   );
@@ -253,7 +264,7 @@ async function main(): Promise<void> {
   const propensityCost: Record<string, { p50: number; p99: number }> = {};
   for (const r of [4, 16, 64]) {
     const run = await benchDecisions(true, r);
-    propensityCost[`R=${r}`] = run['200'].propensity;
+    propensityCost[`R=${r}`] = run.steps['200'].propensity;
   }
   console.log('\nThompson propensity, 200 candidates, by replicates R (µs)');
   console.table(propensityCost);
@@ -286,6 +297,7 @@ async function main(): Promise<void> {
     propensityReplicates: replicates,
     unit: 'µs',
     decision: batched,
+    cpuUsPerDecision: cpuUs,
     propensityByReplicates: propensityCost,
     sampling,
     concurrency,

@@ -27,6 +27,8 @@ export interface DecisionCoreOptions {
   logger: Logger;
   /** Seed of the decision generators; default: from the clock. */
   seed?: number;
+  /** Called after every ONNX Runtime run: requests and rows it scored, its duration in µs (batch-size metrics). */
+  onBatch?: (requests: number, rows: number, runUs: number) => void;
 }
 
 /** Loads the model registry and the experiments file of `options.model` and returns the decision core. */
@@ -42,6 +44,7 @@ export async function createDecisionCore(options: DecisionCoreOptions): Promise<
     maxBatchRows: model.maxBatchRows,
     intraOpThreads: model.intraOpThreads,
     watch: model.watchRegistry,
+    onBatch: options.onBatch,
   });
   const decider = createDecider({
     scorer,

@@ -30,6 +30,8 @@ export interface OnnxScorerOptions {
   intraOpThreads?: number;
   /** Reload when manifest.json changes. Default false (call `reload()`). */
   watch?: boolean;
+  /** Called after every ONNX Runtime run (for metrics): requests and rows it scored, and its duration in µs. */
+  onBatch?: (requests: number, rows: number, runUs: number) => void;
 }
 
 export interface ModelInfo {
@@ -164,6 +166,7 @@ class OnnxScorer implements Scorer {
   private openedAt = 0;
   private readonly freeBuffers: Float32Array[] = [];
   private readonly tick = (): void => this.onTick();
+  private readonly onBatch: OnnxScorerOptions['onBatch'];
 
   constructor(options: OnnxScorerOptions, spec: FeatureSpec, served: Served) {
     this.spec = spec;
@@ -174,6 +177,7 @@ class OnnxScorer implements Scorer {
     this.waitMs = Math.min(MAX_WAIT_US, Math.max(0, options.batchWaitUs ?? 0)) / 1000;
     this.maxBatchRows = options.maxBatchRows ?? 16_384;
     this.intraOpThreads = options.intraOpThreads ?? 1;
+    this.onBatch = options.onBatch;
     this.staging = new Float32Array(1024 * spec.width);
     this.stopWatching = options.watch
       ? watchManifest(
@@ -246,7 +250,7 @@ class OnnxScorer implements Scorer {
     this.waiters = [];
     this.stagedRows = 0;
     this.staging = this.freeBuffers.pop() ?? new Float32Array(staging.length);
-    this.run(staging, rows).then(
+    this.run(staging, rows, waiters.length).then(
       ({ scores, modelVersion }) => {
         this.releaseBuffer(staging);
         for (const w of waiters)
@@ -264,17 +268,19 @@ class OnnxScorer implements Scorer {
   }
 
   private runAlone(features: Float32Array, rows: number): Promise<ScoreResult> {
-    return this.run(features.slice(0, rows * this.spec.width), rows);
+    return this.run(features.slice(0, rows * this.spec.width), rows, 1);
   }
 
   /** One `session.run` on the serving model; the model stays alive until the run ends. */
-  private async run(matrix: Float32Array, rows: number): Promise<ScoreResult> {
+  private async run(matrix: Float32Array, rows: number, requests: number): Promise<ScoreResult> {
     const served = this.served;
     served.inflight++;
     try {
       const width = this.spec.width;
       const input = new ort.Tensor('float32', matrix.subarray(0, rows * width), [rows, width]);
+      const started = this.onBatch === undefined ? 0 : performance.now();
       const out = await served.session.run({ [this.spec.input]: input });
+      this.onBatch?.(requests, rows, (performance.now() - started) * 1000);
       const tensor = out[this.spec.output] as ort.Tensor;
       return { scores: tensor.data as Float32Array, modelVersion: served.info.version };
     } catch (error) {

@@ -83,12 +83,14 @@ describe('execution providers', () => {
 describe('micro-batching', () => {
   let batched: Scorer;
   let single: Scorer;
+  const batches: [number, number][] = [];
   beforeAll(async () => {
     batched = await createOnnxScorer({
       registryDir: 'models',
       logger: silentLogger(),
       batching: true,
       batchWaitUs: 100,
+      onBatch: (requests, rows) => batches.push([requests, rows]),
     });
     single = await createOnnxScorer({ registryDir: 'models', logger: silentLogger(), batching: false });
   });
@@ -101,6 +103,8 @@ describe('micro-batching', () => {
     const sizes = [1, 7, 50, 200, 3];
     const matrices = sizes.map((rows, i) => randomMatrix(rows, 100 + i));
     const together = await Promise.all(matrices.map((m, i) => batched.score(m, sizes[i])));
+    // Submitted in one turn: one run for all five requests.
+    expect(batches).toEqual([[5, 261]]);
     for (let i = 0; i < sizes.length; i++) {
       const alone = await single.score(matrices[i], sizes[i]);
       expect(Array.from(together[i].scores)).toEqual(Array.from(alone.scores));
