@@ -49,37 +49,43 @@ describe('log module', () => {
     expect(p.offsetForTimestamp(T0 + 10_000).offset).toBe(-1);
   });
 
-  it('on disk: reads beyond the memory cache come from segment files; retention deletes segments', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'log-'));
-    dirs.push(dir);
-    const open = () => {
-      const p = new Partition('t', 0);
-      const store = new DiskPartitionStore(dir, 300, false, silentLogger());
-      store.recover(p);
-      p.store = store;
-      p.cacheBytesLimit = 200;
-      return p;
-    };
-    let p = open();
-    for (let i = 0; i < 20; i++) append(p, `value-${i}`, T0 + i, T0 + i);
-    const segments = () => readdirSync(dir).filter((f) => f.endsWith('.log')).length;
-    expect(segments()).toBeGreaterThan(3);
-    expect(p.entries[0]!.buf).toBeNull(); // evicted from memory
-    const all = p.read(0, 1e9, p.highWatermark, true).batches;
-    expect(all).toHaveLength(20);
-    expect(all[3]!.readInt32BE(4)).toBe(3);
+  it.each([
+    ['never', false],
+    ['always', true],
+  ])(
+    'on disk (fsync %s): reads beyond the memory cache come from segment files; retention deletes segments',
+    (_name, fsync) => {
+      const dir = mkdtempSync(join(tmpdir(), 'log-'));
+      dirs.push(dir);
+      const open = () => {
+        const p = new Partition('t', 0);
+        const store = new DiskPartitionStore(dir, 300, fsync, silentLogger());
+        store.recover(p);
+        p.store = store;
+        p.cacheBytesLimit = 200;
+        return p;
+      };
+      let p = open();
+      for (let i = 0; i < 20; i++) append(p, `value-${i}`, T0 + i, T0 + i);
+      const segments = () => readdirSync(dir).filter((f) => f.endsWith('.log')).length;
+      expect(segments()).toBeGreaterThan(3);
+      expect(p.entries[0]!.buf).toBeNull(); // evicted from memory
+      const all = p.read(0, 1e9, p.highWatermark, true).batches;
+      expect(all).toHaveLength(20);
+      expect(all[3]!.readInt32BE(4)).toBe(3);
 
-    const before = segments();
-    p.applyRetention({ retentionBytes: p.sizeBytes / 2, retentionMs: -1 }, T0 + 100);
-    const start = p.logStartOffset;
-    expect(start).toBeGreaterThan(5);
-    expect(segments()).toBeLessThan(before);
-    p.close();
+      const before = segments();
+      p.applyRetention({ retentionBytes: p.sizeBytes / 2, retentionMs: -1 }, T0 + 100);
+      const start = p.logStartOffset;
+      expect(start).toBeGreaterThan(5);
+      expect(segments()).toBeLessThan(before);
+      p.close();
 
-    p = open();
-    expect(p.logStartOffset).toBe(start);
-    expect(p.highWatermark).toBe(20);
-    expect(p.read(start, 1e9, 20, true).batches).toHaveLength(20 - start);
-    p.close();
-  });
+      p = open();
+      expect(p.logStartOffset).toBe(start);
+      expect(p.highWatermark).toBe(20);
+      expect(p.read(start, 1e9, 20, true).batches).toHaveLength(20 - start);
+      p.close();
+    },
+  );
 });

@@ -282,10 +282,10 @@ export class GroupCoordinator {
     }
     group.generationId++;
     if (group.members.size === 0) {
+      // Kafka keeps the protocol type of a group that became empty (ListGroups shows it).
       group.state = 'Empty';
       group.protocolName = '';
       group.leaderId = '';
-      group.protocolType = '';
       return;
     }
     group.protocolName = this.selectProtocol(group);
