@@ -31,7 +31,7 @@ export function registerBrokerCommand(program: Command): void {
         'run the embedded single-node Kafka-protocol broker until SIGINT/SIGTERM; prints "broker: host:port" once listening',
       )
       .option('--host <host>', 'interface to listen on (default: broker.host, 127.0.0.1)')
-      .option('-p, --port <port>', 'TCP port (default 9092; 0 picks a free one)', integer(0, 65535))
+      .option('-p, --port <port>', 'TCP port (default: broker.port, else 9092; 0 picks a free one)', integer(0, 65535))
       .option(
         '-d, --data-dir <dir>',
         'keep the log in segment files here (default: broker.dataDir; empty: memory)',
@@ -58,7 +58,7 @@ export function registerBrokerCommand(program: Command): void {
     const logger = createLogger({ level: config.log.level, pretty: config.log.pretty, name: 'broker' });
     const broker = await startBroker({
       host: flags.host ?? config.broker.host,
-      port: flags.port ?? 9092,
+      port: flags.port ?? (config.broker.port || 9092),
       dataDir: (flags.dataDir ?? config.broker.dataDir) || undefined,
       defaultPartitions: flags.partitions ?? config.kafka.partitions,
       autoCreateTopics: flags.autoCreateTopics ?? true,
