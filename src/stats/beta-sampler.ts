@@ -133,6 +133,12 @@ function logOfGammaDraw(rng: Rng, shape: number): number {
   return Math.log(g) + Math.log(1 - rng.next()) / shape;
 }
 
+/** Gamma(a) for a < 1 as Gamma(a + 1) · U^(1/a), U on (0, 1]. */
+function boostedGamma(rng: Rng, shape: number): number {
+  const g = gammaAtLeastOne(rng, shape + 1);
+  return g * (1 - rng.next()) ** (1 / shape);
+}
+
 /** One draw from Gamma(shape, 1). shape > 0. */
 export function sampleGamma(rng: Rng, shape: number): number {
   if (!(shape > 0 && shape < Number.POSITIVE_INFINITY)) invalidShape('shape', shape);
@@ -152,8 +158,16 @@ export function sampleBeta(rng: Rng, alpha: number, beta: number): number {
   }
   if (!(alpha > 0 && alpha < Number.POSITIVE_INFINITY)) invalidShape('alpha', alpha);
   if (!(beta > 0 && beta < Number.POSITIVE_INFINITY)) invalidShape('beta', beta);
-  // A shape below 1: work with logs, X / (X + Y) = 1 / (1 + exp(log Y − log X)).
-  const lx = logOfGammaDraw(rng, alpha);
-  const ly = logOfGammaDraw(rng, beta);
-  return 1 / (1 + Math.exp(ly - lx));
+  if (alpha < 1 && beta < 1) {
+    // Both shapes below 1: both draws may underflow, so work with logs,
+    // X / (X + Y) = 1 / (1 + exp(log Y − log X)).
+    const lx = logOfGammaDraw(rng, alpha);
+    const ly = logOfGammaDraw(rng, beta);
+    return 1 / (1 + Math.exp(ly - lx));
+  }
+  // One shape below 1 (a cold item): the other draw, of shape ≥ 1, never underflows, so a boosted draw that
+  // does underflow only rounds a ratio below ~1e-308 to 0; no logs needed.
+  const x = alpha < 1 ? boostedGamma(rng, alpha) : gammaAtLeastOne(rng, alpha);
+  const y = beta < 1 ? boostedGamma(rng, beta) : gammaAtLeastOne(rng, beta);
+  return x / (x + y);
 }
