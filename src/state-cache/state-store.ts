@@ -69,9 +69,11 @@ export class StateStore implements StateView {
   private readonly referenceMs: number;
   /** Per clickstream partition: `itemId|segment` → [imp, clk]. */
   private readonly posteriorByPartition = new Map<number, Map<string, [number, number]>>();
-  private readonly armSums = new Map<string, ArmStats>();
+  /** segment → itemId → counts summed over partitions: read per candidate without building a key. */
+  private readonly armSums = new Map<string, Map<string, ArmStats>>();
   private readonly itemByPartition = new Map<number, Map<string, ItemCounters>>();
-  private readonly itemSums = new Map<string, ItemAggregate>();
+  /** Summed features per item, rebuilt when a partition's counters change; read without allocation. */
+  private readonly itemSums = new Map<string, Readonly<ItemFeatures>>();
   private readonly activity = new Map<string, UserActivity>();
   private readonly usersByClickPartition = new Map<number, Set<string>>();
   private readonly itemRows = new Map<string, ItemInfo>();
@@ -103,21 +105,11 @@ export class StateStore implements StateView {
   }
 
   arm(itemId: string, segment: string): ArmStats {
-    return this.armSums.get(`${itemId}|${segment}`) ?? ZERO_ARM;
+    return this.armSums.get(segment)?.get(itemId) ?? ZERO_ARM;
   }
 
   itemFeatures(itemId: string): ItemFeatures | undefined {
-    const agg = this.itemSums.get(itemId);
-    if (agg === undefined) return undefined;
-    return {
-      impressions: agg.imp,
-      clicks: agg.clk,
-      conversions: agg.conv,
-      conversionValue: agg.convValue,
-      watchMs: agg.watchMs,
-      lastSeen: agg.seen,
-      decayedCtr: agg.dimpRef > 0 ? agg.dclkRef / agg.dimpRef : 0,
-    };
+    return this.itemSums.get(itemId);
   }
 
   user(userId: string): UserFeatures | undefined {
@@ -204,14 +196,21 @@ export class StateStore implements StateView {
       old[1] = clk;
     } else byKey.set(key, [imp, clk]);
     if (dImp === 0 && dClk === 0) return;
-    const sum = this.armSums.get(key);
-    if (sum === undefined) this.armSums.set(key, { impressions: dImp, clicks: dClk });
+    const bar = key.indexOf('|');
+    const itemId = bar < 0 ? key : key.slice(0, bar);
+    const segment = bar < 0 ? '*' : key.slice(bar + 1);
+    let bySegment = this.armSums.get(segment);
+    if (bySegment === undefined) {
+      bySegment = new Map();
+      this.armSums.set(segment, bySegment);
+    }
+    const sum = bySegment.get(itemId);
+    if (sum === undefined) bySegment.set(itemId, { impressions: dImp, clicks: dClk });
     else {
       sum.impressions += dImp;
       sum.clicks += dClk;
     }
-    const bar = key.indexOf('|');
-    this.pending.items.add(bar < 0 ? key : key.slice(0, bar));
+    this.pending.items.add(itemId);
   }
 
   /** Sets one partition's counters of an item, then re-sums the item over partitions. */
@@ -346,7 +345,21 @@ export class StateStore implements StateView {
       agg.dimpRef += c.dimp * scale;
       agg.dclkRef += c.dclk * scale;
     }
-    if (found) this.itemSums.set(itemId, agg);
-    else this.itemSums.delete(itemId);
+    if (!found) {
+      this.itemSums.delete(itemId);
+      return;
+    }
+    this.itemSums.set(
+      itemId,
+      Object.freeze({
+        impressions: agg.imp,
+        clicks: agg.clk,
+        conversions: agg.conv,
+        conversionValue: agg.convValue,
+        watchMs: agg.watchMs,
+        lastSeen: agg.seen,
+        decayedCtr: agg.dimpRef > 0 ? agg.dclkRef / agg.dimpRef : 0,
+      }),
+    );
   }
 }
