@@ -81,7 +81,12 @@ export function registerHttpRoutes(app: TemplatedApp, deps: HttpRouteDeps): void
   }
 
   for (const [route, page] of pages) {
-    app.get(route, (res) => {
+    app.get(route, (res, req) => {
+      // An upgrade to `/` is a WebSocket client: let the WebSocket route take it.
+      if (req.getHeader('upgrade').toLowerCase() === 'websocket') {
+        req.setYield(true);
+        return;
+      }
       res.writeHeader('Content-Type', page.type).writeHeader('Cache-Control', 'no-cache').end(page.body);
     });
   }

@@ -255,7 +255,8 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
   };
 
   const app = uws.App();
-  app.ws<SocketData>('/ws', behavior);
+  // WebSocket upgrades on any path (`/ws` is the documented one); plain GETs fall through to the HTTP routes.
+  app.ws<SocketData>('/*', behavior);
   registerHttpRoutes(app, {
     adminToken: config.adminToken,
     readiness,
@@ -280,7 +281,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
   });
   const port = uws.us_socket_local_port(listenSocket as unknown as Uws.us_socket);
   const url = `http://${config.host}:${port}/`;
-  logger.info({ port, url }, 'gateway listening (HTTP and WebSocket /ws)');
+  logger.info({ port, url }, 'gateway listening (HTTP, and WebSocket at /ws)');
 
   return {
     port,

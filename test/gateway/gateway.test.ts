@@ -163,6 +163,15 @@ describe('carousel gateway over a real WebSocket', () => {
     client.close();
   });
 
+  it('accepts WebSocket clients at / as well as /ws, while / still serves the page', async () => {
+    const client = await connectClient(world.wsUrl.replace(/\/ws$/, '/'));
+    client.send({ type: 'ping' });
+    expect(await client.next()).toEqual({ type: 'pong' });
+    client.close();
+    expect(await (await fetch(`${world.httpUrl}/`)).text()).toContain('<ol id="carousel"');
+    expect((await fetch(`${world.httpUrl}/nope`)).status).toBe(404);
+  });
+
   it('closes a connection that sends a frame over gateway.maxFrameBytes, and serves the next one', async () => {
     const client = await helloAs('dave');
     client.send({ type: 'carousel', requestId: 'x'.repeat(100), slots: 1, pad: 'y'.repeat(8000) });
