@@ -241,7 +241,7 @@ function benchSampling(n: number): { croupier: number; jstat: number; speedup: n
 }
 
 async function main(): Promise<void> {
-  const replicates = 16;
+  const replicates = 8;
   console.log(
     `croupier decide benchmark: ${os.cpus()[0]?.model ?? 'cpu'} × ${os.cpus().length}, node ${process.version}, load average ${os.loadavg()[0].toFixed(2)}`,
   );
@@ -262,7 +262,7 @@ async function main(): Promise<void> {
   );
 
   const propensityCost: Record<string, { p50: number; p99: number }> = {};
-  for (const r of [4, 16, 64]) {
+  for (const r of [4, 8, 16, 64]) {
     const run = await benchDecisions(true, r);
     propensityCost[`R=${r}`] = run.steps['200'].propensity;
   }

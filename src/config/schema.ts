@@ -106,7 +106,7 @@ export const modelSchema = z
     /** Reload the model when the registry's manifest.json changes. */
     watchRegistry: z.boolean().default(true),
     /** Monte Carlo replicates R of Thompson-sampling propensities. */
-    propensityReplicates: z.number().int().min(1).max(100_000).default(16),
+    propensityReplicates: z.number().int().min(1).max(100_000).default(8),
     /** δ of the reported propensity error bound (holds with probability 1 − δ). */
     propensityDelta: z.number().gt(0).lt(1).default(0.05),
     /** Exploration probability of the epsilon-greedy policy. */

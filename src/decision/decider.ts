@@ -38,7 +38,7 @@ export interface DeciderOptions {
   /** c of `ucb1`. Default 1. */
   ucbC?: number;
   /**
-   * Monte Carlo propensities of Thompson sampling: replicates R (default 16), δ (default 0.05), floor
+   * Monte Carlo propensities of Thompson sampling: replicates R (default 8), δ (default 0.05), floor
    * (default 1e-4), pruneMass (default 1e-4; 0 draws every candidate in every replicate).
    */
   propensity?: { replicates?: number; delta?: number; floor?: number; pruneMass?: number };
@@ -72,7 +72,7 @@ function micros(from: number, to: number): number {
 }
 
 export function createDecider(options: DeciderOptions): Decider {
-  const replicates = options.propensity?.replicates ?? 16;
+  const replicates = options.propensity?.replicates ?? 8;
   const delta = options.propensity?.delta ?? 0.05;
   if (!(Number.isInteger(replicates) && replicates >= 1) || !(delta > 0 && delta < 1)) {
     throw new CroupierError(
