@@ -51,7 +51,7 @@ function renderPanel(panel: Panel, offsetY: number): string {
   const fx = (x: number) => (panel.logX ? Math.log10(x) : x);
   const xs = all.map(([x]) => fx(x));
   const ys = all.map(([, y]) => y);
-  const xMin = Math.min(...xs, panel.logX ? 0 : Number.POSITIVE_INFINITY);
+  const xMin = panel.logX ? Math.min(...xs) : Math.min(0, ...xs);
   const xMax = Math.max(...xs, xMin + 1e-9);
   const yMin = Math.min(0, ...ys);
   const yStep = niceStep(Math.max(...ys, 1e-9) - yMin, 5);

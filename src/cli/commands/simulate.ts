@@ -14,7 +14,9 @@ import {
 } from '../../../simulator/client/kafka-publisher.ts';
 import { createRecordingWriter } from '../../../simulator/replay/recording.ts';
 import { reportTable, writeReport } from '../../../simulator/report/render.ts';
+import { snapshotRecords } from '../../../simulator/world/cdc.ts';
 import { listScenarios, loadScenario } from '../../../simulator/world/scenario.ts';
+import { createWorld } from '../../../simulator/world/world.ts';
 import { loadSchemas } from '../../../streams/schemas/index.ts';
 import { CroupierError } from '../../errors/index.ts';
 import { createEventCodec, createKafka } from '../../kafka/index.ts';
@@ -34,6 +36,8 @@ interface SimulateFlags {
   brokers?: string;
   registry?: string;
   publish: boolean;
+  publishOnly?: boolean;
+  items?: string;
 }
 
 function positive(flag: string, text: string): number {
@@ -73,7 +77,9 @@ export function registerSimulateCommand(program: Command): void {
       .option('--report <dir>', 'write report.json, report.svg and report.txt here')
       .option('--brokers <list>', 'Kafka bootstrap brokers for the CDC events (default: kafka.brokers)')
       .option('--registry <url>', 'schema registry URL (default: schemaRegistry.url)')
-      .option('--no-publish', 'do not publish CDC events (the catalog is already in the gateway)'),
+      .option('--no-publish', 'do not publish CDC events (the catalog is already in the gateway)')
+      .option('--publish-only', "publish the scenario's catalog and users as CDC events, then exit")
+      .option('--items <n>', "override the scenario's initial number of items"),
   ).action(async (scenarioName: string, flags: SimulateFlags, command: Command) => {
     const config = configFromCommand(command);
     const logger = createLogger({
@@ -82,7 +88,11 @@ export function registerSimulateCommand(program: Command): void {
       name: 'simulate',
       fd: 2,
     });
-    const scenario = loadScenario(scenarioName);
+    const loaded = loadScenario(scenarioName);
+    const scenario =
+      flags.items !== undefined && loaded.kind === 'world'
+        ? { ...loaded, items: { ...loaded.items, initial: positive('--items', flags.items) } }
+        : loaded;
     const seed = flags.seed !== undefined ? Number(flags.seed) : undefined;
     let report: ReturnType<typeof runInProcess>;
     if (flags.inProcess) {
@@ -126,6 +136,14 @@ export function registerSimulateCommand(program: Command): void {
           topics: config.kafka.topics,
           partitions: config.kafka.partitions,
         });
+      }
+      if (flags.publishOnly) {
+        const world = createWorld(scenario, seed !== undefined ? { seed } : {});
+        const records = snapshotRecords(world, Date.now());
+        await publisher?.publish(records);
+        await publisher?.close();
+        console.log(`published ${records.length} CDC records of scenario ${scenario.name}`);
+        return;
       }
       const recorder = flags.record ? createRecordingWriter(flags.record) : null;
       try {
