@@ -5,7 +5,7 @@ import { startRedisServer } from '../../src/embedded/redis-server.ts';
 import { silentLogger } from '../../src/log/logger.ts';
 import type { RedisClient } from '../../src/state/scripts.ts';
 import type { ClickstreamEvent } from '../../streams/schemas/index.ts';
-import { startStreamTopology } from '../../streams/topology.ts';
+import { type StreamTopology, startStreamTopology } from '../../streams/topology.ts';
 import { startTestRedis, type TestRedis } from '../support/redis.ts';
 import { compareWithReference } from './support/compare-state.ts';
 import { generateClickstream } from './support/events.ts';
@@ -51,7 +51,16 @@ async function expectReferenceState(
   }
 }
 
-async function foldThroughTopology(client: RedisClient, seed: number, during?: () => Promise<void>) {
+/**
+ * Produces a clickstream, runs the topology until Redis holds every offset, and compares with the reference.
+ * With `during`, half the events are produced before the topology starts and the rest by `produceRest`, which
+ * `during` calls when it likes (e.g. while Redis is down).
+ */
+async function foldThroughTopology(
+  client: RedisClient,
+  seed: number,
+  during?: (topology: StreamTopology, produceRest: () => Promise<void>) => Promise<void>,
+) {
   const prefix = `test:${seed}:${Date.now()}:`;
   const topics = testTopics(`t${seed}x${Date.now()}`);
   await createTopics(stack.admin, topics, PARTITIONS);
@@ -61,7 +70,13 @@ async function foldThroughTopology(client: RedisClient, seed: number, during?: (
     stream: { maxBatchRecords: 300, recentClicks: 5, retryInitialMs: 20, retryMaxMs: 200 },
   });
   const events = generateClickstream({ seed, users: 40, items: 30, requests: 1500 });
-  const byPartition = await produceClickstream(stack, topics.clickstream, events, PARTITIONS);
+  const split = during ? Math.floor(events.length / 2) : events.length;
+  const first = await produceClickstream(stack, topics.clickstream, events.slice(0, split), PARTITIONS);
+  const byPartition = first.map((p) => [...p]);
+  const produceRest = async () => {
+    const rest = await produceClickstream(stack, topics.clickstream, events.slice(split), PARTITIONS);
+    rest.forEach((p, i) => byPartition[i].push(...p));
+  };
   const topology = await startStreamTopology({
     config,
     kafka: stack.kafka,
@@ -70,7 +85,7 @@ async function foldThroughTopology(client: RedisClient, seed: number, during?: (
     logger: silentLogger(),
   });
   try {
-    await during?.();
+    await during?.(topology, produceRest);
     const last = byPartition.map((p) => p.length - 1);
     await waitForOffsets(client, prefix, config.stream.groupId, topics.clickstream, last);
   } finally {
@@ -95,9 +110,13 @@ describe('stream topology over the embedded broker and a real redis-server', () 
     client.on('error', () => undefined); // refused connections while the server is down are expected
     let restarted = server;
     try {
-      const run = await foldThroughTopology(client, 12, async () => {
+      const run = await foldThroughTopology(client, 12, async (topology, produceRest) => {
         await server.kill();
-        await new Promise((r) => setTimeout(r, 500));
+        // Events keep coming while Redis is down; it comes back (same port, its AOF) once the topology hit it.
+        await produceRest();
+        const deadline = Date.now() + 20_000;
+        while (topology.metrics().retries === 0 && Date.now() < deadline)
+          await new Promise((r) => setTimeout(r, 20));
         restarted = await startRedisServer({ appendOnly: true, port: server.port, dir: server.dir });
       });
       expect(run.metrics.retries).toBeGreaterThan(0);

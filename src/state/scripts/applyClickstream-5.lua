@@ -52,8 +52,6 @@ local halfLife = tonumber(ARGV[8])
 local requestTtl = ARGV[9]
 
 --- @include "checkOffset"
---- @include "num"
---- @include "chunkedHash"
 --- @include "finishBatch"
 
 local status, stored = checkOffset(offsetsKey, group, after, last)
@@ -67,7 +65,8 @@ end
 local ex = p.ex
 if type(ex) ~= "table" or #ex == 0 then ex = nil end
 
-local enc = cjson.encode
+-- Change feed entry `d`: the absolute values of every field the batch changed, encoded once at the end.
+local feedArms, feedItems, feedUsers = {}, {}, {}
 
 -- Arms: the batch's deltas, then clicks resolved against requests stored by earlier batches.
 local armImp, armClk, armOrder = {}, {}, {}
@@ -104,96 +103,86 @@ for i = 1, #lookups, 3 do
   if segment ~= "" then addArm(itemId .. "|" .. segment, correction, 1) end
 end
 
-local feedArms = {}
-if #armOrder > 0 then
-  local fields = {}
-  for i = 1, #armOrder do
-    fields[2 * i - 1] = "imp|" .. armOrder[i]
-    fields[2 * i] = "clk|" .. armOrder[i]
+-- Integer counters go through HINCRBY (its reply is a number); examination-weighted impressions may be
+-- fractional, so with the position-bias model on they go through HINCRBYFLOAT.
+local impIncr = ex and "HINCRBYFLOAT" or "HINCRBY"
+for i = 1, #armOrder do
+  local key = armOrder[i]
+  local impField, clkField = "imp|" .. key, "clk|" .. key
+  local imp, clk
+  if armImp[key] ~= 0 then
+    imp = tonumber(rcall(impIncr, posteriorKey, impField, armImp[key]))
+  else
+    imp = tonumber(rcall("HGET", posteriorKey, impField)) or 0
   end
-  local current = hmgetChunked(posteriorKey, fields)
-  local writes = {}
-  for i = 1, #armOrder do
-    local key = armOrder[i]
-    local imp = num((tonumber(current[2 * i - 1]) or 0) + armImp[key])
-    local clk = num((tonumber(current[2 * i]) or 0) + armClk[key])
-    writes[#writes + 1] = fields[2 * i - 1]
-    writes[#writes + 1] = imp
-    writes[#writes + 1] = fields[2 * i]
-    writes[#writes + 1] = clk
-    feedArms[i] = enc(key) .. ":[" .. imp .. "," .. clk .. "]"
+  if armClk[key] ~= 0 then
+    clk = rcall("HINCRBY", posteriorKey, clkField, armClk[key])
+  else
+    clk = tonumber(rcall("HGET", posteriorKey, clkField)) or 0
   end
-  hsetChunked(posteriorKey, writes)
+  feedArms[key] = {imp, clk}
 end
 
--- Items: counters, last seen, and the decayed counts merged at the later of the two times.
-local ITEM_FIELDS = {"imp", "clk", "conv", "convValue", "watchMs", "seen", "dimp", "dclk", "dts"}
+-- Items: counters that moved, last seen, and the decayed counts merged at the later of the two times.
 local items = p.items
-local feedItems = {}
-if #items > 0 then
-  local fields = {}
-  for i = 1, #items, 10 do
-    local id = items[i]
-    for f = 1, 9 do fields[#fields + 1] = ITEM_FIELDS[f] .. "|" .. id end
+for i = 1, #items, 10 do
+  local id = items[i]
+  local out = {}
+  if items[i + 1] ~= 0 then out.imp = rcall("HINCRBY", itemKey, "imp|" .. id, items[i + 1]) end
+  if items[i + 2] ~= 0 then out.clk = rcall("HINCRBY", itemKey, "clk|" .. id, items[i + 2]) end
+  if items[i + 3] ~= 0 then out.conv = rcall("HINCRBY", itemKey, "conv|" .. id, items[i + 3]) end
+  if items[i + 4] ~= 0 then
+    out.convValue = tonumber(rcall("HINCRBYFLOAT", itemKey, "convValue|" .. id, items[i + 4]))
   end
-  local current = hmgetChunked(itemKey, fields)
-  local writes = {}
-  local n = 0
-  for i = 1, #items, 10 do
-    local id = items[i]
-    local c = {}
-    for f = 1, 9 do c[f] = tonumber(current[n * 9 + f]) or 0 end
-    local v = {
-      c[1] + items[i + 1], c[2] + items[i + 2], c[3] + items[i + 3], c[4] + items[i + 4], c[5] + items[i + 5],
-      math.max(c[6], items[i + 6]), c[7], c[8], c[9],
-    }
-    local bImp, bClk, bAt = items[i + 7], items[i + 8], items[i + 9]
-    if bAt > 0 then
-      if bAt >= v[9] then
-        local f = 2 ^ (-(bAt - v[9]) / halfLife)
-        v[7] = v[7] * f + bImp
-        v[8] = v[8] * f + bClk
-        v[9] = bAt
-      else
-        local f = 2 ^ (-(v[9] - bAt) / halfLife)
-        v[7] = v[7] + bImp * f
-        v[8] = v[8] + bClk * f
-      end
+  if items[i + 5] ~= 0 then out.watchMs = rcall("HINCRBY", itemKey, "watchMs|" .. id, items[i + 5]) end
+  local seenField = "seen|" .. id
+  local bAt = items[i + 9]
+  if bAt > 0 then
+    local dimpField, dclkField, dtsField = "dimp|" .. id, "dclk|" .. id, "dts|" .. id
+    local c = rcall("HMGET", itemKey, seenField, dimpField, dclkField, dtsField)
+    local dimp, dclk, dts = tonumber(c[2]) or 0, tonumber(c[3]) or 0, tonumber(c[4]) or 0
+    if bAt >= dts then
+      local f = 2 ^ (-(bAt - dts) / halfLife)
+      dimp = dimp * f + items[i + 7]
+      dclk = dclk * f + items[i + 8]
+      dts = bAt
+    else
+      local f = 2 ^ (-(dts - bAt) / halfLife)
+      dimp = dimp + items[i + 7] * f
+      dclk = dclk + items[i + 8] * f
     end
-    local parts = {}
-    for f = 1, 9 do
-      local s = num(v[f])
-      writes[#writes + 1] = fields[n * 9 + f]
-      writes[#writes + 1] = s
-      parts[f] = '"' .. ITEM_FIELDS[f] .. '":' .. s
+    local seen = math.max(tonumber(c[1]) or 0, items[i + 6])
+    rcall("HSET", itemKey, seenField, seen, dimpField, dimp, dclkField, dclk, dtsField, dts)
+    out.seen, out.dimp, out.dclk, out.dts = seen, dimp, dclk, dts
+  else
+    local seen = tonumber(rcall("HGET", itemKey, seenField)) or 0
+    if items[i + 6] > seen then
+      seen = items[i + 6]
+      rcall("HSET", itemKey, seenField, seen)
     end
-    feedItems[#feedItems + 1] = enc(id) .. ":{" .. table.concat(parts, ",") .. "}"
-    n = n + 1
+    out.seen = seen
   end
-  hsetChunked(itemKey, writes)
+  feedItems[id] = out
 end
 
--- Users: counters, last activity, recent clicked items (newest first, each once, at most keepRecent).
-local USER_FIELDS = {"imp", "clk", "conv", "convValue", "watchMs", "lastActive"}
+-- Users: counters that moved, last activity, recent clicked items (newest first, each once, at most keepRecent).
 local users = p.users
-local feedUsers = {}
 local i = 1
 while i <= #users do
   local id = users[i]
   local userKey = base .. "user:" .. id
-  local c = rcall("HMGET", userKey, "imp", "clk", "conv", "convValue", "watchMs", "lastActive")
-  local v = {}
-  for f = 1, 5 do v[f] = (tonumber(c[f]) or 0) + users[i + f] end
-  v[6] = math.max(tonumber(c[6]) or 0, users[i + 6])
-  local writes = {}
-  local parts = {}
-  for f = 1, 6 do
-    local s = num(v[f])
-    writes[2 * f - 1] = USER_FIELDS[f]
-    writes[2 * f] = s
-    parts[f] = '"' .. USER_FIELDS[f] .. '":' .. s
+  local out = {}
+  if users[i + 1] ~= 0 then out.imp = rcall("HINCRBY", userKey, "imp", users[i + 1]) end
+  if users[i + 2] ~= 0 then out.clk = rcall("HINCRBY", userKey, "clk", users[i + 2]) end
+  if users[i + 3] ~= 0 then out.conv = rcall("HINCRBY", userKey, "conv", users[i + 3]) end
+  if users[i + 4] ~= 0 then out.convValue = tonumber(rcall("HINCRBYFLOAT", userKey, "convValue", users[i + 4])) end
+  if users[i + 5] ~= 0 then out.watchMs = rcall("HINCRBY", userKey, "watchMs", users[i + 5]) end
+  local lastActive = tonumber(rcall("HGET", userKey, "lastActive")) or 0
+  if users[i + 6] > lastActive then
+    lastActive = users[i + 6]
+    rcall("HSET", userKey, "lastActive", lastActive)
   end
-  rcall("HSET", userKey, unpack(writes))
+  out.lastActive = lastActive
   local nRecent = users[i + 7]
   if nRecent > 0 then
     local recentKey = base .. "recent:" .. id
@@ -202,12 +191,9 @@ while i <= #users do
       rcall("LPUSH", recentKey, users[r])
     end
     rcall("LTRIM", recentKey, 0, keepRecent - 1)
-    local recent = rcall("LRANGE", recentKey, 0, -1)
-    local quoted = {}
-    for r = 1, #recent do quoted[r] = enc(recent[r]) end
-    parts[7] = '"recent":[' .. table.concat(quoted, ",") .. "]"
+    out.recent = rcall("LRANGE", recentKey, 0, -1)
   end
-  feedUsers[#feedUsers + 1] = enc(id) .. ":{" .. table.concat(parts, ",") .. "}"
+  feedUsers[id] = out
   i = i + 8 + nRecent
 end
 
@@ -223,7 +209,7 @@ while j <= #reqs do
   j = j + 2 + 2 * shown
 end
 
-local d = '{"posterior":{' .. table.concat(feedArms, ",") .. '},"item":{' .. table.concat(feedItems, ",")
-  .. '},"user":{' .. table.concat(feedUsers, ",") .. "}}"
+-- cjson writes an empty table as {}, which is what an empty map of the feed should be.
+local d = cjson.encode({posterior = feedArms, item = feedItems, user = feedUsers})
 finishBatch(statsKey, offsetsKey, feedKey, group, ARGV[3], p.n, p.dlq, {"orphanClicks", orphans}, ARGV[6], d)
 return {1, last}
