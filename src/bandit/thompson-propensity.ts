@@ -6,9 +6,9 @@
  * them: Fᵢ(t_s) − Fᵢ(t_{s+1}), Fᵢ the Beta(αᵢ, βᵢ) CDF, t_0 = 1. Each term lies in [0, 1] and has mean
  * P(i at s); its variance never exceeds that of counting how often i lands in s (usually far below).
  *
- * Pruning: only the top k + 1 draws matter. With D the (k+1)-th largest of μⱼ − 3σⱼ, a candidate whose exact
- * tail P(θⱼ > D) is tiny is left out of the replicates while the total left-out tail mass ε stays within
- * `pruneMass`. A replicate whose (k+1)-th largest kept draw falls below D draws the left-out candidates too,
+ * Pruning: only the top k + 1 draws matter. With D the (k+1)-th largest of μⱼ − 3σⱼ, a candidate whose tail
+ * P(θⱼ > D) is tiny (by a Chernoff bound, see `chernoffTail`) is left out of the replicates while the total
+ * left-out tail bound ε stays within `pruneMass`. A replicate whose (k+1)-th largest kept draw falls below D draws the left-out candidates too,
  * so a term can differ from the full computation only when some left-out θⱼ exceeds D: the bias is at most ε,
  * which the reported error bound includes.
  */
@@ -32,9 +32,19 @@ const DEFAULT_PRUNE_MASS = 1e-4;
 const DEFAULT_FLOOR = 1e-4;
 
 /**
+ * Chernoff bound on P(θ ≥ x) for θ ~ Beta(a, b) and x above the mean μ: with θ = Gₐ / (Gₐ + G_b) for
+ * independent Gamma variables, P(θ ≥ x) = P((1 − x)Gₐ − x·G_b ≥ 0) ≤ min over λ of
+ * E[exp(λ((1 − x)Gₐ − x·G_b))] = exp(−(a + b)·KL(μ ‖ x)), KL the Bernoulli relative entropy.
+ */
+export function chernoffTail(a: number, b: number, mean: number, x: number): number {
+  const kl = mean * Math.log(mean / x) + (1 - mean) * Math.log((1 - mean) / (1 - x));
+  return Math.exp(-(a + b) * kl);
+}
+
+/**
  * Orders candidates into `scratch.perm`, kept ones first, and returns how many are kept; the left-out tail
- * mass is written to `scratch.mass[0]`. Candidates screened by μ + 5σ < D get their exact tail P(θ > D);
- * those below an equal share of the budget go first, then others while the budget lasts.
+ * mass is written to `scratch.mass[0]`. Candidates with μ < D get the Chernoff bound of P(θ > D); those
+ * below an equal share of the budget go first, then others while the budget lasts.
  */
 function partition(
   alpha: Float64Array,
@@ -52,9 +62,9 @@ function partition(
     if (threshold <= 0 || slotOf[j] >= 0) continue;
     const a = alpha[j];
     const b = beta[j];
-    const sum = a + b;
-    if (a / sum + 5 * Math.sqrt((a * b) / (sum * sum * (sum + 1))) >= threshold) continue;
-    tails[j] = Math.max(0, 1 - betaCdf(a, b, logBeta(a, b), threshold));
+    const mean = a / (a + b);
+    if (mean >= threshold) continue;
+    tails[j] = chernoffTail(a, b, mean, threshold);
     screened++;
   }
   let mass = 0;

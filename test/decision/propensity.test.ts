@@ -8,7 +8,7 @@ import {
   thompsonPropensitiesByCounting,
 } from '../../src/bandit/propensity.ts';
 import { selectTopK } from '../../src/bandit/slate.ts';
-import { thompsonPropensities } from '../../src/bandit/thompson-propensity.ts';
+import { chernoffTail, thompsonPropensities } from '../../src/bandit/thompson-propensity.ts';
 import type { PolicyName } from '../../src/decision/types.ts';
 import { createRng } from '../../src/stats/rng.ts';
 import { betaInc, logBeta } from '../../src/stats/special.ts';
@@ -173,6 +173,21 @@ describe('Thompson propensities by Monte Carlo', () => {
       expect(reference[s]).toBeGreaterThan(0.01);
       expect(Math.abs(estimate[s] - reference[s])).toBeLessThanOrEqual(bound);
     }
+  });
+
+  it('bound the tail of a left-out candidate from above (Chernoff), never below the exact tail', () => {
+    const rng = createRng(9);
+    let violations = 0;
+    for (let i = 0; i < 3000; i++) {
+      const a = 0.3 + rng.next() * 500;
+      const b = 0.3 + rng.next() * 5000;
+      const mean = a / (a + b);
+      const x = mean + (1 - mean) * rng.next() * 0.5;
+      if (1 - betaInc(a, b, x) > chernoffTail(a, b, mean, x) * (1 + 1e-9) + 1e-15) violations++;
+    }
+    expect(violations).toBe(0);
+    // Tight enough to matter: a mature arm at 5% is practically never above 9%.
+    expect(chernoffTail(50, 950, 0.05, 0.09)).toBeLessThan(1e-4);
   });
 
   it('leave out candidates that practically never reach the slate, within the bias budget', () => {
