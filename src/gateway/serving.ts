@@ -5,6 +5,7 @@
  * `croupier serve` and `croupier start` both start serving through here.
  */
 import type { Cluster, Redis } from 'ioredis';
+import type { Kafka } from 'kafkajs';
 import { loadSchemas } from '../../streams/schemas/index.ts';
 import type { Config } from '../config/index.ts';
 import { createDecider, type Decider } from '../decision/decider.ts';
@@ -67,6 +68,44 @@ function measureBatches(scorer: Scorer, histogram: Histogram): Scorer {
   });
 }
 
+/**
+ * Partition counts of the topics whose feeds the cache tails, from Kafka's metadata; `fallback` (the
+ * configured `kafka.partitions`) for a topic Kafka does not report within a few seconds.
+ */
+async function partitionCounts<K extends string>(
+  kafka: Kafka,
+  topics: Record<K, string>,
+  fallback: number,
+  logger: Logger,
+): Promise<Record<K, number>> {
+  const counts = {} as Record<K, number>;
+  for (const key of Object.keys(topics) as K[]) counts[key] = fallback;
+  const admin = kafka.admin();
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const metadata = await Promise.race([
+      admin.connect().then(() => admin.fetchTopicMetadata({ topics: Object.values<string>(topics) })),
+      new Promise<null>((resolve) => {
+        timer = setTimeout(() => resolve(null), 5000);
+      }),
+    ]);
+    if (metadata === null) throw new Error('no answer within 5 s');
+    for (const key of Object.keys(topics) as K[]) {
+      const topic = metadata.topics.find((t) => t.name === topics[key]);
+      if (topic !== undefined && topic.partitions.length > 0) counts[key] = topic.partitions.length;
+    }
+  } catch (error) {
+    logger.warn(
+      { err: error, fallback },
+      'could not read topic partition counts from Kafka; the cache tails kafka.partitions feeds per topic',
+    );
+  } finally {
+    clearTimeout(timer);
+    await admin.disconnect().catch(() => undefined);
+  }
+  return counts;
+}
+
 export async function startServing(options: ServingOptions): Promise<ServingHandle> {
   const { config, logger, redis } = options;
   assertNativeUws((await import('uWebSockets.js')).default);
@@ -105,26 +144,23 @@ export async function startServing(options: ServingOptions): Promise<ServingHand
       decide: (request, view) => (decider as Decider).decide(request, view),
     };
 
+    const kafka = createKafka(config.kafka, options.brokers, { logger, connectionTimeout: 2000 });
+    const topics = {
+      clickstream: config.kafka.topics.clickstream,
+      cdcItems: config.kafka.topics.cdcItems,
+      cdcUsers: config.kafka.topics.cdcUsers,
+    };
     const cache = await startStateCache({
       redis,
       keyPrefix: config.redis.keyPrefix,
-      topics: {
-        clickstream: config.kafka.topics.clickstream,
-        cdcItems: config.kafka.topics.cdcItems,
-        cdcUsers: config.kafka.topics.cdcUsers,
-      },
-      partitions: {
-        clickstream: config.kafka.partitions,
-        cdcItems: config.kafka.partitions,
-        cdcUsers: config.kafka.partitions,
-      },
+      topics,
+      partitions: await partitionCounts(kafka, topics, config.kafka.partitions, logger),
       halfLifeSeconds: config.stream.decayHalfLifeSeconds,
       pollMs: config.gateway.cachePollMs,
       logger,
     });
     closers.push(() => cache.close());
 
-    const kafka = createKafka(config.kafka, options.brokers, { logger, connectionTimeout: 2000 });
     const codec = createEventCodec({
       registryUrl: options.registryUrl,
       ...(options.registryAuth ? { auth: options.registryAuth } : {}),
