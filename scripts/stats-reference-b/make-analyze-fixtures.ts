@@ -6,6 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import avro from 'avsc';
 import { createRng } from '../../src/stats/rng.ts';
+import { loadSchemas } from '../../streams/schemas/index.ts';
 
 const OUT = new URL('../../test/fixtures/analyze/', import.meta.url);
 const rng = createRng(20261130);
@@ -65,3 +66,54 @@ const encoder = avro.createFileEncoder(new URL('experiment.avro', OUT).pathname,
 for (const e of two)
   encoder.write({ variant: e.variant, clicked: e.clicked === 1, watch_time: e.watch_time });
 encoder.end();
+
+// The clickstream as the topic carries it: Impression and Click records in one Avro container whose schema
+// is their union; `analyze` joins each click to its impression's variant.
+const schemas = loadSchemas();
+const union = avro.Type.forSchema([schemas.Impression.schema(), schemas.Click.schema()] as avro.Schema);
+const clickstream = avro.createFileEncoder(
+  new URL('clickstream.avro', OUT).pathname,
+  union.schema() as avro.Schema,
+);
+for (let r = 0; r < 400; r++) {
+  const variant = r % 2 === 0 ? 'control' : 'treatment';
+  const ctr = variant === 'control' ? 0.08 : 0.12;
+  const requestId = `req-${r}`;
+  const timestamp = 1_790_000_000_000 + r * 1000;
+  for (let slot = 0; slot < 3; slot++) {
+    const itemId = `item-${(r * 7 + slot) % 50}`;
+    clickstream.write({
+      'croupier.events.Impression': {
+        eventId: `imp-${r}-${slot}`,
+        requestId,
+        userId: `user-${r % 97}`,
+        itemId,
+        slot,
+        policy: 'thompson',
+        modelVersion: 'v1',
+        propensity: 0.5,
+        score: null,
+        experiment: 'carousel-ranking',
+        variant,
+        segment: null,
+        context: null,
+        timestamp,
+      },
+    });
+    if (rng.next() < ctr) {
+      const click = {
+        eventId: `clk-${r}-${slot}`,
+        requestId,
+        userId: `user-${r % 97}`,
+        itemId,
+        slot,
+        segment: null,
+      };
+      clickstream.write({ 'croupier.events.Click': { ...click, timestamp: timestamp + 500 } });
+      // A double click on the same item counts once.
+      if (rng.next() < 0.1)
+        clickstream.write({ 'croupier.events.Click': { ...click, timestamp: timestamp + 900 } });
+    }
+  }
+}
+clickstream.end();

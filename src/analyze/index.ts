@@ -10,12 +10,14 @@ import {
   type Metric,
   RATE_METRICS,
 } from './analyze.ts';
-import { type InputFormat, type ReadSummary, readEvents } from './read-events.ts';
+import { ClickstreamJoin } from './clickstream.ts';
+import { type InputFormat, type ReadSummary, readRecords } from './read-events.ts';
 import { ContinuousTallies, RateTallies } from './tally.ts';
 
 export type { AnalysisOptions, AnalysisReport, Method, Metric } from './analyze.ts';
 export { analyzeContinuous, analyzeRates } from './analyze.ts';
-export { formatOf, type InputFormat, readEvents } from './read-events.ts';
+export { ClickstreamJoin } from './clickstream.ts';
+export { formatOf, type InputFormat, readRecords } from './read-events.ts';
 export { formatReport } from './report.ts';
 export { ContinuousTallies, RateTallies } from './tally.ts';
 
@@ -27,27 +29,43 @@ export const DEFAULT_VALUE_FIELDS: Readonly<Record<Metric, string>> = {
 };
 
 export interface AnalyzeFileOptions extends AnalysisOptions {
-  path: string;
+  /** One file, or several read in order (e.g. impressions before clicks). */
+  path: string | readonly string[];
   format?: InputFormat;
   variantField?: string;
   valueField?: string;
 }
 
+/**
+ * Reads the events and analyzes them. A record with the metric's field counts directly (one unit each);
+ * clickstream events without it (Impression, Click, Conversion, Watch) are joined by request and item.
+ */
 export async function analyzeFile(
   options: AnalyzeFileOptions,
 ): Promise<{ report: AnalysisReport; input: ReadSummary }> {
-  const read = {
-    path: options.path,
-    format: options.format,
-    variantField: options.variantField ?? 'variant',
-    valueField: options.valueField ?? DEFAULT_VALUE_FIELDS[options.metric],
+  const variantField = options.variantField ?? 'variant';
+  const valueField = options.valueField ?? DEFAULT_VALUE_FIELDS[options.metric];
+  const isRate = RATE_METRICS.includes(options.metric);
+  const rates = isRate ? new RateTallies() : undefined;
+  const values = isRate ? undefined : new ContinuousTallies();
+  const tallies = (rates ?? values)!;
+  const join = new ClickstreamJoin(options.metric, variantField, { rates, values });
+  const handle = (record: Readonly<Record<string, unknown>>): boolean => {
+    const value = record[valueField];
+    if (value === undefined || value === null) return join.add(record);
+    const variant = record[variantField];
+    return (
+      (typeof variant === 'string' || typeof variant === 'number') && tallies.add(String(variant), value)
+    );
   };
-  if (RATE_METRICS.includes(options.metric)) {
-    const tallies = new RateTallies();
-    const input = await readEvents(read, (variant, value) => tallies.add(variant, value));
-    return { report: analyzeRates(tallies.byVariant, options), input };
+  const input: ReadSummary = { records: 0, skipped: 0 };
+  for (const path of typeof options.path === 'string' ? [options.path] : options.path) {
+    const read = await readRecords({ path, format: options.format }, handle);
+    input.records += read.records;
+    input.skipped += read.skipped;
   }
-  const tallies = new ContinuousTallies();
-  const input = await readEvents(read, (variant, value) => tallies.add(variant, value));
-  return { report: analyzeContinuous(tallies.byVariant, options), input };
+  const report = rates
+    ? analyzeRates(rates.byVariant, options)
+    : analyzeContinuous(values!.byVariant, options);
+  return { report, input };
 }

@@ -1,7 +1,7 @@
 /**
- * Streams an experiment's events from a file and hands each record's variant and metric value to a sink,
- * without holding the file or its records in memory: JSON lines, CSV with a header row, or an Avro object
- * container file. Records missing either field are counted, not fatal; an unreadable file is.
+ * Streams an experiment's events from a file and hands each record to a handler, one at a time, without
+ * holding the file or its records in memory: JSON lines, CSV with a header row, or an Avro object container
+ * file. Records the handler cannot use are counted, not fatal; an unreadable file is.
  */
 import { createReadStream } from 'node:fs';
 import { extname } from 'node:path';
@@ -10,8 +10,8 @@ import { CroupierError } from '../errors/index.ts';
 
 export type InputFormat = 'jsonl' | 'csv' | 'avro';
 
-/** Receives one record's variant and raw metric value; returns false when the value is unusable. */
-export type EventSink = (variant: string, value: unknown) => boolean;
+/** Receives one record; returns false when it cannot use it (counted as skipped). */
+export type RecordHandler = (record: Readonly<Record<string, unknown>>) => boolean;
 
 export interface ReadSummary {
   /** Records read from the file. */
@@ -23,8 +23,6 @@ export interface ReadSummary {
 export interface ReadOptions {
   path: string;
   format?: InputFormat;
-  variantField: string;
-  valueField: string;
 }
 
 export function formatOf(path: string): InputFormat {
@@ -70,7 +68,7 @@ async function forEachLine(path: string, onLine: (line: string, lineNumber: numb
   if (rest.length > 0) onLine(rest.endsWith('\r') ? rest.slice(0, -1) : rest, lineNumber + 1);
 }
 
-async function readJsonLines(options: ReadOptions, sink: EventSink): Promise<ReadSummary> {
+async function readJsonLines(options: ReadOptions, handle: RecordHandler): Promise<ReadSummary> {
   const summary: ReadSummary = { records: 0, skipped: 0 };
   await forEachLine(options.path, (line, lineNumber) => {
     if (line.trim() === '') return;
@@ -86,11 +84,7 @@ async function readJsonLines(options: ReadOptions, sink: EventSink): Promise<Rea
       );
     }
     summary.records++;
-    const event = record as Record<string, unknown> | null;
-    const variant = event?.[options.variantField];
-    const ok =
-      (typeof variant === 'string' || typeof variant === 'number') &&
-      sink(String(variant), event?.[options.valueField]);
+    const ok = typeof record === 'object' && record !== null && handle(record as Record<string, unknown>);
     if (!ok) summary.skipped++;
   });
   return summary;
@@ -120,69 +114,55 @@ export function splitCsvLine(line: string): string[] {
   return fields;
 }
 
-async function readCsv(options: ReadOptions, sink: EventSink): Promise<ReadSummary> {
+async function readCsv(options: ReadOptions, handle: RecordHandler): Promise<ReadSummary> {
   const summary: ReadSummary = { records: 0, skipped: 0 };
-  let variantColumn = -1;
-  let valueColumn = -1;
+  let header: string[] = [];
   await forEachLine(options.path, (line, lineNumber) => {
     if (lineNumber === 1) {
-      const header = splitCsvLine(line).map((h) => h.trim());
-      variantColumn = header.indexOf(options.variantField);
-      valueColumn = header.indexOf(options.valueField);
-      for (const [field, column] of [
-        [options.variantField, variantColumn],
-        [options.valueField, valueColumn],
-      ] as const) {
-        if (column === -1) {
-          throw new CroupierError(
-            'CROUPIER_ERR_ANALYZE_INPUT',
-            `${options.path} has no column "${field}" in its header (${header.join(', ')})`,
-            { path: options.path, field },
-          );
-        }
-      }
+      header = splitCsvLine(line).map((h) => h.trim());
       return;
     }
     if (line.trim() === '') return;
     summary.records++;
     const fields = splitCsvLine(line);
-    const variant = fields[variantColumn];
-    const value = fields[valueColumn];
-    if (
-      variant === undefined ||
-      variant === '' ||
-      value === undefined ||
-      value === '' ||
-      !sink(variant, value)
-    ) {
-      summary.skipped++;
-    }
+    const record: Record<string, string> = {};
+    for (let i = 0; i < header.length; i++)
+      if (fields[i] !== undefined && fields[i] !== '') record[header[i]] = fields[i];
+    if (!handle(record)) summary.skipped++;
   });
   return summary;
 }
 
-async function readAvro(options: ReadOptions, sink: EventSink): Promise<ReadSummary> {
+/**
+ * A file whose schema is a union of records (the clickstream's Impression | Click | …) decodes each record
+ * wrapped as `{ "croupier.events.Click": {…} }`: hand on the record inside.
+ */
+function unwrapUnion(record: Record<string, unknown>): Record<string, unknown> {
+  const keys = Object.keys(record);
+  if (keys.length !== 1) return record;
+  const inner = record[keys[0]];
+  return typeof inner === 'object' && inner !== null && !Array.isArray(inner)
+    ? (inner as Record<string, unknown>)
+    : record;
+}
+
+async function readAvro(options: ReadOptions, handle: RecordHandler): Promise<ReadSummary> {
   const summary: ReadSummary = { records: 0, skipped: 0 };
   const decoder = avro.createFileDecoder(options.path);
   for await (const record of decoder) {
     summary.records++;
-    const event = record as Record<string, unknown>;
-    const variant = event[options.variantField];
-    const ok =
-      (typeof variant === 'string' || typeof variant === 'number') &&
-      sink(String(variant), event[options.valueField]);
-    if (!ok) summary.skipped++;
+    if (!handle(unwrapUnion(record as Record<string, unknown>))) summary.skipped++;
   }
   return summary;
 }
 
-/** Reads every event of the file into the sink. */
-export async function readEvents(options: ReadOptions, sink: EventSink): Promise<ReadSummary> {
+/** Reads every record of the file into the handler. */
+export async function readRecords(options: ReadOptions, handle: RecordHandler): Promise<ReadSummary> {
   const format = options.format ?? formatOf(options.path);
   try {
-    if (format === 'jsonl') return await readJsonLines(options, sink);
-    if (format === 'csv') return await readCsv(options, sink);
-    return await readAvro(options, sink);
+    if (format === 'jsonl') return await readJsonLines(options, handle);
+    if (format === 'csv') return await readCsv(options, handle);
+    return await readAvro(options, handle);
   } catch (error) {
     throw inputError(options.path, error);
   }

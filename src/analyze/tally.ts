@@ -27,6 +27,12 @@ export class RateTallies {
     }
     return true;
   }
+
+  /** Turns one of the variant's trials into a success (an impression answered by a click later on). */
+  addSuccess(variant: string): void {
+    const tally = this.byVariant.get(variant);
+    if (tally !== undefined && tally.successes < tally.trials) tally.successes++;
+  }
 }
 
 class GrowableSample {

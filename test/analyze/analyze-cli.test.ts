@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
+import avro from 'avsc';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type AnalysisReport, analyzeFile } from '../../src/analyze/index.ts';
 import {
@@ -148,5 +149,28 @@ describe('croupier analyze', () => {
       code: 'CROUPIER_ERR_ANALYZE_INPUT',
       message: expect.stringContaining('missing.jsonl'),
     });
+  });
+});
+
+describe('analyze on the clickstream contracts', () => {
+  it('joins Click records to their Impression by request and item, counting an impression clicked once', async () => {
+    const impressions = new Map<string, string>();
+    const clicked = new Set<string>();
+    for await (const wrapped of avro.createFileDecoder(`${FIXTURES}clickstream.avro`)) {
+      const [[type, event]] = Object.entries(wrapped as Record<string, Record<string, string>>);
+      const key = `${event.requestId}/${event.itemId}`;
+      if (type.endsWith('Impression')) impressions.set(key, event.variant);
+      else clicked.add(key);
+    }
+    const tally = (variant: string) => {
+      const keys = [...impressions].filter(([, v]) => v === variant).map(([k]) => k);
+      return { n: keys.length, successes: keys.filter((k) => clicked.has(k)).length };
+    };
+    const { report, input } = await analyzeFile({ path: `${FIXTURES}clickstream.avro`, metric: 'ctr' });
+    expect(input.skipped).toBe(0);
+    expect(report.variants.map((v) => ({ n: v.n, successes: v.successes }))).toEqual([
+      tally('control'),
+      tally('treatment'),
+    ]);
   });
 });

@@ -17,7 +17,7 @@ function parseShares(value: string): number[] {
 }
 
 interface AnalyzeFlags {
-  input: string;
+  input: string[];
   metric: Metric;
   variantField: string;
   valueField?: string;
@@ -49,8 +49,9 @@ export function registerAnalyzeCommand(program: Command): void {
       'analyze an A/B experiment from an event file: per-variant estimates, sample ratio check, tests, lift, Bayesian P(best)',
     )
     .requiredOption(
-      '-i, --input <file>',
-      'events as .jsonl, .csv (with a header row) or .avro (object container)',
+      '-i, --input <files...>',
+      'events as .jsonl, .csv (with a header row) or .avro (object container); several are read in order, ' +
+        'so clickstream impressions can come before the clicks that answer them',
     )
     .addOption(
       new Option('-m, --metric <metric>', 'what to compare')
