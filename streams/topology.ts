@@ -6,7 +6,9 @@
  *   the dead-letter topic) → route by topic role → fold + apply (one Redis script per micro-batch: offset check,
  *   state, offset, change feed) → resolve the fetch position and commit to Kafka (for lag monitoring only)
  *
- * Per-partition order is kept (one batch of a partition at a time), partitions proceed in parallel. eachBatch
+ * Micro-batches are bounded in count (`stream.maxBatchRecords`, a larger fetch is split) and in time (a fetch
+ * waits at most `stream.maxBatchMs` for records). Per-partition order is kept (one batch of a partition at a
+ * time), partitions proceed in parallel. eachBatch
  * resolves only when its batch is applied, so a slow Redis holds back fetching; an unavailable Redis or
  * registry makes the partition wait with backoff and go on from where Redis stands. On assignment each
  * partition is positioned at the offset Redis holds (assignment.ts).

@@ -164,8 +164,11 @@ export const gatewaySchema = z
 
 export const streamSchema = z
   .object({
+    /** Consumer group of the stream topology; Redis keeps one applied offset per group and partition. */
     groupId: z.string().min(1).default('croupier-state'),
+    /** Most records one Redis script applies (a larger fetch is split into several micro-batches). */
     maxBatchRecords: z.number().int().positive().default(5000),
+    /** Longest a fetch waits for records (kafkajs `maxWaitTimeInMs`): bounds a micro-batch in time. */
     maxBatchMs: z.number().int().positive().default(50),
     decayHalfLifeSeconds: z
       .number()
