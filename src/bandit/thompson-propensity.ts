@@ -10,7 +10,8 @@
  * P(θⱼ > D) is tiny (by a Chernoff bound, see `chernoffTail`) is left out of the replicates while the total
  * left-out tail bound ε stays within `pruneMass`. A replicate whose (k+1)-th largest kept draw falls below D draws the left-out candidates too,
  * so a term can differ from the full computation only when some left-out θⱼ exceeds D: the bias is at most ε,
- * which the reported error bound includes.
+ * which the reported error bound includes. A CDF value the same bound puts within 1e-12 of 0 or 1 is not
+ * computed.
  */
 import { sampleBeta } from '../stats/beta-sampler.ts';
 import type { Rng } from '../stats/rng.ts';
@@ -30,6 +31,8 @@ export interface ThompsonEstimate {
 
 const DEFAULT_PRUNE_MASS = 1e-4;
 const DEFAULT_FLOOR = 1e-4;
+/** A CDF value within this of 0 or 1 (by the Chernoff bound) is taken as 0 or 1. */
+const NEGLIGIBLE = 1e-12;
 
 /**
  * Chernoff bound on P(θ ≥ x) for θ ~ Beta(a, b) and x above the mean μ: with θ = Gₐ / (Gₐ + G_b) for
@@ -170,7 +173,17 @@ export function thompsonPropensities(
       const item = shown[s];
       const a = alpha[item];
       const b = beta[item];
-      const term = betaCdf(a, b, logNorms[s], upper) - betaCdf(a, b, logNorms[s], lower);
+      const mean = a / (a + b);
+      // F(upper) and F(lower), skipping the CDF where the Chernoff bound puts it within 1e-12 of 1 or 0.
+      const top =
+        upper >= 1 || (upper > mean && chernoffTail(a, b, mean, upper) < NEGLIGIBLE)
+          ? 1
+          : betaCdf(a, b, logNorms[s], upper);
+      const bottom =
+        lower <= 0 || (lower < mean && chernoffTail(b, a, 1 - mean, 1 - lower) < NEGLIGIBLE)
+          ? 0
+          : betaCdf(a, b, logNorms[s], lower);
+      const term = top - bottom;
       sums[s] += term;
       squares[s] += term * term;
     }
