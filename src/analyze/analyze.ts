@@ -159,34 +159,39 @@ export function analyzeRates(
     names,
   );
   const c = rows[0];
-  const lifts = rows.slice(1).map((r) => {
-    const l = relativeLift(
-      proportionSummary(r.successes, r.trials),
-      proportionSummary(c.successes, c.trials),
-      {
+  const lifts = rows.slice(1).flatMap((r) => {
+    const l = unlessDegenerate(() =>
+      relativeLift(proportionSummary(r.successes, r.trials), proportionSummary(c.successes, c.trials), {
         confidence,
-      },
+      }),
     );
-    return { name: r.name, estimate: l.estimate, ci: l.ci };
+    return l === undefined ? [] : [{ name: r.name, estimate: l.estimate, ci: l.ci }];
   });
   const tests: TestRow[] = [];
   if (method !== 'bayesian') {
     if (rows.length > 2) {
-      const chi = chiSquaredIndependence(rows.map((r) => [r.successes, r.trials - r.successes]));
-      tests.push({
-        name: 'chi-squared test of independence',
-        statistic: chi.statistic,
-        pValue: chi.pValue,
-        df: chi.df,
-      });
+      const chi = unlessDegenerate(() =>
+        chiSquaredIndependence(rows.map((r) => [r.successes, r.trials - r.successes])),
+      );
+      if (chi !== undefined) {
+        tests.push({
+          name: 'chi-squared test of independence',
+          statistic: chi.statistic,
+          pValue: chi.pValue,
+          df: chi.df,
+        });
+      }
     }
     const pairs: TestRow[] = [];
     for (let i = 0; i < rows.length; i++) {
       for (let j = i + 1; j < rows.length; j++) {
         // Treatment minus control: the later row against the earlier (the control comes first).
-        const z = proportionZTest([rows[j].successes, rows[i].successes], [rows[j].trials, rows[i].trials], {
-          confidence,
-        });
+        const z = unlessDegenerate(() =>
+          proportionZTest([rows[j].successes, rows[i].successes], [rows[j].trials, rows[i].trials], {
+            confidence,
+          }),
+        );
+        if (z === undefined) continue;
         pairs.push({
           name: 'two-sample proportion z-test',
           comparison: `${rows[j].name} vs ${rows[i].name}`,
@@ -273,37 +278,13 @@ export function analyzeContinuous(
     [...names].sort(),
     names,
   );
-  const lifts = summaries.slice(1).map((s, i) => {
-    const l = relativeLift(s, summaries[0], { confidence });
-    return { name: names[i + 1], estimate: l.estimate, ci: l.ci };
+  const lifts = summaries.slice(1).flatMap((s, i) => {
+    const l = unlessDegenerate(() => relativeLift(s, summaries[0], { confidence }));
+    return l === undefined ? [] : [{ name: names[i + 1], estimate: l.estimate, ci: l.ci }];
   });
   const tests: TestRow[] = [];
   if (method !== 'bayesian') {
-    if (groups.length === 2) {
-      const t = welchTTest(groups[1], groups[0], { confidence });
-      tests.push({ name: 'Welch two-sample t-test', comparison: `${names[1]} vs ${names[0]}`, ...pick(t) });
-      const u = mannWhitneyU(groups[1], groups[0]);
-      tests.push({ name: 'Mann–Whitney U test', comparison: `${names[1]} vs ${names[0]}`, ...pick(u) });
-    } else {
-      const f = anovaOneWay(groups);
-      tests.push({ name: 'one-way ANOVA', statistic: f.statistic, pValue: f.pValue, df: f.df });
-      const record = Object.fromEntries(names.map((n, i) => [n, groups[i]]));
-      for (const p of pairwiseTests(record, { test: 'welch', correction: 'holm' })) {
-        // pairwiseTests estimates a − b with a listed first (the control); flip to "later vs earlier",
-        // so every comparison reads treatment minus control as in the rate branch.
-        const r = p.result;
-        tests.push({
-          name: 'Welch two-sample t-test',
-          comparison: `${p.b} vs ${p.a}`,
-          statistic: -r.statistic,
-          pValue: r.pValue,
-          adjustedPValue: p.adjustedPValue,
-          df: r.df,
-          estimate: r.estimate === undefined ? undefined : -r.estimate,
-          ci: r.ci === undefined ? undefined : [-r.ci[1], -r.ci[0]],
-        });
-      }
-    }
+    unlessDegenerate(() => continuousTests(names, groups, confidence, tests));
   }
   const bayesian: BayesRow[] = [];
   if (method !== 'frequentist' && summaries.every((s) => s.variance > 0)) {
@@ -329,6 +310,52 @@ export function analyzeContinuous(
     bayesian,
   };
   return { ...report, verdict: verdictOf(report) };
+}
+
+/** Welch t and Mann–Whitney for two variants; ANOVA and Holm-corrected pairwise Welch tests for more. */
+function continuousTests(
+  names: string[],
+  groups: Float64Array[],
+  confidence: number,
+  tests: TestRow[],
+): void {
+  if (groups.length === 2) {
+    const t = welchTTest(groups[1], groups[0], { confidence });
+    tests.push({ name: 'Welch two-sample t-test', comparison: `${names[1]} vs ${names[0]}`, ...pick(t) });
+    const u = mannWhitneyU(groups[1], groups[0]);
+    tests.push({ name: 'Mann–Whitney U test', comparison: `${names[1]} vs ${names[0]}`, ...pick(u) });
+  } else {
+    const f = anovaOneWay(groups);
+    tests.push({ name: 'one-way ANOVA', statistic: f.statistic, pValue: f.pValue, df: f.df });
+    const record = Object.fromEntries(names.map((n, i) => [n, groups[i]]));
+    for (const p of pairwiseTests(record, { test: 'welch', correction: 'holm' })) {
+      // pairwiseTests estimates a − b with a listed first (the control); flip to "later vs earlier",
+      // so every comparison reads treatment minus control as in the rate branch.
+      const r = p.result;
+      tests.push({
+        name: 'Welch two-sample t-test',
+        comparison: `${p.b} vs ${p.a}`,
+        statistic: -r.statistic,
+        pValue: r.pValue,
+        adjustedPValue: p.adjustedPValue,
+        df: r.df,
+        estimate: r.estimate === undefined ? undefined : -r.estimate,
+        ci: r.ci === undefined ? undefined : [-r.ci[1], -r.ci[0]],
+      });
+    }
+  }
+}
+
+/** Runs a computation degenerate data cannot support (no variance, a control mean of 0): undefined then. */
+function unlessDegenerate<T>(compute: () => T): T | undefined {
+  try {
+    return compute();
+  } catch (error) {
+    const code = error instanceof CroupierError ? error.code : undefined;
+    if (code === 'CROUPIER_ERR_STATS_ZERO_VARIANCE' || code === 'CROUPIER_ERR_STATS_INVALID_ARGUMENT')
+      return undefined;
+    throw error;
+  }
 }
 
 function pick(t: {

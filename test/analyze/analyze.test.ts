@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { analyzeContinuous, analyzeRates } from '../../src/analyze/index.ts';
+import { splitCsvLine } from '../../src/analyze/read-events.ts';
+import { RateTallies } from '../../src/analyze/tally.ts';
+
+describe('analysis of degenerate experiments', () => {
+  it('reports an experiment without a single click instead of failing on a zero-variance test', () => {
+    const report = analyzeRates(
+      new Map([
+        ['control', { successes: 0, trials: 500 }],
+        ['treatment', { successes: 0, trials: 510 }],
+      ]),
+      { metric: 'ctr' },
+    );
+    expect(report.tests).toEqual([]);
+    expect(report.lifts).toEqual([]);
+    expect(report.variants.map((v) => v.mean)).toEqual([0, 0]);
+    expect(report.verdict).toMatch(/best with probability/);
+  });
+
+  it('compares constant watch times without a test where none is defined', () => {
+    const report = analyzeContinuous(
+      new Map([
+        ['control', Float64Array.of(5, 5, 5)],
+        ['treatment', Float64Array.of(5, 5, 5, 5)],
+      ]),
+      { metric: 'watch_time', method: 'frequentist' },
+    );
+    expect(report.variants.map((v) => v.ci)).toEqual([
+      [5, 5],
+      [5, 5],
+    ]);
+    expect(report.verdict).not.toMatch(/beats/);
+  });
+
+  it('refuses an experiment with a single variant, naming the variant field to check', () => {
+    expect(() =>
+      analyzeRates(new Map([['control', { successes: 1, trials: 2 }]]), { metric: 'ctr' }),
+    ).toThrow(/--variant-field/);
+  });
+
+  it('picks the control by name, and takes the one asked for', () => {
+    const tallies = new Map([
+      ['b', { successes: 30, trials: 300 }],
+      ['a', { successes: 20, trials: 300 }],
+    ]);
+    expect(analyzeRates(tallies, { metric: 'ctr' }).control).toBe('a');
+    expect(analyzeRates(tallies, { metric: 'ctr', control: 'b' }).variants[0].name).toBe('b');
+  });
+});
+
+describe('event parsing', () => {
+  it('reads 0/1, booleans and their strings as outcomes, anything else as unusable', () => {
+    const t = new RateTallies();
+    for (const v of [1, 0, true, false, '1', '0', 'true', 'false']) expect(t.add('a', v)).toBe(true);
+    for (const v of [2, 'yes', null, undefined]) expect(t.add('a', v)).toBe(false);
+    expect(t.byVariant.get('a')).toEqual({ successes: 4, trials: 8 });
+  });
+
+  it('splits quoted CSV fields', () => {
+    expect(splitCsvLine('a,"b,c","say ""hi""",')).toEqual(['a', 'b,c', 'say "hi"', '']);
+  });
+});
