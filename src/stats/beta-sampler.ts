@@ -1,7 +1,7 @@
 /**
  * Gamma and Beta sampling for Thompson sampling (Marsaglia & Tsang 2000). Beta(α, β) = X / (X + Y) with
- * X ~ Gamma(α), Y ~ Gamma(β). For shape < 1 the boost Gamma(a) = Gamma(a + 1) · U^(1/a) is applied in log
- * space, so tiny shapes neither underflow to 0/0 nor lose the draw's relative precision.
+ * X ~ Gamma(α), Y ~ Gamma(β). A shape a < 1 takes the boost Gamma(a) = Gamma(a + 1) · U^(1/a); when both
+ * shapes are below 1 the ratio is formed in log space, so tiny shapes never underflow to 0/0.
  *
  * This is the gateway's hot path. With croupier's own generator (`Sfc32`, what `createRng` returns) the
  * Gamma kernel runs the sfc32 step on local variables and inlines the ziggurat's fast test: one Gamma draw
