@@ -247,9 +247,10 @@ export class Broker {
             );
             return out;
           }
-          // Small batches are copied so the log does not pin whole socket buffers.
+          // A small batch sharing its memory with much more (a socket chunk holding other frames) is copied,
+          // so the log does not pin that memory; large batches stay views of their request frame.
           let batch = pd.records;
-          if (batch.buffer.byteLength > batch.length * 2) batch = Buffer.from(batch);
+          if (batch.length < 65536 && batch.buffer.byteLength > batch.length * 2) batch = Buffer.from(batch);
           const result = partition.appendBatch(batch, v.header, now, (pid, epoch) => {
             const code = this.txns.verifyProducer(pid, epoch);
             if (code !== ErrorCode.NONE) return code;
