@@ -42,15 +42,18 @@ afterAll(async () => {
 
 interface Child {
   process: ChildProcess;
+  /** Starts the topology in this (already loaded) process. */
+  start(): void;
   /** Resolves when the child first positioned partitions at the offsets Redis holds. */
   assigned: Promise<void>;
   exited: Promise<void>;
 }
 
-function startChild(description: ChildDescription): Child {
+/** Spawns a warm spare: it loads its modules now (seconds) and starts its topology on `start()`. */
+function spawnChild(description: ChildDescription): Child {
   const child = spawn(process.execPath, ['--import', 'tsx', CHILD], {
-    env: { ...process.env, TOPOLOGY_CHILD: JSON.stringify(description) },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, TOPOLOGY_CHILD: JSON.stringify(description), TOPOLOGY_CHILD_WAIT: '1' },
+    stdio: ['pipe', 'pipe', 'inherit'],
   });
   children.add(child);
   let seenAssigned: () => void = () => undefined;
@@ -69,7 +72,7 @@ function startChild(description: ChildDescription): Child {
       resolve();
     }),
   );
-  return { process: child, assigned, exited };
+  return { process: child, start: () => child.stdin?.write('start\n'), assigned, exited };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -121,9 +124,15 @@ describe('crash test', () => {
 
     const rand = seeded(99);
     let second: Child | undefined;
+    let spare = spawnChild(description);
     for (let kill = 1; kill <= KILLS; kill++) {
-      const child = startChild(description);
-      if (kill === 6) second = startChild(description);
+      const child = spare;
+      child.start();
+      spare = spawnChild(description);
+      if (kill === 6) {
+        second = spawnChild(description);
+        second.start();
+      }
       await child.assigned;
       await sleep(100 + rand() * 900);
       child.process.kill('SIGKILL');
@@ -135,7 +144,8 @@ describe('crash test', () => {
     }
     await producing;
 
-    const final = startChild(description);
+    const final = spare;
+    final.start();
     const counts = Array.from({ length: PARTITIONS }, () => 0);
     for (const p of byPartition) counts[p]++;
     await waitForOffsets(

@@ -1,6 +1,7 @@
 /**
  * A stream topology in its own process, for crash tests: started from a JSON description in the environment
  * (TOPOLOGY_CHILD), logging pino JSON to stdout, closing cleanly on SIGTERM. The test kills it with SIGKILL.
+ * With TOPOLOGY_CHILD_WAIT=1 it loads everything, then waits for a line on stdin before starting the topology.
  */
 import { Cluster, Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
@@ -37,6 +38,9 @@ const redis =
     : new Redis({ ...description.redis, maxRetriesPerRequest: 1 });
 
 redis.on('error', (error: Error) => logger.warn({ err: error }, 'redis connection error'));
+// A warm spare: modules loaded and clients created, the topology starts on the first line on stdin.
+if (process.env.TOPOLOGY_CHILD_WAIT === '1')
+  await new Promise((resolve) => process.stdin.once('data', resolve));
 const topology = await startStreamTopology({ config, kafka, codec, redis, logger });
 process.once('SIGTERM', () => {
   void topology.close().then(() => {
