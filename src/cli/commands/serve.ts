@@ -4,12 +4,11 @@
  * not started here (`croupier start` runs the whole loop).
  */
 import type { Command } from 'commander';
-import { Cluster, Redis } from 'ioredis';
-import { startBroker } from '../../broker/index.ts';
-import { startRedisServer } from '../../embedded/redis-server.ts';
+import { startEmbeddedServices } from '../../app/embedded.ts';
+import { createRedisClient } from '../../app/redis-client.ts';
+import { createShutdownStack, untilSignal } from '../../app/shutdown.ts';
 import { startServing } from '../../gateway/serving.ts';
 import { createLogger } from '../../log/logger.ts';
-import { connectSchemaRegistry } from '../../registry/index.ts';
 import { configFromCommand, withConfigFlags } from '../context.ts';
 
 export function registerServeCommand(program: Command): void {
@@ -22,69 +21,30 @@ export function registerServeCommand(program: Command): void {
   ).action(async (_flags, command: Command) => {
     const config = configFromCommand(command);
     const logger = createLogger({ level: config.log.level, pretty: config.log.pretty, name: 'gateway' });
-    const closers: (() => Promise<void>)[] = [];
-    const closeAll = async () => {
-      for (const close of closers.reverse()) await close().catch(() => undefined);
-      logger.flush();
-    };
+    const shutdown = createShutdownStack(logger);
     try {
-      let redis: Redis | Cluster;
-      if (config.redis.clusterNodes.length > 0) {
-        redis = new Cluster(
-          config.redis.clusterNodes.map((node) => {
-            const [host, port] = node.split(':');
-            return { host, port: Number(port) };
-          }),
-          { enableAutoPipelining: true },
-        );
-      } else if (config.redis.url !== '') {
-        redis = new Redis(config.redis.url);
-      } else {
-        const server = await startRedisServer({ binary: config.redis.serverBinary });
-        closers.push(() => server.close());
-        redis = new Redis({ host: server.host, port: server.port });
-      }
-      closers.push(async () => {
-        redis.disconnect();
-      });
-      let brokers = config.kafka.brokers;
-      if (brokers.length === 0) {
-        const broker = await startBroker({
-          host: config.broker.host,
-          port: config.broker.port,
-          dataDir: config.broker.dataDir || undefined,
-          defaultPartitions: config.kafka.partitions,
-          logger,
-        });
-        closers.push(() => broker.close());
-        brokers = [broker.address];
-      }
-      const registry = await connectSchemaRegistry(config.schemaRegistry, { logger });
-      closers.push(() => registry.close());
+      const embedded = await startEmbeddedServices(config, logger);
+      shutdown.push(() => embedded.close());
+      const { endpoints } = embedded;
+      const redis = createRedisClient(endpoints);
+      shutdown.push(async () => redis.disconnect());
+      const { username, password } = config.schemaRegistry;
       const serving = await startServing({
         config,
         logger,
         redis,
-        brokers,
-        registryUrl: registry.url,
-        ...(registry.auth ? { registryAuth: registry.auth } : {}),
+        brokers: endpoints.brokers,
+        registryUrl: endpoints.registryUrl,
+        ...(username && password ? { registryAuth: { username, password } } : {}),
       });
-      closers.push(() => serving.close());
+      shutdown.push(() => serving.close());
       process.stdout.write(`croupier gateway: ${serving.gateway.url}\n`);
     } catch (error) {
-      await closeAll();
+      await shutdown.close();
       throw error;
     }
-    await new Promise<void>((resolve) => {
-      const stop = (signal: NodeJS.Signals) => {
-        logger.info({ signal }, 'stopping the gateway');
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-        resolve();
-      };
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
-    });
-    await closeAll();
+    await untilSignal(logger, 'the gateway');
+    await shutdown.close();
+    logger.flush();
   });
 }
