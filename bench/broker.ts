@@ -116,6 +116,7 @@ function round(v: number, digits: number): number {
 }
 
 async function main(): Promise<void> {
+  const loadBefore = os.loadavg();
   const broker = await startBroker();
   const kafka = new Kafka({ clientId: 'bench', brokers: [broker.address], logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
@@ -228,7 +229,11 @@ async function main(): Promise<void> {
 
   const result = {
     date: new Date().toISOString(),
-    machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? 'unknown', loadAverage: os.loadavg() },
+    machine: {
+      cpus: os.cpus().length,
+      model: os.cpus()[0]?.model ?? 'unknown',
+      loadAverageBefore: loadBefore,
+    },
     node: process.version,
     messageBytes: SIZE,
     partitions: PARTITIONS,
