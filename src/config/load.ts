@@ -5,8 +5,11 @@
 import { readFileSync } from 'node:fs';
 import type { ZodIssue } from 'zod';
 import { CroupierError } from '../errors/index.ts';
-import { ENV_BINDINGS, type EnvKind } from './env.ts';
+import { type EnvBinding, type EnvKind, envBindings } from './env.ts';
 import { type Config, configSchema } from './schema.ts';
+
+/** Every environment variable croupier reads, with the key it sets. */
+export const ENV_BINDINGS: readonly EnvBinding[] = envBindings(configSchema);
 
 export interface LoadConfigOptions {
   /** Path of a JSON config file. */
@@ -41,6 +44,8 @@ function coerce(raw: string, kind: EnvKind, where: string): unknown {
         .split(',')
         .map((s) => s.trim())
         .filter((s) => s.length > 0);
+    case 'number-list':
+      return (coerce(raw, 'list', where) as string[]).map((item) => coerce(item, 'number', where));
     case 'number': {
       const n = Number(raw);
       if (raw.trim() === '' || !Number.isFinite(n)) {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { redactConfig } from '../../config/index.ts';
+import { ENV_BINDINGS, redactConfig } from '../../config/index.ts';
 import { configFromCommand, withConfigFlags } from '../context.ts';
 
 export function registerConfigCommand(program: Command): void {
@@ -8,8 +8,16 @@ export function registerConfigCommand(program: Command): void {
       .command('config')
       .description(
         'print the effective configuration (defaults < file < environment < --set), secrets redacted',
-      ),
-  ).action((_options, command: Command) => {
+      )
+      .option('--env', 'list every environment variable and the key it sets instead'),
+  ).action((options: { env?: boolean }, command: Command) => {
+    if (options.env) {
+      const width = Math.max(...ENV_BINDINGS.map((b) => b.env.length));
+      for (const binding of ENV_BINDINGS) {
+        process.stdout.write(`${binding.env.padEnd(width)}  ${binding.path} (${binding.kind})\n`);
+      }
+      return;
+    }
     const config = configFromCommand(command);
     process.stdout.write(`${JSON.stringify(redactConfig(config), null, 2)}\n`);
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig, redactConfig } from '../../../src/config/index.ts';
+import { ENV_BINDINGS, loadConfig, redactConfig } from '../../../src/config/index.ts';
 import { CroupierError } from '../../../src/errors/index.ts';
 
 describe('config', () => {
@@ -63,6 +63,27 @@ describe('config', () => {
     expect(printed).not.toMatch(/hunter2|s3cret|p4ss/);
     expect(printed).toContain('redis://app:[redacted]@redis.internal:6379');
     expect(config.gateway.authSecret).toBe('s3cret');
+  });
+
+  it('gives every key an environment variable named after its path', () => {
+    const config = loadConfig({
+      env: {
+        GATEWAY_MAX_CONNECTIONS: '12',
+        STREAM_POSITION_BIAS_EXAMINATION: '1, 0.5,0.25',
+        MODEL_EXECUTION_PROVIDERS: 'cuda,cpu',
+        STREAM_POSITION_BIAS_ENABLED: 'yes',
+      },
+    });
+    expect(config.gateway.maxConnections).toBe(12);
+    expect(config.stream.positionBias.examination).toEqual([1, 0.5, 0.25]);
+    expect(config.stream.positionBias.enabled).toBe(true);
+    expect(config.model.executionProviders).toEqual(['cuda', 'cpu']);
+    const names = ENV_BINDINGS.map((b) => b.env);
+    expect(new Set(names).size).toBe(names.length);
+    expect(names).toContain('REDIS_URL');
+    expect(() => loadConfig({ env: { STREAM_POSITION_BIAS_EXAMINATION: '1,half' } })).toThrow(
+      /STREAM_POSITION_BIAS_EXAMINATION \(stream.positionBias.examination\): expected a number, got "half"/,
+    );
   });
 
   it('returns a frozen config', () => {
