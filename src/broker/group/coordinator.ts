@@ -377,6 +377,7 @@ export class GroupCoordinator {
       errorCode,
       assignment: EMPTY,
     });
+    if (req.groupId === '') return fail(ErrorCode.INVALID_GROUP_ID);
     const group = this.groups.get(req.groupId);
     if (!group) return fail(ErrorCode.UNKNOWN_MEMBER_ID);
     const member = group.members.get(req.memberId);
@@ -416,20 +417,34 @@ export class GroupCoordinator {
 
   // ---- Heartbeat / LeaveGroup -----------------------------------------------------------------------------
 
+  /** As Kafka's GroupCoordinator.handleHeartbeat (classic protocol). */
   heartbeat(groupId: string, generationId: number, memberId: string): number {
+    if (groupId === '') return ErrorCode.INVALID_GROUP_ID;
     const group = this.groups.get(groupId);
     if (!group) return ErrorCode.UNKNOWN_MEMBER_ID;
+    if (group.state === 'Dead') return ErrorCode.COORDINATOR_NOT_AVAILABLE;
     const member = group.members.get(memberId);
-    if (!member || group.state === 'Empty' || group.state === 'Dead') return ErrorCode.UNKNOWN_MEMBER_ID;
+    if (!member) return ErrorCode.UNKNOWN_MEMBER_ID;
     if (generationId !== group.generationId) return ErrorCode.ILLEGAL_GENERATION;
-    this.touch(group, member);
-    if (group.state === 'PreparingRebalance') return ErrorCode.REBALANCE_IN_PROGRESS;
-    return ErrorCode.NONE;
+    switch (group.state) {
+      case 'Empty':
+        return ErrorCode.UNKNOWN_MEMBER_ID;
+      case 'CompletingRebalance':
+        return ErrorCode.REBALANCE_IN_PROGRESS;
+      case 'PreparingRebalance':
+        this.touch(group, member);
+        return ErrorCode.REBALANCE_IN_PROGRESS;
+      default:
+        this.touch(group, member);
+        return ErrorCode.NONE;
+    }
   }
 
   leaveGroup(groupId: string, memberId: string): number {
+    if (groupId === '') return ErrorCode.INVALID_GROUP_ID;
     const group = this.groups.get(groupId);
     if (!group) return ErrorCode.UNKNOWN_MEMBER_ID;
+    if (group.state === 'Dead') return ErrorCode.COORDINATOR_NOT_AVAILABLE;
     const member = group.members.get(memberId);
     if (!member) return ErrorCode.UNKNOWN_MEMBER_ID;
     this.removeMember(group, member, 'left the group', true);
@@ -442,7 +457,7 @@ export class GroupCoordinator {
     const group = this.groups.get(groupId);
     if (!group) {
       return {
-        errorCode: groupId === '' ? ErrorCode.INVALID_GROUP_ID : ErrorCode.NONE,
+        errorCode: ErrorCode.NONE,
         groupId,
         groupState: 'Dead',
         protocolType: '',
@@ -479,17 +494,19 @@ export class GroupCoordinator {
 
   // ---- Offsets ---------------------------------------------------------------------------------------------
 
-  /** Validates an OffsetCommit against the group's membership; returns NONE when the commit may proceed. */
+  /**
+   * Validates an OffsetCommit against the group's membership, in Kafka's order; returns NONE when the commit
+   * may proceed. An empty group id is allowed (Kafka keeps it for old clients).
+   */
   checkCommit(groupId: string, generationId: number, memberId: string): number {
-    if (groupId === '') return ErrorCode.INVALID_GROUP_ID;
     const group = this.groups.get(groupId);
     if (!group) return generationId < 0 ? ErrorCode.NONE : ErrorCode.ILLEGAL_GENERATION;
     if (group.state === 'Dead') return ErrorCode.COORDINATOR_NOT_AVAILABLE;
     if (generationId < 0 && group.state === 'Empty') return ErrorCode.NONE;
-    if (group.state === 'CompletingRebalance') return ErrorCode.REBALANCE_IN_PROGRESS;
     const member = group.members.get(memberId);
     if (!member) return ErrorCode.UNKNOWN_MEMBER_ID;
     if (generationId !== group.generationId) return ErrorCode.ILLEGAL_GENERATION;
+    if (group.state === 'CompletingRebalance') return ErrorCode.REBALANCE_IN_PROGRESS;
     this.touch(group, member);
     return ErrorCode.NONE;
   }
