@@ -52,6 +52,8 @@ export class GatewayClient {
   private welcome: ((reply: ServerMessage) => void) | null = null;
   acks = 0;
   errors = 0;
+  /** Set once the connection is gone; every later call fails at once. */
+  closed = false;
 
   private constructor(
     private readonly options: GatewayClientOptions,
@@ -60,8 +62,21 @@ export class GatewayClient {
 
   static async connect(options: GatewayClientOptions): Promise<GatewayClient> {
     const client = new GatewayClient(options, null);
-    client.socket = await connectRaw({ url: options.url, onMessage: (m) => client.onMessage(m) });
+    client.socket = await connectRaw({
+      url: options.url,
+      onMessage: (m) => client.onMessage(m),
+      onClose: () => client.onClose(),
+    });
     return client;
+  }
+
+  private onClose(): void {
+    this.closed = true;
+    const lost: ErrorReply = { type: 'error', code: 'CONNECTION_LOST', message: 'the connection closed' };
+    for (const resolve of this.pending.values()) resolve(lost);
+    this.pending.clear();
+    this.welcome?.(lost);
+    this.welcome = null;
   }
 
   private onMessage(buffer: Buffer): void {
@@ -102,6 +117,7 @@ export class GatewayClient {
   }
 
   send(message: object): void {
+    if (this.closed) return;
     const text = JSON.stringify(message);
     this.options.onTraffic?.('out', text);
     this.socket?.send(text);
@@ -131,6 +147,11 @@ export class GatewayClient {
   }
 
   async hello(userId: string, context?: Record<string, string>): Promise<void> {
+    if (this.closed) {
+      throw new CroupierError('CROUPIER_ERR_SIM_GATEWAY', 'the connection to the gateway is closed', {
+        url: this.options.url,
+      });
+    }
     const reply = new Promise<ServerMessage>((resolve) => {
       this.welcome = resolve;
     });
@@ -149,6 +170,9 @@ export class GatewayClient {
     context?: Record<string, string>;
     filters?: { category?: string };
   }): Promise<CarouselReply | ErrorReply> {
+    if (this.closed) {
+      return Promise.resolve({ type: 'error', code: 'CONNECTION_LOST', message: 'the connection closed' });
+    }
     const reply = new Promise<CarouselReply | ErrorReply>((resolve) => {
       this.pending.set(request.requestId, resolve);
     });

@@ -106,18 +106,25 @@ export async function simulateAgainstGateway(options: GatewaySimulationOptions):
     }
   };
 
+  const probe = await GatewayClient.connect({ url: options.url });
+  await waitForPool(probe, world.slots, options.poolTimeoutMs ?? 30_000, logger);
+  await probe.close();
   const clients: Array<{ client: GatewayClient; user: string }> = [];
   for (let c = 0; c < options.clients; c++) {
     const slot = { client: null as unknown as GatewayClient, user: '' };
     slot.client = await GatewayClient.connect({ url: options.url, onTraffic: traffic(() => slot.user) });
     clients.push(slot);
   }
-  const probe = await GatewayClient.connect({ url: options.url });
-  await waitForPool(probe, world.slots, options.poolTimeoutMs ?? 30_000, logger);
-  await probe.close();
+  const wallStartSessions = performance.now();
 
   let sequence = 0;
   const runSession = async (slot: { client: GatewayClient; user: string }, session: Session) => {
+    // Sessions still queued when the run is over are dropped, not played late.
+    if ((performance.now() - wallStartSessions) / 1000 > options.durationSeconds + 5) return;
+    if (slot.client.closed) {
+      logger.warn('a client connection closed; reconnecting');
+      slot.client = await GatewayClient.connect({ url: options.url, onTraffic: traffic(() => slot.user) });
+    }
     const user = session.user;
     slot.user = user.userId;
     const context = { device: session.device, country: user.country, page: session.page };
@@ -180,7 +187,7 @@ export async function simulateAgainstGateway(options: GatewaySimulationOptions):
   for (;;) {
     const session = world.nextSession();
     if (session.at >= simEnd) break;
-    const wait = session.at / timeScale - elapsedMs() / 1000;
+    const wait = session.at / timeScale - (performance.now() - wallStartSessions) / 1000;
     if (wait > 0.002) await new Promise((resolve) => setTimeout(resolve, wait * 1000));
     const events = world.advance(session.at);
     for (const event of events) {

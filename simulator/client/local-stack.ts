@@ -41,6 +41,8 @@ export async function startLocalStack(input: ConfigInput, logger: Logger): Promi
       host: '127.0.0.1',
       port: 0,
       defaultPartitions: config.kafka.partitions,
+      // Short consumer sessions (stream.sessionTimeoutMs) are allowed, as in tests.
+      groupMinSessionTimeoutMs: 1000,
       logger: logger.child({ component: 'broker' }),
     });
     closers.push(() => broker.close());
