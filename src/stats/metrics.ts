@@ -170,11 +170,7 @@ export interface CtrEstimate {
 }
 
 /** Click-through rate clicks / impressions with its Wilson score interval. */
-export function ctr(
-  clicks: number,
-  impressions: number,
-  options: { confidence?: number } = {},
-): CtrEstimate {
+export function ctr(clicks: number, impressions: number, options: { confidence?: number } = {}): CtrEstimate {
   const confidence = checkConfidence(options.confidence);
   if (!(Number.isInteger(impressions) && impressions > 0)) {
     invalidArgument('impressions', `is ${impressions}: it must be a positive integer`);
