@@ -42,7 +42,10 @@ function world(n: number): StateView {
   const categories = ['movies', 'series', 'documentary', 'kids', 'sports', 'news', 'music', 'poetry'];
   const items: ItemInfo[] = [];
   const features = new Map<string, ItemFeatures>();
-  const arms = new Map<string, { impressions: number; clicks: number }>();
+  /** segment → itemId → counts, as the change-feed cache keeps them. */
+  const arms = new Map<string, Map<string, { impressions: number; clicks: number }>>([
+    ['mobile|premium', new Map()],
+  ]);
   for (let i = 0; i < n; i++) {
     const itemId = `item-${i}`;
     items.push({
@@ -64,7 +67,7 @@ function world(n: number): StateView {
       lastSeen: now,
       decayedCtr: impressions > 0 ? clicks / impressions : 0,
     });
-    arms.set(`${itemId}|mobile|premium`, { impressions: impressions / 4, clicks: clicks / 4 });
+    arms.get('mobile|premium')!.set(itemId, { impressions: impressions / 4, clicks: clicks / 4 });
   }
   const user: UserFeatures = {
     userId: 'u1',
@@ -81,7 +84,7 @@ function world(n: number): StateView {
   const zero = { impressions: 0, clicks: 0 };
   return {
     items: () => items,
-    arm: (itemId, segment) => arms.get(`${itemId}|${segment}`) ?? zero,
+    arm: (itemId, segment) => arms.get(segment)?.get(itemId) ?? zero,
     itemFeatures: (itemId) => features.get(itemId),
     user: (userId) => (userId === user.userId ? user : undefined),
   };
