@@ -15,6 +15,7 @@ import {
   ctr,
   decisionFigures,
   mannWhitneyU,
+  msprtTwoProportions,
   normal,
   pairwiseTests,
   proportionSummary,
@@ -212,6 +213,17 @@ export function analyzeRates(
       });
     }
     tests.push(...pairs);
+    if (rows.length === 2) {
+      // The always-valid p-value: what may be read at any time while the experiment still runs.
+      const seq = msprtTwoProportions(rows[1], rows[0], { alpha: 1 - confidence });
+      tests.push({
+        name: 'mSPRT (always valid)',
+        statistic: seq.statistic,
+        pValue: seq.pValue,
+        estimate: seq.estimate,
+        ci: seq.ci,
+      });
+    }
   }
   const bayesian: BayesRow[] = [];
   if (method !== 'frequentist') {

@@ -56,6 +56,12 @@ export function formatReport(report: AnalysisReport, input: { records: number; s
     '',
     `sample ratio: chi-squared = ${num(srm.statistic)}, df = ${srm.df}, p = ${formatP(srm.pValue)} (${srm.mismatch ? 'MISMATCH' : 'ok'})`,
     ...report.tests.map(testLine),
+    ...report.bayesian
+      .filter((b) => b.liftCi !== undefined)
+      .map(
+        (b) =>
+          `posterior lift, ${b.name} vs ${report.control}: ${level} credible interval [${formatPercent(b.liftCi![0])}, ${formatPercent(b.liftCi![1])}]`,
+      ),
     '',
     `verdict: ${report.verdict}`,
   ];

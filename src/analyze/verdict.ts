@@ -50,6 +50,9 @@ export function verdictOf(report: Omit<AnalysisReport, 'verdict'>): string {
     const l = losers.sort((a, b) => a.estimate - b.estimate)[0];
     return `${l.name} is worse than ${control}: ${describe(l)}${tail}`;
   }
-  const smallest = Math.min(...calls.map((c) => c.p ?? 1));
-  return `No significant difference from ${control} on ${metric} at ${level} (smallest p = ${formatP(smallest)})${tail}`;
+  const tested = calls.filter((c) => c.p !== undefined).map((c) => c.p!);
+  if (tested.length === 0) {
+    return `Nothing to test against ${control} on ${metric} yet (no variation in the data)${tail}`;
+  }
+  return `No significant difference from ${control} on ${metric} at ${level} (smallest p = ${formatP(Math.min(...tested))})${tail}`;
 }

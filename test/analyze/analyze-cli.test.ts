@@ -9,6 +9,7 @@ import {
   betaBinomialAB,
   ctr,
   mannWhitneyU,
+  msprtTwoProportions,
   pairwiseTests,
   proportionSummary,
   proportionZTest,
@@ -91,6 +92,12 @@ describe('croupier analyze', () => {
       pValue: z.pValue,
       estimate: z.estimate,
       ci: z.ci,
+    });
+    const seq = msprtTwoProportions(t, c);
+    expect(out.tests[1]).toMatchObject({
+      name: 'mSPRT (always valid)',
+      statistic: seq.statistic,
+      pValue: seq.pValue,
     });
     const lift = relativeLift(
       proportionSummary(t.successes, t.trials),
