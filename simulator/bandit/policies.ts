@@ -1,19 +1,23 @@
 /**
- * Slate policies the in-process runner plays against a simulated world. Each keeps impressions and clicks
- * per (segment, item) — the same statistics the engine keeps per context segment — and ranks candidates
- * for a request; the top `slots` fill the slate in rank order.
+ * Slate policies the in-process runner plays against a simulated world: the decision core's own policies
+ * (`src/bandit`), over impressions and clicks the runner keeps per (segment, item) — the statistics the
+ * engine keeps per context segment. For each request the candidates get the model-informed Beta posteriors
+ * α = m·p̂ + clicks, β = m·(1 − p̂) + (impressions − clicks), the policy fills one ranking value per
+ * candidate, and the top `slots` fill the slate in rank order:
  *
- * - `thompson`: θ ~ Beta(α, β) with the model-informed prior α = m·p̂ + clicks, β = m·(1 − p̂) + (impressions −
- *   clicks), rank by θ (the engine's policy, `model.priorStrength` = m).
- * - `greedy`: rank by the posterior mean of that same prior, α / (α + β): no exploration.
- * - `ucb1`: rank by the UCB1 index clicks/n + √(2 ln N / n), N the segment's impressions; unseen items first.
+ * - `thompson`: θ ~ Beta(α, β) (the engine's policy, `model.priorStrength` = m);
+ * - `greedy`: the posterior mean α / (α + β): no exploration;
+ * - `ucb1`: posterior mean + c·√(2·ln(N + 1) / (nᵢ + 1)), N the segment's impressions of the candidates;
+ * - `epsilon-greedy`: greedy, or with probability ε a uniformly random slate;
  * - `random`: a uniformly random slate.
  */
-import { sampleBeta } from '../../src/stats/beta-sampler.ts';
+import { fillRankValues } from '../../src/bandit/policies.ts';
+import { fillPosteriors } from '../../src/bandit/posterior.ts';
+import { selectTopK } from '../../src/bandit/slate.ts';
 import type { Rng } from '../../src/stats/rng.ts';
 import type { SimItem } from '../world/population.ts';
 
-export const SIM_POLICIES = ['thompson', 'greedy', 'ucb1', 'random'] as const;
+export const SIM_POLICIES = ['thompson', 'greedy', 'ucb1', 'epsilon-greedy', 'random'] as const;
 export type SimPolicyName = (typeof SIM_POLICIES)[number];
 
 export interface SlateRequest {
@@ -36,10 +40,14 @@ export interface PolicyOptions {
   segments: number;
   /** Strength m of the model-informed prior. */
   priorStrength: number;
+  /** Exploration probability of `epsilon-greedy` (default 0.1). */
+  epsilon?: number;
+  /** Exploration weight c of `ucb1` (default 1). */
+  ucbC?: number;
 }
 
 /** Impressions and clicks per (segment, item index), grown as items arrive. */
-class ArmTable {
+class ArmCounts {
   impressions: Float64Array[];
   clicks: Float64Array[];
   totals: Float64Array;
@@ -75,46 +83,81 @@ class ArmTable {
 
 /** The `slots` candidates of highest key, in descending key order. */
 export function topByKey(candidates: readonly SimItem[], keys: Float64Array, slots: number): SimItem[] {
-  const k = Math.min(slots, candidates.length);
-  const chosen: number[] = [];
-  for (let i = 0; i < candidates.length; i++) {
-    const key = keys[i];
-    if (chosen.length === k && key <= keys[chosen[k - 1]]) continue;
-    let j = chosen.length < k ? chosen.length : k - 1;
-    if (chosen.length < k) chosen.push(i);
-    while (j > 0 && keys[chosen[j - 1]] < key) {
-      chosen[j] = chosen[j - 1];
-      j--;
-    }
-    chosen[j] = i;
-  }
-  return chosen.map((i) => candidates[i]);
+  const out = new Int32Array(Math.min(slots, candidates.length));
+  const k = selectTopK(keys, null, candidates.length, slots, out);
+  return Array.from(out.subarray(0, k), (i) => candidates[i]);
 }
 
-abstract class RankingPolicy implements SlatePolicy {
-  abstract readonly name: SimPolicyName;
-  protected readonly arms: ArmTable;
-  protected keys = new Float64Array(256);
+/**
+ * One of the decision core's policies (`src/bandit`): the same model-informed posteriors (`fillPosteriors`),
+ * the same ranking values (`fillRankValues`) and the same top-k selection (`selectTopK`) as the gateway.
+ */
+class CorePolicy implements SlatePolicy {
+  private readonly arms: ArmCounts;
+  private scores = new Float32Array(256);
+  private impressions = new Float64Array(256);
+  private clicks = new Float64Array(256);
+  private alpha = new Float64Array(256);
+  private beta = new Float64Array(256);
+  private values = new Float64Array(256);
+  private keys = new Float64Array(256);
+  private order = new Int32Array(64);
 
-  constructor(protected readonly options: PolicyOptions) {
-    this.arms = new ArmTable(options.segments);
+  constructor(
+    readonly name: SimPolicyName,
+    private readonly options: PolicyOptions,
+  ) {
+    this.arms = new ArmCounts(options.segments);
   }
 
-  protected abstract key(request: SlateRequest, item: SimItem, impressions: number, clicks: number): number;
+  private ensure(n: number, slots: number): void {
+    if (this.scores.length < n) {
+      const size = n * 2;
+      this.scores = new Float32Array(size);
+      this.impressions = new Float64Array(size);
+      this.clicks = new Float64Array(size);
+      this.alpha = new Float64Array(size);
+      this.beta = new Float64Array(size);
+      this.values = new Float64Array(size);
+      this.keys = new Float64Array(size);
+    }
+    if (this.order.length < slots) this.order = new Int32Array(slots);
+  }
 
   choose(request: SlateRequest): SimItem[] {
     const { candidates } = request;
-    if (this.keys.length < candidates.length) this.keys = new Float64Array(candidates.length * 2);
-    const impressions = this.arms.impressions[request.segment];
-    const clicks = this.arms.clicks[request.segment];
-    for (let i = 0; i < candidates.length; i++) {
+    const n = candidates.length;
+    this.ensure(n, request.slots);
+    const seen = this.arms.impressions[request.segment];
+    const clicked = this.arms.clicks[request.segment];
+    for (let i = 0; i < n; i++) {
       const item = candidates[i];
-      this.arms.ensure(item.index);
-      const n = item.index < impressions.length ? impressions[item.index] : 0;
-      const c = item.index < clicks.length ? clicks[item.index] : 0;
-      this.keys[i] = this.key(request, item, n, c);
+      this.scores[i] = request.score(item);
+      this.impressions[i] = item.index < seen.length ? seen[item.index] : 0;
+      this.clicks[i] = item.index < clicked.length ? clicked[item.index] : 0;
     }
-    return topByKey(candidates, this.keys, request.slots);
+    fillPosteriors(
+      this.scores,
+      this.impressions,
+      this.clicks,
+      this.options.priorStrength,
+      n,
+      this.alpha,
+      this.beta,
+    );
+    const { keyed } = fillRankValues(
+      this.name,
+      { alpha: this.alpha, beta: this.beta, impressions: this.impressions },
+      n,
+      { epsilon: this.options.epsilon ?? 0.1, ucbC: this.options.ucbC ?? 1 },
+      this.options.rng,
+      this.values,
+      this.keys,
+    );
+    const k = selectTopK(this.values, keyed ? this.keys : null, n, request.slots, this.order);
+    const slate: SimItem[] = [];
+    for (let s = 0; s < k; s++) slate.push(candidates[this.order[s]]);
+    return slate;
   }
 
   observe(segment: number, item: SimItem, clicked: boolean): void {
@@ -122,53 +165,6 @@ abstract class RankingPolicy implements SlatePolicy {
   }
 }
 
-class ThompsonPolicy extends RankingPolicy {
-  readonly name = 'thompson' as const;
-  protected key(request: SlateRequest, item: SimItem, n: number, c: number): number {
-    const m = this.options.priorStrength;
-    const p = request.score(item);
-    return sampleBeta(this.options.rng, m * p + c, m * (1 - p) + (n - c));
-  }
-}
-
-class GreedyPolicy extends RankingPolicy {
-  readonly name = 'greedy' as const;
-  protected key(request: SlateRequest, item: SimItem, n: number, c: number): number {
-    const m = this.options.priorStrength;
-    return (m * request.score(item) + c) / (m + n);
-  }
-}
-
-class Ucb1Policy extends RankingPolicy {
-  readonly name = 'ucb1' as const;
-  private logTotal = 0;
-  override choose(request: SlateRequest): SimItem[] {
-    this.logTotal = Math.log(Math.max(1, this.arms.totals[request.segment]));
-    return super.choose(request);
-  }
-  protected key(_request: SlateRequest, item: SimItem, n: number, c: number): number {
-    // Unseen items first, in a fixed order (lower index first) so ties are deterministic.
-    if (n === 0) return 1e9 - item.index;
-    return c / n + Math.sqrt((2 * this.logTotal) / n);
-  }
-}
-
-class RandomPolicy extends RankingPolicy {
-  readonly name = 'random' as const;
-  protected key(): number {
-    return this.options.rng.next();
-  }
-}
-
 export function createPolicy(name: SimPolicyName, options: PolicyOptions): SlatePolicy {
-  switch (name) {
-    case 'thompson':
-      return new ThompsonPolicy(options);
-    case 'greedy':
-      return new GreedyPolicy(options);
-    case 'ucb1':
-      return new Ucb1Policy(options);
-    case 'random':
-      return new RandomPolicy(options);
-  }
+  return new CorePolicy(name, options);
 }

@@ -30,7 +30,7 @@ describe('policies against the simulated world (seeded, in process)', () => {
     if (scenario.kind !== 'k-armed') throw new Error('k-armed scenario expected');
     const curve = runKArmed({
       arms: scenario.arms,
-      policies: ['thompson', 'greedy'],
+      policies: ['thompson', 'random'],
       pulls: 200_000,
       seed: 23,
     });
@@ -41,9 +41,9 @@ describe('policies against the simulated world (seeded, in process)', () => {
     // From 10⁴ to 2·10⁵ pulls (20×), logarithmic regret grows by ln(2·10⁵)/ln(10⁴) ≈ 1.3; linear would be 20.
     const at = (t: number) => curve.regret.thompson[curve.pulls.indexOf(t)];
     expect(at(200_000) / at(10_000)).toBeLessThan(2);
-    // Without exploration regret grows linearly, so the same ratio diverges: the check can fail.
-    const greedyGrowth = curve.regret.greedy.at(-1)! / curve.regret.greedy[curve.pulls.indexOf(10_000)];
-    expect(greedyGrowth).toBeGreaterThan(5);
+    // A policy that never learns has linear regret, so the same ratio diverges: the check can fail.
+    const randomGrowth = curve.regret.random.at(-1)! / curve.regret.random[curve.pulls.indexOf(10_000)];
+    expect(randomGrowth).toBeGreaterThan(15);
     expect(laiRobbinsConstant(scenario.arms)).toBeGreaterThan(0);
   });
 });
