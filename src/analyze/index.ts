@@ -60,7 +60,10 @@ export async function analyzeFile(
   };
   const input: ReadSummary = { records: 0, skipped: 0 };
   for (const path of typeof options.path === 'string' ? [options.path] : options.path) {
-    const read = await readRecords({ path, format: options.format }, handle);
+    const read = await readRecords(
+      { path, format: options.format, fields: [variantField, valueField] },
+      handle,
+    );
     input.records += read.records;
     input.skipped += read.skipped;
   }

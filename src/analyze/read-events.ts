@@ -7,6 +7,7 @@ import { createReadStream } from 'node:fs';
 import { extname } from 'node:path';
 import avro from 'avsc';
 import { CroupierError } from '../errors/index.ts';
+import { scanFlatFields } from './json-scan.ts';
 
 export type InputFormat = 'jsonl' | 'csv' | 'avro';
 
@@ -23,6 +24,11 @@ export interface ReadSummary {
 export interface ReadOptions {
   path: string;
   format?: InputFormat;
+  /**
+   * JSON lines only: the fields the handler needs. A flat line holding all of them is scanned for just
+   * those (see json-scan.ts) instead of being parsed whole; other lines are parsed as usual.
+   */
+  fields?: readonly string[];
 }
 
 export function formatOf(path: string): InputFormat {
@@ -70,11 +76,12 @@ async function forEachLine(path: string, onLine: (line: string, lineNumber: numb
 
 async function readJsonLines(options: ReadOptions, handle: RecordHandler): Promise<ReadSummary> {
   const summary: ReadSummary = { records: 0, skipped: 0 };
+  const fields = options.fields;
   await forEachLine(options.path, (line, lineNumber) => {
     if (line.trim() === '') return;
-    let record: unknown;
+    let record: unknown = fields === undefined ? undefined : scanFlatFields(line, fields);
     try {
-      record = JSON.parse(line);
+      record ??= JSON.parse(line);
     } catch (error) {
       throw new CroupierError(
         'CROUPIER_ERR_ANALYZE_INPUT',

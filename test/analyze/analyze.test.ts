@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { analyzeContinuous, analyzeRates } from '../../src/analyze/index.ts';
+import { scanFlatFields } from '../../src/analyze/json-scan.ts';
 import { splitCsvLine } from '../../src/analyze/read-events.ts';
 import { RateTallies } from '../../src/analyze/tally.ts';
 
@@ -60,5 +61,33 @@ describe('event parsing', () => {
 
   it('splits quoted CSV fields', () => {
     expect(splitCsvLine('a,"b,c","say ""hi""",')).toEqual(['a', 'b,c', 'say "hi"', '']);
+  });
+});
+
+describe('scanFlatFields', () => {
+  const fields = ['variant', 'clicked'];
+  it('reads the fields of a flat line exactly as JSON.parse does', () => {
+    for (const line of [
+      '{"variant":"B","clicked":1,"watch_time":3.5}',
+      '{"clicked": true, "variant": "control", "x": -1.5e-3}',
+      '{"variant":"A","clicked":0,"variant":"B"}',
+      '{"variant":7,"clicked":"1"}',
+    ]) {
+      const parsed = JSON.parse(line);
+      expect(scanFlatFields(line, fields)).toEqual({ variant: parsed.variant, clicked: parsed.clicked });
+    }
+  });
+
+  it('leaves nested, escaped, incomplete or null-valued lines to JSON.parse', () => {
+    for (const line of [
+      '{"context":{"variant":"X"},"variant":"B","clicked":1}',
+      '{"note":"say \\"clicked\\":1","variant":"B","clicked":0}',
+      '{"variant":"B","tags":["a"],"clicked":1}',
+      '{"variant":"B"}',
+      '{"variant":"B","clicked":null}',
+      '{"variant":"B","clicked":01x}',
+    ]) {
+      expect(scanFlatFields(line, fields)).toBeUndefined();
+    }
   });
 });
