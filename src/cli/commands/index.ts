@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { registerAnalyzeCommand } from './analyze.ts';
-import { registerAnalyzeCommand } from './analyze.ts';
 import { registerBrokerCommand } from './broker.ts';
 import { registerConfigCommand } from './config.ts';
 import { registerLoadtestCommand } from './loadtest.ts';
@@ -13,7 +12,6 @@ import { registerStreamCommand } from './stream.ts';
 
 /** Every `croupier <command>`; each module adds one command with its own --help. */
 export function registerCommands(program: Command): void {
-  registerAnalyzeCommand(program);
   registerAnalyzeCommand(program);
   registerBrokerCommand(program);
   registerConfigCommand(program);
