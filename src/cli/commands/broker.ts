@@ -31,7 +31,11 @@ export function registerBrokerCommand(program: Command): void {
         'run the embedded single-node Kafka-protocol broker until SIGINT/SIGTERM; prints "broker: host:port" once listening',
       )
       .option('--host <host>', 'interface to listen on (default: broker.host, 127.0.0.1)')
-      .option('-p, --port <port>', 'TCP port (default: broker.port, else 9092; 0 picks a free one)', integer(0, 65535))
+      .option(
+        '-p, --port <port>',
+        'TCP port (default: broker.port, else 9092; 0 picks a free one)',
+        integer(0, 65535),
+      )
       .option(
         '-d, --data-dir <dir>',
         'keep the log in segment files here (default: broker.dataDir; empty: memory)',
