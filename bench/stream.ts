@@ -70,6 +70,7 @@ async function commandsProcessed(redis: Redis): Promise<number> {
 }
 
 async function main(): Promise<void> {
+  const loadAtStart = Math.round(os.loadavg()[0] * 100) / 100;
   const logger = silentLogger();
   const prefix = 'bench:';
   const config = parseConfig({
@@ -181,6 +182,8 @@ async function main(): Promise<void> {
     bench: 'stream',
     date: new Date().toISOString(),
     machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version },
+    // Other work on the machine skews every figure: the 1-minute load average before and after the run.
+    loadAverage: { start: loadAtStart, end: Math.round(os.loadavg()[0] * 100) / 100 },
     events: EVENTS,
     partitions: PARTITIONS,
     maxBatchRecords: BATCH,
@@ -224,7 +227,7 @@ async function main(): Promise<void> {
     );
   }
   process.stdout.write(
-    `end to end / ceiling: ${(ratio * 100).toFixed(0)}%; Redis commands/s (inside scripts too): ${result.endToEnd.redisCommandsPerSecond}; average batch ${result.endToEnd.averageBatchSize} records\n`,
+    `end to end / ceiling: ${(ratio * 100).toFixed(0)}%; Redis commands/s (inside scripts too): ${result.endToEnd.redisCommandsPerSecond}; average batch ${result.endToEnd.averageBatchSize} records; load average ${result.loadAverage.start} → ${result.loadAverage.end}\n`,
   );
   await mkdir(new URL('./results/', import.meta.url), { recursive: true });
   await writeFile(

@@ -28,7 +28,7 @@ export async function applyPartitionBatch(
 ): Promise<BatchResult> {
   let from = applied;
   for (;;) {
-    const pending = from < 0 ? records : records.filter((r) => r.offset > from);
+    const pending = records.filter((r) => r.offset > from);
     if (pending.length === 0) return { kind: 'done', applied: from, records: 0 };
     const span = { after: from, last: pending[pending.length - 1].offset };
     const folded = foldPartitionBatch(role, pending, options);
