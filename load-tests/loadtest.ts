@@ -34,6 +34,10 @@ export interface LoadTestOptions {
   mode: LoopMode;
   /** Measure the generator's ceiling against an echo server first. */
   calibrate: boolean;
+  /** Pause between steps, seconds (default 2). */
+  pauseSeconds?: number;
+  /** Stop the series after a step with more than 10% timeouts (default true). */
+  stopWhenSaturated?: boolean;
   /** Send echo-friendly requests only (no hello): the target is itself an echo server. */
   echo?: boolean;
   logger?: Logger;
@@ -129,7 +133,10 @@ export async function closePool(pool: ConnectionPool): Promise<void> {
 export async function runSteps(
   pool: ConnectionPool,
   source: RequestSource,
-  options: Pick<LoadTestOptions, 'rates' | 'stepSeconds' | 'warmupSeconds' | 'timeoutMs' | 'mode'>,
+  options: Pick<
+    LoadTestOptions,
+    'rates' | 'stepSeconds' | 'warmupSeconds' | 'timeoutMs' | 'mode' | 'pauseSeconds' | 'stopWhenSaturated'
+  >,
   onStep?: (step: StepResult) => void,
 ): Promise<StepResult[]> {
   if (options.warmupSeconds > 0) {
@@ -141,7 +148,9 @@ export async function runSteps(
     });
   }
   const steps: StepResult[] = [];
-  for (const rate of options.rates) {
+  for (const [i, rate] of options.rates.entries()) {
+    // A pause lets the server finish what the previous step left queued, so steps do not bleed into each other.
+    if (i > 0) await new Promise((resolve) => setTimeout(resolve, (options.pauseSeconds ?? 2) * 1000));
     const step = await runStep(pool, source, {
       rate,
       durationMs: options.stepSeconds * 1000,
@@ -150,6 +159,8 @@ export async function runSteps(
     });
     steps.push(step);
     onStep?.(step);
+    // Past saturation every higher rate only measures a growing queue: stop the series there.
+    if (options.stopWhenSaturated !== false && step.timeouts > 0.1 * step.sent) break;
   }
   return steps;
 }
@@ -205,7 +216,9 @@ export async function runLoadTest(
     try {
       const pool = await openPool(`ws://127.0.0.1:${echo.port}/`, options.connections, options.users, true);
       const rates = [...options.rates, 2 * Math.max(...options.rates)];
-      const steps = await runSteps(pool, source, { ...options, rates }, (s) => onStep?.('calibration', s));
+      const steps = await runSteps(pool, source, { ...options, rates, stopWhenSaturated: false }, (s) =>
+        onStep?.('calibration', s),
+      );
       await closePool(pool);
       calibration = { steps, ceiling: ceilingOf(steps) };
     } finally {

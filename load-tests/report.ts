@@ -36,6 +36,9 @@ export function resultTable(result: LoadTestResult, markdown = false): string {
       verdict?.generatorBound ? 'generator-bound' : verdict?.reason === 'not calibrated' ? '-' : 'ok',
     ];
   });
+  const skipped = result.options.rates.filter((rate) => !result.steps.some((s) => s.rate === rate));
+  if (skipped.length > 0)
+    rows.push(...skipped.map((rate) => [rate, 'saturated', '', '', '', '', '', '', '', '', '']));
   const parts = [table([...HEADER, 'errors', 'timeouts', 'limit'], rows)];
   if (result.calibration && !markdown) {
     parts.push(

@@ -22,6 +22,8 @@ interface LoadTestFlags {
   users: string;
   closed?: boolean;
   calibrate: boolean;
+  pause: string;
+  stop: boolean;
   out?: string;
   svg?: string;
   markdown?: boolean;
@@ -57,6 +59,12 @@ export function registerLoadtestCommand(program: Command): void {
       .option('--users <n>', 'distinct user ids the connections say hello as', '1000')
       .option('--closed', 'closed loop instead (hides stalls; for comparison only)')
       .option('--no-calibrate', 'skip measuring the generator against a bare echo server')
+      .option(
+        '--pause <seconds>',
+        'pause between steps so a queue left by one does not bleed into the next',
+        '2',
+      )
+      .option('--no-stop', 'keep stepping past a saturated rate (more than 10% timeouts)')
       .option('--out <file>', 'write the result as JSON')
       .option('--svg <file>', 'write the percentile curves as SVG')
       .option('--markdown', 'print the table as Markdown')
@@ -93,6 +101,8 @@ export function registerLoadtestCommand(program: Command): void {
       users: numbers('--users', flags.users)[0],
       mode: flags.closed ? 'closed' : 'open',
       calibrate: flags.calibrate,
+      pauseSeconds: Number(flags.pause),
+      stopWhenSaturated: flags.stop,
       logger,
     };
     const result = await runLoadTest(options, (phase, step) =>
