@@ -125,6 +125,7 @@ async function main(): Promise<void> {
   // End to end: Kafka → topology → Redis.
   const before = await commandsProcessed(redis);
   const start = performance.now();
+  const cpuStart = process.cpuUsage();
   const topology = await startStreamTopology({ config, kafka, codec, redis, logger });
   await waitForEnd(
     redis,
@@ -134,6 +135,8 @@ async function main(): Promise<void> {
     byPartition.map((p) => p.length - 1),
   );
   const seconds = (performance.now() - start) / 1000;
+  const cpu = process.cpuUsage(cpuStart);
+  const topologyCpu = (cpu.user + cpu.system) / 1e6 / seconds;
   const m = topology.metrics();
   await topology.close();
   const commands = (await commandsProcessed(redis)) - before;
@@ -195,6 +198,8 @@ async function main(): Promise<void> {
       redisCommandsPerSecond: Math.round(commands / seconds),
       batches: m.batches,
       averageBatchSize: m.averageBatchSize,
+      /** CPU time of this process (topology and kafkajs) per second of the run: 1 = one core busy. */
+      topologyCores: Math.round(topologyCpu * 100) / 100,
     },
     ceiling: {
       seconds: Math.round(ceilingSeconds * 100) / 100,
@@ -227,7 +232,7 @@ async function main(): Promise<void> {
     );
   }
   process.stdout.write(
-    `end to end / ceiling: ${(ratio * 100).toFixed(0)}%; Redis commands/s (inside scripts too): ${result.endToEnd.redisCommandsPerSecond}; average batch ${result.endToEnd.averageBatchSize} records; load average ${result.loadAverage.start} → ${result.loadAverage.end}\n`,
+    `end to end / ceiling: ${(ratio * 100).toFixed(0)}%; Redis commands/s (inside scripts too): ${result.endToEnd.redisCommandsPerSecond}; average batch ${result.endToEnd.averageBatchSize} records; topology process ${result.endToEnd.topologyCores} cores; load average ${result.loadAverage.start} → ${result.loadAverage.end}\n`,
   );
   await mkdir(new URL('./results/', import.meta.url), { recursive: true });
   await writeFile(
