@@ -25,6 +25,8 @@ export interface PartitionCursor {
   applied: number;
   /** Positioned at `applied + 1`: its batches may be applied. */
   ready: boolean;
+  /** Bumped by every seek back: batches fetched before it are dropped. */
+  epoch: number;
 }
 
 export interface AssignmentTracker {
@@ -96,7 +98,12 @@ export function trackAssignments(options: {
     for (const [topic, partitions] of Object.entries(byTopic)) {
       consumer.pause([{ topic, partitions }]);
       for (const partition of partitions) {
-        next.set(partitionKeyOf(topic, partition), { tp: { topic, partition }, applied: -1, ready: false });
+        next.set(partitionKeyOf(topic, partition), {
+          tp: { topic, partition },
+          applied: -1,
+          ready: false,
+          epoch: 0,
+        });
       }
     }
     cursors = next;
@@ -109,6 +116,7 @@ export function trackAssignments(options: {
     cursor: (topic, partition) => cursors.get(partitionKeyOf(topic, partition)),
     rewind(cursor, applied) {
       cursor.applied = applied;
+      cursor.epoch++;
       metrics.rewinds++;
       consumer.seek({ topic: cursor.tp.topic, partition: cursor.tp.partition, offset: String(applied + 1) });
       logger.warn(

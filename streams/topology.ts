@@ -4,12 +4,14 @@
  *
  *   kafkajs eachBatch → split into micro-batches → decode (schema registry) → validate (refused records go to
  *   the dead-letter topic) → route by topic role → fold + apply (one Redis script per micro-batch: offset check,
- *   state, offset, change feed) → resolve the fetch position and commit to Kafka (for lag monitoring only)
+ *   state, offset, change feed) → commit to Kafka (for lag monitoring only)
  *
  * Micro-batches are bounded in count (`stream.maxBatchRecords`, a larger fetch is split) and in time (a fetch
  * waits at most `stream.maxBatchMs` for records). Per-partition order is kept (one batch of a partition at a
- * time), partitions proceed in parallel. eachBatch
- * resolves only when its batch is applied, so a slow Redis holds back fetching; an unavailable Redis or
+ * time), partitions proceed in parallel. eachBatch moves the fetch position on and resolves once the previous
+ * batch of its partition is applied, so the next fetch overlaps the current apply while a slow Redis still
+ * holds fetching back (one batch queued per partition). What is applied is what Redis holds: a batch fetched
+ * before a seek back or a rebalance is dropped and read again from there. An unavailable Redis or
  * registry makes the partition wait with backoff and go on from where Redis stands. On assignment each
  * partition is positioned at the offset Redis holds (assignment.ts).
  */
@@ -48,17 +50,22 @@ export interface StreamTopology {
   metrics(): StreamMetricsSnapshot;
 }
 
-/** One kafkajs batch on its way through the topology; `done` resolves the eachBatch that is waiting. */
+/**
+ * One kafkajs batch on its way through the topology. `started` resolves the eachBatch that queued it, once the
+ * batch before it of the same partition is applied: kafkajs then fetches the next batches while this one is
+ * applied (one batch per partition queued at most). `done` when it is applied or dropped.
+ */
 interface BatchJob {
   key: string;
   cursor: PartitionCursor;
+  /** The cursor's epoch when fetched; a seek back since then drops the job. */
+  epoch: number;
   role: TopicRole;
   raw: RawRecord[];
   highWatermark: number;
-  resolveOffset(offset: string): void;
   heartbeat(): Promise<void>;
   isRunning(): boolean;
-  isStale(): boolean;
+  started(): void;
   done(): void;
 }
 
@@ -139,10 +146,21 @@ export async function startStreamTopology(options: StreamTopologyOptions): Promi
   }
 
   const pendingCommits = new Map<string, { topic: string; partition: number; offset: string }>();
-  const live = (job: BatchJob) => () => !closing && job.isRunning() && !job.isStale();
+  const live = (job: BatchJob) => () =>
+    !closing &&
+    job.isRunning() &&
+    job.cursor.epoch === job.epoch &&
+    assignments.cursor(job.cursor.tp.topic, job.cursor.tp.partition) === job.cursor;
+  const inFlight = new Set<Promise<void>>();
 
   function processBatch(job: BatchJob): Observable<unknown> {
     const { tp } = job.cursor;
+    job.started();
+    // Fetched before a seek back or a rebalance: those records are read again from where Redis stands.
+    if (!live(job)()) {
+      job.done();
+      return EMPTY;
+    }
     return of(job.raw).pipe(
       splitBatch<RawRecord>(s.maxBatchRecords),
       map((raw): PartitionChunk => ({ tp, role: job.role, raw })),
@@ -166,7 +184,6 @@ export async function startStreamTopology(options: StreamTopologyOptions): Promi
             if (result.records > 0) metrics.batchApplied(result.records);
             else metrics.duplicateBatches++;
             const last = chunk.raw[chunk.raw.length - 1].offset;
-            job.resolveOffset(String(last));
             metrics.setLag(job.key, job.highWatermark - (last + 1));
             pendingCommits.set(job.key, { ...tp, offset: String(result.applied + 1) });
             return true;
@@ -229,17 +246,25 @@ export async function startStreamTopology(options: StreamTopologyOptions): Promi
       if (role === undefined || cursor === undefined || !cursor.ready || isStale()) return;
       if (batch.messages.length === 0) return;
       const raw = batch.messages.map((m) => ({ offset: Number(m.offset), key: m.key, value: m.value }));
-      await new Promise<void>((done) =>
+      // The fetch position moves on now; what is applied is what Redis holds, and a failure seeks back to it.
+      resolveOffset(batch.lastOffset());
+      let done: () => void = () => undefined;
+      const finished = new Promise<void>((resolve) => {
+        done = resolve;
+      });
+      inFlight.add(finished);
+      void finished.then(() => inFlight.delete(finished));
+      await new Promise<void>((started) =>
         jobs$.next({
           key: partitionKeyOf(batch.topic, batch.partition),
           cursor,
+          epoch: cursor.epoch,
           role,
           raw,
           highWatermark: Number(batch.highWatermark),
-          resolveOffset,
           heartbeat,
           isRunning,
-          isStale,
+          started,
           done,
         }),
       );
@@ -255,6 +280,8 @@ export async function startStreamTopology(options: StreamTopologyOptions): Promi
       clearInterval(logTimer);
       await commitPending();
       await consumer.disconnect();
+      // Batches queued or being applied stop at their next step; wait for them so metrics are final.
+      await Promise.all(inFlight);
       assignments.stop();
       jobs$.complete();
       subscription.unsubscribe();
