@@ -98,7 +98,9 @@ export function startEchoServer(options: EchoServerOptions = {}): Promise<EchoSe
 /** Starts the echo server in a child process and resolves with its port. */
 export function spawnEchoServer(options: EchoServerOptions = {}): Promise<EchoServerHandle> {
   const entry = fileURLToPath(new URL('./echo-server.process.ts', import.meta.url));
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', entry, JSON.stringify(options)], {
+  // tsx resolved from here, so the child starts whatever the caller's working directory is.
+  const tsx = import.meta.resolve('tsx');
+  const child: ChildProcess = spawn(process.execPath, ['--import', tsx, entry, JSON.stringify(options)], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {

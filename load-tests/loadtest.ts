@@ -211,6 +211,8 @@ export async function runLoadTest(
   const startedAt = new Date().toISOString();
   const source = carouselSource(options.slots);
   let calibration: LoadTestResult['calibration'] = null;
+  // Fail fast on an unreachable target, before spending the calibration's time.
+  await closePool(await openPool(options.url, 1, 1, options.echo ?? false));
   if (options.calibrate) {
     const echo = await spawnEchoServer({});
     try {
