@@ -27,7 +27,7 @@ interface SimulateFlags {
   inProcess?: boolean;
   url?: string;
   policies: string;
-  rate?: string;
+  rate: string;
   duration?: string;
   seed?: string;
   clients: string;
@@ -63,10 +63,7 @@ export function registerSimulateCommand(program: Command): void {
       .option('--in-process', 'run policies against the world directly, no gateway')
       .option('--url <ws-url>', 'gateway WebSocket URL (default: from gateway.host/port, path /ws)')
       .option('--policies <list>', `in-process policies (${SIM_POLICIES.join(', ')})`, SIM_POLICIES.join(','))
-      .option(
-        '--rate <n>',
-        'carousel requests per second against the gateway (default: the scenario, time-scaled)',
-      )
+      .option('--rate <n>', 'carousel requests per second against the gateway', '50')
       .option(
         '--duration <seconds>',
         'wall-clock seconds against the gateway (in process: simulated seconds)',
@@ -152,7 +149,7 @@ export function registerSimulateCommand(program: Command): void {
           scenario,
           ...(seed !== undefined ? { seed } : {}),
           durationSeconds: flags.duration ? positive('--duration', flags.duration) : 60,
-          ...(flags.rate ? { rate: positive('--rate', flags.rate) } : {}),
+          rate: positive('--rate', flags.rate),
           clients: positive('--clients', flags.clients),
           publisher,
           recorder,
