@@ -75,7 +75,7 @@ async function foldThroughTopology(
   const byPartition = first.map((p) => [...p]);
   const produceRest = async () => {
     const rest = await produceClickstream(stack, topics.clickstream, events.slice(split), PARTITIONS);
-    rest.forEach((p, i) => byPartition[i].push(...p));
+    for (const [i, p] of rest.entries()) byPartition[i].push(...p);
   };
   const topology = await startStreamTopology({
     config,
