@@ -89,31 +89,49 @@ export class SlateExplorer implements ArmTable {
     params: PolicyParams,
     rng: Rng,
   ): PropensityMethod {
-    const out = this.propensities;
+    return this.propensitiesOf(policy, n, this.order, count, params, rng, this.monteCarlo, this.propensities);
+  }
+
+  /**
+   * P(shown[s] at slot s) under `policy` for s < count, into `out`, for any slate of distinct candidates: the
+   * shown slate itself, or another policy's slate (a shadow policy's probabilities of the logged slate). Reads
+   * the posteriors and, for greedy and UCB1, the ranking values of the last `rank`, which must have been with
+   * `policy`.
+   */
+  propensitiesOf(
+    policy: PolicyName,
+    n: number,
+    shown: Int32Array,
+    count: number,
+    params: PolicyParams,
+    rng: Rng,
+    monteCarlo: MonteCarloSettings,
+    out: Float64Array,
+  ): PropensityMethod {
     switch (policy) {
       case 'thompson': {
         const estimate = thompsonPropensities(
           this.alpha,
           this.beta,
           n,
-          this.order,
+          shown,
           count,
           rng,
-          this.monteCarlo,
+          monteCarlo,
           this.scratch,
           out,
         );
-        return monteCarloMethod(this.monteCarlo, estimate.standardError, estimate.prunedMass);
+        return monteCarloMethod(monteCarlo, estimate.standardError, estimate.prunedMass);
       }
       case 'greedy':
-        rankedPropensities(this.values, n, this.order, count, this.scratch, out);
+        rankedPropensities(this.values, n, shown, count, this.scratch, out);
         return EXACT;
       case 'ucb1':
-        rankedPropensities(this.values, n, this.order, count, this.scratch, out);
+        rankedPropensities(this.values, n, shown, count, this.scratch, out);
         return EXACT;
       case 'epsilon-greedy':
         fillPosteriorMeans(this, n, this.means);
-        epsilonGreedyPropensities(this.means, n, this.order, count, params.epsilon, this.scratch, out);
+        epsilonGreedyPropensities(this.means, n, shown, count, params.epsilon, this.scratch, out);
         return EXACT;
       default:
         uniformPropensities(n, count, out);

@@ -3,7 +3,8 @@
  *
  *   candidates (live pool, request filters) → features (float32 matrix, the feature spec's order)
  *   → score (ONNX, micro-batched) → explore (posteriors with the model-informed prior, the policy's slate)
- *   → propensities → Decision (+ the shadow policy's slate, logged, never shown)
+ *   → propensities → Decision (+ the shadow policy's slate and its probabilities of the shown slate, logged,
+ *   never shown)
  *
  * Everything but the scoring await runs synchronously on buffers the decider reuses; the candidate list of a
  * request lives in a pooled scratch that survives the await.
@@ -11,7 +12,7 @@
 import { performance } from 'node:perf_hooks';
 import { SlateExplorer } from '../bandit/explorer.ts';
 import type { PolicyParams } from '../bandit/policies.ts';
-import type { PropensityMethod } from '../bandit/propensity.ts';
+import type { MonteCarloSettings, PropensityMethod } from '../bandit/propensity.ts';
 import { CroupierError } from '../errors/index.ts';
 import { type Assignment, ExperimentAssigner } from '../experiments/assign.ts';
 import { type ExperimentsConfig, NO_EXPERIMENTS } from '../experiments/config.ts';
@@ -93,12 +94,18 @@ export function createDecider(options: DeciderOptions): Decider {
   const seed = options.seed ?? 1;
   const scorer = options.scorer;
   const assembler = new FeatureAssembler(scorer.spec);
-  const explorer = new SlateExplorer({
+  const monteCarlo: MonteCarloSettings = {
     replicates,
     delta,
     floor: options.propensity?.floor,
     pruneMass: options.propensity?.pruneMass,
-  });
+  };
+  const explorer = new SlateExplorer(monteCarlo);
+  // The shadow policy's probabilities of the shown slate are target probabilities (numerators of off-policy
+  // estimates), not divisors: no floor, so an item the shadow policy practically never puts there gets ~0.
+  const targetMonteCarlo: MonteCarloSettings = { ...monteCarlo, floor: 0 };
+  let shownOrder = new Int32Array(16);
+  let shadowOfShown = new Float64Array(16);
   const assigner = new ExperimentAssigner(options.experiments ?? NO_EXPERIMENTS);
   const rng = createRng(seed);
   const shadowRng = createRng((seed ^ 0x5bd1e995) >>> 0);
@@ -186,6 +193,11 @@ export function createDecider(options: DeciderOptions): Decider {
 
       let shadow: Decision['shadow'] = null;
       if (assignment.shadow !== null && n > 0) {
+        if (shownOrder.length < count) {
+          shownOrder = new Int32Array(Math.max(count, shownOrder.length * 2));
+          shadowOfShown = new Float64Array(shownOrder.length);
+        }
+        shownOrder.set(explorer.order.subarray(0, count));
         const shadowCount = explorer.rank(assignment.shadow, n, slots, params, shadowRng);
         const shadowMethod = explorer.computePropensities(
           assignment.shadow,
@@ -194,10 +206,25 @@ export function createDecider(options: DeciderOptions): Decider {
           params,
           monteCarloRng,
         );
+        const shadowItems = slateItems(candidates, scores, shadowCount);
+        const shownMethod = explorer.propensitiesOf(
+          assignment.shadow,
+          n,
+          shownOrder,
+          count,
+          params,
+          monteCarloRng,
+          targetMonteCarlo,
+          shadowOfShown,
+        );
+        const shown: number[] = new Array(count);
+        for (let s = 0; s < count; s++) shown[s] = shadowOfShown[s];
         shadow = {
           policy: assignment.shadow,
-          items: slateItems(candidates, scores, shadowCount),
+          items: shadowItems,
           propensity: { ...shadowMethod },
+          shownPropensities: shown,
+          shownPropensity: { ...shownMethod },
         };
       }
       const t5 = performance.now();

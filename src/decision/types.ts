@@ -108,6 +108,23 @@ export interface ExperimentAssignment {
   variant: string;
 }
 
+/** The shadow policy's slate for the same request, and what off-policy estimates of it need from the log. */
+export interface ShadowDecision {
+  policy: PolicyName;
+  /** The shadow policy's own slate, with its propensities (never shown). */
+  items: SlateItem[];
+  /** How the propensities of `items` were obtained. */
+  propensity?: PropensityInfo;
+  /**
+   * For each slot s of the shown slate, the probability that the shadow policy puts the shown item
+   * `Decision.items[s]` in slot s: the target probability of IPS/SNIPS estimates of the shadow policy. 0 where
+   * the shadow policy never puts that item there; Monte Carlo estimates are not floored.
+   */
+  shownPropensities: number[];
+  /** How `shownPropensities` were obtained (the error bound of each, when Monte Carlo). */
+  shownPropensity: PropensityInfo;
+}
+
 export interface Decision {
   requestId: string;
   userId: string;
@@ -123,10 +140,10 @@ export interface Decision {
    */
   segment: string;
   /** Computed for the same request, logged, never shown. */
-  shadow: { policy: PolicyName; items: SlateItem[]; propensity?: PropensityInfo } | null;
+  shadow: ShadowDecision | null;
   /**
    * Server time of each step in µs: features, scoring (including the micro-batch wait), sampling (ranking
-   * and slate), propensity, shadow (the shadow slate) and total.
+   * and slate), propensity, shadow (the shadow slate and its probabilities of the shown slate) and total.
    */
   timings: {
     featuresUs: number;

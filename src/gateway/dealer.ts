@@ -49,6 +49,8 @@ export function createDealer(deps: {
     async deal(data, request, startedNs) {
       const decision = await decider.decide(request, view);
       const context: RequestContext = request.context;
+      // The impressions carry the shadow policy's slot and probability of each shown item; the reply below is
+      // built from `decision.items` alone, so the shadow slate is never shown.
       eventLog.logImpressions(decision, context);
       const slots = new Map<string, number>();
       for (const item of decision.items) slots.set(item.itemId, item.slot);

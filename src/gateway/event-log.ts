@@ -1,6 +1,7 @@
 /**
  * The gateway's event log: every shown item (an impression with slot, policy, model version, propensity,
- * experiment, segment and context) and every piece of feedback goes to the clickstream topic (key userId),
+ * experiment, segment, context and, when the request had a shadow policy, that policy's slot of the item and
+ * its probability of the shown slot) and every piece of feedback goes to the clickstream topic (key userId),
  * Avro in the Confluent wire format, through a kafkajs idempotent producer in batches.
  *
  * Serving never waits on Kafka: `log*` only appends to a bounded in-memory queue; a pump sends batches. When
@@ -247,7 +248,14 @@ export function startEventLog(options: EventLogOptions): EventLog {
   return {
     logImpressions(decision, context, timestamp = Date.now()) {
       const hasContext = context.device !== null || context.country !== null || context.page !== null;
-      for (const item of decision.items) {
+      const shadow = decision.shadow;
+      let shadowSlots: Map<string, number> | null = null;
+      if (shadow !== null) {
+        shadowSlots = new Map();
+        for (const item of shadow.items) shadowSlots.set(item.itemId, item.slot);
+      }
+      for (let s = 0; s < decision.items.length; s++) {
+        const item = decision.items[s];
         enqueue({
           schema: 'Impression',
           key: decision.userId,
@@ -267,6 +275,9 @@ export function startEventLog(options: EventLogOptions): EventLog {
             segment: decision.segment,
             context: hasContext ? { ...context } : null,
             timestamp,
+            shadowPolicy: shadow === null ? null : shadow.policy,
+            shadowSlot: shadowSlots === null ? null : (shadowSlots.get(item.itemId) ?? null),
+            shadowPropensity: shadow === null ? null : (shadow.shownPropensities[s] ?? null),
           },
         });
       }

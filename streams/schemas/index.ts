@@ -47,6 +47,15 @@ export interface Impression {
   segment: string | null;
   context: EventContext | null;
   timestamp: number;
+  /**
+   * The shadow policy computed for the same request (logged, never shown); absent or null when there was none.
+   * Absent fields encode as null, so producers that never have a shadow policy may leave the three out.
+   */
+  shadowPolicy?: string | null;
+  /** Slot the shadow policy put this item in; null when its slate did not hold the item. */
+  shadowSlot?: number | null;
+  /** Probability that the shadow policy puts this item in `slot`, in [0, 1] (the off-policy target probability). */
+  shadowPropensity?: number | null;
 }
 
 export interface Click {

@@ -201,6 +201,10 @@ describe('decide', () => {
       expect(d.shadow?.policy).toBe('random');
       expect(d.shadow?.items).toHaveLength(5);
       for (const item of d.shadow?.items ?? []) expect(item.propensity).toBeCloseTo(1 / 50, 12);
+      // A uniformly random slate puts any shown item in its slot with probability 1/n, exactly.
+      expect(d.shadow?.shownPropensities).toHaveLength(d.items.length);
+      for (const p of d.shadow?.shownPropensities ?? []) expect(p).toBeCloseTo(1 / 50, 12);
+      expect(d.shadow?.shownPropensity.method).toBe('exact');
       // The shown slate is the policy's own, with its own propensities.
       if (d.policy === 'greedy') for (const item of d.items) expect(item.propensity).toBe(1);
     }
@@ -209,6 +213,73 @@ describe('decide', () => {
       'greedy-vs-ts/greedy/greedy',
       'holdout/holdout/thompson',
     ]);
+  });
+});
+
+describe("the shadow policy's probabilities of the shown slate", () => {
+  const shadowOnly = (policy: 'greedy' | 'thompson') =>
+    parseExperimentsConfig({ layers: [], shadow: { policy } });
+
+  it('gives a greedy shadow 1 where it ranks the shown item in the same slot and 0 where it never would', async () => {
+    const decider = createDecider({
+      scorer,
+      policy: 'thompson',
+      priorStrength: 20,
+      experiments: shadowOnly('greedy'),
+      logger: silentLogger(),
+      now: () => NOW,
+    });
+    const view = memoryView(pool(50));
+    let agreed = 0;
+    let disagreed = 0;
+    for (let r = 0; r < 40; r++) {
+      const d = await decider.decide(request({ requestId: `r${r}`, userId: `user-${r}`, slots: 5 }), view);
+      const shadow = d.shadow;
+      expect(shadow?.policy).toBe('greedy');
+      expect(shadow?.shownPropensity.method).toBe('exact');
+      d.items.forEach((item, s) => {
+        const p = shadow?.shownPropensities[s];
+        // pool(50) gives every item its own posterior mean: the greedy slate is certain.
+        if (shadow?.items[s].itemId === item.itemId) {
+          expect(p).toBe(1);
+          agreed++;
+        } else {
+          expect(p).toBe(0);
+          disagreed++;
+        }
+      });
+    }
+    expect(agreed).toBeGreaterThan(0);
+    expect(disagreed).toBeGreaterThan(0);
+  });
+
+  it("estimates a Thompson shadow's probabilities of the shown slate within the reported error bound", async () => {
+    // Logging and shadow policy both Thompson sampling: two independent estimates of the same probabilities.
+    const decider = createDecider({
+      scorer,
+      policy: 'thompson',
+      priorStrength: 20,
+      experiments: shadowOnly('thompson'),
+      propensity: { replicates: 4000, floor: 1e-9 },
+      logger: silentLogger(),
+      now: () => NOW,
+    });
+    const view = memoryView(pool(50));
+    for (let r = 0; r < 5; r++) {
+      const d = await decider.decide(request({ requestId: `r${r}`, userId: `user-${r}`, slots: 5 }), view);
+      const shadow = d.shadow;
+      if (shadow === null) throw new Error('expected a shadow decision');
+      expect(shadow.shownPropensity.method).toBe('monte-carlo');
+      expect(shadow.shownPropensity.replicates).toBe(4000);
+      const bound = shadow.shownPropensity.errorBound + (d.propensity?.errorBound ?? 1);
+      expect(bound).toBeLessThan(0.1);
+      d.items.forEach((item, s) => {
+        const p = shadow.shownPropensities[s];
+        expect(p).toBeGreaterThanOrEqual(0);
+        expect(p).toBeLessThanOrEqual(1);
+        expect(Math.abs(p - item.propensity)).toBeLessThanOrEqual(bound);
+      });
+    }
   });
 });
 

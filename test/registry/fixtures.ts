@@ -17,6 +17,9 @@ export const SAMPLE_EVENTS: RecordShapes = {
     segment: 'mobile|premium',
     context: { device: 'mobile', country: 'DE', page: null },
     timestamp: 1_764_475_200_000,
+    shadowPolicy: 'greedy',
+    shadowSlot: 0,
+    shadowPropensity: 0.25,
   },
   Click: {
     eventId: 'e-click',

@@ -27,6 +27,9 @@ const impression: Impression = {
   segment: 'mobile|premium',
   context: { device: 'mobile', country: 'DE', page: null },
   timestamp: 1_764_475_200_000,
+  shadowPolicy: 'greedy',
+  shadowSlot: 0,
+  shadowPropensity: 0.25,
 };
 
 const itemChange: ItemChange = {
