@@ -39,6 +39,8 @@ export interface GatewaySimulationOptions {
   logger: Logger;
   /** How long to wait for the gateway to show items after the snapshot is published. */
   poolTimeoutMs?: number;
+  /** Ends the run early (sessions in flight finish; none start after). */
+  signal?: AbortSignal;
 }
 
 const RESPONSE_STREAM = 9_000_011;
@@ -51,6 +53,18 @@ function timeScaleOf(options: GatewaySimulationOptions): { timeScale: number; se
   const timeScale = scenario.durationSeconds / options.durationSeconds;
   if (options.rate === undefined) return { timeScale };
   return { timeScale, sessionsPerSecond: options.rate / scenario.requestsPerSession / timeScale };
+}
+
+function abortableSleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }
 
 export async function simulateAgainstGateway(options: GatewaySimulationOptions): Promise<SimulationReport> {
@@ -121,6 +135,7 @@ export async function simulateAgainstGateway(options: GatewaySimulationOptions):
   const runSession = async (slot: { client: GatewayClient; user: string }, session: Session) => {
     // Sessions still queued when the run is over are dropped, not played late.
     if ((performance.now() - wallStartSessions) / 1000 > options.durationSeconds + 5) return;
+    if (options.signal?.aborted) return;
     if (slot.client.closed) {
       logger.warn('a client connection closed; reconnecting');
       slot.client = await GatewayClient.connect({ url: options.url, onTraffic: traffic(() => slot.user) });
@@ -186,9 +201,10 @@ export async function simulateAgainstGateway(options: GatewaySimulationOptions):
   };
   for (;;) {
     const session = world.nextSession();
-    if (session.at >= simEnd) break;
+    if (session.at >= simEnd || options.signal?.aborted) break;
     const wait = session.at / timeScale - (performance.now() - wallStartSessions) / 1000;
-    if (wait > 0.002) await new Promise((resolve) => setTimeout(resolve, wait * 1000));
+    if (wait > 0.002) await abortableSleep(wait * 1000, options.signal);
+    if (options.signal?.aborted) break;
     const events = world.advance(session.at);
     for (const event of events) {
       if (event.type === 'item-added') byId.set(event.item.itemId, event.item);

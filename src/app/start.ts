@@ -9,6 +9,7 @@ import type { Config } from '../config/index.ts';
 import { startServing } from '../gateway/serving.ts';
 import { createEventCodec, createKafka } from '../kafka/index.ts';
 import type { Logger } from '../log/logger.ts';
+import { startDemoTraffic } from './demo-traffic.ts';
 import { type Endpoints, startEmbeddedServices } from './embedded.ts';
 import { createRedisClient } from './redis-client.ts';
 import { createShutdownStack } from './shutdown.ts';
@@ -81,6 +82,17 @@ export async function startCroupier(options: StartOptions): Promise<CroupierHand
       ...(auth ? { registryAuth: auth } : {}),
     });
     closers.push(() => serving.close());
+
+    if (config.demo.traffic === 'on' || (config.demo.traffic === 'auto' && endpoints.embedded.broker)) {
+      const traffic = await startDemoTraffic({
+        config,
+        kafka,
+        codec,
+        gatewayUrl: serving.gateway.url,
+        logger,
+      });
+      closers.push(() => traffic.close());
+    }
 
     return { endpoints, gatewayUrl: serving.gateway.url, close };
   } catch (error) {

@@ -214,6 +214,21 @@ export const streamSchema = z
   })
   .strict();
 
+/** Demo traffic of `croupier start`: a simulated world playing sessions against the gateway, so carousels visibly learn. */
+export const demoSchema = z
+  .object({
+    /** `auto`: only when the broker is the embedded one (never into a production Kafka); `on`; `off`. */
+    traffic: z.enum(['auto', 'on', 'off']).default('auto'),
+    /** Simulator scenario (a file name in simulator/scenarios without .json). */
+    scenario: z.string().min(1).default('steady-state'),
+    /** Carousel requests per second. */
+    rate: z.number().positive().max(10_000).default(5),
+    /** Concurrent simulated WebSocket clients. */
+    clients: z.number().int().min(1).max(100).default(2),
+    seed: z.number().int().default(1),
+  })
+  .strict();
+
 export const logSchema = z
   .object({
     level: logLevel.default('info'),
@@ -233,6 +248,7 @@ export const configSchema = z
     gateway: gatewaySchema.default({}),
     stream: streamSchema.default({}),
     log: logSchema.default({}),
+    demo: demoSchema.default({}),
   })
   .strict();
 

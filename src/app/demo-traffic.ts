@@ -1,0 +1,67 @@
+/**
+ * Demo traffic for `croupier start`: the simulator's world publishes its catalog and users as CDC events and
+ * plays sessions against the gateway at a modest rate, answering carousels with simulated clicks, so a
+ * newcomer sees carousels learn on the page. Runs until closed; never started against a production Kafka
+ * unless `demo.traffic` is `on`.
+ */
+import type { Kafka } from 'kafkajs';
+import { simulateAgainstGateway } from '../../simulator/client/gateway-driver.ts';
+import { createKafkaCdcPublisher } from '../../simulator/client/kafka-publisher.ts';
+import { loadScenario } from '../../simulator/world/scenario.ts';
+import type { Config } from '../config/index.ts';
+import type { EventCodec } from '../kafka/index.ts';
+import type { Logger } from '../log/logger.ts';
+
+export interface DemoTrafficOptions {
+  config: Readonly<Config>;
+  kafka: Kafka;
+  codec: Pick<EventCodec, 'encode'>;
+  /** The gateway's HTTP URL (the WebSocket is at /ws). */
+  gatewayUrl: string;
+  logger: Logger;
+}
+
+export interface DemoTrafficHandle {
+  close(): Promise<void>;
+}
+
+/** A week of wall time: the demo runs until croupier stops. */
+const DEMO_SECONDS = 7 * 24 * 3600;
+
+export async function startDemoTraffic(options: DemoTrafficOptions): Promise<DemoTrafficHandle> {
+  const { config, logger } = options;
+  const log = logger.child({ component: 'demo-traffic' });
+  const scenario = loadScenario(config.demo.scenario);
+  const publisher = await createKafkaCdcPublisher({
+    kafka: options.kafka,
+    codec: options.codec,
+    topics: config.kafka.topics,
+    partitions: config.kafka.partitions,
+  });
+  const abort = new AbortController();
+  const url = `${options.gatewayUrl.replace(/^http/, 'ws').replace(/\/$/, '')}/ws`;
+  log.info(
+    { scenario: scenario.name, rate: config.demo.rate, clients: config.demo.clients },
+    'demo traffic: simulated users play against the gateway (demo.traffic=off to stop it)',
+  );
+  const run = simulateAgainstGateway({
+    url,
+    scenario,
+    seed: config.demo.seed,
+    durationSeconds: DEMO_SECONDS,
+    rate: config.demo.rate,
+    clients: config.demo.clients,
+    publisher,
+    logger: log,
+    signal: abort.signal,
+  }).catch((error: unknown) => {
+    if (!abort.signal.aborted) log.error({ err: error }, 'demo traffic stopped');
+  });
+  return {
+    async close() {
+      abort.abort();
+      await run;
+      await publisher.close();
+    },
+  };
+}
