@@ -26,9 +26,15 @@ export interface EmbeddedServicesHandle {
   close(): Promise<void>;
 }
 
+export interface EmbeddedServicesOptions {
+  /** Starts the embedded broker elsewhere (e.g. a worker thread); default: in this thread. */
+  launchBroker?: () => Promise<{ address: string; close(): Promise<void> }>;
+}
+
 export async function startEmbeddedServices(
   config: Readonly<Config>,
   logger: Logger,
+  options: EmbeddedServicesOptions = {},
 ): Promise<EmbeddedServicesHandle> {
   const closers = createShutdownStack(logger);
   const close = () => closers.close();
@@ -45,13 +51,15 @@ export async function startEmbeddedServices(
     let brokers = [...config.kafka.brokers];
     const brokerEmbedded = brokers.length === 0;
     if (brokerEmbedded) {
-      const broker = await startBroker({
-        host: config.broker.host,
-        port: config.broker.port,
-        dataDir: config.broker.dataDir || undefined,
-        defaultPartitions: config.kafka.partitions,
-        logger: logger.child({ component: 'broker' }),
-      });
+      const broker = options.launchBroker
+        ? await options.launchBroker()
+        : await startBroker({
+            host: config.broker.host,
+            port: config.broker.port,
+            dataDir: config.broker.dataDir || undefined,
+            defaultPartitions: config.kafka.partitions,
+            logger: logger.child({ component: 'broker' }),
+          });
       closers.push(() => broker.close());
       brokers = [broker.address];
       logger.info(

@@ -2,9 +2,9 @@
  * `croupier start`: the whole loop in one process on whatever the config names, embedded parts for the rest:
  * Redis, broker and registry → topics and schemas → the exactly-once stream topology → the gateway (scorer,
  * change-feed cache, event log) → optionally a simulator feeding it traffic so carousels visibly learn.
+ * The embedded broker and the topology run in worker threads; the gateway has the main thread to itself.
  */
 import { loadSchemas } from '../../streams/schemas/index.ts';
-import { startStreamTopology } from '../../streams/topology.ts';
 import type { Config } from '../config/index.ts';
 import { startServing } from '../gateway/serving.ts';
 import { createEventCodec, createKafka } from '../kafka/index.ts';
@@ -13,6 +13,7 @@ import { startDemoTraffic } from './demo-traffic.ts';
 import { type Endpoints, startEmbeddedServices } from './embedded.ts';
 import { createRedisClient } from './redis-client.ts';
 import { createShutdownStack } from './shutdown.ts';
+import { startWorkerThread } from './worker-thread.ts';
 
 export interface StartOptions {
   config: Readonly<Config>;
@@ -31,7 +32,14 @@ export async function startCroupier(options: StartOptions): Promise<CroupierHand
   const closers = createShutdownStack(logger);
   const close = () => closers.close();
   try {
-    const embedded = await startEmbeddedServices(config, logger);
+    // The broker and the topology each get a thread of their own, so the gateway's event loop deals carousels
+    // without waiting behind record batches.
+    const embedded = await startEmbeddedServices(config, logger, {
+      launchBroker: async () => {
+        const worker = await startWorkerThread('broker', config, logger);
+        return { address: worker.address!, close: () => worker.close() };
+      },
+    });
     closers.push(() => embedded.close());
     const { endpoints } = embedded;
 
@@ -64,13 +72,7 @@ export async function startCroupier(options: StartOptions): Promise<CroupierHand
     });
     await codec.registerAll(topics);
 
-    const topology = await startStreamTopology({
-      config,
-      kafka,
-      codec,
-      redis,
-      logger,
-    });
+    const topology = await startWorkerThread('topology', config, logger, endpoints);
     closers.push(() => topology.close());
 
     const serving = await startServing({

@@ -1,0 +1,74 @@
+/**
+ * The body of a croupier worker thread: runs one part of the loop (the embedded broker, or the stream
+ * topology) on its own event loop, so the gateway's thread does only gateway work. Talks to its parent with
+ * three messages: `ready` (with the broker's address), `error` (start-up failed), `closed`.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { loadSchemas } from '../../streams/schemas/index.ts';
+import { startStreamTopology } from '../../streams/topology.ts';
+import { startBroker } from '../broker/index.ts';
+import { type Config, parseConfig } from '../config/index.ts';
+import { createEventCodec, createKafka } from '../kafka/index.ts';
+import { createLogger } from '../log/logger.ts';
+import type { Endpoints } from './embedded.ts';
+import { createRedisClient } from './redis-client.ts';
+import type { WorkerInbound, WorkerOutbound, WorkerRole } from './worker-protocol.ts';
+
+interface WorkerInput {
+  role: WorkerRole;
+  config: Config;
+  endpoints?: Endpoints;
+}
+
+async function startRole(input: WorkerInput): Promise<{ address?: string; close(): Promise<void> }> {
+  const config = parseConfig(input.config);
+  const logger = createLogger({
+    level: config.log.level,
+    pretty: config.log.pretty,
+    name: `croupier-${input.role}`,
+  });
+  if (input.role === 'broker') {
+    const broker = await startBroker({
+      host: config.broker.host,
+      port: config.broker.port,
+      dataDir: config.broker.dataDir || undefined,
+      defaultPartitions: config.kafka.partitions,
+      logger,
+    });
+    return { address: broker.address, close: () => broker.close() };
+  }
+  const endpoints = input.endpoints!;
+  const redis = createRedisClient(endpoints);
+  const kafka = createKafka(config.kafka, endpoints.brokers, { logger });
+  const { username, password } = config.schemaRegistry;
+  const codec = createEventCodec({
+    registryUrl: endpoints.registryUrl,
+    auth: username && password ? { username, password } : undefined,
+    schemas: loadSchemas(),
+    logger,
+  });
+  const topology = await startStreamTopology({ config, kafka, codec, redis, logger });
+  return {
+    async close() {
+      await topology.close();
+      redis.disconnect();
+    },
+  };
+}
+
+const port = parentPort!;
+const send = (message: WorkerOutbound) => port.postMessage(message);
+try {
+  const running = await startRole(workerData as WorkerInput);
+  port.on('message', async (message: WorkerInbound) => {
+    if (message.type !== 'close') return;
+    await running.close();
+    send({ type: 'closed' });
+    port.close();
+  });
+  send({ type: 'ready', address: running.address });
+} catch (error) {
+  const e = error as Error & { code?: string };
+  send({ type: 'error', message: e.message, code: e.code });
+  port.close();
+}

@@ -1,0 +1,67 @@
+/**
+ * Starts a part of the loop in a worker thread and returns a handle like the in-process one. An unexpected
+ * exit of the worker is logged as an error; `close()` asks the worker to close cleanly, then terminates it.
+ */
+import { Worker } from 'node:worker_threads';
+import type { Config } from '../config/index.ts';
+import { CroupierError, isErrorCode } from '../errors/index.ts';
+import type { Logger } from '../log/logger.ts';
+import type { Endpoints } from './embedded.ts';
+import type { WorkerOutbound, WorkerRole } from './worker-protocol.ts';
+
+export interface WorkerHandle {
+  /** The broker's `host:port`, for the broker role. */
+  readonly address: string | undefined;
+  close(): Promise<void>;
+}
+
+const BOOTSTRAP = new URL('./worker-bootstrap.js', import.meta.url);
+
+export function startWorkerThread(
+  role: WorkerRole,
+  config: Readonly<Config>,
+  logger: Logger,
+  endpoints?: Endpoints,
+): Promise<WorkerHandle> {
+  const worker = new Worker(BOOTSTRAP, { workerData: { role, config, endpoints }, name: `croupier-${role}` });
+  let closing = false;
+  return new Promise((resolve, reject) => {
+    const onExit = (code: number) => {
+      if (!closing) logger.error({ role, code }, `the ${role} thread stopped unexpectedly`);
+      reject(
+        new CroupierError(
+          'CROUPIER_ERR_CHILD_PROCESS',
+          `the ${role} thread exited (code ${code}) before it was ready`,
+        ),
+      );
+    };
+    worker.on('error', (error) => logger.error({ err: error, role }, `the ${role} thread failed`));
+    worker.on('exit', onExit);
+    worker.on('message', (message: WorkerOutbound) => {
+      if (message.type === 'error') {
+        closing = true;
+        const code = isErrorCode(message.code) ? message.code : 'CROUPIER_ERR_CHILD_PROCESS';
+        reject(new CroupierError(code, message.message, { role }));
+        return;
+      }
+      if (message.type !== 'ready') return;
+      resolve({
+        address: message.address,
+        async close() {
+          if (closing) return;
+          closing = true;
+          const closed = new Promise<void>((done) => {
+            const timer = setTimeout(() => done(), 10_000);
+            worker.once('exit', () => {
+              clearTimeout(timer);
+              done();
+            });
+          });
+          worker.postMessage({ type: 'close' });
+          await closed;
+          await worker.terminate();
+        },
+      });
+    });
+  });
+}
