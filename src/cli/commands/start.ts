@@ -16,7 +16,15 @@ export function registerStartCommand(program: Command): void {
     const config = configFromCommand(command);
     const logger = createLogger({ level: config.log.level, pretty: config.log.pretty });
     const croupier = await startCroupier({ config, logger });
-    console.log(`\n  croupier is running: open ${croupier.gatewayUrl}\n`);
+    const { endpoints } = croupier;
+    console.log(
+      [
+        '',
+        `  croupier is running: open ${croupier.gatewayUrl}`,
+        `  kafka ${endpoints.brokers.join(',')} · schema registry ${endpoints.registryUrl} · redis ${endpoints.redisUrl || endpoints.redisClusterNodes.join(',')}`,
+        '',
+      ].join('\n'),
+    );
     await untilSignal(logger, 'croupier');
     await croupier.close();
     logger.flush();
