@@ -15,7 +15,7 @@
  * registry makes the partition wait with backoff and go on from where Redis stands. On assignment each
  * partition is positioned at the offset Redis holds (assignment.ts).
  */
-import type { Kafka } from 'kafkajs';
+import { type Kafka, Partitioners } from 'kafkajs';
 import { concatMap, defer, EMPTY, firstValueFrom, map, type Observable, of, Subject, takeWhile } from 'rxjs';
 import { catchError, finalize } from 'rxjs/operators';
 import type { Config } from '../src/config/index.ts';
@@ -109,7 +109,10 @@ export async function startStreamTopology(options: StreamTopologyOptions): Promi
     defer(() => store.init()).pipe(retryWithBackoff(waitingFor('loading the state scripts', () => !closing))),
   );
 
-  const producer = kafka.producer({ allowAutoTopicCreation: true });
+  const producer = kafka.producer({
+    allowAutoTopicCreation: true,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
   const consumer = kafka.consumer({
     groupId: s.groupId,
     sessionTimeout: s.sessionTimeoutMs,

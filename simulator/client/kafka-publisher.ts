@@ -2,7 +2,7 @@
  * Publishes the world's CDC records to Kafka the way a Debezium connector would: `cdc.items` keyed by
  * itemId, `cdc.users` keyed by userId, Avro in the Confluent wire format through the schema registry.
  */
-import type { Kafka, Producer } from 'kafkajs';
+import { type Kafka, Partitioners, type Producer } from 'kafkajs';
 import type { EventCodec } from '../../src/kafka/index.ts';
 import type { ItemChange, UserChange } from '../../streams/schemas/index.ts';
 import type { CdcPublisher } from './gateway-driver.ts';
@@ -35,7 +35,10 @@ export async function createKafkaCdcPublisher(options: KafkaCdcPublisherOptions)
   } finally {
     await admin.disconnect();
   }
-  const producer: Producer = kafka.producer({ allowAutoTopicCreation: false });
+  const producer: Producer = kafka.producer({
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
   await producer.connect();
   return {
     async publish(records) {

@@ -13,6 +13,7 @@ import { startDemoTraffic } from './demo-traffic.ts';
 import { type Endpoints, startEmbeddedServices } from './embedded.ts';
 import { createRedisClient } from './redis-client.ts';
 import { createShutdownStack } from './shutdown.ts';
+import { prepareTopicsAndSchemas, registryAuth } from './topics.ts';
 import { startWorkerThread } from './worker-thread.ts';
 
 export interface StartOptions {
@@ -49,28 +50,14 @@ export async function startCroupier(options: StartOptions): Promise<CroupierHand
     const kafka = createKafka(config.kafka, endpoints.brokers, {
       logger: logger.child({ component: 'kafka' }),
     });
-    const admin = kafka.admin();
-    await admin.connect();
-    const topics = config.kafka.topics;
-    await admin.createTopics({
-      topics: [topics.clickstream, topics.cdcItems, topics.cdcUsers, topics.deadLetter].map((topic) => ({
-        topic,
-        numPartitions: config.kafka.partitions,
-      })),
-    });
-    await admin.disconnect();
-
-    const auth =
-      config.schemaRegistry.username && config.schemaRegistry.password
-        ? { username: config.schemaRegistry.username, password: config.schemaRegistry.password }
-        : undefined;
+    const auth = registryAuth(config);
     const codec = createEventCodec({
       registryUrl: endpoints.registryUrl,
       auth,
       schemas: loadSchemas(),
       logger,
     });
-    await codec.registerAll(topics);
+    await prepareTopicsAndSchemas(config, kafka, codec);
 
     const topology = await startWorkerThread('topology', config, logger, endpoints);
     closers.push(() => topology.close());

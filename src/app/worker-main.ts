@@ -12,6 +12,7 @@ import { createEventCodec, createKafka } from '../kafka/index.ts';
 import { createLogger } from '../log/logger.ts';
 import type { Endpoints } from './embedded.ts';
 import { createRedisClient } from './redis-client.ts';
+import { registryAuth } from './topics.ts';
 import type { WorkerInbound, WorkerOutbound, WorkerRole } from './worker-protocol.ts';
 
 interface WorkerInput {
@@ -40,10 +41,9 @@ async function startRole(input: WorkerInput): Promise<{ address?: string; close(
   const endpoints = input.endpoints!;
   const redis = createRedisClient(endpoints);
   const kafka = createKafka(config.kafka, endpoints.brokers, { logger });
-  const { username, password } = config.schemaRegistry;
   const codec = createEventCodec({
     registryUrl: endpoints.registryUrl,
-    auth: username && password ? { username, password } : undefined,
+    auth: registryAuth(config),
     schemas: loadSchemas(),
     logger,
   });

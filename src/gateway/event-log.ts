@@ -8,7 +8,7 @@
  * Kafka is slow or unreachable the queue fills, then the oldest events are shed, counted and logged.
  */
 import { randomUUID } from 'node:crypto';
-import type { Kafka, Producer } from 'kafkajs';
+import { type Kafka, Partitioners, type Producer } from 'kafkajs';
 import type { ClickstreamSchemaName, RecordShapes } from '../../streams/schemas/index.ts';
 import type { Decision, RequestContext } from '../decision/types.ts';
 import { CroupierError } from '../errors/index.ts';
@@ -169,6 +169,7 @@ export function startEventLog(options: EventLogOptions): EventLog {
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: true,
+      createPartitioner: Partitioners.DefaultPartitioner,
       retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1000 },
     });
     await producer.connect();

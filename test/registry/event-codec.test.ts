@@ -9,7 +9,7 @@ import { CroupierError, type ErrorCode } from '../../src/errors/index.ts';
 import { createEventCodec, type EventCodec } from '../../src/kafka/index.ts';
 import { loadSchemas, readSchemaText, SCHEMA_NAMES, type Schemas } from '../../streams/schemas/index.ts';
 import { startTestRegistry, type TestRegistry } from '../support/registry.ts';
-import { SAMPLE_EVENTS } from './fixtures.ts';
+import { SAMPLE_EVENTS } from '../support/sample-events.ts';
 
 const TOPICS = {
   clickstream: 'clickstream',

@@ -3,7 +3,7 @@ import avro from 'avsc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSchemaText } from '../../streams/schemas/index.ts';
 import { startTestRegistry, type TestRegistry } from '../support/registry.ts';
-import { SAMPLE_EVENTS } from './fixtures.ts';
+import { SAMPLE_EVENTS } from '../support/sample-events.ts';
 
 const SHADOW_FIELDS = ['shadowPolicy', 'shadowSlot', 'shadowPropensity'];
 const current = JSON.parse(readSchemaText('Impression')) as {

@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { startEmbeddedServices } from '../../app/embedded.ts';
 import { createRedisClient } from '../../app/redis-client.ts';
 import { createShutdownStack, untilSignal } from '../../app/shutdown.ts';
+import { registryAuth } from '../../app/topics.ts';
 import { startServing } from '../../gateway/serving.ts';
 import { createLogger } from '../../log/logger.ts';
 import { configFromCommand, withConfigFlags } from '../context.ts';
@@ -28,14 +29,14 @@ export function registerServeCommand(program: Command): void {
       const { endpoints } = embedded;
       const redis = createRedisClient(endpoints);
       shutdown.push(async () => redis.disconnect());
-      const { username, password } = config.schemaRegistry;
+      const auth = registryAuth(config);
       const serving = await startServing({
         config,
         logger,
         redis,
         brokers: endpoints.brokers,
         registryUrl: endpoints.registryUrl,
-        ...(username && password ? { registryAuth: { username, password } } : {}),
+        ...(auth ? { registryAuth: auth } : {}),
       });
       shutdown.push(() => serving.close());
       process.stdout.write(`croupier gateway: ${serving.gateway.url}\n`);

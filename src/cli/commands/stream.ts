@@ -4,14 +4,14 @@
  * started embedded in this process (broker on broker.port, registry, a child redis-server).
  */
 import type { Command } from 'commander';
-import { Cluster, Redis } from 'ioredis';
 import { loadSchemas } from '../../../streams/schemas/index.ts';
 import { startStreamTopology } from '../../../streams/topology.ts';
-import { startBroker } from '../../broker/index.ts';
-import { startRedisServer } from '../../embedded/redis-server.ts';
+import { startEmbeddedServices } from '../../app/embedded.ts';
+import { createRedisClient } from '../../app/redis-client.ts';
+import { createShutdownStack, untilSignal } from '../../app/shutdown.ts';
+import { prepareTopicsAndSchemas, registryAuth } from '../../app/topics.ts';
 import { createEventCodec, createKafka } from '../../kafka/index.ts';
 import { createLogger } from '../../log/logger.ts';
-import { connectSchemaRegistry } from '../../registry/index.ts';
 import { configFromCommand, withConfigFlags } from '../context.ts';
 
 export function registerStreamCommand(program: Command): void {
@@ -24,81 +24,41 @@ export function registerStreamCommand(program: Command): void {
   ).action(async (_flags: unknown, command: Command) => {
     const config = configFromCommand(command);
     const logger = createLogger({ level: config.log.level, pretty: config.log.pretty, name: 'stream' });
-    const stops: (() => Promise<void>)[] = [];
+    const shutdown = createShutdownStack(logger);
+    try {
+      const embedded = await startEmbeddedServices(config, logger);
+      shutdown.push(() => embedded.close());
+      const { endpoints } = embedded;
+      if (endpoints.embedded.broker) process.stdout.write(`embedded broker: ${endpoints.brokers[0]}\n`);
+      if (endpoints.embedded.redis) process.stdout.write(`embedded redis: ${endpoints.redisUrl}\n`);
 
-    let brokers = config.kafka.brokers;
-    if (brokers.length === 0) {
-      const broker = await startBroker({
-        host: config.broker.host,
-        port: config.broker.port,
-        dataDir: config.broker.dataDir || undefined,
-        defaultPartitions: config.kafka.partitions,
+      const redis = createRedisClient(endpoints);
+      redis.on('error', (error: Error) =>
+        logger.warn({ err: error }, 'redis connection error; the topology retries'),
+      );
+      shutdown.push(async () => redis.disconnect());
+
+      const kafka = createKafka(config.kafka, endpoints.brokers, { logger });
+      const codec = createEventCodec({
+        registryUrl: endpoints.registryUrl,
+        auth: registryAuth(config),
+        schemas: loadSchemas(),
         logger,
       });
-      stops.unshift(() => broker.close());
-      brokers = [broker.address];
-      process.stdout.write(`embedded broker: ${broker.address}\n`);
-    }
-    const registry = await connectSchemaRegistry(config.schemaRegistry, { logger });
-    stops.unshift(() => registry.close());
+      await prepareTopicsAndSchemas(config, kafka, codec);
 
-    let redis: Redis | Cluster;
-    if (config.redis.clusterNodes.length > 0) {
-      redis = new Cluster(
-        config.redis.clusterNodes.map((node) => {
-          const [host, port] = node.split(':');
-          return { host, port: Number(port) };
-        }),
+      const topology = await startStreamTopology({ config, kafka, codec, redis, logger });
+      shutdown.push(() => topology.close());
+      const t = config.kafka.topics;
+      process.stdout.write(
+        `stream topology: consumer group ${config.stream.groupId}, topics ${t.clickstream}, ${t.cdcItems}, ${t.cdcUsers}\n`,
       );
-    } else if (config.redis.url) {
-      redis = new Redis(config.redis.url);
-    } else {
-      const server = await startRedisServer({ binary: config.redis.serverBinary });
-      stops.unshift(() => server.close());
-      redis = new Redis({ host: server.host, port: server.port });
-      process.stdout.write(`embedded redis: ${server.url}\n`);
+    } catch (error) {
+      await shutdown.close();
+      throw error;
     }
-    redis.on('error', (error: Error) =>
-      logger.warn({ err: error }, 'redis connection error; the topology retries'),
-    );
-    stops.unshift(async () => redis.disconnect());
-
-    const kafka = createKafka(config.kafka, brokers, { logger });
-    const admin = kafka.admin();
-    await admin.connect();
-    const t = config.kafka.topics;
-    await admin.createTopics({
-      topics: [t.clickstream, t.cdcItems, t.cdcUsers, t.deadLetter].map((topic) => ({
-        topic,
-        numPartitions: config.kafka.partitions,
-      })),
-    });
-    await admin.disconnect();
-    const codec = createEventCodec({
-      registryUrl: registry.url,
-      auth: registry.auth,
-      schemas: loadSchemas(),
-      logger,
-    });
-    await codec.registerAll(t);
-
-    const topology = await startStreamTopology({ config, kafka, codec, redis, logger });
-    stops.unshift(() => topology.close());
-    process.stdout.write(
-      `stream topology: consumer group ${config.stream.groupId}, topics ${t.clickstream}, ${t.cdcItems}, ${t.cdcUsers}\n`,
-    );
-
-    await new Promise<void>((resolve) => {
-      const stop = (signal: NodeJS.Signals) => {
-        logger.info({ signal }, 'stopping the stream topology');
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-        resolve();
-      };
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
-    });
-    for (const stop of stops) await stop();
+    await untilSignal(logger, 'the stream topology');
+    await shutdown.close();
     logger.flush();
   });
 }

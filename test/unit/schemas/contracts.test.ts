@@ -9,43 +9,13 @@ import {
   SCHEMA_NAMES,
   type UserChange,
 } from '../../../streams/schemas/index.ts';
+import { SAMPLE_EVENTS } from '../../support/sample-events.ts';
 
 const schemas = loadSchemas();
 
-const impression: Impression = {
-  eventId: '6f1c2f6e-1d5e-4a4e-9d61-0b7d2c9b1a01',
-  requestId: 'r-1',
-  userId: 'u-42',
-  itemId: 'i-7',
-  slot: 3,
-  policy: 'thompson',
-  modelVersion: 'lr-2026-11-30',
-  propensity: 0.125,
-  score: 0.031,
-  experiment: 'ranker',
-  variant: 'b',
-  segment: 'mobile|premium',
-  context: { device: 'mobile', country: 'DE', page: null },
-  timestamp: 1_764_475_200_000,
-  shadowPolicy: 'greedy',
-  shadowSlot: 0,
-  shadowPropensity: 0.25,
-};
+const impression: Impression = SAMPLE_EVENTS.Impression;
 
-const itemChange: ItemChange = {
-  before: null,
-  after: {
-    itemId: 'i-7',
-    title: 'Night Train',
-    category: 'drama',
-    tags: ['noir'],
-    available: true,
-    createdAt: 1,
-  },
-  op: 'c',
-  ts_ms: 2,
-  source: { connector: 'postgresql', db: 'shop', table: 'items', ts_ms: 1, lsn: 12345 },
-};
+const itemChange: ItemChange = SAMPLE_EVENTS.ItemChange;
 
 describe('event contracts', () => {
   it('gives every field of every schema a doc line', () => {
