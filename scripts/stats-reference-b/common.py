@@ -1,40 +1,18 @@
-"""Shared helpers of the part-B reference scripts: JSON fixtures under test/fixtures/stats-b, numbers exact."""
-import json
-import math
+"""Shared helpers of the experiment, Bayesian A/B and off-policy reference scripts: the same JSON writer as
+scripts/stats-reference, with fixtures under test/fixtures/stats-b."""
+import importlib.util
 import os
-
-import numpy as np
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 FIXTURES = os.path.join(ROOT, 'test', 'fixtures', 'stats-b')
 
-
-def clean(value):
-    """numpy scalars and arrays to Python; NaN and infinities to the strings 'NaN', 'Infinity', '-Infinity'."""
-    if isinstance(value, dict):
-        return {k: clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [clean(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return [clean(v) for v in value.tolist()]
-    if isinstance(value, (np.bool_, bool)):
-        return bool(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, (np.floating, float)):
-        v = float(value)
-        if math.isnan(v):
-            return 'NaN'
-        if math.isinf(v):
-            return 'Infinity' if v > 0 else '-Infinity'
-        return v
-    return value
+_spec = importlib.util.spec_from_file_location(
+    'stats_reference_common', os.path.join(ROOT, 'scripts', 'stats-reference', 'common.py')
+)
+_common = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_common)
+clean = _common.clean
 
 
 def write(name, cases):
-    os.makedirs(FIXTURES, exist_ok=True)
-    path = os.path.join(FIXTURES, name)
-    with open(path, 'w') as f:
-        json.dump(clean(cases), f, indent=1, allow_nan=False)
-        f.write('\n')
-    print(f'wrote {len(cases)} cases to {os.path.relpath(path, ROOT)}')
+    _common.write(name, cases, FIXTURES)

@@ -3,7 +3,7 @@
  * the embedded broker when no Kafka brokers are, the embedded schema registry when no registry URL is. Returns
  * the endpoints every other part connects to, whichever way they were resolved.
  */
-import { startBroker } from '../broker/index.ts';
+import { type StartBrokerOptions, startBroker } from '../broker/index.ts';
 import type { Config } from '../config/index.ts';
 import { startRedisServer } from '../embedded/redis-server.ts';
 import type { Logger } from '../log/logger.ts';
@@ -24,6 +24,17 @@ export interface Endpoints {
 export interface EmbeddedServicesHandle {
   readonly endpoints: Endpoints;
   close(): Promise<void>;
+}
+
+/** The embedded broker's options from the config. */
+export function brokerOptions(config: Readonly<Config>, logger: Logger): StartBrokerOptions {
+  return {
+    host: config.broker.host,
+    port: config.broker.port,
+    dataDir: config.broker.dataDir || undefined,
+    defaultPartitions: config.kafka.partitions,
+    logger,
+  };
 }
 
 export interface EmbeddedServicesOptions {
@@ -53,13 +64,7 @@ export async function startEmbeddedServices(
     if (brokerEmbedded) {
       const broker = options.launchBroker
         ? await options.launchBroker()
-        : await startBroker({
-            host: config.broker.host,
-            port: config.broker.port,
-            dataDir: config.broker.dataDir || undefined,
-            defaultPartitions: config.kafka.partitions,
-            logger: logger.child({ component: 'broker' }),
-          });
+        : await startBroker(brokerOptions(config, logger.child({ component: 'broker' })));
       closers.push(() => broker.close());
       brokers = [broker.address];
       logger.info(

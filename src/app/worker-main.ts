@@ -4,15 +4,11 @@
  * three messages: `ready` (with the broker's address), `error` (start-up failed), `closed`.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { loadSchemas } from '../../streams/schemas/index.ts';
-import { startStreamTopology } from '../../streams/topology.ts';
 import { startBroker } from '../broker/index.ts';
 import { type Config, parseConfig } from '../config/index.ts';
-import { createEventCodec, createKafka } from '../kafka/index.ts';
 import { createLogger } from '../log/logger.ts';
-import type { Endpoints } from './embedded.ts';
-import { createRedisClient } from './redis-client.ts';
-import { registryAuth } from './topics.ts';
+import { brokerOptions, type Endpoints } from './embedded.ts';
+import { startTopologyOn } from './topology.ts';
 import type { WorkerInbound, WorkerOutbound, WorkerRole } from './worker-protocol.ts';
 
 interface WorkerInput {
@@ -29,31 +25,10 @@ async function startRole(input: WorkerInput): Promise<{ address?: string; close(
     name: `croupier-${input.role}`,
   });
   if (input.role === 'broker') {
-    const broker = await startBroker({
-      host: config.broker.host,
-      port: config.broker.port,
-      dataDir: config.broker.dataDir || undefined,
-      defaultPartitions: config.kafka.partitions,
-      logger,
-    });
+    const broker = await startBroker(brokerOptions(config, logger));
     return { address: broker.address, close: () => broker.close() };
   }
-  const endpoints = input.endpoints!;
-  const redis = createRedisClient(endpoints);
-  const kafka = createKafka(config.kafka, endpoints.brokers, { logger });
-  const codec = createEventCodec({
-    registryUrl: endpoints.registryUrl,
-    auth: registryAuth(config),
-    schemas: loadSchemas(),
-    logger,
-  });
-  const topology = await startStreamTopology({ config, kafka, codec, redis, logger });
-  return {
-    async close() {
-      await topology.close();
-      redis.disconnect();
-    },
-  };
+  return startTopologyOn(config, input.endpoints!, logger);
 }
 
 const port = parentPort!;

@@ -47,28 +47,6 @@ export interface ServingHandle {
 }
 
 /**
- * Counts how many requests each model run scored together: every request of one micro-batch resolves in
- * the same event-loop turn, so the resolutions between two turns are one batch.
- */
-function measureBatches(scorer: Scorer, histogram: Histogram): Scorer {
-  let resolvedThisTurn = 0;
-  const observe = () => {
-    histogram.observe(resolvedThisTurn);
-    resolvedThisTurn = 0;
-  };
-  return new Proxy(scorer, {
-    get(target, property, receiver) {
-      if (property !== 'score') return Reflect.get(target, property, receiver);
-      return async (features: Float32Array, rows: number) => {
-        const result = await target.score(features, rows);
-        if (resolvedThisTurn++ === 0) setImmediate(observe);
-        return result;
-      };
-    },
-  });
-}
-
-/**
  * Partition counts of the topics whose feeds the cache tails, from Kafka's metadata; `fallback` (the
  * configured `kafka.partitions`) for a topic Kafka does not report within a few seconds.
  */
@@ -113,6 +91,7 @@ export async function startServing(options: ServingOptions): Promise<ServingHand
   const closeAll = async () => {
     for (const close of closers.reverse()) await close().catch(() => undefined);
   };
+  let batchSizes: Histogram | undefined;
   try {
     const scorer = await createOnnxScorer({
       registryDir: config.model.registryDir,
@@ -123,13 +102,14 @@ export async function startServing(options: ServingOptions): Promise<ServingHand
       maxBatchRows: config.model.maxBatchRows,
       intraOpThreads: config.model.intraOpThreads,
       watch: config.model.watchRegistry,
+      // The gateway's metrics exist once it has started (below); runs before that are not counted.
+      onBatch: (requests) => batchSizes?.observe(requests),
     });
     closers.push(() => scorer.close());
     let experiments = await loadExperimentsConfig(config.model.experimentsFile);
-    let measured: Scorer = scorer;
     const newDecider = (exp: ExperimentsConfig): Decider =>
       createDecider({
-        scorer: measured,
+        scorer,
         policy: config.gateway.policy as PolicyName,
         priorStrength: config.model.priorStrength,
         experiments: exp,
@@ -178,7 +158,6 @@ export async function startServing(options: ServingOptions): Promise<ServingHand
     });
     closers.push(() => eventLog.close());
 
-    // The gateway's metrics exist once it is started; the decider is built after, over the measured scorer.
     const gateway = await startGateway({
       config: config.gateway,
       decider: swappable,
@@ -201,7 +180,7 @@ export async function startServing(options: ServingOptions): Promise<ServingHand
       },
     });
     closers.push(() => gateway.close());
-    measured = measureBatches(scorer, gateway.metrics.batchSize);
+    batchSizes = gateway.metrics.batchSize;
     decider = newDecider(experiments);
 
     return {

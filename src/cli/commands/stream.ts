@@ -4,13 +4,9 @@
  * started embedded in this process (broker on broker.port, registry, a child redis-server).
  */
 import type { Command } from 'commander';
-import { loadSchemas } from '../../../streams/schemas/index.ts';
-import { startStreamTopology } from '../../../streams/topology.ts';
 import { startEmbeddedServices } from '../../app/embedded.ts';
-import { createRedisClient } from '../../app/redis-client.ts';
 import { createShutdownStack, untilSignal } from '../../app/shutdown.ts';
-import { prepareTopicsAndSchemas, registryAuth } from '../../app/topics.ts';
-import { createEventCodec, createKafka } from '../../kafka/index.ts';
+import { startTopologyOn } from '../../app/topology.ts';
 import { createLogger } from '../../log/logger.ts';
 import { configFromCommand, withConfigFlags } from '../context.ts';
 
@@ -32,22 +28,7 @@ export function registerStreamCommand(program: Command): void {
       if (endpoints.embedded.broker) process.stdout.write(`embedded broker: ${endpoints.brokers[0]}\n`);
       if (endpoints.embedded.redis) process.stdout.write(`embedded redis: ${endpoints.redisUrl}\n`);
 
-      const redis = createRedisClient(endpoints);
-      redis.on('error', (error: Error) =>
-        logger.warn({ err: error }, 'redis connection error; the topology retries'),
-      );
-      shutdown.push(async () => redis.disconnect());
-
-      const kafka = createKafka(config.kafka, endpoints.brokers, { logger });
-      const codec = createEventCodec({
-        registryUrl: endpoints.registryUrl,
-        auth: registryAuth(config),
-        schemas: loadSchemas(),
-        logger,
-      });
-      await prepareTopicsAndSchemas(config, kafka, codec);
-
-      const topology = await startStreamTopology({ config, kafka, codec, redis, logger });
+      const topology = await startTopologyOn(config, endpoints, logger, { prepare: true });
       shutdown.push(() => topology.close());
       const t = config.kafka.topics;
       process.stdout.write(

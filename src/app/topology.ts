@@ -1,0 +1,49 @@
+/**
+ * The stream topology on resolved endpoints: its own Redis client, kafkajs client and event codec, all closed
+ * with it. `croupier stream` runs it in the main thread, `croupier start` in a worker thread.
+ */
+import { loadSchemas } from '../../streams/schemas/index.ts';
+import { startStreamTopology } from '../../streams/topology.ts';
+import type { Config } from '../config/index.ts';
+import { createEventCodec, createKafka } from '../kafka/index.ts';
+import type { Logger } from '../log/logger.ts';
+import type { Endpoints } from './embedded.ts';
+import { createRedisClient } from './redis-client.ts';
+import { prepareTopicsAndSchemas, registryAuth } from './topics.ts';
+
+export interface TopologyOnOptions {
+  /** Create the topics and register the schemas first (when nothing else in the process does). */
+  prepare?: boolean;
+}
+
+export async function startTopologyOn(
+  config: Readonly<Config>,
+  endpoints: Endpoints,
+  logger: Logger,
+  options: TopologyOnOptions = {},
+): Promise<{ close(): Promise<void> }> {
+  const redis = createRedisClient(endpoints);
+  redis.on('error', (error: Error) =>
+    logger.warn({ err: error }, 'redis connection error; the topology retries'),
+  );
+  try {
+    const kafka = createKafka(config.kafka, endpoints.brokers, { logger });
+    const codec = createEventCodec({
+      registryUrl: endpoints.registryUrl,
+      auth: registryAuth(config),
+      schemas: loadSchemas(),
+      logger,
+    });
+    if (options.prepare) await prepareTopicsAndSchemas(config, kafka, codec);
+    const topology = await startStreamTopology({ config, kafka, codec, redis, logger });
+    return {
+      async close() {
+        await topology.close();
+        redis.disconnect();
+      },
+    };
+  } catch (error) {
+    redis.disconnect();
+    throw error;
+  }
+}
