@@ -8,7 +8,7 @@ import { CroupierError } from '../errors/index.ts';
 import { silentLogger } from '../log/logger.ts';
 import { Broker, type BrokerConfig } from './broker.ts';
 import { BrokerServer } from './network/server.ts';
-import { DiskStorage } from './storage/disk.ts';
+import { DiskStorage } from './storage/disk-storage.ts';
 import type { BrokerStorage } from './storage/storage.ts';
 
 export { Broker, type BrokerConfig } from './broker.ts';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Partition } from '../../src/broker/log/partition.ts';
 import { readBatchHeader } from '../../src/broker/protocol/record-batch.ts';
-import { DiskPartitionStore } from '../../src/broker/storage/disk.ts';
+import { DiskPartitionStore } from '../../src/broker/storage/disk-partition-store.ts';
 import { silentLogger } from '../../src/log/logger.ts';
 import { buildBatch } from './support/batches.ts';
 

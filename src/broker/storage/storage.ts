@@ -1,4 +1,4 @@
-/** Persistence of the broker's state in a data directory (see disk.ts); absent in memory mode. */
+/** Persistence of the broker's state in a data directory (see disk-storage.ts); absent in memory mode. */
 import type { Broker } from '../broker.ts';
 import type { CommittedOffset } from '../group/coordinator.ts';
 import type { Partition, PartitionStore } from '../log/partition.ts';
