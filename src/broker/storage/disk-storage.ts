@@ -17,11 +17,11 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, w
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { CroupierError } from '../../errors/index.ts';
-import type { Broker } from '../broker.ts';
 import type { CommittedOffset } from '../group/coordinator.ts';
 import type { Partition, PartitionStore } from '../log/partition.ts';
 import type { Topic } from '../log/topics.ts';
 import type { TxnSnapshot } from '../txn/coordinator.ts';
+import type { BrokerState } from '../types.ts';
 import { DiskPartitionStore } from './disk-partition-store.ts';
 import { JsonLog } from './json-log.ts';
 import type { BrokerStorage } from './storage.ts';
@@ -85,7 +85,7 @@ export class DiskStorage implements BrokerStorage {
     return join(this.dir, 'topics', name);
   }
 
-  recover(broker: Broker): void {
+  recover(broker: BrokerState): void {
     this.segmentBytes = broker.config.topicDefaults.segmentBytes;
     const started = Date.now();
     let topics = 0;

@@ -1,13 +1,14 @@
 /** Persistence of the broker's state in a data directory (see disk-storage.ts); absent in memory mode. */
-import type { Broker } from '../broker.ts';
 import type { CommittedOffset } from '../group/coordinator.ts';
 import type { Partition, PartitionStore } from '../log/partition.ts';
 import type { Topic } from '../log/topics.ts';
 import type { TxnSnapshot } from '../txn/coordinator.ts';
+import type { BrokerState } from '../types.ts';
 
 export interface BrokerStorage {
   clusterId(): string;
-  recover(broker: Broker): void;
+  /** Restores topics, committed offsets and transactions into the broker. */
+  recover(broker: BrokerState): void;
   createTopic(topic: Topic): void;
   deleteTopic(name: string): void;
   openPartition(topic: Topic, partition: Partition): PartitionStore;

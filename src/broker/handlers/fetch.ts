@@ -4,10 +4,10 @@
  * until min_bytes are there. A waiting Fetch holds only its own connection (the connection answers in order).
  */
 
-import type { FetchPartitionResponse, FetchRequest, FetchResponse } from './apis/fetch/types.ts';
-import type { Broker, RequestContext } from './broker.ts';
-import type { Partition } from './log/partition.ts';
-import { ErrorCode } from './protocol/error-codes.ts';
+import type { FetchPartitionResponse, FetchRequest, FetchResponse } from '../apis/fetch/types.ts';
+import type { Partition } from '../log/partition.ts';
+import { ErrorCode } from '../protocol/error-codes.ts';
+import type { BrokerState, RequestContext } from '../types.ts';
 
 interface Waiter {
   partitions: Set<Partition>;
@@ -15,12 +15,12 @@ interface Waiter {
 }
 
 export class FetchHandler {
-  private readonly broker: Broker;
+  private readonly broker: BrokerState;
   private readonly waiters = new Set<Waiter>();
   private readonly dirty = new Set<Waiter>();
   private scheduled = false;
 
-  constructor(broker: Broker) {
+  constructor(broker: BrokerState) {
     this.broker = broker;
   }
 

@@ -1,0 +1,14 @@
+/** DeleteTopics: removes each named topic, its log and its committed offsets. */
+import type { DeleteTopicsRequest, DeleteTopicsResponse } from '../apis/delete-topics/types.ts';
+import { ErrorCode } from '../protocol/error-codes.ts';
+import type { BrokerState } from '../types.ts';
+
+export function handleDeleteTopics(broker: BrokerState, req: DeleteTopicsRequest): DeleteTopicsResponse {
+  return {
+    throttleTimeMs: 0,
+    responses: req.topicNames.map((name) => ({
+      name,
+      errorCode: broker.deleteTopic(name) ? ErrorCode.NONE : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+    })),
+  };
+}
