@@ -22,7 +22,7 @@ import { startRedisServer } from '../src/embedded/redis-server.ts';
 import { createEventCodec } from '../src/kafka/index.ts';
 import { silentLogger } from '../src/log/logger.ts';
 import { startSchemaRegistry } from '../src/registry/index.ts';
-import { startStateCache } from '../src/state-cache/index.ts';
+import { startLiveStateReader as startStateCache } from '../src/state/live-reader/index.ts';
 import { loadSchemas } from '../streams/schemas/index.ts';
 import { startStreamTopology } from '../streams/topology.ts';
 

@@ -6,8 +6,8 @@
  * - an earlier offset (Redis lost writes: a restart without persistence, a failover): the records between
  *   must be read again, so the caller seeks the partition to the stored offset + 1.
  */
-import type { TopicPartition } from '../src/state/keys.ts';
-import type { ApplyOutcome, StateStore } from '../src/state/state-store.ts';
+import type { TopicPartition } from '../src/state/layout/index.ts';
+import type { ApplyOutcome, StateWriter as StateStore } from '../src/state/writer/index.ts';
 import type { ClickstreamFoldOptions } from './fold/clickstream.ts';
 import { foldPartitionBatch, type PartitionRecord } from './fold/partition-batch.ts';
 import type { TopicRole } from './validate/events.ts';

@@ -13,8 +13,8 @@
 import type { Consumer as KafkaConsumer } from 'kafkajs';
 import { defer, firstValueFrom } from 'rxjs';
 import type { Logger } from '../src/log/logger.ts';
-import type { TopicPartition } from '../src/state/keys.ts';
-import type { StateStore } from '../src/state/state-store.ts';
+import type { TopicPartition } from '../src/state/layout/index.ts';
+import type { StateWriter as StateStore } from '../src/state/writer/index.ts';
 import type { StreamMetrics } from './metrics.ts';
 import { type BackoffOptions, retryWithBackoff } from './operators/retry-with-backoff.ts';
 

@@ -1,5 +1,5 @@
 /** The shapes a partition batch takes on its way through the topology. */
-import type { TopicPartition } from '../src/state/keys.ts';
+import type { TopicPartition } from '../src/state/layout/index.ts';
 import type { SchemaName } from './schemas/index.ts';
 import type { TopicRole } from './validate/events.ts';
 

@@ -21,7 +21,7 @@ import { catchError, finalize } from 'rxjs/operators';
 import type { Config } from '../src/config/index.ts';
 import type { EventCodec } from '../src/kafka/index.ts';
 import type { Logger } from '../src/log/logger.ts';
-import { createStateStore, type RedisClient } from '../src/state/state-store.ts';
+import { createStateWriter as createStateStore, type RedisClient } from '../src/state/writer/index.ts';
 import { applyPartitionBatch } from './apply.ts';
 import { type PartitionCursor, partitionKeyOf, trackAssignments } from './assignment.ts';
 import { examinationTable } from './fold/position-bias.ts';

@@ -10,7 +10,10 @@ import type { Config } from '../config/index.ts';
 import type { StateView } from '../decision/types.ts';
 import { CroupierError } from '../errors/index.ts';
 import type { Logger } from '../log/logger.ts';
-import type { CacheFreshness, StateChangeListener } from '../state-cache/index.ts';
+import type {
+  LiveStateFreshness as CacheFreshness,
+  StateChangeListener,
+} from '../state/live-reader/index.ts';
 import { newSocketData, type SocketData } from './connection.ts';
 import { createDealer, type GatewayDecider } from './dealer.ts';
 import type { EventLog } from './event-log.ts';

@@ -19,7 +19,10 @@ import { createEventCodec, createKafka } from '../kafka/index.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Scorer } from '../scoring/onnx-scorer.ts';
 import { createOnnxScorer } from '../scoring/onnx-scorer.ts';
-import { type StateCache, startStateCache } from '../state-cache/index.ts';
+import {
+  type LiveStateReader as StateCache,
+  startLiveStateReader as startStateCache,
+} from '../state/live-reader/index.ts';
 import type { GatewayDecider } from './dealer.ts';
 import { type EventLog, startEventLog } from './event-log.ts';
 import type { Histogram } from './metrics.ts';

@@ -6,7 +6,7 @@
  */
 import type { StateView } from '../decision/types.ts';
 import type { Logger } from '../log/logger.ts';
-import type { StateChange } from '../state-cache/index.ts';
+import type { StateChange } from '../state/live-reader/index.ts';
 import { type Subscription, sendCorked } from './connection.ts';
 import type { Dealer } from './dealer.ts';
 import type { GatewayMetrics } from './metrics.ts';

@@ -12,7 +12,10 @@ import { type GatewayHandle, type GatewayOptions, startGateway } from '../../src
 import { createEventCodec, type EventCodec } from '../../src/kafka/index.ts';
 import { silentLogger } from '../../src/log/logger.ts';
 import { createOnnxScorer, type Scorer } from '../../src/scoring/onnx-scorer.ts';
-import { type StateCache, startStateCache } from '../../src/state-cache/index.ts';
+import {
+  type LiveStateReader as StateCache,
+  startLiveStateReader as startStateCache,
+} from '../../src/state/live-reader/index.ts';
 import { loadSchemas } from '../../streams/schemas/index.ts';
 import { type StreamTopology, startStreamTopology } from '../../streams/topology.ts';
 import { startTestBroker, type TestBroker } from '../support/broker.ts';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeHeader } from '../../src/kafka/index.ts';
 import { silentLogger } from '../../src/log/logger.ts';
-import { partitionKey } from '../../src/state/keys.ts';
+import { partitionKey } from '../../src/state/layout/index.ts';
 import type { ClickstreamEvent, DeadLetter, ItemChange } from '../../streams/schemas/index.ts';
 import { startStreamTopology } from '../../streams/topology.ts';
 import { startTestRedis, type TestRedis } from '../support/redis.ts';

@@ -6,7 +6,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { partitionKey } from '../../src/state/keys.ts';
+import { partitionKey } from '../../src/state/layout/index.ts';
 import { startTestRedis, type TestRedis } from '../support/redis.ts';
 import { compareWithReference } from './support/compare-state.ts';
 import { generateClickstream, seeded } from './support/events.ts';

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedisCluster } from '../../src/embedded/redis-cluster.ts';
 import { startRedisServer } from '../../src/embedded/redis-server.ts';
 import { silentLogger } from '../../src/log/logger.ts';
-import type { RedisClient } from '../../src/state/scripts.ts';
+import type { RedisClient } from '../../src/state/writer/index.ts';
 import type { ClickstreamEvent } from '../../streams/schemas/index.ts';
 import { type StreamTopology, startStreamTopology } from '../../streams/topology.ts';
 import { startTestRedis, type TestRedis } from '../support/redis.ts';

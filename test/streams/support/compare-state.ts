@@ -2,8 +2,8 @@
  * Reads a clickstream partition's state from Redis and lists every difference from a reference fold.
  * Zeros and absent fields are the same thing; decayed counts are compared at the time Redis keeps them.
  */
-import { partitionKey, recentKey, type TopicPartition, userKey } from '../../../src/state/keys.ts';
-import type { RedisClient } from '../../../src/state/scripts.ts';
+import { partitionKey, recentKey, type TopicPartition, userKey } from '../../../src/state/layout/index.ts';
+import type { RedisClient } from '../../../src/state/writer/index.ts';
 import { type ReferenceState, referenceDecayed } from './reference-fold.ts';
 
 function nonZero(entries: Iterable<[string, number]>): Map<string, number> {

@@ -6,8 +6,8 @@
 import { type Admin, type Kafka, Kafka as KafkaClient, logLevel, type Producer } from 'kafkajs';
 import { type Config, type ConfigInput, configSchema } from '../../../src/config/index.ts';
 import { createEventCodec, type EventCodec } from '../../../src/kafka/index.ts';
-import { partitionKey } from '../../../src/state/keys.ts';
-import type { RedisClient } from '../../../src/state/scripts.ts';
+import { partitionKey } from '../../../src/state/layout/index.ts';
+import type { RedisClient } from '../../../src/state/writer/index.ts';
 import { type ClickstreamEvent, loadSchemas } from '../../../streams/schemas/index.ts';
 import { startTestBroker, type TestBroker } from '../../support/broker.ts';
 import { startTestRegistry, type TestRegistry } from '../../support/registry.ts';

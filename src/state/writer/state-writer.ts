@@ -1,14 +1,16 @@
 /**
- * The Redis adapter of the stream topology: applies one folded partition batch with one script call, exactly
- * once (the script checks and stores the partition's offset in the same atomic step), and reads the stored
- * offsets the consumer seeks to on partition assignment.
+ * The writer of Redis state, used by the stream topology (the only writer of learned state): applies one folded
+ * partition batch with one script call, exactly once (the script checks and stores the partition's offset, writes
+ * the state and appends the change-feed entry in the same atomic step), and reads the stored offsets the consumer
+ * seeks to on partition assignment. Keys come from `../layout/keys.ts`.
  */
-import type { CdcDelta } from '../../streams/fold/cdc.ts';
-import type { ClickstreamDelta } from '../../streams/fold/clickstream.ts';
-import { CroupierError } from '../errors/index.ts';
-import { partitionKey, partitionKeyBase, scriptKeys, type TopicPartition } from './keys.ts';
+import type { CdcDelta } from '../../../streams/fold/cdc.ts';
+import type { ClickstreamDelta } from '../../../streams/fold/clickstream.ts';
+import { CroupierError } from '../../errors/index.ts';
+import { partitionKey, partitionKeyBase, type TopicPartition } from '../layout/keys.ts';
 import { cdcFeedEntry, cdcPayload, clickstreamPayload, type DeadLetterCounts } from './payload.ts';
 import { type ApplyOutcome, scriptOutcome } from './script-codes.ts';
+import { scriptKeys } from './script-keys.ts';
 import {
   createScriptRunner,
   loadScriptOnServers,
@@ -17,10 +19,7 @@ import {
   type StateScript,
 } from './scripts.ts';
 
-export type { ApplyOutcome } from './script-codes.ts';
-export type { RedisClient } from './scripts.ts';
-
-export interface StateStoreOptions {
+export interface StateWriterOptions {
   redis: RedisClient;
   keyPrefix: string;
   groupId: string;
@@ -40,7 +39,7 @@ export interface BatchSpan {
   last: number;
 }
 
-export interface StateStore {
+export interface StateWriter {
   /** Loads the scripts on every master; call once before applying. */
   init(): Promise<void>;
   /** Last applied offset of the partition for the group, -1 when none. */
@@ -63,7 +62,7 @@ export interface StateStore {
   calls(): number;
 }
 
-export function createStateStore(options: StateStoreOptions): StateStore {
+export function createStateWriter(options: StateWriterOptions): StateWriter {
   const { redis, keyPrefix: prefix, groupId } = options;
   const clickstream = loadStateScript('applyClickstream', 5);
   const cdc = loadStateScript('applyCdc', 4);

@@ -1,8 +1,10 @@
 /**
- * Encodes folded deltas as the JSON payloads the state scripts read (flat lists, see each script's header).
+ * Encodes folded deltas as the JSON payloads the state scripts read (flat lists, see each script's header), and the
+ * change-feed entry of a CDC batch (`../layout/feed-entry.ts`; the clickstream script builds its own in Lua).
  */
-import type { CdcDelta } from '../../streams/fold/cdc.ts';
-import type { ClickstreamDelta } from '../../streams/fold/clickstream.ts';
+import type { CdcDelta } from '../../../streams/fold/cdc.ts';
+import type { ClickstreamDelta } from '../../../streams/fold/clickstream.ts';
+import type { ItemsFeedData, UsersFeedData } from '../layout/feed-entry.ts';
 
 /** Dead letters of a batch per error code. */
 export type DeadLetterCounts = ReadonlyMap<string, number>;
@@ -72,5 +74,7 @@ export function cdcPayload(delta: CdcDelta, dlq: DeadLetterCounts, tombstones: n
 
 /** The change feed entry `d` of a CDC batch: `{"items": {...}}` or `{"users": {...}}`. */
 export function cdcFeedEntry(kind: 'items' | 'users', delta: CdcDelta): string {
-  return JSON.stringify({ [kind]: Object.fromEntries(delta.feed) });
+  const rows = Object.fromEntries(delta.feed);
+  const data: ItemsFeedData | UsersFeedData = kind === 'items' ? { items: rows } : { users: rows };
+  return JSON.stringify(data);
 }

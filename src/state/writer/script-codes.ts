@@ -2,7 +2,7 @@
  * The one place where the return codes of the state scripts become outcomes and errors. Scripts return
  * `{code, value}`: codes >= 0 are outcomes of the exactly-once check, negative codes are errors.
  */
-import { CroupierError, type ErrorCode } from '../errors/index.ts';
+import { CroupierError, type ErrorCode } from '../../errors/index.ts';
 
 export type ApplyOutcome =
   /** The batch was applied; `offset` is now stored. */

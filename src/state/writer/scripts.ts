@@ -9,7 +9,7 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Cluster, Redis } from 'ioredis';
-import { CroupierError } from '../errors/index.ts';
+import { CroupierError } from '../../errors/index.ts';
 
 export type RedisClient = Redis | Cluster;
 

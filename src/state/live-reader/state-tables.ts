@@ -1,42 +1,15 @@
 /**
- * The in-memory state the gateway decides from: posteriors, item features, the item pool and users, kept
- * per partition as the change feeds last reported them, with sums over the clickstream partitions.
+ * The live reader's in-memory tables, the state the gateway decides from: posteriors, item features, the item pool
+ * and users, kept per partition as the change feeds last reported them, with sums over the clickstream partitions.
  *
- * Pure data: the feed reader (feed-reader.ts) does the I/O and calls `set*` / `replace*`. Every setter takes
- * the absolute value of one partition, so applying a change-feed entry twice changes nothing.
+ * Pure data: the snapshot loader (snapshot.ts) and the feed entries (apply-feed-entry.ts) call `set*` / `replace*`.
+ * Every setter takes the absolute value of one partition, so applying a change-feed entry twice changes nothing.
  */
-import type { ArmStats, ItemFeatures, ItemInfo, StateView, UserFeatures } from '../decision/types.ts';
+import type { ArmStats, ItemFeatures, ItemInfo, StateView, UserFeatures } from '../../decision/types.ts';
+import type { ItemCounters, StoredUserRow, UserActivity } from '../layout/feed-entry.ts';
 
-/** The per-partition item counters of `P{clickstream:p}:item` (see docs/state-layout.md). */
-export interface ItemCounters {
-  imp: number;
-  clk: number;
-  conv: number;
-  convValue: number;
-  watchMs: number;
-  seen: number;
-  dimp: number;
-  dclk: number;
-  dts: number;
-}
-
-/** A user's activity (`P{clickstream:p}:user:<id>` plus `recent:<id>`). */
-export interface UserActivity {
-  imp: number;
-  clk: number;
-  conv: number;
-  convValue: number;
-  watchMs: number;
-  lastActive: number;
-  recent: string[];
-}
-
-/** A user's attributes from `cdc.users`. */
-export interface UserRowData {
-  segment: string | null;
-  country: string | null;
-  subscribed: boolean | null;
-}
+/** A user's attributes from `cdc.users` (the stored row without its id). */
+export type UserRowData = Omit<StoredUserRow, 'userId'>;
 
 /** What one applied batch changed; the gateway's subscriptions listen to it. */
 export interface StateChange {
@@ -57,14 +30,14 @@ interface ItemAggregate {
   convValue: number;
   watchMs: number;
   seen: number;
-  /** Decayed counts scaled to the store's reference time, so partitions sum and the ratio is the CTR. */
+  /** Decayed counts scaled to the tables' reference time, so partitions sum and the ratio is the CTR. */
   dimpRef: number;
   dclkRef: number;
 }
 
 const ZERO_ARM: Readonly<ArmStats> = Object.freeze({ impressions: 0, clicks: 0 });
 
-export class StateStore implements StateView {
+export class StateTables implements StateView {
   private readonly halfLifeMs: number;
   private readonly referenceMs: number;
   /** Per clickstream partition: `itemId|segment` → [imp, clk]. */

@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { partitionKey, requestKey } from '../../src/state/keys.ts';
-import { createStateStore, type StateStore } from '../../src/state/state-store.ts';
+import { partitionKey, requestKey } from '../../src/state/layout/index.ts';
+import { createStateWriter, type StateWriter } from '../../src/state/writer/index.ts';
 import { applyPartitionBatch } from '../../streams/apply.ts';
 import type { PartitionRecord } from '../../streams/fold/partition-batch.ts';
 import { examinationTable } from '../../streams/fold/position-bias.ts';
 import type { ItemChange } from '../../streams/schemas/index.ts';
+import { compareWithReference } from '../streams/support/compare-state.ts';
+import { generateClickstream, seeded } from '../streams/support/events.ts';
+import { emptyReference, referenceApply } from '../streams/support/reference-fold.ts';
 import { startTestRedis, type TestRedis } from '../support/redis.ts';
-import { compareWithReference } from './support/compare-state.ts';
-import { generateClickstream, seeded } from './support/events.ts';
-import { emptyReference, referenceApply } from './support/reference-fold.ts';
 
 const HALF_LIFE = 3_600_000;
 const tp = { topic: 'clickstream', partition: 3 };
@@ -21,8 +21,8 @@ afterAll(async () => {
   await redis?.close();
 });
 
-function store(prefix: string, examination?: readonly number[]): StateStore {
-  return createStateStore({
+function writer(prefix: string, examination?: readonly number[]): StateWriter {
+  return createStateWriter({
     redis: redis.client,
     keyPrefix: prefix,
     groupId: 'g',
@@ -48,10 +48,10 @@ function reference(recs: readonly PartitionRecord[]) {
   return ref;
 }
 
-describe('state store on Redis', () => {
+describe('state writer on Redis', () => {
   it('holds exactly the reference counts after batches of any size', async () => {
     const prefix = redis.prefix();
-    const s = store(prefix);
+    const s = writer(prefix);
     await s.init();
     const recs = records(600, 1);
     const rand = seeded(7);
@@ -73,7 +73,7 @@ describe('state store on Redis', () => {
   it('notices a state that misses one event (the comparison is not vacuous)', async () => {
     const prefix = redis.prefix();
     const recs = records(60, 8);
-    await applyPartitionBatch(store(prefix), tp, 'clickstream', recs.slice(1), -1, fold);
+    await applyPartitionBatch(writer(prefix), tp, 'clickstream', recs.slice(1), -1, fold);
     const diff = await compareWithReference(redis.client, prefix, tp, reference(recs), {
       halfLifeMs: HALF_LIFE,
     });
@@ -82,7 +82,7 @@ describe('state store on Redis', () => {
 
   it('skips records already applied after a crash', async () => {
     const prefix = redis.prefix();
-    const s = store(prefix);
+    const s = writer(prefix);
     const recs = records(100, 2);
     const first = await applyPartitionBatch(s, tp, 'clickstream', recs, -1, fold);
     expect(first).toEqual({ kind: 'done', applied: recs.length - 1, records: recs.length });
@@ -96,7 +96,7 @@ describe('state store on Redis', () => {
 
   it('applies only the records after the stored offset when another consumer got there first', async () => {
     const prefix = redis.prefix();
-    const s = store(prefix);
+    const s = writer(prefix);
     const recs = records(200, 3);
     const half = Math.floor(recs.length / 2);
     await applyPartitionBatch(s, tp, 'clickstream', recs.slice(0, half), -1, fold);
@@ -109,7 +109,7 @@ describe('state store on Redis', () => {
 
   it('asks to rewind when Redis holds an earlier offset than the consumer applied', async () => {
     const prefix = redis.prefix();
-    const s = store(prefix);
+    const s = writer(prefix);
     const recs = records(50, 4);
     await applyPartitionBatch(s, tp, 'clickstream', recs.slice(0, 10), -1, fold);
     const result = await applyPartitionBatch(s, tp, 'clickstream', recs.slice(30), 29, fold);
@@ -118,7 +118,7 @@ describe('state store on Redis', () => {
 
   it('reloads its scripts after SCRIPT FLUSH', async () => {
     const prefix = redis.prefix();
-    const s = store(prefix);
+    const s = writer(prefix);
     await s.init();
     const recs = records(40, 5);
     await applyPartitionBatch(s, tp, 'clickstream', recs.slice(0, 20), -1, fold);
@@ -131,7 +131,7 @@ describe('state store on Redis', () => {
 
   it('appends the absolute values a batch changed to the change feed', async () => {
     const prefix = redis.prefix();
-    const s = store(prefix);
+    const s = writer(prefix);
     const recs = records(30, 6);
     await applyPartitionBatch(s, tp, 'clickstream', recs.slice(0, 15), -1, fold);
     await applyPartitionBatch(s, tp, 'clickstream', recs.slice(15), 14, fold);
@@ -160,7 +160,7 @@ describe('state store on Redis', () => {
   it('weighs impressions by slot examination and completes the examination of a clicked impression', async () => {
     const prefix = redis.prefix();
     const table = examinationTable({ enabled: true, eta: 1, examination: [] });
-    const s = store(prefix, table);
+    const s = writer(prefix, table);
     const base = {
       requestId: 'r1',
       userId: 'u1',
@@ -217,7 +217,7 @@ describe('state store on Redis', () => {
 
   it('upserts and deletes CDC rows, last change of a batch wins', async () => {
     const prefix = redis.prefix();
-    const s = store(prefix);
+    const s = writer(prefix);
     const cdc = { topic: 'cdc.items', partition: 0 };
     const row = (itemId: string, available: boolean) => ({
       itemId,

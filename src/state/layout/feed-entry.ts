@@ -1,0 +1,89 @@
+/**
+ * The change-feed entry of docs/state-layout.md ("Change feed") and the stored shapes it carries, defined once: the
+ * writer appends entries (the clickstream script builds `d` in Lua, CDC batches encode it in TypeScript), the live
+ * reader validates them with these schemas, and the tests read them with the same types. Each type is derived from
+ * its schema, so the two cannot drift apart.
+ *
+ * One entry per applied batch in `P{<topic>:<p>}:feed`, fields `o` (the batch's last offset) and `d` (JSON of the
+ * absolute values the batch changed). An item or user object in `d` holds only the fields the batch changed; a
+ * reader keeps its previous value of a field left out.
+ */
+import { z } from 'zod';
+
+/** Field names of a feed entry (a Redis stream entry `o <offset> d <json>`). */
+export const FEED_ENTRY_FIELDS = { offset: 'o', data: 'd' } as const;
+
+/** Fields of an item's counters (`<field>|<itemId>` in `P{clickstream:p}:item`). */
+export const ITEM_COUNTER_FIELDS = [
+  'imp',
+  'clk',
+  'conv',
+  'convValue',
+  'watchMs',
+  'seen',
+  'dimp',
+  'dclk',
+  'dts',
+] as const;
+export type ItemCounterField = (typeof ITEM_COUNTER_FIELDS)[number];
+/** One partition's counters of an item; `dimp`/`dclk` are decayed counts valid at time `dts` (ms). */
+export type ItemCounters = Record<ItemCounterField, number>;
+
+/** A user's activity in a clickstream partition: `P{clickstream:p}:user:<id>` plus `recent:<id>` (newest first). */
+export const userActivitySchema = z.object({
+  imp: z.number(),
+  clk: z.number(),
+  conv: z.number(),
+  convValue: z.number(),
+  watchMs: z.number(),
+  lastActive: z.number(),
+  recent: z.array(z.string()),
+});
+export type UserActivity = z.infer<typeof userActivitySchema>;
+
+/** A row of `P{cdc.items:q}:items` (JSON) and of a `cdc.items` feed entry. */
+export const itemRowSchema = z.object({
+  itemId: z.string(),
+  title: z.string(),
+  category: z.string(),
+  tags: z.array(z.string()).default([]),
+  available: z.boolean(),
+  createdAt: z.number(),
+});
+export type StoredItemRow = z.output<typeof itemRowSchema>;
+
+/** A row of `P{cdc.users:q}:users` (JSON) and of a `cdc.users` feed entry. */
+export const userRowSchema = z.object({
+  userId: z.string(),
+  segment: z.string().nullable().default(null),
+  country: z.string().nullable().default(null),
+  subscribed: z.boolean().nullable().default(null),
+});
+export type StoredUserRow = z.output<typeof userRowSchema>;
+
+/** An item in a clickstream entry: the counters the batch changed (`ItemCounterField` → value; `seen` always). */
+export const itemCountersChangeSchema = z.record(z.number());
+export type ItemCountersChange = z.output<typeof itemCountersChangeSchema>;
+
+/** A user in a clickstream entry: the activity fields the batch changed (`lastActive` always). */
+export const userActivityChangeSchema = userActivitySchema.partial().passthrough();
+export type UserActivityChange = z.output<typeof userActivityChangeSchema>;
+
+/** `d` of a clickstream entry: posteriors `itemId|segment` → [imp, clk], items and users by id (null: removed). */
+export const clickstreamFeedDataSchema = z.object({
+  posterior: z.record(z.tuple([z.number(), z.number()])).default({}),
+  item: z.record(itemCountersChangeSchema).default({}),
+  user: z.record(userActivityChangeSchema.nullable()).default({}),
+});
+export type ClickstreamFeedData = z.output<typeof clickstreamFeedDataSchema>;
+
+/**
+ * `d` of a `cdc.items` entry: itemId → row, or null when deleted or no longer available. A row is validated on its
+ * own (`itemRowSchema`); one that fails counts as removed.
+ */
+export const itemsFeedDataSchema = z.object({ items: z.record(z.unknown()).default({}) });
+export type ItemsFeedData = z.output<typeof itemsFeedDataSchema>;
+
+/** `d` of a `cdc.users` entry: userId → row, or null when deleted. */
+export const usersFeedDataSchema = z.object({ users: z.record(z.unknown()).default({}) });
+export type UsersFeedData = z.output<typeof usersFeedDataSchema>;

@@ -1,0 +1,38 @@
+/**
+ * The one table of Redis keys of docs/state-layout.md, used by the writer, the live reader and the tests. Every
+ * key of a topic partition starts with `<prefix>{<topic>:<partition>}:`, its hash tag, so one batch script touches
+ * one slot and the same code runs on Redis Cluster. The Lua scripts build the per-user and per-request keys the
+ * same way from the key base they are given (`base .. "user:" .. userId`).
+ */
+
+export interface TopicPartition {
+  topic: string;
+  partition: number;
+}
+
+/** Names of the fixed keys of a partition, in no particular order. */
+export type PartitionKeyName = 'offsets' | 'stats' | 'feed' | 'posterior' | 'item' | 'items' | 'users';
+
+/** `<prefix>{<topic>:<partition>}:`: the base every key of the partition starts with. */
+export function partitionKeyBase(prefix: string, tp: TopicPartition): string {
+  return `${prefix}{${tp.topic}:${tp.partition}}:`;
+}
+
+export function partitionKey(prefix: string, tp: TopicPartition, name: PartitionKeyName): string {
+  return partitionKeyBase(prefix, tp) + name;
+}
+
+/** A user's counters in a clickstream partition: `<base>user:<userId>`. */
+export function userKey(prefix: string, tp: TopicPartition, userId: string): string {
+  return `${partitionKeyBase(prefix, tp)}user:${userId}`;
+}
+
+/** A user's recently clicked items in a clickstream partition: `<base>recent:<userId>`. */
+export function recentKey(prefix: string, tp: TopicPartition, userId: string): string {
+  return `${partitionKeyBase(prefix, tp)}recent:${userId}`;
+}
+
+/** What a request showed, in a clickstream partition: `<base>req:<requestId>`. */
+export function requestKey(prefix: string, tp: TopicPartition, requestId: string): string {
+  return `${partitionKeyBase(prefix, tp)}req:${requestId}`;
+}

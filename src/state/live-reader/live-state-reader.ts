@@ -1,0 +1,142 @@
+/**
+ * The gateway's live reader of Redis state: a `StateView` kept in memory and current by tailing the per-partition
+ * change feeds the stream topology writes (docs/state-layout.md). It never writes. Per partition: one snapshot
+ * (snapshot.ts), then a cursor (feed-cursor.ts) reads the new entries every `pollMs` and applies them to the tables
+ * (apply-feed-entry.ts, state-tables.ts); a cursor that fell behind the feed's cap takes a fresh snapshot of its
+ * partition. The same commands run on a single Redis and on a Cluster (each call touches one partition's slot).
+ */
+import type { Cluster, Redis } from 'ioredis';
+import type { StateView } from '../../decision/types.ts';
+import { CroupierError } from '../../errors/index.ts';
+import type { Logger } from '../../log/logger.ts';
+import { applyFeedEntry } from './apply-feed-entry.ts';
+import { type FeedCursor, streamIdMs, topicCursors } from './feed-cursor.ts';
+import { startFeedPoller } from './feed-poller.ts';
+import { createSnapshotLoader } from './snapshot.ts';
+import { type StateChangeListener, StateTables } from './state-tables.ts';
+import { createUserLoader } from './user-loader.ts';
+
+export interface LiveStateReaderOptions {
+  redis: Redis | Cluster;
+  /** `redis.keyPrefix` of the config. */
+  keyPrefix: string;
+  topics: { clickstream: string; cdcItems: string; cdcUsers: string };
+  /** Partition count of each topic (as created in Kafka). */
+  partitions: { clickstream: number; cdcItems: number; cdcUsers: number };
+  /** `stream.decayHalfLifeSeconds`: the half-life the topology decays counts with. */
+  halfLifeSeconds: number;
+  /** Time between two reads of the feeds (default 25 ms). */
+  pollMs?: number;
+  /** Most feed entries read per partition and round (default 500). */
+  readCount?: number;
+  logger: Logger;
+}
+
+export interface LiveStateFreshness {
+  /** Milliseconds since the last completed read of every feed. */
+  lastSyncAgeMs: number;
+  /** Write-to-apply delay of the newest applied entry (entry id time → applied), ms; null before any. */
+  lastApplyDelayMs: number | null;
+  entriesApplied: number;
+  malformedEntries: number;
+  /** Snapshots taken because a reader fell behind the feed's cap (or the feed vanished). */
+  resnapshots: number;
+  partitions: number;
+}
+
+export interface LiveStateReader extends StateView {
+  /** Called after each read round that changed something. */
+  onChange(listener: StateChangeListener): () => void;
+  /** Loads a user's activity from Redis unless cached (call on hello; decisions never wait on it). */
+  loadUser(userId: string): Promise<void>;
+  /** Some known user ids, for pickers. */
+  userIds(limit: number): string[];
+  freshness(): LiveStateFreshness;
+  close(): Promise<void>;
+}
+
+/** Starts the live reader: snapshots every partition, then tails the feeds until `close()`. */
+export async function startLiveStateReader(options: LiveStateReaderOptions): Promise<LiveStateReader> {
+  const { redis, keyPrefix, topics, partitions, logger } = options;
+  const pollMs = options.pollMs ?? 25;
+  const readCount = options.readCount ?? 500;
+  const tables = new StateTables({ halfLifeSeconds: options.halfLifeSeconds });
+  const log = logger.child({ component: 'state-cache' });
+  const counters = { entriesApplied: 0, malformed: 0, resnapshots: 0 };
+  let lastSyncAt = Date.now();
+  let lastApplyDelayMs: number | null = null;
+
+  const cursors: FeedCursor[] = [
+    ...topicCursors('click', keyPrefix, topics.clickstream, partitions.clickstream),
+    ...topicCursors('items', keyPrefix, topics.cdcItems, partitions.cdcItems),
+    ...topicCursors('users', keyPrefix, topics.cdcUsers, partitions.cdcUsers),
+  ];
+  const snapshot = createSnapshotLoader({ redis, keyPrefix, tables, counters });
+  const loadUser = createUserLoader({
+    redis,
+    keyPrefix,
+    tables,
+    topic: topics.clickstream,
+    partitions: partitions.clickstream,
+  });
+
+  /** Applies one partition's new entries; false when its position is gone (behind the cap). */
+  const readFeed = async (cursor: FeedCursor): Promise<boolean> => {
+    const read = await cursor.read(redis, readCount, (fields) =>
+      applyFeedEntry(tables, cursor.kind, cursor.tp.partition, fields, counters),
+    );
+    if (read === 'advanced') lastApplyDelayMs = Math.max(0, Date.now() - streamIdMs(cursor.position));
+    return read !== 'gone';
+  };
+
+  const round = async (): Promise<void> => {
+    const ok = await Promise.all(cursors.map(readFeed));
+    for (let i = 0; i < cursors.length; i++) {
+      if (ok[i]) continue;
+      counters.resnapshots++;
+      log.warn(
+        { feed: cursors[i].feed, position: cursors[i].position },
+        'change feed no longer holds the cache position (fell behind the cap, or the feed was reset): taking a fresh snapshot',
+      );
+      await snapshot(cursors[i]);
+    }
+    lastSyncAt = Date.now();
+    tables.flushChanges();
+  };
+
+  await Promise.all(cursors.map(snapshot)).catch((error: unknown) => {
+    throw new CroupierError(
+      'CROUPIER_ERR_REDIS_UNAVAILABLE',
+      `the state cache could not read its first snapshot from Redis: ${(error as Error).message}. Check redis.url / redis.clusterNodes.`,
+      {},
+      { cause: error },
+    );
+  });
+  lastSyncAt = Date.now();
+  tables.flushChanges();
+
+  const poller = startFeedPoller(round, pollMs, log);
+  log.info(
+    { partitions: cursors.length, items: tables.items().length, pollMs },
+    'state cache ready, tailing change feeds',
+  );
+
+  return {
+    items: () => tables.items(),
+    arm: (itemId, segment) => tables.arm(itemId, segment),
+    itemFeatures: (itemId) => tables.itemFeatures(itemId),
+    user: (userId) => tables.user(userId),
+    onChange: (listener) => tables.onChange(listener),
+    userIds: (limit) => tables.userIds(limit),
+    loadUser,
+    freshness: () => ({
+      lastSyncAgeMs: Date.now() - lastSyncAt,
+      lastApplyDelayMs,
+      entriesApplied: counters.entriesApplied,
+      malformedEntries: counters.malformed,
+      resnapshots: counters.resnapshots,
+      partitions: cursors.length,
+    }),
+    close: () => poller.stop(),
+  };
+}
