@@ -22,7 +22,7 @@ import { startRedisServer } from '../src/embedded/redis-server.ts';
 import { createEventCodec } from '../src/kafka/index.ts';
 import { silentLogger } from '../src/log/logger.ts';
 import { startSchemaRegistry } from '../src/registry/index.ts';
-import { startLiveStateReader as startStateCache } from '../src/state/live-reader/index.ts';
+import { startLiveStateReader } from '../src/state/live-reader/index.ts';
 import { loadSchemas } from '../streams/schemas/index.ts';
 import { startStreamTopology } from '../streams/topology.ts';
 
@@ -75,7 +75,7 @@ async function main(): Promise<void> {
   await admin.disconnect();
   const codec = createEventCodec({ registryUrl: registry.url, schemas: loadSchemas() });
   const topology = await startStreamTopology({ config, kafka, codec, redis, logger });
-  const cache = await startStateCache({
+  const cache = await startLiveStateReader({
     redis,
     keyPrefix: config.redis.keyPrefix,
     topics: { clickstream: topics.clickstream, cdcItems: topics.cdcItems, cdcUsers: topics.cdcUsers },

@@ -20,7 +20,7 @@ import { createEventCodec } from '../src/kafka/index.ts';
 import { silentLogger } from '../src/log/logger.ts';
 import { startSchemaRegistry } from '../src/registry/index.ts';
 import { partitionKey } from '../src/state/layout/index.ts';
-import { createStateWriter as createStateStore } from '../src/state/writer/index.ts';
+import { createStateWriter } from '../src/state/writer/index.ts';
 import { foldPartitionBatch, type PartitionRecord } from '../streams/fold/partition-batch.ts';
 import { type ClickstreamEvent, loadSchemas } from '../streams/schemas/index.ts';
 import { startStreamTopology } from '../streams/topology.ts';
@@ -142,7 +142,7 @@ async function main(): Promise<void> {
   const commands = (await commandsProcessed(redis)) - before;
 
   // Ceiling: the same script fed with batches folded beforehand, partitions in parallel.
-  const store = createStateStore({
+  const store = createStateWriter({
     redis,
     keyPrefix: 'ceiling:',
     groupId: config.stream.groupId,

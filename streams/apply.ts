@@ -7,7 +7,7 @@
  *   must be read again, so the caller seeks the partition to the stored offset + 1.
  */
 import type { TopicPartition } from '../src/state/layout/index.ts';
-import type { ApplyOutcome, StateWriter as StateStore } from '../src/state/writer/index.ts';
+import type { ApplyOutcome, StateWriter } from '../src/state/writer/index.ts';
 import type { ClickstreamFoldOptions } from './fold/clickstream.ts';
 import { foldPartitionBatch, type PartitionRecord } from './fold/partition-batch.ts';
 import type { TopicRole } from './validate/events.ts';
@@ -19,7 +19,7 @@ export type BatchResult =
   | { kind: 'rewind'; applied: number };
 
 export async function applyPartitionBatch(
-  store: StateStore,
+  store: StateWriter,
   tp: TopicPartition,
   role: TopicRole,
   records: readonly PartitionRecord[],

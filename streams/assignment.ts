@@ -14,7 +14,7 @@ import type { Consumer as KafkaConsumer } from 'kafkajs';
 import { defer, firstValueFrom } from 'rxjs';
 import type { Logger } from '../src/log/logger.ts';
 import type { TopicPartition } from '../src/state/layout/index.ts';
-import type { StateWriter as StateStore } from '../src/state/writer/index.ts';
+import type { StateWriter } from '../src/state/writer/index.ts';
 import type { StreamMetrics } from './metrics.ts';
 import { type BackoffOptions, retryWithBackoff } from './operators/retry-with-backoff.ts';
 
@@ -41,7 +41,7 @@ export const partitionKeyOf = (topic: string, partition: number): string => `${t
 
 export function trackAssignments(options: {
   consumer: KafkaConsumer;
-  store: StateStore;
+  store: StateWriter;
   metrics: StreamMetrics;
   logger: Logger;
   backoff: BackoffOptions;

@@ -13,9 +13,17 @@ export interface StreamMetricsSnapshot {
   recordsPerSecond: number;
   averageBatchSize: number;
   maxBatchSize: number;
-  /** Messages behind the high watermark, summed over assigned partitions, and per `topic:partition`. */
+  /**
+   * Records not yet applied (the last high watermark fetched minus the offset Redis holds), summed over
+   * assigned partitions, and per `topic:partition`.
+   */
   lag: number;
   lagByPartition: Record<string, number>;
+  /**
+   * Partitions with records waiting that have not advanced for `stallAfterMs` (a Redis outage, or a fault the
+   * topology cannot get past): `topic:partition` → milliseconds since the partition last advanced.
+   */
+  stalled: Record<string, number>;
   /** Dead letters per error code. */
   deadLetters: Record<string, number>;
   /** Batches whose records were all applied before (redelivery after a crash or rebalance). */
@@ -30,12 +38,19 @@ export interface StreamMetricsSnapshot {
   lastError: string | null;
 }
 
+/** Where a partition stands: the high watermark last fetched, the offset applied, and since when. */
+interface PartitionProgress {
+  highWatermark: number;
+  applied: number;
+  advancedAt: number;
+}
+
 export class StreamMetrics {
   records = 0;
   batches = 0;
   private batchRecordSum = 0;
   private maxBatch = 0;
-  private readonly lag = new Map<string, number>();
+  private readonly progress = new Map<string, PartitionProgress>();
   private readonly dead = new Map<string, number>();
   duplicateBatches = 0;
   rewinds = 0;
@@ -45,7 +60,10 @@ export class StreamMetrics {
   private windowStart = Date.now();
   private windowRecords = 0;
 
-  constructor(private readonly redisCalls: () => number) {}
+  constructor(
+    private readonly redisCalls: () => number,
+    private readonly stallAfterMs = 30_000,
+  ) {}
 
   batchApplied(records: number): void {
     this.records += records;
@@ -55,30 +73,60 @@ export class StreamMetrics {
     if (records > this.maxBatch) this.maxBatch = records;
   }
 
-  deadLettered(code: string, n = 1): void {
-    this.dead.set(code, (this.dead.get(code) ?? 0) + n);
+  /** Highest offset counted as dead-lettered, per partition: a batch fetched again is not counted twice. */
+  private readonly deadCountedUpTo = new Map<string, number>();
+
+  /** Counts a dead letter of `partitionKey` at `offset` once, however often its batch is processed. */
+  deadLettered(partitionKey: string, offset: number, code: string): void {
+    if (offset <= (this.deadCountedUpTo.get(partitionKey) ?? -1)) return;
+    this.deadCountedUpTo.set(partitionKey, offset);
+    this.dead.set(code, (this.dead.get(code) ?? 0) + 1);
   }
 
-  setLag(partitionKey: string, lag: number): void {
-    this.lag.set(partitionKey, Math.max(0, lag));
+  /** A batch of `partitionKey` was fetched: the log reaches `highWatermark`; `applied` is what Redis holds. */
+  fetched(partitionKey: string, highWatermark: number, applied: number, now = Date.now()): void {
+    const p = this.progress.get(partitionKey);
+    if (p === undefined) this.progress.set(partitionKey, { highWatermark, applied, advancedAt: now });
+    else p.highWatermark = Math.max(p.highWatermark, highWatermark);
+  }
+
+  /** The partition's stored offset is now `applied`. */
+  advanced(partitionKey: string, applied: number, now = Date.now()): void {
+    const p = this.progress.get(partitionKey);
+    if (p === undefined)
+      this.progress.set(partitionKey, { highWatermark: applied + 1, applied, advancedAt: now });
+    else if (applied !== p.applied) {
+      p.applied = applied;
+      p.advancedAt = now;
+    }
   }
 
   forgetPartitions(keep: ReadonlySet<string>): void {
-    for (const key of this.lag.keys()) if (!keep.has(key)) this.lag.delete(key);
+    for (const key of this.progress.keys()) if (!keep.has(key)) this.progress.delete(key);
   }
 
   /** The counters; `reset` starts a new events/s window (the periodic log does, `metrics()` does not). */
   snapshot(reset = false): StreamMetricsSnapshot {
     const now = Date.now();
     const seconds = Math.max(0.001, (now - this.windowStart) / 1000);
+    const lagByPartition: Record<string, number> = {};
+    const stalled: Record<string, number> = {};
+    let lag = 0;
+    for (const [key, p] of this.progress) {
+      const behind = Math.max(0, p.highWatermark - p.applied - 1);
+      lagByPartition[key] = behind;
+      lag += behind;
+      if (behind > 0 && now - p.advancedAt >= this.stallAfterMs) stalled[key] = now - p.advancedAt;
+    }
     const snapshot: StreamMetricsSnapshot = {
       records: this.records,
       batches: this.batches,
       recordsPerSecond: Math.round(this.windowRecords / seconds),
       averageBatchSize: this.batches === 0 ? 0 : Math.round(this.batchRecordSum / this.batches),
       maxBatchSize: this.maxBatch,
-      lag: [...this.lag.values()].reduce((a, b) => a + b, 0),
-      lagByPartition: Object.fromEntries(this.lag),
+      lag,
+      lagByPartition,
+      stalled,
       deadLetters: Object.fromEntries(this.dead),
       duplicateBatches: this.duplicateBatches,
       rewinds: this.rewinds,

@@ -21,10 +21,10 @@ import { catchError, finalize } from 'rxjs/operators';
 import type { Config } from '../src/config/index.ts';
 import type { EventCodec } from '../src/kafka/index.ts';
 import type { Logger } from '../src/log/logger.ts';
-import { createStateWriter as createStateStore, type RedisClient } from '../src/state/writer/index.ts';
-import { applyPartitionBatch } from './apply.ts';
+import { createStateWriter, type RedisClient } from '../src/state/writer/index.ts';
 import { type PartitionCursor, partitionKeyOf, trackAssignments } from './assignment.ts';
 import { examinationTable } from './fold/position-bias.ts';
+import { APPLY_FAILED, applyIsolatingFailures, type IsolationContext } from './isolate-failure.ts';
 import { StreamMetrics, type StreamMetricsSnapshot } from './metrics.ts';
 import { concatPerKey } from './operators/concat-per-key.ts';
 import { decodeRecords } from './operators/decode-records.ts';
@@ -62,7 +62,6 @@ interface BatchJob {
   epoch: number;
   role: TopicRole;
   raw: RawRecord[];
-  highWatermark: number;
   heartbeat(): Promise<void>;
   isRunning(): boolean;
   started(): void;
@@ -84,7 +83,7 @@ export async function startStreamTopology(options: StreamTopologyOptions): Promi
   const backoff: BackoffOptions = { initialMs: s.retryInitialMs, maxMs: s.retryMaxMs };
   let closing = false;
 
-  const store = createStateStore({
+  const store = createStateWriter({
     redis,
     keyPrefix: config.redis.keyPrefix,
     groupId: s.groupId,
@@ -94,7 +93,7 @@ export async function startStreamTopology(options: StreamTopologyOptions): Promi
     requestTtlSeconds: s.requestTtlSeconds,
     examination,
   });
-  const metrics = new StreamMetrics(store.calls);
+  const metrics = new StreamMetrics(store.calls, s.stallAfterMs);
   const waitingFor = (what: string, live: () => boolean, job?: BatchJob): BackoffOptions => ({
     ...backoff,
     shouldRetry: () => live(),
@@ -145,7 +144,8 @@ export async function startStreamTopology(options: StreamTopologyOptions): Promi
       })),
     );
     await producer.send({ topic: topics.deadLetter, acks: -1, messages });
-    for (const r of chunk.refused) metrics.deadLettered(r.code);
+    const key = partitionKeyOf(chunk.tp.topic, chunk.tp.partition);
+    for (const r of chunk.refused) metrics.deadLettered(key, r.raw.offset, r.code);
   }
 
   const pendingCommits = new Map<string, { topic: string; partition: number; offset: string }>();
@@ -176,7 +176,25 @@ export async function startStreamTopology(options: StreamTopologyOptions): Promi
         ),
       ),
       concatMap((chunk) =>
-        defer(() => applyPartitionBatch(store, tp, chunk.role, chunk.records, job.cursor.applied, fold)).pipe(
+        defer(() => {
+          const isolation: IsolationContext = {
+            store,
+            tp,
+            role: chunk.role,
+            fold,
+            deadLetter: async (offset, reason) => {
+              const raw = chunk.raw.find((r) => r.offset === offset);
+              if (raw === undefined) return;
+              await sendDeadLetters({ ...chunk, refused: [{ raw, code: APPLY_FAILED, message: reason }] });
+            },
+            onIsolated: (offset, reason) =>
+              logger.error(
+                { partition: job.key, offset, reason },
+                'record dead-lettered: the state script failed on it',
+              ),
+          };
+          return applyIsolatingFailures(isolation, chunk.records, job.cursor.applied);
+        }).pipe(
           retryWithBackoff(waitingFor('applying to Redis', live(job), job)),
           map((result) => {
             if (result.kind === 'rewind') {
@@ -186,8 +204,7 @@ export async function startStreamTopology(options: StreamTopologyOptions): Promi
             job.cursor.applied = result.applied;
             if (result.records > 0) metrics.batchApplied(result.records);
             else metrics.duplicateBatches++;
-            const last = chunk.raw[chunk.raw.length - 1].offset;
-            metrics.setLag(job.key, job.highWatermark - (last + 1));
+            metrics.advanced(job.key, result.applied);
             pendingCommits.set(job.key, { ...tp, offset: String(result.applied + 1) });
             return true;
           }),
@@ -230,10 +247,11 @@ export async function startStreamTopology(options: StreamTopologyOptions): Promi
         averageBatchSize: m.averageBatchSize,
         maxBatchSize: m.maxBatchSize,
         lag: m.lag,
+        ...(Object.keys(m.stalled).length > 0 ? { stalled: m.stalled } : {}),
         deadLetters: m.deadLetters,
         retries: m.retries,
       },
-      'stream progress',
+      Object.keys(m.stalled).length > 0 ? 'stream progress: partitions not advancing' : 'stream progress',
     );
   }, s.logIntervalMs);
 
@@ -248,6 +266,11 @@ export async function startStreamTopology(options: StreamTopologyOptions): Promi
       // Not yet positioned at the offset Redis holds, or a seek is pending: the records are read again later.
       if (role === undefined || cursor === undefined || !cursor.ready || isStale()) return;
       if (batch.messages.length === 0) return;
+      metrics.fetched(
+        partitionKeyOf(batch.topic, batch.partition),
+        Number(batch.highWatermark),
+        cursor.applied,
+      );
       const raw = batch.messages.map((m) => ({ offset: Number(m.offset), key: m.key, value: m.value }));
       // The fetch position moves on now; what is applied is what Redis holds, and a failure seeks back to it.
       resolveOffset(batch.lastOffset());
@@ -264,7 +287,6 @@ export async function startStreamTopology(options: StreamTopologyOptions): Promi
           epoch: cursor.epoch,
           role,
           raw,
-          highWatermark: Number(batch.highWatermark),
           heartbeat,
           isRunning,
           started,

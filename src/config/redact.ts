@@ -2,9 +2,12 @@ import { type Config, SECRET_PATHS } from './schema.ts';
 
 const REDACTED = '[redacted]';
 
-/** Hides the password part of a URL such as redis://user:secret@host:6379. */
+/**
+ * Hides the password part of a URL such as redis://user:secret@host:6379. The user info ends at the last `@`
+ * before the path, so a password that holds `@` is hidden whole.
+ */
 function redactUrl(value: string): string {
-  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)[^@/\s]*@/i, `$1${REDACTED}@`);
+  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)[^/\s]*@/i, `$1${REDACTED}@`);
 }
 
 function redactTree(node: unknown, path: string, secrets: ReadonlySet<string>): unknown {

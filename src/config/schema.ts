@@ -177,12 +177,11 @@ export const streamSchema = z
     recentClicks: z.number().int().positive().default(20),
     /** Entries kept per partition change feed (`XADD MAXLEN ~`); one entry per applied batch. */
     changeFeedMaxLen: z.number().int().positive().default(10_000),
-    /** How long a request's shown items are kept to match its clicks (`req:<requestId>` keys). */
-    requestTtlSeconds: z
-      .number()
-      .int()
-      .positive()
-      .default(24 * 3600),
+    /**
+     * How long a request's shown items are kept to match its clicks (`req:<requestId>` keys): the attribution
+     * window. A click later than this counts as an orphan click; memory stays bounded by traffic × window.
+     */
+    requestTtlSeconds: z.number().int().positive().default(1800),
     /** Position-bias model: an impression in slot k counts as an examination with probability e(k). */
     positionBias: z
       .object({
@@ -198,6 +197,8 @@ export const streamSchema = z
     commitIntervalMs: z.number().int().positive().default(1000),
     /** How often the topology logs lag, events/s, batch sizes and dead-letter counts. */
     logIntervalMs: z.number().int().positive().default(10_000),
+    /** A partition with records waiting that has not advanced for this long is reported as stalled. */
+    stallAfterMs: z.number().int().positive().default(30_000),
     /** Consumer group session timeout: how long a crashed consumer holds its partitions. */
     sessionTimeoutMs: z.number().int().positive().default(30_000),
     /** Partition batches processed at once (one Redis script each); more partitions wait their turn. */

@@ -36,8 +36,11 @@ export function verifyClientToken(secret: string, token: string, nowMs = Date.no
     );
   }
   const expected = mac(secret, `${parts[0]}.${parts[1]}`);
+  // Buffer's base64url decoder skips characters it does not know and a partial last group, so a signature
+  // with junk appended would decode to the same bytes: only the canonical encoding is accepted.
   const given = Buffer.from(parts[2], 'base64url');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+  const canonical = given.toString('base64url') === parts[2];
+  if (!canonical || given.length !== expected.length || !timingSafeEqual(given, expected)) {
     throw new CroupierError(
       'CROUPIER_ERR_GATEWAY_AUTH',
       'the token signature does not match: sign it with gateway.authSecret',

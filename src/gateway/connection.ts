@@ -43,6 +43,8 @@ export interface SocketData {
   refilledAt: number;
   recent: Map<string, ShownRequest>;
   subscriptions: Map<string, Subscription>;
+  /** Subscribes being dealt (the limit counts them, so pipelined subscribes cannot pass it). */
+  pendingSubscribes: Set<string>;
   congested: boolean;
   /** A send was dropped at the backpressure limit: uWebSockets.js is closing this slow client. */
   overflowed: boolean;
@@ -68,6 +70,7 @@ export function newSocketData(
     refilledAt: Date.now(),
     recent: new Map(),
     subscriptions: new Map(),
+    pendingSubscribes: new Set(),
     congested: false,
     overflowed: false,
   };

@@ -3,7 +3,7 @@
  * it for the feedback that will refer to it, and builds the reply. Shared by requests and subscriptions.
  */
 import type { Decision, DecisionRequest, ItemInfo, RequestContext, StateView } from '../decision/types.ts';
-import { rememberShown, type SocketData } from './connection.ts';
+import { rememberShown, type SendOutcome, type SocketData } from './connection.ts';
 import type { EventLog } from './event-log.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import type { CarouselMessage } from './protocol.ts';
@@ -16,6 +16,7 @@ export interface GatewayDecider {
 export interface DealtCarousel {
   decision: Decision;
   message: CarouselMessage;
+  context: RequestContext;
 }
 
 export interface Dealer {
@@ -24,6 +25,12 @@ export interface Dealer {
     request: Omit<DecisionRequest, 'userId'> & { userId: string },
     startedNs: bigint,
   ): Promise<DealtCarousel>;
+  /**
+   * Logs the impressions of a dealt carousel once the socket took it (`sent`, or `buffered` under
+   * backpressure). A carousel that never reached its client stays out of the off-policy log: its
+   * impressions would be counted as shown and bias every estimate made from the log.
+   */
+  delivered(dealt: DealtCarousel, outcome: SendOutcome): void;
 }
 
 export function createDealer(deps: {
@@ -49,9 +56,6 @@ export function createDealer(deps: {
     async deal(data, request, startedNs) {
       const decision = await decider.decide(request, view);
       const context: RequestContext = request.context;
-      // The impressions carry the shadow policy's slot and probability of each shown item; the reply below is
-      // built from `decision.items` alone, so the shadow slate is never shown.
-      eventLog.logImpressions(decision, context);
       const slots = new Map<string, number>();
       for (const item of decision.items) slots.set(item.itemId, item.slot);
       rememberShown(data, decision.requestId, { segment: decision.segment, slots });
@@ -75,7 +79,16 @@ export function createDealer(deps: {
       message.serverTimeUs = Math.round(Number(process.hrtime.bigint() - startedNs) / 1000);
       metrics.recordDecision(message.serverTimeUs);
       metrics.modelVersion = decision.modelVersion;
-      return { decision, message };
+      return { decision, message, context };
+    },
+    delivered(dealt, outcome) {
+      if (outcome !== 'sent' && outcome !== 'buffered') {
+        metrics.undelivered++;
+        return;
+      }
+      // The impressions carry the shadow policy's slot and probability of each shown item; the reply is built
+      // from `decision.items` alone, so the shadow slate is never shown.
+      eventLog.logImpressions(dealt.decision, dealt.context);
     },
   };
 }

@@ -39,6 +39,11 @@ export interface HandlerDeps {
   logger: Logger;
   /** Loads a user's activity into the cache (fire and forget). */
   loadUser?: (userId: string) => Promise<void>;
+  /**
+   * Whether the logged impressions of `requestId` show `itemId` to `userId` (the request's record that the
+   * topology keeps for the attribution window): how feedback is checked after a reconnect.
+   */
+  wasShown?: (userId: string, requestId: string, itemId: string) => Promise<boolean>;
 }
 
 type Socket = WebSocket<SocketData>;
@@ -80,6 +85,7 @@ export function createMessageHandler(deps: HandlerDeps): (ws: Socket, frame: Arr
     if (data.userId !== null && data.userId !== msg.userId) {
       for (const sub of data.subscriptions.values()) hub.cancel(sub);
       data.subscriptions.clear();
+      data.pendingSubscribes.clear();
       data.recent.clear();
     }
     data.userId = msg.userId;
@@ -98,8 +104,12 @@ export function createMessageHandler(deps: HandlerDeps): (ws: Socket, frame: Arr
   ) => {
     const userId = data.userId;
     if (userId === null) return;
-    if (msg.type === 'subscribe' && !data.subscriptions.has(msg.requestId)) {
-      if (data.subscriptions.size >= MAX_SUBSCRIPTIONS) {
+    const reserving =
+      msg.type === 'subscribe' &&
+      !data.subscriptions.has(msg.requestId) &&
+      !data.pendingSubscribes.has(msg.requestId);
+    if (reserving) {
+      if (data.subscriptions.size + data.pendingSubscribes.size >= MAX_SUBSCRIPTIONS) {
         sendMessage(
           ws,
           data,
@@ -111,17 +121,19 @@ export function createMessageHandler(deps: HandlerDeps): (ws: Socket, frame: Arr
         );
         return;
       }
+      data.pendingSubscribes.add(msg.requestId);
     }
     const context = mergeContext(data.context, msg.context);
     const filters = msg.filters?.category !== undefined ? { category: msg.filters.category } : undefined;
     try {
-      const { decision, message } = await dealer.deal(
+      const dealt = await dealer.deal(
         data,
         { requestId: msg.requestId, userId, slots: msg.slots, context, ...(filters ? { filters } : {}) },
         startedNs,
       );
+      const { decision } = dealt;
+      dealer.delivered(dealt, data.open ? sendCorked(ws, data, dealt.message) : 'closed');
       if (!data.open) return;
-      sendCorked(ws, data, message);
       if (msg.type === 'subscribe') {
         const previous = data.subscriptions.get(msg.requestId);
         if (previous !== undefined) hub.cancel(previous);
@@ -153,34 +165,69 @@ export function createMessageHandler(deps: HandlerDeps): (ws: Socket, frame: Arr
         logger.error({ err: error, requestId: msg.requestId }, 'decision failed');
       const message =
         error instanceof CroupierError ? error.message : 'the carousel could not be decided; try again';
-      sendCorked(ws, data, errorReply('CROUPIER_ERR_GATEWAY_DECISION_FAILED', message, msg.requestId));
+      if (data.open)
+        sendCorked(ws, data, errorReply('CROUPIER_ERR_GATEWAY_DECISION_FAILED', message, msg.requestId));
+    } finally {
+      if (reserving) data.pendingSubscribes.delete(msg.requestId);
+    }
+  };
+
+  /** Logs feedback on an item the carousel showed; anything else is acknowledged as not counted. */
+  const logFeedback = (userId: string, msg: FeedbackMessage, slot: number | null, segment: string | null) => {
+    const base = { requestId: msg.requestId, userId, itemId: msg.itemId };
+    if (msg.kind === 'click') eventLog.logFeedback({ kind: 'click', ...base, slot, segment });
+    else if (msg.kind === 'conversion')
+      eventLog.logFeedback({ kind: 'conversion', ...base, value: msg.value ?? 0 });
+    else eventLog.logFeedback({ kind: 'watch', ...base, watchTimeMs: msg.watchTimeMs ?? 0 });
+    metrics.feedback++;
+  };
+
+  const ack = (ws: Socket, data: SocketData, msg: FeedbackMessage, counted: boolean) => {
+    if (!counted) metrics.uncountedFeedback++;
+    if (data.open) {
+      sendCorked(ws, data, {
+        type: 'feedback-ack',
+        requestId: msg.requestId,
+        itemId: msg.itemId,
+        ...(counted ? {} : { counted: false }),
+      });
     }
   };
 
   const feedback = (ws: Socket, data: SocketData, msg: FeedbackMessage) => {
     const userId = data.userId;
     if (userId === null) return;
-    const base = { requestId: msg.requestId, userId, itemId: msg.itemId };
-    if (msg.kind === 'click') {
-      const shown = data.recent.get(msg.requestId);
-      eventLog.logFeedback({
-        kind: 'click',
-        ...base,
-        slot: shown?.slots.get(msg.itemId) ?? null,
-        segment: shown?.segment ?? null,
-      });
-    } else if (msg.kind === 'conversion') {
-      eventLog.logFeedback({ kind: 'conversion', ...base, value: msg.value ?? 0 });
-    } else {
-      eventLog.logFeedback({ kind: 'watch', ...base, watchTimeMs: msg.watchTimeMs ?? 0 });
+    const shown = data.recent.get(msg.requestId);
+    const slot = shown?.slots.get(msg.itemId);
+    if (shown !== undefined && slot !== undefined) {
+      logFeedback(userId, msg, slot, shown.segment);
+      ack(ws, data, msg, true);
+      return;
     }
-    metrics.feedback++;
-    sendMessage(ws, data, { type: 'feedback-ack', requestId: msg.requestId, itemId: msg.itemId });
+    // Not a carousel of this connection (a reconnect, or an id nobody issued): the logged impressions decide.
+    const check =
+      shown === undefined && deps.wasShown ? deps.wasShown(userId, msg.requestId, msg.itemId) : null;
+    if (check === null) {
+      ack(ws, data, msg, false);
+      return;
+    }
+    check.then(
+      (ok) => {
+        if (ok) logFeedback(userId, msg, null, null);
+        ack(ws, data, msg, ok);
+      },
+      (error: unknown) => {
+        logger.warn(
+          { err: error, requestId: msg.requestId },
+          'checking feedback against the logged impressions failed',
+        );
+        ack(ws, data, msg, false);
+      },
+    );
   };
 
-  return (ws, frame) => {
+  const handle = (ws: Socket, data: SocketData, frame: ArrayBuffer) => {
     const startedNs = process.hrtime.bigint();
-    const data = ws.getUserData();
     metrics.messages++;
     if (!takeToken(data, config.maxMessagesPerSecond)) {
       metrics.rateLimited++;
@@ -236,7 +283,7 @@ export function createMessageHandler(deps: HandlerDeps): (ws: Socket, frame: Arr
     switch (msg.type) {
       case 'carousel':
       case 'subscribe':
-        void carousel(ws, data, msg, startedNs);
+        carousel(ws, data, msg, startedNs).catch((error: unknown) => failed(ws, data, error));
         return;
       case 'feedback':
         feedback(ws, data, msg);
@@ -250,6 +297,31 @@ export function createMessageHandler(deps: HandlerDeps): (ws: Socket, frame: Arr
         sendMessage(ws, data, { type: 'unsubscribed', requestId: msg.requestId ?? null });
         return;
       }
+    }
+  };
+
+  /** Last line of defence: whatever a message does, the error stays on its connection. */
+  const failed = (ws: Socket, data: SocketData, error: unknown) => {
+    metrics.handlerErrors++;
+    logger.error({ err: error, connection: data.connectionId }, 'a message handler failed');
+    if (!data.open) return;
+    try {
+      sendMessage(
+        ws,
+        data,
+        errorReply('CROUPIER_ERR_GATEWAY_INTERNAL', 'the message could not be handled; try again', null),
+      );
+    } catch {
+      // the socket is gone: nothing more to tell it
+    }
+  };
+
+  return (ws, frame) => {
+    const data = ws.getUserData();
+    try {
+      handle(ws, data, frame);
+    } catch (error) {
+      failed(ws, data, error);
     }
   };
 }

@@ -114,6 +114,14 @@ export function registerHttpRoutes(app: TemplatedApp, deps: HttpRouteDeps): void
   });
 
   app.get('/api/users', (res, req) => {
+    // User ids are personal data: with auth on, only the admin token lists them.
+    if (!deps.authDisabled && !isAdminAuthorized(deps.adminToken, req.getHeader('authorization'))) {
+      json(res, '401 Unauthorized', {
+        error: 'CROUPIER_ERR_GATEWAY_AUTH',
+        message: 'with auth on, listing users needs Authorization: Bearer <gateway.adminToken>',
+      });
+      return;
+    }
     const limit = Math.min(500, Math.max(1, Number(req.getQuery('limit')) || 50));
     res
       .writeHeader('Content-Type', 'application/json')

@@ -111,6 +111,12 @@ export class GatewayMetrics {
   feedback = 0;
   messages = 0;
   badMessages = 0;
+  /** Messages whose handler failed unexpectedly (answered with CROUPIER_ERR_GATEWAY_INTERNAL). */
+  handlerErrors = 0;
+  /** Carousels dealt but not delivered (the socket closed or overflowed): not logged as impressions. */
+  undelivered = 0;
+  /** Feedback on an item the referenced carousel did not show this user: acknowledged, never folded. */
+  uncountedFeedback = 0;
   rateLimited = 0;
   authFailures = 0;
   connections = 0;

@@ -4,13 +4,25 @@
  */
 import { z } from 'zod';
 import type { PolicyName, RequestContext } from '../decision/types.ts';
+import { describeRange, inRange, LIMITS, type NumericRange } from '../domain/limits.ts';
 
-/** Ids travel into Redis keys and fields, where `|` separates parts (docs/state-layout.md). */
+/**
+ * Ids travel into Redis keys and fields, where `|` separates parts (docs/state-layout.md); control, format
+ * (zero-width) and lone surrogate characters are refused as well, so an id prints and compares as it reads.
+ */
 const id = z
   .string()
   .min(1)
   .max(128)
-  .regex(/^[^|\s]+$/, 'must be non-empty without "|" or whitespace');
+  .regex(/^[^|\s\p{C}]+$/u, 'must be 1-128 printable characters without "|" or whitespace');
+
+/** A finite number in one of the documented ranges (src/domain/limits.ts). */
+function bounded(range: NumericRange) {
+  return z
+    .number()
+    .refine((n) => Number.isFinite(n), 'must be a finite number')
+    .refine((n) => inRange(n, range), `must be ${describeRange(range)}`);
+}
 
 const contextSchema = z
   .object({
@@ -22,8 +34,7 @@ const contextSchema = z
 
 const filtersSchema = z.object({ category: z.string().min(1).max(64).optional() }).strict();
 
-export const MAX_SLOTS = 100;
-const slots = z.number().int().min(1).max(MAX_SLOTS);
+const slots = bounded(LIMITS.slots);
 
 export const helloSchema = z.object({
   type: z.literal('hello'),
@@ -46,13 +57,8 @@ export const feedbackSchema = z
     requestId: id,
     itemId: id,
     kind: z.enum(['click', 'conversion', 'watch']),
-    value: z.number().finite().min(0).optional(),
-    watchTimeMs: z
-      .number()
-      .int()
-      .min(0)
-      .max(7 * 24 * 3600 * 1000)
-      .optional(),
+    value: bounded(LIMITS.conversionValue).optional(),
+    watchTimeMs: bounded(LIMITS.watchTimeMs).optional(),
   })
   .refine((m) => m.kind !== 'conversion' || m.value !== undefined, {
     message: 'a conversion needs a value (>= 0)',
@@ -77,14 +83,15 @@ export const pingSchema = z.object({ type: z.literal('ping') });
 export const MESSAGE_TYPES = ['hello', 'carousel', 'feedback', 'subscribe', 'unsubscribe', 'ping'] as const;
 type MessageType = (typeof MESSAGE_TYPES)[number];
 
-const SCHEMAS: { [K in MessageType]: z.ZodTypeAny } = {
+/** A null-prototype table: `type in SCHEMAS` must not find `toString`, `constructor` or `__proto__`. */
+const SCHEMAS: { readonly [K in MessageType]: z.ZodTypeAny } = Object.assign(Object.create(null), {
   hello: helloSchema,
   carousel: carouselRequestSchema,
   feedback: feedbackSchema,
   subscribe: subscribeSchema,
   unsubscribe: unsubscribeSchema,
   ping: pingSchema,
-};
+});
 
 export type HelloMessage = z.infer<typeof helloSchema>;
 export type CarouselRequestMessage = z.infer<typeof carouselRequestSchema>;
@@ -127,7 +134,7 @@ export function parseClientMessage(text: string): ParseResult {
       ? ((raw as { requestId: string }).requestId.slice(0, 128) ?? null)
       : null;
   const type = typeof raw === 'object' && raw !== null ? (raw as { type?: unknown }).type : undefined;
-  if (typeof type !== 'string' || !(type in SCHEMAS)) {
+  if (typeof type !== 'string' || !Object.hasOwn(SCHEMAS, type)) {
     return {
       ok: false,
       code: 'CROUPIER_ERR_GATEWAY_BAD_MESSAGE',
@@ -196,6 +203,8 @@ export interface FeedbackAckMessage {
   type: 'feedback-ack';
   requestId: string;
   itemId: string;
+  /** Present (false) when the feedback was not counted: the referenced carousel did not show the item. */
+  counted?: false;
 }
 
 export interface ErrorMessage {

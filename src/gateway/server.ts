@@ -10,10 +10,7 @@ import type { Config } from '../config/index.ts';
 import type { StateView } from '../decision/types.ts';
 import { CroupierError } from '../errors/index.ts';
 import type { Logger } from '../log/logger.ts';
-import type {
-  LiveStateFreshness as CacheFreshness,
-  StateChangeListener,
-} from '../state/live-reader/index.ts';
+import type { LiveStateFreshness, StateChangeListener } from '../state/live-reader/index.ts';
 import { newSocketData, type SocketData } from './connection.ts';
 import { createDealer, type GatewayDecider } from './dealer.ts';
 import type { EventLog } from './event-log.ts';
@@ -27,8 +24,9 @@ import { SubscriptionHub } from './subscriptions.ts';
 export type GatewayView = StateView & {
   onChange?: (listener: StateChangeListener) => () => void;
   loadUser?: (userId: string) => Promise<void>;
+  wasShown?: (userId: string, requestId: string, itemId: string) => Promise<boolean>;
   userIds?: (limit: number) => string[];
-  freshness?: () => CacheFreshness;
+  freshness?: () => LiveStateFreshness;
 };
 
 export interface GatewayOptions {
@@ -92,6 +90,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
     metrics,
     logger,
     ...(view.loadUser ? { loadUser: view.loadUser } : {}),
+    ...(view.wasShown ? { wasShown: view.wasShown } : {}),
   });
   const sockets = new Set<Uws.WebSocket<SocketData>>();
   const pendingUpgrades = 0;
@@ -126,6 +125,21 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
       counterLines('croupier_feedback_total', 'Feedback messages accepted.', metrics.feedback),
       counterLines('croupier_messages_total', 'WebSocket messages received.', metrics.messages),
       counterLines('croupier_bad_messages_total', 'Messages refused as malformed.', metrics.badMessages),
+      counterLines(
+        'croupier_undelivered_carousels_total',
+        'Carousels dealt but not delivered (not logged as impressions).',
+        metrics.undelivered,
+      ),
+      counterLines(
+        'croupier_uncounted_feedback_total',
+        'Feedback on items the referenced carousel did not show (acknowledged, not folded).',
+        metrics.uncountedFeedback,
+      ),
+      counterLines(
+        'croupier_handler_errors_total',
+        'Messages whose handler failed unexpectedly.',
+        metrics.handlerErrors,
+      ),
       counterLines(
         'croupier_rate_limited_total',
         'Messages dropped by the per-connection rate limit.',

@@ -4,12 +4,14 @@
  * The caller owns Redis, Kafka and the registry (embedded or external) and passes their addresses in;
  * `croupier serve` and `croupier start` both start serving through here.
  */
+import { randomInt } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import { loadSchemas } from '../../streams/schemas/index.ts';
 import type { Config } from '../config/index.ts';
 import { createDecider, type Decider } from '../decision/decider.ts';
 import type { PolicyName } from '../decision/types.ts';
+import { CroupierError } from '../errors/index.ts';
 import {
   type ExperimentsConfig,
   loadExperimentsConfig,
@@ -19,10 +21,7 @@ import { createEventCodec, createKafka } from '../kafka/index.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Scorer } from '../scoring/onnx-scorer.ts';
 import { createOnnxScorer } from '../scoring/onnx-scorer.ts';
-import {
-  type LiveStateReader as StateCache,
-  startLiveStateReader as startStateCache,
-} from '../state/live-reader/index.ts';
+import { type LiveStateReader, startLiveStateReader } from '../state/live-reader/index.ts';
 import type { GatewayDecider } from './dealer.ts';
 import { type EventLog, startEventLog } from './event-log.ts';
 import type { Histogram } from './metrics.ts';
@@ -43,7 +42,7 @@ export interface ServingOptions {
 
 export interface ServingHandle {
   readonly gateway: GatewayHandle;
-  readonly cache: StateCache;
+  readonly cache: LiveStateReader;
   readonly eventLog: EventLog;
   readonly scorer: Scorer;
   close(): Promise<void>;
@@ -120,11 +119,18 @@ export async function startServing(options: ServingOptions): Promise<ServingHand
         epsilon: config.model.epsilon,
         ucbC: config.model.ucbC,
         propensity: { replicates: config.model.propensityReplicates, delta: config.model.propensityDelta },
+        // Each replica and each experiment swap explores with its own random stream: replicas seeded alike
+        // would all deal the same slates to the same requests.
+        seed: randomInt(1, 2 ** 31),
       });
     let decider: Decider | null = null;
     closers.push(async () => decider?.close());
     const swappable: GatewayDecider = {
-      decide: (request, view) => (decider as Decider).decide(request, view),
+      decide: (request, view) => {
+        if (decider === null)
+          throw new CroupierError('CROUPIER_ERR_GATEWAY_DECISION_FAILED', 'the decider is not ready yet');
+        return decider.decide(request, view);
+      },
     };
 
     const kafka = createKafka(config.kafka, options.brokers, { logger, connectionTimeout: 2000 });
@@ -133,7 +139,7 @@ export async function startServing(options: ServingOptions): Promise<ServingHand
       cdcItems: config.kafka.topics.cdcItems,
       cdcUsers: config.kafka.topics.cdcUsers,
     };
-    const cache = await startStateCache({
+    const cache = await startLiveStateReader({
       redis,
       keyPrefix: config.redis.keyPrefix,
       topics,
@@ -161,6 +167,8 @@ export async function startServing(options: ServingOptions): Promise<ServingHand
     });
     closers.push(() => eventLog.close());
 
+    // The decider exists before the port opens: the first request finds it.
+    decider = newDecider(experiments);
     const gateway = await startGateway({
       config: config.gateway,
       decider: swappable,
@@ -184,7 +192,6 @@ export async function startServing(options: ServingOptions): Promise<ServingHand
     });
     closers.push(() => gateway.close());
     batchSizes = gateway.metrics.batchSize;
-    decider = newDecider(experiments);
 
     return {
       gateway,

@@ -28,18 +28,19 @@ export function posteriorMean(view: StateView, itemId: string, segment: string):
 
 export class SubscriptionHub {
   private readonly byItem = new Map<string, Set<Subscription>>();
+  private readonly active = new Set<Subscription>();
 
   constructor(private readonly options: SubscriptionHubOptions) {}
 
+  /** Subscriptions tracked now (each counted once, however many items it shows). */
   get size(): number {
-    let n = 0;
-    for (const set of this.byItem.values()) n += set.size;
-    return n;
+    return this.active.size;
   }
 
   /** Indexes a subscription by what it shows now. */
   track(sub: Subscription, shown: readonly string[], segment: string): void {
     this.untrack(sub);
+    this.active.add(sub);
     sub.segment = segment;
     sub.shown = new Map(shown.map((itemId) => [itemId, posteriorMean(this.options.view, itemId, segment)]));
     for (const itemId of shown) {
@@ -58,6 +59,7 @@ export class SubscriptionHub {
     if (sub.timer !== null) clearTimeout(sub.timer);
     sub.timer = null;
     this.untrack(sub);
+    this.active.delete(sub);
   }
 
   /** Called with every change the cache applied. */
@@ -122,7 +124,7 @@ export class SubscriptionHub {
     sub.seq++;
     const startedNs = process.hrtime.bigint();
     try {
-      const { decision, message } = await this.options.dealer.deal(
+      const dealt = await this.options.dealer.deal(
         sub.data,
         {
           requestId: `${sub.requestId}#${sub.seq}`,
@@ -133,7 +135,11 @@ export class SubscriptionHub {
         },
         startedNs,
       );
-      if (!sub.active) return;
+      const { decision, message } = dealt;
+      if (!sub.active || !sub.data.open) {
+        this.options.dealer.delivered(dealt, 'closed');
+        return;
+      }
       this.track(
         sub,
         decision.items.map((item) => item.itemId),
@@ -142,7 +148,7 @@ export class SubscriptionHub {
       message.pushed = true;
       message.subscription = sub.requestId;
       this.options.metrics.pushes++;
-      sendCorked(sub.socket, sub.data, message);
+      this.options.dealer.delivered(dealt, sendCorked(sub.socket, sub.data, message));
     } catch (error) {
       this.options.metrics.decisionErrors++;
       this.options.logger.error(

@@ -3,6 +3,7 @@
  * fields present and non-empty, values in range, identifiers free of the `|` separator, change envelopes that
  * name a row. A refused record is dead-lettered with the returned code and message; nothing here throws.
  */
+import { describeRange, inRange, LIMITS, type NumericRange } from '../../src/domain/limits.ts';
 import type { ErrorCode } from '../../src/errors/index.ts';
 import type { SchemaName } from '../schemas/index.ts';
 
@@ -38,36 +39,30 @@ function checkId(v: Value, field: string, where: string): Rejection | undefined 
   return undefined;
 }
 
-/** A required finite number >= min (and <= max when given). */
-function checkNumber(
-  v: Value,
-  field: string,
-  where: string,
-  min: number,
-  max = Number.POSITIVE_INFINITY,
-  minExclusive = false,
-): Rejection | undefined {
+/** A required finite number inside one of the documented ranges (src/domain/limits.ts). */
+function checkNumber(v: Value, field: string, where: string, range: NumericRange): Rejection | undefined {
   const n = v[field];
   if (n === undefined || n === null) {
     return reject('CROUPIER_ERR_STREAM_MISSING_FIELD', `${where}.${field} is required`);
   }
-  if (typeof n !== 'number' || !Number.isFinite(n) || n < min || (minExclusive && n === min) || n > max) {
-    const range = `${minExclusive ? '(' : '['}${min}, ${max === Number.POSITIVE_INFINITY ? '∞)' : `${max}]`}`;
-    return reject('CROUPIER_ERR_STREAM_OUT_OF_RANGE', `${where}.${field} = ${String(n)} is outside ${range}`);
+  if (!inRange(n, range)) {
+    return reject(
+      'CROUPIER_ERR_STREAM_OUT_OF_RANGE',
+      `${where}.${field} = ${String(n)} is not ${describeRange(range)}`,
+    );
   }
   return undefined;
 }
 
-function checkOptionalSlot(v: Value, where: string): Rejection | undefined {
-  const slot = v.slot;
-  if (slot === null || slot === undefined) return undefined;
-  if (typeof slot !== 'number' || !Number.isInteger(slot) || slot < 0) {
-    return reject(
-      'CROUPIER_ERR_STREAM_OUT_OF_RANGE',
-      `${where}.slot = ${String(slot)} is not a slot (integer >= 0)`,
-    );
-  }
-  return undefined;
+/** A number that may be null; when present, inside `range`. */
+function checkOptionalNumber(
+  v: Value,
+  field: string,
+  where: string,
+  range: NumericRange,
+): Rejection | undefined {
+  if (v[field] === null || v[field] === undefined) return undefined;
+  return checkNumber(v, field, where, range);
 }
 
 function checkEvent(name: SchemaName, v: Value): Rejection | undefined {
@@ -76,25 +71,23 @@ function checkEvent(name: SchemaName, v: Value): Rejection | undefined {
     const r = checkId(v, id, where);
     if (r) return r;
   }
-  const ts = checkNumber(v, 'timestamp', where, 0);
+  const ts = checkNumber(v, 'timestamp', where, LIMITS.timestampMs);
   if (ts) return ts;
   switch (name) {
-    case 'Impression': {
-      const slot = checkNumber(v, 'slot', where, 0);
-      if (slot) return slot;
-      const notInteger = checkOptionalSlot(v, where);
-      if (notInteger) return notInteger;
-      const p = checkNumber(v, 'propensity', where, 0, 1, true);
-      if (p) return p;
-      if (v.score !== null && v.score !== undefined) return checkNumber(v, 'score', where, 0, 1);
-      return undefined;
-    }
+    case 'Impression':
+      return (
+        checkNumber(v, 'slot', where, LIMITS.slot) ??
+        checkNumber(v, 'propensity', where, LIMITS.propensity) ??
+        checkOptionalNumber(v, 'score', where, LIMITS.score) ??
+        checkOptionalNumber(v, 'shadowSlot', where, LIMITS.slot) ??
+        checkOptionalNumber(v, 'shadowPropensity', where, LIMITS.probability)
+      );
     case 'Click':
-      return checkOptionalSlot(v, where);
+      return checkOptionalNumber(v, 'slot', where, LIMITS.slot);
     case 'Conversion':
-      return checkNumber(v, 'value', where, 0);
+      return checkNumber(v, 'value', where, LIMITS.conversionValue);
     case 'Watch':
-      return checkNumber(v, 'watchTimeMs', where, 0);
+      return checkNumber(v, 'watchTimeMs', where, LIMITS.watchTimeMs);
     default:
       return undefined;
   }

@@ -12,10 +12,7 @@ import { type GatewayHandle, type GatewayOptions, startGateway } from '../../src
 import { createEventCodec, type EventCodec } from '../../src/kafka/index.ts';
 import { silentLogger } from '../../src/log/logger.ts';
 import { createOnnxScorer, type Scorer } from '../../src/scoring/onnx-scorer.ts';
-import {
-  type LiveStateReader as StateCache,
-  startLiveStateReader as startStateCache,
-} from '../../src/state/live-reader/index.ts';
+import { type LiveStateReader, startLiveStateReader } from '../../src/state/live-reader/index.ts';
 import { loadSchemas } from '../../streams/schemas/index.ts';
 import { type StreamTopology, startStreamTopology } from '../../streams/topology.ts';
 import { startTestBroker, type TestBroker } from '../support/broker.ts';
@@ -73,7 +70,7 @@ export interface World {
   codec: EventCodec;
   scorer: Scorer;
   decider: Decider;
-  cache: StateCache;
+  cache: LiveStateReader;
   eventLog: EventLog;
   gateway: GatewayHandle;
   /** The real stream topology, when the world was started with one. */
@@ -127,7 +124,7 @@ export async function startWorld(
     : null;
   const scorer = await createOnnxScorer({ registryDir: 'models', logger });
   const decider = createDecider({ scorer, policy: 'thompson', priorStrength: 20, logger });
-  const cache = await startStateCache({
+  const cache = await startLiveStateReader({
     redis: redis.client,
     keyPrefix: prefix,
     topics: TOPICS,

@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeHeader } from '../../src/kafka/index.ts';
 import { silentLogger } from '../../src/log/logger.ts';
-import { partitionKey } from '../../src/state/layout/index.ts';
-import type { ClickstreamEvent, DeadLetter, ItemChange } from '../../streams/schemas/index.ts';
+import { partitionKey, userKey } from '../../src/state/layout/index.ts';
+import type { ClickstreamEvent, DeadLetter, ItemChange, RecordShapes } from '../../streams/schemas/index.ts';
 import { startStreamTopology } from '../../streams/topology.ts';
 import { startTestRedis, type TestRedis } from '../support/redis.ts';
+import { SAMPLE_EVENTS } from '../support/sample-events.ts';
 import { compareWithReference } from './support/compare-state.ts';
 import { generateClickstream } from './support/events.ts';
 import { emptyReference, referenceApply } from './support/reference-fold.ts';
@@ -178,6 +179,84 @@ describe('bad input', () => {
       partitionKey(prefix, { topic: topics.cdcItems, partition: 0 }, 'items'),
     );
     expect(Object.keys(items)).toEqual(['i1']);
+  });
+});
+
+describe('records that would stall a partition', () => {
+  it('dead-letters conversions too large to sum, and isolates records the state script fails on, then moves on', async () => {
+    const prefix = redis.prefix();
+    const topics = testTopics(`stall${Date.now()}`);
+    await createTopics(stack.admin, topics, 1);
+    const tp = { topic: topics.clickstream, partition: 0 };
+    // A user whose state key something else overwrote: every script call touching it fails (WRONGTYPE).
+    await redis.client.set(userKey(prefix, tp, 'u-broken'), 'not a hash');
+    type Sent = { schema: keyof RecordShapes; value: Record<string, unknown>; code: string | null };
+    const sent: Sent[] = [];
+    const base = { ...SAMPLE_EVENTS.Impression, timestamp: Date.now() };
+    for (let i = 0; i < 30; i++) {
+      const userId = i % 5 === 2 ? 'u-broken' : `u-${i % 5}`;
+      const requestId = `r-${i}`;
+      sent.push({
+        schema: 'Impression',
+        value: { ...base, eventId: `imp-${i}`, requestId, userId, itemId: `i-${i % 4}`, slot: 0 },
+        code: userId === 'u-broken' ? 'CROUPIER_ERR_STREAM_APPLY_FAILED' : null,
+      });
+      if (i % 10 === 4) {
+        // The attack of the report: two values whose sum is Infinity.
+        for (const k of [0, 1])
+          sent.push({
+            schema: 'Conversion',
+            value: {
+              ...SAMPLE_EVENTS.Conversion,
+              eventId: `big-${i}-${k}`,
+              requestId,
+              userId,
+              value: 1.7e308,
+            },
+            code: 'CROUPIER_ERR_STREAM_OUT_OF_RANGE',
+          });
+      }
+    }
+    await stack.producer.send({
+      topic: topics.clickstream,
+      acks: -1,
+      messages: await Promise.all(
+        sent.map(async (r) => ({
+          partition: 0,
+          value: await stack.codec.encode(topics.clickstream, r.schema, r.value as never),
+        })),
+      ),
+    });
+    const config = topologyConfig({
+      kafka: { topics },
+      redis: { keyPrefix: prefix },
+      stream: { maxBatchRecords: 50, retryInitialMs: 20, retryMaxMs: 100 },
+    });
+    const topology = await startStreamTopology({
+      config,
+      kafka: stack.kafka,
+      codec: stack.codec,
+      redis: redis.client,
+      logger: silentLogger(),
+    });
+    try {
+      await waitForOffsets(redis.client, prefix, config.stream.groupId, topics.clickstream, [
+        sent.length - 1,
+      ]);
+    } finally {
+      await topology.close();
+    }
+    const expected = sent.flatMap((r, offset) => (r.code ? [[offset, r.code]] : []));
+    const letters = await readDeadLetters(topics.deadLetter, expected.length);
+    expect(letters.map((l) => [l.offset, l.errorCode]).sort()).toEqual(expected.sort());
+    const failed = letters.find((l) => l.errorCode === 'CROUPIER_ERR_STREAM_APPLY_FAILED');
+    expect(failed?.errorMessage).toMatch(/holds another type/);
+    const stats = await redis.client.hgetall(partitionKey(prefix, tp, 'stats'));
+    expect(Number(stats['dlq:CROUPIER_ERR_STREAM_APPLY_FAILED'])).toBe(6);
+    expect(Number(stats['dlq:CROUPIER_ERR_STREAM_OUT_OF_RANGE'])).toBe(6);
+    expect(Number(stats.events)).toBe(24);
+    const users = await redis.client.hgetall(userKey(prefix, tp, 'u-0'));
+    expect(Number(users.imp)).toBe(6);
   });
 });
 

@@ -9,6 +9,8 @@ export const GATEWAY_ERROR_CODES = [
   'CROUPIER_ERR_GATEWAY_AUTH',
   'CROUPIER_ERR_GATEWAY_RATE_LIMITED',
   'CROUPIER_ERR_GATEWAY_DECISION_FAILED',
+  /** A message's handler failed unexpectedly; the connection stays open (a bug: see the gateway's log). */
+  'CROUPIER_ERR_GATEWAY_INTERNAL',
   'CROUPIER_ERR_GATEWAY_CONFIG',
   'CROUPIER_ERR_STATE_CACHE_FEED',
 ] as const;

@@ -16,6 +16,12 @@ export const STREAM_ERROR_CODES = [
   'CROUPIER_ERR_STREAM_CDC_INVALID',
   /** A state script got a payload it cannot read: a bug in croupier, never in the input. */
   'CROUPIER_ERR_STREAM_SCRIPT_PAYLOAD',
+  /** A record made its partition's state script fail on every try; it was dead-lettered so the partition goes on. */
+  'CROUPIER_ERR_STREAM_APPLY_FAILED',
+  /** A user's or request's key holds another Redis type (something else wrote it); the script wrote nothing. */
+  'CROUPIER_ERR_STREAM_STATE_KEY_TYPE',
+  /** A partition's state key holds another Redis type; the script wrote nothing and the partition waits. */
+  'CROUPIER_ERR_STREAM_PARTITION_KEY_TYPE',
   /** The stored offset of a partition in Redis is not a number: the offsets hash was written by something else. */
   'CROUPIER_ERR_STREAM_OFFSET_CORRUPT',
   /** A state script returned a code croupier does not know (scripts and code from different versions). */

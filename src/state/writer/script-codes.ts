@@ -24,6 +24,16 @@ const ERRORS: Record<number, { code: ErrorCode; message: (value: string) => stri
     message: (value) =>
       `the stored offset ${JSON.stringify(value)} is not a number; delete the offsets field of this consumer group to refold the partition`,
   },
+  [-3]: {
+    code: 'CROUPIER_ERR_STREAM_STATE_KEY_TYPE',
+    message: (value) =>
+      `the key ${JSON.stringify(value)} of a record in the batch holds another type than croupier writes there (something else wrote it); nothing of the batch was written, and the record is dead-lettered`,
+  },
+  [-4]: {
+    code: 'CROUPIER_ERR_STREAM_PARTITION_KEY_TYPE',
+    message: (value) =>
+      `the partition's key ${JSON.stringify(value)} holds another type than croupier writes there (something else wrote it); nothing was written and the partition waits. Delete the key and the partition's offsets field to refold it, or give croupier its own redis.keyPrefix`,
+  },
 };
 
 /** Turns a script's reply into an outcome, or throws the CroupierError its negative code stands for. */

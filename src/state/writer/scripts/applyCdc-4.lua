@@ -21,6 +21,7 @@
     {2, stored}   the stored offset is not ARGV[2]: fold again from stored + 1
     {-1, reason}  the payload cannot be read
     {-2, raw}     the stored offset is not a number
+    {-4, key}     a key of the partition (KEYS) holds another type: nothing was written
 ]]
 local rcall = redis.call
 local offsetsKey = KEYS[1]
@@ -34,6 +35,7 @@ local last = tonumber(ARGV[3])
 --- @include "checkOffset"
 --- @include "chunkedHash"
 --- @include "finishBatch"
+--- @include "wrongTypeKey"
 
 local status, stored = checkOffset(offsetsKey, group, after, last)
 if status ~= 1 then return {status, stored} end
@@ -42,6 +44,9 @@ local ok, p = pcall(cjson.decode, ARGV[4])
 if not ok or type(p) ~= "table" or type(p.set) ~= "table" or type(p.del) ~= "table" then
   return {-1, "payload is not a CDC delta"}
 end
+
+local wrong = wrongTypeKey({offsetsKey, "hash", statsKey, "hash", feedKey, "stream", rowsKey, "hash"})
+if wrong then return {-4, wrong} end
 
 if #p.set > 0 then hsetChunked(rowsKey, p.set) end
 for i = 1, #p.del, 4000 do

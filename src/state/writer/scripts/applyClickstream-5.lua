@@ -36,6 +36,8 @@
     {2, stored}   the stored offset is not ARGV[2]: fold again from stored + 1
     {-1, reason}  the payload cannot be read
     {-2, raw}     the stored offset is not a number
+    {-3, key}     a key of a user or request in the batch holds another type: nothing was written
+    {-4, key}     a key of the partition (KEYS) holds another type: nothing was written
 ]]
 local rcall = redis.call
 local offsetsKey = KEYS[1]
@@ -53,6 +55,7 @@ local requestTtl = ARGV[9]
 
 --- @include "checkOffset"
 --- @include "finishBatch"
+--- @include "wrongTypeKey"
 
 local status, stored = checkOffset(offsetsKey, group, after, last)
 if status ~= 1 then return {status, stored} end
@@ -64,6 +67,35 @@ if not ok or type(p) ~= "table" or type(p.arms) ~= "table" or type(p.items) ~= "
 end
 local ex = p.ex
 if type(ex) ~= "table" or #ex == 0 then ex = nil end
+
+-- Every key this batch writes, with its type, checked before the first write.
+local wrongKey = wrongTypeKey({offsetsKey, "hash", statsKey, "hash", feedKey, "stream", posteriorKey, "hash", itemKey, "hash"})
+if wrongKey then return {-4, wrongKey} end
+local expected = {}
+for i = 1, #p.lookups, 3 do
+  expected[#expected + 1] = base .. "req:" .. p.lookups[i]
+  expected[#expected + 1] = "hash"
+end
+do
+  local u = 1
+  while u <= #p.users do
+    expected[#expected + 1] = base .. "user:" .. p.users[u]
+    expected[#expected + 1] = "hash"
+    if p.users[u + 7] > 0 then
+      expected[#expected + 1] = base .. "recent:" .. p.users[u]
+      expected[#expected + 1] = "list"
+    end
+    u = u + 8 + p.users[u + 7]
+  end
+  local r = 1
+  while r <= #p.reqs do
+    expected[#expected + 1] = base .. "req:" .. p.reqs[r]
+    expected[#expected + 1] = "hash"
+    r = r + 2 + 2 * p.reqs[r + 1]
+  end
+end
+local wrong = wrongTypeKey(expected)
+if wrong then return {-3, wrong} end
 
 -- Change feed entry `d`: the absolute values of every field the batch changed, encoded once at the end.
 local feedArms, feedItems, feedUsers = {}, {}, {}

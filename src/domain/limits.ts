@@ -1,0 +1,56 @@
+/**
+ * The finite range of every number a client or a Kafka record may carry into croupier's state. The gateway
+ * checks a message against these before it logs anything, and the stream topology checks every record again
+ * (a record out of range is dead-lettered), so no value can make a running sum in Redis overflow to ±Infinity.
+ * docs/protocol.md lists the same table.
+ */
+
+export interface NumericRange {
+  readonly min: number;
+  readonly max: number;
+  /** Whether `min` itself is excluded. */
+  readonly minExclusive?: boolean;
+  /** Whether the value must be an integer. */
+  readonly integer?: boolean;
+}
+
+/** Most items one carousel shows. */
+export const MAX_SLOTS = 100;
+
+/** 7 days: a watch longer than that is a broken client timer, not a viewer. */
+const WEEK_MS = 7 * 24 * 3600 * 1000;
+
+export const LIMITS = Object.freeze({
+  /** A conversion's value (an order total in the shop's currency, say). */
+  conversionValue: { min: 0, max: 1e9 },
+  /** Watch time of one watch event. */
+  watchTimeMs: { min: 0, max: WEEK_MS, integer: true },
+  /** Slots requested for one carousel. */
+  slots: { min: 1, max: MAX_SLOTS, integer: true },
+  /** A shown item's slot (0-based). */
+  slot: { min: 0, max: MAX_SLOTS - 1, integer: true },
+  /** The probability with which a policy showed an item in its slot. */
+  propensity: { min: 0, max: 1, minExclusive: true },
+  /** A probability that may be 0 (a shadow policy's probability of the logged slot). */
+  probability: { min: 0, max: 1 },
+  /** A model score (pCTR). */
+  score: { min: 0, max: 1 },
+  /** Event time in ms since the epoch: at most the year 2286. */
+  timestampMs: { min: 0, max: 1e13, integer: true },
+} satisfies Record<string, NumericRange>);
+
+export type LimitName = keyof typeof LIMITS;
+
+/** Whether `n` is a finite number inside `range`. */
+export function inRange(n: unknown, range: NumericRange): n is number {
+  if (typeof n !== 'number' || !Number.isFinite(n)) return false;
+  if (range.integer === true && !Number.isInteger(n)) return false;
+  if (n < range.min || n > range.max) return false;
+  return !(range.minExclusive === true && n === range.min);
+}
+
+/** `[min, max]` (or `(min, max]`) for error messages. */
+export function describeRange(range: NumericRange): string {
+  const kind = range.integer === true ? 'an integer in ' : '';
+  return `${kind}${range.minExclusive === true ? '(' : '['}${range.min}, ${range.max}]`;
+}
