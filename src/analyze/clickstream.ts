@@ -6,7 +6,7 @@
  * ctr and conversion count impressions as trials and answered impressions as successes (once each);
  * watch_time collects each Watch's seconds. Answers before their impression are orphans and are skipped.
  */
-import type { Metric } from './analyze.ts';
+import type { Metric } from './analysis-report.ts';
 import type { ContinuousTallies, RateTallies } from './tally.ts';
 
 /** FNV-1a and a second multiplicative hash of the same string, folded into 53 bits. */

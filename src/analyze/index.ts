@@ -2,19 +2,13 @@
  * `croupier analyze` as a function: stream an experiment's events from a file into per-variant tallies, then
  * analyze them with the stats library. The CLI command is a thin wrapper around `analyzeFile`.
  */
-import {
-  type AnalysisOptions,
-  type AnalysisReport,
-  analyzeContinuous,
-  analyzeRates,
-  type Metric,
-  RATE_METRICS,
-} from './analyze.ts';
+import { type AnalysisOptions, type AnalysisReport, type Metric, RATE_METRICS } from './analysis-report.ts';
+import { analyzeContinuous, analyzeRates } from './analyze.ts';
 import { ClickstreamJoin } from './clickstream.ts';
 import { type InputFormat, type ReadSummary, readRecords } from './read-events.ts';
 import { ContinuousTallies, RateTallies } from './tally.ts';
 
-export type { AnalysisOptions, AnalysisReport, Method, Metric } from './analyze.ts';
+export type { AnalysisOptions, AnalysisReport, Method, Metric } from './analysis-report.ts';
 export { analyzeContinuous, analyzeRates } from './analyze.ts';
 export { ClickstreamJoin } from './clickstream.ts';
 export { formatOf, type InputFormat, readRecords } from './read-events.ts';

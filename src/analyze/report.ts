@@ -1,5 +1,5 @@
 /** The human-readable form of an analysis: a per-variant table, the checks and tests, and the verdict. */
-import type { AnalysisReport, TestRow } from './analyze.ts';
+import type { AnalysisReport, TestRow } from './analysis-report.ts';
 import { formatP, formatPercent } from './verdict.ts';
 
 function table(rows: string[][]): string {

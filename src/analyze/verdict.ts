@@ -2,7 +2,7 @@
  * The one sentence at the bottom of an analysis: trust first (sample ratio), then the frequentist call at the
  * chosen confidence, then what the posterior says, in words a product owner can act on.
  */
-import type { AnalysisReport } from './analyze.ts';
+import type { AnalysisReport } from './analysis-report.ts';
 
 export function formatPercent(x: number, digits = 1): string {
   const v = (100 * x).toFixed(digits);
