@@ -3,8 +3,8 @@
  * curves of every step (latency against 1/(1 − percentile) on a log axis, as HdrHistogram plots them), and
  * the comparison of two result files.
  */
-import { readFileSync } from 'node:fs';
 import { markdownTable, type Panel, renderSvg, textTable } from '../simulator/report/svg.ts';
+import { readJsonFileSync } from '../src/config/read-json-file.ts';
 import { CroupierError } from '../src/errors/index.ts';
 import type { LoadTestResult } from './loadtest.ts';
 import type { StepResult } from './open-loop.ts';
@@ -85,20 +85,22 @@ export function resultSvg(result: LoadTestResult): string {
   return renderSvg('croupier loadtest · open loop, corrected for coordinated omission', panels);
 }
 
+const WRITE_ONE = 'write one with croupier loadtest --out FILE';
+
 export function readResult(file: string): LoadTestResult {
-  try {
-    const parsed = JSON.parse(readFileSync(file, 'utf8')) as LoadTestResult;
-    if (parsed.version !== 1 || !Array.isArray(parsed.steps))
-      throw new Error('not a croupier loadtest result');
-    return parsed;
-  } catch (cause) {
+  const parsed = readJsonFileSync(file, {
+    code: 'CROUPIER_ERR_LOADTEST_RESULT',
+    what: 'the loadtest result',
+    invalidHint: WRITE_ONE,
+  }) as Partial<LoadTestResult> | null;
+  if (parsed?.version !== 1 || !Array.isArray(parsed.steps)) {
     throw new CroupierError(
       'CROUPIER_ERR_LOADTEST_RESULT',
-      `${file} is not a croupier loadtest result (write one with croupier loadtest --out FILE)`,
+      `${file} is not a croupier loadtest result (${WRITE_ONE})`,
       { file },
-      { cause },
     );
   }
+  return parsed as LoadTestResult;
 }
 
 /** Step by step (matched by rate): percentiles of a and b and the change from a to b. */

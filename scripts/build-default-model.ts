@@ -6,7 +6,7 @@
  *
  *   npm run model:build [-- --dir models --version default-1 --base-rate 0.05]
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import ort from 'onnxruntime-node';
@@ -17,7 +17,7 @@ import {
   MANIFEST_FILE,
   type Manifest,
   type ModelEntry,
-  manifestSchema,
+  readManifest,
 } from '../src/scoring/model-registry.ts';
 import { buildLogisticModel } from '../src/scoring/onnx-model-builder.ts';
 import { createRng } from '../src/stats/rng.ts';
@@ -181,12 +181,8 @@ async function main(): Promise<void> {
   };
 
   const manifestPath = join(dir, MANIFEST_FILE);
-  let manifest: Manifest | null = null;
-  try {
-    manifest = manifestSchema.parse(JSON.parse(await readFile(manifestPath, 'utf8')));
-  } catch {
-    manifest = null;
-  }
+  // A missing or broken manifest is replaced by one that lists this model alone.
+  const manifest: Manifest | null = await readManifest(dir).catch(() => null);
   const previous = manifest?.models.find((m) => m.version === version);
   const entry: ModelEntry = {
     version,

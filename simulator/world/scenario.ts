@@ -9,10 +9,11 @@
  * - `k-armed`: a pure K-armed Bernoulli bandit (one slot, no context, no model): `arms` are the click
  *   probabilities.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { jsonFileProblem, readJsonFileSync } from '../../src/config/read-json-file.ts';
 import { CroupierError } from '../../src/errors/index.ts';
 
 const positive = z.number().positive();
@@ -194,24 +195,14 @@ export function parseScenario(value: unknown, source = 'scenario'): Scenario {
 export function loadScenario(nameOrPath: string): Scenario {
   const isPath = nameOrPath.includes('/') || nameOrPath.endsWith('.json');
   const file = isPath ? nameOrPath : join(scenariosDir(), `${nameOrPath}.json`);
-  let text: string;
+  let parsed: unknown;
   try {
-    text = readFileSync(file, 'utf8');
+    parsed = readJsonFileSync(file, { code: 'CROUPIER_ERR_SCENARIO_INVALID', what: 'the scenario' });
   } catch (cause) {
+    if (jsonFileProblem(cause) === 'invalid-json') throw cause;
     throw new CroupierError(
       'CROUPIER_ERR_SCENARIO_NOT_FOUND',
       `no scenario '${nameOrPath}' (looked at ${file}); shipped scenarios: ${listScenarios().join(', ')}`,
-      { file },
-      { cause },
-    );
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (cause) {
-    throw new CroupierError(
-      'CROUPIER_ERR_SCENARIO_INVALID',
-      `${file} is not valid JSON`,
       { file },
       { cause },
     );

@@ -2,10 +2,10 @@
  * Builds the effective configuration from, in increasing precedence: embedded defaults, an optional JSON
  * file, environment variables, and `--set key=value` overrides. Validated once; the result is deep-frozen.
  */
-import { readFileSync } from 'node:fs';
 import type { ZodIssue } from 'zod';
 import { CroupierError } from '../errors/index.ts';
 import { type EnvBinding, type EnvKind, envBindings } from './env.ts';
+import { readJsonFileSync } from './read-json-file.ts';
 import { type Config, configSchema } from './schema.ts';
 
 /** Every environment variable croupier reads, with the key it sets. */
@@ -78,29 +78,15 @@ function parseOverrideValue(raw: string): unknown {
 }
 
 function readConfigFile(file: string): Tree {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
+  const parsed = readJsonFileSync(file, { code: 'CROUPIER_ERR_CONFIG_FILE', what: 'config file' });
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new CroupierError(
       'CROUPIER_ERR_CONFIG_FILE',
-      `cannot read config file ${file}: ${(error as Error).message}`,
+      `config file ${file} is not valid: the top level must be a JSON object`,
       { file },
     );
   }
-  try {
-    const parsed: unknown = JSON.parse(text);
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-      throw new Error('the top level must be a JSON object');
-    }
-    return parsed as Tree;
-  } catch (error) {
-    throw new CroupierError(
-      'CROUPIER_ERR_CONFIG_FILE',
-      `config file ${file} is not valid: ${(error as Error).message}`,
-      { file },
-    );
-  }
+  return parsed as Tree;
 }
 
 function describeIssue(issue: ZodIssue): string {

@@ -17,8 +17,8 @@
  * }
  * ```
  */
-import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { readJsonFile } from '../config/read-json-file.ts';
 import { CroupierError } from '../errors/index.ts';
 
 const policy = z.enum(['thompson', 'greedy', 'ucb1', 'epsilon-greedy', 'random']);
@@ -141,16 +141,9 @@ export function parseExperimentsConfig(value: unknown, origin = 'experiments con
 /** Reads an experiments JSON file; an empty path means no experiments. */
 export async function loadExperimentsConfig(path: string): Promise<ExperimentsConfig> {
   if (path === '') return NO_EXPERIMENTS;
-  let json: unknown;
-  try {
-    json = JSON.parse(await readFile(path, 'utf8'));
-  } catch (error) {
-    throw new CroupierError(
-      'CROUPIER_ERR_EXPERIMENTS_INVALID',
-      `cannot read the experiments file ${path}: ${(error as Error).message}`,
-      { path },
-      { cause: error },
-    );
-  }
+  const json = await readJsonFile(path, {
+    code: 'CROUPIER_ERR_EXPERIMENTS_INVALID',
+    what: 'the experiments file',
+  });
   return parseExperimentsConfig(json, path);
 }

@@ -3,9 +3,10 @@
  * to a temporary file, flushed and renamed over the old one, so a crash leaves either the old or the new
  * state, never half of one. Writes run one at a time, in the order the changes happened.
  */
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { mkdir, open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { jsonFileProblem, readJsonFile } from '../config/read-json-file.ts';
 import { CroupierError } from '../errors/index.ts';
 import { COMPATIBILITY_LEVELS } from './compatibility.ts';
 
@@ -40,30 +41,16 @@ export const STATE_FILE = 'registry.json';
 /** Reads the saved state, or `null` when the directory holds none yet. */
 export async function loadState(dataDir: string): Promise<RegistryState | null> {
   const file = join(dataDir, STATE_FILE);
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new CroupierError(
-      'CROUPIER_ERR_REGISTRY_DATA',
-      `cannot read the schema registry state ${file}`,
-      {
-        file,
-      },
-      { cause: error },
-    );
-  }
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = await readJsonFile(file, {
+      code: 'CROUPIER_ERR_REGISTRY_DATA',
+      what: 'the schema registry state',
+      invalidHint: 'restore it from a backup or move it away to start empty',
+    });
   } catch (error) {
-    throw new CroupierError(
-      'CROUPIER_ERR_REGISTRY_DATA',
-      `the schema registry state ${file} is not valid JSON; restore it from a backup or move it away to start empty`,
-      { file },
-      { cause: error },
-    );
+    if (jsonFileProblem(error) === 'missing') return null;
+    throw error;
   }
   const parsed = registryStateSchema.safeParse(json);
   if (!parsed.success) {

@@ -4,8 +4,8 @@
  * (sha256 of the canonical JSON) ties a model in the registry to the spec it was trained on.
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { readJsonFile } from '../config/read-json-file.ts';
 import { CroupierError } from '../errors/index.ts';
 
 const name = z.string().regex(/^[a-z][a-z0-9_.]*$/, 'lower-case dotted name, e.g. item.ctr_logit');
@@ -158,27 +158,9 @@ export function parseFeatureSpec(value: unknown, origin = 'feature spec'): Featu
 
 /** Reads and validates a feature spec file. */
 export async function loadFeatureSpec(path: string): Promise<FeatureSpec> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new CroupierError(
-      'CROUPIER_ERR_FEATURE_SPEC_INVALID',
-      `cannot read the feature spec ${path}: ${(error as Error).message}`,
-      { path },
-      { cause: error },
-    );
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new CroupierError(
-      'CROUPIER_ERR_FEATURE_SPEC_INVALID',
-      `the feature spec ${path} is not valid JSON: ${(error as Error).message}`,
-      { path },
-      { cause: error },
-    );
-  }
+  const json = await readJsonFile(path, {
+    code: 'CROUPIER_ERR_FEATURE_SPEC_INVALID',
+    what: 'the feature spec',
+  });
   return parseFeatureSpec(json, path);
 }

@@ -4,9 +4,9 @@
  * active one. Serving reads the active entry; retraining adds an entry and flips `active`.
  */
 import { watch } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { z } from 'zod';
+import { readJsonFile } from '../config/read-json-file.ts';
 import { CroupierError } from '../errors/index.ts';
 import type { Logger } from '../log/logger.ts';
 
@@ -74,12 +74,10 @@ function registryError(dir: string, message: string, cause?: unknown): CroupierE
 /** Reads and validates `manifest.json` of `dir`. */
 export async function readManifest(dir: string): Promise<Manifest> {
   const path = join(dir, MANIFEST_FILE);
-  let json: unknown;
-  try {
-    json = JSON.parse(await readFile(path, 'utf8'));
-  } catch (error) {
-    throw registryError(dir, `cannot read ${MANIFEST_FILE}: ${(error as Error).message}`, error);
-  }
+  const json = await readJsonFile(path, {
+    code: 'CROUPIER_ERR_MODEL_REGISTRY_INVALID',
+    what: 'the model registry manifest',
+  });
   const parsed = manifestSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

@@ -13,9 +13,10 @@
  * survives a crash), the index entries are laid out in index-entry.ts, and the JSON-lines files are JsonLogs.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import { readJsonFileSync } from '../../config/read-json-file.ts';
 import { CroupierError } from '../../errors/index.ts';
 import type { CommittedOffset } from '../group/coordinator.ts';
 import type { Partition, PartitionStore } from '../log/partition.ts';
@@ -60,7 +61,10 @@ export class DiskStorage implements BrokerStorage {
       mkdirSync(join(dir, 'txn'), { recursive: true });
       const metaPath = join(dir, 'meta.json');
       if (existsSync(metaPath)) {
-        this.meta = JSON.parse(readFileSync(metaPath, 'utf8'));
+        this.meta = readJsonFileSync(metaPath, {
+          code: 'CROUPIER_ERR_BROKER_DATA_DIR',
+          what: "the broker's metadata",
+        }) as typeof this.meta;
       } else {
         this.meta = { clusterId: randomBytes(16).toString('base64url').slice(0, 22), version: 1 };
         writeFileSync(metaPath, `${JSON.stringify(this.meta)}\n`);
@@ -92,7 +96,10 @@ export class DiskStorage implements BrokerStorage {
     for (const name of readdirSync(join(this.dir, 'topics'))) {
       const file = join(this.topicDir(name), 'topic.json');
       if (!existsSync(file)) continue;
-      const saved = JSON.parse(readFileSync(file, 'utf8')) as {
+      const saved = readJsonFileSync(file, {
+        code: 'CROUPIER_ERR_BROKER_DATA_DIR',
+        what: 'the topic metadata',
+      }) as {
         name: string;
         partitions: number;
         configs: [string, string][];
