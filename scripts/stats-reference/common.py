@@ -31,9 +31,9 @@ def clean(value):
     return value
 
 
-def write(name, cases, fixtures=FIXTURES):
-    os.makedirs(fixtures, exist_ok=True)
-    path = os.path.join(fixtures, name)
+def write(name, cases):
+    os.makedirs(FIXTURES, exist_ok=True)
+    path = os.path.join(FIXTURES, name)
     with open(path, 'w') as f:
         json.dump(clean(cases), f, indent=1, allow_nan=False)
         f.write('\n')

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { doublyRobust, ips, type OffPolicyEstimate, snips } from '../../src/stats/off-policy.ts';
-import { expectAllClose, expectClose, loadFixture } from './fixtures.ts';
+import { expectAllClose, expectClose, loadFixture } from './support.ts';
 
 interface Reference {
   estimate: number;
@@ -25,11 +25,11 @@ interface Case {
 }
 
 function expectMatches(got: OffPolicyEstimate, want: Reference, label: string): void {
-  expectClose(got.estimate, want.estimate, 1e-6, `${label} estimate`);
-  expectClose(got.se, want.se, 1e-6, `${label} se`);
-  expectAllClose(got.ci, want.ci, 1e-6, `${label} ci`);
-  expectClose(got.effectiveSampleSize, want.effectiveSampleSize, 1e-6, `${label} ess`);
-  expectClose(got.meanWeight, want.meanWeight, 1e-6, `${label} mean weight`);
+  expectClose(got.estimate, want.estimate, `${label} estimate`);
+  expectClose(got.se, want.se, `${label} se`);
+  expectAllClose(got.ci, want.ci, `${label} ci`);
+  expectClose(got.effectiveSampleSize, want.effectiveSampleSize, `${label} ess`);
+  expectClose(got.meanWeight, want.meanWeight, `${label} mean weight`);
 }
 
 const CASES = loadFixture<Case[]>('off-policy.json');

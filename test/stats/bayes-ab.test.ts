@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { betaBinomialAB } from '../../src/stats/bayes-ab.ts';
-import { expectAllClose, expectClose, loadFixture } from './fixtures.ts';
+import { expectAllClose, expectClose, loadFixture } from './support.ts';
 
 interface Case {
   name: string;
@@ -39,20 +39,20 @@ describe('betaBinomialAB agrees with scipy quadrature', () => {
       c.posteriors.forEach((want, j) => {
         const v = got.variants[j];
         expect([v.alpha, v.beta]).toEqual([want.alpha, want.beta]);
-        expectClose(v.mean, want.mean, 1e-6, `mean ${j}`);
-        expectAllClose(v.ci, want.ci, 1e-6, `ci ${j}`);
-        expectClose(v.probabilityBest, want.probabilityBest, 1e-6, `P(best) ${j}`);
-        expectClose(v.expectedLoss, want.expectedLoss, 1e-6, `loss ${j}`);
+        expectClose(v.mean, want.mean, `mean ${j}`);
+        expectAllClose(v.ci, want.ci, `ci ${j}`);
+        expectClose(v.probabilityBest, want.probabilityBest, `P(best) ${j}`);
+        expectClose(v.expectedLoss, want.expectedLoss, `loss ${j}`);
       });
       expect(got.lifts).toHaveLength(c.lifts.length);
       c.lifts.forEach((want, i) => {
         const lift = got.lifts[i];
         expect(lift.name).toBe(`variant ${want.index}`);
-        if (Number.isFinite(want.mean)) expectClose(lift.mean, want.mean, 1e-6, 'lift mean');
+        if (Number.isFinite(want.mean)) expectClose(lift.mean, want.mean, 'lift mean');
         else expect(lift.mean).toBe(Number.POSITIVE_INFINITY);
-        expectClose(lift.median, want.median, 1e-6, 'lift median');
-        expectAllClose(lift.ci, want.ci, 1e-6, 'lift ci');
-        expectClose(lift.probabilityPositive, want.probabilityPositive, 1e-6, 'P(lift > 0)');
+        expectClose(lift.median, want.median, 'lift median');
+        expectAllClose(lift.ci, want.ci, 'lift ci');
+        expectClose(lift.probabilityPositive, want.probabilityPositive, 'P(lift > 0)');
       });
     });
   }

@@ -1,6 +1,6 @@
 """Reference values of the off-policy estimators (IPS, SNIPS, DR) and the offline metrics, from their
 definitions in numpy and scipy (no scikit-learn): ROC AUC from scipy's mid-ranks, the Wilson interval from
-statsmodels. Run: /usr/bin/python3 scripts/stats-reference-b/offline.py"""
+statsmodels. Run: /usr/bin/python3 scripts/stats-reference/offline.py"""
 import numpy as np
 from scipy import stats
 from statsmodels.stats.proportion import proportion_confint

@@ -1,6 +1,6 @@
 """Reference values of the Bayesian A/B analysis (Beta-binomial posteriors) by scipy's adaptive quadrature
 and root finding, cross-checked against Evan Miller's closed form of P(p_B > p_A) for integer shapes.
-Run: /usr/bin/python3 scripts/stats-reference-b/bayes_ab.py"""
+Run: /usr/bin/python3 scripts/stats-reference/bayes_ab.py"""
 import numpy as np
 from scipy import integrate, optimize, special, stats
 

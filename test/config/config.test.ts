@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ENV_BINDINGS, loadConfig, redactConfig } from '../../../src/config/index.ts';
-import { CroupierError } from '../../../src/errors/index.ts';
+import { ENV_BINDINGS, loadConfig, redactConfig } from '../../src/config/index.ts';
+import { CroupierError } from '../../src/errors/index.ts';
 
 describe('config', () => {
   it('runs on embedded defaults when nothing is set', () => {

@@ -1,14 +1,14 @@
 /**
  * Writes the small experiment files `croupier analyze` is tested on (test/fixtures/analyze): a two-variant
  * JSON-lines file, a three-variant CSV and an Avro object container, all from a fixed seed.
- * Run: node --import tsx scripts/stats-reference-b/make-analyze-fixtures.ts
+ * Run: node --import tsx scripts/make-analyze-fixtures.ts
  */
 import { writeFileSync } from 'node:fs';
 import avro from 'avsc';
-import { createRng } from '../../src/stats/rng.ts';
-import { loadSchemas } from '../../streams/schemas/index.ts';
+import { createRng } from '../src/stats/rng.ts';
+import { loadSchemas } from '../streams/schemas/index.ts';
 
-const OUT = new URL('../../test/fixtures/analyze/', import.meta.url);
+const OUT = new URL('../test/fixtures/analyze/', import.meta.url);
 const rng = createRng(20261130);
 
 interface Arm {

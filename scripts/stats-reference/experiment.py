@@ -1,6 +1,6 @@
 """Reference values of the experiment checks: sample ratio mismatch (scipy.stats.chisquare), delta-method
 relative lift and CUPED + Welch (closed forms, scipy.stats.ttest_ind), and the mSPRT of two proportions
-(its closed form). Run: /usr/bin/python3 scripts/stats-reference-b/experiment.py"""
+(its closed form). Run: /usr/bin/python3 scripts/stats-reference/experiment.py"""
 import numpy as np
 from scipy import stats
 
