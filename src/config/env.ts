@@ -25,6 +25,7 @@ const NAMED_BINDINGS: readonly EnvBinding[] = [
   { env: 'REDIS_CLUSTER_NODES', path: 'redis.clusterNodes', kind: 'list' },
   { env: 'ARCHIVE_URI', path: 'archive.uri', kind: 'string' },
   { env: 'HDFS_USER', path: 'archive.hdfsUser', kind: 'string' },
+  { env: 'HDFS_DELEGATION_TOKEN', path: 'archive.hdfsDelegationToken', kind: 'string' },
 ];
 
 function unwrap(type: z.ZodTypeAny): z.ZodTypeAny {

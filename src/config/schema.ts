@@ -4,6 +4,7 @@
  * (see `ENV_BINDINGS` in env.ts).
  */
 import { z } from 'zod';
+import { POLICY_NAMES } from '../domain/policy-names.ts';
 
 const port = z.number().int().min(0).max(65535);
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
@@ -78,9 +79,64 @@ export const redisSchema = z
 
 export const archiveSchema = z
   .object({
-    /** `file:///path`, a plain path, or `webhdfs://namenode:9870/path`. */
-    uri: z.string().min(1).default('./data/archive'),
+    /** Where the archive lives: `./dir`, `/abs/dir`, `file:///abs/dir`, or `webhdfs://namenode:9870/path` (`swebhdfs://` for TLS). */
+    uri: z
+      .string()
+      .min(1)
+      .refine((uri) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(uri) || /^(file|webhdfs|swebhdfs):\/\//i.test(uri), {
+        message: 'expected a path, file:///dir, webhdfs://namenode:9870/path or swebhdfs://...',
+      })
+      .default('./data/archive'),
+    /** WebHDFS `user.name` (pseudo authentication); ignored when a delegation token is set. */
     hdfsUser: z.string().optional(),
+    /** WebHDFS delegation token (`delegation=`), instead of `user.name`. */
+    hdfsDelegationToken: z.string().optional(),
+    /** The URI names an HttpFS gateway: uploads go to it directly (`data=true`), no datanode redirect. */
+    httpfs: z.boolean().default(false),
+    /** `croupier start` runs the archive in a worker thread. */
+    enabled: z.boolean().default(true),
+    /** File format: Parquet (DuckDB, Spark, Trino read it) or Avro object container files (deflate). */
+    format: z.enum(['parquet', 'avro']).default('parquet'),
+    /** Parquet compression codec. */
+    compression: z.enum(['zstd', 'snappy', 'gzip', 'uncompressed']).default('zstd'),
+    /** Consumer group of the archive; its Kafka offsets are for lag monitoring only (the files are the truth). */
+    groupId: z.string().min(1).default('croupier-archive'),
+    /** A file is closed at this many records. */
+    flushRecords: z.number().int().positive().default(100_000),
+    /** A file is closed when its records span this much record (Kafka timestamp) time, ms; 0: only at the hour. */
+    rotateIntervalMs: z.number().int().min(0).default(60_000),
+    /** A file is closed after this much wall-clock time without a new record in its partition, ms. */
+    idleRotateMs: z.number().int().positive().default(60_000),
+    /** Date directories older than this many days are removed; 0 keeps everything. */
+    retentionDays: z.number().int().min(0).default(0),
+    /** How often `croupier start` compacts the archive (ms); 0: never (run `croupier archive compact`). */
+    compactIntervalMs: z.number().int().min(0).default(600_000),
+    /** Compaction merges consecutive files of one partition and hour up to this many bytes. */
+    compactTargetBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(128 * 1024 * 1024),
+    /** Local directory for files being built before upload (HDFS); empty: the system temp directory. */
+    stagingDir: z.string().default(''),
+    /** Partitions written at once. */
+    partitionsConcurrently: z.number().int().positive().default(12),
+    /** Longest a fetch waits for records (kafkajs `maxWaitTimeInMs`). */
+    maxWaitMs: z.number().int().positive().default(200),
+    maxBytesPerPartition: z
+      .number()
+      .int()
+      .positive()
+      .default(4 * 1024 * 1024),
+    sessionTimeoutMs: z.number().int().positive().default(30_000),
+    /** How often committed file offsets are committed to Kafka (for lag monitoring only). */
+    commitIntervalMs: z.number().int().positive().default(1000),
+    logIntervalMs: z.number().int().positive().default(10_000),
+    /** Timeout of one WebHDFS request (ms). */
+    requestTimeoutMs: z.number().int().positive().default(30_000),
+    /** Backoff while the file system or the registry fails: first wait, doubled per failure up to the maximum. */
+    retryInitialMs: z.number().int().positive().default(200),
+    retryMaxMs: z.number().int().positive().default(10_000),
   })
   .strict();
 
@@ -138,7 +194,7 @@ export const gatewaySchema = z
       .int()
       .positive()
       .default(1024 * 1024),
-    policy: z.enum(['thompson', 'greedy', 'ucb1', 'epsilon-greedy', 'random']).default('thompson'),
+    policy: z.enum(POLICY_NAMES).default('thompson'),
     /** Seconds without a message before a WebSocket is closed (uWebSockets.js rounds to ~4 s; 0 disables). */
     idleTimeoutSeconds: z.number().int().min(0).max(960).default(120),
     /** Lifetime of a signed client token minted by `signClientToken` when no expiry is given. */
@@ -177,6 +233,16 @@ export const streamSchema = z
     recentClicks: z.number().int().positive().default(20),
     /** Entries kept per partition change feed (`XADD MAXLEN ~`); one entry per applied batch. */
     changeFeedMaxLen: z.number().int().positive().default(10_000),
+    /**
+     * Change-feed entries older than this are trimmed too (`XTRIM MINID ~`), so a quiet feed holds minutes, not
+     * 10,000 batches; a reader further behind takes a fresh snapshot of the partition. 0: by length only.
+     */
+    changeFeedMaxAgeSeconds: z.number().int().min(0).default(600),
+    /**
+     * How often the topology compares the offset and marker Redis holds of each of its partitions with what it
+     * applied, to find a state Redis lost and fold it again from Kafka without waiting for a new record.
+     */
+    stateCheckMs: z.number().int().positive().default(1000),
     /**
      * How long a request's shown items are kept to match its clicks (`req:<requestId>` keys): the attribution
      * window. A click later than this counts as an orphan click; memory stays bounded by traffic × window.
@@ -262,4 +328,5 @@ export const SECRET_PATHS = [
   'schemaRegistry.password',
   'gateway.authSecret',
   'gateway.adminToken',
+  'archive.hdfsDelegationToken',
 ] as const;

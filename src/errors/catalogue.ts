@@ -2,6 +2,7 @@
  * The one catalogue of croupier's error codes. Each part owns a file in `codes/` listing its codes as an
  * `as const` tuple; this file joins them, so `ErrorCode` is the union of every code croupier can raise.
  */
+import { ARCHIVE_ERROR_CODES } from './codes/archive.ts';
 import { BROKER_ERROR_CODES } from './codes/broker.ts';
 import { CORE_ERROR_CODES } from './codes/core.ts';
 import { DECISION_ERROR_CODES } from './codes/decision.ts';
@@ -20,6 +21,7 @@ export const ERROR_CODES = [
   ...STREAM_ERROR_CODES,
   ...DECISION_ERROR_CODES,
   ...GATEWAY_ERROR_CODES,
+  ...ARCHIVE_ERROR_CODES,
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

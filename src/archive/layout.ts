@@ -1,0 +1,109 @@
+/**
+ * The archive's layout: where a file of records lives and what its name says. Pure; every other part of the
+ * archive (writer, recovery, ls, verify, compact) reads and writes names through these functions.
+ *
+ *   <root>/<topic>/date=YYYY-MM-DD/hour=HH/<topic>+<partition>+<startOffset>+<endOffset>.<parquet|avro>
+ *   <root>/+tmp/…                      files being written (renamed into place when complete)
+ *   <root>/+offsets/<topic>/<p>.json   per-partition marker: last committed end offset, the file being committed
+ *
+ * Offsets are inclusive and zero-padded to 19 digits, so names sort by offset. The hour is the UTC hour of the
+ * records' Kafka timestamps, never the wall clock: a replay writes the same names. `+` cannot appear in a Kafka
+ * topic name, so `+tmp` and `+offsets` never collide with a topic, and the `+` separators parse unambiguously.
+ */
+
+export type ArchiveFormat = 'parquet' | 'avro';
+
+export const TMP_DIR = '+tmp';
+export const MARKER_DIR = '+offsets';
+export const OFFSET_DIGITS = 19;
+const HOUR_MS = 3_600_000;
+
+/** A committed file as its name describes it. */
+export interface ArchiveFileName {
+  topic: string;
+  partition: number;
+  /** First offset held (inclusive). */
+  start: number;
+  /** Last offset held (inclusive). */
+  end: number;
+  format: ArchiveFormat;
+}
+
+/** A committed file with where it is: `dir` is `<topic>/date=…/hour=…`, relative to the root. */
+export interface ArchiveFile extends ArchiveFileName {
+  dir: string;
+  /** `dir/name`, relative to the root. */
+  path: string;
+  bytes: number;
+}
+
+export const extensionOf = (format: ArchiveFormat): string => (format === 'avro' ? '.avro' : '.parquet');
+
+export function padOffset(offset: number): string {
+  return String(offset).padStart(OFFSET_DIGITS, '0');
+}
+
+/** `<topic>+<partition>+<start>+<end>.<ext>` */
+export function fileNameOf(file: ArchiveFileName): string {
+  return `${file.topic}+${file.partition}+${padOffset(file.start)}+${padOffset(file.end)}${extensionOf(file.format)}`;
+}
+
+const NAME = /^([A-Za-z0-9._-]+)\+(\d+)\+(\d{19})\+(\d{19})\.(parquet|avro)$/;
+
+/** The parts of a committed file's name, or null when the name is not one of the archive's. */
+export function parseFileName(name: string): ArchiveFileName | null {
+  const m = NAME.exec(name);
+  if (!m) return null;
+  const start = Number(m[3]);
+  const end = Number(m[4]);
+  if (end < start) return null;
+  return { topic: m[1], partition: Number(m[2]), start, end, format: m[5] as ArchiveFormat };
+}
+
+/** The start of the UTC hour holding `timestampMs`. */
+export const hourStartOf = (timestampMs: number): number => Math.floor(timestampMs / HOUR_MS) * HOUR_MS;
+
+/** `date=YYYY-MM-DD/hour=HH` of the UTC hour starting at `hourStart`. */
+export function hourPartitionOf(hourStart: number): string {
+  const iso = new Date(hourStart).toISOString();
+  return `date=${iso.slice(0, 10)}/hour=${iso.slice(11, 13)}`;
+}
+
+/** `<topic>/date=…/hour=…` of a record time. */
+export function hourDirOf(topic: string, timestampMs: number): string {
+  return `${topic}/${hourPartitionOf(hourStartOf(timestampMs))}`;
+}
+
+/** The start (ms) of the hour a `<topic>/date=…/hour=…` directory holds, or null. */
+export function hourOfDir(dir: string): number | null {
+  const m = /date=(\d{4}-\d{2}-\d{2})\/hour=(\d{2})$/.exec(dir);
+  if (!m) return null;
+  const ms = Date.parse(`${m[1]}T${m[2]}:00:00Z`);
+  return Number.isNaN(ms) ? null : ms;
+}
+
+/** The UTC day (ms at 00:00) a `date=YYYY-MM-DD` directory name stands for, or null. */
+export function dayOfDateDir(name: string): number | null {
+  const m = /^date=(\d{4}-\d{2}-\d{2})$/.exec(name);
+  if (!m) return null;
+  const ms = Date.parse(`${m[1]}T00:00:00Z`);
+  return Number.isNaN(ms) ? null : ms;
+}
+
+export function markerPathOf(topic: string, partition: number): string {
+  return `${MARKER_DIR}/${topic}/${partition}.json`;
+}
+
+/** Committed files in offset order (then widest first, so a compacted file precedes what it replaced). */
+export function byOffset(a: ArchiveFileName, b: ArchiveFileName): number {
+  return a.start - b.start || b.end - a.end;
+}
+
+/** A name no other writer picks for a file being written under `+tmp`. */
+export function tmpNameOf(file: ArchiveFileName, unique: string): string {
+  return `${fileNameOf(file)}.${unique}.tmp`;
+}
+
+/** Whether `name` is a Kafka topic name the archive can lay out (Kafka's own rule). */
+export const isArchivableTopic = (name: string): boolean =>
+  /^[A-Za-z0-9._-]{1,249}$/.test(name) && name !== '.' && name !== '..';

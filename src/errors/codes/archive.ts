@@ -1,0 +1,23 @@
+/** Error codes of the archive: its file systems (local, WebHDFS), its files and what `verify` finds. */
+export const ARCHIVE_ERROR_CODES = [
+  /** `archive.uri` names neither a directory nor a webhdfs:// / swebhdfs:// URL croupier can use. */
+  'CROUPIER_ERR_ARCHIVE_URI',
+  /** The WebHDFS namenode or datanode answered with a RemoteException (the message carries its text). */
+  'CROUPIER_ERR_ARCHIVE_HDFS',
+  /** The WebHDFS namenode or datanode could not be reached or did not answer in time. */
+  'CROUPIER_ERR_ARCHIVE_HDFS_UNAVAILABLE',
+  /** A rename into place did not happen (WebHDFS `{"boolean": false}`, or the target exists). */
+  'CROUPIER_ERR_ARCHIVE_RENAME',
+  /** A local file-system operation of the archive failed. */
+  'CROUPIER_ERR_ARCHIVE_IO',
+  /** A topic's contracts cannot be laid out as one table (two fields of one name with different types...). */
+  'CROUPIER_ERR_ARCHIVE_SCHEMA',
+  /** Committed files of a partition overlap, so its committed end offset cannot be told from the names. */
+  'CROUPIER_ERR_ARCHIVE_OVERLAP',
+  /** Another archive consumer committed to this partition since this one positioned itself (fenced). */
+  'CROUPIER_ERR_ARCHIVE_FENCED',
+  /** An archive file cannot be read, or holds other offsets than its name claims. */
+  'CROUPIER_ERR_ARCHIVE_FILE',
+  /** `croupier archive verify` found something wrong (the message lists what). */
+  'CROUPIER_ERR_ARCHIVE_VERIFY',
+] as const;
