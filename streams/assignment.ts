@@ -8,6 +8,12 @@
  * current assignment and are applied at the next fetch; with `autoCommit: false` a seek does not commit
  * (with auto-commit kafkajs would commit the sought offset to the group). A newer rebalance supersedes an
  * older one still reading offsets.
+ *
+ * Every `checkEveryMs` it also reads the stored offset and marker of each positioned partition: a stored offset
+ * below the one this consumer applied means Redis lost the partition's state (a restart without persistence, a
+ * FLUSHALL, a failover to a replica that lagged). The partition is then marked as rebuilding (readers keep their
+ * last good copy) and sought back to what Redis holds (the log start when nothing is left), so it is folded
+ * again from Kafka at once, whether or not new records arrive.
  */
 
 import type { Consumer as KafkaConsumer } from 'kafkajs';
@@ -45,11 +51,61 @@ export function trackAssignments(options: {
   metrics: StreamMetrics;
   logger: Logger;
   backoff: BackoffOptions;
+  /** How often the stored state of every positioned partition is checked for loss (0: never). */
+  checkEveryMs?: number;
 }): AssignmentTracker {
   const { consumer, store, metrics, logger } = options;
   let generation = 0;
   let stopped = false;
   let cursors = new Map<string, PartitionCursor>();
+
+  function rewind(cursor: PartitionCursor, applied: number): void {
+    cursor.applied = applied;
+    cursor.epoch++;
+    metrics.rewinds++;
+    consumer.seek({ topic: cursor.tp.topic, partition: cursor.tp.partition, offset: String(applied + 1) });
+    logger.warn(
+      { ...cursor.tp, offset: applied + 1 },
+      'Redis holds an earlier offset: reading the partition again from there',
+    );
+  }
+
+  /** Compares what Redis holds of a positioned partition with what this consumer applied. */
+  async function checkStoredState(cursor: PartitionCursor): Promise<void> {
+    const applied = cursor.applied;
+    const epoch = cursor.epoch;
+    const stored = await store.readPartitionState(cursor.tp);
+    const key = partitionKeyOf(cursor.tp.topic, cursor.tp.partition);
+    if (stopped || cursors.get(key) !== cursor) return;
+    metrics.rebuildingUntil(key, stored.rebuildUntil);
+    if (applied < 0 || stored.offset >= applied || cursor.epoch !== epoch) return;
+    metrics.stateLosses++;
+    logger.error(
+      { partition: key, applied, stored: stored.offset, marker: stored.epoch !== null },
+      'Redis lost state of this partition: folding it again from Kafka while readers keep their last good copy',
+    );
+    await store.markRebuild(cursor.tp, applied);
+    if (cursors.get(key) === cursor && cursor.epoch === epoch) rewind(cursor, stored.offset);
+  }
+
+  let checking = false;
+  const checkTimer =
+    options.checkEveryMs && options.checkEveryMs > 0
+      ? setInterval(() => {
+          if (checking || stopped) return;
+          checking = true;
+          const positioned = [...cursors.values()].filter((c) => c.ready);
+          void Promise.all(
+            positioned.map((c) =>
+              checkStoredState(c).catch((error: unknown) =>
+                logger.debug({ err: error, ...c.tp }, 'could not check the stored state; trying again later'),
+              ),
+            ),
+          ).finally(() => {
+            checking = false;
+          });
+        }, options.checkEveryMs)
+      : undefined;
 
   async function position(gen: number, assigned: PartitionCursor[], byTopic: Record<string, number[]>) {
     const current = () => gen === generation && !stopped;
@@ -114,18 +170,10 @@ export function trackAssignments(options: {
 
   return {
     cursor: (topic, partition) => cursors.get(partitionKeyOf(topic, partition)),
-    rewind(cursor, applied) {
-      cursor.applied = applied;
-      cursor.epoch++;
-      metrics.rewinds++;
-      consumer.seek({ topic: cursor.tp.topic, partition: cursor.tp.partition, offset: String(applied + 1) });
-      logger.warn(
-        { ...cursor.tp, offset: applied + 1 },
-        'Redis holds an earlier offset: reading the partition again from there',
-      );
-    },
+    rewind,
     stop() {
       stopped = true;
+      clearInterval(checkTimer);
       removeListener();
     },
   };

@@ -30,6 +30,10 @@ export interface StreamMetricsSnapshot {
   duplicateBatches: number;
   /** Seeks back to the offset Redis holds (Redis lost writes). */
   rewinds: number;
+  /** Times a partition's state was found lost in Redis (then folded again from Kafka). */
+  stateLosses: number;
+  /** Partitions whose state is being rebuilt: `topic:partition` → the offset that completes it. */
+  rebuilding: Record<string, number>;
   /** Failures that made the topology wait and retry (Redis or the registry unavailable). */
   retries: number;
   /** State script calls sent. */
@@ -54,6 +58,8 @@ export class StreamMetrics {
   private readonly dead = new Map<string, number>();
   duplicateBatches = 0;
   rewinds = 0;
+  stateLosses = 0;
+  private readonly rebuilds = new Map<string, number>();
   retries = 0;
   assignedPartitions = 0;
   lastError: string | null = null;
@@ -101,8 +107,15 @@ export class StreamMetrics {
     }
   }
 
+  /** What the partition's marker says: rebuilding until `until`, or (null) whole. */
+  rebuildingUntil(partitionKey: string, until: number | null): void {
+    if (until === null) this.rebuilds.delete(partitionKey);
+    else this.rebuilds.set(partitionKey, until);
+  }
+
   forgetPartitions(keep: ReadonlySet<string>): void {
     for (const key of this.progress.keys()) if (!keep.has(key)) this.progress.delete(key);
+    for (const key of this.rebuilds.keys()) if (!keep.has(key)) this.rebuilds.delete(key);
   }
 
   /** The counters; `reset` starts a new events/s window (the periodic log does, `metrics()` does not). */
@@ -130,6 +143,8 @@ export class StreamMetrics {
       deadLetters: Object.fromEntries(this.dead),
       duplicateBatches: this.duplicateBatches,
       rewinds: this.rewinds,
+      stateLosses: this.stateLosses,
+      rebuilding: Object.fromEntries(this.rebuilds),
       retries: this.retries,
       redisCalls: this.redisCalls(),
       assignedPartitions: this.assignedPartitions,

@@ -88,6 +88,7 @@ export async function startStreamTopology(options: StreamTopologyOptions): Promi
     keyPrefix: config.redis.keyPrefix,
     groupId: s.groupId,
     changeFeedMaxLen: s.changeFeedMaxLen,
+    changeFeedMaxAgeMs: s.changeFeedMaxAgeSeconds * 1000,
     recentClicks: s.recentClicks,
     halfLifeMs: fold.halfLifeMs,
     requestTtlSeconds: s.requestTtlSeconds,
@@ -121,7 +122,14 @@ export async function startStreamTopology(options: StreamTopologyOptions): Promi
   });
   await producer.connect();
   await consumer.connect();
-  const assignments = trackAssignments({ consumer, store, metrics, logger, backoff });
+  const assignments = trackAssignments({
+    consumer,
+    store,
+    metrics,
+    logger,
+    backoff,
+    checkEveryMs: s.stateCheckMs,
+  });
 
   /** Dead letters keep the original bytes and position; they are written before the batch's state. */
   async function sendDeadLetters(
@@ -266,6 +274,7 @@ export async function startStreamTopology(options: StreamTopologyOptions): Promi
       // Not yet positioned at the offset Redis holds, or a seek is pending: the records are read again later.
       if (role === undefined || cursor === undefined || !cursor.ready || isStale()) return;
       if (batch.messages.length === 0) return;
+      store.noteLogEnd({ topic: batch.topic, partition: batch.partition }, Number(batch.highWatermark) - 1);
       metrics.fetched(
         partitionKeyOf(batch.topic, batch.partition),
         Number(batch.highWatermark),

@@ -4,19 +4,11 @@
  * by one: create (`c`), update (`u`) and snapshot read (`r`) upsert the `after` row; delete (`d`) removes the
  * `before` row's key. Envelopes were validated before (see streams/validate/events.ts).
  *
- * The change feed value of an item is its row while it is available and `null` once it is deleted or
- * unavailable (it leaves every carousel); a user's is its row, or `null` once deleted.
+ * The change feed value of an item or a user is its row (an unavailable item's says `available: false`: it leaves
+ * every carousel but keeps its counts), or `null` once deleted (readers then drop what they cached of it).
  */
+import type { CdcDelta } from '../../src/domain/state-deltas.ts';
 import type { ChangeEnvelope, ItemRow, UserRow } from '../schemas/index.ts';
-
-export interface CdcDelta {
-  /** Changes folded. */
-  events: number;
-  /** key → row JSON to store, or null to delete the key. */
-  rows: Map<string, string | null>;
-  /** key → value for the change feed (`null`: deleted or no longer shown). */
-  feed: Map<string, ItemRow | UserRow | null>;
-}
 
 /** Row JSON with a fixed field order, as documented in docs/state-layout.md. */
 export function itemRowJson(row: ItemRow): string {
@@ -40,7 +32,7 @@ export function foldItemChanges(changes: Iterable<ChangeEnvelope<ItemRow>>): Cdc
     } else {
       const row = change.after!;
       delta.rows.set(row.itemId, itemRowJson(row));
-      delta.feed.set(row.itemId, row.available ? JSON.parse(itemRowJson(row)) : null);
+      delta.feed.set(row.itemId, JSON.parse(itemRowJson(row)));
     }
   }
   return delta;

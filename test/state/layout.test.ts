@@ -29,6 +29,7 @@ describe('key table', () => {
       'P:{clickstream:3}:feed',
       'P:{clickstream:3}:posterior',
       'P:{clickstream:3}:item',
+      'P:{clickstream:3}:marker',
     ]);
     for (const script of Object.keys(SCRIPT_KEYS) as (keyof typeof SCRIPT_KEYS)[]) {
       const keys = scriptKeys('P:', { topic: 't', partition: 1 }, script);

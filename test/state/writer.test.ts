@@ -253,7 +253,7 @@ describe('state writer on Redis', () => {
       'o',
       '6',
       'd',
-      JSON.stringify({ items: { a: row('a', true), b: null, c: null } }),
+      JSON.stringify({ items: { a: row('a', true), b: row('b', false), c: null } }),
     ]);
     expect(await redis.client.hgetall(partitionKey(prefix, cdc, 'stats'))).toEqual({
       batches: '1',

@@ -185,7 +185,9 @@ describe('CDC fold', () => {
     ]);
     expect(delta.rows.get('b')).toBeNull();
     expect(JSON.parse(delta.rows.get('a')!)).toEqual(item('a', false));
-    expect(delta.feed.get('a')).toBeNull();
+    // An unavailable item stays in the feed with `available: false` (it keeps its counts); a deleted one is null.
+    expect(delta.feed.get('a')).toEqual(item('a', false));
+    expect(delta.feed.get('b')).toBeNull();
     expect(delta.feed.get('c')).toEqual(item('c'));
   });
 

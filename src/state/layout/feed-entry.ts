@@ -78,8 +78,8 @@ export const clickstreamFeedDataSchema = z.object({
 export type ClickstreamFeedData = z.output<typeof clickstreamFeedDataSchema>;
 
 /**
- * `d` of a `cdc.items` entry: itemId → row, or null when deleted or no longer available. A row is validated on its
- * own (`itemRowSchema`); one that fails counts as removed.
+ * `d` of a `cdc.items` entry: itemId → row (`available: false` when no longer shown), or null when deleted. A row is
+ * validated on its own (`itemRowSchema`); one that fails counts as removed.
  */
 export const itemsFeedDataSchema = z.object({ items: z.record(z.unknown()).default({}) });
 export type ItemsFeedData = z.output<typeof itemsFeedDataSchema>;

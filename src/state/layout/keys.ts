@@ -11,7 +11,15 @@ export interface TopicPartition {
 }
 
 /** Names of the fixed keys of a partition, in no particular order. */
-export type PartitionKeyName = 'offsets' | 'stats' | 'feed' | 'posterior' | 'item' | 'items' | 'users';
+export type PartitionKeyName =
+  | 'offsets'
+  | 'marker'
+  | 'stats'
+  | 'feed'
+  | 'posterior'
+  | 'item'
+  | 'items'
+  | 'users';
 
 /** `<prefix>{<topic>:<partition>}:`: the base every key of the partition starts with. */
 export function partitionKeyBase(prefix: string, tp: TopicPartition): string {

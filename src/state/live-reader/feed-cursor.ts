@@ -5,6 +5,7 @@
  */
 import type { Cluster, Redis } from 'ioredis';
 import { partitionKey, type TopicPartition } from '../layout/keys.ts';
+import { PartitionHealth } from './partition-health.ts';
 
 /** What a feed holds: clickstream state, `cdc.items` rows or `cdc.users` rows. */
 export type FeedKind = 'click' | 'items' | 'users';
@@ -14,6 +15,10 @@ export type FeedRead = 'gone' | 'unchanged' | 'advanced';
 
 export class FeedCursor {
   readonly feed: string;
+  /** The partition's marker key (docs/state-layout.md, "Marker"). */
+  readonly marker: string;
+  /** Whether the tables' copy of the partition is whole (partition-health.ts). */
+  readonly health = new PartitionHealth();
   /** Last applied entry id, or a synthetic `<ms>-0` taken from Redis TIME when the feed was empty. */
   position = '0-0';
   synthetic = true;
@@ -24,6 +29,7 @@ export class FeedCursor {
     keyPrefix: string,
   ) {
     this.feed = partitionKey(keyPrefix, tp, 'feed');
+    this.marker = partitionKey(keyPrefix, tp, 'marker');
   }
 
   /** Starts after a snapshot from its `XREVRANGE feed + - COUNT 1` and `TIME` replies. */

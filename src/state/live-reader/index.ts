@@ -1,6 +1,7 @@
 /** The live reader of Redis state (the gateway's side): an in-memory `StateView` tailing the topology's change feeds. */
 export {
   type LiveStateFreshness,
+  type LiveStateHealth,
   type LiveStateReader,
   type LiveStateReaderOptions,
   startLiveStateReader,

@@ -4,14 +4,20 @@
  * (snapshot.ts), then a cursor (feed-cursor.ts) reads the new entries every `pollMs` and applies them to the tables
  * (apply-feed-entry.ts, state-tables.ts); a cursor that fell behind the feed's cap takes a fresh snapshot of its
  * partition. The same commands run on a single Redis and on a Cluster (each call touches one partition's slot).
+ *
+ * Every `markerCheckMs` it also reads each partition's marker (partition-health.ts): a partition whose state Redis
+ * lost, or is rebuilding, keeps its last good copy (no feed is read for it and no empty snapshot replaces it) and
+ * makes `health()` not ready, until the marker says the rebuild is done and a fresh snapshot takes the rebuilt
+ * state. Every `evictAfterMs` / 4 users not seen and items out of the catalog for `evictAfterMs` leave the tables.
  */
 import type { Cluster, Redis } from 'ioredis';
-import type { StateView } from '../../decision/types.ts';
+import type { StateView } from '../../domain/decision.ts';
 import { CroupierError } from '../../errors/index.ts';
 import type { Logger } from '../../log/logger.ts';
 import { applyFeedEntry } from './apply-feed-entry.ts';
 import { type FeedCursor, streamIdMs, topicCursors } from './feed-cursor.ts';
 import { startFeedPoller } from './feed-poller.ts';
+import { parseMarker } from './partition-health.ts';
 import { createSnapshotLoader } from './snapshot.ts';
 import { type StateChangeListener, StateTables } from './state-tables.ts';
 import { createUserLoader } from './user-loader.ts';
@@ -29,6 +35,10 @@ export interface LiveStateReaderOptions {
   pollMs?: number;
   /** Most feed entries read per partition and round (default 500). */
   readCount?: number;
+  /** Time between two reads of every partition's marker (default 500 ms). */
+  markerCheckMs?: number;
+  /** Users not seen and items out of the catalog for this long leave the tables (default 1 h; 0: never). */
+  evictAfterMs?: number;
   logger: Logger;
 }
 
@@ -39,9 +49,22 @@ export interface LiveStateFreshness {
   lastApplyDelayMs: number | null;
   entriesApplied: number;
   malformedEntries: number;
-  /** Snapshots taken because a reader fell behind the feed's cap (or the feed vanished). */
+  /** Snapshots taken because a reader fell behind the feed's cap (or the feed vanished), or a rebuild ended. */
   resnapshots: number;
   partitions: number;
+  /** Partitions whose state Redis lost or is rebuilding, served from the last good copy. */
+  heldPartitions: number;
+  /** Partitions the reader follows through a rebuild (it had no whole copy to keep). */
+  rebuildingPartitions: number;
+  /** Users' activity and items' counts evicted as idle or out of the catalog, since start. */
+  evictedUsers: number;
+  evictedItems: number;
+}
+
+/** Whether the copy is whole; each reason names a partition that is not. */
+export interface LiveStateHealth {
+  ready: boolean;
+  reasons: string[];
 }
 
 export interface LiveStateReader extends StateView {
@@ -52,6 +75,7 @@ export interface LiveStateReader extends StateView {
   /** Some known user ids, for pickers. */
   userIds(limit: number): string[];
   freshness(): LiveStateFreshness;
+  health(): LiveStateHealth;
   close(): Promise<void>;
 }
 
@@ -60,9 +84,11 @@ export async function startLiveStateReader(options: LiveStateReaderOptions): Pro
   const { redis, keyPrefix, topics, partitions, logger } = options;
   const pollMs = options.pollMs ?? 25;
   const readCount = options.readCount ?? 500;
+  const markerCheckMs = options.markerCheckMs ?? 500;
+  const evictAfterMs = options.evictAfterMs ?? 3_600_000;
   const tables = new StateTables({ halfLifeSeconds: options.halfLifeSeconds });
   const log = logger.child({ component: 'state-cache' });
-  const counters = { entriesApplied: 0, malformed: 0, resnapshots: 0 };
+  const counters = { entriesApplied: 0, malformed: 0, resnapshots: 0, evictedUsers: 0, evictedItems: 0 };
   let lastSyncAt = Date.now();
   let lastApplyDelayMs: number | null = null;
 
@@ -89,17 +115,54 @@ export async function startLiveStateReader(options: LiveStateReaderOptions): Pro
     return read !== 'gone';
   };
 
+  /** A fresh snapshot of one partition, unless its marker keeps the last good copy. */
+  const resnapshot = async (cursor: FeedCursor): Promise<void> => {
+    if (await snapshot(cursor)) counters.resnapshots++;
+  };
+
+  let lastMarkerCheck = Date.now();
+  /** Reads the markers of every partition (`all`) or of those held, and acts on what they say. */
+  const checkMarkers = async (all: boolean): Promise<void> => {
+    const targets = all ? cursors : cursors.filter((c) => c.health.status === 'held');
+    if (targets.length === 0) return;
+    const markers = await Promise.all(targets.map((c) => redis.hmget(c.marker, 'epoch', 'rebuildUntil')));
+    for (let i = 0; i < targets.length; i++) {
+      if (targets[i].health.onMarker(parseMarker(markers[i])) === 'resnapshot') await resnapshot(targets[i]);
+    }
+  };
+
+  const logTransitions = (before: readonly string[]): void => {
+    cursors.forEach((cursor, i) => {
+      const { status, rebuildUntil } = cursor.health;
+      if (status === before[i]) return;
+      const partition = `${cursor.tp.topic}:${cursor.tp.partition}`;
+      if (status === 'live') log.info({ partition }, 'partition state whole again: serving it');
+      else if (status === 'held') {
+        log.warn(
+          { partition, rebuildUntil },
+          'Redis lost or is rebuilding this partition: serving the last good copy',
+        );
+      } else log.warn({ partition, rebuildUntil }, 'following the rebuild of a partition: not ready');
+    });
+  };
+
   const round = async (): Promise<void> => {
-    const ok = await Promise.all(cursors.map(readFeed));
-    for (let i = 0; i < cursors.length; i++) {
+    const before = cursors.map((c) => c.health.status);
+    const tailed = cursors.filter((c) => c.health.status !== 'held');
+    const ok = await Promise.all(tailed.map(readFeed));
+    for (let i = 0; i < tailed.length; i++) {
       if (ok[i]) continue;
-      counters.resnapshots++;
       log.warn(
-        { feed: cursors[i].feed, position: cursors[i].position },
+        { feed: tailed[i].feed, position: tailed[i].position },
         'change feed no longer holds the cache position (fell behind the cap, or the feed was reset): taking a fresh snapshot',
       );
-      await snapshot(cursors[i]);
+      await resnapshot(tailed[i]);
     }
+    const now = Date.now();
+    const all = now - lastMarkerCheck >= markerCheckMs;
+    if (all) lastMarkerCheck = now;
+    await checkMarkers(all);
+    logTransitions(before);
     lastSyncAt = Date.now();
     tables.flushChanges();
   };
@@ -116,6 +179,18 @@ export async function startLiveStateReader(options: LiveStateReaderOptions): Pro
   tables.flushChanges();
 
   const poller = startFeedPoller(round, pollMs, log);
+  const evictTimer =
+    evictAfterMs > 0
+      ? setInterval(
+          () => {
+            const evicted = tables.evictIdle(evictAfterMs);
+            counters.evictedUsers += evicted.users;
+            counters.evictedItems += evicted.items;
+          },
+          Math.max(1000, Math.min(60_000, evictAfterMs / 4)),
+        )
+      : undefined;
+  evictTimer?.unref();
   log.info(
     { partitions: cursors.length, items: tables.items().length, pollMs },
     'state cache ready, tailing change feeds',
@@ -136,7 +211,32 @@ export async function startLiveStateReader(options: LiveStateReaderOptions): Pro
       malformedEntries: counters.malformed,
       resnapshots: counters.resnapshots,
       partitions: cursors.length,
+      heldPartitions: cursors.filter((c) => c.health.status === 'held').length,
+      rebuildingPartitions: cursors.filter((c) => c.health.status === 'following').length,
+      evictedUsers: counters.evictedUsers,
+      evictedItems: counters.evictedItems,
     }),
-    close: () => poller.stop(),
+    health: () => partitionsHealth(cursors),
+    close: async () => {
+      clearInterval(evictTimer);
+      await poller.stop();
+    },
   };
+}
+
+/** Not ready while any partition is held or followed through a rebuild; each reason names one. */
+function partitionsHealth(cursors: readonly FeedCursor[]): LiveStateHealth {
+  const reasons: string[] = [];
+  for (const cursor of cursors) {
+    const { status, rebuildUntil } = cursor.health;
+    if (status === 'live') continue;
+    const partition = `${cursor.tp.topic}:${cursor.tp.partition}`;
+    const until = rebuildUntil === null ? '' : ` (until offset ${rebuildUntil})`;
+    reasons.push(
+      status === 'held'
+        ? `${partition}: Redis lost or is rebuilding this partition's state${until}; serving the last good copy`
+        : `${partition}: being rebuilt from Kafka${until}; the copy is partial until then`,
+    );
+  }
+  return { ready: reasons.length === 0, reasons };
 }

@@ -4,8 +4,10 @@
  *
  * Pure data: the snapshot loader (snapshot.ts) and the feed entries (apply-feed-entry.ts) call `set*` / `replace*`.
  * Every setter takes the absolute value of one partition, so applying a change-feed entry twice changes nothing.
+ * `evictIdle` bounds the tables: users not seen for a while and the counts of items no longer in the catalog leave
+ * them (a user's activity is loaded again on its next hello).
  */
-import type { ArmStats, ItemFeatures, ItemInfo, StateView, UserFeatures } from '../../decision/types.ts';
+import type { ArmStats, ItemFeatures, ItemInfo, StateView, UserFeatures } from '../../domain/decision.ts';
 import type { ItemCounters, StoredUserRow, UserActivity } from '../layout/feed-entry.ts';
 
 /** A user's attributes from `cdc.users` (the stored row without its id). */
@@ -23,23 +25,16 @@ export interface StateChange {
 
 export type StateChangeListener = (change: StateChange) => void;
 
-interface ItemAggregate {
-  imp: number;
-  clk: number;
-  conv: number;
-  convValue: number;
-  watchMs: number;
-  seen: number;
-  /** Decayed counts scaled to the tables' reference time, so partitions sum and the ratio is the CTR. */
-  dimpRef: number;
-  dclkRef: number;
+/** What `evictIdle` removed. */
+export interface Eviction {
+  users: number;
+  items: number;
 }
 
 const ZERO_ARM: Readonly<ArmStats> = Object.freeze({ impressions: 0, clicks: 0 });
 
 export class StateTables implements StateView {
   private readonly halfLifeMs: number;
-  private readonly referenceMs: number;
   /** Per clickstream partition: `itemId|segment` → [imp, clk]. */
   private readonly posteriorByPartition = new Map<number, Map<string, [number, number]>>();
   /** segment → itemId → counts summed over partitions: read per candidate without building a key. */
@@ -48,6 +43,10 @@ export class StateTables implements StateView {
   /** Summed features per item, rebuilt when a partition's counters change; read without allocation. */
   private readonly itemSums = new Map<string, Readonly<ItemFeatures>>();
   private readonly activity = new Map<string, UserActivity>();
+  /** When each cached user's activity was last set or asked for (ms). */
+  private readonly userSeenAt = new Map<string, number>();
+  /** Items with counts but no catalog row, since when (ms). */
+  private readonly outOfCatalogSince = new Map<string, number>();
   private readonly usersByClickPartition = new Map<number, Set<string>>();
   private readonly itemRows = new Map<string, ItemInfo>();
   private readonly itemsByCdcPartition = new Map<number, Set<string>>();
@@ -61,9 +60,12 @@ export class StateTables implements StateView {
     poolChanged: false,
   };
 
+  /**
+   * `referenceMs` is accepted for callers that still pass it; decayed counts are re-based per item (to its newest
+   * partition), so no reference time can overflow or underflow however long the tables live.
+   */
   constructor(options: { halfLifeSeconds: number; referenceMs?: number }) {
     this.halfLifeMs = options.halfLifeSeconds * 1000;
-    this.referenceMs = options.referenceMs ?? Date.now();
   }
 
   // ---- StateView ----------------------------------------------------------------------------------------
@@ -229,16 +231,69 @@ export class StateTables implements StateView {
     }
     if (act === null) {
       this.activity.delete(userId);
+      this.userSeenAt.delete(userId);
       ids.delete(userId);
     } else {
       this.activity.set(userId, act);
+      this.userSeenAt.set(userId, Date.now());
       ids.add(userId);
+    }
+  }
+
+  /** The user was seen (a hello): its cached activity stays at least another idle period. */
+  touchUser(userId: string, now = Date.now()): void {
+    if (this.activity.has(userId)) this.userSeenAt.set(userId, now);
+  }
+
+  /**
+   * Removes the activity of users not seen for `idleMs`, and the counts of items that have had no catalog row
+   * (deleted) for `idleMs`. Returns how many of each left.
+   */
+  evictIdle(idleMs: number, now = Date.now()): Eviction {
+    const evicted: Eviction = { users: 0, items: 0 };
+    for (const [userId, seenAt] of this.userSeenAt) {
+      if (now - seenAt < idleMs) continue;
+      this.userSeenAt.delete(userId);
+      this.activity.delete(userId);
+      for (const ids of this.usersByClickPartition.values()) ids.delete(userId);
+      evicted.users++;
+    }
+    const counted = new Set<string>(this.itemSums.keys());
+    for (const bySegment of this.armSums.values()) for (const itemId of bySegment.keys()) counted.add(itemId);
+    for (const itemId of counted) {
+      if (this.itemRows.has(itemId)) continue;
+      const since = this.outOfCatalogSince.get(itemId);
+      if (since === undefined) this.outOfCatalogSince.set(itemId, now);
+      else if (now - since >= idleMs) {
+        this.dropItemCounts(itemId);
+        evicted.items++;
+      }
+    }
+    for (const itemId of this.outOfCatalogSince.keys()) {
+      if (this.itemRows.has(itemId) || !counted.has(itemId)) this.outOfCatalogSince.delete(itemId);
+    }
+    return evicted;
+  }
+
+  /** How many users' activity and items' counts the tables hold. */
+  sizes(): { users: number; countedItems: number; catalogItems: number } {
+    return { users: this.activity.size, countedItems: this.itemSums.size, catalogItems: this.itemRows.size };
+  }
+
+  private dropItemCounts(itemId: string): void {
+    this.outOfCatalogSince.delete(itemId);
+    this.itemSums.delete(itemId);
+    for (const byItem of this.itemByPartition.values()) byItem.delete(itemId);
+    for (const [segment, bySegment] of this.armSums) {
+      if (!bySegment.delete(itemId)) continue;
+      const key = `${itemId}|${segment}`;
+      for (const byKey of this.posteriorByPartition.values()) byKey.delete(key);
     }
   }
 
   // ---- CDC partitions -----------------------------------------------------------------------------------
 
-  /** Sets (or, with null, removes) one row of the item pool. */
+  /** Sets (or, with null: deleted, removes with its counts) one row of the item pool. */
   setItemRow(partition: number, itemId: string, row: ItemInfo | null): void {
     let ids = this.itemsByCdcPartition.get(partition);
     if (ids === undefined) {
@@ -248,6 +303,7 @@ export class StateTables implements StateView {
     const old = this.itemRows.get(itemId);
     if (row === null) {
       ids.delete(itemId);
+      this.dropItemCounts(itemId);
       if (old === undefined) return;
       this.itemRows.delete(itemId);
     } else {
@@ -291,47 +347,50 @@ export class StateTables implements StateView {
   }
 
   private resumItem(itemId: string): void {
-    const agg: ItemAggregate = {
-      imp: 0,
-      clk: 0,
-      conv: 0,
-      convValue: 0,
-      watchMs: 0,
-      seen: 0,
-      dimpRef: 0,
-      dclkRef: 0,
-    };
-    let found = false;
+    let imp = 0;
+    let clk = 0;
+    let conv = 0;
+    let convValue = 0;
+    let watchMs = 0;
+    let seen = 0;
+    let newestDts = Number.NEGATIVE_INFINITY;
     for (const byItem of this.itemByPartition.values()) {
       const c = byItem.get(itemId);
       if (c === undefined) continue;
-      found = true;
-      agg.imp += c.imp;
-      agg.clk += c.clk;
-      agg.conv += c.conv;
-      agg.convValue += c.convValue;
-      agg.watchMs += c.watchMs;
-      if (c.seen > agg.seen) agg.seen = c.seen;
-      // v · 2^(-(t - dts)/h) = v · 2^((dts - ref)/h) · 2^(-(t - ref)/h): the last factor is common to all
-      // partitions, so it cancels in the CTR.
-      const scale = this.halfLifeMs > 0 ? 2 ** ((c.dts - this.referenceMs) / this.halfLifeMs) : 1;
-      agg.dimpRef += c.dimp * scale;
-      agg.dclkRef += c.dclk * scale;
+      imp += c.imp;
+      clk += c.clk;
+      conv += c.conv;
+      convValue += c.convValue;
+      watchMs += c.watchMs;
+      if (c.seen > seen) seen = c.seen;
+      if (c.dts > newestDts) newestDts = c.dts;
     }
-    if (!found) {
+    if (newestDts === Number.NEGATIVE_INFINITY) {
       this.itemSums.delete(itemId);
       return;
+    }
+    // v · 2^(-(t - dts)/h) = v · 2^((dts - ref)/h) · 2^(-(t - ref)/h): the last factor is common to all partitions,
+    // so it cancels in the CTR. With ref = the item's newest dts every exponent is ≤ 0: nothing overflows after any
+    // number of half-lives, and a partition decayed long ago weighs (correctly) next to nothing.
+    let dimpRef = 0;
+    let dclkRef = 0;
+    for (const byItem of this.itemByPartition.values()) {
+      const c = byItem.get(itemId);
+      if (c === undefined) continue;
+      const scale = this.halfLifeMs > 0 ? 2 ** ((c.dts - newestDts) / this.halfLifeMs) : 1;
+      dimpRef += c.dimp * scale;
+      dclkRef += c.dclk * scale;
     }
     this.itemSums.set(
       itemId,
       Object.freeze({
-        impressions: agg.imp,
-        clicks: agg.clk,
-        conversions: agg.conv,
-        conversionValue: agg.convValue,
-        watchMs: agg.watchMs,
-        lastSeen: agg.seen,
-        decayedCtr: agg.dimpRef > 0 ? agg.dclkRef / agg.dimpRef : 0,
+        impressions: imp,
+        clicks: clk,
+        conversions: conv,
+        conversionValue: convValue,
+        watchMs,
+        lastSeen: seen,
+        decayedCtr: dimpRef > 0 ? dclkRef / dimpRef : 0,
       }),
     );
   }

@@ -31,7 +31,10 @@ export function createUserLoader(options: UserLoaderOptions): (userId: string) =
   }));
 
   return async (userId) => {
-    if (tables.hasActivity(userId)) return;
+    if (tables.hasActivity(userId)) {
+      tables.touchUser(userId);
+      return;
+    }
     const partition = partitioner({ topic, partitionMetadata, message: { key: userId, value: null } });
     const tp = { topic, partition };
     const [hash, recent] = await execMulti(

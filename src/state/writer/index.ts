@@ -7,4 +7,5 @@ export {
   createStateWriter,
   type StateWriter,
   type StateWriterOptions,
+  type StoredPartitionState,
 } from './state-writer.ts';

@@ -6,9 +6,10 @@ import { type PartitionKeyName, partitionKeyBase, type TopicPartition } from '..
 
 /** KEYS of each script, in the order its header lists them. */
 export const SCRIPT_KEYS = {
-  applyClickstream: ['offsets', 'stats', 'feed', 'posterior', 'item'],
-  applyItems: ['offsets', 'stats', 'feed', 'items'],
-  applyUsers: ['offsets', 'stats', 'feed', 'users'],
+  applyClickstream: ['offsets', 'stats', 'feed', 'posterior', 'item', 'marker'],
+  applyItems: ['offsets', 'stats', 'feed', 'items', 'marker'],
+  applyUsers: ['offsets', 'stats', 'feed', 'users', 'marker'],
+  markRebuild: ['offsets', 'marker'],
 } as const satisfies Record<string, readonly PartitionKeyName[]>;
 
 export type ScriptKeysName = keyof typeof SCRIPT_KEYS;

@@ -7,6 +7,7 @@
     KEYS[2] stats     hash: events, batches, tombstones, dlq:<CODE>
     KEYS[3] feed      stream: change feed of the partition
     KEYS[4] rows      hash: key -> row JSON
+    KEYS[5] marker    hash: epoch, rebuildUntil (see includes/finishBatch.lua)
 
     ARGV[1] consumer group id
     ARGV[2] after: the stored offset this batch continues from (-1: none)
@@ -14,6 +15,9 @@
     ARGV[4] payload JSON {n, dlq: [code, count...], tombstones, set: [key, json...], del: [key...]}
     ARGV[5] change feed entry `d` (JSON)
     ARGV[6] change feed max length
+    ARGV[7] change feed entries older than this many ms are trimmed (0: no age limit)
+    ARGV[8] epoch of a new marker (ms)
+    ARGV[9] the last offset of the log when the batch was fetched (-1: unknown)
 
   Output:
     {1, last}     applied
@@ -28,6 +32,7 @@ local offsetsKey = KEYS[1]
 local statsKey = KEYS[2]
 local feedKey = KEYS[3]
 local rowsKey = KEYS[4]
+local markerKey = KEYS[5]
 local group = ARGV[1]
 local after = tonumber(ARGV[2])
 local last = tonumber(ARGV[3])
@@ -45,7 +50,7 @@ if not ok or type(p) ~= "table" or type(p.set) ~= "table" or type(p.del) ~= "tab
   return {-1, "payload is not a CDC delta"}
 end
 
-local wrong = wrongTypeKey({offsetsKey, "hash", statsKey, "hash", feedKey, "stream", rowsKey, "hash"})
+local wrong = wrongTypeKey({offsetsKey, "hash", statsKey, "hash", feedKey, "stream", rowsKey, "hash", markerKey, "hash"})
 if wrong then return {-4, wrong} end
 
 if #p.set > 0 then hsetChunked(rowsKey, p.set) end
@@ -53,5 +58,9 @@ for i = 1, #p.del, 4000 do
   rcall("HDEL", rowsKey, unpack(p.del, i, math.min(i + 3999, #p.del)))
 end
 
-finishBatch(statsKey, offsetsKey, feedKey, group, ARGV[3], p.n, p.dlq, {"tombstones", p.tombstones}, ARGV[6], ARGV[5])
+finishBatch({
+  stats = statsKey, offsets = offsetsKey, feed = feedKey, marker = markerKey, group = group,
+  after = after, last = last, events = p.n, dlq = p.dlq, extra = {"tombstones", p.tombstones},
+  maxLen = ARGV[6], maxAgeMs = tonumber(ARGV[7]), epoch = ARGV[8], caughtUpAt = tonumber(ARGV[9]), d = ARGV[5],
+})
 return {1, last}

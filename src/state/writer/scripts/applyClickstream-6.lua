@@ -11,6 +11,7 @@
     KEYS[3] feed        stream: change feed of the partition
     KEYS[4] posterior   hash: imp|<itemId>|<segment>, clk|<itemId>|<segment>
     KEYS[5] item        hash: <field>|<itemId>
+    KEYS[6] marker      hash: epoch, rebuildUntil (see includes/finishBatch.lua)
 
     ARGV[1] consumer group id
     ARGV[2] after: the stored offset this batch continues from (-1: none)
@@ -29,6 +30,9 @@
     ARGV[7] recent clicked items kept per user
     ARGV[8] decay half-life (ms)
     ARGV[9] seconds a request's shown items are kept
+    ARGV[10] change feed entries older than this many ms are trimmed (0: no age limit)
+    ARGV[11] epoch of a new marker (ms)
+    ARGV[12] the last offset of the log when the batch was fetched (-1: unknown)
 
   Output:
     {1, last}     applied
@@ -45,6 +49,7 @@ local statsKey = KEYS[2]
 local feedKey = KEYS[3]
 local posteriorKey = KEYS[4]
 local itemKey = KEYS[5]
+local markerKey = KEYS[6]
 local group = ARGV[1]
 local after = tonumber(ARGV[2])
 local last = tonumber(ARGV[3])
@@ -69,7 +74,7 @@ local ex = p.ex
 if type(ex) ~= "table" or #ex == 0 then ex = nil end
 
 -- Every key this batch writes, with its type, checked before the first write.
-local wrongKey = wrongTypeKey({offsetsKey, "hash", statsKey, "hash", feedKey, "stream", posteriorKey, "hash", itemKey, "hash"})
+local wrongKey = wrongTypeKey({offsetsKey, "hash", statsKey, "hash", feedKey, "stream", posteriorKey, "hash", itemKey, "hash", markerKey, "hash"})
 if wrongKey then return {-4, wrongKey} end
 local expected = {}
 for i = 1, #p.lookups, 3 do
@@ -243,5 +248,9 @@ end
 
 -- cjson writes an empty table as {}, which is what an empty map of the feed should be.
 local d = cjson.encode({posterior = feedArms, item = feedItems, user = feedUsers})
-finishBatch(statsKey, offsetsKey, feedKey, group, ARGV[3], p.n, p.dlq, {"orphanClicks", orphans}, ARGV[6], d)
+finishBatch({
+  stats = statsKey, offsets = offsetsKey, feed = feedKey, marker = markerKey, group = group,
+  after = after, last = last, events = p.n, dlq = p.dlq, extra = {"orphanClicks", orphans},
+  maxLen = ARGV[6], maxAgeMs = tonumber(ARGV[10]), epoch = ARGV[11], caughtUpAt = tonumber(ARGV[12]), d = d,
+})
 return {1, last}
