@@ -2,7 +2,10 @@
  * A partition's log in the data directory: its segments (segment.ts) under DIR/topics/<topic>/<p>/, and
  * `log-start-offset`, written when retention moves the start of the log. Recovery trusts a closed segment's
  * index when it covers the log exactly; the last segment is always re-scanned with CRC checks: a torn or
- * corrupt tail is truncated (never served) and its index rewritten.
+ * corrupt tail is truncated (never served) and its index rewritten. A recovered batch keeps the append time its
+ * index entry holds, so retention by age deletes it when it would have without the restart; a batch the index
+ * does not describe (a torn index tail, an index of the older layout) takes the segment file's modification
+ * time, the latest it can have been appended at.
  *
  * Durability: every append is written (write(2)) before the Produce response, so an acknowledged batch
  * survives a crash of the process (kill -9). With `fsync: 'always'` each append is also fdatasync'ed
@@ -11,6 +14,7 @@
 import {
   existsSync,
   fdatasyncSync,
+  fstatSync,
   ftruncateSync,
   mkdirSync,
   readdirSync,
@@ -33,6 +37,7 @@ import {
   encodeIndexEntry,
   INDEX_ENTRY,
   type IndexedBatch,
+  isCurrentIndexEntry,
 } from './index-entry.ts';
 import { Segment } from './segment.ts';
 
@@ -84,6 +89,7 @@ export class DiskPartitionStore implements PartitionStore {
     const out: IndexedBatch[] = [];
     let position = 0;
     for (let at = 0; at < index.length; at += INDEX_ENTRY) {
+      if (!isCurrentIndexEntry(index, at)) return null;
       const b = decodeIndexEntry(index, at, seg.baseOffset);
       if (b.entry.position !== position || b.entry.size < BATCH_HEADER_SIZE) return null;
       position += b.entry.size;
@@ -92,9 +98,26 @@ export class DiskPartitionStore implements PartitionStore {
     return position === seg.size ? out : null;
   }
 
+  /** Append times the segment's index holds, by batch position (none when the index is not of this layout). */
+  private indexedAppendTimes(seg: Segment): Map<number, number> {
+    const times = new Map<number, number>();
+    const index = readFileSync(seg.indexPath);
+    let position = 0;
+    for (let at = 0; at + INDEX_ENTRY <= index.length; at += INDEX_ENTRY) {
+      if (!isCurrentIndexEntry(index, at)) break;
+      const b = decodeIndexEntry(index, at, seg.baseOffset);
+      if (b.entry.position !== position || b.entry.size < BATCH_HEADER_SIZE) break;
+      times.set(position, b.entry.appendTime);
+      position += b.entry.size;
+    }
+    return times;
+  }
+
   /** Reads a segment, checking every batch; truncates a torn or corrupt tail and rewrites the index. */
   private scan(seg: Segment, topic: string, partition: number): IndexedBatch[] {
     const log = readFileSync(seg.logPath);
+    const appendTimes = this.indexedAppendTimes(seg);
+    const modifiedAt = Math.floor(fstatSync(seg.logFd).mtimeMs);
     const out: IndexedBatch[] = [];
     const index: Buffer[] = [];
     let at = 0;
@@ -121,7 +144,7 @@ export class DiskPartitionStore implements PartitionStore {
         lastOffset: baseOffset + h.lastOffsetDelta,
         size,
         maxTimestamp: h.maxTimestamp,
-        appendTime: h.maxTimestamp,
+        appendTime: appendTimes.get(at) ?? modifiedAt,
         buf: null,
         segment: seg.baseOffset,
         position: at,

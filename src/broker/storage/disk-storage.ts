@@ -4,7 +4,7 @@
  *   DIR/meta.json                                  cluster id, layout version
  *   DIR/topics/<topic>/topic.json                  partitions and configs
  *   DIR/topics/<topic>/<p>/<base offset>.log       a segment: record batches back to back, as stored
- *   DIR/topics/<topic>/<p>/<base offset>.index     its offset index: one 42-byte entry per batch
+ *   DIR/topics/<topic>/<p>/<base offset>.index     its offset index: one 50-byte entry per batch
  *   DIR/topics/<topic>/<p>/log-start-offset        written when retention moves the start of the log
  *   DIR/groups/offsets.log                          committed group offsets (JSON lines, last one wins)
  *   DIR/txn/coordinator.log                         transaction state and the producer-id counter (JSON lines)
@@ -18,11 +18,11 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { readJsonFileSync } from '../../config/read-json-file.ts';
 import { CroupierError } from '../../errors/index.ts';
+import type { BrokerState } from '../broker-state.ts';
 import type { CommittedOffset } from '../group/coordinator.ts';
 import type { Partition, PartitionStore } from '../log/partition.ts';
 import type { Topic } from '../log/topics.ts';
 import type { TxnSnapshot } from '../txn/coordinator.ts';
-import type { BrokerState } from '../types.ts';
 import { DiskPartitionStore } from './disk-partition-store.ts';
 import { JsonLog } from './json-log.ts';
 import type { BrokerStorage } from './storage.ts';

@@ -1,17 +1,22 @@
 /**
- * A segment's offset index: one 42-byte entry per record batch, in log order.
+ * A segment's offset index: one 50-byte entry per record batch, in log order.
  *
  *   relative_offset:INT32 position:INT32 size:INT32 last_offset_delta:INT32 max_timestamp:INT64
- *   producer_id:INT64 producer_epoch:INT16 base_sequence:INT32 attributes:INT16 control_type:INT8 reserved:INT8
+ *   producer_id:INT64 producer_epoch:INT16 base_sequence:INT32 attributes:INT16 control_type:INT8 layout:INT8
+ *   append_time:INT64
  *
  * It lets recovery rebuild the in-memory batch list, the idempotent-producer state, open transactions and
- * the aborted-transactions index without reading the segments.
+ * the aborted-transactions index without reading the segments; `append_time` (when this broker appended the
+ * batch) keeps a recovered batch's retention what it would have been without the restart. `layout` is 1; an
+ * index of the older 42-byte layout (no append time, 0 there) is not read: recovery scans the segment instead.
  */
 import type { LogEntry, RecoveredBatchInfo } from '../log/partition.ts';
 import { Decoder } from '../protocol/decoder.ts';
 import { Attr, BATCH_HEADER_SIZE, readBatchHeader } from '../protocol/record-batch.ts';
 
-export const INDEX_ENTRY = 42;
+export const INDEX_ENTRY = 50;
+/** The `layout` byte of this entry layout. */
+export const INDEX_LAYOUT = 1;
 const TWO_32 = 4294967296;
 
 function writeInt64(buf: Buffer, at: number, v: number): void {
@@ -42,6 +47,11 @@ export function controlTypeOf(batch: Buffer, attributes: number): number {
   }
 }
 
+/** Whether the entry at `at` is of this layout (an index of the older one is scanned again instead). */
+export function isCurrentIndexEntry(buf: Buffer, at: number): boolean {
+  return buf.readInt8(at + 41) === INDEX_LAYOUT;
+}
+
 /** A batch as the index (or a scan of its segment) describes it. */
 export interface IndexedBatch {
   entry: LogEntry;
@@ -61,6 +71,8 @@ export function encodeIndexEntry(segmentBase: number, entry: LogEntry, batch: Bu
   out.writeInt32BE(h.baseSequence, 34);
   out.writeInt16BE(h.attributes, 38);
   out.writeInt8(controlTypeOf(batch, h.attributes), 40);
+  out.writeInt8(INDEX_LAYOUT, 41);
+  writeInt64(out, 42, entry.appendTime);
   return out;
 }
 
@@ -73,7 +85,7 @@ export function decodeIndexEntry(buf: Buffer, at: number, segmentBase: number): 
       lastOffset: baseOffset + buf.readInt32BE(at + 12),
       size: buf.readInt32BE(at + 8),
       maxTimestamp,
-      appendTime: maxTimestamp,
+      appendTime: readInt64(buf, at + 42),
       buf: null,
       segment: segmentBase,
       position: buf.readInt32BE(at + 4),
