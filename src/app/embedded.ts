@@ -5,7 +5,7 @@
  */
 import { type StartBrokerOptions, startBroker } from '../broker/index.ts';
 import type { Config } from '../config/index.ts';
-import { startRedisServer } from '../embedded/redis-server.ts';
+import { startSupervisedRedis } from '../embedded/supervised-redis.ts';
 import type { Logger } from '../log/logger.ts';
 import { startSchemaRegistry } from '../registry/index.ts';
 import { createShutdownStack } from './shutdown.ts';
@@ -26,6 +26,9 @@ export interface EmbeddedServicesHandle {
   close(): Promise<void>;
 }
 
+/** Bytes kept per partition by the in-memory broker unless `broker.retentionBytes` says otherwise. */
+export const MEMORY_RETENTION_BYTES = 16 * 1024 * 1024;
+
 /** The embedded broker's options from the config. */
 export function brokerOptions(config: Readonly<Config>, logger: Logger): StartBrokerOptions {
   return {
@@ -33,6 +36,8 @@ export function brokerOptions(config: Readonly<Config>, logger: Logger): StartBr
     port: config.broker.port,
     dataDir: config.broker.dataDir || undefined,
     defaultPartitions: config.kafka.partitions,
+    retentionMs: config.broker.retentionMs,
+    retentionBytes: config.broker.retentionBytes ?? (config.broker.dataDir ? -1 : MEMORY_RETENTION_BYTES),
     logger,
   };
 }
@@ -53,10 +58,23 @@ export async function startEmbeddedServices(
     let redisUrl = config.redis.url;
     const redisEmbedded = !redisUrl && config.redis.clusterNodes.length === 0;
     if (redisEmbedded) {
-      const redis = await startRedisServer({ binary: config.redis.serverBinary });
+      const redis = await startSupervisedRedis({
+        binary: config.redis.serverBinary,
+        dataDir: config.redis.embedded.dataDir,
+        appendOnly: config.redis.embedded.appendOnly,
+        logger: logger.child({ component: 'redis' }),
+      });
       closers.push(() => redis.close());
       redisUrl = redis.url;
-      logger.info({ url: redis.url, pid: redis.pid }, 'embedded redis-server started');
+      logger.info(
+        {
+          url: redis.url,
+          pid: redis.pid(),
+          dir: redis.dir,
+          appendOnly: config.redis.embedded.appendOnly,
+        },
+        'embedded redis-server started',
+      );
     }
 
     let brokers = [...config.kafka.brokers];

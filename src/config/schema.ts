@@ -41,6 +41,17 @@ export const embeddedBrokerSchema = z
     port: port.default(0),
     /** Keep the log in memory when empty; otherwise append-only segment files in this directory. */
     dataDir: z.string().default(''),
+    /** Batches older than this (by when the broker appended them, restart or not) are deleted. */
+    retentionMs: z
+      .number()
+      .int()
+      .min(-1)
+      .default(7 * 24 * 3600 * 1000),
+    /**
+     * Bytes kept per partition, oldest batches deleted first (-1: unlimited). Default: unlimited with a data
+     * directory, 16 MiB per partition in memory, so the in-memory broker of a long demo does not grow forever.
+     */
+    retentionBytes: z.number().int().min(-1).optional(),
   })
   .strict();
 
@@ -74,6 +85,20 @@ export const redisSchema = z
     keyPrefix: z.string().default('croupier:'),
     /** Path of the redis-server binary used for the embedded default. */
     serverBinary: z.string().default('redis-server'),
+    /** The embedded `redis-server` (when neither `url` nor `clusterNodes` is set). */
+    embedded: z
+      .object({
+        /**
+         * Its data directory (the append-only file). Empty: a temporary directory removed on stop, so the data
+         * survives a crash of redis-server (croupier restarts it) but not a restart of croupier. Set it together
+         * with `broker.dataDir`: Redis holds the offsets of the broker's log.
+         */
+        dataDir: z.string().default(''),
+        /** Append-only persistence, fsync'ed every second; off: a restarted server starts empty (and is rebuilt). */
+        appendOnly: z.boolean().default(true),
+      })
+      .strict()
+      .default({}),
   })
   .strict();
 
@@ -215,6 +240,11 @@ export const gatewaySchema = z
     eventBatchMax: z.number().int().positive().default(1000),
     /** How often the change-feed cache reads the feeds (ms). */
     cachePollMs: z.number().int().positive().default(25),
+    /**
+     * Users not seen (no hello, no event) and counts of items no longer in the catalog for this long leave the
+     * gateway's cache (a returning user's activity is loaded again on hello). 0: never.
+     */
+    cacheEvictAfterSeconds: z.number().int().min(0).default(3600),
   })
   .strict();
 

@@ -1,6 +1,7 @@
 /**
  * Runs a `redis-server` child process on a free loopback port: the embedded default of `croupier start`
- * and the fixture of every integration test. Nothing is persisted unless a directory is given.
+ * and the fixture of every integration test. Nothing is persisted unless append-only persistence is asked for
+ * (in the given directory, or a temporary one removed on stop).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -20,8 +21,10 @@ export interface RedisServerOptions {
   cluster?: boolean;
   /** Working directory (RDB, AOF, nodes.conf). Default: a fresh temporary directory removed on stop. */
   dir?: string;
-  /** Append-only file persistence (`--appendonly yes --appendfsync always`). */
+  /** Append-only file persistence (`--appendonly yes`). */
   appendOnly?: boolean;
+  /** When the AOF is fsync'ed (default `always`): `everysec` loses at most a second of writes to a crash. */
+  appendFsync?: 'always' | 'everysec';
   /** Extra `--key value` arguments. */
   extraArgs?: string[];
   startTimeoutMs?: number;
@@ -33,6 +36,8 @@ export interface RedisServerHandle {
   readonly url: string;
   readonly dir: string;
   readonly pid: number;
+  /** Resolves when the process has exited, whatever stopped it. */
+  readonly exited: Promise<void>;
   /** Graceful stop (SIGTERM, then SIGKILL after a grace period). */
   close(): Promise<void>;
   /** Abrupt stop (SIGKILL), for crash tests. The directory is kept. */
@@ -102,7 +107,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'croupier-redis-'));
   const args = ['--port', String(port), '--bind', host, '--dir', dir, '--save', '', '--protected-mode', 'no'];
   args.push('--appendonly', options.appendOnly ? 'yes' : 'no');
-  if (options.appendOnly) args.push('--appendfsync', 'always');
+  if (options.appendOnly) args.push('--appendfsync', options.appendFsync ?? 'always');
   if (options.cluster) args.push('--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`);
   args.push(...(options.extraArgs ?? []));
   const binary = options.binary ?? 'redis-server';
@@ -172,6 +177,10 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   child.stdout?.resume();
   child.stderr?.resume();
 
+  const exited = new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve();
+    else child.once('exit', () => resolve());
+  });
   const cleanup = () => {
     if (ownDir) rmSync(dir, { recursive: true, force: true });
   };
@@ -181,6 +190,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     url: `redis://${host}:${port}`,
     dir,
     pid: child.pid ?? -1,
+    exited,
     async close() {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');
