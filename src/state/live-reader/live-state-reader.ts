@@ -17,7 +17,7 @@ import type { Logger } from '../../log/logger.ts';
 import { applyFeedEntry } from './apply-feed-entry.ts';
 import { type FeedCursor, streamIdMs, topicCursors } from './feed-cursor.ts';
 import { startFeedPoller } from './feed-poller.ts';
-import { parseMarker } from './partition-health.ts';
+import { createMarkerWatch, type LiveStateHealth } from './marker-watch.ts';
 import { createSnapshotLoader } from './snapshot.ts';
 import { type StateChangeListener, StateTables } from './state-tables.ts';
 import { createUserLoader } from './user-loader.ts';
@@ -59,12 +59,6 @@ export interface LiveStateFreshness {
   /** Users' activity and items' counts evicted as idle or out of the catalog, since start. */
   evictedUsers: number;
   evictedItems: number;
-}
-
-/** Whether the copy is whole; each reason names a partition that is not. */
-export interface LiveStateHealth {
-  ready: boolean;
-  reasons: string[];
 }
 
 export interface LiveStateReader extends StateView {
@@ -120,34 +114,9 @@ export async function startLiveStateReader(options: LiveStateReaderOptions): Pro
     if (await snapshot(cursor)) counters.resnapshots++;
   };
 
-  let lastMarkerCheck = Date.now();
-  /** Reads the markers of every partition (`all`) or of those held, and acts on what they say. */
-  const checkMarkers = async (all: boolean): Promise<void> => {
-    const targets = all ? cursors : cursors.filter((c) => c.health.status === 'held');
-    if (targets.length === 0) return;
-    const markers = await Promise.all(targets.map((c) => redis.hmget(c.marker, 'epoch', 'rebuildUntil')));
-    for (let i = 0; i < targets.length; i++) {
-      if (targets[i].health.onMarker(parseMarker(markers[i])) === 'resnapshot') await resnapshot(targets[i]);
-    }
-  };
-
-  const logTransitions = (before: readonly string[]): void => {
-    cursors.forEach((cursor, i) => {
-      const { status, rebuildUntil } = cursor.health;
-      if (status === before[i]) return;
-      const partition = `${cursor.tp.topic}:${cursor.tp.partition}`;
-      if (status === 'live') log.info({ partition }, 'partition state whole again: serving it');
-      else if (status === 'held') {
-        log.warn(
-          { partition, rebuildUntil },
-          'Redis lost or is rebuilding this partition: serving the last good copy',
-        );
-      } else log.warn({ partition, rebuildUntil }, 'following the rebuild of a partition: not ready');
-    });
-  };
+  const markers = createMarkerWatch({ redis, cursors, resnapshot, markerCheckMs, log });
 
   const round = async (): Promise<void> => {
-    const before = cursors.map((c) => c.health.status);
     const tailed = cursors.filter((c) => c.health.status !== 'held');
     const ok = await Promise.all(tailed.map(readFeed));
     for (let i = 0; i < tailed.length; i++) {
@@ -158,11 +127,7 @@ export async function startLiveStateReader(options: LiveStateReaderOptions): Pro
       );
       await resnapshot(tailed[i]);
     }
-    const now = Date.now();
-    const all = now - lastMarkerCheck >= markerCheckMs;
-    if (all) lastMarkerCheck = now;
-    await checkMarkers(all);
-    logTransitions(before);
+    await markers.check();
     lastSyncAt = Date.now();
     tables.flushChanges();
   };
@@ -211,32 +176,15 @@ export async function startLiveStateReader(options: LiveStateReaderOptions): Pro
       malformedEntries: counters.malformed,
       resnapshots: counters.resnapshots,
       partitions: cursors.length,
-      heldPartitions: cursors.filter((c) => c.health.status === 'held').length,
-      rebuildingPartitions: cursors.filter((c) => c.health.status === 'following').length,
+      heldPartitions: markers.counts().held,
+      rebuildingPartitions: markers.counts().following,
       evictedUsers: counters.evictedUsers,
       evictedItems: counters.evictedItems,
     }),
-    health: () => partitionsHealth(cursors),
+    health: () => markers.health(),
     close: async () => {
       clearInterval(evictTimer);
       await poller.stop();
     },
   };
-}
-
-/** Not ready while any partition is held or followed through a rebuild; each reason names one. */
-function partitionsHealth(cursors: readonly FeedCursor[]): LiveStateHealth {
-  const reasons: string[] = [];
-  for (const cursor of cursors) {
-    const { status, rebuildUntil } = cursor.health;
-    if (status === 'live') continue;
-    const partition = `${cursor.tp.topic}:${cursor.tp.partition}`;
-    const until = rebuildUntil === null ? '' : ` (until offset ${rebuildUntil})`;
-    reasons.push(
-      status === 'held'
-        ? `${partition}: Redis lost or is rebuilding this partition's state${until}; serving the last good copy`
-        : `${partition}: being rebuilt from Kafka${until}; the copy is partial until then`,
-    );
-  }
-  return { ready: reasons.length === 0, reasons };
 }
