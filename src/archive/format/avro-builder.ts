@@ -45,26 +45,11 @@ export function createAvroBuilder(options: {
     async finish(metadata: FileMetadata, localPath: string) {
       if (fd !== null) closeSync(fd);
       fd = null;
-      const sync = randomBytes(16);
-      const meta: Record<string, Buffer> = {
-        'avro.schema': Buffer.from(JSON.stringify(schema)),
-        'avro.codec': Buffer.from('deflate'),
-      };
-      for (const [k, v] of Object.entries(metadataEntries(metadata))) meta[k] = Buffer.from(v);
-      const out = openSync(localPath, 'w', 0o644);
       const input = openSync(stagingPath, 'r');
       try {
-        writeSync(out, Buffer.concat([MAGIC, METADATA.toBuffer(meta), sync]));
-        for (const block of readBlocks(input)) {
-          const deflated = deflateRawSync(block.body);
-          writeSync(
-            out,
-            Buffer.concat([LONG.toBuffer(block.count), LONG.toBuffer(deflated.length), deflated, sync]),
-          );
-        }
+        writeAvroContainer(localPath, JSON.stringify(schema), metadataEntries(metadata), readBlocks(input));
       } finally {
         closeSync(input);
-        closeSync(out);
       }
       await rm(stagingPath, { force: true });
       return (await stat(localPath)).size;
@@ -75,6 +60,34 @@ export function createAvroBuilder(options: {
       await rm(stagingPath, { force: true });
     },
   };
+}
+
+/** Writes an Avro object container file (deflate) of `blocks` of encoded rows. */
+export function writeAvroContainer(
+  localPath: string,
+  schemaText: string,
+  metadata: Record<string, string>,
+  blocks: Iterable<{ count: number; body: Buffer }>,
+): void {
+  const sync = randomBytes(16);
+  const meta: Record<string, Buffer> = {
+    'avro.schema': Buffer.from(schemaText),
+    'avro.codec': Buffer.from('deflate'),
+  };
+  for (const [k, v] of Object.entries(metadata)) meta[k] = Buffer.from(v);
+  const out = openSync(localPath, 'w', 0o644);
+  try {
+    writeSync(out, Buffer.concat([MAGIC, METADATA.toBuffer(meta), sync]));
+    for (const block of blocks) {
+      const deflated = deflateRawSync(block.body);
+      writeSync(
+        out,
+        Buffer.concat([LONG.toBuffer(block.count), LONG.toBuffer(deflated.length), deflated, sync]),
+      );
+    }
+  } finally {
+    closeSync(out);
+  }
 }
 
 /** The staged blocks of a file, read back in order. */

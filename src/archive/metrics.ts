@@ -1,0 +1,60 @@
+/** What the archive counts: records and files committed, failures by kind (with the last error's text), lag. */
+import { CroupierError } from '../errors/index.ts';
+
+export interface ArchiveMetricsSnapshot {
+  records: number;
+  files: number;
+  bytes: number;
+  recordsPerSecond: number;
+  /** Failures by code, or by RemoteException for WebHDFS (e.g. `AccessControlException`). */
+  failures: Record<string, number>;
+  lastError: string | null;
+  /** Records of each partition fetched but not yet in a committed file, plus what Kafka holds beyond. */
+  lag: Record<string, number>;
+}
+
+export class ArchiveMetrics {
+  records = 0;
+  files = 0;
+  bytes = 0;
+  lastError: string | null = null;
+  readonly failures: Record<string, number> = {};
+  readonly lag: Record<string, number> = {};
+  private windowStart = Date.now();
+  private windowRecords = 0;
+
+  committed(records: number, bytes: number): void {
+    this.records += records;
+    this.windowRecords += records;
+    this.files++;
+    this.bytes += bytes;
+  }
+
+  failed(error: unknown): void {
+    const kind =
+      error instanceof CroupierError
+        ? String((error.details as { exception?: string } | undefined)?.exception ?? error.code)
+        : ((error as Error)?.name ?? 'Error');
+    this.failures[kind] = (this.failures[kind] ?? 0) + 1;
+    this.lastError = (error as Error)?.message ?? String(error);
+  }
+
+  snapshot(resetWindow = false): ArchiveMetricsSnapshot {
+    const now = Date.now();
+    const seconds = Math.max(0.001, (now - this.windowStart) / 1000);
+    const out = {
+      records: this.records,
+      files: this.files,
+      bytes: this.bytes,
+      recordsPerSecond: Math.round(this.windowRecords / seconds),
+      failures: { ...this.failures },
+      lastError: this.lastError,
+      lag: { ...this.lag },
+    };
+    if (resetWindow) {
+      this.windowStart = now;
+      this.windowRecords = 0;
+    }
+    return out;
+  }
+}

@@ -1,0 +1,204 @@
+/**
+ * One assigned partition of the archive: the file being built (one topic partition, one hour), its rotation,
+ * and the commit of each finished file. Operations on a partition run one at a time (`run`), so a batch and
+ * an idle rotation never interleave. A writer is fenced (`fence()`) when its partition is revoked: it stops
+ * retrying, never renames anything into place again, and drops its open file.
+ */
+import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from '../log/logger.ts';
+import { commitFile, type RetryOptions, retrying } from './commit.ts';
+import type { FileBuilder } from './format/file-builder.ts';
+import type { ArchiveRecord } from './format/rows.ts';
+import type { ArchiveFileSystem } from './fs/archive-fs.ts';
+import { type ArchiveFormat, extensionOf, hourDirOf, hourStartOf, padOffset } from './layout.ts';
+import type { ArchiveMetrics } from './metrics.ts';
+import { isFull, isIdle, type OpenFileState, type RotationPolicy, rotationBefore } from './rotation.ts';
+import type { RecoveredPartition } from './scan.ts';
+
+export interface PartitionWriterOptions {
+  topic: string;
+  partition: number;
+  recovered: RecoveredPartition;
+  fs: ArchiveFileSystem;
+  format: ArchiveFormat;
+  policy: RotationPolicy;
+  newBuilder(stagingPath: string): FileBuilder;
+  /** The writer schema text of a registry id (for the files' metadata). */
+  schemaText(id: number): Promise<string>;
+  retry: Omit<RetryOptions, 'live'>;
+  logger: Logger;
+  metrics: ArchiveMetrics;
+  /** After each commit, with the partition's new committed end. */
+  onCommitted(end: number): void;
+}
+
+interface OpenFile extends OpenFileState {
+  builder: FileBuilder;
+  start: number;
+  end: number;
+  schemaIds: Set<number>;
+}
+
+export class PartitionWriter {
+  readonly topic: string;
+  readonly partition: number;
+  /** Last offset in a committed file. */
+  committedEnd: number;
+  private committedFile: string | null;
+  private markerText: string | null;
+  /** Last offset appended (committed or in the open file). */
+  private appendedEnd: number;
+  private open: OpenFile | null = null;
+  private chain: Promise<void> = Promise.resolve();
+  private fenced = false;
+  private readonly o: PartitionWriterOptions;
+
+  constructor(options: PartitionWriterOptions) {
+    this.o = options;
+    this.topic = options.topic;
+    this.partition = options.partition;
+    this.committedEnd = options.recovered.end;
+    this.appendedEnd = options.recovered.end;
+    this.committedFile = options.recovered.file;
+    this.markerText = options.recovered.markerText;
+  }
+
+  get live(): boolean {
+    return !this.fenced;
+  }
+
+  /** Runs `step` after every earlier operation of this partition. */
+  run<T>(step: () => Promise<T>): Promise<T> {
+    const result = this.chain.then(step);
+    this.chain = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
+  }
+
+  /** Appends records (offset order); records at or before what was appended are skipped (a re-fetch). */
+  async append(records: readonly ArchiveRecord[], heartbeat?: () => void): Promise<void> {
+    let from = 0;
+    while (from < records.length && records[from].offset <= this.appendedEnd) from++;
+    let i = from;
+    while (i < records.length && this.live) {
+      const r = records[i];
+      if (this.open && rotationBefore(this.o.policy, this.open, r.timestamp) !== null) {
+        await this.commitOpen(heartbeat);
+        continue;
+      }
+      const open = this.open ?? this.openFile(r);
+      // The run of records that fit in the open file goes in as one append.
+      let j = i;
+      while (
+        j < records.length &&
+        open.records + (j - i) < this.o.policy.flushRecords &&
+        (j === i ||
+          rotationBefore(
+            this.o.policy,
+            { ...open, records: open.records + (j - i) },
+            records[j].timestamp,
+          ) === null)
+      )
+        j++;
+      const run = records.slice(i, j);
+      open.builder.append(this.partition, run);
+      for (const r2 of run) if (r2.decoded.kind === 'value') open.schemaIds.add(r2.decoded.schemaId);
+      open.records += run.length;
+      open.end = run[run.length - 1].offset;
+      open.lastAppendAt = Date.now();
+      this.appendedEnd = open.end;
+      i = j;
+      if (isFull(this.o.policy, open)) await this.commitOpen(heartbeat);
+    }
+  }
+
+  /** Commits the open file when the partition has been quiet for `idleRotateMs`. */
+  async rotateIfIdle(now: number): Promise<void> {
+    if (this.open && this.live && isIdle(this.o.policy, this.open, now)) await this.commitOpen();
+  }
+
+  /** Stops the writer: no commit happens after this; the open file is dropped. Waits for the operation in flight. */
+  async fence(): Promise<void> {
+    this.fenced = true;
+    await this.chain;
+    await this.open?.builder.discard();
+    this.open = null;
+  }
+
+  /** Commits the open file now (used on a clean close, so nothing waits in staging). */
+  async flush(): Promise<void> {
+    if (this.open && this.live) await this.commitOpen();
+  }
+
+  private openFile(first: ArchiveRecord): OpenFile {
+    const base = `${this.topic}+${this.partition}+${padOffset(first.offset)}.${randomUUID().slice(0, 8)}`;
+    this.open = {
+      builder: this.o.newBuilder(path.join(this.o.fs.stagingDir, `${base}.staged`)),
+      start: first.offset,
+      end: first.offset,
+      records: 0,
+      hourStart: hourStartOf(first.timestamp),
+      firstTimestamp: first.timestamp,
+      lastAppendAt: Date.now(),
+      schemaIds: new Set(),
+    };
+    return this.open;
+  }
+
+  private async commitOpen(heartbeat?: () => void): Promise<void> {
+    const open = this.open;
+    if (!open) return;
+    const { topic, partition } = this;
+    const file = { topic, partition, start: open.start, end: open.end, format: this.o.format };
+    const localPath = path.join(
+      this.o.fs.stagingDir,
+      `${topic}+${partition}+${padOffset(open.start)}.${randomUUID().slice(0, 8)}${extensionOf(this.o.format)}`,
+    );
+    const retry: RetryOptions = { ...this.o.retry, live: () => this.live, onRetry: heartbeat };
+    const writerSchemas: Record<string, string> = {};
+    for (const id of open.schemaIds) {
+      writerSchemas[String(id)] = await retrying(
+        `fetch writer schema ${id}`,
+        () => this.o.schemaText(id),
+        retry,
+        this.o.logger,
+        this.o.metrics,
+      );
+    }
+    const bytes = await open.builder.finish(
+      {
+        topic,
+        partition,
+        startOffset: open.start,
+        endOffset: open.end,
+        records: open.records,
+        writerSchemas,
+      },
+      localPath,
+    );
+    this.open = null;
+    const committed = await commitFile({
+      fs: this.o.fs,
+      file,
+      dir: hourDirOf(topic, open.hourStart),
+      localPath,
+      bytes,
+      markerText: this.markerText,
+      committedEnd: this.committedEnd,
+      committedFile: this.committedFile,
+      retry,
+      logger: this.o.logger,
+      metrics: this.o.metrics,
+    });
+    await rm(localPath, { force: true });
+    this.markerText = committed.markerText;
+    this.committedEnd = open.end;
+    this.committedFile = committed.path;
+    this.o.logger.debug({ path: committed.path, records: open.records, bytes }, 'file committed');
+    this.o.onCommitted(open.end);
+  }
+}

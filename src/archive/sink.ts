@@ -1,0 +1,300 @@
+/**
+ * The archive sink: consumes croupier's topics in its own consumer group and writes every record, exactly
+ * once, into the archive's files. Top to bottom:
+ *
+ *   kafkajs eachBatch → decode (schema registry; undecodable values are kept raw) → the partition's writer
+ *   (file per partition and hour, rotation) → commit (upload, marker, rename into place) → Kafka offsets
+ *   committed for lag monitoring only
+ *
+ * On assignment each partition is paused, its committed end is read from the archive (marker or names, never
+ * Kafka's committed offsets), crash leftovers are removed, and the partition is sought to the next offset and
+ * resumed (the same pattern as the stream topology's assignment.ts). Writers of an older assignment are fenced
+ * first, so a revoked partition never gets another file from this process.
+ */
+
+import type { DuckDBInstance } from '@duckdb/node-api';
+import type { Consumer, Kafka } from 'kafkajs';
+import { readSchemaText } from '../../streams/schemas/index.ts';
+import type { Config } from '../config/index.ts';
+import { hasCode } from '../errors/index.ts';
+import type { EventCodec } from '../kafka/index.ts';
+import { topicContracts } from '../kafka/index.ts';
+import type { Logger } from '../log/logger.ts';
+import { retrying } from './commit.ts';
+import { createAvroBuilder, rowTypeOf } from './format/avro-builder.ts';
+import { type AvroSchema, type TopicTable, topicTableOf } from './format/columns.ts';
+import type { FileBuilder } from './format/file-builder.ts';
+import { createParquetBuilder } from './format/parquet-builder.ts';
+import type { ArchiveRecord, DecodedValue } from './format/rows.ts';
+import type { ArchiveFileSystem } from './fs/archive-fs.ts';
+import { ArchiveMetrics, type ArchiveMetricsSnapshot } from './metrics.ts';
+import { PartitionWriter } from './partition-writer.ts';
+import { recoverPartition } from './scan.ts';
+
+export interface ArchiveSinkOptions {
+  config: Readonly<Config>;
+  kafka: Kafka;
+  codec: Pick<EventCodec, 'decode' | 'decodeSync'>;
+  fs: ArchiveFileSystem;
+  duckdb: DuckDBInstance;
+  schemaText(id: number): Promise<string>;
+  logger: Logger;
+}
+
+export interface ArchiveSink {
+  /** Commits the open files, then leaves the group. */
+  close(): Promise<void>;
+  metrics(): ArchiveMetricsSnapshot;
+}
+
+const keyOf = (topic: string, partition: number) => `${topic}+${partition}`;
+const DAY_MS = 86_400_000;
+
+/** The tables of croupier's topics, from their registered contracts. */
+export function topicTables(topics: Config['kafka']['topics']): Map<string, TopicTable> {
+  return new Map(
+    topicContracts(topics).map(({ topic, schemaNames }) => [
+      topic,
+      topicTableOf(
+        topic,
+        schemaNames.map((name) => JSON.parse(readSchemaText(name)) as AvroSchema),
+      ),
+    ]),
+  );
+}
+
+export async function startArchiveSink(options: ArchiveSinkOptions): Promise<ArchiveSink> {
+  const { config, codec, fs } = options;
+  const a = config.archive;
+  const logger = options.logger.child({ component: 'archive' });
+  const metrics = new ArchiveMetrics();
+  const tables = topicTables(config.kafka.topics);
+  const rowTypes = new Map([...tables].map(([topic, table]) => [topic, rowTypeOf(table)]));
+  const retry = { initialMs: a.retryInitialMs, maxMs: a.retryMaxMs };
+  let closing = false;
+  let generation = 0;
+  let writers = new Map<string, PartitionWriter>();
+  const committedOffsets = new Map<string, { topic: string; partition: number; offset: string }>();
+
+  function newBuilder(topic: string, stagingPath: string): FileBuilder {
+    const table = tables.get(topic)!;
+    return a.format === 'avro'
+      ? createAvroBuilder({ table, rowType: rowTypes.get(topic)!, stagingPath })
+      : createParquetBuilder({ duckdb: options.duckdb, table, compression: a.compression, stagingPath });
+  }
+
+  await fs.mkdirs('+tmp');
+  const consumer: Consumer = options.kafka.consumer({
+    groupId: a.groupId,
+    sessionTimeout: a.sessionTimeoutMs,
+    heartbeatInterval: Math.max(100, Math.floor(a.sessionTimeoutMs / 10)),
+    maxWaitTimeInMs: a.maxWaitMs,
+    maxBytesPerPartition: a.maxBytesPerPartition,
+  });
+
+  async function position(gen: number, assigned: { topic: string; partition: number }[]): Promise<void> {
+    const current = () => gen === generation && !closing;
+    const cutoff =
+      a.retentionDays > 0 ? Math.floor(Date.now() / DAY_MS) * DAY_MS - a.retentionDays * DAY_MS : 0;
+    for (const { topic, partition } of assigned) {
+      let recovered: Awaited<ReturnType<typeof recoverPartition>>;
+      try {
+        recovered = await retrying(
+          `recover ${keyOf(topic, partition)}`,
+          () => recoverPartition(fs, topic, partition, logger, cutoff),
+          { ...retry, live: current },
+          logger,
+          metrics,
+        );
+      } catch {
+        return; // superseded by a newer assignment, or closing
+      }
+      if (!current()) return;
+      const key = keyOf(topic, partition);
+      const writer: PartitionWriter = new PartitionWriter({
+        topic,
+        partition,
+        recovered,
+        fs,
+        format: a.format,
+        policy: a,
+        newBuilder: (stagingPath) => newBuilder(topic, stagingPath),
+        schemaText: options.schemaText,
+        retry,
+        logger,
+        metrics,
+        onCommitted: (end) => committedOffsets.set(key, { topic, partition, offset: String(end + 1) }),
+      });
+      writers.set(key, writer);
+      consumer.seek({ topic, partition, offset: String(recovered.end + 1) });
+      consumer.resume([{ topic, partitions: [partition] }]);
+      logger.info(
+        { partition: key, next: recovered.end + 1, by: recovered.by },
+        'partition positioned after its archived files',
+      );
+    }
+  }
+
+  /** Drops a partition's writer after a failure and positions the partition again from the archive. */
+  function reposition(writer: PartitionWriter, error: unknown): void {
+    const key = keyOf(writer.topic, writer.partition);
+    if (writers.get(key) !== writer || closing) return;
+    metrics.failed(error);
+    logger.error({ err: error, partition: key }, 'partition failed; positioning it again from the archive');
+    writers.delete(key);
+    consumer.pause([{ topic: writer.topic, partitions: [writer.partition] }]);
+    const gen = generation;
+    void writer.fence().then(() => position(gen, [{ topic: writer.topic, partition: writer.partition }]));
+  }
+
+  consumer.on(consumer.events.GROUP_JOIN, (event) => {
+    const byTopic = event.payload.memberAssignment as Record<string, number[]>;
+    const gen = ++generation;
+    const assigned: { topic: string; partition: number }[] = [];
+    for (const [topic, partitions] of Object.entries(byTopic)) {
+      consumer.pause([{ topic, partitions }]);
+      for (const partition of partitions) assigned.push({ topic, partition });
+    }
+    const previous = [...writers.values()];
+    writers = new Map();
+    void Promise.all(previous.map((w) => w.fence())).then(() => position(gen, assigned));
+  });
+
+  async function decodeBatch(
+    topic: string,
+    messages: readonly { offset: string; timestamp: string; key: Buffer | null; value: Buffer | null }[],
+  ): Promise<ArchiveRecord[]> {
+    const table = tables.get(topic)!;
+    const out: ArchiveRecord[] = new Array(messages.length);
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i];
+      let decoded: DecodedValue;
+      if (m.value === null || m.value.length === 0) decoded = { kind: 'tombstone' };
+      else {
+        try {
+          const d = codec.decodeSync(m.value) ?? (await codec.decode(m.value));
+          decoded = table.recordTypes.includes(d.fullName)
+            ? {
+                kind: 'value',
+                recordType: d.fullName,
+                schemaId: d.schemaId,
+                fields: d.value as unknown as Record<string, unknown>,
+              }
+            : { kind: 'undecodable', error: `record type ${d.fullName} does not belong on topic ${topic}` };
+        } catch (error) {
+          if (hasCode(error, 'CROUPIER_ERR_REGISTRY_UNAVAILABLE')) throw error;
+          decoded = {
+            kind: 'undecodable',
+            error: `${(error as { code?: string }).code ?? 'Error'}: ${(error as Error).message}`,
+          };
+        }
+      }
+      out[i] = {
+        offset: Number(m.offset),
+        timestamp: Number(m.timestamp),
+        key: m.key,
+        value: m.value,
+        decoded,
+      };
+    }
+    return out;
+  }
+
+  await consumer.connect();
+  await consumer.subscribe({ topics: [...tables.keys()], fromBeginning: true });
+  await consumer.run({
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    partitionsConsumedConcurrently: a.partitionsConcurrently,
+    eachBatch: async ({ batch, resolveOffset, heartbeat, isStale }) => {
+      const writer = writers.get(keyOf(batch.topic, batch.partition));
+      if (!writer || !writer.live || isStale() || batch.messages.length === 0) return;
+      const beat = () => void heartbeat().catch(() => undefined);
+      try {
+        const records = await retrying(
+          `decode a batch of ${keyOf(batch.topic, batch.partition)}`,
+          () => decodeBatch(batch.topic, batch.messages),
+          { ...retry, live: () => writer.live && !closing, onRetry: beat },
+          logger,
+          metrics,
+        );
+        await writer.run(() => writer.append(records, beat));
+      } catch (error) {
+        reposition(writer, error);
+        return;
+      }
+      if (!writer.live) return;
+      resolveOffset(batch.lastOffset());
+      metrics.lag[keyOf(batch.topic, batch.partition)] =
+        Number(batch.highWatermark) - 1 - writer.committedEnd;
+    },
+  });
+
+  async function commitOffsets(): Promise<void> {
+    if (committedOffsets.size === 0) return;
+    const offsets = [...committedOffsets.values()];
+    committedOffsets.clear();
+    await consumer.commitOffsets(offsets).catch((error: unknown) => {
+      logger.debug(
+        { err: error },
+        'offset commit for lag monitoring failed; the archive files hold the truth',
+      );
+    });
+  }
+  const idleTimer = setInterval(
+    () => {
+      const now = Date.now();
+      for (const writer of writers.values()) {
+        writer.run(() => writer.rotateIfIdle(now)).catch((error: unknown) => reposition(writer, error));
+      }
+    },
+    Math.max(50, Math.min(1000, Math.floor(a.idleRotateMs / 4))),
+  );
+  const commitTimer = setInterval(() => void commitOffsets(), a.commitIntervalMs);
+  const logTimer = setInterval(() => {
+    const m = metrics.snapshot(true);
+    logger.info(
+      {
+        recordsPerSecond: m.recordsPerSecond,
+        records: m.records,
+        files: m.files,
+        bytes: m.bytes,
+        failures: m.failures,
+        lastError: m.lastError,
+      },
+      'archive progress',
+    );
+  }, a.logIntervalMs);
+  logger.info({ groupId: a.groupId, archive: fs.location, format: a.format }, 'archive started');
+
+  return {
+    async close() {
+      if (closing) return;
+      clearInterval(idleTimer);
+      clearInterval(commitTimer);
+      clearInterval(logTimer);
+      // Still a member of the group: commit what is open, so nothing waits in staging, then leave.
+      for (const [topic, partitions] of Object.entries(groupByTopic(writers)))
+        consumer.pause([{ topic, partitions }]);
+      await Promise.all(
+        [...writers.values()].map((w) =>
+          w
+            .run(() => w.flush())
+            .catch((error: unknown) => logger.warn({ err: error }, 'could not commit an open file on close')),
+        ),
+      );
+      closing = true;
+      await Promise.all([...writers.values()].map((w) => w.fence()));
+      await commitOffsets();
+      await consumer.disconnect();
+      logger.info(metrics.snapshot(), 'archive stopped');
+    },
+    metrics: () => metrics.snapshot(),
+  };
+}
+
+function groupByTopic(writers: Map<string, PartitionWriter>): Record<string, number[]> {
+  const out: Record<string, number[]> = {};
+  for (const w of writers.values()) out[w.topic] = [...(out[w.topic] ?? []), w.partition];
+  return out;
+}
