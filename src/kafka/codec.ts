@@ -1,27 +1,20 @@
 /**
  * croupier's Avro event codec: encodes contracts into Kafka record values in the Confluent wire format and
- * decodes them back, with schema ids from a Confluent-compatible schema registry. Ids are cached both ways, so
- * after the first use of a (topic, record type) or a schema id, encode and decode make no HTTP request.
+ * decodes them back, with schema ids from a Confluent-compatible schema registry. The ids are cached both ways
+ * (schema-id-cache.ts), so after the first use of a (topic, record type) or a schema id, encode and decode make
+ * no HTTP request; encoding reuses one scratch buffer.
  *
  * Decoding failures carry the codes the stream topology dead-letters on: CROUPIER_ERR_SERDE_MAGIC (no wire-format
  * header), CROUPIER_ERR_SERDE_UNKNOWN_SCHEMA (id unknown to the registry, or not a croupier contract),
  * CROUPIER_ERR_SERDE_INCOMPATIBLE (writer schema unreadable as the contract), CROUPIER_ERR_SERDE_DECODE (bad body).
  * A registry that does not answer gives CROUPIER_ERR_REGISTRY_UNAVAILABLE: transient, retry, never dead-letter.
  */
-// The client and its error class only: the package's index also loads every KMS SDK (~1 s of start-up).
-import { RestError } from '@confluentinc/schemaregistry/dist/rest-error.js';
-import { SchemaRegistryClient } from '@confluentinc/schemaregistry/dist/schemaregistry-client.js';
-import avro from 'avsc';
-import {
-  type RecordShapes,
-  readSchemaText,
-  SCHEMA_NAMES,
-  type SchemaName,
-  type Schemas,
-} from '../../streams/schemas/index.ts';
+import type avro from 'avsc';
+import type { RecordShapes, SchemaName, Schemas } from '../../streams/schemas/index.ts';
 import { CroupierError } from '../errors/index.ts';
 import { type Logger, silentLogger } from '../log/logger.ts';
-import { subjectName, type TopicNames, topicContracts } from './subjects.ts';
+import { type Contract, type Reader, type RegisteredSubject, SchemaIdCache } from './schema-id-cache.ts';
+import type { TopicNames } from './subjects.ts';
 import { HEADER_BYTES, readSchemaId, writeHeader } from './wire-format.ts';
 
 export interface EventCodecOptions {
@@ -38,13 +31,6 @@ export interface EventCodecOptions {
 export type DecodedEvent = {
   [K in SchemaName]: { schemaName: K; fullName: string; schemaId: number; value: RecordShapes[K] };
 }[SchemaName];
-
-export interface RegisteredSubject {
-  topic: string;
-  schemaName: SchemaName;
-  subject: string;
-  id: number;
-}
 
 export interface EventCodec {
   /** The subject a record type registers under on `topic`. */
@@ -69,145 +55,18 @@ export interface EventCodec {
   decodeSync(buffer: Buffer): DecodedEvent | null;
 }
 
-interface Contract {
-  name: SchemaName;
-  fullName: string;
-  type: avro.Type;
-  /** Schema text registered for this contract. */
-  text: string;
-}
-
-interface Reader {
-  contract: Contract;
-  /** Resolver from the writer's schema, when it differs from the contract. */
-  resolver: avro.Resolver | undefined;
-}
-
 /** Creates a codec; no request is made until the first register, encode or decode. */
 export function createEventCodec(options: EventCodecOptions): EventCodec {
-  const logger = (options.logger ?? silentLogger()).child({ component: 'event-codec' });
-  const client = new SchemaRegistryClient({
-    baseURLs: [options.registryUrl],
-    ...(options.auth
-      ? {
-          basicAuthCredentials: {
-            credentialsSource: 'USER_INFO' as const,
-            userInfo: `${options.auth.username}:${options.auth.password}`,
-          },
-        }
-      : {}),
-    maxRetries: 2,
-    retriesWaitMs: 200,
-    retriesMaxWaitMs: 2_000,
-    createAxiosDefaults: { timeout: 10_000 },
+  const schemas = new SchemaIdCache({
+    registryUrl: options.registryUrl,
+    ...(options.auth ? { auth: options.auth } : {}),
+    schemas: options.schemas,
+    logger: (options.logger ?? silentLogger()).child({ component: 'event-codec' }),
   });
-
-  const contracts = new Map<SchemaName, Contract>();
-  const byFullName = new Map<string, Contract>();
-  for (const name of SCHEMA_NAMES) {
-    const contract = contractOf(name, options.schemas[name]);
-    contracts.set(name, contract);
-    byFullName.set(contract.fullName, contract);
-  }
-
-  /** topic → record type → schema id. */
-  const ids = new Map<string, Map<SchemaName, number>>();
-  const registering = new Map<string, Promise<number>>();
-  const readers = new Map<number, Reader>();
-  const fetching = new Map<number, Promise<Reader>>();
   let scratch = Buffer.allocUnsafe(16 * 1024);
 
-  const subjectFor = (topic: string, schemaName: SchemaName): string =>
-    subjectName(topic, schemaName, contracts.get(schemaName)!.fullName);
-
-  async function register(topic: string, schemaName: SchemaName): Promise<number> {
-    const known = ids.get(topic)?.get(schemaName);
-    if (known !== undefined) return known;
-    const subject = subjectFor(topic, schemaName);
-    let pending = registering.get(subject);
-    if (!pending) {
-      const contract = contracts.get(schemaName)!;
-      pending = client
-        .register(subject, { schemaType: 'AVRO', schema: contract.text })
-        .then((id) => {
-          const forTopic = ids.get(topic) ?? new Map<SchemaName, number>();
-          forTopic.set(schemaName, id);
-          ids.set(topic, forTopic);
-          readers.set(id, { contract, resolver: undefined });
-          logger.debug({ subject, id }, 'schema registered');
-          return id;
-        })
-        .catch((error: unknown) => {
-          throw registryFailure(error, `register the schema of ${schemaName} under subject ${subject}`);
-        })
-        .finally(() => registering.delete(subject));
-      registering.set(subject, pending);
-    }
-    return pending;
-  }
-
-  async function readerFor(id: number): Promise<Reader> {
-    let pending = fetching.get(id);
-    if (!pending) {
-      pending = fetchReader(id).finally(() => fetching.delete(id));
-      fetching.set(id, pending);
-    }
-    return pending;
-  }
-
-  async function fetchReader(id: number): Promise<Reader> {
-    let text: string;
-    try {
-      text = (await client.getBySubjectAndId('', id)).schema;
-    } catch (error) {
-      if (error instanceof RestError && error.status === 404) {
-        throw new CroupierError(
-          'CROUPIER_ERR_SERDE_UNKNOWN_SCHEMA',
-          `schema id ${id} is not in the schema registry at ${options.registryUrl}: the record was written against another registry, or its schema was deleted`,
-          { schemaId: id },
-        );
-      }
-      throw registryFailure(error, `fetch schema id ${id}`);
-    }
-    let writer: avro.Type;
-    try {
-      writer = avro.Type.forSchema(JSON.parse(text));
-    } catch (error) {
-      throw new CroupierError(
-        'CROUPIER_ERR_SERDE_UNKNOWN_SCHEMA',
-        `schema id ${id} is not a valid Avro schema`,
-        { schemaId: id },
-        { cause: error },
-      );
-    }
-    const contract = writer.name ? byFullName.get(writer.name) : undefined;
-    if (!contract) {
-      throw new CroupierError(
-        'CROUPIER_ERR_SERDE_UNKNOWN_SCHEMA',
-        `schema id ${id} is ${writer.name ?? `an unnamed ${writer.typeName}`}, which is none of croupier's contracts (${[...byFullName.keys()].join(', ')})`,
-        { schemaId: id, writer: writer.name },
-      );
-    }
-    let resolver: avro.Resolver | undefined;
-    if (!contract.type.equals(writer)) {
-      try {
-        resolver = contract.type.createResolver(writer);
-      } catch (error) {
-        throw new CroupierError(
-          'CROUPIER_ERR_SERDE_INCOMPATIBLE',
-          `schema id ${id} (${contract.fullName}) cannot be read as croupier's ${contract.name} contract: ${(error as Error).message}`,
-          { schemaId: id, schemaName: contract.name },
-          { cause: error },
-        );
-      }
-    }
-    const reader: Reader = { contract, resolver };
-    readers.set(id, reader);
-    return reader;
-  }
-
   function encodeWith(id: number, schemaName: SchemaName, value: unknown): Buffer {
-    const type = contracts.get(schemaName)!.type;
+    const type = schemas.contract(schemaName).type;
     let end: number;
     try {
       end = type.encode(value, scratch, HEADER_BYTES);
@@ -227,12 +86,12 @@ export function createEventCodec(options: EventCodecOptions): EventCodec {
     schemaName: K,
     value: RecordShapes[K],
   ): Promise<Buffer> {
-    const id = ids.get(topic)?.get(schemaName) ?? (await register(topic, schemaName));
+    const id = schemas.idOf(topic, schemaName) ?? (await schemas.register(topic, schemaName));
     return encodeWith(id, schemaName, value);
   }
 
   function encodeSync<K extends SchemaName>(topic: string, schemaName: K, value: RecordShapes[K]): Buffer {
-    const id = ids.get(topic)?.get(schemaName);
+    const id = schemas.idOf(topic, schemaName);
     if (id === undefined) {
       throw new CroupierError(
         'CROUPIER_ERR_SERDE_ENCODE',
@@ -270,53 +129,24 @@ export function createEventCodec(options: EventCodecOptions): EventCodec {
 
   async function decode(buffer: Buffer): Promise<DecodedEvent> {
     const id = readSchemaId(buffer);
-    return decodeWith(id, readers.get(id) ?? (await readerFor(id)), buffer);
+    return decodeWith(id, schemas.readerOf(id) ?? (await schemas.readerFor(id)), buffer);
   }
 
   function decodeSync(buffer: Buffer): DecodedEvent | null {
     const id = readSchemaId(buffer);
-    const reader = readers.get(id);
+    const reader = schemas.readerOf(id);
     return reader ? decodeWith(id, reader, buffer) : null;
   }
 
-  async function registerAll(topics: TopicNames): Promise<RegisteredSubject[]> {
-    const registered: RegisteredSubject[] = [];
-    for (const { topic, schemaNames } of topicContracts(topics)) {
-      for (const schemaName of schemaNames) {
-        const id = await register(topic, schemaName);
-        registered.push({ topic, schemaName, subject: subjectFor(topic, schemaName), id });
-      }
-    }
-    return registered;
-  }
-
-  return { subjectFor, register, registerAll, encode, decode, encodeSync, decodeSync };
-}
-
-/** The contract's name and the text to register: the `.avsc` file when `type` is that file's schema. */
-function contractOf(name: SchemaName, type: avro.Type): Contract {
-  const fileText = readSchemaText(name);
-  const fromFile = avro.Type.forSchema(JSON.parse(fileText));
-  const text = fromFile.equals(type) ? fileText : JSON.stringify(type.schema({ exportAttrs: true }));
-  return { name, fullName: type.name ?? name, type, text };
-}
-
-function registryFailure(error: unknown, what: string): CroupierError {
-  if (error instanceof CroupierError) return error;
-  if (error instanceof RestError && error.status >= 400 && error.status < 500) {
-    return new CroupierError(
-      'CROUPIER_ERR_REGISTRY_REJECTED',
-      `the schema registry refused to ${what}: ${error.message}`,
-      { status: error.status, errorCode: error.errorCode },
-      { cause: error },
-    );
-  }
-  return new CroupierError(
-    'CROUPIER_ERR_REGISTRY_UNAVAILABLE',
-    `could not ${what}: the schema registry did not answer (${(error as Error)?.message}); check schemaRegistry.url`,
-    {},
-    { cause: error },
-  );
+  return {
+    subjectFor: (topic, schemaName) => schemas.subjectFor(topic, schemaName),
+    register: (topic, schemaName) => schemas.register(topic, schemaName),
+    registerAll: (topics: TopicNames) => schemas.registerAll(topics),
+    encode,
+    decode,
+    encodeSync,
+    decodeSync,
+  };
 }
 
 function decodeFailure(id: number, contract: Contract, buffer: Buffer, why: string): CroupierError {

@@ -11,7 +11,7 @@ export {
   type DecodedEvent,
   type EventCodec,
   type EventCodecOptions,
-  type RegisteredSubject,
 } from './codec.ts';
+export type { RegisteredSubject } from './schema-id-cache.ts';
 export { isClickstreamSchema, subjectName, type TopicNames, topicContracts } from './subjects.ts';
 export { HEADER_BYTES, MAGIC_BYTE, readSchemaId, writeHeader } from './wire-format.ts';

@@ -1,0 +1,225 @@
+/**
+ * The codec's schema ids, cached both ways: (topic, record type) → id, registered once per subject even when
+ * many encodes ask at once, and id → reader (the contract, and a resolver when the writer's schema differs),
+ * fetched once per id. After the first use of each, encode and decode make no HTTP request.
+ */
+// The client and its error class only: the package's index also loads every KMS SDK (~1 s of start-up).
+import { RestError } from '@confluentinc/schemaregistry/dist/rest-error.js';
+import { SchemaRegistryClient } from '@confluentinc/schemaregistry/dist/schemaregistry-client.js';
+import avro from 'avsc';
+import { readSchemaText, SCHEMA_NAMES, type SchemaName, type Schemas } from '../../streams/schemas/index.ts';
+import { CroupierError } from '../errors/index.ts';
+import type { Logger } from '../log/logger.ts';
+import { subjectName, type TopicNames, topicContracts } from './subjects.ts';
+
+export interface Contract {
+  name: SchemaName;
+  fullName: string;
+  type: avro.Type;
+  /** Schema text registered for this contract. */
+  text: string;
+}
+
+export interface Reader {
+  contract: Contract;
+  /** Resolver from the writer's schema, when it differs from the contract. */
+  resolver: avro.Resolver | undefined;
+}
+
+export interface RegisteredSubject {
+  topic: string;
+  schemaName: SchemaName;
+  subject: string;
+  id: number;
+}
+
+export interface SchemaIdCacheOptions {
+  /** Base URL of the schema registry (embedded or Confluent). */
+  registryUrl: string;
+  /** Basic auth for the registry. */
+  auth?: { username: string; password: string };
+  /** The parsed contracts (`loadSchemas()`). */
+  schemas: Schemas;
+  logger: Logger;
+}
+
+export class SchemaIdCache {
+  private readonly client: SchemaRegistryClient;
+  private readonly registryUrl: string;
+  private readonly logger: Logger;
+  private readonly contracts = new Map<SchemaName, Contract>();
+  private readonly byFullName = new Map<string, Contract>();
+  /** topic → record type → schema id. */
+  private readonly ids = new Map<string, Map<SchemaName, number>>();
+  private readonly registering = new Map<string, Promise<number>>();
+  private readonly readers = new Map<number, Reader>();
+  private readonly fetching = new Map<number, Promise<Reader>>();
+
+  constructor(options: SchemaIdCacheOptions) {
+    this.registryUrl = options.registryUrl;
+    this.logger = options.logger;
+    this.client = new SchemaRegistryClient({
+      baseURLs: [options.registryUrl],
+      ...(options.auth
+        ? {
+            basicAuthCredentials: {
+              credentialsSource: 'USER_INFO' as const,
+              userInfo: `${options.auth.username}:${options.auth.password}`,
+            },
+          }
+        : {}),
+      maxRetries: 2,
+      retriesWaitMs: 200,
+      retriesMaxWaitMs: 2_000,
+      createAxiosDefaults: { timeout: 10_000 },
+    });
+    for (const name of SCHEMA_NAMES) {
+      const contract = contractOf(name, options.schemas[name]);
+      this.contracts.set(name, contract);
+      this.byFullName.set(contract.fullName, contract);
+    }
+  }
+
+  /** The contract of a record type. */
+  contract(schemaName: SchemaName): Contract {
+    return this.contracts.get(schemaName)!;
+  }
+
+  subjectFor(topic: string, schemaName: SchemaName): string {
+    return subjectName(topic, schemaName, this.contract(schemaName).fullName);
+  }
+
+  /** The id of a record type on `topic`, when it is registered already. */
+  idOf(topic: string, schemaName: SchemaName): number | undefined {
+    return this.ids.get(topic)?.get(schemaName);
+  }
+
+  async register(topic: string, schemaName: SchemaName): Promise<number> {
+    const known = this.ids.get(topic)?.get(schemaName);
+    if (known !== undefined) return known;
+    const subject = this.subjectFor(topic, schemaName);
+    let pending = this.registering.get(subject);
+    if (!pending) {
+      const contract = this.contract(schemaName);
+      pending = this.client
+        .register(subject, { schemaType: 'AVRO', schema: contract.text })
+        .then((id) => {
+          const forTopic = this.ids.get(topic) ?? new Map<SchemaName, number>();
+          forTopic.set(schemaName, id);
+          this.ids.set(topic, forTopic);
+          this.readers.set(id, { contract, resolver: undefined });
+          this.logger.debug({ subject, id }, 'schema registered');
+          return id;
+        })
+        .catch((error: unknown) => {
+          throw registryFailure(error, `register the schema of ${schemaName} under subject ${subject}`);
+        })
+        .finally(() => this.registering.delete(subject));
+      this.registering.set(subject, pending);
+    }
+    return pending;
+  }
+
+  /** The reader of a schema id, when it is cached already. */
+  readerOf(id: number): Reader | undefined {
+    return this.readers.get(id);
+  }
+
+  /** The reader of a schema id, fetched from the registry on first sight of the id. */
+  async readerFor(id: number): Promise<Reader> {
+    let pending = this.fetching.get(id);
+    if (!pending) {
+      pending = this.fetchReader(id).finally(() => this.fetching.delete(id));
+      this.fetching.set(id, pending);
+    }
+    return pending;
+  }
+
+  private async fetchReader(id: number): Promise<Reader> {
+    let text: string;
+    try {
+      text = (await this.client.getBySubjectAndId('', id)).schema;
+    } catch (error) {
+      if (error instanceof RestError && error.status === 404) {
+        throw new CroupierError(
+          'CROUPIER_ERR_SERDE_UNKNOWN_SCHEMA',
+          `schema id ${id} is not in the schema registry at ${this.registryUrl}: the record was written against another registry, or its schema was deleted`,
+          { schemaId: id },
+        );
+      }
+      throw registryFailure(error, `fetch schema id ${id}`);
+    }
+    let writer: avro.Type;
+    try {
+      writer = avro.Type.forSchema(JSON.parse(text));
+    } catch (error) {
+      throw new CroupierError(
+        'CROUPIER_ERR_SERDE_UNKNOWN_SCHEMA',
+        `schema id ${id} is not a valid Avro schema`,
+        { schemaId: id },
+        { cause: error },
+      );
+    }
+    const contract = writer.name ? this.byFullName.get(writer.name) : undefined;
+    if (!contract) {
+      throw new CroupierError(
+        'CROUPIER_ERR_SERDE_UNKNOWN_SCHEMA',
+        `schema id ${id} is ${writer.name ?? `an unnamed ${writer.typeName}`}, which is none of croupier's contracts (${[...this.byFullName.keys()].join(', ')})`,
+        { schemaId: id, writer: writer.name },
+      );
+    }
+    let resolver: avro.Resolver | undefined;
+    if (!contract.type.equals(writer)) {
+      try {
+        resolver = contract.type.createResolver(writer);
+      } catch (error) {
+        throw new CroupierError(
+          'CROUPIER_ERR_SERDE_INCOMPATIBLE',
+          `schema id ${id} (${contract.fullName}) cannot be read as croupier's ${contract.name} contract: ${(error as Error).message}`,
+          { schemaId: id, schemaName: contract.name },
+          { cause: error },
+        );
+      }
+    }
+    const reader: Reader = { contract, resolver };
+    this.readers.set(id, reader);
+    return reader;
+  }
+
+  async registerAll(topics: TopicNames): Promise<RegisteredSubject[]> {
+    const registered: RegisteredSubject[] = [];
+    for (const { topic, schemaNames } of topicContracts(topics)) {
+      for (const schemaName of schemaNames) {
+        const id = await this.register(topic, schemaName);
+        registered.push({ topic, schemaName, subject: this.subjectFor(topic, schemaName), id });
+      }
+    }
+    return registered;
+  }
+}
+
+/** The contract's name and the text to register: the `.avsc` file when `type` is that file's schema. */
+function contractOf(name: SchemaName, type: avro.Type): Contract {
+  const fileText = readSchemaText(name);
+  const fromFile = avro.Type.forSchema(JSON.parse(fileText));
+  const text = fromFile.equals(type) ? fileText : JSON.stringify(type.schema({ exportAttrs: true }));
+  return { name, fullName: type.name ?? name, type, text };
+}
+
+function registryFailure(error: unknown, what: string): CroupierError {
+  if (error instanceof CroupierError) return error;
+  if (error instanceof RestError && error.status >= 400 && error.status < 500) {
+    return new CroupierError(
+      'CROUPIER_ERR_REGISTRY_REJECTED',
+      `the schema registry refused to ${what}: ${error.message}`,
+      { status: error.status, errorCode: error.errorCode },
+      { cause: error },
+    );
+  }
+  return new CroupierError(
+    'CROUPIER_ERR_REGISTRY_UNAVAILABLE',
+    `could not ${what}: the schema registry did not answer (${(error as Error)?.message}); check schemaRegistry.url`,
+    {},
+    { cause: error },
+  );
+}
