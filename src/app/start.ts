@@ -62,6 +62,12 @@ export async function startCroupier(options: StartOptions): Promise<CroupierHand
     const topology = await startWorkerThread('topology', config, logger, endpoints);
     closers.push(() => topology.close());
 
+    // The archive writes every topic to files from a thread of its own (archive.enabled=false to leave it out).
+    if (config.archive.enabled) {
+      const archive = await startWorkerThread('archive', config, logger, endpoints);
+      closers.push(() => archive.close());
+    }
+
     const serving = await startServing({
       config,
       logger,

@@ -6,6 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { startBroker } from '../broker/index.ts';
 import { type Config, parseConfig } from '../config/index.ts';
+import { startArchive } from '../archive/index.ts';
 import { createLogger } from '../log/logger.ts';
 import { brokerOptions, type Endpoints } from './embedded.ts';
 import { startTopologyOn } from './topology.ts';
@@ -27,6 +28,10 @@ async function startRole(input: WorkerInput): Promise<{ address?: string; close(
   if (input.role === 'broker') {
     const broker = await startBroker(brokerOptions(config, logger));
     return { address: broker.address, close: () => broker.close() };
+  }
+  if (input.role === 'archive') {
+    const archive = await startArchive(config, input.endpoints!, logger);
+    return { close: () => archive.close() };
   }
   return startTopologyOn(config, input.endpoints!, logger);
 }

@@ -1,5 +1,5 @@
 /** Messages between croupier's main thread and its worker threads (see worker-main.ts). */
-export type WorkerRole = 'broker' | 'topology';
+export type WorkerRole = 'broker' | 'topology' | 'archive';
 
 export type WorkerInbound = { type: 'close' };
 

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerAnalyzeCommand } from './analyze.ts';
+import { registerArchiveCommand } from './archive.ts';
 import { registerBrokerCommand } from './broker.ts';
 import { registerConfigCommand } from './config.ts';
 import { registerLoadtestCommand } from './loadtest.ts';
@@ -13,6 +14,7 @@ import { registerStreamCommand } from './stream.ts';
 /** Every `croupier <command>`; each module adds one command with its own --help. */
 export function registerCommands(program: Command): void {
   registerAnalyzeCommand(program);
+  registerArchiveCommand(program);
   registerBrokerCommand(program);
   registerConfigCommand(program);
   registerRegistryCommand(program);
