@@ -11,8 +11,8 @@
  * - `epsilon-greedy`: greedy, or with probability ε a uniformly random slate;
  * - `random`: a uniformly random slate.
  */
-import { fillRankValues } from '../../src/bandit/policies.ts';
-import { fillPosteriors } from '../../src/bandit/posterior.ts';
+import { SlateExplorer } from '../../src/bandit/explorer.ts';
+import type { MonteCarloSettings } from '../../src/bandit/propensity.ts';
 import { selectTopK } from '../../src/bandit/slate.ts';
 import type { Rng } from '../../src/stats/rng.ts';
 import type { SimItem } from '../world/population.ts';
@@ -88,20 +88,18 @@ export function topByKey(candidates: readonly SimItem[], keys: Float64Array, slo
   return Array.from(out.subarray(0, k), (i) => candidates[i]);
 }
 
+/** The runner ranks slates and never asks for propensities: the explorer's Monte Carlo settings go unused. */
+const RANK_ONLY: MonteCarloSettings = { replicates: 1, delta: 0.05 };
+
 /**
- * One of the decision core's policies (`src/bandit`): the same model-informed posteriors (`fillPosteriors`),
- * the same ranking values (`fillRankValues`) and the same top-k selection (`selectTopK`) as the gateway.
+ * One of the decision core's policies (`src/bandit`), through the gateway's own `SlateExplorer`: the same
+ * model-informed posteriors, ranking values and top-k selection on the same reused buffers.
  */
 class CorePolicy implements SlatePolicy {
   private readonly arms: ArmCounts;
+  /** The gateway's explorer: its buffers hold the arm counts, posteriors, ranking values and the slate. */
+  private readonly explorer = new SlateExplorer(RANK_ONLY);
   private scores = new Float32Array(256);
-  private impressions = new Float64Array(256);
-  private clicks = new Float64Array(256);
-  private alpha = new Float64Array(256);
-  private beta = new Float64Array(256);
-  private values = new Float64Array(256);
-  private keys = new Float64Array(256);
-  private order = new Int32Array(64);
 
   constructor(
     readonly name: SimPolicyName,
@@ -110,53 +108,32 @@ class CorePolicy implements SlatePolicy {
     this.arms = new ArmCounts(options.segments);
   }
 
-  private ensure(n: number, slots: number): void {
-    if (this.scores.length < n) {
-      const size = n * 2;
-      this.scores = new Float32Array(size);
-      this.impressions = new Float64Array(size);
-      this.clicks = new Float64Array(size);
-      this.alpha = new Float64Array(size);
-      this.beta = new Float64Array(size);
-      this.values = new Float64Array(size);
-      this.keys = new Float64Array(size);
-    }
-    if (this.order.length < slots) this.order = new Int32Array(slots);
-  }
-
   choose(request: SlateRequest): SimItem[] {
     const { candidates } = request;
     const n = candidates.length;
-    this.ensure(n, request.slots);
+    const explorer = this.explorer;
+    explorer.ensure(n);
+    if (this.scores.length < n) this.scores = new Float32Array(n * 2);
     const seen = this.arms.impressions[request.segment];
     const clicked = this.arms.clicks[request.segment];
+    const impressions = explorer.impressions;
+    const clicks = explorer.clicks;
     for (let i = 0; i < n; i++) {
       const item = candidates[i];
       this.scores[i] = request.score(item);
-      this.impressions[i] = item.index < seen.length ? seen[item.index] : 0;
-      this.clicks[i] = item.index < clicked.length ? clicked[item.index] : 0;
+      impressions[i] = item.index < seen.length ? seen[item.index] : 0;
+      clicks[i] = item.index < clicked.length ? clicked[item.index] : 0;
     }
-    fillPosteriors(
-      this.scores,
-      this.impressions,
-      this.clicks,
-      this.options.priorStrength,
-      n,
-      this.alpha,
-      this.beta,
-    );
-    const { keyed } = fillRankValues(
+    explorer.preparePosteriors(this.scores, this.options.priorStrength, n);
+    const k = explorer.rank(
       this.name,
-      { alpha: this.alpha, beta: this.beta, impressions: this.impressions },
       n,
+      request.slots,
       { epsilon: this.options.epsilon ?? 0.1, ucbC: this.options.ucbC ?? 1 },
       this.options.rng,
-      this.values,
-      this.keys,
     );
-    const k = selectTopK(this.values, keyed ? this.keys : null, n, request.slots, this.order);
     const slate: SimItem[] = [];
-    for (let s = 0; s < k; s++) slate.push(candidates[this.order[s]]);
+    for (let s = 0; s < k; s++) slate.push(candidates[explorer.order[s]]);
     return slate;
   }
 
