@@ -4,9 +4,9 @@
  * three messages: `ready` (with the broker's address), `error` (start-up failed), `closed`.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { startArchive } from '../archive/index.ts';
 import { startBroker } from '../broker/index.ts';
 import { type Config, parseConfig } from '../config/index.ts';
-import { startArchive } from '../archive/index.ts';
 import { createLogger } from '../log/logger.ts';
 import { brokerOptions, type Endpoints } from './embedded.ts';
 import { startTopologyOn } from './topology.ts';

@@ -12,6 +12,7 @@
  * first, so a revoked partition never gets another file from this process.
  */
 
+import { mkdir } from 'node:fs/promises';
 import type { DuckDBInstance } from '@duckdb/node-api';
 import type { Consumer, Kafka } from 'kafkajs';
 import { readSchemaText } from '../../streams/schemas/index.ts';
@@ -84,6 +85,7 @@ export async function startArchiveSink(options: ArchiveSinkOptions): Promise<Arc
   }
 
   await fs.mkdirs('+tmp');
+  await mkdir(fs.stagingDir, { recursive: true });
   const consumer: Consumer = options.kafka.consumer({
     groupId: a.groupId,
     sessionTimeout: a.sessionTimeoutMs,
