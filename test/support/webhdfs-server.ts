@@ -127,7 +127,8 @@ export async function startWebHdfsServer(options: { httpfs?: boolean } = {}): Pr
       const data = await readFile(local(parsed.hdfsPath)).catch(() => null);
       if (!data) return remote(res, 404, 'FileNotFoundException', `File ${parsed.hdfsPath} does not exist.`);
       res.writeHead(200, { 'content-type': 'application/octet-stream' });
-      return res.end(data);
+      res.end(data);
+      return;
     }
     remote(res, 400, 'IllegalArgumentException', `Invalid operation ${op} on the datanode`);
   });
@@ -188,14 +189,16 @@ export async function startWebHdfsServer(options: { httpfs?: boolean } = {}): Pr
         const location = `http://127.0.0.1:${datanodePort}${new URL(req.url ?? '/', 'http://x').pathname}?${q.toString()}`;
         if (q.get('noredirect') === 'true') return json(res, 200, { Location: location });
         res.writeHead(307, { location, 'content-length': '0' });
-        return res.end();
+        res.end();
+        return;
       }
       case 'GET OPEN': {
         if (!found) return remote(res, 404, 'FileNotFoundException', `File ${hdfsPath} does not exist.`);
         res.writeHead(307, {
           location: `http://127.0.0.1:${datanodePort}${new URL(req.url ?? '/', 'http://x').pathname}?${q.toString()}`,
         });
-        return res.end();
+        res.end();
+        return;
       }
       case 'PUT RENAME': {
         const destination = q.get('destination') ?? '';
