@@ -1,0 +1,254 @@
+/**
+ * Archive throughput: clickstream events pre-produced over 12 partitions, from Kafka to committed Parquet
+ * files on a local directory (the archive in this process, the embedded broker in its own), beside kafkajs's
+ * own consume rate of the same topic measured in the same run (a consumer that only counts). Each is run
+ * `--runs` times (fresh consumer group, fresh archive directory); the table shows the median and the range.
+ * Then the cost of recovery with 100,000 files in the archive: a partition's end found by its marker, and by
+ * a scan of the names. Prints a table and writes bench/results/archive.json.
+ *
+ *   npm run bench:archive [-- --events 600000 --partitions 12 --runs 3 --files 100000]
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { Kafka, logLevel } from 'kafkajs';
+import { createLocalFileSystem } from '../src/archive/fs/local-fs.ts';
+import { startArchive } from '../src/archive/index.ts';
+import { fileNameOf, hourDirOf, markerPathOf } from '../src/archive/layout.ts';
+import { serializeMarker } from '../src/archive/recovery.ts';
+import { recoverPartition } from '../src/archive/scan.ts';
+import { parseConfig } from '../src/config/index.ts';
+import { createEventCodec } from '../src/kafka/index.ts';
+import { silentLogger } from '../src/log/logger.ts';
+import { startSchemaRegistry } from '../src/registry/index.ts';
+import { loadSchemas } from '../streams/schemas/index.ts';
+import { generateClickstream } from '../test/streams/support/events.ts';
+import { partitionOf } from '../test/streams/support/stack.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    events: { type: 'string', default: '600000' },
+    partitions: { type: 'string', default: '12' },
+    runs: { type: 'string', default: '3' },
+    files: { type: 'string', default: '100000' },
+  },
+});
+const EVENTS = Number(args.events);
+const PARTITIONS = Number(args.partitions);
+const RUNS = Number(args.runs);
+const FILES = Number(args.files);
+const TOPICS = {
+  clickstream: 'bench.clickstream',
+  cdcItems: 'bench.cdc.items',
+  cdcUsers: 'bench.cdc.users',
+  deadLetter: 'bench.dlq',
+};
+
+/** The embedded broker in a child process, so it does not share the archive's event loop. */
+async function startBrokerProcess(): Promise<{ address: string; child: ChildProcess }> {
+  const code = `const { startBroker } = await import('./src/broker/index.ts');
+    const h = await startBroker({ port: 0, defaultPartitions: ${PARTITIONS} });
+    process.stdout.write(h.address + '\\n');
+    process.on('SIGTERM', () => h.close().then(() => process.exit(0)));`;
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const address = await new Promise<string>((resolve, reject) => {
+    child.stdout?.once('data', (d: Buffer) => resolve(d.toString().trim()));
+    child.once('exit', (c) => reject(new Error(`broker exited with ${c}`)));
+  });
+  return { address, child };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const summary = (xs: number[]) => ({
+  median: median(xs),
+  min: Math.min(...xs),
+  max: Math.max(...xs),
+  runs: xs,
+});
+
+async function produce(kafka: Kafka, registryUrl: string): Promise<void> {
+  const codec = createEventCodec({ registryUrl, schemas: loadSchemas() });
+  await codec.registerAll(TOPICS);
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: Object.values(TOPICS).map((topic) => ({ topic, numPartitions: PARTITIONS })),
+  });
+  await admin.disconnect();
+  const producer = kafka.producer();
+  await producer.connect();
+  const t0 = Date.parse('2026-03-01T09:30:00Z');
+  const events = generateClickstream({
+    seed: 3,
+    users: 5000,
+    items: 500,
+    requests: Math.ceil(EVENTS / 3),
+  }).slice(0, EVENTS);
+  for (let i = 0; i < events.length; i += 5000) {
+    const messages = events.slice(i, i + 5000).map((e, j) => ({
+      key: e.event.userId,
+      partition: partitionOf(e.event.userId, PARTITIONS),
+      timestamp: String(t0 + Math.floor(((i + j) * 3_600_000) / EVENTS)),
+      value: codec.encodeSync(TOPICS.clickstream, e.type, e.event as never),
+    }));
+    await producer.send({ topic: TOPICS.clickstream, acks: -1, messages });
+  }
+  await producer.disconnect();
+}
+
+/** kafkajs alone: a consumer that counts records, from the beginning, until it has them all. */
+async function consumeRate(kafka: Kafka, run: number): Promise<number> {
+  const consumer = kafka.consumer({
+    groupId: `bench-consume-${run}-${Date.now()}`,
+    maxBytesPerPartition: 4 * 1024 * 1024,
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [TOPICS.clickstream], fromBeginning: true });
+  let seen = 0;
+  let t0 = 0;
+  const done = new Promise<number>((resolve) => {
+    void consumer.run({
+      partitionsConsumedConcurrently: PARTITIONS,
+      eachBatch: async ({ batch }) => {
+        if (t0 === 0) t0 = performance.now();
+        seen += batch.messages.length;
+        if (seen >= EVENTS) resolve(performance.now());
+      },
+    });
+  });
+  const started = performance.now();
+  const end = await done;
+  await consumer.disconnect();
+  return EVENTS / ((end - started) / 1000);
+}
+
+/** The archive: from the first fetch to every record in a committed file. */
+async function archiveRate(
+  brokers: string[],
+  registryUrl: string,
+  run: number,
+): Promise<{ rate: number; files: number; bytes: number }> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'bench-archive-'));
+  const config = parseConfig({
+    kafka: { brokers, topics: TOPICS },
+    schemaRegistry: { url: registryUrl },
+    log: { level: 'warn' },
+    archive: {
+      uri: dir,
+      groupId: `bench-archive-${run}-${Date.now()}`,
+      idleRotateMs: 500,
+      rotateIntervalMs: 0,
+      compactIntervalMs: 0,
+      maxWaitMs: 100,
+    },
+  });
+  const started = performance.now();
+  const archive = await startArchive(config, { brokers, registryUrl }, silentLogger());
+  while (archive.metrics().records < EVENTS) await new Promise((r) => setTimeout(r, 50));
+  const elapsed = performance.now() - started;
+  const m = archive.metrics();
+  await archive.close();
+  await rm(dir, { recursive: true, force: true });
+  return { rate: EVENTS / (elapsed / 1000), files: m.files, bytes: m.bytes };
+}
+
+/** Recovery of one partition with `FILES` files in the archive (empty files with real names). */
+async function recoveryCost(): Promise<{ byMarkerMs: number; byScanMs: number; filesPerPartition: number }> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'bench-recovery-'));
+  const fs = createLocalFileSystem(dir);
+  const perPartition = Math.ceil(FILES / PARTITIONS);
+  const t0 = Date.parse('2026-01-01T00:00:00Z');
+  const last: string[] = [];
+  for (let p = 0; p < PARTITIONS; p++) {
+    for (let i = 0; i < perPartition; i++) {
+      const hourDir = hourDirOf('clickstream', t0 + Math.floor(i / 20) * 3_600_000);
+      const name = fileNameOf({
+        topic: 'clickstream',
+        partition: p,
+        start: i * 100,
+        end: i * 100 + 99,
+        format: 'parquet',
+      });
+      if (i % 20 === 0) await mkdir(path.join(dir, hourDir), { recursive: true });
+      await writeFile(path.join(dir, hourDir, name), '');
+      if (i === perPartition - 1) last[p] = `${hourDir}/${name}`;
+    }
+  }
+  const end = perPartition * 100 - 1;
+  await fs.writeText(
+    markerPathOf('clickstream', 0),
+    serializeMarker({ topic: 'clickstream', partition: 0, endOffset: end, file: last[0], pending: null }),
+  );
+  let t = performance.now();
+  const byMarker = await recoverPartition(fs, 'clickstream', 0, silentLogger());
+  const byMarkerMs = performance.now() - t;
+  t = performance.now();
+  const byScan = await recoverPartition(fs, 'clickstream', 1, silentLogger());
+  const byScanMs = performance.now() - t;
+  if (byMarker.end !== end || byScan.end !== end || byMarker.by !== 'marker' || byScan.by !== 'scan') {
+    throw new Error(
+      `recovery found ${byMarker.end} (${byMarker.by}) and ${byScan.end} (${byScan.by}), expected ${end}`,
+    );
+  }
+  await rm(dir, { recursive: true, force: true });
+  return { byMarkerMs, byScanMs, filesPerPartition: perPartition };
+}
+
+const broker = await startBrokerProcess();
+const registry = await startSchemaRegistry({ host: '127.0.0.1', port: 0 });
+const kafka = new Kafka({ brokers: [broker.address], clientId: 'bench', logLevel: logLevel.NOTHING });
+try {
+  await produce(kafka, registry.url);
+  const consume: number[] = [];
+  const archived: number[] = [];
+  let files = 0;
+  let bytes = 0;
+  for (let run = 0; run < RUNS; run++) {
+    consume.push(await consumeRate(kafka, run));
+    const a = await archiveRate([broker.address], registry.url, run);
+    archived.push(a.rate);
+    files = a.files;
+    bytes = a.bytes;
+  }
+  const recovery = await recoveryCost();
+  const result = {
+    events: EVENTS,
+    partitions: PARTITIONS,
+    consumeEventsPerSecond: summary(consume.map(Math.round)),
+    archiveEventsPerSecond: summary(archived.map(Math.round)),
+    archiveShareOfConsume: Number((median(archived) / median(consume)).toFixed(2)),
+    filesPerRun: files,
+    bytesPerRun: bytes,
+    recovery: { files: FILES, ...recovery },
+    loadAverage: os.loadavg().map((l) => Number(l.toFixed(2))),
+    cpus: os.cpus().length,
+    at: new Date().toISOString(),
+  };
+  const row = (name: string, s: { median: number; min: number; max: number }) =>
+    `${name.padEnd(40)} ${String(s.median).padStart(10)}   ${s.min}–${s.max}`;
+  process.stdout.write(`\n${'measure'.padEnd(40)} ${'median'.padStart(10)}   range (${RUNS} runs)\n`);
+  process.stdout.write(`${row('kafkajs consume, events/s', result.consumeEventsPerSecond)}\n`);
+  process.stdout.write(`${row('archive to committed Parquet, events/s', result.archiveEventsPerSecond)}\n`);
+  process.stdout.write(
+    `${'archive / consume'.padEnd(40)} ${String(result.archiveShareOfConsume).padStart(10)}\n`,
+  );
+  process.stdout.write(`${'files, bytes per run'.padEnd(40)} ${String(files).padStart(10)}   ${bytes}\n`);
+  process.stdout.write(
+    `${`recovery, ${FILES} files: by marker, ms`.padEnd(40)} ${recovery.byMarkerMs.toFixed(1).padStart(10)}\n`,
+  );
+  process.stdout.write(
+    `${`recovery, ${FILES} files: by name scan, ms`.padEnd(40)} ${recovery.byScanMs.toFixed(1).padStart(10)}\n`,
+  );
+  process.stdout.write(`load average ${result.loadAverage.join(' ')} on ${result.cpus} cores\n`);
+  await mkdir('bench/results', { recursive: true });
+  await writeFile('bench/results/archive.json', `${JSON.stringify(result, null, 2)}\n`);
+} finally {
+  await registry.close();
+  broker.child.kill('SIGTERM');
+}
