@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest';
+import { planCompaction } from '../../src/archive/compaction-plan.ts';
+import {
+  type ArchiveFile,
+  byOffset,
+  fileNameOf,
+  hourDirOf,
+  parseFileName,
+} from '../../src/archive/layout.ts';
+import {
+  endFromMarker,
+  type Marker,
+  parseMarker,
+  resolvePartitionFiles,
+  serializeMarker,
+} from '../../src/archive/recovery.ts';
+import { isIdle, rotationBefore } from '../../src/archive/rotation.ts';
+
+const file = (
+  start: number,
+  end: number,
+  dir = 't/date=2026-03-01/hour=10',
+  bytes = 100,
+  partition = 0,
+): ArchiveFile => {
+  const name = { topic: 't', partition, start, end, format: 'parquet' as const };
+  return { ...name, dir, path: `${dir}/${fileNameOf(name)}`, bytes };
+};
+
+describe('layout', () => {
+  it('names files by zero-padded inclusive offsets so they sort by offset, and parses them back', () => {
+    const name = fileNameOf({ topic: 'cdc.items', partition: 11, start: 7, end: 1234, format: 'parquet' });
+    expect(name).toBe('cdc.items+11+0000000000000000007+0000000000000001234.parquet');
+    expect(parseFileName(name)).toEqual({
+      topic: 'cdc.items',
+      partition: 11,
+      start: 7,
+      end: 1234,
+      format: 'parquet',
+    });
+    expect(parseFileName('cdc.items+11+7+1234.parquet')).toBeNull();
+    expect(parseFileName(`${name}.abc.tmp`)).toBeNull();
+  });
+  it('puts a record in the UTC hour of its Kafka timestamp', () => {
+    expect(hourDirOf('clickstream', Date.parse('2026-03-01T23:59:59.999Z'))).toBe(
+      'clickstream/date=2026-03-01/hour=23',
+    );
+    expect(hourDirOf('clickstream', Date.parse('2026-03-02T00:00:00Z'))).toBe(
+      'clickstream/date=2026-03-02/hour=00',
+    );
+  });
+});
+
+describe('rotation', () => {
+  const policy = { flushRecords: 3, rotateIntervalMs: 60_000, idleRotateMs: 1000 };
+  const t = Date.parse('2026-03-01T10:10:00Z');
+  const open = {
+    records: 1,
+    hourStart: Date.parse('2026-03-01T10:00:00Z'),
+    firstTimestamp: t,
+    lastAppendAt: 0,
+  };
+  it('closes a file at the record count, the hour and the record-time interval', () => {
+    expect(rotationBefore(policy, open, t + 1000)).toBeNull();
+    expect(rotationBefore(policy, { ...open, records: 3 }, t)).toBe('records');
+    expect(rotationBefore(policy, open, Date.parse('2026-03-01T11:00:00Z'))).toBe('hour');
+    expect(rotationBefore(policy, open, t + 60_000)).toBe('interval');
+    expect(rotationBefore({ ...policy, rotateIntervalMs: 0 }, open, t + 600_000)).toBeNull();
+  });
+  it('closes the file of a partition quiet for idleRotateMs of wall time', () => {
+    expect(isIdle(policy, { ...open, lastAppendAt: 5000 }, 5999)).toBe(false);
+    expect(isIdle(policy, { ...open, lastAppendAt: 5000 }, 6000)).toBe(true);
+  });
+});
+
+describe('recovery', () => {
+  it('reads the end from the names, treating files inside a compacted range as leftovers', () => {
+    const resolved = resolvePartitionFiles([file(10, 19), file(0, 9), file(0, 19), file(20, 29)]);
+    expect(resolved.files.map((f) => [f.start, f.end])).toEqual([
+      [0, 19],
+      [20, 29],
+    ]);
+    expect(resolved.superseded.map((f) => f.start).sort()).toEqual([0, 10]);
+    expect(resolved.overlaps).toEqual([]);
+    expect(resolvePartitionFiles([file(0, 9), file(5, 14)]).overlaps).toHaveLength(1);
+  });
+  it('ends at the pending file when it is in place, else at the marker, and distrusts a marker the files deny', () => {
+    const marker: Marker = {
+      topic: 't',
+      partition: 0,
+      endOffset: 9,
+      file: file(0, 9).path,
+      pending: { path: file(10, 19).path, start: 10, end: 19 },
+    };
+    expect(endFromMarker(marker, [file(0, 9), file(10, 19)])).toBe(19);
+    expect(endFromMarker(marker, [file(0, 9)])).toBe(9);
+    expect(endFromMarker(marker, [file(0, 19)])).toBe(19);
+    expect(endFromMarker(marker, [])).toBeNull();
+    expect(endFromMarker(marker, [], true)).toBe(9);
+    expect(parseMarker(serializeMarker(marker), 't', 0)).toEqual(marker);
+    expect(parseMarker('{"version":1,"topic":"t"', 't', 0)).toBeNull();
+    expect(parseMarker(serializeMarker(marker), 't', 1)).toBeNull();
+  });
+});
+
+describe('compaction plan', () => {
+  it('merges runs of consecutive files of one partition and hour, never across a file in another hour', () => {
+    const other = 't/date=2026-03-01/hour=09';
+    const files = [
+      file(0, 9),
+      file(10, 19),
+      file(20, 29, other),
+      file(30, 39),
+      file(40, 49),
+      file(50, 59, undefined, 1000),
+    ];
+    const groups = planCompaction(files, 500);
+    expect(groups.map((g) => [g.merged.start, g.merged.end, g.files.length])).toEqual([
+      [0, 19, 2],
+      [30, 49, 2],
+    ]);
+    expect([...files].sort(byOffset)[0].start).toBe(0);
+  });
+});
