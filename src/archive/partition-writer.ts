@@ -52,6 +52,10 @@ export class PartitionWriter {
   private appendedEnd: number;
   private open: OpenFile | null = null;
   private chain: Promise<void> = Promise.resolve();
+  /** Commits of closed files, in offset order, overlapping the appends of the next file. */
+  private commits: Promise<void> = Promise.resolve();
+  private pendingCommits = 0;
+  private commitFailure: unknown = null;
   private fenced = false;
   private readonly o: PartitionWriterOptions;
 
@@ -81,6 +85,7 @@ export class PartitionWriter {
 
   /** Appends records (offset order); records at or before what was appended are skipped (a re-fetch). */
   async append(records: readonly ArchiveRecord[], heartbeat?: () => void): Promise<void> {
+    this.throwCommitFailure();
     let from = 0;
     while (from < records.length && records[from].offset <= this.appendedEnd) from++;
     let i = from;
@@ -118,6 +123,7 @@ export class PartitionWriter {
 
   /** Commits the open file when the partition has been quiet for `idleRotateMs`. */
   async rotateIfIdle(now: number): Promise<void> {
+    this.throwCommitFailure();
     if (this.open && this.live && isIdle(this.o.policy, this.open, now)) await this.commitOpen();
   }
 
@@ -125,13 +131,20 @@ export class PartitionWriter {
   async fence(): Promise<void> {
     this.fenced = true;
     await this.chain;
+    await this.commits;
     await this.open?.builder.discard();
     this.open = null;
   }
 
-  /** Commits the open file now (used on a clean close, so nothing waits in staging). */
+  /** Commits the open file now and waits for every commit (a clean close: nothing waits in staging). */
   async flush(): Promise<void> {
     if (this.open && this.live) await this.commitOpen();
+    await this.commits;
+    this.throwCommitFailure();
+  }
+
+  private throwCommitFailure(): void {
+    if (this.commitFailure !== null) throw this.commitFailure;
   }
 
   private openFile(first: ArchiveRecord): OpenFile {
@@ -149,9 +162,31 @@ export class PartitionWriter {
     return this.open;
   }
 
+  /**
+   * Closes the open file and queues its commit behind the earlier ones, so the next file fills while this one
+   * is written and renamed; waits only when two commits are already queued (backpressure).
+   */
   private async commitOpen(heartbeat?: () => void): Promise<void> {
     const open = this.open;
     if (!open) return;
+    this.open = null;
+    this.pendingCommits++;
+    this.commits = this.commits.then(async () => {
+      try {
+        if (this.commitFailure === null && this.live) await this.commitClosed(open, heartbeat);
+        else await open.builder.discard();
+      } catch (error) {
+        this.commitFailure ??= error;
+        await open.builder.discard().catch(() => undefined);
+      } finally {
+        this.pendingCommits--;
+      }
+    });
+    if (this.pendingCommits > 2) await this.commits;
+    this.throwCommitFailure();
+  }
+
+  private async commitClosed(open: OpenFile, heartbeat?: () => void): Promise<void> {
     const { topic, partition } = this;
     const file = { topic, partition, start: open.start, end: open.end, format: this.o.format };
     const localPath = path.join(
@@ -180,7 +215,6 @@ export class PartitionWriter {
       },
       localPath,
     );
-    this.open = null;
     const committed = await commitFile({
       fs: this.o.fs,
       file,

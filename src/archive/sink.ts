@@ -30,6 +30,7 @@ import type { ArchiveRecord, DecodedValue } from './format/rows.ts';
 import type { ArchiveFileSystem } from './fs/archive-fs.ts';
 import { ArchiveMetrics, type ArchiveMetricsSnapshot } from './metrics.ts';
 import { PartitionWriter } from './partition-writer.ts';
+import { retentionCutoff } from './retention.ts';
 import { recoverPartition } from './scan.ts';
 
 export interface ArchiveSinkOptions {
@@ -49,7 +50,6 @@ export interface ArchiveSink {
 }
 
 const keyOf = (topic: string, partition: number) => `${topic}+${partition}`;
-const DAY_MS = 86_400_000;
 
 /** The tables of croupier's topics, from their registered contracts. */
 export function topicTables(topics: Config['kafka']['topics']): Map<string, TopicTable> {
@@ -96,8 +96,7 @@ export async function startArchiveSink(options: ArchiveSinkOptions): Promise<Arc
 
   async function position(gen: number, assigned: { topic: string; partition: number }[]): Promise<void> {
     const current = () => gen === generation && !closing;
-    const cutoff =
-      a.retentionDays > 0 ? Math.floor(Date.now() / DAY_MS) * DAY_MS - a.retentionDays * DAY_MS : 0;
+    const cutoff = a.retentionDays > 0 ? retentionCutoff(a.retentionDays) : 0;
     for (const { topic, partition } of assigned) {
       let recovered: Awaited<ReturnType<typeof recoverPartition>>;
       try {
