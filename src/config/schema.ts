@@ -4,7 +4,6 @@
  * (see `ENV_BINDINGS` in env.ts).
  */
 import { z } from 'zod';
-import { POLICY_NAMES } from '../domain/policy-names.ts';
 
 const port = z.number().int().min(0).max(65535);
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
@@ -219,7 +218,7 @@ export const gatewaySchema = z
       .int()
       .positive()
       .default(1024 * 1024),
-    policy: z.enum(POLICY_NAMES).default('thompson'),
+    policy: z.enum(['thompson', 'greedy', 'ucb1', 'epsilon-greedy', 'random']).default('thompson'),
     /** Seconds without a message before a WebSocket is closed (uWebSockets.js rounds to ~4 s; 0 disables). */
     idleTimeoutSeconds: z.number().int().min(0).max(960).default(120),
     /** Lifetime of a signed client token minted by `signClientToken` when no expiry is given. */
