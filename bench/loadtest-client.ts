@@ -1,5 +1,5 @@
 /**
- * The load generator's own cost per request: the raw WebSocket client (load-tests/raw-client.ts) against the
+ * The load generator's own cost per request: the raw WebSocket client (src/ws-client/raw-client.ts) against the
  * `ws` package client, each keeping a window of requests in flight on 8 connections to a bare
  * uWebSockets.js echo server in a child process. Reports replies per second and the generator's CPU time
  * per request (user + system of this process), the figure that decides how far one generator core goes.
@@ -11,8 +11,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import WebSocket from 'ws';
 import { spawnEchoServer } from '../load-tests/echo-server.ts';
-import { connectRaw } from '../load-tests/raw-client.ts';
-import { textTable } from '../simulator/report/svg.ts';
+import { textTable } from '../src/report/charts.ts';
+import { connectRaw } from '../src/ws-client/raw-client.ts';
 
 const seconds = Number(process.argv[2] ?? 3);
 const CONNECTIONS = 8;

@@ -5,8 +5,10 @@
  * is what limits the numbers.
  */
 import { cpus } from 'node:os';
+import type { CarouselRequestMessage, HelloMessage, PingMessage } from '../src/domain/protocol-messages.ts';
 import { CroupierError } from '../src/errors/index.ts';
 import type { Logger } from '../src/log/logger.ts';
+import { connectRaw } from '../src/ws-client/raw-client.ts';
 import { spawnEchoServer } from './echo-server.ts';
 import {
   type ConnectionPool,
@@ -15,7 +17,6 @@ import {
   runStep,
   type StepResult,
 } from './open-loop.ts';
-import { connectRaw } from './raw-client.ts';
 
 export interface LoadTestOptions {
   /** The gateway's WebSocket URL, e.g. ws://127.0.0.1:8080/ws. */
@@ -74,8 +75,15 @@ export function validateOptions(options: LoadTestOptions): void {
 
 /** Requests of the gateway protocol: `carousel` with a request id the step can match its reply by. */
 export function carouselSource(slots: number): RequestSource {
-  const head = '{"type":"carousel","requestId":"lt-';
-  const tail = `","slots":${slots}}`;
+  // One request serialized once, split where the sequence number goes: each request is two concatenations.
+  const template = JSON.stringify({
+    type: 'carousel',
+    requestId: 'lt-',
+    slots,
+  } satisfies CarouselRequestMessage);
+  const at = template.indexOf('"lt-"') + '"lt-'.length;
+  const head = template.slice(0, at);
+  const tail = template.slice(at);
   return { request: (seq) => head + seq + tail };
 }
 
@@ -105,7 +113,10 @@ export async function openPool(
           pool.handler(message, c);
         },
       });
-      socket.send(echo ? '{"type":"ping"}' : `{"type":"hello","userId":"lt-user-${c % users}"}`);
+      const greeting: PingMessage | HelloMessage = echo
+        ? { type: 'ping' }
+        : { type: 'hello', userId: `lt-user-${c % users}` };
+      socket.send(JSON.stringify(greeting));
       const first = await Promise.race([
         greeted,
         new Promise<null>((resolve) => setTimeout(() => resolve(null), 10_000).unref()),

@@ -15,7 +15,7 @@
  * answered is recorded at the time the step gave up on it (a lower bound of its latency).
  */
 import * as hdr from 'hdr-histogram-js';
-import { encodeClientFrame, type RawWebSocket } from './raw-client.ts';
+import { encodeClientFrame, type RawWebSocket } from '../src/ws-client/raw-client.ts';
 
 export type LoopMode = 'open' | 'closed';
 

@@ -1,44 +1,18 @@
 /**
  * One simulated device talking to the gateway over a real WebSocket, as a client application would:
- * `hello`, then `carousel` requests answered by request id, then `feedback` for what the user did.
+ * `hello`, then `carousel` requests answered by request id, then `feedback` for what the user did. The
+ * messages are the protocol's own types (src/domain/protocol-messages.ts).
  */
-
-import { connectRaw, type RawWebSocket } from '../../load-tests/raw-client.ts';
+import type {
+  CarouselMessage,
+  CarouselRequestMessage,
+  ClientContext,
+  ClientMessage,
+  ErrorMessage,
+  ServerMessage,
+} from '../../src/domain/protocol-messages.ts';
 import { CroupierError } from '../../src/errors/index.ts';
-
-export interface CarouselItem {
-  itemId: string;
-  title: string;
-  slot: number;
-  score: number;
-  sample: number;
-  propensity: number;
-}
-
-export interface CarouselReply {
-  type: 'carousel';
-  requestId: string;
-  items: CarouselItem[];
-  policy: string;
-  modelVersion: string;
-  experiment: string | null;
-  variant: string | null;
-  serverTimeUs: number;
-}
-
-export interface ErrorReply {
-  type: 'error';
-  code: string;
-  message: string;
-  requestId?: string;
-}
-
-export type ServerMessage =
-  | CarouselReply
-  | ErrorReply
-  | { type: 'welcome'; sessionId: string; userId: string }
-  | { type: 'feedback-ack'; requestId: string; itemId: string }
-  | { type: 'pong' };
+import { connectRaw, type RawWebSocket } from '../../src/ws-client/raw-client.ts';
 
 export interface GatewayClientOptions {
   url: string;
@@ -48,7 +22,7 @@ export interface GatewayClientOptions {
 }
 
 export class GatewayClient {
-  private readonly pending = new Map<string, (reply: CarouselReply | ErrorReply) => void>();
+  private readonly pending = new Map<string, (reply: CarouselMessage | ErrorMessage) => void>();
   private welcome: ((reply: ServerMessage) => void) | null = null;
   acks = 0;
   errors = 0;
@@ -72,7 +46,12 @@ export class GatewayClient {
 
   private onClose(): void {
     this.closed = true;
-    const lost: ErrorReply = { type: 'error', code: 'CONNECTION_LOST', message: 'the connection closed' };
+    const lost: ErrorMessage = {
+      type: 'error',
+      code: 'CONNECTION_LOST',
+      message: 'the connection closed',
+      requestId: null,
+    };
     for (const resolve of this.pending.values()) resolve(lost);
     this.pending.clear();
     this.welcome?.(lost);
@@ -101,8 +80,8 @@ export class GatewayClient {
       case 'error': {
         if (message.type === 'error') this.errors++;
         const id = message.requestId;
-        const resolve = id === undefined ? undefined : this.pending.get(id);
-        if (resolve !== undefined && id !== undefined) {
+        const resolve = id === null ? undefined : this.pending.get(id);
+        if (resolve !== undefined && id !== null) {
           this.pending.delete(id);
           resolve(message);
         } else if (message.type === 'error' && this.welcome !== null) {
@@ -116,7 +95,7 @@ export class GatewayClient {
     }
   }
 
-  send(message: object): void {
+  send(message: ClientMessage): void {
     if (this.closed) return;
     const text = JSON.stringify(message);
     this.options.onTraffic?.('out', text);
@@ -146,7 +125,7 @@ export class GatewayClient {
     ]).finally(() => clearTimeout(timer));
   }
 
-  async hello(userId: string, context?: Record<string, string>): Promise<void> {
+  async hello(userId: string, context?: ClientContext): Promise<void> {
     if (this.closed) {
       throw new CroupierError('CROUPIER_ERR_SIM_GATEWAY', 'the connection to the gateway is closed', {
         url: this.options.url,
@@ -164,16 +143,16 @@ export class GatewayClient {
     }
   }
 
-  carousel(request: {
-    requestId: string;
-    slots: number;
-    context?: Record<string, string>;
-    filters?: { category?: string };
-  }): Promise<CarouselReply | ErrorReply> {
+  carousel(request: Omit<CarouselRequestMessage, 'type'>): Promise<CarouselMessage | ErrorMessage> {
     if (this.closed) {
-      return Promise.resolve({ type: 'error', code: 'CONNECTION_LOST', message: 'the connection closed' });
+      return Promise.resolve({
+        type: 'error',
+        code: 'CONNECTION_LOST',
+        message: 'the connection closed',
+        requestId: null,
+      });
     }
-    const reply = new Promise<CarouselReply | ErrorReply>((resolve) => {
+    const reply = new Promise<CarouselMessage | ErrorMessage>((resolve) => {
       this.pending.set(request.requestId, resolve);
     });
     this.send({ type: 'carousel', ...request });

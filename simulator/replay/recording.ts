@@ -10,30 +10,17 @@
  * `croupier replay` reads them.
  */
 import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
+import type {
+  CarouselMessage,
+  CarouselRequestMessage,
+  FeedbackMessage,
+} from '../../src/domain/protocol-messages.ts';
 import { CroupierError } from '../../src/errors/index.ts';
-import type { CarouselReply } from '../client/gateway-client.ts';
-
-export interface CarouselRequestMessage {
-  type: 'carousel';
-  requestId: string;
-  slots: number;
-  context?: Record<string, string>;
-  filters?: { category?: string };
-}
-
-export interface FeedbackMessage {
-  type: 'feedback';
-  requestId: string;
-  itemId: string;
-  kind: 'click' | 'conversion' | 'watch';
-  value?: number;
-  watchTimeMs?: number;
-}
 
 export type RecordedEvent =
   | { kind: 'meta'; scenario: string; seed: number; url: string; startedAt: string }
   | { kind: 'request'; t: number; userId: string; request: CarouselRequestMessage }
-  | { kind: 'response'; t: number; userId: string; response: CarouselReply }
+  | { kind: 'response'; t: number; userId: string; response: CarouselMessage }
   | { kind: 'feedback'; t: number; userId: string; feedback: FeedbackMessage };
 
 export interface RecordingWriter {

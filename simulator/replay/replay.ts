@@ -11,10 +11,15 @@
  * clicks per slot (SNIPS divides by the summed weights instead).
  */
 import * as hdr from 'hdr-histogram-js';
+import type {
+  CarouselMessage,
+  CarouselRequestMessage,
+  FeedbackMessage,
+} from '../../src/domain/protocol-messages.ts';
 import type { Logger } from '../../src/log/logger.ts';
 import { ips, type OffPolicyEstimate, snips } from '../../src/stats/off-policy.ts';
-import { type CarouselReply, GatewayClient } from '../client/gateway-client.ts';
-import type { CarouselRequestMessage, FeedbackMessage, RecordedEvent } from './recording.ts';
+import { GatewayClient } from '../client/gateway-client.ts';
+import type { RecordedEvent } from './recording.ts';
 
 export interface ReplayOptions {
   url: string;
@@ -49,7 +54,7 @@ interface Exchange {
   t: number;
   userId: string;
   request: CarouselRequestMessage;
-  response: CarouselReply | null;
+  response: CarouselMessage | null;
   feedback: FeedbackMessage[];
 }
 

@@ -3,8 +3,9 @@
  * `send` results are checked, and a congested socket gets no pushes until `drain` says it caught up.
  */
 import type { WebSocket } from 'uWebSockets.js';
-import type { RequestContext } from '../decision/types.ts';
-import { EMPTY_CONTEXT, type ServerMessage } from './protocol.ts';
+import type { RequestContext } from '../domain/decision.ts';
+import type { ServerMessage } from '../domain/protocol-messages.ts';
+import { EMPTY_CONTEXT } from './protocol.ts';
 
 /** What a carousel showed, for the feedback that refers to it. */
 export interface ShownRequest {

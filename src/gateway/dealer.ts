@@ -2,11 +2,11 @@
  * Deals one carousel: asks the decision core, logs what is shown (impressions with propensities), remembers
  * it for the feedback that will refer to it, and builds the reply. Shared by requests and subscriptions.
  */
-import type { Decision, DecisionRequest, ItemInfo, RequestContext, StateView } from '../decision/types.ts';
+import type { Decision, DecisionRequest, ItemInfo, RequestContext, StateView } from '../domain/decision.ts';
+import type { CarouselMessage } from '../domain/protocol-messages.ts';
 import { rememberShown, type SendOutcome, type SocketData } from './connection.ts';
 import type { EventLog } from './event-log.ts';
 import type { GatewayMetrics } from './metrics.ts';
-import type { CarouselMessage } from './protocol.ts';
 
 /** The decision core as the gateway uses it (src/decision/decider.ts `createDecider`). */
 export interface GatewayDecider {

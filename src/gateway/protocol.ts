@@ -1,10 +1,21 @@
 /**
  * The WebSocket protocol of the gateway (docs/protocol.md): every client message is validated here with zod
- * before anything acts on it, and every server message has a type below.
+ * before anything acts on it. The message types themselves, client and server, live in
+ * src/domain/protocol-messages.ts; each schema below parses to exactly its type there (checked at compile time).
  */
 import { z } from 'zod';
-import type { PolicyName, RequestContext } from '../decision/types.ts';
+import type { RequestContext } from '../domain/decision.ts';
 import { describeRange, inRange, LIMITS, type NumericRange } from '../domain/limits.ts';
+import type {
+  CarouselRequestMessage,
+  ClientContext,
+  ClientMessage,
+  FeedbackMessage,
+  HelloMessage,
+  PingMessage,
+  SubscribeMessage,
+  UnsubscribeMessage,
+} from '../domain/protocol-messages.ts';
 
 /**
  * Ids travel into Redis keys and fields, where `|` separates parts (docs/state-layout.md); control, format
@@ -80,8 +91,15 @@ export const subscribeSchema = z.object({
 export const unsubscribeSchema = z.object({ type: z.literal('unsubscribe'), requestId: id.optional() });
 export const pingSchema = z.object({ type: z.literal('ping') });
 
-export const MESSAGE_TYPES = ['hello', 'carousel', 'feedback', 'subscribe', 'unsubscribe', 'ping'] as const;
-type MessageType = (typeof MESSAGE_TYPES)[number];
+type MessageType = ClientMessage['type'];
+export const MESSAGE_TYPES = [
+  'hello',
+  'carousel',
+  'feedback',
+  'subscribe',
+  'unsubscribe',
+  'ping',
+] as const satisfies readonly MessageType[];
 
 /** A null-prototype table: `type in SCHEMAS` must not find `toString`, `constructor` or `__proto__`. */
 const SCHEMAS: { readonly [K in MessageType]: z.ZodTypeAny } = Object.assign(Object.create(null), {
@@ -93,19 +111,19 @@ const SCHEMAS: { readonly [K in MessageType]: z.ZodTypeAny } = Object.assign(Obj
   ping: pingSchema,
 });
 
-export type HelloMessage = z.infer<typeof helloSchema>;
-export type CarouselRequestMessage = z.infer<typeof carouselRequestSchema>;
-export type FeedbackMessage = z.infer<typeof feedbackSchema>;
-export type SubscribeMessage = z.infer<typeof subscribeSchema>;
-export type UnsubscribeMessage = z.infer<typeof unsubscribeSchema>;
-export type ClientMessage =
-  | HelloMessage
-  | CarouselRequestMessage
-  | FeedbackMessage
-  | SubscribeMessage
-  | UnsubscribeMessage
-  | { type: 'ping' };
-export type ClientContext = z.infer<typeof contextSchema>;
+/** Whether two types are identical (same fields, same optionality), not merely assignable. */
+type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+type Conforms<T extends true> = T;
+/** Compiles only while every schema parses to exactly its message type in src/domain/protocol-messages.ts. */
+export type SchemasConform = [
+  Conforms<Same<z.infer<typeof contextSchema>, ClientContext>>,
+  Conforms<Same<z.infer<typeof helloSchema>, HelloMessage>>,
+  Conforms<Same<z.infer<typeof carouselRequestSchema>, CarouselRequestMessage>>,
+  Conforms<Same<z.infer<typeof feedbackSchema>, FeedbackMessage>>,
+  Conforms<Same<z.infer<typeof subscribeSchema>, SubscribeMessage>>,
+  Conforms<Same<z.infer<typeof unsubscribeSchema>, UnsubscribeMessage>>,
+  Conforms<Same<z.infer<typeof pingSchema>, PingMessage>>,
+];
 
 export type ParseResult =
   | { ok: true; message: ClientMessage }
@@ -167,57 +185,3 @@ export function mergeContext(base: RequestContext, over: ClientContext | undefin
 }
 
 export const EMPTY_CONTEXT: RequestContext = Object.freeze({ device: null, country: null, page: null });
-
-// ---- server messages ------------------------------------------------------------------------------------
-
-export interface WelcomeMessage {
-  type: 'welcome';
-  sessionId: string;
-  userId: string;
-}
-
-export interface CarouselItemMessage {
-  itemId: string;
-  title: string;
-  slot: number;
-  score: number;
-  sample: number;
-  propensity: number;
-}
-
-export interface CarouselMessage {
-  type: 'carousel';
-  requestId: string;
-  items: CarouselItemMessage[];
-  policy: PolicyName;
-  modelVersion: string;
-  experiment: string | null;
-  variant: string | null;
-  serverTimeUs: number;
-  /** Set on carousels a subscription pushed; `subscription` names the subscribe's requestId. */
-  pushed?: true;
-  subscription?: string;
-}
-
-export interface FeedbackAckMessage {
-  type: 'feedback-ack';
-  requestId: string;
-  itemId: string;
-  /** Present (false) when the feedback was not counted: the referenced carousel did not show the item. */
-  counted?: false;
-}
-
-export interface ErrorMessage {
-  type: 'error';
-  code: string;
-  message: string;
-  requestId: string | null;
-}
-
-export type ServerMessage =
-  | WelcomeMessage
-  | CarouselMessage
-  | FeedbackAckMessage
-  | ErrorMessage
-  | { type: 'pong' }
-  | { type: 'unsubscribed'; requestId: string | null };

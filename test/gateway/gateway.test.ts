@@ -1,5 +1,6 @@
 import type { Consumer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CarouselItemMessage } from '../../src/domain/protocol-messages.ts';
 import type { DecodedEvent } from '../../src/kafka/index.ts';
 import {
   CATALOGUE,
@@ -41,21 +42,12 @@ async function helloAs(userId: string, context: Record<string, string> = {}) {
   return client;
 }
 
-type CarouselItem = {
-  itemId: string;
-  title: string;
-  slot: number;
-  score: number;
-  sample: number;
-  propensity: number;
-};
-
 describe('carousel gateway over a real WebSocket', () => {
   it('deals a carousel after hello and acknowledges feedback on it', async () => {
     const client = await helloAs('alice', { device: 'mobile', country: 'DE' });
     client.send({ type: 'carousel', requestId: 'r-1', slots: 4 });
     const carousel = await client.next((m) => m.type === 'carousel');
-    const items = carousel.items as CarouselItem[];
+    const items = carousel.items as CarouselItemMessage[];
     expect(carousel.requestId).toBe('r-1');
     expect(items).toHaveLength(4);
     expect(items.map((i) => i.slot)).toEqual([0, 1, 2, 3]);
@@ -79,7 +71,7 @@ describe('carousel gateway over a real WebSocket', () => {
 
     client.send({ type: 'carousel', requestId: 'r-2', slots: 3, filters: { category: 'comedy' } });
     const comedy = await client.next((m) => m.type === 'carousel');
-    for (const item of comedy.items as CarouselItem[]) {
+    for (const item of comedy.items as CarouselItemMessage[]) {
       expect(CATALOGUE.find((c) => c.itemId === item.itemId)?.category).toBe('comedy');
     }
     client.close();
@@ -89,7 +81,7 @@ describe('carousel gateway over a real WebSocket', () => {
     const client = await helloAs('bob', { device: 'desktop' });
     client.send({ type: 'carousel', requestId: 'kafka-1', slots: 3, context: { page: 'home' } });
     const carousel = await client.next((m) => m.type === 'carousel');
-    const items = carousel.items as CarouselItem[];
+    const items = carousel.items as CarouselItemMessage[];
     client.send({ type: 'feedback', requestId: 'kafka-1', itemId: items[2].itemId, kind: 'click' });
     await client.next((m) => m.type === 'feedback-ack');
     client.send({
@@ -212,17 +204,17 @@ describe('carousel gateway over a real WebSocket', () => {
     const client = await helloAs('frank');
     client.send({ type: 'subscribe', requestId: 'sub-1', slots: 6, filters: { category: 'drama' } });
     const first = await client.next((m) => m.type === 'carousel');
-    const shown = (first.items as CarouselItem[]).map((i) => i.itemId);
+    const shown = (first.items as CarouselItemMessage[]).map((i) => i.itemId);
     expect(shown).toContain('item-4');
     await writeItems(world.redis.client, world.prefix, [
       { itemId: 'item-4', title: 'Title 4', category: 'drama', available: false },
     ]);
     const pushed = await client.next((m: ServerMessage) => m.type === 'carousel' && m.pushed === true);
     expect(pushed.subscription).toBe('sub-1');
-    expect((pushed.items as CarouselItem[]).map((i) => i.itemId)).not.toContain('item-4');
+    expect((pushed.items as CarouselItemMessage[]).map((i) => i.itemId)).not.toContain('item-4');
     client.send({ type: 'carousel', requestId: 'after', slots: 6, filters: { category: 'drama' } });
     const after = await client.next((m) => m.type === 'carousel' && m.requestId === 'after');
-    expect((after.items as CarouselItem[]).map((i) => i.itemId)).not.toContain('item-4');
+    expect((after.items as CarouselItemMessage[]).map((i) => i.itemId)).not.toContain('item-4');
     client.send({ type: 'unsubscribe' });
     expect(await client.next((m) => m.type === 'unsubscribed')).toEqual({
       type: 'unsubscribed',
@@ -235,7 +227,7 @@ describe('carousel gateway over a real WebSocket', () => {
     const client = await helloAs('gina', { device: 'tv' });
     client.send({ type: 'subscribe', requestId: 'sub-post', slots: 3 });
     const first = await client.next((m) => m.type === 'carousel');
-    const itemId = (first.items as CarouselItem[])[2].itemId;
+    const itemId = (first.items as CarouselItemMessage[])[2].itemId;
     const tag = `${world.prefix}{${TOPICS.clickstream}:0}`;
     const posterior = { [`${itemId}|*`]: [40, 30], [`${itemId}|tv|unknown`]: [40, 30] };
     await world.redis.client
@@ -245,7 +237,7 @@ describe('carousel gateway over a real WebSocket', () => {
       .exec();
     const pushed = await client.next((m: ServerMessage) => m.type === 'carousel' && m.pushed === true);
     expect(pushed).toMatchObject({ requestId: 'sub-post#1', subscription: 'sub-post' });
-    expect(pushed.items as CarouselItem[]).toHaveLength(3);
+    expect(pushed.items as CarouselItemMessage[]).toHaveLength(3);
     client.close();
   });
 

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CarouselItemMessage } from '../../src/domain/protocol-messages.ts';
 import { signClientToken, verifyClientToken } from '../../src/gateway/auth.ts';
 import { MAX_SUBSCRIPTIONS } from '../../src/gateway/connection.ts';
 import type { GatewayHandle } from '../../src/gateway/server.ts';
@@ -59,7 +60,7 @@ describe('hostile client messages', () => {
     await hello(client, 'numbers');
     client.send({ type: 'carousel', requestId: 'shown', slots: 2 });
     const carousel = await client.next((m) => m.type === 'carousel');
-    const itemId = (carousel.items as { itemId: string }[])[0].itemId;
+    const itemId = (carousel.items as CarouselItemMessage[])[0].itemId;
     const frames = [
       `{"type":"feedback","requestId":"shown","itemId":"${itemId}","kind":"conversion","value":1.7e308}`,
       `{"type":"feedback","requestId":"shown","itemId":"${itemId}","kind":"conversion","value":1e400}`,
@@ -84,7 +85,7 @@ describe('hostile client messages', () => {
     await hello(client, 'clicker');
     client.send({ type: 'carousel', requestId: 'real', slots: 2 });
     const carousel = await client.next((m) => m.type === 'carousel');
-    const shown = (carousel.items as { itemId: string }[]).map((i) => i.itemId);
+    const shown = (carousel.items as CarouselItemMessage[]).map((i) => i.itemId);
     const before = await metric(world.gateway.port, 'croupier_uncounted_feedback_total');
     client.send({ type: 'feedback', requestId: 'real', itemId: shown[0], kind: 'click' });
     const counted = await client.next();
@@ -238,7 +239,7 @@ describe('fuzzed frames', () => {
     await hello(fresh, 'after-fuzz');
     fresh.send({ type: 'carousel', requestId: 'ok', slots: 5 });
     const carousel = await fresh.next((m) => m.type === 'carousel');
-    const items = carousel.items as { itemId: string; slot: number; propensity: number }[];
+    const items = carousel.items as CarouselItemMessage[];
     expect(items.map((i) => i.slot)).toEqual([0, 1, 2, 3, 4]);
     expect(new Set(items.map((i) => i.itemId)).size).toBe(5);
     for (const item of items) expect(item.propensity).toBeGreaterThan(0);

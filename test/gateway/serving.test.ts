@@ -1,6 +1,7 @@
 import { type Consumer, Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/index.ts';
+import type { CarouselItemMessage } from '../../src/domain/protocol-messages.ts';
 import { type ServingHandle, startServing } from '../../src/gateway/serving.ts';
 import { createEventCodec, type DecodedEvent } from '../../src/kafka/index.ts';
 import { silentLogger } from '../../src/log/logger.ts';
@@ -194,7 +195,7 @@ describe('startServing: the gateway wired from the config', () => {
         return found.length === 16 ? found : undefined;
       }, 20_000);
       for (const carousel of carousels) {
-        const shown = carousel.items as { itemId: string; slot: number; propensity: number }[];
+        const shown = carousel.items as CarouselItemMessage[];
         const logged = impressions.filter((i) => i.requestId === carousel.requestId);
         // Exactly the shown items are logged as impressions; the shadow slate's own items are not.
         expect(logged.map((i) => `${i.slot}:${i.itemId}`).sort()).toEqual(

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EchoServerHandle, spawnEchoServer } from '../../load-tests/echo-server.ts';
 import { carouselSource, closePool, openPool } from '../../load-tests/loadtest.ts';
 import { replySeq, runStep } from '../../load-tests/open-loop.ts';
-import { connectRaw, encodeClientFrame, FrameParser } from '../../load-tests/raw-client.ts';
+import { connectRaw, encodeClientFrame, FrameParser } from '../../src/ws-client/raw-client.ts';
 
 describe('raw WebSocket client', () => {
   let echo: EchoServerHandle;

@@ -1,12 +1,13 @@
 /**
- * A minimal WebSocket client over `net` for the load generator: HTTP/1.1 upgrade, masked text frames out,
- * unmasked frames in, no extensions (no compression). It does per message only what RFC 6455 requires —
- * one header, one 4-byte mask, one XOR pass — and hands each incoming message to a callback as a `Buffer`
- * without decoding it, so the generator costs a small fraction of what the server under test does.
+ * A minimal WebSocket client over `net`, for the tools that talk to the gateway as clients do (the load
+ * generator, the simulator's gateway client): HTTP/1.1 upgrade, masked text frames out, unmasked frames in, no
+ * extensions (no compression). It does per message only what RFC 6455 requires — one header, one 4-byte mask,
+ * one XOR pass — and hands each incoming message to a callback as a `Buffer` without decoding it, so the load
+ * generator costs a small fraction of what the server under test does.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
-import { CroupierError } from '../src/errors/index.ts';
+import { CroupierError } from '../errors/index.ts';
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 const OPCODE_CONTINUATION = 0x0;
