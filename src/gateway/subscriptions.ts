@@ -4,10 +4,11 @@
  * `minIntervalMs`), and at once when one of its items left the pool. A congested socket gets its push when
  * it drains.
  */
-import type { StateView } from '../decision/types.ts';
+import type { WebSocket } from 'uWebSockets.js';
+import type { RequestContext, StateView } from '../domain/decision.ts';
 import type { Logger } from '../log/logger.ts';
 import type { StateChange } from '../state/live-reader/index.ts';
-import { type Subscription, sendCorked } from './connection.ts';
+import { type SocketData, type Subscription, sendCorked } from './connection.ts';
 import type { Dealer } from './dealer.ts';
 import type { GatewayMetrics } from './metrics.ts';
 
@@ -35,6 +36,58 @@ export class SubscriptionHub {
   /** Subscriptions tracked now (each counted once, however many items it shows). */
   get size(): number {
     return this.active.size;
+  }
+
+  /**
+   * Subscribes a connection to the carousel it was just dealt (`shown`, in `segment`): one subscription per
+   * request id, a repeated subscribe replaces the previous one.
+   */
+  subscribe(
+    socket: WebSocket<SocketData>,
+    data: SocketData,
+    request: {
+      requestId: string;
+      slots: number;
+      context: RequestContext;
+      filters: { category?: string } | undefined;
+    },
+    shown: readonly string[],
+    segment: string,
+  ): void {
+    const previous = data.subscriptions.get(request.requestId);
+    if (previous !== undefined) this.cancel(previous);
+    const sub: Subscription = {
+      requestId: request.requestId,
+      socket,
+      data,
+      slots: request.slots,
+      context: request.context,
+      filters: request.filters,
+      shown: new Map(),
+      segment,
+      lastPushAt: Date.now(),
+      seq: 0,
+      timer: null,
+      deferred: false,
+      active: true,
+    };
+    data.subscriptions.set(request.requestId, sub);
+    this.track(sub, shown, segment);
+  }
+
+  /** Ends the connection's subscription `requestId`, or all of them when it is undefined. */
+  unsubscribe(data: SocketData, requestId: string | undefined): void {
+    for (const [id, sub] of data.subscriptions) {
+      if (requestId !== undefined && requestId !== id) continue;
+      this.cancel(sub);
+      data.subscriptions.delete(id);
+    }
+  }
+
+  /** Ends every subscription of a connection (it closed, or said hello as another user). */
+  cancelAll(data: SocketData): void {
+    for (const sub of data.subscriptions.values()) this.cancel(sub);
+    data.subscriptions.clear();
   }
 
   /** Indexes a subscription by what it shows now. */

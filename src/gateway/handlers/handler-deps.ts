@@ -1,0 +1,32 @@
+/** What the gateway's message handlers share: their dependencies and the shape of an error reply. */
+import type { WebSocket } from 'uWebSockets.js';
+import type { Config } from '../../config/index.ts';
+import type { ErrorMessage } from '../../domain/protocol-messages.ts';
+import type { Logger } from '../../log/logger.ts';
+import type { SocketData } from '../connection.ts';
+import type { Dealer } from '../dealer.ts';
+import type { EventLog } from '../event-log.ts';
+import type { GatewayMetrics } from '../metrics.ts';
+import type { SubscriptionHub } from '../subscriptions.ts';
+
+export interface HandlerDeps {
+  config: Config['gateway'];
+  dealer: Dealer;
+  eventLog: EventLog;
+  hub: SubscriptionHub;
+  metrics: GatewayMetrics;
+  logger: Logger;
+  /** Loads a user's activity into the cache (fire and forget). */
+  loadUser?: (userId: string) => Promise<void>;
+  /**
+   * Whether the logged impressions of `requestId` show `itemId` to `userId` (the request's record that the
+   * topology keeps for the attribution window): how feedback is checked after a reconnect.
+   */
+  wasShown?: (userId: string, requestId: string, itemId: string) => Promise<boolean>;
+}
+
+export type Socket = WebSocket<SocketData>;
+
+export function errorReply(code: string, message: string, requestId: string | null): ErrorMessage {
+  return { type: 'error', code, message, requestId };
+}
