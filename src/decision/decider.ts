@@ -7,12 +7,15 @@
  *   never shown)
  *
  * Everything but the scoring await runs synchronously on buffers the decider reuses; the candidate list of a
- * request lives in a pooled scratch that survives the await.
+ * request lives in a pooled scratch that survives the await. The steps have their own files: candidates.ts,
+ * explore.ts (around src/bandit's explorer), shadow-slate.ts.
  */
 import { performance } from 'node:perf_hooks';
 import { SlateExplorer } from '../bandit/explorer.ts';
 import type { PolicyParams } from '../bandit/policies.ts';
 import type { MonteCarloSettings, PropensityMethod } from '../bandit/propensity.ts';
+import type { Decision, DecisionRequest, ItemInfo, StateView } from '../domain/decision.ts';
+import type { PolicyName } from '../domain/policy-names.ts';
 import { CroupierError } from '../errors/index.ts';
 import { type Assignment, ExperimentAssigner } from '../experiments/assign.ts';
 import { type ExperimentsConfig, NO_EXPERIMENTS } from '../experiments/config.ts';
@@ -20,7 +23,9 @@ import type { Logger } from '../log/logger.ts';
 import { FeatureAssembler } from '../scoring/features.ts';
 import type { Scorer } from '../scoring/onnx-scorer.ts';
 import { createRng } from '../stats/rng.ts';
-import type { Decision, DecisionRequest, ItemInfo, PolicyName, SlateItem, StateView } from './types.ts';
+import { collectCandidates } from './candidates.ts';
+import { loadArmCounts, slateItems } from './explore.ts';
+import { ShadowSlate } from './shadow-slate.ts';
 
 export interface DeciderOptions {
   /** Scores feature matrices; its feature spec decides the matrix layout. */
@@ -72,7 +77,8 @@ function micros(from: number, to: number): number {
   return Math.round((to - from) * US_PER_MS * 10) / 10;
 }
 
-export function createDecider(options: DeciderOptions): Decider {
+/** The Monte Carlo settings of the options, refused with what was wrong. */
+function monteCarloOf(options: DeciderOptions): MonteCarloSettings {
   const replicates = options.propensity?.replicates ?? 8;
   const delta = options.propensity?.delta ?? 0.05;
   if (!(Number.isInteger(replicates) && replicates >= 1) || !(delta > 0 && delta < 1)) {
@@ -91,80 +97,52 @@ export function createDecider(options: DeciderOptions): Decider {
       },
     );
   }
+  return { replicates, delta, floor: options.propensity?.floor, pruneMass: options.propensity?.pruneMass };
+}
+
+function checkSlots(request: DecisionRequest, maxSlots: number): void {
+  const slots = request.slots;
+  if (!(Number.isInteger(slots) && slots >= 1 && slots <= maxSlots)) {
+    throw new CroupierError(
+      'CROUPIER_ERR_DECISION_INVALID',
+      `slots must be an integer in [1, ${maxSlots}], got ${slots}`,
+      {
+        requestId: request.requestId,
+        slots,
+      },
+    );
+  }
+}
+
+export function createDecider(options: DeciderOptions): Decider {
+  const monteCarlo = monteCarloOf(options);
   const seed = options.seed ?? 1;
   const scorer = options.scorer;
   const assembler = new FeatureAssembler(scorer.spec);
-  const monteCarlo: MonteCarloSettings = {
-    replicates,
-    delta,
-    floor: options.propensity?.floor,
-    pruneMass: options.propensity?.pruneMass,
-  };
   const explorer = new SlateExplorer(monteCarlo);
-  // The shadow policy's probabilities of the shown slate are target probabilities (numerators of off-policy
-  // estimates), not divisors: no floor, so an item the shadow policy practically never puts there gets ~0.
-  const targetMonteCarlo: MonteCarloSettings = { ...monteCarlo, floor: 0 };
-  let shownOrder = new Int32Array(16);
-  let shadowOfShown = new Float64Array(16);
+  const shadowSlate = new ShadowSlate(seed, monteCarlo);
   const assigner = new ExperimentAssigner(options.experiments ?? NO_EXPERIMENTS);
   const rng = createRng(seed);
-  const shadowRng = createRng((seed ^ 0x5bd1e995) >>> 0);
   const monteCarloRng = createRng((seed ^ 0x27d4eb2f) >>> 0);
   const defaults: PolicyParams = { epsilon: options.epsilon ?? 0.1, ucbC: options.ucbC ?? 1 };
+  const paramsOf = (assignment: Assignment): PolicyParams =>
+    assignment.epsilon === undefined && assignment.ucbC === undefined
+      ? defaults
+      : { epsilon: assignment.epsilon ?? defaults.epsilon, ucbC: assignment.ucbC ?? defaults.ucbC };
   const maxSlots = options.maxSlots ?? 100;
   const now = options.now ?? Date.now;
   const pool: Scratch[] = [];
   let closed = false;
 
-  function paramsOf(assignment: Assignment): PolicyParams {
-    if (assignment.epsilon === undefined && assignment.ucbC === undefined) return defaults;
-    return { epsilon: assignment.epsilon ?? defaults.epsilon, ucbC: assignment.ucbC ?? defaults.ucbC };
-  }
-
-  /** Builds the slate items of the explorer's last ranking. */
-  function slateItems(candidates: ItemInfo[], scores: Float32Array, count: number): SlateItem[] {
-    const items: SlateItem[] = new Array(count);
-    const order = explorer.order;
-    const values = explorer.values;
-    const propensities = explorer.propensities;
-    for (let s = 0; s < count; s++) {
-      const i = order[s];
-      items[s] = {
-        itemId: candidates[i].itemId,
-        slot: s,
-        score: scores[i],
-        sample: values[i],
-        propensity: propensities[s],
-      };
-    }
-    return items;
-  }
-
   async function decide(request: DecisionRequest, view: StateView): Promise<Decision> {
     if (closed) throw new CroupierError('CROUPIER_ERR_DECISION_INVALID', 'the decider is closed', {});
-    const slots = request.slots;
-    if (!(Number.isInteger(slots) && slots >= 1 && slots <= maxSlots)) {
-      throw new CroupierError(
-        'CROUPIER_ERR_DECISION_INVALID',
-        `slots must be an integer in [1, ${maxSlots}], got ${slots}`,
-        {
-          requestId: request.requestId,
-          slots,
-        },
-      );
-    }
+    checkSlots(request, maxSlots);
     const t0 = performance.now();
     const scratch = pool.pop() ?? { candidates: [] };
     try {
+      // candidates → features
       const candidates = scratch.candidates;
-      const category = request.filters?.category;
-      const live = view.items();
-      let n = 0;
-      for (let i = 0; i < live.length; i++) {
-        const item = live[i];
-        if (!item.available || (category !== undefined && item.category !== category)) continue;
-        candidates[n++] = item;
-      }
+      const n = collectCandidates(view.items(), request.filters?.category, candidates);
       const user = view.user(request.userId);
       const segment = segmentKey(request.context.device, user?.segment);
       const assignment = assigner.assign(request.userId);
@@ -172,62 +150,34 @@ export function createDecider(options: DeciderOptions): Decider {
       const priorStrength = assignment.priorStrength ?? options.priorStrength;
       const matrix = assembler.assemble(view, candidates, n, user, request.context, now());
       const t1 = performance.now();
+      // score
       const { scores, modelVersion } = await scorer.score(matrix, n);
       const t2 = performance.now();
-
-      explorer.ensure(n);
-      const impressions = explorer.impressions;
-      const clicks = explorer.clicks;
-      for (let i = 0; i < n; i++) {
-        const arm = view.arm(candidates[i].itemId, segment);
-        impressions[i] = arm.impressions;
-        clicks[i] = arm.clicks;
-      }
+      // explore: posteriors with the model-informed prior, the policy's slate, its propensities
+      loadArmCounts(explorer, view, candidates, n, segment);
       explorer.preparePosteriors(scores, priorStrength, n);
       const params = paramsOf(assignment);
-      const count = explorer.rank(policy, n, slots, params, rng);
+      const count = explorer.rank(policy, n, request.slots, params, rng);
       const t3 = performance.now();
       const method: PropensityMethod = explorer.computePropensities(policy, n, count, params, monteCarloRng);
-      const items = slateItems(candidates, scores, count);
+      const items = slateItems(explorer, candidates, scores, count);
       const t4 = performance.now();
-
-      let shadow: Decision['shadow'] = null;
-      if (assignment.shadow !== null && n > 0) {
-        if (shownOrder.length < count) {
-          shownOrder = new Int32Array(Math.max(count, shownOrder.length * 2));
-          shadowOfShown = new Float64Array(shownOrder.length);
-        }
-        shownOrder.set(explorer.order.subarray(0, count));
-        const shadowCount = explorer.rank(assignment.shadow, n, slots, params, shadowRng);
-        const shadowMethod = explorer.computePropensities(
-          assignment.shadow,
-          n,
-          shadowCount,
-          params,
-          monteCarloRng,
-        );
-        const shadowItems = slateItems(candidates, scores, shadowCount);
-        const shownMethod = explorer.propensitiesOf(
-          assignment.shadow,
-          n,
-          shownOrder,
-          count,
-          params,
-          monteCarloRng,
-          targetMonteCarlo,
-          shadowOfShown,
-        );
-        const shown: number[] = new Array(count);
-        for (let s = 0; s < count; s++) shown[s] = shadowOfShown[s];
-        shadow = {
-          policy: assignment.shadow,
-          items: shadowItems,
-          propensity: { ...shadowMethod },
-          shownPropensities: shown,
-          shownPropensity: { ...shownMethod },
-        };
-      }
+      const shadow: Decision['shadow'] =
+        assignment.shadow !== null && n > 0
+          ? shadowSlate.deal(
+              explorer,
+              assignment.shadow,
+              candidates,
+              scores,
+              n,
+              count,
+              request.slots,
+              params,
+              monteCarloRng,
+            )
+          : null;
       const t5 = performance.now();
+      // log: everything the event log and off-policy evaluation need
       return {
         requestId: request.requestId,
         userId: request.userId,
