@@ -1,37 +1,57 @@
 /**
  * `croupier start`: the whole loop in one process on whatever the config names, embedded parts for the rest:
  * Redis, broker and registry → topics and schemas → the exactly-once stream topology → the gateway (scorer,
- * change-feed cache, event log) → optionally a simulator feeding it traffic so carousels visibly learn.
+ * live state reader, event log) → whatever the caller adds on top (`croupier start` adds demo traffic).
  * The embedded broker and the topology run in worker threads; the gateway has the main thread to itself.
  */
+import type { Kafka } from 'kafkajs';
 import { loadSchemas } from '../../streams/schemas/index.ts';
 import type { Config } from '../config/index.ts';
 import { startServing } from '../gateway/serving.ts';
-import { createEventCodec, createKafka } from '../kafka/index.ts';
+import type { StreamHealthReport } from '../gateway/state-health.ts';
+import { createEventCodec, createKafka, type EventCodec } from '../kafka/index.ts';
 import type { Logger } from '../log/logger.ts';
-import { startDemoTraffic } from './demo-traffic.ts';
 import { type Endpoints, startEmbeddedServices } from './embedded.ts';
+import { prepareTopicsAndSchemas, registryAuth } from './prepare-topics.ts';
 import { createRedisClient } from './redis-client.ts';
 import { createShutdownStack } from './shutdown.ts';
-import { prepareTopicsAndSchemas, registryAuth } from './topics.ts';
+import { superviseTopology, type TopologySupervisor } from './topology-supervisor.ts';
 import { startWorkerThread } from './worker-thread.ts';
+
+/** What runs on top of a started loop (the CLI plays demo traffic); closed before the loop. */
+export interface StartedLoop {
+  config: Readonly<Config>;
+  kafka: Kafka;
+  codec: EventCodec;
+  endpoints: Endpoints;
+  gatewayUrl: string;
+  logger: Logger;
+}
 
 export interface StartOptions {
   config: Readonly<Config>;
   logger: Logger;
+  /** Started last, closed first: the app layer never imports what runs on top of it. */
+  onStarted?: (loop: StartedLoop) => Promise<{ close(): Promise<void> } | undefined>;
 }
 
 export interface CroupierHandle {
   readonly endpoints: Endpoints;
   /** The page and WebSocket URL of the gateway. */
   readonly gatewayUrl: string;
+  /** The stream topology's thread, restarted when it stops unexpectedly. */
+  readonly topology: TopologySupervisor;
   close(): Promise<void>;
 }
+
+/** What /readyz hears of the topology before its thread has started. */
+const TOPOLOGY_STARTING: StreamHealthReport = { running: false, metrics: null, ageMs: 0, restarts: 0 };
 
 export async function startCroupier(options: StartOptions): Promise<CroupierHandle> {
   const { config, logger } = options;
   const closers = createShutdownStack(logger);
   const close = () => closers.close();
+  let topologyStarted: Promise<TopologySupervisor> | undefined;
   try {
     // The broker and the topology each get a thread of their own, so the gateway's event loop deals carousels
     // without waiting behind record batches.
@@ -45,6 +65,9 @@ export async function startCroupier(options: StartOptions): Promise<CroupierHand
     const { endpoints } = embedded;
 
     const redis = createRedisClient(endpoints);
+    redis.on('error', (error: Error) =>
+      logger.debug({ err: error }, 'redis connection error; the gateway serves from its cache'),
+    );
     closers.push(async () => redis.disconnect());
 
     const kafka = createKafka(config.kafka, endpoints.brokers, {
@@ -59,14 +82,16 @@ export async function startCroupier(options: StartOptions): Promise<CroupierHand
     });
     await prepareTopicsAndSchemas(config, kafka, codec);
 
-    const topology = await startWorkerThread('topology', config, logger, endpoints);
-    closers.push(() => topology.close());
-
-    // The archive writes every topic to files from a thread of its own (archive.enabled=false to leave it out).
-    if (config.archive.enabled) {
-      const archive = await startWorkerThread('archive', config, logger, endpoints);
-      closers.push(() => archive.close());
-    }
+    // The topology starts beside the gateway, not before it: after a crash its consumer group waits for the dead
+    // member's session to expire (stream.sessionTimeoutMs) before it lets a new one in, and carousels need not wait
+    // for that; /readyz says not ready until the topology runs.
+    let topology: TopologySupervisor | undefined;
+    topologyStarted = superviseTopology(config, logger, endpoints).then((started) => {
+      topology = started;
+      closers.push(() => started.close());
+      return started;
+    });
+    topologyStarted.catch(() => undefined); // awaited below
 
     const serving = await startServing({
       config,
@@ -75,23 +100,31 @@ export async function startCroupier(options: StartOptions): Promise<CroupierHand
       brokers: endpoints.brokers,
       registryUrl: endpoints.registryUrl,
       ...(auth ? { registryAuth: auth } : {}),
+      streamHealth: () => topology?.health() ?? TOPOLOGY_STARTING,
     });
     closers.push(() => serving.close());
 
-    if (config.demo.traffic === 'on' || (config.demo.traffic === 'auto' && endpoints.embedded.broker)) {
-      const traffic = await startDemoTraffic({
-        config,
-        kafka,
-        codec,
-        gatewayUrl: serving.gateway.url,
-        logger,
-      });
-      closers.push(() => traffic.close());
+    // The archive writes every topic to files from a thread of its own (archive.enabled=false to leave it out).
+    if (config.archive.enabled) {
+      const archive = await startWorkerThread('archive', config, logger, endpoints);
+      closers.push(() => archive.close());
     }
 
-    return { endpoints, gatewayUrl: serving.gateway.url, close };
+    const extra = await options.onStarted?.({
+      config,
+      kafka,
+      codec,
+      endpoints,
+      gatewayUrl: serving.gateway.url,
+      logger,
+    });
+    if (extra !== undefined) closers.push(() => extra.close());
+
+    return { endpoints, gatewayUrl: serving.gateway.url, topology: await topologyStarted, close };
   } catch (error) {
     await close();
+    // A topology that finished starting after something else failed.
+    await topologyStarted?.then((started) => started.close()).catch(() => undefined);
     throw error;
   }
 }

@@ -1,16 +1,23 @@
 /**
  * The body of a croupier worker thread: runs one part of the loop (the embedded broker, or the stream
  * topology) on its own event loop, so the gateway's thread does only gateway work. Talks to its parent with
- * three messages: `ready` (with the broker's address), `error` (start-up failed), `closed`.
+ * these messages: `ready` (with the broker's address), `error` (start-up failed), `closed`, and from the topology
+ * `metrics` every second.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import type { StreamMetricsSnapshot } from '../../streams/metrics.ts';
 import { startArchive } from '../archive/index.ts';
 import { startBroker } from '../broker/index.ts';
 import { type Config, parseConfig } from '../config/index.ts';
 import { createLogger } from '../log/logger.ts';
 import { brokerOptions, type Endpoints } from './embedded.ts';
-import { startTopologyOn } from './topology.ts';
-import type { WorkerInbound, WorkerOutbound, WorkerRole } from './worker-protocol.ts';
+import { startTopologyOn } from './topology-on-endpoints.ts';
+import {
+  WORKER_REPORT_MS,
+  type WorkerInbound,
+  type WorkerOutbound,
+  type WorkerRole,
+} from './worker-protocol.ts';
 
 interface WorkerInput {
   role: WorkerRole;
@@ -18,7 +25,13 @@ interface WorkerInput {
   endpoints?: Endpoints;
 }
 
-async function startRole(input: WorkerInput): Promise<{ address?: string; close(): Promise<void> }> {
+interface RunningRole {
+  address?: string;
+  close(): Promise<void>;
+  metrics?: () => StreamMetricsSnapshot;
+}
+
+async function startRole(input: WorkerInput): Promise<RunningRole> {
   const config = parseConfig(input.config);
   const logger = createLogger({
     level: config.log.level,
@@ -40,13 +53,20 @@ const port = parentPort!;
 const send = (message: WorkerOutbound) => port.postMessage(message);
 try {
   const running = await startRole(workerData as WorkerInput);
+  const metrics = running.metrics;
+  const reporter =
+    metrics === undefined
+      ? undefined
+      : setInterval(() => send({ type: 'metrics', snapshot: metrics() }), WORKER_REPORT_MS);
   port.on('message', async (message: WorkerInbound) => {
     if (message.type !== 'close') return;
+    clearInterval(reporter);
     await running.close();
     send({ type: 'closed' });
     port.close();
   });
   send({ type: 'ready', address: running.address });
+  if (metrics !== undefined) send({ type: 'metrics', snapshot: metrics() });
 } catch (error) {
   const e = error as Error & { code?: string };
   send({ type: 'error', message: e.message, code: e.code });

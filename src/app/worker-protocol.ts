@@ -1,4 +1,6 @@
 /** Messages between croupier's main thread and its worker threads (see worker-main.ts). */
+import type { StreamMetricsSnapshot } from '../../streams/metrics.ts';
+
 export type WorkerRole = 'broker' | 'topology' | 'archive';
 
 export type WorkerInbound = { type: 'close' };
@@ -6,4 +8,9 @@ export type WorkerInbound = { type: 'close' };
 export type WorkerOutbound =
   | { type: 'ready'; address?: string }
   | { type: 'error'; message: string; code?: string }
-  | { type: 'closed' };
+  | { type: 'closed' }
+  /** The topology's metrics, every `WORKER_REPORT_MS`, for the gateway's /readyz and /metrics. */
+  | { type: 'metrics'; snapshot: StreamMetricsSnapshot };
+
+/** How often a topology thread reports its metrics to the main thread. */
+export const WORKER_REPORT_MS = 1000;

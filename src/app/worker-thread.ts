@@ -1,8 +1,10 @@
 /**
  * Starts a part of the loop in a worker thread and returns a handle like the in-process one. An unexpected
- * exit of the worker is logged as an error; `close()` asks the worker to close cleanly, then terminates it.
+ * exit of the worker is logged as an error and reported to `hooks.onExit` (a supervisor restarts it); `close()`
+ * asks the worker to close cleanly, then terminates it; `crash()` terminates it at once, as a crash would.
  */
 import { Worker } from 'node:worker_threads';
+import type { StreamMetricsSnapshot } from '../../streams/metrics.ts';
 import type { Config } from '../config/index.ts';
 import { CroupierError, isErrorCode } from '../errors/index.ts';
 import type { Logger } from '../log/logger.ts';
@@ -13,6 +15,15 @@ export interface WorkerHandle {
   /** The broker's `host:port`, for the broker role. */
   readonly address: string | undefined;
   close(): Promise<void>;
+  /** Stops the thread at once (no clean-up in it), as a crash would: for fault tests. */
+  crash(): Promise<void>;
+}
+
+export interface WorkerHooks {
+  /** The topology's metrics, as it reports them. */
+  onMetrics?: (snapshot: StreamMetricsSnapshot) => void;
+  /** The thread stopped after it was ready, without being closed. */
+  onExit?: (code: number) => void;
 }
 
 const BOOTSTRAP = new URL('./worker-bootstrap.js', import.meta.url);
@@ -22,12 +33,17 @@ export function startWorkerThread(
   config: Readonly<Config>,
   logger: Logger,
   endpoints?: Endpoints,
+  hooks: WorkerHooks = {},
 ): Promise<WorkerHandle> {
   const worker = new Worker(BOOTSTRAP, { workerData: { role, config, endpoints }, name: `croupier-${role}` });
   let closing = false;
+  let started = false;
   return new Promise((resolve, reject) => {
     const onExit = (code: number) => {
-      if (!closing) logger.error({ role, code }, `the ${role} thread stopped unexpectedly`);
+      if (!closing) {
+        logger.error({ role, code }, `the ${role} thread stopped unexpectedly`);
+        if (started) hooks.onExit?.(code);
+      }
       reject(
         new CroupierError(
           'CROUPIER_ERR_CHILD_PROCESS',
@@ -38,6 +54,10 @@ export function startWorkerThread(
     worker.on('error', (error) => logger.error({ err: error, role }, `the ${role} thread failed`));
     worker.on('exit', onExit);
     worker.on('message', (message: WorkerOutbound) => {
+      if (message.type === 'metrics') {
+        hooks.onMetrics?.(message.snapshot);
+        return;
+      }
       if (message.type === 'error') {
         closing = true;
         const code = isErrorCode(message.code) ? message.code : 'CROUPIER_ERR_CHILD_PROCESS';
@@ -45,6 +65,7 @@ export function startWorkerThread(
         return;
       }
       if (message.type !== 'ready') return;
+      started = true;
       resolve({
         address: message.address,
         async close() {
@@ -59,6 +80,9 @@ export function startWorkerThread(
           });
           worker.postMessage({ type: 'close' });
           await closed;
+          await worker.terminate();
+        },
+        async crash() {
           await worker.terminate();
         },
       });

@@ -10,7 +10,6 @@ import type { Kafka } from 'kafkajs';
 import { loadSchemas } from '../../streams/schemas/index.ts';
 import type { Config } from '../config/index.ts';
 import { createDecider, type Decider } from '../decision/decider.ts';
-import type { PolicyName } from '../decision/types.ts';
 import { CroupierError } from '../errors/index.ts';
 import {
   type ExperimentsConfig,
@@ -24,9 +23,10 @@ import { createOnnxScorer } from '../scoring/onnx-scorer.ts';
 import { type LiveStateReader, startLiveStateReader } from '../state/live-reader/index.ts';
 import type { GatewayDecider } from './dealer.ts';
 import { type EventLog, startEventLog } from './event-log.ts';
-import type { Histogram } from './metrics.ts';
+import { GatewayMetrics } from './metrics.ts';
 import { assertNativeUws } from './native-check.ts';
 import { type GatewayHandle, startGateway } from './server.ts';
+import type { StreamHealthReport } from './state-health.ts';
 
 export interface ServingOptions {
   config: Readonly<Config>;
@@ -38,6 +38,8 @@ export interface ServingOptions {
   /** Schema registry base URL (and basic auth for an external one). */
   registryUrl: string;
   registryAuth?: { username: string; password: string };
+  /** The stream topology's progress, where this process runs it: reaches /readyz and /metrics. */
+  streamHealth?: () => StreamHealthReport;
 }
 
 export interface ServingHandle {
@@ -93,7 +95,8 @@ export async function startServing(options: ServingOptions): Promise<ServingHand
   const closeAll = async () => {
     for (const close of closers.reverse()) await close().catch(() => undefined);
   };
-  let batchSizes: Histogram | undefined;
+  // The gateway's counters exist first: the scorer counts its batches into them from its first run.
+  const metrics = new GatewayMetrics();
   try {
     const scorer = await createOnnxScorer({
       registryDir: config.model.registryDir,
@@ -104,16 +107,19 @@ export async function startServing(options: ServingOptions): Promise<ServingHand
       maxBatchRows: config.model.maxBatchRows,
       intraOpThreads: config.model.intraOpThreads,
       watch: config.model.watchRegistry,
-      // The gateway's metrics exist once it has started (below); runs before that are not counted.
-      onBatch: (requests) => batchSizes?.observe(requests),
+      onBatch: (requests) => metrics.batchSize.observe(requests),
     });
     closers.push(() => scorer.close());
     let experiments = await loadExperimentsConfig(config.model.experimentsFile);
     const newDecider = (exp: ExperimentsConfig): Decider =>
       createDecider({
         scorer,
-        policy: config.gateway.policy as PolicyName,
+        policy: config.gateway.policy,
         priorStrength: config.model.priorStrength,
+        correction: {
+          strength: config.model.correctionStrength,
+          explorationScale: config.model.explorationScale,
+        },
         experiments: exp,
         logger,
         epsilon: config.model.epsilon,
@@ -146,6 +152,7 @@ export async function startServing(options: ServingOptions): Promise<ServingHand
       partitions: await partitionCounts(kafka, topics, config.kafka.partitions, logger),
       halfLifeSeconds: config.stream.decayHalfLifeSeconds,
       pollMs: config.gateway.cachePollMs,
+      evictAfterMs: config.gateway.cacheEvictAfterSeconds * 1000,
       logger,
     });
     closers.push(() => cache.close());
@@ -175,6 +182,8 @@ export async function startServing(options: ServingOptions): Promise<ServingHand
       view: cache,
       eventLog,
       logger,
+      ...(options.streamHealth ? { streamHealth: options.streamHealth } : {}),
+      metrics,
       admin: {
         reloadModel: () => scorer.reload(),
         getExperiments: () => experiments,
@@ -191,7 +200,6 @@ export async function startServing(options: ServingOptions): Promise<ServingHand
       },
     });
     closers.push(() => gateway.close());
-    batchSizes = gateway.metrics.batchSize;
 
     return {
       gateway,

@@ -2,14 +2,16 @@
  * The stream topology on resolved endpoints: its own Redis client, kafkajs client and event codec, all closed
  * with it. `croupier stream` runs it in the main thread, `croupier start` in a worker thread.
  */
+
+import type { StreamMetricsSnapshot } from '../../streams/metrics.ts';
 import { loadSchemas } from '../../streams/schemas/index.ts';
 import { startStreamTopology } from '../../streams/topology.ts';
 import type { Config } from '../config/index.ts';
 import { createEventCodec, createKafka } from '../kafka/index.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Endpoints } from './embedded.ts';
+import { prepareTopicsAndSchemas, registryAuth } from './prepare-topics.ts';
 import { createRedisClient } from './redis-client.ts';
-import { prepareTopicsAndSchemas, registryAuth } from './topics.ts';
 
 export interface TopologyOnOptions {
   /** Create the topics and register the schemas first (when nothing else in the process does). */
@@ -21,7 +23,7 @@ export async function startTopologyOn(
   endpoints: Endpoints,
   logger: Logger,
   options: TopologyOnOptions = {},
-): Promise<{ close(): Promise<void> }> {
+): Promise<{ close(): Promise<void>; metrics(): StreamMetricsSnapshot }> {
   const redis = createRedisClient(endpoints);
   redis.on('error', (error: Error) =>
     logger.warn({ err: error }, 'redis connection error; the topology retries'),
@@ -41,6 +43,7 @@ export async function startTopologyOn(
         await topology.close();
         redis.disconnect();
       },
+      metrics: () => topology.metrics(),
     };
   } catch (error) {
     redis.disconnect();

@@ -1,0 +1,104 @@
+/**
+ * `croupier start` reports the stream topology (a worker thread) through the gateway: its lag and partitions
+ * not advancing reach /readyz and /metrics, and a topology thread that dies is restarted (not ready meanwhile).
+ */
+import { Redis } from 'ioredis';
+import { Partitioners } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CroupierHandle, startCroupier } from '../../src/app/start.ts';
+import { parseConfig } from '../../src/config/index.ts';
+import { createEventCodec, createKafka } from '../../src/kafka/index.ts';
+import { silentLogger } from '../../src/log/logger.ts';
+import { partitionKey } from '../../src/state/layout/index.ts';
+import { loadSchemas } from '../../streams/schemas/index.ts';
+
+const config = parseConfig({
+  gateway: { port: 0 },
+  kafka: { partitions: 2 },
+  log: { level: 'silent' },
+  demo: { traffic: 'off' },
+  stream: { stallAfterMs: 500, retryMaxMs: 200, sessionTimeoutMs: 6000 },
+});
+
+let croupier: CroupierHandle;
+let redis: Redis;
+beforeAll(async () => {
+  croupier = await startCroupier({ config, logger: silentLogger() });
+  redis = new Redis(croupier.endpoints.redisUrl);
+});
+afterAll(async () => {
+  redis?.disconnect();
+  await croupier?.close();
+});
+
+const readyz = async () =>
+  (await (await fetch(new URL('/readyz', croupier.gatewayUrl))).json()) as {
+    ready: boolean;
+    reasons: string[];
+  };
+const metricsText = async () => (await fetch(new URL('/metrics', croupier.gatewayUrl))).text();
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+async function publishItem(itemId: string): Promise<void> {
+  const kafka = createKafka(config.kafka, croupier.endpoints.brokers);
+  const codec = createEventCodec({ registryUrl: croupier.endpoints.registryUrl, schemas: loadSchemas() });
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  const row = { itemId, title: itemId, category: 'c', tags: [], available: true, createdAt: 1 };
+  const source = { connector: 'postgresql', db: 'shop', table: 'items', ts_ms: 1, lsn: null };
+  const value = await codec.encode('cdc.items', 'ItemChange', {
+    before: null,
+    after: row,
+    op: 'c',
+    ts_ms: Date.now(),
+    source,
+  });
+  await producer.send({ topic: 'cdc.items', messages: [{ key: itemId, value, partition: 0 }] });
+  await producer.disconnect();
+}
+
+describe('croupier start reports its stream topology', () => {
+  it('shows lag and a partition that is not advancing on /readyz and /metrics, until it moves again', async () => {
+    await until('ready', async () => ((await readyz()).ready ? true : undefined));
+    expect(await metricsText()).toMatch(/^croupier_stream_running 1$/m);
+
+    // Something else wrote the partition's offset: the topology cannot apply it and waits, retrying.
+    const offsets = partitionKey(config.redis.keyPrefix, { topic: 'cdc.items', partition: 0 }, 'offsets');
+    await redis.hset(offsets, config.stream.groupId, 'not-a-number');
+    await publishItem('stuck');
+    const reasons = await until('the partition is reported', async () => {
+      const r = await readyz();
+      return r.reasons.some((reason) => reason.includes('cdc.items:0')) ? r.reasons : undefined;
+    });
+    expect(reasons.join(' ')).toMatch(
+      /stream partition cdc\.items:0 has not advanced for \d+ s \(1 records waiting\)/,
+    );
+    const text = await metricsText();
+    expect(text).toMatch(/^croupier_stream_stalled_partitions 1$/m);
+    expect(text).toMatch(/^croupier_stream_partition_lag_records\{partition="cdc\.items:0"\} 1$/m);
+
+    await redis.hdel(offsets, config.stream.groupId);
+    await until('ready again', async () => ((await readyz()).ready ? true : undefined));
+    expect(await metricsText()).toMatch(/^croupier_stream_lag_records 0$/m);
+  });
+
+  it('restarts a topology thread that died, and is not ready until it runs again', async () => {
+    await croupier.topology.crash();
+    const reasons = await until('not ready', async () => {
+      const r = await readyz();
+      return r.ready ? undefined : r.reasons;
+    });
+    expect(reasons).toContain('stream topology is not running (starting or restarting)');
+    await until('ready again', async () => ((await readyz()).ready ? true : undefined));
+    expect(await metricsText()).toMatch(/^croupier_stream_restarts_total 1$/m);
+  });
+});
