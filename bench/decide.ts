@@ -19,7 +19,7 @@ import type {
   ItemInfo,
   StateView,
   UserFeatures,
-} from '../src/decision/types.ts';
+} from '../src/domain/decision.ts';
 import { silentLogger } from '../src/log/logger.ts';
 import { createOnnxScorer } from '../src/scoring/onnx-scorer.ts';
 import { sampleBeta } from '../src/stats/beta-sampler.ts';

@@ -3,9 +3,10 @@
  * curves of every step (latency against 1/(1 − percentile) on a log axis, as HdrHistogram plots them), and
  * the comparison of two result files.
  */
-import { markdownTable, type Panel, renderSvg, textTable } from '../simulator/report/svg.ts';
+
 import { readJsonFileSync } from '../src/config/read-json-file.ts';
 import { CroupierError } from '../src/errors/index.ts';
+import { markdownTable, type Panel, renderSvg, textTable } from '../src/report/charts.ts';
 import type { LoadTestResult } from './loadtest.ts';
 import type { StepResult } from './open-loop.ts';
 

@@ -10,7 +10,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import ort from 'onnxruntime-node';
-import type { ItemFeatures, ItemInfo, StateView, UserFeatures } from '../src/decision/types.ts';
+import type { ItemFeatures, ItemInfo, StateView, UserFeatures } from '../src/domain/decision.ts';
 import { loadFeatureSpec } from '../src/scoring/feature-spec.ts';
 import { FeatureAssembler } from '../src/scoring/features.ts';
 import {

@@ -6,10 +6,10 @@
  *   node --import tsx simulator/report/regret-picture.ts [docs/img/regret.svg]
  */
 import { writeFileSync } from 'node:fs';
+import { renderSvg } from '../../src/report/charts.ts';
 import { runInProcess, runKArmed } from '../bandit/runner.ts';
 import { loadScenario } from '../world/scenario.ts';
 import { cumulativeRegret, totals } from './series.ts';
-import { renderSvg } from './svg.ts';
 
 const out = process.argv[2] ?? 'docs/img/regret.svg';
 const steady = runInProcess({

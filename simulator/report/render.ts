@@ -5,8 +5,8 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { type Panel, renderSvg, textTable } from '../../src/report/charts.ts';
 import { cumulativeRegret, type SimulationReport, totals } from './series.ts';
-import { type Panel, renderSvg, textTable } from './svg.ts';
 
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 

@@ -4,13 +4,13 @@
  */
 import { type AnalysisOptions, type AnalysisReport, type Metric, RATE_METRICS } from './analysis-report.ts';
 import { analyzeContinuous, analyzeRates } from './analyze.ts';
-import { ClickstreamJoin } from './clickstream.ts';
+import { ClickstreamJoin } from './clickstream-join.ts';
 import { type InputFormat, type ReadSummary, readRecords } from './read-events.ts';
 import { ContinuousTallies, RateTallies } from './tally.ts';
 
 export type { AnalysisOptions, AnalysisReport, Method, Metric } from './analysis-report.ts';
 export { analyzeContinuous, analyzeRates } from './analyze.ts';
-export { ClickstreamJoin } from './clickstream.ts';
+export { ClickstreamJoin } from './clickstream-join.ts';
 export { formatOf, type InputFormat, readRecords } from './read-events.ts';
 export { formatReport } from './report.ts';
 export { ContinuousTallies, RateTallies } from './tally.ts';

@@ -6,6 +6,7 @@
  */
 import type { Logger } from 'pino';
 import type { ApiVersionsResponse } from './apis/api-versions/types.ts';
+import { type BrokerConfig, type BrokerState, MAX_PARTITIONS, type RequestContext } from './broker-state.ts';
 import { GroupCoordinator } from './group/coordinator.ts';
 import { handleAddOffsetsToTxn } from './handlers/add-offsets-to-txn.ts';
 import { handleAddPartitionsToTxn } from './handlers/add-partitions-to-txn.ts';
@@ -34,7 +35,6 @@ import { ApiKey } from './protocol/api-keys.ts';
 import { ErrorCode } from './protocol/error-codes.ts';
 import type { BrokerStorage } from './storage/storage.ts';
 import { TxnCoordinator } from './txn/coordinator.ts';
-import { type BrokerConfig, type BrokerState, MAX_PARTITIONS, type RequestContext } from './types.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: handlers are typed per API key below.
 type Handler = (request: any, ctx: RequestContext) => unknown;

@@ -7,15 +7,15 @@ import type { Logger } from 'pino';
 import { CroupierError } from '../errors/index.ts';
 import { silentLogger } from '../log/logger.ts';
 import { Broker } from './broker.ts';
+import type { BrokerConfig } from './broker-state.ts';
 import { BrokerServer } from './network/server.ts';
 import { DiskStorage } from './storage/disk-storage.ts';
 import type { BrokerStorage } from './storage/storage.ts';
-import type { BrokerConfig } from './types.ts';
 
 export { Broker } from './broker.ts';
+export type { BrokerConfig } from './broker-state.ts';
 export { ADVERTISED, ApiKey } from './protocol/api-keys.ts';
 export { ErrorCode } from './protocol/error-codes.ts';
-export type { BrokerConfig } from './types.ts';
 
 export interface StartBrokerOptions {
   /** Interface to bind (default 127.0.0.1). */

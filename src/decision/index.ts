@@ -3,14 +3,14 @@
  * ONNX model, hot-reloaded) and a decider over it, closed together.
  */
 import type { Config } from '../config/index.ts';
+import type { Decision, DecisionRequest, StateView } from '../domain/decision.ts';
+import type { PolicyName } from '../domain/policy-names.ts';
 import { loadExperimentsConfig } from '../experiments/config.ts';
 import type { Logger } from '../log/logger.ts';
 import { createOnnxScorer, type Scorer } from '../scoring/onnx-scorer.ts';
 import { createDecider, type Decider } from './decider.ts';
-import type { Decision, DecisionRequest, PolicyName, StateView } from './types.ts';
 
 export { createDecider, type Decider, type DeciderOptions, segmentKey } from './decider.ts';
-export type * from './types.ts';
 
 export interface DecisionCore {
   readonly scorer: Scorer;
@@ -50,6 +50,7 @@ export async function createDecisionCore(options: DecisionCoreOptions): Promise<
     scorer,
     policy: options.policy,
     priorStrength: model.priorStrength,
+    correction: { strength: model.correctionStrength, explorationScale: model.explorationScale },
     experiments,
     seed: options.seed ?? Date.now() >>> 0,
     logger: options.logger,

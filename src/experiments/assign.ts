@@ -5,7 +5,7 @@
  * experiment a second hash (salted with the experiment) splits users by variant weight. The holdout, hashed
  * with its own salt, is checked first and keeps its users out of every experiment.
  */
-import type { PolicyName } from '../decision/types.ts';
+import type { PolicyName } from '../domain/policy-names.ts';
 import type { ExperimentsConfig, VariantConfig } from './config.ts';
 import { StringHasher } from './hash.ts';
 

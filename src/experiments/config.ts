@@ -19,9 +19,10 @@
  */
 import { z } from 'zod';
 import { readJsonFile } from '../config/read-json-file.ts';
+import { POLICY_NAMES } from '../domain/policy-names.ts';
 import { CroupierError } from '../errors/index.ts';
 
-const policy = z.enum(['thompson', 'greedy', 'ucb1', 'epsilon-greedy', 'random']);
+const policy = z.enum(POLICY_NAMES);
 const id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, . _ -');
 
 const overrides = {

@@ -4,7 +4,7 @@
  * into a row template, item and affinity columns per candidate. The matrix buffer is reused between requests:
  * its content is valid until the next `assemble` call (the scorer copies it before returning).
  */
-import type { ItemFeatures, ItemInfo, RequestContext, StateView, UserFeatures } from '../decision/types.ts';
+import type { ItemFeatures, ItemInfo, RequestContext, StateView, UserFeatures } from '../domain/decision.ts';
 import type { CategoricalSource, FeatureDefinition, FeatureSpec } from './feature-spec.ts';
 
 const DAY_MS = 86_400_000;

@@ -13,7 +13,7 @@
 import { integratePiecewise } from './bayes-ab-quadrature.ts';
 import { sampleBeta } from './beta-sampler.ts';
 import { beta as betaDistribution } from './distributions/continuous.ts';
-import type { ContinuousDistribution } from './distributions/types.ts';
+import type { ContinuousDistribution } from './distributions/distribution.ts';
 import { checkConfidence, checkPositive, invalidArgument } from './errors.ts';
 import { createRng } from './rng.ts';
 import { normalQuantile } from './special.ts';

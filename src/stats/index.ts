@@ -22,7 +22,7 @@ export * from './distributions/index.ts';
 export type { Alternative } from './errors.ts';
 export * from './experiment.ts';
 export * from './hypothesis/index.ts';
-export * from './metrics.ts';
+export * from './model-metrics.ts';
 export * from './off-policy.ts';
 export {
   type Design,

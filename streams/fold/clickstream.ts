@@ -11,64 +11,10 @@
  * - Conversion: item and user `conv` and `convValue`. Watch: item and user `watchMs`.
  * Every event moves the item's `seen` and the user's `lastActive` to its timestamp when later.
  */
+import type { ArmDelta, ClickstreamDelta, ItemDelta, UserDelta } from '../../src/domain/state-deltas.ts';
 import type { ClickstreamEvent } from '../schemas/index.ts';
 import { addObservation, type Decayed } from './decay.ts';
 import { examinationProbability } from './position-bias.ts';
-
-export interface ArmDelta {
-  itemId: string;
-  /** Context segment, `*` for the global arm. */
-  segment: string;
-  imp: number;
-  clk: number;
-}
-
-export interface ItemDelta {
-  itemId: string;
-  imp: number;
-  clk: number;
-  conv: number;
-  convValue: number;
-  watchMs: number;
-  /** Latest event time in the batch (ms). */
-  seen: number;
-  /** Decayed impressions and clicks of the batch, both valid at `decayAt` (0 when the batch had neither). */
-  decayImp: number;
-  decayClk: number;
-  decayAt: number;
-}
-
-export interface UserDelta {
-  userId: string;
-  imp: number;
-  clk: number;
-  conv: number;
-  convValue: number;
-  watchMs: number;
-  lastActive: number;
-  /** Items clicked in the batch, oldest first, each once (its latest click), at most `recentClicks`. */
-  recent: string[];
-}
-
-/** A click whose impression was not in the batch: the script looks up `req:<requestId>` for it. */
-export interface ClickLookup {
-  requestId: string;
-  itemId: string;
-  /** The click's own segment; empty: use the segment stored with the impression. */
-  segment: string;
-}
-
-export interface ClickstreamDelta {
-  /** Events folded. */
-  events: number;
-  /** Keyed `<itemId>|<segment>`. */
-  arms: Map<string, ArmDelta>;
-  items: Map<string, ItemDelta>;
-  users: Map<string, UserDelta>;
-  /** requestId → itemId → `<slot>|<segment>` of what the request showed. */
-  requests: Map<string, Map<string, string>>;
-  lookups: ClickLookup[];
-}
 
 export interface ClickstreamFoldOptions {
   halfLifeMs: number;

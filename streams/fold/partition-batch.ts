@@ -3,10 +3,12 @@
  * good records become one delta, refused ones a count per error code (their dead letters are produced
  * separately), CDC tombstones (null values after a delete) a count.
  */
+
+import type { CdcDelta, ClickstreamDelta } from '../../src/domain/state-deltas.ts';
 import type { ClickstreamEvent, ItemChange, UserChange } from '../schemas/index.ts';
 import type { TopicRole } from '../validate/events.ts';
-import { type CdcDelta, foldItemChanges, foldUserChanges } from './cdc.ts';
-import { type ClickstreamDelta, type ClickstreamFoldOptions, foldClickstream } from './clickstream.ts';
+import { foldItemChanges, foldUserChanges } from './cdc.ts';
+import { type ClickstreamFoldOptions, foldClickstream } from './clickstream.ts';
 
 export type PartitionRecord =
   | { offset: number; kind: 'event'; event: ClickstreamEvent }

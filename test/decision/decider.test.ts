@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDecider, segmentKey } from '../../src/decision/decider.ts';
-import type { DecisionRequest } from '../../src/decision/types.ts';
+import type { DecisionRequest } from '../../src/domain/decision.ts';
 import { parseExperimentsConfig } from '../../src/experiments/config.ts';
 import { silentLogger } from '../../src/log/logger.ts';
 import { createOnnxScorer, type Scorer } from '../../src/scoring/onnx-scorer.ts';

@@ -9,7 +9,7 @@ import {
 } from '../../src/bandit/propensity.ts';
 import { selectTopK } from '../../src/bandit/slate.ts';
 import { chernoffTail, thompsonPropensities } from '../../src/bandit/thompson-propensity.ts';
-import type { PolicyName } from '../../src/decision/types.ts';
+import type { PolicyName } from '../../src/domain/policy-names.ts';
 import { createRng } from '../../src/stats/rng.ts';
 import { betaInc, logBeta } from '../../src/stats/special.ts';
 

@@ -3,7 +3,7 @@
 import { copyFile, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ArmStats, ItemFeatures, ItemInfo, StateView, UserFeatures } from '../../src/decision/types.ts';
+import type { ArmStats, ItemFeatures, ItemInfo, StateView, UserFeatures } from '../../src/domain/decision.ts';
 import type { FeatureSpec } from '../../src/scoring/feature-spec.ts';
 import type { Manifest, ModelEntry } from '../../src/scoring/model-registry.ts';
 import { buildLogisticModel } from '../../src/scoring/onnx-model-builder.ts';

@@ -1,6 +1,6 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import type { Decision } from '../../src/decision/types.ts';
+import type { Decision } from '../../src/domain/decision.ts';
 import { freePort } from '../../src/embedded/free-port.ts';
 import { startEventLog } from '../../src/gateway/event-log.ts';
 import { createEventCodec } from '../../src/kafka/index.ts';

@@ -1,6 +1,6 @@
 import { Cluster, type Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ItemInfo } from '../../src/decision/types.ts';
+import type { ItemInfo } from '../../src/domain/decision.ts';
 import { type RedisClusterHandle, startRedisCluster } from '../../src/embedded/redis-cluster.ts';
 import { silentLogger } from '../../src/log/logger.ts';
 import {

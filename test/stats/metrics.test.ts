@@ -9,7 +9,7 @@ import {
   type RankingQuery,
   recallAtK,
   rocAuc,
-} from '../../src/stats/metrics.ts';
+} from '../../src/stats/model-metrics.ts';
 import { expectAllClose, expectClose, loadFixture } from './support.ts';
 
 interface Fixture {

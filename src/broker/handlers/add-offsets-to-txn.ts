@@ -1,6 +1,6 @@
 /** AddOffsetsToTxn: a group whose offsets the transaction will commit. */
 import type { AddOffsetsToTxnRequest, AddOffsetsToTxnResponse } from '../apis/add-offsets-to-txn/types.ts';
-import type { BrokerState } from '../types.ts';
+import type { BrokerState } from '../broker-state.ts';
 
 export function handleAddOffsetsToTxn(
   broker: BrokerState,

@@ -3,7 +3,7 @@ import type {
   AddPartitionsToTxnRequest,
   AddPartitionsToTxnResponse,
 } from '../apis/add-partitions-to-txn/types.ts';
-import type { BrokerState } from '../types.ts';
+import type { BrokerState } from '../broker-state.ts';
 
 export function handleAddPartitionsToTxn(
   broker: BrokerState,

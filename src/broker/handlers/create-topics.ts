@@ -3,9 +3,9 @@
  * single-node broker's partition limits) and creates it unless the request only validates.
  */
 import type { CreateTopicsRequest, CreateTopicsResponse } from '../apis/create-topics/types.ts';
+import { type BrokerState, MAX_PARTITIONS, MAX_PARTITIONS_PER_TOPIC } from '../broker-state.ts';
 import { invalidTopicName, TOPIC_CONFIG_NAMES } from '../log/topics.ts';
 import { ErrorCode } from '../protocol/error-codes.ts';
-import { type BrokerState, MAX_PARTITIONS, MAX_PARTITIONS_PER_TOPIC } from '../types.ts';
 
 export function handleCreateTopics(broker: BrokerState, req: CreateTopicsRequest): CreateTopicsResponse {
   const { config } = broker;

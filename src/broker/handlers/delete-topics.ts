@@ -1,7 +1,7 @@
 /** DeleteTopics: removes each named topic, its log and its committed offsets. */
 import type { DeleteTopicsRequest, DeleteTopicsResponse } from '../apis/delete-topics/types.ts';
+import type { BrokerState } from '../broker-state.ts';
 import { ErrorCode } from '../protocol/error-codes.ts';
-import type { BrokerState } from '../types.ts';
 
 export function handleDeleteTopics(broker: BrokerState, req: DeleteTopicsRequest): DeleteTopicsResponse {
   return {

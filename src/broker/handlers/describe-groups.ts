@@ -1,6 +1,6 @@
 /** DescribeGroups: state, protocol and members of each named group. */
 import type { DescribeGroupsRequest, DescribeGroupsResponse } from '../apis/describe-groups/types.ts';
-import type { BrokerState } from '../types.ts';
+import type { BrokerState } from '../broker-state.ts';
 
 export function handleDescribeGroups(
   broker: BrokerState,

@@ -1,6 +1,6 @@
 /** EndTxn: commits or aborts a transaction (markers on its partitions, its pending offsets applied). */
 import type { EndTxnRequest, EndTxnResponse } from '../apis/end-txn/types.ts';
-import type { BrokerState } from '../types.ts';
+import type { BrokerState } from '../broker-state.ts';
 
 export function handleEndTxn(broker: BrokerState, req: EndTxnRequest): EndTxnResponse {
   return {

@@ -5,9 +5,9 @@
  */
 
 import type { FetchPartitionResponse, FetchRequest, FetchResponse } from '../apis/fetch/types.ts';
+import type { BrokerState, RequestContext } from '../broker-state.ts';
 import type { Partition } from '../log/partition.ts';
 import { ErrorCode } from '../protocol/error-codes.ts';
-import type { BrokerState, RequestContext } from '../types.ts';
 
 interface Waiter {
   partitions: Set<Partition>;

@@ -1,7 +1,7 @@
 /** FindCoordinator: this broker coordinates every group (key type 0) and transactional id (key type 1). */
 import type { FindCoordinatorRequest, FindCoordinatorResponse } from '../apis/find-coordinator/types.ts';
+import type { BrokerState } from '../broker-state.ts';
 import { ErrorCode } from '../protocol/error-codes.ts';
-import type { BrokerState } from '../types.ts';
 
 export function handleFindCoordinator(
   broker: BrokerState,

@@ -1,6 +1,6 @@
 /** Heartbeat: keeps a member's session alive, or tells it to rejoin. */
 import type { HeartbeatRequest, HeartbeatResponse } from '../apis/heartbeat/types.ts';
-import type { BrokerState } from '../types.ts';
+import type { BrokerState } from '../broker-state.ts';
 
 export function handleHeartbeat(broker: BrokerState, req: HeartbeatRequest): HeartbeatResponse {
   return {

@@ -1,6 +1,6 @@
 /** InitProducerId: a producer id and epoch (bumped, fencing the old one, for a transactional id). */
 import type { InitProducerIdRequest, InitProducerIdResponse } from '../apis/init-producer-id/types.ts';
-import type { BrokerState } from '../types.ts';
+import type { BrokerState } from '../broker-state.ts';
 
 export function handleInitProducerId(
   broker: BrokerState,

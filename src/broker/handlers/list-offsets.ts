@@ -3,8 +3,8 @@
  * the earliest (-2: the log start) or the first offset at or after a timestamp.
  */
 import type { ListOffsetsRequest, ListOffsetsResponse } from '../apis/list-offsets/types.ts';
+import type { BrokerState } from '../broker-state.ts';
 import { ErrorCode } from '../protocol/error-codes.ts';
-import type { BrokerState } from '../types.ts';
 
 export function handleListOffsets(broker: BrokerState, req: ListOffsetsRequest): ListOffsetsResponse {
   return {

@@ -3,9 +3,9 @@
  * when allowed (always before v4, by the request's flag from v4).
  */
 import type { MetadataRequest, MetadataResponse, MetadataTopic } from '../apis/metadata/types.ts';
+import type { BrokerState, RequestContext } from '../broker-state.ts';
 import { invalidTopicName, type Topic } from '../log/topics.ts';
 import { ErrorCode } from '../protocol/error-codes.ts';
-import type { BrokerState, RequestContext } from '../types.ts';
 
 export function handleMetadata(
   broker: BrokerState,

@@ -1,7 +1,7 @@
 /** OffsetCommit: a group member's committed offsets, checked against its generation. */
 import type { OffsetCommitRequest, OffsetCommitResponse } from '../apis/offset-commit/types.ts';
+import type { BrokerState } from '../broker-state.ts';
 import { ErrorCode } from '../protocol/error-codes.ts';
-import type { BrokerState } from '../types.ts';
 
 export function handleOffsetCommit(broker: BrokerState, req: OffsetCommitRequest): OffsetCommitResponse {
   const check = broker.groups.checkCommit(req.groupId, req.generationId, req.memberId);

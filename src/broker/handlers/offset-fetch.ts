@@ -1,7 +1,7 @@
 /** OffsetFetch: a group's committed offsets (-1 and empty metadata where none was committed). */
 import type { OffsetFetchRequest, OffsetFetchResponse } from '../apis/offset-fetch/types.ts';
+import type { BrokerState } from '../broker-state.ts';
 import { ErrorCode } from '../protocol/error-codes.ts';
-import type { BrokerState } from '../types.ts';
 
 export function handleOffsetFetch(broker: BrokerState, req: OffsetFetchRequest): OffsetFetchResponse {
   return {

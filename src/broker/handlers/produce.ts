@@ -3,9 +3,9 @@
  * epoch and transaction for transactional batches. acks=0 gets no response (null).
  */
 import type { ProducePartitionResponse, ProduceRequest, ProduceResponse } from '../apis/produce/types.ts';
+import type { BrokerState, RequestContext } from '../broker-state.ts';
 import { ErrorCode } from '../protocol/error-codes.ts';
 import { validateProducedBatch } from '../protocol/record-batch.ts';
-import type { BrokerState, RequestContext } from '../types.ts';
 
 export function handleProduce(
   broker: BrokerState,

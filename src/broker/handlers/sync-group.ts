@@ -1,6 +1,6 @@
 /** SyncGroup: the leader hands out assignments; followers wait for theirs. */
 import type { SyncGroupRequest, SyncGroupResponse } from '../apis/sync-group/types.ts';
-import type { BrokerState } from '../types.ts';
+import type { BrokerState } from '../broker-state.ts';
 
 export function handleSyncGroup(
   broker: BrokerState,

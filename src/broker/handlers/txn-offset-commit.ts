@@ -1,6 +1,6 @@
 /** TxnOffsetCommit: offsets held in the transaction until it commits. */
 import type { TxnOffsetCommitRequest, TxnOffsetCommitResponse } from '../apis/txn-offset-commit/types.ts';
-import type { BrokerState } from '../types.ts';
+import type { BrokerState } from '../broker-state.ts';
 
 export function handleTxnOffsetCommit(
   broker: BrokerState,

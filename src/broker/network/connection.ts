@@ -10,11 +10,11 @@ import type { Logger } from 'pino';
 import { apiVersionsV0 } from '../apis/api-versions/v0.ts';
 import { findCodec, isKnownApiKey } from '../apis/registry.ts';
 import type { Broker } from '../broker.ts';
+import type { RequestContext } from '../broker-state.ts';
 import { ApiKey } from '../protocol/api-keys.ts';
 import { DecodeError, Decoder } from '../protocol/decoder.ts';
 import { Encoder } from '../protocol/encoder.ts';
 import { ErrorCode } from '../protocol/error-codes.ts';
-import type { RequestContext } from '../types.ts';
 
 export interface ConnectionOptions {
   maxFrameBytes: number;

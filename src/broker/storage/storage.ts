@@ -1,9 +1,10 @@
 /** Persistence of the broker's state in a data directory (see disk-storage.ts); absent in memory mode. */
+
+import type { BrokerState } from '../broker-state.ts';
 import type { CommittedOffset } from '../group/coordinator.ts';
 import type { Partition, PartitionStore } from '../log/partition.ts';
 import type { Topic } from '../log/topics.ts';
 import type { TxnSnapshot } from '../txn/coordinator.ts';
-import type { BrokerState } from '../types.ts';
 
 export interface BrokerStorage {
   clusterId(): string;

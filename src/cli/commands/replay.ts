@@ -7,9 +7,9 @@ import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { readRecording } from '../../../simulator/replay/recording.ts';
 import { replayRecording } from '../../../simulator/replay/replay.ts';
-import { textTable } from '../../../simulator/report/svg.ts';
 import { CroupierError } from '../../errors/index.ts';
 import { createLogger } from '../../log/logger.ts';
+import { textTable } from '../../report/charts.ts';
 import { configFromCommand, withConfigFlags } from '../context.ts';
 
 interface ReplayFlags {

@@ -5,9 +5,9 @@
  */
 import type { Command } from 'commander';
 import { startEmbeddedServices } from '../../app/embedded.ts';
+import { registryAuth } from '../../app/prepare-topics.ts';
 import { createRedisClient } from '../../app/redis-client.ts';
 import { createShutdownStack, untilSignal } from '../../app/shutdown.ts';
-import { registryAuth } from '../../app/topics.ts';
 import { startServing } from '../../gateway/serving.ts';
 import { createLogger } from '../../log/logger.ts';
 import { configFromCommand, withConfigFlags } from '../context.ts';

@@ -1,5 +1,6 @@
 /** `croupier start`: the whole loop on embedded defaults (what `npm start` runs). */
 import type { Command } from 'commander';
+import { startDemoTrafficIfWanted } from '../../../simulator/demo-traffic.ts';
 import { untilSignal } from '../../app/shutdown.ts';
 import { startCroupier } from '../../app/start.ts';
 import { createLogger } from '../../log/logger.ts';
@@ -15,7 +16,11 @@ export function registerStartCommand(program: Command): void {
   ).action(async (_flags: unknown, command: Command) => {
     const config = configFromCommand(command);
     const logger = createLogger({ level: config.log.level, pretty: config.log.pretty });
-    const croupier = await startCroupier({ config, logger });
+    const croupier = await startCroupier({
+      config,
+      logger,
+      onStarted: startDemoTrafficIfWanted,
+    });
     const { endpoints } = croupier;
     console.log(
       [

@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { startEmbeddedServices } from '../../app/embedded.ts';
 import { createShutdownStack, untilSignal } from '../../app/shutdown.ts';
-import { startTopologyOn } from '../../app/topology.ts';
+import { startTopologyOn } from '../../app/topology-on-endpoints.ts';
 import { createLogger } from '../../log/logger.ts';
 import { configFromCommand, withConfigFlags } from '../context.ts';
 

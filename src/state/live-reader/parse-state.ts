@@ -3,7 +3,7 @@
  * fields of change-feed entries (the shapes are defined in `../layout/feed-entry.ts`). Pure functions; a malformed
  * value is skipped (and counted by the caller), never thrown into the server.
  */
-import type { ItemInfo } from '../../decision/types.ts';
+import type { ItemInfo } from '../../domain/decision.ts';
 import {
   ITEM_COUNTER_FIELDS,
   type ItemCounterField,

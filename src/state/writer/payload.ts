@@ -2,8 +2,7 @@
  * Encodes folded deltas as the JSON payloads the state scripts read (flat lists, see each script's header), and the
  * change-feed entry of a CDC batch (`../layout/feed-entry.ts`; the clickstream script builds its own in Lua).
  */
-import type { CdcDelta } from '../../../streams/fold/cdc.ts';
-import type { ClickstreamDelta } from '../../../streams/fold/clickstream.ts';
+import type { CdcDelta, ClickstreamDelta } from '../../domain/state-deltas.ts';
 import type { ItemsFeedData, UsersFeedData } from '../layout/feed-entry.ts';
 
 /** Dead letters of a batch per error code. */

@@ -16,7 +16,7 @@ import {
   normalPdf,
   normalQuantile,
 } from '../special.ts';
-import type { ContinuousDistribution } from './types.ts';
+import type { ContinuousDistribution } from './distribution.ts';
 
 /** Normal(mean, sd). */
 export function normal(params: { mean?: number; sd?: number } = {}): ContinuousDistribution {

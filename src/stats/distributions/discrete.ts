@@ -6,7 +6,7 @@ import { sampleBeta, sampleGamma } from '../beta-sampler.ts';
 import { checkPositive, checkProbability, invalidArgument } from '../errors.ts';
 import type { Rng } from '../rng.ts';
 import { betaInc, gammaP, gammaQ, logChoose, logGamma, normalQuantile } from '../special.ts';
-import type { DiscreteDistribution } from './types.ts';
+import type { DiscreteDistribution } from './distribution.ts';
 
 /**
  * The smallest integer k ≥ lower with cdf(k) ≥ p, searched from a normal-approximation guess with

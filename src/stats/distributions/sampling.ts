@@ -5,7 +5,7 @@ import { sampleGamma } from '../beta-sampler.ts';
 import { checkPositive } from '../errors.ts';
 import type { Rng } from '../rng.ts';
 import { betaInc, gammaP, gammaQ, invertCdf, logBeta, logGamma, normalQuantile } from '../special.ts';
-import type { ContinuousDistribution } from './types.ts';
+import type { ContinuousDistribution } from './distribution.ts';
 
 /** Student's t with `df` degrees of freedom (df may be fractional, as in Welch's test). */
 export function studentT(params: { df: number }): ContinuousDistribution {

@@ -1,7 +1,7 @@
 /**
  * The shape every hypothesis test returns, and the p-value and interval arithmetic they share.
  */
-import type { ContinuousDistribution } from '../distributions/types.ts';
+import type { ContinuousDistribution } from '../distributions/distribution.ts';
 import type { Alternative } from '../errors.ts';
 import { normalCdf, normalQuantile } from '../special.ts';
 

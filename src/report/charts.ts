@@ -1,6 +1,6 @@
 /**
- * Self-contained SVG line charts (no script, no external font or stylesheet), for the simulator's and the
- * load generator's reports. Several panels stack vertically in one picture.
+ * Self-contained SVG line charts (no script, no external font or stylesheet), for the reports of the simulator,
+ * the load generator and the benchmarks (with plain-text and Markdown tables). Several panels stack vertically.
  */
 
 export interface LineSeries {

@@ -1,8 +1,10 @@
 /**
- * The plain data the decision core works on, and the read-only view of learned state it needs. The gateway's
- * change-feed cache implements `StateView`; the decision core (candidates → features → score → explore →
- * propensities) never performs I/O itself.
+ * The plain data the decision core works on, and the read-only view of learned state it needs: the vocabulary
+ * every layer shares (bandit math, experiments, scoring, the state reader, the gateway, the simulator). The
+ * gateway's live state reader implements `StateView`; the decision core (candidates → features → score →
+ * explore → propensities) never performs I/O itself.
  */
+import type { PolicyName } from './policy-names.ts';
 
 /** A live item of the pool, as kept from `cdc.items`. */
 export interface ItemInfo {
@@ -18,6 +20,11 @@ export interface ItemInfo {
 export interface ArmStats {
   impressions: number;
   clicks: number;
+  /**
+   * Σ p̂·e(slot) over the arm's impressions: the clicks the model expected of them (what `corrected-thompson`
+   * compares clicks against). Absent where the state does not keep it.
+   */
+  expectedClicks?: number;
 }
 
 /** Aggregated item features (summed over the clickstream partitions). */
@@ -74,8 +81,6 @@ export interface DecisionRequest {
   context: RequestContext;
   filters?: { category?: string };
 }
-
-export type PolicyName = 'thompson' | 'greedy' | 'ucb1' | 'epsilon-greedy' | 'random';
 
 export interface SlateItem {
   itemId: string;

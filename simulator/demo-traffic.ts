@@ -5,12 +5,13 @@
  * unless `demo.traffic` is `on`.
  */
 import type { Kafka } from 'kafkajs';
-import { simulateAgainstGateway } from '../../simulator/client/gateway-driver.ts';
-import { createKafkaCdcPublisher } from '../../simulator/client/kafka-publisher.ts';
-import { loadScenario } from '../../simulator/world/scenario.ts';
-import type { Config } from '../config/index.ts';
-import type { EventCodec } from '../kafka/index.ts';
-import type { Logger } from '../log/logger.ts';
+import type { StartedLoop } from '../src/app/start.ts';
+import type { Config } from '../src/config/index.ts';
+import type { EventCodec } from '../src/kafka/index.ts';
+import type { Logger } from '../src/log/logger.ts';
+import { simulateAgainstGateway } from './client/gateway-driver.ts';
+import { createKafkaCdcPublisher } from './client/kafka-publisher.ts';
+import { loadScenario } from './world/scenario.ts';
 
 export interface DemoTrafficOptions {
   config: Readonly<Config>;
@@ -64,4 +65,15 @@ export async function startDemoTraffic(options: DemoTrafficOptions): Promise<Dem
       await publisher.close();
     },
   };
+}
+
+/**
+ * The `onStarted` hook of `croupier start`: demo traffic on the embedded broker (`demo.traffic=auto`), or on
+ * any broker when `demo.traffic=on`; never into a production Kafka otherwise.
+ */
+export async function startDemoTrafficIfWanted(loop: StartedLoop): Promise<DemoTrafficHandle | undefined> {
+  const { traffic } = loop.config.demo;
+  if (traffic === 'on' || (traffic === 'auto' && loop.endpoints.embedded.broker))
+    return startDemoTraffic(loop);
+  return undefined;
 }

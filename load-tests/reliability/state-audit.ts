@@ -1,0 +1,170 @@
+/**
+ * The end of a reliability run: waits until the topology has applied everything in the clickstream topic, reads
+ * the topic back from its first offset, folds it with the tests' reference fold (one event at a time, the most
+ * direct way) and lists every Redis counter that differs. No difference means nothing was lost or counted twice
+ * between Kafka and Redis, whatever was killed on the way.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Cluster, Redis } from 'ioredis';
+import type { Kafka } from 'kafkajs';
+import type { Config } from '../../src/config/index.ts';
+import type { EventCodec } from '../../src/kafka/index.ts';
+import { partitionKey } from '../../src/state/layout/index.ts';
+import type { ClickstreamEvent } from '../../streams/schemas/index.ts';
+import { compareWithReference } from '../../test/streams/support/compare-state.ts';
+import { emptyReference, referenceApply } from '../../test/streams/support/reference-fold.ts';
+
+export interface AuditResult {
+  /** Clickstream records in Kafka, and of them impressions and clicks. */
+  records: number;
+  impressions: number;
+  clicks: number;
+  /**
+   * Impressions and clicks that repeat one already in the topic (same request, item and kind): sent twice on their
+   * way into Kafka (a retry across a broker kill). Redis folds them as Kafka holds them.
+   */
+  repeated: number;
+  /** Every counter equals the reference fold of the topic. */
+  exact: boolean;
+  /** The first differences found (at most 20), and how many in all. */
+  differences: string[];
+  differenceCount: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Last offset of each partition of `topic` (-1: empty). */
+async function logEnds(kafka: Kafka, topic: string): Promise<number[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    const ends: number[] = [];
+    for (const o of offsets) ends[o.partition] = Number(o.high) - 1;
+    return ends;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Waits until Redis holds the last offset of every partition, with no rebuild in progress. */
+async function waitUntilApplied(
+  redis: Redis | Cluster,
+  config: Readonly<Config>,
+  ends: readonly number[],
+  timeoutMs: number,
+): Promise<void> {
+  const topic = config.kafka.topics.clickstream;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const states = await Promise.all(
+      ends.map(async (_, partition) => {
+        const tp = { topic, partition };
+        const [offset, rebuild] = await Promise.all([
+          redis.hget(partitionKey(config.redis.keyPrefix, tp, 'offsets'), config.stream.groupId),
+          redis.hget(partitionKey(config.redis.keyPrefix, tp, 'marker'), 'rebuildUntil'),
+        ]);
+        return Number(offset ?? -1) >= ends[partition] && rebuild === null;
+      }),
+    ).catch(() => [false]);
+    if (states.every(Boolean)) return;
+    if (Date.now() > deadline)
+      throw new Error(`the topology did not apply the whole clickstream in ${timeoutMs} ms`);
+    await sleep(200);
+  }
+}
+
+/** Every record of `topic` up to `ends`, decoded, per partition in offset order. */
+async function readTopic(
+  kafka: Kafka,
+  codec: Pick<EventCodec, 'decode'>,
+  topic: string,
+  ends: readonly number[],
+): Promise<ClickstreamEvent[][]> {
+  const byPartition: { offset: number; event: ClickstreamEvent }[][] = ends.map(() => []);
+  const remaining = new Set(ends.map((end, p) => (end >= 0 ? p : -1)).filter((p) => p >= 0));
+  if (remaining.size === 0) return ends.map(() => []);
+  const consumer = kafka.consumer({ groupId: `audit-${randomBytes(4).toString('hex')}` });
+  await consumer.connect();
+  let finish: () => void = () => undefined;
+  const done = new Promise<void>((resolve) => {
+    finish = resolve;
+  });
+  try {
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await consumer.run({
+      eachBatch: async ({ batch }) => {
+        for (const m of batch.messages) {
+          const offset = Number(m.offset);
+          if (offset > ends[batch.partition] || m.value === null) continue;
+          const decoded = await codec.decode(m.value);
+          byPartition[batch.partition].push({
+            offset,
+            event: { type: decoded.schemaName, event: decoded.value } as ClickstreamEvent,
+          });
+          if (offset === ends[batch.partition]) remaining.delete(batch.partition);
+        }
+        if (remaining.size === 0) finish();
+      },
+    });
+    await done;
+  } finally {
+    await consumer.disconnect();
+  }
+  return byPartition.map((records) => {
+    // A rebalance can deliver a batch twice: keep each offset once.
+    const seen = new Map<number, ClickstreamEvent>();
+    for (const r of records) seen.set(r.offset, r.event);
+    return [...seen.entries()].sort((a, b) => a[0] - b[0]).map(([, e]) => e);
+  });
+}
+
+export async function auditClickstream(options: {
+  kafka: Kafka;
+  codec: Pick<EventCodec, 'decode'>;
+  redis: Redis | Cluster;
+  config: Readonly<Config>;
+  timeoutMs?: number;
+}): Promise<AuditResult> {
+  const { kafka, codec, redis, config } = options;
+  const topic = config.kafka.topics.clickstream;
+  const ends = await logEnds(kafka, topic);
+  await waitUntilApplied(redis, config, ends, options.timeoutMs ?? 300_000);
+  const byPartition = await readTopic(kafka, codec, topic, ends);
+  const differences: string[] = [];
+  let records = 0;
+  let impressions = 0;
+  let clicks = 0;
+  let repeated = 0;
+  const seen = new Set<string>();
+  for (const [partition, events] of byPartition.entries()) {
+    const ref = emptyReference();
+    const shown = new Map<string, string>();
+    for (const e of events) {
+      referenceApply(ref, shown, e, config.stream.recentClicks);
+      records++;
+      if (e.type === 'Impression') impressions++;
+      else if (e.type === 'Click') clicks++;
+      if (e.type === 'Impression' || e.type === 'Click') {
+        const key = `${e.type}|${e.event.requestId}|${e.event.itemId}`;
+        if (seen.has(key)) repeated++;
+        else seen.add(key);
+      }
+    }
+    differences.push(
+      ...(await compareWithReference(redis, config.redis.keyPrefix, { topic, partition }, ref, {
+        halfLifeMs: config.stream.decayHalfLifeSeconds * 1000,
+        groupId: config.stream.groupId,
+      })),
+    );
+  }
+  return {
+    records,
+    impressions,
+    clicks,
+    repeated,
+    exact: differences.length === 0,
+    differences: differences.slice(0, 20),
+    differenceCount: differences.length,
+  };
+}

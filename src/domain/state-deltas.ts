@@ -1,0 +1,70 @@
+/**
+ * What a fold of one partition batch changes: the contract between the pure folds (streams/fold) that compute
+ * it and the state writer (src/state/writer) that adds it to Redis in one script call. docs/state-layout.md
+ * says how each counter is stored.
+ */
+import type { ItemRow, UserRow } from '../../streams/schemas/index.ts';
+
+export interface ArmDelta {
+  itemId: string;
+  /** Context segment, `*` for the global arm. */
+  segment: string;
+  imp: number;
+  clk: number;
+}
+
+export interface ItemDelta {
+  itemId: string;
+  imp: number;
+  clk: number;
+  conv: number;
+  convValue: number;
+  watchMs: number;
+  /** Latest event time in the batch (ms). */
+  seen: number;
+  /** Decayed impressions and clicks of the batch, both valid at `decayAt` (0 when the batch had neither). */
+  decayImp: number;
+  decayClk: number;
+  decayAt: number;
+}
+
+export interface UserDelta {
+  userId: string;
+  imp: number;
+  clk: number;
+  conv: number;
+  convValue: number;
+  watchMs: number;
+  lastActive: number;
+  /** Items clicked in the batch, oldest first, each once (its latest click), at most `recentClicks`. */
+  recent: string[];
+}
+
+/** A click whose impression was not in the batch: the script looks up `req:<requestId>` for it. */
+export interface ClickLookup {
+  requestId: string;
+  itemId: string;
+  /** The click's own segment; empty: use the segment stored with the impression. */
+  segment: string;
+}
+
+export interface ClickstreamDelta {
+  /** Events folded. */
+  events: number;
+  /** Keyed `<itemId>|<segment>`. */
+  arms: Map<string, ArmDelta>;
+  items: Map<string, ItemDelta>;
+  users: Map<string, UserDelta>;
+  /** requestId → itemId → `<slot>|<segment>` of what the request showed. */
+  requests: Map<string, Map<string, string>>;
+  lookups: ClickLookup[];
+}
+
+export interface CdcDelta {
+  /** Changes folded. */
+  events: number;
+  /** key → row JSON to store, or null to delete the key. */
+  rows: Map<string, string | null>;
+  /** key → value for the change feed (`null`: deleted or no longer shown). */
+  feed: Map<string, ItemRow | UserRow | null>;
+}

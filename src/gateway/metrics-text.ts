@@ -1,0 +1,215 @@
+/**
+ * The gateway's `/metrics` page in the Prometheus text exposition format (version 0.0.4), rendered from a
+ * table: one row per metric (name, help, type, value getter), in the order they appear on the page. The two
+ * histograms come first; the model version and the change-feed cache's rows only when there is one.
+ */
+import type { LiveStateFreshness } from '../state/live-reader/index.ts';
+import type { EventLogStats } from './event-log.ts';
+import { counterLines, type GatewayMetrics, gaugeLines, labelValue } from './metrics.ts';
+
+/** What one scrape reads: the gateway's counters and what its parts report now. */
+export interface MetricsSources {
+  metrics: GatewayMetrics;
+  events: EventLogStats;
+  /** Open WebSocket connections. */
+  connections: number;
+  /** Active carousel subscriptions. */
+  subscriptions: number;
+  /** The change-feed cache's freshness; undefined when the view has none. */
+  freshness: LiveStateFreshness | undefined;
+}
+
+interface MetricRow<S> {
+  name: string;
+  help: string;
+  type: 'counter' | 'gauge';
+  value: (source: S) => number;
+}
+
+const GATEWAY_ROWS: readonly MetricRow<MetricsSources>[] = [
+  {
+    name: 'croupier_decisions_total',
+    help: 'Carousels dealt (requests and pushes).',
+    type: 'counter',
+    value: (s) => s.metrics.decisions,
+  },
+  {
+    name: 'croupier_decisions_per_second',
+    help: 'Carousels dealt per second, last 10 s.',
+    type: 'gauge',
+    value: (s) => s.metrics.decisionRate.perSecond(),
+  },
+  {
+    name: 'croupier_pushes_total',
+    help: 'Carousels pushed to subscriptions.',
+    type: 'counter',
+    value: (s) => s.metrics.pushes,
+  },
+  {
+    name: 'croupier_decision_errors_total',
+    help: 'Decisions that failed.',
+    type: 'counter',
+    value: (s) => s.metrics.decisionErrors,
+  },
+  {
+    name: 'croupier_feedback_total',
+    help: 'Feedback messages accepted.',
+    type: 'counter',
+    value: (s) => s.metrics.feedback,
+  },
+  {
+    name: 'croupier_messages_total',
+    help: 'WebSocket messages received.',
+    type: 'counter',
+    value: (s) => s.metrics.messages,
+  },
+  {
+    name: 'croupier_bad_messages_total',
+    help: 'Messages refused as malformed.',
+    type: 'counter',
+    value: (s) => s.metrics.badMessages,
+  },
+  {
+    name: 'croupier_undelivered_carousels_total',
+    help: 'Carousels dealt but not delivered (not logged as impressions).',
+    type: 'counter',
+    value: (s) => s.metrics.undelivered,
+  },
+  {
+    name: 'croupier_uncounted_feedback_total',
+    help: 'Feedback on items the referenced carousel did not show (acknowledged, not folded).',
+    type: 'counter',
+    value: (s) => s.metrics.uncountedFeedback,
+  },
+  {
+    name: 'croupier_handler_errors_total',
+    help: 'Messages whose handler failed unexpectedly.',
+    type: 'counter',
+    value: (s) => s.metrics.handlerErrors,
+  },
+  {
+    name: 'croupier_rate_limited_total',
+    help: 'Messages dropped by the per-connection rate limit.',
+    type: 'counter',
+    value: (s) => s.metrics.rateLimited,
+  },
+  {
+    name: 'croupier_auth_failures_total',
+    help: 'Hellos refused for a missing or bad token.',
+    type: 'counter',
+    value: (s) => s.metrics.authFailures,
+  },
+  {
+    name: 'croupier_backpressure_disconnects_total',
+    help: 'Slow clients disconnected past gateway.maxBackpressureBytes.',
+    type: 'counter',
+    value: (s) => s.metrics.backpressureCloses,
+  },
+  {
+    name: 'croupier_connections_rejected_total',
+    help: 'Upgrades refused at gateway.maxConnections.',
+    type: 'counter',
+    value: (s) => s.metrics.connectionsRejected,
+  },
+  {
+    name: 'croupier_connections',
+    help: 'Open WebSocket connections.',
+    type: 'gauge',
+    value: (s) => s.connections,
+  },
+  {
+    name: 'croupier_subscriptions',
+    help: 'Active carousel subscriptions.',
+    type: 'gauge',
+    value: (s) => s.subscriptions,
+  },
+  {
+    name: 'croupier_events_sent_total',
+    help: 'Events the event log delivered to Kafka.',
+    type: 'counter',
+    value: (s) => s.events.sent,
+  },
+  {
+    name: 'croupier_events_shed_total',
+    help: 'Events shed because Kafka did not keep up.',
+    type: 'counter',
+    value: (s) => s.events.shed,
+  },
+  {
+    name: 'croupier_events_invalid_total',
+    help: 'Events dropped because they could not be encoded.',
+    type: 'counter',
+    value: (s) => s.events.invalid,
+  },
+  {
+    name: 'croupier_events_queued',
+    help: 'Events waiting for Kafka.',
+    type: 'gauge',
+    value: (s) => s.events.queued,
+  },
+  {
+    name: 'croupier_event_log_connected',
+    help: 'Whether the event log producer is connected.',
+    type: 'gauge',
+    value: (s) => (s.events.connected ? 1 : 0),
+  },
+];
+
+const CACHE_ROWS: readonly MetricRow<LiveStateFreshness>[] = [
+  {
+    name: 'croupier_cache_sync_age_seconds',
+    help: 'Time since the cache last read every change feed.',
+    type: 'gauge',
+    value: (f) => f.lastSyncAgeMs / 1000,
+  },
+  {
+    name: 'croupier_cache_apply_delay_seconds',
+    help: 'Delay from a change-feed entry being written to the cache applying it (newest entry).',
+    type: 'gauge',
+    value: (f) => (f.lastApplyDelayMs ?? 0) / 1000,
+  },
+  {
+    name: 'croupier_cache_entries_applied_total',
+    help: 'Change-feed entries applied.',
+    type: 'counter',
+    value: (f) => f.entriesApplied,
+  },
+  {
+    name: 'croupier_cache_resnapshots_total',
+    help: 'Partition snapshots retaken after falling behind.',
+    type: 'counter',
+    value: (f) => f.resnapshots,
+  },
+  {
+    name: 'croupier_cache_malformed_entries_total',
+    help: 'Change-feed values skipped as malformed.',
+    type: 'counter',
+    value: (f) => f.malformedEntries,
+  },
+];
+
+function renderRow<S>(row: MetricRow<S>, source: S): string {
+  const value = row.value(source);
+  return row.type === 'counter'
+    ? counterLines(row.name, row.help, value)
+    : gaugeLines(row.name, row.help, value);
+}
+
+/** The whole `/metrics` page. */
+export function renderMetricsText(sources: MetricsSources): string {
+  const { metrics, freshness } = sources;
+  const parts = [metrics.decisionLatency.render(), metrics.batchSize.render()];
+  for (const row of GATEWAY_ROWS) parts.push(renderRow(row, sources));
+  if (metrics.modelVersion !== '') {
+    parts.push(
+      gaugeLines(
+        'croupier_model_info',
+        'Model version serving.',
+        1,
+        `{version="${labelValue(metrics.modelVersion)}"}`,
+      ),
+    );
+  }
+  if (freshness !== undefined) for (const row of CACHE_ROWS) parts.push(renderRow(row, freshness));
+  return `${parts.join('\n')}\n`;
+}
