@@ -209,7 +209,7 @@ export async function startArchiveSink(options: ArchiveSinkOptions): Promise<Arc
     partitionsConsumedConcurrently: a.partitionsConcurrently,
     eachBatch: async ({ batch, resolveOffset, heartbeat, isStale }) => {
       const writer = writers.get(keyOf(batch.topic, batch.partition));
-      if (!writer || !writer.live || isStale() || batch.messages.length === 0) return;
+      if (!writer?.live || isStale() || batch.messages.length === 0) return;
       const beat = () => void heartbeat().catch(() => undefined);
       try {
         const records = await retrying(

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 const ROOT = normalize(join(import.meta.dirname, '..', '..'));
 
 /** Layer of each part, lowest first. docs/architecture.md draws the same table. */
-export const LAYERS: Readonly<Record<string, number>> = {
+const LAYERS: Readonly<Record<string, number>> = {
   // vocabulary: contracts, error codes, domain types
   'streams/schemas': 0,
   'src/errors': 0,
