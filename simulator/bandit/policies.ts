@@ -1,87 +1,61 @@
 /**
  * Slate policies the in-process runner plays against a simulated world: the decision core's own policies
- * (`src/bandit`, through the gateway's `SlateExplorer`), over the counts the stream topology would keep per
- * (segment, item) arm. As the topology's fold does (streams/fold/clickstream.ts, position-bias.ts), an
- * impression in slot s adds the examination probability e(s) to the arm's impressions (1 with the
- * position-bias model off), a click adds one click and the missing 1 − e(s), and the arm's expected clicks
- * grow by p̂·e(s), p̂ the model's score of the impression. For each request:
+ * (`src/bandit`), over impressions and clicks the runner keeps per (segment, item) — the statistics the
+ * engine keeps per context segment. For each request the candidates get the model-informed Beta posteriors
+ * α = m·p̂ + clicks, β = m·(1 − p̂) + (impressions − clicks), the policy fills one ranking value per
+ * candidate, and the top `slots` fill the slate in rank order:
  *
- * - `corrected-thompson`: v ~ Gamma, the user's p̂ times a learned per-arm correction (src/bandit/correction.ts);
- * - `thompson`: θ ~ Beta(m·p̂ + clicks, m·(1 − p̂) + impressions − clicks) (`model.priorStrength` = m);
- * - `greedy`: the Beta posterior mean: no exploration;
- * - `ucb1`: Beta posterior mean + c·√(2·ln(N + 1) / (nᵢ + 1)), N the segment's impressions of the candidates;
+ * - `thompson`: θ ~ Beta(α, β) (the engine's policy, `model.priorStrength` = m);
+ * - `greedy`: the posterior mean α / (α + β): no exploration;
+ * - `ucb1`: posterior mean + c·√(2·ln(N + 1) / (nᵢ + 1)), N the segment's impressions of the candidates;
  * - `epsilon-greedy`: greedy, or with probability ε a uniformly random slate;
- * - `random`: a uniformly random slate;
- * - `corrected-greedy` (simulator only, an ablation): the mean of the corrected score, no exploration — what
- *   `corrected-thompson` would be without exploring.
+ * - `random`: a uniformly random slate.
  */
-import type { CorrectionSettings } from '../../src/bandit/correction.ts';
 import { SlateExplorer } from '../../src/bandit/explorer.ts';
 import type { MonteCarloSettings } from '../../src/bandit/propensity.ts';
 import { selectTopK } from '../../src/bandit/slate.ts';
-import { POLICY_NAMES, type PolicyName } from '../../src/domain/policy-names.ts';
 import type { Rng } from '../../src/stats/rng.ts';
-import { examinationProbability } from '../../streams/fold/position-bias.ts';
 import type { SimItem } from '../world/population.ts';
 
-export const SIM_POLICIES = [...POLICY_NAMES, 'corrected-greedy'] as const;
-export type SimPolicyName = PolicyName | 'corrected-greedy';
-
-export function isSimPolicy(value: string): value is SimPolicyName {
-  return (SIM_POLICIES as readonly string[]).includes(value);
-}
+export const SIM_POLICIES = ['thompson', 'greedy', 'ucb1', 'epsilon-greedy', 'random'] as const;
+export type SimPolicyName = (typeof SIM_POLICIES)[number];
 
 export interface SlateRequest {
   segment: number;
   candidates: readonly SimItem[];
   slots: number;
-  /** The scoring model's p̂ of a candidate for this request's user. */
+  /** The scoring model's p̂ of a candidate for this request's segment. */
   score(item: SimItem): number;
 }
 
 export interface SlatePolicy {
   readonly name: SimPolicyName;
   choose(request: SlateRequest): SimItem[];
-  /** Records the impression of `item` in `slot` (scored p̂ by the model) in `segment`, and whether it was clicked. */
-  observe(segment: number, item: SimItem, slot: number, score: number, clicked: boolean): void;
-}
-
-/** What the engine's config decides about learning: the `model.*` knobs and the stream's examination table. */
-export interface DecisionSettings {
-  /** Strength m of the model-informed Beta prior (`model.priorStrength`). */
-  priorStrength: number;
-  /** `model.correctionStrength` and `model.explorationScale`. */
-  correction: CorrectionSettings;
-  /** Exploration probability of `epsilon-greedy` (`model.epsilon`). */
-  epsilon: number;
-  /** Exploration weight c of `ucb1` (`model.ucbC`). */
-  ucbC: number;
-  /** Examination probability per slot (the stream's position-bias model); undefined: the model is off. */
-  examination: readonly number[] | undefined;
-  /**
-   * Whether the state keeps each arm's expected clicks (false: a state without that counter, where
-   * `corrected-thompson` stands in this request's p̂ over the impressions).
-   */
-  expectedClicks: boolean;
+  /** Records one impression of `item` in `segment` and whether it was clicked. */
+  observe(segment: number, item: SimItem, clicked: boolean): void;
 }
 
 export interface PolicyOptions {
   rng: Rng;
   segments: number;
-  settings: DecisionSettings;
+  /** Strength m of the model-informed prior. */
+  priorStrength: number;
+  /** Exploration probability of `epsilon-greedy` (default 0.1). */
+  epsilon?: number;
+  /** Exploration weight c of `ucb1` (default 1). */
+  ucbC?: number;
 }
 
-/** Impressions, clicks and expected clicks per (segment, item index), grown as items arrive. */
+/** Impressions and clicks per (segment, item index), grown as items arrive. */
 class ArmCounts {
   impressions: Float64Array[];
   clicks: Float64Array[];
-  expected: Float64Array[];
+  totals: Float64Array;
 
   constructor(segments: number) {
-    const table = () => Array.from({ length: segments }, () => new Float64Array(256));
-    this.impressions = table();
-    this.clicks = table();
-    this.expected = table();
+    this.impressions = Array.from({ length: segments }, () => new Float64Array(256));
+    this.clicks = Array.from({ length: segments }, () => new Float64Array(256));
+    this.totals = new Float64Array(segments);
   }
 
   ensure(index: number): void {
@@ -97,14 +71,13 @@ class ArmCounts {
       });
     this.impressions = grow(this.impressions);
     this.clicks = grow(this.clicks);
-    this.expected = grow(this.expected);
   }
 
-  observe(segment: number, item: SimItem, examination: number, score: number, clicked: boolean): void {
+  observe(segment: number, item: SimItem, clicked: boolean): void {
     this.ensure(item.index);
-    this.impressions[segment][item.index] += clicked ? 1 : examination;
-    this.expected[segment][item.index] += score * examination;
+    this.impressions[segment][item.index] += 1;
     if (clicked) this.clicks[segment][item.index] += 1;
+    this.totals[segment] += 1;
   }
 }
 
@@ -120,14 +93,13 @@ const RANK_ONLY: MonteCarloSettings = { replicates: 1, delta: 0.05 };
 
 /**
  * One of the decision core's policies (`src/bandit`), through the gateway's own `SlateExplorer`: the same
- * posteriors, ranking values and top-k selection on the same reused buffers.
+ * model-informed posteriors, ranking values and top-k selection on the same reused buffers.
  */
 class CorePolicy implements SlatePolicy {
   private readonly arms: ArmCounts;
   /** The gateway's explorer: its buffers hold the arm counts, posteriors, ranking values and the slate. */
   private readonly explorer = new SlateExplorer(RANK_ONLY);
   private scores = new Float32Array(256);
-  private keys = new Float64Array(256);
 
   constructor(
     readonly name: SimPolicyName,
@@ -139,44 +111,34 @@ class CorePolicy implements SlatePolicy {
   choose(request: SlateRequest): SimItem[] {
     const { candidates } = request;
     const n = candidates.length;
-    const { explorer, arms } = this;
-    const { settings, rng } = this.options;
+    const explorer = this.explorer;
     explorer.ensure(n);
-    if (this.scores.length < n) {
-      this.scores = new Float32Array(n * 2);
-      this.keys = new Float64Array(n * 2);
-    }
-    const seen = arms.impressions[request.segment];
-    const clicked = arms.clicks[request.segment];
-    const expected = arms.expected[request.segment];
+    if (this.scores.length < n) this.scores = new Float32Array(n * 2);
+    const seen = this.arms.impressions[request.segment];
+    const clicked = this.arms.clicks[request.segment];
+    const impressions = explorer.impressions;
+    const clicks = explorer.clicks;
     for (let i = 0; i < n; i++) {
-      const index = candidates[i].index;
-      const known = index < seen.length;
-      this.scores[i] = request.score(candidates[i]);
-      explorer.impressions[i] = known ? seen[index] : 0;
-      explorer.clicks[i] = known ? clicked[index] : 0;
-      explorer.expected[i] = !settings.expectedClicks ? Number.NaN : known ? expected[index] : 0;
+      const item = candidates[i];
+      this.scores[i] = request.score(item);
+      impressions[i] = item.index < seen.length ? seen[item.index] : 0;
+      clicks[i] = item.index < clicked.length ? clicked[item.index] : 0;
     }
-    explorer.preparePosteriors(this.scores, settings.priorStrength, n, settings.correction);
-    let k: number;
-    if (this.name === 'corrected-greedy') {
-      for (let i = 0; i < n; i++) {
-        explorer.values[i] = explorer.shape[i] / explorer.rate[i];
-        this.keys[i] = rng.next();
-      }
-      k = selectTopK(explorer.values, this.keys, n, request.slots, explorer.order);
-    } else {
-      const params = { epsilon: settings.epsilon, ucbC: settings.ucbC };
-      k = explorer.rank(this.name, n, request.slots, params, rng);
-    }
+    explorer.preparePosteriors(this.scores, this.options.priorStrength, n);
+    const k = explorer.rank(
+      this.name,
+      n,
+      request.slots,
+      { epsilon: this.options.epsilon ?? 0.1, ucbC: this.options.ucbC ?? 1 },
+      this.options.rng,
+    );
     const slate: SimItem[] = [];
     for (let s = 0; s < k; s++) slate.push(candidates[explorer.order[s]]);
     return slate;
   }
 
-  observe(segment: number, item: SimItem, slot: number, score: number, clicked: boolean): void {
-    const examination = examinationProbability(this.options.settings.examination, slot);
-    this.arms.observe(segment, item, examination, score, clicked);
+  observe(segment: number, item: SimItem, clicked: boolean): void {
+    this.arms.observe(segment, item, clicked);
   }
 }
 

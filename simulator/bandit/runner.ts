@@ -6,11 +6,9 @@
  */
 import { createRng } from '../../src/stats/rng.ts';
 import { type KArmedCurve, SeriesRecorder, type SimulationReport } from '../report/series.ts';
-import type { SimItem } from '../world/population.ts';
 import type { Scenario } from '../world/scenario.ts';
 import { createWorld } from '../world/world.ts';
-import { createPolicy, type DecisionSettings, type SimPolicyName } from './policies.ts';
-import { defaultDecisionSettings } from './settings.ts';
+import { createPolicy, type SimPolicyName } from './policies.ts';
 
 export interface InProcessOptions {
   scenario: Scenario;
@@ -21,27 +19,12 @@ export interface InProcessOptions {
   durationSeconds?: number;
   /** Width of a report bucket, simulated seconds (default: duration / 24). */
   bucketSeconds?: number;
-  /** The engine's learning settings (default: croupier's default config; see settings.ts). */
-  settings?: DecisionSettings;
+  /** Strength m of the model-informed prior (the engine's `model.priorStrength`, default 20). */
+  priorStrength?: number;
 }
 
 const POLICY_STREAM = 7_000_003;
 const RESPONSE_STREAM = 9_000_011;
-
-/** A policy's own random stream for its choices: by its name, so adding a policy to a run changes no other. */
-function policyStream(seed: number, name: string): number {
-  let h = 0;
-  for (let i = 0; i < name.length; i++) h = (Math.imul(h, 31) + name.charCodeAt(i)) >>> 0;
-  return seed + POLICY_STREAM + (h % 1_000_003);
-}
-
-/**
- * The K-armed bandit has no model (p̂ = 1/2 for every arm) and one slot: the Beta prior is the uniform
- * Beta(1, 1) (m = 2) and there is no position to correct for.
- */
-function kArmedSettings(settings: DecisionSettings): DecisionSettings {
-  return { ...settings, priorStrength: 2, examination: undefined };
-}
 
 /** Plays every policy through the scenario and returns the bucketed series. */
 export function runInProcess(options: InProcessOptions): SimulationReport {
@@ -50,14 +33,15 @@ export function runInProcess(options: InProcessOptions): SimulationReport {
   const duration = options.durationSeconds ?? probe.durationSeconds;
   const bucketSeconds = options.bucketSeconds ?? duration / 24;
   const recorder = new SeriesRecorder(bucketSeconds);
-  const configured = options.settings ?? defaultDecisionSettings();
-  const settings = options.scenario.kind === 'k-armed' ? kArmedSettings(configured) : configured;
-  for (const name of options.policies) {
+  // No model in the K-armed scenario: p̂ = 1/2 with m = 2 is the uniform Beta(1, 1) prior.
+  const kArmed = options.scenario.kind === 'k-armed';
+  const priorStrength = kArmed ? 2 : (options.priorStrength ?? 20);
+  for (const [p, name] of options.policies.entries()) {
     const world = createWorld(options.scenario, { seed });
     const policy = createPolicy(name, {
-      rng: createRng(policyStream(seed, name)),
+      rng: createRng(seed + POLICY_STREAM + p),
       segments: world.segments.length,
-      settings,
+      priorStrength,
     });
     const responses = createRng(seed + RESPONSE_STREAM);
     for (;;) {
@@ -66,14 +50,12 @@ export function runInProcess(options: InProcessOptions): SimulationReport {
       world.advance(session.at);
       const user = session.user;
       const segment = user.segment;
-      const score = (item: SimItem) => world.modelScore(user, item);
+      const score = (item: Parameters<typeof world.modelScore>[1]) => world.modelScore(segment, item);
       for (let r = 0; r < session.requests; r++) {
         const candidates = world.liveItems();
         const slate = policy.choose({ segment, candidates, slots: world.slots, score });
         const outcomes = world.model.respond(responses, user, slate);
-        for (let s = 0; s < slate.length; s++) {
-          policy.observe(segment, slate[s], s, score(slate[s]), outcomes[s].clicked);
-        }
+        for (let s = 0; s < slate.length; s++) policy.observe(segment, slate[s], outcomes[s].clicked);
         recorder.record(
           name,
           session.at,
@@ -114,8 +96,6 @@ export interface KArmedOptions {
   seed: number;
   /** Pull counts at which regret is read (default: a geometric grid up to `pulls`). */
   checkpoints?: number[];
-  /** The engine's learning settings (default: croupier's default config). */
-  settings?: DecisionSettings;
 }
 
 export function geometricCheckpoints(pulls: number, perDecade = 4): number[] {
@@ -135,8 +115,7 @@ export function runKArmed(options: KArmedOptions): KArmedCurve {
   const constant = laiRobbinsConstant(options.arms);
   const best = Math.max(...options.arms);
   const regret: Record<string, number[]> = {};
-  const settings = kArmedSettings(options.settings ?? defaultDecisionSettings());
-  for (const name of options.policies) {
+  for (const [p, name] of options.policies.entries()) {
     const world = createWorld({
       name: 'k-armed',
       description: '',
@@ -147,9 +126,9 @@ export function runKArmed(options: KArmedOptions): KArmedCurve {
       requestsPerSecond: 1,
     });
     const policy = createPolicy(name, {
-      rng: createRng(policyStream(options.seed, name)),
+      rng: createRng(options.seed + POLICY_STREAM + p),
       segments: 1,
-      settings,
+      priorStrength: 2,
     });
     const responses = createRng(options.seed + RESPONSE_STREAM);
     const arms = world.liveItems();
@@ -160,7 +139,7 @@ export function runKArmed(options: KArmedOptions): KArmedCurve {
     for (let t = 1; t <= options.pulls; t++) {
       const [arm] = policy.choose({ segment: 0, candidates: arms, slots: 1, score });
       const mean = arm.fixedCtr ?? 0;
-      policy.observe(0, arm, 0, 0.5, responses.next() < mean);
+      policy.observe(0, arm, responses.next() < mean);
       sum += best - mean;
       if (t === checkpoints[next]) {
         readings.push(sum);

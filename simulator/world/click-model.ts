@@ -7,7 +7,8 @@
  *   η = click.positionBiasExponent. The true click probability is p(u, i, s) = b(s) · q(u, i).
  * - After a click: conversion with probability σ(conversion.baseLogit + quality_i); its value is log-normal,
  *   ln v ~ N(valueLogMean, valueLogSd²); watch time is log-normal, ln ms ~ N(logMeanMs + ½·affinity, logSd²).
- * - The scoring model's p̂ is the stand-in of `scoring-model.ts`; it knows nothing of shocks.
+ * - The scoring model's p̂ for (segment k, item i) = σ(baseLogit + popularity_i + w · ⟨c_k, a_i⟩ / √d + ε_ik):
+ *   the segment centroid stands in for the user, ε is the model's error; it knows nothing of shocks.
  *
  * The oracle slate puts the items of highest q in the slots of highest b (both sorted descending), which
  * maximises Σ b(s)·q(u, i) because the product is separable.
@@ -121,6 +122,18 @@ export class ClickModel {
     let sum = 0;
     for (let s = 0; s < k; s++) sum += this.bias[s] * top[s];
     return sum;
+  }
+
+  /** The scoring model's p̂ for an item in a segment (see the file comment). */
+  modelScore(centroid: Float64Array, segment: number, item: SimItem): number {
+    if (item.fixedCtr !== undefined) return 0.5;
+    const p = this.parameters;
+    return sigmoid(
+      p.baseLogit +
+        item.popularity +
+        p.tasteWeight * affinity(centroid, item.attributes) +
+        item.modelError[segment],
+    );
   }
 
   /** Draws what the user does with a slate: clicks, conversions and their values, watch times. */

@@ -7,8 +7,7 @@
  * - an item's attributes a ~ N(0, I_d) + 0.8 · e_category (each category leans along one axis);
  * - an item's popularity ~ N(0, popularitySd²) (a click-logit offset every user shares);
  * - an item's quality ~ N(0, 0.5²) (a conversion-logit offset);
- * - the scoring model's error on (item, segment) ~ N(0, model.noiseSd²) and on the item ~ N(0, model.itemErrorSd²),
- *   drawn once per item (scoring-model.ts).
+ * - the scoring model's error on (item, segment) ~ N(0, model.noiseSd²), drawn once per item.
  */
 import type { Rng } from '../../src/stats/rng.ts';
 import type { WorldScenario } from './scenario.ts';
@@ -42,8 +41,6 @@ export interface SimItem {
   live: boolean;
   /** The scoring model's logit error per segment. */
   readonly modelError: Float64Array;
-  /** The scoring model's logit error shared by every segment (what the item's features do not show). */
-  readonly modelItemError: number;
   /** A fixed click probability (the K-armed scenario), bypassing the click model. */
   readonly fixedCtr?: number;
 }
@@ -148,9 +145,6 @@ export function createItem(
       : options.createdAt - lifetime * Math.log(1 - rng.next());
   const modelError = gaussianVector(rng, scenario.users.segments.length, scenario.model.noiseSd);
   const title = `${pick(rng, ADJECTIVES)} ${pick(rng, NOUNS)} ${index}`;
-  // The model cannot tell a burst's better items from the catalog: their boost is part of its error.
-  const shared = scenario.model.itemErrorSd > 0 ? scenario.model.itemErrorSd * rng.normal() : 0;
-  const modelItemError = shared - (options.qualityBoost ?? 0);
   return {
     index,
     itemId: `i${String(index).padStart(5, '0')}`,
@@ -164,7 +158,6 @@ export function createItem(
     retireAt,
     live: true,
     modelError,
-    modelItemError,
   };
 }
 
@@ -183,7 +176,6 @@ export function createArms(means: readonly number[]): SimItem[] {
     retireAt: Number.POSITIVE_INFINITY,
     live: true,
     modelError: new Float64Array(1),
-    modelItemError: 0,
     fixedCtr: mean,
   }));
 }

@@ -130,22 +130,10 @@ export const worldScenarioSchema = z
       })
       .strict()
       .default({}),
-    /** The scoring model's stand-in (simulator/world/scoring-model.ts): how p̂ errs. */
     model: z
       .object({
-        /** Idiosyncratic error (logit scale) of p̂ per (item, segment), drawn once per item. */
+        /** Noise (logit scale) of the scoring model's p̂ around the segment-level truth. */
         noiseSd: nonNegative.default(0.5),
-        /**
-         * Error (logit scale) of p̂ per item, shared by every segment: the part of an item's appeal its features
-         * do not show (a new item has no click history). A new-items burst's quality boost is hidden the same way.
-         */
-        itemErrorSd: nonNegative.default(0),
-        /** Share ρ in [0, 1] of a user's own deviation from the segment's taste that the model sees. */
-        personalization: z.number().min(0).max(1).default(0),
-        /** Latent dimensions (the last ones) the model cannot see: systematic, correlated errors. */
-        blindDimensions: z.number().int().min(0).default(0),
-        /** Systematic logit error of p̂ per category (negative: underrated), e.g. trained before tastes shifted. */
-        categoryLogitError: z.record(z.string(), z.number()).default({}),
       })
       .strict()
       .default({}),

@@ -27,7 +27,6 @@ import {
   type SimUser,
 } from './population.ts';
 import type { Scenario, ScenarioEvent } from './scenario.ts';
-import { ScoringModel } from './scoring-model.ts';
 
 export type WorldEvent =
   | { type: 'item-added'; at: number; item: SimItem }
@@ -73,8 +72,8 @@ export interface World {
   nextSession(): Session;
   /** Applies everything that happens up to simulated time `t` and returns it in time order. */
   advance(t: number): WorldEvent[];
-  /** The scoring model's p̂ for a user (as they are now) and an item: the stand-in of the engine's model. */
-  modelScore(user: SimUser, item: SimItem): number;
+  /** The scoring model's p̂ for an item in a segment. */
+  modelScore(segment: number, item: SimItem): number;
   now(): number;
 }
 
@@ -127,16 +126,6 @@ function createFullWorld(
       watchLogSd: scenario.watch.logSd,
     },
     scenario.slots,
-  );
-  const scoring = new ScoringModel(
-    {
-      baseLogit: scenario.click.baseLogit,
-      tasteWeight: scenario.click.tasteWeight,
-      personalization: scenario.model.personalization,
-      blindDimensions: scenario.model.blindDimensions,
-      categoryLogitError: scenario.model.categoryLogitError,
-    },
-    centroids,
   );
   const sessionRate = options.sessionsPerSecond ?? scenario.sessionsPerSecond;
   const exponential = (rng: Rng, rate: number): number =>
@@ -280,7 +269,7 @@ function createFullWorld(
     liveItems,
     nextSession,
     advance,
-    modelScore: (user, item) => scoring.score(user, item),
+    modelScore: (segment, item) => model.modelScore(centroids[segment], segment, item),
     now: () => clock,
   };
 }

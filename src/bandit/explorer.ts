@@ -5,7 +5,6 @@
  */
 import type { PolicyName } from '../domain/policy-names.ts';
 import type { Rng } from '../stats/rng.ts';
-import { type CorrectionSettings, fillCorrectedPosteriors } from './correction.ts';
 import { type ArmTable, fillPosteriorMeans, fillRankValues, type PolicyParams } from './policies.ts';
 import { fillPosteriors } from './posterior.ts';
 import {
@@ -19,19 +18,15 @@ import {
   uniformPropensities,
 } from './propensity.ts';
 import { selectTopK } from './slate.ts';
-import { correctedThompsonPropensities, thompsonPropensities } from './thompson-propensity.ts';
+import { thompsonPropensities } from './thompson-propensity.ts';
 
 export class SlateExplorer implements ArmTable {
   /** Arm impressions per candidate; the caller fills them before `preparePosteriors`. */
   impressions: Float64Array;
   /** Arm clicks per candidate; the caller fills them before `preparePosteriors`. */
   clicks: Float64Array;
-  /** Arm expected clicks Σ p̂·e(slot) per candidate; the caller fills them before `preparePosteriors`. */
-  expected: Float64Array;
   alpha: Float64Array;
   beta: Float64Array;
-  shape: Float64Array;
-  rate: Float64Array;
   /** Ranking values of the last `rank` (θ for Thompson sampling). */
   values: Float64Array;
   /** Candidate indices of the last slate, best first. */
@@ -48,11 +43,8 @@ export class SlateExplorer implements ArmTable {
     this.monteCarlo = monteCarlo;
     this.impressions = new Float64Array(capacity);
     this.clicks = new Float64Array(capacity);
-    this.expected = new Float64Array(capacity);
     this.alpha = new Float64Array(capacity);
     this.beta = new Float64Array(capacity);
-    this.shape = new Float64Array(capacity);
-    this.rate = new Float64Array(capacity);
     this.values = new Float64Array(capacity);
     this.keys = new Float64Array(capacity);
     this.means = new Float64Array(capacity);
@@ -67,11 +59,8 @@ export class SlateExplorer implements ArmTable {
     const size = Math.max(n, this.alpha.length * 2);
     this.impressions = new Float64Array(size);
     this.clicks = new Float64Array(size);
-    this.expected = new Float64Array(size);
     this.alpha = new Float64Array(size);
     this.beta = new Float64Array(size);
-    this.shape = new Float64Array(size);
-    this.rate = new Float64Array(size);
     this.values = new Float64Array(size);
     this.keys = new Float64Array(size);
     this.means = new Float64Array(size);
@@ -80,29 +69,9 @@ export class SlateExplorer implements ArmTable {
     this.scratch.ensure(size);
   }
 
-  /**
-   * α, β (and, with `correction`, the corrected scores' shape and rate) from the scores and the arm counts
-   * already written into `impressions`, `clicks` and `expected`.
-   */
-  preparePosteriors(
-    scores: Float32Array,
-    priorStrength: number,
-    n: number,
-    correction?: CorrectionSettings,
-  ): void {
+  /** α, β from the scores and the arm counts already written into `impressions` and `clicks`. */
+  preparePosteriors(scores: Float32Array, priorStrength: number, n: number): void {
     fillPosteriors(scores, this.impressions, this.clicks, priorStrength, n, this.alpha, this.beta);
-    if (correction !== undefined) {
-      fillCorrectedPosteriors(
-        scores,
-        this.impressions,
-        this.clicks,
-        this.expected,
-        correction,
-        n,
-        this.shape,
-        this.rate,
-      );
-    }
   }
 
   /** Ranks n candidates with `policy` and fills `order[0..count-1]`; returns count = min(k, n). */
@@ -140,20 +109,6 @@ export class SlateExplorer implements ArmTable {
     out: Float64Array,
   ): PropensityMethod {
     switch (policy) {
-      case 'corrected-thompson': {
-        const estimate = correctedThompsonPropensities(
-          this.shape,
-          this.rate,
-          n,
-          shown,
-          count,
-          rng,
-          monteCarlo,
-          this.scratch,
-          out,
-        );
-        return monteCarloMethod(monteCarlo, estimate.standardError, estimate.prunedMass);
-      }
       case 'thompson': {
         const estimate = thompsonPropensities(
           this.alpha,

@@ -1,10 +1,7 @@
 /**
  * The exploration policies: each fills one ranking value per candidate (the slate is the top k by that
- * value), from the Beta posteriors α, β (see posterior.ts) or, for `corrected-thompson`, the Gamma posteriors
- * of the corrected scores (see correction.ts).
+ * value), from the Beta posteriors α, β (see posterior.ts).
  *
- * - `corrected-thompson`: v ~ Gamma(shape, rate), the model's p̂ for this user times a learned per-arm
- *   correction (correction.ts).
  * - `thompson`: θ ~ Beta(α, β), drawn with the fast sampler of `src/stats`.
  * - `greedy`: the posterior mean α / (α + β); ties broken uniformly at random.
  * - `ucb1`: posterior mean + c·√(2·ln(N + 1) / (nᵢ + 1)), N the impressions of all candidates, nᵢ the arm's;
@@ -13,8 +10,10 @@
  * - `random`: a uniformly random slate (i.i.d. uniform values).
  */
 import type { PolicyName } from '../domain/policy-names.ts';
-import { sampleBeta, sampleGamma } from '../stats/beta-sampler.ts';
+import { sampleBeta } from '../stats/beta-sampler.ts';
 import type { Rng } from '../stats/rng.ts';
+
+export const POLICY_NAMES: readonly PolicyName[] = ['thompson', 'greedy', 'ucb1', 'epsilon-greedy', 'random'];
 
 export interface PolicyParams {
   /** Exploration probability of `epsilon-greedy`, in [0, 1]. */
@@ -28,9 +27,6 @@ export interface ArmTable {
   readonly alpha: Float64Array;
   readonly beta: Float64Array;
   readonly impressions: Float64Array;
-  /** Gamma posteriors of the corrected scores (`corrected-thompson`). */
-  readonly shape: Float64Array;
-  readonly rate: Float64Array;
 }
 
 /** Posterior means α / (α + β). */
@@ -49,17 +45,6 @@ export function fillThompsonSamples(
   out: Float64Array,
 ): void {
   for (let i = 0; i < n; i++) out[i] = sampleBeta(rng, alpha[i], beta[i]);
-}
-
-/** Corrected-score draws vᵢ ~ Gamma(shapeᵢ, rateᵢ). */
-export function fillGammaSamples(
-  rng: Rng,
-  shape: Float64Array,
-  rate: Float64Array,
-  n: number,
-  out: Float64Array,
-): void {
-  for (let i = 0; i < n; i++) out[i] = sampleGamma(rng, shape[i]) / rate[i];
 }
 
 export function fillUcb1(arms: ArmTable, n: number, c: number, out: Float64Array): void {
@@ -93,9 +78,6 @@ export function fillRankValues(
   keys: Float64Array,
 ): { uniform: boolean; keyed: boolean } {
   switch (policy) {
-    case 'corrected-thompson':
-      fillGammaSamples(rng, arms.shape, arms.rate, n, values);
-      return { uniform: false, keyed: false };
     case 'thompson':
       fillThompsonSamples(rng, arms.alpha, arms.beta, n, values);
       return { uniform: false, keyed: false };

@@ -1,27 +1,24 @@
 /**
- * Propensities of Thompson sampling by conditional (Rao–Blackwellized) Monte Carlo, for any posterior family
- * the slate ranks by (ranking-posterior.ts): Beta click probabilities (`thompson`) or Gamma corrected scores
- * (`corrected-thompson`).
+ * Propensities of Thompson sampling by conditional (Rao–Blackwellized) Monte Carlo.
  *
- * Each of R replicates draws a value for every candidate; for the item i shown in slot s it adds the exact
- * probability, given the other candidates' draws, that i's value falls between the s-th and (s+1)-th largest
- * of them: Fᵢ(t_s) − Fᵢ(t_{s+1}), Fᵢ the distribution function of i's posterior, t_0 = +∞. Each term lies in
- * [0, 1] and has mean P(i at s); its variance never exceeds that of counting how often i lands in s (usually
- * far below).
+ * Each of R replicates draws θ for the candidates from Beta(α, β); for the item i shown in slot s it adds the
+ * exact probability, given the other candidates' draws, that θᵢ falls between the s-th and (s+1)-th largest of
+ * them: Fᵢ(t_s) − Fᵢ(t_{s+1}), Fᵢ the Beta(αᵢ, βᵢ) CDF, t_0 = 1. Each term lies in [0, 1] and has mean
+ * P(i at s); its variance never exceeds that of counting how often i lands in s (usually far below).
  *
  * Pruning: only the top k + 1 draws matter. With D the (k+1)-th largest of μⱼ − 3σⱼ, a candidate whose tail
- * P(valueⱼ > D) is tiny (by a Chernoff bound) is left out of the replicates while the total left-out tail
- * bound ε stays within `pruneMass`. A replicate whose (k+1)-th largest kept draw falls below D draws the
- * left-out candidates too, so a term can differ from the full computation only when some left-out value
- * exceeds D: the bias is at most ε, which the reported error bound includes. A distribution-function value the
- * same bounds put within 1e-12 of 0 or 1 is not computed.
+ * P(θⱼ > D) is tiny (by a Chernoff bound, see `chernoffTail`) is left out of the replicates while the total
+ * left-out tail bound ε stays within `pruneMass`. A replicate whose (k+1)-th largest kept draw falls below D draws the left-out candidates too,
+ * so a term can differ from the full computation only when some left-out θⱼ exceeds D: the bias is at most ε,
+ * which the reported error bound includes. A CDF value the same bound puts within 1e-12 of 0 or 1 is not
+ * computed.
  */
+import { sampleBeta } from '../stats/beta-sampler.ts';
 import type { Rng } from '../stats/rng.ts';
+import { logBeta } from '../stats/special.ts';
+import { betaCdf } from './beta-cdf.ts';
 import type { MonteCarloSettings, PropensityScratch } from './propensity.ts';
-import { BetaRanking, GammaRanking, type RankingPosterior } from './ranking-posterior.ts';
 import { selectTopK } from './slate.ts';
-
-export { chernoffTail } from './ranking-posterior.ts';
 
 export interface ThompsonEstimate {
   /** The largest empirical standard error over the slots. */
@@ -38,12 +35,23 @@ const DEFAULT_FLOOR = 1e-4;
 const NEGLIGIBLE = 1e-12;
 
 /**
+ * Chernoff bound on P(θ ≥ x) for θ ~ Beta(a, b) and x above the mean μ: with θ = Gₐ / (Gₐ + G_b) for
+ * independent Gamma variables, P(θ ≥ x) = P((1 − x)Gₐ − x·G_b ≥ 0) ≤ min over λ of
+ * E[exp(λ((1 − x)Gₐ − x·G_b))] = exp(−(a + b)·KL(μ ‖ x)), KL the Bernoulli relative entropy.
+ */
+export function chernoffTail(a: number, b: number, mean: number, x: number): number {
+  const kl = mean * Math.log(mean / x) + (1 - mean) * Math.log((1 - mean) / (1 - x));
+  return Math.exp(-(a + b) * kl);
+}
+
+/**
  * Orders candidates into `scratch.perm`, kept ones first, and returns how many are kept; the left-out tail
- * mass is written to `scratch.mass[0]`. Candidates with μ < D get the Chernoff bound of P(value > D); those
+ * mass is written to `scratch.mass[0]`. Candidates with μ < D get the Chernoff bound of P(θ > D); those
  * below an equal share of the budget go first, then others while the budget lasts.
  */
 function partition(
-  posterior: RankingPosterior,
+  alpha: Float64Array,
+  beta: Float64Array,
   n: number,
   k: number,
   budget: number,
@@ -55,8 +63,11 @@ function partition(
   for (let j = 0; j < n; j++) {
     tails[j] = -1;
     if (threshold <= 0 || slotOf[j] >= 0) continue;
-    if (posterior.mean(j) >= threshold) continue;
-    tails[j] = posterior.upperTail(j, threshold);
+    const a = alpha[j];
+    const b = beta[j];
+    const mean = a / (a + b);
+    if (mean >= threshold) continue;
+    tails[j] = chernoffTail(a, b, mean, threshold);
     screened++;
   }
   let mass = 0;
@@ -80,29 +91,30 @@ function partition(
   return kept < k + 1 ? n : kept;
 }
 
-/**
- * D: the (k+1)-th largest of μⱼ − 3σⱼ, or 0 when there are too few candidates. Ranking values are never
- * negative, so D ≤ 0 prunes nothing.
- */
+/** D: the (k+1)-th largest of μⱼ − 3σⱼ, or 0 (no pruning) when there are too few candidates. */
 function pruneThreshold(
-  posterior: RankingPosterior,
+  alpha: Float64Array,
+  beta: Float64Array,
   n: number,
   k: number,
   scratch: PropensityScratch,
 ): number {
   if (n <= k + 1) return 0;
   const low = scratch.draws;
-  for (let j = 0; j < n; j++) low[j] = posterior.mean(j) - 3 * posterior.sd(j);
+  for (let j = 0; j < n; j++) {
+    const a = alpha[j];
+    const b = beta[j];
+    const sum = a + b;
+    low[j] = a / sum - 3 * Math.sqrt((a * b) / (sum * sum * (sum + 1)));
+  }
   selectTopK(low, null, n, k + 1, scratch.order);
   return low[scratch.order[k]];
 }
 
-/**
- * Estimates P(shown[s] at slot s) for s < k into `out` (floored) when the slate is the top k of one draw
- * from each candidate's `posterior`; see the file comment.
- */
-export function rankingPropensities(
-  posterior: RankingPosterior,
+/** Estimates P(shown[s] at slot s) for s < k into `out` (floored); see the file comment. */
+export function thompsonPropensities(
+  alpha: Float64Array,
+  beta: Float64Array,
   n: number,
   shown: Int32Array,
   k: number,
@@ -112,18 +124,18 @@ export function rankingPropensities(
   out: Float64Array,
 ): ThompsonEstimate {
   scratch.ensure(n + 1);
-  const { sums, squares, slotOf, position, perm } = scratch;
+  const { sums, squares, logNorms, slotOf, position, perm } = scratch;
   const replicates = settings.replicates;
   const depth = Math.min(k + 1, n);
   for (let s = 0; s < k; s++) {
     sums[s] = 0;
     squares[s] = 0;
-    posterior.prepare(shown[s]);
+    logNorms[s] = logBeta(alpha[shown[s]], beta[shown[s]]);
     slotOf[shown[s]] = s;
   }
   const budget = settings.pruneMass ?? DEFAULT_PRUNE_MASS;
-  const threshold = budget > 0 ? pruneThreshold(posterior, n, k, scratch) : 0;
-  const kept = partition(posterior, n, k, budget, scratch, threshold);
+  const threshold = budget > 0 ? pruneThreshold(alpha, beta, n, k, scratch) : 0;
+  const kept = partition(alpha, beta, n, k, budget, scratch, threshold);
   const prunedMass = kept === n ? 0 : scratch.mass[0];
   for (let m = 0; m < n; m++) {
     const slot = slotOf[perm[m]];
@@ -134,19 +146,19 @@ export function rankingPropensities(
   const draws = scratch.draws;
   const order = scratch.order;
   for (let r = 0; r < replicates; r++) {
-    for (let m = 0; m < kept; m++) draws[m] = posterior.draw(rng, perm[m]);
+    for (let m = 0; m < kept; m++) draws[m] = sampleBeta(rng, alpha[perm[m]], beta[perm[m]]);
     let count = kept;
     selectTopK(draws, null, count, depth, order);
     if (kept < n && draws[order[depth - 1]] < threshold) {
-      for (let m = kept; m < n; m++) draws[m] = posterior.draw(rng, perm[m]);
+      for (let m = kept; m < n; m++) draws[m] = sampleBeta(rng, alpha[perm[m]], beta[perm[m]]);
       count = n;
       selectTopK(draws, null, count, depth, order);
     }
     for (let s = 0; s < k; s++) {
       const self = position[s];
-      // t_s and t_{s+1}: the s-th and (s+1)-th largest draws of the others (1-based; t_0 = +∞, none left = −∞).
-      let upper = Number.POSITIVE_INFINITY;
-      let lower = Number.NEGATIVE_INFINITY;
+      // t_s and t_{s+1}: the s-th and (s+1)-th largest draws of the others (1-based; t_0 = 1, none left = 0).
+      let upper = 1;
+      let lower = 0;
       let seen = 0;
       for (let j = 0; j < depth; j++) {
         const other = order[j];
@@ -159,16 +171,18 @@ export function rankingPropensities(
         }
       }
       const item = shown[s];
-      const mean = posterior.mean(item);
+      const a = alpha[item];
+      const b = beta[item];
+      const mean = a / (a + b);
       // F(upper) and F(lower), skipping the CDF where the Chernoff bound puts it within 1e-12 of 1 or 0.
       const top =
-        upper === Number.POSITIVE_INFINITY || (upper > mean && posterior.upperTail(item, upper) < NEGLIGIBLE)
+        upper >= 1 || (upper > mean && chernoffTail(a, b, mean, upper) < NEGLIGIBLE)
           ? 1
-          : posterior.cdf(item, upper);
+          : betaCdf(a, b, logNorms[s], upper);
       const bottom =
-        lower === Number.NEGATIVE_INFINITY || (lower < mean && posterior.lowerTail(item, lower) < NEGLIGIBLE)
+        lower <= 0 || (lower < mean && chernoffTail(b, a, 1 - mean, 1 - lower) < NEGLIGIBLE)
           ? 0
-          : posterior.cdf(item, lower);
+          : betaCdf(a, b, logNorms[s], lower);
       const term = top - bottom;
       sums[s] += term;
       squares[s] += term * term;
@@ -185,37 +199,4 @@ export function rankingPropensities(
     }
   }
   return { standardError: worst, prunedMass, pruned: n - kept };
-}
-
-const betaRanking = new BetaRanking();
-const gammaRanking = new GammaRanking();
-
-/** `thompson`: the slate is the top k of θᵢ ~ Beta(αᵢ, βᵢ). */
-export function thompsonPropensities(
-  alpha: Float64Array,
-  beta: Float64Array,
-  n: number,
-  shown: Int32Array,
-  k: number,
-  rng: Rng,
-  settings: MonteCarloSettings,
-  scratch: PropensityScratch,
-  out: Float64Array,
-): ThompsonEstimate {
-  return rankingPropensities(betaRanking.use(alpha, beta), n, shown, k, rng, settings, scratch, out);
-}
-
-/** `corrected-thompson`: the slate is the top k of vᵢ ~ Gamma(shapeᵢ, rateᵢ). */
-export function correctedThompsonPropensities(
-  shape: Float64Array,
-  rate: Float64Array,
-  n: number,
-  shown: Int32Array,
-  k: number,
-  rng: Rng,
-  settings: MonteCarloSettings,
-  scratch: PropensityScratch,
-  out: Float64Array,
-): ThompsonEstimate {
-  return rankingPropensities(gammaRanking.use(shape, rate), n, shown, k, rng, settings, scratch, out);
 }

@@ -176,10 +176,6 @@ export const modelSchema = z
       .default(['cpu']),
     /** Strength m of the model-informed Beta prior. */
     priorStrength: z.number().positive().default(20),
-    /** `corrected-thompson`: strength of the Gamma prior of the per-item correction of p̂, in expected clicks. */
-    correctionStrength: z.number().positive().default(16),
-    /** `corrected-thompson`: spread of well-known arms' draws relative to their posterior's (1: plain Thompson). */
-    explorationScale: z.number().gt(0).max(1).default(0.4),
     /** Micro-batch concurrent scoring requests into one ONNX Runtime run. */
     batching: z.boolean().default(true),
     /** Longest a micro-batch waits for more requests, µs (0: until the next event-loop turn). */
@@ -282,14 +278,10 @@ export const streamSchema = z
      * window. A click later than this counts as an orphan click; memory stays bounded by traffic × window.
      */
     requestTtlSeconds: z.number().int().positive().default(1800),
-    /**
-     * Position-bias model: an impression in slot k counts as an examination with probability e(k). On by
-     * default: a click in the last slot of a carousel is stronger evidence than one in the first, and the
-     * expected clicks `corrected-thompson` compares clicks against need it (simulator/README regret figures).
-     */
+    /** Position-bias model: an impression in slot k counts as an examination with probability e(k). */
     positionBias: z
       .object({
-        enabled: z.boolean().default(true),
+        enabled: z.boolean().default(false),
         /** e(k) = (1 / (k + 1))^eta when `examination` is empty. */
         eta: z.number().min(0).max(4).default(1),
         /** Explicit examination probabilities per slot (0-based); slots past the end use the last one. */

@@ -11,7 +11,6 @@
  * explore.ts (around src/bandit's explorer), shadow-slate.ts.
  */
 import { performance } from 'node:perf_hooks';
-import { type CorrectionSettings, DEFAULT_CORRECTION } from '../bandit/correction.ts';
 import { SlateExplorer } from '../bandit/explorer.ts';
 import type { PolicyParams } from '../bandit/policies.ts';
 import type { MonteCarloSettings, PropensityMethod } from '../bandit/propensity.ts';
@@ -35,11 +34,6 @@ export interface DeciderOptions {
   policy: PolicyName;
   /** Strength m of the model-informed Beta prior. */
   priorStrength: number;
-  /**
-   * `corrected-thompson`: strength of the correction's Gamma prior (expected clicks) and the exploration scale
-   * of well-known arms; default `DEFAULT_CORRECTION` (src/bandit/correction.ts).
-   */
-  correction?: Partial<CorrectionSettings>;
   /** Experiments; default none. */
   experiments?: ExperimentsConfig;
   /** Seed of the decision, shadow and Monte Carlo generators. Default 1. */
@@ -106,20 +100,6 @@ function monteCarloOf(options: DeciderOptions): MonteCarloSettings {
   return { replicates, delta, floor: options.propensity?.floor, pruneMass: options.propensity?.pruneMass };
 }
 
-/** The correction settings of the options (defaults filled in), refused with what was wrong. */
-function correctionOf(options: DeciderOptions): CorrectionSettings {
-  const strength = options.correction?.strength ?? DEFAULT_CORRECTION.strength;
-  const explorationScale = options.correction?.explorationScale ?? DEFAULT_CORRECTION.explorationScale;
-  if (!(strength > 0) || !(explorationScale > 0 && explorationScale <= 1)) {
-    throw new CroupierError(
-      'CROUPIER_ERR_DECISION_INVALID',
-      `correction.strength must be > 0 and correction.explorationScale in (0, 1], got ${strength} and ${explorationScale}`,
-      { strength, explorationScale },
-    );
-  }
-  return { strength, explorationScale };
-}
-
 function checkSlots(request: DecisionRequest, maxSlots: number): void {
   const slots = request.slots;
   if (!(Number.isInteger(slots) && slots >= 1 && slots <= maxSlots)) {
@@ -136,7 +116,6 @@ function checkSlots(request: DecisionRequest, maxSlots: number): void {
 
 export function createDecider(options: DeciderOptions): Decider {
   const monteCarlo = monteCarloOf(options);
-  const correction = correctionOf(options);
   const seed = options.seed ?? 1;
   const scorer = options.scorer;
   const assembler = new FeatureAssembler(scorer.spec);
@@ -176,7 +155,7 @@ export function createDecider(options: DeciderOptions): Decider {
       const t2 = performance.now();
       // explore: posteriors with the model-informed prior, the policy's slate, its propensities
       loadArmCounts(explorer, view, candidates, n, segment);
-      explorer.preparePosteriors(scores, priorStrength, n, correction);
+      explorer.preparePosteriors(scores, priorStrength, n);
       const params = paramsOf(assignment);
       const count = explorer.rank(policy, n, request.slots, params, rng);
       const t3 = performance.now();

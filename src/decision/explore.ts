@@ -5,10 +5,7 @@
 import type { SlateExplorer } from '../bandit/explorer.ts';
 import type { ItemInfo, SlateItem, StateView } from '../domain/decision.ts';
 
-/**
- * Writes each candidate's impressions, clicks and expected clicks in `segment` into the explorer's arm count
- * buffers (expected clicks NaN where the state does not keep them).
- */
+/** Writes each candidate's impressions and clicks in `segment` into the explorer's arm count buffers. */
 export function loadArmCounts(
   explorer: SlateExplorer,
   view: StateView,
@@ -19,12 +16,10 @@ export function loadArmCounts(
   explorer.ensure(n);
   const impressions = explorer.impressions;
   const clicks = explorer.clicks;
-  const expected = explorer.expected;
   for (let i = 0; i < n; i++) {
     const arm = view.arm(candidates[i].itemId, segment);
     impressions[i] = arm.impressions;
     clicks[i] = arm.clicks;
-    expected[i] = arm.expectedClicks ?? Number.NaN;
   }
 }
 

@@ -50,7 +50,6 @@ export async function createDecisionCore(options: DecisionCoreOptions): Promise<
     scorer,
     policy: options.policy,
     priorStrength: model.priorStrength,
-    correction: { strength: model.correctionStrength, explorationScale: model.explorationScale },
     experiments,
     seed: options.seed ?? Date.now() >>> 0,
     logger: options.logger,

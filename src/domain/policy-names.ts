@@ -1,12 +1,5 @@
 /** The one list of exploration policies: config, experiments, the decision core and the simulator use it. */
-export const POLICY_NAMES = [
-  'corrected-thompson',
-  'thompson',
-  'greedy',
-  'ucb1',
-  'epsilon-greedy',
-  'random',
-] as const;
+export const POLICY_NAMES = ['thompson', 'greedy', 'ucb1', 'epsilon-greedy', 'random'] as const;
 
 export type PolicyName = (typeof POLICY_NAMES)[number];
 

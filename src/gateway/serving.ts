@@ -116,10 +116,6 @@ export async function startServing(options: ServingOptions): Promise<ServingHand
         scorer,
         policy: config.gateway.policy,
         priorStrength: config.model.priorStrength,
-        correction: {
-          strength: config.model.correctionStrength,
-          explorationScale: config.model.explorationScale,
-        },
         experiments: exp,
         logger,
         epsilon: config.model.epsilon,

@@ -30,7 +30,6 @@ describe('simulated world', () => {
     expect(listScenarios()).toEqual([
       'cold-start',
       'k-armed',
-      'model-blind-spot',
       'new-item-burst',
       'popularity-shock',
       'preference-drift',

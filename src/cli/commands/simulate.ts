@@ -5,9 +5,8 @@
  * writes JSON and SVG with `--report DIR`; `--record FILE` keeps the traffic for `croupier replay`.
  */
 import type { Command } from 'commander';
-import { isSimPolicy, SIM_POLICIES, type SimPolicyName } from '../../../simulator/bandit/policies.ts';
+import { SIM_POLICIES, type SimPolicyName } from '../../../simulator/bandit/policies.ts';
 import { runInProcess, runKArmed } from '../../../simulator/bandit/runner.ts';
-import { decisionSettingsOf } from '../../../simulator/bandit/settings.ts';
 import { simulateAgainstGateway } from '../../../simulator/client/gateway-driver.ts';
 import {
   createKafkaCdcPublisher,
@@ -96,19 +95,16 @@ export function registerSimulateCommand(program: Command): void {
     if (flags.inProcess) {
       const policies = flags.policies.split(',').map((p) => p.trim()) as SimPolicyName[];
       for (const p of policies) {
-        if (!isSimPolicy(p)) {
+        if (!SIM_POLICIES.includes(p)) {
           throw new CroupierError(
             'CROUPIER_ERR_SCENARIO_INVALID',
             `unknown policy '${p}'; use ${SIM_POLICIES.join(', ')}`,
           );
         }
       }
-      // The in-process policies learn as a gateway with this config would (`--set model.…`, stream.positionBias).
-      const settings = decisionSettingsOf(config);
       report = runInProcess({
         scenario,
         policies,
-        settings,
         ...(seed !== undefined ? { seed } : {}),
         ...(flags.duration ? { durationSeconds: positive('--duration', flags.duration) } : {}),
       });
@@ -116,7 +112,6 @@ export function registerSimulateCommand(program: Command): void {
         report.kArmed = runKArmed({
           arms: scenario.arms,
           policies,
-          settings,
           pulls: scenario.pulls,
           seed: report.seed,
         });
