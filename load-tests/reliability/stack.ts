@@ -75,6 +75,17 @@ export interface ReadinessWatch {
   stop(): Promise<void>;
 }
 
+/**
+ * What the audit's reference fold assumes: raw impression counts (it does not model the position-bias weighting,
+ * which only changes what one impression adds, not whether it is counted once).
+ */
+const REFERENCE_FOLD_STREAM = { positionBias: { enabled: false } };
+
+/** One section of the run's croupier config, so the run's own keys go next to it rather than replace it. */
+function section(options: StackOptions, name: string): Record<string, unknown> {
+  return (options.croupierConfig?.[name] as Record<string, unknown> | undefined) ?? {};
+}
+
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The machine a run's figures come from (the machine is shared: its load says how busy it was). */
@@ -168,8 +179,9 @@ export async function startReliabilityStack(options: StackOptions): Promise<Reli
       kafka: { brokers: [broker.address], partitions: options.partitions },
       schemaRegistry: { url: registry.url },
       redis: { url: redis.url },
-      gateway: { port: gatewayPort, maxMessagesPerSecond: 10_000 },
+      gateway: { ...section(options, 'gateway'), port: gatewayPort, maxMessagesPerSecond: 10_000 },
       demo: { traffic: 'off' },
+      stream: { ...section(options, 'stream'), ...REFERENCE_FOLD_STREAM },
       log: { level: 'warn' },
     };
     const config = parseConfig(input);
@@ -258,8 +270,9 @@ export async function startEmbeddedCroupier(options: StackOptions): Promise<Crou
     const input = {
       ...options.croupierConfig,
       kafka: { partitions: options.partitions },
-      gateway: { port: await freePort(), maxMessagesPerSecond: 10_000 },
+      gateway: { ...section(options, 'gateway'), port: await freePort(), maxMessagesPerSecond: 10_000 },
       demo: { traffic: 'off' },
+      stream: { ...section(options, 'stream'), ...REFERENCE_FOLD_STREAM },
       log: { level: 'warn' },
     };
     const config = parseConfig(input);
