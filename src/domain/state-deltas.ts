@@ -56,6 +56,7 @@ export interface ClickstreamDelta {
   items: Map<string, ItemDelta>;
   users: Map<string, UserDelta>;
   /** requestId → itemId → `<slot>|<segment>` of what the request showed. */
+  /** requestId → itemId → `<slot>|<segment>` of what the request showed, and REQUEST_USER_FIELD → its user. */
   requests: Map<string, Map<string, string>>;
   lookups: ClickLookup[];
 }
@@ -68,3 +69,9 @@ export interface CdcDelta {
   /** key → value for the change feed (`null`: deleted or no longer shown). */
   feed: Map<string, ItemRow | UserRow | null>;
 }
+
+/**
+ * The field of a request's record (`req:<requestId>`) that names the user it was dealt to, beside its itemId
+ * fields; no itemId can take this name, since ids never contain `|`.
+ */
+export const REQUEST_USER_FIELD = '|user';

@@ -11,7 +11,13 @@
  * - Conversion: item and user `conv` and `convValue`. Watch: item and user `watchMs`.
  * Every event moves the item's `seen` and the user's `lastActive` to its timestamp when later.
  */
-import type { ArmDelta, ClickstreamDelta, ItemDelta, UserDelta } from '../../src/domain/state-deltas.ts';
+import {
+  type ArmDelta,
+  type ClickstreamDelta,
+  type ItemDelta,
+  REQUEST_USER_FIELD,
+  type UserDelta,
+} from '../../src/domain/state-deltas.ts';
 import type { ClickstreamEvent } from '../schemas/index.ts';
 import { addObservation, type Decayed } from './decay.ts';
 import { examinationProbability } from './position-bias.ts';
@@ -58,7 +64,7 @@ export function foldClickstream(
         observe(decayImp, itemId, timestamp, h);
         let shown = delta.requests.get(requestId);
         if (shown === undefined) {
-          shown = new Map();
+          shown = new Map([[REQUEST_USER_FIELD, userId]]);
           delta.requests.set(requestId, shown);
         }
         shown.set(itemId, `${slot}|${segment}`);

@@ -129,6 +129,7 @@ describe('foldClickstream', () => {
     expect(u.recent).toEqual(['b', 'a']);
     expect(delta.requests.get('r1')).toEqual(
       new Map([
+        ['|user', 'u'],
         ['a', '0|tv'],
         ['b', '1|tv'],
       ]),

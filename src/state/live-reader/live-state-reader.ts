@@ -20,7 +20,7 @@ import { startFeedPoller } from './feed-poller.ts';
 import { createMarkerWatch, type LiveStateHealth } from './marker-watch.ts';
 import { createSnapshotLoader } from './snapshot.ts';
 import { type StateChangeListener, StateTables } from './state-tables.ts';
-import { createUserLoader } from './user-loader.ts';
+import { createUserReads } from './user-reads.ts';
 
 export interface LiveStateReaderOptions {
   redis: Redis | Cluster;
@@ -66,6 +66,8 @@ export interface LiveStateReader extends StateView {
   onChange(listener: StateChangeListener): () => void;
   /** Loads a user's activity from Redis unless cached (call on hello; decisions never wait on it). */
   loadUser(userId: string): Promise<void>;
+  /** Whether the logged impressions of `requestId` show `itemId` to `userId` (see user-reads.ts). */
+  wasShown(userId: string, requestId: string, itemId: string): Promise<boolean>;
   /** Some known user ids, for pickers. */
   userIds(limit: number): string[];
   freshness(): LiveStateFreshness;
@@ -92,7 +94,7 @@ export async function startLiveStateReader(options: LiveStateReaderOptions): Pro
     ...topicCursors('users', keyPrefix, topics.cdcUsers, partitions.cdcUsers),
   ];
   const snapshot = createSnapshotLoader({ redis, keyPrefix, tables, counters });
-  const loadUser = createUserLoader({
+  const userReads = createUserReads({
     redis,
     keyPrefix,
     tables,
@@ -168,7 +170,8 @@ export async function startLiveStateReader(options: LiveStateReaderOptions): Pro
     user: (userId) => tables.user(userId),
     onChange: (listener) => tables.onChange(listener),
     userIds: (limit) => tables.userIds(limit),
-    loadUser,
+    loadUser: userReads.loadUser,
+    wasShown: userReads.wasShown,
     freshness: () => ({
       lastSyncAgeMs: Date.now() - lastSyncAt,
       lastApplyDelayMs,

@@ -1,0 +1,69 @@
+/**
+ * Reads one user's state on demand, in the user's clickstream partition (the one Kafka's default partitioner
+ * picks for the userId key): `loadUser` loads the activity into the live reader's tables (the gateway calls it
+ * on hello; decisions never wait on it), `wasShown` asks whether a request's logged impressions showed an item
+ * (how the gateway checks feedback on a carousel another connection dealt).
+ */
+import type { Cluster, Redis } from 'ioredis';
+import { Partitioners, type PartitionMetadata } from 'kafkajs';
+import { REQUEST_USER_FIELD } from '../../domain/state-deltas.ts';
+import { recentKey, requestKey, userKey } from '../layout/keys.ts';
+import { parseUserActivity } from './parse-state.ts';
+import { execMulti } from './snapshot.ts';
+import type { StateTables } from './state-tables.ts';
+
+export interface UserReadsOptions {
+  redis: Redis | Cluster;
+  keyPrefix: string;
+  tables: StateTables;
+  /** The clickstream topic (keyed by userId) and its partition count. */
+  topic: string;
+  partitions: number;
+}
+
+export interface UserReads {
+  /** Loads a user's activity unless the tables hold it already. */
+  loadUser(userId: string): Promise<void>;
+  /** Whether the impressions of `requestId`, kept for the attribution window, show `itemId` to `userId`. */
+  wasShown(userId: string, requestId: string, itemId: string): Promise<boolean>;
+}
+
+export function createUserReads(options: UserReadsOptions): UserReads {
+  const { redis, keyPrefix: prefix, tables, topic } = options;
+  const partitioner = Partitioners.DefaultPartitioner();
+  const partitionMetadata: PartitionMetadata[] = Array.from({ length: options.partitions }, (_, i) => ({
+    partitionId: i,
+    leader: 0,
+    replicas: [0],
+    isr: [0],
+    partitionErrorCode: 0,
+  }));
+  const partitionOf = (userId: string) =>
+    partitioner({ topic, partitionMetadata, message: { key: userId, value: null } });
+
+  return {
+    async loadUser(userId) {
+      if (tables.hasActivity(userId)) {
+        tables.touchUser(userId);
+        return;
+      }
+      const partition = partitionOf(userId);
+      const tp = { topic, partition };
+      const [hash, recent] = await execMulti(
+        redis
+          .multi()
+          .hgetall(userKey(prefix, tp, userId))
+          .lrange(recentKey(prefix, tp, userId), 0, -1),
+      );
+      const activity = parseUserActivity(hash as Record<string, string>, recent as string[]);
+      if (activity !== null && !tables.hasActivity(userId))
+        tables.setUserActivity(partition, userId, activity);
+    },
+    async wasShown(userId, requestId, itemId) {
+      // The request's record is in its user's partition and names that user: another user's request never counts.
+      const tp = { topic, partition: partitionOf(userId) };
+      const [slot, user] = await redis.hmget(requestKey(prefix, tp, requestId), itemId, REQUEST_USER_FIELD);
+      return slot !== null && user === userId;
+    },
+  };
+}

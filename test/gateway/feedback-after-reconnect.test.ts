@@ -1,0 +1,51 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectClient, eventually, type ServerMessage, startWorld, type World } from './support.ts';
+
+let world: World;
+
+beforeAll(async () => {
+  world = await startWorld({}, { topology: true });
+});
+afterAll(async () => {
+  await world?.close();
+});
+
+async function helloAs(userId: string) {
+  const client = await connectClient(world.wsUrl);
+  client.send({ type: 'hello', userId });
+  await client.next((m) => m.type === 'welcome');
+  return client;
+}
+
+async function feedback(userId: string, requestId: string, itemId: string): Promise<ServerMessage> {
+  const client = await helloAs(userId);
+  client.send({ type: 'feedback', requestId, itemId, kind: 'click' });
+  const ack = await client.next((m) => m.type === 'feedback-ack' || m.type === 'error');
+  client.close();
+  return ack;
+}
+
+describe('feedback on a carousel another connection dealt', () => {
+  it('counts it when the logged impressions show the item to this user, and only then', async () => {
+    const first = await helloAs('returning');
+    first.send({ type: 'carousel', requestId: 'before-reload', slots: 3 });
+    const carousel = await first.next((m) => m.type === 'carousel');
+    const shown = (carousel.items as { itemId: string }[]).map((i) => i.itemId);
+    first.close();
+    await first.closed;
+
+    // The topology folds the impressions into Redis; until then a new connection cannot know the carousel.
+    const ack = await eventually(async () => {
+      const reply = await feedback('returning', 'before-reload', shown[1]);
+      return reply.counted === undefined ? reply : undefined;
+    }, 20_000);
+    expect(ack).toMatchObject({ type: 'feedback-ack', requestId: 'before-reload', itemId: shown[1] });
+
+    const notShown = ['item-nobody-showed', ...Array.from({ length: 12 }, (_, i) => `i${i}`)].find(
+      (id) => !shown.includes(id),
+    )!;
+    expect(await feedback('returning', 'before-reload', notShown)).toMatchObject({ counted: false });
+    expect(await feedback('someone-else', 'before-reload', shown[1])).toMatchObject({ counted: false });
+    expect(await feedback('returning', 'never-issued', shown[1])).toMatchObject({ counted: false });
+  });
+});
