@@ -8,7 +8,7 @@
  *
  *   npm run bench:archive [-- --events 600000 --partitions 12 --runs 3 --files 100000]
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -27,6 +27,7 @@ import { startSchemaRegistry } from '../src/registry/index.ts';
 import { loadSchemas } from '../streams/schemas/index.ts';
 import { generateClickstream } from '../test/streams/support/events.ts';
 import { partitionOf } from '../test/streams/support/stack.ts';
+import { startBrokerProcess } from './broker-process.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -46,22 +47,6 @@ const TOPICS = {
   cdcUsers: 'bench.cdc.users',
   deadLetter: 'bench.dlq',
 };
-
-/** The embedded broker in a child process, so it does not share the archive's event loop. */
-async function startBrokerProcess(): Promise<{ address: string; child: ChildProcess }> {
-  const code = `const { startBroker } = await import('./src/broker/index.ts');
-    const h = await startBroker({ port: 0, defaultPartitions: ${PARTITIONS} });
-    process.stdout.write(h.address + '\\n');
-    process.on('SIGTERM', () => h.close().then(() => process.exit(0)));`;
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const address = await new Promise<string>((resolve, reject) => {
-    child.stdout?.once('data', (d: Buffer) => resolve(d.toString().trim()));
-    child.once('exit', (c) => reject(new Error(`broker exited with ${c}`)));
-  });
-  return { address, child };
-}
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const summary = (xs: number[]) => ({
@@ -200,7 +185,7 @@ async function recoveryCost(): Promise<{ byMarkerMs: number; byScanMs: number; f
   return { byMarkerMs, byScanMs, filesPerPartition: perPartition };
 }
 
-const broker = await startBrokerProcess();
+const broker = await startBrokerProcess(PARTITIONS);
 const registry = await startSchemaRegistry({ host: '127.0.0.1', port: 0 });
 const kafka = new Kafka({ brokers: [broker.address], clientId: 'bench', logLevel: logLevel.NOTHING });
 try {

@@ -7,7 +7,7 @@
  *
  *   npm run bench:stream [-- --events 1000000 --partitions 12 --batch 5000]
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -26,6 +26,7 @@ import { type ClickstreamEvent, loadSchemas } from '../streams/schemas/index.ts'
 import { startStreamTopology } from '../streams/topology.ts';
 import { generateClickstream } from '../test/streams/support/events.ts';
 import { partitionOf } from '../test/streams/support/stack.ts';
+import { startBrokerProcess } from './broker-process.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -37,22 +38,6 @@ const { values: args } = parseArgs({
 const EVENTS = Number(args.events);
 const PARTITIONS = Number(args.partitions);
 const BATCH = Number(args.batch);
-
-/** The embedded broker in a child process, so it does not share the topology's event loop. */
-async function startBrokerProcess(): Promise<{ address: string; child: ChildProcess }> {
-  const code = `const { startBroker } = await import('./src/broker/index.ts');
-    const h = await startBroker({ port: 0, defaultPartitions: ${PARTITIONS} });
-    process.stdout.write(h.address + '\\n');
-    process.on('SIGTERM', () => h.close().then(() => process.exit(0)));`;
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const address = await new Promise<string>((resolve, reject) => {
-    child.stdout?.once('data', (d: Buffer) => resolve(d.toString().trim()));
-    child.once('exit', (c) => reject(new Error(`broker exited with ${c}`)));
-  });
-  return { address, child };
-}
 
 async function waitForEnd(redis: Redis, prefix: string, group: string, topic: string, last: number[]) {
   for (;;) {
@@ -81,7 +66,7 @@ async function main(): Promise<void> {
   const topic = config.kafka.topics.clickstream;
   const [redisServer, broker, registry] = await Promise.all([
     startRedisServer(),
-    startBrokerProcess(),
+    startBrokerProcess(PARTITIONS),
     startSchemaRegistry({ host: '127.0.0.1', port: 0, logger }),
   ]);
   const redis = new Redis({ host: redisServer.host, port: redisServer.port });
