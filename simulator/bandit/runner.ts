@@ -21,6 +21,10 @@ export interface InProcessOptions {
   bucketSeconds?: number;
   /** Strength m of the model-informed prior (the engine's `model.priorStrength`, default 20). */
   priorStrength?: number;
+  /** ε of `epsilon-greedy` (the engine's `model.epsilon`, default 0.1). */
+  epsilon?: number;
+  /** c of `ucb1` (the engine's `model.ucbC`, default 1). */
+  ucbC?: number;
 }
 
 const POLICY_STREAM = 7_000_003;
@@ -42,6 +46,7 @@ export function runInProcess(options: InProcessOptions): SimulationReport {
       rng: createRng(seed + POLICY_STREAM + p),
       segments: world.segments.length,
       priorStrength,
+      ...policyParams(options),
     });
     const responses = createRng(seed + RESPONSE_STREAM);
     for (;;) {
@@ -89,11 +94,23 @@ export function laiRobbinsConstant(means: readonly number[]): number {
   return sum;
 }
 
+/** The ε and c a run passes to its policies (absent: the policies' defaults). */
+function policyParams(options: { epsilon?: number; ucbC?: number }): { epsilon?: number; ucbC?: number } {
+  return {
+    ...(options.epsilon !== undefined ? { epsilon: options.epsilon } : {}),
+    ...(options.ucbC !== undefined ? { ucbC: options.ucbC } : {}),
+  };
+}
+
 export interface KArmedOptions {
   arms: readonly number[];
   policies: readonly SimPolicyName[];
   pulls: number;
   seed: number;
+  /** ε of `epsilon-greedy` (default 0.1). */
+  epsilon?: number;
+  /** c of `ucb1` (default 1). */
+  ucbC?: number;
   /** Pull counts at which regret is read (default: a geometric grid up to `pulls`). */
   checkpoints?: number[];
 }
@@ -129,6 +146,7 @@ export function runKArmed(options: KArmedOptions): KArmedCurve {
       rng: createRng(options.seed + POLICY_STREAM + p),
       segments: 1,
       priorStrength: 2,
+      ...policyParams(options),
     });
     const responses = createRng(options.seed + RESPONSE_STREAM);
     const arms = world.liveItems();

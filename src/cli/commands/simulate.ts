@@ -102,9 +102,14 @@ export function registerSimulateCommand(program: Command): void {
           );
         }
       }
+      // The engine's settings (`--set model.priorStrength=…`, `model.epsilon`, `model.ucbC`) drive the policies.
+      const { priorStrength, epsilon, ucbC } = config.model;
       report = runInProcess({
         scenario,
         policies,
+        priorStrength,
+        epsilon,
+        ucbC,
         ...(seed !== undefined ? { seed } : {}),
         ...(flags.duration ? { durationSeconds: positive('--duration', flags.duration) } : {}),
       });
@@ -114,6 +119,8 @@ export function registerSimulateCommand(program: Command): void {
           policies,
           pulls: scenario.pulls,
           seed: report.seed,
+          epsilon,
+          ucbC,
         });
       }
     } else {
