@@ -5,7 +5,8 @@
  * pointed at those). Each can be killed with SIGKILL; `rss()` reads a process's resident memory.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, readFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Endpoints } from '../../src/app/embedded.ts';
 import { type RedisServerHandle, startRedisServer } from '../../src/embedded/redis-server.ts';
@@ -87,6 +88,8 @@ function spawnUntil(
           child.stdout?.resume();
           child.stderr?.resume();
         } else {
+          // A log folder that does not exist yet is made, rather than failing the run with the child left running.
+          mkdirSync(dirname(logFile), { recursive: true });
           const file = createWriteStream(logFile, { flags: 'a' });
           file.write(out);
           child.stdout?.pipe(file, { end: false });

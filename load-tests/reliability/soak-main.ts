@@ -6,11 +6,15 @@
  *   npm run soak -- --mode external           # a broker process with a data dir, and an audit of Redis at the end
  *   npm run soak -- --minutes 5 --warmup 2    # a shorter look
  *   npm run soak -- --set archive.enabled=false   # croupier's config, as `croupier --set` takes it
+ *   npm run soak -- --render bench/results/soak-embedded.json   # the README's figures again from a saved report
+ *
+ * A run of the default length and rate also rewrites its figures in the README's Reliability section.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { markdownTable } from '../../src/report/charts.ts';
+import { loadAverageText, writeReadmeBlock } from './readme-block.ts';
 import { runSoak, SOAK_DEFAULTS, type SoakReport } from './soak.ts';
 
 export function soakTable(report: SoakReport): string {
@@ -35,6 +39,30 @@ export function soakTable(report: SoakReport): string {
         : `Redis: ${a.differenceCount} counters differ from the reference fold`,
   ].join('\n');
 }
+
+/** The README's soak figures of one mode: the table, the traffic and what the run was measured under. */
+export function soakReadme(report: SoakReport): string {
+  // Reports written before the embedded mode existed name no mode: they are external.
+  const o = { ...report.options, mode: report.options.mode ?? 'external' };
+  const worst = Math.max(...Object.values(report.series).map((s) => s?.slopeMbPerMinute ?? 0));
+  const what =
+    o.mode === 'embedded'
+      ? '`croupier start` as one process (gateway, in-memory broker and topology threads) and its redis-server child'
+      : 'croupier, a broker process with a data directory and a redis-server';
+  return [
+    `${o.mode === 'embedded' ? 'Embedded' : 'External'}: ${what}; ${o.minutes} minutes at ${o.rate} carousels/s, ` +
+      `memory after a ${o.warmupMinutes}-minute warm-up (sampled every ${o.sampleSeconds} s; ` +
+      `\`bench/results/soak-${o.mode}.json\`):`,
+    '',
+    soakTable(report),
+    '',
+    `${worst < 1 ? 'Every slope is under' : 'Not every slope is under'} the 1 MB/min goal (largest ${worst.toFixed(2)}). ` +
+      `Run of ${report.startedAt.slice(0, 16).replace('T', ' ')} UTC on a ${report.machine.cpus}-core shared ` +
+      `machine, load average ${loadAverageText(report.machine.loadAverage)} at the end.`,
+  ].join('\n');
+}
+
+const blockName = (report: SoakReport) => (report.options.mode === 'embedded' ? 'soak' : 'soak-external');
 
 /** `path.to.key=value` settings (the value read as JSON when it parses) over a config object. */
 function withSettings(base: Record<string, unknown>, settings: readonly string[]): Record<string, unknown> {
@@ -70,8 +98,14 @@ async function main(): Promise<void> {
       'log-dir': { type: 'string' },
       mode: { type: 'string' },
       set: { type: 'string', multiple: true },
+      render: { type: 'string' },
     },
   });
+  if (values.render) {
+    const saved = JSON.parse(readFileSync(values.render, 'utf8')) as SoakReport;
+    writeReadmeBlock(blockName(saved), soakReadme(saved));
+    return;
+  }
   const mode = values.mode ?? SOAK_DEFAULTS.mode;
   if (mode !== 'embedded' && mode !== 'external') throw new Error('--mode is embedded or external');
   const report = await runSoak({
@@ -90,6 +124,14 @@ async function main(): Promise<void> {
   const out = values.out ?? `${dir}soak-${mode}.json`;
   writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
   console.log(`report: ${out}`);
+  if (
+    !values.out &&
+    report.options.minutes === SOAK_DEFAULTS.minutes &&
+    report.options.rate === SOAK_DEFAULTS.rate
+  ) {
+    writeReadmeBlock(blockName(report), soakReadme(report));
+    console.log('README: Reliability figures rewritten');
+  }
   process.exit(report.audit === null || report.audit.exact ? 0 : 1);
 }
 
