@@ -6,6 +6,7 @@
  */
 import type { Kafka } from 'kafkajs';
 import { loadSchemas } from '../../streams/schemas/index.ts';
+import type { ArchiveMetricsSnapshot } from '../archive/metrics.ts';
 import type { Config } from '../config/index.ts';
 import { startServing } from '../gateway/serving.ts';
 import type { StreamHealthReport } from '../gateway/state-health.ts';
@@ -93,6 +94,7 @@ export async function startCroupier(options: StartOptions): Promise<CroupierHand
     });
     topologyStarted.catch(() => undefined); // awaited below
 
+    let archiveMetrics: ArchiveMetricsSnapshot | undefined;
     const serving = await startServing({
       config,
       logger,
@@ -101,12 +103,17 @@ export async function startCroupier(options: StartOptions): Promise<CroupierHand
       registryUrl: endpoints.registryUrl,
       ...(auth ? { registryAuth: auth } : {}),
       streamHealth: () => topology?.health() ?? TOPOLOGY_STARTING,
+      archiveReport: () => archiveMetrics,
     });
     closers.push(() => serving.close());
 
     // The archive writes every topic to files from a thread of its own (archive.enabled=false to leave it out).
     if (config.archive.enabled) {
-      const archive = await startWorkerThread('archive', config, logger, endpoints);
+      const archive = await startWorkerThread('archive', config, logger, endpoints, {
+        onArchiveMetrics: (snapshot) => {
+          archiveMetrics = snapshot;
+        },
+      });
       closers.push(() => archive.close());
     }
 

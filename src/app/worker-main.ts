@@ -7,6 +7,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { StreamMetricsSnapshot } from '../../streams/metrics.ts';
 import { startArchive } from '../archive/index.ts';
+import type { ArchiveMetricsSnapshot } from '../archive/metrics.ts';
 import { startBroker } from '../broker/index.ts';
 import { type Config, parseConfig } from '../config/index.ts';
 import { createLogger } from '../log/logger.ts';
@@ -29,6 +30,7 @@ interface RunningRole {
   address?: string;
   close(): Promise<void>;
   metrics?: () => StreamMetricsSnapshot;
+  archiveMetrics?: () => ArchiveMetricsSnapshot;
 }
 
 async function startRole(input: WorkerInput): Promise<RunningRole> {
@@ -44,7 +46,7 @@ async function startRole(input: WorkerInput): Promise<RunningRole> {
   }
   if (input.role === 'archive') {
     const archive = await startArchive(config, input.endpoints!, logger);
-    return { close: () => archive.close() };
+    return { close: () => archive.close(), archiveMetrics: () => archive.metrics() };
   }
   return startTopologyOn(config, input.endpoints!, logger);
 }
@@ -53,11 +55,13 @@ const port = parentPort!;
 const send = (message: WorkerOutbound) => port.postMessage(message);
 try {
   const running = await startRole(workerData as WorkerInput);
-  const metrics = running.metrics;
+  const { metrics, archiveMetrics } = running;
   const reporter =
-    metrics === undefined
-      ? undefined
-      : setInterval(() => send({ type: 'metrics', snapshot: metrics() }), WORKER_REPORT_MS);
+    metrics !== undefined
+      ? setInterval(() => send({ type: 'metrics', snapshot: metrics() }), WORKER_REPORT_MS)
+      : archiveMetrics !== undefined
+        ? setInterval(() => send({ type: 'archive-metrics', snapshot: archiveMetrics() }), WORKER_REPORT_MS)
+        : undefined;
   port.on('message', async (message: WorkerInbound) => {
     if (message.type !== 'close') return;
     clearInterval(reporter);

@@ -1,5 +1,6 @@
 /** Messages between croupier's main thread and its worker threads (see worker-main.ts). */
 import type { StreamMetricsSnapshot } from '../../streams/metrics.ts';
+import type { ArchiveMetricsSnapshot } from '../archive/metrics.ts';
 
 export type WorkerRole = 'broker' | 'topology' | 'archive';
 
@@ -10,7 +11,9 @@ export type WorkerOutbound =
   | { type: 'error'; message: string; code?: string }
   | { type: 'closed' }
   /** The topology's metrics, every `WORKER_REPORT_MS`, for the gateway's /readyz and /metrics. */
-  | { type: 'metrics'; snapshot: StreamMetricsSnapshot };
+  | { type: 'metrics'; snapshot: StreamMetricsSnapshot }
+  /** The archive's counters, as often, for the dashboard's jobs panel. */
+  | { type: 'archive-metrics'; snapshot: ArchiveMetricsSnapshot };
 
 /** How often a topology thread reports its metrics to the main thread. */
 export const WORKER_REPORT_MS = 1000;

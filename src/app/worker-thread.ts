@@ -5,6 +5,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { StreamMetricsSnapshot } from '../../streams/metrics.ts';
+import type { ArchiveMetricsSnapshot } from '../archive/metrics.ts';
 import type { Config } from '../config/index.ts';
 import { CroupierError, isErrorCode } from '../errors/index.ts';
 import type { Logger } from '../log/logger.ts';
@@ -22,6 +23,8 @@ export interface WorkerHandle {
 export interface WorkerHooks {
   /** The topology's metrics, as it reports them. */
   onMetrics?: (snapshot: StreamMetricsSnapshot) => void;
+  /** The archive's counters, as it reports them. */
+  onArchiveMetrics?: (snapshot: ArchiveMetricsSnapshot) => void;
   /** The thread stopped after it was ready, without being closed. */
   onExit?: (code: number) => void;
 }
@@ -56,6 +59,10 @@ export function startWorkerThread(
     worker.on('message', (message: WorkerOutbound) => {
       if (message.type === 'metrics') {
         hooks.onMetrics?.(message.snapshot);
+        return;
+      }
+      if (message.type === 'archive-metrics') {
+        hooks.onArchiveMetrics?.(message.snapshot);
         return;
       }
       if (message.type === 'error') {

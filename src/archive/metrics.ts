@@ -1,17 +1,8 @@
 /** What the archive counts: records and files committed, failures by kind (with the last error's text), lag. */
+import type { ArchiveMetricsSnapshot } from '../domain/archive-report.ts';
 import { CroupierError } from '../errors/index.ts';
 
-export interface ArchiveMetricsSnapshot {
-  records: number;
-  files: number;
-  bytes: number;
-  recordsPerSecond: number;
-  /** Failures by code, or by RemoteException for WebHDFS (e.g. `AccessControlException`). */
-  failures: Record<string, number>;
-  lastError: string | null;
-  /** Records of each partition fetched but not yet in a committed file, plus what Kafka holds beyond. */
-  lag: Record<string, number>;
-}
+export type { ArchiveMetricsSnapshot };
 
 export class ArchiveMetrics {
   records = 0;

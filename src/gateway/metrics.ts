@@ -2,6 +2,7 @@
  * The gateway's Prometheus metrics, rendered in the text exposition format (version 0.0.4) on `/metrics`.
  * A few fixed-bucket histograms and counters; nothing is computed until somebody scrapes.
  */
+import type { BucketCounts } from '../dashboard/sources.ts';
 
 export class Histogram {
   private readonly counts: Float64Array;
@@ -26,6 +27,11 @@ export class Histogram {
         return;
       }
     }
+  }
+
+  /** The bucket bounds, each bucket's own count (not cumulative; values above the last bound in none), sum, count. */
+  snapshot(): BucketCounts {
+    return { bounds: this.buckets, counts: Array.from(this.counts), sum: this.sum, count: this.count };
   }
 
   render(): string {

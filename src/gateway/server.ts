@@ -13,6 +13,7 @@ import { CroupierError } from '../errors/index.ts';
 import type { Logger } from '../log/logger.ts';
 import type { LiveStateFreshness, LiveStateHealth, StateChangeListener } from '../state/live-reader/index.ts';
 import type { SocketData } from './connection.ts';
+import { type DashboardExtras, mountDashboard } from './dashboard-mount.ts';
 import { createDealer, type GatewayDecider } from './dealer.ts';
 import type { EventLog } from './event-log.ts';
 import { createMessageHandler } from './handlers.ts';
@@ -53,6 +54,8 @@ export interface GatewayOptions {
   maxStalenessMs?: number;
   /** The stream topology's progress, where this process runs it (`croupier start`): reaches /readyz and /metrics. */
   streamHealth?: () => StreamHealthReport;
+  /** What the /dashboard page reads beyond the gateway (topic tail, archive, experiments). */
+  dashboard?: DashboardExtras;
 }
 
 export interface GatewayHandle {
@@ -153,6 +156,17 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
     '/*',
     socketBehavior({ uws, config, metrics, hub, onMessage, sockets, isClosing: () => closing }),
   );
+  const dashboard = mountDashboard(app, {
+    config,
+    metrics,
+    eventLog,
+    view,
+    connections: () => sockets.size,
+    subscriptions: () => hub.size,
+    ...(options.streamHealth ? { streamHealth: options.streamHealth } : {}),
+    ...(options.dashboard ? { extras: options.dashboard } : {}),
+    logger,
+  });
   registerHttpRoutes(app, {
     adminToken: config.adminToken,
     readiness,
@@ -175,6 +189,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
       if (closing) return;
       closing = true;
       stopListening?.();
+      await dashboard.close();
       uws.us_listen_socket_close(listenSocket);
       for (const ws of [...sockets]) {
         const data = ws.getUserData();

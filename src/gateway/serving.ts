@@ -9,6 +9,8 @@ import type { Cluster, Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import { loadSchemas } from '../../streams/schemas/index.ts';
 import type { Config } from '../config/index.ts';
+import type { ArchiveReport } from '../dashboard/sources.ts';
+import { kafkaTopicTail } from '../dashboard/topic-tail.ts';
 import { createDecider, type Decider } from '../decision/decider.ts';
 import { CroupierError } from '../errors/index.ts';
 import {
@@ -40,6 +42,8 @@ export interface ServingOptions {
   registryAuth?: { username: string; password: string };
   /** The stream topology's progress, where this process runs it: reaches /readyz and /metrics. */
   streamHealth?: () => StreamHealthReport;
+  /** The archive's counters, where this process runs it: reach the dashboard's jobs panel. */
+  archiveReport?: () => ArchiveReport | undefined;
 }
 
 export interface ServingHandle {
@@ -180,6 +184,17 @@ export async function startServing(options: ServingOptions): Promise<ServingHand
       logger,
       ...(options.streamHealth ? { streamHealth: options.streamHealth } : {}),
       metrics,
+      dashboard: {
+        tail: kafkaTopicTail({
+          kafka,
+          codec,
+          clickstream: config.kafka.topics.clickstream,
+          counted: [config.kafka.topics.cdcItems, config.kafka.topics.cdcUsers],
+          logger,
+        }),
+        experiments: () => experiments,
+        ...(options.archiveReport ? { archive: options.archiveReport } : {}),
+      },
       admin: {
         reloadModel: () => scorer.reload(),
         getExperiments: () => experiments,

@@ -40,6 +40,7 @@ const LAYERS: Readonly<Record<string, number>> = {
   'streams/operators': 6,
   'streams/assignment': 7,
   'streams/isolate-failure': 6,
+  'src/dashboard': 7,
   // services: one composition root each
   'streams/topology': 8,
   'src/gateway': 8,

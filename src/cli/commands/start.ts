@@ -11,7 +11,7 @@ export function registerStartCommand(program: Command): void {
     program
       .command('start')
       .description(
-        'run the whole loop until SIGINT/SIGTERM: embedded broker, schema registry and redis-server where the config names none, the stream topology and the gateway; prints the page URL',
+        'run the whole loop until SIGINT/SIGTERM: embedded broker, schema registry and redis-server where the config names none, the stream topology and the gateway; prints the URLs of the page and the dashboard',
       ),
   ).action(async (_flags: unknown, command: Command) => {
     const config = configFromCommand(command);
@@ -26,6 +26,7 @@ export function registerStartCommand(program: Command): void {
       [
         '',
         `  croupier is running: open ${croupier.gatewayUrl}`,
+        `  operator's dashboard: ${croupier.gatewayUrl}dashboard${config.gateway.authDisabled ? '' : '?token=<gateway.adminToken>'}`,
         `  kafka ${endpoints.brokers.join(',')} · schema registry ${endpoints.registryUrl} · redis ${endpoints.redisUrl || endpoints.redisClusterNodes.join(',')}`,
         '',
       ].join('\n'),

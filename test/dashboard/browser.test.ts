@@ -1,0 +1,131 @@
+/**
+ * The operator's dashboard in headless Chromium while `croupier start` plays demo traffic: the figures move,
+ * the charts get points, an experiment configured through the admin endpoint appears with its variants, and
+ * the page logs no console error. With CROUPIER_DASHBOARD_SCREENSHOT=<file.png> it also writes the README's
+ * screenshot (and runs the archive, so the jobs panel has figures).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type BrowserContext, chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDemoTrafficIfWanted } from '../../simulator/demo-traffic.ts';
+import { type CroupierHandle, startCroupier } from '../../src/app/start.ts';
+import { parseConfig } from '../../src/config/index.ts';
+import { silentLogger } from '../../src/log/logger.ts';
+
+const ADMIN_TOKEN = 'dashboard-test-admin';
+const SCREENSHOT = process.env.CROUPIER_DASHBOARD_SCREENSHOT;
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-sync'];
+
+let croupier: CroupierHandle;
+let browser: BrowserContext;
+const temp = mkdtempSync(join(tmpdir(), 'croupier-dashboard-'));
+
+beforeAll(async () => {
+  const config = parseConfig({
+    gateway: { port: 0, authDisabled: true, adminToken: ADMIN_TOKEN },
+    kafka: { partitions: 2 },
+    log: { level: 'silent' },
+    archive: { enabled: SCREENSHOT !== undefined, uri: join(temp, 'archive') },
+    demo: { traffic: 'on', rate: 40, clients: 2 },
+  });
+  croupier = await startCroupier({ config, logger: silentLogger(), onStarted: startDemoTrafficIfWanted });
+  browser = await chromium.launchPersistentContext(join(temp, 'profile'), {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: CHROMIUM_ARGS,
+    viewport: { width: 1400, height: 1000 },
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await croupier?.close();
+  rmSync(temp, { recursive: true, force: true });
+});
+
+const numberIn = (text: string | null) => Number(text ?? 'NaN');
+
+describe('the dashboard page in headless Chromium', () => {
+  it('moves with demo traffic, shows a configured experiment, and logs no console error', async () => {
+    const page = await browser.newPage();
+    const problems: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'error') problems.push(message.text());
+    });
+    page.on('pageerror', (error) => problems.push(error.message));
+    await page.goto(`${croupier.gatewayUrl}dashboard`);
+    expect(await page.title()).toContain('dashboard');
+
+    // Carousels per second above zero, and the chart has points drawn by uPlot.
+    await page.waitForFunction(`Number(document.getElementById('fig-carousels').dataset.value) > 0`, null, {
+      timeout: 30_000,
+    });
+    expect(numberIn(await page.getAttribute('#fig-carousels', 'data-value'))).toBeGreaterThan(0);
+    await page.waitForFunction(
+      `Number(document.getElementById('chart-carousels').dataset.points) >= 3`,
+      null,
+      {
+        timeout: 20_000,
+      },
+    );
+    expect(await page.locator('#chart-carousels canvas').count()).toBe(1);
+    expect(await page.textContent('#fig-p99')).toMatch(/(µs|ms)$/);
+
+    // An experiment configured through the admin endpoint shows up with both variants from live counts.
+    const experiments = {
+      layers: [
+        {
+          name: 'ranking',
+          salt: 'ranking-dash',
+          experiments: [
+            {
+              name: 'ts-vs-greedy',
+              range: [0, 100],
+              variants: [
+                { name: 'control', weight: 1 },
+                { name: 'greedy', weight: 1, policy: 'greedy' },
+              ],
+              shadow: { policy: 'greedy' },
+            },
+          ],
+        },
+      ],
+    };
+    const put = await fetch(`${croupier.gatewayUrl}admin/experiments`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify(experiments),
+    });
+    expect(put.status).toBe(200);
+    const table = page.locator('table.experiment[data-experiment="ts-vs-greedy"]');
+    await table.locator('tr[data-variant="greedy"]').waitFor({ timeout: 30_000 });
+    await table.locator('tr[data-variant="control"]').waitFor({ timeout: 30_000 });
+    expect(await page.textContent('#experiment-list')).toContain('Verdict:');
+    // The shadow policy's slate is compared with the served one.
+    await page.waitForFunction(`document.getElementById('shadow').textContent.includes('greedy:')`, null, {
+      timeout: 20_000,
+    });
+
+    // The posteriors panel lists items shown.
+    expect(await page.locator('#segments table.posteriors tbody tr th').count()).toBeGreaterThan(0);
+
+    if (SCREENSHOT !== undefined) {
+      await page.waitForTimeout(15_000);
+      await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    }
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 120_000);
+
+  it('fits a narrow window without a horizontal scroll bar', async () => {
+    const page = await browser.newPage();
+    await page.setViewportSize({ width: 380, height: 800 });
+    await page.goto(`${croupier.gatewayUrl}dashboard`);
+    await page.waitForFunction(`Number(document.getElementById('chart-carousels').dataset.points) >= 1`);
+    const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
+    expect(overflow).toBeLessThanOrEqual(0);
+    await page.close();
+  }, 60_000);
+});
