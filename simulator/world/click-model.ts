@@ -7,8 +7,9 @@
  *   η = click.positionBiasExponent. The true click probability is p(u, i, s) = b(s) · q(u, i).
  * - After a click: conversion with probability σ(conversion.baseLogit + quality_i); its value is log-normal,
  *   ln v ~ N(valueLogMean, valueLogSd²); watch time is log-normal, ln ms ~ N(logMeanMs + ½·affinity, logSd²).
- * - The scoring model's p̂ for (segment k, item i) = σ(baseLogit + popularity_i + w · ⟨c_k, a_i⟩ / √d + ε_ik):
- *   the segment centroid stands in for the user, ε is the model's error; it knows nothing of shocks.
+ * - The scoring model's p̂ for (segment k, item i) = σ(baseLogit + popularity_i + w · ⟨c_k, a_i⟩ / √d + ε_ik + e_cat(i)):
+ *   the segment centroid stands in for the user, ε is the model's error; it knows nothing of shocks; e_cat
+ *   (`model.categoryLogitError`) is a systematic error on a part of the catalog (0 unless a scenario sets it).
  *
  * The oracle slate puts the items of highest q in the slots of highest b (both sorted descending), which
  * maximises Σ b(s)·q(u, i) because the product is separable.
@@ -25,6 +26,8 @@ export interface ClickModelParameters {
   valueLogSd: number;
   watchLogMeanMs: number;
   watchLogSd: number;
+  /** The scoring model's systematic logit error per category (absent: 0). */
+  categoryLogitError?: Readonly<Record<string, number>>;
 }
 
 export interface Outcome {
@@ -132,7 +135,8 @@ export class ClickModel {
       p.baseLogit +
         item.popularity +
         p.tasteWeight * affinity(centroid, item.attributes) +
-        item.modelError[segment],
+        item.modelError[segment] +
+        (p.categoryLogitError?.[item.category] ?? 0),
     );
   }
 

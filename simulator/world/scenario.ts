@@ -134,6 +134,11 @@ export const worldScenarioSchema = z
       .object({
         /** Noise (logit scale) of the scoring model's p̂ around the segment-level truth. */
         noiseSd: nonNegative.default(0.5),
+        /**
+         * Systematic error of the scoring model on part of the catalog, per category: added to p̂'s logit, never
+         * to the truth (negative: the model underrates the category, as one trained before tastes moved to it).
+         */
+        categoryLogitError: z.record(z.string().min(1), z.number()).default({}),
       })
       .strict()
       .default({}),

@@ -124,6 +124,7 @@ function createFullWorld(
       valueLogSd: scenario.conversion.valueLogSd,
       watchLogMeanMs: scenario.watch.logMeanMs,
       watchLogSd: scenario.watch.logSd,
+      categoryLogitError: scenario.model.categoryLogitError,
     },
     scenario.slots,
   );

@@ -30,12 +30,35 @@ describe('simulated world', () => {
     expect(listScenarios()).toEqual([
       'cold-start',
       'k-armed',
+      'model-blind-spot',
       'new-item-burst',
       'popularity-shock',
       'preference-drift',
       'steady-state',
     ]);
     for (const name of listScenarios()) expect(loadScenario(name).name).toBe(name);
+  });
+
+  it('model-blind-spot: the model underrates its two categories by the set logit error and no other', () => {
+    const blind = loadScenario('model-blind-spot');
+    if (blind.kind !== 'world') throw new Error('world scenario expected');
+    const fair = parseScenario({ ...blind, model: { ...blind.model, categoryLogitError: {} } });
+    const a = createWorld(blind);
+    const b = createWorld(fair);
+    const logit = (p: number) => Math.log(p / (1 - p));
+    const underrated = new Set(Object.keys(blind.model.categoryLogitError));
+    expect(underrated).toEqual(new Set(['documentary', 'sci-fi']));
+    let seen = 0;
+    for (const [i, item] of a.liveItems().entries()) {
+      const gap = logit(a.modelScore(1, item)) - logit(b.modelScore(1, b.liveItems()[i]));
+      expect(gap).toBeCloseTo(underrated.has(item.category) ? -1.2 : 0, 9);
+      if (underrated.has(item.category)) seen++;
+      // The truth is the same in both worlds: only the model's view differs.
+      expect(a.model.attractiveness(a.users[0], item)).toBe(
+        b.model.attractiveness(b.users[0], b.liveItems()[i]),
+      );
+    }
+    expect(seen).toBeGreaterThan(20);
   });
 
   it('replays the same trajectory from the same seed, and another from another seed', () => {
