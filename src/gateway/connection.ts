@@ -44,8 +44,12 @@ export interface SocketData {
   refilledAt: number;
   recent: Map<string, ShownRequest>;
   subscriptions: Map<string, Subscription>;
-  /** Subscribes being dealt (the limit counts them, so pipelined subscribes cannot pass it). */
-  pendingSubscribes: Set<string>;
+  /**
+   * Subscribes being dealt, by request id, each with its own ticket: the limit counts them, so pipelined
+   * subscribes cannot pass it, and a deal subscribes only if its ticket is still there when it is done (an
+   * unsubscribe, a user switch or a later subscribe of the same id pipelined behind it took the ticket away).
+   */
+  pendingSubscribes: Map<string, object>;
   congested: boolean;
   /** A send was dropped at the backpressure limit: uWebSockets.js is closing this slow client. */
   overflowed: boolean;
@@ -71,7 +75,7 @@ export function newSocketData(
     refilledAt: Date.now(),
     recent: new Map(),
     subscriptions: new Map(),
-    pendingSubscribes: new Set(),
+    pendingSubscribes: new Map(),
     congested: false,
     overflowed: false,
   };

@@ -131,6 +131,37 @@ describe('hostile client messages', () => {
     await client.closed;
   });
 
+  it('keeps no subscription that an unsubscribe or a user switch pipelined behind it ended', async () => {
+    const client = await connectClient(world.wsUrl);
+    await hello(client, 'switcher-0');
+    const before = await metric(world.gateway.port, 'croupier_subscriptions');
+    // Each subscribe's deal is still in flight when the unsubscribe behind it runs.
+    for (let i = 0; i < 3; i++) client.send({ type: 'subscribe', requestId: `u${i}`, slots: 3 });
+    client.send({ type: 'unsubscribe' });
+    client.send({ type: 'subscribe', requestId: 'one', slots: 3 });
+    client.send({ type: 'unsubscribe', requestId: 'one' });
+    let replies = 0;
+    while (replies < 6) if ((await client.next()).type !== 'error') replies++;
+    expect(await metric(world.gateway.port, 'croupier_subscriptions')).toBe(before);
+    // A hello as another user ends the previous user's subscriptions, pending ones included, so the limit holds.
+    for (let i = 0; i < 40; i++) {
+      client.send({ type: 'subscribe', requestId: `w${i}`, slots: 3 });
+      client.send({ type: 'hello', userId: `switcher-${(i % 2) + 1}` });
+    }
+    let answered = 0;
+    while (answered < 80) {
+      const m = await client.next();
+      if (m.type === 'carousel' || m.type === 'error' || m.type === 'welcome') answered++;
+    }
+    const held = (await metric(world.gateway.port, 'croupier_subscriptions')) - before;
+    expect(held).toBeLessThanOrEqual(MAX_SUBSCRIPTIONS);
+    client.send({ type: 'unsubscribe' });
+    await client.next((m) => m.type === 'unsubscribed');
+    expect(await metric(world.gateway.port, 'croupier_subscriptions')).toBe(before);
+    client.close();
+    await client.closed;
+  });
+
   it('lists user ids only to the admin when auth is on', async () => {
     const url = `http://127.0.0.1:${secured.port}/api/users`;
     expect((await fetch(url)).status).toBe(401);

@@ -1,7 +1,9 @@
 /**
  * `carousel` and `subscribe`: deals a carousel and sends it; a subscribe then keeps it subscribed. A subscribe
  * reserves its place before the deal's await (`pendingSubscribes`), so pipelined subscribes cannot pass the
- * per-connection limit; the reservation is released whatever the deal does.
+ * per-connection limit; the reservation is released whatever the deal does. A subscribe whose reservation was
+ * taken away during the deal (an unsubscribe, a hello as another user, a newer subscribe of the same id) only
+ * sends its carousel.
  */
 import type { CarouselRequestMessage, SubscribeMessage } from '../../domain/protocol-messages.ts';
 import { CroupierError } from '../../errors/index.ts';
@@ -19,12 +21,11 @@ export async function handleCarousel(
   const { dealer, hub, metrics, logger } = deps;
   const userId = data.userId;
   if (userId === null) return;
-  const reserving =
-    msg.type === 'subscribe' &&
-    !data.subscriptions.has(msg.requestId) &&
-    !data.pendingSubscribes.has(msg.requestId);
+  const ticket = {};
+  const reserving = msg.type === 'subscribe';
   if (reserving) {
-    if (data.subscriptions.size + data.pendingSubscribes.size >= MAX_SUBSCRIPTIONS) {
+    const isNew = !data.subscriptions.has(msg.requestId) && !data.pendingSubscribes.has(msg.requestId);
+    if (isNew && held(data) >= MAX_SUBSCRIPTIONS) {
       sendMessage(
         ws,
         data,
@@ -36,7 +37,7 @@ export async function handleCarousel(
       );
       return;
     }
-    data.pendingSubscribes.add(msg.requestId);
+    data.pendingSubscribes.set(msg.requestId, ticket);
   }
   const context = mergeContext(data.context, msg.context);
   const filters = msg.filters?.category !== undefined ? { category: msg.filters.category } : undefined;
@@ -49,7 +50,7 @@ export async function handleCarousel(
     const { decision } = dealt;
     dealer.delivered(dealt, data.open ? sendCorked(ws, data, dealt.message) : 'closed');
     if (!data.open) return;
-    if (msg.type === 'subscribe') {
+    if (msg.type === 'subscribe' && data.pendingSubscribes.get(msg.requestId) === ticket) {
       hub.subscribe(
         ws,
         data,
@@ -67,6 +68,14 @@ export async function handleCarousel(
     if (data.open)
       sendCorked(ws, data, errorReply('CROUPIER_ERR_GATEWAY_DECISION_FAILED', message, msg.requestId));
   } finally {
-    if (reserving) data.pendingSubscribes.delete(msg.requestId);
+    if (reserving && data.pendingSubscribes.get(msg.requestId) === ticket)
+      data.pendingSubscribes.delete(msg.requestId);
   }
+}
+
+/** Subscriptions a connection holds or is being dealt, each request id once. */
+function held(data: SocketData): number {
+  let n = data.subscriptions.size;
+  for (const requestId of data.pendingSubscribes.keys()) if (!data.subscriptions.has(requestId)) n++;
+  return n;
 }
