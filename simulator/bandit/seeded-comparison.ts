@@ -33,8 +33,10 @@ export function compareOverSeeds(
   for (const seed of seeds) {
     const report = runInProcess({ ...options, scenario, policies, seed });
     for (const series of report.series) {
-      (regret[series.label] ??= []).push(totals(series).regret);
-      if (oracle.length < regret[series.label].length) {
+      const perSeed = regret[series.label] ?? [];
+      regret[series.label] = perSeed;
+      perSeed.push(totals(series).regret);
+      if (oracle.length < perSeed.length) {
         oracle.push(series.buckets.reduce((a, b) => a + b.oracleClicks, 0));
       }
     }
