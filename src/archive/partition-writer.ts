@@ -111,7 +111,9 @@ export class PartitionWriter {
         j++;
       const run = records.slice(i, j);
       open.builder.append(this.partition, run);
-      for (const r2 of run) if (r2.decoded.kind === 'value') open.schemaIds.add(r2.decoded.schemaId);
+      for (const r2 of run)
+        if (r2.decoded.kind === 'value' || r2.decoded.kind === 'avro')
+          open.schemaIds.add(r2.decoded.schemaId);
       open.records += run.length;
       open.end = run[run.length - 1].offset;
       open.lastAppendAt = Date.now();

@@ -24,8 +24,9 @@ import type { Logger } from '../log/logger.ts';
 import { retrying } from './commit.ts';
 import { createAvroBuilder, rowTypeOf } from './format/avro-builder.ts';
 import { type AvroSchema, type TopicTable, topicTableOf } from './format/columns.ts';
+import { createDuckDbParquetBuilder } from './format/duckdb-parquet-builder.ts';
 import type { FileBuilder } from './format/file-builder.ts';
-import { createParquetBuilder } from './format/parquet-builder.ts';
+import { createDirectParquetBuilder } from './format/parquet/direct-parquet-builder.ts';
 import type { ArchiveRecord, DecodedValue } from './format/rows.ts';
 import type { ArchiveFileSystem } from './fs/archive-fs.ts';
 import { ArchiveMetrics, type ArchiveMetricsSnapshot } from './metrics.ts';
@@ -36,7 +37,7 @@ import { recoverPartition } from './scan.ts';
 export interface ArchiveSinkOptions {
   config: Readonly<Config>;
   kafka: Kafka;
-  codec: Pick<EventCodec, 'decode' | 'decodeSync'>;
+  codec: Pick<EventCodec, 'decode' | 'decodeSync' | 'contractBody' | 'contractBodySync'>;
   fs: ArchiveFileSystem;
   duckdb: DuckDBInstance;
   schemaText(id: number): Promise<string>;
@@ -79,9 +80,16 @@ export async function startArchiveSink(options: ArchiveSinkOptions): Promise<Arc
 
   function newBuilder(topic: string, stagingPath: string): FileBuilder {
     const table = tables.get(topic)!;
-    return a.format === 'avro'
-      ? createAvroBuilder({ table, rowType: rowTypes.get(topic)!, stagingPath })
-      : createParquetBuilder({ duckdb: options.duckdb, table, compression: a.compression, stagingPath });
+    if (a.format === 'avro') return createAvroBuilder({ table, rowType: rowTypes.get(topic)!, stagingPath });
+    if (a.compression === 'gzip' || a.compression === 'uncompressed') {
+      return createDirectParquetBuilder({ table, compression: a.compression });
+    }
+    return createDuckDbParquetBuilder({
+      duckdb: options.duckdb,
+      table,
+      compression: a.compression,
+      stagingPath,
+    });
   }
 
   await fs.mkdirs('+tmp');
@@ -161,6 +169,19 @@ export async function startArchiveSink(options: ArchiveSinkOptions): Promise<Arc
     void Promise.all(previous.map((w) => w.fence())).then(() => position(gen, assigned));
   });
 
+  /** Parquet without zstd or snappy is written straight from the Avro bodies; the rest from decoded fields. */
+  const direct = a.format === 'parquet' && (a.compression === 'gzip' || a.compression === 'uncompressed');
+  const input: FileBuilder['input'] = direct ? 'avro' : 'fields';
+  async function fieldsOf(value: Buffer): Promise<Extract<DecodedValue, { recordType: string }>> {
+    const d = codec.decodeSync(value) ?? (await codec.decode(value));
+    const fields = d.value as unknown as Record<string, unknown>;
+    return { kind: 'value', recordType: d.fullName, schemaId: d.schemaId, fields };
+  }
+  async function avroOf(value: Buffer): Promise<Extract<DecodedValue, { recordType: string }>> {
+    const b = codec.contractBodySync(value) ?? (await codec.contractBody(value));
+    return { kind: 'avro', recordType: b.fullName, schemaId: b.schemaId, body: b.body, start: b.start };
+  }
+
   async function decodeBatch(
     topic: string,
     messages: readonly { offset: string; timestamp: string; key: Buffer | null; value: Buffer | null }[],
@@ -173,15 +194,13 @@ export async function startArchiveSink(options: ArchiveSinkOptions): Promise<Arc
       if (m.value === null || m.value.length === 0) decoded = { kind: 'tombstone' };
       else {
         try {
-          const d = codec.decodeSync(m.value) ?? (await codec.decode(m.value));
-          decoded = table.recordTypes.includes(d.fullName)
-            ? {
-                kind: 'value',
-                recordType: d.fullName,
-                schemaId: d.schemaId,
-                fields: d.value as unknown as Record<string, unknown>,
-              }
-            : { kind: 'undecodable', error: `record type ${d.fullName} does not belong on topic ${topic}` };
+          const value = input === 'avro' ? await avroOf(m.value) : await fieldsOf(m.value);
+          decoded = table.recordTypes.includes(value.recordType)
+            ? value
+            : {
+                kind: 'undecodable',
+                error: `record type ${value.recordType} does not belong on topic ${topic}`,
+              };
         } catch (error) {
           if (hasCode(error, 'CROUPIER_ERR_REGISTRY_UNAVAILABLE')) throw error;
           decoded = {

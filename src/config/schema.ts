@@ -122,8 +122,11 @@ export const archiveSchema = z
     enabled: z.boolean().default(true),
     /** File format: Parquet (DuckDB, Spark, Trino read it) or Avro object container files (deflate). */
     format: z.enum(['parquet', 'avro']).default('parquet'),
-    /** Parquet compression codec. */
-    compression: z.enum(['zstd', 'snappy', 'gzip', 'uncompressed']).default('zstd'),
+    /**
+     * Parquet compression codec. gzip and uncompressed files are written straight from the records' Avro bytes
+     * (fast); zstd and snappy go through DuckDB (decoded, staged, converted: several times the CPU per record).
+     */
+    compression: z.enum(['zstd', 'snappy', 'gzip', 'uncompressed']).default('gzip'),
     /** Consumer group of the archive; its Kafka offsets are for lag monitoring only (the files are the truth). */
     groupId: z.string().min(1).default('croupier-archive'),
     /** A file is closed at this many records. */

@@ -53,6 +53,21 @@ export interface EventCodec {
    * `await decode(buffer)` once). Bad bytes throw the same codes as `decode`.
    */
   decodeSync(buffer: Buffer): DecodedEvent | null;
+  /**
+   * For readers of Avro binary: the record's body as its contract's own schema writes it, `body[start..]` (the
+   * record's bytes when the writer schema is the contract, re-encoded when an older writer schema was
+   * resolved). `null` when the schema id is not cached yet (then `await contractBody(buffer)` once).
+   */
+  contractBodySync(buffer: Buffer): ContractBody | null;
+  contractBody(buffer: Buffer): Promise<ContractBody>;
+}
+
+/** A record body in its contract's schema. */
+export interface ContractBody {
+  fullName: string;
+  schemaId: number;
+  body: Buffer;
+  start: number;
 }
 
 /** Creates a codec; no request is made until the first register, encode or decode. */
@@ -138,7 +153,31 @@ export function createEventCodec(options: EventCodecOptions): EventCodec {
     return reader ? decodeWith(id, reader, buffer) : null;
   }
 
+  function bodyWith(id: number, reader: Reader, buffer: Buffer): ContractBody {
+    const { contract } = reader;
+    if (reader.resolver === undefined) {
+      if (buffer.length < HEADER_BYTES) throw decodeFailure(id, contract, buffer, 'it has no Avro body');
+      return { fullName: contract.fullName, schemaId: id, body: buffer, start: HEADER_BYTES };
+    }
+    const decoded = decodeWith(id, reader, buffer);
+    return {
+      fullName: contract.fullName,
+      schemaId: id,
+      body: contract.type.toBuffer(decoded.value),
+      start: 0,
+    };
+  }
+
   return {
+    contractBodySync(buffer) {
+      const id = readSchemaId(buffer);
+      const reader = schemas.readerOf(id);
+      return reader ? bodyWith(id, reader, buffer) : null;
+    },
+    async contractBody(buffer) {
+      const id = readSchemaId(buffer);
+      return bodyWith(id, schemas.readerOf(id) ?? (await schemas.readerFor(id)), buffer);
+    },
     subjectFor: (topic, schemaName) => schemas.subjectFor(topic, schemaName),
     register: (topic, schemaName) => schemas.register(topic, schemaName),
     registerAll: (topics: TopicNames) => schemas.registerAll(topics),

@@ -1,24 +1,16 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import avro from 'avsc';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createAvroBuilder, rowTypeOf } from '../../src/archive/format/avro-builder.ts';
-import { type AvroSchema, topicTableOf } from '../../src/archive/format/columns.ts';
-import { createParquetBuilder } from '../../src/archive/format/parquet-builder.ts';
+import { topicTableOf } from '../../src/archive/format/columns.ts';
+import { createDuckDbParquetBuilder } from '../../src/archive/format/duckdb-parquet-builder.ts';
 import type { ArchiveRecord } from '../../src/archive/format/rows.ts';
-import { loadSchemas, readSchemaText, type SchemaName } from '../../streams/schemas/index.ts';
+import { loadSchemas, type SchemaName } from '../../streams/schemas/index.ts';
 import { SAMPLE_EVENTS } from '../support/sample-events.ts';
+import { topicTables, useDuckDb } from './support/format-fixture.ts';
 
 const schemas = loadSchemas();
-const contract = (name: SchemaName) => JSON.parse(readSchemaText(name)) as AvroSchema;
-const clickstream = topicTableOf(
-  'clickstream',
-  (['Impression', 'Click', 'Conversion', 'Watch'] as const).map(contract),
-);
-const items = topicTableOf('cdc.items', [contract('ItemChange')]);
-const deadLetters = topicTableOf('croupier.dlq', [contract('DeadLetter')]);
+const { clickstream, items, deadLetters } = topicTables();
 
 const T0 = Date.parse('2026-03-01T10:15:00Z');
 const meta = {
@@ -45,25 +37,7 @@ function recordOf(offset: number, name: SchemaName, schemaId = 1): ArchiveRecord
   };
 }
 
-let dir = '';
-let duckdb: DuckDBInstance;
-beforeAll(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'archive-format-'));
-  duckdb = await DuckDBInstance.create(':memory:');
-});
-afterAll(async () => {
-  duckdb.closeSync();
-  await rm(dir, { recursive: true, force: true });
-});
-
-async function query(sql: string): Promise<Record<string, unknown>[]> {
-  const c = await duckdb.connect();
-  try {
-    return (await c.runAndReadAll(sql)).getRowObjectsJS() as Record<string, unknown>[];
-  } finally {
-    c.closeSync();
-  }
-}
+const { dir, query, instance: duckdb } = useDuckDb('archive-format-');
 
 describe('topic tables', () => {
   it('gives the clickstream the union of its four record types, then the Kafka columns', () => {
@@ -102,10 +76,10 @@ describe('topic tables', () => {
 
 describe('Parquet files', () => {
   it('keeps every field, nested records as structs, timestamps as timestamps, and the metadata', async () => {
-    const staging = path.join(dir, 'a.ndjson');
-    const out = path.join(dir, 'a.parquet');
-    const builder = createParquetBuilder({
-      duckdb,
+    const staging = path.join(dir(), 'a.ndjson');
+    const out = path.join(dir(), 'a.parquet');
+    const builder = createDuckDbParquetBuilder({
+      duckdb: duckdb(),
       table: clickstream,
       compression: 'zstd',
       stagingPath: staging,
@@ -142,10 +116,10 @@ describe('Parquet files', () => {
   });
 
   it('keeps the bytes of dead letters and the undecodable records with why', async () => {
-    const staging = path.join(dir, 'b.ndjson');
-    const out = path.join(dir, 'b.parquet');
-    const builder = createParquetBuilder({
-      duckdb,
+    const staging = path.join(dir(), 'b.ndjson');
+    const out = path.join(dir(), 'b.parquet');
+    const builder = createDuckDbParquetBuilder({
+      duckdb: duckdb(),
       table: deadLetters,
       compression: 'snappy',
       stagingPath: staging,
@@ -167,12 +141,12 @@ describe('Parquet files', () => {
   });
 
   it('converts timestamps nested in structs (CDC rows)', async () => {
-    const out = path.join(dir, 'c.parquet');
-    const builder = createParquetBuilder({
-      duckdb,
+    const out = path.join(dir(), 'c.parquet');
+    const builder = createDuckDbParquetBuilder({
+      duckdb: duckdb(),
       table: items,
       compression: 'zstd',
-      stagingPath: path.join(dir, 'c.ndjson'),
+      stagingPath: path.join(dir(), 'c.ndjson'),
     });
     builder.append(0, [recordOf(5, 'ItemChange')]);
     await builder.finish(meta, out);
@@ -188,12 +162,12 @@ describe('Parquet files', () => {
 
 describe('Avro container files', () => {
   it('are read back by avsc with the rows, deflate and the metadata', async () => {
-    const out = path.join(dir, 'd.avro');
+    const out = path.join(dir(), 'd.avro');
     const rowType = rowTypeOf(clickstream);
     const builder = createAvroBuilder({
       table: clickstream,
       rowType,
-      stagingPath: path.join(dir, 'd.staged'),
+      stagingPath: path.join(dir(), 'd.staged'),
     });
     builder.append(3, [recordOf(10, 'Impression'), recordOf(11, 'Click')]);
     builder.append(3, [recordOf(12, 'Watch')]);

@@ -36,6 +36,7 @@ export function createAvroBuilder(options: {
   let fd: number | null = openSync(stagingPath, 'w', 0o644);
 
   return {
+    input: 'fields',
     append(partition, records) {
       if (fd === null) throw new Error('append after finish');
       const rows = records.map((r) => type.toBuffer(avroRowOf(partition, r)));

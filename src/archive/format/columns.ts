@@ -45,6 +45,8 @@ export interface TopicTable {
   columns: TableColumn[];
   /** Record types (full names) whose values fill the columns. */
   recordTypes: string[];
+  /** Their contracts (Avro schemas), in the same order. */
+  contracts: AvroSchema[];
 }
 
 export const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
@@ -171,8 +173,21 @@ export function columnTypeOf(schema: AvroSchema, named: Map<string, AvroSchema>,
   }
 }
 
+/** The names of the Kafka columns every table ends with, in order. */
+export const KAFKA_COLUMN_NAMES = [
+  '_schema',
+  '_schema_id',
+  '_partition',
+  '_offset',
+  '_timestamp',
+  '_key',
+  '_raw',
+  '_error',
+] as const;
+export type KafkaColumnName = (typeof KAFKA_COLUMN_NAMES)[number];
+
 /** The Kafka columns every table ends with. */
-const KAFKA_COLUMNS: TableColumn[] = [
+const KAFKA_COLUMNS: (TableColumn & { name: KafkaColumnName })[] = [
   { name: '_schema', ...identity('VARCHAR'), avro: ['null', 'string'] },
   { name: '_schema_id', ...identity('INTEGER'), avro: ['null', 'int'] },
   { name: '_partition', ...identity('INTEGER'), avro: 'int' },
@@ -234,7 +249,7 @@ export function topicTableOf(topic: string, contracts: readonly AvroSchema[]): T
       columns.push(column);
     }
   }
-  return { topic, columns: [...columns, ...KAFKA_COLUMNS], recordTypes };
+  return { topic, columns: [...columns, ...KAFKA_COLUMNS], recordTypes, contracts: [...contracts] };
 }
 
 /** A field's Avro type made nullable, with named types qualified and defined once across record types. */

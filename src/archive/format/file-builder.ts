@@ -16,6 +16,8 @@ export interface FileMetadata {
 }
 
 export interface FileBuilder {
+  /** What records must carry: decoded fields, or the Avro body in the contract's schema (`kind: 'avro'`). */
+  readonly input: 'fields' | 'avro';
   /** Appends records (in offset order) to the file being built. */
   append(partition: number, records: readonly ArchiveRecord[]): void;
   /** Writes the final file at `localPath` and removes what staging left; resolves to its size. */

@@ -15,6 +15,8 @@ export interface ArchiveRecord {
 
 export type DecodedValue =
   | { kind: 'value'; recordType: string; schemaId: number; fields: Record<string, unknown> }
+  /** Not decoded: the Avro body in the contract's own schema, `body[start..]` (for builders that read Avro). */
+  | { kind: 'avro'; recordType: string; schemaId: number; body: Buffer; start: number }
   | { kind: 'tombstone' }
   | { kind: 'undecodable'; error: string };
 
@@ -34,6 +36,7 @@ export function jsonLineOf(partition: number, record: ArchiveRecord, withBytes: 
   const d = record.decoded;
   let head: string;
   let kafka: string;
+  if (d.kind === 'avro') throw new Error('the JSON staging needs decoded fields');
   if (d.kind === 'value') {
     const json = withBytes ? JSON.stringify(d.fields, bytesAsBase64) : JSON.stringify(d.fields);
     head = json.length > 2 ? `${json.slice(0, -1)},` : '{';
@@ -57,6 +60,7 @@ export function avroRowOf(partition: number, record: ArchiveRecord): Record<stri
     _timestamp: record.timestamp,
     _key: record.key,
   };
+  if (d.kind === 'avro') throw new Error('Avro rows need decoded fields');
   if (d.kind === 'value') return { ...d.fields, _schema: d.recordType, _schema_id: d.schemaId, ...kafka };
   if (d.kind === 'tombstone') return { _schema: null, _schema_id: null, ...kafka };
   return { _schema: null, _schema_id: null, ...kafka, _raw: record.value, _error: d.error };

@@ -14,7 +14,7 @@ import { jsonLineOf } from './rows.ts';
 
 export type ParquetCompression = 'zstd' | 'snappy' | 'gzip' | 'uncompressed';
 
-export function createParquetBuilder(options: {
+export function createDuckDbParquetBuilder(options: {
   duckdb: DuckDBInstance;
   table: TopicTable;
   compression: ParquetCompression;
@@ -26,6 +26,7 @@ export function createParquetBuilder(options: {
   let fd: number | null = openSync(stagingPath, 'w', 0o644);
 
   return {
+    input: 'fields',
     append(partition, records) {
       if (fd === null) throw new Error('append after finish');
       let text = '';

@@ -1,0 +1,178 @@
+/**
+ * One leaf column of a Parquet file being built: its repetition and definition levels and its values, PLAIN
+ * encoded, in growing buffers. `page()` gives the bytes of one v1 data page (levels as RLE runs, then values).
+ *
+ * Values arrive already in their Parquet byte form (the Avro transcoder copies them out of record bodies), so
+ * a record costs a few byte copies per column and no JavaScript object.
+ */
+
+export type PhysicalType = 'BOOLEAN' | 'INT32' | 'INT64' | 'FLOAT' | 'DOUBLE' | 'BYTE_ARRAY';
+
+export const PHYSICAL_TYPE_ID: Record<PhysicalType, number> = {
+  BOOLEAN: 0,
+  INT32: 1,
+  INT64: 2,
+  FLOAT: 4,
+  DOUBLE: 5,
+  BYTE_ARRAY: 6,
+};
+
+function grow(buf: Uint8Array, need: number): Uint8Array {
+  const next = new Uint8Array(Math.max(buf.length * 2, need));
+  next.set(buf);
+  return next;
+}
+
+export class LeafColumn {
+  /** Level entries (one per value slot, null or not). */
+  count = 0;
+  /** Values written (non-null slots). */
+  values = 0;
+  private defs: Uint8Array;
+  private reps: Uint8Array;
+  private data = Buffer.allocUnsafe(1024);
+  private pos = 0;
+
+  constructor(
+    readonly path: readonly string[],
+    readonly physical: PhysicalType,
+    readonly maxDef: number,
+    readonly maxRep: number,
+  ) {
+    this.defs = new Uint8Array(maxDef > 0 ? 1024 : 0);
+    this.reps = new Uint8Array(maxRep > 0 ? 1024 : 0);
+  }
+
+  /** Saves where the column is (entries, values, value bytes) into `into[at..at+2]`. */
+  markTo(into: Float64Array, at: number): void {
+    into[at] = this.count;
+    into[at + 1] = this.values;
+    into[at + 2] = this.pos;
+  }
+
+  /** Drops what was written since `markTo`. */
+  rollBackTo(from: Float64Array, at: number): void {
+    this.count = from[at];
+    this.values = from[at + 1];
+    this.pos = from[at + 2];
+  }
+
+  /** A slot with no value at definition level `d` (< maxDef). */
+  nul(r: number, d: number): void {
+    this.level(r, d);
+  }
+
+  private level(r: number, d: number): void {
+    const i = this.count++;
+    if (this.maxDef > 0) {
+      if (i >= this.defs.length) this.defs = grow(this.defs, i + 1);
+      this.defs[i] = d;
+    }
+    if (this.maxRep > 0) {
+      if (i >= this.reps.length) this.reps = grow(this.reps, i + 1);
+      this.reps[i] = r;
+    }
+  }
+
+  /** Room for `n` more value bytes; returns the position to write at (then call `wrote`). */
+  reserve(n: number): Buffer {
+    if (this.pos + n > this.data.length) {
+      const next = Buffer.allocUnsafe(Math.max(this.data.length * 2, this.pos + n));
+      this.data.copy(next, 0, 0, this.pos);
+      this.data = next;
+    }
+    return this.data;
+  }
+
+  get at(): number {
+    return this.pos;
+  }
+
+  /** Records a value of `n` bytes written at `at` (after `reserve`), in a slot at levels (r, maxDef). */
+  wrote(n: number, r: number): void {
+    this.pos += n;
+    this.values++;
+    this.level(r, this.maxDef);
+  }
+
+  /** BYTE_ARRAY value: 4-byte length, then the bytes of `src[start, start + len)`. */
+  putBytes(src: Uint8Array, start: number, len: number, r: number): void {
+    const out = this.reserve(4 + len);
+    out.writeUInt32LE(len, this.pos);
+    out.set(src.subarray(start, start + len), this.pos + 4);
+    this.wrote(4 + len, r);
+  }
+
+  putInt32(v: number, r: number): void {
+    this.reserve(4).writeInt32LE(v, this.pos);
+    this.wrote(4, r);
+  }
+
+  /** INT64 from its two 32-bit halves. */
+  putInt64(lo: number, hi: number, r: number): void {
+    const out = this.reserve(8);
+    out.writeUInt32LE(lo >>> 0, this.pos);
+    out.writeInt32LE(hi | 0, this.pos + 4);
+    this.wrote(8, r);
+  }
+
+  putDouble(v: number, r: number): void {
+    this.reserve(8).writeDoubleLE(v, this.pos);
+    this.wrote(8, r);
+  }
+
+  putFloat(v: number, r: number): void {
+    this.reserve(4).writeFloatLE(v, this.pos);
+    this.wrote(4, r);
+  }
+
+  /** BOOLEAN: kept one byte per value here, bit-packed by `page()`. */
+  putBoolean(v: boolean, r: number): void {
+    this.reserve(1)[this.pos] = v ? 1 : 0;
+    this.wrote(1, r);
+  }
+
+  /** The data page body: repetition levels, definition levels (each length-prefixed RLE), values. */
+  page(): Buffer {
+    const parts: Buffer[] = [];
+    if (this.maxRep > 0) parts.push(lengthPrefixed(rleLevels(this.reps, this.count, this.maxRep)));
+    if (this.maxDef > 0) parts.push(lengthPrefixed(rleLevels(this.defs, this.count, this.maxDef)));
+    parts.push(this.physical === 'BOOLEAN' ? bitPack(this.data, this.pos) : this.data.subarray(0, this.pos));
+    return Buffer.concat(parts);
+  }
+}
+
+function lengthPrefixed(body: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(4 + body.length);
+  out.writeUInt32LE(body.length, 0);
+  body.copy(out, 4);
+  return out;
+}
+
+/** Levels in the RLE/bit-packing hybrid, as RLE runs only: varint(run << 1), then the value in whole bytes. */
+export function rleLevels(levels: Uint8Array, count: number, maxLevel: number): Buffer {
+  const width = Math.ceil(Math.log2(maxLevel + 1) / 8);
+  const out: number[] = [];
+  let i = 0;
+  while (i < count) {
+    const v = levels[i];
+    let j = i + 1;
+    while (j < count && levels[j] === v) j++;
+    let header = (j - i) * 2;
+    while (header >= 0x80) {
+      out.push((header & 0x7f) | 0x80);
+      header >>>= 7;
+    }
+    out.push(header);
+    out.push(v);
+    for (let k = 1; k < width; k++) out.push(0);
+    i = j;
+  }
+  return Buffer.from(out);
+}
+
+function bitPack(bytes: Buffer, n: number): Buffer {
+  const out = Buffer.alloc(Math.ceil(n / 8));
+  for (let i = 0; i < n; i++) if (bytes[i]) out[i >> 3] |= 1 << (i & 7);
+  return out;
+}

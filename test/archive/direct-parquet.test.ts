@@ -1,0 +1,187 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { TopicTable } from '../../src/archive/format/columns.ts';
+import { createDuckDbParquetBuilder } from '../../src/archive/format/duckdb-parquet-builder.ts';
+import type { FileBuilder } from '../../src/archive/format/file-builder.ts';
+import { createDirectParquetBuilder } from '../../src/archive/format/parquet/direct-parquet-builder.ts';
+import { rleLevels } from '../../src/archive/format/parquet/leaf-column.ts';
+import type { ArchiveRecord } from '../../src/archive/format/rows.ts';
+import { loadSchemas, type SchemaName } from '../../streams/schemas/index.ts';
+import { SAMPLE_EVENTS } from '../support/sample-events.ts';
+import { topicTables, useDuckDb } from './support/format-fixture.ts';
+
+const schemas = loadSchemas();
+const tables = topicTables();
+const T0 = Date.parse('2026-03-01T10:15:00Z');
+const meta = (records: number) => ({
+  topic: 't',
+  partition: 2,
+  startOffset: 0,
+  endOffset: records - 1,
+  records,
+  writerSchemas: { '7': '{}' },
+});
+
+/** A record both ways: decoded fields (for the DuckDB builder) and Avro body (for the direct one). */
+function pair(
+  offset: number,
+  name: SchemaName,
+  value: unknown,
+): { fields: ArchiveRecord; avro: ArchiveRecord } {
+  const type = schemas[name];
+  const body = Buffer.concat([Buffer.from([0, 0, 0, 0, 7]), type.toBuffer(value)]);
+  const base = { offset, timestamp: T0 + offset * 1000, key: Buffer.from(`k${offset}`), value: body };
+  const recordType = type.name!;
+  return {
+    fields: {
+      ...base,
+      decoded: { kind: 'value', recordType, schemaId: 7, fields: type.fromBuffer(body.subarray(5)) },
+    },
+    avro: { ...base, decoded: { kind: 'avro', recordType, schemaId: 7, body, start: 5 } },
+  };
+}
+
+const duck = useDuckDb('direct-parquet-');
+const dir = duck.dir;
+const duckdb = duck.instance;
+const query = (sql: string) => duck.query(sql, 'json');
+
+let files = 0;
+async function write(builder: FileBuilder, records: ArchiveRecord[]): Promise<string> {
+  const out = path.join(dir(), `${++files}.parquet`);
+  builder.append(2, records.slice(0, 2));
+  builder.append(2, records.slice(2));
+  await builder.finish(meta(records.length), out);
+  return out;
+}
+
+/** Writes the records with both builders and expects DuckDB to read the same table from both files. */
+async function expectSameAsDuckDb(
+  table: TopicTable,
+  records: { fields: ArchiveRecord; avro: ArchiveRecord }[],
+) {
+  const viaDuckDb = await write(
+    createDuckDbParquetBuilder({
+      duckdb: duckdb(),
+      table,
+      compression: 'zstd',
+      stagingPath: path.join(dir(), `${files}.ndjson`),
+    }),
+    records.map((r) => r.fields),
+  );
+  const direct = await write(
+    createDirectParquetBuilder({ table, compression: 'gzip' }),
+    records.map((r) => r.avro),
+  );
+  const describe = (f: string) => query(`DESCRIBE SELECT * FROM '${f}'`);
+  expect(await describe(direct)).toEqual(await describe(viaDuckDb));
+  const rows = (f: string) => query(`SELECT * FROM '${f}' ORDER BY _offset`);
+  const got = await rows(direct);
+  expect(got).toEqual(await rows(viaDuckDb));
+  expect(got).toHaveLength(records.length);
+  return direct;
+}
+
+describe('Parquet written directly from Avro bodies', () => {
+  it('reads back exactly as the DuckDB-staged file: the four clickstream record types, nulls and structs', async () => {
+    const imp = SAMPLE_EVENTS.Impression;
+    const file = await expectSameAsDuckDb(tables.clickstream, [
+      pair(0, 'Impression', imp),
+      pair(1, 'Click', SAMPLE_EVENTS.Click),
+      pair(2, 'Conversion', SAMPLE_EVENTS.Conversion),
+      pair(3, 'Watch', SAMPLE_EVENTS.Watch),
+      pair(4, 'Impression', { ...imp, score: null, context: null, experiment: null, shadowSlot: null }),
+      pair(5, 'Impression', { ...imp, userId: 'ü-ß-😀', slot: -2_147_483_648, propensity: 1 }),
+      pair(6, 'Watch', { ...SAMPLE_EVENTS.Watch, watchTimeMs: 2 ** 52 + 3, timestamp: -5 }),
+    ]);
+    const kv = await query(`SELECT decode(key) AS k, decode(value) AS v FROM parquet_kv_metadata('${file}')`);
+    expect(Object.fromEntries(kv.map((r) => [r.k, r.v]))).toMatchObject({
+      'croupier.partition': '2',
+      'croupier.endOffset': '6',
+      'croupier.schemaIds': '7',
+    });
+  });
+
+  it('keeps lists (empty, one, many), nested structs and timestamps of CDC rows', async () => {
+    const item = SAMPLE_EVENTS.ItemChange;
+    await expectSameAsDuckDb(tables.items, [
+      pair(0, 'ItemChange', item),
+      pair(1, 'ItemChange', { ...item, after: { ...item.after!, tags: [] } }),
+      pair(2, 'ItemChange', {
+        ...item,
+        before: item.after,
+        after: { ...item.after!, tags: ['a', 'b', 'c'] },
+      }),
+      pair(3, 'ItemChange', { ...item, after: null, op: 'd' }),
+    ]);
+    await expectSameAsDuckDb(tables.users, [pair(0, 'UserChange', SAMPLE_EVENTS.UserChange)]);
+  });
+
+  it('keeps the bytes of dead letters', async () => {
+    await expectSameAsDuckDb(tables.deadLetters, [
+      pair(0, 'DeadLetter', SAMPLE_EVENTS.DeadLetter),
+      pair(1, 'DeadLetter', { ...SAMPLE_EVENTS.DeadLetter, key: null, value: Buffer.alloc(0) }),
+    ]);
+  });
+
+  it('keeps a bad body, a tombstone and an undecodable record as rows with their bytes and why, and the rows around them whole', async () => {
+    const good = pair(0, 'Click', SAMPLE_EVENTS.Click).avro;
+    const body = (good.decoded as { body: Buffer }).body;
+    const withBody = (offset: number, b: Buffer): ArchiveRecord => ({
+      ...good,
+      offset,
+      value: b,
+      decoded: { kind: 'avro', recordType: 'croupier.events.Click', schemaId: 7, body: b, start: 5 },
+    });
+    const records: ArchiveRecord[] = [
+      good,
+      withBody(1, body.subarray(0, body.length - 4)), // truncated
+      withBody(2, Buffer.concat([body, Buffer.from([1, 2])])), // trailing bytes
+      { ...good, offset: 3, value: null, decoded: { kind: 'tombstone' } },
+      { ...good, offset: 4, value: Buffer.from([9]), decoded: { kind: 'undecodable', error: 'bad magic' } },
+      { ...good, offset: 5 },
+    ];
+    const file = await write(
+      createDirectParquetBuilder({ table: tables.clickstream, compression: 'uncompressed' }),
+      records,
+    );
+    const rows = await query(
+      `SELECT _offset::INTEGER AS o, _schema, itemId, slot, hex(_raw) AS raw, _error FROM '${file}' ORDER BY _offset`,
+    );
+    expect(rows.map((r) => [r.o, r._schema, r.itemId, r.slot])).toEqual([
+      [0, 'croupier.events.Click', 'i-7', 3],
+      [1, null, null, null],
+      [2, null, null, null],
+      [3, null, null, null],
+      [4, null, null, null],
+      [5, 'croupier.events.Click', 'i-7', 3],
+    ]);
+    expect(String(rows[1]._error)).toMatch(/CROUPIER_ERR_SERDE_DECODE.*runs past|truncated/);
+    expect(String(rows[2]._error)).toMatch(/2 bytes trail/);
+    expect(rows[2].raw).toBe(
+      Buffer.concat([body, Buffer.from([1, 2])])
+        .toString('hex')
+        .toUpperCase(),
+    );
+    expect(rows[3]).toMatchObject({ raw: null, _error: null });
+    expect(rows[4]).toMatchObject({ raw: '09', _error: 'bad magic' });
+  });
+
+  it('writes invalid UTF-8 in a string as replacement characters, so the column stays readable', async () => {
+    const click = pair(0, 'Click', { ...SAMPLE_EVENTS.Click, itemId: 'ab' }).avro;
+    const body = Buffer.from((click.decoded as { body: Buffer }).body);
+    const at = body.indexOf(Buffer.from('ab'));
+    body[at] = 0xff;
+    const file = await write(createDirectParquetBuilder({ table: tables.clickstream, compression: 'gzip' }), [
+      { ...click, decoded: { ...(click.decoded as { kind: 'avro' }), body } as ArchiveRecord['decoded'] },
+    ]);
+    const [row] = await query(`SELECT itemId FROM '${file}'`);
+    expect(row.itemId).toBe('\ufffdb');
+  });
+
+  it('encodes levels as RLE runs', () => {
+    expect([...rleLevels(Uint8Array.from([1, 1, 1, 0, 2]), 5, 2)]).toEqual([6, 1, 2, 0, 2, 2]);
+    const long = new Uint8Array(200).fill(1);
+    expect([...rleLevels(long, 200, 1)]).toEqual([0x90, 0x03, 1]);
+  });
+});
