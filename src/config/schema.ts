@@ -202,6 +202,55 @@ export const modelSchema = z
   })
   .strict();
 
+/** Retraining from the archive (`croupier train`) and the promotion gate (`croupier models promote`). */
+export const trainSchema = z
+  .object({
+    /** A click, conversion or watch counts for a shown item when it comes this many seconds after the carousel. */
+    attributionWindowSeconds: z.number().int().positive().default(1800),
+    /** The last share of the time window held out for offline metrics and the gate. */
+    holdoutFraction: z.number().gt(0).lt(1).default(0.2),
+    /** The last share of the training part used for early stopping (MLP) and nothing else. */
+    validationFraction: z.number().gt(0).lt(1).default(0.1),
+    /** DuckDB's memory limit while building the training set; beyond it DuckDB spills to `tempDir`. */
+    memoryLimit: z
+      .string()
+      .regex(/^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$/i, 'e.g. 512MB, 2GiB')
+      .default('1GB'),
+    /** Where DuckDB spills (empty: the system temp directory). */
+    tempDir: z.string().default(''),
+    /** Model kind `croupier train` fits without --kind. */
+    kind: z.enum(['logistic', 'mlp']).default('logistic'),
+    seed: z.number().int().min(0).default(1),
+    /** L2 penalty of the logistic regression (per row: the loss is the mean log loss + l2/2 · |w|²). */
+    l2: z.number().min(0).default(1e-4),
+    mlp: z
+      .object({
+        hidden: z.array(z.number().int().min(1).max(1024)).min(1).max(4).default([32, 16]),
+        learningRate: z.number().positive().default(0.003),
+        batchSize: z.number().int().min(1).default(512),
+        maxEpochs: z.number().int().min(1).default(30),
+        /** Stop after this many epochs without a better validation log loss. */
+        patience: z.number().int().min(1).default(3),
+        l2: z.number().min(0).default(1e-5),
+      })
+      .strict()
+      .default({}),
+    /** Largest absolute difference allowed between ONNX Runtime's and the trainer's predictions. */
+    parityTolerance: z.number().positive().default(1e-5),
+    gate: z
+      .object({
+        /** The candidate's holdout log loss must be below the active model's by at least this much. */
+        logLossMargin: z.number().min(0).default(0.001),
+        /** Refuse a candidate whose AUC is below the active model's by more than the paired interval allows. */
+        requireAucNotWorse: z.boolean().default(true),
+        /** Confidence of the AUC difference interval. */
+        aucConfidence: z.number().gt(0).lt(1).default(0.95),
+      })
+      .strict()
+      .default({}),
+  })
+  .strict();
+
 export const gatewaySchema = z
   .object({
     host: z.string().default('127.0.0.1'),
@@ -345,6 +394,7 @@ export const configSchema = z
     redis: redisSchema.default({}),
     archive: archiveSchema.default({}),
     model: modelSchema.default({}),
+    train: trainSchema.default({}),
     gateway: gatewaySchema.default({}),
     stream: streamSchema.default({}),
     log: logSchema.default({}),
