@@ -3,8 +3,9 @@
  * TypeScript shapes, and a loader that parses them with avsc.
  *
  * Topic → schemas (subjects use the record-name strategy for the clickstream, `<topic>-<record full name>`,
- * so one topic carries four record types; the CDC and dead-letter topics carry one type each):
- * - clickstream (key userId): Impression, Click, Conversion, Watch
+ * so one topic carries five record types; the CDC and dead-letter topics carry one type each):
+ * - clickstream (key userId): Carousel (one per dealt carousel, what the gateway logs), Impression (one per
+ *   shown item, the older form, still read everywhere), Click, Conversion, Watch
  * - cdc.items (key itemId): ItemChange;  cdc.users (key userId): UserChange
  * - croupier.dlq: DeadLetter
  */
@@ -20,10 +21,11 @@ export const SCHEMA_NAMES = [
   'ItemChange',
   'UserChange',
   'DeadLetter',
+  'Carousel',
 ] as const;
 export type SchemaName = (typeof SCHEMA_NAMES)[number];
 
-export const CLICKSTREAM_SCHEMAS = ['Impression', 'Click', 'Conversion', 'Watch'] as const;
+export const CLICKSTREAM_SCHEMAS = ['Impression', 'Click', 'Conversion', 'Watch', 'Carousel'] as const;
 export type ClickstreamSchemaName = (typeof CLICKSTREAM_SCHEMAS)[number];
 
 export interface EventContext {
@@ -56,6 +58,42 @@ export interface Impression {
   shadowSlot?: number | null;
   /** Probability that the shadow policy puts this item in `slot`, in [0, 1] (the off-policy target probability). */
   shadowPropensity?: number | null;
+}
+
+/** One shown item of a Carousel record. */
+export interface CarouselItem {
+  itemId: string;
+  slot: number;
+  score: number | null;
+  /** Probability that the logging policy puts this item in `slot`, in (0, 1]. */
+  propensity: number;
+  /** Slot the shadow policy put this item in; null when its slate did not hold the item (or there was none). */
+  shadowSlot: number | null;
+  /** Probability that the shadow policy puts this item in `slot`, in [0, 1]; null without a shadow policy. */
+  shadowPropensity: number | null;
+  /** The feature row the model scored for this item (float32 values, the feature spec's order); null when not logged. */
+  features: number[] | null;
+}
+
+/**
+ * One dealt carousel: what `Impression` says per shown item, said once, with every shown item as an element of
+ * `items` (slot order). The topology counts each element as one impression.
+ */
+export interface Carousel {
+  eventId: string;
+  requestId: string;
+  userId: string;
+  policy: string;
+  modelVersion: string;
+  experiment: string | null;
+  variant: string | null;
+  segment: string | null;
+  context: EventContext | null;
+  timestamp: number;
+  shadowPolicy: string | null;
+  /** `sha256:<hex>` of the feature spec the items' `features` follow; null when no row was logged. */
+  featureSpecHash: string | null;
+  items: CarouselItem[];
 }
 
 export interface Click {
@@ -142,6 +180,7 @@ export interface RecordShapes {
   ItemChange: ItemChange;
   UserChange: UserChange;
   DeadLetter: DeadLetter;
+  Carousel: Carousel;
 }
 
 /** A clickstream event tagged with its record type. */

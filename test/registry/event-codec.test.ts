@@ -25,6 +25,7 @@ const TOPIC_OF = {
   ItemChange: TOPICS.cdcItems,
   UserChange: TOPICS.cdcUsers,
   DeadLetter: TOPICS.deadLetter,
+  Carousel: TOPICS.clickstream,
 } as const;
 
 let registry: TestRegistry;
@@ -73,6 +74,7 @@ describe('Avro event codec', () => {
       [
         'cdc.items-value',
         'cdc.users-value',
+        'clickstream-croupier.events.Carousel',
         'clickstream-croupier.events.Click',
         'clickstream-croupier.events.Conversion',
         'clickstream-croupier.events.Impression',
@@ -80,12 +82,12 @@ describe('Avro event codec', () => {
         'croupier.dlq-value',
       ].sort(),
     );
-    expect(new Set(registered.map((r) => r.id)).size).toBe(7);
-    expect((await client.getAllSubjects()).length).toBe(7);
+    expect(new Set(registered.map((r) => r.id)).size).toBe(8);
+    expect((await client.getAllSubjects()).length).toBe(8);
     expect(await codec.registerAll(TOPICS)).toEqual(registered);
   });
 
-  it('encodes and decodes all seven contracts in the Confluent wire format', async () => {
+  it('encodes and decodes all eight contracts in the Confluent wire format', async () => {
     for (const name of SCHEMA_NAMES) {
       const bytes = await codec.encode(TOPIC_OF[name], name, SAMPLE_EVENTS[name]);
       const id = await codec.register(TOPIC_OF[name], name);

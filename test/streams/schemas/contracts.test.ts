@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  type Carousel,
   type Click,
   type DeadLetter,
   type Impression,
@@ -51,6 +52,50 @@ describe('event contracts', () => {
       source: { connector: 'postgresql', db: 'shop', table: 'users', ts_ms: 4, lsn: null },
     };
     expect(schemas.UserChange.fromBuffer(schemas.UserChange.toBuffer(userDelete))).toEqual(userDelete);
+  });
+
+  it('round-trips a carousel with its items and their float32 feature rows byte for byte', () => {
+    const carousel: Carousel = SAMPLE_EVENTS.Carousel;
+    const bytes = schemas.Carousel.toBuffer(carousel);
+    expect(schemas.Carousel.fromBuffer(bytes)).toEqual(carousel);
+    expect(schemas.Carousel.toBuffer(schemas.Carousel.fromBuffer(bytes)).equals(bytes)).toBe(true);
+
+    // A scored row is float32: every value comes back as the float32 the model saw, whatever its decimals.
+    const row = Float32Array.from([0.1, 1 / 3, -2.5e-7, 17.25, 0]);
+    const withRow: Carousel = {
+      ...carousel,
+      items: [{ ...carousel.items[0], features: Array.from(row) }],
+    };
+    const back = schemas.Carousel.fromBuffer(schemas.Carousel.toBuffer(withRow)) as Carousel;
+    expect(Float32Array.from(back.items[0].features ?? [])).toEqual(row);
+
+    // No shadow policy, no context, no rows: the nullable fields encode as null.
+    const bare: Carousel = {
+      ...carousel,
+      experiment: null,
+      variant: null,
+      segment: null,
+      context: null,
+      shadowPolicy: null,
+      featureSpecHash: null,
+      items: carousel.items.map((item) => ({
+        ...item,
+        shadowSlot: null,
+        shadowPropensity: null,
+        features: null,
+      })),
+    };
+    expect(schemas.Carousel.fromBuffer(schemas.Carousel.toBuffer(bare))).toEqual(bare);
+  });
+
+  it('refuses a carousel item without a slot or with a non-float feature value', () => {
+    const carousel = SAMPLE_EVENTS.Carousel;
+    const { slot: _omit, ...noSlot } = carousel.items[0];
+    expect(schemas.Carousel.isValid(carousel)).toBe(true);
+    expect(schemas.Carousel.isValid({ ...carousel, items: [noSlot] })).toBe(false);
+    expect(
+      schemas.Carousel.isValid({ ...carousel, items: [{ ...carousel.items[0], features: ['0.5'] }] }),
+    ).toBe(false);
   });
 
   it('keeps dead-letter bytes untouched', () => {
