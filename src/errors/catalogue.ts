@@ -11,6 +11,7 @@ import { REGISTRY_ERROR_CODES } from './codes/registry.ts';
 import { SIMULATOR_ERROR_CODES } from './codes/simulator.ts';
 import { STATS_ERROR_CODES } from './codes/stats.ts';
 import { STREAM_ERROR_CODES } from './codes/stream.ts';
+import { TRAIN_ERROR_CODES } from './codes/train.ts';
 
 export const ERROR_CODES = [
   ...CORE_ERROR_CODES,
@@ -22,6 +23,7 @@ export const ERROR_CODES = [
   ...DECISION_ERROR_CODES,
   ...GATEWAY_ERROR_CODES,
   ...ARCHIVE_ERROR_CODES,
+  ...TRAIN_ERROR_CODES,
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

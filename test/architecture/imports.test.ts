@@ -48,6 +48,7 @@ const LAYERS: Readonly<Record<string, number>> = {
   'src/cdc': 8,
   // the process and the tools around it
   'src/app': 9,
+  'src/train': 9,
   'load-tests': 10,
   simulator: 10,
   'src/cli': 11,
