@@ -5,6 +5,7 @@
 
 export * from './bayes-ab.ts';
 export { sampleBeta, sampleGamma } from './beta-sampler.ts';
+export * from './calibration.ts';
 export type { CorrelationOptions, CorrelationResult, VarianceOptions } from './descriptive.ts';
 export {
   covariance,
@@ -37,6 +38,7 @@ export {
 } from './power.ts';
 export * from './regression/index.ts';
 export { createRng, type Rng } from './rng.ts';
+export * from './roc-auc-interval.ts';
 export {
   type ErrorRateSimulation,
   type ErrorRates,
