@@ -3,6 +3,8 @@
  * the partition's state changes by. Pure: the Redis script adds the delta to the stored state atomically.
  *
  * What each event counts (see docs/state-layout.md):
+ * - Carousel: each shown item exactly as the Impression that would have said the same (below); the carousel's
+ *   user, request, segment and timestamp are those of every item.
  * - Impression: arm impressions (global `*` and the impression's segment; examination-weighted with the
  *   position-bias model), item `imp` and decayed impressions, user `imp`; remembers what the request showed.
  * - Click: arm clicks (global, and the segment of the click or of the impression it answers), item `clk` and
@@ -45,31 +47,50 @@ export function foldClickstream(
   const decayClk = new Map<string, Decayed>();
   const recent = new Map<string, Set<string>>();
   const h = options.halfLifeMs;
+  const impression = (
+    requestId: string,
+    userId: string,
+    itemId: string,
+    slot: number,
+    segment: string,
+    t: number,
+  ) => {
+    const item = itemDelta(delta, itemId);
+    if (t > item.seen) item.seen = t;
+    const weight = examinationProbability(options.examination, slot);
+    arm(delta, itemId, GLOBAL_SEGMENT).imp += weight;
+    if (segment !== '') arm(delta, itemId, segment).imp += weight;
+    item.imp++;
+    userDelta(delta, userId).imp++;
+    observe(decayImp, itemId, t, h);
+    let shown = delta.requests.get(requestId);
+    if (shown === undefined) {
+      shown = new Map([[REQUEST_USER_FIELD, userId]]);
+      delta.requests.set(requestId, shown);
+    }
+    shown.set(itemId, `${slot}|${segment}`);
+  };
   for (const e of events) {
     delta.events++;
-    const { userId, itemId, timestamp } = e.event;
-    const item = itemDelta(delta, itemId);
+    const { userId, timestamp } = e.event;
     const user = userDelta(delta, userId);
-    if (timestamp > item.seen) item.seen = timestamp;
     if (timestamp > user.lastActive) user.lastActive = timestamp;
-    switch (e.type) {
-      case 'Impression': {
-        const { requestId, slot } = e.event;
-        const segment = e.event.segment || '';
-        const weight = examinationProbability(options.examination, slot);
-        arm(delta, itemId, GLOBAL_SEGMENT).imp += weight;
-        if (segment !== '') arm(delta, itemId, segment).imp += weight;
-        item.imp++;
-        user.imp++;
-        observe(decayImp, itemId, timestamp, h);
-        let shown = delta.requests.get(requestId);
-        if (shown === undefined) {
-          shown = new Map([[REQUEST_USER_FIELD, userId]]);
-          delta.requests.set(requestId, shown);
-        }
-        shown.set(itemId, `${slot}|${segment}`);
-        break;
+    if (e.type === 'Carousel') {
+      // Each shown item counts as the impression that would have said the same.
+      const { requestId, items } = e.event;
+      const segment = e.event.segment || '';
+      for (let s = 0; s < items.length; s++) {
+        impression(requestId, userId, items[s].itemId, items[s].slot, segment, timestamp);
       }
+      continue;
+    }
+    const itemId = e.event.itemId;
+    const item = itemDelta(delta, itemId);
+    if (timestamp > item.seen) item.seen = timestamp;
+    switch (e.type) {
+      case 'Impression':
+        impression(e.event.requestId, userId, itemId, e.event.slot, e.event.segment || '', timestamp);
+        break;
       case 'Click': {
         const { requestId } = e.event;
         const shown = delta.requests.get(requestId)?.get(itemId);

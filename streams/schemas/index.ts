@@ -185,6 +185,7 @@ export interface RecordShapes {
 
 /** A clickstream event tagged with its record type. */
 export type ClickstreamEvent =
+  | { type: 'Carousel'; event: Carousel }
   | { type: 'Impression'; event: Impression }
   | { type: 'Click'; event: Click }
   | { type: 'Conversion'; event: Conversion }

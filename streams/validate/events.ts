@@ -3,7 +3,7 @@
  * fields present and non-empty, values in range, identifiers free of the `|` separator, change envelopes that
  * name a row. A refused record is dead-lettered with the returned code and message; nothing here throws.
  */
-import { describeRange, inRange, LIMITS, type NumericRange } from '../../src/domain/limits.ts';
+import { describeRange, inRange, LIMITS, MAX_SLOTS, type NumericRange } from '../../src/domain/limits.ts';
 import type { ErrorCode } from '../../src/errors/index.ts';
 import type { SchemaName } from '../schemas/index.ts';
 
@@ -16,7 +16,7 @@ export interface Rejection {
 export type TopicRole = 'clickstream' | 'items' | 'users';
 
 const ROLE_SCHEMAS: Record<TopicRole, ReadonlySet<SchemaName>> = {
-  clickstream: new Set(['Impression', 'Click', 'Conversion', 'Watch']),
+  clickstream: new Set(['Carousel', 'Impression', 'Click', 'Conversion', 'Watch']),
   items: new Set(['ItemChange']),
   users: new Set(['UserChange']),
 };
@@ -65,7 +65,45 @@ function checkOptionalNumber(
   return checkNumber(v, field, where, range);
 }
 
+/** A carousel: its ids and time, then each shown item as an impression's fields are checked. */
+function checkCarousel(v: Value): Rejection | undefined {
+  const where = 'Carousel';
+  for (const id of ['eventId', 'requestId', 'userId']) {
+    const r = checkId(v, id, where);
+    if (r) return r;
+  }
+  const ts = checkNumber(v, 'timestamp', where, LIMITS.timestampMs);
+  if (ts) return ts;
+  const items = v.items;
+  if (!Array.isArray(items)) {
+    return reject(
+      'CROUPIER_ERR_STREAM_MISSING_FIELD',
+      `${where}.items is required (an array of shown items)`,
+    );
+  }
+  if (items.length > MAX_SLOTS) {
+    return reject(
+      'CROUPIER_ERR_STREAM_OUT_OF_RANGE',
+      `${where}.items holds ${items.length} items; a carousel shows at most ${MAX_SLOTS}`,
+    );
+  }
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i] as Value;
+    const at = `${where}.items[${i}]`;
+    const r =
+      checkId(item, 'itemId', at) ??
+      checkNumber(item, 'slot', at, LIMITS.slot) ??
+      checkNumber(item, 'propensity', at, LIMITS.propensity) ??
+      checkOptionalNumber(item, 'score', at, LIMITS.score) ??
+      checkOptionalNumber(item, 'shadowSlot', at, LIMITS.slot) ??
+      checkOptionalNumber(item, 'shadowPropensity', at, LIMITS.probability);
+    if (r) return r;
+  }
+  return undefined;
+}
+
 function checkEvent(name: SchemaName, v: Value): Rejection | undefined {
+  if (name === 'Carousel') return checkCarousel(v);
   const where = name;
   for (const id of ['eventId', 'requestId', 'userId', 'itemId']) {
     const r = checkId(v, id, where);

@@ -97,12 +97,14 @@ describe('crash test', () => {
       config,
     };
 
-    // About 3.6 events per request; small ids keep the Avro records small.
+    // About 3.6 events per request (a third of the requests logged as one Carousel, the rest as Impressions);
+    // small ids keep the Avro records small.
     const events = generateClickstream({
       seed: 42,
       users: 5000,
       items: 400,
-      requests: Math.ceil(EVENTS / 3.6),
+      requests: Math.ceil(EVENTS / 2.8),
+      carouselShare: 0.3,
     }).slice(0, EVENTS);
     expect(events.length).toBe(EVENTS);
     const byPartition = events.map((e) => partitionOf(e.event.userId, PARTITIONS));

@@ -2,7 +2,7 @@
  * A small deterministic clickstream for tests: requests that show a few items to a user, clicks on some of
  * them (and a few orphan clicks), conversions and watches. Seeded, so every run writes the same log.
  */
-import type { ClickstreamEvent } from '../../../streams/schemas/index.ts';
+import type { Carousel, CarouselItem, ClickstreamEvent, Impression } from '../../../streams/schemas/index.ts';
 
 export interface ClickstreamGenOptions {
   seed: number;
@@ -13,6 +13,8 @@ export interface ClickstreamGenOptions {
   slots?: number;
   segments?: readonly string[];
   startTime?: number;
+  /** Share of requests logged as one Carousel record instead of one Impression per shown item (default 0). */
+  carouselShare?: number;
 }
 
 /** mulberry32: tiny seeded PRNG, good enough for test data. */
@@ -40,30 +42,32 @@ export function generateClickstream(options: ClickstreamGenOptions): Clickstream
     const segment = rand() < 0.2 ? null : segments[pick(segments.length)];
     const shown: string[] = [];
     t += 1 + pick(50);
+    const asCarousel = (options.carouselShare ?? 0) > 0 && rand() < (options.carouselShare ?? 0);
+    const impressions: Impression[] = [];
     for (let slot = 0; slot < slots; slot++) {
       const itemId = `i${pick(options.items)}`;
       if (shown.includes(itemId)) continue;
       shown.push(itemId);
-      out.push({
-        type: 'Impression',
-        event: {
-          eventId: `${requestId}-imp-${slot}`,
-          requestId,
-          userId,
-          itemId,
-          slot,
-          policy: 'thompson',
-          modelVersion: 'm1',
-          propensity: 0.5,
-          score: null,
-          experiment: null,
-          variant: null,
-          segment,
-          context: null,
-          timestamp: t,
-        },
+      impressions.push({
+        eventId: `${requestId}-imp-${slot}`,
+        requestId,
+        userId,
+        itemId,
+        slot,
+        policy: 'thompson',
+        modelVersion: 'm1',
+        propensity: 0.5,
+        score: null,
+        experiment: null,
+        variant: null,
+        segment,
+        context: null,
+        timestamp: t,
       });
     }
+    if (asCarousel)
+      out.push({ type: 'Carousel', event: carouselOf(requestId, userId, segment, t, impressions) });
+    else for (const event of impressions) out.push({ type: 'Impression', event });
     const base = { requestId, userId };
     if (rand() < 0.35) {
       const itemId = shown[pick(shown.length)];
@@ -100,4 +104,38 @@ export function generateClickstream(options: ClickstreamGenOptions): Clickstream
     }
   }
   return out;
+}
+
+/** The Carousel record that says what `impressions` (one request's, slot order) say. */
+function carouselOf(
+  requestId: string,
+  userId: string,
+  segment: string | null,
+  timestamp: number,
+  impressions: Impression[],
+): Carousel {
+  const items: CarouselItem[] = impressions.map((i) => ({
+    itemId: i.itemId,
+    slot: i.slot,
+    score: i.score,
+    propensity: i.propensity,
+    shadowSlot: null,
+    shadowPropensity: null,
+    features: [0.25, i.slot],
+  }));
+  return {
+    eventId: `${requestId}-carousel`,
+    requestId,
+    userId,
+    policy: 'thompson',
+    modelVersion: 'm1',
+    experiment: null,
+    variant: null,
+    segment,
+    context: null,
+    timestamp,
+    shadowPolicy: null,
+    featureSpecHash: null,
+    items,
+  };
 }

@@ -2,6 +2,7 @@
  * An independent reference of what Redis must hold after a partition's events are applied, computed one
  * event at a time in the most direct way (no batching, no deltas), for comparison with the real state.
  */
+import { carouselImpressions } from '../../../streams/schemas/carousel.ts';
 import type { ClickstreamEvent } from '../../../streams/schemas/index.ts';
 
 export interface ReferenceState {
@@ -40,6 +41,13 @@ export function referenceApply(
   e: ClickstreamEvent,
   recentClicks: number,
 ): void {
+  if (e.type === 'Carousel') {
+    // One record, counted once; each shown item counts as its impression.
+    for (const event of carouselImpressions(e.event))
+      referenceApply(ref, shown, { type: 'Impression', event }, recentClicks);
+    ref.events -= e.event.items.length - 1;
+    return;
+  }
   ref.events++;
   const { userId, itemId, timestamp } = e.event;
   const user = ref.user.get(userId) ?? { imp: 0, clk: 0, conv: 0, convValue: 0, watchMs: 0, lastActive: 0 };
