@@ -18,7 +18,7 @@ import type { Consumer, Kafka } from 'kafkajs';
 import { readSchemaText } from '../../streams/schemas/index.ts';
 import type { Config } from '../config/index.ts';
 import { hasCode } from '../errors/index.ts';
-import type { EventCodec } from '../kafka/index.ts';
+import type { ContractBody, DecodedEvent, EventCodec } from '../kafka/index.ts';
 import { topicContracts } from '../kafka/index.ts';
 import type { Logger } from '../log/logger.ts';
 import { retrying } from './commit.ts';
@@ -27,6 +27,7 @@ import { type AvroSchema, type TopicTable, topicTableOf } from './format/columns
 import { createDuckDbParquetBuilder } from './format/duckdb-parquet-builder.ts';
 import type { FileBuilder } from './format/file-builder.ts';
 import { createDirectParquetBuilder } from './format/parquet/direct-parquet-builder.ts';
+import { startParquetBuilderThread } from './format/parquet/threaded-parquet-builder.ts';
 import type { ArchiveRecord, DecodedValue } from './format/rows.ts';
 import type { ArchiveFileSystem } from './fs/archive-fs.ts';
 import { ArchiveMetrics, type ArchiveMetricsSnapshot } from './metrics.ts';
@@ -73,6 +74,8 @@ export async function startArchiveSink(options: ArchiveSinkOptions): Promise<Arc
   const tables = topicTables(config.kafka.topics);
   const rowTypes = new Map([...tables].map(([topic, table]) => [topic, rowTypeOf(table)]));
   const retry = { initialMs: a.retryInitialMs, maxMs: a.retryMaxMs };
+  const direct = a.format === 'parquet' && (a.compression === 'gzip' || a.compression === 'uncompressed');
+  const builderThread = direct && a.builderThread ? startParquetBuilderThread(logger) : null;
   let closing = false;
   let generation = 0;
   let writers = new Map<string, PartitionWriter>();
@@ -82,7 +85,8 @@ export async function startArchiveSink(options: ArchiveSinkOptions): Promise<Arc
     const table = tables.get(topic)!;
     if (a.format === 'avro') return createAvroBuilder({ table, rowType: rowTypes.get(topic)!, stagingPath });
     if (a.compression === 'gzip' || a.compression === 'uncompressed') {
-      return createDirectParquetBuilder({ table, compression: a.compression });
+      const options = { table, compression: a.compression };
+      return builderThread ? builderThread.builder(options) : createDirectParquetBuilder(options);
     }
     return createDuckDbParquetBuilder({
       duckdb: options.duckdb,
@@ -170,16 +174,34 @@ export async function startArchiveSink(options: ArchiveSinkOptions): Promise<Arc
   });
 
   /** Parquet without zstd or snappy is written straight from the Avro bodies; the rest from decoded fields. */
-  const direct = a.format === 'parquet' && (a.compression === 'gzip' || a.compression === 'uncompressed');
   const input: FileBuilder['input'] = direct ? 'avro' : 'fields';
-  async function fieldsOf(value: Buffer): Promise<Extract<DecodedValue, { recordType: string }>> {
-    const d = codec.decodeSync(value) ?? (await codec.decode(value));
-    const fields = d.value as unknown as Record<string, unknown>;
-    return { kind: 'value', recordType: d.fullName, schemaId: d.schemaId, fields };
+  type Decoded = Extract<DecodedValue, { recordType: string }>;
+  const fieldsValue = (d: DecodedEvent): Decoded => ({
+    kind: 'value',
+    recordType: d.fullName,
+    schemaId: d.schemaId,
+    fields: d.value as unknown as Record<string, unknown>,
+  });
+  const avroValue = (b: ContractBody): Decoded => ({
+    kind: 'avro',
+    recordType: b.fullName,
+    schemaId: b.schemaId,
+    body: b.body,
+    start: b.start,
+  });
+  /** The value decoded without waiting (its schema is cached), or null: then `decodeAsync` fetches the schema. */
+  function decodeSync(value: Buffer): Decoded | null {
+    if (input === 'avro') {
+      const b = codec.contractBodySync(value);
+      return b && avroValue(b);
+    }
+    const d = codec.decodeSync(value);
+    return d && fieldsValue(d);
   }
-  async function avroOf(value: Buffer): Promise<Extract<DecodedValue, { recordType: string }>> {
-    const b = codec.contractBodySync(value) ?? (await codec.contractBody(value));
-    return { kind: 'avro', recordType: b.fullName, schemaId: b.schemaId, body: b.body, start: b.start };
+  async function decodeAsync(value: Buffer): Promise<Decoded> {
+    return input === 'avro'
+      ? avroValue(await codec.contractBody(value))
+      : fieldsValue(await codec.decode(value));
   }
 
   async function decodeBatch(
@@ -194,7 +216,7 @@ export async function startArchiveSink(options: ArchiveSinkOptions): Promise<Arc
       if (m.value === null || m.value.length === 0) decoded = { kind: 'tombstone' };
       else {
         try {
-          const value = input === 'avro' ? await avroOf(m.value) : await fieldsOf(m.value);
+          const value = decodeSync(m.value) ?? (await decodeAsync(m.value));
           decoded = table.recordTypes.includes(value.recordType)
             ? value
             : {
@@ -307,6 +329,7 @@ export async function startArchiveSink(options: ArchiveSinkOptions): Promise<Arc
       await Promise.all([...writers.values()].map((w) => w.fence()));
       await commitOffsets();
       await consumer.disconnect();
+      await builderThread?.close();
       logger.info(metrics.snapshot(), 'archive stopped');
     },
     metrics: () => metrics.snapshot(),

@@ -149,6 +149,11 @@ export const archiveSchema = z
     stagingDir: z.string().default(''),
     /** Partitions written at once. */
     partitionsConcurrently: z.number().int().positive().default(12),
+    /**
+     * Build Parquet files (gzip or uncompressed) on a thread of their own, so fetching and building overlap; off,
+     * the consumer's thread builds them.
+     */
+    builderThread: z.boolean().default(true),
     /** Longest a fetch waits for records (kafkajs `maxWaitTimeInMs`). */
     maxWaitMs: z.number().int().positive().default(200),
     maxBytesPerPartition: z

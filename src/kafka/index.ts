@@ -7,6 +7,7 @@ export {
   pinoLogCreator,
 } from './client.ts';
 export {
+  type ContractBody,
   createEventCodec,
   type DecodedEvent,
   type EventCodec,

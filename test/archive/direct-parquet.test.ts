@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { TopicTable } from '../../src/archive/format/columns.ts';
@@ -5,7 +6,10 @@ import { createDuckDbParquetBuilder } from '../../src/archive/format/duckdb-parq
 import type { FileBuilder } from '../../src/archive/format/file-builder.ts';
 import { createDirectParquetBuilder } from '../../src/archive/format/parquet/direct-parquet-builder.ts';
 import { rleLevels } from '../../src/archive/format/parquet/leaf-column.ts';
+import { packRecords, unpackRecords } from '../../src/archive/format/parquet/record-frames.ts';
+import { startParquetBuilderThread } from '../../src/archive/format/parquet/threaded-parquet-builder.ts';
 import type { ArchiveRecord } from '../../src/archive/format/rows.ts';
+import { silentLogger } from '../../src/log/logger.ts';
 import { loadSchemas, type SchemaName } from '../../streams/schemas/index.ts';
 import { SAMPLE_EVENTS } from '../support/sample-events.ts';
 import { topicTables, useDuckDb } from './support/format-fixture.ts';
@@ -183,5 +187,65 @@ describe('Parquet written directly from Avro bodies', () => {
     expect([...rleLevels(Uint8Array.from([1, 1, 1, 0, 2]), 5, 2)]).toEqual([6, 1, 2, 0, 2, 2]);
     const long = new Uint8Array(200).fill(1);
     expect([...rleLevels(long, 200, 1)]).toEqual([0x90, 0x03, 1]);
+  });
+});
+
+describe('Parquet built on the builder thread', () => {
+  const mixed = (): ArchiveRecord[] => {
+    const good = pair(0, 'Impression', SAMPLE_EVENTS.Impression).avro;
+    const click = pair(1, 'Click', SAMPLE_EVENTS.Click).avro;
+    const body = (click.decoded as { body: Buffer }).body;
+    // A body that is not the value (as after schema resolution): it must cross on its own.
+    const resolved = Buffer.from(body.subarray(5));
+    return [
+      good,
+      {
+        ...click,
+        decoded: {
+          ...(click.decoded as { kind: 'avro' }),
+          body: resolved,
+          start: 0,
+        } as ArchiveRecord['decoded'],
+      },
+      { ...good, offset: 2, key: null, value: null, decoded: { kind: 'tombstone' } },
+      {
+        ...good,
+        offset: 3,
+        value: Buffer.from([9]),
+        decoded: { kind: 'undecodable', error: 'bad magic: ü' },
+      },
+      { ...pair(4, 'Watch', SAMPLE_EVENTS.Watch).avro, timestamp: 2 ** 41 + 0.5 },
+    ];
+  };
+
+  it('packs records into one buffer and unpacks them equal', () => {
+    const records = mixed();
+    const types = tables.clickstream.recordTypes;
+    expect(unpackRecords(packRecords(records, types), types)).toEqual(records);
+    expect(() => packRecords([pair(0, 'Click', SAMPLE_EVENTS.Click).fields], types)).toThrow(
+      /decoded fields/,
+    );
+  });
+
+  it('writes the same bytes as the builder of the consumer thread, and a dead thread fails only its files', async () => {
+    const thread = startParquetBuilderThread(silentLogger());
+    try {
+      const options = { table: tables.clickstream, compression: 'gzip' as const };
+      const inThread = await readFile(await write(createDirectParquetBuilder(options), mixed()));
+      const onThread = await readFile(await write(thread.builder(options), mixed()));
+      expect(onThread.equals(inThread)).toBe(true);
+
+      const doomed = thread.builder(options);
+      doomed.append(2, mixed());
+      await thread.crash();
+      await expect(doomed.finish(meta(5), path.join(dir(), 'doomed.parquet'))).rejects.toMatchObject({
+        code: 'CROUPIER_ERR_ARCHIVE_FILE',
+        message: expect.stringMatching(/builder thread stopped/),
+      });
+      const after = await readFile(await write(thread.builder(options), mixed()));
+      expect(after.equals(inThread)).toBe(true);
+    } finally {
+      await thread.close();
+    }
   });
 });

@@ -12,7 +12,6 @@
  * A body that is truncated, has a bad union index or length, or a long beyond 2^53 throws a TranscodeError;
  * the builder then rolls the leaves back and keeps the record as undecodable (its bytes in `_raw`).
  */
-import { isUtf8 } from 'node:buffer';
 import type { AvroSchema } from '../columns.ts';
 import type { LeafColumn } from './leaf-column.ts';
 import { registerNamed, type SchemaNode } from './parquet-schema.ts';
@@ -76,8 +75,7 @@ function leafEmit(node: SchemaNode & { kind: 'leaf' }, avro: AvroSchema): Emit {
           need(c, len);
           const start = c.pos;
           c.pos += len;
-          if (isUtf8(c.buf.subarray(start, c.pos))) leaf.putBytes(c.buf, start, len, r);
-          else {
+          if (!leaf.putUtf8(c.buf, start, len, r)) {
             // As a decoder would read it: invalid sequences become U+FFFD, so the column stays valid UTF-8.
             const text = Buffer.from(c.buf.toString('utf8', start, c.pos), 'utf8');
             leaf.putBytes(text, 0, text.length, r);

@@ -6,6 +6,11 @@
  * a record costs a few byte copies per column and no JavaScript object.
  */
 
+import { isUtf8 } from 'node:buffer';
+
+/** Values up to this many bytes are copied byte by byte rather than through a native copy. */
+const SHORT_COPY = 48;
+
 export type PhysicalType = 'BOOLEAN' | 'INT32' | 'INT64' | 'FLOAT' | 'DOUBLE' | 'BYTE_ARRAY';
 
 export const PHYSICAL_TYPE_ID: Record<PhysicalType, number> = {
@@ -96,11 +101,38 @@ export class LeafColumn {
   }
 
   /** BYTE_ARRAY value: 4-byte length, then the bytes of `src[start, start + len)`. */
-  putBytes(src: Uint8Array, start: number, len: number, r: number): void {
+  putBytes(src: Buffer, start: number, len: number, r: number): void {
     const out = this.reserve(4 + len);
+    const at = this.pos + 4;
     out.writeUInt32LE(len, this.pos);
-    out.set(src.subarray(start, start + len), this.pos + 4);
+    // Short values (ids, names) are copied in a loop: no view object per value, which is most of the cost.
+    if (len <= SHORT_COPY) for (let i = 0; i < len; i++) out[at + i] = src[start + i];
+    else src.copy(out, at, start, start + len);
     this.wrote(4 + len, r);
+  }
+
+  /**
+   * A string's bytes as BYTE_ARRAY, like `putBytes`, if they are valid UTF-8; returns false (and writes
+   * nothing) if they are not. ASCII, the common case, is checked while copying.
+   */
+  putUtf8(src: Buffer, start: number, len: number, r: number): boolean {
+    const out = this.reserve(4 + len);
+    const at = this.pos + 4;
+    let high = 0;
+    if (len <= SHORT_COPY) {
+      for (let i = 0; i < len; i++) {
+        const b = src[start + i];
+        high |= b;
+        out[at + i] = b;
+      }
+    } else {
+      src.copy(out, at, start, start + len);
+      high = 0x80;
+    }
+    if (high & 0x80 && !isUtf8(out.subarray(at, at + len))) return false;
+    out.writeUInt32LE(len, this.pos);
+    this.wrote(4 + len, r);
+    return true;
   }
 
   putInt32(v: number, r: number): void {
