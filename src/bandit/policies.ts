@@ -2,7 +2,9 @@
  * The exploration policies: each fills one ranking value per candidate (the slate is the top k by that
  * value), from the Beta posteriors α, β (see posterior.ts).
  *
- * - `thompson`: θ ~ Beta(α, β), drawn with the fast sampler of `src/stats`.
+ * - `thompson`: θ ~ Beta(α, β), drawn with the fast sampler of `src/stats`; draws that round to the same double
+ *   (1.0 for a near-certain cold item, 0 for a near-hopeless one) are ordered uniformly at random, which is what
+ *   the propensity estimators assume.
  * - `greedy`: the posterior mean α / (α + β); ties broken uniformly at random.
  * - `ucb1`: posterior mean + c·√(2·ln(N + 1) / (nᵢ + 1)), N the impressions of all candidates, nᵢ the arm's;
  *   ties broken uniformly at random.
@@ -80,7 +82,8 @@ export function fillRankValues(
   switch (policy) {
     case 'thompson':
       fillThompsonSamples(rng, arms.alpha, arms.beta, n, values);
-      return { uniform: false, keyed: false };
+      fillUniform(rng, n, keys);
+      return { uniform: false, keyed: true };
     case 'greedy':
       fillPosteriorMeans(arms, n, values);
       fillUniform(rng, n, keys);

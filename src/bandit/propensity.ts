@@ -92,6 +92,13 @@ export class PropensityScratch {
   readonly mass = new Float64Array(1);
   /** Tail mass P(θ > D) per candidate during pruning (−1: not screened). */
   tails: Float64Array;
+  private atomBuffer = new Float64Array(32);
+
+  /** Per slot s, P(θ rounds to 0) at 2s and P(θ rounds to 1.0) at 2s + 1 of the slot's item. */
+  atoms(slots: number): Float64Array {
+    if (this.atomBuffer.length < 2 * slots) this.atomBuffer = new Float64Array(2 * slots);
+    return this.atomBuffer;
+  }
 
   constructor(capacity: number) {
     this.draws = new Float64Array(capacity);

@@ -33,6 +33,13 @@ const DEFAULT_PRUNE_MASS = 1e-4;
 const DEFAULT_FLOOR = 1e-4;
 /** A CDF value within this of 0 or 1 (by the Chernoff bound) is taken as 0 or 1. */
 const NEGLIGIBLE = 1e-12;
+/** Draws within this of 1 round to exactly 1.0. */
+const ONE_ULP_BELOW_ONE = 2 ** -54;
+
+/** Bernoulli relative entropy KL(μ ‖ x), with log1p so that neither 1 − μ nor 1 − x is rounded first. */
+function bernoulliKl(mean: number, x: number): number {
+  return mean * Math.log(mean / x) + (1 - mean) * (Math.log1p(-mean) - Math.log1p(-x));
+}
 
 /**
  * Chernoff bound on P(θ ≥ x) for θ ~ Beta(a, b) and x above the mean μ: with θ = Gₐ / (Gₐ + G_b) for
@@ -40,8 +47,24 @@ const NEGLIGIBLE = 1e-12;
  * E[exp(λ((1 − x)Gₐ − x·G_b))] = exp(−(a + b)·KL(μ ‖ x)), KL the Bernoulli relative entropy.
  */
 export function chernoffTail(a: number, b: number, mean: number, x: number): number {
-  const kl = mean * Math.log(mean / x) + (1 - mean) * Math.log((1 - mean) / (1 - x));
-  return Math.exp(-(a + b) * kl);
+  return Math.exp(-(a + b) * bernoulliKl(mean, x));
+}
+
+/**
+ * The same bound on P(θ ≤ x) for x below the mean: exp(−(a + b)·KL(μ ‖ x)). Taken at x itself, never as the
+ * upper tail of 1 − θ at 1 − x: for x below ~1e-16, 1 − x rounds to 1 and that bound would be 0.
+ */
+export function chernoffLowerTail(a: number, b: number, mean: number, x: number): number {
+  return x <= 0 ? 0 : Math.exp(-(a + b) * bernoulliKl(mean, x));
+}
+
+/**
+ * The masses of the two values where Thompson draws tie in floating point: P(θ rounds to 1.0) = P(1 − θ ≤
+ * 2⁻⁵⁴) = I_{2⁻⁵⁴}(b, a), and P(θ rounds to 0) ≈ P(θ ≤ 2⁻¹⁰⁷⁴), the smallest double. Written to `out`.
+ */
+export function roundingAtoms(a: number, b: number, logNorm: number, out: Float64Array): void {
+  out[0] = betaCdf(a, b, logNorm, Number.MIN_VALUE);
+  out[1] = betaCdf(b, a, logNorm, ONE_ULP_BELOW_ONE);
 }
 
 /**
@@ -91,6 +114,18 @@ function partition(
   return kept < k + 1 ? n : kept;
 }
 
+/** F restricted to the draws strictly between 0 and 1.0: min(max(F, P(θ = 0)), 1 − P(θ = 1.0)). */
+function clampCdf(value: number, atom0: number, atom1: number): number {
+  return Math.min(Math.max(value, atom0), 1 - atom1);
+}
+
+/** How many of draws[0..count−1] other than `self` equal `value` exactly. */
+function countEqual(draws: Float64Array, count: number, self: number, value: number): number {
+  let equal = 0;
+  for (let m = 0; m < count; m++) if (m !== self && draws[m] === value) equal++;
+  return equal;
+}
+
 /** D: the (k+1)-th largest of μⱼ − 3σⱼ, or 0 (no pruning) when there are too few candidates. */
 function pruneThreshold(
   alpha: Float64Array,
@@ -127,11 +162,13 @@ export function thompsonPropensities(
   const { sums, squares, logNorms, slotOf, position, perm } = scratch;
   const replicates = settings.replicates;
   const depth = Math.min(k + 1, n);
+  const atoms = scratch.atoms(k);
   for (let s = 0; s < k; s++) {
     sums[s] = 0;
     squares[s] = 0;
     logNorms[s] = logBeta(alpha[shown[s]], beta[shown[s]]);
     slotOf[shown[s]] = s;
+    roundingAtoms(alpha[shown[s]], beta[shown[s]], logNorms[s], atoms.subarray(2 * s, 2 * s + 2));
   }
   const budget = settings.pruneMass ?? DEFAULT_PRUNE_MASS;
   const threshold = budget > 0 ? pruneThreshold(alpha, beta, n, k, scratch) : 0;
@@ -180,10 +217,22 @@ export function thompsonPropensities(
           ? 1
           : betaCdf(a, b, logNorms[s], upper);
       const bottom =
-        lower <= 0 || (lower < mean && chernoffTail(b, a, 1 - mean, 1 - lower) < NEGLIGIBLE)
+        lower <= 0 || (lower < mean && chernoffLowerTail(a, b, mean, lower) < NEGLIGIBLE)
           ? 0
           : betaCdf(a, b, logNorms[s], lower);
-      const term = top - bottom;
+      // Draws rounding to exactly 0 or 1.0 are atoms that tie; the slate orders a tie uniformly at random.
+      const atom0 = atoms[2 * s];
+      const atom1 = atoms[2 * s + 1];
+      let term = clampCdf(top, atom0, atom1) - clampCdf(bottom, atom0, atom1);
+      if (atom1 > 0 && upper >= 1) {
+        const ones = countEqual(draws, count, self, 1);
+        if (s <= ones) term += atom1 / (ones + 1);
+      }
+      if (atom0 > 0 && lower <= 0) {
+        const zeros = countEqual(draws, count, self, 0);
+        const above = n - 1 - zeros;
+        if (s >= above && s <= above + zeros) term += atom0 / (zeros + 1);
+      }
       sums[s] += term;
       squares[s] += term * term;
     }
