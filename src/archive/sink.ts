@@ -74,7 +74,7 @@ export async function startArchiveSink(options: ArchiveSinkOptions): Promise<Arc
   const tables = topicTables(config.kafka.topics);
   const rowTypes = new Map([...tables].map(([topic, table]) => [topic, rowTypeOf(table)]));
   const retry = { initialMs: a.retryInitialMs, maxMs: a.retryMaxMs };
-  const direct = a.format === 'parquet' && (a.compression === 'gzip' || a.compression === 'uncompressed');
+  const direct = a.format === 'parquet' && a.compression !== 'zstd';
   const builderThread = direct && a.builderThread ? startParquetBuilderThread(logger) : null;
   let closing = false;
   let generation = 0;
@@ -84,7 +84,7 @@ export async function startArchiveSink(options: ArchiveSinkOptions): Promise<Arc
   function newBuilder(topic: string, stagingPath: string): FileBuilder {
     const table = tables.get(topic)!;
     if (a.format === 'avro') return createAvroBuilder({ table, rowType: rowTypes.get(topic)!, stagingPath });
-    if (a.compression === 'gzip' || a.compression === 'uncompressed') {
+    if (a.compression !== 'zstd') {
       const options = { table, compression: a.compression };
       return builderThread ? builderThread.builder(options) : createDirectParquetBuilder(options);
     }
@@ -173,7 +173,7 @@ export async function startArchiveSink(options: ArchiveSinkOptions): Promise<Arc
     void Promise.all(previous.map((w) => w.fence())).then(() => position(gen, assigned));
   });
 
-  /** Parquet without zstd or snappy is written straight from the Avro bodies; the rest from decoded fields. */
+  /** Parquet (every codec but zstd) is written straight from the Avro bodies; zstd and Avro files from decoded fields. */
   const input: FileBuilder['input'] = direct ? 'avro' : 'fields';
   type Decoded = Extract<DecodedValue, { recordType: string }>;
   const fieldsValue = (d: DecodedEvent): Decoded => ({

@@ -123,10 +123,10 @@ export const archiveSchema = z
     /** File format: Parquet (DuckDB, Spark, Trino read it) or Avro object container files (deflate). */
     format: z.enum(['parquet', 'avro']).default('parquet'),
     /**
-     * Parquet compression codec. gzip and uncompressed files are written straight from the records' Avro bytes
-     * (fast); zstd and snappy go through DuckDB (decoded, staged, converted: several times the CPU per record).
+     * Parquet compression codec. snappy, gzip and uncompressed files are written straight from the records' Avro
+     * bytes; zstd goes through DuckDB (decoded, staged as JSON, converted: several times the CPU per record).
      */
-    compression: z.enum(['zstd', 'snappy', 'gzip', 'uncompressed']).default('gzip'),
+    compression: z.enum(['zstd', 'snappy', 'gzip', 'uncompressed']).default('snappy'),
     /** Consumer group of the archive; its Kafka offsets are for lag monitoring only (the files are the truth). */
     groupId: z.string().min(1).default('croupier-archive'),
     /** A file is closed at this many records. */
@@ -150,7 +150,7 @@ export const archiveSchema = z
     /** Partitions written at once. */
     partitionsConcurrently: z.number().int().positive().default(12),
     /**
-     * Build Parquet files (gzip or uncompressed) on a thread of their own, so fetching and building overlap; off,
+     * Build Parquet files (every codec but zstd) on a thread of their own, so fetching and building overlap; off,
      * the consumer's thread builds them.
      */
     builderThread: z.boolean().default(true),

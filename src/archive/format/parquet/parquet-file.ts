@@ -6,19 +6,21 @@
  *   chunk:   PageHeader { type DATA_PAGE, sizes, DataPageHeader { values, PLAIN, RLE, RLE } } | page bytes
  *   footer:  FileMetaData { version 1, schema (depth first), rows, [RowGroup], key-value metadata, created_by }
  *
- * Pages are compressed on the thread pool (zlib), so a large file does not hold the event loop.
+ * gzip pages are compressed on the thread pool (zlib), so a large file does not hold the event loop; Snappy
+ * (snappy.ts) is cheap enough to run where the file is built (the archive's builder thread by default).
  */
 import { promisify } from 'node:util';
 import { constants, gzip } from 'node:zlib';
 import { PHYSICAL_TYPE_ID } from './leaf-column.ts';
 import type { ParquetSchema, SchemaNode } from './parquet-schema.ts';
+import { snappyCompress } from './snappy.ts';
 import { ThriftWriter } from './thrift-compact.ts';
 
-export type DirectCompression = 'gzip' | 'uncompressed';
+export type DirectCompression = 'snappy' | 'gzip' | 'uncompressed';
 
 const gzipAsync = promisify(gzip);
 const MAGIC = Buffer.from('PAR1');
-const CODEC = { uncompressed: 0, gzip: 2 } as const;
+const CODEC = { uncompressed: 0, snappy: 1, gzip: 2 } as const;
 const REPETITION = { REQUIRED: 0, OPTIONAL: 1, REPEATED: 2 } as const;
 const CONVERTED = { UTF8: 0, MAP: 1, LIST: 3, DATE: 6, TIMESTAMP_MILLIS: 9, TIMESTAMP_MICROS: 10 } as const;
 const ENCODING = { PLAIN: 0, RLE: 3 } as const;
@@ -101,7 +103,12 @@ export async function encodeParquetFile(
   const chunks: Chunk[] = await Promise.all(
     schema.leaves.map(async (leaf) => {
       const page = leaf.page();
-      const body = compression === 'gzip' ? await gzipAsync(page, { level: constants.Z_BEST_SPEED }) : page;
+      const body =
+        compression === 'gzip'
+          ? await gzipAsync(page, { level: constants.Z_BEST_SPEED })
+          : compression === 'snappy'
+            ? snappyCompress(page)
+            : page;
       const header = new ThriftWriter()
         .i32(1, 0) // DATA_PAGE
         .i32(2, page.length)
