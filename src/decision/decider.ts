@@ -24,7 +24,7 @@ import { FeatureAssembler } from '../scoring/features.ts';
 import type { Scorer } from '../scoring/onnx-scorer.ts';
 import { createRng } from '../stats/rng.ts';
 import { collectCandidates } from './candidates.ts';
-import { loadArmCounts, slateItems } from './explore.ts';
+import { loadArmCounts, shownRows, slateItems } from './explore.ts';
 import { ShadowSlate } from './shadow-slate.ts';
 
 export interface DeciderOptions {
@@ -151,7 +151,7 @@ export function createDecider(options: DeciderOptions): Decider {
       const matrix = assembler.assemble(view, candidates, n, user, request.context, now());
       const t1 = performance.now();
       // score
-      const { scores, modelVersion } = await scorer.score(matrix, n);
+      const { scores, rows, modelVersion } = await scorer.score(matrix, n);
       const t2 = performance.now();
       // explore: posteriors with the model-informed prior, the policy's slate, its propensities
       loadArmCounts(explorer, view, candidates, n, segment);
@@ -161,6 +161,7 @@ export function createDecider(options: DeciderOptions): Decider {
       const t3 = performance.now();
       const method: PropensityMethod = explorer.computePropensities(policy, n, count, params, monteCarloRng);
       const items = slateItems(explorer, candidates, scores, count);
+      const features = shownRows(explorer, rows, assembler.width, count);
       const t4 = performance.now();
       const shadow: Decision['shadow'] =
         assignment.shadow !== null && n > 0
@@ -198,6 +199,8 @@ export function createDecider(options: DeciderOptions): Decider {
         },
         propensity: { ...method },
         assignments: assignment.layers.length > 0 ? assignment.layers.map((a) => ({ ...a })) : undefined,
+        features,
+        featureSpecHash: scorer.model.featureSpecHash,
       };
     } finally {
       pool.push(scratch);

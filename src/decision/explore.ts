@@ -46,3 +46,19 @@ export function slateItems(
   }
   return items;
 }
+
+/** The scored feature rows of the explorer's last ranking's `count` slots, slot order (`count × width` floats). */
+export function shownRows(
+  explorer: SlateExplorer,
+  rows: Float32Array,
+  width: number,
+  count: number,
+): Float32Array {
+  const out = new Float32Array(count * width);
+  const order = explorer.order;
+  for (let s = 0; s < count; s++) {
+    const from = order[s] * width;
+    out.set(rows.subarray(from, from + width), s * width);
+  }
+  return out;
+}

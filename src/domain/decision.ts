@@ -162,4 +162,11 @@ export interface Decision {
   propensity?: PropensityInfo;
   /** Every layer's experiment assignment (`experiment`/`variant` report the first). */
   assignments?: ExperimentAssignment[];
+  /**
+   * The feature rows the model scored for the shown items: `items.length × width` float32 values, slot order,
+   * each row in the feature spec's column order. The event log writes them into the Carousel record.
+   */
+  features?: Float32Array;
+  /** Hash of the feature spec those rows follow (`sha256:<hex>`, the serving model's manifest entry). */
+  featureSpecHash?: string;
 }

@@ -1,5 +1,5 @@
 /**
- * Deals one carousel: asks the decision core, logs what is shown (impressions with propensities), remembers
+ * Deals one carousel: asks the decision core, logs what is shown (one Carousel record with propensities), remembers
  * it for the feedback that will refer to it, and builds the reply. Shared by requests and subscriptions.
  */
 import type { Decision, DecisionRequest, ItemInfo, RequestContext, StateView } from '../domain/decision.ts';
@@ -86,9 +86,9 @@ export function createDealer(deps: {
         metrics.undelivered++;
         return;
       }
-      // The impressions carry the shadow policy's slot and probability of each shown item; the reply is built
-      // from `decision.items` alone, so the shadow slate is never shown.
-      eventLog.logImpressions(dealt.decision, dealt.context);
+      // The carousel record carries the shadow policy's slot and probability of each shown item; the reply is
+      // built from `decision.items` alone, so the shadow slate is never shown.
+      eventLog.logCarousel(dealt.decision, dealt.context);
     },
   };
 }

@@ -1,5 +1,5 @@
 /**
- * The gateway's event log: every shown item (an impression) and every piece of feedback goes to the clickstream
+ * The gateway's event log: every dealt carousel (one Carousel record) and every piece of feedback goes to the clickstream
  * topic (key userId), Avro in the Confluent wire format, through a kafkajs idempotent producer in batches.
  *
  * Serving never waits on Kafka: `log*` only appends to a bounded in-memory buffer (event-buffer.ts); a pump
@@ -11,7 +11,7 @@ import type { Decision, RequestContext } from '../domain/decision.ts';
 import type { Logger } from '../log/logger.ts';
 import { EventBuffer } from './event-buffer.ts';
 import { EventPump } from './event-pump.ts';
-import { emitImpressions, type FeedbackEvent, feedbackRecord } from './event-records.ts';
+import { carouselRecord, type FeedbackEvent, feedbackRecord } from './event-records.ts';
 import { type EventEncoder, EventSender } from './event-sender.ts';
 
 export interface EventLogOptions {
@@ -39,8 +39,8 @@ export interface EventLogStats {
 }
 
 export interface EventLog {
-  /** One impression per shown item of the decision. */
-  logImpressions(decision: Decision, context: RequestContext, timestamp?: number): void;
+  /** One Carousel record of the decision's shown items. */
+  logCarousel(decision: Decision, context: RequestContext, timestamp?: number): void;
   logFeedback(event: FeedbackEvent, timestamp?: number): void;
   stats(): EventLogStats;
   /** Resolves once everything queued so far was sent (or shed); for tests and shutdown. */
@@ -62,8 +62,8 @@ export function startEventLog(options: EventLogOptions): EventLog {
   const enqueue = buffer.push.bind(buffer);
 
   return {
-    logImpressions(decision, context, timestamp = Date.now()) {
-      emitImpressions(decision, context, timestamp, enqueue);
+    logCarousel(decision, context, timestamp = Date.now()) {
+      enqueue(carouselRecord(decision, context, timestamp));
     },
     logFeedback(event, timestamp = Date.now()) {
       enqueue(feedbackRecord(event, timestamp));

@@ -1,10 +1,11 @@
 /**
- * The clickstream records the event log writes: one Impression per shown item of a decision (slot, policy,
- * model version, propensity, experiment, segment, context and, when the request had a shadow policy, that
- * policy's slot of the item and its probability of the shown slot) and one Click, Conversion or Watch per piece
- * of feedback. Each record is keyed by the user id.
+ * The clickstream records the event log writes: one Carousel per dealt decision (policy, model version,
+ * experiment, segment, context, shadow policy, and every shown item with its slot, score, propensities and
+ * scored feature row; streams/schemas/Carousel.avsc) and one Click, Conversion or Watch per piece of feedback.
+ * Each record is keyed by the user id.
  */
 import { randomUUID } from 'node:crypto';
+import type { CarouselItem } from '../../streams/schemas/index.ts';
 import type { Decision, RequestContext } from '../domain/decision.ts';
 import type { QueuedEvent } from './event-buffer.ts';
 
@@ -20,47 +21,59 @@ export type FeedbackEvent =
   | { kind: 'conversion'; requestId: string; userId: string; itemId: string; value: number }
   | { kind: 'watch'; requestId: string; userId: string; itemId: string; watchTimeMs: number };
 
-/** Emits the impressions of a decision's shown items, in slot order. */
-export function emitImpressions(
-  decision: Decision,
-  context: RequestContext,
-  timestamp: number,
-  emit: (event: QueuedEvent) => void,
-): void {
+/**
+ * The Carousel record of a dealt decision: every shown item in slot order with its slot, score, propensity, the
+ * shadow policy's slot of it and probability of its shown slot (when the request had a shadow policy), and the
+ * feature row the model scored for it.
+ */
+export function carouselRecord(decision: Decision, context: RequestContext, timestamp: number): QueuedEvent {
   const hasContext = context.device !== null || context.country !== null || context.page !== null;
   const shadow = decision.shadow;
-  let shadowSlots: Map<string, number> | null = null;
-  if (shadow !== null) {
-    shadowSlots = new Map();
-    for (const item of shadow.items) shadowSlots.set(item.itemId, item.slot);
+  const shown = decision.items;
+  const features = decision.features;
+  const width = features === undefined || shown.length === 0 ? 0 : features.length / shown.length;
+  const items: CarouselItem[] = new Array(shown.length);
+  for (let s = 0; s < shown.length; s++) {
+    const item = shown[s];
+    let shadowSlot: number | null = null;
+    if (shadow !== null) {
+      for (let k = 0; k < shadow.items.length; k++) {
+        if (shadow.items[k].itemId === item.itemId) {
+          shadowSlot = shadow.items[k].slot;
+          break;
+        }
+      }
+    }
+    items[s] = {
+      itemId: item.itemId,
+      slot: item.slot,
+      score: item.score,
+      propensity: item.propensity,
+      shadowSlot,
+      shadowPropensity: shadow === null ? null : (shadow.shownPropensities[s] ?? null),
+      features: width > 0 ? Array.from(features!.subarray(s * width, (s + 1) * width)) : null,
+    };
   }
-  for (let s = 0; s < decision.items.length; s++) {
-    const item = decision.items[s];
-    emit({
-      schema: 'Impression',
-      key: decision.userId,
+  return {
+    schema: 'Carousel',
+    key: decision.userId,
+    timestamp,
+    value: {
+      eventId: randomUUID(),
+      requestId: decision.requestId,
+      userId: decision.userId,
+      policy: decision.policy,
+      modelVersion: decision.modelVersion,
+      experiment: decision.experiment,
+      variant: decision.variant,
+      segment: decision.segment,
+      context: hasContext ? { ...context } : null,
       timestamp,
-      value: {
-        eventId: randomUUID(),
-        requestId: decision.requestId,
-        userId: decision.userId,
-        itemId: item.itemId,
-        slot: item.slot,
-        policy: decision.policy,
-        modelVersion: decision.modelVersion,
-        propensity: item.propensity,
-        score: item.score,
-        experiment: decision.experiment,
-        variant: decision.variant,
-        segment: decision.segment,
-        context: hasContext ? { ...context } : null,
-        timestamp,
-        shadowPolicy: shadow === null ? null : shadow.policy,
-        shadowSlot: shadowSlots === null ? null : (shadowSlots.get(item.itemId) ?? null),
-        shadowPropensity: shadow === null ? null : (shadow.shownPropensities[s] ?? null),
-      },
-    });
-  }
+      shadowPolicy: shadow === null ? null : shadow.policy,
+      featureSpecHash: width > 0 ? (decision.featureSpecHash ?? null) : null,
+      items,
+    },
+  };
 }
 
 /** The record of one piece of feedback. */

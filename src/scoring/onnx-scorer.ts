@@ -45,6 +45,11 @@ export interface ModelInfo {
 export interface ScoreResult {
   /** One p̂ per row; a view valid until the caller's next await. */
   readonly scores: Float32Array;
+  /**
+   * The rows scored (`rows × spec.width`, row-major): exactly what the model saw, for the event log. A view valid
+   * until the caller's next await.
+   */
+  readonly rows: Float32Array;
   /** The model version that produced the scores. */
   readonly modelVersion: string;
 }
@@ -204,8 +209,13 @@ class OnnxScorer implements Scorer {
         }),
       );
     }
-    if (rows === 0)
-      return Promise.resolve({ scores: new Float32Array(0), modelVersion: this.served.info.version });
+    if (rows === 0) {
+      return Promise.resolve({
+        scores: new Float32Array(0),
+        rows: new Float32Array(0),
+        modelVersion: this.served.info.version,
+      });
+    }
     if (!this.batching) return this.runAlone(features, rows);
     const offset = this.stagedRows;
     const needed = (offset + rows) * width;
@@ -250,11 +260,18 @@ class OnnxScorer implements Scorer {
     this.waiters = [];
     this.stagedRows = 0;
     this.staging = this.freeBuffers.pop() ?? new Float32Array(staging.length);
+    const width = this.spec.width;
     this.run(staging, rows, waiters.length).then(
       ({ scores, modelVersion }) => {
-        this.releaseBuffer(staging);
-        for (const w of waiters)
-          w.resolve({ scores: scores.subarray(w.offset, w.offset + w.rows), modelVersion });
+        for (const w of waiters) {
+          w.resolve({
+            scores: scores.subarray(w.offset, w.offset + w.rows),
+            rows: staging.subarray(w.offset * width, (w.offset + w.rows) * width),
+            modelVersion,
+          });
+        }
+        // Reused only after every waiter's continuation ran: until then `rows` are views of this buffer.
+        setImmediate(() => this.releaseBuffer(staging));
       },
       (error: unknown) => {
         this.releaseBuffer(staging);
@@ -282,7 +299,7 @@ class OnnxScorer implements Scorer {
       const out = await served.session.run({ [this.spec.input]: input });
       this.onBatch?.(requests, rows, (performance.now() - started) * 1000);
       const tensor = out[this.spec.output] as ort.Tensor;
-      return { scores: tensor.data as Float32Array, modelVersion: served.info.version };
+      return { scores: tensor.data as Float32Array, rows: matrix, modelVersion: served.info.version };
     } catch (error) {
       throw new CroupierError(
         'CROUPIER_ERR_SCORING_FAILED',

@@ -3,9 +3,10 @@ import { describe, expect, it } from 'vitest';
 import type { Decision } from '../../src/domain/decision.ts';
 import { freePort } from '../../src/embedded/free-port.ts';
 import { startEventLog } from '../../src/gateway/event-log.ts';
+import { carouselRecord } from '../../src/gateway/event-records.ts';
 import { createEventCodec } from '../../src/kafka/index.ts';
 import { silentLogger } from '../../src/log/logger.ts';
-import { loadSchemas } from '../../streams/schemas/index.ts';
+import { type Carousel, loadSchemas } from '../../streams/schemas/index.ts';
 import { startTestRegistry } from '../support/registry.ts';
 import { eventually } from './support.ts';
 
@@ -30,6 +31,52 @@ function decision(requestId: string, items: number): Decision {
   };
 }
 
+describe('carousel record', () => {
+  it('holds every shown item with its propensities and the feature row the model scored for it', () => {
+    const d = decision('r1', 3);
+    d.features = Float32Array.from({ length: 3 * 4 }, (_, i) => i / 3);
+    d.featureSpecHash = 'sha256:abc';
+    d.shadow = {
+      policy: 'greedy',
+      items: [
+        { itemId: 'i2', slot: 0, score: 0.1, sample: 0.1, propensity: 1 },
+        { itemId: 'x', slot: 1, score: 0.1, sample: 0.1, propensity: 1 },
+      ],
+      shownPropensities: [0, 0, 0.25],
+      shownPropensity: { method: 'exact', replicates: 0, errorBound: 0, delta: 0, standardError: 0 },
+    };
+    const record = carouselRecord(d, { device: 'tv', country: null, page: null }, 1234);
+    expect(record).toMatchObject({ schema: 'Carousel', key: 'u1', timestamp: 1234 });
+    const value = record.value as Carousel;
+    expect(value).toMatchObject({
+      requestId: 'r1',
+      userId: 'u1',
+      policy: 'thompson',
+      segment: 'mobile|x',
+      context: { device: 'tv', country: null, page: null },
+      shadowPolicy: 'greedy',
+      featureSpecHash: 'sha256:abc',
+      timestamp: 1234,
+    });
+    expect(value.items.map((i) => [i.itemId, i.slot, i.shadowSlot, i.shadowPropensity])).toEqual([
+      ['i0', 0, null, 0],
+      ['i1', 1, null, 0],
+      ['i2', 2, 0, 0.25],
+    ]);
+    // Row s of the decision's matrix, exactly as float32.
+    expect(value.items[1].features).toEqual(Array.from(d.features.subarray(4, 8)));
+    expect(loadSchemas().Carousel.isValid(value)).toBe(true);
+  });
+
+  it('logs no rows (and no spec hash) when the decision carries none', () => {
+    const value = carouselRecord(decision('r2', 2), { device: null, country: null, page: null }, 1)
+      .value as Carousel;
+    expect(value.context).toBeNull();
+    expect(value.featureSpecHash).toBeNull();
+    expect(value.items.every((i) => i.features === null && i.shadowPropensity === null)).toBe(true);
+  });
+});
+
 describe('event log', () => {
   it('holds events while Kafka is unreachable, then sheds the oldest beyond its bound without blocking', async () => {
     const registry = await startTestRegistry();
@@ -51,12 +98,12 @@ describe('event log', () => {
       batchMs: 5,
     });
     try {
-      for (let i = 0; i < 5; i++)
-        log.logImpressions(decision(`r${i}`, 5), { device: null, country: null, page: null });
+      for (let i = 0; i < 15; i++)
+        log.logCarousel(decision(`r${i}`, 5), { device: null, country: null, page: null });
       log.logFeedback({ kind: 'click', requestId: 'r4', userId: 'u1', itemId: 'i0', slot: 0, segment: null });
       const stats = log.stats();
       expect(stats.queued).toBe(10);
-      expect(stats.shed).toBe(16);
+      expect(stats.shed).toBe(6);
       const failed = await eventually(() => (log.stats().sendFailures > 0 ? log.stats() : undefined));
       expect(failed).toMatchObject({ sent: 0, connected: false });
       expect(failed.queued).toBeLessThanOrEqual(10);

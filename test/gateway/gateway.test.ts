@@ -1,7 +1,9 @@
+import { readFileSync } from 'node:fs';
 import type { Consumer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CarouselItemMessage } from '../../src/domain/protocol-messages.ts';
 import type { DecodedEvent } from '../../src/kafka/index.ts';
+import { carouselImpressions } from '../../streams/schemas/carousel.ts';
 import {
   CATALOGUE,
   connectClient,
@@ -77,7 +79,7 @@ describe('carousel gateway over a real WebSocket', () => {
     client.close();
   });
 
-  it('logs every shown item and the click to the clickstream topic, Avro through the registry', async () => {
+  it('logs the dealt carousel as one record and the click to the clickstream topic, Avro through the registry', async () => {
     const client = await helloAs('bob', { device: 'desktop' });
     client.send({ type: 'carousel', requestId: 'kafka-1', slots: 3, context: { page: 'home' } });
     const carousel = await client.next((m) => m.type === 'carousel');
@@ -93,30 +95,43 @@ describe('carousel gateway over a real WebSocket', () => {
     });
     await client.next((m) => m.type === 'feedback-ack');
 
-    const impressions = await eventually(() => {
-      const found = consumed.filter((e) => e.schemaName === 'Impression' && e.value.requestId === 'kafka-1');
-      return found.length === 3 ? found : undefined;
+    const logged = await eventually(() => {
+      const found = consumed.filter((e) => e.schemaName === 'Carousel' && e.value.requestId === 'kafka-1');
+      return found.length === 1 && found[0].schemaName === 'Carousel' ? found[0].value : undefined;
     }, 20_000);
-    for (const event of impressions) {
-      if (event.schemaName !== 'Impression') throw new Error('unreachable');
-      const shown = items.find((i) => i.itemId === event.value.itemId);
+    expect(consumed.some((e) => e.schemaName === 'Impression')).toBe(false);
+    expect(logged.items).toHaveLength(3);
+    // The feature rows the model scored, one per shown item, in the serving model's feature spec.
+    const manifest = JSON.parse(readFileSync('models/manifest.json', 'utf8'));
+    expect(logged.featureSpecHash).toBe(manifest.models[0].featureSpecHash);
+    for (const item of logged.items) expect(item.features?.length).toBe(27);
+    const spec = JSON.parse(readFileSync('models/feature-spec.json', 'utf8')) as {
+      features: { name: string }[];
+    };
+    // Columns in the spec's order: the one-hot of context.device (columns 21-24) says desktop, as the hello did.
+    expect(spec.features[11].name).toBe('context.device');
+    for (const item of logged.items) {
+      expect(item.features?.slice(21, 25)).toEqual([0, 1, 0, 0]);
+    }
+    const impressions = carouselImpressions(logged);
+    for (const impression of impressions) {
+      const shown = items.find((i) => i.itemId === impression.itemId);
       expect(shown).toBeDefined();
-      expect(event.value.userId).toBe('bob');
-      expect(event.value.slot).toBe(shown?.slot);
-      expect(event.value.propensity).toBeCloseTo(shown?.propensity ?? -1, 6);
-      expect(event.value.policy).toBe('thompson');
-      expect(event.value.modelVersion).toBe(carousel.modelVersion);
-      expect(event.value.segment).toMatch(/^desktop\|/);
-      expect(event.value.context).toEqual({ device: 'desktop', country: null, page: 'home' });
+      expect(impression.userId).toBe('bob');
+      expect(impression.slot).toBe(shown?.slot);
+      expect(impression.propensity).toBeCloseTo(shown?.propensity ?? -1, 6);
+      expect(impression.score).toBeCloseTo(shown?.score ?? -1, 6);
+      expect(impression.policy).toBe('thompson');
+      expect(impression.modelVersion).toBe(carousel.modelVersion);
+      expect(impression.segment).toMatch(/^desktop\|/);
+      expect(impression.context).toEqual({ device: 'desktop', country: null, page: 'home' });
     }
     const click = await eventually(() =>
       consumed.find((e) => e.schemaName === 'Click' && e.value.requestId === 'kafka-1'),
     );
     if (click.schemaName !== 'Click') throw new Error('unreachable');
     expect(click.value).toMatchObject({ userId: 'bob', itemId: items[2].itemId, slot: 2 });
-    const firstImpression = impressions[0];
-    if (firstImpression.schemaName !== 'Impression') throw new Error('unreachable');
-    expect(click.value.segment).toBe(firstImpression.value.segment);
+    expect(click.value.segment).toBe(logged.segment);
     const watch = await eventually(() =>
       consumed.find((e) => e.schemaName === 'Watch' && e.value.requestId === 'kafka-1'),
     );

@@ -5,6 +5,7 @@ import type { CarouselItemMessage } from '../../src/domain/protocol-messages.ts'
 import { type ServingHandle, startServing } from '../../src/gateway/serving.ts';
 import { createEventCodec, type DecodedEvent } from '../../src/kafka/index.ts';
 import { silentLogger } from '../../src/log/logger.ts';
+import { carouselImpressions } from '../../streams/schemas/carousel.ts';
 import { loadSchemas } from '../../streams/schemas/index.ts';
 import { startTestBroker, type TestBroker } from '../support/broker.ts';
 import { startTestRedis, type TestRedis } from '../support/redis.ts';
@@ -190,7 +191,9 @@ describe('startServing: the gateway wired from the config', () => {
       });
       const impressions = await eventually(() => {
         const found = consumed.flatMap((e) =>
-          e.schemaName === 'Impression' && e.value.requestId.startsWith('shadow-') ? [e.value] : [],
+          e.schemaName === 'Carousel' && e.value.requestId.startsWith('shadow-')
+            ? carouselImpressions(e.value)
+            : [],
         );
         return found.length === 16 ? found : undefined;
       }, 20_000);
@@ -223,7 +226,9 @@ describe('startServing: the gateway wired from the config', () => {
       // The carousel dealt without a shadow policy logged nulls.
       const unshadowed = await eventually(() => {
         const found = consumed.flatMap((e) =>
-          e.schemaName === 'Impression' && e.value.requestId === 'unshadowed' ? [e.value] : [],
+          e.schemaName === 'Carousel' && e.value.requestId === 'unshadowed'
+            ? carouselImpressions(e.value)
+            : [],
         );
         return found.length === 4 ? found : undefined;
       }, 20_000);
