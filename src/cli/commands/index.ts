@@ -4,12 +4,14 @@ import { registerArchiveCommand } from './archive.ts';
 import { registerBrokerCommand } from './broker.ts';
 import { registerConfigCommand } from './config.ts';
 import { registerLoadtestCommand } from './loadtest.ts';
+import { registerModelsCommand } from './models.ts';
 import { registerRegistryCommand } from './registry.ts';
 import { registerReplayCommand } from './replay.ts';
 import { registerServeCommand } from './serve.ts';
 import { registerSimulateCommand } from './simulate.ts';
 import { registerStartCommand } from './start.ts';
 import { registerStreamCommand } from './stream.ts';
+import { registerTrainCommand } from './train.ts';
 
 /** Every `croupier <command>`; each module adds one command with its own --help. */
 export function registerCommands(program: Command): void {
@@ -24,4 +26,6 @@ export function registerCommands(program: Command): void {
   registerSimulateCommand(program);
   registerReplayCommand(program);
   registerStreamCommand(program);
+  registerTrainCommand(program);
+  registerModelsCommand(program);
 }

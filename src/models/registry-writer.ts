@@ -1,0 +1,175 @@
+/**
+ * Writing the model registry: a trained version is added with its files (ONNX, lineage, reliability diagram)
+ * and never changed afterwards; promotion and rollback flip `active` in `manifest.json`, replaced atomically
+ * (written aside, then renamed) so a gateway watching the registry reloads a whole manifest. Every flip is
+ * recorded in `history.json` with its reason and the gate's evidence.
+ */
+import { randomUUID } from 'node:crypto';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CroupierError } from '../errors/index.ts';
+import {
+  MANIFEST_FILE,
+  type Manifest,
+  type ModelEntry,
+  manifestSchema,
+  readManifest,
+} from '../scoring/model-registry.ts';
+import type { GateDecision } from './gate.ts';
+import { type Lineage, lineageFileOf, reliabilityFileOf } from './lineage.ts';
+
+export const HISTORY_FILE = 'history.json';
+
+export interface HistoryEvent {
+  at: string;
+  action: 'promote' | 'rollback';
+  from: string;
+  to: string;
+  reason: string;
+  gate?: GateDecision;
+}
+
+async function writeAtomically(dir: string, file: string, text: string): Promise<void> {
+  const tmp = join(dir, `.${file}.${randomUUID()}.tmp`);
+  await writeFile(tmp, text);
+  try {
+    await rename(tmp, join(dir, file));
+  } catch (error) {
+    await rm(tmp, { force: true });
+    throw error;
+  }
+}
+
+async function writeManifest(dir: string, manifest: Manifest): Promise<void> {
+  const checked = manifestSchema.parse(manifest);
+  await writeAtomically(dir, MANIFEST_FILE, `${JSON.stringify(checked, null, 2)}\n`);
+}
+
+export async function readHistory(dir: string): Promise<HistoryEvent[]> {
+  try {
+    const parsed = JSON.parse(await readFile(join(dir, HISTORY_FILE), 'utf8')) as { events?: HistoryEvent[] };
+    return Array.isArray(parsed.events) ? parsed.events : [];
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw new CroupierError(
+      'CROUPIER_ERR_MODEL_REGISTRY_INVALID',
+      `model registry ${dir}: ${HISTORY_FILE} is not valid JSON (${(error as Error).message}); fix or remove it`,
+      { registryDir: dir },
+    );
+  }
+}
+
+async function appendHistory(dir: string, event: HistoryEvent): Promise<void> {
+  const events = await readHistory(dir);
+  await writeAtomically(dir, HISTORY_FILE, `${JSON.stringify({ events: [...events, event] }, null, 2)}\n`);
+}
+
+export interface NewVersion {
+  entry: ModelEntry;
+  onnx: Uint8Array;
+  lineage: Lineage;
+  reliabilitySvg: string;
+}
+
+/** Adds a version (not active); refuses a version or a file that already exists. */
+export async function addModelVersion(dir: string, version: NewVersion): Promise<void> {
+  const manifest = await readManifest(dir);
+  const name = version.entry.version;
+  if (manifest.models.some((m) => m.version === name)) {
+    throw new CroupierError(
+      'CROUPIER_ERR_MODEL_REGISTRY_INVALID',
+      `model registry ${dir} already has version ${name}: versions are immutable, train a new one`,
+      { version: name },
+    );
+  }
+  const written: string[] = [];
+  try {
+    for (const [file, content] of [
+      [version.entry.file, version.onnx],
+      [lineageFileOf(name), `${JSON.stringify(version.lineage, null, 2)}\n`],
+      [reliabilityFileOf(name), version.reliabilitySvg],
+    ] as const) {
+      await writeFile(join(dir, file), content, { flag: 'wx' });
+      written.push(file);
+    }
+    const latest = await readManifest(dir);
+    await writeManifest(dir, { ...latest, models: [...latest.models, version.entry] });
+  } catch (error) {
+    await Promise.all(written.map((file) => rm(join(dir, file), { force: true })));
+    if (error instanceof CroupierError) throw error;
+    throw new CroupierError(
+      'CROUPIER_ERR_MODEL_REGISTRY_INVALID',
+      `cannot add version ${name} to the model registry ${dir}: ${(error as Error).message}`,
+      { version: name },
+      { cause: error },
+    );
+  }
+}
+
+export async function readLineage(dir: string, version: string): Promise<Lineage | null> {
+  try {
+    return JSON.parse(await readFile(join(dir, lineageFileOf(version)), 'utf8')) as Lineage;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+}
+
+function unknownVersion(dir: string, version: string, manifest: Manifest): CroupierError {
+  return new CroupierError(
+    'CROUPIER_ERR_MODEL_VERSION_UNKNOWN',
+    `model registry ${dir} has no version ${version}; it has ${manifest.models.map((m) => m.version).join(', ')} (croupier models ls)`,
+    { version },
+  );
+}
+
+/** Makes `version` active and records why. */
+export async function promoteVersion(
+  dir: string,
+  version: string,
+  reason: string,
+  gate?: GateDecision,
+): Promise<HistoryEvent> {
+  const manifest = await readManifest(dir);
+  if (!manifest.models.some((m) => m.version === version)) throw unknownVersion(dir, version, manifest);
+  if (manifest.active === version) {
+    throw new CroupierError('CROUPIER_ERR_MODEL_PROMOTION', `${version} is already the active model`, {
+      version,
+    });
+  }
+  const event: HistoryEvent = {
+    at: new Date().toISOString(),
+    action: 'promote',
+    from: manifest.active,
+    to: version,
+    reason,
+    ...(gate ? { gate } : {}),
+  };
+  await writeManifest(dir, { ...manifest, active: version });
+  await appendHistory(dir, event);
+  return event;
+}
+
+/** Makes the model active before the current one's promotion active again. */
+export async function rollbackActive(dir: string, reason: string): Promise<HistoryEvent> {
+  const manifest = await readManifest(dir);
+  const history = await readHistory(dir);
+  const promotion = [...history].reverse().find((e) => e.action === 'promote' && e.to === manifest.active);
+  if (promotion === undefined || !manifest.models.some((m) => m.version === promotion.from)) {
+    throw new CroupierError(
+      'CROUPIER_ERR_MODEL_PROMOTION',
+      `nothing to roll back to: no recorded promotion made ${manifest.active} active (croupier models promote <v> picks one)`,
+      { active: manifest.active },
+    );
+  }
+  const event: HistoryEvent = {
+    at: new Date().toISOString(),
+    action: 'rollback',
+    from: manifest.active,
+    to: promotion.from,
+    reason,
+  };
+  await writeManifest(dir, { ...manifest, active: promotion.from });
+  await appendHistory(dir, event);
+  return event;
+}
