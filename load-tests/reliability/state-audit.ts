@@ -15,7 +15,7 @@ import { compareWithReference } from '../../test/streams/support/compare-state.t
 import { emptyReference, referenceApply } from '../../test/streams/support/reference-fold.ts';
 
 export interface AuditResult {
-  /** Clickstream records in Kafka, and of them impressions and clicks. */
+  /** Clickstream records in Kafka, and the impressions (each shown item of a Carousel counts) and clicks in them. */
   records: number;
   impressions: number;
   clicks: number;
@@ -143,7 +143,13 @@ export async function auditClickstream(options: {
     for (const e of events) {
       referenceApply(ref, shown, e, config.stream.recentClicks);
       records++;
-      if (e.type === 'Impression') impressions++;
+      if (e.type === 'Carousel') {
+        // Each shown item is an impression; a carousel sent twice repeats all of them.
+        impressions += e.event.items.length;
+        const key = `Carousel|${e.event.requestId}`;
+        if (seen.has(key)) repeated += e.event.items.length;
+        else seen.add(key);
+      } else if (e.type === 'Impression') impressions++;
       else if (e.type === 'Click') clicks++;
       if (e.type === 'Impression' || e.type === 'Click') {
         const key = `${e.type}|${e.event.requestId}|${e.event.itemId}`;

@@ -1,7 +1,7 @@
 /**
  * Reads a metric straight from croupier's clickstream events (the contracts in streams/schemas): an
- * Impression carries the variant; a Click, Conversion or Watch carries only the requestId and itemId of the
- * impression it answers. The join remembers each impression by a 53-bit hash of `requestId itemId` (a number,
+ * Impression (or each shown item of a Carousel) carries the variant; a Click, Conversion or Watch carries only
+ * the requestId and itemId of the impression it answers. The join remembers each impression by a 53-bit hash of `requestId itemId` (a number,
  * not a string, so a million impressions stay a few tens of MB) and credits the answer to its variant:
  * ctr and conversion count impressions as trials and answered impressions as successes (once each);
  * watch_time collects each Watch's seconds. Answers before their impression are orphans and are skipped.
@@ -30,8 +30,10 @@ function isString(x: unknown): x is string {
 /** Which clickstream record a decoded object is, told by the fields its contract has. */
 export function clickstreamKind(
   r: Readonly<Record<string, unknown>>,
-): 'impression' | 'click' | 'conversion' | 'watch' | undefined {
-  if (!isString(r.requestId) || !isString(r.itemId)) return undefined;
+): 'carousel' | 'impression' | 'click' | 'conversion' | 'watch' | undefined {
+  if (!isString(r.requestId)) return undefined;
+  if (Array.isArray(r.items) && 'policy' in r) return 'carousel';
+  if (!isString(r.itemId)) return undefined;
   if ('propensity' in r && 'policy' in r) return 'impression';
   if ('watchTimeMs' in r) return 'watch';
   if ('value' in r) return 'conversion';
@@ -56,23 +58,29 @@ export class ClickstreamJoin {
     private readonly tallies: { rates?: RateTallies; values?: ContinuousTallies },
   ) {}
 
-  /** Takes one clickstream record; false when it is not one, lacks a variant, or answers no known impression. */
+  /**
+   * Takes one clickstream record; false when it is not one, lacks a variant, or answers no known impression. A
+   * Carousel counts as one impression per shown item, as the Impression records it replaces would.
+   */
   add(record: Readonly<Record<string, unknown>>): boolean {
     const kind = clickstreamKind(record);
     if (kind === undefined) return false;
+    if (kind === 'carousel') {
+      const variant = record[this.variantField];
+      if (!isString(variant)) return false;
+      let added = false;
+      for (const item of record.items as readonly unknown[]) {
+        const itemId = (item as { itemId?: unknown } | null)?.itemId;
+        if (isString(itemId) && this.addImpression(keyOf(record.requestId as string, itemId), variant)) {
+          added = true;
+        }
+      }
+      return added;
+    }
     const key = keyOf(record.requestId as string, record.itemId as string);
     if (kind === 'impression') {
       const variant = record[this.variantField];
-      if (!isString(variant)) return false;
-      let index = this.indexOf.get(variant);
-      if (index === undefined) {
-        index = this.variants.push(variant) - 1;
-        this.indexOf.set(variant, index);
-      }
-      if (this.impressions.has(key)) return false;
-      this.impressions.set(key, index * 2);
-      this.tallies.rates?.add(variant, 0);
-      return true;
+      return isString(variant) && this.addImpression(key, variant);
     }
     if (kind !== ANSWER[this.metric]) return true;
     const state = this.impressions.get(key);
@@ -86,6 +94,19 @@ export class ClickstreamJoin {
       this.impressions.set(key, state | 1);
       this.tallies.rates?.addSuccess(variant);
     }
+    return true;
+  }
+
+  /** One trial of `variant`, unless the impression `key` is known already. */
+  private addImpression(key: number, variant: string): boolean {
+    let index = this.indexOf.get(variant);
+    if (index === undefined) {
+      index = this.variants.push(variant) - 1;
+      this.indexOf.set(variant, index);
+    }
+    if (this.impressions.has(key)) return false;
+    this.impressions.set(key, index * 2);
+    this.tallies.rates?.add(variant, 0);
     return true;
   }
 }

@@ -4,6 +4,8 @@
  * page is the one the command would print over the same events); how often the shadow policy's slate put an item
  * in another slot than the served one; the model's scores of what was shown; the segments seen.
  */
+import { carouselImpressions } from '../../streams/schemas/carousel.ts';
+import type { Carousel } from '../../streams/schemas/index.ts';
 import { ClickstreamJoin, RateTallies } from '../analyze/index.ts';
 import type { TailedRecord } from './sources.ts';
 
@@ -47,7 +49,12 @@ export class ClickstreamTally {
     if (event === undefined) return;
     const value = event.value;
     if (event.schemaName === 'Impression') this.addImpression(value);
-    else for (const tally of this.experiments.values()) tally.join.add(value);
+    else if (event.schemaName === 'Carousel') {
+      // One impression per shown item, counted as the Impression records it replaces.
+      for (const impression of carouselImpressions(value as unknown as Carousel)) {
+        this.addImpression(impression as unknown as Readonly<Record<string, unknown>>);
+      }
+    } else for (const tally of this.experiments.values()) tally.join.add(value);
   }
 
   /** The counts of each experiment seen. */

@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import avro from 'avsc';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -179,5 +181,45 @@ describe('analyze on the clickstream contracts', () => {
       tally('control'),
       tally('treatment'),
     ]);
+  });
+
+  it('reads Carousel records as the impressions they replace, beside old Impression records', async () => {
+    // The fixture's log with every request's impressions said once, as one Carousel (half of them; the other
+    // half stays as Impression records), then the same analysis.
+    const lines: string[] = [];
+    const carousels = new Map<string, Record<string, unknown> & { items: Record<string, unknown>[] }>();
+    let requests = 0;
+    for await (const wrapped of avro.createFileDecoder(`${FIXTURES}clickstream.avro`)) {
+      const [[type, event]] = Object.entries(wrapped as Record<string, Record<string, unknown>>);
+      if (!type.endsWith('Impression')) {
+        lines.push(JSON.stringify(event));
+        continue;
+      }
+      const requestId = event.requestId as string;
+      let carousel = carousels.get(requestId);
+      if (carousel === undefined && requests++ % 2 === 0) {
+        const { itemId: _i, slot: _s, score: _c, propensity: _p, ...rest } = event;
+        carousel = { ...rest, items: [] };
+        carousels.set(requestId, carousel);
+        lines.push(`@${requestId}`);
+      }
+      if (carousel === undefined) lines.push(JSON.stringify(event));
+      else carousel.items.push({ itemId: event.itemId, slot: event.slot, propensity: event.propensity });
+    }
+    const text = lines
+      .map((line) => (line.startsWith('@') ? JSON.stringify(carousels.get(line.slice(1))) : line))
+      .join('\n');
+    expect(carousels.size).toBeGreaterThan(10);
+    const dir = mkdtempSync(join(tmpdir(), 'croupier-analyze-'));
+    const path = join(dir, 'carousels.jsonl');
+    writeFileSync(path, text);
+    try {
+      const fromImpressions = await analyzeFile({ path: `${FIXTURES}clickstream.avro`, metric: 'ctr' });
+      const fromCarousels = await analyzeFile({ path, metric: 'ctr' });
+      expect(fromCarousels.input.skipped).toBe(0);
+      expect(fromCarousels.report.variants).toEqual(fromImpressions.report.variants);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
