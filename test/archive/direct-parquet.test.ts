@@ -111,6 +111,21 @@ describe('Parquet written directly from Avro bodies', () => {
     });
   });
 
+  it('keeps the items of a carousel as a list of structs, each with its list of features', async () => {
+    const carousel = SAMPLE_EVENTS.Carousel;
+    const [first, second] = carousel.items;
+    await expectSameAsDuckDb(tables.clickstream, [
+      pair(0, 'Carousel', carousel),
+      pair(1, 'Click', SAMPLE_EVENTS.Click),
+      pair(2, 'Carousel', { ...carousel, items: [] }),
+      pair(3, 'Carousel', {
+        ...carousel,
+        items: [{ ...first, features: [] }, second, { ...first, slot: 2 }],
+      }),
+      pair(4, 'Carousel', { ...carousel, items: [second], context: null, featureSpecHash: null }),
+    ]);
+  });
+
   it('keeps lists (empty, one, many), nested structs and timestamps of CDC rows', async () => {
     const item = SAMPLE_EVENTS.ItemChange;
     await expectSameAsDuckDb(tables.items, [

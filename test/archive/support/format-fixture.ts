@@ -6,16 +6,13 @@ import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll } from 'vitest';
 import { type AvroSchema, topicTableOf } from '../../../src/archive/format/columns.ts';
-import { readSchemaText, type SchemaName } from '../../../streams/schemas/index.ts';
+import { CLICKSTREAM_SCHEMAS, readSchemaText, type SchemaName } from '../../../streams/schemas/index.ts';
 
 export const contract = (name: SchemaName) => JSON.parse(readSchemaText(name)) as AvroSchema;
 
 /** The tables of the four archived topics, from the contracts in streams/schemas. */
 export const topicTables = () => ({
-  clickstream: topicTableOf(
-    'clickstream',
-    (['Impression', 'Click', 'Conversion', 'Watch'] as const).map(contract),
-  ),
+  clickstream: topicTableOf('clickstream', CLICKSTREAM_SCHEMAS.map(contract)),
   items: topicTableOf('cdc.items', [contract('ItemChange')]),
   users: topicTableOf('cdc.users', [contract('UserChange')]),
   deadLetters: topicTableOf('croupier.dlq', [contract('DeadLetter')]),

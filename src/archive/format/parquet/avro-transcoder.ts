@@ -198,13 +198,19 @@ function readBlocks(c: Cursor, item: (first: boolean) => void): number {
 
 /**
  * The reader of an Avro type (as the contract writes it) into the node built for its column; `def` is the
- * definition level at which the node holds a value.
+ * definition level at which the node holds a value, `rep` the number of lists and maps above it.
  */
-function compile(avro: AvroSchema, node: SchemaNode, def: number, named: Map<string, AvroSchema>): Emit {
+function compile(
+  avro: AvroSchema,
+  node: SchemaNode,
+  def: number,
+  rep: number,
+  named: Map<string, AvroSchema>,
+): Emit {
   if (Array.isArray(avro)) {
     const nullIndex = avro.indexOf('null');
     const valueIndex = avro.findIndex((b) => b !== 'null');
-    const inner = compile(avro[valueIndex], node, def, named);
+    const inner = compile(avro[valueIndex], node, def, rep, named);
     return {
       read(c, r) {
         const i = readLong(c);
@@ -217,9 +223,9 @@ function compile(avro: AvroSchema, node: SchemaNode, def: number, named: Map<str
   }
   if (typeof avro === 'string') {
     const ref = named.get(avro);
-    return ref ? compile(ref, node, def, named) : leafEmit(node as SchemaNode & { kind: 'leaf' }, avro);
+    return ref ? compile(ref, node, def, rep, named) : leafEmit(node as SchemaNode & { kind: 'leaf' }, avro);
   }
-  if (typeof avro.type === 'object') return compile(avro.type as AvroSchema, node, def, named);
+  if (typeof avro.type === 'object') return compile(avro.type as AvroSchema, node, def, rep, named);
   switch (node.kind) {
     case 'leaf':
       if (avro.type === 'enum' || avro.type === 'fixed') registerNamed(avro, named);
@@ -230,7 +236,7 @@ function compile(avro: AvroSchema, node: SchemaNode, def: number, named: Map<str
       const fields = (avro.fields as { name: string; type: AvroSchema }[]).map((f) => {
         const child = byName.get(f.name);
         if (!child) throw new TranscodeError(`field ${f.name} has no column`);
-        return compile(f.type, child, def + 1, named);
+        return compile(f.type, child, def + 1, rep, named);
       });
       return {
         read(c, r) {
@@ -240,12 +246,12 @@ function compile(avro: AvroSchema, node: SchemaNode, def: number, named: Map<str
       };
     }
     case 'list': {
-      const element = compile(avro.items as AvroSchema, node.element, def + 2, named);
-      const rep = leavesOf(node.element)[0].maxRep;
+      // An item after the first repeats at this list's own level: one more than the lists above it.
+      const element = compile(avro.items as AvroSchema, node.element, def + 2, rep + 1, named);
       const nul = nullsOf(node);
       return {
         read(c, r) {
-          const n = readBlocks(c, (first) => element.read(c, first ? r : rep));
+          const n = readBlocks(c, (first) => element.read(c, first ? r : rep + 1));
           if (n === 0) nul(r, def);
         },
         nul,
@@ -253,17 +259,17 @@ function compile(avro: AvroSchema, node: SchemaNode, def: number, named: Map<str
     }
     case 'map': {
       const key = node.key.leaf;
-      const value = compile(avro.values as AvroSchema, node.value, def + 2, named);
-      const rep = key.maxRep;
+      const value = compile(avro.values as AvroSchema, node.value, def + 2, rep + 1, named);
+      const again = rep + 1;
       const nul = nullsOf(node);
       return {
         read(c, r) {
           const n = readBlocks(c, (first) => {
             const len = readLong(c);
             need(c, len);
-            key.putBytes(c.buf, c.pos, len, first ? r : rep);
+            key.putBytes(c.buf, c.pos, len, first ? r : again);
             c.pos += len;
-            value.read(c, first ? r : rep);
+            value.read(c, first ? r : again);
           });
           if (n === 0) nul(r, def);
         },
@@ -287,7 +293,7 @@ export function compileRecordReader(
   const fields = (contract.fields as { name: string; type: AvroSchema }[]).map((f) => {
     const node = columns.get(f.name);
     if (!node) throw new TranscodeError(`field ${f.name} has no column`);
-    return compile(f.type, node, 1, named);
+    return compile(f.type, node, 1, 0, named);
   });
   const present = new Set((contract.fields as { name: string }[]).map((f) => f.name));
   const absent = [...columns].filter(([name]) => !present.has(name)).map(([, node]) => nullsOf(node));
