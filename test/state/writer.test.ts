@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { partitionKey, requestKey } from '../../src/state/layout/index.ts';
+import {
+  FEED_SEPARATOR,
+  ITEM_COUNTER_FIELDS,
+  partitionKey,
+  requestKey,
+  USER_ACTIVITY_FIELDS,
+} from '../../src/state/layout/index.ts';
 import { createStateWriter, type StateWriter } from '../../src/state/writer/index.ts';
 import { applyPartitionBatch } from '../../streams/apply.ts';
 import type { PartitionRecord } from '../../streams/fold/partition-batch.ts';
@@ -35,6 +41,39 @@ function writer(prefix: string, examination?: readonly number[]): StateWriter {
 }
 
 const fold = { halfLifeMs: HALF_LIFE, recentClicks: 3 };
+
+/** A compact feed entry (src/state/layout/feed-entry.ts) as the JSON entry `d` would say it. */
+function decodeCompact(text: string) {
+  const t = text.split(FEED_SEPARATOR);
+  const d = {
+    posterior: {} as Record<string, [number, number]>,
+    item: {} as Record<string, Record<string, number>>,
+    user: {} as Record<string, Record<string, unknown>>,
+  };
+  for (let i = 0; i < t.length; ) {
+    if (t[i] === 'a') {
+      d.posterior[t[i + 1]] = [Number(t[i + 2]), Number(t[i + 3])];
+      i += 4;
+    } else if (t[i] === 'i') {
+      const fields: Record<string, number> = {};
+      ITEM_COUNTER_FIELDS.forEach((f, k) => {
+        if (t[i + 2 + k] !== '') fields[f] = Number(t[i + 2 + k]);
+      });
+      d.item[t[i + 1]] = fields;
+      i += 11;
+    } else {
+      const fields: Record<string, unknown> = {};
+      USER_ACTIVITY_FIELDS.forEach((f, k) => {
+        if (t[i + 2 + k] !== '') fields[f] = Number(t[i + 2 + k]);
+      });
+      const k = t[i + 8] === '' ? 0 : Number(t[i + 8]);
+      if (t[i + 8] !== '') fields.recent = t.slice(i + 9, i + 9 + k);
+      d.user[t[i + 1]] = fields;
+      i += 9 + k;
+    }
+  }
+  return d;
+}
 
 function records(n: number, seed: number): PartitionRecord[] {
   const events = generateClickstream({ seed, users: 20, items: 15, requests: n });
@@ -137,7 +176,8 @@ describe('state writer on Redis', () => {
     await applyPartitionBatch(s, tp, 'clickstream', recs.slice(15), 14, fold);
     const entries = await redis.client.xrange(partitionKey(prefix, tp, 'feed'), '-', '+');
     expect(entries.map(([, fields]) => fields[1])).toEqual(['14', String(recs.length - 1)]);
-    const d = JSON.parse(entries[1][1][3]);
+    expect(entries[1][1][2]).toBe('c');
+    const d = decodeCompact(entries[1][1][3]);
     const posterior = await redis.client.hgetall(partitionKey(prefix, tp, 'posterior'));
     for (const [arm, [imp, clk]] of Object.entries(d.posterior as Record<string, [number, number]>)) {
       expect([imp, clk]).toEqual([

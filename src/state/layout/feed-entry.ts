@@ -4,14 +4,39 @@
  * reader validates them with these schemas, and the tests read them with the same types. Each type is derived from
  * its schema, so the two cannot drift apart.
  *
- * One entry per applied batch in `P{<topic>:<p>}:feed`, fields `o` (the batch's last offset) and `d` (JSON of the
- * absolute values the batch changed). An item or user object in `d` holds only the fields the batch changed; a
- * reader keeps its previous value of a field left out.
+ * One entry per applied batch in `P{<topic>:<p>}:feed`, fields `o` (the batch's last offset) and the absolute values
+ * the batch changed: `c` (clickstream feeds: the compact text below, read without a JSON parser) or `d` (JSON: CDC
+ * feeds, and a clickstream entry whose ids hold the separator, or written before `c` existed). An item or user in an
+ * entry holds only the fields the batch changed; a reader keeps its previous value of a field left out.
+ *
+ * `c`: tokens joined by the unit separator U+001F (`FEED_SEPARATOR`), records one after the other, each opened by
+ * its tag; numbers as Lua prints them (14 significant digits), an empty token for a field the batch left unchanged:
+ *
+ *   a <itemId|segment> <imp> <clk>                                          posterior of an arm
+ *   i <itemId> <imp> <clk> <conv> <convValue> <watchMs> <seen> <dimp> <dclk> <dts>   (ITEM_COUNTER_FIELDS order)
+ *   u <userId> <imp> <clk> <conv> <convValue> <watchMs> <lastActive> <k> <itemId>×k  (USER_ACTIVITY_FIELDS, then the
+ *                                                                           k recent items newest first; k empty:
+ *                                                                           recent unchanged)
+ *
+ * An entry with no change is the empty text. Every number is ≥ 0.
  */
 import { z } from 'zod';
 
-/** Field names of a feed entry (a Redis stream entry `o <offset> d <json>`). */
-export const FEED_ENTRY_FIELDS = { offset: 'o', data: 'd' } as const;
+/** Field names of a feed entry (a Redis stream entry `o <offset> c <compact>` or `o <offset> d <json>`). */
+export const FEED_ENTRY_FIELDS = { offset: 'o', data: 'd', compact: 'c' } as const;
+
+/** Separator of the tokens of a compact (`c`) entry: U+001F, the ASCII unit separator. */
+export const FEED_SEPARATOR = '\x1f';
+
+/** Record tags of a compact entry and the tokens each takes after its tag (users: plus their recent items). */
+export const FEED_RECORDS = {
+  arm: { tag: 'a', tokens: 3 },
+  item: { tag: 'i', tokens: 10 },
+  user: { tag: 'u', tokens: 8 },
+} as const;
+
+/** The counter fields of a user in a compact entry, in order (then the count of recent items). */
+export const USER_ACTIVITY_FIELDS = ['imp', 'clk', 'conv', 'convValue', 'watchMs', 'lastActive'] as const;
 
 /** Fields of an item's counters (`<field>|<itemId>` in `P{clickstream:p}:item`). */
 export const ITEM_COUNTER_FIELDS = [

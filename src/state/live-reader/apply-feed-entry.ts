@@ -1,7 +1,9 @@
 /**
- * Applies one change-feed entry (docs/state-layout.md, "Change feed") to the live reader's tables. The entry's `d`
- * holds absolute values, so applying it twice changes nothing. An entry whose `d` fails validation changes nothing
- * and counts as malformed; a row that fails validation counts as malformed and as removed.
+ * Applies one change-feed entry (docs/state-layout.md, "Change feed") to the live reader's tables. An entry holds
+ * absolute values, so applying it twice changes nothing. A clickstream entry comes compact (`c`, compact-entry.ts:
+ * no JSON parser, no schema library); CDC entries, and clickstream entries the writer could not write compact, come
+ * as JSON (`d`), validated with the layout's schemas. An entry that fails its checks changes nothing, counts as
+ * malformed and says why; a CDC row that fails validation counts as malformed and as removed.
  */
 import {
   clickstreamFeedDataSchema,
@@ -9,6 +11,7 @@ import {
   itemsFeedDataSchema,
   usersFeedDataSchema,
 } from '../layout/feed-entry.ts';
+import { CompactEntryApplier } from './compact-entry.ts';
 import { entryField, type FeedKind } from './feed-cursor.ts';
 import { mergeItemCounters, mergeUserActivity, parseItemRow, parseUserRow, safeJson } from './parse-state.ts';
 import type { StateTables } from './state-tables.ts';
@@ -19,23 +22,38 @@ export interface EntryCounters {
   malformed: number;
 }
 
-/** Applies the entry with the stream fields `fields` of `partition` of a `kind` feed. */
-export function applyFeedEntry(
-  tables: StateTables,
-  kind: FeedKind,
-  partition: number,
-  fields: string[],
-  counters: EntryCounters,
-): void {
-  const data = safeJson(entryField(fields, FEED_ENTRY_FIELDS.data) ?? '');
-  const applied =
-    kind === 'click'
-      ? applyClickstreamData(tables, partition, data)
-      : kind === 'items'
-        ? applyItemsData(tables, partition, data, counters)
-        : applyUsersData(tables, partition, data, counters);
-  if (applied) counters.entriesApplied++;
-  else counters.malformed++;
+export interface FeedEntryApplier {
+  /** Applies the entry with the stream fields `fields` of `partition` of a `kind` feed; null, or why it was refused. */
+  apply(kind: FeedKind, partition: number, fields: string[]): string | null;
+}
+
+export function createFeedEntryApplier(tables: StateTables, counters: EntryCounters): FeedEntryApplier {
+  const compact = new CompactEntryApplier(tables);
+  return {
+    apply(kind, partition, fields) {
+      const why = applyEntry(kind, partition, fields);
+      if (why === null) counters.entriesApplied++;
+      else counters.malformed++;
+      return why;
+    },
+  };
+
+  function applyEntry(kind: FeedKind, partition: number, fields: string[]): string | null {
+    if (kind === 'click') {
+      const text = entryField(fields, FEED_ENTRY_FIELDS.compact);
+      if (text !== undefined) return compact.apply(partition, text);
+    }
+    const json = entryField(fields, FEED_ENTRY_FIELDS.data);
+    if (json === undefined) return 'the entry has neither a `c` nor a `d` field';
+    const data = safeJson(json);
+    const applied =
+      kind === 'click'
+        ? applyClickstreamData(tables, partition, data)
+        : kind === 'items'
+          ? applyItemsData(tables, partition, data, counters)
+          : applyUsersData(tables, partition, data, counters);
+    return applied ? null : 'its `d` is not the JSON of a feed entry';
+  }
 }
 
 function applyClickstreamData(tables: StateTables, partition: number, data: unknown): boolean {

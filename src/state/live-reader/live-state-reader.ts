@@ -14,7 +14,7 @@ import type { Cluster, Redis } from 'ioredis';
 import type { StateView } from '../../domain/decision.ts';
 import { CroupierError } from '../../errors/index.ts';
 import type { Logger } from '../../log/logger.ts';
-import { applyFeedEntry } from './apply-feed-entry.ts';
+import { createFeedEntryApplier } from './apply-feed-entry.ts';
 import { type FeedCursor, streamIdMs, topicCursors } from './feed-cursor.ts';
 import { startFeedPoller } from './feed-poller.ts';
 import { createMarkerWatch, type LiveStateHealth } from './marker-watch.ts';
@@ -102,11 +102,21 @@ export async function startLiveStateReader(options: LiveStateReaderOptions): Pro
     partitions: partitions.clickstream,
   });
 
+  const entries = createFeedEntryApplier(tables, counters);
+  let malformedLogged = false;
+
   /** Applies one partition's new entries; false when its position is gone (behind the cap). */
   const readFeed = async (cursor: FeedCursor): Promise<boolean> => {
-    const read = await cursor.read(redis, readCount, (fields) =>
-      applyFeedEntry(tables, cursor.kind, cursor.tp.partition, fields, counters),
-    );
+    const read = await cursor.read(redis, readCount, (fields) => {
+      const why = entries.apply(cursor.kind, cursor.tp.partition, fields);
+      if (why === null || malformedLogged) return;
+      // Once: a writer that writes one malformed entry usually writes many; the metric counts them all.
+      malformedLogged = true;
+      log.error(
+        { feed: cursor.feed, reason: why },
+        `a change-feed entry was refused and skipped (${why}); the cache keeps serving, and further refused entries are only counted (croupier_cache_malformed_entries_total)`,
+      );
+    });
     if (read === 'advanced') lastApplyDelayMs = Math.max(0, Date.now() - streamIdMs(cursor.position));
     return read !== 'gone';
   };

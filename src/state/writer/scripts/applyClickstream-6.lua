@@ -1,7 +1,8 @@
 --[[
   Applies one folded batch of a clickstream partition exactly once: adds the batch's deltas to the posterior,
   item and user state, records what each request showed, resolves clicks against earlier impressions, counts
-  the batch, stores the new offset and appends the change feed entry with the absolute values it changed,
+  the batch, stores the new offset and appends the change feed entry with the absolute values it changed
+  (`c`, the compact form of src/state/layout/feed-entry.ts; `d`, JSON, when an id holds its separator),
   atomically. Per-user and per-request keys are built from the partition's key base, so every key carries
   the partition's hash tag and the script touches one slot.
 
@@ -246,11 +247,57 @@ while j <= #reqs do
   j = j + 2 + 2 * shown
 end
 
--- cjson writes an empty table as {}, which is what an empty map of the feed should be.
-local d = cjson.encode({posterior = feedArms, item = feedItems, user = feedUsers})
+-- The change feed entry: `c`, tokens joined by the unit separator (src/state/layout/feed-entry.ts), read without a
+-- JSON parser; `d` (JSON) only when an id holds the separator. cjson writes an empty table as {}, which is what an
+-- empty map of `d` should be.
+local US = "\31"
+local function compactEntry()
+  local t, n = {}, 0
+  local function put(v)
+    n = n + 1
+    t[n] = v
+  end
+  local function opt(v)
+    n = n + 1
+    if v == nil then t[n] = "" else t[n] = v end
+  end
+  for a = 1, #armOrder do
+    local key = armOrder[a]
+    if string.find(key, US, 1, true) then return nil end
+    local v = feedArms[key]
+    put("a") put(key) put(v[1]) put(v[2])
+  end
+  for id, out in pairs(feedItems) do
+    if string.find(id, US, 1, true) then return nil end
+    put("i") put(id)
+    opt(out.imp) opt(out.clk) opt(out.conv) opt(out.convValue) opt(out.watchMs)
+    opt(out.seen) opt(out.dimp) opt(out.dclk) opt(out.dts)
+  end
+  for id, out in pairs(feedUsers) do
+    if string.find(id, US, 1, true) then return nil end
+    put("u") put(id)
+    opt(out.imp) opt(out.clk) opt(out.conv) opt(out.convValue) opt(out.watchMs) opt(out.lastActive)
+    local recent = out.recent
+    if recent == nil then
+      put("")
+    else
+      put(#recent)
+      for r = 1, #recent do
+        if string.find(recent[r], US, 1, true) then return nil end
+        put(recent[r])
+      end
+    end
+  end
+  return table.concat(t, US)
+end
+local feedField, feedData = "c", compactEntry()
+if feedData == nil then
+  feedField, feedData = "d", cjson.encode({posterior = feedArms, item = feedItems, user = feedUsers})
+end
 finishBatch({
   stats = statsKey, offsets = offsetsKey, feed = feedKey, marker = markerKey, group = group,
   after = after, last = last, events = p.n, dlq = p.dlq, extra = {"orphanClicks", orphans},
-  maxLen = ARGV[6], maxAgeMs = tonumber(ARGV[10]), epoch = ARGV[11], caughtUpAt = tonumber(ARGV[12]), d = d,
+  maxLen = ARGV[6], maxAgeMs = tonumber(ARGV[10]), epoch = ARGV[11], caughtUpAt = tonumber(ARGV[12]),
+  field = feedField, d = feedData,
 })
 return {1, last}

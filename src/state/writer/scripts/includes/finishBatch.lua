@@ -19,7 +19,9 @@
                                    trimmed; 0: no age limit
     epoch                          the epoch of a new marker (ms)
     caughtUpAt                     the last offset of the log when the batch was fetched (-1: unknown)
-    d                              change feed entry data (JSON)
+    field                          field name of the change feed entry's data: "c" (compact) or "d" (JSON; the
+                                   default)
+    d                              change feed entry data
 ]]
 local function finishBatch(b)
   rcall("HINCRBY", b.stats, "batches", 1)
@@ -36,7 +38,7 @@ local function finishBatch(b)
   elseif mark[2] and (tonumber(mark[2]) or -1) <= b.last then
     rcall("HDEL", b.marker, "rebuildUntil")
   end
-  rcall("XADD", b.feed, "MAXLEN", "~", b.maxLen, "*", "o", b.last, "d", b.d)
+  rcall("XADD", b.feed, "MAXLEN", "~", b.maxLen, "*", "o", b.last, b.field or "d", b.d)
   if b.maxAgeMs > 0 then
     local now = rcall("TIME")
     local minId = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) - b.maxAgeMs
