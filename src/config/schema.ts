@@ -256,6 +256,42 @@ export const trainSchema = z
   })
   .strict();
 
+/** Periodic jobs `croupier start` runs (and `croupier jobs run` triggers), with their run ledger in Redis. */
+export const jobsSchema = z
+  .object({
+    /** `croupier start` runs the schedule. */
+    enabled: z.boolean().default(true),
+    /** How often the scheduler looks for due intervals, ms. */
+    tickMs: z.number().int().positive().default(30_000),
+    /** A run's lease in the ledger, ms (extended while the run lasts; another instance takes over after it). */
+    leaseMs: z.number().int().positive().default(600_000),
+    /** Attempts of a failing run before it is left failed. */
+    maxAttempts: z.number().int().min(1).default(3),
+    /** Wait before the first retry, ms; doubles with each attempt. */
+    retryBackoffMs: z.number().int().min(0).default(60_000),
+    /** Missed intervals run when the scheduler comes back: at most the last this many of each job. */
+    catchUp: z.number().int().min(1).max(1000).default(3),
+    train: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** A period (`30s`, `15m`, `1h`, `1d`, aligned to the epoch) or, with `every` empty, `cron`. */
+        every: z.string().default('10m'),
+        /** A cron expression in UTC, e.g. `0 * * * *` (set `every` to '' to use it). */
+        cron: z.string().default(''),
+        /** Each run trains on the carousels of this many seconds before the interval's end. */
+        lookbackSeconds: z
+          .number()
+          .int()
+          .positive()
+          .default(7 * 86_400),
+        /** Promote the trained model when it passes the gate (train.gate). */
+        promote: z.boolean().default(true),
+      })
+      .strict()
+      .default({}),
+  })
+  .strict();
+
 export const gatewaySchema = z
   .object({
     host: z.string().default('127.0.0.1'),
@@ -400,6 +436,7 @@ export const configSchema = z
     archive: archiveSchema.default({}),
     model: modelSchema.default({}),
     train: trainSchema.default({}),
+    jobs: jobsSchema.default({}),
     gateway: gatewaySchema.default({}),
     stream: streamSchema.default({}),
     log: logSchema.default({}),
