@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SlateExplorer } from '../../src/bandit/explorer.ts';
-import { fillPosteriors } from '../../src/bandit/posterior.ts';
+import { armTemperature, fillPosteriors, type Tempering } from '../../src/bandit/posterior.ts';
 import { createRng } from '../../src/stats/rng.ts';
 
 const PARAMS = { epsilon: 0.1, ucbC: 1 };
@@ -40,6 +40,56 @@ describe('model-informed posteriors', () => {
     expect(beta[2]).toBeGreaterThan(0);
     expect(alpha[3]).toBeGreaterThan(0);
     expect(beta[3]).toBeCloseTo(20 + 3, 4);
+  });
+});
+
+describe('tempered posteriors', () => {
+  const tempering: Tempering = { temperature: 0.25, impressions: 500 };
+
+  it('divide α and β by the arm temperature, which starts at τ₀ and comes back towards 1 with impressions', () => {
+    expect(armTemperature(tempering, 0)).toBe(0.25);
+    expect(armTemperature(tempering, 500)).toBeCloseTo(0.625, 12);
+    expect(armTemperature(tempering, 1e9)).toBeGreaterThan(0.9999);
+    const plain = { alpha: new Float64Array(2), beta: new Float64Array(2) };
+    const tempered = { alpha: new Float64Array(2), beta: new Float64Array(2) };
+    const scores = Float32Array.from([0.1, 0.1]);
+    const impressions = Float64Array.from([0, 500]);
+    const clicks = Float64Array.from([0, 60]);
+    fillPosteriors(scores, impressions, clicks, 20, 2, plain.alpha, plain.beta);
+    fillPosteriors(scores, impressions, clicks, 20, 2, tempered.alpha, tempered.beta, tempering);
+    for (const [i, tau] of [0.25, 0.625].entries()) {
+      expect(tempered.alpha[i]).toBeCloseTo(plain.alpha[i] / tau, 9);
+      expect(tempered.beta[i]).toBeCloseTo(plain.beta[i] / tau, 9);
+    }
+  });
+
+  it('keep the posterior mean and make Thompson draws explore less, with propensities of the tempered draws', () => {
+    // Arm 0: well measured at 10%; arm 1: unseen, p̂ = 5%. Plain draws often put arm 1 first; tempered ones less.
+    const scores = Float32Array.from([0.1, 0.05]);
+    const firstShare = (t: Tempering | undefined) => {
+      const e = new SlateExplorer({ replicates: 4000, delta: 0.05 }, 2);
+      e.impressions[0] = 2000;
+      e.clicks[0] = 200;
+      fillPosteriors(scores, e.impressions, e.clicks, 20, 2, e.alpha, e.beta, t);
+      const rng = createRng(9);
+      let unseenFirst = 0;
+      const runs = 8000;
+      for (let r = 0; r < runs; r++) {
+        e.rank('thompson', 2, 1, PARAMS, rng);
+        if (e.order[0] === 1) unseenFirst++;
+      }
+      // The estimator's propensity of the unseen arm in slot 0 matches how often it was dealt there.
+      e.rank('thompson', 2, 1, PARAMS, rng);
+      e.order[0] = 1;
+      e.computePropensities('thompson', 2, 1, PARAMS, createRng(10));
+      expect(Math.abs(e.propensities[0] - unseenFirst / runs)).toBeLessThan(0.03);
+      return unseenFirst / runs;
+    };
+    const plain = firstShare(undefined);
+    const tempered = firstShare(tempering);
+    expect(plain).toBeGreaterThan(0.08);
+    expect(tempered).toBeLessThan(0.5 * plain);
+    expect(tempered).toBeGreaterThan(0);
   });
 });
 
