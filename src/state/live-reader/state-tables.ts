@@ -40,8 +40,8 @@ export class StateTables implements StateView {
   /** segment → itemId → counts summed over partitions: read per candidate without building a key. */
   private readonly armSums = new Map<string, Map<string, ArmStats>>();
   private readonly itemByPartition = new Map<number, Map<string, ItemCounters>>();
-  /** Summed features per item, rebuilt when a partition's counters change; read without allocation. */
-  private readonly itemSums = new Map<string, Readonly<ItemFeatures>>();
+  /** Summed features per item, updated in place when a partition's counters change; read without allocation. */
+  private readonly itemSums = new Map<string, ItemFeatures>();
   private readonly activity = new Map<string, UserActivity>();
   /** When each cached user's activity was last set or asked for (ms). */
   private readonly userSeenAt = new Map<string, number>();
@@ -381,17 +381,28 @@ export class StateTables implements StateView {
       dimpRef += c.dimp * scale;
       dclkRef += c.dclk * scale;
     }
-    this.itemSums.set(
-      itemId,
-      Object.freeze({
+    // Updated in place: every reader (feature assembly) reads an item's sums synchronously, and an entry moves
+    // thousands of items a second in a busy gateway, so no object per change.
+    const decayedCtr = dimpRef > 0 ? dclkRef / dimpRef : 0;
+    const sums = this.itemSums.get(itemId);
+    if (sums === undefined) {
+      this.itemSums.set(itemId, {
         impressions: imp,
         clicks: clk,
         conversions: conv,
         conversionValue: convValue,
         watchMs,
         lastSeen: seen,
-        decayedCtr: dimpRef > 0 ? dclkRef / dimpRef : 0,
-      }),
-    );
+        decayedCtr,
+      });
+      return;
+    }
+    sums.impressions = imp;
+    sums.clicks = clk;
+    sums.conversions = conv;
+    sums.conversionValue = convValue;
+    sums.watchMs = watchMs;
+    sums.lastSeen = seen;
+    sums.decayedCtr = decayedCtr;
   }
 }
