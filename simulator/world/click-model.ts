@@ -1,14 +1,15 @@
 /**
  * The truth the simulator knows and the engine must learn.
  *
- * - Attractiveness of item i to user u: q(u, i) = σ(baseLogit + popularity_i + shock_i + w · ⟨taste_u, a_i⟩ / √d),
+ * - Attractiveness of item i to user u: q(u, i) = σ(baseLogit + popularity_i + unseen_i + shock_i + w · ⟨taste_u, a_i⟩ / √d),
  *   σ the logistic function, w = click.tasteWeight.
  * - Position bias (examination hypothesis): slot s (0-based) is seen with probability b(s) = 1 / (1 + s)^η,
  *   η = click.positionBiasExponent. The true click probability is p(u, i, s) = b(s) · q(u, i).
  * - After a click: conversion with probability σ(conversion.baseLogit + quality_i); its value is log-normal,
  *   ln v ~ N(valueLogMean, valueLogSd²); watch time is log-normal, ln ms ~ N(logMeanMs + ½·affinity, logSd²).
  * - The scoring model's p̂ for (segment k, item i) = σ(baseLogit + popularity_i + w · ⟨c_k, a_i⟩ / √d + ε_ik + e_cat(i)):
- *   the segment centroid stands in for the user, ε is the model's error; it knows nothing of shocks; e_cat
+ *   the segment centroid stands in for the user, ε is the model's error; it knows nothing of shocks nor of an
+ *   item's unseen appeal (a burst's newcomers are better than their features say); e_cat
  *   (`model.categoryLogitError`) is a systematic error on a part of the catalog (0 unless a scenario sets it).
  *
  * The oracle slate puts the items of highest q in the slots of highest b (both sorted descending), which
@@ -92,7 +93,11 @@ export class ClickModel {
   private computeAttractiveness(user: SimUser, item: SimItem): number {
     const p = this.parameters;
     return sigmoid(
-      p.baseLogit + item.popularity + item.shock + p.tasteWeight * affinity(user.taste, item.attributes),
+      p.baseLogit +
+        item.popularity +
+        item.unseenAppeal +
+        item.shock +
+        p.tasteWeight * affinity(user.taste, item.attributes),
     );
   }
 

@@ -6,6 +6,8 @@
  * - segment centroid c_k ~ N(0, I_d); a user's taste = c_segment + tasteSpread · N(0, I_d);
  * - an item's attributes a ~ N(0, I_d) + 0.8 · e_category (each category leans along one axis);
  * - an item's popularity ~ N(0, popularitySd²) (a click-logit offset every user shares);
+ * - a burst's newcomers add their `quality` to the click logit as an appeal the scoring model cannot see (it
+ *   knows a new item only by its features and the catalog's popularity pattern, not how much better it is);
  * - an item's quality ~ N(0, 0.5²) (a conversion-logit offset);
  * - the scoring model's error on (item, segment) ~ N(0, model.noiseSd²), drawn once per item.
  */
@@ -30,6 +32,8 @@ export interface SimItem {
   readonly attributes: Float64Array;
   /** Click-logit offset every user shares. */
   readonly popularity: number;
+  /** Click-logit offset every user shares that the scoring model cannot see (0 unless a burst's newcomer). */
+  readonly unseenAppeal: number;
   /** Conversion-logit offset. */
   readonly quality: number;
   /** Temporary click-logit boost of a popularity shock (0 when none). */
@@ -122,7 +126,7 @@ export function createUser(
 
 export interface NewItemOptions {
   createdAt: number;
-  /** Added to the popularity draw (a burst of better items). */
+  /** Added to the click logit, unseen by the scoring model (a burst of better items). */
   qualityBoost?: number;
 }
 
@@ -136,7 +140,7 @@ export function createItem(
   const categoryIndex = Math.floor(rng.next() * scenario.items.categories.length);
   const attributes = gaussianVector(rng, d);
   attributes[categoryIndex % d] += 0.8;
-  const popularity = scenario.items.popularitySd * rng.normal() + (options.qualityBoost ?? 0);
+  const popularity = scenario.items.popularitySd * rng.normal();
   const quality = 0.5 * rng.normal();
   const lifetime = scenario.items.meanLifetimeSeconds;
   const retireAt =
@@ -152,6 +156,7 @@ export function createItem(
     category: scenario.items.categories[categoryIndex],
     attributes,
     popularity,
+    unseenAppeal: options.qualityBoost ?? 0,
     quality,
     shock: 0,
     createdAt: options.createdAt,
@@ -170,6 +175,7 @@ export function createArms(means: readonly number[]): SimItem[] {
     category: 'arm',
     attributes: new Float64Array(0),
     popularity: 0,
+    unseenAppeal: 0,
     quality: 0,
     shock: 0,
     createdAt: 0,
