@@ -8,9 +8,11 @@
  * returns no record in it — offsets of transaction control records and aborted records are legitimately
  * absent. Records after the last file are reported as lag, not as missing.
  */
+
 import { rm } from 'node:fs/promises';
 import type { DuckDBInstance } from '@duckdb/node-api';
 import type { Kafka } from 'kafkajs';
+import { CroupierError } from '../errors/index.ts';
 import { readFileFacts } from './format/file-reader.ts';
 import type { ArchiveFileSystem } from './fs/archive-fs.ts';
 import type { ArchiveFile } from './layout.ts';
@@ -85,7 +87,14 @@ export async function verifyArchive(
   };
   const topics = options.topics ?? (await listTopics(fs));
   const admin = options.kafka?.admin();
-  await admin?.connect();
+  await admin?.connect().catch((error: unknown) => {
+    throw new CroupierError(
+      'CROUPIER_ERR_ARCHIVE_VERIFY',
+      `cannot reach Kafka to compare the archive with it (${(error as Error).message}): start the broker, or pass its address with --set kafka.brokers=host:port, or leave kafka.brokers empty to check the files alone`,
+      {},
+      { cause: error },
+    );
+  });
   try {
     for (const topic of topics) {
       const files = await listTopicFiles(fs, topic, { withSizes: true });

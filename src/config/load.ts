@@ -69,7 +69,17 @@ function coerce(raw: string, kind: EnvKind, where: string): unknown {
 }
 
 /** A `--set` value: JSON when it parses (numbers, booleans, arrays, objects), otherwise the raw string. */
-function parseOverrideValue(raw: string): unknown {
+const LIST_KEYS = new Map(
+  ENV_BINDINGS.filter((b) => b.kind === 'list' || b.kind === 'number-list').map((b) => [b.path, b.kind]),
+);
+
+/**
+ * A `--set` value: JSON where it parses, else the text; a list key also takes the comma-separated form its
+ * environment variable takes (`--set kafka.brokers=host1:9092,host2:9092`).
+ */
+function parseOverrideValue(key: string, raw: string): unknown {
+  const list = LIST_KEYS.get(key);
+  if (list !== undefined && !raw.trim().startsWith('[')) return coerce(raw, list, `--set ${key}`);
   try {
     return JSON.parse(raw);
   } catch {
@@ -138,7 +148,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Readonly<Config> {
         { assignment },
       );
     }
-    setPath(tree, assignment.slice(0, eq).trim(), parseOverrideValue(assignment.slice(eq + 1)));
+    const key = assignment.slice(0, eq).trim();
+    setPath(tree, key, parseOverrideValue(key, assignment.slice(eq + 1)));
   }
   return parseConfig(tree);
 }

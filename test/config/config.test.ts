@@ -22,6 +22,14 @@ describe('config', () => {
     expect(config.log.pretty).toBe(false);
   });
 
+  it('takes a list in --set as its environment variable takes it, or as JSON', () => {
+    const set = (value: string) =>
+      loadConfig({ env: {}, overrides: [`kafka.brokers=${value}`] }).kafka.brokers;
+    expect(set('127.0.0.1:9092')).toEqual(['127.0.0.1:9092']);
+    expect(set('k1:9092, k2:9092')).toEqual(['k1:9092', 'k2:9092']);
+    expect(set('["k3:9092"]')).toEqual(['k3:9092']);
+  });
+
   it('names the key and what was expected when a value is bad', () => {
     const bad = (fn: () => unknown) => {
       try {
