@@ -32,6 +32,7 @@ const LAYERS: Readonly<Record<string, number>> = {
   'src/kafka': 4,
   'src/registry': 4,
   'src/state': 4,
+  'src/jobs': 4,
   'src/broker': 4,
   'src/decision': 5,
   'src/models': 5,

@@ -3,6 +3,7 @@ import { registerAnalyzeCommand } from './analyze.ts';
 import { registerArchiveCommand } from './archive.ts';
 import { registerBrokerCommand } from './broker.ts';
 import { registerConfigCommand } from './config.ts';
+import { registerJobsCommand } from './jobs.ts';
 import { registerLoadtestCommand } from './loadtest.ts';
 import { registerModelsCommand } from './models.ts';
 import { registerRegistryCommand } from './registry.ts';
@@ -28,4 +29,5 @@ export function registerCommands(program: Command): void {
   registerStreamCommand(program);
   registerTrainCommand(program);
   registerModelsCommand(program);
+  registerJobsCommand(program);
 }

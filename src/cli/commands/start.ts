@@ -1,10 +1,15 @@
 /** `croupier start`: the whole loop on embedded defaults (what `npm start` runs). */
 import type { Command } from 'commander';
 import { startDemoTrafficIfWanted } from '../../../simulator/demo-traffic.ts';
+import type { Endpoints } from '../../app/embedded.ts';
+import { createRedisClient } from '../../app/redis-client.ts';
 import { untilSignal } from '../../app/shutdown.ts';
 import { startCroupier } from '../../app/start.ts';
+import type { Config } from '../../config/index.ts';
+import type { Logger } from '../../log/logger.ts';
 import { createLogger } from '../../log/logger.ts';
 import { configFromCommand, withConfigFlags } from '../context.ts';
+import { jobRunnerFor } from '../scheduled-jobs.ts';
 
 export function registerStartCommand(program: Command): void {
   withConfigFlags(
@@ -19,7 +24,16 @@ export function registerStartCommand(program: Command): void {
     const croupier = await startCroupier({
       config,
       logger,
-      onStarted: startDemoTrafficIfWanted,
+      onStarted: async (loop) => {
+        const demo = await startDemoTrafficIfWanted(loop);
+        const jobs = startScheduledJobs(loop.config, loop.endpoints, loop.logger);
+        return {
+          async close() {
+            await jobs?.close();
+            await demo?.close();
+          },
+        };
+      },
     });
     const { endpoints } = croupier;
     console.log(
@@ -35,4 +49,22 @@ export function registerStartCommand(program: Command): void {
     await croupier.close();
     logger.flush();
   });
+}
+
+/** The periodic jobs on their schedule (jobs.enabled), with the run ledger in the loop's Redis. */
+function startScheduledJobs(
+  config: Readonly<Config>,
+  endpoints: Endpoints,
+  logger: Logger,
+): { close(): Promise<void> } | undefined {
+  if (!config.jobs.enabled) return undefined;
+  const redis = createRedisClient(endpoints);
+  const runner = jobRunnerFor(config, redis, logger);
+  runner.start(config.jobs.tickMs);
+  return {
+    async close() {
+      await runner.stop();
+      redis.disconnect();
+    },
+  };
 }

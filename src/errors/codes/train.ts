@@ -1,4 +1,4 @@
-/** Error codes of retraining (`croupier train`) and of the model registry's versions and promotions. */
+/** Error codes of retraining (`croupier train`), the model registry's versions and promotions, and scheduled jobs. */
 export const TRAIN_ERROR_CODES = [
   /** The archive holds no usable training data in the window (no carousels, or none with feature rows). */
   'CROUPIER_ERR_TRAIN_NO_DATA',
@@ -12,4 +12,8 @@ export const TRAIN_ERROR_CODES = [
   'CROUPIER_ERR_MODEL_VERSION_UNKNOWN',
   /** A promotion or rollback cannot happen (the gate refused it, or there is nothing to roll back to). */
   'CROUPIER_ERR_MODEL_PROMOTION',
+  /** A job named on the command line is not one croupier schedules. */
+  'CROUPIER_ERR_JOB_UNKNOWN',
+  /** Another instance holds the lease of the job run asked for. */
+  'CROUPIER_ERR_JOB_BUSY',
 ] as const;

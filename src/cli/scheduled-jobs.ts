@@ -1,0 +1,97 @@
+/**
+ * The periodic jobs croupier schedules, as the CLI wires them: `train` runs `croupier train --from --to
+ * [--promote] --json` in a child process for its data interval (so training never blocks a gateway's event
+ * loop), with the parent's archive, model and train settings. `croupier start` runs them on the schedule;
+ * `croupier jobs run` triggers one.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Cluster, Redis } from 'ioredis';
+import type { Config } from '../config/index.ts';
+import { createRunLedger } from '../jobs/ledger.ts';
+import { createJobRunner, type JobDefinition, type JobRunner } from '../jobs/runner.ts';
+import { parseSchedule } from '../jobs/schedule.ts';
+import type { Logger } from '../log/logger.ts';
+
+const CROUPIER_BIN = new URL('../../bin/croupier.js', import.meta.url).pathname;
+
+/** Runs `croupier <args>` with `config`'s archive, model, train and log sections; resolves with its stdout. */
+async function runCroupier(
+  config: Readonly<Config>,
+  args: string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'croupier-job-'));
+  const file = path.join(dir, 'config.json');
+  try {
+    const sections = { archive: config.archive, model: config.model, train: config.train, log: config.log };
+    await writeFile(file, JSON.stringify(sections), { mode: 0o600 });
+    return await new Promise((resolve) => {
+      execFile(
+        process.execPath,
+        [CROUPIER_BIN, ...args, '--config', file],
+        { maxBuffer: 1 << 26 },
+        (error, stdout, stderr) => {
+          const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+          resolve({ code, stdout: String(stdout), stderr: String(stderr) });
+        },
+      );
+    });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+export function trainJob(config: Readonly<Config>): JobDefinition {
+  const settings = config.jobs.train;
+  return {
+    name: 'train',
+    schedule: parseSchedule('jobs.train', settings.every, settings.cron),
+    async run(interval) {
+      const from = Math.max(0, interval.end - settings.lookbackSeconds * 1000);
+      const args = ['train', '--from', String(from), '--to', String(interval.end), '--json'];
+      if (settings.promote) args.push('--promote');
+      const result = await runCroupier(config, args);
+      if (result.code === 2 && /CROUPIER_ERR_TRAIN_NO_DATA/.test(result.stderr)) {
+        // Nothing to learn from yet: the interval is done; a later one will have the data.
+        return { skipped: result.stderr.trim().replace(/^croupier: /, '') };
+      }
+      if (result.code !== 0 && result.stdout.trim() === '') {
+        throw new Error(`croupier train exited with ${result.code}: ${result.stderr.trim().slice(-2000)}`);
+      }
+      const report = JSON.parse(result.stdout) as {
+        version: string;
+        refused?: string;
+        promoted?: boolean;
+        gate?: { checks: { name: string; passed: boolean; detail: string }[] };
+        rows?: { rows: number };
+      };
+      if (report.refused) throw new Error(`${report.version} refused: ${report.refused}`);
+      return {
+        version: report.version,
+        rows: report.rows?.rows,
+        promoted: report.promoted ?? false,
+        gate: report.gate?.checks.map((c) => `${c.passed ? 'pass' : 'FAIL'} ${c.name}: ${c.detail}`),
+      };
+    },
+  };
+}
+
+export function scheduledJobs(config: Readonly<Config>): JobDefinition[] {
+  return config.jobs.train.enabled ? [trainJob(config)] : [];
+}
+
+export function jobRunnerFor(config: Readonly<Config>, redis: Redis | Cluster, logger: Logger): JobRunner {
+  return createJobRunner({
+    jobs: scheduledJobs(config),
+    ledger: createRunLedger(redis),
+    settings: {
+      leaseMs: config.jobs.leaseMs,
+      maxAttempts: config.jobs.maxAttempts,
+      retryBackoffMs: config.jobs.retryBackoffMs,
+      catchUp: config.jobs.catchUp,
+    },
+    logger: logger.child({ component: 'jobs' }),
+  });
+}

@@ -1,0 +1,176 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasCode } from '../../src/errors/index.ts';
+import { createRunLedger, type RunLedger } from '../../src/jobs/ledger.ts';
+import { createJobRunner, type JobDefinition, type JobRunnerSettings } from '../../src/jobs/runner.ts';
+import { dueIntervals, intervalEndingAt, parseSchedule } from '../../src/jobs/schedule.ts';
+import { silentLogger } from '../../src/log/logger.ts';
+import { startTestRedis, type TestRedis } from '../support/redis.ts';
+
+const MIN = 60_000;
+const T = Date.UTC(2026, 11, 5, 10, 0, 0);
+const SETTINGS: JobRunnerSettings = { leaseMs: 60_000, maxAttempts: 3, retryBackoffMs: MIN, catchUp: 3 };
+
+describe('job schedules', () => {
+  it('cuts fixed periods aligned to the epoch into data intervals', () => {
+    const every = parseSchedule('jobs.train', '15m', '');
+    expect(dueIntervals(every, T + 7 * MIN, 2)).toEqual([
+      { start: T - 30 * MIN, end: T - 15 * MIN },
+      { start: T - 15 * MIN, end: T },
+    ]);
+  });
+
+  it('cuts cron ticks (UTC) into data intervals', () => {
+    const hourly = parseSchedule('jobs.train', '', '0 * * * *');
+    expect(dueIntervals(hourly, T + 30 * MIN, 2)).toEqual([
+      { start: T - 120 * MIN, end: T - 60 * MIN },
+      { start: T - 60 * MIN, end: T },
+    ]);
+    expect(intervalEndingAt(hourly, T)).toEqual({ start: T - 60 * MIN, end: T });
+  });
+
+  it('refuses a schedule that is neither or both, or not one', () => {
+    const codeOf = (f: () => unknown) => {
+      try {
+        f();
+      } catch (error) {
+        return error;
+      }
+    };
+    for (const [every, cron, message] of [
+      ['', '', /exactly one/],
+      ['1h', '0 * * * *', /exactly one/],
+      ['soon', '', /jobs.train.every: "soon" is not a period/],
+      ['', 'every hour', /jobs.train.cron: "every hour" is not a cron expression/],
+    ] as const) {
+      const error = codeOf(() => parseSchedule('jobs.train', every, cron));
+      expect(hasCode(error, 'CROUPIER_ERR_CONFIG_INVALID')).toBe(true);
+      expect(String(error)).toMatch(message);
+    }
+  });
+});
+
+describe('the job runner and its ledger in Redis', () => {
+  let redis: TestRedis;
+  beforeAll(async () => {
+    redis = await startTestRedis();
+  });
+  afterAll(async () => {
+    await redis.close();
+  });
+
+  function job(name: string, work: (start: number) => Promise<Record<string, unknown>>): JobDefinition {
+    return { name, schedule: parseSchedule(name, '10m', ''), run: (interval) => work(interval.start) };
+  }
+
+  const runner = (ledger: RunLedger, jobs: JobDefinition[], owner: string, settings = SETTINGS) =>
+    createJobRunner({ jobs, ledger, settings, logger: silentLogger(), owner });
+
+  it('runs each interval once across two instances, and catches up missed intervals oldest first', async () => {
+    const ledger = createRunLedger(redis.client, redis.prefix());
+    const runs: number[] = [];
+    const work = async (start: number) => {
+      runs.push(start);
+      await new Promise((r) => setTimeout(r, 50));
+      return { trained: start };
+    };
+    const a = runner(ledger, [job('train', work)], 'a');
+    const b = runner(ledger, [job('train', work)], 'b');
+    const now = T + 5 * MIN; // due: the intervals ending at T − 20m, T − 10m and T
+    for (let i = 0; i < 4; i++) await Promise.all([a.tick(now), b.tick(now)]);
+    expect(runs).toEqual([T - 30 * MIN, T - 20 * MIN, T - 10 * MIN]);
+    const records = await ledger.list('train');
+    expect(records.map((r) => [r.start, r.status, r.attempts])).toEqual([
+      [T - 10 * MIN, 'succeeded', 1],
+      [T - 20 * MIN, 'succeeded', 1],
+      [T - 30 * MIN, 'succeeded', 1],
+    ]);
+    expect(records[0].result).toEqual({ trained: T - 10 * MIN });
+  });
+
+  it('retries a failed run after its backoff, doubling, until the attempts run out', async () => {
+    const ledger = createRunLedger(redis.client, redis.prefix());
+    let calls = 0;
+    const failing = job('train', async () => {
+      calls++;
+      throw new Error('archive unreachable');
+    });
+    let now = T + MIN;
+    const r = createJobRunner({
+      jobs: [failing],
+      ledger,
+      settings: { ...SETTINGS, catchUp: 1 },
+      logger: silentLogger(),
+      owner: 'a',
+      now: () => now,
+    });
+    await r.tick();
+    let record = await ledger.get('train', T - 10 * MIN);
+    expect(record).toMatchObject({ status: 'failed', attempts: 1, error: 'archive unreachable' });
+    expect(record!.nextAttemptAt).toBe(now + MIN);
+    now += 30_000; // before the backoff: not retried
+    await r.tick();
+    expect(calls).toBe(1);
+    now = record!.nextAttemptAt!;
+    await r.tick();
+    record = await ledger.get('train', T - 10 * MIN);
+    expect(record).toMatchObject({ status: 'failed', attempts: 2 });
+    expect(record!.nextAttemptAt).toBe(now + 2 * MIN); // the backoff doubles
+    now = record!.nextAttemptAt!;
+    await r.tick();
+    record = await ledger.get('train', T - 10 * MIN);
+    expect(record).toMatchObject({ status: 'failed', attempts: 3 });
+    expect(record!.nextAttemptAt).toBeUndefined();
+    now = T + 10 * MIN - 1; // before the next interval ends: the failed one is given up
+    await r.tick();
+    expect(calls).toBe(3);
+  });
+
+  it('never runs an interval whose lease another instance holds, and retries one left running by a dead instance', async () => {
+    const ledger = createRunLedger(redis.client, redis.prefix());
+    const interval = { start: T - 10 * MIN, end: T };
+    expect(await ledger.acquire('train', interval, 'other', 200)).toBe(true);
+    await ledger.put({
+      job: 'train',
+      ...interval,
+      status: 'running',
+      attempts: 1,
+      owner: 'other',
+      startedAt: T,
+    });
+    const runs: number[] = [];
+    const r = runner(
+      ledger,
+      [
+        job('train', async (s) => {
+          runs.push(s);
+          return {};
+        }),
+      ],
+      'a',
+      {
+        ...SETTINGS,
+        catchUp: 1,
+      },
+    );
+    await r.tick(T + MIN);
+    expect(runs).toEqual([]);
+    const busy = await r.runInterval('train', interval).catch((e: unknown) => e);
+    expect(hasCode(busy, 'CROUPIER_ERR_JOB_BUSY')).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 300)); // the dead owner's lease expires
+    await r.tick(T + MIN);
+    expect(runs).toEqual([T - 10 * MIN]);
+    expect(await ledger.get('train', T - 10 * MIN)).toMatchObject({
+      status: 'succeeded',
+      attempts: 2,
+      owner: 'a',
+    });
+  });
+
+  it('refuses an unknown job by name', async () => {
+    const ledger = createRunLedger(redis.client, redis.prefix());
+    const error = await runner(ledger, [], 'a')
+      .runInterval('nope', { start: 0, end: 1 })
+      .catch((e: unknown) => e);
+    expect(hasCode(error, 'CROUPIER_ERR_JOB_UNKNOWN')).toBe(true);
+  });
+});
