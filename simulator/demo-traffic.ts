@@ -7,6 +7,7 @@
 import type { Kafka } from 'kafkajs';
 import type { StartedLoop } from '../src/app/start.ts';
 import type { Config } from '../src/config/index.ts';
+import { signClientToken } from '../src/gateway/auth.ts';
 import type { EventCodec } from '../src/kafka/index.ts';
 import type { Logger } from '../src/log/logger.ts';
 import { simulateAgainstGateway } from './client/gateway-driver.ts';
@@ -28,6 +29,16 @@ export interface DemoTrafficHandle {
 
 /** A week of wall time: the demo runs until croupier stops. */
 const DEMO_SECONDS = 7 * 24 * 3600;
+
+/** With auth on, the demo's users sign in as a login service would: tokens signed with the gateway's secret. */
+function tokens(config: Readonly<Config>): { tokenFor?: (userId: string) => string } {
+  const secret = config.gateway.authSecret;
+  if (config.gateway.authDisabled || secret === undefined) return {};
+  return { tokenFor: (userId) => signClientToken(secret, userId, TOKEN_TTL_SECONDS) };
+}
+
+/** A demo user's token lasts a day; each session signs a new one. */
+const TOKEN_TTL_SECONDS = 24 * 3600;
 
 export async function startDemoTraffic(options: DemoTrafficOptions): Promise<DemoTrafficHandle> {
   const { config, logger } = options;
@@ -55,6 +66,7 @@ export async function startDemoTraffic(options: DemoTrafficOptions): Promise<Dem
     publisher,
     logger: log,
     signal: abort.signal,
+    ...tokens(config),
   }).catch((error: unknown) => {
     if (!abort.signal.aborted) log.error({ err: error }, 'demo traffic stopped');
   });

@@ -17,7 +17,7 @@ import { connectRaw, type RawWebSocket } from '../../src/ws-client/raw-client.ts
 export interface GatewayClientOptions {
   url: string;
   timeoutMs?: number;
-  /** Every message out and in (for recordings). */
+  /** Every message out and in (for recordings, which also ask for each carousel's propensities). */
   onTraffic?: (direction: 'out' | 'in', message: string) => void;
 }
 
@@ -125,7 +125,8 @@ export class GatewayClient {
     ]).finally(() => clearTimeout(timer));
   }
 
-  async hello(userId: string, context?: ClientContext): Promise<void> {
+  /** Says who the user is; `token` is the signed client token a gateway with auth on requires. */
+  async hello(userId: string, context?: ClientContext, token?: string): Promise<void> {
     if (this.closed) {
       throw new CroupierError('CROUPIER_ERR_SIM_GATEWAY', 'the connection to the gateway is closed', {
         url: this.options.url,
@@ -134,7 +135,15 @@ export class GatewayClient {
     const reply = new Promise<ServerMessage>((resolve) => {
       this.welcome = resolve;
     });
-    this.send({ type: 'hello', userId, ...(context ? { context } : {}) });
+    // A recording asks for the propensities in the carousels: replaying it estimates off-policy from them.
+    const propensities = this.options.onTraffic !== undefined;
+    this.send({
+      type: 'hello',
+      userId,
+      ...(token !== undefined ? { token } : {}),
+      ...(context ? { context } : {}),
+      ...(propensities ? { propensities } : {}),
+    });
     const message = await this.timeout('hello', reply);
     if (message.type === 'error') {
       throw new CroupierError('CROUPIER_ERR_SIM_GATEWAY', `the gateway refused hello: ${message.message}`, {

@@ -41,6 +41,8 @@ export interface GatewaySimulationOptions {
   poolTimeoutMs?: number;
   /** Ends the run early (sessions in flight finish; none start after). */
   signal?: AbortSignal;
+  /** The client token of a user, for a gateway with auth on (`hello` carries it). */
+  tokenFor?: (userId: string) => string;
 }
 
 const RESPONSE_STREAM = 9_000_011;
@@ -121,7 +123,7 @@ export async function simulateAgainstGateway(options: GatewaySimulationOptions):
   };
 
   const probe = await GatewayClient.connect({ url: options.url });
-  await waitForPool(probe, world.slots, options.poolTimeoutMs ?? 30_000, logger);
+  await waitForPool(probe, world.slots, options.poolTimeoutMs ?? 30_000, logger, options.tokenFor);
   await probe.close();
   const clients: Array<{ client: GatewayClient; user: string }> = [];
   for (let c = 0; c < options.clients; c++) {
@@ -143,7 +145,7 @@ export async function simulateAgainstGateway(options: GatewaySimulationOptions):
     const user = session.user;
     slot.user = user.userId;
     const context = { device: session.device, country: user.country, page: session.page };
-    await slot.client.hello(user.userId, context);
+    await slot.client.hello(user.userId, context, options.tokenFor?.(user.userId));
     for (let r = 0; r < session.requests; r++) {
       const requestId = `sim-${world.seed}-${sequence++}`;
       const sentAt = performance.now();
@@ -243,9 +245,10 @@ async function waitForPool(
   slots: number,
   timeoutMs: number,
   logger: Logger,
+  tokenFor?: (userId: string) => string,
 ): Promise<void> {
   const deadline = performance.now() + timeoutMs;
-  await client.hello('sim-probe');
+  await client.hello('sim-probe', undefined, tokenFor?.('sim-probe'));
   for (let attempt = 0; ; attempt++) {
     const reply = await client.carousel({ requestId: `sim-probe-${attempt}`, slots }).catch(() => null);
     if (reply?.type === 'carousel' && reply.items.length >= slots) return;
