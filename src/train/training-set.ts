@@ -59,7 +59,7 @@ export interface TrainingSet {
   loggedScores: Float64Array;
   requestIds: string[];
   itemIds: string[];
-  /** The window actually used (ms, [from, to)) and where its holdout starts. */
+  /** The span of the window that holds carousels (ms, [first, last + 1)) and where its holdout starts. */
   window: { fromMs: number; toMs: number; holdoutStartMs: number };
   counts: TrainingSetCounts;
   /** Carousel offsets per Kafka partition among the rows kept. */
@@ -92,11 +92,19 @@ async function columnsOf(connection: DuckDBConnection): Promise<Set<string>> {
   );
 }
 
-/** The first and last carousel time in the files (ms), or null when there is none. */
-async function carouselSpan(connection: DuckDBConnection): Promise<{ first: number; last: number } | null> {
+/** The first and last carousel time (ms) in the files and in [fromMs, toMs), or null when there is none. */
+async function carouselSpan(
+  connection: DuckDBConnection,
+  fromMs: number | null,
+  toMs: number | null,
+): Promise<{ first: number; last: number } | null> {
+  const bounds = [
+    fromMs === null ? '' : ` AND timestamp >= make_timestamptz(${fromMs}::BIGINT * 1000)`,
+    toMs === null ? '' : ` AND timestamp < make_timestamptz(${toMs}::BIGINT * 1000)`,
+  ].join('');
   const reader = await connection.runAndReadAll(
     `SELECT epoch_ms(min(timestamp))::DOUBLE AS first, epoch_ms(max(timestamp))::DOUBLE AS last
-     FROM clickstream WHERE _schema = 'croupier.events.Carousel'`,
+     FROM clickstream WHERE _schema = 'croupier.events.Carousel'${bounds}`,
   );
   const [row] = reader.getRowObjectsJS() as { first: number | null; last: number | null }[];
   return row.first === null || row.last === null ? null : { first: row.first, last: row.last };
@@ -171,17 +179,19 @@ export async function buildTrainingSet(options: TrainingSetOptions): Promise<Tra
         'the archive holds no Carousel records (no column "items"): the gateway logs one per dealt carousel with the feature rows the model scored; train on an archive written since',
       );
     }
-    const span = await carouselSpan(connection);
-    if (span === null) throw noData('the archive files hold no Carousel record');
-    const fromMs = options.fromMs ?? span.first;
-    const toMs = options.toMs ?? span.last + 1;
-    if (!(toMs > fromMs)) {
+    if (options.fromMs !== null && options.toMs !== null && !(options.toMs > options.fromMs)) {
       throw new CroupierError(
         'CROUPIER_ERR_TRAIN_OPTION',
-        `the window [${new Date(fromMs).toISOString()}, ${new Date(toMs).toISOString()}) is empty: --to must come after --from`,
-        { fromMs, toMs },
+        `the window [${new Date(options.fromMs).toISOString()}, ${new Date(options.toMs).toISOString()}) is empty: --to must come after --from`,
+        { fromMs: options.fromMs, toMs: options.toMs },
       );
     }
+    // The window is the span that holds carousels, so the holdout is the last share of the data even when
+    // --from reaches back before the archive begins.
+    const span = await carouselSpan(connection, options.fromMs, options.toMs);
+    if (span === null) throw noData('the archive files hold no Carousel record in the window');
+    const fromMs = span.first;
+    const toMs = span.last + 1;
     const holdoutStartMs = Math.floor(toMs - options.holdoutFraction * (toMs - fromMs));
     await run(
       connection,

@@ -174,6 +174,13 @@ describe('the training-set query over the archive', () => {
     expect(set.carouselOffsets.map((r) => r.partition)).toEqual([0]);
   });
 
+  it('holds out the last 20 % of the data when the window reaches back before the archive begins', async () => {
+    const set = await buildTrainingSet(options({ fromMs: T0 - 7 * 86_400_000, toMs: T0 + 60 * MIN }));
+    expect(set.window.fromMs).toBe(T0);
+    expect(set.window.toMs).toBe(T0 + 9 * MIN + 1);
+    expect(set.counts.holdout).toBe(6);
+  });
+
   it('honours a shorter attribution window', async () => {
     const set = await buildTrainingSet(options({ attributionWindowSeconds: 4 }));
     expect(set.counts.clicks).toBe(1); // b0 at +5 s falls out; c9 at +1 s stays
