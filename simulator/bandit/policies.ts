@@ -5,16 +5,23 @@
  * α = m·p̂ + clicks, β = m·(1 − p̂) + (impressions − clicks), the policy fills one ranking value per
  * candidate, and the top `slots` fill the slate in rank order:
  *
- * - `thompson`: θ ~ Beta(α, β) (the engine's policy, `model.priorStrength` = m);
+ * - `thompson`: θ ~ Beta(α/τᵢ, β/τᵢ) (the engine's policy, `model.priorStrength` = m; the temperature τᵢ of
+ *   `model.thompsonTemperature` and `model.temperingImpressions`, see `src/bandit/posterior.ts`);
  * - `greedy`: the posterior mean α / (α + β): no exploration;
  * - `ucb1`: posterior mean + c·√(2·ln(N + 1) / (nᵢ + 1)), N the segment's impressions of the candidates;
  * - `epsilon-greedy`: greedy, or with probability ε a uniformly random slate;
  * - `random`: a uniformly random slate.
+ *
+ * Counts are kept as the stream topology folds them: raw impressions, or, with the position-bias model on
+ * (`stream.positionBias`, an examination probability e(s) per slot s), e(s) per impression in slot s and the
+ * missing 1 − e(s) added back when it is clicked (`streams/fold/position-bias.ts`).
  */
 import { SlateExplorer } from '../../src/bandit/explorer.ts';
+import { fillPosteriors, type Tempering } from '../../src/bandit/posterior.ts';
 import type { MonteCarloSettings } from '../../src/bandit/propensity.ts';
 import { selectTopK } from '../../src/bandit/slate.ts';
 import type { Rng } from '../../src/stats/rng.ts';
+import { examinationProbability } from '../../streams/fold/position-bias.ts';
 import type { SimItem } from '../world/population.ts';
 
 export const SIM_POLICIES = ['thompson', 'greedy', 'ucb1', 'epsilon-greedy', 'random'] as const;
@@ -31,8 +38,8 @@ export interface SlateRequest {
 export interface SlatePolicy {
   readonly name: SimPolicyName;
   choose(request: SlateRequest): SimItem[];
-  /** Records one impression of `item` in `segment` and whether it was clicked. */
-  observe(segment: number, item: SimItem, clicked: boolean): void;
+  /** Records one impression of `item` in `segment`, shown in `slot` (0-based), and whether it was clicked. */
+  observe(segment: number, item: SimItem, slot: number, clicked: boolean): void;
 }
 
 export interface PolicyOptions {
@@ -44,6 +51,10 @@ export interface PolicyOptions {
   epsilon?: number;
   /** Exploration weight c of `ucb1` (default 1). */
   ucbC?: number;
+  /** Tempering of `thompson`'s posteriors (default: none, plain Thompson sampling). */
+  tempering?: Tempering;
+  /** Examination probability per slot (the position-bias model on), or absent: raw impression counts. */
+  examination?: readonly number[];
 }
 
 /** Impressions and clicks per (segment, item index), grown as items arrive. */
@@ -52,7 +63,10 @@ class ArmCounts {
   clicks: Float64Array[];
   totals: Float64Array;
 
-  constructor(segments: number) {
+  constructor(
+    segments: number,
+    private readonly examination: readonly number[] | undefined,
+  ) {
     this.impressions = Array.from({ length: segments }, () => new Float64Array(256));
     this.clicks = Array.from({ length: segments }, () => new Float64Array(256));
     this.totals = new Float64Array(segments);
@@ -73,9 +87,10 @@ class ArmCounts {
     this.clicks = grow(this.clicks);
   }
 
-  observe(segment: number, item: SimItem, clicked: boolean): void {
+  observe(segment: number, item: SimItem, slot: number, clicked: boolean): void {
     this.ensure(item.index);
-    this.impressions[segment][item.index] += 1;
+    // As the fold counts: e(slot) per impression, and a click proves the examination (adds 1 − e(slot)).
+    this.impressions[segment][item.index] += clicked ? 1 : examinationProbability(this.examination, slot);
     if (clicked) this.clicks[segment][item.index] += 1;
     this.totals[segment] += 1;
   }
@@ -105,7 +120,7 @@ class CorePolicy implements SlatePolicy {
     readonly name: SimPolicyName,
     private readonly options: PolicyOptions,
   ) {
-    this.arms = new ArmCounts(options.segments);
+    this.arms = new ArmCounts(options.segments, options.examination);
   }
 
   choose(request: SlateRequest): SimItem[] {
@@ -124,7 +139,16 @@ class CorePolicy implements SlatePolicy {
       impressions[i] = item.index < seen.length ? seen[item.index] : 0;
       clicks[i] = item.index < clicked.length ? clicked[item.index] : 0;
     }
-    explorer.preparePosteriors(this.scores, this.options.priorStrength, n);
+    fillPosteriors(
+      this.scores,
+      impressions,
+      clicks,
+      this.options.priorStrength,
+      n,
+      explorer.alpha,
+      explorer.beta,
+      this.options.tempering,
+    );
     const k = explorer.rank(
       this.name,
       n,
@@ -137,8 +161,8 @@ class CorePolicy implements SlatePolicy {
     return slate;
   }
 
-  observe(segment: number, item: SimItem, clicked: boolean): void {
-    this.arms.observe(segment, item, clicked);
+  observe(segment: number, item: SimItem, slot: number, clicked: boolean): void {
+    this.arms.observe(segment, item, slot, clicked);
   }
 }
 

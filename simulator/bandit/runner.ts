@@ -4,27 +4,52 @@
  * seed (so all face the same users, sessions, catalog and events) with its own random streams for its
  * choices and for the users' responses.
  */
+import type { Tempering } from '../../src/bandit/posterior.ts';
 import { createRng } from '../../src/stats/rng.ts';
 import { type KArmedCurve, SeriesRecorder, type SimulationReport } from '../report/series.ts';
 import type { Scenario } from '../world/scenario.ts';
 import { createWorld } from '../world/world.ts';
 import { createPolicy, type SimPolicyName } from './policies.ts';
 
-export interface InProcessOptions {
-  scenario: Scenario;
-  policies: readonly SimPolicyName[];
-  /** Overrides the scenario's seed. */
-  seed?: number;
-  /** Simulated seconds to run (default: the scenario's duration, or its pulls for K-armed). */
-  durationSeconds?: number;
-  /** Width of a report bucket, simulated seconds (default: duration / 24). */
-  bucketSeconds?: number;
+/** The engine's settings a policy plays with (absent: the run's, then the defaults). */
+export interface PolicySettings {
   /** Strength m of the model-informed prior (the engine's `model.priorStrength`, default 20). */
   priorStrength?: number;
   /** ε of `epsilon-greedy` (the engine's `model.epsilon`, default 0.1). */
   epsilon?: number;
   /** c of `ucb1` (the engine's `model.ucbC`, default 1). */
   ucbC?: number;
+  /** Tempering of `thompson` (the engine's `model.thompsonTemperature`, `model.temperingImpressions`; default none). */
+  tempering?: Tempering;
+  /**
+   * Examination probability per slot when the position-bias model is on (the engine's `stream.positionBias`,
+   * through `examinationTable`); absent: raw impression counts.
+   */
+  examination?: readonly number[];
+}
+
+/** A policy with settings of its own, under the label its series carries (two Thompson samplings side by side). */
+export interface Contender {
+  label: string;
+  policy: SimPolicyName;
+  settings?: PolicySettings;
+}
+
+export interface InProcessOptions extends PolicySettings {
+  scenario: Scenario;
+  /** The policies to play: a name plays with the run's settings under its own name. */
+  policies: readonly (SimPolicyName | Contender)[];
+  /** Overrides the scenario's seed. */
+  seed?: number;
+  /** Simulated seconds to run (default: the scenario's duration, or its pulls for K-armed). */
+  durationSeconds?: number;
+  /** Width of a report bucket, simulated seconds (default: duration / 24). */
+  bucketSeconds?: number;
+}
+
+/** A contender of a policy name: the name as label, the run's settings. */
+export function asContender(entry: SimPolicyName | Contender): Contender {
+  return typeof entry === 'string' ? { label: entry, policy: entry } : entry;
 }
 
 const POLICY_STREAM = 7_000_003;
@@ -37,16 +62,18 @@ export function runInProcess(options: InProcessOptions): SimulationReport {
   const duration = options.durationSeconds ?? probe.durationSeconds;
   const bucketSeconds = options.bucketSeconds ?? duration / 24;
   const recorder = new SeriesRecorder(bucketSeconds);
-  // No model in the K-armed scenario: p̂ = 1/2 with m = 2 is the uniform Beta(1, 1) prior.
   const kArmed = options.scenario.kind === 'k-armed';
-  const priorStrength = kArmed ? 2 : (options.priorStrength ?? 20);
-  for (const [p, name] of options.policies.entries()) {
+  for (const [p, entry] of options.policies.entries()) {
+    const contender = asContender(entry);
+    const settings: PolicySettings = { ...options, ...contender.settings };
+    // No model in the K-armed scenario: p̂ = 1/2 with m = 2 is the uniform Beta(1, 1) prior.
+    const priorStrength = kArmed ? 2 : (settings.priorStrength ?? 20);
     const world = createWorld(options.scenario, { seed });
-    const policy = createPolicy(name, {
+    const policy = createPolicy(contender.policy, {
       rng: createRng(seed + POLICY_STREAM + p),
       segments: world.segments.length,
       priorStrength,
-      ...policyParams(options),
+      ...policyParams(settings),
     });
     const responses = createRng(seed + RESPONSE_STREAM);
     for (;;) {
@@ -60,9 +87,9 @@ export function runInProcess(options: InProcessOptions): SimulationReport {
         const candidates = world.liveItems();
         const slate = policy.choose({ segment, candidates, slots: world.slots, score });
         const outcomes = world.model.respond(responses, user, slate);
-        for (let s = 0; s < slate.length; s++) policy.observe(segment, slate[s], outcomes[s].clicked);
+        for (let s = 0; s < slate.length; s++) policy.observe(segment, slate[s], s, outcomes[s].clicked);
         recorder.record(
-          name,
+          contender.label,
           session.at,
           outcomes,
           world.model.expectedClicks(user, slate),
@@ -94,23 +121,30 @@ export function laiRobbinsConstant(means: readonly number[]): number {
   return sum;
 }
 
-/** The ε and c a run passes to its policies (absent: the policies' defaults). */
-function policyParams(options: { epsilon?: number; ucbC?: number }): { epsilon?: number; ucbC?: number } {
+type PolicyParams = Omit<PolicySettings, 'priorStrength'>;
+
+/** The ε, c, tempering and examination table a run passes to its policies (absent: the policies' defaults). */
+function policyParams(options: PolicySettings): PolicyParams {
   return {
     ...(options.epsilon !== undefined ? { epsilon: options.epsilon } : {}),
     ...(options.ucbC !== undefined ? { ucbC: options.ucbC } : {}),
+    ...(options.tempering !== undefined ? { tempering: options.tempering } : {}),
+    ...(options.examination !== undefined ? { examination: options.examination } : {}),
   };
 }
 
 export interface KArmedOptions {
   arms: readonly number[];
-  policies: readonly SimPolicyName[];
+  /** The policies to play: a name plays with the run's settings under its own name. */
+  policies: readonly (SimPolicyName | Contender)[];
   pulls: number;
   seed: number;
   /** ε of `epsilon-greedy` (default 0.1). */
   epsilon?: number;
   /** c of `ucb1` (default 1). */
   ucbC?: number;
+  /** Tempering of `thompson` (default none). */
+  tempering?: Tempering;
   /** Pull counts at which regret is read (default: a geometric grid up to `pulls`). */
   checkpoints?: number[];
 }
@@ -132,7 +166,8 @@ export function runKArmed(options: KArmedOptions): KArmedCurve {
   const constant = laiRobbinsConstant(options.arms);
   const best = Math.max(...options.arms);
   const regret: Record<string, number[]> = {};
-  for (const [p, name] of options.policies.entries()) {
+  for (const [p, entry] of options.policies.entries()) {
+    const contender = asContender(entry);
     const world = createWorld({
       name: 'k-armed',
       description: '',
@@ -142,11 +177,11 @@ export function runKArmed(options: KArmedOptions): KArmedCurve {
       pulls: options.pulls,
       requestsPerSecond: 1,
     });
-    const policy = createPolicy(name, {
+    const policy = createPolicy(contender.policy, {
       rng: createRng(options.seed + POLICY_STREAM + p),
       segments: 1,
       priorStrength: 2,
-      ...policyParams(options),
+      ...policyParams({ ...options, ...contender.settings }),
     });
     const responses = createRng(options.seed + RESPONSE_STREAM);
     const arms = world.liveItems();
@@ -157,14 +192,14 @@ export function runKArmed(options: KArmedOptions): KArmedCurve {
     for (let t = 1; t <= options.pulls; t++) {
       const [arm] = policy.choose({ segment: 0, candidates: arms, slots: 1, score });
       const mean = arm.fixedCtr ?? 0;
-      policy.observe(0, arm, responses.next() < mean);
+      policy.observe(0, arm, 0, responses.next() < mean);
       sum += best - mean;
       if (t === checkpoints[next]) {
         readings.push(sum);
         next++;
       }
     }
-    regret[name] = readings;
+    regret[contender.label] = readings;
   }
   return { pulls: checkpoints, bound: checkpoints.map((t) => constant * Math.log(t)), regret };
 }

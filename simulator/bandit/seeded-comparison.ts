@@ -6,7 +6,7 @@
 import { totals } from '../report/series.ts';
 import type { Scenario } from '../world/scenario.ts';
 import type { SimPolicyName } from './policies.ts';
-import { type InProcessOptions, runInProcess } from './runner.ts';
+import { type Contender, type InProcessOptions, runInProcess } from './runner.ts';
 
 export interface SeededComparison {
   scenario: string;
@@ -24,7 +24,7 @@ export function comparisonSeeds(scenario: Scenario): number[] {
 
 export function compareOverSeeds(
   scenario: Scenario,
-  policies: readonly SimPolicyName[],
+  policies: readonly (SimPolicyName | Contender)[],
   seeds: readonly number[] = comparisonSeeds(scenario),
   options: Omit<InProcessOptions, 'scenario' | 'policies' | 'seed'> = {},
 ): SeededComparison {

@@ -1,47 +1,155 @@
 /**
- * The README's policy table and regret curves: every world scenario over three fixed seeds (the scenario's own,
- * +1000, +2000, chosen before any result was seen), each exploration policy of the decision core in process.
- * Prints the Markdown table (regret as a share of the oracle's expected clicks over the three seeds, and the
- * default policy's total regret over the best baseline's) and writes the curves of each scenario's own seed.
+ * The README's regret tables and curves: every world scenario, in process, croupier's default policy against
+ * the baselines (`simulator/bandit/contenders.ts`), over the tuning seeds (the scenario's own, +1000, +2000)
+ * and, separately, the held-out seeds (+7000, +8000, +9000) that no setting was chosen on. Counts are kept
+ * examination-weighted (the position-bias model on) for every policy; the default policy and the two
+ * baselines that come close (untempered Thompson sampling, greedy) are also run on raw counts, and the last
+ * column compares the default with the best baseline of either counting.
  *
- *   npx tsx simulator/report/policy-table.ts [docs/img/regret-scenarios.svg]
+ * Prints one Markdown table per seed set, writes the curves of each scenario's first held-out seed as SVG and
+ * every figure as JSON.
+ *
+ *   npx tsx simulator/report/policy-table.ts [--seeds tuning|held-out|both] [--svg docs/img/regret-scenarios.svg]
+ *     [--json bench/results/regret-scenarios.json]
  */
 import { writeFileSync } from 'node:fs';
-import { gatewaySchema } from '../../src/config/schema.ts';
+import { parseArgs } from 'node:util';
 import { markdownTable, type Panel, renderSvg } from '../../src/report/charts.ts';
-import { SIM_POLICIES } from '../bandit/policies.ts';
+import {
+  BASELINES,
+  type Counting,
+  contenders,
+  DEFAULT_LABEL,
+  heldOutSeeds,
+  tuningSeeds,
+} from '../bandit/contenders.ts';
 import { runInProcess } from '../bandit/runner.ts';
-import { bestOf, compareOverSeeds, ratioToBest, regretShare } from '../bandit/seeded-comparison.ts';
-import { listScenarios, loadScenario } from '../world/scenario.ts';
+import { compareOverSeeds, type SeededComparison } from '../bandit/seeded-comparison.ts';
+import { listScenarios, loadScenario, type WorldScenario } from '../world/scenario.ts';
 import { cumulativeRegret } from './series.ts';
 
-/** The gateway's default policy (`gateway.policy`). */
-const DEFAULT_POLICY = gatewaySchema.parse({}).policy;
-const out = process.argv[2] ?? 'docs/img/regret-scenarios.svg';
+const { values: flags } = parseArgs({
+  options: {
+    seeds: { type: 'string', default: 'both' },
+    svg: { type: 'string', default: 'docs/img/regret-scenarios.svg' },
+    json: { type: 'string', default: 'bench/results/regret-scenarios.json' },
+  },
+});
+const seedSets = flags.seeds === 'both' ? ['tuning', 'held-out'] : [flags.seeds ?? 'both'];
+for (const set of seedSets) {
+  if (set !== 'tuning' && set !== 'held-out')
+    throw new Error(`--seeds: tuning, held-out or both, got ${set}`);
+}
+
+/** The baselines also run on raw counts (the others trail far behind on either counting). */
+const RAW_BASELINES = ['thompson τ=1', 'greedy'];
+const sum = (values: readonly number[]) => values.reduce((a, b) => a + b, 0);
 const percent = (x: number) => `${(100 * x).toFixed(1)} %`;
-const rows: string[][] = [];
-const panels: Panel[] = [];
-for (const name of listScenarios()) {
-  const scenario = loadScenario(name);
-  if (scenario.kind !== 'world') continue;
-  const comparison = compareOverSeeds(scenario, SIM_POLICIES);
-  const best = bestOf(comparison, SIM_POLICIES);
-  const perSeed = comparison.seeds.map((_, j) => {
-    const min = Math.min(...SIM_POLICIES.map((p) => comparison.regret[p][j]));
-    return comparison.regret[DEFAULT_POLICY][j] / min;
-  });
-  rows.push([
-    name,
-    comparison.seeds.join(', '),
-    ...SIM_POLICIES.map((p) =>
-      p === best.policy ? `**${percent(regretShare(comparison, p))}**` : percent(regretShare(comparison, p)),
+
+interface Row {
+  scenario: string;
+  seeds: number[];
+  /** Regret share of the oracle's clicks per contender label, examination-weighted counts. */
+  examination: Record<string, number>;
+  /** The same on raw counts, for the default and `RAW_BASELINES`. */
+  raw: Record<string, number>;
+  /** Default ÷ best baseline on examination-weighted counts: over the seeds, and per seed. */
+  ratio: number;
+  perSeed: number[];
+  /** Default ÷ the best baseline of either counting, over the seeds. */
+  ratioEither: number;
+  best: string;
+}
+
+function shares(comparison: SeededComparison): Record<string, number> {
+  const oracle = sum(comparison.oracle);
+  return Object.fromEntries(Object.entries(comparison.regret).map(([k, v]) => [k, sum(v) / oracle]));
+}
+
+function compare(scenario: WorldScenario, seeds: number[]): Row {
+  const exam = compareOverSeeds(scenario, contenders('examination'), seeds);
+  const raw = compareOverSeeds(scenario, contenders('raw' as Counting, RAW_BASELINES), seeds);
+  const total = (c: SeededComparison, label: string) => sum(c.regret[label]);
+  const mine = total(exam, DEFAULT_LABEL);
+  const bestExam = Math.min(...BASELINES.map((b) => total(exam, b)));
+  const bestRaw = Math.min(...RAW_BASELINES.map((b) => total(raw, b)));
+  const best =
+    bestRaw < bestExam
+      ? `${RAW_BASELINES.find((b) => total(raw, b) === bestRaw)} (raw counts)`
+      : (BASELINES.find((b) => total(exam, b) === bestExam) ?? '');
+  return {
+    scenario: scenario.name,
+    seeds,
+    examination: shares(exam),
+    raw: shares(raw),
+    ratio: mine / bestExam,
+    perSeed: seeds.map(
+      (_, j) => exam.regret[DEFAULT_LABEL][j] / Math.min(...BASELINES.map((b) => exam.regret[b][j])),
     ),
-    `${ratioToBest(comparison, DEFAULT_POLICY, SIM_POLICIES).toFixed(2)} (${Math.min(...perSeed).toFixed(2)}–${Math.max(...perSeed).toFixed(2)})`,
-  ]);
-  const report = runInProcess({ scenario, policies: SIM_POLICIES.filter((p) => p !== 'random') });
+    ratioEither: mine / Math.min(bestExam, bestRaw),
+    best,
+  };
+}
+
+function table(rows: readonly Row[]): string {
+  const bold = (row: Row, label: string) => {
+    const value = percent(row.examination[label]);
+    const least = Math.min(...[DEFAULT_LABEL, ...BASELINES].map((l) => row.examination[l]));
+    return row.examination[label] === least ? `**${value}**` : value;
+  };
+  return markdownTable(
+    [
+      'scenario',
+      'seeds',
+      DEFAULT_LABEL,
+      ...BASELINES,
+      'default ÷ best baseline (per seed)',
+      'raw counts: default / thompson τ=1 / greedy',
+      'default ÷ best of either counting',
+    ],
+    rows.map((row) => [
+      row.scenario,
+      row.seeds.join(', '),
+      bold(row, DEFAULT_LABEL),
+      ...BASELINES.map((b) => bold(row, b)),
+      `${row.ratio.toFixed(3)} (${Math.min(...row.perSeed).toFixed(2)}–${Math.max(...row.perSeed).toFixed(2)})`,
+      [DEFAULT_LABEL, ...RAW_BASELINES].map((l) => percent(row.raw[l])).join(' / '),
+      `${row.ratioEither.toFixed(3)} (best: ${row.best})`,
+    ]),
+  );
+}
+
+const worlds = listScenarios()
+  .map((name) => loadScenario(name))
+  .filter((s): s is WorldScenario => s.kind === 'world');
+const results: Record<string, Row[]> = {};
+for (const set of seedSets) {
+  const rows: Row[] = [];
+  for (const scenario of worlds) {
+    rows.push(compare(scenario, set === 'tuning' ? tuningSeeds(scenario) : heldOutSeeds(scenario)));
+    console.error(`${set}: ${scenario.name} done`);
+  }
+  results[set] = rows;
+  console.log(
+    `\n${set} seeds (regret as a share of the oracle's expected clicks, examination-weighted counts)\n`,
+  );
+  console.log(table(rows));
+}
+
+const panels: Panel[] = [];
+for (const scenario of worlds) {
+  const seed = heldOutSeeds(scenario)[0];
+  const report = runInProcess({
+    scenario,
+    seed,
+    policies: contenders(
+      'examination',
+      BASELINES.filter((b) => b !== 'random'),
+    ),
+  });
   const hours = report.bucketSeconds / 3600;
   panels.push({
-    title: `${name} (seed ${report.seed})`,
+    title: `${scenario.name} (seed ${seed})`,
     xLabel: 'simulated hours',
     yLabel: 'expected clicks lost',
     series: report.series.map((s) => ({
@@ -49,13 +157,10 @@ for (const name of listScenarios()) {
       points: [[0, 0] as const, ...cumulativeRegret(s).map((r, i) => [(i + 1) * hours, r] as const)],
     })),
   });
-  console.error(`${name} done`);
 }
 writeFileSync(
-  out,
-  renderSvg('cumulative regret per scenario (seeded, in process; uniform random left out)', panels),
+  flags.svg,
+  renderSvg('cumulative regret per scenario (held-out seed, in process, position-bias model on)', panels),
 );
-console.log(
-  markdownTable(['scenario', 'seeds', ...SIM_POLICIES, `${DEFAULT_POLICY} ÷ best (per seed)`], rows),
-);
-console.log(`wrote ${out}`);
+writeFileSync(flags.json, `${JSON.stringify(results, null, 2)}\n`);
+console.log(`\nwrote ${flags.svg} and ${flags.json}`);

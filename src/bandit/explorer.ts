@@ -6,7 +6,7 @@
 import type { PolicyName } from '../domain/policy-names.ts';
 import type { Rng } from '../stats/rng.ts';
 import { type ArmTable, fillPosteriorMeans, fillRankValues, type PolicyParams } from './policies.ts';
-import { fillPosteriors } from './posterior.ts';
+import { fillPosteriors, type Tempering, UNTEMPERED } from './posterior.ts';
 import {
   EXACT,
   epsilonGreedyPropensities,
@@ -69,9 +69,18 @@ export class SlateExplorer implements ArmTable {
     this.scratch.ensure(size);
   }
 
-  /** α, β from the scores and the arm counts already written into `impressions` and `clicks`. */
-  preparePosteriors(scores: Float32Array, priorStrength: number, n: number): void {
-    fillPosteriors(scores, this.impressions, this.clicks, priorStrength, n, this.alpha, this.beta);
+  /**
+   * α, β from the scores and the arm counts already written into `impressions` and `clicks`, tempered by
+   * `tempering` (see posterior.ts; default: the plain posterior). The propensities of a later Thompson slate
+   * are those of draws from these α, β.
+   */
+  preparePosteriors(
+    scores: Float32Array,
+    priorStrength: number,
+    n: number,
+    tempering: Tempering = UNTEMPERED,
+  ): void {
+    fillPosteriors(scores, this.impressions, this.clicks, priorStrength, n, this.alpha, this.beta, tempering);
   }
 
   /** Ranks n candidates with `policy` and fills `order[0..count-1]`; returns count = min(k, n). */

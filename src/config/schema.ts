@@ -202,6 +202,14 @@ export const modelSchema = z
     epsilon: z.number().min(0).max(1).default(0.1),
     /** Exploration weight c of the UCB1 policy. */
     ucbC: z.number().min(0).default(1),
+    /**
+     * Temperature τ₀ of Thompson sampling's posterior for an arm without impressions: draws come from
+     * Beta(α/τ, β/τ), the same mean with about τ times the variance (1: plain Thompson sampling). Chosen on the
+     * simulator's scenarios (README, Regret).
+     */
+    thompsonTemperature: z.number().gt(0).max(1).default(0.3),
+    /** Impressions n₀ at which an arm's temperature has come halfway back to 1: τ = 1 − (1 − τ₀)·n₀/(n₀ + n). */
+    temperingImpressions: z.number().positive().default(500),
     /** Experiments JSON file (layers, variants, holdout, shadow); empty: no experiments. */
     experimentsFile: z.string().default(''),
   })

@@ -13,6 +13,7 @@
 import { performance } from 'node:perf_hooks';
 import { SlateExplorer } from '../bandit/explorer.ts';
 import type { PolicyParams } from '../bandit/policies.ts';
+import type { Tempering } from '../bandit/posterior.ts';
 import type { MonteCarloSettings, PropensityMethod } from '../bandit/propensity.ts';
 import type { Decision, DecisionRequest, ItemInfo, StateView } from '../domain/decision.ts';
 import type { PolicyName } from '../domain/policy-names.ts';
@@ -34,6 +35,8 @@ export interface DeciderOptions {
   policy: PolicyName;
   /** Strength m of the model-informed Beta prior. */
   priorStrength: number;
+  /** Tempering of Thompson sampling's posteriors (`src/bandit/posterior.ts`). Default: none. */
+  tempering?: Tempering;
   /** Experiments; default none. */
   experiments?: ExperimentsConfig;
   /** Seed of the decision, shadow and Monte Carlo generators. Default 1. */
@@ -155,7 +158,7 @@ export function createDecider(options: DeciderOptions): Decider {
       const t2 = performance.now();
       // explore: posteriors with the model-informed prior, the policy's slate, its propensities
       loadArmCounts(explorer, view, candidates, n, segment);
-      explorer.preparePosteriors(scores, priorStrength, n);
+      explorer.preparePosteriors(scores, priorStrength, n, options.tempering);
       const params = paramsOf(assignment);
       const count = explorer.rank(policy, n, request.slots, params, rng);
       const t3 = performance.now();

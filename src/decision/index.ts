@@ -55,6 +55,7 @@ export async function createDecisionCore(options: DecisionCoreOptions): Promise<
     logger: options.logger,
     epsilon: model.epsilon,
     ucbC: model.ucbC,
+    tempering: { temperature: model.thompsonTemperature, impressions: model.temperingImpressions },
     propensity: { replicates: model.propensityReplicates, delta: model.propensityDelta },
   });
   return {

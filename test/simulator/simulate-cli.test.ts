@@ -41,4 +41,19 @@ describe('croupier simulate --in-process reads the engine settings', () => {
     expect(ucb.thompson).toBe(base.thompson);
     expect(ucb['epsilon-greedy']).toBe(base['epsilon-greedy']);
   });
+
+  it('--set model.thompsonTemperature and stream.positionBias.enabled reach the policies they belong to', async () => {
+    const base = await regretWith('base-t');
+    const plain = await regretWith('plain', 'model.thompsonTemperature=1');
+    const halfway = await regretWith('halfway', 'model.temperingImpressions=1');
+    const examined = await regretWith('examined', 'stream.positionBias.enabled=true');
+    // Tempering changes Thompson sampling's draws and no other policy's ranking.
+    expect(plain.thompson).not.toBe(base.thompson);
+    expect(halfway.thompson).not.toBe(base.thompson);
+    expect(plain.ucb1).toBe(base.ucb1);
+    expect(plain['epsilon-greedy']).toBe(base['epsilon-greedy']);
+    // Examination-weighted counts change what every learning policy knows.
+    expect(examined.thompson).not.toBe(base.thompson);
+    expect(examined.ucb1).not.toBe(base.ucb1);
+  });
 });

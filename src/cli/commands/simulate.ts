@@ -17,6 +17,7 @@ import { reportTable, writeReport } from '../../../simulator/report/render.ts';
 import { snapshotRecords } from '../../../simulator/world/cdc.ts';
 import { listScenarios, loadScenario } from '../../../simulator/world/scenario.ts';
 import { createWorld } from '../../../simulator/world/world.ts';
+import { examinationTable } from '../../../streams/fold/position-bias.ts';
 import { loadSchemas } from '../../../streams/schemas/index.ts';
 import { CroupierError } from '../../errors/index.ts';
 import { createEventCodec, createKafka } from '../../kafka/index.ts';
@@ -102,14 +103,22 @@ export function registerSimulateCommand(program: Command): void {
           );
         }
       }
-      // The engine's settings (`--set model.priorStrength=…`, `model.epsilon`, `model.ucbC`) drive the policies.
+      // The engine's settings drive the policies: `model.priorStrength`, `model.epsilon`, `model.ucbC`, Thompson
+      // sampling's tempering, and the counts as the topology folds them (`stream.positionBias`).
       const { priorStrength, epsilon, ucbC } = config.model;
+      const tempering = {
+        temperature: config.model.thompsonTemperature,
+        impressions: config.model.temperingImpressions,
+      };
+      const examination = examinationTable(config.stream.positionBias);
       report = runInProcess({
         scenario,
         policies,
         priorStrength,
         epsilon,
         ucbC,
+        tempering,
+        ...(examination !== undefined ? { examination } : {}),
         ...(seed !== undefined ? { seed } : {}),
         ...(flags.duration ? { durationSeconds: positive('--duration', flags.duration) } : {}),
       });
@@ -121,6 +130,7 @@ export function registerSimulateCommand(program: Command): void {
           seed: report.seed,
           epsilon,
           ucbC,
+          tempering,
         });
       }
     } else {

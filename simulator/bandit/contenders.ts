@@ -1,0 +1,73 @@
+/**
+ * What the regret tables and tests compare: croupier's default policy (the gateway's `gateway.policy` with the
+ * engine's default `model.*` settings) against the baselines the README names (Thompson sampling untempered,
+ * greedy, ε-greedy, UCB1, uniform random), each under one of the two ways the stream topology can count
+ * impressions (`stream.positionBias`: raw, or examination-weighted). All of them read the engine's defaults
+ * from the config schema, so a changed default shows in the tables and tests without editing them.
+ */
+import { type Tempering, UNTEMPERED } from '../../src/bandit/posterior.ts';
+import { gatewaySchema, modelSchema, streamSchema } from '../../src/config/schema.ts';
+import { examinationTable } from '../../streams/fold/position-bias.ts';
+import type { Scenario } from '../world/scenario.ts';
+import type { SimPolicyName } from './policies.ts';
+import type { Contender, PolicySettings } from './runner.ts';
+
+/** The label of croupier's default policy in tables and reports. */
+export const DEFAULT_LABEL = 'croupier default';
+
+/** How the counts are kept: raw impressions, or weighted by the position-bias model's examination curve. */
+export type Counting = 'raw' | 'examination';
+
+const model = modelSchema.parse({});
+const positionBias = streamSchema.parse({}).positionBias;
+
+/** The gateway's default policy. */
+export const DEFAULT_POLICY: SimPolicyName = gatewaySchema.parse({}).policy;
+
+/** The engine's default tempering of Thompson sampling. */
+export const DEFAULT_TEMPERING: Tempering = {
+  temperature: model.thompsonTemperature,
+  impressions: model.temperingImpressions,
+};
+
+/** The counting `stream.positionBias` gives by default. */
+export const DEFAULT_COUNTING: Counting = positionBias.enabled ? 'examination' : 'raw';
+
+/** The engine's default settings, with the counts kept as `counting` says (its default examination curve). */
+export function engineSettings(counting: Counting): PolicySettings {
+  const examination = examinationTable({ ...positionBias, enabled: true });
+  return {
+    priorStrength: model.priorStrength,
+    epsilon: model.epsilon,
+    ucbC: model.ucbC,
+    tempering: DEFAULT_TEMPERING,
+    ...(counting === 'examination' && examination !== undefined ? { examination } : {}),
+  };
+}
+
+/** The baselines the default policy must match: the issue's list, Thompson sampling as it was (untempered). */
+export const BASELINES = ['thompson τ=1', 'greedy', 'epsilon-greedy', 'ucb1', 'random'] as const;
+
+/** croupier's default policy and every baseline, all with the engine's default settings and `counting`. */
+export function contenders(counting: Counting, baselines: readonly string[] = BASELINES): Contender[] {
+  const settings = engineSettings(counting);
+  const out: Contender[] = [{ label: DEFAULT_LABEL, policy: DEFAULT_POLICY, settings }];
+  for (const label of baselines) {
+    if (label === 'thompson τ=1') {
+      out.push({ label, policy: 'thompson', settings: { ...settings, tempering: UNTEMPERED } });
+    } else {
+      out.push({ label, policy: label as SimPolicyName, settings });
+    }
+  }
+  return out;
+}
+
+/** Seeds tuned on (the scenario's own, +1000, +2000): the default's settings were chosen on these. */
+export function tuningSeeds(scenario: Scenario): number[] {
+  return [scenario.seed, scenario.seed + 1000, scenario.seed + 2000];
+}
+
+/** Seeds held out (+7000, +8000, +9000), fixed before any result on them was seen: the claims rest on these. */
+export function heldOutSeeds(scenario: Scenario): number[] {
+  return [scenario.seed + 7000, scenario.seed + 8000, scenario.seed + 9000];
+}
