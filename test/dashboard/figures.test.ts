@@ -118,6 +118,53 @@ describe('live experiment counts', () => {
     expect(figures.verdict).not.toMatch(/ratio mismatch/i);
   });
 
+  it('counts a Carousel record as the impressions of its shown items', () => {
+    const asImpressions = new ClickstreamTally();
+    const asCarousels = new ClickstreamTally();
+    for (let u = 0; u < 20; u++) {
+      const variant = u % 2 === 0 ? 'control' : 'treatment';
+      const items = ['i1', 'i2', 'i3'].map((itemId, slot) => ({
+        itemId,
+        slot,
+        score: 0.42,
+        propensity: 0.5,
+        shadowSlot: variant === 'control' ? slot : null,
+        shadowPropensity: 0.5,
+        features: null,
+      }));
+      for (const item of items) {
+        const { itemId, slot, shadowSlot } = item;
+        asImpressions.add(impression(`r${u}`, `u${u}`, variant, { itemId, slot, shadowSlot }));
+      }
+      const {
+        itemId: _i,
+        slot: _s,
+        propensity: _p,
+        score: _c,
+        shadowSlot: _h,
+        ...carousel
+      } = impression(`r${u}`, `u${u}`, variant).event.value;
+      asCarousels.add({
+        topic: 'clickstream',
+        timestamp: 0,
+        event: { schemaName: 'Carousel', value: { ...carousel, featureSpecHash: null, items } },
+      });
+    }
+    for (const tally of [asImpressions, asCarousels]) {
+      tally.add({
+        topic: 'clickstream',
+        timestamp: 0,
+        event: { schemaName: 'Click', value: { requestId: 'r1', itemId: 'i2', userId: 'u1' } },
+      });
+    }
+    const counts = asCarousels.experimentCounts().get('exp')!;
+    expect(counts.rates.get('treatment')).toEqual({ successes: 1, trials: 30 });
+    expect(counts).toEqual(asImpressions.experimentCounts().get('exp'));
+    expect(asCarousels.shadow).toEqual(asImpressions.shadow);
+    expect(asCarousels.segments).toEqual(asImpressions.segments);
+    expect(asCarousels.scoreBins).toEqual(asImpressions.scoreBins);
+  });
+
   it('shows counts only while one variant has been dealt', () => {
     const tally = new ClickstreamTally();
     tally.add(impression('r1', 'u1', 'control'));
