@@ -21,7 +21,7 @@ import { EventSender } from '../src/gateway/event-sender.ts';
 import { createEventCodec } from '../src/kafka/index.ts';
 import { silentLogger } from '../src/log/logger.ts';
 import { startSchemaRegistry } from '../src/registry/index.ts';
-import { carouselImpressions } from '../streams/schemas/carousel.ts';
+import { carouselImpressions } from '../streams/schemas/carousel-impressions.ts';
 import { type Carousel, loadSchemas } from '../streams/schemas/index.ts';
 import { startBrokerProcess } from './broker-process.ts';
 

@@ -4,7 +4,7 @@
  * page is the one the command would print over the same events); how often the shadow policy's slate put an item
  * in another slot than the served one; the model's scores of what was shown; the segments seen.
  */
-import { carouselImpressions } from '../../streams/schemas/carousel.ts';
+import { carouselImpressions } from '../../streams/schemas/carousel-impressions.ts';
 import type { Carousel } from '../../streams/schemas/index.ts';
 import { ClickstreamJoin, RateTallies } from '../analyze/index.ts';
 import type { TailedRecord } from './sources.ts';

@@ -3,7 +3,7 @@ import type { Consumer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CarouselItemMessage } from '../../src/domain/protocol-messages.ts';
 import type { DecodedEvent } from '../../src/kafka/index.ts';
-import { carouselImpressions } from '../../streams/schemas/carousel.ts';
+import { carouselImpressions } from '../../streams/schemas/carousel-impressions.ts';
 import {
   CATALOGUE,
   connectClient,

@@ -5,7 +5,7 @@ import type { CarouselItemMessage } from '../../src/domain/protocol-messages.ts'
 import { type ServingHandle, startServing } from '../../src/gateway/serving.ts';
 import { createEventCodec, type DecodedEvent } from '../../src/kafka/index.ts';
 import { silentLogger } from '../../src/log/logger.ts';
-import { carouselImpressions } from '../../streams/schemas/carousel.ts';
+import { carouselImpressions } from '../../streams/schemas/carousel-impressions.ts';
 import { loadSchemas } from '../../streams/schemas/index.ts';
 import { startTestBroker, type TestBroker } from '../support/broker.ts';
 import { startTestRedis, type TestRedis } from '../support/redis.ts';

@@ -7,7 +7,7 @@ import { createStateWriter } from '../../src/state/writer/index.ts';
 import { applyPartitionBatch } from '../../streams/apply.ts';
 import type { PartitionRecord } from '../../streams/fold/partition-batch.ts';
 import { examinationTable } from '../../streams/fold/position-bias.ts';
-import { carouselImpressions } from '../../streams/schemas/carousel.ts';
+import { carouselImpressions } from '../../streams/schemas/carousel-impressions.ts';
 import type { Carousel, ClickstreamEvent, Impression } from '../../streams/schemas/index.ts';
 import { validateRecord } from '../../streams/validate/events.ts';
 import { startTestRedis, type TestRedis } from '../support/redis.ts';

@@ -2,7 +2,7 @@
  * An independent reference of what Redis must hold after a partition's events are applied, computed one
  * event at a time in the most direct way (no batching, no deltas), for comparison with the real state.
  */
-import { carouselImpressions } from '../../../streams/schemas/carousel.ts';
+import { carouselImpressions } from '../../../streams/schemas/carousel-impressions.ts';
 import type { ClickstreamEvent } from '../../../streams/schemas/index.ts';
 
 export interface ReferenceState {
