@@ -17,7 +17,7 @@ import { connectRaw, type RawWebSocket } from '../../src/ws-client/raw-client.ts
 export interface GatewayClientOptions {
   url: string;
   timeoutMs?: number;
-  /** Every message out and in (for recordings). */
+  /** Every message out and in (for recordings, which also ask for each carousel's propensities). */
   onTraffic?: (direction: 'out' | 'in', message: string) => void;
 }
 
@@ -135,11 +135,14 @@ export class GatewayClient {
     const reply = new Promise<ServerMessage>((resolve) => {
       this.welcome = resolve;
     });
+    // A recording asks for the propensities in the carousels: replaying it estimates off-policy from them.
+    const propensities = this.options.onTraffic !== undefined;
     this.send({
       type: 'hello',
       userId,
       ...(token !== undefined ? { token } : {}),
       ...(context ? { context } : {}),
+      ...(propensities ? { propensities } : {}),
     });
     const message = await this.timeout('hello', reply);
     if (message.type === 'error') {

@@ -142,9 +142,10 @@ export async function replayRecording(options: ReplayOptions): Promise<ReplayRes
       if (slot === item.slot) slotMatches++;
       const r = clicked.has(item.itemId) ? 1 : 0;
       loggedClicks += r;
-      if (item.propensity > 0 && item.propensity <= 1) {
+      const mu = item.propensity;
+      if (mu !== undefined && mu > 0 && mu <= 1) {
         reward.push(r);
-        propensity.push(item.propensity);
+        propensity.push(mu);
         target.push(slot === item.slot ? 1 : 0);
       }
     }

@@ -10,6 +10,7 @@ import { fillPosteriors, type Tempering, UNTEMPERED } from './posterior.ts';
 import {
   EXACT,
   epsilonGreedyPropensities,
+  integralMethod,
   type MonteCarloSettings,
   monteCarloMethod,
   type PropensityMethod,
@@ -18,7 +19,26 @@ import {
   uniformPropensities,
 } from './propensity.ts';
 import { selectTopK } from './slate.ts';
+import { IntegralScratch, thompsonPropensitiesByIntegration } from './thompson-integral.ts';
 import { thompsonPropensities } from './thompson-propensity.ts';
+
+/**
+ * Thompson sampling's logging propensities of `shown[0..count−1]` by numerical integration, into `out`
+ * (floored at `floor`, default 1e-4), with their method record.
+ */
+export function thompsonIntegralPropensities(
+  alpha: Float64Array,
+  beta: Float64Array,
+  n: number,
+  shown: Int32Array,
+  count: number,
+  scratch: IntegralScratch,
+  out: Float64Array,
+  floor = 1e-4,
+): PropensityMethod {
+  const estimate = thompsonPropensitiesByIntegration(alpha, beta, n, shown, count, scratch, out, floor);
+  return integralMethod(estimate.tailBias);
+}
 
 export class SlateExplorer implements ArmTable {
   /** Arm impressions per candidate; the caller fills them before `preparePosteriors`. */
@@ -37,6 +57,7 @@ export class SlateExplorer implements ArmTable {
   private means: Float64Array;
   private uniform = false;
   private readonly scratch: PropensityScratch;
+  private readonly integral = new IntegralScratch();
   private readonly monteCarlo: MonteCarloSettings;
 
   constructor(monteCarlo: MonteCarloSettings, capacity = 256) {
@@ -90,7 +111,11 @@ export class SlateExplorer implements ArmTable {
     return selectTopK(this.values, ranked.keyed ? this.keys : null, n, k, this.order);
   }
 
-  /** Propensities of the last slate (`count` slots) under `policy`, into `propensities`. */
+  /**
+   * Propensities of the last slate (`count` slots) under `policy`, into `propensities`: the logging
+   * propensities, divisors of every off-policy estimate. Thompson sampling's are integrated numerically
+   * (thompson-integral.ts), so that their inverses are not inflated by Monte Carlo noise.
+   */
   computePropensities(
     policy: PolicyName,
     n: number,
@@ -98,6 +123,18 @@ export class SlateExplorer implements ArmTable {
     params: PolicyParams,
     rng: Rng,
   ): PropensityMethod {
+    if (policy === 'thompson') {
+      return thompsonIntegralPropensities(
+        this.alpha,
+        this.beta,
+        n,
+        this.order,
+        count,
+        this.integral,
+        this.propensities,
+        this.monteCarlo.floor,
+      );
+    }
     return this.propensitiesOf(policy, n, this.order, count, params, rng, this.monteCarlo, this.propensities);
   }
 

@@ -36,7 +36,7 @@ export interface MonteCarloSettings {
 
 /** How a slate's propensities were obtained, logged with the decision. */
 export interface PropensityMethod {
-  readonly method: 'exact' | 'monte-carlo';
+  readonly method: 'exact' | 'monte-carlo' | 'integral';
   /** Monte Carlo replicates (0 when exact). */
   readonly replicates: number;
   /** Half-width ε with P(|p̃ − p| ≤ ε) ≥ 1 − δ per propensity (0 when exact). */
@@ -72,6 +72,23 @@ export function monteCarloMethod(
     errorBound: hoeffdingBound(settings.replicates, settings.delta) + prunedMass,
     delta: settings.delta,
     standardError,
+  };
+}
+
+/**
+ * Largest error of Thompson sampling's integrated propensities seen against high-precision references (see
+ * thompson-integral.ts and docs/decision.md), reported as part of their error bound.
+ */
+export const INTEGRAL_QUADRATURE_ERROR = 2e-3;
+
+/** The method record of integrated propensities; `tailBias` bounds the mass left out. */
+export function integralMethod(tailBias: number): PropensityMethod {
+  return {
+    method: 'integral',
+    replicates: 0,
+    errorBound: INTEGRAL_QUADRATURE_ERROR + tailBias,
+    delta: 0,
+    standardError: 0,
   };
 }
 

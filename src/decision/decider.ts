@@ -25,6 +25,7 @@ import { FeatureAssembler } from '../scoring/features.ts';
 import type { Scorer } from '../scoring/onnx-scorer.ts';
 import { createRng } from '../stats/rng.ts';
 import { collectCandidates } from './candidates.ts';
+import { DeferredPropensities } from './deferred-propensities.ts';
 import { loadArmCounts, shownRows, slateItems } from './explore.ts';
 import { ShadowSlate } from './shadow-slate.ts';
 
@@ -51,6 +52,12 @@ export interface DeciderOptions {
    * (default 1e-4), pruneMass (default 1e-4; 0 draws every candidate in every replicate).
    */
   propensity?: { replicates?: number; delta?: number; floor?: number; pruneMass?: number };
+  /**
+   * Leave Thompson sampling's propensities (integrated numerically, see docs/decision.md) out of `decide` and
+   * compute them in `completePropensities`, which a caller runs once the reply is on its way. Until then the
+   * items' `propensity` is NaN and `decision.propensity` is absent. Default false.
+   */
+  deferPropensities?: boolean;
   /** Most slots a request may ask for. Default 100. */
   maxSlots?: number;
   /** Clock (ms since epoch) for item ages. Default `Date.now`. */
@@ -59,6 +66,11 @@ export interface DeciderOptions {
 
 export interface Decider {
   decide(request: DecisionRequest, view: StateView): Promise<Decision>;
+  /**
+   * Fills the propensities of a decision whose computation `deferPropensities` left for later (items'
+   * `propensity`, `decision.propensity`, `timings.propensityUs`); does nothing for any other decision.
+   */
+  completePropensities(decision: Decision): void;
   close(): Promise<void>;
 }
 
@@ -123,6 +135,7 @@ export function createDecider(options: DeciderOptions): Decider {
   const scorer = options.scorer;
   const assembler = new FeatureAssembler(scorer.spec);
   const explorer = new SlateExplorer(monteCarlo);
+  const deferred = options.deferPropensities === true ? new DeferredPropensities(monteCarlo.floor) : null;
   const shadowSlate = new ShadowSlate(seed, monteCarlo);
   const assigner = new ExperimentAssigner(options.experiments ?? NO_EXPERIMENTS);
   const rng = createRng(seed);
@@ -162,8 +175,12 @@ export function createDecider(options: DeciderOptions): Decider {
       const params = paramsOf(assignment);
       const count = explorer.rank(policy, n, request.slots, params, rng);
       const t3 = performance.now();
-      const method: PropensityMethod = explorer.computePropensities(policy, n, count, params, monteCarloRng);
+      const defer = deferred !== null && policy === 'thompson';
+      const method: PropensityMethod | null = defer
+        ? null
+        : explorer.computePropensities(policy, n, count, params, monteCarloRng);
       const items = slateItems(explorer, candidates, scores, count);
+      if (defer) for (const item of items) item.propensity = Number.NaN;
       const features = shownRows(explorer, rows, assembler.width, count);
       const t4 = performance.now();
       const shadow: Decision['shadow'] =
@@ -182,7 +199,7 @@ export function createDecider(options: DeciderOptions): Decider {
           : null;
       const t5 = performance.now();
       // log: everything the event log and off-policy evaluation need
-      return {
+      const decision: Decision = {
         requestId: request.requestId,
         userId: request.userId,
         items,
@@ -200,11 +217,13 @@ export function createDecider(options: DeciderOptions): Decider {
           shadowUs: micros(t4, t5),
           totalUs: micros(t0, t5),
         },
-        propensity: { ...method },
+        propensity: method === null ? undefined : { ...method },
         assignments: assignment.layers.length > 0 ? assignment.layers.map((a) => ({ ...a })) : undefined,
         features,
         featureSpecHash: scorer.model.featureSpecHash,
       };
+      if (defer) deferred.hold(decision, explorer.alpha, explorer.beta, n, explorer.order, count);
+      return decision;
     } finally {
       pool.push(scratch);
     }
@@ -212,6 +231,9 @@ export function createDecider(options: DeciderOptions): Decider {
 
   return {
     decide,
+    completePropensities(decision: Decision): void {
+      deferred?.complete(decision);
+    },
     async close(): Promise<void> {
       closed = true;
       pool.length = 0;

@@ -95,7 +95,7 @@ export interface SlateItem {
 
 /** How a slate's propensities were obtained (see docs/decision.md, "Propensities"). */
 export interface PropensityInfo {
-  method: 'exact' | 'monte-carlo';
+  method: 'exact' | 'monte-carlo' | 'integral';
   /** Monte Carlo replicates R (0 when exact). */
   replicates: number;
   /** Half-width ε with P(|estimate − true| ≤ ε) ≥ 1 − δ for each propensity (0 when exact). */

@@ -25,6 +25,11 @@ export interface HelloMessage {
   token?: string;
   userId: string;
   context?: ClientContext;
+  /**
+   * Carousels carry each item's propensity. Thompson sampling's are computed after the reply is sent (the
+   * impressions in the log always carry them); a client that asks for them here waits for them instead.
+   */
+  propensities?: boolean;
 }
 
 export interface CarouselRequestMessage {
@@ -90,7 +95,8 @@ export interface CarouselItemMessage {
   slot: number;
   score: number;
   sample: number;
-  propensity: number;
+  /** Present where known when the reply is sent (exact policies), or when the hello asked for propensities. */
+  propensity?: number;
 }
 
 export interface CarouselMessage {

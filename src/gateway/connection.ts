@@ -53,6 +53,8 @@ export interface SocketData {
   congested: boolean;
   /** A send was dropped at the backpressure limit: uWebSockets.js is closing this slow client. */
   overflowed: boolean;
+  /** The hello asked for propensities in the carousels (they are then computed before the reply). */
+  propensities: boolean;
 }
 
 export const RECENT_REQUESTS = 256;
@@ -78,6 +80,7 @@ export function newSocketData(
     pendingSubscribes: new Map(),
     congested: false,
     overflowed: false,
+    propensities: false,
   };
 }
 

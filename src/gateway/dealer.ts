@@ -11,6 +11,11 @@ import type { GatewayMetrics } from './metrics.ts';
 /** The decision core as the gateway uses it (src/decision/decider.ts `createDecider`). */
 export interface GatewayDecider {
   decide(request: DecisionRequest, view: StateView): Promise<Decision>;
+  /**
+   * Computes the propensities a decision left for after the reply (src/decision/decider.ts
+   * `deferPropensities`); absent when every decision has them at once.
+   */
+  completePropensities?(decision: Decision): void;
 }
 
 export interface DealtCarousel {
@@ -55,6 +60,7 @@ export function createDealer(deps: {
   return {
     async deal(data, request, startedNs) {
       const decision = await decider.decide(request, view);
+      if (data.propensities) decider.completePropensities?.(decision);
       const context: RequestContext = request.context;
       const slots = new Map<string, number>();
       for (const item of decision.items) slots.set(item.itemId, item.slot);
@@ -68,7 +74,7 @@ export function createDealer(deps: {
           slot: item.slot,
           score: item.score,
           sample: item.sample,
-          propensity: item.propensity,
+          ...(Number.isNaN(item.propensity) ? {} : { propensity: item.propensity }),
         })),
         policy: decision.policy,
         modelVersion: decision.modelVersion,
@@ -86,8 +92,10 @@ export function createDealer(deps: {
         metrics.undelivered++;
         return;
       }
-      // The carousel record carries the shadow policy's slot and probability of each shown item; the reply is
-      // built from `decision.items` alone, so the shadow slate is never shown.
+      // The reply is on its way: now the propensities it did not wait for, which the carousel record carries.
+      // It also carries the shadow policy's slot and probability of each shown item; the reply is built from
+      // `decision.items` alone, so the shadow slate is never shown.
+      decider.completePropensities?.(dealt.decision);
       eventLog.logCarousel(dealt.decision, dealt.context);
     },
   };

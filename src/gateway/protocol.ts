@@ -52,6 +52,7 @@ export const helloSchema = z.object({
   token: z.string().max(2048).optional(),
   userId: id,
   context: contextSchema.optional(),
+  propensities: z.boolean().optional(),
 });
 
 export const carouselRequestSchema = z.object({

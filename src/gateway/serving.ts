@@ -12,6 +12,7 @@ import type { Config } from '../config/index.ts';
 import type { ArchiveReport } from '../dashboard/sources.ts';
 import { kafkaTopicTail } from '../dashboard/topic-tail.ts';
 import { createDecider, type Decider } from '../decision/decider.ts';
+import type { Decision } from '../domain/decision.ts';
 import { CroupierError } from '../errors/index.ts';
 import {
   type ExperimentsConfig,
@@ -125,18 +126,27 @@ export async function startServing(options: ServingOptions): Promise<ServingHand
         epsilon: config.model.epsilon,
         ucbC: config.model.ucbC,
         propensity: { replicates: config.model.propensityReplicates, delta: config.model.propensityDelta },
+        // The reply does not wait for Thompson sampling's propensities: the dealer completes them once the
+        // socket took the carousel, before it is logged.
+        deferPropensities: true,
         // Each replica and each experiment swap explores with its own random stream: replicas seeded alike
         // would all deal the same slates to the same requests.
         seed: randomInt(1, 2 ** 31),
       });
     let decider: Decider | null = null;
     closers.push(async () => decider?.close());
+    // A decision's propensities are completed by the decider that dealt it, even after an experiments swap.
+    const dealtBy = new WeakMap<Decision, Decider>();
     const swappable: GatewayDecider = {
-      decide: (request, view) => {
-        if (decider === null)
+      decide: async (request, view) => {
+        const current = decider;
+        if (current === null)
           throw new CroupierError('CROUPIER_ERR_GATEWAY_DECISION_FAILED', 'the decider is not ready yet');
-        return decider.decide(request, view);
+        const decision = await current.decide(request, view);
+        dealtBy.set(decision, current);
+        return decision;
       },
+      completePropensities: (decision) => dealtBy.get(decision)?.completePropensities(decision),
     };
 
     const kafka = createKafka(config.kafka, options.brokers, { logger, connectionTimeout: 2000 });

@@ -94,7 +94,7 @@ describe('croupier start', () => {
 
     const client = openClient(croupier.gatewayUrl.replace(/^http/, 'ws').replace(/\/?$/, '/ws'));
     await client.opened;
-    client.send({ type: 'hello', userId: 'u1', context: { device: 'mobile' } });
+    client.send({ type: 'hello', userId: 'u1', context: { device: 'mobile' }, propensities: true });
     expect((await client.next()).type).toBe('welcome');
 
     let carousel: Message | undefined;

@@ -50,7 +50,7 @@ describe('decide', () => {
       expect(item.propensity).toBeLessThanOrEqual(1);
       if (slot > 0) expect(item.sample).toBeLessThanOrEqual(decision.items[slot - 1].sample);
     });
-    expect(decision.propensity?.method).toBe('monte-carlo');
+    expect(decision.propensity?.method).toBe('integral');
     expect(decision.shadow).toBeNull();
     expect(decision.experiment).toBeNull();
     expect(decision.timings.featuresUs).toBeGreaterThanOrEqual(0);
@@ -283,6 +283,54 @@ describe("the shadow policy's probabilities of the shown slate", () => {
   });
 });
 
+describe('propensities after the reply', () => {
+  it('leaves them out of decide and completes them to the same numbers as a decider that does not wait', async () => {
+    const state = pool(200);
+    const options = {
+      scorer,
+      policy: 'thompson' as const,
+      priorStrength: 20,
+      logger: silentLogger(),
+      seed: 5,
+      now: () => NOW,
+    };
+    const inline = createDecider(options);
+    const deferred = createDecider({ ...options, deferPropensities: true });
+    const view = memoryView(state);
+    for (let r = 0; r < 3; r++) {
+      const expected = await inline.decide(request({ requestId: `d${r}` }), view);
+      const decision = await deferred.decide(request({ requestId: `d${r}` }), view);
+      expect(decision.items.map((i) => i.itemId)).toEqual(expected.items.map((i) => i.itemId));
+      for (const item of decision.items) expect(item.propensity).toBeNaN();
+      expect(decision.propensity).toBeUndefined();
+      deferred.completePropensities(decision);
+      expect(decision.items.map((i) => i.propensity)).toEqual(expected.items.map((i) => i.propensity));
+      expect(decision.propensity).toEqual(expected.propensity);
+      expect(decision.timings.propensityUs).toBeGreaterThan(0);
+      // Completing twice changes nothing.
+      deferred.completePropensities(decision);
+      expect(decision.items.map((i) => i.propensity)).toEqual(expected.items.map((i) => i.propensity));
+    }
+    await inline.close();
+    await deferred.close();
+  });
+
+  it('computes exact propensities at once: only Thompson sampling waits', async () => {
+    const decider = createDecider({
+      scorer,
+      policy: 'greedy',
+      priorStrength: 20,
+      logger: silentLogger(),
+      deferPropensities: true,
+      now: () => NOW,
+    });
+    const decision = await decider.decide(request(), memoryView(pool(50)));
+    expect(decision.propensity?.method).toBe('exact');
+    for (const item of decision.items) expect(item.propensity).toBe(1);
+    await decider.close();
+  });
+});
+
 describe('createDecisionCore', () => {
   it('builds the scorer and decider from the config defaults', async () => {
     const { configSchema } = await import('../../src/config/index.ts');
@@ -298,7 +346,9 @@ describe('createDecisionCore', () => {
       const decision = await core.decide(request({ slots: 3 }), memoryView(pool(30)));
       expect(decision.items).toHaveLength(3);
       expect(decision.modelVersion).toBe(core.scorer.model.version);
-      expect(decision.propensity?.replicates).toBe(config.model.propensityReplicates);
+      // Thompson sampling's logging propensities are integrated, not drawn.
+      expect(decision.propensity?.method).toBe('integral');
+      expect(decision.propensity?.replicates).toBe(0);
     } finally {
       await core.close();
     }

@@ -20,7 +20,10 @@ let consumer: Consumer;
 const consumed: DecodedEvent[] = [];
 
 beforeAll(async () => {
-  world = await startWorld({ maxFrameBytes: 4096, maxMessagesPerSecond: 40, pushMinIntervalMs: 200 });
+  world = await startWorld(
+    { maxFrameBytes: 4096, maxMessagesPerSecond: 40, pushMinIntervalMs: 200 },
+    { deferPropensities: true },
+  );
   consumer = world.kafka.consumer({ groupId: `gateway-test-${Date.now()}`, sessionTimeout: 6000 });
   await consumer.connect();
   await consumer.subscribe({ topic: TOPICS.clickstream, fromBeginning: true });
@@ -36,9 +39,9 @@ afterAll(async () => {
   await world?.close();
 });
 
-async function helloAs(userId: string, context: Record<string, string> = {}) {
+async function helloAs(userId: string, context: Record<string, string> = {}, propensities = false) {
   const client = await connectClient(world.wsUrl);
-  client.send({ type: 'hello', userId, context });
+  client.send({ type: 'hello', userId, context, ...(propensities ? { propensities } : {}) });
   const welcome = await client.next((m) => m.type === 'welcome');
   expect(welcome.userId).toBe(userId);
   return client;
@@ -57,8 +60,8 @@ describe('carousel gateway over a real WebSocket', () => {
       expect(CATALOGUE.some((c) => c.itemId === item.itemId && c.title === item.title)).toBe(true);
       expect(item.score).toBeGreaterThan(0);
       expect(item.score).toBeLessThan(1);
-      expect(item.propensity).toBeGreaterThan(0);
-      expect(item.propensity).toBeLessThanOrEqual(1);
+      // Thompson sampling's propensities are computed after the reply; this client did not ask for them.
+      expect(item.propensity).toBeUndefined();
     }
     expect(carousel.policy).toBe('thompson');
     expect(typeof carousel.modelVersion).toBe('string');
@@ -79,8 +82,28 @@ describe('carousel gateway over a real WebSocket', () => {
     client.close();
   });
 
+  it('logs the propensities a reply did not wait for, computed once the socket took the carousel', async () => {
+    const client = await helloAs('carol', { device: 'mobile' });
+    client.send({ type: 'carousel', requestId: 'deferred-1', slots: 5 });
+    const carousel = await client.next((m) => m.type === 'carousel');
+    const items = carousel.items as CarouselItemMessage[];
+    for (const item of items) expect(item.propensity).toBeUndefined();
+    const logged = await eventually(() => {
+      const found = consumed.find((e) => e.schemaName === 'Carousel' && e.value.requestId === 'deferred-1');
+      return found?.schemaName === 'Carousel' ? found.value : undefined;
+    }, 20_000);
+    const impressions = carouselImpressions(logged);
+    expect(impressions.map((i) => i.itemId)).toEqual(items.map((i) => i.itemId));
+    for (const impression of impressions) {
+      expect(impression.propensity).toBeGreaterThan(0);
+      expect(impression.propensity).toBeLessThanOrEqual(1);
+    }
+    client.close();
+  });
+
   it('logs the dealt carousel as one record and the click to the clickstream topic, Avro through the registry', async () => {
-    const client = await helloAs('bob', { device: 'desktop' });
+    // Bob asks for the propensities in his carousels: the logged ones must be the same numbers.
+    const client = await helloAs('bob', { device: 'desktop' }, true);
     client.send({ type: 'carousel', requestId: 'kafka-1', slots: 3, context: { page: 'home' } });
     const carousel = await client.next((m) => m.type === 'carousel');
     const items = carousel.items as CarouselItemMessage[];
@@ -114,6 +137,10 @@ describe('carousel gateway over a real WebSocket', () => {
       expect(item.features?.slice(21, 25)).toEqual([0, 1, 0, 0]);
     }
     const impressions = carouselImpressions(logged);
+    for (const item of items) {
+      expect(item.propensity).toBeGreaterThan(0);
+      expect(item.propensity).toBeLessThanOrEqual(1);
+    }
     for (const impression of impressions) {
       const shown = items.find((i) => i.itemId === impression.itemId);
       expect(shown).toBeDefined();

@@ -84,7 +84,7 @@ export interface World {
 
 export async function startWorld(
   gateway: ConfigInput['gateway'] = {},
-  options: { topology?: boolean } = {},
+  options: { topology?: boolean; deferPropensities?: boolean } = {},
 ): Promise<World> {
   const logger = silentLogger();
   const [redis, broker, registry] = await Promise.all([
@@ -123,7 +123,13 @@ export async function startWorld(
       })
     : null;
   const scorer = await createOnnxScorer({ registryDir: 'models', logger });
-  const decider = createDecider({ scorer, policy: 'thompson', priorStrength: 20, logger });
+  const decider = createDecider({
+    scorer,
+    policy: 'thompson',
+    priorStrength: 20,
+    logger,
+    deferPropensities: options.deferPropensities === true,
+  });
   const cache = await startLiveStateReader({
     redis: redis.client,
     keyPrefix: prefix,

@@ -66,7 +66,7 @@ function connect(userId, device, slots, token) {
   socket = ws;
   setStatus('connecting…');
   ws.addEventListener('open', () => {
-    const hello = { type: 'hello', userId, context: { page: 'demo' } };
+    const hello = { type: 'hello', userId, context: { page: 'demo' }, propensities: true };
     if (device) hello.context.device = device;
     if (token) hello.token = token;
     ws.send(JSON.stringify(hello));
