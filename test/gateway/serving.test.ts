@@ -159,13 +159,7 @@ describe('startServing: the gateway wired from the config', () => {
       expect(items.map((i) => i.slot)).toEqual([0, 1, 2, 3]);
       // Thompson's propensities are computed after the reply; a client that did not ask for them gets none.
       for (const item of items) {
-        expect(Object.keys(item).sort()).toEqual([
-          'itemId',
-          'sample',
-          'score',
-          'slot',
-          'title',
-        ]);
+        expect(Object.keys(item).sort()).toEqual(['itemId', 'sample', 'score', 'slot', 'title']);
       }
     }
     await serving.eventLog.flush();
