@@ -17,17 +17,13 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { startRedisServer } from '../src/embedded/redis-server.ts';
-import {
-  FEED_SEPARATOR,
-  ITEM_COUNTER_FIELDS,
-  partitionKey,
-  USER_ACTIVITY_FIELDS,
-} from '../src/state/layout/index.ts';
+import { FEED_SEPARATOR, partitionKey } from '../src/state/layout/index.ts';
 import { createFeedEntryApplier } from '../src/state/live-reader/apply-feed-entry.ts';
 import { StateTables } from '../src/state/live-reader/state-tables.ts';
 import { createStateWriter } from '../src/state/writer/index.ts';
 import { applyPartitionBatch } from '../streams/apply.ts';
 import type { PartitionRecord } from '../streams/fold/partition-batch.ts';
+import { decodeCompact } from '../test/state/support/compact-entry.ts';
 import { generateClickstream } from '../test/streams/support/events.ts';
 
 const { values: args } = parseArgs({
@@ -43,37 +39,7 @@ const ROUNDS = Number(args.rounds);
 const HALF_LIFE = 3_600_000;
 
 /** The JSON entry `d` that says what a compact entry says. */
-function jsonTwin(text: string): string {
-  const t = text.length === 0 ? [] : text.split(FEED_SEPARATOR);
-  const d = {
-    posterior: {} as Record<string, [number, number]>,
-    item: {} as Record<string, Record<string, number>>,
-    user: {} as Record<string, Record<string, unknown>>,
-  };
-  for (let i = 0; i < t.length; ) {
-    if (t[i] === 'a') {
-      d.posterior[t[i + 1]] = [Number(t[i + 2]), Number(t[i + 3])];
-      i += 4;
-    } else if (t[i] === 'i') {
-      const fields: Record<string, number> = {};
-      ITEM_COUNTER_FIELDS.forEach((f, k) => {
-        if (t[i + 2 + k] !== '') fields[f] = Number(t[i + 2 + k]);
-      });
-      d.item[t[i + 1]] = fields;
-      i += 11;
-    } else {
-      const fields: Record<string, unknown> = {};
-      USER_ACTIVITY_FIELDS.forEach((f, k) => {
-        if (t[i + 2 + k] !== '') fields[f] = Number(t[i + 2 + k]);
-      });
-      const k = t[i + 8] === '' ? 0 : Number(t[i + 8]);
-      if (t[i + 8] !== '') fields.recent = t.slice(i + 9, i + 9 + k);
-      d.user[t[i + 1]] = fields;
-      i += 9 + k;
-    }
-  }
-  return JSON.stringify(d);
-}
+const jsonTwin = (text: string) => JSON.stringify(decodeCompact(text));
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);

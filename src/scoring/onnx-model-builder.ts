@@ -45,42 +45,76 @@ export function buildLogisticModel(options: LogisticModelOptions): Uint8Array {
       throw new CroupierError('CROUPIER_ERR_MODEL_INVALID', `weight ${i} is not finite`, { column: i });
     }
   }
-  const graph = onnx.GraphProto.create({
-    name: 'croupier_logistic',
-    input: [onnx.ValueInfoProto.create({ name: options.inputName, type: tensorType(['batch', columns]) })],
-    output: [onnx.ValueInfoProto.create({ name: options.outputName, type: tensorType(['batch', 1]) })],
-    initializer: [
-      onnx.TensorProto.create({
-        name: 'weights',
-        dataType: onnx.TensorProto.DataType.FLOAT,
-        dims: [columns, 1],
-        floatData: Array.from(options.weights, Number),
-      }),
-      onnx.TensorProto.create({
-        name: 'bias',
-        dataType: onnx.TensorProto.DataType.FLOAT,
-        dims: [1],
-        floatData: [options.bias],
-      }),
-    ],
-    node: [
-      onnx.NodeProto.create({
-        opType: 'MatMul',
-        input: [options.inputName, 'weights'],
-        output: ['logit_raw'],
-      }),
-      onnx.NodeProto.create({ opType: 'Add', input: ['logit_raw', 'bias'], output: ['logit'] }),
-      onnx.NodeProto.create({ opType: 'Sigmoid', input: ['logit'], output: [options.outputName] }),
-    ],
-  });
+  return encodeFloatModel(
+    {
+      name: 'croupier_logistic',
+      columns,
+      initializer: [
+        onnx.TensorProto.create({
+          name: 'weights',
+          dataType: onnx.TensorProto.DataType.FLOAT,
+          dims: [columns, 1],
+          floatData: Array.from(options.weights, Number),
+        }),
+        onnx.TensorProto.create({
+          name: 'bias',
+          dataType: onnx.TensorProto.DataType.FLOAT,
+          dims: [1],
+          floatData: [options.bias],
+        }),
+      ],
+      node: [
+        onnx.NodeProto.create({
+          opType: 'MatMul',
+          input: [options.inputName, 'weights'],
+          output: ['logit_raw'],
+        }),
+        onnx.NodeProto.create({ opType: 'Add', input: ['logit_raw', 'bias'], output: ['logit'] }),
+        onnx.NodeProto.create({ opType: 'Sigmoid', input: ['logit'], output: [options.outputName] }),
+      ],
+    },
+    { ...options, producerName: 'croupier' },
+  );
+}
+
+export interface FloatGraph {
+  name: string;
+  /** Input width: the graph reads float32 [batch, columns] and writes float32 [batch, 1]. */
+  columns: number;
+  initializer: InstanceType<typeof onnx.TensorProto>[];
+  node: InstanceType<typeof onnx.NodeProto>[];
+}
+
+/**
+ * Serialized ONNX bytes (opset 13) of a click model's graph: one float32 input [batch, columns] named
+ * `inputName`, one float32 output [batch, 1] named `outputName`, with the doc string and metadata given.
+ */
+export function encodeFloatModel(
+  graph: FloatGraph,
+  options: {
+    inputName: string;
+    outputName: string;
+    producerName: string;
+    docString?: string;
+    metadata?: Record<string, string>;
+  },
+): Uint8Array {
   const model = onnx.ModelProto.create({
     irVersion: IR_VERSION,
-    producerName: 'croupier',
+    producerName: options.producerName,
     producerVersion: '1',
     docString: options.docString ?? '',
     opsetImport: [{ domain: '', version: OPSET }],
     metadataProps: Object.entries(options.metadata ?? {}).map(([key, value]) => ({ key, value })),
-    graph,
+    graph: onnx.GraphProto.create({
+      name: graph.name,
+      input: [
+        onnx.ValueInfoProto.create({ name: options.inputName, type: tensorType(['batch', graph.columns]) }),
+      ],
+      output: [onnx.ValueInfoProto.create({ name: options.outputName, type: tensorType(['batch', 1]) })],
+      initializer: graph.initializer,
+      node: graph.node,
+    }),
   });
   return onnx.ModelProto.encode(model).finish();
 }

@@ -9,11 +9,10 @@
 import onnxProto from 'onnx-proto';
 import ort from 'onnxruntime-node';
 import { CroupierError } from '../errors/index.ts';
+import { encodeFloatModel } from '../scoring/onnx-model-builder.ts';
 import type { Network } from './network.ts';
 
 const { onnx } = onnxProto;
-const OPSET = 13;
-const IR_VERSION = 8;
 
 export interface ExportOptions {
   inputName: string;
@@ -21,15 +20,6 @@ export interface ExportOptions {
   docString?: string;
   /** Stored as `metadata_props` (version, feature spec hash, …). */
   metadata?: Record<string, string>;
-}
-
-function tensorType(dims: (number | string)[]): InstanceType<typeof onnx.TypeProto> {
-  return onnx.TypeProto.create({
-    tensorType: {
-      elemType: onnx.TensorProto.DataType.FLOAT,
-      shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) },
-    },
-  });
 }
 
 function floatTensor(name: string, dims: number[], values: Float64Array) {
@@ -68,24 +58,15 @@ export function exportNetwork(network: Network, options: ExportOptions): Uint8Ar
     nodes.push(onnx.NodeProto.create({ opType: last ? 'Sigmoid' : 'Relu', input: [`z${l}`], output: [out] }));
     current = out;
   });
-  const inputs = network.layers[0].inputs;
-  const graph = onnx.GraphProto.create({
-    name: 'croupier_click_model',
-    input: [onnx.ValueInfoProto.create({ name: options.inputName, type: tensorType(['batch', inputs]) })],
-    output: [onnx.ValueInfoProto.create({ name: options.outputName, type: tensorType(['batch', 1]) })],
-    initializer: initializers,
-    node: nodes,
-  });
-  const model = onnx.ModelProto.create({
-    irVersion: IR_VERSION,
-    producerName: 'croupier train',
-    producerVersion: '1',
-    docString: options.docString ?? '',
-    opsetImport: [{ domain: '', version: OPSET }],
-    metadataProps: Object.entries(options.metadata ?? {}).map(([key, value]) => ({ key, value })),
-    graph,
-  });
-  return onnx.ModelProto.encode(model).finish();
+  return encodeFloatModel(
+    {
+      name: 'croupier_click_model',
+      columns: network.layers[0].inputs,
+      initializer: initializers,
+      node: nodes,
+    },
+    { ...options, producerName: 'croupier train' },
+  );
 }
 
 export interface ParityResult {

@@ -1,11 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  FEED_SEPARATOR,
-  ITEM_COUNTER_FIELDS,
-  partitionKey,
-  requestKey,
-  USER_ACTIVITY_FIELDS,
-} from '../../src/state/layout/index.ts';
+import { partitionKey, requestKey } from '../../src/state/layout/index.ts';
 import { createStateWriter, type StateWriter } from '../../src/state/writer/index.ts';
 import { applyPartitionBatch } from '../../streams/apply.ts';
 import type { PartitionRecord } from '../../streams/fold/partition-batch.ts';
@@ -15,6 +9,7 @@ import { compareWithReference } from '../streams/support/compare-state.ts';
 import { generateClickstream, seeded } from '../streams/support/events.ts';
 import { emptyReference, referenceApply } from '../streams/support/reference-fold.ts';
 import { startTestRedis, type TestRedis } from '../support/redis.ts';
+import { decodeCompact } from './support/compact-entry.ts';
 
 const HALF_LIFE = 3_600_000;
 const tp = { topic: 'clickstream', partition: 3 };
@@ -41,39 +36,6 @@ function writer(prefix: string, examination?: readonly number[]): StateWriter {
 }
 
 const fold = { halfLifeMs: HALF_LIFE, recentClicks: 3 };
-
-/** A compact feed entry (src/state/layout/feed-entry.ts) as the JSON entry `d` would say it. */
-function decodeCompact(text: string) {
-  const t = text.split(FEED_SEPARATOR);
-  const d = {
-    posterior: {} as Record<string, [number, number]>,
-    item: {} as Record<string, Record<string, number>>,
-    user: {} as Record<string, Record<string, unknown>>,
-  };
-  for (let i = 0; i < t.length; ) {
-    if (t[i] === 'a') {
-      d.posterior[t[i + 1]] = [Number(t[i + 2]), Number(t[i + 3])];
-      i += 4;
-    } else if (t[i] === 'i') {
-      const fields: Record<string, number> = {};
-      ITEM_COUNTER_FIELDS.forEach((f, k) => {
-        if (t[i + 2 + k] !== '') fields[f] = Number(t[i + 2 + k]);
-      });
-      d.item[t[i + 1]] = fields;
-      i += 11;
-    } else {
-      const fields: Record<string, unknown> = {};
-      USER_ACTIVITY_FIELDS.forEach((f, k) => {
-        if (t[i + 2 + k] !== '') fields[f] = Number(t[i + 2 + k]);
-      });
-      const k = t[i + 8] === '' ? 0 : Number(t[i + 8]);
-      if (t[i + 8] !== '') fields.recent = t.slice(i + 9, i + 9 + k);
-      d.user[t[i + 1]] = fields;
-      i += 9 + k;
-    }
-  }
-  return d;
-}
 
 function records(n: number, seed: number): PartitionRecord[] {
   const events = generateClickstream({ seed, users: 20, items: 15, requests: n });
