@@ -5,6 +5,9 @@
  *
  *   npm run bench:loadtest -- [rates=1000,2000,5000,7500,10000] [stepSeconds=10]
  *
+ * With CROUPIER_CPU_PROF=DIR the croupier process writes a V8 CPU profile per thread into DIR when it stops
+ * (node --cpu-prof), the profile docs/performance.md reads.
+ *
  * Writes bench/results/loadtest-gateway.json and docs/img/loadtest-gateway.svg, prints a Markdown table.
  */
 import { spawn } from 'node:child_process';
@@ -26,9 +29,11 @@ const stepSeconds = Number(process.argv[3] ?? 10);
 const ITEMS = 200;
 
 const [gatewayPort, brokerPort, registryPort] = [await freePort(), await freePort(), await freePort()];
+const profileDir = process.env.CROUPIER_CPU_PROF;
 const child = spawn(
   process.execPath,
   [
+    ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
     'bin/croupier.js',
     'start',
     '--set',

@@ -8,16 +8,18 @@
  *   P(i at slot s) = ∫ e_s(x) dFᵢ(x),   e_s(x) = P(exactly s of the other θⱼ exceed x),
  *
  * e_s the Poisson-binomial probability of the others' tails qⱼ(x) = 1 − Fⱼ(x). The integral runs over a grid
- * that holds every relevant candidate's own nodes (a quarter of its standard deviation apart), so both Fᵢ and
- * every step of e_s are resolved; it is summed by the trapezoid rule in u = Fᵢ(x), which stays exact where a
- * density is unbounded (shapes below 1). The CDFs come from tables: Fⱼ at its own nodes by 4-point
- * Gauss–Legendre integration of the density cell by cell from one exact value, and in between by cubic Hermite
- * interpolation (exact `betaCdf` for shapes below 2, where the density is not smooth at 0 or 1).
+ * that holds every relevant candidate's own nodes (half its standard deviation apart, `DEFAULT_RESOLUTION`),
+ * so both Fᵢ and every step of e_s are resolved; it is summed by the trapezoid rule in u = Fᵢ(x), which stays
+ * exact where a density is unbounded (shapes below 1), over every node and over every other node, and the two
+ * sums are combined by Richardson extrapolation ((4·I_h − I_2h)/3), which cancels the rule's h² error term:
+ * against 24-nodes-per-σ references this is ten times more accurate than the plain rule at twice the nodes.
+ * The CDF tables: Fⱼ at the grid nodes of its support, exact at the first node, then cell by cell by the
+ * end-corrected trapezoid rule (exact `betaCdf` near 0 or 1 where a shape below 2 makes the density rough).
  *
  * Which candidates are relevant: the region is the union of the shown items' supports [loᵢ, hiᵢ] (Chernoff
- * bounds put at most 1e-10 of each item's mass outside). A candidate whose θ is below the region's start, or
- * above its end, except with probability ≤ 1e-10 (Chernoff again) is left out, or counted as always above;
- * the rest get tables. The bias this adds is at most 2·1e-10 per candidate.
+ * bounds put at most 1e-8 of each item's mass outside). A candidate whose θ is below the region's start, or
+ * above its end, except with probability ≤ 1e-8 (Chernoff again) is left out, or counted as always above;
+ * the rest get tables. The bias this adds is at most 2·1e-8 per candidate.
  *
  * Ties: draws that round to exactly 1.0 or 0 are atoms the slate orders uniformly at random (see
  * policies.ts); the continuous part uses Fᵢ clamped to exclude them and the atoms are added exactly.
@@ -28,11 +30,16 @@ import { selectTopK } from './slate.ts';
 import { chernoffLowerTail, chernoffTail, roundingAtoms } from './thompson-propensity.ts';
 
 /** Largest probability mass a support bound or a left-out candidate may miss. */
-const TAIL = 1e-10;
-/** Table nodes per standard deviation of a candidate's posterior. */
-const NODES_PER_SD = 4;
-/** Most table cells per candidate (wide posteriors get wider cells). */
-const MAX_CELLS = 96;
+const TAIL = 1e-8;
+/** How fine the integration grid is. */
+export interface IntegralResolution {
+  /** Table nodes per standard deviation of a candidate's posterior. */
+  readonly nodesPerSd: number;
+  /** Most table cells per candidate (wide posteriors get wider cells). */
+  readonly maxCells: number;
+}
+
+export const DEFAULT_RESOLUTION: IntegralResolution = { nodesPerSd: 2, maxCells: 48 };
 
 export interface IntegralEstimate {
   /** Candidates with CDF tables (the others are always below or always above the shown items). */
@@ -67,6 +74,10 @@ export class IntegralScratch {
   lastE = new Float64Array(16);
   started = new Uint8Array(16);
   sums = new Float64Array(16);
+  /** The same integrals over every other node (twice the step), for Richardson extrapolation. */
+  coarseU = new Float64Array(16);
+  coarseE = new Float64Array(16);
+  coarseSums = new Float64Array(16);
   activeOfSlot = new Int32Array(16);
   atoms = new Float64Array(2);
   atom0 = new Float64Array(16);
@@ -91,6 +102,9 @@ export class IntegralScratch {
       this.lastE = new Float64Array(size);
       this.started = new Uint8Array(size);
       this.sums = new Float64Array(size);
+      this.coarseU = new Float64Array(size);
+      this.coarseE = new Float64Array(size);
+      this.coarseSums = new Float64Array(size);
       this.activeOfSlot = new Int32Array(size);
       this.atom0 = new Float64Array(size);
       this.atom1 = new Float64Array(size);
@@ -168,7 +182,7 @@ function lowerBound(a: number, b: number, mean: number, sd: number): number {
 
 /**
  * Active candidate r's F at the grid nodes of its support: exact at the first node, then cell by cell by the
- * trapezoid rule with its end correction h²/12·(f′₀ − f′₁) (error O(h⁴); cells are at most a quarter of the
+ * trapezoid rule with its end correction h²/12·(f′₀ − f′₁) (error O(h⁴); cells are at most half of the
  * candidate's standard deviation), or exactly where a cell is within 8 widths of 0 with α < 2, or of 1 with
  * β < 2 (the density or its derivatives are unbounded there).
  */
@@ -226,7 +240,9 @@ export function thompsonPropensitiesByIntegration(
   scratch: IntegralScratch,
   out: Float64Array,
   floor = 1e-4,
+  resolution: IntegralResolution = DEFAULT_RESOLUTION,
 ): IntegralEstimate {
+  const { nodesPerSd, maxCells } = resolution;
   scratch.ensure(n, k);
   const { lo, hi, step, offset, firstNode, lastNode, logNorm, active, slotOfActive, activeOfSlot } = scratch;
   // The region: the union of the shown items' supports.
@@ -242,7 +258,7 @@ export function thompsonPropensitiesByIntegration(
     regionLo = Math.min(regionLo, lowerBound(a, b, mean, sd));
     regionHi = Math.max(regionHi, upperBound(a, b, mean, sd));
   }
-  // Below the (k+1)-th largest lower support bound, at least k others are above x (but for ≤ 1e-10 each):
+  // Below the (k+1)-th largest lower support bound, at least k others are above x (but for ≤ 1e-8 each):
   // every slot's integrand vanishes there. Screen by μ − 6σ, then bound the best 2(k + 1) exactly.
   const screened = Math.min(n, 2 * (k + 1));
   if (n > k + 1) {
@@ -290,7 +306,7 @@ export function thompsonPropensitiesByIntegration(
     const low = Math.max(regionLo, lowerBound(a, b, mean, sd));
     lo[r] = low;
     hi[r] = Math.max(low, Math.min(regionHi, upperBound(a, b, mean, sd)));
-    step[r] = Math.max(sd / NODES_PER_SD, (hi[r] - low) / MAX_CELLS);
+    step[r] = Math.max(sd / nodesPerSd, (hi[r] - low) / maxCells);
     logNorm[r] = logBeta(a, b);
   }
   // The grid: from the region's start to its end, each step the finest step of the candidates there.
@@ -327,7 +343,8 @@ export function thompsonPropensitiesByIntegration(
   const cdf = scratch.cdf;
 
   // Rounding atoms of the shown items.
-  const { atom0, atom1, atoms, lastU, lastE, started, sums, poly, work } = scratch;
+  const { atom0, atom1, atoms, lastU, lastE, started, sums, poly, work, coarseU, coarseE, coarseSums } =
+    scratch;
   for (let s = 0; s < k; s++) {
     const j = shown[s];
     roundingAtoms(alpha[j], beta[j], logNorm[activeOfSlot[s]], atoms);
@@ -335,6 +352,7 @@ export function thompsonPropensitiesByIntegration(
     atom1[s] = atoms[1];
     started[s] = 0;
     sums[s] = 0;
+    coarseSums[s] = 0;
   }
 
   // The integrals, node by node: the others' Poisson-binomial polynomial, then each shown item's coefficient.
@@ -370,14 +388,25 @@ export function thompsonPropensitiesByIntegration(
         e = work[d];
       }
       const u = Math.min(Math.max(cdf[offset[r] + g], atom0[s]), 1 - atom1[s]);
-      if (started[s] === 1) sums[s] += (u - lastU[s]) * 0.5 * (e + lastE[s]);
-      else started[s] = 1;
+      if (started[s] === 1) {
+        sums[s] += (u - lastU[s]) * 0.5 * (e + lastE[s]);
+        if (((g - firstNode[r]) & 1) === 0 || g === lastNode[r]) {
+          coarseSums[s] += (u - coarseU[s]) * 0.5 * (e + coarseE[s]);
+          coarseU[s] = u;
+          coarseE[s] = e;
+        }
+      } else {
+        started[s] = 1;
+        coarseU[s] = u;
+        coarseE[s] = e;
+      }
       lastU[s] = u;
       lastE[s] = e;
     }
   }
   for (let s = 0; s < k; s++) {
-    const p = sums[s] + atomTerms(alpha, beta, n, shown, s, scratch);
+    // Richardson: the trapezoid rule's error falls with the square of the step, so (4·I_h − I_2h)/3 cancels it.
+    const p = sums[s] + (sums[s] - coarseSums[s]) / 3 + atomTerms(alpha, beta, n, shown, s, scratch);
     out[s] = Math.max(floor, Math.min(1, p));
   }
   return { active: count, nodes, tailBias: 2 * TAIL * n };
