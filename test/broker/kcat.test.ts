@@ -119,6 +119,19 @@ describe('kcat (librdkafka) interop', () => {
     });
   });
 
+  it('kcat -Z writes records whose key and value are both null, as Kafka accepts them', async () => {
+    const topic = unique('kn');
+    const produced = await kcat(['-b', bootstrap, '-P', '-t', topic, '-K', ':', '-Z'], ':\nk:\n:v\n');
+    expect(produced.code, produced.stderr).toBe(0);
+    expect(produced.stderr).toBe('');
+    const records = await kcatRead(topic);
+    expect(records.map((r) => [r.key?.toString() ?? null, r.value?.toString() ?? null])).toEqual([
+      [null, null],
+      ['k', null],
+      [null, 'v'],
+    ]);
+  });
+
   it('kafkajs produces; kcat -C -e reads the same bytes, headers and timestamps', async () => {
     const topic = unique('jp');
     const producer = kafka.producer({ idempotent: true });

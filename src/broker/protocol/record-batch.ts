@@ -201,7 +201,9 @@ function checkRecords(buf: Buffer, count: number, end: number): string | undefin
   let p = BATCH_HEADER_SIZE;
   for (let i = 0; i < count; i++) {
     const length = zigzag(buf, p, end, 5);
-    if (!(length >= 7)) return `record ${i}: bad length`;
+    // The smallest record is 6 bytes: attributes, timestamp and offset deltas, key and value lengths (-1: null),
+    // header count.
+    if (!(length >= 6)) return `record ${i}: bad length`;
     p = after;
     const recordEnd = p + length;
     if (recordEnd > end) return `record ${i} runs past the batch`;
