@@ -317,7 +317,12 @@ export function thompsonPropensitiesByIntegration(
     scratch.grid[nodes++] = x;
     if (x >= regionHi) break;
     let h = regionHi - x;
-    for (let r = 0; r < count; r++) if (x >= lo[r] && x < hi[r] && step[r] < h) h = step[r];
+    for (let r = 0; r < count; r++) {
+      if (x >= lo[r] && x < hi[r] && step[r] < h) h = step[r];
+      // Never step more than one of its own cells past the start of a support: a candidate far above the rest
+      // would otherwise get no node inside its support, and its probability mass would be lost.
+      else if (lo[r] > x && x + h > lo[r] + step[r]) h = lo[r] - x;
+    }
     x = x + h >= regionHi - 1e-3 * h ? regionHi : x + h;
   }
   const grid = scratch.grid;
