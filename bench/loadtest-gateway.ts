@@ -12,6 +12,7 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { runLoadTest } from '../load-tests/loadtest.ts';
 import { resultSvg, resultTable } from '../load-tests/report.ts';
 import { GatewayClient } from '../simulator/client/gateway-client.ts';
@@ -23,7 +24,11 @@ import { parseConfig } from '../src/config/index.ts';
 import { freePort } from '../src/embedded/free-port.ts';
 import { createEventCodec, createKafka } from '../src/kafka/index.ts';
 import { loadSchemas } from '../streams/schemas/index.ts';
+import { cpuPartsProbe, partsTable } from './cpu-parts.ts';
 
+const loadBefore = loadavg()
+  .map((x) => x.toFixed(2))
+  .join(' ');
 const rates = (process.argv[2] ?? '1000,2000,5000,7500,10000').split(',').map(Number);
 const stepSeconds = Number(process.argv[3] ?? 10);
 const ITEMS = 200;
@@ -99,16 +104,27 @@ try {
       users: 1000,
       mode: 'open',
       calibrate: true,
+      stepProbe: cpuPartsProbe({
+        croupierPid: child.pid!,
+        metricsUrl: `http://127.0.0.1:${gatewayPort}/metrics`,
+      }),
     },
     (phase, step) =>
       console.error(`${phase} ${step.rate}/s: p50 ${step.latency.p50} ms, p99 ${step.latency.p99} ms`),
   );
   mkdirSync('bench/results', { recursive: true });
-  writeFileSync('bench/results/loadtest-gateway.json', `${JSON.stringify(result, null, 2)}\n`);
+  writeFileSync(
+    'bench/results/loadtest-gateway.json',
+    `${JSON.stringify({ ...result, loadAverageBefore: loadBefore }, null, 2)}\n`,
+  );
   mkdirSync('docs/img', { recursive: true });
   writeFileSync('docs/img/loadtest-gateway.svg', resultSvg(result));
   console.log(resultTable(result, true));
   console.log(`\n${resultTable(result)}`);
+  console.log(
+    `\nCPU per part (cores; event-loop busy share in brackets; load average before the run ${loadBefore}):\n`,
+  );
+  console.log(partsTable(result.steps));
 } finally {
   await stop();
 }

@@ -41,7 +41,16 @@ export interface LoadTestOptions {
   stopWhenSaturated?: boolean;
   /** Send echo-friendly requests only (no hello): the target is itself an echo server. */
   echo?: boolean;
+  /** Measures something around each recorded target step (the CPU each part of the system used). */
+  stepProbe?: StepProbe;
   logger?: Logger;
+}
+
+/** Brackets each recorded step against the target (not the warm-up, not the calibration). */
+export interface StepProbe {
+  start(rate: number): Promise<void>;
+  /** Its figures are kept with the step as `parts`. */
+  stop(step: StepResult): Promise<Record<string, number>>;
 }
 
 export interface StepVerdict {
@@ -149,6 +158,7 @@ export async function runSteps(
     'rates' | 'stepSeconds' | 'warmupSeconds' | 'timeoutMs' | 'mode' | 'pauseSeconds' | 'stopWhenSaturated'
   >,
   onStep?: (step: StepResult) => void,
+  probe?: StepProbe,
 ): Promise<StepResult[]> {
   if (options.warmupSeconds > 0) {
     await runStep(pool, source, {
@@ -162,12 +172,14 @@ export async function runSteps(
   for (const [i, rate] of options.rates.entries()) {
     // A pause lets the server finish what the previous step left queued, so steps do not bleed into each other.
     if (i > 0) await new Promise((resolve) => setTimeout(resolve, (options.pauseSeconds ?? 2) * 1000));
+    await probe?.start(rate);
     const step = await runStep(pool, source, {
       rate,
       durationMs: options.stepSeconds * 1000,
       timeoutMs: options.timeoutMs,
       mode: options.mode,
     });
+    if (probe !== undefined) step.parts = await probe.stop(step);
     steps.push(step);
     onStep?.(step);
     // Past saturation every higher rate only measures a growing queue: stop the series there.
@@ -242,11 +254,11 @@ export async function runLoadTest(
   const pool = await openPool(options.url, options.connections, options.users, options.echo ?? false);
   let steps: StepResult[];
   try {
-    steps = await runSteps(pool, source, options, (s) => onStep?.('target', s));
+    steps = await runSteps(pool, source, options, (s) => onStep?.('target', s), options.stepProbe);
   } finally {
     await closePool(pool);
   }
-  const { logger: _logger, ...rest } = options;
+  const { logger: _logger, stepProbe: _probe, ...rest } = options;
   return {
     version: 1,
     target: options.url,

@@ -61,6 +61,8 @@ export interface StepResult {
   uncorrected: LatencySummary;
   /** How late the generator sent requests, ms: its own lag (p99, max). */
   sendLag: { p99: number; max: number };
+  /** What a step probe measured around the step (loadtest.ts `StepProbe`). */
+  parts?: Record<string, number>;
 }
 
 export interface RequestSource {

@@ -11,6 +11,7 @@ import type { ArchiveMetricsSnapshot } from '../archive/metrics.ts';
 import { startBroker } from '../broker/index.ts';
 import { type Config, parseConfig } from '../config/index.ts';
 import { createLogger } from '../log/logger.ts';
+import { ownThreadId } from '../log/thread-cpu.ts';
 import { brokerOptions, type Endpoints } from './embedded.ts';
 import { startTopologyOn } from './topology-on-endpoints.ts';
 import {
@@ -69,7 +70,7 @@ try {
     send({ type: 'closed' });
     port.close();
   });
-  send({ type: 'ready', address: running.address });
+  send({ type: 'ready', address: running.address, tid: ownThreadId() });
   if (metrics !== undefined) send({ type: 'metrics', snapshot: metrics() });
 } catch (error) {
   const e = error as Error & { code?: string };

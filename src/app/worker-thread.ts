@@ -9,6 +9,7 @@ import type { ArchiveMetricsSnapshot } from '../archive/metrics.ts';
 import type { Config } from '../config/index.ts';
 import { CroupierError, isErrorCode } from '../errors/index.ts';
 import type { Logger } from '../log/logger.ts';
+import { registerWorkerThread } from '../log/thread-cpu.ts';
 import type { Endpoints } from './embedded.ts';
 import type { WorkerOutbound, WorkerRole } from './worker-protocol.ts';
 
@@ -73,6 +74,7 @@ export function startWorkerThread(
       }
       if (message.type !== 'ready') return;
       started = true;
+      registerWorkerThread(role, worker, message.tid);
       resolve({
         address: message.address,
         async close() {

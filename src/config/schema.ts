@@ -339,6 +339,13 @@ export const gatewaySchema = z
     eventBatchMs: z.number().int().positive().default(20),
     /** Most events in one produce request. */
     eventBatchMax: z.number().int().positive().default(1000),
+    /**
+     * Integrate Thompson sampling's logged propensities on a thread of their own, off the thread that deals
+     * carousels (false: on that thread, after each reply).
+     */
+    propensityThread: z.boolean().default(true),
+    /** Carousels waiting for the propensity thread before the main thread integrates the next ones itself. */
+    propensityBacklog: z.number().int().positive().default(1024),
     /** How often the change-feed cache reads the feeds (ms). */
     cachePollMs: z.number().int().positive().default(25),
     /**

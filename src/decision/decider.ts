@@ -27,6 +27,7 @@ import { createRng } from '../stats/rng.ts';
 import { collectCandidates } from './candidates.ts';
 import { DeferredPropensities } from './deferred-propensities.ts';
 import { loadArmCounts, shownRows, slateItems } from './explore.ts';
+import type { PropensityOffload } from './propensity-offload.ts';
 import { ShadowSlate } from './shadow-slate.ts';
 
 export interface DeciderOptions {
@@ -58,6 +59,11 @@ export interface DeciderOptions {
    * items' `propensity` is NaN and `decision.propensity` is absent. Default false.
    */
   deferPropensities?: boolean;
+  /**
+   * Where `completePropensitiesThen` integrates deferred propensities: a thread shared by every decider of the
+   * process (propensity-offload.ts). Without it they are integrated on the calling thread.
+   */
+  propensityOffload?: PropensityOffload;
   /** Most slots a request may ask for. Default 100. */
   maxSlots?: number;
   /** Clock (ms since epoch) for item ages. Default `Date.now`. */
@@ -71,6 +77,11 @@ export interface Decider {
    * `propensity`, `decision.propensity`, `timings.propensityUs`); does nothing for any other decision.
    */
   completePropensities(decision: Decision): void;
+  /**
+   * Like `completePropensities`, then `done`: on the propensity thread when the decider has one (`done` runs
+   * later), else at once. For a decision with nothing deferred, `done` runs at once.
+   */
+  completePropensitiesThen(decision: Decision, done: () => void): void;
   close(): Promise<void>;
 }
 
@@ -135,7 +146,10 @@ export function createDecider(options: DeciderOptions): Decider {
   const scorer = options.scorer;
   const assembler = new FeatureAssembler(scorer.spec);
   const explorer = new SlateExplorer(monteCarlo);
-  const deferred = options.deferPropensities === true ? new DeferredPropensities(monteCarlo.floor) : null;
+  const deferred =
+    options.deferPropensities === true
+      ? new DeferredPropensities(monteCarlo.floor, options.propensityOffload)
+      : null;
   const shadowSlate = new ShadowSlate(seed, monteCarlo);
   const assigner = new ExperimentAssigner(options.experiments ?? NO_EXPERIMENTS);
   const rng = createRng(seed);
@@ -233,6 +247,10 @@ export function createDecider(options: DeciderOptions): Decider {
     decide,
     completePropensities(decision: Decision): void {
       deferred?.complete(decision);
+    },
+    completePropensitiesThen(decision: Decision, done: () => void): void {
+      if (deferred === null) done();
+      else deferred.completeThen(decision, done);
     },
     async close(): Promise<void> {
       closed = true;

@@ -1,11 +1,14 @@
 /**
  * Thompson sampling's propensities computed after the reply: `decide` keeps a copy of what they depend on
- * (the candidates' posteriors and the shown slate) and `complete` integrates them later, off the reply's path.
- * Copies are pooled, so a steady stream of decisions allocates nothing here.
+ * (the candidates' posteriors and the shown slate) and `complete` integrates them later, off the reply's path,
+ * or `completeThen` hands them to the propensity thread (propensity-offload.ts) when there is one. Copies are
+ * pooled, so a steady stream of decisions allocates little here.
  */
 import { thompsonIntegralPropensities } from '../bandit/explorer.ts';
+import { integralMethod } from '../bandit/propensity.ts';
 import { IntegralScratch } from '../bandit/thompson-integral.ts';
 import type { Decision } from '../domain/decision.ts';
+import type { PropensityOffload } from './propensity-offload.ts';
 
 interface Held {
   alpha: Float64Array;
@@ -21,9 +24,56 @@ export class DeferredPropensities {
   private readonly scratch = new IntegralScratch();
   private out = new Float64Array(16);
   private readonly floor: number | undefined;
+  private readonly offload: PropensityOffload | undefined;
 
-  constructor(floor?: number) {
+  constructor(floor?: number, offload?: PropensityOffload) {
     this.floor = floor;
+    this.offload = offload;
+  }
+
+  /** True while `decision`'s propensities are still to be computed. */
+  pending(decision: Decision): boolean {
+    return this.held.has(decision);
+  }
+
+  /**
+   * Completes `decision`'s propensities and then calls `done`: on the propensity thread when there is one and it
+   * keeps up (`done` runs later, on this thread), else here and now.
+   */
+  completeThen(decision: Decision, done: () => void): void {
+    const copy = this.held.get(decision);
+    if (copy === undefined || this.offload === undefined) {
+      this.complete(decision);
+      done();
+      return;
+    }
+    this.held.delete(decision);
+    const accepted = this.offload.submit({
+      alpha: copy.alpha,
+      beta: copy.beta,
+      shown: copy.shown,
+      n: copy.n,
+      count: copy.count,
+      floor: this.floor,
+      finish: (reply, at) => {
+        if (reply === null) {
+          this.held.set(decision, copy);
+          this.complete(decision);
+        } else {
+          const items = decision.items;
+          for (let s = 0; s < items.length; s++) items[s].propensity = reply[at + s];
+          decision.propensity = integralMethod(reply[at + copy.count]);
+          decision.timings.propensityUs = reply[at + copy.count + 1];
+          this.pool.push(copy);
+        }
+        done();
+      },
+    });
+    if (!accepted) {
+      this.held.set(decision, copy);
+      this.complete(decision);
+      done();
+    }
   }
 
   /** Keeps what `decision`'s propensities depend on until `complete`. */

@@ -16,6 +16,8 @@ export interface GatewayDecider {
    * `deferPropensities`); absent when every decision has them at once.
    */
   completePropensities?(decision: Decision): void;
+  /** `completePropensities`, then `done`, which may run later (the propensity thread). */
+  completePropensitiesThen?(decision: Decision, done: () => void): void;
 }
 
 export interface DealtCarousel {
@@ -95,6 +97,12 @@ export function createDealer(deps: {
       // The reply is on its way: now the propensities it did not wait for, which the carousel record carries.
       // It also carries the shadow policy's slot and probability of each shown item; the reply is built from
       // `decision.items` alone, so the shadow slate is never shown.
+      if (decider.completePropensitiesThen !== undefined) {
+        // Queued now, in order with the feedback that will follow; sent once its propensities are in.
+        const release = eventLog.holdCarousel(dealt.decision, dealt.context);
+        decider.completePropensitiesThen(dealt.decision, release);
+        return;
+      }
       decider.completePropensities?.(dealt.decision);
       eventLog.logCarousel(dealt.decision, dealt.context);
     },

@@ -11,6 +11,11 @@ export interface QueuedEvent {
   key: string;
   value: RecordShapes[ClickstreamSchemaName];
   timestamp: number;
+  /**
+   * Still being completed (a carousel whose propensities are being integrated): it and everything behind it
+   * wait, so the topic keeps the order in which events were logged.
+   */
+  held?: boolean;
 }
 
 /** A FIFO with O(1) push and shift, compacted as it drains. */
@@ -37,8 +42,12 @@ class EventQueue {
     return event;
   }
 
+  /** Up to `n` events from the front, stopping at the first held one. */
   take(n: number): QueuedEvent[] {
-    const out = this.items.slice(this.head, this.head + n);
+    let end = this.head;
+    const last = Math.min(this.items.length, this.head + n);
+    while (end < last && this.items[end].held !== true) end++;
+    const out = this.items.slice(this.head, end);
     for (let i = 0; i < out.length; i++) this.shift();
     return out;
   }
@@ -79,7 +88,7 @@ export class EventBuffer {
     if (this.queue.length >= batchMax) this.options.onBatchReady();
   }
 
-  /** Takes up to `n` events from the front. */
+  /** Takes up to `n` events from the front, up to the first held one. */
   take(n: number): QueuedEvent[] {
     return this.queue.take(n);
   }

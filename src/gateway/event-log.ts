@@ -7,11 +7,15 @@
  * fills, then the oldest events are shed, counted and logged. The records themselves: event-records.ts.
  */
 import type { Kafka } from 'kafkajs';
+import type { RecordShapes } from '../../streams/schemas/index.ts';
 import type { Decision, RequestContext } from '../domain/decision.ts';
 import type { Logger } from '../log/logger.ts';
 import { EventBuffer } from './event-buffer.ts';
 import { EventPump } from './event-pump.ts';
 import { carouselRecord, type FeedbackEvent, feedbackRecord } from './event-records.ts';
+
+type CarouselValue = RecordShapes['Carousel'];
+
 import { type EventEncoder, EventSender } from './event-sender.ts';
 
 export interface EventLogOptions {
@@ -41,6 +45,11 @@ export interface EventLogStats {
 export interface EventLog {
   /** One Carousel record of the decision's shown items. */
   logCarousel(decision: Decision, context: RequestContext, timestamp?: number): void;
+  /**
+   * The decision's Carousel record, queued now in its place but held (with every event logged after it) until
+   * `release` is called once the decision's propensities are known; `release` copies them into the record.
+   */
+  holdCarousel(decision: Decision, context: RequestContext, timestamp?: number): () => void;
   logFeedback(event: FeedbackEvent, timestamp?: number): void;
   stats(): EventLogStats;
   /** Resolves once everything queued so far was sent (or shed); for tests and shutdown. */
@@ -64,6 +73,16 @@ export function startEventLog(options: EventLogOptions): EventLog {
   return {
     logCarousel(decision, context, timestamp = Date.now()) {
       enqueue(carouselRecord(decision, context, timestamp));
+    },
+    holdCarousel(decision, context, timestamp = Date.now()) {
+      const record = carouselRecord(decision, context, timestamp);
+      record.held = true;
+      enqueue(record);
+      return () => {
+        const items = (record.value as CarouselValue).items;
+        for (let s = 0; s < items.length; s++) items[s].propensity = decision.items[s].propensity;
+        record.held = false;
+      };
     },
     logFeedback(event, timestamp = Date.now()) {
       enqueue(feedbackRecord(event, timestamp));

@@ -85,6 +85,12 @@ export class EventPump {
         continue;
       }
       const batch = buffer.take(batchMax);
+      if (batch.length === 0) {
+        // The front is held (a carousel still being completed): wait for it as for a partial batch.
+        if (this.stopped) break;
+        await this.sleep(batchMs);
+        continue;
+      }
       this.inFlight = batch.length;
       let failed: unknown = null;
       try {

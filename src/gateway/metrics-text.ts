@@ -3,6 +3,7 @@
  * table: one row per metric (name, help, type, value getter), in the order they appear on the page. The two
  * histograms come first; the model version and the change-feed cache's rows only when there is one.
  */
+import { readThreads, type ThreadReading } from '../log/thread-cpu.ts';
 import type { LiveStateFreshness } from '../state/live-reader/index.ts';
 import type { EventLogStats } from './event-log.ts';
 import { counterLines, type GatewayMetrics, gaugeLines, labelValue } from './metrics.ts';
@@ -153,6 +154,27 @@ const GATEWAY_ROWS: readonly MetricRow<MetricsSources>[] = [
     type: 'gauge',
     value: (s) => (s.events.connected ? 1 : 0),
   },
+  {
+    name: 'croupier_propensities_offloaded_total',
+    help: 'Carousels whose logged propensities the propensity thread integrated.',
+    type: 'counter',
+    value: (s) => s.metrics.propensityThread?.().offloaded ?? 0,
+  },
+  {
+    name: 'croupier_propensities_inline_total',
+    help: 'Carousels whose propensities the main thread integrated because the propensity thread was behind or had failed.',
+    type: 'counter',
+    value: (s) => {
+      const stats = s.metrics.propensityThread?.();
+      return stats === undefined ? 0 : stats.refused + stats.failed;
+    },
+  },
+  {
+    name: 'croupier_propensity_backlog',
+    help: 'Carousels queued for or on the propensity thread.',
+    type: 'gauge',
+    value: (s) => s.metrics.propensityThread?.().backlog ?? 0,
+  },
 ];
 
 const CACHE_ROWS: readonly MetricRow<LiveStateFreshness>[] = [
@@ -195,6 +217,27 @@ function renderRow<S>(row: MetricRow<S>, source: S): string {
     : gaugeLines(row.name, row.help, value);
 }
 
+/** CPU and busy event-loop time per croupier thread (src/log/thread-cpu.ts); CPU only where it is known. */
+function threadLines(threads: readonly ThreadReading[]): string {
+  const cpu = 'croupier_thread_cpu_seconds_total';
+  const busy = 'croupier_thread_event_loop_active_seconds_total';
+  const lines = [
+    `# HELP ${cpu} CPU seconds (user and system) each croupier thread of this process used (Linux).`,
+    `# TYPE ${cpu} counter`,
+  ];
+  for (const t of threads)
+    if (t.cpuSeconds !== null) lines.push(`${cpu}{thread="${labelValue(t.thread)}"} ${t.cpuSeconds}`);
+  lines.push(
+    `# HELP ${busy} Seconds each croupier thread's event loop was busy (not waiting for I/O or timers).`,
+    `# TYPE ${busy} counter`,
+  );
+  for (const t of threads)
+    lines.push(
+      `${busy}{thread="${labelValue(t.thread)}"} ${Math.round(t.eventLoopActiveSeconds * 1e6) / 1e6}`,
+    );
+  return lines.join('\n');
+}
+
 /** The whole `/metrics` page. */
 export function renderMetricsText(sources: MetricsSources): string {
   const { metrics, freshness } = sources;
@@ -211,5 +254,6 @@ export function renderMetricsText(sources: MetricsSources): string {
     );
   }
   if (freshness !== undefined) for (const row of CACHE_ROWS) parts.push(renderRow(row, freshness));
+  parts.push(threadLines(readThreads()));
   return `${parts.join('\n')}\n`;
 }

@@ -2,7 +2,9 @@
  * The gateway's Prometheus metrics, rendered in the text exposition format (version 0.0.4) on `/metrics`.
  * A few fixed-bucket histograms and counters; nothing is computed until somebody scrapes.
  */
+
 import type { BucketCounts } from '../dashboard/sources.ts';
+import type { PropensityOffloadStats } from '../decision/propensity-offload.ts';
 
 export class Histogram {
   private readonly counts: Float64Array;
@@ -130,6 +132,8 @@ export class GatewayMetrics {
   backpressureCloses = 0;
   /** Model version of the last decision dealt. */
   modelVersion = '';
+  /** The propensity thread's counts, when the gateway has one (src/decision/propensity-offload.ts). */
+  propensityThread: (() => PropensityOffloadStats) | null = null;
 
   recordDecision(serverTimeUs: number): void {
     this.decisions++;

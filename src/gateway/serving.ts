@@ -12,6 +12,7 @@ import type { Config } from '../config/index.ts';
 import type { ArchiveReport } from '../dashboard/sources.ts';
 import { kafkaTopicTail } from '../dashboard/topic-tail.ts';
 import { createDecider, type Decider } from '../decision/decider.ts';
+import { PropensityOffload } from '../decision/propensity-offload.ts';
 import type { Decision } from '../domain/decision.ts';
 import { CroupierError } from '../errors/index.ts';
 import {
@@ -21,6 +22,7 @@ import {
 } from '../experiments/config.ts';
 import { createEventCodec, createKafka } from '../kafka/index.ts';
 import type { Logger } from '../log/logger.ts';
+import { registerMainThread } from '../log/thread-cpu.ts';
 import type { Scorer } from '../scoring/onnx-scorer.ts';
 import { createOnnxScorer } from '../scoring/onnx-scorer.ts';
 import { type LiveStateReader, startLiveStateReader } from '../state/live-reader/index.ts';
@@ -102,6 +104,7 @@ export async function startServing(options: ServingOptions): Promise<ServingHand
   };
   // The gateway's counters exist first: the scorer counts its batches into them from its first run.
   const metrics = new GatewayMetrics();
+  registerMainThread('gateway');
   try {
     const scorer = await createOnnxScorer({
       registryDir: config.model.registryDir,
@@ -115,6 +118,15 @@ export async function startServing(options: ServingOptions): Promise<ServingHand
       onBatch: (requests) => metrics.batchSize.observe(requests),
     });
     closers.push(() => scorer.close());
+    // One propensity thread for every decider (experiments swaps included); it closes after the event log, which
+    // waits for the carousels it still completes.
+    const offload = config.gateway.propensityThread
+      ? new PropensityOffload({ logger, maxBacklog: config.gateway.propensityBacklog })
+      : undefined;
+    if (offload !== undefined) {
+      closers.push(() => offload.close());
+      metrics.propensityThread = () => offload.stats();
+    }
     let experiments = await loadExperimentsConfig(config.model.experimentsFile);
     const newDecider = (exp: ExperimentsConfig): Decider =>
       createDecider({
@@ -129,6 +141,7 @@ export async function startServing(options: ServingOptions): Promise<ServingHand
         // The reply does not wait for Thompson sampling's propensities: the dealer completes them once the
         // socket took the carousel, before it is logged.
         deferPropensities: true,
+        ...(offload === undefined ? {} : { propensityOffload: offload }),
         // Each replica and each experiment swap explores with its own random stream: replicas seeded alike
         // would all deal the same slates to the same requests.
         seed: randomInt(1, 2 ** 31),
@@ -147,6 +160,11 @@ export async function startServing(options: ServingOptions): Promise<ServingHand
         return decision;
       },
       completePropensities: (decision) => dealtBy.get(decision)?.completePropensities(decision),
+      completePropensitiesThen: (decision, done) => {
+        const dealer = dealtBy.get(decision);
+        if (dealer === undefined) done();
+        else dealer.completePropensitiesThen(decision, done);
+      },
     };
 
     const kafka = createKafka(config.kafka, options.brokers, { logger, connectionTimeout: 2000 });

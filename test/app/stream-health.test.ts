@@ -91,6 +91,20 @@ describe('croupier start reports its stream topology', () => {
     expect(await metricsText()).toMatch(/^croupier_stream_lag_records 0$/m);
   });
 
+  it('reports the CPU and busy event-loop time of each of its threads on /metrics', async () => {
+    await until('ready', async () => ((await readyz()).ready ? true : undefined));
+    const text = await metricsText();
+    const value = (name: string, thread: string) => {
+      const match = new RegExp(`^${name}\\{thread="${thread}"\\} (\\S+)$`, 'm').exec(text);
+      return match === null ? undefined : Number(match[1]);
+    };
+    for (const thread of ['gateway', 'broker', 'topology']) {
+      expect(value('croupier_thread_event_loop_active_seconds_total', thread), thread).toBeGreaterThan(0);
+      // /proc/thread-self names each thread on Linux, where these tests run.
+      expect(value('croupier_thread_cpu_seconds_total', thread), thread).toBeGreaterThan(0);
+    }
+  });
+
   it('restarts a topology thread that died, and is not ready until it runs again', async () => {
     await croupier.topology.crash();
     const reasons = await until('not ready', async () => {

@@ -4,9 +4,10 @@ import type { Decision } from '../../src/domain/decision.ts';
 import { freePort } from '../../src/embedded/free-port.ts';
 import { startEventLog } from '../../src/gateway/event-log.ts';
 import { carouselRecord } from '../../src/gateway/event-records.ts';
-import { createEventCodec } from '../../src/kafka/index.ts';
+import { createEventCodec, type DecodedEvent } from '../../src/kafka/index.ts';
 import { silentLogger } from '../../src/log/logger.ts';
 import { type Carousel, loadSchemas } from '../../streams/schemas/index.ts';
+import { startTestBroker } from '../support/broker.ts';
 import { startTestRegistry } from '../support/registry.ts';
 import { eventually } from './support.ts';
 
@@ -110,6 +111,63 @@ describe('event log', () => {
     } finally {
       await log.close();
       await registry.close();
+    }
+  });
+
+  it('keeps a held carousel and what was logged after it until it is released, then sends them in order', async () => {
+    const [broker, registry] = await Promise.all([startTestBroker(), startTestRegistry()]);
+    const kafka = new Kafka({ brokers: broker.brokers, clientId: 'held-test', logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: 'clickstream', numPartitions: 1 }] });
+    await admin.disconnect();
+    const codec = createEventCodec({ registryUrl: registry.url, schemas: loadSchemas() });
+    const log = startEventLog({ kafka, codec, topic: 'clickstream', logger: silentLogger(), batchMs: 5 });
+    const consumer = kafka.consumer({ groupId: 'held-test' });
+    try {
+      const held = decision('held', 3);
+      for (const item of held.items) item.propensity = Number.NaN;
+      log.logCarousel(decision('before', 2), { device: null, country: null, page: null });
+      const release = log.holdCarousel(held, { device: null, country: null, page: null });
+      log.logFeedback({
+        kind: 'click',
+        requestId: 'held',
+        userId: 'u1',
+        itemId: 'i1',
+        slot: 1,
+        segment: null,
+      });
+      // Everything before the held carousel goes; it and the click behind it wait.
+      await eventually(() => (log.stats().sent === 1 ? true : undefined));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(log.stats()).toMatchObject({ sent: 1, queued: 2, shed: 0 });
+      held.items.forEach((item, s) => {
+        item.propensity = 0.25 * (s + 1);
+      });
+      release();
+      await log.flush();
+      expect(log.stats()).toMatchObject({ sent: 3, queued: 0 });
+
+      const consumed: DecodedEvent[] = [];
+      await consumer.connect();
+      await consumer.subscribe({ topic: 'clickstream', fromBeginning: true });
+      await consumer.run({
+        eachMessage: async ({ message }) => {
+          if (message.value !== null) consumed.push(await codec.decode(message.value));
+        },
+      });
+      await eventually(() => (consumed.length === 3 ? true : undefined), 20_000);
+      expect(consumed.map((e) => `${e.schemaName}:${(e.value as { requestId: string }).requestId}`)).toEqual([
+        'Carousel:before',
+        'Carousel:held',
+        'Click:held',
+      ]);
+      const carousel = consumed[1].value as Carousel;
+      expect(carousel.items.map((i) => i.propensity)).toEqual([0.25, 0.5, 0.75]);
+    } finally {
+      await consumer.disconnect();
+      await log.close();
+      await Promise.all([broker.close(), registry.close()]);
     }
   });
 });

@@ -1,0 +1,195 @@
+/**
+ * Thompson sampling's logged propensities integrated on a thread of their own, so the gateway's main thread only
+ * deals carousels. Decisions are gathered into one batch per turn of the event loop (or `batchMax`, whichever
+ * comes first) and cross as one transferred buffer (propensity-batch.ts); each job's `finish` runs on the main
+ * thread when its batch comes back.
+ *
+ * Bounded: past `maxBacklog` decisions queued or in flight, `submit` refuses and the caller integrates in place,
+ * which slows the main thread down as a backlog would, without losing or delaying a record without bound. If the
+ * thread dies, the jobs it held finish with `null` (the caller integrates them in place) and the next batch
+ * starts a new thread.
+ */
+import { Worker } from 'node:worker_threads';
+import type { Logger } from '../log/logger.ts';
+import { registerWorkerThread } from '../log/thread-cpu.ts';
+import {
+  entrySize,
+  type PropensityBatchReply,
+  type PropensityBatchRequest,
+  replySize,
+  writeEntry,
+} from './propensity-batch.ts';
+
+const ENTRY = new URL('./propensity-thread.js', import.meta.url);
+
+export interface OffloadJob {
+  alpha: Float64Array;
+  beta: Float64Array;
+  shown: Int32Array;
+  n: number;
+  count: number;
+  floor: number | undefined;
+  /**
+   * Called on the main thread with the batch's reply and this job's offset in it (count propensities, the tail
+   * bias, the integral's µs), or with `null` when the thread failed.
+   */
+  finish(reply: Float64Array | null, at: number): void;
+}
+
+export interface PropensityOffloadOptions {
+  logger: Logger;
+  /** Most decisions queued or in flight before `submit` refuses (default 1,024). */
+  maxBacklog?: number;
+  /** Most decisions in one batch (default 64). */
+  batchMax?: number;
+}
+
+export interface PropensityOffloadStats {
+  /** Decisions integrated on the thread. */
+  offloaded: number;
+  /** Decisions refused because the backlog was full. */
+  refused: number;
+  /** Decisions whose batch was lost with a failed thread. */
+  failed: number;
+  /** Decisions queued or in flight now. */
+  backlog: number;
+}
+
+interface Running {
+  worker: Worker;
+  pending: Map<number, OffloadJob[]>;
+  dead: boolean;
+}
+
+export class PropensityOffload {
+  private running: Running | null = null;
+  private batch: OffloadJob[] = [];
+  private data = new Float64Array(1 << 14);
+  private used = 0;
+  private scheduled = false;
+  private nextId = 1;
+  private closed = false;
+  private readonly maxBacklog: number;
+  private readonly batchMax: number;
+  private readonly logger: Logger;
+  private readonly counts = { offloaded: 0, refused: 0, failed: 0, backlog: 0 };
+
+  constructor(options: PropensityOffloadOptions) {
+    this.logger = options.logger;
+    this.maxBacklog = options.maxBacklog ?? 1024;
+    this.batchMax = options.batchMax ?? 64;
+  }
+
+  stats(): PropensityOffloadStats {
+    return { ...this.counts };
+  }
+
+  /** Queues `job` for the thread; false (the caller integrates it) when the backlog is full or this is closed. */
+  submit(job: OffloadJob): boolean {
+    if (this.closed || this.counts.backlog >= this.maxBacklog) {
+      this.counts.refused++;
+      return false;
+    }
+    const size = entrySize(job.n, job.count);
+    if (this.used + size > this.data.length) {
+      const grown = new Float64Array(Math.max(this.data.length * 2, this.used + size));
+      grown.set(this.data.subarray(0, this.used));
+      this.data = grown;
+    }
+    this.used = writeEntry(this.data, this.used, job.alpha, job.beta, job.n, job.shown, job.count, job.floor);
+    this.batch.push(job);
+    this.counts.backlog++;
+    if (this.batch.length >= this.batchMax) this.flush();
+    else if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
+    return true;
+  }
+
+  /** Stops the thread; the jobs it still held finish with `null` (their callers integrate them in place). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.flush();
+    await this.crash();
+  }
+
+  /** Stops the thread at once, as a crash would (for fault tests); the next batch starts a new one. */
+  async crash(): Promise<void> {
+    const r = this.running;
+    this.running = null;
+    if (r !== null) {
+      this.fail(r);
+      await r.worker.terminate();
+    }
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    if (this.batch.length === 0) return;
+    const jobs = this.batch;
+    const data = this.data;
+    this.batch = [];
+    if (this.closed) {
+      this.used = 0;
+      this.counts.backlog -= jobs.length;
+      for (const job of jobs) job.finish(null, 0);
+      return;
+    }
+    this.data = new Float64Array(Math.max(1 << 14, this.used));
+    this.used = 0;
+    const r = this.running ?? this.start();
+    const id = this.nextId++;
+    r.pending.set(id, jobs);
+    const request: PropensityBatchRequest = { id, entries: jobs.length, data };
+    r.worker.postMessage(request, [data.buffer as ArrayBuffer]);
+  }
+
+  private start(): Running {
+    const worker = new Worker(ENTRY, { name: 'croupier-propensity' });
+    worker.unref();
+    const r: Running = { worker, pending: new Map(), dead: false };
+    worker.on('message', (reply: PropensityBatchReply | { tid: number | null }) => {
+      if (!('id' in reply)) {
+        registerWorkerThread('propensity', worker, reply.tid);
+        return;
+      }
+      const jobs = r.pending.get(reply.id);
+      if (jobs === undefined) return;
+      r.pending.delete(reply.id);
+      this.counts.backlog -= jobs.length;
+      this.counts.offloaded += jobs.length;
+      for (let j = 0, at = 0; j < jobs.length; j++) {
+        jobs[j].finish(reply.out, at);
+        at += replySize(jobs[j].count);
+      }
+    });
+    worker.on('error', (error) => {
+      this.logger.error(
+        { err: error },
+        'the propensity thread failed; integrating on the main thread until it restarts',
+      );
+      this.fail(r);
+    });
+    worker.on('exit', (code) => {
+      if (!this.closed) this.logger.error({ code }, 'the propensity thread stopped');
+      this.fail(r);
+    });
+    this.running = r;
+    return r;
+  }
+
+  /** Finishes every job the thread held with `null`. */
+  private fail(r: Running): void {
+    if (r.dead) return;
+    r.dead = true;
+    if (this.running === r) this.running = null;
+    for (const jobs of r.pending.values()) {
+      this.counts.backlog -= jobs.length;
+      this.counts.failed += jobs.length;
+      for (const job of jobs) job.finish(null, 0);
+    }
+    r.pending.clear();
+  }
+}

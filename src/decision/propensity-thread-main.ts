@@ -1,0 +1,17 @@
+/** Body of the propensity thread: integrates each batch it is sent and transfers the propensities back. */
+import { parentPort } from 'node:worker_threads';
+import { ownThreadId } from '../log/thread-cpu.ts';
+import {
+  BatchIntegrator,
+  type PropensityBatchReply,
+  type PropensityBatchRequest,
+} from './propensity-batch.ts';
+
+const integrator = new BatchIntegrator();
+// First message: which OS thread this is, so /metrics can report the CPU it uses.
+parentPort?.postMessage({ tid: ownThreadId() });
+parentPort?.on('message', (request: PropensityBatchRequest) => {
+  const out = integrator.run(request);
+  const reply: PropensityBatchReply = { id: request.id, out };
+  parentPort?.postMessage(reply, [out.buffer as ArrayBuffer]);
+});
