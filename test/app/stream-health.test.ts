@@ -25,6 +25,8 @@ let redis: Redis;
 beforeAll(async () => {
   croupier = await startCroupier({ config, logger: silentLogger() });
   redis = new Redis(croupier.endpoints.redisUrl);
+  // A catalog with an item: croupier is not ready while it has none.
+  await publishItem('first');
 });
 afterAll(async () => {
   redis?.disconnect();

@@ -151,6 +151,30 @@ describe('live reader when Redis loses a partition', () => {
   });
 });
 
+describe('live reader readiness', () => {
+  it('is not ready while the catalog holds no available item, and ready once one arrives', async () => {
+    const prefix = redis.prefix();
+    const s = writer(prefix);
+    const reader = await readerOn(prefix);
+    try {
+      expect(reader.health()).toEqual({
+        ready: false,
+        reasons: [
+          'no available item in the catalog (none has arrived on cdc.items yet): carousels would be empty',
+        ],
+      });
+      const last = await applyItems(s, [created('a')], 0);
+      await eventually(() => (reader.health().ready ? true : undefined));
+      expect(ids(reader)).toEqual(['a']);
+      await applyItems(s, [deleted('a')], last + 1);
+      await eventually(() => (reader.health().ready ? undefined : true));
+      expect(ids(reader)).toEqual([]);
+    } finally {
+      await reader.close();
+    }
+  });
+});
+
 describe('live reader tables', () => {
   it("drops a deleted item's counts and idle users' activity, keeping the rest", () => {
     const tables = new StateTables({ halfLifeSeconds: 60 });

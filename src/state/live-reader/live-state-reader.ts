@@ -8,7 +8,7 @@
  * Every `markerCheckMs` it also reads each partition's marker (partition-health.ts): a partition whose state Redis
  * lost, or is rebuilding, keeps its last good copy (no feed is read for it and no empty snapshot replaces it) and
  * makes `health()` not ready, until the marker says the rebuild is done and a fresh snapshot takes the rebuilt
- * state. Every `evictAfterMs` / 4 users not seen and items out of the catalog for `evictAfterMs` leave the tables.
+ * state. A catalog with no available item is not ready either (every carousel would be empty). Every `evictAfterMs` / 4 users not seen and items out of the catalog for `evictAfterMs` leave the tables.
  */
 import type { Cluster, Redis } from 'ioredis';
 import type { StateView } from '../../domain/decision.ts';
@@ -194,7 +194,18 @@ export async function startLiveStateReader(options: LiveStateReaderOptions): Pro
       evictedUsers: counters.evictedUsers,
       evictedItems: counters.evictedItems,
     }),
-    health: () => markers.health(),
+    health: () => {
+      const health = markers.health();
+      // A catalog without an available item deals only empty carousels: not ready until one arrives.
+      if (tables.items().length > 0) return health;
+      return {
+        ready: false,
+        reasons: [
+          ...health.reasons,
+          `no available item in the catalog (none has arrived on ${topics.cdcItems} yet): carousels would be empty`,
+        ],
+      };
+    },
     close: async () => {
       clearInterval(evictTimer);
       await poller.stop();
