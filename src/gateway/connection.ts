@@ -42,6 +42,9 @@ export interface SocketData {
   /** Token bucket of the message rate limit. */
   tokens: number;
   refilledAt: number;
+  /** When the last rate-limit answer went out, and the messages dropped over the limit since (rate-limit.ts). */
+  limitedSince: number;
+  droppedSince: number;
   recent: Map<string, ShownRequest>;
   subscriptions: Map<string, Subscription>;
   /**
@@ -75,6 +78,8 @@ export function newSocketData(
     context: EMPTY_CONTEXT,
     tokens: burst,
     refilledAt: Date.now(),
+    limitedSince: 0,
+    droppedSince: 0,
     recent: new Map(),
     subscriptions: new Map(),
     pendingSubscribes: new Map(),

@@ -11,6 +11,7 @@ import { errorReply, type HandlerDeps, type Socket } from './handlers/handler-de
 import { handleHello } from './handlers/hello.ts';
 import { handleUnsubscribe } from './handlers/unsubscribe.ts';
 import { parseClientMessage } from './protocol.ts';
+import { FLOOD_FACTOR, overLimit } from './rate-limit.ts';
 
 /** Builds the `message` handler; it decodes the frame synchronously (uWebSockets.js neuters it on return). */
 export function createMessageHandler(deps: HandlerDeps): (ws: Socket, frame: ArrayBuffer) => void {
@@ -21,15 +22,25 @@ export function createMessageHandler(deps: HandlerDeps): (ws: Socket, frame: Arr
     metrics.messages++;
     if (!takeToken(data, config.maxMessagesPerSecond)) {
       metrics.rateLimited++;
+      const verdict = overLimit(data, config.maxMessagesPerSecond);
+      if (verdict === 'drop') return;
+      const closing = verdict === 'close';
       sendMessage(
         ws,
         data,
         errorReply(
           'CROUPIER_ERR_GATEWAY_RATE_LIMITED',
-          `more than ${config.maxMessagesPerSecond} messages per second: this message was dropped, slow down`,
+          closing
+            ? `more than ${FLOOD_FACTOR} times ${config.maxMessagesPerSecond} messages per second: closing this connection`
+            : `more than ${config.maxMessagesPerSecond} messages per second: this message and the rest over the ` +
+                'limit in the next second are dropped without an answer; slow down',
           null,
         ),
       );
+      if (closing) {
+        logger.warn({ connection: data.connectionId, remote: data.remote }, 'closing a flooding connection');
+        ws.end(1008, 'message rate far over the limit');
+      }
       return;
     }
     if (frame.byteLength > config.maxFrameBytes) {

@@ -4,7 +4,7 @@ import { signClientToken, verifyClientToken } from '../../src/gateway/auth.ts';
 import { MAX_SUBSCRIPTIONS } from '../../src/gateway/connection.ts';
 import type { GatewayHandle } from '../../src/gateway/server.ts';
 import { seeded } from '../streams/support/events.ts';
-import { connectClient, startWorld, type TestClient, type World } from './support.ts';
+import { connectClient, type ServerMessage, startWorld, type TestClient, type World } from './support.ts';
 
 const SECRET = 'hostile-secret-of-enough-length';
 const ADMIN = 'hostile-admin-token';
@@ -178,6 +178,40 @@ describe('hostile client messages', () => {
     for (const junk of ['=', '!!', '==', 'A', '.']) {
       expect(() => verifyClientToken(SECRET, `${token}${junk}`)).toThrow(/signature|malformed/);
     }
+  });
+});
+
+describe('floods', () => {
+  it('answers messages over the rate once a second and closes a flooding connection, while others keep getting carousels', async () => {
+    const limited = await world.extraGateway({ maxMessagesPerSecond: 50 });
+    const url = `ws://127.0.0.1:${limited.port}/ws`;
+    const other = await connectClient(url);
+    await hello(other, 'steady');
+    const flooder = await connectClient(url);
+    await hello(flooder, 'flooder');
+    const received: ServerMessage[] = [];
+    flooder.socket.on('message', (data) => received.push(JSON.parse(String(data)) as ServerMessage));
+    const frames = ['{"type":"ping"}', '{"type":"carousel","requestId":"f","slots":100}'];
+    // The other client's requests go out between the flood's chunks, while it is still arriving.
+    for (let chunk = 0; chunk < 5; chunk++) {
+      for (let i = 0; i < 4000; i++) flooder.sendRaw(frames[i % 2]);
+      other.send({ type: 'carousel', requestId: `during-${chunk}`, slots: 4 });
+    }
+    for (let chunk = 0; chunk < 5; chunk++) {
+      const carousel = await other.next((m) => m.type === 'carousel' && m.requestId === `during-${chunk}`);
+      expect(carousel.items).toHaveLength(4);
+    }
+    expect((await flooder.closed).code).toBe(1008);
+    const errors = received.filter((m) => m.code === 'CROUPIER_ERR_GATEWAY_RATE_LIMITED');
+    // One answer for the first message over the rate, one for the close; the rest were dropped unanswered.
+    expect(errors.length).toBeGreaterThanOrEqual(2);
+    expect(errors.length).toBeLessThanOrEqual(4);
+    expect(String(errors.at(-1)?.message)).toMatch(/closing this connection/);
+    expect(received.length).toBeLessThan(200);
+    other.send({ type: 'carousel', requestId: 'after', slots: 4 });
+    expect((await other.next((m) => m.type === 'carousel')).items).toHaveLength(4);
+    other.close();
+    await limited.close();
   });
 });
 
