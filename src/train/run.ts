@@ -12,6 +12,7 @@ import { activeModel, type ModelEntry, readManifest } from '../scoring/model-reg
 import { offsetRanges, openArchiveInput } from './archive-input.ts';
 import { compareOnHoldout, comparisonTable, type HoldoutComparison, reliabilitySvg } from './evaluate.ts';
 import { checkParity, exportNetwork, type ParityResult, scoreWithOnnx } from './onnx-export.ts';
+import { atLoggedSlot, fitSlotOffset } from './position.ts';
 import {
   featureRows,
   type ModelKind,
@@ -41,7 +42,10 @@ export interface TrainRun {
   kind: ModelKind;
   onnx: Uint8Array;
   parity: ParityResult;
+  /** At the logged slots: what the gate reads. */
   comparison: HoldoutComparison;
+  /** As served, the slot held neutral. */
+  asServed: HoldoutComparison;
   table: string;
   reliabilitySvg: string;
   lineage: Lineage;
@@ -101,7 +105,7 @@ export async function runTraining(options: TrainRunOptions): Promise<TrainRun> {
     docString: `croupier ${options.kind} click model over ${spec.name} v${spec.version}, trained by croupier train`,
     metadata: { version: options.version, featureSpecHash: spec.hash, codeVersion: options.codeVersion },
   });
-  const { holdout } = splitRows(set, settings.validationFraction);
+  const { holdout, train } = splitRows(set, settings.validationFraction);
   const holdoutX = featureRows(set, holdout);
   const predictions = trainerPredictions(model, set, holdout);
   const names = { input: spec.input, output: spec.output };
@@ -112,17 +116,38 @@ export async function runTraining(options: TrainRunOptions): Promise<TrainRun> {
     requestIds: Array.from(holdout, (r) => set.requestIds[r]),
     itemIds: Array.from(holdout, (r) => set.itemIds[r]),
   };
+  // Each model's position-neutral p̂ moved to the slot it was logged in, by an offset fitted on the training
+  // rows (src/train/position.ts says why): the gate compares models at the logged slots.
+  const holdoutSlots = Int32Array.from(holdout, (r) => set.slots[r]);
+  const trainSlots = Int32Array.from(train, (r) => set.slots[r]);
+  const trainLabels = Uint8Array.from(train, (r) => set.labels[r]);
+  const slotted = (trainScores: ArrayLike<number>, holdoutScores: ArrayLike<number>) => {
+    const offset = fitSlotOffset(trainScores, trainSlots, trainLabels);
+    return { offset, probabilities: atLoggedSlot(holdoutScores, holdoutSlots, offset) };
+  };
+  const candidateAtSlot = slotted(trainerPredictions(model, set, train), predictions);
   let activeScores: { version: string; probabilities: Float32Array } | null = null;
+  let activeAtSlot: ReturnType<typeof slotted> | null = null;
   if (active.entry.featureSpecHash === spec.hash) {
     const bytes = await readFile(active.modelPath);
     activeScores = {
       version: active.entry.version,
       probabilities: await scoreWithOnnx(bytes, holdoutX, spec.width, names),
     };
+    activeAtSlot = slotted(
+      await scoreWithOnnx(bytes, featureRows(set, train), spec.width, names),
+      activeScores.probabilities,
+    );
   }
-  const comparison = compareOnHoldout(rows, predictions, activeScores, {
-    confidence: settings.gate.aucConfidence,
-  });
+  const metricOptions = { confidence: settings.gate.aucConfidence };
+  const comparison = compareOnHoldout(
+    rows,
+    candidateAtSlot.probabilities,
+    activeScores &&
+      activeAtSlot && { version: activeScores.version, probabilities: activeAtSlot.probabilities },
+    metricOptions,
+  );
+  const asServed = compareOnHoldout(rows, predictions, activeScores, metricOptions);
   const evaluateMs = performance.now() - evaluateStarted;
 
   const created = (options.now ?? new Date()).toISOString();
@@ -150,7 +175,11 @@ export async function runTraining(options: TrainRunOptions): Promise<TrainRun> {
     },
     training: model.training,
     parity,
-    metrics: { ...comparison },
+    metrics: {
+      ...comparison,
+      slotOffsets: { candidate: candidateAtSlot.offset, active: activeAtSlot?.offset ?? null },
+      asServed,
+    },
     gateEvidence: {
       parityPassed: parity.passed,
       candidateLogLoss: c.logLoss,
@@ -192,7 +221,14 @@ export async function runTraining(options: TrainRunOptions): Promise<TrainRun> {
     onnx,
     parity,
     comparison,
-    table: comparisonTable(comparison, options.version),
+    asServed,
+    table: [
+      'At the logged slots (each model moved there by its slot offset fitted on the training rows; the gate reads these):',
+      comparisonTable(comparison, options.version),
+      '',
+      'As served (the slot held neutral), on the same rows:',
+      comparisonTable(asServed, options.version),
+    ].join('\n'),
     reliabilitySvg: reliabilitySvg(comparison, options.version),
     lineage,
     entry,
