@@ -1,7 +1,7 @@
 /**
  * The periodic jobs croupier schedules, as the CLI wires them: `train` runs `croupier train --from --to
  * [--promote] --json` in a child process for its data interval (so training never blocks a gateway's event
- * loop), with the parent's archive, model and train settings. `croupier start` runs them on the schedule;
+ * loop), with the parent's archive, model and train settings; `watch` looks at the last promotion. `croupier start` runs them on the schedule;
  * `croupier jobs run` triggers one.
  */
 import { execFile } from 'node:child_process';
@@ -78,8 +78,39 @@ export function trainJob(config: Readonly<Config>): JobDefinition {
   };
 }
 
+/**
+ * `watch` runs `croupier models watch --json` (one look of the post-promotion watch) in a child process: a
+ * significant loss of live click-through rolls the registry back, and the gateways reload.
+ */
+export function watchJob(config: Readonly<Config>): JobDefinition {
+  const settings = config.jobs.watch;
+  return {
+    name: 'watch',
+    schedule: parseSchedule('jobs.watch', settings.every, settings.cron),
+    async run() {
+      const result = await runCroupier(config, ['models', 'watch', '--json']);
+      if (result.code !== 0) {
+        throw new Error(
+          `croupier models watch exited with ${result.code}: ${result.stderr.trim().slice(-2000)}`,
+        );
+      }
+      const outcome = JSON.parse(result.stdout) as {
+        status: string;
+        reason?: string;
+        look?: { reason: string; promotion: { from: string; to: string } };
+      };
+      return outcome.look
+        ? { status: outcome.status, promotion: outcome.look.promotion, reason: outcome.look.reason }
+        : { status: outcome.status, reason: outcome.reason };
+    },
+  };
+}
+
 export function scheduledJobs(config: Readonly<Config>): JobDefinition[] {
-  return config.jobs.train.enabled ? [trainJob(config)] : [];
+  return [
+    ...(config.jobs.train.enabled ? [trainJob(config)] : []),
+    ...(config.jobs.watch.enabled ? [watchJob(config)] : []),
+  ];
 }
 
 export function jobRunnerFor(config: Readonly<Config>, redis: Redis | Cluster, logger: Logger): JobRunner {

@@ -258,6 +258,39 @@ export const trainSchema = z
         requireAucNotWorse: z.boolean().default(true),
         /** Confidence of the AUC difference interval. */
         aucConfidence: z.number().gt(0).lt(1).default(0.95),
+        /**
+         * The off-policy check: the candidate's policy, estimated from carousels logged with it as the shadow,
+         * must not be below the active one's with `offPolicyConfidence`. `when-available`: checked when such
+         * carousels exist, passed with a note otherwise; `required`: refused without them; `off`: not checked.
+         */
+        offPolicy: z.enum(['off', 'when-available', 'required']).default('when-available'),
+        offPolicyConfidence: z.number().gt(0).lt(1).default(0.95),
+        /** Fewest shadow-logged shown items the off-policy estimate needs to count as evidence. */
+        offPolicyMinRows: z.number().int().min(1).default(1000),
+      })
+      .strict()
+      .default({}),
+    /**
+     * After a promotion: the new model's live click-through against the previous model's, by the always-valid
+     * sequential test (mSPRT), rolled back on a significant loss (`croupier models watch`, the `watch` job).
+     */
+    watch: z
+      .object({
+        /** How long after a promotion the watch looks; after it, the promotion is kept. */
+        durationSeconds: z.number().int().positive().default(3600),
+        /** The previous model's carousels of at most this long before the promotion are the baseline. */
+        baselineSeconds: z.number().int().positive().default(3600),
+        /** Level α of the sequential test (false rollbacks stay below α however often it looks). */
+        alpha: z.number().gt(0).lt(1).default(0.05),
+        /** Standard deviation τ of the mixing prior on the difference of click-through rates. */
+        tau: z.number().positive().default(0.02),
+        /** Fewest carousels on each side before a look can decide. */
+        minCarousels: z.number().int().min(1).default(200),
+        /**
+         * A click counts for the watch when it comes this many seconds after its carousel, and a carousel counts
+         * once the archive of its partition reaches this far past it, so both sides are measured alike.
+         */
+        attributionSeconds: z.number().int().positive().default(60),
       })
       .strict()
       .default({}),
@@ -294,6 +327,16 @@ export const jobsSchema = z
           .default(7 * 86_400),
         /** Promote the trained model when it passes the gate (train.gate). */
         promote: z.boolean().default(true),
+      })
+      .strict()
+      .default({}),
+    watch: z
+      .object({
+        /** Watch the last promotion (train.watch) and roll back on a significant loss of click-through. */
+        enabled: z.boolean().default(true),
+        /** A period or, with `every` empty, `cron` (as for train). */
+        every: z.string().default('1m'),
+        cron: z.string().default(''),
       })
       .strict()
       .default({}),

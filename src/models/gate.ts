@@ -1,14 +1,52 @@
 /**
  * The promotion gate: a candidate becomes the active model only when its parity check passed, its holdout log
- * loss beats the active model's by the configured margin, and its AUC is not worse than the active model's
- * beyond the paired interval (the interval of candidate − active lies not wholly below 0), all measured on the
- * same holdout rows against the model that is active now. Pure.
+ * loss beats the active model's by the configured margin, its AUC is not worse than the active model's beyond
+ * the paired interval (the interval of candidate − active lies not wholly below 0), all measured on the same
+ * holdout rows against the model that is active now, and the off-policy estimate of its policy is not below
+ * the active one's with the configured confidence. Pure: the off-policy comparison comes from an estimator
+ * behind `OffPolicyEstimator`, measured when the gate is asked.
  */
 import type { GateEvidence } from './lineage.ts';
 
 export interface GateSettings {
   logLossMargin: number;
   requireAucNotWorse: boolean;
+  /** `when-available` (default): checked when an estimate exists; `required`: refused without one. */
+  offPolicy?: 'off' | 'when-available' | 'required';
+  offPolicyConfidence?: number;
+  /** Fewest logged rows an estimate needs to count as evidence. */
+  offPolicyMinRows?: number;
+}
+
+/** The candidate's policy against the active one's, estimated off-policy from logged decisions. */
+export interface OffPolicyComparison {
+  /** The estimator and its data, e.g. "SNIPS over carousels logged with the candidate as the shadow". */
+  method: string;
+  /** Logged rows (shown items) the estimate used, and what they are worth on-policy (Kish). */
+  rows: number;
+  effectiveSampleSize: number;
+  /** Estimated value (clicks per shown item) of each policy. */
+  candidate: number;
+  active: number;
+  /** Candidate minus active, with its interval. */
+  difference: number;
+  ci: [number, number];
+  confidence: number;
+}
+
+/**
+ * Whatever estimates the candidate's policy off-policy: the shadow-log SNIPS of src/train/shadow-estimate.ts
+ * now, a fuller estimator (DR, bootstrap intervals) by implementing this. null: no logged data to judge by.
+ */
+export interface OffPolicyEstimator {
+  readonly name: string;
+  compare(request: {
+    candidate: string;
+    active: string;
+    /** Decisions logged from this instant on (the candidate's creation). */
+    fromMs: number;
+    confidence: number;
+  }): Promise<OffPolicyComparison | null>;
 }
 
 export interface GateCheck {
@@ -24,10 +62,37 @@ export interface GateDecision {
 
 const f = (x: number, digits = 5) => x.toFixed(digits);
 
+function offPolicyCheck(
+  comparison: OffPolicyComparison | null | undefined,
+  settings: GateSettings,
+): GateCheck | null {
+  const mode = settings.offPolicy ?? 'when-available';
+  if (mode === 'off') return null;
+  const minRows = settings.offPolicyMinRows ?? 1;
+  if (comparison === null || comparison === undefined || comparison.rows < minRows) {
+    const why =
+      comparison === null || comparison === undefined
+        ? 'no decisions were logged with the candidate as the shadow (model.shadowVersion) yet'
+        : `only ${comparison.rows} shadow-logged rows, fewer than the ${minRows} required (train.gate.offPolicyMinRows)`;
+    return {
+      name: 'off-policy',
+      passed: mode === 'when-available',
+      detail: `${why}: ${mode === 'when-available' ? 'not checked (train.gate.offPolicy is when-available)' : 'train.gate.offPolicy is required'}`,
+    };
+  }
+  const c = comparison;
+  return {
+    name: 'off-policy',
+    passed: c.ci[1] >= 0,
+    detail: `${c.method}: candidate ${f(c.candidate, 4)} vs active ${f(c.active, 4)} clicks per shown item, difference ${f(c.difference, 4)}, ${Math.round(c.confidence * 100)}% interval [${f(c.ci[0], 4)}, ${f(c.ci[1], 4)}] over ${c.rows} rows (effective ${Math.round(c.effectiveSampleSize)})`,
+  };
+}
+
 export function evaluateGate(
   evidence: GateEvidence,
   activeNow: string,
   settings: GateSettings,
+  offPolicy?: OffPolicyComparison | null,
 ): GateDecision {
   const checks: GateCheck[] = [];
   checks.push({
@@ -70,5 +135,7 @@ export function evaluateGate(
           },
     );
   }
+  const offPolicyResult = offPolicyCheck(offPolicy, settings);
+  if (offPolicyResult) checks.push(offPolicyResult);
   return { passed: checks.every((c) => c.passed), checks };
 }

@@ -17,16 +17,20 @@ import {
 } from '../scoring/model-registry.ts';
 import type { GateDecision } from './gate.ts';
 import { type Lineage, lineageFileOf, reliabilityFileOf } from './lineage.ts';
+import type { WatchLook } from './watch.ts';
 
 export const HISTORY_FILE = 'history.json';
 
 export interface HistoryEvent {
   at: string;
-  action: 'promote' | 'rollback';
+  /** `watch`: the post-promotion watch kept the promotion of `to` over `from` (a rollback is a `rollback`). */
+  action: 'promote' | 'rollback' | 'watch';
   from: string;
   to: string;
   reason: string;
   gate?: GateDecision;
+  /** The watch's look that decided (a rollback by the watch, or a kept promotion). */
+  watch?: WatchLook;
 }
 
 async function writeAtomically(dir: string, file: string, text: string): Promise<void> {
@@ -151,7 +155,7 @@ export async function promoteVersion(
 }
 
 /** Makes the model active before the current one's promotion active again. */
-export async function rollbackActive(dir: string, reason: string): Promise<HistoryEvent> {
+export async function rollbackActive(dir: string, reason: string, watch?: WatchLook): Promise<HistoryEvent> {
   const manifest = await readManifest(dir);
   const history = await readHistory(dir);
   const promotion = [...history].reverse().find((e) => e.action === 'promote' && e.to === manifest.active);
@@ -168,8 +172,37 @@ export async function rollbackActive(dir: string, reason: string): Promise<Histo
     from: manifest.active,
     to: promotion.from,
     reason,
+    ...(watch ? { watch } : {}),
   };
   await writeManifest(dir, { ...manifest, active: promotion.from });
   await appendHistory(dir, event);
   return event;
+}
+
+/** Records that the watch kept a promotion (the active model does not change). */
+export async function recordWatchKept(dir: string, look: WatchLook): Promise<HistoryEvent> {
+  const event: HistoryEvent = {
+    at: look.at,
+    action: 'watch',
+    from: look.promotion.from,
+    to: look.promotion.to,
+    reason: `kept after the watch: ${look.reason}`,
+    watch: look,
+  };
+  await appendHistory(dir, event);
+  return event;
+}
+
+/**
+ * The promotion that made the active model active, when the watch has not concluded on it yet (neither kept
+ * nor rolled back since); null otherwise.
+ */
+export function promotionToWatch(history: readonly HistoryEvent[], active: string): HistoryEvent | null {
+  for (let i = history.length - 1; i >= 0; i--) {
+    const e = history[i];
+    if (e.to === active && e.action === 'watch') return null;
+    if (e.action === 'promote' && e.to === active) return e;
+    if (e.to === active) return null;
+  }
+  return null;
 }

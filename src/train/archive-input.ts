@@ -39,6 +39,8 @@ export interface InputWindow {
   fromMs: number | null;
   toMs: number | null;
   attributionWindowMs: number;
+  /** Hash each file's content for the lineage (default true); a count that keeps no lineage skips it. */
+  hash?: boolean;
 }
 
 async function sha256Of(localPath: string): Promise<string> {
@@ -81,7 +83,7 @@ export async function openArchiveInput(fs: ArchiveFileSystem, window: InputWindo
         startOffset: file.start,
         endOffset: file.end,
         bytes: file.bytes,
-        sha256: await sha256Of(localPath),
+        sha256: window.hash === false ? '' : await sha256Of(localPath),
       });
     }
   } catch (error) {

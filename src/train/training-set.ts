@@ -66,7 +66,7 @@ export interface TrainingSet {
   carouselOffsets: { partition: number; start: number; end: number }[];
 }
 
-const sqlString = (text: string) => `'${text.replace(/'/g, "''")}'`;
+export const sqlString = (text: string) => `'${text.replace(/'/g, "''")}'`;
 
 function queryError(error: unknown, what: string): CroupierError {
   return new CroupierError(
@@ -85,11 +85,42 @@ async function run(connection: DuckDBConnection, sql: string, what: string): Pro
   }
 }
 
-async function columnsOf(connection: DuckDBConnection): Promise<Set<string>> {
+export async function columnsOf(connection: DuckDBConnection): Promise<Set<string>> {
   const reader = await connection.runAndReadAll('DESCRIBE clickstream');
   return new Set(
     (reader.getRowObjectsJS() as { column_name: string }[]).map((r) => r.column_name.toLowerCase()),
   );
+}
+
+/**
+ * A DuckDB connection over archive files: the view `clickstream` (every record type, hive partitions, columns
+ * united by name) and Spark's `explode` and `unix_millis` as macros, under `memoryLimit`, spilling to `tempDir`.
+ * The caller closes both.
+ */
+export async function openClickstream(options: {
+  files: readonly string[];
+  memoryLimit: string;
+  tempDir: string;
+}): Promise<{ db: DuckDBInstance; connection: DuckDBConnection }> {
+  const db = await DuckDBInstance.create(':memory:');
+  const connection = await db.connect();
+  try {
+    await run(
+      connection,
+      `SET memory_limit = ${sqlString(options.memoryLimit)};
+       SET temp_directory = ${sqlString(options.tempDir || os.tmpdir())};
+       CREATE MACRO explode(l) AS unnest(l);
+       CREATE MACRO unix_millis(t) AS epoch_ms(t);
+       CREATE VIEW clickstream AS SELECT * FROM read_parquet([${options.files.map(sqlString).join(', ')}],
+         hive_partitioning = true, union_by_name = true);`,
+      'cannot open the archive files',
+    );
+  } catch (error) {
+    connection.closeSync();
+    db.closeSync();
+    throw error;
+  }
+  return { db, connection };
 }
 
 /** The first and last carousel time (ms) in the files and in [fromMs, toMs), or null when there is none. */
@@ -160,19 +191,8 @@ export async function buildTrainingSet(options: TrainingSetOptions): Promise<Tra
       'the archive holds no clickstream files in the window: run croupier start (or croupier archive) first',
     );
   }
-  const db = await DuckDBInstance.create(':memory:');
-  const connection = await db.connect();
+  const { db, connection } = await openClickstream(options);
   try {
-    await run(
-      connection,
-      `SET memory_limit = ${sqlString(options.memoryLimit)};
-       SET temp_directory = ${sqlString(options.tempDir || os.tmpdir())};
-       CREATE MACRO explode(l) AS unnest(l);
-       CREATE MACRO unix_millis(t) AS epoch_ms(t);
-       CREATE VIEW clickstream AS SELECT * FROM read_parquet([${options.files.map(sqlString).join(', ')}],
-         hive_partitioning = true, union_by_name = true);`,
-      'cannot open the archive files',
-    );
     const columns = await columnsOf(connection);
     if (!columns.has('items')) {
       throw noData(

@@ -1,18 +1,38 @@
 /**
  * `croupier models`: the model registry's versions (`ls`), one version with its lineage, metrics and history
  * (`show`), and the flips of the active model: `promote <v>` through the promotion gate, `rollback` to the
- * model active before the last promotion. A gateway watching the registry reloads on each flip.
+ * model active before the last promotion, `watch`: one look of the post-promotion watch, which rolls back on a
+ * significant loss of live click-through. A gateway watching the registry reloads on each flip.
  */
 import type { Command } from 'commander';
+import { openArchiveFileSystem } from '../../archive/fs/open.ts';
 import { CroupierError } from '../../errors/index.ts';
-import { evaluateGate, type GateDecision } from '../../models/gate.ts';
+import type { GateDecision } from '../../models/gate.ts';
 import { lineageFileOf, reliabilityFileOf } from '../../models/lineage.ts';
-import { promoteVersion, readHistory, readLineage, rollbackActive } from '../../models/registry-writer.ts';
+import {
+  promoteVersion,
+  promotionToWatch,
+  readHistory,
+  readLineage,
+  rollbackActive,
+} from '../../models/registry-writer.ts';
+import type { WatchLook } from '../../models/watch.ts';
 import { readManifest } from '../../scoring/model-registry.ts';
+import { judgeCandidate, offPolicyEstimatorFor } from '../../train/promotion-gate.ts';
+import { watchPromotion } from '../../train/promotion-watch.ts';
 import { configFromCommand, withConfigFlags } from '../context.ts';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const num = (x: number | undefined, digits = 5) => (x === undefined ? '–' : x.toFixed(digits));
+
+function printWatch(look: WatchLook): void {
+  for (const c of [look.newModel, look.previous]) {
+    out(
+      `  ${c.version}: ${c.clickedCarousels} of ${c.carousels} carousels clicked, ${c.clicks} clicks on ${c.items} shown items (${c.from} to ${c.to})`,
+    );
+  }
+  out(`  ${look.verdict}: ${look.reason}`);
+}
 
 function printGate(decision: GateDecision): void {
   for (const check of decision.checks)
@@ -67,7 +87,12 @@ export function registerModelsCommand(program: Command): void {
     const history = (await readHistory(dir)).filter((e) => e.from === version || e.to === version);
     const gate =
       lineage && version !== manifest.active
-        ? evaluateGate(lineage.gateEvidence, manifest.active, config.train.gate)
+        ? await judgeCandidate({
+            config,
+            lineage,
+            active: manifest.active,
+            estimator: offPolicyEstimatorFor(config, openArchiveFileSystem(config.archive)),
+          })
         : null;
     if (flags.json) {
       out(JSON.stringify({ entry, active: manifest.active === version, lineage, gate, history }, null, 2));
@@ -101,7 +126,14 @@ export function registerModelsCommand(program: Command): void {
       out(`gate against the active model ${manifest.active}: ${gate.passed ? 'passes' : 'does not pass'}`);
       printGate(gate);
     }
-    for (const e of history) out(`${e.at} ${e.action} ${e.from} → ${e.to}: ${e.reason}`);
+    for (const e of history) {
+      out(`${e.at} ${e.action} ${e.from} → ${e.to}: ${e.reason}`);
+      if (e.watch) printWatch(e.watch);
+    }
+    const watched = promotionToWatch(await readHistory(dir), manifest.active);
+    if (version === manifest.active && watched) {
+      out(`the watch of this promotion (${watched.at}) goes on: croupier models watch looks now`);
+    }
   });
 
   withConfigFlags(
@@ -124,7 +156,12 @@ export function registerModelsCommand(program: Command): void {
     }
     const lineage = await readLineage(dir, version);
     const decision: GateDecision = lineage
-      ? evaluateGate(lineage.gateEvidence, manifest.active, config.train.gate)
+      ? await judgeCandidate({
+          config,
+          lineage,
+          active: manifest.active,
+          estimator: offPolicyEstimatorFor(config, openArchiveFileSystem(config.archive)),
+        })
       : {
           passed: false,
           checks: [{ name: 'lineage', passed: false, detail: `${version} has no lineage to judge it by` }],
@@ -143,6 +180,32 @@ export function registerModelsCommand(program: Command): void {
       decision,
     );
     out(`promoted ${event.to} (was ${event.from})`);
+  });
+
+  withConfigFlags(
+    models
+      .command('watch')
+      .description(
+        "one look of the post-promotion watch (train.watch): the active model's live click-through since its promotion against the previous model's before it, from the archive, by the always-valid sequential test; rolls back on a significant loss",
+      )
+      .option('--archive <uri>', 'archive to read (default archive.uri)')
+      .option('--json', 'print JSON'),
+  ).action(async (flags: { archive?: string; json?: boolean }, command: Command) => {
+    const config = configFromCommand(command);
+    const archive = openArchiveFileSystem({ ...config.archive, uri: flags.archive ?? config.archive.uri });
+    const outcome = await watchPromotion({ config, archive });
+    if (flags.json) {
+      out(JSON.stringify(outcome, null, 2));
+      return;
+    }
+    if (outcome.status === 'idle') {
+      out(outcome.reason);
+      return;
+    }
+    const p = outcome.look.promotion;
+    out(`watch of ${p.to} (promoted over ${p.from} at ${p.at}): ${outcome.status}`);
+    printWatch(outcome.look);
+    if (outcome.event) out(`${outcome.event.action} ${outcome.event.from} → ${outcome.event.to} recorded`);
   });
 
   withConfigFlags(

@@ -6,9 +6,9 @@
 import { execFileSync } from 'node:child_process';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { openArchiveFileSystem } from '../../archive/fs/open.ts';
-import { evaluateGate } from '../../models/gate.ts';
 import { addModelVersion, promoteVersion } from '../../models/registry-writer.ts';
 import { readManifest } from '../../scoring/model-registry.ts';
+import { judgeCandidate, offPolicyEstimatorFor } from '../../train/promotion-gate.ts';
 import { runTraining } from '../../train/run.ts';
 import { MODEL_KINDS, type ModelKind } from '../../train/train-model.ts';
 import { configFromCommand, withConfigFlags } from '../context.ts';
@@ -122,7 +122,12 @@ export function registerTrainCommand(program: Command): void {
     let gateLine = '';
     if (flags.promote) {
       const manifest = await readManifest(registryDir);
-      const decision = evaluateGate(run.lineage.gateEvidence, manifest.active, config.train.gate);
+      const decision = await judgeCandidate({
+        config,
+        lineage: run.lineage,
+        active: manifest.active,
+        estimator: offPolicyEstimatorFor(config, archive),
+      });
       report.gate = decision;
       if (decision.passed) {
         await promoteVersion(registryDir, version, 'croupier train --promote: the gate passed', decision);

@@ -13,6 +13,8 @@ export interface FixtureItem {
   score: number | null;
   propensity: number;
   features: number[] | null;
+  /** The shadow policy's probability of this item in this slot (absent: no shadow). */
+  shadowPropensity?: number | null;
 }
 
 export interface FixtureCarousel {
@@ -22,6 +24,8 @@ export interface FixtureCarousel {
   userId: string;
   timestamp: number;
   modelVersion?: string;
+  /** The shadow that ran beside the serving policy (absent: none). */
+  shadowPolicy?: string;
   featureSpecHash: string;
   items: FixtureItem[];
 }
@@ -55,7 +59,7 @@ const ts = (ms: number) => `make_timestamptz(${ms}::BIGINT * 1000)`;
 
 function itemLiteral(item: FixtureItem): string {
   const features = item.features === null ? 'NULL' : `[${item.features.join(', ')}]::FLOAT[]`;
-  return `{'itemId': ${str(item.itemId)}, 'slot': ${item.slot}, 'score': ${numOrNull(item.score)}, 'propensity': ${item.propensity}, 'shadowSlot': NULL, 'shadowPropensity': NULL, 'features': ${features}}`;
+  return `{'itemId': ${str(item.itemId)}, 'slot': ${item.slot}, 'score': ${numOrNull(item.score)}, 'propensity': ${item.propensity}, 'shadowSlot': NULL, 'shadowPropensity': ${numOrNull(item.shadowPropensity)}, 'features': ${features}}`;
 }
 
 function rowLiteral(record: FixtureRecord, partition: number, offset: number): string {
@@ -64,7 +68,7 @@ function rowLiteral(record: FixtureRecord, partition: number, offset: number): s
   if (record.type === 'Carousel') {
     const items = `[${record.items.map(itemLiteral).join(', ')}]`;
     return `(${common}, NULL, NULL, 'thompson', ${str(record.modelVersion ?? 'default-1')}, NULL, NULL, NULL, NULL, NULL,
-      {'device': 'mobile', 'country': NULL, 'page': NULL}, ${ts(record.timestamp)}, NULL, NULL, NULL, NULL, NULL,
+      {'device': 'mobile', 'country': NULL, 'page': NULL}, ${ts(record.timestamp)}, ${str(record.shadowPolicy)}, NULL, NULL, NULL, NULL,
       ${str(record.featureSpecHash)}, ${items}, ${schema}, 1, ${partition}, ${offset}, ${ts(record.timestamp)}, NULL)`;
   }
   return `(${common}, ${str(record.itemId)}, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, ${ts(record.timestamp)},
