@@ -54,3 +54,17 @@ export function describeRange(range: NumericRange): string {
   const kind = range.integer === true ? 'an integer in ' : '';
   return `${kind}${range.minExclusive === true ? '(' : '['}${range.min}, ${range.max}]`;
 }
+
+/** Longest id (user, request, item, event) in characters. */
+export const MAX_ID_LENGTH = 128;
+
+/**
+ * What an id may hold: printable characters without `|` (the state layout's separator), whitespace, control,
+ * format (zero-width) or lone surrogate characters, so an id prints and compares as it reads.
+ */
+export const ID_PATTERN = /^[^|\s\p{C}]+$/u;
+
+/** Whether `id` is a valid id: 1 to MAX_ID_LENGTH characters of ID_PATTERN. */
+export function isValidId(id: string): boolean {
+  return id.length > 0 && id.length <= MAX_ID_LENGTH && ID_PATTERN.test(id);
+}

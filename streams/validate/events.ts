@@ -1,9 +1,17 @@
 /**
  * Checks decoded records against what the state layout needs, beyond what Avro types guarantee: required
- * fields present and non-empty, values in range, identifiers free of the `|` separator, change envelopes that
+ * fields present and non-empty, values in range, identifiers as the gateway takes them, change envelopes that
  * name a row. A refused record is dead-lettered with the returned code and message; nothing here throws.
  */
-import { describeRange, inRange, LIMITS, MAX_SLOTS, type NumericRange } from '../../src/domain/limits.ts';
+import {
+  describeRange,
+  inRange,
+  isValidId,
+  LIMITS,
+  MAX_ID_LENGTH,
+  MAX_SLOTS,
+  type NumericRange,
+} from '../../src/domain/limits.ts';
 import type { ErrorCode } from '../../src/errors/index.ts';
 import type { SchemaName } from '../schemas/index.ts';
 
@@ -27,14 +35,19 @@ function reject(code: ErrorCode, message: string): Rejection {
   return { code, message };
 }
 
-/** An identifier: a non-empty string without `|`. */
+/** An identifier, as the gateway takes it (src/domain/limits.ts): 1-128 printable characters without `|`. */
 function checkId(v: Value, field: string, where: string): Rejection | undefined {
   const id = v[field];
   if (typeof id !== 'string' || id.length === 0) {
     return reject('CROUPIER_ERR_STREAM_MISSING_FIELD', `${where}.${field} is required (a non-empty string)`);
   }
-  if (id.includes('|')) {
-    return reject('CROUPIER_ERR_STREAM_BAD_ID', `${where}.${field} ${JSON.stringify(id)} contains "|"`);
+  if (!isValidId(id)) {
+    const shown =
+      id.length > 40 ? `${JSON.stringify(id.slice(0, 40))}… (${id.length} characters)` : JSON.stringify(id);
+    return reject(
+      'CROUPIER_ERR_STREAM_BAD_ID',
+      `${where}.${field} ${shown} is not an id: 1-${MAX_ID_LENGTH} printable characters without "|" or whitespace`,
+    );
   }
   return undefined;
 }

@@ -4,7 +4,8 @@
  */
 import { partitionKey, recentKey, type TopicPartition, userKey } from '../../../src/state/layout/index.ts';
 import type { RedisClient } from '../../../src/state/writer/index.ts';
-import { type ReferenceState, referenceDecayed } from './reference-fold.ts';
+import type { ClickstreamEvent } from '../../../streams/schemas/index.ts';
+import { emptyReference, type ReferenceState, referenceApply, referenceDecayed } from './reference-fold.ts';
 
 function nonZero(entries: Iterable<[string, number]>): Map<string, number> {
   const out = new Map<string, number>();
@@ -79,4 +80,20 @@ export async function compareWithReference(
     out.push(`stats orphanClicks: redis ${stats.orphanClicks}, reference ${ref.orphanClicks}`);
   }
   return out;
+}
+
+/** Folds `events` (in log order) with the reference and lists every difference from the partition's state. */
+export async function compareEventsWithState(
+  redis: RedisClient,
+  prefix: string,
+  tp: TopicPartition,
+  events: Iterable<ClickstreamEvent>,
+): Promise<{ reference: ReferenceState; differences: string[] }> {
+  const reference = emptyReference();
+  const shown = new Map<string, string>();
+  for (const event of events) referenceApply(reference, shown, event, 20);
+  const differences = await compareWithReference(redis, prefix, tp, reference, {
+    halfLifeMs: 24 * 3600 * 1000,
+  });
+  return { reference, differences };
 }

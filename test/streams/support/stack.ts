@@ -6,9 +6,11 @@
 import { type Admin, type Kafka, Kafka as KafkaClient, logLevel, type Producer } from 'kafkajs';
 import { type Config, type ConfigInput, configSchema } from '../../../src/config/index.ts';
 import { createEventCodec, type EventCodec } from '../../../src/kafka/index.ts';
+import { silentLogger } from '../../../src/log/logger.ts';
 import { partitionKey } from '../../../src/state/layout/index.ts';
 import type { RedisClient } from '../../../src/state/writer/index.ts';
 import { type ClickstreamEvent, loadSchemas } from '../../../streams/schemas/index.ts';
+import { startStreamTopology } from '../../../streams/topology.ts';
 import { startTestBroker, type TestBroker } from '../../support/broker.ts';
 import { startTestRegistry, type TestRegistry } from '../../support/registry.ts';
 
@@ -136,5 +138,34 @@ export async function waitForOffsets(
       );
     }
     await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/**
+ * Runs the stream topology over `topics` (test defaults, `stream` on top) until Redis holds the given offset of
+ * every partition of each listed topic, then closes it.
+ */
+export async function foldUntilOffsets(
+  stack: KafkaStack,
+  redis: RedisClient,
+  prefix: string,
+  topics: Config['kafka']['topics'],
+  offsets: Record<string, readonly number[]>,
+  stream: NonNullable<ConfigInput['stream']> = {},
+): Promise<void> {
+  const config = topologyConfig({ kafka: { topics }, redis: { keyPrefix: prefix }, stream });
+  const topology = await startStreamTopology({
+    config,
+    kafka: stack.kafka,
+    codec: stack.codec,
+    redis,
+    logger: silentLogger(),
+  });
+  try {
+    for (const [topic, expected] of Object.entries(offsets)) {
+      await waitForOffsets(redis, prefix, config.stream.groupId, topic, expected);
+    }
+  } finally {
+    await topology.close();
   }
 }
