@@ -142,8 +142,7 @@ export class GatewayClient {
       userId,
       ...(token !== undefined ? { token } : {}),
       ...(context ? { context } : {}),
-      // ... and the candidate sets of the carousels that log them, which shadow tests replay policies on.
-      ...(propensities ? { propensities, candidates: true } : {}),
+      ...(propensities ? { propensities } : {}),
     });
     const message = await this.timeout('hello', reply);
     if (message.type === 'error') {
