@@ -179,7 +179,7 @@ export async function startReliabilityStack(options: StackOptions): Promise<Reli
       kafka: { brokers: [broker.address], partitions: options.partitions },
       schemaRegistry: { url: registry.url },
       redis: { url: redis.url },
-      gateway: { ...section(options, 'gateway'), port: gatewayPort, maxMessagesPerSecond: 10_000 },
+      gateway: { maxMessagesPerSecond: 10_000, ...section(options, 'gateway'), port: gatewayPort },
       demo: { traffic: 'off' },
       stream: { ...section(options, 'stream'), ...REFERENCE_FOLD_STREAM },
       log: { level: 'warn' },
@@ -270,7 +270,7 @@ export async function startEmbeddedCroupier(options: StackOptions): Promise<Crou
     const input = {
       ...options.croupierConfig,
       kafka: { partitions: options.partitions },
-      gateway: { ...section(options, 'gateway'), port: await freePort(), maxMessagesPerSecond: 10_000 },
+      gateway: { maxMessagesPerSecond: 10_000, ...section(options, 'gateway'), port: await freePort() },
       demo: { traffic: 'off' },
       stream: { ...section(options, 'stream'), ...REFERENCE_FOLD_STREAM },
       log: { level: 'warn' },
