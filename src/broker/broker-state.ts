@@ -25,6 +25,8 @@ export interface BrokerConfig {
   transactionMaxTimeoutMs: number;
   /** Retention check interval. */
   retentionCheckMs: number;
+  /** Compression codecs (attribute values) a produced batch may use. */
+  acceptedCompressions: ReadonlySet<number>;
 }
 
 export interface RequestContext {

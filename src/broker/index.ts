@@ -9,6 +9,7 @@ import { silentLogger } from '../log/logger.ts';
 import { Broker } from './broker.ts';
 import type { BrokerConfig } from './broker-state.ts';
 import { BrokerServer } from './network/server.ts';
+import { COMPRESSION_CODECS, type CompressionCodec } from './protocol/record-batch.ts';
 import { DiskStorage } from './storage/disk-storage.ts';
 import type { BrokerStorage } from './storage/storage.ts';
 
@@ -49,6 +50,12 @@ export interface StartBrokerOptions {
   groupInitialRebalanceDelayMs?: number;
   /** Largest transaction timeout (default 15 min, as Kafka). */
   transactionMaxTimeoutMs?: number;
+  /**
+   * Compression codecs a produced batch may use (default none and gzip: what croupier's own consumers, kafkajs,
+   * can read; a snappy, lz4 or zstd batch they fetched would stop its partition). Others are refused with
+   * UNSUPPORTED_COMPRESSION_TYPE.
+   */
+  compressionCodecs?: readonly CompressionCodec[];
 }
 
 export interface BrokerHandle {
@@ -87,6 +94,9 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Bro
     groupInitialRebalanceDelayMs: options.groupInitialRebalanceDelayMs ?? 0,
     transactionMaxTimeoutMs: options.transactionMaxTimeoutMs ?? 900_000,
     retentionCheckMs: 30_000,
+    acceptedCompressions: new Set(
+      (options.compressionCodecs ?? ['none', 'gzip']).map((c) => COMPRESSION_CODECS.indexOf(c)),
+    ),
   };
   const broker = new Broker(config, logger, storage);
   broker.recover();

@@ -21,7 +21,8 @@ describe('kcat (librdkafka) interop', () => {
   let dir: string;
 
   beforeAll(async () => {
-    broker = await startTestBroker();
+    // Every codec librdkafka has, to test them all (croupier's own broker accepts none and gzip by default).
+    broker = await startTestBroker({ compressionCodecs: ['none', 'gzip', 'snappy', 'lz4', 'zstd'] });
     kafka = kafkaClient(broker.brokers);
     bootstrap = broker.brokers[0]!;
     dir = mkdtempSync(join(tmpdir(), 'kcat-'));
@@ -193,6 +194,35 @@ describe('kcat (librdkafka) interop', () => {
       ['0', 't1'],
       ['1', 't2'],
     ]);
+  });
+
+  it('refuses by default a codec croupier cannot read (zstd) with a clear error, and takes gzip', async () => {
+    const own = await startTestBroker();
+    try {
+      const topic = unique('kd');
+      // librdkafka compresses only what gets smaller: a repetitive value.
+      const file = join(dir, 'repetitive');
+      writeFileSync(file, 'croupier '.repeat(1000));
+      const zstd = await kcat(['-b', own.brokers[0]!, '-P', '-t', topic, '-z', 'zstd', file]);
+      expect(zstd.stderr).toMatch(/Unsupported compression type/);
+      const gzip = await kcat(['-b', own.brokers[0]!, '-P', '-t', topic, '-z', 'gzip', file]);
+      expect(gzip.code, gzip.stderr).toBe(0);
+      const r = await kcat([
+        '-b',
+        own.brokers[0]!,
+        '-C',
+        '-t',
+        topic,
+        '-o',
+        'beginning',
+        '-e',
+        '-f',
+        RECORD_FORMAT,
+      ]);
+      expect(parseRecords(r.stdout).map((m) => m.value?.length)).toEqual([9000]);
+    } finally {
+      await own.close();
+    }
   });
 
   it('kcat -G consumes a three-partition topic as a group and commits its offsets', async () => {

@@ -43,13 +43,15 @@ export function handleProduce(
         const v = validateProducedBatch(pd.records, {
           maxMessageBytes: topic.maxMessageBytes,
           produceVersion: ctx.apiVersion,
+          acceptedCompressions: broker.config.acceptedCompressions,
         });
         if (v.errorCode !== ErrorCode.NONE) {
           out.errorCode = v.errorCode;
-          broker.logger.debug(
-            { topic: t.name, partition: pd.index, error: v.errorCode, reason: v.message },
-            'produce rejected',
-          );
+          const details = { topic: t.name, partition: pd.index, error: v.errorCode, reason: v.message };
+          // A producer's codec setting is an operator's to fix: say so where they look.
+          if (v.errorCode === ErrorCode.UNSUPPORTED_COMPRESSION_TYPE) {
+            broker.logger.warn(details, 'produce rejected: compress with gzip or not at all');
+          } else broker.logger.debug(details, 'produce rejected');
           return out;
         }
         // A small batch sharing its memory with much more (a socket chunk holding other frames) is copied,

@@ -87,7 +87,13 @@ export interface ValidateOptions {
   maxMessageBytes: number;
   /** Produce request version (zstd needs v7+). */
   produceVersion: number;
+  /** Compression codecs (attribute bits 0-2) the broker accepts; absent: all five. */
+  acceptedCompressions?: ReadonlySet<number>;
 }
+
+/** Compression codecs by their attribute value. */
+export const COMPRESSION_CODECS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
+export type CompressionCodec = (typeof COMPRESSION_CODECS)[number];
 
 function fail(header: BatchHeader, errorCode: number, message: string): ValidatedBatch {
   return { header, errorCode, message };
@@ -147,6 +153,13 @@ export function validateProducedBatch(records: Buffer, options: ValidateOptions)
   if (compression > 4) return fail(header, ErrorCode.CORRUPT_MESSAGE, `unknown compression ${compression}`);
   if (compression === 4 && options.produceVersion < 7) {
     return fail(header, ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, 'zstd needs Produce v7');
+  }
+  if (options.acceptedCompressions && !options.acceptedCompressions.has(compression)) {
+    return fail(
+      header,
+      ErrorCode.UNSUPPORTED_COMPRESSION_TYPE,
+      `${COMPRESSION_CODECS[compression]} batches are not accepted (broker compressionCodecs)`,
+    );
   }
   if (header.attributes & Attr.CONTROL) {
     return fail(header, ErrorCode.INVALID_RECORD, 'clients may not write control batches');
