@@ -142,7 +142,8 @@ export class GatewayClient {
       userId,
       ...(token !== undefined ? { token } : {}),
       ...(context ? { context } : {}),
-      ...(propensities ? { propensities } : {}),
+      // ... and the candidate sets of the carousels that log them, which shadow tests replay policies on.
+      ...(propensities ? { propensities, candidates: true } : {}),
     });
     const message = await this.timeout('hello', reply);
     if (message.type === 'error') {

@@ -482,6 +482,11 @@ export const logSchema = z
     level: logLevel.default('info'),
     /** Human-readable output; defaults to true when stdout is a terminal. */
     pretty: z.boolean().optional(),
+    /**
+     * Share of carousels whose whole candidate set (ids, p̂, arm counts) the Carousel record carries, for shadow
+     * tests of other policies and models (croupier shadow).
+     */
+    candidateSampleRate: z.number().min(0).max(1).default(0.1),
   })
   .strict();
 

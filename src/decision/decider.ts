@@ -24,6 +24,7 @@ import type { Logger } from '../log/logger.ts';
 import { FeatureAssembler } from '../scoring/features.ts';
 import type { Scorer } from '../scoring/onnx-scorer.ts';
 import { createRng } from '../stats/rng.ts';
+import { CandidateLog, type CandidateLogOptions } from './candidate-log.ts';
 import { collectCandidates } from './candidates.ts';
 import { DeferredPropensities } from './deferred-propensities.ts';
 import { loadArmCounts, shownRows, slateItems } from './explore.ts';
@@ -64,6 +65,8 @@ export interface DeciderOptions {
    * process (propensity-offload.ts). Without it they are integrated on the calling thread.
    */
   propensityOffload?: PropensityOffload;
+  /** Log the candidate set of a sampled share of decisions (`log.candidateSampleRate`); default none. */
+  candidateLog?: CandidateLogOptions;
   /** Most slots a request may ask for. Default 100. */
   maxSlots?: number;
   /** Clock (ms since epoch) for item ages. Default `Date.now`. */
@@ -151,6 +154,8 @@ export function createDecider(options: DeciderOptions): Decider {
       ? new DeferredPropensities(monteCarlo.floor, options.propensityOffload)
       : null;
   const shadowSlate = new ShadowSlate(seed, monteCarlo);
+  const candidateLog =
+    options.candidateLog === undefined ? null : new CandidateLog(options.candidateLog, seed);
   const assigner = new ExperimentAssigner(options.experiments ?? NO_EXPERIMENTS);
   const rng = createRng(seed);
   const monteCarloRng = createRng((seed ^ 0x27d4eb2f) >>> 0);
@@ -237,6 +242,13 @@ export function createDecider(options: DeciderOptions): Decider {
         featureSpecHash: scorer.model.featureSpecHash,
       };
       if (defer) deferred.hold(decision, explorer.alpha, explorer.beta, n, explorer.order, count);
+      // A copy for the sampled share that logs its candidate set, turned into the record after the reply.
+      candidateLog?.hold(decision, candidates, n, scores, explorer.impressions, explorer.clicks, {
+        priorStrength,
+        tempering: options.tempering,
+        epsilon: params.epsilon,
+        ucbC: params.ucbC,
+      });
       return decision;
     } finally {
       pool.push(scratch);

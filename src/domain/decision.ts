@@ -4,6 +4,7 @@
  * gateway's live state reader implements `StateView`; the decision core (candidates → features → score →
  * explore → propensities) never performs I/O itself.
  */
+import type { PendingCandidateSet } from './candidate-set.ts';
 import type { PolicyName } from './policy-names.ts';
 
 /** A live item of the pool, as kept from `cdc.items`. */
@@ -169,4 +170,6 @@ export interface Decision {
   features?: Float32Array;
   /** Hash of the feature spec those rows follow (`sha256:<hex>`, the serving model's manifest entry). */
   featureSpecHash?: string;
+  /** The candidate set, for the sampled share of decisions that log it (src/decision/candidate-log.ts). */
+  candidates?: PendingCandidateSet;
 }

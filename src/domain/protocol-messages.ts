@@ -4,6 +4,7 @@
  * these types (src/gateway/protocol.ts); the simulator, the load generator and the tests build and read
  * messages with them.
  */
+import type { CandidateSet } from './candidate-set.ts';
 import type { PolicyName } from './policy-names.ts';
 
 // ---- client messages ------------------------------------------------------------------------------------
@@ -30,6 +31,11 @@ export interface HelloMessage {
    * impressions in the log always carry them); a client that asks for them here waits for them instead.
    */
   propensities?: boolean;
+  /**
+   * Carousels whose candidate set is logged (`log.candidateSampleRate`) carry it too, for recordings that shadow
+   * tests read (`croupier simulate --record`); the reply then waits for it, as for propensities.
+   */
+  candidates?: boolean;
 }
 
 export interface CarouselRequestMessage {
@@ -108,6 +114,8 @@ export interface CarouselMessage {
   experiment: string | null;
   variant: string | null;
   serverTimeUs: number;
+  /** The logged candidate set, when the hello asked for candidate sets and this carousel's was logged. */
+  candidates?: CandidateSet;
   /** Set on carousels a subscription pushed; `subscription` names the subscribe's requestId. */
   pushed?: true;
   subscription?: string;

@@ -8,6 +8,7 @@ import { CORE_ERROR_CODES } from './codes/core.ts';
 import { DECISION_ERROR_CODES } from './codes/decision.ts';
 import { GATEWAY_ERROR_CODES } from './codes/gateway.ts';
 import { REGISTRY_ERROR_CODES } from './codes/registry.ts';
+import { SHADOW_ERROR_CODES } from './codes/shadow.ts';
 import { SIMULATOR_ERROR_CODES } from './codes/simulator.ts';
 import { STATS_ERROR_CODES } from './codes/stats.ts';
 import { STREAM_ERROR_CODES } from './codes/stream.ts';
@@ -24,6 +25,7 @@ export const ERROR_CODES = [
   ...GATEWAY_ERROR_CODES,
   ...ARCHIVE_ERROR_CODES,
   ...TRAIN_ERROR_CODES,
+  ...SHADOW_ERROR_CODES,
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

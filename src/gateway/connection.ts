@@ -58,6 +58,8 @@ export interface SocketData {
   overflowed: boolean;
   /** The hello asked for propensities in the carousels (they are then computed before the reply). */
   propensities: boolean;
+  /** The hello asked for the logged candidate sets in the carousels (recordings for shadow tests). */
+  candidates: boolean;
 }
 
 export const RECENT_REQUESTS = 256;
@@ -86,6 +88,7 @@ export function newSocketData(
     congested: false,
     overflowed: false,
     propensities: false,
+    candidates: false,
   };
 }
 

@@ -84,6 +84,9 @@ export function createDealer(deps: {
         variant: decision.variant,
         serverTimeUs: 0,
       };
+      // Only for a client that asked for them (a recording): the candidate set is otherwise built after the reply.
+      if (data.candidates && decision.candidates !== undefined)
+        message.candidates = decision.candidates.resolve();
       message.serverTimeUs = Math.round(Number(process.hrtime.bigint() - startedNs) / 1000);
       metrics.recordDecision(message.serverTimeUs);
       metrics.modelVersion = decision.modelVersion;

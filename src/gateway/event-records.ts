@@ -72,6 +72,8 @@ export function carouselRecord(decision: Decision, context: RequestContext, time
       shadowPolicy: shadow === null ? null : shadow.policy,
       featureSpecHash: width > 0 ? (decision.featureSpecHash ?? null) : null,
       items,
+      // Built from the decider's copy now, after the reply, for the sampled share that logs it.
+      candidates: decision.candidates?.resolve() ?? null,
     },
   };
 }

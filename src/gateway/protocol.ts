@@ -53,6 +53,7 @@ export const helloSchema = z.object({
   userId: id,
   context: contextSchema.optional(),
   propensities: z.boolean().optional(),
+  candidates: z.boolean().optional(),
 });
 
 export const carouselRequestSchema = z.object({

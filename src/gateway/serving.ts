@@ -141,6 +141,7 @@ export async function startServing(options: ServingOptions): Promise<ServingHand
         // The reply does not wait for Thompson sampling's propensities: the dealer completes them once the
         // socket took the carousel, before it is logged.
         deferPropensities: true,
+        candidateLog: { sampleRate: config.log.candidateSampleRate },
         ...(offload === undefined ? {} : { propensityOffload: offload }),
         // Each replica and each experiment swap explores with its own random stream: replicas seeded alike
         // would all deal the same slates to the same requests.

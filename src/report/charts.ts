@@ -151,3 +151,82 @@ export function markdownTable(
     ...rows.map((r) => `| ${r.join(' | ')} |`),
   ].join('\n');
 }
+
+/** One row of an interval chart: a point estimate with its interval. */
+export interface IntervalRow {
+  label: string;
+  estimate: number;
+  lo: number;
+  hi: number;
+  /** Rows of one group share a color (an estimator, a policy). */
+  group?: string;
+}
+
+/**
+ * A self-contained SVG of estimates with their intervals, one row each (a dot and a whisker), on a shared x axis,
+ * with an optional dashed reference line (the logged value).
+ */
+export function renderIntervalSvg(
+  title: string,
+  xLabel: string,
+  rows: readonly IntervalRow[],
+  reference?: { label: string; value: number },
+): string {
+  const rowHeight = 22;
+  const left = 300;
+  const right = 40;
+  const top = 50;
+  const plotW = WIDTH - left - right;
+  const height = top + rows.length * rowHeight + 60;
+  const values = rows.flatMap((r) => [r.lo, r.hi, r.estimate]).filter(Number.isFinite);
+  if (reference) values.push(reference.value);
+  let min = Math.min(...values, 0);
+  let max = Math.max(...values, 1e-9);
+  const pad = (max - min) * 0.05;
+  min -= pad;
+  max += pad;
+  const step = niceStep(max - min, 6);
+  const px = (x: number) => left + ((x - min) / (max - min || 1)) * plotW;
+  const groups = [...new Set(rows.map((r) => r.group ?? ''))];
+  const out: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="Helvetica, Arial, sans-serif">`,
+    `<rect width="100%" height="100%" fill="white"/>`,
+    `<text x="${WIDTH / 2}" y="26" font-size="16" text-anchor="middle" font-weight="bold">${escapeXml(title)}</text>`,
+  ];
+  const bottom = top + rows.length * rowHeight;
+  for (let x = Math.ceil(min / step) * step; x <= max + 1e-12; x += step) {
+    const xx = px(x).toFixed(1);
+    out.push(`<line x1="${xx}" x2="${xx}" y1="${top - 6}" y2="${bottom}" stroke="#eee"/>`);
+    out.push(
+      `<text x="${xx}" y="${bottom + 16}" font-size="11" text-anchor="middle">${formatTick(x)}</text>`,
+    );
+  }
+  if (reference) {
+    const xx = px(reference.value).toFixed(1);
+    out.push(
+      `<line x1="${xx}" x2="${xx}" y1="${top - 10}" y2="${bottom}" stroke="#555" stroke-dasharray="6 4"/>`,
+      `<text x="${xx}" y="${top - 14}" font-size="11" text-anchor="middle">${escapeXml(reference.label)}</text>`,
+    );
+  }
+  rows.forEach((row, i) => {
+    const y = top + i * rowHeight + rowHeight / 2;
+    const color = PALETTE[groups.indexOf(row.group ?? '') % PALETTE.length];
+    out.push(
+      `<text x="${left - 8}" y="${y + 4}" font-size="12" text-anchor="end">${escapeXml(row.label)}</text>`,
+    );
+    if (Number.isFinite(row.lo) && Number.isFinite(row.hi)) {
+      out.push(
+        `<line x1="${px(row.lo).toFixed(1)}" x2="${px(row.hi).toFixed(1)}" y1="${y}" y2="${y}" stroke="${color}" stroke-width="2"/>`,
+      );
+    }
+    if (Number.isFinite(row.estimate)) {
+      out.push(`<circle cx="${px(row.estimate).toFixed(1)}" cy="${y}" r="4" fill="${color}"/>`);
+    }
+  });
+  out.push(
+    `<text x="${left + plotW / 2}" y="${bottom + 40}" font-size="12" text-anchor="middle">${escapeXml(xLabel)}</text>`,
+    '</svg>',
+    '',
+  );
+  return out.join('\n');
+}

@@ -76,6 +76,34 @@ export interface CarouselItem {
 }
 
 /**
+ * The candidate set of a decision (Carousel's `candidates`): every candidate the policy ranked, the model's p̂ of it
+ * and the arm counts the policy read, with the posterior settings that turned them into the logged slate. With it,
+ * any policy that is a function of (p̂, counts) can be replayed on the logged decision (src/shadow).
+ */
+export interface CandidateSet {
+  /** Every candidate of the decision, in the order the decider ranked them. */
+  itemIds: string[];
+  /** The serving model's p̂ of each candidate. */
+  scores: number[];
+  /** The arm impressions of each candidate in the decision's segment (as the policy read them). */
+  impressions: number[];
+  /** The arm clicks of each candidate in the decision's segment. */
+  clicks: number[];
+  /** Strength m of the model-informed prior the logging policy used. */
+  priorStrength: number;
+  /** Thompson sampling's tempering τ₀ and n₀ (1 and 1: untempered). */
+  temperature: number;
+  temperingImpressions: number;
+  /** ε of epsilon-greedy and c of UCB1 in force for the decision. */
+  epsilon: number;
+  ucbC: number;
+  /** Version of the shadow model (`model.shadowVersion`) that also scored the candidates; null when none. */
+  shadowModelVersion: string | null;
+  /** The shadow model's p̂ of each candidate (never shown); null when no shadow model scored them. */
+  shadowScores: number[] | null;
+}
+
+/**
  * One dealt carousel: what `Impression` says per shown item, said once, with every shown item as an element of
  * `items` (slot order). The topology counts each element as one impression.
  */
@@ -94,6 +122,11 @@ export interface Carousel {
   /** `sha256:<hex>` of the feature spec the items' `features` follow; null when no row was logged. */
   featureSpecHash: string | null;
   items: CarouselItem[];
+  /**
+   * Every candidate of the decision with the model's p̂ and the arm counts the policy read, for the sampled share
+   * of carousels that log it (`log.candidateSampleRate`); null (or absent in records written before) otherwise.
+   */
+  candidates?: CandidateSet | null;
 }
 
 export interface Click {

@@ -34,6 +34,7 @@ const LAYERS: Readonly<Record<string, number>> = {
   'src/state': 4,
   'src/jobs': 4,
   'src/broker': 4,
+  'src/shadow': 4,
   'src/decision': 5,
   'src/models': 5,
   'streams/records': 5,

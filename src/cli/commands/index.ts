@@ -9,6 +9,7 @@ import { registerModelsCommand } from './models.ts';
 import { registerRegistryCommand } from './registry.ts';
 import { registerReplayCommand } from './replay.ts';
 import { registerServeCommand } from './serve.ts';
+import { registerShadowCommand } from './shadow.ts';
 import { registerSimulateCommand } from './simulate.ts';
 import { registerStartCommand } from './start.ts';
 import { registerStreamCommand } from './stream.ts';
@@ -26,6 +27,7 @@ export function registerCommands(program: Command): void {
   registerLoadtestCommand(program);
   registerSimulateCommand(program);
   registerReplayCommand(program);
+  registerShadowCommand(program);
   registerStreamCommand(program);
   registerTrainCommand(program);
   registerModelsCommand(program);

@@ -14,6 +14,7 @@ import {
 } from '../../../simulator/client/kafka-publisher.ts';
 import { createRecordingWriter } from '../../../simulator/replay/recording.ts';
 import { reportTable, writeReport } from '../../../simulator/report/render.ts';
+import { runLoggedTraffic } from '../../../simulator/shadow/logged-run.ts';
 import { snapshotRecords } from '../../../simulator/world/cdc.ts';
 import { listScenarios, loadScenario } from '../../../simulator/world/scenario.ts';
 import { createWorld } from '../../../simulator/world/world.ts';
@@ -71,7 +72,10 @@ export function registerSimulateCommand(program: Command): void {
       )
       .option('--seed <n>', "override the scenario's seed")
       .option('--clients <n>', 'concurrent WebSocket clients', '20')
-      .option('--record <file>', 'write requests, responses and feedback as JSON lines for croupier replay')
+      .option(
+        '--record <file>',
+        "write requests, responses (with propensities and candidate sets) and feedback as JSON lines for croupier replay and shadow; in process: the first policy's traffic",
+      )
       .option('--report <dir>', 'write report.json, report.svg and report.txt here')
       .option('--brokers <list>', 'Kafka bootstrap brokers for the CDC events (default: kafka.brokers)')
       .option('--registry <url>', 'schema registry URL (default: schemaRegistry.url)')
@@ -122,6 +126,27 @@ export function registerSimulateCommand(program: Command): void {
         ...(seed !== undefined ? { seed } : {}),
         ...(flags.duration ? { durationSeconds: positive('--duration', flags.duration) } : {}),
       });
+      if (flags.record) {
+        // The first policy's traffic as the gateway logs it (propensities, candidate sets at
+        // log.candidateSampleRate), in the recording format of a run against the gateway.
+        const recorder = createRecordingWriter(flags.record);
+        try {
+          runLoggedTraffic({
+            scenario,
+            policy: policies[0],
+            priorStrength,
+            epsilon,
+            ucbC,
+            tempering,
+            candidateSampleRate: config.log.candidateSampleRate,
+            recorder,
+            ...(seed !== undefined ? { seed } : {}),
+            ...(flags.duration ? { durationSeconds: positive('--duration', flags.duration) } : {}),
+          });
+        } finally {
+          await recorder.close();
+        }
+      }
       if (scenario.kind === 'k-armed') {
         report.kArmed = runKArmed({
           arms: scenario.arms,

@@ -40,6 +40,7 @@ export function handleHello(deps: HandlerDeps, ws: Socket, data: SocketData, msg
   data.userId = msg.userId;
   data.context = mergeContext(EMPTY_CONTEXT, msg.context);
   data.propensities = msg.propensities === true;
+  data.candidates = msg.candidates === true;
   deps.loadUser?.(msg.userId).catch((error: unknown) => {
     logger.warn({ err: error, userId: msg.userId }, 'loading the user into the cache failed');
   });

@@ -1,0 +1,108 @@
+/**
+ * The accuracy of shadow tests over many seeds: for each seed (fixed in advance: 1..SEEDS), traffic logged under
+ * Thompson sampling in the proof world (simulator/shadow/proof-world.ts), every candidate estimated with IPS,
+ * SNIPS and DR (95 % bootstrap intervals by carousel) and compared with its on-policy CTR in the same world, seed
+ * and state. Prints the table estimator × candidate (coverage of the truth by the interval, mean bias, mean
+ * relative error, mean interval width, and the share of the candidate's mass outside the log's support) and
+ * writes bench/results/shadow.json.
+ *
+ *   npm run bench:shadow [-- --seeds 40 --carousels 4000 --replicates 300]
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { PROOF_CANDIDATES, runProofSeed, shadowProofScenario } from '../simulator/shadow/proof-world.ts';
+import { textTable } from '../src/report/charts.ts';
+import { ESTIMATORS } from '../src/shadow/estimators.ts';
+import { evaluateShadow } from '../src/shadow/evaluate-shadow.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    seeds: { type: 'string', default: '40' },
+    carousels: { type: 'string', default: '4000' },
+    replicates: { type: 'string', default: '300' },
+  },
+});
+const SEEDS = Number(args.seeds);
+const CAROUSELS = Number(args.carousels);
+const REPLICATES = Number(args.replicates);
+
+interface Cell {
+  covered: number;
+  bias: number;
+  relativeError: number;
+  width: number;
+  outside: number;
+}
+
+const cells = new Map<string, Cell>();
+const cell = (key: string) => {
+  let c = cells.get(key);
+  if (c === undefined) {
+    c = { covered: 0, bias: 0, relativeError: 0, width: 0, outside: 0 };
+    cells.set(key, c);
+  }
+  return c;
+};
+const started = Date.now();
+const loadBefore = os.loadavg();
+for (let seed = 1; seed <= SEEDS; seed++) {
+  const run = runProofSeed(seed, CAROUSELS);
+  const report = evaluateShadow(run.carousels, PROOF_CANDIDATES, { replicates: REPLICATES, seed });
+  for (const candidate of report.candidates) {
+    const truth = run.truth[candidate.label];
+    for (const estimator of ESTIMATORS) {
+      const e = candidate.metrics.ctr.estimates[estimator];
+      const c = cell(`${estimator}|${candidate.label}`);
+      c.covered += e.ci[0] <= truth && truth <= e.ci[1] ? 1 : 0;
+      c.bias += (e.estimate - truth) / SEEDS;
+      c.relativeError += Math.abs(e.estimate - truth) / truth / SEEDS;
+      c.width += (e.ci[1] - e.ci[0]) / SEEDS;
+      c.outside += (candidate.diagnostics.outsideSupport ?? 0) / SEEDS;
+    }
+  }
+  process.stderr.write(`seed ${seed}/${SEEDS} done (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
+}
+const rows = [...cells.entries()].map(([key, c]) => {
+  const [estimator, candidate] = key.split('|');
+  return {
+    estimator,
+    candidate,
+    coverage: c.covered / SEEDS,
+    bias: c.bias,
+    meanRelativeError: c.relativeError,
+    intervalWidth: c.width,
+    outsideSupport: c.outside,
+  };
+});
+const pct = (x: number, d = 1) => `${(100 * x).toFixed(d)} %`;
+console.log(
+  textTable(
+    ['estimator', 'candidate', 'coverage', 'bias', 'mean rel. error', 'interval width', 'outside support'],
+    rows.map((r) => [
+      r.estimator.toUpperCase(),
+      r.candidate,
+      pct(r.coverage, 0),
+      r.bias.toFixed(4),
+      pct(r.meanRelativeError),
+      r.intervalWidth.toFixed(4),
+      pct(r.outsideSupport),
+    ]),
+  ),
+);
+const result = {
+  seeds: SEEDS,
+  carouselsPerSeed: CAROUSELS,
+  replicates: REPLICATES,
+  world: shadowProofScenario().name,
+  candidates: PROOF_CANDIDATES.map((c) => c.label),
+  rows,
+  seconds: (Date.now() - started) / 1000,
+  loadAverage: { before: loadBefore, after: os.loadavg() },
+};
+mkdirSync(join('bench', 'results'), { recursive: true });
+writeFileSync(join('bench', 'results', 'shadow.json'), `${JSON.stringify(result, null, 2)}\n`);
+console.log(
+  `wrote bench/results/shadow.json (${result.seconds.toFixed(0)} s, load ${os.loadavg()[0].toFixed(1)})`,
+);
