@@ -16,6 +16,8 @@ export interface QueuedEvent {
    * wait, so the topic keeps the order in which events were logged.
    */
   held?: boolean;
+  /** Told once whether Kafka acknowledged the event (true) or it was shed or could not be encoded (false). */
+  settled?: (inKafka: boolean) => void;
 }
 
 /** A FIFO with O(1) push and shift, compacted as it drains. */
@@ -106,7 +108,7 @@ export class EventBuffer {
   }
 
   private shedOldest(n: number): void {
-    for (let i = 0; i < n; i++) this.queue.shift();
+    for (let i = 0; i < n; i++) this.queue.shift()?.settled?.(false);
     this.shed += n;
     this.shedSinceLog += n;
     const now = Date.now();

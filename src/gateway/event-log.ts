@@ -50,7 +50,12 @@ export interface EventLog {
    * `release` is called once the decision's propensities are known; `release` copies them into the record.
    */
   holdCarousel(decision: Decision, context: RequestContext, timestamp?: number): () => void;
-  logFeedback(event: FeedbackEvent, timestamp?: number): void;
+  /**
+   * Resolves true once Kafka acknowledged the feedback record, false when it was shed (Kafka unreachable past
+   * `bufferMax`) or could not be encoded: an acknowledgement to the client waits for this, so a click it was told
+   * was counted survives a crash of the process.
+   */
+  logFeedback(event: FeedbackEvent, timestamp?: number): Promise<boolean>;
   stats(): EventLogStats;
   /** Resolves once everything queued so far was sent (or shed); for tests and shutdown. */
   flush(timeoutMs?: number): Promise<void>;
@@ -85,7 +90,12 @@ export function startEventLog(options: EventLogOptions): EventLog {
       };
     },
     logFeedback(event, timestamp = Date.now()) {
-      enqueue(feedbackRecord(event, timestamp));
+      const record = feedbackRecord(event, timestamp);
+      const inKafka = new Promise<boolean>((resolve) => {
+        record.settled = resolve;
+      });
+      enqueue(record);
+      return inKafka;
     },
     stats: () => ({
       queued: buffer.length + pump.inFlight,

@@ -100,6 +100,7 @@ export class EventPump {
       }
       this.inFlight = 0;
       if (failed === null) {
+        for (const event of batch) event.settled?.(true);
         if (this.failures > 0) log.info({ after: this.failures }, 'Kafka accepts events again');
         this.failures = 0;
       } else {

@@ -45,6 +45,8 @@ export class EventSender {
         if (error instanceof CroupierError && error.code === 'CROUPIER_ERR_REGISTRY_UNAVAILABLE') throw error;
         this.invalid++;
         this.log.error({ err: error, schema: event.schema }, 'an event could not be encoded and was dropped');
+        event.settled?.(false);
+        event.settled = undefined;
       }
     }
     if (messages.length === 0) return;

@@ -99,9 +99,18 @@ describe('event log', () => {
       batchMs: 5,
     });
     try {
+      const click = log.logFeedback({
+        kind: 'click',
+        requestId: 'r4',
+        userId: 'u1',
+        itemId: 'i0',
+        slot: 0,
+        segment: null,
+      });
       for (let i = 0; i < 15; i++)
         log.logCarousel(decision(`r${i}`, 5), { device: null, country: null, page: null });
-      log.logFeedback({ kind: 'click', requestId: 'r4', userId: 'u1', itemId: 'i0', slot: 0, segment: null });
+      // The click was among the oldest and was shed: whoever waits for it hears it never reached Kafka.
+      expect(await click).toBe(false);
       const stats = log.stats();
       expect(stats.queued).toBe(10);
       expect(stats.shed).toBe(6);
@@ -144,9 +153,31 @@ describe('event log', () => {
       held.items.forEach((item, s) => {
         item.propensity = 0.25 * (s + 1);
       });
+      const clickInKafka = log.logFeedback({
+        kind: 'click',
+        requestId: 'held',
+        userId: 'u1',
+        itemId: 'i2',
+        slot: 2,
+        segment: null,
+      });
+      let settled = false;
+      void clickInKafka.then(() => {
+        settled = true;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      // Behind the held carousel, the click is not in Kafka yet, and its promise says nothing yet.
+      expect(settled).toBe(false);
       release();
+      // Once it resolves, the record is in the topic.
+      expect(await clickInKafka).toBe(true);
+      const admin2 = kafka.admin();
+      await admin2.connect();
+      const [{ high }] = await admin2.fetchTopicOffsets('clickstream');
+      await admin2.disconnect();
+      expect(Number(high)).toBe(4);
       await log.flush();
-      expect(log.stats()).toMatchObject({ sent: 3, queued: 0 });
+      expect(log.stats()).toMatchObject({ sent: 4, queued: 0 });
 
       const consumed: DecodedEvent[] = [];
       await consumer.connect();
@@ -156,10 +187,11 @@ describe('event log', () => {
           if (message.value !== null) consumed.push(await codec.decode(message.value));
         },
       });
-      await eventually(() => (consumed.length === 3 ? true : undefined), 20_000);
+      await eventually(() => (consumed.length === 4 ? true : undefined), 20_000);
       expect(consumed.map((e) => `${e.schemaName}:${(e.value as { requestId: string }).requestId}`)).toEqual([
         'Carousel:before',
         'Carousel:held',
+        'Click:held',
         'Click:held',
       ]);
       const carousel = consumed[1].value as Carousel;

@@ -1,7 +1,8 @@
 /**
  * `feedback`: logged only for an item the referenced carousel showed this user, and always acknowledged
  * (`counted: false` when it was not logged). A carousel of this connection is checked in memory; any other
- * (a reconnect, or an id nobody issued) against the logged impressions.
+ * (a reconnect, or an id nobody issued) against the logged impressions. A counted acknowledgement goes once Kafka
+ * has the record, so no acknowledged click is lost when the process dies.
  */
 import type { FeedbackMessage } from '../../domain/protocol-messages.ts';
 import { type SocketData, sendCorked } from '../connection.ts';
@@ -13,8 +14,7 @@ export function handleFeedback(deps: HandlerDeps, ws: Socket, data: SocketData, 
   const shown = data.recent.get(msg.requestId);
   const slot = shown?.slots.get(msg.itemId);
   if (shown !== undefined && slot !== undefined) {
-    logFeedback(deps, userId, msg, slot, shown.segment);
-    ack(deps, ws, data, msg, true);
+    ackOnceLogged(deps, ws, data, msg, logFeedback(deps, userId, msg, slot, shown.segment));
     return;
   }
   // Not a carousel of this connection (a reconnect, or an id nobody issued): the logged impressions decide.
@@ -26,8 +26,8 @@ export function handleFeedback(deps: HandlerDeps, ws: Socket, data: SocketData, 
   }
   check.then(
     (ok) => {
-      if (ok) logFeedback(deps, userId, msg, null, null);
-      ack(deps, ws, data, msg, ok);
+      if (ok) ackOnceLogged(deps, ws, data, msg, logFeedback(deps, userId, msg, null, null));
+      else ack(deps, ws, data, msg, false);
     },
     (error: unknown) => {
       deps.logger.warn(
@@ -39,21 +39,36 @@ export function handleFeedback(deps: HandlerDeps, ws: Socket, data: SocketData, 
   );
 }
 
-/** Logs feedback on an item the carousel showed. */
+/** Logs feedback on an item the carousel showed; resolves whether Kafka has it. */
 function logFeedback(
   deps: HandlerDeps,
   userId: string,
   msg: FeedbackMessage,
   slot: number | null,
   segment: string | null,
-): void {
+): Promise<boolean> {
   const { eventLog, metrics } = deps;
   const base = { requestId: msg.requestId, userId, itemId: msg.itemId };
-  if (msg.kind === 'click') eventLog.logFeedback({ kind: 'click', ...base, slot, segment });
-  else if (msg.kind === 'conversion')
-    eventLog.logFeedback({ kind: 'conversion', ...base, value: msg.value ?? 0 });
-  else eventLog.logFeedback({ kind: 'watch', ...base, watchTimeMs: msg.watchTimeMs ?? 0 });
   metrics.feedback++;
+  if (msg.kind === 'click') return eventLog.logFeedback({ kind: 'click', ...base, slot, segment });
+  if (msg.kind === 'conversion') {
+    return eventLog.logFeedback({ kind: 'conversion', ...base, value: msg.value ?? 0 });
+  }
+  return eventLog.logFeedback({ kind: 'watch', ...base, watchTimeMs: msg.watchTimeMs ?? 0 });
+}
+
+/** Acknowledges once Kafka has the record (`counted: false` when it never got there). */
+function ackOnceLogged(
+  deps: HandlerDeps,
+  ws: Socket,
+  data: SocketData,
+  msg: FeedbackMessage,
+  inKafka: Promise<boolean>,
+): void {
+  inKafka.then(
+    (counted) => ack(deps, ws, data, msg, counted),
+    () => ack(deps, ws, data, msg, false),
+  );
 }
 
 function ack(deps: HandlerDeps, ws: Socket, data: SocketData, msg: FeedbackMessage, counted: boolean): void {
