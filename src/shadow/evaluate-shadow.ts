@@ -60,7 +60,25 @@ export interface Verdict {
   estimator: EstimatorName;
   /** More carousels with candidate sets that would likely decide it at this lift (0 when decided; null: no lift seen). */
   moreCarousels: number | null;
+  /**
+   * False when more than 5 % of the candidate's mass falls where the logging policy (nearly) never plays: no
+   * estimator sees what happens there (IPS and SNIPS miss it, DR leans on the reward model), so the verdict is
+   * only as good as that.
+   */
+  supported: boolean;
   text: string;
+}
+
+/** Largest share of a candidate's mass outside the log's support with which a verdict stands on the data. */
+const SUPPORT_TOLERANCE = 0.05;
+
+function withSupport(verdict: Omit<Verdict, 'supported'>, outsideSupport: number | null): Verdict {
+  if (outsideSupport === null || outsideSupport <= SUPPORT_TOLERANCE) return { ...verdict, supported: true };
+  return {
+    ...verdict,
+    supported: false,
+    text: `${verdict.text}; CAUTION: ${(100 * outsideSupport).toFixed(1)} % of its (item, slot) mass lies where the logging policy never plays, so the estimates disagree and lean on the reward model there`,
+  };
 }
 
 export interface CandidateReport {
@@ -159,7 +177,12 @@ function targetScores(spec: CandidateSpec, carousel: LoggedCarousel): readonly n
   return set.shadowScores;
 }
 
-function verdictOf(lift: Interval, estimator: EstimatorName, carousels: number, confidence: number): Verdict {
+function verdictOf(
+  lift: Interval,
+  estimator: EstimatorName,
+  carousels: number,
+  confidence: number,
+): Omit<Verdict, 'supported'> {
   const level = `${Math.round(confidence * 100)} %`;
   const [lo, hi] = lift.ci;
   const pct = (x: number) => `${(100 * x).toFixed(3)} pp`;
@@ -286,17 +309,21 @@ export function evaluateShadow(
       conversions: metrics.conversions.estimates.logged,
       watchSeconds: metrics.watchSeconds.estimates.logged,
     };
+    const outsideSupport = dealt > 0 ? outside / dealt : null;
     report.push({
       label: spec.label,
       spec,
       metrics,
       diagnostics: {
         ...weightDiagnostics(weight),
-        outsideSupport: dealt > 0 ? outside / dealt : null,
+        outsideSupport,
         clippedAt: options.maxWeight ?? null,
         clippedShare: clipped / impressions,
       },
-      verdict: verdictOf(metrics.ctr.lift[estimator], estimator, usable.length, confidence),
+      verdict: withSupport(
+        verdictOf(metrics.ctr.lift[estimator], estimator, usable.length, confidence),
+        outsideSupport,
+      ),
     });
   }
   return {

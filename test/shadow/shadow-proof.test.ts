@@ -32,6 +32,7 @@ describe('shadow estimates against the on-policy truth', () => {
       expect(report.carousels.evaluated).toBe(CAROUSELS);
       for (const candidate of report.candidates) {
         const outside = candidate.diagnostics.outsideSupport ?? 1;
+        expect(candidate.verdict.supported).toBe(outside <= 0.05);
         if (candidate.spec.policy === 'greedy' || candidate.spec.policy === 'thompson') {
           expect(outside).toBeLessThan(0.02);
         }
