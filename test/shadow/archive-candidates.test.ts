@@ -1,0 +1,87 @@
+/**
+ * Candidate sets through the archive: Carousel records with and without their candidate set (and a click)
+ * written as the archive writes Parquet, then read back by the shadow test's archive input, which must hand the
+ * candidate set over intact and read the record without one as such.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createDirectParquetBuilder } from '../../src/archive/format/parquet/direct-parquet-builder.ts';
+import type { ArchiveRecord } from '../../src/archive/format/rows.ts';
+import { createLocalFileSystem } from '../../src/archive/fs/local-fs.ts';
+import { fileNameOf, hourDirOf } from '../../src/archive/layout.ts';
+import { carouselsFromArchive } from '../../src/train/shadow-input.ts';
+import { type CandidateSet, loadSchemas, type SchemaName } from '../../streams/schemas/index.ts';
+import { topicTables } from '../archive/support/format-fixture.ts';
+import { SAMPLE_EVENTS } from '../support/sample-events.ts';
+
+const schemas = loadSchemas();
+const root = mkdtempSync(path.join(tmpdir(), 'croupier-shadow-archive-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const T0 = SAMPLE_EVENTS.Carousel.timestamp;
+
+function record(offset: number, name: SchemaName, value: unknown): ArchiveRecord {
+  const body = Buffer.concat([Buffer.from([0, 0, 0, 0, 7]), schemas[name].toBuffer(value)]);
+  return {
+    offset,
+    timestamp: T0 + offset,
+    key: Buffer.from('u-42'),
+    value: body,
+    decoded: { kind: 'avro', recordType: schemas[name].name!, schemaId: 7, body, start: 5 },
+  };
+}
+
+const SET: CandidateSet = {
+  itemIds: ['i-3', 'i-7', 'i-9'],
+  scores: [0.5, 0.25, 0.125],
+  impressions: [120, 40.5, 0],
+  clicks: [6, 1, 0],
+  priorStrength: 20,
+  temperature: 0.3,
+  temperingImpressions: 500,
+  epsilon: 0.1,
+  ucbC: 1,
+  shadowModelVersion: null,
+  shadowScores: null,
+};
+
+describe('candidate sets in the archive', () => {
+  it('are read back intact, and a carousel logged without one reads as such', async () => {
+    const carousel = SAMPLE_EVENTS.Carousel;
+    const records = [
+      record(0, 'Carousel', { ...carousel, requestId: 'with', candidates: SET }),
+      record(1, 'Click', { ...SAMPLE_EVENTS.Click, requestId: 'with', itemId: 'i-7' }),
+      record(2, 'Carousel', { ...carousel, requestId: 'without', candidates: null }),
+    ];
+    const dir = hourDirOf('clickstream', T0);
+    mkdirSync(path.join(root, dir), { recursive: true });
+    const name = fileNameOf({ topic: 'clickstream', partition: 0, start: 0, end: 2, format: 'parquet' });
+    const builder = createDirectParquetBuilder({ table: topicTables().clickstream, compression: 'snappy' });
+    builder.append(0, records);
+    await builder.finish(
+      {
+        topic: 'clickstream',
+        partition: 0,
+        startOffset: 0,
+        endOffset: 2,
+        records: 3,
+        writerSchemas: { '7': '{}' },
+      },
+      path.join(root, dir, name),
+    );
+    const carousels = await carouselsFromArchive(createLocalFileSystem(root), {
+      fromMs: null,
+      toMs: null,
+      attributionWindowMs: 3_600_000,
+      memoryLimit: '256MB',
+      tempDir: '',
+    });
+    const byId = Object.fromEntries(carousels.map((c) => [c.requestId, c]));
+    expect(byId.with.candidates).toEqual(SET);
+    expect(byId.with.clicks).toEqual([0, 1]);
+    expect(byId.with.items.map((i) => i.propensity)).toEqual([0.5, 0.125]);
+    expect(byId.without.candidates).toBeNull();
+  });
+});
