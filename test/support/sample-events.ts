@@ -100,6 +100,7 @@ export const SAMPLE_EVENTS: RecordShapes = {
         features: null,
       },
     ],
+    candidates: null,
   },
   DeadLetter: {
     topic: 'clickstream',
