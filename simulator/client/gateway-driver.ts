@@ -27,6 +27,8 @@ export interface GatewaySimulationOptions {
   url: string;
   scenario: Scenario;
   seed?: number;
+  /** Seed of the sessions and responses apart from the world's (WorldOptions.sessionSeed). */
+  sessionSeed?: number;
   /** Wall-clock seconds to run. */
   durationSeconds: number;
   /** Carousel requests per wall second (default: the scenario's own rate, time-scaled). */
@@ -74,11 +76,12 @@ export async function simulateAgainstGateway(options: GatewaySimulationOptions):
   const { timeScale, sessionsPerSecond } = timeScaleOf(options);
   const world = createWorld(options.scenario, {
     ...(options.seed !== undefined ? { seed: options.seed } : {}),
+    ...(options.sessionSeed !== undefined ? { sessionSeed: options.sessionSeed } : {}),
     ...(sessionsPerSecond !== undefined ? { sessionsPerSecond } : {}),
   });
   const simEnd = options.durationSeconds * timeScale;
   const recorder_ = new SeriesRecorder(simEnd / 12);
-  const responses = createRng(world.seed + RESPONSE_STREAM);
+  const responses = createRng(world.sessionSeed + RESPONSE_STREAM);
   const byId = new Map<string, SimItem>(world.items.map((item) => [item.itemId, item]));
   const latency = hdr.build({
     lowestDiscernibleValue: 1,

@@ -55,11 +55,19 @@ export interface WorldOptions {
   seed?: number;
   /** Overrides the scenario's session rate (sessions per simulated second). */
   sessionsPerSecond?: number;
+  /**
+   * Seed of the sessions (who arrives when, and what they do with a slate) apart from the world's: the same
+   * users and catalog meet other sessions, traffic a model trained on the default sessions has not seen.
+   * Default: the world's seed.
+   */
+  sessionSeed?: number;
 }
 
 export interface World {
   readonly scenario: Scenario;
   readonly seed: number;
+  /** Seed of the sessions and of users' responses (WorldOptions.sessionSeed). */
+  readonly sessionSeed: number;
   readonly slots: number;
   readonly segments: readonly string[];
   readonly users: readonly SimUser[];
@@ -97,7 +105,8 @@ function createFullWorld(
   options: WorldOptions,
 ): World {
   const populationRng = createRng(seed);
-  const arrivalRng = createRng(seed + 1_000_003);
+  const sessionSeed = options.sessionSeed ?? seed;
+  const arrivalRng = createRng(sessionSeed + 1_000_003);
   const catalogRng = createRng(seed + 2_000_003);
   const changeRng = createRng(seed + 3_000_003);
   const centroids = createCentroids(populationRng, scenario);
@@ -261,6 +270,7 @@ function createFullWorld(
   return {
     scenario,
     seed,
+    sessionSeed,
     slots: scenario.slots,
     segments: scenario.users.segments.map((s) => s.name),
     users,
@@ -306,6 +316,7 @@ function createKArmedWorld(scenario: Extract<Scenario, { kind: 'k-armed' }>, see
   return {
     scenario,
     seed,
+    sessionSeed: seed,
     slots: 1,
     segments: ['all'],
     users: [user],

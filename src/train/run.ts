@@ -15,6 +15,7 @@ import { checkParity, exportNetwork, type ParityResult, scoreWithOnnx } from './
 import { atLoggedSlot, fitSlotOffset } from './position.ts';
 import {
   featureRows,
+  heldOutColumns,
   type ModelKind,
   servedNetwork,
   splitRows,
@@ -95,6 +96,7 @@ export async function runTraining(options: TrainRunOptions): Promise<TrainRun> {
     l2: settings.l2,
     validationFraction: settings.validationFraction,
     mlp: settings.mlp,
+    heldOutColumns: heldOutColumns(spec.columns, settings.heldOutColumns),
   });
   const trainMs = performance.now() - trainStarted;
 

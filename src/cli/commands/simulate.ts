@@ -32,6 +32,7 @@ interface SimulateFlags {
   rate: string;
   duration?: string;
   seed?: string;
+  sessionSeed?: string;
   clients: string;
   record?: string;
   report?: string;
@@ -40,6 +41,16 @@ interface SimulateFlags {
   publish: boolean;
   publishOnly?: boolean;
   items?: string;
+}
+
+function integer(flag: string, text: string): number {
+  const value = Number(text);
+  if (!Number.isSafeInteger(value)) {
+    throw new CroupierError('CROUPIER_ERR_SCENARIO_INVALID', `${flag} expects an integer, got '${text}'`, {
+      flag,
+    });
+  }
+  return value;
 }
 
 function positive(flag: string, text: string): number {
@@ -71,6 +82,10 @@ export function registerSimulateCommand(program: Command): void {
         'wall-clock seconds against the gateway (in process: simulated seconds)',
       )
       .option('--seed <n>', "override the scenario's seed")
+      .option(
+        '--session-seed <n>',
+        "seed of the sessions and users' responses apart from the world's (default: the world's seed)",
+      )
       .option('--clients <n>', 'concurrent WebSocket clients', '20')
       .option(
         '--record <file>',
@@ -190,6 +205,9 @@ export function registerSimulateCommand(program: Command): void {
           url: flags.url ?? `ws://${config.gateway.host}:${config.gateway.port}/ws`,
           scenario,
           ...(seed !== undefined ? { seed } : {}),
+          ...(flags.sessionSeed !== undefined
+            ? { sessionSeed: integer('--session-seed', flags.sessionSeed) }
+            : {}),
           durationSeconds: flags.duration ? positive('--duration', flags.duration) : 60,
           rate: positive('--rate', flags.rate),
           clients: positive('--clients', flags.clients),
