@@ -1,7 +1,8 @@
 /**
  * The README's regret tables and curves: every world scenario, in process, croupier's default policy against
- * the baselines (`simulator/bandit/contenders.ts`), over the tuning seeds (the scenario's own, +1000, +2000)
- * and, separately, the held-out seeds (+7000, +8000, +9000) that no setting was chosen on. Counts are kept
+ * the baselines (`simulator/bandit/contenders.ts`), over the tuning seeds (the scenario's own, +1000, …, +5000)
+ * and, separately, the two held-out sets that no setting was chosen on (+7000, +8000, +9000 and +10000, +11000,
+ * +12000). Counts are kept
  * examination-weighted (the position-bias model on) for every policy; the default policy and the two
  * baselines that come close (untempered Thompson sampling, greedy) are also run on raw counts, and the last
  * column compares the default with the best baseline of either counting.
@@ -9,7 +10,7 @@
  * Prints one Markdown table per seed set, writes the curves of each scenario's first held-out seed as SVG and
  * every figure as JSON.
  *
- *   npx tsx simulator/report/policy-table.ts [--seeds tuning|held-out|both] [--svg docs/img/regret-scenarios.svg]
+ *   npx tsx simulator/report/policy-table.ts [--seeds all|tuning,held-out,fresh] [--svg docs/img/regret-scenarios.svg]
  *     [--json bench/results/regret-scenarios.json]
  */
 import { writeFileSync } from 'node:fs';
@@ -20,6 +21,7 @@ import {
   type Counting,
   contenders,
   DEFAULT_LABEL,
+  freshSeeds,
   heldOutSeeds,
   tuningSeeds,
 } from '../bandit/contenders.ts';
@@ -30,15 +32,18 @@ import { cumulativeRegret } from './series.ts';
 
 const { values: flags } = parseArgs({
   options: {
-    seeds: { type: 'string', default: 'both' },
+    seeds: { type: 'string', default: 'all' },
     svg: { type: 'string', default: 'docs/img/regret-scenarios.svg' },
     json: { type: 'string', default: 'bench/results/regret-scenarios.json' },
   },
 });
-const seedSets = flags.seeds === 'both' ? ['tuning', 'held-out'] : [flags.seeds ?? 'both'];
-for (const set of seedSets) {
-  if (set !== 'tuning' && set !== 'held-out')
-    throw new Error(`--seeds: tuning, held-out or both, got ${set}`);
+const SEED_SETS = { tuning: tuningSeeds, 'held-out': heldOutSeeds, fresh: freshSeeds } as const;
+type SeedSet = keyof typeof SEED_SETS;
+const isSeedSet = (set: string): set is SeedSet => Object.hasOwn(SEED_SETS, set);
+const seedSets: SeedSet[] = [];
+for (const set of flags.seeds === 'all' ? Object.keys(SEED_SETS) : (flags.seeds ?? 'all').split(',')) {
+  if (!isSeedSet(set)) throw new Error(`--seeds: all, or a list of tuning, held-out, fresh; got ${set}`);
+  seedSets.push(set);
 }
 
 /** The baselines also run on raw counts (the others trail far behind on either counting). */
@@ -126,7 +131,7 @@ const results: Record<string, Row[]> = {};
 for (const set of seedSets) {
   const rows: Row[] = [];
   for (const scenario of worlds) {
-    rows.push(compare(scenario, set === 'tuning' ? tuningSeeds(scenario) : heldOutSeeds(scenario)));
+    rows.push(compare(scenario, SEED_SETS[set](scenario)));
     console.error(`${set}: ${scenario.name} done`);
   }
   results[set] = rows;

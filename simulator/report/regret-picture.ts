@@ -1,12 +1,15 @@
 /**
- * The regret picture of the README: cumulative regret of Thompson sampling, greedy and UCB1 in the steady-state
- * scenario, and Thompson sampling and UCB1 in the 10-armed Bernoulli bandit beside the Lai–Robbins bound.
- * Seeded, so the picture is the same on every machine.
+ * The regret picture of the README: cumulative regret of croupier's default policy (the gateway's policy with
+ * the engine's default settings, `simulator/bandit/contenders.ts`) beside untempered Thompson sampling, greedy
+ * and UCB1 in the steady-state scenario, and the same policies in the 10-armed Bernoulli bandit beside the
+ * Lai–Robbins bound. Seeded, so the picture is the same on every machine. Counts are kept as the engine keeps
+ * them by default (`stream.positionBias`).
  *
  *   node --import tsx simulator/report/regret-picture.ts [docs/img/regret.svg]
  */
 import { writeFileSync } from 'node:fs';
 import { renderSvg } from '../../src/report/charts.ts';
+import { contenders, DEFAULT_COUNTING } from '../bandit/contenders.ts';
 import { runInProcess, runKArmed } from '../bandit/runner.ts';
 import { loadScenario } from '../world/scenario.ts';
 import { cumulativeRegret, totals } from './series.ts';
@@ -14,13 +17,13 @@ import { cumulativeRegret, totals } from './series.ts';
 const out = process.argv[2] ?? 'docs/img/regret.svg';
 const steady = runInProcess({
   scenario: loadScenario('steady-state'),
-  policies: ['thompson', 'greedy', 'ucb1'],
+  policies: contenders(DEFAULT_COUNTING, ['thompson τ=1', 'greedy', 'ucb1']),
 });
 const kArmedScenario = loadScenario('k-armed');
 if (kArmedScenario.kind !== 'k-armed') throw new Error('k-armed scenario expected');
 const kArmed = runKArmed({
   arms: kArmedScenario.arms,
-  policies: ['thompson', 'ucb1'],
+  policies: contenders(DEFAULT_COUNTING, ['thompson τ=1', 'ucb1']),
   pulls: kArmedScenario.pulls,
   seed: kArmedScenario.seed,
 });
@@ -58,8 +61,19 @@ const svg = renderSvg('croupier simulate: cumulative regret (seeded, in process)
   },
 ]);
 writeFileSync(out, svg);
+console.log(`steady-state, seed ${steady.seed}, ${DEFAULT_COUNTING} counts:`);
 for (const s of steady.series) {
   const t = totals(s);
-  console.log(`${t.label.padEnd(9)} CTR ${(100 * t.ctr).toFixed(2)}%  regret ${t.regret.toFixed(0)}`);
+  console.log(`  ${t.label.padEnd(16)} CTR ${(100 * t.ctr).toFixed(2)}%  regret ${t.regret.toFixed(0)}`);
+}
+const last = kArmed.pulls.length - 1;
+const at4 = kArmed.pulls.indexOf(10_000);
+console.log(
+  `k-armed, seed ${kArmedScenario.seed}: regret ÷ Lai–Robbins bound at 10⁴ and ${kArmed.pulls[last]} pulls`,
+);
+for (const [label, values] of Object.entries(kArmed.regret)) {
+  console.log(
+    `  ${label.padEnd(16)} ${(values[at4] / kArmed.bound[at4]).toFixed(2)}  ${(values[last] / kArmed.bound[last]).toFixed(2)}`,
+  );
 }
 console.log(`wrote ${out}`);
