@@ -49,6 +49,10 @@ const child = spawn(
     `schemaRegistry.embedded.port=${registryPort}`,
     '--set',
     'log.level=warn',
+    // The scheduled jobs (retraining every 10 minutes, into the repository's models/ registry) are no part of
+    // serving: they would write model files here and add a training run's CPU to the figures.
+    '--set',
+    'jobs.enabled=false',
   ],
   { stdio: ['pipe', 'pipe', 'inherit'] },
 );
