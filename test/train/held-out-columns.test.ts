@@ -1,5 +1,5 @@
 /**
- * Columns the trainers do not learn from (train.heldOutColumns, exposure counts by default): the trained and
+ * Columns the trainers do not learn from (train.heldOutColumns, e.g. the exposure counts): the trained and
  * served model of either kind does not move when such a column does, and an unknown column is refused.
  */
 import { describe, expect, it } from 'vitest';
