@@ -175,8 +175,11 @@ export const archiveSchema = z
 
 export const modelSchema = z
   .object({
-    /** Model registry directory (holds manifest.json and the ONNX files). */
-    registryDir: z.string().min(1).default('models'),
+    /**
+     * Model registry directory (holds manifest.json and the ONNX files); retraining writes its versions here.
+     * Created from the shipped `models/` registry (default-1) when missing or empty.
+     */
+    registryDir: z.string().min(1).default('./data/models'),
     /** Execution providers in order of preference; CPU is always the last resort. */
     executionProviders: z
       .array(z.enum(['cuda', 'webgpu', 'cpu']))
@@ -212,6 +215,15 @@ export const modelSchema = z
     temperingImpressions: z.number().positive().default(500),
     /** Experiments JSON file (layers, variants, holdout, shadow); empty: no experiments. */
     experimentsFile: z.string().default(''),
+    /**
+     * A second registry version that also scores the carousels whose candidate set is logged
+     * (`log.candidateSampleRate`), after the reply and never shown; its p̂ are logged with the candidate set, so
+     * `croupier shadow --candidate policy=thompson,model=<version>` evaluates it. Empty: none.
+     */
+    shadowVersion: z
+      .string()
+      .regex(/^([A-Za-z0-9][A-Za-z0-9._-]*)?$/, 'a model version of the registry (letters, digits, . _ -)')
+      .default(''),
   })
   .strict();
 

@@ -6,9 +6,10 @@
 import { watch } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { z } from 'zod';
-import { readJsonFile } from '../config/read-json-file.ts';
+import { jsonFileProblem, readJsonFile } from '../config/read-json-file.ts';
 import { CroupierError } from '../errors/index.ts';
 import type { Logger } from '../log/logger.ts';
+import { seedModelRegistry } from './model-registry-seed.ts';
 
 export const MANIFEST_FILE = 'manifest.json';
 
@@ -71,13 +72,24 @@ function registryError(dir: string, message: string, cause?: unknown): CroupierE
   );
 }
 
-/** Reads and validates `manifest.json` of `dir`. */
+/**
+ * Reads and validates `manifest.json` of `dir`. A registry directory that does not exist yet, or is empty, is
+ * first created as a copy of the shipped `models/` registry (`seedModelRegistry`).
+ */
 export async function readManifest(dir: string): Promise<Manifest> {
   const path = join(dir, MANIFEST_FILE);
-  const json = await readJsonFile(path, {
+  const options = {
     code: 'CROUPIER_ERR_MODEL_REGISTRY_INVALID',
     what: 'the model registry manifest',
-  });
+  } as const;
+  let json: unknown;
+  try {
+    json = await readJsonFile(path, options);
+  } catch (error) {
+    if (jsonFileProblem(error) !== 'missing') throw error;
+    await seedModelRegistry(dir); // or another process just did
+    json = await readJsonFile(path, options);
+  }
   const parsed = manifestSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
