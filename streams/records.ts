@@ -8,6 +8,8 @@ export interface RawRecord {
   offset: number;
   key: Buffer | null;
   value: Buffer | null;
+  /** Kafka's timestamp of the record (ms), where the fetch gave one. */
+  timestamp?: number;
 }
 
 /** What decoding made of one record. */

@@ -8,7 +8,7 @@ import { BucketWindow, bucketQuantile } from './bucket-window.ts';
 import { ClickstreamTally } from './clickstream-tally.ts';
 import { type ExperimentFigures, experimentFigures } from './experiment-rows.ts';
 import { type SegmentLeaders, segmentLeaders } from './posterior-leaders.ts';
-import type { ArchiveReport, DashboardSources, ServingSample, TopicTail } from './sources.ts';
+import type { ArchiveReport, BucketCounts, DashboardSources, ServingSample, TopicTail } from './sources.ts';
 
 /** One point of the charts' time series. */
 export interface SeriesPoint {
@@ -24,6 +24,9 @@ export interface SeriesPoint {
   /** Records the topology applied per second, and its lag (all partitions). */
   appliedPerSecond: number | null;
   lag: number | null;
+  /** Time from a click's Kafka timestamp until the cache applied it, quantiles of the last 10 s; null: no click. */
+  freshnessP50Ms: number | null;
+  freshnessP99Ms: number | null;
 }
 
 export interface DashboardSnapshot {
@@ -51,6 +54,8 @@ export interface DashboardSnapshot {
       applyDelayMs: number | null;
       heldPartitions: number;
       rebuildingPartitions: number;
+      /** Clicks the cache applied in the last `windowSeconds` (the freshness quantiles of `point` read them). */
+      clicks: number;
     } | null;
   };
   learning: {
@@ -96,6 +101,7 @@ export function createDashboardCollector(
   const series: SeriesPoint[] = [];
   const latency = new BucketWindow(WINDOW_SECONDS);
   const batches = new BucketWindow(WINDOW_SECONDS);
+  const clickFreshness = new BucketWindow(WINDOW_SECONDS);
   const tally = new ClickstreamTally();
   let timer: NodeJS.Timeout | undefined;
   let tail: Promise<TopicTail | undefined> | undefined;
@@ -119,29 +125,33 @@ export function createDashboardCollector(
     const applied = topology?.metrics?.records ?? 0;
     const seconds = previous === null ? 1 : Math.max(0.001, (now - previous.at) / 1000);
     const rate = (a: number, b: number | undefined) => (b === undefined ? 0 : Math.max(0, a - b) / seconds);
-    const window = latency.push(serving.latency);
-    const ms = (q: number) => {
-      const s = bucketQuantile(window, q);
+    const ms = (window: BucketCounts | null, q: number) => {
+      const s = window === null ? null : bucketQuantile(window, q);
       return s === null ? null : s * 1000;
     };
+    const window = latency.push(serving.latency);
+    const fresh = sources.freshness?.();
+    const freshBuckets = sources.clickFreshness?.();
+    const clicks = freshBuckets === undefined ? null : clickFreshness.push(freshBuckets);
     const topics: Record<string, number> = {};
     for (const [topic, count] of tally.recordsByTopic)
       topics[topic] = rate(count, previous?.topics.get(topic));
     const point: SeriesPoint = {
       t: now / 1000,
       carouselsPerSecond: rate(serving.decisions, previous?.serving.decisions),
-      p50Ms: ms(0.5),
-      p99Ms: ms(0.99),
-      p999Ms: ms(0.999),
+      p50Ms: ms(window, 0.5),
+      p99Ms: ms(window, 0.99),
+      p999Ms: ms(window, 0.999),
       errorsPerSecond: rate(serving.errors, previous?.serving.errors),
       topics,
       appliedPerSecond: topology?.metrics ? rate(applied, previous?.applied) : null,
       lag: topology?.metrics?.lag ?? null,
+      freshnessP50Ms: ms(clicks, 0.5),
+      freshnessP99Ms: ms(clicks, 0.99),
     };
     previous = { at: now, serving, topics: new Map(tally.recordsByTopic), applied };
     const batchWindow = batches.push(serving.batchSize);
     const { latency: _l, batchSize: _b, ...totals } = serving;
-    const fresh = sources.freshness?.();
     const m = topology?.metrics;
     const items = sources.view.items();
     const segments = [...tally.segments]
@@ -179,6 +189,7 @@ export function createDashboardCollector(
                 applyDelayMs: fresh.lastApplyDelayMs,
                 heldPartitions: fresh.heldPartitions,
                 rebuildingPartitions: fresh.rebuildingPartitions,
+                clicks: clicks?.count ?? 0,
               },
       },
       learning: {

@@ -75,6 +75,8 @@ export interface DashboardSources {
   /** The live item pool and its posterior counts. */
   view: { items(): readonly ItemInfo[]; arm(itemId: string, segment: string): ArmStats };
   freshness?(): LiveStateFreshness | undefined;
+  /** Seconds from clicks' Kafka timestamps until the cache applied them, as a histogram (totals since start). */
+  clickFreshness?(): BucketCounts;
   topology?(): TopologyReport | undefined;
   archive?(): ArchiveReport | undefined;
   experiments?(): ExperimentsConfig | undefined;

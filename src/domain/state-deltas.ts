@@ -59,7 +59,15 @@ export interface ClickstreamDelta {
   /** requestId → itemId → `<slot>|<segment>` of what the request showed, and REQUEST_USER_FIELD → its user. */
   requests: Map<string, Map<string, string>>;
   lookups: ClickLookup[];
+  /**
+   * Kafka's timestamps (ms) of the batch's clicks, at most CLICK_TIMES_KEPT: the change feed entry carries them,
+   * so a reader can tell how long a click took to reach it.
+   */
+  clickTimes?: number[];
 }
+
+/** Most click timestamps one change feed entry carries. */
+export const CLICK_TIMES_KEPT = 64;
 
 export interface CdcDelta {
   /** Changes folded. */

@@ -66,6 +66,7 @@ export function mountDashboard(
       serving: () => servingSample(options),
       view: { items: () => view.items(), arm: (itemId, segment) => view.arm(itemId, segment) },
       freshness: () => view.freshness?.(),
+      ...(view.freshness ? { clickFreshness: () => options.metrics.clickFreshness.snapshot() } : {}),
       topology: () => options.streamHealth?.(),
       ...extras,
     },

@@ -1,7 +1,8 @@
 /**
  * The gateway's `/metrics` page in the Prometheus text exposition format (version 0.0.4), rendered from a
- * table: one row per metric (name, help, type, value getter), in the order they appear on the page. The two
- * histograms come first; the model version and the change-feed cache's rows only when there is one.
+ * table: one row per metric (name, help, type, value getter), in the order they appear on the page. The
+ * histograms come first (click freshness only with a change-feed cache); the model version and the cache's rows
+ * only when there is one.
  */
 import { readThreads, type ThreadReading } from '../log/thread-cpu.ts';
 import type { LiveStateFreshness } from '../state/live-reader/index.ts';
@@ -242,6 +243,7 @@ function threadLines(threads: readonly ThreadReading[]): string {
 export function renderMetricsText(sources: MetricsSources): string {
   const { metrics, freshness } = sources;
   const parts = [metrics.decisionLatency.render(), metrics.batchSize.render()];
+  if (freshness !== undefined) parts.push(metrics.clickFreshness.render());
   for (const row of GATEWAY_ROWS) parts.push(renderRow(row, sources));
   if (metrics.modelVersion !== '') {
     parts.push(

@@ -99,6 +99,7 @@ const LATENCY_BUCKETS_S = [
   0.00005, 0.0001, 0.00015, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1,
 ];
 const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128];
+const FRESHNESS_BUCKETS_S = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 
 /** Everything the gateway counts. */
 export class GatewayMetrics {
@@ -111,6 +112,12 @@ export class GatewayMetrics {
     'croupier_scoring_batch_size',
     'Requests scored together in one model run.',
     BATCH_BUCKETS,
+  );
+  /** Observed by the change-feed cache, once per click an applied entry names: never on a decision's path. */
+  readonly clickFreshness = new Histogram(
+    'croupier_click_freshness_seconds',
+    "Time from a click's Kafka timestamp until the gateway's change-feed cache applied it.",
+    FRESHNESS_BUCKETS_S,
   );
   readonly decisionRate = new RateWindow(10);
   decisions = 0;

@@ -182,6 +182,7 @@ export async function startServing(options: ServingOptions): Promise<ServingHand
       halfLifeSeconds: config.stream.decayHalfLifeSeconds,
       pollMs: config.gateway.cachePollMs,
       evictAfterMs: config.gateway.cacheEvictAfterSeconds * 1000,
+      onClickApplied: (delayMs) => metrics.clickFreshness.observe(delayMs / 1000),
       logger,
     });
     closers.push(() => cache.close());

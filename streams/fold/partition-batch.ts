@@ -4,14 +4,15 @@
  * separately), CDC tombstones (null values after a delete) a count.
  */
 
-import type { CdcDelta, ClickstreamDelta } from '../../src/domain/state-deltas.ts';
+import { type CdcDelta, CLICK_TIMES_KEPT, type ClickstreamDelta } from '../../src/domain/state-deltas.ts';
 import type { ClickstreamEvent, ItemChange, UserChange } from '../schemas/index.ts';
 import type { TopicRole } from '../validate/events.ts';
 import { foldItemChanges, foldUserChanges } from './cdc.ts';
 import { type ClickstreamFoldOptions, foldClickstream } from './clickstream.ts';
 
 export type PartitionRecord =
-  | { offset: number; kind: 'event'; event: ClickstreamEvent }
+  /** `timestamp`: Kafka's timestamp of the record (ms), where the fetch gave one. */
+  | { offset: number; kind: 'event'; event: ClickstreamEvent; timestamp?: number }
   | { offset: number; kind: 'itemChange'; change: ItemChange }
   | { offset: number; kind: 'userChange'; change: UserChange }
   | { offset: number; kind: 'dead'; code: string }
@@ -39,7 +40,23 @@ export function foldPartitionBatch(
     else if (r.kind === 'dead') dlq.set(r.code, (dlq.get(r.code) ?? 0) + 1);
     else tombstones++;
   }
-  if (role === 'clickstream') return { role, delta: foldClickstream(events, options), dlq };
+  if (role === 'clickstream') {
+    const delta = foldClickstream(events, options);
+    const clickTimes = clickTimesOf(records);
+    if (clickTimes.length > 0) delta.clickTimes = clickTimes;
+    return { role, delta, dlq };
+  }
   if (role === 'items') return { role, delta: foldItemChanges(items), dlq, tombstones };
   return { role, delta: foldUserChanges(users), dlq, tombstones };
+}
+
+/** Kafka's timestamps of the batch's clicks, the first CLICK_TIMES_KEPT. */
+function clickTimesOf(records: readonly PartitionRecord[]): number[] {
+  const times: number[] = [];
+  for (const r of records) {
+    if (times.length === CLICK_TIMES_KEPT) break;
+    if (r.kind === 'event' && r.event.type === 'Click' && r.timestamp !== undefined && r.timestamp > 0)
+      times.push(r.timestamp);
+  }
+  return times;
 }

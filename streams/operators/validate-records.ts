@@ -41,6 +41,7 @@ export function validateRecords<
             offset,
             kind: 'event',
             event: { type: d.schemaName, event: d.value } as ClickstreamEvent,
+            ...(d.raw.timestamp !== undefined ? { timestamp: d.raw.timestamp } : {}),
           });
       }
     }

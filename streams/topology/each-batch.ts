@@ -37,7 +37,12 @@ export function eachBatchHandler(deps: EachBatchDeps): EachBatchHandler {
       Number(batch.highWatermark),
       cursor.applied,
     );
-    const raw = batch.messages.map((m) => ({ offset: Number(m.offset), key: m.key, value: m.value }));
+    const raw = batch.messages.map((m) => ({
+      offset: Number(m.offset),
+      key: m.key,
+      value: m.value,
+      timestamp: Number(m.timestamp),
+    }));
     // The fetch position moves on now; what is applied is what Redis holds, and a failure seeks back to it.
     resolveOffset(batch.lastOffset());
     let done: () => void = () => undefined;

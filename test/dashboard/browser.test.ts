@@ -73,6 +73,18 @@ describe('the dashboard page in headless Chromium', () => {
     expect(await page.locator('#chart-carousels canvas').count()).toBe(1);
     expect(await page.textContent('#fig-p99')).toMatch(/(µs|ms)$/);
 
+    // Freshness: the demo's clicks reach the cache, each timed from its Kafka timestamp, and /metrics has the histogram.
+    await page.waitForFunction(`document.getElementById('fig-freshness-p99').dataset.value > 0`, null, {
+      timeout: 30_000,
+    });
+    const p50 = numberIn(await page.getAttribute('#fig-freshness-p50', 'data-value'));
+    const p99 = numberIn(await page.getAttribute('#fig-freshness-p99', 'data-value'));
+    expect(Number.isFinite(p50) && Number.isFinite(p99)).toBe(true);
+    expect(p99).toBeGreaterThanOrEqual(p50);
+    expect(await page.textContent('#fig-freshness-p99')).toMatch(/(µs|ms| s)$/);
+    const scrape = await (await fetch(`${croupier.gatewayUrl}metrics`)).text();
+    expect(Number(/^croupier_click_freshness_seconds_count (\S+)$/m.exec(scrape)?.[1])).toBeGreaterThan(0);
+
     // An experiment configured through the admin endpoint shows up with both variants from live counts.
     const experiments = {
       layers: [

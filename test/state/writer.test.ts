@@ -1,10 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../src/log/logger.ts';
+import { FEED_ENTRY_FIELDS } from '../../src/state/layout/feed-entry.ts';
 import { partitionKey, requestKey } from '../../src/state/layout/index.ts';
+import { startLiveStateReader } from '../../src/state/live-reader/index.ts';
 import { createStateWriter, type StateWriter } from '../../src/state/writer/index.ts';
 import { applyPartitionBatch } from '../../streams/apply.ts';
 import type { PartitionRecord } from '../../streams/fold/partition-batch.ts';
 import { examinationTable } from '../../streams/fold/position-bias.ts';
 import type { ItemChange } from '../../streams/schemas/index.ts';
+import { eventually } from '../gateway/support.ts';
 import { compareWithReference } from '../streams/support/compare-state.ts';
 import { generateClickstream, seeded } from '../streams/support/events.ts';
 import { emptyReference, referenceApply } from '../streams/support/reference-fold.ts';
@@ -157,6 +161,40 @@ describe('state writer on Redis', () => {
       }
     }
     expect(Object.keys(d.user).length).toBeGreaterThan(0);
+  });
+
+  it("carries the Kafka timestamps of a batch's clicks in its feed entry, and the live reader times each to the cache", async () => {
+    const prefix = redis.prefix();
+    const s = writer(prefix);
+    const sent = Date.now() - 5000;
+    const recs = records(40, 9).map((r) => ({ ...r, timestamp: sent + r.offset }));
+    const clickTimes = recs.flatMap((r) =>
+      r.kind === 'event' && r.event.type === 'Click' ? [r.timestamp] : [],
+    );
+    expect(clickTimes.length).toBeGreaterThan(0);
+    const delays: number[] = [];
+    const reader = await startLiveStateReader({
+      redis: redis.client,
+      keyPrefix: prefix,
+      topics: { clickstream: tp.topic, cdcItems: 'cdc.items', cdcUsers: 'cdc.users' },
+      partitions: { clickstream: tp.partition + 1, cdcItems: 1, cdcUsers: 1 },
+      halfLifeSeconds: HALF_LIFE / 1000,
+      pollMs: 10,
+      onClickApplied: (ms) => delays.push(ms),
+      logger: silentLogger(),
+    });
+    try {
+      const applying = Date.now();
+      await applyPartitionBatch(s, tp, 'clickstream', recs, -1, fold);
+      const [[, fields]] = await redis.client.xrange(partitionKey(prefix, tp, 'feed'), '-', '+');
+      const t = fields[fields.indexOf(FEED_ENTRY_FIELDS.clickTimes) + 1];
+      expect(t.split(' ').map(Number)).toEqual(clickTimes.slice(0, 64));
+      await eventually(() => (delays.length === Math.min(64, clickTimes.length) ? true : undefined));
+      // Each delay ends when the cache applied the entry: after the batch was written, never before.
+      delays.forEach((ms, k) => expect(clickTimes[k] + ms).toBeGreaterThanOrEqual(applying));
+    } finally {
+      await reader.close();
+    }
   });
 
   it('weighs impressions by slot examination and completes the examination of a clicked impression', async () => {

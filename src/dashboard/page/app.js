@@ -11,7 +11,13 @@ let paused = false;
 const fmt = (x, digits = 1) => (x === null || x === undefined || Number.isNaN(x) ? '–' : x.toFixed(digits));
 const pct = (x, digits = 1) => (x === null || x === undefined ? '–' : `${(x * 100).toFixed(digits)} %`);
 const ms = (x) =>
-  x === null || x === undefined ? '–' : x < 1 ? `${(x * 1000).toFixed(0)} µs` : `${x.toFixed(2)} ms`;
+  x === null || x === undefined
+    ? '–'
+    : x < 1
+      ? `${(x * 1000).toFixed(0)} µs`
+      : x < 1000
+        ? `${x.toFixed(2)} ms`
+        : `${(x / 1000).toFixed(2)} s`;
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -105,6 +111,11 @@ function drawSeries() {
     'chart-latency',
     `Server time p50 ${ms(last?.p50Ms)}, p99 ${ms(last?.p99Ms)}, p99.9 ${ms(last?.p999Ms)}`,
   );
+  setLine('chart-freshness', ['p50', 'p99'], (p, _n, i) => [p.freshnessP50Ms, p.freshnessP99Ms][i]);
+  summary(
+    'chart-freshness',
+    `Click to cache, p50 ${ms(last?.freshnessP50Ms)}, p99 ${ms(last?.freshnessP99Ms)}`,
+  );
   const topics = [...new Set(series.flatMap((p) => Object.keys(p.topics)))].sort();
   setLine('chart-topics', [...topics, 'applied by topology'], (p, name, i) =>
     i < topics.length ? (p.topics[name] ?? null) : p.appliedPerSecond,
@@ -167,6 +178,15 @@ function drawStream(s) {
   setFigure('fig-applied', fmt(s.point.appliedPerSecond));
   setFigure('fig-lag', s.point.lag === null ? '–' : String(s.point.lag), s.point.lag ?? '');
   const cache = s.stream.cache;
+  const p = s.point;
+  setFigure('fig-freshness-p50', ms(p.freshnessP50Ms), p.freshnessP50Ms ?? '');
+  setFigure('fig-freshness-p99', ms(p.freshnessP99Ms), p.freshnessP99Ms ?? '');
+  const note = $('freshness-note');
+  note.hidden = cache !== null && cache.clicks > 0;
+  note.textContent =
+    cache === null
+      ? 'No change-feed cache in this process: freshness is not measured.'
+      : 'No click reached the cache in the last 10 s.';
   setFigure('fig-apply-delay', cache === null ? '–' : ms(cache.applyDelayMs));
   setFigure('fig-sync-age', cache === null ? '–' : `${ms(cache.syncAgeMs)} ago`);
   setFigure('fig-held', cache === null ? '–' : String(cache.heldPartitions + cache.rebuildingPartitions));

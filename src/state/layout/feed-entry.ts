@@ -7,7 +7,9 @@
  * One entry per applied batch in `P{<topic>:<p>}:feed`, fields `o` (the batch's last offset) and the absolute values
  * the batch changed: `c` (clickstream feeds: the compact text below, read without a JSON parser) or `d` (JSON: CDC
  * feeds, and a clickstream entry whose ids hold the separator, or written before `c` existed). An item or user in an
- * entry holds only the fields the batch changed; a reader keeps its previous value of a field left out.
+ * entry holds only the fields the batch changed; a reader keeps its previous value of a field left out. A
+ * clickstream entry of a batch with clicks also has `t`: Kafka's timestamps (ms) of its first 64 clicks,
+ * space-separated, which tell a reader how long a click took to reach it.
  *
  * `c`: tokens joined by the unit separator U+001F (`FEED_SEPARATOR`), records one after the other, each opened by
  * its tag; numbers as Lua prints them (14 significant digits), an empty token for a field the batch left unchanged:
@@ -22,8 +24,11 @@
  */
 import { z } from 'zod';
 
-/** Field names of a feed entry (a Redis stream entry `o <offset> c <compact>` or `o <offset> d <json>`). */
-export const FEED_ENTRY_FIELDS = { offset: 'o', data: 'd', compact: 'c' } as const;
+/**
+ * Field names of a feed entry (a Redis stream entry `o <offset> c <compact>` or `o <offset> d <json>`, and on a
+ * clickstream feed `t <ms> <ms>…` when the batch had clicks: Kafka's timestamps of its first 64 clicks).
+ */
+export const FEED_ENTRY_FIELDS = { offset: 'o', data: 'd', compact: 'c', clickTimes: 't' } as const;
 
 /** Separator of the tokens of a compact (`c`) entry: U+001F, the ASCII unit separator. */
 export const FEED_SEPARATOR = '\x1f';

@@ -14,8 +14,9 @@ import type { Cluster, Redis } from 'ioredis';
 import type { StateView } from '../../domain/decision.ts';
 import { CroupierError } from '../../errors/index.ts';
 import type { Logger } from '../../log/logger.ts';
+import { FEED_ENTRY_FIELDS } from '../layout/feed-entry.ts';
 import { createFeedEntryApplier } from './apply-feed-entry.ts';
-import { type FeedCursor, streamIdMs, topicCursors } from './feed-cursor.ts';
+import { entryField, type FeedCursor, streamIdMs, topicCursors } from './feed-cursor.ts';
 import { startFeedPoller } from './feed-poller.ts';
 import { createMarkerWatch, type LiveStateHealth } from './marker-watch.ts';
 import { createSnapshotLoader } from './snapshot.ts';
@@ -39,6 +40,11 @@ export interface LiveStateReaderOptions {
   markerCheckMs?: number;
   /** Users not seen and items out of the catalog for this long leave the tables (default 1 h; 0: never). */
   evictAfterMs?: number;
+  /**
+   * Called with the time (ms) from a click's Kafka timestamp until the entry that carries it is applied, for each
+   * click a clickstream entry names (its `t`); once per entry and click, never per decision.
+   */
+  onClickApplied?: (delayMs: number) => void;
   logger: Logger;
 }
 
@@ -105,10 +111,23 @@ export async function startLiveStateReader(options: LiveStateReaderOptions): Pro
   const entries = createFeedEntryApplier(tables, counters);
   let malformedLogged = false;
 
+  const onClickApplied = options.onClickApplied;
+  /** Reports how long each click the entry names took to reach the cache (its `t`, Kafka's timestamps). */
+  const noteClickTimes = (fields: string[]) => {
+    const times = entryField(fields, FEED_ENTRY_FIELDS.clickTimes);
+    if (times === undefined || onClickApplied === undefined) return;
+    const now = Date.now();
+    for (const text of times.split(' ')) {
+      const t = Number(text);
+      if (t > 0) onClickApplied(Math.max(0, now - t));
+    }
+  };
+
   /** Applies one partition's new entries; false when its position is gone (behind the cap). */
   const readFeed = async (cursor: FeedCursor): Promise<boolean> => {
     const read = await cursor.read(redis, readCount, (fields) => {
       const why = entries.apply(cursor.kind, cursor.tp.partition, fields);
+      if (cursor.kind === 'click' && why === null) noteClickTimes(fields);
       if (why === null || malformedLogged) return;
       // Once: a writer that writes one malformed entry usually writes many; the metric counts them all.
       malformedLogged = true;

@@ -58,6 +58,7 @@ export function clickstreamPayload(
     lookups,
   };
   if (examination !== undefined) payload.ex = examination;
+  if (delta.clickTimes !== undefined && delta.clickTimes.length > 0) payload.ct = delta.clickTimes;
   return JSON.stringify(payload);
 }
 

@@ -27,6 +27,7 @@
             reqs    [requestId, nShown, itemId, "<slot>|<segment>"...]
             lookups [requestId, itemId, segment or ""...]   clicks whose impression was not in the batch
             ex      examination probability per slot, or absent when the position-bias model is off
+            ct      Kafka timestamps (ms) of the batch's clicks, or absent: the feed entry's `t`
     ARGV[6] change feed max length
     ARGV[7] recent clicked items kept per user
     ARGV[8] decay half-life (ms)
@@ -294,10 +295,16 @@ local feedField, feedData = "c", compactEntry()
 if feedData == nil then
   feedField, feedData = "d", cjson.encode({posterior = feedArms, item = feedItems, user = feedUsers})
 end
+local clickTimes = nil
+if type(p.ct) == "table" and #p.ct > 0 then
+  local t = {}
+  for i = 1, #p.ct do t[i] = string.format("%.0f", tonumber(p.ct[i]) or 0) end
+  clickTimes = table.concat(t, " ")
+end
 finishBatch({
   stats = statsKey, offsets = offsetsKey, feed = feedKey, marker = markerKey, group = group,
   after = after, last = last, events = p.n, dlq = p.dlq, extra = {"orphanClicks", orphans},
   maxLen = ARGV[6], maxAgeMs = tonumber(ARGV[10]), epoch = ARGV[11], caughtUpAt = tonumber(ARGV[12]),
-  field = feedField, d = feedData,
+  field = feedField, d = feedData, clickTimes = clickTimes,
 })
 return {1, last}

@@ -22,6 +22,8 @@
     field                          field name of the change feed entry's data: "c" (compact) or "d" (JSON; the
                                    default)
     d                              change feed entry data
+    clickTimes                     the entry's `t`: Kafka timestamps (ms) of the batch's clicks, space-separated;
+                                   nil: none
 ]]
 local function finishBatch(b)
   rcall("HINCRBY", b.stats, "batches", 1)
@@ -38,7 +40,11 @@ local function finishBatch(b)
   elseif mark[2] and (tonumber(mark[2]) or -1) <= b.last then
     rcall("HDEL", b.marker, "rebuildUntil")
   end
-  rcall("XADD", b.feed, "MAXLEN", "~", b.maxLen, "*", "o", b.last, b.field or "d", b.d)
+  if b.clickTimes then
+    rcall("XADD", b.feed, "MAXLEN", "~", b.maxLen, "*", "o", b.last, b.field or "d", b.d, "t", b.clickTimes)
+  else
+    rcall("XADD", b.feed, "MAXLEN", "~", b.maxLen, "*", "o", b.last, b.field or "d", b.d)
+  end
   if b.maxAgeMs > 0 then
     local now = rcall("TIME")
     local minId = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) - b.maxAgeMs
