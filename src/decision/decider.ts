@@ -82,9 +82,15 @@ export interface Decider {
   completePropensities(decision: Decision): void;
   /**
    * Like `completePropensities`, then `done`: on the propensity thread when the decider has one (`done` runs
-   * later), else at once. For a decision with nothing deferred, `done` runs at once.
+   * later), else at once. For a decision with nothing deferred, `done` runs at once. When the decision logs its
+   * candidate set and there is a shadow model, `done` also waits for the shadow model's scores of the set.
    */
   completePropensitiesThen(decision: Decision, done: () => void): void;
+  /**
+   * Scores the decision's logged candidate set with the shadow model (`candidateLog.shadowModel`), once; resolves
+   * at once when there is nothing to score. For a reply that carries the candidate set.
+   */
+  scoreCandidates(decision: Decision): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -155,7 +161,7 @@ export function createDecider(options: DeciderOptions): Decider {
       : null;
   const shadowSlate = new ShadowSlate(seed, monteCarlo);
   const candidateLog =
-    options.candidateLog === undefined ? null : new CandidateLog(options.candidateLog, seed);
+    options.candidateLog === undefined ? null : new CandidateLog(options.candidateLog, seed, options.logger);
   const assigner = new ExperimentAssigner(options.experiments ?? NO_EXPERIMENTS);
   const rng = createRng(seed);
   const monteCarloRng = createRng((seed ^ 0x27d4eb2f) >>> 0);
@@ -243,12 +249,17 @@ export function createDecider(options: DeciderOptions): Decider {
       };
       if (defer) deferred.hold(decision, explorer.alpha, explorer.beta, n, explorer.order, count);
       // A copy for the sampled share that logs its candidate set, turned into the record after the reply.
-      candidateLog?.hold(decision, candidates, n, scores, explorer.impressions, explorer.clicks, {
-        priorStrength,
-        tempering: options.tempering,
-        epsilon: params.epsilon,
-        ucbC: params.ucbC,
-      });
+      candidateLog?.hold(
+        decision,
+        candidates,
+        n,
+        scores,
+        rows,
+        assembler.width,
+        explorer.impressions,
+        explorer.clicks,
+        { priorStrength, tempering: options.tempering, epsilon: params.epsilon, ucbC: params.ucbC },
+      );
       return decision;
     } finally {
       pool.push(scratch);
@@ -261,8 +272,14 @@ export function createDecider(options: DeciderOptions): Decider {
       deferred?.complete(decision);
     },
     completePropensitiesThen(decision: Decision, done: () => void): void {
-      if (deferred === null) done();
-      else deferred.completeThen(decision, done);
+      // The shadow model scores the logged candidate set meanwhile; `done` waits for both.
+      const shadow = candidateLog?.scoreShadow(decision) ?? null;
+      const then = shadow === null ? done : () => void shadow.then(done);
+      if (deferred === null) then();
+      else deferred.completeThen(decision, then);
+    },
+    scoreCandidates(decision: Decision): Promise<void> {
+      return candidateLog?.scoreShadow(decision) ?? Promise.resolve();
     },
     async close(): Promise<void> {
       closed = true;

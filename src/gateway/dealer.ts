@@ -16,8 +16,13 @@ export interface GatewayDecider {
    * `deferPropensities`); absent when every decision has them at once.
    */
   completePropensities?(decision: Decision): void;
-  /** `completePropensities`, then `done`, which may run later (the propensity thread). */
+  /**
+   * `completePropensities` and the shadow model's scores of a logged candidate set, then `done`, which may run
+   * later (the propensity thread, the shadow model's run).
+   */
   completePropensitiesThen?(decision: Decision, done: () => void): void;
+  /** The shadow model's scores of a logged candidate set, for a reply that carries the set. */
+  scoreCandidates?(decision: Decision): Promise<void>;
 }
 
 export interface DealtCarousel {
@@ -85,8 +90,11 @@ export function createDealer(deps: {
         serverTimeUs: 0,
       };
       // Only for a client that asked for them (a recording): the candidate set is otherwise built after the reply.
-      if (data.candidates && decision.candidates !== undefined)
+      // Such a reply waits for the shadow model's scores of the set (model.shadowVersion), which it carries too.
+      if (data.candidates && decision.candidates !== undefined) {
+        await decider.scoreCandidates?.(decision);
         message.candidates = decision.candidates.resolve();
+      }
       message.serverTimeUs = Math.round(Number(process.hrtime.bigint() - startedNs) / 1000);
       metrics.recordDecision(message.serverTimeUs);
       metrics.modelVersion = decision.modelVersion;

@@ -47,7 +47,8 @@ export interface EventLog {
   logCarousel(decision: Decision, context: RequestContext, timestamp?: number): void;
   /**
    * The decision's Carousel record, queued now in its place but held (with every event logged after it) until
-   * `release` is called once the decision's propensities are known; `release` copies them into the record.
+   * `release` is called once the decision's propensities are known; `release` copies them into the record, and the
+   * shadow model's scores of a logged candidate set.
    */
   holdCarousel(decision: Decision, context: RequestContext, timestamp?: number): () => void;
   /**
@@ -86,6 +87,9 @@ export function startEventLog(options: EventLogOptions): EventLog {
       return () => {
         const items = (record.value as CarouselValue).items;
         for (let s = 0; s < items.length; s++) items[s].propensity = decision.items[s].propensity;
+        // With the shadow model's scores, which came after the reply too (model.shadowVersion).
+        if (decision.candidates !== undefined)
+          (record.value as CarouselValue).candidates = decision.candidates.resolve();
         record.held = false;
       };
     },

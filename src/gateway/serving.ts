@@ -25,6 +25,7 @@ import type { Logger } from '../log/logger.ts';
 import { registerMainThread } from '../log/thread-cpu.ts';
 import type { Scorer } from '../scoring/onnx-scorer.ts';
 import { createOnnxScorer } from '../scoring/onnx-scorer.ts';
+import { loadShadowModel, type ShadowModel } from '../scoring/shadow-model.ts';
 import { type LiveStateReader, startLiveStateReader } from '../state/live-reader/index.ts';
 import type { GatewayDecider } from './dealer.ts';
 import { type EventLog, startEventLog } from './event-log.ts';
@@ -95,6 +96,40 @@ async function partitionCounts<K extends string>(
   return counts;
 }
 
+/**
+ * The shadow model of `model.shadowVersion`, on the serving model's execution provider; null when none is set.
+ * Refused at start-up (a version missing from the registry, another feature spec) rather than while serving.
+ */
+async function startShadowModel(
+  config: Readonly<Config>,
+  scorer: Scorer,
+  logger: Logger,
+): Promise<ShadowModel | null> {
+  const version = config.model.shadowVersion;
+  if (version === '') return null;
+  const provider = scorer.model.provider;
+  const shadowModel = await loadShadowModel({
+    registryDir: config.model.registryDir,
+    version,
+    spec: scorer.spec,
+    executionProviders: provider === 'cpu' ? ['cpu'] : [provider, 'cpu'],
+    intraOpThreads: config.model.intraOpThreads,
+  });
+  const rate = config.log.candidateSampleRate;
+  if (rate === 0) {
+    logger.warn(
+      { shadowVersion: version },
+      'model.shadowVersion is set but log.candidateSampleRate is 0: no carousel logs its candidate set, so the shadow model scores nothing',
+    );
+  } else {
+    logger.info(
+      { shadowVersion: version, candidateSampleRate: rate },
+      `shadow model ${version} scores the logged candidate sets (never shown)`,
+    );
+  }
+  return shadowModel;
+}
+
 export async function startServing(options: ServingOptions): Promise<ServingHandle> {
   const { config, logger, redis } = options;
   assertNativeUws((await import('uWebSockets.js')).default);
@@ -118,6 +153,8 @@ export async function startServing(options: ServingOptions): Promise<ServingHand
       onBatch: (requests) => metrics.batchSize.observe(requests),
     });
     closers.push(() => scorer.close());
+    const shadowModel = await startShadowModel(config, scorer, logger);
+    if (shadowModel !== null) closers.push(() => shadowModel.close());
     // One propensity thread for every decider (experiments swaps included); it closes after the event log, which
     // waits for the carousels it still completes.
     const offload = config.gateway.propensityThread
@@ -141,7 +178,10 @@ export async function startServing(options: ServingOptions): Promise<ServingHand
         // The reply does not wait for Thompson sampling's propensities: the dealer completes them once the
         // socket took the carousel, before it is logged.
         deferPropensities: true,
-        candidateLog: { sampleRate: config.log.candidateSampleRate },
+        candidateLog: {
+          sampleRate: config.log.candidateSampleRate,
+          ...(shadowModel === null ? {} : { shadowModel }),
+        },
         ...(offload === undefined ? {} : { propensityOffload: offload }),
         // Each replica and each experiment swap explores with its own random stream: replicas seeded alike
         // would all deal the same slates to the same requests.
@@ -166,6 +206,7 @@ export async function startServing(options: ServingOptions): Promise<ServingHand
         if (dealer === undefined) done();
         else dealer.completePropensitiesThen(decision, done);
       },
+      scoreCandidates: (decision) => dealtBy.get(decision)?.scoreCandidates(decision) ?? Promise.resolve(),
     };
 
     const kafka = createKafka(config.kafka, options.brokers, { logger, connectionTimeout: 2000 });

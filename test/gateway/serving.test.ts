@@ -1,16 +1,13 @@
-import { type Consumer, Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/index.ts';
 import type { CarouselItemMessage } from '../../src/domain/protocol-messages.ts';
 import { type ServingHandle, startServing } from '../../src/gateway/serving.ts';
-import { createEventCodec, type DecodedEvent } from '../../src/kafka/index.ts';
 import { silentLogger } from '../../src/log/logger.ts';
 import { carouselImpressions } from '../../streams/schemas/carousel-impressions.ts';
-import { loadSchemas } from '../../streams/schemas/index.ts';
 import { startTestBroker, type TestBroker } from '../support/broker.ts';
 import { startTestRedis, type TestRedis } from '../support/redis.ts';
 import { startTestRegistry, type TestRegistry } from '../support/registry.ts';
-import { CATALOGUE, connectClient, eventually, writeItems } from './support.ts';
+import { CATALOGUE, connectClient, eventually, tailTopic, writeItems } from './support.ts';
 
 const ADMIN = 'serving-admin-token';
 let redis: TestRedis;
@@ -164,25 +161,8 @@ describe('startServing: the gateway wired from the config', () => {
     }
     await serving.eventLog.flush();
 
-    const kafka = new Kafka({
-      brokers: broker.brokers,
-      clientId: 'serving-test',
-      logLevel: logLevel.NOTHING,
-    });
-    const codec = createEventCodec({ registryUrl: registry.url, schemas: loadSchemas() });
-    const consumer: Consumer = kafka.consumer({
-      groupId: `serving-test-${Date.now()}`,
-      sessionTimeout: 6000,
-    });
-    const consumed: DecodedEvent[] = [];
-    await consumer.connect();
+    const { consumed, close } = await tailTopic(broker.brokers, registry.url, clickstream);
     try {
-      await consumer.subscribe({ topic: clickstream, fromBeginning: true });
-      await consumer.run({
-        eachMessage: async ({ message }) => {
-          if (message.value !== null) consumed.push(await codec.decode(message.value));
-        },
-      });
       const impressions = await eventually(() => {
         const found = consumed.flatMap((e) =>
           e.schemaName === 'Carousel' && e.value.requestId.startsWith('shadow-')
@@ -230,7 +210,7 @@ describe('startServing: the gateway wired from the config', () => {
         expect(impression).toMatchObject({ shadowPolicy: null, shadowSlot: null, shadowPropensity: null });
       }
     } finally {
-      await consumer.disconnect();
+      await close();
     }
   });
 });

@@ -3,13 +3,14 @@
  * the default ONNX model behind the real decider, the change-feed cache, the event log, the gateway), the
  * documented Redis layout written directly, and a small WebSocket client that queues what it receives.
  */
+import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import WebSocket from 'ws';
 import { type ConfigInput, parseConfig } from '../../src/config/index.ts';
 import { createDecider, type Decider } from '../../src/decision/decider.ts';
 import { type EventLog, startEventLog } from '../../src/gateway/event-log.ts';
 import { type GatewayHandle, type GatewayOptions, startGateway } from '../../src/gateway/server.ts';
-import { createEventCodec, type EventCodec } from '../../src/kafka/index.ts';
+import { createEventCodec, type DecodedEvent, type EventCodec } from '../../src/kafka/index.ts';
 import { silentLogger } from '../../src/log/logger.ts';
 import { createOnnxScorer, type Scorer } from '../../src/scoring/onnx-scorer.ts';
 import { type LiveStateReader, startLiveStateReader } from '../../src/state/live-reader/index.ts';
@@ -258,4 +259,33 @@ export async function eventually<T>(
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/** A consumer decoding every record of `topic`, from the beginning, into `consumed` until `close()`. */
+export async function tailTopic(
+  brokers: readonly string[],
+  registryUrl: string,
+  topic: string,
+): Promise<{ consumed: DecodedEvent[]; close(): Promise<void> }> {
+  const kafka = new Kafka({
+    brokers: [...brokers],
+    clientId: 'gateway-test-tail',
+    logLevel: logLevel.NOTHING,
+  });
+  const codec = createEventCodec({ registryUrl, schemas: loadSchemas() });
+  const consumer = kafka.consumer({ groupId: `gateway-test-tail-${randomUUID()}`, sessionTimeout: 6000 });
+  const consumed: DecodedEvent[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        if (message.value !== null) consumed.push(await codec.decode(message.value));
+      },
+    });
+  } catch (error) {
+    await consumer.disconnect();
+    throw error;
+  }
+  return { consumed, close: () => consumer.disconnect() };
 }

@@ -8,7 +8,7 @@ export const TRAIN_ERROR_CODES = [
   'CROUPIER_ERR_TRAIN_OPTION',
   /** ONNX Runtime's predictions of an exported model differ from the trainer's beyond the tolerance. */
   'CROUPIER_ERR_TRAIN_PARITY',
-  /** A model version named on the command line is not in the registry. */
+  /** A model version named on the command line (or by model.shadowVersion) is not in the registry. */
   'CROUPIER_ERR_MODEL_VERSION_UNKNOWN',
   /** A promotion or rollback cannot happen (the gate refused it, or there is nothing to roll back to). */
   'CROUPIER_ERR_MODEL_PROMOTION',
