@@ -38,6 +38,8 @@ export interface PartitionCursor {
 export interface AssignmentTracker {
   /** The cursor of a partition of the current assignment, if assigned. */
   cursor(topic: string, partition: number): PartitionCursor | undefined;
+  /** The cursors of the current assignment positioned at the offset Redis holds. */
+  positioned(): PartitionCursor[];
   /** Seeks a partition back to the offset Redis holds (after Redis lost writes). */
   rewind(cursor: PartitionCursor, applied: number): void;
   stop(): void;
@@ -88,13 +90,15 @@ export function trackAssignments(options: {
     if (cursors.get(key) === cursor && cursor.epoch === epoch) rewind(cursor, stored.offset);
   }
 
+  const positionedCursors = () => [...cursors.values()].filter((c) => c.ready);
+
   let checking = false;
   const checkTimer =
     options.checkEveryMs && options.checkEveryMs > 0
       ? setInterval(() => {
           if (checking || stopped) return;
           checking = true;
-          const positioned = [...cursors.values()].filter((c) => c.ready);
+          const positioned = positionedCursors();
           void Promise.all(
             positioned.map((c) =>
               checkStoredState(c).catch((error: unknown) =>
@@ -170,6 +174,7 @@ export function trackAssignments(options: {
 
   return {
     cursor: (topic, partition) => cursors.get(partitionKeyOf(topic, partition)),
+    positioned: positionedCursors,
     rewind,
     stop() {
       stopped = true;

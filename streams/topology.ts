@@ -16,7 +16,8 @@
  * partition is positioned at the offset Redis holds (assignment.ts).
  *
  * `startStreamTopology` wires the parts in topology/: the batch pipeline (batch-pipeline.ts, with the
- * dead-letter sender), the kafkajs eachBatch side (each-batch.ts), the offset commits and the progress log.
+ * dead-letter sender), the kafkajs eachBatch side (each-batch.ts), the offset commits, the progress log and the
+ * log-end watch that sees a partition the consumer cannot read (log-ends.ts).
  */
 import { type Kafka, Partitioners } from 'kafkajs';
 import { defer, firstValueFrom, Subject } from 'rxjs';
@@ -32,6 +33,7 @@ import { type BackoffOptions, retryWithBackoff } from './operators/retry-with-ba
 import { type BatchJob, batchPipeline, type WaitingFor } from './topology/batch-pipeline.ts';
 import { deadLetterSender } from './topology/dead-letters.ts';
 import { eachBatchHandler } from './topology/each-batch.ts';
+import { watchLogEnds } from './topology/log-ends.ts';
 import { OffsetCommits } from './topology/offset-commits.ts';
 import { logProgressEvery } from './topology/progress-log.ts';
 import type { TopicRole } from './validate/events.ts';
@@ -103,8 +105,10 @@ export async function startStreamTopology(options: StreamTopologyOptions): Promi
     maxWaitTimeInMs: s.maxBatchMs,
     maxBytesPerPartition: s.maxBytesPerPartition,
   });
+  const admin = kafka.admin();
   await producer.connect();
   await consumer.connect();
+  await admin.connect();
   const assignments = trackAssignments({
     consumer,
     store,
@@ -114,6 +118,7 @@ export async function startStreamTopology(options: StreamTopologyOptions): Promi
     checkEveryMs: s.stateCheckMs,
   });
 
+  const logEnds = watchLogEnds({ admin, consumer, assignments, metrics, logger, everyMs: s.stateCheckMs });
   const commits = new OffsetCommits(consumer, logger);
   const processBatch = batchPipeline({
     maxBatchRecords: s.maxBatchRecords,
@@ -160,6 +165,8 @@ export async function startStreamTopology(options: StreamTopologyOptions): Promi
       await consumer.disconnect();
       // Batches queued or being applied stop at their next step; wait for them so metrics are final.
       await Promise.all(inFlight);
+      await logEnds.stop();
+      await admin.disconnect();
       assignments.stop();
       jobs$.complete();
       subscription.unsubscribe();

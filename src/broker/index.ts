@@ -51,9 +51,9 @@ export interface StartBrokerOptions {
   /** Largest transaction timeout (default 15 min, as Kafka). */
   transactionMaxTimeoutMs?: number;
   /**
-   * Compression codecs a produced batch may use (default none and gzip: what croupier's own consumers, kafkajs,
-   * can read; a snappy, lz4 or zstd batch they fetched would stop its partition). Others are refused with
-   * UNSUPPORTED_COMPRESSION_TYPE.
+   * Compression codecs a produced batch may use (default all five, as Kafka: none, gzip, snappy, lz4, zstd).
+   * A compressed batch is decompressed to validate its records and stored as the producer compressed it;
+   * a codec left out is refused with UNSUPPORTED_COMPRESSION_TYPE.
    */
   compressionCodecs?: readonly CompressionCodec[];
 }
@@ -95,7 +95,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Bro
     transactionMaxTimeoutMs: options.transactionMaxTimeoutMs ?? 900_000,
     retentionCheckMs: 30_000,
     acceptedCompressions: new Set(
-      (options.compressionCodecs ?? ['none', 'gzip']).map((c) => COMPRESSION_CODECS.indexOf(c)),
+      (options.compressionCodecs ?? COMPRESSION_CODECS).map((c) => COMPRESSION_CODECS.indexOf(c)),
     ),
   };
   const broker = new Broker(config, logger, storage);

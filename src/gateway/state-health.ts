@@ -36,10 +36,11 @@ export function stateHealthReasons(sources: StateHealthSources): string[] {
   else if (stream.ageMs > (sources.maxReportAgeMs ?? 10_000)) {
     reasons.push(`stream topology last reported ${Math.round(stream.ageMs)} ms ago`);
   }
+  const lastError = stream.metrics?.lastError ? `; last error: ${stream.metrics.lastError}` : '';
   for (const [partition, ms] of Object.entries(stream.metrics?.stalled ?? {})) {
     const behind = stream.metrics?.lagByPartition[partition] ?? 0;
     reasons.push(
-      `stream partition ${partition} has not advanced for ${Math.round(ms / 1000)} s (${behind} records waiting)`,
+      `stream partition ${partition} has not advanced for ${Math.round(ms / 1000)} s (${behind} records waiting${lastError})`,
     );
   }
   return reasons;

@@ -1,11 +1,13 @@
 /**
  * The kafkajs client of croupier, built from the validated `kafka` config section, with kafkajs' own logging
- * routed into pino (one child logger per kafkajs namespace, levels mapped both ways).
+ * routed into pino (one child logger per kafkajs namespace, levels mapped both ways) and the snappy, lz4 and
+ * zstd codecs registered (compression-codecs.ts).
  */
 import { Kafka, type KafkaConfig, type LogEntry, logLevel, type SASLOptions } from 'kafkajs';
 import type { Config } from '../config/index.ts';
 import { CroupierError } from '../errors/index.ts';
 import { type Logger, silentLogger } from '../log/logger.ts';
+import { registerCompressionCodecs } from './compression-codecs.ts';
 
 export type KafkaSettings = Config['kafka'];
 
@@ -18,7 +20,8 @@ export interface CreateKafkaOptions {
 }
 
 /**
- * A kafkajs `Kafka` for `brokers` (default: the config's brokers), with the config's client id, TLS and SASL.
+ * A kafkajs `Kafka` for `brokers` (default: the config's brokers), with the config's client id, TLS and SASL,
+ * whose consumers read batches compressed with any codec Kafka has.
  * Pass the embedded broker's address as `brokers` when the config names none.
  */
 export function createKafka(
@@ -34,6 +37,7 @@ export function createKafka(
     );
   }
   const logger = options.logger ?? silentLogger();
+  registerCompressionCodecs();
   return new Kafka({
     brokers: [...brokers],
     clientId: settings.clientId,

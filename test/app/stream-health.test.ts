@@ -82,7 +82,7 @@ describe('croupier start reports its stream topology', () => {
       return r.reasons.some((reason) => reason.includes('cdc.items:0')) ? r.reasons : undefined;
     });
     expect(reasons.join(' ')).toMatch(
-      /stream partition cdc\.items:0 has not advanced for \d+ s \(1 records waiting\)/,
+      /stream partition cdc\.items:0 has not advanced for \d+ s \(1 records waiting[;)]/,
     );
     const text = await metricsText();
     expect(text).toMatch(/^croupier_stream_stalled_partitions 1$/m);

@@ -21,6 +21,7 @@ const LAYERS: Readonly<Record<string, number>> = {
   'src/stats': 2,
   'src/report': 2,
   'src/ws-client': 2,
+  'src/compression': 2,
   'src/bandit': 3,
   'src/experiments': 3,
   'src/embedded': 3,

@@ -3,6 +3,7 @@
  * Fetch semantics (ranges, long poll, per-connection ordering), acks=0, control batches and the
  * aborted-transactions list, group error codes, and bad input closing only the offending connection.
  */
+import { compressFrameSync } from 'lz4-napi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADVERTISED, ApiKey } from '../../src/broker/protocol/api-keys.ts';
 import { crc32c } from '../../src/broker/protocol/crc32c.ts';
@@ -137,7 +138,16 @@ describe('broker protocol (bare client)', () => {
     magic1[16] = 1;
     const control = buildBatch({ records: [{ value: 'x' }], attributes: 0x20 });
     const huge = buildBatch({ records: [{ value: Buffer.alloc(20_000) }] });
+    // zstd before Produce v7; records that say snappy but are not; lz4 records that decompress to a bad framing
+    // (a byte after the last).
     const zstd = buildBatch({ records: [{ value: 'z' }], attributes: 4 });
+    const notSnappy = buildBatch({ records: [{ value: 's' }], attributes: 2 });
+    const badLz4 = buildBatch({
+      records: [{ value: 'l' }],
+      attributes: 3,
+      compress: (r) => compressFrameSync(r),
+      trailing: Buffer.from([0]),
+    });
     const badDelta = Buffer.from(good);
     badDelta.writeInt32BE(5, 23);
     badDelta.writeUInt32BE(crc32c(badDelta, 21, badDelta.length), 17);
@@ -148,6 +158,8 @@ describe('broker protocol (bare client)', () => {
       [control, ErrorCode.INVALID_RECORD],
       [huge, ErrorCode.MESSAGE_TOO_LARGE],
       [zstd, ErrorCode.UNSUPPORTED_COMPRESSION_TYPE],
+      [notSnappy, ErrorCode.CORRUPT_MESSAGE],
+      [badLz4, ErrorCode.INVALID_RECORD],
       [badDelta, ErrorCode.INVALID_RECORD],
       [good.subarray(0, 40), ErrorCode.CORRUPT_MESSAGE],
       [null, ErrorCode.CORRUPT_MESSAGE],

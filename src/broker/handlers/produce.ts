@@ -50,7 +50,7 @@ export function handleProduce(
           const details = { topic: t.name, partition: pd.index, error: v.errorCode, reason: v.message };
           // A producer's codec setting is an operator's to fix: say so where they look.
           if (v.errorCode === ErrorCode.UNSUPPORTED_COMPRESSION_TYPE) {
-            broker.logger.warn(details, 'produce rejected: compress with gzip or not at all');
+            broker.logger.warn(details, 'produce rejected: this broker does not take the codec');
           } else broker.logger.debug(details, 'produce rejected');
           return out;
         }

@@ -9,6 +9,12 @@
  * Attributes: bits 0-2 compression (0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd), bit 3 timestamp type,
  * bit 4 transactional, bit 5 control.
  */
+import {
+  COMPRESSION_CODECS,
+  type CompressionCodec,
+  decompressRecordsSync,
+} from '../../compression/record-batch-codecs.ts';
+import { CroupierError } from '../../errors/index.ts';
 import { crc32c } from './crc32c.ts';
 import { Decoder } from './decoder.ts';
 import { ErrorCode } from './error-codes.ts';
@@ -91,9 +97,7 @@ export interface ValidateOptions {
   acceptedCompressions?: ReadonlySet<number>;
 }
 
-/** Compression codecs by their attribute value. */
-export const COMPRESSION_CODECS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
-export type CompressionCodec = (typeof COMPRESSION_CODECS)[number];
+export { COMPRESSION_CODECS, type CompressionCodec };
 
 function fail(header: BatchHeader, errorCode: number, message: string): ValidatedBatch {
   return { header, errorCode, message };
@@ -101,7 +105,9 @@ function fail(header: BatchHeader, errorCode: number, message: string): Validate
 
 /**
  * Validates one partition's records from a Produce request: exactly one magic-2 batch, intact CRC, sane
- * counts, no client-written control batch; uncompressed records are walked to check their framing.
+ * counts, no client-written control batch; the records are walked to check their framing, a compressed batch's
+ * after decompressing them (as Kafka's log validator does: a batch no consumer could read never enters the
+ * log). The batch is stored and served as the producer compressed it.
  */
 export function validateProducedBatch(records: Buffer, options: ValidateOptions): ValidatedBatch {
   const empty: BatchHeader = {
@@ -175,9 +181,23 @@ export function validateProducedBatch(records: Buffer, options: ValidateOptions)
     return fail(header, ErrorCode.INVALID_RECORD, 'transactional batch without a producer id');
   }
   if (compression === 0) {
-    const problem = checkRecords(records, header.recordCount, header.size);
+    const problem = checkRecords(records, BATCH_HEADER_SIZE, header.recordCount, header.size);
     if (problem) return fail(header, ErrorCode.INVALID_RECORD, problem);
+    return { header, errorCode: ErrorCode.NONE };
   }
+  const codec = COMPRESSION_CODECS[compression]!;
+  let decompressed: Buffer;
+  try {
+    decompressed = decompressRecordsSync(codec, records.subarray(BATCH_HEADER_SIZE, header.size));
+  } catch (error) {
+    return fail(
+      header,
+      ErrorCode.CORRUPT_MESSAGE,
+      error instanceof CroupierError ? error.message : String(error),
+    );
+  }
+  const problem = checkRecords(decompressed, 0, header.recordCount, decompressed.length);
+  if (problem) return fail(header, ErrorCode.INVALID_RECORD, `${codec} batch: ${problem}`);
   return { header, errorCode: ErrorCode.NONE };
 }
 
@@ -209,9 +229,9 @@ function zigzag(buf: Buffer, p: number, end: number, maxBytes: number): number {
   return Number.NaN;
 }
 
-/** Walks uncompressed records; returns a description of the first problem, or undefined. */
-function checkRecords(buf: Buffer, count: number, end: number): string | undefined {
-  let p = BATCH_HEADER_SIZE;
+/** Walks `count` uncompressed records in buf[start, end); returns a description of the first problem, or undefined. */
+function checkRecords(buf: Buffer, start: number, count: number, end: number): string | undefined {
+  let p = start;
   for (let i = 0; i < count; i++) {
     const length = zigzag(buf, p, end, 5);
     // The smallest record is 6 bytes: attributes, timestamp and offset deltas, key and value lengths (-1: null),

@@ -1,4 +1,4 @@
-/** Builds record batches v2 for protocol tests (uncompressed; CRC-32C computed). */
+/** Builds record batches v2 for protocol tests (CRC-32C computed; records compressed by `compress` if given). */
 import { crc32c } from '../../../src/broker/protocol/crc32c.ts';
 import { Encoder } from '../../../src/broker/protocol/encoder.ts';
 
@@ -17,6 +17,9 @@ export interface BatchOptions {
   baseSequence?: number;
   attributes?: number;
   magic?: number;
+  /** Compresses the encoded records (set the codec in `attributes` too); `trailing` bytes go in before it. */
+  compress?: (records: Buffer) => Buffer;
+  trailing?: Buffer;
 }
 
 function bytes(v: Buffer | string | null | undefined): Buffer | null {
@@ -48,7 +51,8 @@ export function encodeRecord(r: TestRecord, index: number): Buffer {
 }
 
 export function buildBatch(o: BatchOptions): Buffer {
-  const records = Buffer.concat(o.records.map(encodeRecord));
+  const encoded = Buffer.concat([...o.records.map(encodeRecord), o.trailing ?? Buffer.alloc(0)]);
+  const records = o.compress ? o.compress(encoded) : encoded;
   const ts = o.baseTimestamp ?? 1_700_000_000_000;
   const maxDelta = Math.max(0, ...o.records.map((r) => r.timestampDelta ?? 0));
   const e = new Encoder();

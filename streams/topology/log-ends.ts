@@ -1,0 +1,63 @@
+/**
+ * The log end of every positioned partition, asked of the broker every `everyMs`, apart from what the consumer
+ * fetches. Lag and stalls are otherwise learned from fetched batches only, and a fetch that never returns a
+ * batch (a batch the consumer cannot decode fails its whole fetch, again and again) would leave a partition
+ * behind without anyone seeing it. With the log end known, such a partition counts its lag and shows as stalled
+ * on /readyz and /metrics after `stream.stallAfterMs`; the consumer's crash reason is the topology's last error.
+ */
+import type { Admin, Consumer } from 'kafkajs';
+import type { Logger } from '../../src/log/logger.ts';
+import { type AssignmentTracker, partitionKeyOf } from '../assignment.ts';
+import type { StreamMetrics } from '../metrics.ts';
+
+export interface LogEndWatch {
+  stop(): Promise<void>;
+}
+
+export function watchLogEnds(options: {
+  admin: Admin;
+  consumer: Consumer;
+  assignments: AssignmentTracker;
+  metrics: StreamMetrics;
+  logger: Logger;
+  everyMs: number;
+}): LogEndWatch {
+  const { admin, consumer, assignments, metrics, logger } = options;
+  const removeCrashListener = consumer.on(consumer.events.CRASH, (event) => {
+    const { error, restart } = event.payload;
+    metrics.lastError = `the consumer stopped: ${error.message}`;
+    logger.error(
+      { err: error, restart },
+      'the stream consumer stopped; its partitions do not advance until it can',
+    );
+  });
+  let polling: Promise<void> | null = null;
+  async function poll(): Promise<void> {
+    const positioned = assignments.positioned();
+    const topics = [...new Set(positioned.map((c) => c.tp.topic))];
+    for (const topic of topics) {
+      const ends = await admin.fetchTopicOffsets(topic);
+      for (const end of ends) {
+        const cursor = assignments.cursor(topic, end.partition);
+        if (cursor?.ready)
+          metrics.fetched(partitionKeyOf(topic, end.partition), Number(end.high), cursor.applied);
+      }
+    }
+  }
+  const timer = setInterval(() => {
+    polling ??= poll()
+      .catch((error: unknown) =>
+        logger.debug({ err: error }, 'could not read the log ends; trying again later'),
+      )
+      .finally(() => {
+        polling = null;
+      });
+  }, options.everyMs);
+  return {
+    async stop() {
+      clearInterval(timer);
+      removeCrashListener();
+      await polling;
+    },
+  };
+}
