@@ -277,13 +277,14 @@ export const trainSchema = z
         /** Confidence of the AUC difference interval. */
         aucConfidence: z.number().gt(0).lt(1).default(0.95),
         /**
-         * The off-policy check: the candidate's policy, estimated from carousels logged with it as the shadow,
-         * must not be below the active one's with `offPolicyConfidence`. `when-available`: checked when such
-         * carousels exist, passed with a note otherwise; `required`: refused without them; `off`: not checked.
+         * The off-policy check: the candidate model's policy, estimated with the shadow test's estimators (DR) from
+         * carousels whose candidate sets it scored in shadow (`model.shadowVersion`), must not be below the active
+         * one's with `offPolicyConfidence`. `when-available`: checked when such carousels exist, passed with a note
+         * otherwise; `required`: refused without them; `off`: not checked.
          */
         offPolicy: z.enum(['off', 'when-available', 'required']).default('when-available'),
         offPolicyConfidence: z.number().gt(0).lt(1).default(0.95),
-        /** Fewest shadow-logged shown items the off-policy estimate needs to count as evidence. */
+        /** Fewest shown items (of carousels with the candidate's shadow scores) the estimate needs as evidence. */
         offPolicyMinRows: z.number().int().min(1).default(1000),
       })
       .strict()

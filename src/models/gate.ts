@@ -20,7 +20,7 @@ export interface GateSettings {
 
 /** The candidate's policy against the active one's, estimated off-policy from logged decisions. */
 export interface OffPolicyComparison {
-  /** The estimator and its data, e.g. "SNIPS over carousels logged with the candidate as the shadow". */
+  /** The estimator and its data, e.g. "DR of policy=thompson,model=v2 over 800 carousels whose candidate sets v2 scored in shadow". */
   method: string;
   /** Logged rows (shown items) the estimate used, and what they are worth on-policy (Kish). */
   rows: number;
@@ -35,8 +35,8 @@ export interface OffPolicyComparison {
 }
 
 /**
- * Whatever estimates the candidate's policy off-policy: the shadow-log SNIPS of src/train/shadow-estimate.ts
- * now, a fuller estimator (DR, bootstrap intervals) by implementing this. null: no logged data to judge by.
+ * Whatever estimates the candidate's policy off-policy: the shadow test of src/train/shadow-test-estimator.ts (the
+ * estimators of src/shadow on candidate sets the candidate scored in shadow). null: no logged data to judge by.
  */
 export interface OffPolicyEstimator {
   readonly name: string;
@@ -72,8 +72,8 @@ function offPolicyCheck(
   if (comparison === null || comparison === undefined || comparison.rows < minRows) {
     const why =
       comparison === null || comparison === undefined
-        ? 'no decisions were logged with the candidate as the shadow (model.shadowVersion) yet'
-        : `only ${comparison.rows} shadow-logged rows, fewer than the ${minRows} required (train.gate.offPolicyMinRows)`;
+        ? "no carousel's candidate set was scored by the candidate in shadow yet (run it with model.shadowVersion)"
+        : `only ${comparison.rows} shown items with shadow scores, fewer than the ${minRows} required (train.gate.offPolicyMinRows)`;
     return {
       name: 'off-policy',
       passed: mode === 'when-available',

@@ -1,20 +1,21 @@
 /**
  * The promotion gate as the CLI and the scheduled job ask it: the candidate's lineage evidence (holdout metrics
  * against the model that was active), plus the off-policy comparison measured now by the configured estimator
- * (the shadow log in the archive, unless `train.gate.offPolicy` is off).
+ * (the shadow test of the candidate model on the archive's logged candidate sets, unless `train.gate.offPolicy` is
+ * off).
  */
 import type { ArchiveFileSystem } from '../archive/fs/archive-fs.ts';
 import type { Config } from '../config/index.ts';
 import { evaluateGate, type GateDecision, type OffPolicyEstimator } from '../models/gate.ts';
 import type { Lineage } from '../models/lineage.ts';
-import { shadowLogEstimator } from './shadow-log.ts';
+import { shadowTestEstimator } from './shadow-test-estimator.ts';
 
 export function offPolicyEstimatorFor(
   config: Readonly<Config>,
   archive: ArchiveFileSystem,
 ): OffPolicyEstimator | null {
   if (config.train.gate.offPolicy === 'off') return null;
-  return shadowLogEstimator({
+  return shadowTestEstimator({
     archive,
     attributionSeconds: config.train.watch.attributionSeconds,
     memoryLimit: config.train.memoryLimit,

@@ -3,35 +3,23 @@
  * written as the archive writes Parquet, then read back by the shadow test's archive input, which must hand the
  * candidate set over intact and read the record without one as such.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createDirectParquetBuilder } from '../../src/archive/format/parquet/direct-parquet-builder.ts';
-import type { ArchiveRecord } from '../../src/archive/format/rows.ts';
 import { createLocalFileSystem } from '../../src/archive/fs/local-fs.ts';
-import { fileNameOf, hourDirOf } from '../../src/archive/layout.ts';
 import { carouselsFromArchive } from '../../src/train/shadow-input.ts';
-import { type CandidateSet, loadSchemas, type SchemaName } from '../../streams/schemas/index.ts';
-import { topicTables } from '../archive/support/format-fixture.ts';
+import type { CandidateSet, SchemaName } from '../../streams/schemas/index.ts';
+import { clickstreamRecord, writeClickstreamArchive } from '../support/clickstream-archive.ts';
 import { SAMPLE_EVENTS } from '../support/sample-events.ts';
 
-const schemas = loadSchemas();
 const root = mkdtempSync(path.join(tmpdir(), 'croupier-shadow-archive-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 const T0 = SAMPLE_EVENTS.Carousel.timestamp;
 
-function record(offset: number, name: SchemaName, value: unknown): ArchiveRecord {
-  const body = Buffer.concat([Buffer.from([0, 0, 0, 0, 7]), schemas[name].toBuffer(value)]);
-  return {
-    offset,
-    timestamp: T0 + offset,
-    key: Buffer.from('u-42'),
-    value: body,
-    decoded: { kind: 'avro', recordType: schemas[name].name!, schemaId: 7, body, start: 5 },
-  };
-}
+const record = (offset: number, name: SchemaName, value: unknown) =>
+  clickstreamRecord(offset, T0 + offset, name, value);
 
 const SET: CandidateSet = {
   itemIds: ['i-3', 'i-7', 'i-9'],
@@ -55,22 +43,7 @@ describe('candidate sets in the archive', () => {
       record(1, 'Click', { ...SAMPLE_EVENTS.Click, requestId: 'with', itemId: 'i-7' }),
       record(2, 'Carousel', { ...carousel, requestId: 'without', candidates: null }),
     ];
-    const dir = hourDirOf('clickstream', T0);
-    mkdirSync(path.join(root, dir), { recursive: true });
-    const name = fileNameOf({ topic: 'clickstream', partition: 0, start: 0, end: 2, format: 'parquet' });
-    const builder = createDirectParquetBuilder({ table: topicTables().clickstream, compression: 'snappy' });
-    builder.append(0, records);
-    await builder.finish(
-      {
-        topic: 'clickstream',
-        partition: 0,
-        startOffset: 0,
-        endOffset: 2,
-        records: 3,
-        writerSchemas: { '7': '{}' },
-      },
-      path.join(root, dir, name),
-    );
+    await writeClickstreamArchive(root, records);
     const carousels = await carouselsFromArchive(createLocalFileSystem(root), {
       fromMs: null,
       toMs: null,
