@@ -5,7 +5,14 @@
  */
 import { z } from 'zod';
 import type { RequestContext } from '../domain/decision.ts';
-import { describeRange, inRange, LIMITS, type NumericRange } from '../domain/limits.ts';
+import {
+  describeRange,
+  ID_PATTERN,
+  inRange,
+  LIMITS,
+  MAX_ID_LENGTH,
+  type NumericRange,
+} from '../domain/limits.ts';
 import type {
   CarouselRequestMessage,
   ClientContext,
@@ -18,14 +25,17 @@ import type {
 } from '../domain/protocol-messages.ts';
 
 /**
- * Ids travel into Redis keys and fields, where `|` separates parts (docs/state-layout.md); control, format
- * (zero-width) and lone surrogate characters are refused as well, so an id prints and compares as it reads.
+ * Ids travel into Redis keys and fields, where `|` separates parts (docs/state-layout.md); the one rule is
+ * src/domain/limits.ts's, which the stream topology applies to every record too.
  */
 const id = z
   .string()
   .min(1)
-  .max(128)
-  .regex(/^[^|\s\p{C}]+$/u, 'must be 1-128 printable characters without "|" or whitespace');
+  .max(MAX_ID_LENGTH)
+  .regex(
+    ID_PATTERN,
+    `must be 1-${MAX_ID_LENGTH} printable characters without "|", whitespace, control or zero-width characters`,
+  );
 
 /** A finite number in one of the documented ranges (src/domain/limits.ts). */
 function bounded(range: NumericRange) {
@@ -151,7 +161,7 @@ export function parseClientMessage(text: string): ParseResult {
   }
   const requestId =
     typeof raw === 'object' && raw !== null && typeof (raw as { requestId?: unknown }).requestId === 'string'
-      ? ((raw as { requestId: string }).requestId.slice(0, 128) ?? null)
+      ? ((raw as { requestId: string }).requestId.slice(0, MAX_ID_LENGTH) ?? null)
       : null;
   const type = typeof raw === 'object' && raw !== null ? (raw as { type?: unknown }).type : undefined;
   if (typeof type !== 'string' || !Object.hasOwn(SCHEMAS, type)) {

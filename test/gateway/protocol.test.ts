@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { isValidId, MAX_ID_LENGTH } from '../../src/domain/limits.ts';
 import { newSocketData, takeToken } from '../../src/gateway/connection.ts';
 import { parseClientMessage } from '../../src/gateway/protocol.ts';
 
@@ -12,6 +13,34 @@ describe('protocol and limits', () => {
       ok: true,
       message: { type: 'ping' },
     });
+  });
+
+  it('accepts exactly the ids the topology accepts (one rule, src/domain/limits.ts)', () => {
+    const ids = [
+      'u1',
+      'ü-ñ_✓',
+      '__proto__',
+      'a'.repeat(MAX_ID_LENGTH),
+      'a'.repeat(MAX_ID_LENGTH + 1),
+      '',
+      'a|b',
+      'a b',
+      'a\tb',
+      'a\u0000b',
+      'a\u200bb',
+      'a\u00adb',
+      'a\ud800b',
+      '\udc00',
+      '😀',
+      'a\u2028b',
+      'a\u00a0b',
+      'a\ufeffb',
+    ];
+    for (const requestId of ids) {
+      const parsed = parseClientMessage(JSON.stringify({ type: 'carousel', requestId, slots: 2 }));
+      expect(parsed.ok, JSON.stringify(requestId)).toBe(isValidId(requestId));
+    }
+    expect(ids.filter(isValidId)).toEqual(['u1', 'ü-ñ_✓', '__proto__', 'a'.repeat(MAX_ID_LENGTH), '😀']);
   });
 
   it('lets a connection burst one second of messages, then refills at the configured rate', () => {
