@@ -1,7 +1,7 @@
 /**
  * The log module on its own: retention by size and by age (in memory and on disk, where whole segments are
- * deleted and the log start offset survives a restart), reads past the cache from segment files, and
- * ListOffsets by timestamp.
+ * deleted and the log start offset survives a restart), reads past the cache from segment files, memory
+ * bounded by the active segment on disk, and ListOffsets by timestamp.
  */
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +14,16 @@ import { silentLogger } from '../../src/log/logger.ts';
 import { buildBatch } from './support/batches.ts';
 
 const T0 = 1_700_000_000_000;
+
+/** A partition on disk in `dir` (recovering what is there), with the given segment and cache sizes. */
+function openOnDisk(dir: string, segmentBytes: number, cacheBytes: number, fsync = false): Partition {
+  const p = new Partition('t', 0);
+  const store = new DiskPartitionStore(dir, segmentBytes, fsync, silentLogger());
+  store.recover(p);
+  p.store = store;
+  p.cacheBytesLimit = cacheBytes;
+  return p;
+}
 
 function append(p: Partition, value: string, timestamp = T0, now = T0): number {
   const b = buildBatch({ records: [{ value }], baseTimestamp: timestamp });
@@ -57,14 +67,7 @@ describe('log module', () => {
     (_name, fsync) => {
       const dir = mkdtempSync(join(tmpdir(), 'log-'));
       dirs.push(dir);
-      const open = () => {
-        const p = new Partition('t', 0);
-        const store = new DiskPartitionStore(dir, 300, fsync, silentLogger());
-        store.recover(p);
-        p.store = store;
-        p.cacheBytesLimit = 200;
-        return p;
-      };
+      const open = () => openOnDisk(dir, 300, 200, fsync);
       let p = open();
       for (let i = 0; i < 20; i++) append(p, `value-${i}`, T0 + i, T0 + i);
       const segments = () => readdirSync(dir).filter((f) => f.endsWith('.log')).length;
@@ -88,4 +91,42 @@ describe('log module', () => {
       p.close();
     },
   );
+
+  it('on disk, holds in memory the entries of the active segment and the cache only, however long the log', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'log-'));
+    dirs.push(dir);
+    const open = () => openOnDisk(dir, 2000, 1000);
+    const N = 3000;
+    let p = open();
+    for (let i = 0; i < N; i++) append(p, String(i).padStart(5, '0'), T0 + i, T0 + i);
+    const batchSize = p.sizeBytes / N;
+    // The active segment (2000 bytes) and the cache (1000 bytes) hold at most ~40 of these batches.
+    expect(p.entriesInMemory).toBeLessThan(Math.ceil(3000 / batchSize) + 2);
+    // A batch's base offset: its first INT64 (these fit in its low half).
+    const baseOffsets = (batches: Buffer[]) => batches.map((b) => b.readInt32BE(4));
+    expect(baseOffsets(p.read(0, 1e9, N, true).batches)).toEqual([...Array(N).keys()]);
+    expect(baseOffsets(p.read(1234, batchSize * 3, N, false).batches)).toEqual([1234, 1235, 1236]);
+    expect(p.offsetForTimestamp(T0 + 1500)).toEqual({ offset: 1500, timestamp: T0 + 1500 });
+
+    // Retention still deletes batch by batch, in closed segments as in the active one.
+    p.applyRetention({ retentionBytes: -1, retentionMs: 1000 }, T0 + 2500);
+    expect(p.logStartOffset).toBe(1500);
+    expect(p.sizeBytes).toBe(batchSize * 1500);
+    expect(baseOffsets(p.read(1500, batchSize, N, false).batches)).toEqual([1500]);
+    p.applyRetention({ retentionBytes: batchSize * 10, retentionMs: -1 }, T0 + 2500);
+    expect(p.logStartOffset).toBe(N - 10);
+    expect(baseOffsets(p.read(0, 1e9, N, true).batches)).toEqual(
+      [...Array(10).keys()].map((i) => N - 10 + i),
+    );
+    p.close();
+
+    // A restart reads the index of every segment, then lets the closed ones go again.
+    p = open();
+    expect(p.logStartOffset).toBe(N - 10);
+    expect(p.highWatermark).toBe(N);
+    for (let i = 0; i < 100; i++) append(p, String(N + i).padStart(5, '0'), T0 + N + i, T0 + N + i);
+    expect(p.entriesInMemory).toBeLessThan(Math.ceil(3000 / batchSize) + 2);
+    expect(p.read(N - 10, 1e9, N + 100, true).batches).toHaveLength(110);
+    p.close();
+  });
 });

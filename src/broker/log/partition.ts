@@ -4,7 +4,8 @@
  *
  * Single node: the high watermark is the log end offset (an append is "replicated" once it is in the log).
  * Storage is in memory, or in a `SegmentStore` (segment files + offset index) with a bounded cache of the
- * most recent batches in memory.
+ * most recent batches in memory; there the entries of closed segments out of the cache leave memory too
+ * (closed-segments.ts), so memory is bounded by the active segment, not by how much of the log retention keeps.
  */
 import { ErrorCode } from '../protocol/error-codes.ts';
 import {
@@ -14,6 +15,7 @@ import {
   readBatchHeader,
   stampBatch,
 } from '../protocol/record-batch.ts';
+import { ClosedSegments, lowerBound } from './closed-segments.ts';
 import { nextSequence, ProducerStateTable } from './producer-state.ts';
 
 export interface LogEntry {
@@ -51,6 +53,8 @@ export interface AbortedTxn {
 export interface PartitionStore {
   append(entry: LogEntry, batch: Buffer): void;
   read(entry: LogEntry): Buffer;
+  /** The batch entries of a closed segment, from its index. */
+  loadEntries(segment: number): LogEntry[];
   /** The log start offset moved to `offset`: persist it and drop whole segments below it. */
   deleteBefore(offset: number): void;
   close(): void;
@@ -81,9 +85,12 @@ export type TxnVerifier = (producerId: number, epoch: number) => number;
 export class Partition {
   readonly topic: string;
   readonly index: number;
+  /** The batches held in memory, oldest first: all of them in memory mode, the active segment's on disk. */
   entries: LogEntry[] = [];
-  /** entries[0..head) are deleted (retention); compacted lazily. */
+  /** entries[0..head) are deleted (retention) or moved to `closed`; compacted lazily. */
   private head = 0;
+  /** On disk: the segments before `entries`, whose entries are read from their index when needed. */
+  private closed: ClosedSegments | null = null;
   nextOffset = 0;
   logStartOffset = 0;
   /** Bytes held (all entries, whether cached or on disk). */
@@ -271,6 +278,41 @@ export class Partition {
       }
     }
     if (this.cacheFrom < this.head) this.cacheFrom = this.head;
+    this.offloadClosedSegments();
+  }
+
+  /** Batch entries held in memory (the rest of the log is indexed on disk). */
+  get entriesInMemory(): number {
+    return this.entries.length - this.head;
+  }
+
+  /**
+   * Moves the entries of whole closed segments none of whose batches is cached any more from `entries` to
+   * `closed` (the entries of a segment are in order, and the cache evicts in order: its last batch tells).
+   */
+  private offloadClosedSegments(): void {
+    const store = this.store;
+    if (!store) return;
+    const active = this.entries[this.entries.length - 1]?.segment;
+    while (this.head < this.entries.length) {
+      const segment = this.entries[this.head]!.segment;
+      if (segment === active) break;
+      const end = lowerBound(this.entries, this.head, this.entries.length, (e) => e.segment <= segment);
+      if (this.entries[end - 1]!.buf !== null) break;
+      this.closed ??= new ClosedSegments((base) => store.loadEntries(base));
+      this.closed.add(this.entries.slice(this.head, end));
+      this.head = end;
+    }
+    if (this.cacheFrom < this.head) this.cacheFrom = this.head;
+    this.compactEntries();
+  }
+
+  private compactEntries(): void {
+    if (this.head > 1024 && this.head > this.entries.length / 2) {
+      this.entries = this.entries.slice(this.head);
+      this.cacheFrom = Math.max(0, this.cacheFrom - this.head);
+      this.head = 0;
+    }
   }
 
   private bufferOf(entry: LogEntry): Buffer {
@@ -281,14 +323,7 @@ export class Partition {
 
   /** Index of the first live entry whose last offset is ≥ offset (entries.length if none). */
   private search(offset: number): number {
-    let lo = this.head;
-    let hi = this.entries.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.entries[mid]!.lastOffset < offset) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return lowerBound(this.entries, this.head, this.entries.length, (e) => e.lastOffset < offset);
   }
 
   /**
@@ -298,12 +333,22 @@ export class Partition {
   read(offset: number, maxBytes: number, limitOffset: number, atLeastOne: boolean): ReadResult {
     const batches: Buffer[] = [];
     let bytes = 0;
-    for (let i = this.search(offset); i < this.entries.length; i++) {
-      const e = this.entries[i]!;
-      if (e.baseOffset >= limitOffset) break;
-      if (bytes + e.size > maxBytes && !(atLeastOne && batches.length === 0)) break;
+    const take = (e: LogEntry): boolean => {
+      if (e.baseOffset >= limitOffset) return false;
+      if (bytes + e.size > maxBytes && !(atLeastOne && batches.length === 0)) return false;
       batches.push(this.bufferOf(e));
       bytes += e.size;
+      return true;
+    };
+    if (this.closed) {
+      for (let s = this.closed.indexOf(offset); s < this.closed.length; s++) {
+        for (const e of this.closed.entries(this.closed.at(s)!, offset)) {
+          if (!take(e)) return { batches, bytes };
+        }
+      }
+    }
+    for (let i = this.search(offset); i < this.entries.length; i++) {
+      if (!take(this.entries[i]!)) break;
     }
     return { batches, bytes };
   }
@@ -318,11 +363,21 @@ export class Partition {
 
   /** ListOffsets by timestamp: the first offset whose record timestamp is ≥ `timestamp`, or -1. */
   offsetForTimestamp(timestamp: number): { offset: number; timestamp: number } {
+    const find = (e: LogEntry) => {
+      if (e.maxTimestamp < timestamp) return undefined;
+      return firstOffsetAtOrAfter(this.bufferOf(e), e.baseOffset, timestamp);
+    };
+    for (let s = 0; this.closed && s < this.closed.length; s++) {
+      const segment = this.closed.at(s)!;
+      if (segment.maxTimestamp < timestamp) continue;
+      for (const e of this.closed.entries(segment)) {
+        const offset = find(e);
+        if (offset !== undefined) return { offset, timestamp: e.maxTimestamp };
+      }
+    }
     for (let i = this.head; i < this.entries.length; i++) {
       const e = this.entries[i]!;
-      if (e.maxTimestamp < timestamp) continue;
-      const buf = this.bufferOf(e);
-      const offset = firstOffsetAtOrAfter(buf, e.baseOffset, timestamp);
+      const offset = find(e);
       if (offset !== undefined) return { offset, timestamp: e.maxTimestamp };
     }
     return { offset: -1, timestamp: -1 };
@@ -330,30 +385,46 @@ export class Partition {
 
   /** Deletes whole batches from the front by size and age; never past the last stable offset. */
   applyRetention(policy: RetentionPolicy, now: number): void {
+    this.offloadClosedSegments();
     const stable = this.lastStableOffset();
-    let deleted = false;
-    while (this.head < this.entries.length - 1) {
-      const e = this.entries[this.head]!;
-      if (e.lastOffset >= stable) break;
+    const expired = (e: LogEntry) => {
+      if (e.lastOffset >= stable) return false;
       const tooBig = policy.retentionBytes >= 0 && this.sizeBytes > policy.retentionBytes;
       const tooOld =
         policy.retentionMs >= 0 && now - Math.max(e.appendTime, e.maxTimestamp) > policy.retentionMs;
-      if (!tooBig && !tooOld) break;
-      this.sizeBytes -= e.size;
-      if (e.buf && this.store) this.cachedBytes -= e.size;
-      e.buf = null;
-      this.head++;
-      deleted = true;
+      return tooBig || tooOld;
+    };
+    let deleted = false;
+    // Closed segments first (the oldest batches), batch by batch as in memory.
+    closed: while (this.closed && this.closed.length > 0) {
+      const segment = this.closed.first!;
+      for (const e of this.closed.entries(segment)) {
+        if (!expired(e)) {
+          segment.firstOffset = e.baseOffset;
+          break closed;
+        }
+        this.sizeBytes -= e.size;
+        deleted = true;
+      }
+      this.closed.dropFirst();
+    }
+    if (!this.closed?.length) {
+      while (this.head < this.entries.length - 1) {
+        const e = this.entries[this.head]!;
+        if (!expired(e)) break;
+        this.sizeBytes -= e.size;
+        if (e.buf && this.store) this.cachedBytes -= e.size;
+        e.buf = null;
+        this.head++;
+        deleted = true;
+      }
     }
     if (!deleted) return;
-    this.logStartOffset = this.entries[this.head]!.baseOffset;
+    this.logStartOffset = this.closed?.first?.firstOffset ?? this.entries[this.head]!.baseOffset;
     this.aborted = this.aborted.filter((a) => a.lastOffset >= this.logStartOffset);
     this.store?.deleteBefore(this.logStartOffset);
-    if (this.head > 1024 && this.head > this.entries.length / 2) {
-      this.entries = this.entries.slice(this.head);
-      this.cacheFrom = Math.max(0, this.cacheFrom - this.head);
-      this.head = 0;
-    }
+    if (this.cacheFrom < this.head) this.cacheFrom = this.head;
+    this.compactEntries();
   }
 
   close(): void {

@@ -209,6 +209,17 @@ export class DiskPartitionStore implements PartitionStore {
     return buf;
   }
 
+  loadEntries(segment: number): LogEntry[] {
+    const seg = this.byBase.get(segment);
+    if (!seg) throw new Error(`segment ${segment} of ${this.dir} is gone`);
+    const index = readFileSync(seg.indexPath);
+    const entries: LogEntry[] = [];
+    for (let at = 0; at + INDEX_ENTRY <= index.length; at += INDEX_ENTRY) {
+      entries.push(decodeIndexEntry(index, at, seg.baseOffset).entry);
+    }
+    return entries;
+  }
+
   deleteBefore(offset: number): void {
     const tmp = join(this.dir, 'log-start-offset.tmp');
     writeFileSync(tmp, `${offset}\n`);
