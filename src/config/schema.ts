@@ -359,6 +359,27 @@ export const jobsSchema = z
       })
       .strict()
       .default({}),
+    /**
+     * A shadow test of the recent archive (`croupier shadow`): the candidates against the logged policy, its report
+     * (report.json, report.txt, report.svg) in `reportDir`, a summary in the run ledger for the dashboard.
+     */
+    shadow: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** A period or, with `every` empty, `cron` (as for train); by default less often than training. */
+        every: z.string().default('30m'),
+        cron: z.string().default(''),
+        /** Each run reads the carousels of this many seconds before the interval's end. */
+        lookbackSeconds: z.number().int().positive().default(3600),
+        /** Candidate specs as `croupier shadow --candidate` takes them. */
+        candidates: z.array(z.string().min(1)).min(1).default(['policy=greedy', 'policy=thompson']),
+        /** Bootstrap resamples per run (fewer than the command's 500: a run stays cheap). */
+        replicates: z.number().int().positive().default(200),
+        /** Where each run's report goes, in a directory named after its interval's end (under the data directory). */
+        reportDir: z.string().min(1).default('./data/shadow'),
+      })
+      .strict()
+      .default({}),
   })
   .strict();
 

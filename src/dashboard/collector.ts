@@ -8,7 +8,14 @@ import { BucketWindow, bucketQuantile } from './bucket-window.ts';
 import { ClickstreamTally } from './clickstream-tally.ts';
 import { type ExperimentFigures, experimentFigures } from './experiment-rows.ts';
 import { type SegmentLeaders, segmentLeaders } from './posterior-leaders.ts';
-import type { ArchiveReport, BucketCounts, DashboardSources, ServingSample, TopicTail } from './sources.ts';
+import type {
+  ArchiveReport,
+  BucketCounts,
+  DashboardSources,
+  JobsReport,
+  ServingSample,
+  TopicTail,
+} from './sources.ts';
 
 /** One point of the charts' time series. */
 export interface SeriesPoint {
@@ -64,7 +71,15 @@ export interface DashboardSnapshot {
     shadow: { policy: string; slots: number; differ: number }[] | null;
   };
   experiments: { tailing: boolean; configured: string[]; rows: ExperimentFigures[] };
-  jobs: { archive: ArchiveReport | null };
+  jobs: {
+    archive: ArchiveReport | null;
+    /** Training, the watch and shadow tests as last read (every few seconds); null before the first read or without. */
+    report: JobsReport | null;
+    /** Why the last read failed, or null. */
+    reportError: string | null;
+    /** False where this process has no way to read them (no run ledger). */
+    reported: boolean;
+  };
 }
 
 export type DashboardListener = (snapshot: DashboardSnapshot) => void;
@@ -85,6 +100,8 @@ export interface CollectorOptions {
 }
 
 const WINDOW_SECONDS = 10;
+/** How often the jobs report is read while somebody watches. */
+const JOBS_READ_MS = 5000;
 const SEGMENTS_SHOWN = 3;
 
 function configuredExperiments(sources: DashboardSources): string[] {
@@ -105,6 +122,28 @@ export function createDashboardCollector(
   const tally = new ClickstreamTally();
   let timer: NodeJS.Timeout | undefined;
   let tail: Promise<TopicTail | undefined> | undefined;
+  let jobsReport: JobsReport | null = null;
+  let jobsError: string | null = null;
+  let jobsReadAt = 0;
+  let jobsReading = false;
+  /** Reads the jobs report in the background, at most every JOBS_READ_MS and one read at a time. */
+  const readJobs = (now: number) => {
+    const read = sources.jobs;
+    if (read === undefined || jobsReading || now - jobsReadAt < JOBS_READ_MS) return;
+    jobsReading = true;
+    jobsReadAt = now;
+    read()
+      .then((report) => {
+        jobsReport = report;
+        jobsError = null;
+      })
+      .catch((error: unknown) => {
+        jobsError = (error as Error).message;
+      })
+      .finally(() => {
+        jobsReading = false;
+      });
+  };
   let previous: { at: number; serving: ServingSample; topics: Map<string, number>; applied: number } | null =
     null;
 
@@ -201,11 +240,17 @@ export function createDashboardCollector(
         configured: configuredExperiments(sources),
         rows: [...tally.experimentCounts()].map(([name, c]) => experimentFigures(name, c, config)),
       },
-      jobs: { archive: sources.archive?.() ?? null },
+      jobs: {
+        archive: sources.archive?.() ?? null,
+        report: jobsReport,
+        reportError: jobsError,
+        reported: sources.jobs !== undefined,
+      },
     };
   };
 
   const tick = () => {
+    readJobs(Date.now());
     let shot: DashboardSnapshot;
     try {
       shot = snapshot();
@@ -222,6 +267,7 @@ export function createDashboardCollector(
     subscribe(listener) {
       listeners.add(listener);
       startTail();
+      readJobs(Date.now());
       if (timer === undefined) timer = setInterval(tick, intervalMs);
       return () => {
         listeners.delete(listener);

@@ -53,6 +53,44 @@ export interface TopologyReport {
 /** The archive's counters, where this process runs it. */
 export type ArchiveReport = ArchiveMetricsSnapshot;
 
+/** One run of a scheduled job, as the run ledger (src/jobs/ledger.ts) holds it. */
+export interface JobRunView {
+  status: 'running' | 'succeeded' | 'failed';
+  /** The data interval the run covers, ms. */
+  start: number;
+  end: number;
+  startedAt: number;
+  finishedAt: number | null;
+  attempts: number;
+  error: string | null;
+  /** What the job returned (a train run: version, promoted, gate; a shadow run: its summary; `skipped`: why not). */
+  result: Readonly<Record<string, unknown>> | null;
+}
+
+/** Training, the post-promotion watch and shadow tests, read from the run ledger and the model registry. */
+export interface JobsReport {
+  training: {
+    /** The schedule this process's config gives the job ('every 10m'); null: not scheduled here. */
+    schedule: string | null;
+    lastRun: JobRunView | null;
+    /** The registry's active model. */
+    activeModel: string;
+    /** The model the last run trained, with the registry's metrics of it (holdout log loss, AUC, …). */
+    candidate: { version: string; metrics: Readonly<Record<string, number>> } | null;
+    /** The gate's decision on that candidate: promoted or kept, and its checks (`pass`/`FAIL` name: detail). */
+    gate: { promoted: boolean; checks: readonly string[] } | null;
+  };
+  watch: {
+    schedule: string | null;
+    /** The promotion the watch has not concluded on yet (null: none). */
+    watching: { at: string; from: string; to: string } | null;
+    /** The registry's last promotion, rollback or kept promotion, with its reason. */
+    lastEvent: { at: string; action: string; from: string; to: string; reason: string } | null;
+    lastRun: JobRunView | null;
+  };
+  shadow: { schedule: string | null; lastRun: JobRunView | null };
+}
+
 /** One record of a topic the dashboard tails: the topic, and the decoded value for the clickstream. */
 export interface TailedRecord {
   topic: string;
@@ -80,6 +118,8 @@ export interface DashboardSources {
   topology?(): TopologyReport | undefined;
   archive?(): ArchiveReport | undefined;
   experiments?(): ExperimentsConfig | undefined;
+  /** Training, the watch and shadow tests; read every few seconds while somebody watches, never per tick. */
+  jobs?(): Promise<JobsReport>;
   /** The clickstream (experiments, scores, shadow slates) and records per topic; absent: those panels say so. */
   tail?: StartTopicTail;
 }

@@ -1,7 +1,8 @@
 /**
  * Puts the operator's dashboard (src/dashboard) on the gateway's app: hands it the gateway's counters, the live
  * reader and the topology's reports as the plain sources it reads, plus what the caller adds (the topic tail,
- * the archive's counters, the experiments config), and guards it with the admin token when auth is on.
+ * the archive's counters, the experiments config, the jobs report), and guards it with the admin token when auth
+ * is on.
  */
 import type { TemplatedApp } from 'uWebSockets.js';
 import type { Config } from '../config/index.ts';
@@ -17,7 +18,7 @@ import type { GatewayMetrics } from './metrics.ts';
 import type { StreamHealthReport } from './state-health.ts';
 
 /** What the dashboard reads beyond the gateway itself; each part left out makes its panel say so. */
-export type DashboardExtras = Pick<DashboardSources, 'tail' | 'archive' | 'experiments'>;
+export type DashboardExtras = Pick<DashboardSources, 'tail' | 'archive' | 'experiments' | 'jobs'>;
 
 export interface DashboardMountOptions {
   config: Config['gateway'];

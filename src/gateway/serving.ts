@@ -29,6 +29,7 @@ import { loadShadowModel, type ShadowModel } from '../scoring/shadow-model.ts';
 import { type LiveStateReader, startLiveStateReader } from '../state/live-reader/index.ts';
 import type { GatewayDecider } from './dealer.ts';
 import { type EventLog, startEventLog } from './event-log.ts';
+import { configuredSchedules, jobsReportReader } from './jobs-report.ts';
 import { GatewayMetrics } from './metrics.ts';
 import { assertNativeUws } from './native-check.ts';
 import { type GatewayHandle, startGateway } from './server.ts';
@@ -264,6 +265,11 @@ export async function startServing(options: ServingOptions): Promise<ServingHand
           logger,
         }),
         experiments: () => experiments,
+        jobs: jobsReportReader({
+          redis,
+          registryDir: config.model.registryDir,
+          schedules: configuredSchedules(config.jobs),
+        }),
         ...(options.archiveReport ? { archive: options.archiveReport } : {}),
       },
       admin: {

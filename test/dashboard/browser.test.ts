@@ -1,17 +1,21 @@
 /**
  * The operator's dashboard in headless Chromium while `croupier start` plays demo traffic: the figures move,
  * the charts get points, an experiment configured through the admin endpoint appears with its variants, and
- * the page logs no console error. With CROUPIER_DASHBOARD_SCREENSHOT=<file.png> it also writes the README's
- * screenshot (and runs the archive, so the jobs panel has figures).
+ * the page logs no console error; freshness has figures; the jobs panel says plainly that no training or shadow
+ * run is recorded, then shows the runs `croupier jobs run` would record (the real jobs, in child processes, on the
+ * real run ledger). With CROUPIER_DASHBOARD_SCREENSHOT=<file.png> it also writes the README's screenshot (and runs
+ * the archive, so the jobs have data to train and evaluate on).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BrowserContext, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDemoTrafficIfWanted } from '../../simulator/demo-traffic.ts';
+import { createRedisClient } from '../../src/app/redis-client.ts';
 import { type CroupierHandle, startCroupier } from '../../src/app/start.ts';
-import { parseConfig } from '../../src/config/index.ts';
+import { jobRunnerFor } from '../../src/cli/scheduled-jobs.ts';
+import { type Config, parseConfig } from '../../src/config/index.ts';
 import { silentLogger } from '../../src/log/logger.ts';
 
 const ADMIN_TOKEN = 'dashboard-test-admin';
@@ -20,14 +24,19 @@ const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-firs
 
 let croupier: CroupierHandle;
 let browser: BrowserContext;
+let config: Config;
 const temp = mkdtempSync(join(tmpdir(), 'croupier-dashboard-'));
 
 beforeAll(async () => {
-  const config = parseConfig({
+  // The jobs write into a copy of the shipped registry and a report directory of their own.
+  cpSync(new URL('../../models', import.meta.url), join(temp, 'models'), { recursive: true });
+  config = parseConfig({
     gateway: { port: 0, authDisabled: true, adminToken: ADMIN_TOKEN },
     kafka: { partitions: 2 },
     log: { level: 'silent' },
     archive: { enabled: SCREENSHOT !== undefined, uri: join(temp, 'archive') },
+    model: { registryDir: join(temp, 'models') },
+    jobs: { shadow: { reportDir: join(temp, 'shadow'), replicates: 50 } },
     demo: { traffic: 'on', rate: 40, clients: 2 },
   });
   croupier = await startCroupier({ config, logger: silentLogger(), onStarted: startDemoTrafficIfWanted });
@@ -123,13 +132,54 @@ describe('the dashboard page in headless Chromium', () => {
     // The posteriors panel lists items shown.
     expect(await page.locator('#segments table.posteriors tbody tr th').count()).toBeGreaterThan(0);
 
-    if (SCREENSHOT !== undefined) {
-      await page.waitForTimeout(15_000);
-      await page.screenshot({ path: SCREENSHOT, fullPage: true });
-    }
     expect(problems).toEqual([]);
     await page.close();
   }, 120_000);
+
+  it('says plainly that no training or shadow run is recorded, then shows the runs the jobs record', async () => {
+    const page = await browser.newPage();
+    const problems: string[] = [];
+    page.on('pageerror', (error) => problems.push(error.message));
+    await page.goto(`${croupier.gatewayUrl}dashboard`);
+    await page.locator('#job-training[data-none="train"]').waitFor({ timeout: 20_000 });
+    expect(await page.textContent('#job-training')).toContain('No training run in the run ledger yet');
+    expect(await page.textContent('#job-training')).toContain('Active model');
+    expect(await page.textContent('#job-shadow')).toContain('No shadow test in the run ledger yet');
+
+    // The scheduled jobs' own runner, as `croupier jobs run train` and `croupier jobs run shadow` use it.
+    const redis = createRedisClient(croupier.endpoints);
+    const runner = jobRunnerFor(config, redis, silentLogger());
+    try {
+      if (SCREENSHOT !== undefined) await page.waitForTimeout(60_000); // archive files to learn from
+      const end = Date.now();
+      const interval = { start: end - 600_000, end };
+      const train = await runner.runInterval('train', interval);
+      const shadow = await runner.runInterval('shadow', interval);
+      await page.locator(`#job-training[data-status="${train.status}"]`).waitFor({ timeout: 20_000 });
+      await page.locator(`#job-shadow[data-status="${shadow.status}"]`).waitFor({ timeout: 20_000 });
+      const training = await page.textContent('#job-training');
+      expect(training).toContain(`${train.status} · `);
+      if (train.result?.skipped !== undefined) expect(training).toContain('Skipped');
+      if (typeof train.result?.version === 'string') {
+        expect(training).toContain(train.result.version);
+        expect(training).toContain('Gate:');
+      }
+      const shadowText = await page.textContent('#job-shadow');
+      expect(shadowText).toContain(`${shadow.status} · `);
+      if (shadow.result?.skipped !== undefined) expect(shadowText).toContain('Skipped');
+      if (Array.isArray(shadow.result?.candidates))
+        expect(await page.locator('#job-shadow tr[data-candidate]').count()).toBeGreaterThan(0);
+      if (SCREENSHOT !== undefined) {
+        await page.waitForTimeout(5_000);
+        await page.screenshot({ path: SCREENSHOT, fullPage: true });
+      }
+    } finally {
+      await runner.stop();
+      redis.disconnect();
+    }
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 240_000);
 
   it('fits a narrow window without a horizontal scroll bar', async () => {
     const page = await browser.newPage();

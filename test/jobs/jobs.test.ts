@@ -1,4 +1,7 @@
+import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { scheduledJobs } from '../../src/cli/scheduled-jobs.ts';
+import { parseConfig } from '../../src/config/index.ts';
 import { hasCode } from '../../src/errors/index.ts';
 import { createRunLedger, type RunLedger } from '../../src/jobs/ledger.ts';
 import { createJobRunner, type JobDefinition, type JobRunnerSettings } from '../../src/jobs/runner.ts';
@@ -46,6 +49,23 @@ describe('job schedules', () => {
       expect(hasCode(error, 'CROUPIER_ERR_CONFIG_INVALID')).toBe(true);
       expect(String(error)).toMatch(message);
     }
+  });
+});
+
+describe('the scheduled jobs of the default config', () => {
+  it('shadow-tests greedy and the logged policy less often than it trains, with reports under the data directory', () => {
+    const config = parseConfig({});
+    const jobs = new Map(scheduledJobs(config).map((j) => [j.name, j]));
+    expect([...jobs.keys()]).toEqual(['train', 'watch', 'shadow']);
+    const period = (name: string) => {
+      const s = jobs.get(name)?.schedule;
+      return s?.kind === 'every' ? s.ms : Number.NaN;
+    };
+    expect(period('shadow')).toBeGreaterThanOrEqual(period('train'));
+    expect(config.jobs.shadow.candidates).toEqual(['policy=greedy', 'policy=thompson']);
+    const reports = resolve(config.jobs.shadow.reportDir);
+    expect(reports.startsWith(`${resolve('data')}/`)).toBe(true);
+    expect(reports.startsWith(resolve('models'))).toBe(false);
   });
 });
 

@@ -304,20 +304,25 @@ function drawLearning(s) {
   }
 }
 
-function experimentTable(x) {
-  const table = el('table', { class: 'data experiment', 'data-experiment': x.name });
-  table.append(el('caption', { text: `${x.name}${x.control ? ` (control: ${x.control})` : ''}` }));
-  const heads = [
-    'Variant',
-    'Impressions',
-    'Clicks',
-    'CTR (95 % CI)',
-    'Lift over control',
-    'P(best)',
-    'Expected loss',
-  ];
+/** An estimate with its interval, as percentages. */
+const pctInterval = (e, digits = 2) =>
+  `${pct(e.estimate, digits)} [${pct(e.ci[0], digits)}, ${pct(e.ci[1], digits)}]`;
+
+/** A data table with its caption and column heads; returns it with its (empty) body appended. */
+function headedTable(attrs, caption, heads) {
+  const table = el('table', attrs, el('caption', { text: caption }));
   table.append(el('thead', {}, el('tr', {}, ...heads.map((h) => el('th', { scope: 'col', text: h })))));
   const body = el('tbody');
+  table.append(body);
+  return { table, body };
+}
+
+function experimentTable(x) {
+  const { table, body } = headedTable(
+    { class: 'data experiment', 'data-experiment': x.name },
+    `${x.name}${x.control ? ` (control: ${x.control})` : ''}`,
+    ['Variant', 'Impressions', 'Clicks', 'CTR (95 % CI)', 'Lift over control', 'P(best)', 'Expected loss'],
+  );
   for (const v of x.variants) {
     body.append(
       el(
@@ -327,15 +332,12 @@ function experimentTable(x) {
         el('td', { text: String(v.impressions) }),
         el('td', { text: String(v.clicks) }),
         el('td', { text: `${pct(v.ctr, 2)}${v.ci ? ` [${pct(v.ci[0], 2)}, ${pct(v.ci[1], 2)}]` : ''}` }),
-        el('td', {
-          text: v.lift ? `${pct(v.lift.estimate)} [${pct(v.lift.ci[0])}, ${pct(v.lift.ci[1])}]` : '–',
-        }),
+        el('td', { text: v.lift ? pctInterval(v.lift, 1) : '–' }),
         el('td', { text: v.probabilityBest === null ? '–' : pct(v.probabilityBest) }),
         el('td', { text: v.expectedLoss === null ? '–' : v.expectedLoss.toExponential(2) }),
       ),
     );
   }
-  table.append(body);
   const notes = el('div', { class: 'experiment-notes' });
   if (x.alwaysValid) {
     const a = x.alwaysValid;
@@ -378,35 +380,201 @@ function drawExperiments(s) {
   $('experiment-list').replaceChildren(...blocks);
 }
 
-function drawJobs(s) {
-  const a = s.jobs.archive;
+/** A list of facts (term, description) as a description list. */
+function facts(rows) {
+  return el(
+    'dl',
+    { class: 'facts' },
+    ...rows.map(([k, v]) => el('div', {}, el('dt', { text: k }), el('dd', { text: v }))),
+  );
+}
+
+function drawArchive(a) {
   if (a === null) {
     $('job-archive').replaceChildren(
       el('p', { class: 'note', text: 'The archive does not run in this process.' }),
     );
     return;
   }
-  const rows = [
-    ['Records archived', String(a.records)],
-    ['Files committed', String(a.files)],
-    ['Bytes', String(a.bytes)],
-    ['Records/s', String(a.recordsPerSecond)],
-    ['Lag, records', String(Object.values(a.lag).reduce((x, y) => x + y, 0))],
-    [
-      'Failures',
-      Object.entries(a.failures)
-        .map(([k, v]) => `${k}: ${v}`)
-        .join(', ') || 'none',
-    ],
-    ['Last error', a.lastError ?? 'none'],
-  ];
   $('job-archive').replaceChildren(
+    facts([
+      ['Records archived', String(a.records)],
+      ['Files committed', String(a.files)],
+      ['Bytes', String(a.bytes)],
+      ['Records/s', String(a.recordsPerSecond)],
+      ['Lag, records', String(Object.values(a.lag).reduce((x, y) => x + y, 0))],
+      [
+        'Failures',
+        Object.entries(a.failures)
+          .map(([k, v]) => `${k}: ${v}`)
+          .join(', ') || 'none',
+      ],
+      ['Last error', a.lastError ?? 'none'],
+    ]),
+  );
+}
+
+const when = (ms) => (ms === null || ms === undefined ? '–' : new Date(ms).toLocaleString());
+const dec = (x, digits = 4) => (typeof x === 'number' ? x.toFixed(digits) : '–');
+
+/** The facts of a job's last run: when, its status, the interval it covered, why it failed or was skipped. */
+function runFacts(run, schedule, job) {
+  const rows = [['Schedule', schedule ?? `not scheduled by this config (croupier jobs run ${job} runs one)`]];
+  if (run === null) return rows;
+  rows.push(
+    ['Last run', `${run.status} · ${when(run.finishedAt ?? run.startedAt)}`],
+    ['Data interval', `${when(run.start)} – ${when(run.end)}`],
+  );
+  if (run.attempts > 1) rows.push(['Attempts', String(run.attempts)]);
+  if (run.error) rows.push(['Error', run.error]);
+  if (run.result && typeof run.result.skipped === 'string') rows.push(['Skipped', run.result.skipped]);
+  return rows;
+}
+
+/** The panel of a job when the ledger cannot be read (or has no record): says so plainly. */
+function jobNote(j, id, run, none) {
+  const node = $(id);
+  if (!j.reported) {
+    node.replaceChildren(el('p', { class: 'note', text: 'No run ledger in this process.' }));
+    return true;
+  }
+  if (j.report === null) {
+    node.replaceChildren(
+      el('p', {
+        class: 'note',
+        text: j.reportError ? `Cannot read the run ledger: ${j.reportError}` : 'reading the run ledger…',
+      }),
+    );
+    return true;
+  }
+  node.dataset.status = run?.status ?? 'none';
+  if (run === null) node.dataset.none = none;
+  else delete node.dataset.none;
+  return false;
+}
+
+function drawTraining(j) {
+  const t = j.report?.training;
+  if (jobNote(j, 'job-training', t?.lastRun ?? null, 'train')) return;
+  const rows = runFacts(t.lastRun, t.schedule, 'train');
+  rows.push(['Active model', t.activeModel]);
+  if (t.candidate !== null) {
+    const m = t.candidate.metrics;
+    rows.push(
+      ['Candidate', t.candidate.version],
+      ['Holdout log loss', `${dec(m.holdoutLogLoss)} (${dec(m.logLossMinusActive)} vs active)`],
+      ['Holdout AUC', dec(m.holdoutAuc, 3)],
+      ['Holdout ECE', dec(m.holdoutEce)],
+      ['Holdout rows', String(m.holdoutRows ?? '–')],
+    );
+  }
+  const parts = [];
+  if (t.lastRun === null) {
+    parts.push(
+      el('p', {
+        class: 'note',
+        text: 'No training run in the run ledger yet: the train job records one when it runs (croupier jobs run train triggers one now).',
+      }),
+    );
+  }
+  parts.push(facts(rows));
+  if (t.gate !== null) {
+    parts.push(
+      el('p', {
+        class: 'verdict',
+        text: t.gate.promoted
+          ? `Gate: promoted ${t.candidate?.version ?? ''}, every check passed`
+          : `Gate: kept ${t.candidate?.version ?? ''} as a candidate, ${t.gate.checks.filter((c) => c.startsWith('FAIL')).length} check(s) failed`,
+      }),
+      el('ul', { class: 'checks' }, ...t.gate.checks.map((c) => el('li', { text: c }))),
+    );
+  } else if (t.lastRun !== null && t.candidate !== null) {
+    parts.push(el('p', { class: 'note', text: 'The run did not ask the gate (jobs.train.promote is off).' }));
+  }
+  $('job-training').replaceChildren(...parts);
+}
+
+function drawWatch(j) {
+  const w = j.report?.watch;
+  if (jobNote(j, 'job-watch', w?.lastRun ?? null, 'watch')) return;
+  const rows = [
+    [
+      'Watching',
+      w.watching === null
+        ? 'no promotion under watch'
+        : `${w.watching.to} over ${w.watching.from}, promoted ${when(Date.parse(w.watching.at))}`,
+    ],
+  ];
+  const look = w.lastRun?.result;
+  if (look && typeof look.status === 'string')
+    rows.push(['Last look', `${look.status}${look.reason ? `: ${look.reason}` : ''}`]);
+  if (w.lastEvent !== null)
+    rows.push([
+      'Last registry change',
+      `${w.lastEvent.action} ${w.lastEvent.from} → ${w.lastEvent.to} (${when(Date.parse(w.lastEvent.at))}): ${w.lastEvent.reason}`,
+    ]);
+  $('job-watch').replaceChildren(facts([...runFacts(w.lastRun, w.schedule, 'watch'), ...rows]));
+}
+
+function shadowTable(r) {
+  const { table, body } = headedTable({ class: 'data' }, 'CTR per impression, doubly robust, 95 % interval', [
+    'Policy',
+    'CTR',
+    'Lift over logged',
+    'Verdict',
+  ]);
+  body.append(
     el(
-      'dl',
-      { class: 'facts' },
-      ...rows.map(([k, v]) => el('div', {}, el('dt', { text: k }), el('dd', { text: v }))),
+      'tr',
+      {},
+      el('th', { scope: 'row', text: `logged (${r.logged.policies.join(', ')})` }),
+      el('td', { text: pct(r.logged.ctr, 2) }),
+      el('td', { text: '–' }),
+      el('td', { text: 'observed' }),
     ),
   );
+  for (const c of r.candidates) {
+    body.append(
+      el(
+        'tr',
+        { 'data-candidate': c.label },
+        el('th', { scope: 'row', text: c.label }),
+        el('td', { text: pctInterval(c.ctr) }),
+        el('td', { text: pctInterval(c.lift) }),
+        el('td', { text: c.verdict }),
+      ),
+    );
+  }
+  return table;
+}
+
+function drawShadowJob(j) {
+  const sh = j.report?.shadow;
+  if (jobNote(j, 'job-shadow', sh?.lastRun ?? null, 'shadow')) return;
+  const run = sh.lastRun;
+  const parts = [];
+  if (run === null) {
+    parts.push(
+      el('p', {
+        class: 'note',
+        text: 'No shadow test in the run ledger yet: the shadow job records one when it runs (croupier jobs run shadow triggers one now).',
+      }),
+    );
+  }
+  const rows = runFacts(run, sh.schedule, 'shadow');
+  const r = run?.result;
+  if (r && Array.isArray(r.candidates)) {
+    rows.push(['Carousels evaluated', `${r.carousels} (${r.impressions} impressions)`], ['Report', r.report]);
+    parts.push(facts(rows), shadowTable(r));
+  } else parts.push(facts(rows));
+  $('job-shadow').replaceChildren(...parts);
+}
+
+function drawJobs(s) {
+  drawArchive(s.jobs.archive);
+  drawTraining(s.jobs);
+  drawWatch(s.jobs);
+  drawShadowJob(s.jobs);
 }
 
 function draw(s) {
