@@ -4,6 +4,9 @@
  * own consume rate of the same topic measured in the same run (a consumer that only counts), and the archive
  * again with its Parquet builder on the consumer's thread (`archive.builderThread=false`). Each is run
  * `--runs` times (fresh consumer group, fresh archive directory); the table shows the median and the range.
+ * Rates are measured from the first record fetched to the last one counted (kafkajs) or in a committed file
+ * (the archive, including the idle wait that closes the last files); the same rates counted from the start of
+ * the consumer (connection, group join, recovery of the archive's partitions) are given too.
  * Then the cost of recovery with 100,000 files in the archive: a partition's end found by its marker, and by
  * a scan of the names. Prints a table and writes bench/results/archive.json.
  *
@@ -88,8 +91,22 @@ async function produce(kafka: Kafka, registryUrl: string): Promise<void> {
   await producer.disconnect();
 }
 
+interface Rates {
+  /** Events/s from the first record fetched. */
+  rate: number;
+  /** Events/s from the consumer's start. */
+  withStartup: number;
+  /** CPU of this process (every thread; the broker runs in its own) per event, µs, from the consumer's start. */
+  cpuUsPerEvent: number;
+}
+
+const cpuUsSince = (from: NodeJS.CpuUsage) => {
+  const d = process.cpuUsage(from);
+  return d.user + d.system;
+};
+
 /** kafkajs alone: a consumer that counts records, from the beginning, until it has them all. */
-async function consumeRate(kafka: Kafka, run: number): Promise<number> {
+async function consumeRate(kafka: Kafka, run: number): Promise<Rates> {
   const consumer = kafka.consumer({
     groupId: `bench-consume-${run}-${Date.now()}`,
     maxBytesPerPartition: 4 * 1024 * 1024,
@@ -98,6 +115,8 @@ async function consumeRate(kafka: Kafka, run: number): Promise<number> {
   await consumer.subscribe({ topics: [TOPICS.clickstream], fromBeginning: true });
   let seen = 0;
   let t0 = 0;
+  const started = performance.now();
+  const cpu = process.cpuUsage();
   const done = new Promise<number>((resolve) => {
     void consumer.run({
       partitionsConsumedConcurrently: PARTITIONS,
@@ -108,10 +127,14 @@ async function consumeRate(kafka: Kafka, run: number): Promise<number> {
       },
     });
   });
-  const started = performance.now();
   const end = await done;
+  const cpuUs = cpuUsSince(cpu);
   await consumer.disconnect();
-  return EVENTS / ((end - started) / 1000);
+  return {
+    rate: EVENTS / ((end - t0) / 1000),
+    withStartup: EVENTS / ((end - started) / 1000),
+    cpuUsPerEvent: cpuUs / EVENTS,
+  };
 }
 
 /** The archive: from the first fetch to every record in a committed file. */
@@ -120,7 +143,7 @@ async function archiveRate(
   registryUrl: string,
   run: number,
   builderThread: boolean,
-): Promise<{ rate: number; files: number; bytes: number }> {
+): Promise<Rates & { files: number; bytes: number }> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'bench-archive-'));
   const config = parseConfig({
     kafka: { brokers, topics: TOPICS },
@@ -136,14 +159,23 @@ async function archiveRate(
       builderThread,
     },
   });
-  const started = performance.now();
+  const started = Date.now();
+  const cpu = process.cpuUsage();
   const archive = await startArchive(config, { brokers, registryUrl }, silentLogger());
-  while (archive.metrics().records < EVENTS) await new Promise((r) => setTimeout(r, 50));
-  const elapsed = performance.now() - started;
+  while (archive.metrics().records < EVENTS) await new Promise((r) => setTimeout(r, 10));
+  const end = Date.now();
+  const cpuUs = cpuUsSince(cpu);
   const m = archive.metrics();
   await archive.close();
   await rm(dir, { recursive: true, force: true });
-  return { rate: EVENTS / (elapsed / 1000), files: m.files, bytes: m.bytes };
+  const first = m.firstFetchAt ?? started;
+  return {
+    rate: EVENTS / ((end - first) / 1000),
+    withStartup: EVENTS / ((end - started) / 1000),
+    cpuUsPerEvent: cpuUs / EVENTS,
+    files: m.files,
+    bytes: m.bytes,
+  };
 }
 
 /** Recovery of one partition with `FILES` files in the archive (empty files with real names). */
@@ -193,17 +225,29 @@ const registry = await startSchemaRegistry({ host: '127.0.0.1', port: 0 });
 const kafka = new Kafka({ brokers: [broker.address], clientId: 'bench', logLevel: logLevel.NOTHING });
 try {
   await produce(kafka, registry.url);
+  const loadBefore = os.loadavg().map((l) => Number(l.toFixed(2)));
   const consume: number[] = [];
   const archived: number[] = [];
   const inThread: number[] = [];
   const shares: number[] = [];
+  const consumeWithStartup: number[] = [];
+  const archivedWithStartup: number[] = [];
+  const sharesWithStartup: number[] = [];
+  const cpuConsume: number[] = [];
+  const cpuArchive: number[] = [];
   let files = 0;
   let bytes = 0;
   for (let run = 0; run < RUNS; run++) {
-    consume.push(await consumeRate(kafka, run));
+    const c = await consumeRate(kafka, run);
+    consume.push(c.rate);
+    consumeWithStartup.push(c.withStartup);
     const a = await archiveRate([broker.address], registry.url, run, true);
     archived.push(a.rate);
-    shares.push(a.rate / consume[run]);
+    archivedWithStartup.push(a.withStartup);
+    shares.push(a.rate / c.rate);
+    cpuConsume.push(c.cpuUsPerEvent);
+    cpuArchive.push(a.cpuUsPerEvent);
+    sharesWithStartup.push(a.withStartup / c.withStartup);
     inThread.push((await archiveRate([broker.address], registry.url, RUNS + run, false)).rate);
     files = a.files;
     bytes = a.bytes;
@@ -217,9 +261,21 @@ try {
     archiveOnConsumerThreadEventsPerSecond: summary(inThread.map(Math.round)),
     /** Per run, archive ÷ consume (both measured in that run); the median and range over runs. */
     archiveShareOfConsume: summary(shares.map((x) => Number(x.toFixed(2)))),
+    /** CPU of the process (all its threads) per event, µs: kafkajs alone, and the archive. */
+    cpuUsPerEvent: {
+      consume: summary(cpuConsume.map((x) => Number(x.toFixed(2)))),
+      archive: summary(cpuArchive.map((x) => Number(x.toFixed(2)))),
+    },
+    /** The same three counted from each consumer's start (connection, group join, the archive's recovery). */
+    withStartup: {
+      consumeEventsPerSecond: summary(consumeWithStartup.map(Math.round)),
+      archiveEventsPerSecond: summary(archivedWithStartup.map(Math.round)),
+      archiveShareOfConsume: summary(sharesWithStartup.map((x) => Number(x.toFixed(2)))),
+    },
     filesPerRun: files,
     bytesPerRun: bytes,
     recovery: { files: FILES, ...recovery },
+    loadAverageBefore: loadBefore,
     loadAverage: os.loadavg().map((l) => Number(l.toFixed(2))),
     cpus: os.cpus().length,
     at: new Date().toISOString(),
@@ -233,6 +289,13 @@ try {
     `${row('  the same, built on the consumer thread', result.archiveOnConsumerThreadEventsPerSecond)}\n`,
   );
   process.stdout.write(`${row('archive / consume (per run)', result.archiveShareOfConsume)}\n`);
+  process.stdout.write(`${row('CPU µs per event: kafkajs consume', result.cpuUsPerEvent.consume)}\n`);
+  process.stdout.write(`${row('  archive (all its threads)', result.cpuUsPerEvent.archive)}\n`);
+  process.stdout.write(
+    `${row('from the consumer start: consume', result.withStartup.consumeEventsPerSecond)}\n`,
+  );
+  process.stdout.write(`${row('  archive', result.withStartup.archiveEventsPerSecond)}\n`);
+  process.stdout.write(`${row('  archive / consume (per run)', result.withStartup.archiveShareOfConsume)}\n`);
   process.stdout.write(`${'files, bytes per run'.padEnd(40)} ${String(files).padStart(10)}   ${bytes}\n`);
   process.stdout.write(
     `${`recovery, ${FILES} files: by marker, ms`.padEnd(40)} ${recovery.byMarkerMs.toFixed(1).padStart(10)}\n`,
@@ -240,7 +303,9 @@ try {
   process.stdout.write(
     `${`recovery, ${FILES} files: by name scan, ms`.padEnd(40)} ${recovery.byScanMs.toFixed(1).padStart(10)}\n`,
   );
-  process.stdout.write(`load average ${result.loadAverage.join(' ')} on ${result.cpus} cores\n`);
+  process.stdout.write(
+    `load average ${result.loadAverageBefore.join(' ')} before, ${result.loadAverage.join(' ')} after, on ${result.cpus} cores\n`,
+  );
   await mkdir('bench/results', { recursive: true });
   await writeFile('bench/results/archive.json', `${JSON.stringify(result, null, 2)}\n`);
 } finally {

@@ -11,6 +11,7 @@ export class ArchiveMetrics {
   lastError: string | null = null;
   readonly failures: Record<string, number> = {};
   readonly lag: Record<string, number> = {};
+  firstFetchAt: number | null = null;
   private windowStart = Date.now();
   private windowRecords = 0;
 
@@ -19,6 +20,11 @@ export class ArchiveMetrics {
     this.windowRecords += records;
     this.files++;
     this.bytes += bytes;
+  }
+
+  /** A batch of records was fetched. */
+  fetched(): void {
+    this.firstFetchAt ??= Date.now();
   }
 
   failed(error: unknown): void {
@@ -41,6 +47,7 @@ export class ArchiveMetrics {
       failures: { ...this.failures },
       lastError: this.lastError,
       lag: { ...this.lag },
+      firstFetchAt: this.firstFetchAt,
     };
     if (resetWindow) {
       this.windowStart = now;

@@ -96,19 +96,11 @@ export class PartitionWriter {
         continue;
       }
       const open = this.open ?? this.openFile(r);
-      // The run of records that fit in the open file goes in as one append.
-      let j = i;
-      while (
-        j < records.length &&
-        open.records + (j - i) < this.o.policy.flushRecords &&
-        (j === i ||
-          rotationBefore(
-            this.o.policy,
-            { ...open, records: open.records + (j - i) },
-            records[j].timestamp,
-          ) === null)
-      )
-        j++;
+      // The run of records that fit in the open file goes in as one append: up to the file's record limit, and
+      // while each record belongs in its hour and interval (the count is bounded here, so no copy of `open`).
+      const last = Math.min(records.length, i + this.o.policy.flushRecords - open.records);
+      let j = i + 1;
+      while (j < last && rotationBefore(this.o.policy, open, records[j].timestamp) === null) j++;
       const run = records.slice(i, j);
       open.builder.append(this.partition, run);
       for (const r2 of run)

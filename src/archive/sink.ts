@@ -251,6 +251,7 @@ export async function startArchiveSink(options: ArchiveSinkOptions): Promise<Arc
     eachBatch: async ({ batch, resolveOffset, heartbeat, isStale }) => {
       const writer = writers.get(keyOf(batch.topic, batch.partition));
       if (!writer?.live || isStale() || batch.messages.length === 0) return;
+      metrics.fetched();
       const beat = () => void heartbeat().catch(() => undefined);
       try {
         const records = await retrying(

@@ -12,4 +12,6 @@ export interface ArchiveMetricsSnapshot {
   lastError: string | null;
   /** Records of each partition fetched but not yet in a committed file, plus what Kafka holds beyond. */
   lag: Record<string, number>;
+  /** Wall-clock time (ms) the first record was fetched, or null before any. */
+  firstFetchAt: number | null;
 }

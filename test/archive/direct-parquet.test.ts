@@ -5,7 +5,7 @@ import type { TopicTable } from '../../src/archive/format/columns.ts';
 import { createDuckDbParquetBuilder } from '../../src/archive/format/duckdb-parquet-builder.ts';
 import type { FileBuilder } from '../../src/archive/format/file-builder.ts';
 import { createDirectParquetBuilder } from '../../src/archive/format/parquet/direct-parquet-builder.ts';
-import { rleLevels } from '../../src/archive/format/parquet/leaf-column.ts';
+import { LeafColumn, rleLevels } from '../../src/archive/format/parquet/leaf-column.ts';
 import { packRecords, unpackRecords } from '../../src/archive/format/parquet/record-frames.ts';
 import { snappyCompress } from '../../src/archive/format/parquet/snappy.ts';
 import { startParquetBuilderThread } from '../../src/archive/format/parquet/threaded-parquet-builder.ts';
@@ -267,6 +267,72 @@ describe('Parquet built on the builder thread', () => {
     } finally {
       await thread.close();
     }
+  });
+});
+
+describe('Parquet files larger than a column chunk', () => {
+  it('a column rolled back across a chunk it had to start holds exactly the values kept', () => {
+    const column = new LeafColumn(['v'], 'BYTE_ARRAY', 1, 0);
+    const expected: Buffer[] = [];
+    const mark = new Float64Array(3);
+    for (let i = 0; i < 5000; i++) {
+      const value = Buffer.from(`value-${i}-${'x'.repeat(i % 37)}`);
+      column.markTo(mark, 0);
+      column.putBytes(value, 0, value.length, 0);
+      column.putBytes(value, 0, value.length, 0); // a second value that may open a new chunk
+      if (i % 3 === 0) column.rollBackTo(mark, 0);
+      else {
+        column.rollBackTo(mark, 0);
+        column.putBytes(value, 0, value.length, 0);
+        expected.push(value);
+      }
+    }
+    const values = Buffer.concat(
+      expected.map((v) => {
+        const out = Buffer.alloc(4 + v.length);
+        out.writeUInt32LE(v.length, 0);
+        v.copy(out, 4);
+        return out;
+      }),
+    );
+    const page = column.page();
+    expect(column.values).toBe(expected.length);
+    expect(page.subarray(page.length - values.length).equals(values)).toBe(true);
+  });
+
+  it('rolls back bad bodies across chunk boundaries and writes the same bytes on the thread as in thread', async () => {
+    const records: ArchiveRecord[] = [];
+    for (let i = 0; i < 30_000; i++) {
+      const r = pair(
+        i,
+        i % 2 === 0 ? 'Impression' : 'Click',
+        i % 2 === 0 ? SAMPLE_EVENTS.Impression : SAMPLE_EVENTS.Click,
+      ).avro;
+      if (i % 7 === 3) {
+        // Truncated: the transcoder reads part of it, then refuses it, and what it wrote is rolled back.
+        const d = r.decoded as { kind: 'avro'; body: Buffer };
+        const body = d.body.subarray(0, d.body.length - 2);
+        records.push({ ...r, value: body, decoded: { ...d, body } as ArchiveRecord['decoded'] });
+      } else records.push(r);
+    }
+    const options = { table: tables.clickstream, compression: 'snappy' as const };
+    const inThread = await write(createDirectParquetBuilder(options), records);
+    const thread = startParquetBuilderThread(silentLogger());
+    try {
+      const onThread = await write(thread.builder(options), records);
+      expect((await readFile(onThread)).equals(await readFile(inThread))).toBe(true);
+    } finally {
+      await thread.close();
+    }
+    const rows = (await query(
+      `SELECT count(*)::INTEGER AS n, count(_error)::INTEGER AS bad, count(DISTINCT _offset)::INTEGER AS offsets,
+              (count(*) FILTER (WHERE _schema = 'croupier.events.Click' AND _error IS NULL AND itemId = 'i-7' AND slot = 3
+                                  AND userId = 'u-42'))::INTEGER AS clicks
+         FROM read_parquet('${inThread}')`,
+    )) as { n: number; bad: number; offsets: number; clicks: number }[];
+    const bad = records.filter((_, i) => i % 7 === 3).length;
+    const clicks = records.filter((_, i) => i % 2 === 1 && i % 7 !== 3).length;
+    expect(rows[0]).toEqual({ n: 30_000, bad, offsets: 30_000, clicks });
   });
 });
 

@@ -6,14 +6,11 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { topicTableOf } from '../columns.ts';
-import type { FileBuilder } from '../file-builder.ts';
 import type { BuilderReply, BuilderRequest } from './builder-thread-protocol.ts';
-import { createDirectParquetBuilder } from './direct-parquet-builder.ts';
-import { unpackRecords } from './record-frames.ts';
+import { createDirectParquetBuilder, type DirectParquetBuilder } from './direct-parquet-builder.ts';
 
 interface OpenFile {
-  builder: FileBuilder;
-  recordTypes: readonly string[];
+  builder: DirectParquetBuilder;
   failure: string | null;
 }
 
@@ -27,14 +24,14 @@ port.on('message', (request: BuilderRequest) => {
     case 'open': {
       const table = topicTableOf(request.topic, request.contracts);
       const builder = createDirectParquetBuilder({ table, compression: request.compression });
-      files.set(request.id, { builder, recordTypes: table.recordTypes, failure: null });
+      files.set(request.id, { builder, failure: null });
       return;
     }
     case 'append': {
       const file = files.get(request.id);
       if (!file || file.failure !== null) return;
       try {
-        file.builder.append(request.partition, unpackRecords(request.records, file.recordTypes));
+        file.builder.appendFrames(request.partition, Buffer.from(request.records));
       } catch (error) {
         file.failure = messageOf(error);
       }

@@ -17,11 +17,17 @@ import { type Cursor, compileRecordReader, TranscodeError } from './avro-transco
 import type { LeafColumn } from './leaf-column.ts';
 import { type DirectCompression, encodeParquetFile } from './parquet-file.ts';
 import { parquetSchemaOf, type SchemaNode } from './parquet-schema.ts';
+import { FrameCursor } from './record-frames.ts';
+
+/** A direct builder also appends packed records in place (record-frames.ts), with no object per record. */
+export interface DirectParquetBuilder extends FileBuilder {
+  appendFrames(partition: number, frames: Buffer): void;
+}
 
 export function createDirectParquetBuilder(options: {
   table: TopicTable;
   compression: DirectCompression;
-}): FileBuilder {
+}): DirectParquetBuilder {
   const { table } = options;
   const schema = parquetSchemaOf(table);
   const byName = new Map<string, SchemaNode>(table.columns.map((c, i) => [c.name, schema.columns[i]]));
@@ -57,18 +63,19 @@ export function createDirectParquetBuilder(options: {
     leaf.putBytes(bytes, 0, bytes.length, 0);
   }
 
-  function putOptionalBytes(leaf: LeafColumn, bytes: Buffer | null): void {
-    if (bytes === null) leaf.nul(0, 0);
-    else leaf.putBytes(bytes, 0, bytes.length, 0);
+  /** A BYTE_ARRAY value `src[start, start + length)`, or null when `length` < 0. */
+  function putOptionalBytes(leaf: LeafColumn, src: Buffer | null, start: number, length: number): void {
+    if (src === null || length < 0) leaf.nul(0, 0);
+    else leaf.putBytes(src, start, length, 0);
   }
 
-  /** Transcodes a body into the contract columns; on a bad body restores them and returns why. */
-  function readBody(recordType: string, body: Buffer, start: number): string | null {
+  /** Transcodes a body (`buf[start, end)`) into the contract columns; on a bad body restores them and returns why. */
+  function readBody(recordType: string, buf: Buffer, start: number, end: number): string | null {
     for (let i = 0; i < contractLeaves.length; i++) contractLeaves[i].markTo(mark, i * 3);
     try {
-      cursor.buf = body;
+      cursor.buf = buf;
       cursor.pos = start;
-      cursor.end = body.length;
+      cursor.end = end;
       readerOf(recordType)(cursor);
       return null;
     } catch (error) {
@@ -82,6 +89,28 @@ export function createDirectParquetBuilder(options: {
     for (const leaf of contractLeaves) leaf.nul(0, 0);
   }
 
+  function putSchema(recordType: string, schemaId: number): void {
+    let name = typeNames.get(recordType);
+    if (!name) {
+      name = Buffer.from(recordType, 'utf8');
+      typeNames.set(recordType, name);
+    }
+    kafka._schema.putBytes(name, 0, name.length, 0);
+    kafka._schema_id.putInt32(schemaId, 0);
+  }
+
+  /** The columns every row has; `read` says whether the contract columns hold the record's fields. */
+  function putKafkaColumns(partition: number, offset: number, timestamp: number, read: boolean): void {
+    if (!read) {
+      nullContractColumns();
+      kafka._schema.nul(0, 0);
+      kafka._schema_id.nul(0, 0);
+    }
+    kafka._partition.putInt32(partition, 0);
+    kafka._offset.putInt64(offset >>> 0, Math.floor(offset / 2 ** 32), 0);
+    kafka._timestamp.putInt64(timestamp % 2 ** 32, Math.floor(timestamp / 2 ** 32), 0);
+  }
+
   return {
     input: 'avro',
     append(partition, records: readonly ArchiveRecord[]) {
@@ -90,34 +119,44 @@ export function createDirectParquetBuilder(options: {
         const d = r.decoded;
         let error: string | null = null;
         if (d.kind === 'avro') {
-          error = readBody(d.recordType, d.body, d.start);
-          if (error === null) {
-            let name = typeNames.get(d.recordType);
-            if (!name) {
-              name = Buffer.from(d.recordType, 'utf8');
-              typeNames.set(d.recordType, name);
-            }
-            kafka._schema.putBytes(name, 0, name.length, 0);
-            kafka._schema_id.putInt32(d.schemaId, 0);
-          }
+          error = readBody(d.recordType, d.body, d.start, d.body.length);
+          if (error === null) putSchema(d.recordType, d.schemaId);
         } else if (d.kind === 'value') {
           throw new Error('the direct Parquet builder reads Avro bodies, not decoded fields');
         } else if (d.kind === 'undecodable') error = d.error;
-        if (d.kind !== 'avro' || error !== null) {
-          nullContractColumns();
-          kafka._schema.nul(0, 0);
-          kafka._schema_id.nul(0, 0);
-        }
-        kafka._partition.putInt32(partition, 0);
-        kafka._offset.putInt64(r.offset >>> 0, Math.floor(r.offset / 2 ** 32), 0);
-        kafka._timestamp.putInt64(r.timestamp % 2 ** 32, Math.floor(r.timestamp / 2 ** 32), 0);
-        putOptionalBytes(kafka._key, r.key);
+        putKafkaColumns(partition, r.offset, r.timestamp, d.kind === 'avro' && error === null);
+        putOptionalBytes(kafka._key, r.key, 0, r.key?.length ?? -1);
         if (error === null) {
           kafka._raw.nul(0, 0);
           kafka._error.nul(0, 0);
         } else {
-          putOptionalBytes(kafka._raw, r.value);
+          putOptionalBytes(kafka._raw, r.value, 0, r.value?.length ?? -1);
           putString(kafka._error, error);
+        }
+        rows++;
+      }
+    },
+    appendFrames(partition: number, frames: Buffer) {
+      if (finished) throw new Error('append after finish');
+      const f = new FrameCursor(frames);
+      while (f.next()) {
+        let error: string | null = null;
+        if (f.isAvro) {
+          const recordType = table.recordTypes[f.recordType];
+          if (recordType === undefined) throw new Error('a packed Avro record lost its type');
+          const start = f.bodyStart + f.start;
+          error = readBody(recordType, frames, start, f.bodyStart + f.bodyLength);
+          if (error === null) putSchema(recordType, f.schemaId);
+        }
+        putKafkaColumns(partition, f.offset, f.timestamp, f.isAvro && error === null);
+        putOptionalBytes(kafka._key, frames, f.keyStart, f.keyLength);
+        if (error === null && !f.isUndecodable) {
+          kafka._raw.nul(0, 0);
+          kafka._error.nul(0, 0);
+        } else {
+          putOptionalBytes(kafka._raw, frames, f.valueStart, f.valueLength);
+          if (error === null) kafka._error.putBytes(frames, f.errorStart, f.errorLength, 0);
+          else putString(kafka._error, error);
         }
         rows++;
       }

@@ -11,6 +11,9 @@ import { isUtf8 } from 'node:buffer';
 /** Values up to this many bytes are copied byte by byte rather than through a native copy. */
 const SHORT_COPY = 48;
 
+/** Largest chunk of value bytes a column allocates at once. */
+const MAX_CHUNK = 1 << 20;
+
 export type PhysicalType = 'BOOLEAN' | 'INT32' | 'INT64' | 'FLOAT' | 'DOUBLE' | 'BYTE_ARRAY';
 
 export const PHYSICAL_TYPE_ID: Record<PhysicalType, number> = {
@@ -35,7 +38,10 @@ export class LeafColumn {
   values = 0;
   private defs: Uint8Array;
   private reps: Uint8Array;
-  private data = Buffer.allocUnsafe(1024);
+  /** Value bytes: full chunks, then the chunk being written (`data[0, pos)`); never copied to grow. */
+  private chunks: Buffer[] = [];
+  private chunkBytes = 0;
+  private data: Buffer = Buffer.allocUnsafe(1024);
   private pos = 0;
 
   constructor(
@@ -52,14 +58,20 @@ export class LeafColumn {
   markTo(into: Float64Array, at: number): void {
     into[at] = this.count;
     into[at + 1] = this.values;
-    into[at + 2] = this.pos;
+    into[at + 2] = this.chunkBytes + this.pos;
   }
 
   /** Drops what was written since `markTo`. */
   rollBackTo(from: Float64Array, at: number): void {
     this.count = from[at];
     this.values = from[at + 1];
-    this.pos = from[at + 2];
+    const bytes = from[at + 2];
+    while (bytes < this.chunkBytes) {
+      const last = this.chunks.pop()!;
+      this.chunkBytes -= last.length;
+      this.data = last;
+    }
+    this.pos = bytes - this.chunkBytes;
   }
 
   /** A slot with no value at definition level `d` (< maxDef). */
@@ -79,12 +91,19 @@ export class LeafColumn {
     }
   }
 
-  /** Room for `n` more value bytes; returns the position to write at (then call `wrote`). */
+  /**
+   * Room for `n` more value bytes in one chunk; returns the chunk to write into at `at` (then call `wrote`). A
+   * full chunk is kept as it is and a new one started (twice as large, up to a megabyte), so growing copies
+   * nothing.
+   */
   reserve(n: number): Buffer {
     if (this.pos + n > this.data.length) {
-      const next = Buffer.allocUnsafe(Math.max(this.data.length * 2, this.pos + n));
-      this.data.copy(next, 0, 0, this.pos);
-      this.data = next;
+      if (this.pos > 0) {
+        this.chunks.push(this.data.subarray(0, this.pos));
+        this.chunkBytes += this.pos;
+      }
+      this.data = Buffer.allocUnsafe(Math.max(Math.min(this.data.length * 2, MAX_CHUNK), n));
+      this.pos = 0;
     }
     return this.data;
   }
@@ -169,7 +188,9 @@ export class LeafColumn {
     const parts: Buffer[] = [];
     if (this.maxRep > 0) parts.push(lengthPrefixed(rleLevels(this.reps, this.count, this.maxRep)));
     if (this.maxDef > 0) parts.push(lengthPrefixed(rleLevels(this.defs, this.count, this.maxDef)));
-    parts.push(this.physical === 'BOOLEAN' ? bitPack(this.data, this.pos) : this.data.subarray(0, this.pos));
+    const values = [...this.chunks, this.data.subarray(0, this.pos)];
+    if (this.physical === 'BOOLEAN') parts.push(bitPack(Buffer.concat(values), this.chunkBytes + this.pos));
+    else parts.push(...values);
     return Buffer.concat(parts);
   }
 }

@@ -34,7 +34,8 @@ export function packRecords(records: readonly ArchiveRecord[], recordTypes: read
     if (b === null) p = out.writeInt32LE(-1, p);
     else {
       p = out.writeInt32LE(b.length, p);
-      p += b.copy(out, p);
+      out.set(b, p);
+      p += b.length;
     }
   };
   for (const r of records) {
@@ -61,43 +62,101 @@ export function packRecords(records: readonly ArchiveRecord[], recordTypes: read
   return ab;
 }
 
+/**
+ * Reads packed records in place, one at a time, with no object per record: after `next()` returns true the
+ * fields describe the record (byte ranges into `buf`; a length of -1 is a null key or value).
+ */
+export class FrameCursor {
+  kind = 0;
+  offset = 0;
+  timestamp = 0;
+  keyStart = 0;
+  keyLength = -1;
+  valueStart = 0;
+  valueLength = -1;
+  /** Avro records: the record type's index, the schema id, the body's range and where the contract body starts. */
+  recordType = 0;
+  schemaId = 0;
+  bodyStart = 0;
+  bodyLength = 0;
+  start = 0;
+  /** Undecodable records: the reason's UTF-8 range. */
+  errorStart = 0;
+  errorLength = 0;
+  private p = 0;
+
+  constructor(readonly buf: Buffer) {}
+
+  next(): boolean {
+    const buf = this.buf;
+    let p = this.p;
+    if (p >= buf.length) return false;
+    this.kind = buf[p];
+    this.offset = buf.readDoubleLE(p + 1);
+    this.timestamp = buf.readDoubleLE(p + 9);
+    p += 17;
+    this.keyLength = buf.readInt32LE(p);
+    this.keyStart = p + 4;
+    p = this.keyStart + Math.max(0, this.keyLength);
+    this.valueLength = buf.readInt32LE(p);
+    this.valueStart = p + 4;
+    p = this.valueStart + Math.max(0, this.valueLength);
+    if (this.kind === KIND.avro) {
+      this.recordType = buf.readUInt16LE(p);
+      this.schemaId = buf.readInt32LE(p + 2);
+      this.start = buf.readInt32LE(p + 6);
+      const bodyLength = buf.readInt32LE(p + 10);
+      p += 14;
+      if (bodyLength < 0) {
+        if (this.valueLength < 0) throw new Error('a packed Avro record lost its body');
+        this.bodyStart = this.valueStart;
+        this.bodyLength = this.valueLength;
+      } else {
+        this.bodyStart = p;
+        this.bodyLength = bodyLength;
+        p += bodyLength;
+      }
+    } else if (this.kind === KIND.undecodable) {
+      this.errorLength = buf.readInt32LE(p);
+      this.errorStart = p + 4;
+      p = this.errorStart + this.errorLength;
+    } else if (this.kind !== KIND.tombstone)
+      throw new Error(`a packed record has an unknown kind ${this.kind}`);
+    this.p = p;
+    return true;
+  }
+
+  /** Whether the current record is an Avro body, an undecodable value, or a tombstone. */
+  get isAvro(): boolean {
+    return this.kind === KIND.avro;
+  }
+  get isUndecodable(): boolean {
+    return this.kind === KIND.undecodable;
+  }
+}
+
 /** The records `packRecords` packed (their buffers are views of `ab`). */
 export function unpackRecords(ab: ArrayBuffer, recordTypes: readonly string[]): ArchiveRecord[] {
   const buf = Buffer.from(ab);
+  const f = new FrameCursor(buf);
   const records: ArchiveRecord[] = [];
-  let p = 0;
-  const bytes = (): Buffer | null => {
-    const len = buf.readInt32LE(p);
-    p += 4;
-    if (len < 0) return null;
-    p += len;
-    return buf.subarray(p - len, p);
-  };
-  while (p < buf.length) {
-    const kind = buf.readUInt8(p);
-    const offset = buf.readDoubleLE(p + 1);
-    const timestamp = buf.readDoubleLE(p + 9);
-    p += 17;
-    const key = bytes();
-    const value = bytes();
+  const view = (start: number, length: number) => (length < 0 ? null : buf.subarray(start, start + length));
+  while (f.next()) {
     let decoded: DecodedValue;
-    if (kind === KIND.avro) {
-      const recordType = recordTypes[buf.readUInt16LE(p)];
-      const schemaId = buf.readInt32LE(p + 2);
-      const start = buf.readInt32LE(p + 6);
-      p += 10;
-      let body: Buffer | null = value;
-      if (buf.readInt32LE(p) < 0) p += 4;
-      else body = bytes();
-      if (recordType === undefined || body === null)
-        throw new Error('a packed Avro record lost its type or body');
-      decoded = { kind: 'avro', recordType, schemaId, body, start };
-    } else if (kind === KIND.undecodable) {
-      const len = buf.readInt32LE(p);
-      decoded = { kind: 'undecodable', error: buf.toString('utf8', p + 4, p + 4 + len) };
-      p += 4 + len;
+    if (f.isAvro) {
+      const recordType = recordTypes[f.recordType];
+      if (recordType === undefined) throw new Error('a packed Avro record lost its type');
+      const body = buf.subarray(f.bodyStart, f.bodyStart + f.bodyLength);
+      decoded = { kind: 'avro', recordType, schemaId: f.schemaId, body, start: f.start };
+    } else if (f.isUndecodable) {
+      decoded = {
+        kind: 'undecodable',
+        error: buf.toString('utf8', f.errorStart, f.errorStart + f.errorLength),
+      };
     } else decoded = { kind: 'tombstone' };
-    records.push({ offset, timestamp, key, value, decoded });
+    const key = view(f.keyStart, f.keyLength);
+    const value = view(f.valueStart, f.valueLength);
+    records.push({ offset: f.offset, timestamp: f.timestamp, key, value, decoded });
   }
   return records;
 }

@@ -5,7 +5,7 @@
  *
  * `builder()` returns a FileBuilder like the in-thread one. If the thread dies, every file it held fails at its
  * `finish` (the archive then re-reads those records from Kafka, as after any failed file) and the next file
- * starts a new thread.
+ * starts a new thread. The first thread starts with the builder, before any file.
  */
 import { Worker } from 'node:worker_threads';
 import { CroupierError } from '../../../errors/index.ts';
@@ -36,7 +36,6 @@ const fileError = (message: string, cause?: unknown) =>
   new CroupierError('CROUPIER_ERR_ARCHIVE_FILE', message, undefined, cause === undefined ? {} : { cause });
 
 export function startParquetBuilderThread(logger: Logger): ParquetBuilderThread {
-  let running: Running | null = null;
   let nextId = 1;
   let closed = false;
 
@@ -68,6 +67,8 @@ export function startParquetBuilderThread(logger: Logger): ParquetBuilderThread 
     });
     return r;
   }
+  // Started now, so its modules load while the consumer joins its group, not when the first file opens.
+  let running: Running | null = start();
 
   return {
     builder({ table, compression }) {
