@@ -1,13 +1,15 @@
 /**
  * The kafkajs client of croupier, built from the validated `kafka` config section, with kafkajs' own logging
- * routed into pino (one child logger per kafkajs namespace, levels mapped both ways) and the snappy, lz4 and
- * zstd codecs registered (compression-codecs.ts).
+ * routed into pino (one child logger per kafkajs namespace, levels mapped both ways), the snappy, lz4 and
+ * zstd codecs registered (compression-codecs.ts) and fetched batches of any record count read
+ * (fetch-decoding.ts).
  */
 import { Kafka, type KafkaConfig, type LogEntry, logLevel, type SASLOptions } from 'kafkajs';
 import type { Config } from '../config/index.ts';
 import { CroupierError } from '../errors/index.ts';
 import { type Logger, silentLogger } from '../log/logger.ts';
 import { registerCompressionCodecs } from './compression-codecs.ts';
+import { replaceFetchRecordGathering } from './fetch-decoding.ts';
 
 export type KafkaSettings = Config['kafka'];
 
@@ -38,6 +40,7 @@ export function createKafka(
   }
   const logger = options.logger ?? silentLogger();
   registerCompressionCodecs();
+  replaceFetchRecordGathering();
   return new Kafka({
     brokers: [...brokers],
     clientId: settings.clientId,

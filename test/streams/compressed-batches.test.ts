@@ -13,12 +13,17 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import type { DuckDBInstance } from '@duckdb/node-api';
 import { CompressionTypes } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLocalFileSystem } from '../../src/archive/fs/local-fs.ts';
 import { openDuckDb, startArchive } from '../../src/archive/index.ts';
+import { ApiKey } from '../../src/broker/protocol/api-keys.ts';
+import type { Encoder } from '../../src/broker/protocol/encoder.ts';
+import { ErrorCode } from '../../src/broker/protocol/error-codes.ts';
 import { readBatchHeader } from '../../src/broker/protocol/record-batch.ts';
+import type { Config, ConfigInput } from '../../src/config/index.ts';
 import { stateHealthReasons } from '../../src/gateway/state-health.ts';
 import { createKafka } from '../../src/kafka/index.ts';
 import { silentLogger } from '../../src/log/logger.ts';
@@ -28,6 +33,7 @@ import { startStreamTopology } from '../../streams/topology.ts';
 import { archiveConfig, offsetCensus, waitForArchive } from '../archive/support/archive-stack.ts';
 import { buildBatch } from '../broker/support/batches.ts';
 import { kcat } from '../broker/support/kcat.ts';
+import { RawClient } from '../broker/support/raw-client.ts';
 import { startTestRedis, type TestRedis } from '../support/redis.ts';
 import { compareEventsWithState } from './support/compare-state.ts';
 import { generateClickstream } from './support/events.ts';
@@ -55,6 +61,23 @@ afterAll(async () => {
   await redis?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
+
+/** The stream topology over `topics` on croupier's own kafkajs client (createKafka), as `croupier start` runs it. */
+async function startTopology(
+  topics: Config['kafka']['topics'],
+  prefix: string,
+  stream: NonNullable<ConfigInput['stream']> = {},
+) {
+  const config = topologyConfig({ kafka: { topics }, redis: { keyPrefix: prefix }, stream });
+  const topology = await startStreamTopology({
+    config,
+    kafka: createKafka(config.kafka, stack.broker.brokers),
+    codec: stack.codec,
+    redis: redis.client,
+    logger: silentLogger(),
+  });
+  return { topology, groupId: config.stream.groupId };
+}
 
 /** The compression codec (attribute bits 0-2) of each batch the broker holds for partition 0 of `topic`. */
 function storedCodecs(topic: string): number[] {
@@ -124,16 +147,9 @@ describe('compressed record batches', () => {
     await producer.disconnect();
     expect(new Set(storedCodecs(topic))).toEqual(new Set([4, 2, 3]));
 
-    const config = topologyConfig({ kafka: { topics }, redis: { keyPrefix: prefix } });
-    const topology = await startStreamTopology({
-      config,
-      kafka,
-      codec: stack.codec,
-      redis: redis.client,
-      logger: silentLogger(),
-    });
+    const { topology, groupId } = await startTopology(topics, prefix);
     try {
-      await waitForOffsets(redis.client, prefix, config.stream.groupId, topic, [events.length - 1]);
+      await waitForOffsets(redis.client, prefix, groupId, topic, [events.length - 1]);
       expect(topology.metrics().deadLetters).toEqual({});
     } finally {
       await topology.close();
@@ -180,20 +196,12 @@ describe('a batch the consumer cannot decode', () => {
         ),
       });
     await send(events.slice(0, 5));
-    const config = topologyConfig({
-      kafka: { topics },
-      redis: { keyPrefix: prefix },
-      stream: { stallAfterMs: 500, stateCheckMs: 200 },
-    });
-    const topology = await startStreamTopology({
-      config,
-      kafka: createKafka(config.kafka, stack.broker.brokers),
-      codec: stack.codec,
-      redis: redis.client,
-      logger: silentLogger(),
+    const { topology, groupId } = await startTopology(topics, prefix, {
+      stallAfterMs: 500,
+      stateCheckMs: 200,
     });
     try {
-      await waitForOffsets(redis.client, prefix, config.stream.groupId, topic, [4]);
+      await waitForOffsets(redis.client, prefix, groupId, topic, [4]);
       const bad = buildBatch({
         records: [{ value: 'a' }, { value: 'b' }],
         attributes: 4,
@@ -218,6 +226,43 @@ describe('a batch the consumer cannot decode', () => {
           `stream partition ${key} has not advanced for \\d+ s \\(5 records waiting; last error: .*zstd`,
         ),
       );
+    } finally {
+      await topology.close();
+    }
+  }, 120_000);
+});
+
+describe('a batch of very many records', () => {
+  it('is folded whole: kafkajs gathered a fetch with push(...records) and stopped on the stack overflow', async () => {
+    const prefix = redis.prefix();
+    const topics = testTopics(`many${Date.now()}`);
+    await createTopics(stack.admin, topics, 1);
+    // 300,000 deletions of one user (key 'gone', no value), 8 bytes each: 2.4 MB, 20 KB gzipped.
+    const count = 300_000;
+    const packed = buildBatch({
+      records: Array.from({ length: count }, () => ({ key: 'gone', value: null })),
+      attributes: 1,
+      compress: (records) => gzipSync(records),
+    });
+    const client = await RawClient.connect(stack.broker.brokers[0]!);
+    try {
+      const response = await client.request(ApiKey.Produce, 3, (e: Encoder) => {
+        e.nullableString(null).int16(-1).int32(10_000);
+        e.int32(1).string(topics.cdcUsers).int32(1).int32(0).nullableBytes(packed);
+      });
+      response.int32();
+      response.string();
+      response.int32();
+      response.int32();
+      expect(response.int16()).toBe(ErrorCode.NONE);
+    } finally {
+      client.close();
+    }
+
+    const { topology, groupId } = await startTopology(topics, prefix);
+    try {
+      await waitForOffsets(redis.client, prefix, groupId, topics.cdcUsers, [count - 1, -1]);
+      expect(topology.metrics().deadLetters).toEqual({});
     } finally {
       await topology.close();
     }

@@ -54,7 +54,7 @@ export function buildBatch(o: BatchOptions): Buffer {
   const encoded = Buffer.concat([...o.records.map(encodeRecord), o.trailing ?? Buffer.alloc(0)]);
   const records = o.compress ? o.compress(encoded) : encoded;
   const ts = o.baseTimestamp ?? 1_700_000_000_000;
-  const maxDelta = Math.max(0, ...o.records.map((r) => r.timestampDelta ?? 0));
+  const maxDelta = o.records.reduce((max, r) => Math.max(max, r.timestampDelta ?? 0), 0);
   const e = new Encoder();
   e.int64(0)
     .int32(0)
