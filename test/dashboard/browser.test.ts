@@ -34,7 +34,8 @@ beforeAll(async () => {
     gateway: { port: 0, authDisabled: true, adminToken: ADMIN_TOKEN },
     kafka: { partitions: 2 },
     log: { level: 'silent' },
-    archive: { enabled: SCREENSHOT !== undefined, uri: join(temp, 'archive') },
+    // For the screenshot, files rotate every 15 s so the jobs have a minute of traffic to work on.
+    archive: { enabled: SCREENSHOT !== undefined, uri: join(temp, 'archive'), rotateIntervalMs: 15_000 },
     model: { registryDir: join(temp, 'models') },
     jobs: { shadow: { reportDir: join(temp, 'shadow'), replicates: 50 } },
     demo: { traffic: 'on', rate: 40, clients: 2 },
@@ -136,50 +137,57 @@ describe('the dashboard page in headless Chromium', () => {
     await page.close();
   }, 120_000);
 
-  it('says plainly that no training or shadow run is recorded, then shows the runs the jobs record', async () => {
-    const page = await browser.newPage();
-    const problems: string[] = [];
-    page.on('pageerror', (error) => problems.push(error.message));
-    await page.goto(`${croupier.gatewayUrl}dashboard`);
-    await page.locator('#job-training[data-none="train"]').waitFor({ timeout: 20_000 });
-    expect(await page.textContent('#job-training')).toContain('No training run in the run ledger yet');
-    expect(await page.textContent('#job-training')).toContain('Active model');
-    expect(await page.textContent('#job-shadow')).toContain('No shadow test in the run ledger yet');
+  it(
+    'says plainly that no training or shadow run is recorded, then shows the runs the jobs record',
+    async () => {
+      const page = await browser.newPage();
+      const problems: string[] = [];
+      page.on('pageerror', (error) => problems.push(error.message));
+      await page.goto(`${croupier.gatewayUrl}dashboard`);
+      await page.locator('#job-training[data-none="train"]').waitFor({ timeout: 20_000 });
+      expect(await page.textContent('#job-training')).toContain('No training run in the run ledger yet');
+      expect(await page.textContent('#job-training')).toContain('Active model');
+      expect(await page.textContent('#job-shadow')).toContain('No shadow test in the run ledger yet');
 
-    // The scheduled jobs' own runner, as `croupier jobs run train` and `croupier jobs run shadow` use it.
-    const redis = createRedisClient(croupier.endpoints);
-    const runner = jobRunnerFor(config, redis, silentLogger());
-    try {
-      if (SCREENSHOT !== undefined) await page.waitForTimeout(60_000); // archive files to learn from
-      const end = Date.now();
-      const interval = { start: end - 600_000, end };
-      const train = await runner.runInterval('train', interval);
-      const shadow = await runner.runInterval('shadow', interval);
-      await page.locator(`#job-training[data-status="${train.status}"]`).waitFor({ timeout: 20_000 });
-      await page.locator(`#job-shadow[data-status="${shadow.status}"]`).waitFor({ timeout: 20_000 });
-      const training = await page.textContent('#job-training');
-      expect(training).toContain(`${train.status} · `);
-      if (train.result?.skipped !== undefined) expect(training).toContain('Skipped');
-      if (typeof train.result?.version === 'string') {
-        expect(training).toContain(train.result.version);
-        expect(training).toContain('Gate:');
+      // The scheduled jobs' own runner, as `croupier jobs run train` and `croupier jobs run shadow` use it.
+      const redis = createRedisClient(croupier.endpoints);
+      const runner = jobRunnerFor(config, redis, silentLogger());
+      try {
+        if (SCREENSHOT !== undefined) await page.waitForTimeout(75_000); // archive files to learn from
+        const end = Date.now();
+        const interval = { start: end - 600_000, end };
+        const train = await runner.runInterval('train', interval);
+        const shadow = await runner.runInterval('shadow', interval);
+        await page.locator(`#job-training[data-status="${train.status}"]`).waitFor({ timeout: 20_000 });
+        await page.locator(`#job-shadow[data-status="${shadow.status}"]`).waitFor({ timeout: 20_000 });
+        const training = await page.textContent('#job-training');
+        expect(training).toContain(`${train.status} · `);
+        if (train.result?.skipped !== undefined) expect(training).toContain('Skipped');
+        if (typeof train.result?.version === 'string') {
+          expect(training).toContain(train.result.version);
+          expect(training).toContain('Gate:');
+        }
+        const shadowText = await page.textContent('#job-shadow');
+        expect(shadowText).toContain(`${shadow.status} · `);
+        if (shadow.result?.skipped !== undefined) expect(shadowText).toContain('Skipped');
+        if (Array.isArray(shadow.result?.candidates))
+          expect(await page.locator('#job-shadow tr[data-candidate]').count()).toBeGreaterThan(0);
+        if (SCREENSHOT !== undefined) {
+          // A frame with traffic flowing: the jobs' child processes may have starved the demo's clients a while.
+          await page.waitForFunction(`document.getElementById('fig-carousels').dataset.value > 10`, null, {
+            timeout: 60_000,
+          });
+          await page.screenshot({ path: SCREENSHOT, fullPage: true });
+        }
+      } finally {
+        await runner.stop();
+        redis.disconnect();
       }
-      const shadowText = await page.textContent('#job-shadow');
-      expect(shadowText).toContain(`${shadow.status} · `);
-      if (shadow.result?.skipped !== undefined) expect(shadowText).toContain('Skipped');
-      if (Array.isArray(shadow.result?.candidates))
-        expect(await page.locator('#job-shadow tr[data-candidate]').count()).toBeGreaterThan(0);
-      if (SCREENSHOT !== undefined) {
-        await page.waitForTimeout(5_000);
-        await page.screenshot({ path: SCREENSHOT, fullPage: true });
-      }
-    } finally {
-      await runner.stop();
-      redis.disconnect();
-    }
-    expect(problems).toEqual([]);
-    await page.close();
-  }, 240_000);
+      expect(problems).toEqual([]);
+      await page.close();
+    },
+    SCREENSHOT === undefined ? 240_000 : 480_000,
+  );
 
   it('fits a narrow window without a horizontal scroll bar', async () => {
     const page = await browser.newPage();

@@ -442,7 +442,9 @@ function jobNote(j, id, run, none) {
     node.replaceChildren(
       el('p', {
         class: 'note',
-        text: j.reportError ? `Cannot read the run ledger: ${j.reportError}` : 'reading the run ledger…',
+        text: j.reportError
+          ? `Cannot read the run ledger or the model registry: ${j.reportError}`
+          : 'reading the run ledger…',
       }),
     );
     return true;
