@@ -36,8 +36,13 @@ export class LeafColumn {
   count = 0;
   /** Values written (non-null slots). */
   values = 0;
-  private defs: Uint8Array;
-  private reps: Uint8Array;
+  /**
+   * Level arrays hold one entry per slot only once a slot differs from the first ones: until then every
+   * definition level is `maxDef` and every repetition level 0 (a column with no nulls, outside any list), which
+   * the page writes as one run without storing a level per value.
+   */
+  private defs: Uint8Array | null = null;
+  private reps: Uint8Array | null = null;
   /** Value bytes: full chunks, then the chunk being written (`data[0, pos)`); never copied to grow. */
   private chunks: Buffer[] = [];
   private chunkBytes = 0;
@@ -49,10 +54,7 @@ export class LeafColumn {
     readonly physical: PhysicalType,
     readonly maxDef: number,
     readonly maxRep: number,
-  ) {
-    this.defs = new Uint8Array(maxDef > 0 ? 1024 : 0);
-    this.reps = new Uint8Array(maxRep > 0 ? 1024 : 0);
-  }
+  ) {}
 
   /** Saves where the column is (entries, values, value bytes) into `into[at..at+2]`. */
   markTo(into: Float64Array, at: number): void {
@@ -82,12 +84,18 @@ export class LeafColumn {
   private level(r: number, d: number): void {
     const i = this.count++;
     if (this.maxDef > 0) {
-      if (i >= this.defs.length) this.defs = grow(this.defs, i + 1);
-      this.defs[i] = d;
+      if (this.defs !== null || d !== this.maxDef) {
+        this.defs = this.defs === null ? uniform(i, this.maxDef) : this.defs;
+        if (i >= this.defs.length) this.defs = grow(this.defs, i + 1);
+        this.defs[i] = d;
+      }
     }
     if (this.maxRep > 0) {
-      if (i >= this.reps.length) this.reps = grow(this.reps, i + 1);
-      this.reps[i] = r;
+      if (this.reps !== null || r !== 0) {
+        this.reps = this.reps === null ? uniform(i, 0) : this.reps;
+        if (i >= this.reps.length) this.reps = grow(this.reps, i + 1);
+        this.reps[i] = r;
+      }
     }
   }
 
@@ -186,13 +194,26 @@ export class LeafColumn {
   /** The data page body: repetition levels, definition levels (each length-prefixed RLE), values. */
   page(): Buffer {
     const parts: Buffer[] = [];
-    if (this.maxRep > 0) parts.push(lengthPrefixed(rleLevels(this.reps, this.count, this.maxRep)));
-    if (this.maxDef > 0) parts.push(lengthPrefixed(rleLevels(this.defs, this.count, this.maxDef)));
+    if (this.maxRep > 0) parts.push(lengthPrefixed(levelsOf(this.reps, 0, this.count, this.maxRep)));
+    if (this.maxDef > 0)
+      parts.push(lengthPrefixed(levelsOf(this.defs, this.maxDef, this.count, this.maxDef)));
     const values = [...this.chunks, this.data.subarray(0, this.pos)];
     if (this.physical === 'BOOLEAN') parts.push(bitPack(Buffer.concat(values), this.chunkBytes + this.pos));
     else parts.push(...values);
     return Buffer.concat(parts);
   }
+}
+
+/** `n` slots of level `level`, with room to grow. */
+function uniform(n: number, level: number): Uint8Array {
+  const levels = new Uint8Array(Math.max(1024, n * 2));
+  if (level !== 0) levels.fill(level, 0, n);
+  return levels;
+}
+
+/** The RLE levels of a column: of the stored array, or one run of `level` when none was stored. */
+function levelsOf(stored: Uint8Array | null, level: number, count: number, maxLevel: number): Buffer {
+  return stored === null ? rleRun(count, level, maxLevel) : rleLevels(stored, count, maxLevel);
 }
 
 function lengthPrefixed(body: Buffer): Buffer {
@@ -204,24 +225,39 @@ function lengthPrefixed(body: Buffer): Buffer {
 
 /** Levels in the RLE/bit-packing hybrid, as RLE runs only: varint(run << 1), then the value in whole bytes. */
 export function rleLevels(levels: Uint8Array, count: number, maxLevel: number): Buffer {
-  const width = Math.ceil(Math.log2(maxLevel + 1) / 8);
+  const width = levelWidth(maxLevel);
   const out: number[] = [];
   let i = 0;
   while (i < count) {
     const v = levels[i];
     let j = i + 1;
     while (j < count && levels[j] === v) j++;
-    let header = (j - i) * 2;
-    while (header >= 0x80) {
-      out.push((header & 0x7f) | 0x80);
-      header >>>= 7;
-    }
-    out.push(header);
-    out.push(v);
-    for (let k = 1; k < width; k++) out.push(0);
+    pushRun(out, j - i, v, width);
     i = j;
   }
   return Buffer.from(out);
+}
+
+/** `count` levels all equal to `level`, as RLE runs. */
+export function rleRun(count: number, level: number, maxLevel: number): Buffer {
+  const out: number[] = [];
+  if (count > 0) pushRun(out, count, level, levelWidth(maxLevel));
+  return Buffer.from(out);
+}
+
+/** Bytes a level value takes in an RLE run. */
+const levelWidth = (maxLevel: number) => Math.ceil(Math.log2(maxLevel + 1) / 8);
+
+/** One RLE run: varint(length << 1), then the value in `width` little-endian bytes. */
+function pushRun(out: number[], length: number, value: number, width: number): void {
+  let header = length * 2;
+  while (header >= 0x80) {
+    out.push((header & 0x7f) | 0x80);
+    header = Math.floor(header / 128);
+  }
+  out.push(header);
+  out.push(value);
+  for (let k = 1; k < width; k++) out.push(0);
 }
 
 function bitPack(bytes: Buffer, n: number): Buffer {

@@ -6,14 +6,14 @@
  *   chunk:   PageHeader { type DATA_PAGE, sizes, DataPageHeader { values, PLAIN, RLE, RLE } } | page bytes
  *   footer:  FileMetaData { version 1, schema (depth first), rows, [RowGroup], key-value metadata, created_by }
  *
- * gzip pages are compressed on the thread pool (zlib), so a large file does not hold the event loop; Snappy
- * (snappy.ts) is cheap enough to run where the file is built (the archive's builder thread by default).
+ * Pages are compressed on libuv's thread pool (zlib for gzip, the `snappy` package's native compressor for
+ * Snappy), so a large file does not hold the event loop that builds it.
  */
 import { promisify } from 'node:util';
 import { constants, gzip } from 'node:zlib';
+import { compress as snappyCompress } from 'snappy';
 import { PHYSICAL_TYPE_ID } from './leaf-column.ts';
 import type { ParquetSchema, SchemaNode } from './parquet-schema.ts';
-import { snappyCompress } from './snappy.ts';
 import { ThriftWriter } from './thrift-compact.ts';
 
 export type DirectCompression = 'snappy' | 'gzip' | 'uncompressed';
@@ -93,6 +93,17 @@ interface Chunk {
   uncompressedSize: number;
 }
 
+/**
+ * A page body compressed as the file's codec says: gzip, or a raw Snappy block (the `snappy` package's native
+ * compressor; Parquet's SNAPPY codec is the block format, without the framing of Snappy streams). Both run on
+ * libuv's thread pool, so a file's pages are compressed side by side.
+ */
+export async function compressPage(page: Buffer, compression: DirectCompression): Promise<Buffer> {
+  if (compression === 'gzip') return gzipAsync(page, { level: constants.Z_BEST_SPEED });
+  if (compression === 'snappy') return snappyCompress(page);
+  return page;
+}
+
 /** The file's bytes: leaves' pages, compressed with `compression`, and the footer with `metadata`. */
 export async function encodeParquetFile(
   schema: ParquetSchema,
@@ -103,12 +114,7 @@ export async function encodeParquetFile(
   const chunks: Chunk[] = await Promise.all(
     schema.leaves.map(async (leaf) => {
       const page = leaf.page();
-      const body =
-        compression === 'gzip'
-          ? await gzipAsync(page, { level: constants.Z_BEST_SPEED })
-          : compression === 'snappy'
-            ? snappyCompress(page)
-            : page;
+      const body = await compressPage(page, compression);
       const header = new ThriftWriter()
         .i32(1, 0) // DATA_PAGE
         .i32(2, page.length)
