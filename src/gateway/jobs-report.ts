@@ -7,7 +7,7 @@
 import type { Cluster, Redis } from 'ioredis';
 import type { Config } from '../config/index.ts';
 import type { JobRunView, JobsReport } from '../dashboard/sources.ts';
-import { createRunLedger, type RunRecord } from '../jobs/ledger.ts';
+import { createRunLedger, RECENT_KEPT, type RunRecord } from '../jobs/ledger.ts';
 import { describeSchedule, parseSchedule } from '../jobs/schedule.ts';
 import { promotionToWatch, readHistory } from '../models/registry-writer.ts';
 import { readManifest } from '../scoring/model-registry.ts';
@@ -53,10 +53,14 @@ function lastStarted(records: readonly RunRecord[]): RunRecord | undefined {
 export function jobsReportReader(options: JobsReportOptions): () => Promise<JobsReport> {
   const ledger = createRunLedger(options.redis);
   return async () => {
+    const latest = async (job: string) => {
+      const recent = await ledger.recent(job);
+      return recent.length > 0 ? recent : ledger.list(job, RECENT_KEPT);
+    };
     const [train, watch, shadow, manifest, history] = await Promise.all([
-      ledger.list('train', 50),
-      ledger.list('watch', 50),
-      ledger.list('shadow', 50),
+      latest('train'),
+      latest('watch'),
+      latest('shadow'),
       readManifest(options.registryDir),
       readHistory(options.registryDir),
     ]);

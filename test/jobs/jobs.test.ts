@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scheduledJobs } from '../../src/cli/scheduled-jobs.ts';
 import { parseConfig } from '../../src/config/index.ts';
 import { hasCode } from '../../src/errors/index.ts';
-import { createRunLedger, type RunLedger } from '../../src/jobs/ledger.ts';
+import { createRunLedger, RECENT_KEPT, type RunLedger } from '../../src/jobs/ledger.ts';
 import { createJobRunner, type JobDefinition, type JobRunnerSettings } from '../../src/jobs/runner.ts';
 import { dueIntervals, intervalEndingAt, parseSchedule } from '../../src/jobs/schedule.ts';
 import { silentLogger } from '../../src/log/logger.ts';
@@ -184,6 +184,18 @@ describe('the job runner and its ledger in Redis', () => {
       attempts: 2,
       owner: 'a',
     });
+  });
+
+  it('keeps the latest writes of each job for readers, one per interval, bounded', async () => {
+    const ledger = createRunLedger(redis.client, redis.prefix());
+    const work = async (start: number) => ({ trained: start });
+    const r = runner(ledger, [job('train', work)], 'a', { ...SETTINGS, catchUp: 60 });
+    for (let i = 0; i < 30; i++) await r.tick(T + 5 * MIN); // 30 runs: 60 writes, the oldest 10 leave the list
+    const recent = await ledger.recent('train');
+    const all = await ledger.list('train', 100); // the whole hash, newest interval first
+    expect(all.length).toBe(30);
+    expect(recent.map((x) => x.status)).toEqual(Array(RECENT_KEPT / 2).fill('succeeded'));
+    expect(recent.map((x) => x.start)).toEqual(all.slice(0, RECENT_KEPT / 2).map((x) => x.start));
   });
 
   it('refuses an unknown job by name', async () => {
