@@ -93,17 +93,52 @@ function checkSnappyLength(blocks: readonly Buffer[], maxBytes: number): void {
   if (total > maxBytes) throw tooLarge('snappy', maxBytes);
 }
 
-/** zstd frames, decompressed as a stream so that neither a missing content size nor a bomb can hurt. */
-function zstdDecompress(data: Buffer, maxBytes: number): Buffer {
-  const chunks: Buffer[] = [];
+/** zstd frames, decompressed as a stream (a missing content size is no matter) into `onChunk`, at most `maxBytes`. */
+function zstdStream(data: Buffer, maxBytes: number, onChunk: (chunk: Uint8Array) => void): void {
   let total = 0;
   const stream = new ZstdStream((chunk) => {
     total += chunk.length;
     if (total > maxBytes) throw tooLarge('zstd', maxBytes);
-    chunks.push(Buffer.from(chunk));
+    onChunk(chunk);
   });
   stream.push(data, true);
-  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
+}
+
+function zstdDecompress(data: Buffer, maxBytes: number): Buffer {
+  const chunks: Buffer[] = [];
+  zstdStream(data, maxBytes, (chunk) => chunks.push(Buffer.from(chunk)));
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+}
+
+/**
+ * Decompresses on the calling thread into `onChunk`, chunk by chunk where the codec streams (zstd, whose
+ * decoder here is the slow one), in one chunk otherwise; an error thrown by `onChunk` stops the decompression
+ * and comes out as it is. Other failures throw as `decompressRecordsSync` does.
+ */
+export function decompressRecordsInChunks(
+  codec: CompressionCodec,
+  data: Buffer,
+  onChunk: (chunk: Uint8Array) => void,
+  maxBytes = DEFAULT_MAX_DECOMPRESSED_BYTES,
+): void {
+  if (codec !== 'zstd') {
+    onChunk(decompressRecordsSync(codec, data, maxBytes));
+    return;
+  }
+  let stopped: { error: unknown } | null = null;
+  try {
+    zstdStream(data, maxBytes, (chunk) => {
+      try {
+        onChunk(chunk);
+      } catch (error) {
+        stopped = { error };
+        throw error;
+      }
+    });
+  } catch (error) {
+    if (stopped) throw (stopped as { error: unknown }).error;
+    throw failure(codec, error);
+  }
 }
 
 function checkSize(codec: CompressionCodec, out: Buffer, maxBytes: number): Buffer {

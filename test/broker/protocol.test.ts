@@ -3,6 +3,8 @@
  * Fetch semantics (ranges, long poll, per-connection ordering), acks=0, control batches and the
  * aborted-transactions list, group error codes, and bad input closing only the offending connection.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { compressFrameSync } from 'lz4-napi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADVERTISED, ApiKey } from '../../src/broker/protocol/api-keys.ts';
@@ -168,6 +170,16 @@ describe('broker protocol (bare client)', () => {
       const r = readProduce(await client.request(ApiKey.Produce, 3, produceBody(topic, 0, records)), 3);
       expect(r.errorCode).toBe(code);
     }
+    // A zstd batch of 200 MiB of zeros (6 KB compressed) is refused at its first record, not at the size limit
+    // after decompressing 100 MiB of it.
+    const zeros = buildBatch({
+      records: [{ value: 'z' }],
+      attributes: 4,
+      compress: () =>
+        readFileSync(join(import.meta.dirname, '..', 'fixtures', 'compression', 'zeros-200mib.zst')),
+    });
+    const bomb = readProduce(await client.request(ApiKey.Produce, 7, produceBody(topic, 0, zeros)), 7);
+    expect(bomb.errorCode).toBe(ErrorCode.INVALID_RECORD);
     const unknownPartition = readProduce(
       await client.request(ApiKey.Produce, 5, produceBody(topic, 7, good)),
       5,

@@ -12,12 +12,13 @@
 import {
   COMPRESSION_CODECS,
   type CompressionCodec,
-  decompressRecordsSync,
+  decompressRecordsInChunks,
 } from '../../compression/record-batch-codecs.ts';
 import { CroupierError } from '../../errors/index.ts';
 import { crc32c } from './crc32c.ts';
 import { Decoder } from './decoder.ts';
 import { ErrorCode } from './error-codes.ts';
+import { checkRecords, RecordFramingError, RecordStreamCheck } from './record-framing.ts';
 
 export const BATCH_HEADER_SIZE = 61;
 /** Bytes before the batch_length-counted part: base_offset + batch_length. */
@@ -185,88 +186,23 @@ export function validateProducedBatch(records: Buffer, options: ValidateOptions)
     if (problem) return fail(header, ErrorCode.INVALID_RECORD, problem);
     return { header, errorCode: ErrorCode.NONE };
   }
+  // Records are checked as they are decompressed: the first bad one stops the decompression.
   const codec = COMPRESSION_CODECS[compression]!;
-  let decompressed: Buffer;
+  const check = new RecordStreamCheck(header.recordCount);
   try {
-    decompressed = decompressRecordsSync(codec, records.subarray(BATCH_HEADER_SIZE, header.size));
-  } catch (error) {
-    return fail(
-      header,
-      ErrorCode.CORRUPT_MESSAGE,
-      error instanceof CroupierError ? error.message : String(error),
+    decompressRecordsInChunks(codec, records.subarray(BATCH_HEADER_SIZE, header.size), (chunk) =>
+      check.push(chunk),
     );
+  } catch (error) {
+    if (error instanceof RecordFramingError) {
+      return fail(header, ErrorCode.INVALID_RECORD, `${codec} batch: ${error.message}`);
+    }
+    const message = error instanceof CroupierError ? error.message : String(error);
+    return fail(header, ErrorCode.CORRUPT_MESSAGE, message);
   }
-  const problem = checkRecords(decompressed, 0, header.recordCount, decompressed.length);
+  const problem = check.finish();
   if (problem) return fail(header, ErrorCode.INVALID_RECORD, `${codec} batch: ${problem}`);
   return { header, errorCode: ErrorCode.NONE };
-}
-
-/** Position after the last `zigzag` read. */
-let after = 0;
-
-/** A zig-zag varint/varlong at buf[p] (at most `maxBytes`); NaN when truncated or too long. */
-function zigzag(buf: Buffer, p: number, end: number, maxBytes: number): number {
-  if (p < end) {
-    const b0 = buf[p]!;
-    if (b0 < 0x80) {
-      after = p + 1;
-      return b0 & 1 ? -((b0 + 1) / 2) : b0 / 2;
-    }
-  }
-  let raw = 0;
-  let scale = 1;
-  for (let i = 0; i < maxBytes; i++) {
-    if (p >= end) return Number.NaN;
-    const b = buf[p++]!;
-    raw += (b & 0x7f) * scale;
-    if ((b & 0x80) === 0) {
-      after = p;
-      const half = Math.floor(raw / 2);
-      return raw % 2 === 0 ? half : -half - 1;
-    }
-    scale *= 128;
-  }
-  return Number.NaN;
-}
-
-/** Walks `count` uncompressed records in buf[start, end); returns a description of the first problem, or undefined. */
-function checkRecords(buf: Buffer, start: number, count: number, end: number): string | undefined {
-  let p = start;
-  for (let i = 0; i < count; i++) {
-    const length = zigzag(buf, p, end, 5);
-    // The smallest record is 6 bytes: attributes, timestamp and offset deltas, key and value lengths (-1: null),
-    // header count.
-    if (!(length >= 6)) return `record ${i}: bad length`;
-    p = after;
-    const recordEnd = p + length;
-    if (recordEnd > end) return `record ${i} runs past the batch`;
-    p++; // attributes
-    if (Number.isNaN(zigzag(buf, p, recordEnd, 10))) return `record ${i}: bad timestamp delta`;
-    p = after;
-    const offsetDelta = zigzag(buf, p, recordEnd, 5);
-    if (offsetDelta !== i) return `record ${i}: offset delta ${offsetDelta}`;
-    p = after;
-    const keyLength = zigzag(buf, p, recordEnd, 5);
-    if (!(keyLength >= -1)) return `record ${i}: key length ${keyLength}`;
-    p = after + Math.max(0, keyLength);
-    const valueLength = zigzag(buf, p, recordEnd, 5);
-    if (!(valueLength >= -1)) return `record ${i}: value length ${valueLength}`;
-    p = after + Math.max(0, valueLength);
-    const headers = zigzag(buf, p, recordEnd, 5);
-    if (!(headers >= 0)) return `record ${i}: header count ${headers}`;
-    p = after;
-    for (let h = 0; h < headers; h++) {
-      const hk = zigzag(buf, p, recordEnd, 5);
-      if (!(hk >= 0)) return `record ${i}: header key length ${hk}`;
-      p = after + hk;
-      const hv = zigzag(buf, p, recordEnd, 5);
-      if (!(hv >= -1)) return `record ${i}: header value length ${hv}`;
-      p = after + Math.max(0, hv);
-    }
-    if (p !== recordEnd) return `record ${i}: length does not match its fields`;
-  }
-  if (p !== end) return 'bytes left after the last record';
-  return undefined;
 }
 
 /** Control record types (the key's second INT16). */
