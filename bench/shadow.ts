@@ -2,8 +2,9 @@
  * The accuracy of shadow tests over many seeds: for each seed (fixed in advance: 1..SEEDS), traffic logged under
  * Thompson sampling in the proof world (simulator/shadow/proof-world.ts), every candidate estimated with IPS,
  * SNIPS and DR (95 % bootstrap intervals by carousel) and compared with its on-policy CTR in the same world, seed
- * and state. Prints the table estimator × candidate (coverage of the truth by the interval, mean bias, mean
- * relative error, mean interval width, and the share of the candidate's mass outside the log's support) and
+ * and state. Prints the table estimator × candidate (coverage of the truth by the interval, with its own 95 %
+ * Wilson interval over the seeds and the misses on each side; the spread of the standardized errors; mean bias,
+ * mean relative error, mean interval width, and the share of the candidate's mass outside the log's support) and
  * writes bench/results/shadow.json.
  *
  *   npm run bench:shadow [-- --seeds 40 --carousels 4000 --replicates 300]
@@ -30,6 +31,11 @@ const REPLICATES = Number(args.replicates);
 
 interface Cell {
   covered: number;
+  /** Seeds whose truth lies below the interval, above it. */
+  below: number;
+  above: number;
+  /** (estimate − truth) / bootstrap SE per seed. */
+  z: number[];
   bias: number;
   relativeError: number;
   width: number;
@@ -40,7 +46,7 @@ const cells = new Map<string, Cell>();
 const cell = (key: string) => {
   let c = cells.get(key);
   if (c === undefined) {
-    c = { covered: 0, bias: 0, relativeError: 0, width: 0, outside: 0 };
+    c = { covered: 0, below: 0, above: 0, z: [], bias: 0, relativeError: 0, width: 0, outside: 0 };
     cells.set(key, c);
   }
   return c;
@@ -56,6 +62,9 @@ for (let seed = 1; seed <= SEEDS; seed++) {
       const e = candidate.metrics.ctr.estimates[estimator];
       const c = cell(`${estimator}|${candidate.label}`);
       c.covered += e.ci[0] <= truth && truth <= e.ci[1] ? 1 : 0;
+      c.below += truth < e.ci[0] ? 1 : 0;
+      c.above += truth > e.ci[1] ? 1 : 0;
+      c.z.push((e.estimate - truth) / e.se);
       c.bias += (e.estimate - truth) / SEEDS;
       c.relativeError += Math.abs(e.estimate - truth) / truth / SEEDS;
       c.width += (e.ci[1] - e.ci[0]) / SEEDS;
@@ -64,12 +73,31 @@ for (let seed = 1; seed <= SEEDS; seed++) {
   }
   process.stderr.write(`seed ${seed}/${SEEDS} done (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
 }
+/** Wilson's 95 % interval of a proportion k / n: how far the seeds pin a coverage down. */
+function wilson(k: number, n: number): [number, number] {
+  const z = 1.96;
+  const p = k / n;
+  const centre = (p + z ** 2 / (2 * n)) / (1 + z ** 2 / n);
+  const half = (z * Math.sqrt((p * (1 - p)) / n + z ** 2 / (4 * n ** 2))) / (1 + z ** 2 / n);
+  return [centre - half, centre + half];
+}
+
+/** Standard deviation of the standardized errors: near 1 when the bootstrap SE is the error's scale. */
+function spread(z: readonly number[]): number {
+  const mean = z.reduce((a, b) => a + b, 0) / z.length;
+  return Math.sqrt(z.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, z.length - 1));
+}
+
 const rows = [...cells.entries()].map(([key, c]) => {
   const [estimator, candidate] = key.split('|');
   return {
     estimator,
     candidate,
     coverage: c.covered / SEEDS,
+    coverageInterval: wilson(c.covered, SEEDS),
+    truthBelowInterval: c.below,
+    truthAboveInterval: c.above,
+    standardizedErrorSd: spread(c.z),
     bias: c.bias,
     meanRelativeError: c.relativeError,
     intervalWidth: c.width,
@@ -79,11 +107,23 @@ const rows = [...cells.entries()].map(([key, c]) => {
 const pct = (x: number, d = 1) => `${(100 * x).toFixed(d)} %`;
 console.log(
   textTable(
-    ['estimator', 'candidate', 'coverage', 'bias', 'mean rel. error', 'interval width', 'outside support'],
+    [
+      'estimator',
+      'candidate',
+      'coverage [95% over seeds]',
+      'misses below/above',
+      'sd of z',
+      'bias',
+      'mean rel. error',
+      'interval width',
+      'outside support',
+    ],
     rows.map((r) => [
       r.estimator.toUpperCase(),
       r.candidate,
-      pct(r.coverage, 0),
+      `${pct(r.coverage, 0)} [${pct(r.coverageInterval[0], 0)}, ${pct(r.coverageInterval[1], 0)}]`,
+      `${r.truthBelowInterval}/${r.truthAboveInterval}`,
+      r.standardizedErrorSd.toFixed(2),
       r.bias.toFixed(4),
       pct(r.meanRelativeError),
       r.intervalWidth.toFixed(4),
