@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeHeader } from '../../src/kafka/index.ts';
 import { silentLogger } from '../../src/log/logger.ts';
@@ -242,4 +243,50 @@ describe('records that would stall a partition', () => {
     const users = await redis.client.hgetall(userKey(prefix, tp, 'u-0'));
     expect(Number(users.imp)).toBe(6);
   });
+});
+
+/**
+ * Records near Kafka's 1 MB limit that the topology refuses: a dead letter carries the record's key and value and
+ * was keyed by the record's key, so one such record made a dead letter no broker takes (MESSAGE_TOO_LARGE on
+ * every retry), and several refused records of one fetch went in one send over the limit; either stopped the
+ * partition for good. Every one must be dead-lettered, the long ones cut to fit with a note saying where the
+ * whole record is, and the partition must move on.
+ */
+describe('dead letters of records near the size limit', () => {
+  it('are all sent, cut to fit where they must be, and the partition moves on', async () => {
+    const prefix = redis.prefix();
+    const topics = testTopics(`dlsize${Date.now()}`);
+    await createTopics(stack.admin, topics, 1);
+    const topic = topics.clickstream;
+    // One record of 120 KB key and 900 KB garbage value; then three of 330 KB under one 10 KB key, sent one by one
+    // so that one fetch returns them together.
+    const big = { key: Buffer.alloc(120_000, 'k'), value: randomBytes(900_000) };
+    const mediumKey = Buffer.alloc(10_000, 'm');
+    const medium = [0, 1, 2].map(() => ({ key: mediumKey, value: randomBytes(330_000) }));
+    for (const m of [big, ...medium]) {
+      await stack.producer.send({ topic, acks: -1, messages: [{ partition: 0, ...m }] });
+    }
+
+    await foldUntilOffsets(stack, redis.client, prefix, topics, { [topic]: [3] });
+
+    const letters = await readDeadLetters(stack, topics.deadLetter, 4);
+    expect(letters.map((l) => [l.offset, l.errorCode])).toEqual([
+      [0, 'CROUPIER_ERR_SERDE_MAGIC'],
+      [1, 'CROUPIER_ERR_SERDE_MAGIC'],
+      [2, 'CROUPIER_ERR_SERDE_MAGIC'],
+      [3, 'CROUPIER_ERR_SERDE_MAGIC'],
+    ]);
+    const [cut, ...whole] = letters;
+    expect(cut!.key).toEqual(big.key);
+    expect(big.value.subarray(0, cut!.value!.length)).toEqual(cut!.value);
+    expect(cut!.value!.length).toBeLessThan(big.value.length);
+    expect(cut!.errorMessage).toMatch(
+      new RegExp(`dead letter cut to fit: .*whole record is at ${topic}:0@0`),
+    );
+    for (const [i, letter] of whole.entries()) {
+      expect(letter.key).toEqual(mediumKey);
+      expect(letter.value).toEqual(medium[i]!.value);
+      expect(letter.errorMessage).not.toMatch(/cut to fit/);
+    }
+  }, 120_000);
 });
