@@ -18,7 +18,7 @@ import type { Consumer, Kafka } from 'kafkajs';
 import { readSchemaText } from '../../streams/schemas/index.ts';
 import type { Config } from '../config/index.ts';
 import { hasCode } from '../errors/index.ts';
-import type { ContractBody, DecodedEvent, EventCodec } from '../kafka/index.ts';
+import type { DecodedEvent, EventCodec } from '../kafka/index.ts';
 import { topicContracts } from '../kafka/index.ts';
 import type { Logger } from '../log/logger.ts';
 import { retrying } from './commit.ts';
@@ -182,26 +182,17 @@ export async function startArchiveSink(options: ArchiveSinkOptions): Promise<Arc
     schemaId: d.schemaId,
     fields: d.value as unknown as Record<string, unknown>,
   });
-  const avroValue = (b: ContractBody): Decoded => ({
-    kind: 'avro',
-    recordType: b.fullName,
-    schemaId: b.schemaId,
-    body: b.body,
-    start: b.start,
-  });
   /** The value decoded without waiting (its schema is cached), or null: then `decodeAsync` fetches the schema. */
   function decodeSync(value: Buffer): Decoded | null {
     if (input === 'avro') {
-      const b = codec.contractBodySync(value);
-      return b && avroValue(b);
+      // The codec's contract body is the record's decoded value as the Avro-reading builders take it.
+      return codec.contractBodySync(value);
     }
     const d = codec.decodeSync(value);
     return d && fieldsValue(d);
   }
   async function decodeAsync(value: Buffer): Promise<Decoded> {
-    return input === 'avro'
-      ? avroValue(await codec.contractBody(value))
-      : fieldsValue(await codec.decode(value));
+    return input === 'avro' ? await codec.contractBody(value) : fieldsValue(await codec.decode(value));
   }
 
   async function decodeBatch(

@@ -62,9 +62,10 @@ export interface EventCodec {
   contractBody(buffer: Buffer): Promise<ContractBody>;
 }
 
-/** A record body in its contract's schema. */
+/** A record body in its contract's schema (`body[start..]`), named by the contract's full name. */
 export interface ContractBody {
-  fullName: string;
+  kind: 'avro';
+  recordType: string;
   schemaId: number;
   body: Buffer;
   start: number;
@@ -157,11 +158,12 @@ export function createEventCodec(options: EventCodecOptions): EventCodec {
     const { contract } = reader;
     if (reader.resolver === undefined) {
       if (buffer.length < HEADER_BYTES) throw decodeFailure(id, contract, buffer, 'it has no Avro body');
-      return { fullName: contract.fullName, schemaId: id, body: buffer, start: HEADER_BYTES };
+      return { kind: 'avro', recordType: contract.fullName, schemaId: id, body: buffer, start: HEADER_BYTES };
     }
     const decoded = decodeWith(id, reader, buffer);
     return {
-      fullName: contract.fullName,
+      kind: 'avro',
+      recordType: contract.fullName,
       schemaId: id,
       body: contract.type.toBuffer(decoded.value),
       start: 0,
