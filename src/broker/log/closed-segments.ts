@@ -6,7 +6,14 @@
  * partition's memory is then bounded by its active segment (and its batch cache), not by the whole log, which
  * retention may let grow for days; Kafka keeps its offset indexes out of the heap for the same reason.
  */
-import type { LogEntry } from './partition.ts';
+/** What this needs of a batch entry (a partition's log entry has these and more). */
+export interface SegmentEntry {
+  /** The base offset of the segment it is in. */
+  segment: number;
+  baseOffset: number;
+  lastOffset: number;
+  maxTimestamp: number;
+}
 
 /** The first index in [lo, hi) whose item is not `below` (hi if none); items `below` come first. */
 export function lowerBound<T>(
@@ -32,14 +39,14 @@ export interface ClosedSegment {
   readonly maxTimestamp: number;
 }
 
-export class ClosedSegments {
+export class ClosedSegments<E extends SegmentEntry> {
   private readonly segments: ClosedSegment[] = [];
   /** Entries of recently read segments, least recently used first. */
-  private readonly loaded = new Map<number, LogEntry[]>();
+  private readonly loaded = new Map<number, E[]>();
 
   constructor(
     /** Reads a closed segment's batch entries from its index. */
-    private readonly load: (base: number) => LogEntry[],
+    private readonly load: (base: number) => E[],
     private readonly keepLoaded = 2,
   ) {}
 
@@ -61,7 +68,7 @@ export class ClosedSegments {
   }
 
   /** Takes over the entries of one whole segment, in log order (their batches are no longer in memory). */
-  add(entries: readonly LogEntry[]): void {
+  add(entries: readonly E[]): void {
     let maxTimestamp = -1;
     for (const e of entries) if (e.maxTimestamp > maxTimestamp) maxTimestamp = e.maxTimestamp;
     this.segments.push({
@@ -73,7 +80,7 @@ export class ClosedSegments {
   }
 
   /** The segment's batch entries from `fromOffset` on (entries whose last offset is below it left out). */
-  entries(segment: ClosedSegment, fromOffset = segment.firstOffset): LogEntry[] {
+  entries(segment: ClosedSegment, fromOffset = segment.firstOffset): E[] {
     let entries = this.loaded.get(segment.base);
     if (entries) this.loaded.delete(segment.base);
     else entries = this.load(segment.base);

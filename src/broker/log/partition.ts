@@ -90,7 +90,7 @@ export class Partition {
   /** entries[0..head) are deleted (retention) or moved to `closed`; compacted lazily. */
   private head = 0;
   /** On disk: the segments before `entries`, whose entries are read from their index when needed. */
-  private closed: ClosedSegments | null = null;
+  private closed: ClosedSegments<LogEntry> | null = null;
   nextOffset = 0;
   logStartOffset = 0;
   /** Bytes held (all entries, whether cached or on disk). */
