@@ -191,7 +191,7 @@ describe('state writer on Redis', () => {
       expect(t.split(' ').map(Number)).toEqual(clickTimes.slice(0, 64));
       await eventually(() => (delays.length === Math.min(64, clickTimes.length) ? true : undefined));
       // Each delay ends when the cache applied the entry: after the batch was written, never before.
-      delays.forEach((ms, k) => expect(clickTimes[k] + ms).toBeGreaterThanOrEqual(applying));
+      for (const [k, ms] of delays.entries()) expect(clickTimes[k] + ms).toBeGreaterThanOrEqual(applying);
     } finally {
       await reader.close();
     }
