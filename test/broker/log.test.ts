@@ -7,6 +7,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { COLD_RUN_ENTRIES } from '../../src/broker/log/closed-segments.ts';
 import { Partition } from '../../src/broker/log/partition.ts';
 import { readBatchHeader } from '../../src/broker/protocol/record-batch.ts';
 import { DiskPartitionStore } from '../../src/broker/storage/disk-partition-store.ts';
@@ -24,6 +25,9 @@ function openOnDisk(dir: string, segmentBytes: number, cacheBytes: number, fsync
   p.cacheBytesLimit = cacheBytes;
   return p;
 }
+
+/** Base offsets of batches (their first INT64; these fit in its low half). */
+const baseOffsets = (batches: Buffer[]) => batches.map((b) => b.readInt32BE(4));
 
 function append(p: Partition, value: string, timestamp = T0, now = T0): number {
   const b = buildBatch({ records: [{ value }], baseTimestamp: timestamp });
@@ -92,6 +96,31 @@ describe('log module', () => {
     },
   );
 
+  it('on disk, holds in memory the entries of the cached batches and a few more, however large a segment', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'log-'));
+    dirs.push(dir);
+    // One segment that never fills; a cache of 1000 bytes (about 13 batches).
+    const open = () => openOnDisk(dir, 64 * 1024 * 1024, 1000);
+    const N = 3 * COLD_RUN_ENTRIES + 100;
+    let p = open();
+    for (let i = 0; i < N; i++) append(p, String(i).padStart(5, '0'), T0 + i, T0 + i);
+    const batchSize = p.sizeBytes / N;
+    expect(p.entriesInMemory).toBeLessThan(COLD_RUN_ENTRIES + Math.ceil(1000 / batchSize) + 1);
+    expect(baseOffsets(p.read(0, 1e9, N, true).batches)).toEqual([...Array(N).keys()]);
+    expect(baseOffsets(p.read(5000, batchSize * 2, N, false).batches)).toEqual([5000, 5001]);
+    expect(p.offsetForTimestamp(T0 + 9000)).toEqual({ offset: 9000, timestamp: T0 + 9000 });
+    p.applyRetention({ retentionBytes: -1, retentionMs: 1000 }, T0 + 6000);
+    expect(p.logStartOffset).toBe(5000);
+    expect(p.sizeBytes).toBe(batchSize * (N - 5000));
+    p.close();
+    p = open();
+    expect(p.logStartOffset).toBe(5000);
+    append(p, 'after', T0 + N, T0 + N);
+    expect(p.entriesInMemory).toBeLessThan(COLD_RUN_ENTRIES + Math.ceil(1000 / batchSize) + 1);
+    expect(p.read(5000, 1e9, N + 1, true).batches).toHaveLength(N + 1 - 5000);
+    p.close();
+  });
+
   it('on disk, holds in memory the entries of the active segment and the cache only, however long the log', () => {
     const dir = mkdtempSync(join(tmpdir(), 'log-'));
     dirs.push(dir);
@@ -102,8 +131,6 @@ describe('log module', () => {
     const batchSize = p.sizeBytes / N;
     // The active segment (2000 bytes) and the cache (1000 bytes) hold at most ~40 of these batches.
     expect(p.entriesInMemory).toBeLessThan(Math.ceil(3000 / batchSize) + 2);
-    // A batch's base offset: its first INT64 (these fit in its low half).
-    const baseOffsets = (batches: Buffer[]) => batches.map((b) => b.readInt32BE(4));
     expect(baseOffsets(p.read(0, 1e9, N, true).batches)).toEqual([...Array(N).keys()]);
     expect(baseOffsets(p.read(1234, batchSize * 3, N, false).batches)).toEqual([1234, 1235, 1236]);
     expect(p.offsetForTimestamp(T0 + 1500)).toEqual({ offset: 1500, timestamp: T0 + 1500 });

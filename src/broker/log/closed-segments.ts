@@ -1,10 +1,11 @@
 /**
- * The closed segments of a partition kept on disk (data-dir mode), whose batch entries are not held in memory.
- * Each segment is a summary: its offsets, batch count and largest timestamp. Its entries are read from the
- * segment's index file when a fetch, a timestamp lookup or retention needs them, and the entries of the last
- * `keepLoaded` segments read stay in memory (a consumer catching up reads one segment after another). A
- * partition's memory is then bounded by its active segment (and its batch cache), not by the whole log, which
- * retention may let grow for days; Kafka keeps its offset indexes out of the heap for the same reason.
+ * The cold part of a partition's log on disk (data-dir mode): runs of batches no longer in the memory cache,
+ * whose entries are not held in memory either. A run is a summary (its segment, offsets and largest
+ * timestamp): a whole closed segment, or at least `COLD_RUN_ENTRIES` batches of the active one. Its entries are
+ * read from the segment's index file when a fetch, a timestamp lookup or retention needs them, and those of the
+ * last `keepLoaded` runs read stay in memory (a consumer catching up reads one run after another). A
+ * partition's memory is then bounded by its batch cache, not by the log, which retention may let grow for days;
+ * Kafka keeps its offset indexes out of the heap for the same reason.
  */
 /** What this needs of a batch entry (a partition's log entry has these and more). */
 export interface SegmentEntry {
@@ -30,9 +31,14 @@ export function lowerBound<T>(
   return lo;
 }
 
+/** Fewest cold batches of the active segment moved out of memory at once. */
+export const COLD_RUN_ENTRIES = 4096;
+
 export interface ClosedSegment {
-  /** The segment's base offset (its file name). */
+  /** The base offset of the segment the run is in (its file name). */
   readonly base: number;
+  /** Base offset of the run's first batch when it left memory. */
+  readonly start: number;
   /** Base offset of its first batch not deleted by retention. */
   firstOffset: number;
   readonly lastOffset: number;
@@ -45,8 +51,8 @@ export class ClosedSegments<E extends SegmentEntry> {
   private readonly loaded = new Map<number, E[]>();
 
   constructor(
-    /** Reads a closed segment's batch entries from its index. */
-    private readonly load: (base: number) => E[],
+    /** Reads the entries of segment `base` from its index, those of batches `firstOffset` to `lastOffset`. */
+    private readonly load: (base: number, firstOffset: number, lastOffset: number) => E[],
     private readonly keepLoaded = 2,
   ) {}
 
@@ -67,12 +73,13 @@ export class ClosedSegments<E extends SegmentEntry> {
     return this.segments[index];
   }
 
-  /** Takes over the entries of one whole segment, in log order (their batches are no longer in memory). */
+  /** Takes over the entries of a run of one segment, in log order (their batches are no longer in memory). */
   add(entries: readonly E[]): void {
     let maxTimestamp = -1;
     for (const e of entries) if (e.maxTimestamp > maxTimestamp) maxTimestamp = e.maxTimestamp;
     this.segments.push({
       base: entries[0]!.segment,
+      start: entries[0]!.baseOffset,
       firstOffset: entries[0]!.baseOffset,
       lastOffset: entries[entries.length - 1]!.lastOffset,
       maxTimestamp,
@@ -81,19 +88,19 @@ export class ClosedSegments<E extends SegmentEntry> {
 
   /** The segment's batch entries from `fromOffset` on (entries whose last offset is below it left out). */
   entries(segment: ClosedSegment, fromOffset = segment.firstOffset): E[] {
-    let entries = this.loaded.get(segment.base);
-    if (entries) this.loaded.delete(segment.base);
-    else entries = this.load(segment.base);
-    this.loaded.set(segment.base, entries);
+    let entries = this.loaded.get(segment.start);
+    if (entries) this.loaded.delete(segment.start);
+    else entries = this.load(segment.base, segment.start, segment.lastOffset);
+    this.loaded.set(segment.start, entries);
     if (this.loaded.size > this.keepLoaded) this.loaded.delete(this.loaded.keys().next().value!);
     const from = Math.max(fromOffset, segment.firstOffset);
     const first = lowerBound(entries, 0, entries.length, (e) => e.lastOffset < from);
     return first === 0 ? entries : entries.slice(first);
   }
 
-  /** Retention deleted the oldest segment whole. */
+  /** Retention deleted the oldest run whole. */
   dropFirst(): void {
     const dropped = this.segments.shift();
-    if (dropped) this.loaded.delete(dropped.base);
+    if (dropped) this.loaded.delete(dropped.start);
   }
 }

@@ -4,8 +4,8 @@
  *
  * Single node: the high watermark is the log end offset (an append is "replicated" once it is in the log).
  * Storage is in memory, or in a `SegmentStore` (segment files + offset index) with a bounded cache of the
- * most recent batches in memory; there the entries of closed segments out of the cache leave memory too
- * (closed-segments.ts), so memory is bounded by the active segment, not by how much of the log retention keeps.
+ * most recent batches in memory; there the entries of batches out of the cache leave memory too, in runs
+ * (closed-segments.ts), so memory is bounded by the cache, not by how much of the log retention keeps.
  */
 import { ErrorCode } from '../protocol/error-codes.ts';
 import {
@@ -15,7 +15,7 @@ import {
   readBatchHeader,
   stampBatch,
 } from '../protocol/record-batch.ts';
-import { ClosedSegments, lowerBound } from './closed-segments.ts';
+import { ClosedSegments, COLD_RUN_ENTRIES, lowerBound } from './closed-segments.ts';
 import { nextSequence, ProducerStateTable } from './producer-state.ts';
 
 export interface LogEntry {
@@ -53,8 +53,8 @@ export interface AbortedTxn {
 export interface PartitionStore {
   append(entry: LogEntry, batch: Buffer): void;
   read(entry: LogEntry): Buffer;
-  /** The batch entries of a closed segment, from its index. */
-  loadEntries(segment: number): LogEntry[];
+  /** The entries of the batches `firstOffset` to `lastOffset` of a segment, from its index. */
+  loadEntries(segment: number, firstOffset: number, lastOffset: number): LogEntry[];
   /** The log start offset moved to `offset`: persist it and drop whole segments below it. */
   deleteBefore(offset: number): void;
   close(): void;
@@ -85,11 +85,11 @@ export type TxnVerifier = (producerId: number, epoch: number) => number;
 export class Partition {
   readonly topic: string;
   readonly index: number;
-  /** The batches held in memory, oldest first: all of them in memory mode, the active segment's on disk. */
+  /** The batches held in memory, oldest first: all of them in memory mode, the cached ones (and a few more) on disk. */
   entries: LogEntry[] = [];
   /** entries[0..head) are deleted (retention) or moved to `closed`; compacted lazily. */
   private head = 0;
-  /** On disk: the segments before `entries`, whose entries are read from their index when needed. */
+  /** On disk: the runs of cold batches before `entries`, whose entries are read from their index when needed. */
   private closed: ClosedSegments<LogEntry> | null = null;
   nextOffset = 0;
   logStartOffset = 0;
@@ -278,7 +278,7 @@ export class Partition {
       }
     }
     if (this.cacheFrom < this.head) this.cacheFrom = this.head;
-    this.offloadClosedSegments();
+    this.offloadColdEntries();
   }
 
   /** Batch entries held in memory (the rest of the log is indexed on disk). */
@@ -287,21 +287,24 @@ export class Partition {
   }
 
   /**
-   * Moves the entries of whole closed segments none of whose batches is cached any more from `entries` to
-   * `closed` (the entries of a segment are in order, and the cache evicts in order: its last batch tells).
+   * Moves cold entries (their batches evicted from the cache) from `entries` to `closed`: a closed segment's as
+   * one run, the active segment's in runs of at least COLD_RUN_ENTRIES. The cache evicts in order, so the cold
+   * entries are a prefix of `entries`.
    */
-  private offloadClosedSegments(): void {
+  private offloadColdEntries(): void {
     const store = this.store;
     if (!store) return;
     const active = this.entries[this.entries.length - 1]?.segment;
     while (this.head < this.entries.length) {
       const segment = this.entries[this.head]!.segment;
-      if (segment === active) break;
       const end = lowerBound(this.entries, this.head, this.entries.length, (e) => e.segment <= segment);
-      if (this.entries[end - 1]!.buf !== null) break;
-      this.closed ??= new ClosedSegments((base) => store.loadEntries(base));
-      this.closed.add(this.entries.slice(this.head, end));
-      this.head = end;
+      const cold = lowerBound(this.entries, this.head, end, (e) => e.buf === null);
+      const whole = cold === end && segment !== active;
+      if (cold === this.head || (!whole && cold - this.head < COLD_RUN_ENTRIES)) break;
+      this.closed ??= new ClosedSegments((base, first, last) => store.loadEntries(base, first, last));
+      this.closed.add(this.entries.slice(this.head, cold));
+      this.head = cold;
+      if (!whole) break;
     }
     if (this.cacheFrom < this.head) this.cacheFrom = this.head;
     this.compactEntries();
@@ -385,7 +388,7 @@ export class Partition {
 
   /** Deletes whole batches from the front by size and age; never past the last stable offset. */
   applyRetention(policy: RetentionPolicy, now: number): void {
-    this.offloadClosedSegments();
+    this.offloadColdEntries();
     const stable = this.lastStableOffset();
     const expired = (e: LogEntry) => {
       if (e.lastOffset >= stable) return false;

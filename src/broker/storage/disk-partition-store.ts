@@ -209,12 +209,34 @@ export class DiskPartitionStore implements PartitionStore {
     return buf;
   }
 
-  loadEntries(segment: number): LogEntry[] {
+  loadEntries(segment: number, firstOffset: number, lastOffset: number): LogEntry[] {
     const seg = this.byBase.get(segment);
     if (!seg) throw new Error(`segment ${segment} of ${this.dir} is gone`);
-    const index = readFileSync(seg.indexPath);
+    const count = Math.floor(fstatSync(seg.indexFd).size / INDEX_ENTRY);
+    const head = Buffer.alloc(16);
+    /** relative_offset and last_offset_delta of index entry i. */
+    const offsetsAt = (i: number) => {
+      readSync(seg.indexFd, head, 0, 16, i * INDEX_ENTRY);
+      const base = seg.baseOffset + head.readInt32BE(0);
+      return { base, last: base + head.readInt32BE(12) };
+    };
+    /** The first index entry in [lo, count) that is not `below` (the entries are in offset order). */
+    const search = (below: (o: { base: number; last: number }) => boolean) => {
+      let lo = 0;
+      let hi = count;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (below(offsetsAt(mid))) lo = mid + 1;
+        else hi = mid;
+      }
+      return lo;
+    };
+    const from = search((o) => o.last < firstOffset);
+    const to = search((o) => o.base <= lastOffset);
+    const index = Buffer.alloc(Math.max(0, to - from) * INDEX_ENTRY);
+    if (index.length > 0) readSync(seg.indexFd, index, 0, index.length, from * INDEX_ENTRY);
     const entries: LogEntry[] = [];
-    for (let at = 0; at + INDEX_ENTRY <= index.length; at += INDEX_ENTRY) {
+    for (let at = 0; at < index.length; at += INDEX_ENTRY) {
       entries.push(decodeIndexEntry(index, at, seg.baseOffset).entry);
     }
     return entries;
