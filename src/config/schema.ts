@@ -201,6 +201,13 @@ export const modelSchema = z
     propensityReplicates: z.number().int().min(1).max(100_000).default(8),
     /** δ of the reported propensity error bound (holds with probability 1 − δ). */
     propensityDelta: z.number().gt(0).lt(1).default(0.05),
+    /**
+     * Most candidates one decision scores. A larger pool (after the request's filters) is narrowed first to the
+     * items with the highest optimistic click-through of their own arm (README, Deciding a carousel).
+     */
+    maxCandidates: z.number().int().min(1).max(100_000).default(500),
+    /** How long that narrowing is reused per segment and category before it is ranked again, ms. */
+    retrievalRefreshMs: z.number().int().min(0).max(3_600_000).default(1000),
     /** Exploration probability of the epsilon-greedy policy. */
     epsilon: z.number().min(0).max(1).default(0.1),
     /** Exploration weight c of the UCB1 policy. */

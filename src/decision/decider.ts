@@ -29,6 +29,7 @@ import { collectCandidates } from './candidates.ts';
 import { DeferredPropensities } from './deferred-propensities.ts';
 import { loadArmCounts, shownRows, slateItems } from './explore.ts';
 import type { PropensityOffload } from './propensity-offload.ts';
+import { CandidateRetrieval } from './retrieval.ts';
 import { ShadowSlate } from './shadow-slate.ts';
 
 export interface DeciderOptions {
@@ -71,6 +72,13 @@ export interface DeciderOptions {
   maxSlots?: number;
   /** Clock (ms since epoch) for item ages. Default `Date.now`. */
   now?: () => number;
+  /**
+   * Most candidates one decision scores: past it, retrieval keeps those with the highest optimistic CTR of
+   * their own arm (retrieval.ts). Default 500.
+   */
+  maxCandidates?: number;
+  /** How long a retrieval ranking is reused, ms. Default 1000. */
+  retrievalRefreshMs?: number;
 }
 
 export interface Decider {
@@ -172,6 +180,10 @@ export function createDecider(options: DeciderOptions): Decider {
       : { epsilon: assignment.epsilon ?? defaults.epsilon, ucbC: assignment.ucbC ?? defaults.ucbC };
   const maxSlots = options.maxSlots ?? 100;
   const now = options.now ?? Date.now;
+  const retrieval = new CandidateRetrieval({
+    maxCandidates: options.maxCandidates ?? 500,
+    refreshMs: options.retrievalRefreshMs ?? 1000,
+  });
   const pool: Scratch[] = [];
   let closed = false;
 
@@ -183,9 +195,11 @@ export function createDecider(options: DeciderOptions): Decider {
     try {
       // candidates → features
       const candidates = scratch.candidates;
-      const n = collectCandidates(view.items(), request.filters?.category, candidates);
+      const category = request.filters?.category;
+      const pooled = collectCandidates(view.items(), category, candidates);
       const user = view.user(request.userId);
       const segment = segmentKey(request.context.device, user?.segment);
+      const n = retrieval.retrieve(view, candidates, pooled, segment, category, now());
       const assignment = assigner.assign(request.userId);
       const policy = assignment.policy ?? options.policy;
       const priorStrength = assignment.priorStrength ?? options.priorStrength;

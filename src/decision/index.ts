@@ -8,7 +8,7 @@ import type { PolicyName } from '../domain/policy-names.ts';
 import { loadExperimentsConfig } from '../experiments/config.ts';
 import type { Logger } from '../log/logger.ts';
 import { createOnnxScorer, type Scorer } from '../scoring/onnx-scorer.ts';
-import { createDecider, type Decider } from './decider.ts';
+import { createDecider, type Decider, type DeciderOptions } from './decider.ts';
 
 export { createDecider, type Decider, type DeciderOptions, segmentKey } from './decider.ts';
 
@@ -31,6 +31,28 @@ export interface DecisionCoreOptions {
   onBatch?: (requests: number, rows: number, runUs: number) => void;
 }
 
+/**
+ * The decider's policy settings from croupier's `model` config section: the prior, the policies' parameters,
+ * Thompson sampling's tempering, the propensities' Monte Carlo settings and retrieval. Every service that
+ * makes a decider takes them from here, so none leaves one out.
+ */
+export function policyOptionsOf(
+  model: Config['model'],
+): Pick<
+  DeciderOptions,
+  'priorStrength' | 'epsilon' | 'ucbC' | 'tempering' | 'propensity' | 'maxCandidates' | 'retrievalRefreshMs'
+> {
+  return {
+    priorStrength: model.priorStrength,
+    epsilon: model.epsilon,
+    ucbC: model.ucbC,
+    tempering: { temperature: model.thompsonTemperature, impressions: model.temperingImpressions },
+    propensity: { replicates: model.propensityReplicates, delta: model.propensityDelta },
+    maxCandidates: model.maxCandidates,
+    retrievalRefreshMs: model.retrievalRefreshMs,
+  };
+}
+
 /** Loads the model registry and the experiments file of `options.model` and returns the decision core. */
 export async function createDecisionCore(options: DecisionCoreOptions): Promise<DecisionCore> {
   const model = options.model;
@@ -47,16 +69,12 @@ export async function createDecisionCore(options: DecisionCoreOptions): Promise<
     onBatch: options.onBatch,
   });
   const decider = createDecider({
+    ...policyOptionsOf(model),
     scorer,
     policy: options.policy,
-    priorStrength: model.priorStrength,
     experiments,
     seed: options.seed ?? Date.now() >>> 0,
     logger: options.logger,
-    epsilon: model.epsilon,
-    ucbC: model.ucbC,
-    tempering: { temperature: model.thompsonTemperature, impressions: model.temperingImpressions },
-    propensity: { replicates: model.propensityReplicates, delta: model.propensityDelta },
   });
   return {
     scorer,

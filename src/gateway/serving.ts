@@ -12,6 +12,7 @@ import type { Config } from '../config/index.ts';
 import type { ArchiveReport } from '../dashboard/sources.ts';
 import { kafkaTopicTail } from '../dashboard/topic-tail.ts';
 import { createDecider, type Decider } from '../decision/decider.ts';
+import { policyOptionsOf } from '../decision/index.ts';
 import { PropensityOffload } from '../decision/propensity-offload.ts';
 import type { Decision } from '../domain/decision.ts';
 import { CroupierError } from '../errors/index.ts';
@@ -168,14 +169,11 @@ export async function startServing(options: ServingOptions): Promise<ServingHand
     let experiments = await loadExperimentsConfig(config.model.experimentsFile);
     const newDecider = (exp: ExperimentsConfig): Decider =>
       createDecider({
+        ...policyOptionsOf(config.model),
         scorer,
         policy: config.gateway.policy,
-        priorStrength: config.model.priorStrength,
         experiments: exp,
         logger,
-        epsilon: config.model.epsilon,
-        ucbC: config.model.ucbC,
-        propensity: { replicates: config.model.propensityReplicates, delta: config.model.propensityDelta },
         // The reply does not wait for Thompson sampling's propensities: the dealer completes them once the
         // socket took the carousel, before it is logged.
         deferPropensities: true,
