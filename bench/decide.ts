@@ -31,7 +31,11 @@ const jStat = require('jstat') as { beta: { sample(alpha: number, beta: number):
 const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
 const ITERATIONS = args.quick ? 400 : 3000;
 const WARMUP = args.quick ? 100 : 500;
-const SIZES = [50, 200, 1000];
+/** Pool sizes; up to 1,000 every item is scored, past `model.maxCandidates` (500) retrieval narrows the pool. */
+const SIZES = [50, 200, 1000, 20_000];
+const RETRIEVED = 500;
+/** Candidates a decision over a pool of n scores. */
+const scoredOf = (n: number) => (n > 1000 ? RETRIEVED : n);
 const SLOTS = 10;
 const DAY_MS = 86_400_000;
 
@@ -129,6 +133,7 @@ async function benchDecisions(
       logger: silentLogger(),
       seed: 7,
       propensity: { replicates },
+      maxCandidates: scoredOf(n),
     });
     const hs = Object.fromEntries(STEPS.map((s) => [s, histogram()])) as Record<Step, hdr.Histogram>;
     const request: DecisionRequest = {
@@ -250,12 +255,12 @@ async function main(): Promise<void> {
   );
   const { steps: batched, cpuUs } = await benchDecisions(true, replicates);
   console.log(
-    `\none decision, ${SLOTS} slots, Thompson sampling, R = ${replicates} propensity replicates (µs, p50 / p99)`,
+    `\none decision, ${SLOTS} slots, Thompson sampling, propensities integrated in line (µs, p50 / p99); the pool of 20,000 is narrowed to ${RETRIEVED} by retrieval`,
   );
   console.table(
     Object.fromEntries(
       Object.entries(batched).map(([n, steps]) => [
-        `${n} candidates`,
+        Number(n) > 1000 ? `${n} items, ${scoredOf(Number(n))} scored` : `${n} candidates`,
         {
           ...Object.fromEntries(STEPS.map((s) => [s, `${steps[s].p50} / ${steps[s].p99}`])),
           'cpu µs/decision': cpuUs[n],
@@ -263,14 +268,6 @@ async function main(): Promise<void> {
       ]),
     ),
   );
-
-  const propensityCost: Record<string, { p50: number; p99: number }> = {};
-  for (const r of [4, 8, 16, 64]) {
-    const run = await benchDecisions(true, r);
-    propensityCost[`R=${r}`] = run.steps['200'].propensity;
-  }
-  console.log('\nThompson propensity, 200 candidates, by replicates R (µs)');
-  console.table(propensityCost);
 
   const sampling = Object.fromEntries(SIZES.map((n) => [`${n} draws`, benchSampling(n)]));
   console.log('\nBeta sampling step: croupier sampleBeta vs jStat.beta.sample (µs per candidate set)');
@@ -301,7 +298,6 @@ async function main(): Promise<void> {
     unit: 'µs',
     decision: batched,
     cpuUsPerDecision: cpuUs,
-    propensityByReplicates: propensityCost,
     sampling,
     concurrency,
   };

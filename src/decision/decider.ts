@@ -25,7 +25,6 @@ import { FeatureAssembler } from '../scoring/features.ts';
 import type { Scorer } from '../scoring/onnx-scorer.ts';
 import { createRng } from '../stats/rng.ts';
 import { CandidateLog, type CandidateLogOptions } from './candidate-log.ts';
-import { collectCandidates } from './candidates.ts';
 import { DeferredPropensities } from './deferred-propensities.ts';
 import { loadArmCounts, shownRows, slateItems } from './explore.ts';
 import type { PropensityOffload } from './propensity-offload.ts';
@@ -195,11 +194,9 @@ export function createDecider(options: DeciderOptions): Decider {
     try {
       // candidates → features
       const candidates = scratch.candidates;
-      const category = request.filters?.category;
-      const pooled = collectCandidates(view.items(), category, candidates);
       const user = view.user(request.userId);
       const segment = segmentKey(request.context.device, user?.segment);
-      const n = retrieval.retrieve(view, candidates, pooled, segment, category, now());
+      const n = retrieval.candidates(view, request.filters?.category, segment, now(), candidates);
       const assignment = assigner.assign(request.userId);
       const policy = assignment.policy ?? options.policy;
       const priorStrength = assignment.priorStrength ?? options.priorStrength;

@@ -18,12 +18,20 @@
  */
 import { selectTopK } from '../bandit/slate.ts';
 import type { ItemInfo, StateView } from '../domain/decision.ts';
+import { collectCandidates } from './candidates.ts';
 
 const MAX_KEYS = 256;
+const NOTHING: ReadonlySet<string> = new Set();
 
 interface Ranking {
+  /** When the ids were ranked. */
   at: number;
-  ids: Set<string>;
+  ids: ReadonlySet<string>;
+  /** Whether `ids` is a ranking (the pool passed the limit), not just what passed the filters. */
+  ranked: boolean;
+  /** The live pool the items below were taken from, and the retrieved items of it, in pool order. */
+  pool: readonly ItemInfo[];
+  items: ItemInfo[];
 }
 
 export interface RetrievalOptions {
@@ -49,30 +57,48 @@ export class CandidateRetrieval {
   constructor(private readonly options: RetrievalOptions) {}
 
   /**
-   * Narrows `candidates[0..n)` to at most `maxCandidates` in place (pool order kept) and returns how many are
-   * left; `n` itself when it is within the limit.
+   * Writes the candidates of a request into `out` (a list the decider reuses; entries past the count returned
+   * are stale): the live pool's available items of `category`, narrowed to at most `maxCandidates` when there
+   * are more. While the pool (the view's array) and the ranking are unchanged, the retrieved items are copied
+   * as they were, without a pass over the pool.
    */
-  retrieve(
+  candidates(
     view: StateView,
-    candidates: ItemInfo[],
-    n: number,
-    segment: string,
     category: string | undefined,
+    segment: string,
     now: number,
+    out: ItemInfo[],
   ): number {
+    const pool = view.items();
     const max = this.options.maxCandidates;
-    if (n <= max) return n;
+    if (pool.length <= max) return collectCandidates(pool, category, out);
     const key = `${segment}\u0000${category ?? ''}`;
     let ranking = this.rankings.get(key);
-    if (ranking === undefined || now - ranking.at >= this.options.refreshMs) {
-      ranking = { at: now, ids: this.rank(view, candidates, n, segment, max) };
-      this.rankings.delete(key);
-      if (this.rankings.size >= MAX_KEYS) this.rankings.delete(this.rankings.keys().next().value as string);
-      this.rankings.set(key, ranking);
+    const fresh = ranking !== undefined && now - ranking.at < this.options.refreshMs;
+    if (fresh && ranking !== undefined && ranking.pool === pool) {
+      const items = ranking.items;
+      for (let i = 0; i < items.length; i++) out[i] = items[i];
+      return items.length;
     }
-    const ids = ranking.ids;
-    let kept = 0;
-    for (let i = 0; i < n; i++) if (ids.has(candidates[i].itemId)) candidates[kept++] = candidates[i];
+    const n = collectCandidates(pool, category, out);
+    // Within the limit (a category filter) nothing is narrowed; past it, the ranking of the last refresh or a new one.
+    const reused = fresh && ranking?.ranked === true ? ranking : undefined;
+    const ids = n <= max ? null : (reused?.ids ?? this.rank(view, out, n, segment, max));
+    let kept = n;
+    if (ids !== null) {
+      kept = 0;
+      for (let i = 0; i < n; i++) if (ids.has(out[i].itemId)) out[kept++] = out[i];
+    }
+    ranking = {
+      at: ids !== null && reused !== undefined ? reused.at : now,
+      ids: ids ?? NOTHING,
+      ranked: ids !== null,
+      pool,
+      items: out.slice(0, kept),
+    };
+    this.rankings.delete(key);
+    if (this.rankings.size >= MAX_KEYS) this.rankings.delete(this.rankings.keys().next().value as string);
+    this.rankings.set(key, ranking);
     return kept;
   }
 

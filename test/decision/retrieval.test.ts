@@ -26,8 +26,8 @@ describe('candidate retrieval', () => {
     const state = crowded(3000);
     const view = memoryView(state);
     const retrieval = new CandidateRetrieval({ maxCandidates: 50, refreshMs: 1000 });
-    const candidates: ItemInfo[] = [...state.items];
-    const n = retrieval.retrieve(view, candidates, candidates.length, SEGMENT, undefined, NOW);
+    const candidates: ItemInfo[] = [];
+    const n = retrieval.candidates(view, undefined, SEGMENT, NOW, candidates);
     expect(n).toBe(50);
     const ids = candidates.slice(0, n).map((i) => i.itemId);
     expect(ids).toContain('item-7');
@@ -43,25 +43,43 @@ describe('candidate retrieval', () => {
     const view = memoryView(state);
     const retrieval = new CandidateRetrieval({ maxCandidates: 20, refreshMs: 1000 });
     const retrieve = (at: number) => {
-      const candidates = state.items.filter((i) => i.available);
-      const n = retrieval.retrieve(view, candidates, candidates.length, SEGMENT, undefined, at);
+      const candidates: ItemInfo[] = [];
+      const n = retrieval.candidates(view, undefined, SEGMENT, at, candidates);
       return candidates.slice(0, n).map((i) => i.itemId);
     };
     expect(retrieve(NOW)).toContain('item-7');
-    state.items[7] = { ...state.items[7], available: false };
-    // A new item arrives: not seen before the ranking is refreshed.
-    state.items.push({ ...state.items[0], itemId: 'item-new', available: true });
+    expect(retrieve(NOW + 100)).toEqual(retrieve(NOW));
+    // The pool changes as the live reader changes it (a new array): item-7 leaves it and a new item arrives,
+    // which waits for the next ranking.
+    state.items = [
+      ...state.items.filter((i) => i.itemId !== 'item-7'),
+      { ...state.items[0], itemId: 'item-new', available: true },
+    ];
     const meanwhile = retrieve(NOW + 500);
     expect(meanwhile).not.toContain('item-7');
     expect(meanwhile).not.toContain('item-new');
     expect(retrieve(NOW + 1000)).toContain('item-new');
   });
 
+  it('narrows nothing when the category filter leaves fewer than the limit, new items included', () => {
+    const state = crowded(1000);
+    const view = memoryView(state);
+    const retrieval = new CandidateRetrieval({ maxCandidates: 300, refreshMs: 1000 });
+    const ids = () => {
+      const out: ItemInfo[] = [];
+      const n = retrieval.candidates(view, 'kids', SEGMENT, NOW, out);
+      return out.slice(0, n).map((i) => i.itemId);
+    };
+    expect(ids()).toHaveLength(200);
+    state.items = [...state.items, { ...state.items[3], itemId: 'kids-new' }];
+    expect(ids()).toContain('kids-new');
+  });
+
   it('leaves a pool within the limit as it is', () => {
     const state = crowded(40);
     const retrieval = new CandidateRetrieval({ maxCandidates: 50, refreshMs: 1000 });
-    const candidates = [...state.items];
-    expect(retrieval.retrieve(memoryView(state), candidates, 40, SEGMENT, undefined, NOW)).toBe(40);
+    const candidates: ItemInfo[] = [];
+    expect(retrieval.candidates(memoryView(state), undefined, SEGMENT, NOW, candidates)).toBe(40);
     expect(candidates).toEqual(state.items);
   });
 });
