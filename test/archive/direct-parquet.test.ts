@@ -7,9 +7,9 @@ import type { FileBuilder } from '../../src/archive/format/file-builder.ts';
 import { createDirectParquetBuilder } from '../../src/archive/format/parquet/direct-parquet-builder.ts';
 import { LeafColumn, rleLevels } from '../../src/archive/format/parquet/leaf-column.ts';
 import { compressPage } from '../../src/archive/format/parquet/parquet-file.ts';
-import { packRecords, unpackRecords } from '../../src/archive/format/parquet/record-frames.ts';
+import { FrameCursor, packRecords } from '../../src/archive/format/parquet/record-frames.ts';
 import { startParquetBuilderThread } from '../../src/archive/format/parquet/threaded-parquet-builder.ts';
-import type { ArchiveRecord } from '../../src/archive/format/rows.ts';
+import type { ArchiveRecord, DecodedValue } from '../../src/archive/format/rows.ts';
 import { silentLogger } from '../../src/log/logger.ts';
 import { loadSchemas, type SchemaName } from '../../streams/schemas/index.ts';
 import { SAMPLE_EVENTS } from '../support/sample-events.ts';
@@ -409,3 +409,29 @@ describe('Snappy pages', () => {
     expect((await compressPage(inputs[4], 'snappy')).length).toBeLessThan(70_000 + 70_000 / 6 + 32);
   });
 });
+
+/** The records `packRecords` packed, read back through the builder thread's FrameCursor. */
+function unpackRecords(ab: ArrayBuffer, recordTypes: readonly string[]): ArchiveRecord[] {
+  const buf = Buffer.from(ab);
+  const f = new FrameCursor(buf);
+  const records: ArchiveRecord[] = [];
+  const view = (start: number, length: number) => (length < 0 ? null : buf.subarray(start, start + length));
+  while (f.next()) {
+    let decoded: DecodedValue;
+    if (f.isAvro) {
+      const recordType = recordTypes[f.recordType];
+      if (recordType === undefined) throw new Error('a packed Avro record lost its type');
+      const body = buf.subarray(f.bodyStart, f.bodyStart + f.bodyLength);
+      decoded = { kind: 'avro', recordType, schemaId: f.schemaId, body, start: f.start };
+    } else if (f.isUndecodable) {
+      decoded = {
+        kind: 'undecodable',
+        error: buf.toString('utf8', f.errorStart, f.errorStart + f.errorLength),
+      };
+    } else decoded = { kind: 'tombstone' };
+    const key = view(f.keyStart, f.keyLength);
+    const value = view(f.valueStart, f.valueLength);
+    records.push({ offset: f.offset, timestamp: f.timestamp, key, value, decoded });
+  }
+  return records;
+}

@@ -10,7 +10,7 @@
  *                · i32 body length (-1: the body is the value) · body
  *   undecodable: i32 error length · error (UTF-8)
  */
-import type { ArchiveRecord, DecodedValue } from '../rows.ts';
+import type { ArchiveRecord } from '../rows.ts';
 
 const KIND = { tombstone: 0, avro: 1, undecodable: 2 } as const;
 
@@ -133,30 +133,4 @@ export class FrameCursor {
   get isUndecodable(): boolean {
     return this.kind === KIND.undecodable;
   }
-}
-
-/** The records `packRecords` packed (their buffers are views of `ab`). */
-export function unpackRecords(ab: ArrayBuffer, recordTypes: readonly string[]): ArchiveRecord[] {
-  const buf = Buffer.from(ab);
-  const f = new FrameCursor(buf);
-  const records: ArchiveRecord[] = [];
-  const view = (start: number, length: number) => (length < 0 ? null : buf.subarray(start, start + length));
-  while (f.next()) {
-    let decoded: DecodedValue;
-    if (f.isAvro) {
-      const recordType = recordTypes[f.recordType];
-      if (recordType === undefined) throw new Error('a packed Avro record lost its type');
-      const body = buf.subarray(f.bodyStart, f.bodyStart + f.bodyLength);
-      decoded = { kind: 'avro', recordType, schemaId: f.schemaId, body, start: f.start };
-    } else if (f.isUndecodable) {
-      decoded = {
-        kind: 'undecodable',
-        error: buf.toString('utf8', f.errorStart, f.errorStart + f.errorLength),
-      };
-    } else decoded = { kind: 'tombstone' };
-    const key = view(f.keyStart, f.keyLength);
-    const value = view(f.valueStart, f.valueLength);
-    records.push({ offset: f.offset, timestamp: f.timestamp, key, value, decoded });
-  }
-  return records;
 }
