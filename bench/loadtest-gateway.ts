@@ -10,21 +10,12 @@
  *
  * Writes bench/results/loadtest-gateway.json and docs/img/loadtest-gateway.svg, prints a Markdown table.
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { runLoadTest } from '../load-tests/loadtest.ts';
 import { resultSvg, resultTable } from '../load-tests/report.ts';
-import { GatewayClient } from '../simulator/client/gateway-client.ts';
-import { createKafkaCdcPublisher } from '../simulator/client/kafka-publisher.ts';
-import { snapshotRecords } from '../simulator/world/cdc.ts';
-import { loadScenario } from '../simulator/world/scenario.ts';
-import { createWorld } from '../simulator/world/world.ts';
-import { parseConfig } from '../src/config/index.ts';
-import { freePort } from '../src/embedded/free-port.ts';
-import { createEventCodec, createKafka } from '../src/kafka/index.ts';
-import { loadSchemas } from '../streams/schemas/index.ts';
 import { cpuPartsProbe, partsTable } from './cpu-parts.ts';
+import { startCroupierWithCatalog } from './croupier-process.ts';
 
 const loadBefore = loadavg()
   .map((x) => x.toFixed(2))
@@ -33,69 +24,9 @@ const rates = (process.argv[2] ?? '1000,2000,5000,7500,10000').split(',').map(Nu
 const stepSeconds = Number(process.argv[3] ?? 10);
 const ITEMS = 200;
 
-const [gatewayPort, brokerPort, registryPort] = [await freePort(), await freePort(), await freePort()];
-const profileDir = process.env.CROUPIER_CPU_PROF;
-const child = spawn(
-  process.execPath,
-  [
-    ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
-    'bin/croupier.js',
-    'start',
-    '--set',
-    `gateway.port=${gatewayPort}`,
-    '--set',
-    `broker.port=${brokerPort}`,
-    '--set',
-    `schemaRegistry.embedded.port=${registryPort}`,
-    '--set',
-    'log.level=warn',
-    // The scheduled jobs (retraining every 10 minutes, into the repository's models/ registry) are no part of
-    // serving: they would write model files here and add a training run's CPU to the figures.
-    '--set',
-    'jobs.enabled=false',
-  ],
-  { stdio: ['pipe', 'pipe', 'inherit'] },
-);
-await new Promise<void>((resolve, reject) => {
-  let out = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    out += chunk.toString();
-    if (out.includes('croupier is running')) resolve();
-  });
-  child.once('exit', (code) => reject(new Error(`croupier start exited with ${code}`)));
-});
-const stop = () =>
-  new Promise<void>((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-  });
-
+const croupier = await startCroupierWithCatalog({ items: ITEMS, profileDir: process.env.CROUPIER_CPU_PROF });
 try {
-  const config = parseConfig({});
-  const publisher = await createKafkaCdcPublisher({
-    kafka: createKafka(config.kafka, [`127.0.0.1:${brokerPort}`]),
-    codec: createEventCodec({ registryUrl: `http://127.0.0.1:${registryPort}`, schemas: loadSchemas() }),
-    topics: config.kafka.topics,
-    partitions: config.kafka.partitions,
-  });
-  const base = loadScenario('steady-state');
-  if (base.kind !== 'world') throw new Error('steady-state must be a world scenario');
-  const world = createWorld({ ...base, items: { ...base.items, initial: ITEMS } });
-  await publisher.publish(snapshotRecords(world, Date.now()));
-  await publisher.close();
-  const url = `ws://127.0.0.1:${gatewayPort}/ws`;
-  // Wait until the pool is full: a carousel of 100 slots (the most a request may ask) comes back full.
-  const probe = await GatewayClient.connect({ url });
-  await probe.hello('bench-probe');
-  for (let i = 0; ; i++) {
-    const reply = await probe.carousel({ requestId: `probe-${i}`, slots: 100 });
-    if (reply.type === 'carousel' && reply.items.length === 100) break;
-    if (i > 300) throw new Error('the catalog did not reach the gateway in 60 s');
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  await new Promise((resolve) => setTimeout(resolve, 2000));
-  await probe.close();
-
+  const url = croupier.url;
   const result = await runLoadTest(
     {
       url,
@@ -109,8 +40,8 @@ try {
       mode: 'open',
       calibrate: true,
       stepProbe: cpuPartsProbe({
-        croupierPid: child.pid!,
-        metricsUrl: `http://127.0.0.1:${gatewayPort}/metrics`,
+        croupierPid: croupier.child.pid!,
+        metricsUrl: croupier.metricsUrl,
       }),
     },
     (phase, step) =>
@@ -130,5 +61,5 @@ try {
   );
   console.log(partsTable(result.steps));
 } finally {
-  await stop();
+  await croupier.stop();
 }
