@@ -76,6 +76,11 @@ export interface CdcDelta {
   rows: Map<string, string | null>;
   /** key → value for the change feed (`null`: deleted or no longer shown). */
   feed: Map<string, ItemRow | UserRow | null>;
+  /**
+   * key → the source position (streams/fold/source-position.ts) of its change, for changes that carry one: the
+   * apply script skips a key whose stored position is as new or newer (a change re-sent by the source).
+   */
+  positions?: Map<string, string>;
 }
 
 /**

@@ -4,11 +4,16 @@
  * by one: create (`c`), update (`u`) and snapshot read (`r`) upsert the `after` row; delete (`d`) removes the
  * `before` row's key. Envelopes were validated before (see streams/validate/events.ts).
  *
+ * A change with a source position (source-position.ts) that is not newer than the one an earlier change of the
+ * batch gave its key is skipped (a re-sent change); the delta carries each key's newest position, and the
+ * apply script skips the keys whose stored position is as new or newer.
+ *
  * The change feed value of an item or a user is its row (an unavailable item's says `available: false`: it leaves
  * every carousel but keeps its counts), or `null` once deleted (readers then drop what they cached of it).
  */
 import type { CdcDelta } from '../../src/domain/state-deltas.ts';
 import type { ChangeEnvelope, ItemRow, UserRow } from '../schemas/index.ts';
+import { sourcePosition } from './source-position.ts';
 
 /** Row JSON with a fixed field order, as documented in docs/state-layout.md. */
 export function itemRowJson(row: ItemRow): string {
@@ -22,35 +27,37 @@ export function userRowJson(row: UserRow): string {
 }
 
 export function foldItemChanges(changes: Iterable<ChangeEnvelope<ItemRow>>): CdcDelta {
-  const delta: CdcDelta = { events: 0, rows: new Map(), feed: new Map() };
-  for (const change of changes) {
-    delta.events++;
-    if (change.op === 'd') {
-      const key = (change.before ?? change.after)!.itemId;
-      delta.rows.set(key, null);
-      delta.feed.set(key, null);
-    } else {
-      const row = change.after!;
-      delta.rows.set(row.itemId, itemRowJson(row));
-      delta.feed.set(row.itemId, JSON.parse(itemRowJson(row)));
-    }
-  }
-  return delta;
+  return foldChanges(changes, (row) => row.itemId, itemRowJson);
 }
 
 export function foldUserChanges(changes: Iterable<ChangeEnvelope<UserRow>>): CdcDelta {
-  const delta: CdcDelta = { events: 0, rows: new Map(), feed: new Map() };
+  return foldChanges(changes, (row) => row.userId, userRowJson);
+}
+
+function foldChanges<Row extends ItemRow | UserRow>(
+  changes: Iterable<ChangeEnvelope<Row>>,
+  keyOf: (row: Row) => string,
+  rowJson: (row: Row) => string,
+): CdcDelta {
+  const positions = new Map<string, string>();
+  const delta: CdcDelta = { events: 0, rows: new Map(), feed: new Map(), positions };
   for (const change of changes) {
     delta.events++;
+    const row = change.op === 'd' ? (change.before ?? change.after)! : change.after!;
+    const key = keyOf(row);
+    const position = sourcePosition(change);
+    if (position !== null) {
+      const held = positions.get(key);
+      if (held !== undefined && held >= position) continue;
+      positions.set(key, position);
+    }
     if (change.op === 'd') {
-      const key = (change.before ?? change.after)!.userId;
       delta.rows.set(key, null);
       delta.feed.set(key, null);
     } else {
-      const row = change.after!;
-      const json = userRowJson(row);
-      delta.rows.set(row.userId, json);
-      delta.feed.set(row.userId, JSON.parse(json));
+      const json = rowJson(row);
+      delta.rows.set(key, json);
+      delta.feed.set(key, JSON.parse(json));
     }
   }
   return delta;

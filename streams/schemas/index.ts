@@ -181,6 +181,10 @@ export interface CdcSource {
   table: string;
   ts_ms: number;
   lsn: number | null;
+  /** Transaction id (croupier's PostgreSQL source; older records and other sources have none). */
+  txId?: number | null;
+  /** LSN of the transaction's commit; null or absent for snapshot reads and sources without it. */
+  commitLsn?: number | null;
 }
 
 export interface ChangeEnvelope<Row> {

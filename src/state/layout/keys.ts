@@ -19,7 +19,8 @@ export type PartitionKeyName =
   | 'posterior'
   | 'item'
   | 'items'
-  | 'users';
+  | 'users'
+  | 'positions';
 
 /** `<prefix>{<topic>:<partition>}:`: the base every key of the partition starts with. */
 export function partitionKeyBase(prefix: string, tp: TopicPartition): string {

@@ -69,7 +69,9 @@ export function cdcPayload(delta: CdcDelta, dlq: DeadLetterCounts, tombstones: n
     if (json === null) del.push(key);
     else set.push(key, json);
   }
-  return JSON.stringify({ n: delta.events, dlq: flatCounts(dlq), tombstones, set, del });
+  const payload: Record<string, unknown> = { n: delta.events, dlq: flatCounts(dlq), tombstones, set, del };
+  if (delta.positions !== undefined && delta.positions.size > 0) payload.pos = [...delta.positions].flat();
+  return JSON.stringify(payload);
 }
 
 /** The change feed entry `d` of a CDC batch: `{"items": {...}}` or `{"users": {...}}`. */

@@ -7,8 +7,8 @@ import { type PartitionKeyName, partitionKeyBase, type TopicPartition } from '..
 /** KEYS of each script, in the order its header lists them. */
 export const SCRIPT_KEYS = {
   applyClickstream: ['offsets', 'stats', 'feed', 'posterior', 'item', 'marker'],
-  applyItems: ['offsets', 'stats', 'feed', 'items', 'marker'],
-  applyUsers: ['offsets', 'stats', 'feed', 'users', 'marker'],
+  applyItems: ['offsets', 'stats', 'feed', 'items', 'marker', 'positions'],
+  applyUsers: ['offsets', 'stats', 'feed', 'users', 'marker', 'positions'],
   markRebuild: ['offsets', 'marker'],
 } as const satisfies Record<string, readonly PartitionKeyName[]>;
 

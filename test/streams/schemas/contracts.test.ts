@@ -49,7 +49,15 @@ describe('event contracts', () => {
       after: null,
       op: 'd',
       ts_ms: 5,
-      source: { connector: 'postgresql', db: 'shop', table: 'users', ts_ms: 4, lsn: null },
+      source: {
+        connector: 'postgresql',
+        db: 'shop',
+        table: 'users',
+        ts_ms: 4,
+        lsn: null,
+        txId: null,
+        commitLsn: null,
+      },
     };
     expect(schemas.UserChange.fromBuffer(schemas.UserChange.toBuffer(userDelete))).toEqual(userDelete);
   });

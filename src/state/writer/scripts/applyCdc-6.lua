@@ -1,6 +1,9 @@
 --[[
   Applies one folded batch of a CDC partition (cdc.items or cdc.users) exactly once: upserts and deletes rows,
-  counts the batch, stores the new offset and appends the change feed entry, atomically.
+  counts the batch, stores the new offset and appends the change feed entry, atomically. A key whose change
+  carries a source position (payload pos) is changed only when that position is newer than the one stored for
+  the key (a change re-sent by the source is skipped, and the feed entry leaves it out); positions stay after a
+  delete, so a re-sent older change cannot bring a deleted row back.
 
   Input:
     KEYS[1] offsets   hash: consumer group -> last applied offset
@@ -8,11 +11,13 @@
     KEYS[3] feed      stream: change feed of the partition
     KEYS[4] rows      hash: key -> row JSON
     KEYS[5] marker    hash: epoch, rebuildUntil (see includes/finishBatch.lua)
+    KEYS[6] positions hash: key -> source position of its last applied change (32 hex digits)
 
     ARGV[1] consumer group id
     ARGV[2] after: the stored offset this batch continues from (-1: none)
     ARGV[3] last: the last offset of the batch
-    ARGV[4] payload JSON {n, dlq: [code, count...], tombstones, set: [key, json...], del: [key...]}
+    ARGV[4] payload JSON {n, dlq: [code, count...], tombstones, set: [key, json...], del: [key...],
+            pos: [key, position...] (optional)}
     ARGV[5] change feed entry `d` (JSON)
     ARGV[6] change feed max length
     ARGV[7] change feed entries older than this many ms are trimmed (0: no age limit)
@@ -33,6 +38,7 @@ local statsKey = KEYS[2]
 local feedKey = KEYS[3]
 local rowsKey = KEYS[4]
 local markerKey = KEYS[5]
+local positionsKey = KEYS[6]
 local group = ARGV[1]
 local after = tonumber(ARGV[2])
 local last = tonumber(ARGV[3])
@@ -50,8 +56,46 @@ if not ok or type(p) ~= "table" or type(p.set) ~= "table" or type(p.del) ~= "tab
   return {-1, "payload is not a CDC delta"}
 end
 
-local wrong = wrongTypeKey({offsetsKey, "hash", statsKey, "hash", feedKey, "stream", rowsKey, "hash", markerKey, "hash"})
+local wrong = wrongTypeKey({offsetsKey, "hash", statsKey, "hash", feedKey, "stream", rowsKey, "hash", markerKey, "hash",
+  positionsKey, "hash"})
 if wrong then return {-4, wrong} end
+
+local feedData = ARGV[5]
+if type(p.pos) == "table" and #p.pos > 0 then
+  local stale = {}
+  local anyStale = false
+  for i = 1, #p.pos, 2 do
+    local key, position = p.pos[i], p.pos[i + 1]
+    local held = rcall("HGET", positionsKey, key)
+    if held and held >= position then
+      stale[key] = true
+      anyStale = true
+    else
+      rcall("HSET", positionsKey, key, position)
+    end
+  end
+  if anyStale then
+    -- Leave the stale keys out of the rows and rebuild the feed entry from what is applied (a row's JSON is
+    -- its feed value).
+    local kind = string.match(feedData, '^{"(%a+)":')
+    local set, del, parts = {}, {}, {}
+    for i = 1, #p.set, 2 do
+      if not stale[p.set[i]] then
+        set[#set + 1] = p.set[i]
+        set[#set + 1] = p.set[i + 1]
+        parts[#parts + 1] = cjson.encode(p.set[i]) .. ":" .. p.set[i + 1]
+      end
+    end
+    for _, key in ipairs(p.del) do
+      if not stale[key] then
+        del[#del + 1] = key
+        parts[#parts + 1] = cjson.encode(key) .. ":null"
+      end
+    end
+    p.set, p.del = set, del
+    feedData = '{"' .. kind .. '":{' .. table.concat(parts, ",") .. "}}"
+  end
+end
 
 if #p.set > 0 then hsetChunked(rowsKey, p.set) end
 for i = 1, #p.del, 4000 do
@@ -61,6 +105,6 @@ end
 finishBatch({
   stats = statsKey, offsets = offsetsKey, feed = feedKey, marker = markerKey, group = group,
   after = after, last = last, events = p.n, dlq = p.dlq, extra = {"tombstones", p.tombstones},
-  maxLen = ARGV[6], maxAgeMs = tonumber(ARGV[7]), epoch = ARGV[8], caughtUpAt = tonumber(ARGV[9]), d = ARGV[5],
+  maxLen = ARGV[6], maxAgeMs = tonumber(ARGV[7]), epoch = ARGV[8], caughtUpAt = tonumber(ARGV[9]), d = feedData,
 })
 return {1, last}
