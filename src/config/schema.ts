@@ -304,7 +304,13 @@ export const trainSchema = z
       .object({
         /** How long after a promotion the watch looks; after it, the promotion is kept. */
         durationSeconds: z.number().int().positive().default(3600),
-        /** The previous model's carousels of at most this long before the promotion are the baseline. */
+        /**
+         * Share of users, percent, a promotion keeps on the previous model while it is watched (the holdback): the
+         * watch compares the two over the same time. 0: no holdback; the baseline is then the previous model's
+         * carousels before the promotion.
+         */
+        holdbackPercent: z.number().min(0).max(50).default(10),
+        /** Without a holdback: the previous model's carousels this long before the promotion are the baseline. */
         baselineSeconds: z.number().int().positive().default(3600),
         /** Level α of the sequential test (false rollbacks stay below α however often it looks). */
         alpha: z.number().gt(0).lt(1).default(0.05),

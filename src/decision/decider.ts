@@ -203,7 +203,7 @@ export function createDecider(options: DeciderOptions): Decider {
       const matrix = assembler.assemble(view, candidates, n, user, request.context, now());
       const t1 = performance.now();
       // score
-      const { scores, rows, modelVersion } = await scorer.score(matrix, n);
+      const { scores, rows, modelVersion } = await scorer.score(matrix, n, request.userId);
       const t2 = performance.now();
       // explore: posteriors with the model-informed prior, the policy's slate, its propensities
       loadArmCounts(explorer, view, candidates, n, segment);

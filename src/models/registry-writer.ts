@@ -2,13 +2,16 @@
  * Writing the model registry: a trained version is added with its files (ONNX, lineage, reliability diagram)
  * and never changed afterwards; promotion and rollback flip `active` in `manifest.json`, replaced atomically
  * (written aside, then renamed) so a gateway watching the registry reloads a whole manifest. Every flip is
- * recorded in `history.json` with its reason and the gate's evidence.
+ * recorded in `history.json` with its reason and the gate's evidence. A promotion may keep a share of users on
+ * the model it replaces (`holdback` in the manifest) as the watch's concurrent control, until the watch
+ * concludes or the registry flips again.
  */
 import { randomUUID } from 'node:crypto';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CroupierError } from '../errors/index.ts';
 import {
+  type Holdback,
   MANIFEST_FILE,
   type Manifest,
   type ModelEntry,
@@ -31,6 +34,8 @@ export interface HistoryEvent {
   gate?: GateDecision;
   /** The watch's look that decided (a rollback by the watch, or a kept promotion). */
   watch?: WatchLook;
+  /** A promotion's concurrent control: the share of users the promotion left on `from` while it is watched. */
+  holdback?: Holdback;
 }
 
 async function writeAtomically(dir: string, file: string, text: string): Promise<void> {
@@ -127,12 +132,22 @@ function unknownVersion(dir: string, version: string, manifest: Manifest): Croup
   );
 }
 
-/** Makes `version` active and records why. */
+/** The manifest without its holdback (every user on the active model). */
+function withoutHoldback(manifest: Manifest): Manifest {
+  const { holdback: _, ...rest } = manifest;
+  return rest;
+}
+
+/**
+ * Makes `version` active and records why. With `holdbackPercent` > 0 that share of users (drawn afresh for this
+ * promotion) stays on the model active until now, as the post-promotion watch's concurrent control.
+ */
 export async function promoteVersion(
   dir: string,
   version: string,
   reason: string,
   gate?: GateDecision,
+  holdbackPercent = 0,
 ): Promise<HistoryEvent> {
   const manifest = await readManifest(dir);
   if (!manifest.models.some((m) => m.version === version)) throw unknownVersion(dir, version, manifest);
@@ -141,15 +156,22 @@ export async function promoteVersion(
       version,
     });
   }
+  const at = new Date().toISOString();
+  const holdback: Holdback | undefined =
+    holdbackPercent > 0
+      ? { version: manifest.active, percent: holdbackPercent, salt: `holdback:${version}:${at}` }
+      : undefined;
   const event: HistoryEvent = {
-    at: new Date().toISOString(),
+    at,
     action: 'promote',
     from: manifest.active,
     to: version,
     reason,
     ...(gate ? { gate } : {}),
+    ...(holdback ? { holdback } : {}),
   };
-  await writeManifest(dir, { ...manifest, active: version });
+  const promoted = { ...withoutHoldback(manifest), active: version };
+  await writeManifest(dir, holdback ? { ...promoted, holdback } : promoted);
   await appendHistory(dir, event);
   return event;
 }
@@ -174,12 +196,15 @@ export async function rollbackActive(dir: string, reason: string, watch?: WatchL
     reason,
     ...(watch ? { watch } : {}),
   };
-  await writeManifest(dir, { ...manifest, active: promotion.from });
+  await writeManifest(dir, { ...withoutHoldback(manifest), active: promotion.from });
   await appendHistory(dir, event);
   return event;
 }
 
-/** Records that the watch kept a promotion (the active model does not change). */
+/**
+ * Records that the watch kept a promotion (the active model does not change) and ends its holdback: every user is
+ * served by the promoted model from now on.
+ */
 export async function recordWatchKept(dir: string, look: WatchLook): Promise<HistoryEvent> {
   const event: HistoryEvent = {
     at: look.at,
@@ -189,6 +214,10 @@ export async function recordWatchKept(dir: string, look: WatchLook): Promise<His
     reason: `kept after the watch: ${look.reason}`,
     watch: look,
   };
+  const manifest = await readManifest(dir);
+  if (manifest.holdback !== undefined && manifest.active === look.promotion.to) {
+    await writeManifest(dir, withoutHoldback(manifest));
+  }
   await appendHistory(dir, event);
   return event;
 }

@@ -4,6 +4,10 @@
  * without raising the rate of false rollbacks above α. The unit is the carousel (clicked or not): the shown
  * items of one carousel share a user and a moment, so counting them as independent trials would overstate the
  * evidence. Pure: the counts come from the archive (src/train/live-ctr.ts), the verdict goes to the registry.
+ *
+ * The control is the promotion's holdback when it kept one — a share of users, split at random, still served by
+ * the previous model over the same time — or else the previous model's carousels before the promotion: a trend
+ * over time (posteriors still learning, the hour of the day) then counts as the new model's doing.
  */
 import { msprtTwoProportions } from '../stats/experiment.ts';
 
@@ -31,9 +35,13 @@ export interface ModelCounts {
 
 export type WatchVerdict = 'rollback' | 'keep' | 'continue';
 
+/** What the previous model's side is: its holdback since the promotion, or its carousels before it. */
+export type WatchControl = { kind: 'holdback'; percent: number } | { kind: 'before'; seconds: number };
+
 export interface WatchLook {
   at: string;
   promotion: { at: string; from: string; to: string };
+  control: WatchControl;
   newModel: ModelCounts;
   previous: ModelCounts;
   /** The sequential test of carousel click-through, new minus previous (null until both sides have data). */
@@ -56,6 +64,7 @@ const rate = (c: ModelCounts) => (c.carousels > 0 ? c.clickedCarousels / c.carou
 export function judgePromotion(
   input: {
     promotion: WatchLook['promotion'];
+    control: WatchControl;
     newModel: ModelCounts;
     previous: ModelCounts;
     elapsedSeconds: number;
@@ -64,9 +73,13 @@ export function judgePromotion(
   settings: WatchSettings,
 ): WatchLook {
   const { newModel, previous } = input;
-  const base = { at: input.at, promotion: input.promotion, newModel, previous };
+  const base = { at: input.at, promotion: input.promotion, control: input.control, newModel, previous };
   const over = input.elapsedSeconds >= settings.durationSeconds;
-  const rates = `${newModel.version} ${pct(rate(newModel))} of ${newModel.carousels} carousels clicked, ${previous.version} ${pct(rate(previous))} of ${previous.carousels}`;
+  const control =
+    input.control.kind === 'holdback'
+      ? `its ${input.control.percent} % holdback since the promotion`
+      : `before the promotion`;
+  const rates = `${newModel.version} ${pct(rate(newModel))} of ${newModel.carousels} carousels clicked, ${previous.version} ${pct(rate(previous))} of ${previous.carousels} (${control})`;
   if (newModel.carousels < settings.minCarousels || previous.carousels < settings.minCarousels) {
     return {
       ...base,

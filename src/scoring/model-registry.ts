@@ -30,10 +30,25 @@ export const modelEntrySchema = z
   })
   .strict();
 
+/**
+ * The concurrent control of a promotion's watch: a share of users (by a salted hash of the user id) still served
+ * by the model the promotion replaced, so the watch compares the two models over the same time.
+ */
+export const holdbackSchema = z
+  .object({
+    version: z.string().min(1),
+    /** Share of users served by `version`, percent. */
+    percent: z.number().gt(0).max(50),
+    /** Salt of the users' split (a new salt per promotion draws a new holdback). */
+    salt: z.string().min(1),
+  })
+  .strict();
+
 export const manifestSchema = z
   .object({
     active: z.string().min(1),
     models: z.array(modelEntrySchema).min(1),
+    holdback: holdbackSchema.optional(),
   })
   .strict()
   .superRefine((manifest, ctx) => {
@@ -51,9 +66,18 @@ export const manifestSchema = z
         message: `no model has version "${manifest.active}"`,
       });
     }
+    const holdback = manifest.holdback?.version;
+    if (holdback !== undefined && (!versions.has(holdback) || holdback === manifest.active)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['holdback', 'version'],
+        message: `the holdback must name a version other than the active one, got "${holdback}"`,
+      });
+    }
   });
 
 export type ModelEntry = z.infer<typeof modelEntrySchema>;
+export type Holdback = z.infer<typeof holdbackSchema>;
 export type Manifest = z.infer<typeof manifestSchema>;
 
 /** The active model of a registry, with absolute paths. */

@@ -3,7 +3,8 @@
  * submitted while a batch is open are copied into one staging matrix and scored by one `session.run`; the
  * batch closes at the next event-loop turn, or after at most `batchWaitUs` (≤ 200 µs), or when full. Models
  * hot-reload: a new version is loaded and validated beside the serving one, then swapped in; runs in flight
- * finish on the old session, which is released afterwards. A refused model leaves the old one serving.
+ * finish on the old session, which is released afterwards. A refused model leaves the old one serving. When the
+ * manifest names a holdback (holdback-model.ts), the holdback's users are scored by its model instead.
  */
 import { performance } from 'node:perf_hooks';
 import ort from 'onnxruntime-node';
@@ -11,8 +12,16 @@ import { CroupierError } from '../errors/index.ts';
 import type { Logger } from '../log/logger.ts';
 import { type ProviderName, planExecutionProviders } from './execution-providers.ts';
 import { type FeatureSpec, loadFeatureSpec } from './feature-spec.ts';
+import { HoldbackModel } from './holdback-model.ts';
 import { loadModelSession } from './model-loader.ts';
-import { type ActiveModel, activeModel, readManifest, watchManifest } from './model-registry.ts';
+import {
+  type ActiveModel,
+  activeModel,
+  type Holdback,
+  type Manifest,
+  readManifest,
+  watchManifest,
+} from './model-registry.ts';
 
 export interface OnnxScorerOptions {
   /** Model registry directory (manifest.json, models, feature specs). */
@@ -59,8 +68,13 @@ export interface Scorer {
   readonly spec: FeatureSpec;
   /** The serving model. */
   readonly model: ModelInfo;
-  /** Scores `rows` rows of `features` (row-major, `spec.width` columns); the matrix is copied before return. */
-  score(features: Float32Array, rows: number): Promise<ScoreResult>;
+  /** The manifest's holdback being served (a share of users on the previous model), or null. */
+  readonly holdback: Holdback | null;
+  /**
+   * Scores `rows` rows of `features` (row-major, `spec.width` columns); the matrix is copied before return. With
+   * `userId`, a user of the manifest's holdback is scored by the holdback's model (its version in the result).
+   */
+  score(features: Float32Array, rows: number, userId?: string): Promise<ScoreResult>;
   /** Re-reads the manifest and swaps in its active model if it changed and validates; throws when refused. */
   reload(): Promise<ModelInfo>;
   close(): Promise<void>;
@@ -123,11 +137,28 @@ export async function createOnnxScorer(options: OnnxScorerOptions): Promise<Scor
     },
     `scoring on ${provider}: ${why}${failures.length > 0 ? ` (${failures.join('; ')})` : ''}`,
   );
-  return new OnnxScorer(options, spec, {
-    session,
-    info: infoOf(active, provider),
-    inflight: 0,
-    retired: false,
+  const holdback = await loadHoldback(dir, manifest, spec, provider, intraOpThreads);
+  return new OnnxScorer(
+    options,
+    spec,
+    { session, info: infoOf(active, provider), inflight: 0, retired: false },
+    holdback,
+  );
+}
+
+/** The manifest's holdback model on the serving provider, or null when the manifest names none. */
+function loadHoldback(
+  dir: string,
+  manifest: Manifest,
+  spec: FeatureSpec,
+  provider: ProviderName,
+  intraOpThreads: number,
+): Promise<HoldbackModel | null> {
+  const holdback = manifest.holdback;
+  if (holdback === undefined) return Promise.resolve(null);
+  return HoldbackModel.load(dir, { ...manifest, holdback }, spec, {
+    executionProviders: provider === 'cpu' ? ['cpu'] : [provider, 'cpu'],
+    intraOpThreads,
   });
 }
 
@@ -154,6 +185,7 @@ function checkSpecHash(active: ActiveModel, hash: string): void {
 class OnnxScorer implements Scorer {
   readonly spec: FeatureSpec;
   private served: Served;
+  private holdbackModel: HoldbackModel | null;
   private readonly logger: Logger;
   private readonly dir: string;
   private readonly batching: boolean;
@@ -173,9 +205,10 @@ class OnnxScorer implements Scorer {
   private readonly tick = (): void => this.onTick();
   private readonly onBatch: OnnxScorerOptions['onBatch'];
 
-  constructor(options: OnnxScorerOptions, spec: FeatureSpec, served: Served) {
+  constructor(options: OnnxScorerOptions, spec: FeatureSpec, served: Served, holdback: HoldbackModel | null) {
     this.spec = spec;
     this.served = served;
+    this.holdbackModel = holdback;
     this.logger = options.logger;
     this.dir = options.registryDir;
     this.batching = options.batching ?? true;
@@ -199,7 +232,11 @@ class OnnxScorer implements Scorer {
     return this.served.info;
   }
 
-  score(features: Float32Array, rows: number): Promise<ScoreResult> {
+  get holdback(): Holdback | null {
+    return this.holdbackModel?.holdback ?? null;
+  }
+
+  score(features: Float32Array, rows: number, userId?: string): Promise<ScoreResult> {
     if (this.closed) return Promise.reject(closedError());
     const width = this.spec.width;
     if (!(rows >= 0) || features.length < rows * width) {
@@ -215,6 +252,10 @@ class OnnxScorer implements Scorer {
         rows: new Float32Array(0),
         modelVersion: this.served.info.version,
       });
+    }
+    const holdback = this.holdbackModel;
+    if (holdback !== null && userId !== undefined && holdback.includes(userId)) {
+      return holdback.score(features, rows);
     }
     if (!this.batching) return this.runAlone(features, rows);
     const offset = this.stagedRows;
@@ -337,6 +378,7 @@ class OnnxScorer implements Scorer {
     try {
       const manifest = await readManifest(this.dir);
       const active = activeModel(this.dir, manifest);
+      await this.reloadHoldback(manifest);
       if (active.entry.version === current.info.version && active.modelPath === current.info.file)
         return current.info;
       const spec = await loadFeatureSpec(active.featureSpecPath);
@@ -374,12 +416,38 @@ class OnnxScorer implements Scorer {
     }
   }
 
+  /** Swaps in the manifest's holdback when it changed (a new one, another one, or none any more). */
+  private async reloadHoldback(manifest: Manifest): Promise<void> {
+    const current = this.holdbackModel;
+    if (current === null ? manifest.holdback === undefined : current.same(manifest.holdback)) return;
+    const next = await loadHoldback(
+      this.dir,
+      manifest,
+      this.spec,
+      this.served.info.provider,
+      this.intraOpThreads,
+    );
+    if (this.closed) {
+      next?.retire();
+      throw closedError();
+    }
+    this.holdbackModel = next;
+    current?.retire();
+    this.logger.info(
+      { holdback: next?.holdback ?? null, previous: current?.holdback ?? null },
+      next === null
+        ? 'holdback ended: every user is served by the active model'
+        : `holdback: ${next.holdback.percent} % of users served by ${next.holdback.version}`,
+    );
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.stopWatching?.();
     if (this.scheduled) this.flush();
     this.closed = true;
     await this.reloading?.catch(() => undefined);
+    this.holdbackModel?.retire();
     const served = this.served;
     served.retired = true;
     if (served.inflight === 0) await served.session.release();

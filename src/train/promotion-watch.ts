@@ -1,7 +1,8 @@
 /**
  * One look of the post-promotion watch: finds the promotion that made the active model active (when the watch
  * has not concluded on it), counts from the archive the carousels the new model dealt since and those the
- * previous model dealt in the baseline before it, judges them with the sequential test (src/models/watch.ts),
+ * previous model dealt — since the promotion too, to its holdback's users, when the promotion kept one (a
+ * concurrent control); otherwise in the baseline before it — judges them with the sequential test (src/models/watch.ts),
  * and acts: a significant loss rolls the registry back (a watching gateway reloads), a kept promotion is
  * recorded; both with the look as their evidence in `history.json` (`croupier models show` prints it).
  */
@@ -40,16 +41,19 @@ export async function watchPromotion(options: {
     };
   }
   const promotedMs = Date.parse(promotion.at);
+  const concurrent = promotion.holdback !== undefined && promotion.holdback.version === promotion.from;
   const counts = await countLiveCtr({
     archive: options.archive,
     sides: [
       { side: 'new', version: promotion.to, fromMs: promotedMs, toMs: now.getTime() },
-      {
-        side: 'previous',
-        version: promotion.from,
-        fromMs: promotedMs - settings.baselineSeconds * 1000,
-        toMs: promotedMs,
-      },
+      concurrent
+        ? { side: 'previous', version: promotion.from, fromMs: promotedMs, toMs: now.getTime() }
+        : {
+            side: 'previous',
+            version: promotion.from,
+            fromMs: promotedMs - settings.baselineSeconds * 1000,
+            toMs: promotedMs,
+          },
     ],
     attributionSeconds: settings.attributionSeconds,
     memoryLimit: config.train.memoryLimit,
@@ -58,6 +62,9 @@ export async function watchPromotion(options: {
   const look = judgePromotion(
     {
       promotion: { at: promotion.at, from: promotion.from, to: promotion.to },
+      control: concurrent
+        ? { kind: 'holdback', percent: promotion.holdback!.percent }
+        : { kind: 'before', seconds: settings.baselineSeconds },
       newModel: counts.get('new')!,
       previous: counts.get('previous')!,
       elapsedSeconds: (now.getTime() - promotedMs) / 1000,

@@ -40,6 +40,7 @@ const look = (newModel: ModelCounts, previous: ModelCounts, elapsedSeconds = 600
   judgePromotion(
     {
       promotion: { at: '', from: previous.version, to: newModel.version },
+      control: { kind: 'holdback', percent: 10 },
       newModel,
       previous,
       elapsedSeconds,
@@ -144,7 +145,7 @@ describe('croupier models watch', () => {
   let dir: string;
   const promotedAt = Date.now() - 40 * 60_000;
 
-  async function registryWithPromotion(name: string): Promise<string> {
+  async function registryWithPromotion(name: string, holdbackPercent = 0): Promise<string> {
     const registry = path.join(dir, name);
     await mkdir(registry);
     for (const file of ['default-1.onnx', 'feature-spec.json']) {
@@ -154,6 +155,8 @@ describe('croupier models watch', () => {
     const manifest = JSON.parse(await readFile(path.join('models', 'manifest.json'), 'utf8'));
     manifest.models.push({ ...manifest.models[0], version: 'cand-1', file: 'cand-1.onnx' });
     manifest.active = 'cand-1';
+    const holdback = { version: 'default-1', percent: holdbackPercent, salt: 'holdback-test' };
+    if (holdbackPercent > 0) manifest.holdback = holdback;
     await writeFile(path.join(registry, 'manifest.json'), JSON.stringify(manifest));
     const promotion = {
       at: new Date(promotedAt).toISOString(),
@@ -161,19 +164,31 @@ describe('croupier models watch', () => {
       from: 'default-1',
       to: 'cand-1',
       reason: 'the gate passed',
+      ...(holdbackPercent > 0 ? { holdback } : {}),
     };
     await writeFile(path.join(registry, 'history.json'), JSON.stringify({ events: [promotion] }));
     return registry;
   }
 
-  /** 30 minutes of default-1 before the promotion, then the new model until 10 minutes ago, then more. */
-  async function archiveWith(name: string, newCtr: number): Promise<string> {
+  /**
+   * 30 minutes of default-1 before the promotion (click-through `beforeCtr`), then the new model until a minute
+   * ago; with `holdbackCtr`, default-1 also deals a third as many carousels as the new model after the promotion.
+   */
+  async function archiveWith(
+    name: string,
+    newCtr: number,
+    { beforeCtr = 0.08, holdbackCtr }: { beforeCtr?: number; holdbackCtr?: number } = {},
+  ): Promise<string> {
     const root = path.join(dir, name);
     const rng = createRng(9);
+    const end = Date.now() - 60_000;
     const records = [
-      ...carousels('default-1', promotedAt - 30 * 60_000, promotedAt, 2_000, 0.08, rng, 'old'),
-      ...carousels('cand-1', promotedAt, Date.now() - 60_000, 2_000, newCtr, rng, 'new'),
-    ];
+      ...carousels('default-1', promotedAt - 30 * 60_000, promotedAt, 2_000, beforeCtr, rng, 'old'),
+      ...carousels('cand-1', promotedAt, end, 2_000, newCtr, rng, 'new'),
+      ...(holdbackCtr === undefined
+        ? []
+        : carousels('default-1', promotedAt + 1_000, end, 6_000, holdbackCtr, rng, 'held')),
+    ].sort((a, b) => a.timestamp - b.timestamp);
     const duckdb = await DuckDBInstance.create(':memory:');
     try {
       // One file per hour, as the archive writes them.
@@ -253,5 +268,28 @@ describe('croupier models watch', () => {
     expect(outcome.look.test.ci[0]).toBeLessThan(0);
     expect(outcome.look.test.ci[1]).toBeGreaterThan(0);
     expect((await readManifest(registry)).active).toBe('cand-1');
+  }, 120_000);
+
+  it('judges against the holdback over the same time, not against the hours before the promotion', async () => {
+    // Click-through rose over time (default-1 at 4 % per item before, 14 % on its holdback after): compared with
+    // the hours before, the new model's 8 % looks like a gain; its concurrent control shows the loss.
+    const trend = { beforeCtr: 0.04, holdbackCtr: 0.14 };
+    const before = await registryWithPromotion('trend-before');
+    const archive = await archiveWith('trend-archive', 0.08, trend);
+    const naive = JSON.parse((await watch(before, archive, 'watch', '--json')).stdout);
+    expect(naive.look.control).toEqual({ kind: 'before', seconds: 3600 });
+    expect(naive.status).toBe('keep');
+    expect(naive.look.test.ci[0]).toBeGreaterThan(0);
+
+    const held = await registryWithPromotion('trend-holdback', 10);
+    const outcome = JSON.parse((await watch(held, archive, 'watch', '--json')).stdout);
+    expect(outcome.look.control).toEqual({ kind: 'holdback', percent: 10 });
+    expect(outcome.status).toBe('rollback');
+    expect(outcome.look.test.ci[1]).toBeLessThan(0);
+    expect(outcome.look.previous.carousels).toBeGreaterThan(200);
+    expect(Date.parse(outcome.look.previous.from)).toBe(promotedAt);
+    const manifest = await readManifest(held);
+    expect(manifest.active).toBe('default-1');
+    expect(manifest.holdback).toBeUndefined();
   }, 120_000);
 });

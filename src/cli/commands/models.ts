@@ -64,6 +64,9 @@ export function registerModelsCommand(program: Command): void {
         `${(mark + m.version).padEnd(32)} ${m.created.padEnd(24)} ${num(m.metrics.holdoutLogLoss).padStart(9)} ${num(m.metrics.holdoutAuc, 4).padStart(7)}  ${m.description ?? ''}`,
       );
     }
+    const holdback = manifest.holdback;
+    if (holdback)
+      out(`holdback: ${holdback.percent} % of users still on ${holdback.version} while the watch looks`);
   });
 
   withConfigFlags(
@@ -178,6 +181,7 @@ export function registerModelsCommand(program: Command): void {
       version,
       decision.passed ? 'the gate passed' : 'forced past the gate',
       decision,
+      config.train.watch.holdbackPercent,
     );
     out(`promoted ${event.to} (was ${event.from})`);
   });
@@ -186,7 +190,7 @@ export function registerModelsCommand(program: Command): void {
     models
       .command('watch')
       .description(
-        "one look of the post-promotion watch (train.watch): the active model's live click-through since its promotion against the previous model's before it, from the archive, by the always-valid sequential test; rolls back on a significant loss",
+        "one look of the post-promotion watch (train.watch): the active model's live click-through since its promotion against the previous model's on its holdback (or, without one, before the promotion), from the archive, by the always-valid sequential test; rolls back on a significant loss",
       )
       .option('--archive <uri>', 'archive to read (default archive.uri)')
       .option('--json', 'print JSON'),

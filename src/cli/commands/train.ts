@@ -130,7 +130,13 @@ export function registerTrainCommand(program: Command): void {
       });
       report.gate = decision;
       if (decision.passed) {
-        await promoteVersion(registryDir, version, 'croupier train --promote: the gate passed', decision);
+        await promoteVersion(
+          registryDir,
+          version,
+          'croupier train --promote: the gate passed',
+          decision,
+          config.train.watch.holdbackPercent,
+        );
         gateLine = `promoted ${version}: the gate passed`;
       } else {
         gateLine = `kept ${version} as a candidate: ${decision.checks
