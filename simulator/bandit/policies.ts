@@ -17,6 +17,7 @@
  * missing 1 − e(s) added back when it is clicked (`streams/fold/position-bias.ts`).
  */
 import { SlateExplorer } from '../../src/bandit/explorer.ts';
+import { fillPosteriorMeans } from '../../src/bandit/policies.ts';
 import { fillPosteriors, type Tempering } from '../../src/bandit/posterior.ts';
 import type { MonteCarloSettings } from '../../src/bandit/propensity.ts';
 import { selectTopK } from '../../src/bandit/slate.ts';
@@ -40,6 +41,11 @@ export interface SlatePolicy {
   choose(request: SlateRequest): SimItem[];
   /** Records one impression of `item` in `segment`, shown in `slot` (0-based), and whether it was clicked. */
   observe(segment: number, item: SimItem, slot: number, clicked: boolean): void;
+  /**
+   * The slate greedy would deal from the posteriors of the last `choose` (their means, which tempering keeps):
+   * what the policy knew at that moment, without its exploration.
+   */
+  meanSlate(): SimItem[];
 }
 
 export interface PolicyOptions {
@@ -115,6 +121,8 @@ class CorePolicy implements SlatePolicy {
   /** The gateway's explorer: its buffers hold the arm counts, posteriors, ranking values and the slate. */
   private readonly explorer = new SlateExplorer(RANK_ONLY);
   private scores = new Float32Array(256);
+  private means = new Float64Array(256);
+  private last: { candidates: readonly SimItem[]; slots: number } = { candidates: [], slots: 0 };
 
   constructor(
     readonly name: SimPolicyName,
@@ -158,7 +166,15 @@ class CorePolicy implements SlatePolicy {
     );
     const slate: SimItem[] = [];
     for (let s = 0; s < k; s++) slate.push(candidates[explorer.order[s]]);
+    this.last = { candidates, slots: request.slots };
     return slate;
+  }
+
+  meanSlate(): SimItem[] {
+    const { candidates, slots } = this.last;
+    if (this.means.length < candidates.length) this.means = new Float64Array(candidates.length * 2);
+    fillPosteriorMeans(this.explorer, candidates.length, this.means);
+    return topByKey(candidates, this.means, slots);
   }
 
   observe(segment: number, item: SimItem, slot: number, clicked: boolean): void {

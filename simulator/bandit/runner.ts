@@ -7,9 +7,10 @@
 import type { Tempering } from '../../src/bandit/posterior.ts';
 import { createRng } from '../../src/stats/rng.ts';
 import { type KArmedCurve, SeriesRecorder, type SimulationReport } from '../report/series.ts';
+import type { SimItem, SimUser } from '../world/population.ts';
 import type { Scenario } from '../world/scenario.ts';
-import { createWorld } from '../world/world.ts';
-import { createPolicy, type SimPolicyName } from './policies.ts';
+import { createWorld, type World } from '../world/world.ts';
+import { createPolicy, type SimPolicyName, type SlatePolicy } from './policies.ts';
 
 /** The engine's settings a policy plays with (absent: the run's, then the defaults). */
 export interface PolicySettings {
@@ -45,6 +46,19 @@ export interface InProcessOptions extends PolicySettings {
   durationSeconds?: number;
   /** Width of a report bucket, simulated seconds (default: duration / 24). */
   bucketSeconds?: number;
+  /** Called after each slate is dealt, before the user responds: diagnostics that look inside a run. */
+  onSlate?: (dealt: DealtSlate) => void;
+}
+
+/** One slate of an in-process run, as `onSlate` sees it. */
+export interface DealtSlate {
+  label: string;
+  at: number;
+  world: World;
+  policy: SlatePolicy;
+  user: SimUser;
+  candidates: readonly SimItem[];
+  slate: readonly SimItem[];
 }
 
 /** A contender of a policy name: the name as label, the run's settings. */
@@ -86,6 +100,7 @@ export function runInProcess(options: InProcessOptions): SimulationReport {
       for (let r = 0; r < session.requests; r++) {
         const candidates = world.liveItems();
         const slate = policy.choose({ segment, candidates, slots: world.slots, score });
+        options.onSlate?.({ label: contender.label, at: session.at, world, policy, user, candidates, slate });
         const outcomes = world.model.respond(responses, user, slate);
         for (let s = 0; s < slate.length; s++) policy.observe(segment, slate[s], s, outcomes[s].clicked);
         recorder.record(
