@@ -1,14 +1,14 @@
 /**
  * What logging candidate sets costs the running system (shadow tests read them): `croupier start` with a catalog
- * of 200 items, loaded open loop at a fixed rate, once per `log.candidateSampleRate` in one run, the settings
- * alternated in rounds ABBA… so that a drift of the shared machine's load falls on both alike. For each start it
- * records the latency and the CPU of each part per carousel (bench/cpu-parts.ts): the gateway's main thread,
- * which copies the set when it decides and builds the record after the reply; the broker and archive threads,
- * which carry the bigger records; the process as a whole.
+ * of 200 items, once per `log.candidateSampleRate`, all running side by side and loaded open loop at the same
+ * rate at the same time, so that every setting sees the same state of a shared machine whose load changes by the
+ * minute; repeated in rounds (a fresh start each). For each start it records the latency and the CPU of each
+ * part per carousel (bench/cpu-parts.ts): the gateway's main thread, which copies the set when it decides and
+ * builds the record after the reply; the broker and archive threads, which carry the bigger records; in all.
  *
  *   npm run bench:loadtest-candidates -- [--rate 300] [--step 20] [--sample-rates 0,1] [--rounds 2]
  *
- * Prints one line per start and a table of the medians per sample rate (with their ratio to the first rate),
+ * Prints one line per start and a table of the medians over rounds per sample rate (with their ratio to the first),
  * with the load average; writes bench/results/loadtest-candidates.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -16,7 +16,7 @@ import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { runLoadTest } from '../load-tests/loadtest.ts';
 import { cpuPartsProbe } from './cpu-parts.ts';
-import { startCroupierWithCatalog } from './croupier-process.ts';
+import { type CroupierProcess, startCroupierWithCatalog } from './croupier-process.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -51,54 +51,72 @@ interface Sample {
   loadAverage: string;
 }
 
+/** One load step against a started croupier, as a sample. */
+async function measure(
+  croupier: CroupierProcess,
+  sampleRate: number,
+  round: number,
+  connections: number,
+): Promise<Sample> {
+  const result = await runLoadTest({
+    url: croupier.url,
+    rates: [RATE],
+    stepSeconds: STEP_SECONDS,
+    warmupSeconds: 5,
+    connections,
+    timeoutMs: 2000,
+    slots: 10,
+    users: 1000,
+    mode: 'open',
+    calibrate: false,
+    stepProbe: cpuPartsProbe({ croupierPid: croupier.child.pid!, metricsUrl: croupier.metricsUrl }),
+  });
+  const step = result.steps[0];
+  const p = step.parts ?? {};
+  const perCarousel = (share: number | undefined) =>
+    step.received > 0 ? Math.round(((share ?? 0) * step.durationMs * 1000) / step.received) : 0;
+  return {
+    sampleRate,
+    round,
+    achievedRate: step.achievedRate,
+    p50: step.latency.p50,
+    p99: step.latency.p99,
+    timeouts: step.timeouts,
+    gatewayUsPerCarousel: p.gatewayUsPerCarousel ?? 0,
+    propensityUsPerCarousel: perCarousel(p.propensityCpu),
+    brokerUsPerCarousel: perCarousel(p.brokerCpu),
+    archiveUsPerCarousel: perCarousel(p.archiveCpu),
+    totalUsPerCarousel: p.totalUsPerCarousel ?? 0,
+    loadAverage: load(),
+  };
+}
+
 const loadBefore = load();
 const samples: Sample[] = [];
 for (let round = 0; round < ROUNDS; round++) {
   const order = round % 2 === 0 ? SAMPLE_RATES : [...SAMPLE_RATES].reverse();
-  for (const sampleRate of order) {
-    const croupier = await startCroupierWithCatalog({
-      items: ITEMS,
-      settings: [`log.candidateSampleRate=${sampleRate}`],
-    });
-    try {
-      const result = await runLoadTest({
-        url: croupier.url,
-        rates: [RATE],
-        stepSeconds: STEP_SECONDS,
-        warmupSeconds: 5,
-        connections: 16,
-        timeoutMs: 2000,
-        slots: 10,
-        users: 1000,
-        mode: 'open',
-        calibrate: false,
-        stepProbe: cpuPartsProbe({ croupierPid: croupier.child.pid!, metricsUrl: croupier.metricsUrl }),
+  const started: Array<{ sampleRate: number; croupier: CroupierProcess }> = [];
+  try {
+    for (const sampleRate of order) {
+      const croupier = await startCroupierWithCatalog({
+        items: ITEMS,
+        settings: [`log.candidateSampleRate=${sampleRate}`],
       });
-      const step = result.steps[0];
-      const p = step.parts ?? {};
-      const perCarousel = (share: number | undefined) =>
-        step.received > 0 ? Math.round(((share ?? 0) * step.durationMs * 1000) / step.received) : 0;
-      const sample: Sample = {
-        sampleRate,
-        round,
-        achievedRate: step.achievedRate,
-        p50: step.latency.p50,
-        p99: step.latency.p99,
-        timeouts: step.timeouts,
-        gatewayUsPerCarousel: p.gatewayUsPerCarousel ?? 0,
-        propensityUsPerCarousel: perCarousel(p.propensityCpu),
-        brokerUsPerCarousel: perCarousel(p.brokerCpu),
-        archiveUsPerCarousel: perCarousel(p.archiveCpu),
-        totalUsPerCarousel: p.totalUsPerCarousel ?? 0,
-        loadAverage: load(),
-      };
+      started.push({ sampleRate, croupier });
+    }
+    // Every setting is loaded at once, so each sees the same machine: the shared machine's load changes by the
+    // minute, far more than what is measured here.
+    const measured = await Promise.all(
+      started.map(({ sampleRate, croupier }) => measure(croupier, sampleRate, round, 16)),
+    );
+    for (const sample of measured) {
       samples.push(sample);
       console.error(
-        `round ${round} sample rate ${sampleRate}: ${step.achievedRate}/s, p50 ${sample.p50} ms, p99 ${sample.p99} ms, gateway ${sample.gatewayUsPerCarousel} µs/carousel, total ${sample.totalUsPerCarousel} µs/carousel (load ${sample.loadAverage})`,
+        `round ${round} sample rate ${sample.sampleRate}: ${sample.achievedRate}/s, p50 ${sample.p50} ms, p99 ${sample.p99} ms, gateway ${sample.gatewayUsPerCarousel} µs/carousel, total ${sample.totalUsPerCarousel} µs/carousel (load ${sample.loadAverage})`,
       );
-    } finally {
-      await croupier.stop();
     }
+  } finally {
+    await Promise.all(started.map(({ croupier }) => croupier.stop()));
   }
 }
 
