@@ -1,4 +1,5 @@
 /** The shapes a partition batch takes on its way through the topology. */
+import type { UndecodableBatch } from '../src/kafka/index.ts';
 import type { TopicPartition } from '../src/state/layout/index.ts';
 import type { SchemaName } from './schemas/index.ts';
 import type { TopicRole } from './validate/events.ts';
@@ -10,6 +11,11 @@ export interface RawRecord {
   value: Buffer | null;
   /** Kafka's timestamp of the record (ms), where the fetch gave one. */
   timestamp?: number;
+  /**
+   * Set when this stands in for a record batch the consumer could not decode: `offset` is the batch's last
+   * offset, `value` the batch's bytes.
+   */
+  undecodableBatch?: UndecodableBatch;
 }
 
 /** What decoding made of one record. */

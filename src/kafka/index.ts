@@ -13,6 +13,7 @@ export {
   type EventCodec,
   type EventCodecOptions,
 } from './codec.ts';
+export { type UndecodableBatch, undecodableBatchOf } from './fetch-decoding.ts';
 export type { RegisteredSubject } from './schema-id-cache.ts';
 export { isClickstreamSchema, subjectName, type TopicNames, topicContracts } from './subjects.ts';
 export { HEADER_BYTES, MAGIC_BYTE, readSchemaId, writeHeader } from './wire-format.ts';

@@ -13,7 +13,8 @@ const SERDE_CODES = new Set([
 
 /**
  * Decodes the records of each chunk (Confluent wire format, writer schema from the registry) in offset order.
- * A record that cannot be decoded becomes `refused` with the codec's code; a null value is a `tombstone` on a
+ * A record that cannot be decoded becomes `refused` with the codec's code, and so does the stand-in of a record
+ * batch the consumer could not decode (CROUPIER_ERR_STREAM_UNDECODABLE_BATCH); a null value is a `tombstone` on a
  * CDC topic and refused (CROUPIER_ERR_STREAM_EMPTY_RECORD) on the clickstream. Any other failure (the
  * registry did not answer) errors the Observable, so a retry upstream can decode the chunk again.
  *
@@ -28,6 +29,16 @@ export function decodeRecords<C extends PartitionChunk>(
   return concatMap(async (chunk) => {
     const decoded: DecodedRecord[] = [];
     for (const raw of chunk.raw) {
+      if (raw.undecodableBatch !== undefined) {
+        const { firstOffset, lastOffset, reason } = raw.undecodableBatch;
+        decoded.push({
+          raw,
+          kind: 'refused',
+          code: 'CROUPIER_ERR_STREAM_UNDECODABLE_BATCH',
+          message: `the record batch of offsets ${firstOffset}-${lastOffset} could not be decoded (${reason}); its bytes are the dead letter's value`,
+        });
+        continue;
+      }
       if (raw.value === null || raw.value.length === 0) {
         if (chunk.role === 'clickstream') {
           decoded.push({

@@ -5,9 +5,11 @@
  * overlaps the current apply.
  */
 import type { EachBatchHandler } from 'kafkajs';
+import { undecodableBatchOf } from '../../src/kafka/index.ts';
 import type { StateWriter } from '../../src/state/writer/index.ts';
 import { type AssignmentTracker, partitionKeyOf } from '../assignment.ts';
 import type { StreamMetrics } from '../metrics.ts';
+import type { RawRecord } from '../records.ts';
 import type { TopicRole } from '../validate/events.ts';
 import type { BatchJob } from './batch-pipeline.ts';
 
@@ -37,12 +39,16 @@ export function eachBatchHandler(deps: EachBatchDeps): EachBatchHandler {
       Number(batch.highWatermark),
       cursor.applied,
     );
-    const raw = batch.messages.map((m) => ({
-      offset: Number(m.offset),
-      key: m.key,
-      value: m.value,
-      timestamp: Number(m.timestamp),
-    }));
+    const raw = batch.messages.map((m): RawRecord => {
+      const undecodableBatch = undecodableBatchOf(m);
+      return {
+        offset: Number(m.offset),
+        key: m.key,
+        value: m.value,
+        timestamp: Number(m.timestamp),
+        ...(undecodableBatch === null ? {} : { undecodableBatch }),
+      };
+    });
     // The fetch position moves on now; what is applied is what Redis holds, and a failure seeks back to it.
     resolveOffset(batch.lastOffset());
     let done: () => void = () => undefined;

@@ -4,11 +4,11 @@
  * keeps them compressed; the stream topology folds every record exactly once into Redis and the archive
  * archives every record once.
  *
- * And a batch the topology's consumer cannot decode: its bytes say zstd but are not (written straight into the
- * broker's log, as a broker that does not validate batches, or a disk that corrupted one after the CRC check,
- * would serve it). kafkajs fails the whole fetch on it, again and again, so the partition cannot move past it;
- * it must not stall silently: its lag counts the records behind it, it shows as stalled with the reason on the
- * topology's metrics, and /readyz says so.
+ * And batches the topology's consumer cannot decode (bytes that say zstd but are not, a codec Kafka does not
+ * define, a gzip bomb), written straight into the broker's log, as a broker that does not validate batches, or a
+ * disk that corrupted one after the CRC check, would serve them. kafkajs failed the whole fetch on such a batch,
+ * again and again, so the partition could not move past it: each is now dead-lettered with its bytes, offsets
+ * and reason, counted, and the records around it are folded.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,7 +24,6 @@ import type { Encoder } from '../../src/broker/protocol/encoder.ts';
 import { ErrorCode } from '../../src/broker/protocol/error-codes.ts';
 import { readBatchHeader } from '../../src/broker/protocol/record-batch.ts';
 import type { Config, ConfigInput } from '../../src/config/index.ts';
-import { stateHealthReasons } from '../../src/gateway/state-health.ts';
 import { createKafka } from '../../src/kafka/index.ts';
 import { silentLogger } from '../../src/log/logger.ts';
 import { partitionKey } from '../../src/state/layout/index.ts';
@@ -36,6 +35,7 @@ import { kcat } from '../broker/support/kcat.ts';
 import { RawClient } from '../broker/support/raw-client.ts';
 import { startTestRedis, type TestRedis } from '../support/redis.ts';
 import { compareEventsWithState } from './support/compare-state.ts';
+import { readDeadLetters } from './support/dead-letters.ts';
 import { generateClickstream } from './support/events.ts';
 import {
   createTopics,
@@ -83,16 +83,6 @@ async function startTopology(
 function storedCodecs(topic: string): number[] {
   const partition = stack.broker.handle.broker.partition(topic, 0)!;
   return partition.entries.map((e) => e.buf!.readInt16BE(21) & 0x07);
-}
-
-async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe('compressed record batches', () => {
@@ -178,12 +168,12 @@ describe('compressed record batches', () => {
 });
 
 describe('a batch the consumer cannot decode', () => {
-  it('is reported: the partition shows as stalled with its lag and the reason, on metrics and /readyz', async () => {
+  it('is dead-lettered with its bytes and offsets, counted, and the partition moves on past it', async () => {
     const prefix = redis.prefix();
     const topics = testTopics(`undecodable${Date.now()}`);
     await createTopics(stack.admin, topics, 1);
     const topic = topics.clickstream;
-    const events = generateClickstream({ seed: 5, users: 4, items: 4, requests: 4 });
+    const events = generateClickstream({ seed: 5, users: 4, items: 4, requests: 6 });
     const send = async (slice: typeof events) =>
       stack.producer.send({
         topic,
@@ -195,40 +185,80 @@ describe('a batch the consumer cannot decode', () => {
           })),
         ),
       });
-    await send(events.slice(0, 5));
-    const { topology, groupId } = await startTopology(topics, prefix, {
-      stallAfterMs: 500,
-      stateCheckMs: 200,
-    });
+    const partition = stack.broker.handle.broker.partition(topic, 0)!;
+    /** Written straight into the log, as a broker that does not check batches would serve it. */
+    const appendUnchecked = (batch: Buffer) => {
+      const result = partition.appendBatch(batch, readBatchHeader(batch), Date.now());
+      expect(result.errorCode).toBe(0);
+      return result.baseOffset;
+    };
+    const records = [{ value: 'a' }, { value: 'b' }];
+    const bad = {
+      // The bytes say zstd but are not a zstd frame.
+      corrupt: buildBatch({ records, attributes: 4, compress: () => Buffer.from('not a zstd frame') }),
+      // Codec 6: Kafka defines 0-4; kafkajs read such bytes as uncompressed records.
+      unknownCodec: buildBatch({ records, attributes: 6, compress: (r) => gzipSync(r) }),
+      // 64 KB of gzip that inflates to 120 MiB, over the 100 MiB decompression limit.
+      bomb: buildBatch({ records, attributes: 1, compress: () => gzipSync(Buffer.alloc(120 * 1024 * 1024)) }),
+    };
+    // Good records before, between and after the bad batches.
+    await send(events.slice(0, 4));
+    const firstOffsets: Record<string, number> = {};
+    let next = 4;
+    for (const [name, batch] of Object.entries(bad)) {
+      firstOffsets[name] = appendUnchecked(batch);
+      await send(events.slice(next, next + 1));
+      next += 1;
+    }
+    await send(events.slice(next));
+    const end = Number(partition.nextOffset) - 1;
+
+    const { topology, groupId } = await startTopology(topics, prefix);
     try {
-      await waitForOffsets(redis.client, prefix, groupId, topic, [4]);
-      const bad = buildBatch({
-        records: [{ value: 'a' }, { value: 'b' }],
-        attributes: 4,
-        compress: () => Buffer.from('these bytes are not a zstd frame'),
-      });
-      const partition = stack.broker.handle.broker.partition(topic, 0)!;
-      expect(partition.appendBatch(bad, readBatchHeader(bad), Date.now()).errorCode).toBe(0);
-      await send(events.slice(5, 8));
-      // The two records of the bad batch and the three after it wait.
-      const key = `${topic}:0`;
-      const metrics = await until('the stall and its reason', () => {
-        const m = topology.metrics();
-        return m.stalled[key] !== undefined && m.lastError?.includes('zstd') ? m : undefined;
-      });
-      expect(metrics.lagByPartition[key]).toBe(5);
-      expect(metrics.lastError).toMatch(/zstd record batch could not be decompressed/);
-      const reasons = stateHealthReasons({
-        stream: () => ({ running: true, metrics, ageMs: 0, restarts: 0 }),
-      });
-      expect(reasons.join('\n')).toMatch(
-        new RegExp(
-          `stream partition ${key} has not advanced for \\d+ s \\(5 records waiting; last error: .*zstd`,
-        ),
-      );
+      await waitForOffsets(redis.client, prefix, groupId, topic, [end]);
+      const metrics = topology.metrics();
+      expect(metrics.deadLetters).toEqual({ CROUPIER_ERR_STREAM_UNDECODABLE_BATCH: 3 });
+      expect(metrics.stalled).toEqual({});
+      expect(metrics.lagByPartition[`${topic}:0`] ?? 0).toBe(0);
     } finally {
       await topology.close();
     }
+    // Every record around the bad batches is folded, once.
+    const { differences } = await compareEventsWithState(
+      redis.client,
+      prefix,
+      { topic, partition: 0 },
+      events,
+    );
+    expect(differences).toEqual([]);
+
+    const letters = await readDeadLetters(stack, topics.deadLetter, 3);
+    expect(letters.map((l) => l.offset).sort((a, b) => a - b)).toEqual(
+      Object.values(firstOffsets).map((o) => o + 1),
+    );
+    for (const [name, batch] of Object.entries(bad)) {
+      const first = firstOffsets[name]!;
+      const letter = letters.find((l) => l.offset === first + 1)!;
+      expect(letter, name).toMatchObject({
+        topic,
+        partition: 0,
+        key: null,
+        errorCode: 'CROUPIER_ERR_STREAM_UNDECODABLE_BATCH',
+      });
+      expect(Buffer.from(letter.value!).equals(batch), name).toBe(true);
+      expect(letter.errorMessage, name).toContain(`offsets ${first}-${first + 1}`);
+    }
+    const reasons = Object.fromEntries(
+      Object.entries(firstOffsets).map(([name, o]) => [
+        name,
+        letters.find((l) => l.offset === o + 1)!.errorMessage,
+      ]),
+    );
+    expect(reasons.corrupt).toMatch(/zstd record batch could not be decompressed/);
+    expect(reasons.unknownCodec).toMatch(/compression codec 6, which Kafka does not define/);
+    expect(reasons.bomb).toMatch(
+      /gzip record batch could not be decompressed: .*larger than 104857600 bytes/,
+    );
   }, 120_000);
 });
 

@@ -4,6 +4,11 @@ export const STREAM_ERROR_CODES = [
   'CROUPIER_ERR_STREAM_EMPTY_RECORD',
   /** A record decoded to a schema that does not belong on its topic (e.g. an ItemChange on the clickstream). */
   'CROUPIER_ERR_STREAM_WRONG_SCHEMA',
+  /**
+   * A record batch could not be decoded (corrupt, compressed with a codec Kafka does not define, or over the
+   * decompression limit): the batch's bytes were dead-lettered and its offsets skipped.
+   */
+  'CROUPIER_ERR_STREAM_UNDECODABLE_BATCH',
   /** A required field is missing, null or empty. */
   'CROUPIER_ERR_STREAM_MISSING_FIELD',
   /** A field holds a value outside its range (negative watch time or value, slot < 0, propensity not in (0, 1]...). */
