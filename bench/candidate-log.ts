@@ -1,12 +1,15 @@
 /**
  * What candidate-set logging adds to the event log: the Avro bytes of one Carousel record (10 slots, with feature
  * rows of 16 floats) without and with its candidate set, for pools of 100, 1,000 and 10,000 candidates, and the
- * mean added per carousel at log.candidateSampleRate 0.1 and 1. Item ids like `item-00042`; counts and p̂ drawn
- * from a seeded generator. Deterministic; prints a table and writes bench/results/candidate-log.json.
+ * mean added per carousel at log.candidateSampleRate 0.1 and 1; and the CPU time of encoding the record without and
+ * with its set (this process's CPU time, median of 31 alternating batches, the load average printed beside it). Item ids
+ * like `item-00042`; counts and p̂ drawn from a seeded generator. The bytes are deterministic; prints a table and
+ * writes bench/results/candidate-log.json.
  *
  *   npm run bench:candidate-log
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { textTable } from '../src/report/charts.ts';
 import { createRng } from '../src/stats/rng.ts';
@@ -62,11 +65,32 @@ function candidateSet(n: number): CandidateSet {
   };
 }
 
-const base = type.toBuffer(carousel(null)).length;
-const rows = [100, 1000, 10_000].map((n) => {
-  const withSet = type.toBuffer(carousel(candidateSet(n))).length;
+/** Median µs to encode each record, from batches alternating between them (so both see the same machine). */
+function encodeMicros(records: readonly Carousel[]): number[] {
+  const BATCHES = 31;
+  const per = Math.max(20, Math.round(2_000_000 / type.toBuffer(records[records.length - 1]).length));
+  const times = records.map(() => [] as number[]);
+  for (let b = 0; b < BATCHES; b++) {
+    records.forEach((record, k) => {
+      const started = process.cpuUsage();
+      for (let i = 0; i < per; i++) type.toBuffer(record);
+      const used = process.cpuUsage(started);
+      times[k].push((used.user + used.system) / per);
+    });
+  }
+  return times.map((t) => t.sort((x, y) => x - y)[BATCHES >> 1]);
+}
+
+const without = carousel(null);
+const base = type.toBuffer(without).length;
+const rows = [100, 200, 1000, 10_000].map((n) => {
+  const record = carousel(candidateSet(n));
+  const withSet = type.toBuffer(record).length;
   const added = withSet - base;
+  const [encodeUs, encodeWithSetUs] = encodeMicros([without, record]);
   return {
+    encodeUs,
+    encodeWithSetUs,
     candidates: n,
     carouselBytes: base,
     withCandidateSet: withSet,
@@ -85,6 +109,8 @@ console.log(
       'added',
       'per candidate',
       'added per carousel at rate 0.1',
+      'encode µs',
+      'with candidate set',
     ],
     rows.map((r) => [
       r.candidates,
@@ -93,11 +119,18 @@ console.log(
       r.added,
       r.perCandidate.toFixed(1),
       r.at01.toFixed(0),
+      r.encodeUs.toFixed(1),
+      r.encodeWithSetUs.toFixed(1),
     ]),
   ),
 );
 mkdirSync(join('bench', 'results'), { recursive: true });
 writeFileSync(
   join('bench', 'results', 'candidate-log.json'),
-  `${JSON.stringify({ slots: SLOTS, featureWidth: WIDTH, rows }, null, 2)}\n`,
+  `${JSON.stringify({ slots: SLOTS, featureWidth: WIDTH, rows, loadAverage: loadavg() }, null, 2)}\n`,
+);
+console.log(
+  `load average ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')}`,
 );
