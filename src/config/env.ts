@@ -26,6 +26,7 @@ const NAMED_BINDINGS: readonly EnvBinding[] = [
   { env: 'ARCHIVE_URI', path: 'archive.uri', kind: 'string' },
   { env: 'HDFS_USER', path: 'archive.hdfsUser', kind: 'string' },
   { env: 'HDFS_DELEGATION_TOKEN', path: 'archive.hdfsDelegationToken', kind: 'string' },
+  { env: 'CDC_POSTGRES_URL', path: 'cdc.postgresUrl', kind: 'string' },
 ];
 
 function unwrap(type: z.ZodTypeAny): z.ZodTypeAny {

@@ -543,6 +543,44 @@ export const logSchema = z
   })
   .strict();
 
+const cdcColumns = z.record(z.string(), z.string().min(1));
+
+/** The PostgreSQL CDC source (`croupier cdc`; `croupier start` runs it when `postgresUrl` is set). */
+export const cdcSchema = z
+  .object({
+    /** `postgres://user:pass@host:5432/db` of a role with REPLICATION. Empty: no CDC source. */
+    postgresUrl: z
+      .union([z.literal(''), z.string().regex(/^postgres(ql)?:\/\//, 'expected postgres:// URL')])
+      .default(''),
+    /** The items table (`table` or `schema.table`). */
+    itemsTable: z.string().min(1).default('items'),
+    /** The users table; empty: none. */
+    usersTable: z.string().default(''),
+    /** Logical replication slot (created with the initial snapshot when missing). */
+    slot: z
+      .string()
+      .regex(/^[a-z0-9_]{1,40}$/, 'expected lower-case letters, digits and _ (at most 40)')
+      .default('croupier'),
+    /** Publication of the tables (created when missing). */
+    publication: z.string().min(1).default('croupier'),
+    /** Contract field → column, per contract (default: the column named like the field, e.g. item_id). */
+    columns: z
+      .object({ items: cdcColumns.default({}), users: cdcColumns.default({}) })
+      .strict()
+      .default({}),
+    /** Records per Kafka send at most. */
+    maxBatch: z.number().int().min(1).max(100_000).default(2000),
+    /** How long a change waits for others to join its Kafka send (ms). */
+    lingerMs: z.number().int().min(0).max(10_000).default(5),
+    /** How often the slot's lag is read (ms). */
+    lagCheckMs: z.number().int().min(100).default(10_000),
+    /** Log a warning while the slot holds more WAL than this (bytes). */
+    lagWarnBytes: z.number().int().min(0).default(1024 ** 3),
+    /** `croupier cdc` serves /metrics on this port (0: a free one); absent: no metrics server. */
+    metricsPort: port.optional(),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     kafka: kafkaSchema.default({}),
@@ -557,6 +595,7 @@ export const configSchema = z
     stream: streamSchema.default({}),
     log: logSchema.default({}),
     demo: demoSchema.default({}),
+    cdc: cdcSchema.default({}),
   })
   .strict();
 
@@ -570,4 +609,5 @@ export const SECRET_PATHS = [
   'gateway.authSecret',
   'gateway.adminToken',
   'archive.hdfsDelegationToken',
+  'cdc.postgresUrl',
 ] as const;

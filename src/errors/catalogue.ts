@@ -4,6 +4,7 @@
  */
 import { ARCHIVE_ERROR_CODES } from './codes/archive.ts';
 import { BROKER_ERROR_CODES } from './codes/broker.ts';
+import { CDC_ERROR_CODES } from './codes/cdc.ts';
 import { CORE_ERROR_CODES } from './codes/core.ts';
 import { DECISION_ERROR_CODES } from './codes/decision.ts';
 import { GATEWAY_ERROR_CODES } from './codes/gateway.ts';
@@ -26,6 +27,7 @@ export const ERROR_CODES = [
   ...ARCHIVE_ERROR_CODES,
   ...TRAIN_ERROR_CODES,
   ...SHADOW_ERROR_CODES,
+  ...CDC_ERROR_CODES,
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { registerAnalyzeCommand } from './analyze.ts';
 import { registerArchiveCommand } from './archive.ts';
 import { registerBrokerCommand } from './broker.ts';
+import { registerCdcCommand } from './cdc.ts';
 import { registerConfigCommand } from './config.ts';
 import { registerJobsCommand } from './jobs.ts';
 import { registerLoadtestCommand } from './loadtest.ts';
@@ -32,4 +33,5 @@ export function registerCommands(program: Command): void {
   registerTrainCommand(program);
   registerModelsCommand(program);
   registerJobsCommand(program);
+  registerCdcCommand(program);
 }

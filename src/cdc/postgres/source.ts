@@ -1,0 +1,202 @@
+/**
+ * The PostgreSQL CDC source: checks the database and the tables, creates the publication, takes the initial
+ * snapshot when the replication slot does not exist yet, then streams every committed change into `cdc.items`
+ * and `cdc.users`, moving the slot only past what Kafka has acknowledged. It also watches the slot's lag.
+ * One way in: `startPostgresCdc(options)` returns a handle with `close()`; `failed` rejects when the source stops
+ * on its own (a mapping that no longer holds, a lost connection), so the process can exit and be restarted.
+ */
+import type { Kafka } from 'kafkajs';
+import pg from 'pg';
+import type { Config } from '../../config/index.ts';
+import { CroupierError } from '../../errors/index.ts';
+import type { EventCodec } from '../../kafka/index.ts';
+import type { Logger } from '../../log/logger.ts';
+import {
+  checkServer,
+  ensurePublication,
+  qualifiedName,
+  readSlot,
+  readSlotLag,
+  readTableShape,
+  type SlotLag,
+} from './catalog.ts';
+import { type ContractKind, resolveMapping } from './column-mapping.ts';
+import { createKafkaSink } from './kafka-sink.ts';
+import { startReplicationStream } from './replication-stream.ts';
+import { takeSnapshot } from './snapshot.ts';
+
+export type CdcConfig = Config['cdc'];
+
+export interface PostgresCdcOptions {
+  config: CdcConfig;
+  kafka: Kafka;
+  codec: Pick<EventCodec, 'encode'>;
+  topics: { cdcItems: string; cdcUsers: string };
+  logger: Logger;
+}
+
+export interface CdcMetricsSnapshot {
+  slot: string;
+  /** Records Kafka acknowledged, by op. */
+  sent: Record<'r' | 'c' | 'u' | 'd', number>;
+  /** The slot's confirmed LSN (a number). */
+  confirmedLsn: number;
+  /** Last reading of the slot's lag, null before the first. */
+  lag: SlotLag | null;
+  streaming: boolean;
+}
+
+export interface PostgresCdcHandle {
+  metrics(): CdcMetricsSnapshot;
+  /** Rejects when the source stops on its own. */
+  readonly failed: Promise<never>;
+  close(): Promise<void>;
+}
+
+export async function startPostgresCdc(options: PostgresCdcOptions): Promise<PostgresCdcHandle> {
+  const { config, logger } = options;
+  if (config.postgresUrl === '') {
+    throw new CroupierError(
+      'CROUPIER_ERR_CDC_CONFIG',
+      'cdc.postgresUrl is empty: set CDC_POSTGRES_URL or --postgres',
+    );
+  }
+  const tables: { table: string; kind: ContractKind }[] = [{ table: config.itemsTable, kind: 'items' }];
+  if (config.usersTable !== '') tables.push({ table: config.usersTable, kind: 'users' });
+
+  const admin = new pg.Client({ connectionString: config.postgresUrl });
+  await admin.connect().catch((error: Error) => {
+    throw new CroupierError(
+      'CROUPIER_ERR_CDC_DATABASE',
+      `cannot connect to PostgreSQL: ${error.message}`,
+      {},
+      { cause: error },
+    );
+  });
+  let rejectFailed: (error: Error) => void = () => {};
+  const failed = new Promise<never>((_, reject) => {
+    rejectFailed = reject;
+  });
+  failed.catch(() => {});
+  let closed = false;
+  let lag: SlotLag | null = null;
+  let lagTimer: NodeJS.Timeout | undefined;
+  let stream: Awaited<ReturnType<typeof startReplicationStream>> | null = null;
+  let sink: Awaited<ReturnType<typeof createKafkaSink>> | null = null;
+
+  function fail(error: Error): void {
+    if (closed) return;
+    logger.error(
+      { err: error, code: (error as CroupierError).code },
+      `cdc: the source stops: ${error.message}`,
+    );
+    rejectFailed(error);
+  }
+
+  try {
+    await checkServer(admin);
+    const db = (await admin.query<{ db: string }>('SELECT current_database() AS db')).rows[0]!.db;
+    const mappings = [];
+    for (const { table, kind } of tables) {
+      const shape = await readTableShape(admin, table);
+      const mapping = resolveMapping(kind, shape, config.columns[kind]);
+      if (mapping.ignored.length > 0)
+        logger.info({ table: mapping.table, columns: mapping.ignored }, 'cdc: columns not mapped, ignored');
+      mappings.push({ table, mapping });
+    }
+    await ensurePublication(
+      admin,
+      config.publication,
+      tables.map((t) => t.table),
+    );
+    sink = await createKafkaSink({
+      kafka: options.kafka,
+      codec: options.codec,
+      topics: options.topics,
+      maxBatch: config.maxBatch,
+      lingerMs: config.lingerMs,
+      onAcknowledged: (lsn) => stream?.acknowledge(lsn),
+      onError: (error) =>
+        fail(
+          new CroupierError(
+            'CROUPIER_ERR_CDC_STREAM',
+            `Kafka refused the changes: ${error.message}`,
+            {},
+            { cause: error },
+          ),
+        ),
+    });
+    const s = sink;
+    if ((await readSlot(admin, config.slot)) === null) {
+      await takeSnapshot({
+        connectionString: config.postgresUrl,
+        slot: config.slot,
+        db,
+        mappings,
+        add: (record) => s.add(record),
+        flush: () => s.flush(),
+        logger,
+      });
+    } else logger.info({ slot: config.slot }, 'cdc: replication slot exists, resuming from it');
+
+    const byName = new Map(
+      tables.map(({ table, kind }) => {
+        const q = qualifiedName(table);
+        return [`${q.schema}.${q.table}`, { kind, columns: config.columns[kind] }] as const;
+      }),
+    );
+    stream = await startReplicationStream({
+      connectionString: config.postgresUrl,
+      slot: config.slot,
+      publication: config.publication,
+      db,
+      tables: byName,
+      add: (record) => s.add(record),
+      commit: (lsn) => s.commit(lsn),
+      sinkIdle: () => s.idle(),
+      logger,
+      onError: fail,
+    });
+    const watchLag = async () => {
+      try {
+        lag = await readSlotLag(admin, config.slot);
+        if (lag !== null && lag.retainedBytes > config.lagWarnBytes) {
+          logger.warn(
+            { slot: config.slot, retainedBytes: lag.retainedBytes, unconfirmedBytes: lag.unconfirmedBytes },
+            `cdc: replication slot ${config.slot} holds ${lag.retainedBytes} bytes of WAL on the database's disk (over cdc.lagWarnBytes)`,
+          );
+        }
+      } catch (error) {
+        logger.warn({ err: error }, 'cdc: cannot read the slot lag');
+      }
+      if (!closed) lagTimer = setTimeout(watchLag, config.lagCheckMs);
+    };
+    void watchLag();
+  } catch (error) {
+    closed = true;
+    await sink?.close().catch(() => {});
+    await admin.end().catch(() => {});
+    throw error;
+  }
+
+  const running = sink;
+  return {
+    failed,
+    metrics: () => ({
+      slot: config.slot,
+      sent: { ...running.sent },
+      confirmedLsn: stream?.confirmed() ?? 0,
+      lag,
+      streaming: stream !== null,
+    }),
+    async close() {
+      if (closed) return;
+      closed = true;
+      clearTimeout(lagTimer);
+      await running.flush().catch(() => {});
+      await stream?.close();
+      await running.close().catch(() => {});
+      await admin.end().catch(() => {});
+    },
+  };
+}

@@ -1,0 +1,119 @@
+/**
+ * The PostgreSQL CDC source against a real PostgreSQL (logical replication, pgoutput), the embedded broker and
+ * registry, and the stream topology into a real redis-server: the snapshot and every change end up in the
+ * catalog Redis holds, a restart resumes from the slot, and bad tables and dropped columns are refused with the fix.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CdcConfig, type PostgresCdcHandle, startPostgresCdc } from '../../src/cdc/postgres/source.ts';
+import { configSchema } from '../../src/config/index.ts';
+import { silentLogger } from '../../src/log/logger.ts';
+import { type StreamTopology, startStreamTopology } from '../../streams/topology.ts';
+import {
+  createTopics,
+  type KafkaStack,
+  startKafkaStack,
+  testTopics,
+  topologyConfig,
+} from '../streams/support/stack.ts';
+import { startTestPostgres, type TestPostgres } from '../support/postgres.ts';
+import { startTestRedis, type TestRedis } from '../support/redis.ts';
+import { catalogInRedis, ITEMS_DDL, waitForSameCatalog } from './support.ts';
+
+let pg: TestPostgres;
+let stack: KafkaStack;
+let redis: TestRedis;
+let topology: StreamTopology;
+const topics = testTopics('cdcpg');
+const prefix = 'cdcpg:';
+
+beforeAll(async () => {
+  [pg, stack, redis] = await Promise.all([startTestPostgres(), startKafkaStack(), startTestRedis()]);
+  await createTopics(stack.admin, topics, 2);
+  topology = await startStreamTopology({
+    config: topologyConfig({ kafka: { topics }, redis: { keyPrefix: prefix } }),
+    kafka: stack.kafka,
+    codec: stack.codec,
+    redis: redis.client,
+    logger: silentLogger(),
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await topology?.close();
+  await Promise.all([pg?.close(), stack?.close(), redis?.close()]);
+});
+
+function cdcConfig(overrides: Partial<CdcConfig> = {}): CdcConfig {
+  return configSchema.parse({ cdc: { postgresUrl: pg.url, lagCheckMs: 200, ...overrides } }).cdc;
+}
+
+function startSource(config: CdcConfig): Promise<PostgresCdcHandle> {
+  return startPostgresCdc({ config, kafka: stack.kafka, codec: stack.codec, topics, logger: silentLogger() });
+}
+
+describe('PostgreSQL CDC source', () => {
+  it('snapshots the table, then streams inserts, updates and deletes into the catalog in Redis', async () => {
+    await pg.sql(ITEMS_DDL);
+    await pg.sql(
+      `INSERT INTO items (item_id, title, tags) VALUES ('a', 'Alpha', '{x,y}'), ('b', 'Beta', '{}')`,
+    );
+    const source = await startSource(cdcConfig());
+    try {
+      expect(await waitForSameCatalog(pg, redis.client, prefix, topics.cdcItems, 2)).toBe(2);
+      await pg.sql(`INSERT INTO items (item_id, title, category) VALUES ('c', 'Gamma', 'series')`);
+      await pg.sql(`UPDATE items SET title = 'Alpha 2', available = false WHERE item_id = 'a'`);
+      await pg.sql(`DELETE FROM items WHERE item_id = 'b'`);
+      // One transaction that inserts, updates and deletes the same key, and changes a key.
+      await pg.sql(`BEGIN; INSERT INTO items (item_id, title) VALUES ('d', 'Delta');
+        UPDATE items SET title = 'Delta 2' WHERE item_id = 'd'; UPDATE items SET item_id = 'e' WHERE item_id = 'c'; COMMIT`);
+      expect(await waitForSameCatalog(pg, redis.client, prefix, topics.cdcItems, 2)).toBe(3);
+      const catalog = await catalogInRedis(redis.client, prefix, topics.cdcItems, 2);
+      expect(catalog.get('a')).toMatchObject({ title: 'Alpha 2', available: false, tags: ['x', 'y'] });
+      expect(catalog.get('e')).toMatchObject({ title: 'Gamma', category: 'series' });
+      expect(source.metrics().sent).toEqual({ r: 2, c: 3, u: 2, d: 2 });
+      // The slot follows what Kafka acknowledged, and its lag is read.
+      await expect.poll(() => source.metrics().lag, { timeout: 5000 }).not.toBeNull();
+      expect(source.metrics().confirmedLsn).toBeGreaterThan(0);
+    } finally {
+      await source.close();
+    }
+  }, 60_000);
+
+  it('resumes from its slot after a restart: changes made while it was down arrive, no second snapshot', async () => {
+    await pg.sql(`INSERT INTO items (item_id, title) VALUES ('f', 'Foxtrot')`);
+    await pg.sql(`DELETE FROM items WHERE item_id = 'a'`);
+    await pg.sql(`ALTER TABLE items ADD COLUMN rating int`); // a new column is ignored
+    await pg.sql(`UPDATE items SET rating = 5, title = 'Echo' WHERE item_id = 'e'`);
+    const source = await startSource(cdcConfig());
+    try {
+      expect(await waitForSameCatalog(pg, redis.client, prefix, topics.cdcItems, 2)).toBe(3);
+      expect(source.metrics().sent.r).toBe(0);
+      expect(source.metrics().sent.d).toBe(1);
+    } finally {
+      await source.close();
+    }
+  }, 60_000);
+
+  it('stops, naming the column, when a mapped column is dropped', async () => {
+    const source = await startSource(cdcConfig());
+    try {
+      await pg.sql(`ALTER TABLE items DROP COLUMN category`);
+      await pg.sql(`UPDATE items SET title = 'Echo 2' WHERE item_id = 'e'`);
+      await expect(source.failed).rejects.toThrow(/category/);
+    } finally {
+      await source.close();
+    }
+    // And refuses to start until the mapping names another column.
+    await expect(startSource(cdcConfig())).rejects.toThrow(/items' category/);
+  }, 60_000);
+
+  it('refuses a table without a primary key, with the fix', async () => {
+    await pg.sql(
+      `CREATE TABLE nokey (item_id text, title text, category text, available boolean, created_at timestamptz)`,
+    );
+    const error = startSource(cdcConfig({ itemsTable: 'nokey', slot: 'nokey', publication: 'nokey' }));
+    await expect(error).rejects.toThrow(/public\.nokey has no primary key/);
+    await expect(error).rejects.toThrow(/ALTER TABLE public\.nokey REPLICA IDENTITY FULL/);
+    await expect(error).rejects.toMatchObject({ code: 'CROUPIER_ERR_CDC_NO_KEY' });
+  });
+});
