@@ -575,7 +575,11 @@ export const cdcSchema = z
     /** How often the slot's lag is read (ms). */
     lagCheckMs: z.number().int().min(100).default(10_000),
     /** Log a warning while the slot holds more WAL than this (bytes). */
-    lagWarnBytes: z.number().int().min(0).default(1024 ** 3),
+    lagWarnBytes: z
+      .number()
+      .int()
+      .min(0)
+      .default(1024 ** 3),
     /** `croupier cdc` serves /metrics on this port (0: a free one); absent: no metrics server. */
     metricsPort: port.optional(),
   })
