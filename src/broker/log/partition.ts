@@ -1,6 +1,7 @@
 /**
- * One topic-partition: its log of record batches (offsets assigned at append), the idempotent-producer
- * state, open transactions (the last stable offset) and the aborted-transactions index.
+ * One topic-partition: its log of record batches (offsets assigned at append), with the idempotent-producer
+ * state, open transactions (the last stable offset) and the aborted-transactions index in
+ * partition-transactions.ts.
  *
  * Single node: the high watermark is the log end offset (an append is "replicated" once it is in the log).
  * Storage is in memory, or in a `SegmentStore` (segment files + offset index) with a bounded cache of the
@@ -16,7 +17,13 @@ import {
   stampBatch,
 } from '../protocol/record-batch.ts';
 import { ClosedSegments, COLD_RUN_ENTRIES, lowerBound } from './closed-segments.ts';
-import { nextSequence, ProducerStateTable } from './producer-state.ts';
+import {
+  type AbortedTxn,
+  PartitionTransactions,
+  type RecoveredBatchInfo,
+  type TxnVerifier,
+} from './partition-transactions.ts';
+
 
 export interface LogEntry {
   baseOffset: number;
@@ -30,23 +37,6 @@ export interface LogEntry {
   /** Where the batch lives on disk (SegmentStore's business). */
   segment: number;
   position: number;
-}
-
-/** Header fields of a recovered batch that producer-state replay needs. */
-export interface RecoveredBatchInfo {
-  producerId: number;
-  producerEpoch: number;
-  baseSequence: number;
-  attributes: number;
-  /** -1 for data batches, 0 abort, 1 commit. */
-  controlType: number;
-}
-
-export interface AbortedTxn {
-  producerId: number;
-  firstOffset: number;
-  /** Offset of the abort marker. */
-  lastOffset: number;
 }
 
 /** Persistence behind a partition; absent in memory mode. */
@@ -79,9 +69,6 @@ export interface ReadResult {
   bytes: number;
 }
 
-/** Verifies a transactional batch against the transaction coordinator (returns an error code or NONE). */
-export type TxnVerifier = (producerId: number, epoch: number) => number;
-
 export class Partition {
   readonly topic: string;
   readonly index: number;
@@ -95,10 +82,8 @@ export class Partition {
   logStartOffset = 0;
   /** Bytes held (all entries, whether cached or on disk). */
   sizeBytes = 0;
-  readonly producers = new ProducerStateTable();
-  /** producer id → first offset of its open transaction here. */
-  readonly ongoing = new Map<number, number>();
-  aborted: AbortedTxn[] = [];
+  /** Idempotent producers, open transactions and aborted ones. */
+  readonly transactions = new PartitionTransactions();
   store: PartitionStore | null = null;
   /** Most recent batches kept in memory when a store is attached. */
   cacheBytesLimit = 16 * 1024 * 1024;
@@ -117,53 +102,41 @@ export class Partition {
   }
 
   lastStableOffset(): number {
-    let lso = this.nextOffset;
-    for (const first of this.ongoing.values()) if (first < lso) lso = first;
-    return lso;
+    return this.transactions.lastStableOffset(this.nextOffset);
+  }
+
+  get producers() {
+    return this.transactions.producers;
+  }
+
+  get ongoing(): ReadonlyMap<number, number> {
+    return this.transactions.ongoing;
+  }
+
+  get aborted(): readonly AbortedTxn[] {
+    return this.transactions.aborted;
   }
 
   /** Appends a validated batch from a producer (handles idempotence and transactions). */
   appendBatch(batch: Buffer, header: BatchHeader, now: number, verifyTxn?: TxnVerifier): AppendResult {
     const pid = header.producerId;
-    const transactional = (header.attributes & 0x10) !== 0;
+    let lastSeq = -1;
     if (pid >= 0) {
-      if (transactional && verifyTxn) {
-        const err = verifyTxn(pid, header.producerEpoch);
-        if (err !== ErrorCode.NONE) return { errorCode: err, baseOffset: -1, message: 'transaction check' };
-      }
-      const lastSeq = nextSequence(header.baseSequence, header.lastOffsetDelta);
-      const check = this.producers.check(pid, header.producerEpoch, header.baseSequence, lastSeq);
+      const check = this.transactions.check(header, verifyTxn);
       if (check.kind === 'duplicate') return { errorCode: ErrorCode.NONE, baseOffset: check.baseOffset };
-      if (check.kind === 'error')
+      if (check.kind === 'refused')
         return { errorCode: check.errorCode, baseOffset: -1, message: check.message };
-      const current = this.producers.producers.get(pid);
-      if (
-        !transactional &&
-        current &&
-        current.txnFirstOffset >= 0 &&
-        header.producerEpoch === current.epoch
-      ) {
-        return {
-          errorCode: ErrorCode.INVALID_TXN_STATE,
-          baseOffset: -1,
-          message: 'non-transactional batch while a transaction is open',
-        };
-      }
-      const baseOffset = this.appendRaw(batch, header, now);
-      const entry = this.producers.record(pid, header.producerEpoch, {
+      lastSeq = check.lastSeq;
+    }
+    const baseOffset = this.appendRaw(batch, header, now);
+    if (pid >= 0) {
+      this.transactions.appended(pid, header.producerEpoch, header.attributes, {
         firstSeq: header.baseSequence,
         lastSeq,
         baseOffset,
         lastOffset: baseOffset + header.lastOffsetDelta,
       });
-      if (transactional && entry.txnFirstOffset < 0) {
-        entry.txnFirstOffset = baseOffset;
-        this.ongoing.set(pid, baseOffset);
-      }
-      this.onAppend?.();
-      return { errorCode: ErrorCode.NONE, baseOffset };
     }
-    const baseOffset = this.appendRaw(batch, header, now);
     this.onAppend?.();
     return { errorCode: ErrorCode.NONE, baseOffset };
   }
@@ -179,15 +152,7 @@ export class Partition {
     });
     const header = readBatchHeader(batch);
     const offset = this.appendRaw(batch, header, now);
-    const entry = this.producers.marker(producerId, epoch);
-    if (entry.txnFirstOffset >= 0) {
-      if (type === 0) {
-        const txn = { producerId, firstOffset: entry.txnFirstOffset, lastOffset: offset };
-        this.aborted.push(txn);
-      }
-      entry.txnFirstOffset = -1;
-      this.ongoing.delete(producerId);
-    }
+    this.transactions.marked(producerId, epoch, type, offset);
     this.onAppend?.();
     return offset;
   }
@@ -228,34 +193,7 @@ export class Partition {
     this.entries.push(entry);
     this.sizeBytes += entry.size;
     this.nextOffset = entry.lastOffset + 1;
-    const pid = batch.producerId;
-    if (pid < 0) return;
-    const transactional = (batch.attributes & 0x10) !== 0;
-    if (batch.controlType >= 0) {
-      const producer = this.producers.marker(pid, batch.producerEpoch);
-      if (producer.txnFirstOffset >= 0) {
-        if (batch.controlType === 0) {
-          this.aborted.push({
-            producerId: pid,
-            firstOffset: producer.txnFirstOffset,
-            lastOffset: entry.baseOffset,
-          });
-        }
-        producer.txnFirstOffset = -1;
-        this.ongoing.delete(pid);
-      }
-      return;
-    }
-    const producer = this.producers.record(pid, batch.producerEpoch, {
-      firstSeq: batch.baseSequence,
-      lastSeq: nextSequence(batch.baseSequence, entry.lastOffset - entry.baseOffset),
-      baseOffset: entry.baseOffset,
-      lastOffset: entry.lastOffset,
-    });
-    if (transactional && producer.txnFirstOffset < 0) {
-      producer.txnFirstOffset = entry.baseOffset;
-      this.ongoing.set(pid, entry.baseOffset);
-    }
+    this.transactions.replay(batch, entry.baseOffset, entry.lastOffset);
   }
 
   /** After recovery: drops entries below a persisted log start offset. */
@@ -266,7 +204,7 @@ export class Partition {
     }
     if (this.head < this.entries.length) this.logStartOffset = this.entries[this.head]!.baseOffset;
     else this.logStartOffset = Math.max(this.logStartOffset, Math.min(offset, this.nextOffset));
-    this.aborted = this.aborted.filter((a) => a.lastOffset >= this.logStartOffset);
+    this.transactions.dropAbortedBefore(this.logStartOffset);
   }
 
   private evictCache(): void {
@@ -358,10 +296,7 @@ export class Partition {
 
   /** Aborted transactions overlapping [from, to], sorted by first offset. */
   abortedBetween(from: number, to: number): AbortedTxn[] {
-    const out: AbortedTxn[] = [];
-    for (const a of this.aborted) if (a.lastOffset >= from && a.firstOffset <= to) out.push(a);
-    out.sort((a, b) => a.firstOffset - b.firstOffset);
-    return out;
+    return this.transactions.abortedBetween(from, to);
   }
 
   /** ListOffsets by timestamp: the first offset whose record timestamp is ≥ `timestamp`, or -1. */
@@ -424,7 +359,7 @@ export class Partition {
     }
     if (!deleted) return;
     this.logStartOffset = this.closed?.first?.firstOffset ?? this.entries[this.head]!.baseOffset;
-    this.aborted = this.aborted.filter((a) => a.lastOffset >= this.logStartOffset);
+    this.transactions.dropAbortedBefore(this.logStartOffset);
     this.store?.deleteBefore(this.logStartOffset);
     if (this.cacheFrom < this.head) this.cacheFrom = this.head;
     this.compactEntries();

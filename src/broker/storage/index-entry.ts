@@ -10,7 +10,8 @@
  * batch) keeps a recovered batch's retention what it would have been without the restart. `layout` is 1; an
  * index of the older 42-byte layout (no append time, 0 there) is not read: recovery scans the segment instead.
  */
-import type { LogEntry, RecoveredBatchInfo } from '../log/partition.ts';
+import type { LogEntry } from '../log/partition.ts';
+import type { RecoveredBatchInfo } from '../log/partition-transactions.ts';
 import { Decoder } from '../protocol/decoder.ts';
 import { Attr, BATCH_HEADER_SIZE, readBatchHeader } from '../protocol/record-batch.ts';
 
