@@ -3,7 +3,7 @@
  * naming the Debian packages to install when one is missing, instead of failing suites deep in the output.
  * `.ci/run` installs the same packages on a clean machine; keep the two lists together.
  */
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, readdirSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
 /** Each program the tests run, where they look for it, the Debian package that provides it, and who needs it. */
@@ -17,6 +17,13 @@ const PREREQUISITES = [
   { program: 'kcat', onPath: true, pkg: 'kcat', usedBy: 'the broker’s librdkafka interop test' },
   // test/gateway/browser.test.ts launches this exact file.
   { program: '/usr/bin/chromium', onPath: false, pkg: 'chromium', usedBy: 'the carousel page test' },
+  // test/support/postgres.ts runs initdb and postgres from Debian's versioned directory (PG_BIN_DIR overrides it).
+  {
+    program: 'postgres',
+    postgresql: true,
+    pkg: 'postgresql',
+    usedBy: 'the PostgreSQL CDC source suites (test/cdc-postgres)',
+  },
 ];
 
 function isExecutable(file) {
@@ -28,7 +35,20 @@ function isExecutable(file) {
   }
 }
 
-function installed({ program, onPath }) {
+/** Debian's postgresql package: /usr/lib/postgresql/<version>/bin/postgres, or PG_BIN_DIR/postgres. */
+function postgresInstalled() {
+  if (process.env.PG_BIN_DIR) return isExecutable(join(process.env.PG_BIN_DIR, 'postgres'));
+  try {
+    return readdirSync('/usr/lib/postgresql').some((v) =>
+      isExecutable(join('/usr/lib/postgresql', v, 'bin', 'postgres')),
+    );
+  } catch {
+    return false;
+  }
+}
+
+function installed({ program, onPath, postgresql }) {
+  if (postgresql) return postgresInstalled();
   if (!onPath) return isExecutable(program);
   return (process.env.PATH ?? '')
     .split(delimiter)
