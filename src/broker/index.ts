@@ -8,6 +8,7 @@ import { CroupierError } from '../errors/index.ts';
 import { silentLogger } from '../log/logger.ts';
 import { Broker } from './broker.ts';
 import type { BrokerConfig } from './broker-state.ts';
+import { FrameBudget } from './network/frame-budget.ts';
 import { BrokerServer } from './network/server.ts';
 import { COMPRESSION_CODECS, type CompressionCodec } from './protocol/record-batch.ts';
 import { DiskStorage } from './storage/disk-storage.ts';
@@ -34,6 +35,11 @@ export interface StartBrokerOptions {
   advertisedHost?: string;
   /** Largest request frame accepted (default 100 MiB, Kafka's socket.request.max.bytes). */
   maxFrameBytes?: number;
+  /**
+   * Bytes the request frames being received may hold, all connections together (default 256 MiB, and never
+   * under maxFrameBytes); past it the connection holding the most is closed.
+   */
+  maxBufferedFrameBytes?: number;
   /** Largest record batch (default 1048588, Kafka's message.max.bytes). */
   maxMessageBytes?: number;
   /** Log retention (default: unlimited size, 7 days). */
@@ -100,8 +106,10 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Bro
   };
   const broker = new Broker(config, logger, storage);
   broker.recover();
+  const maxFrameBytes = options.maxFrameBytes ?? 100 * 1024 * 1024;
   const server = new BrokerServer(broker, logger, {
-    maxFrameBytes: options.maxFrameBytes ?? 100 * 1024 * 1024,
+    maxFrameBytes,
+    frameBudget: new FrameBudget(Math.max(options.maxBufferedFrameBytes ?? 256 * 1024 * 1024, maxFrameBytes)),
     maxPendingWriteBytes: 64 * 1024 * 1024,
   });
   let bound: { host: string; port: number };

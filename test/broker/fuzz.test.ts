@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Connection } from '../../src/broker/network/connection.ts';
+import { FrameBudget } from '../../src/broker/network/frame-budget.ts';
 import { Encoder } from '../../src/broker/protocol/encoder.ts';
 import { startTestBroker, type TestBroker } from '../support/broker.ts';
 import { buildBatch } from './support/batches.ts';
@@ -197,7 +198,11 @@ describe('fuzz', () => {
       return b;
     };
 
-    const options = { maxFrameBytes: 1024 * 1024, maxPendingWriteBytes: 64 * 1024 * 1024 };
+    const options = {
+      maxFrameBytes: 1024 * 1024,
+      maxPendingWriteBytes: 64 * 1024 * 1024,
+      frameBudget: new FrameBudget(64 * 1024 * 1024),
+    };
     const logger = pino({ level: 'error' }, { write: (line: string) => errors.push(line) });
     const started = Date.now();
     let closedByBroker = 0;

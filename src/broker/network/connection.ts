@@ -15,9 +15,12 @@ import { ApiKey } from '../protocol/api-keys.ts';
 import { DecodeError, Decoder } from '../protocol/decoder.ts';
 import { Encoder } from '../protocol/encoder.ts';
 import { ErrorCode } from '../protocol/error-codes.ts';
+import type { FrameBudget, FrameHolder } from './frame-budget.ts';
 
 export interface ConnectionOptions {
   maxFrameBytes: number;
+  /** The memory all connections' frames may hold together (frame-budget.ts). */
+  frameBudget: FrameBudget;
   /** Stop reading while this many response bytes wait in the socket. */
   maxPendingWriteBytes: number;
 }
@@ -32,7 +35,7 @@ export class ProtocolViolation extends Error {
   }
 }
 
-export class Connection {
+export class Connection implements FrameHolder {
   private readonly socket: Socket;
   private readonly broker: Broker;
   private readonly baseLogger: Logger;
@@ -45,6 +48,8 @@ export class Connection {
   private readonly header = Buffer.alloc(4);
   private headerFill = 0;
   private readonly queue: Buffer[] = [];
+  /** Frames copied out of socket chunks (their bytes count against the frame budget until handled). */
+  private readonly budgeted = new WeakSet<Buffer>();
   private busy = false;
   private closed = false;
   private readonly closeCallbacks = new Set<() => void>();
@@ -102,8 +107,12 @@ export class Connection {
         chunk.copy(this.partial, this.filled, at, at + n);
         this.filled += n;
         at += n;
-        if (this.filled === this.partial.length) {
-          this.queue.push(this.partial);
+        const frame = this.partial;
+        this.options.frameBudget.add(this, n);
+        if (this.closed) return;
+        if (this.filled === frame.length) {
+          this.budgeted.add(frame);
+          this.queue.push(frame);
           this.partial = null;
         }
         continue;
@@ -140,6 +149,7 @@ export class Connection {
   private pump(): void {
     while (!this.busy && !this.closed && this.queue.length > 0) {
       const frame = this.queue.shift()!;
+      if (this.budgeted.has(frame)) this.options.frameBudget.release(this, frame.length);
       let result: Buffer[] | null | Promise<Buffer[] | null>;
       try {
         result = this.process(frame);
@@ -253,11 +263,18 @@ export class Connection {
     this.close();
   }
 
+  /** Closed by the frame budget: frames of all connections hold too much, this one the most. */
+  evict(reason: string): void {
+    if (this.baseLogger.isLevelEnabled('warn')) this.logger.warn({ reason }, 'closing connection');
+    this.close();
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.queue.length = 0;
     this.partial = null;
+    this.options.frameBudget.releaseAll(this);
     this.socket.destroy();
     for (const cb of [...this.closeCallbacks]) cb();
     this.closeCallbacks.clear();
