@@ -7,7 +7,7 @@
  * mean relative error, mean interval width, and the share of the candidate's mass outside the log's support) and
  * writes bench/results/shadow.json.
  *
- *   npm run bench:shadow [-- --seeds 40 --carousels 4000 --replicates 300]
+ *   npm run bench:shadow [-- --first-seed 1 --seeds 40 --carousels 4000 --replicates 300]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -17,14 +17,17 @@ import { PROOF_CANDIDATES, runProofSeed, shadowProofScenario } from '../simulato
 import { textTable } from '../src/report/charts.ts';
 import { ESTIMATORS } from '../src/shadow/estimators.ts';
 import { evaluateShadow } from '../src/shadow/evaluate-shadow.ts';
+import { standardDeviation, wilsonInterval } from './seed-summary.ts';
 
 const { values: args } = parseArgs({
   options: {
+    'first-seed': { type: 'string', default: '1' },
     seeds: { type: 'string', default: '40' },
     carousels: { type: 'string', default: '4000' },
     replicates: { type: 'string', default: '300' },
   },
 });
+const FIRST_SEED = Number(args['first-seed']);
 const SEEDS = Number(args.seeds);
 const CAROUSELS = Number(args.carousels);
 const REPLICATES = Number(args.replicates);
@@ -53,7 +56,7 @@ const cell = (key: string) => {
 };
 const started = Date.now();
 const loadBefore = os.loadavg();
-for (let seed = 1; seed <= SEEDS; seed++) {
+for (let seed = FIRST_SEED; seed < FIRST_SEED + SEEDS; seed++) {
   const run = runProofSeed(seed, CAROUSELS);
   const report = evaluateShadow(run.carousels, PROOF_CANDIDATES, { replicates: REPLICATES, seed });
   for (const candidate of report.candidates) {
@@ -71,33 +74,20 @@ for (let seed = 1; seed <= SEEDS; seed++) {
       c.outside += (candidate.diagnostics.outsideSupport ?? 0) / SEEDS;
     }
   }
-  process.stderr.write(`seed ${seed}/${SEEDS} done (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
+  process.stderr.write(
+    `seed ${seed} (${seed - FIRST_SEED + 1}/${SEEDS}) done (${((Date.now() - started) / 1000).toFixed(0)} s)\n`,
+  );
 }
-/** Wilson's 95 % interval of a proportion k / n: how far the seeds pin a coverage down. */
-function wilson(k: number, n: number): [number, number] {
-  const z = 1.96;
-  const p = k / n;
-  const centre = (p + z ** 2 / (2 * n)) / (1 + z ** 2 / n);
-  const half = (z * Math.sqrt((p * (1 - p)) / n + z ** 2 / (4 * n ** 2))) / (1 + z ** 2 / n);
-  return [centre - half, centre + half];
-}
-
-/** Standard deviation of the standardized errors: near 1 when the bootstrap SE is the error's scale. */
-function spread(z: readonly number[]): number {
-  const mean = z.reduce((a, b) => a + b, 0) / z.length;
-  return Math.sqrt(z.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, z.length - 1));
-}
-
 const rows = [...cells.entries()].map(([key, c]) => {
   const [estimator, candidate] = key.split('|');
   return {
     estimator,
     candidate,
     coverage: c.covered / SEEDS,
-    coverageInterval: wilson(c.covered, SEEDS),
+    coverageInterval: wilsonInterval(c.covered, SEEDS),
     truthBelowInterval: c.below,
     truthAboveInterval: c.above,
-    standardizedErrorSd: spread(c.z),
+    standardizedErrorSd: standardDeviation(c.z),
     bias: c.bias,
     meanRelativeError: c.relativeError,
     intervalWidth: c.width,
@@ -132,6 +122,7 @@ console.log(
   ),
 );
 const result = {
+  firstSeed: FIRST_SEED,
   seeds: SEEDS,
   carouselsPerSeed: CAROUSELS,
   replicates: REPLICATES,
