@@ -86,8 +86,11 @@ export function freshSeeds(scenario: Scenario): number[] {
 /**
  * A third held-out set, six seeds (+13000, …, +18000), fixed before any result on it was seen and after every
  * setting of the default was chosen: the two sets above had been looked at while candidates were compared, and
- * three seeds cannot resolve a 2 % margin. The regret test and the README's current table rest on these.
+ * three seeds cannot resolve a 2 % margin. A world longer than two simulated hours (steady-state, eight) plays
+ * the first three. The regret test and the README's current table rest on these.
  */
 export function thirdSeeds(scenario: Scenario): number[] {
-  return [13_000, 14_000, 15_000, 16_000, 17_000, 18_000].map((offset) => scenario.seed + offset);
+  const seeds = [13_000, 14_000, 15_000, 16_000, 17_000, 18_000].map((offset) => scenario.seed + offset);
+  const long = scenario.kind === 'world' && scenario.durationSeconds > 7200;
+  return long ? seeds.slice(0, 3) : seeds;
 }

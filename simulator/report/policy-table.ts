@@ -11,9 +11,10 @@
  * every figure as JSON.
  *
  *   npx tsx simulator/report/policy-table.ts [--seeds all|tuning,held-out,fresh,third] [--svg docs/img/regret-scenarios.svg]
- *     [--json bench/results/regret-scenarios.json]
+ *     [--json bench/results/regret-scenarios.json] [--scenarios cold-start,…]
+ *   npx tsx simulator/report/policy-table.ts --from a.json,b.json   (merges runs split with --scenarios)
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { markdownTable, type Panel, renderSvg } from '../../src/report/charts.ts';
 import {
@@ -36,6 +37,10 @@ const { values: flags } = parseArgs({
     seeds: { type: 'string', default: 'all' },
     svg: { type: 'string', default: 'docs/img/regret-scenarios.svg' },
     json: { type: 'string', default: 'bench/results/regret-scenarios.json' },
+    /** Only these world scenarios (comma-separated): runs split over processes, merged with `--from`. */
+    scenarios: { type: 'string' },
+    /** No simulation: merge the JSON files of earlier runs (comma-separated), print and draw them. */
+    from: { type: 'string' },
   },
 });
 const SEED_SETS = {
@@ -131,25 +136,16 @@ function table(rows: readonly Row[]): string {
   );
 }
 
-const worlds = listScenarios()
-  .map((name) => loadScenario(name))
-  .filter((s): s is WorldScenario => s.kind === 'world');
-const results: Record<string, Row[]> = {};
-for (const set of seedSets) {
-  const rows: Row[] = [];
-  for (const scenario of worlds) {
-    rows.push(compare(scenario, SEED_SETS[set](scenario)));
-    console.error(`${set}: ${scenario.name} done`);
-  }
-  results[set] = rows;
-  console.log(
-    `\n${set} seeds (regret as a share of the oracle's expected clicks, examination-weighted counts)\n`,
-  );
-  console.log(table(rows));
+interface Saved {
+  /** Rows per seed set, in scenario order. */
+  results: Record<string, Row[]>;
+  /** Cumulative regret curves, a panel per scenario. */
+  panels: Panel[];
 }
 
-const panels: Panel[] = [];
-for (const scenario of worlds) {
+const worldNames = listScenarios().filter((name) => loadScenario(name).kind === 'world');
+
+function curves(scenario: WorldScenario): Panel {
   const seed = thirdSeeds(scenario)[0];
   const report = runInProcess({
     scenario,
@@ -160,7 +156,7 @@ for (const scenario of worlds) {
     ),
   });
   const hours = report.bucketSeconds / 3600;
-  panels.push({
+  return {
     title: `${scenario.name} (seed ${seed})`,
     xLabel: 'simulated hours',
     yLabel: 'expected clicks lost',
@@ -168,11 +164,53 @@ for (const scenario of worlds) {
       label: s.label,
       points: [[0, 0] as const, ...cumulativeRegret(s).map((r, i) => [(i + 1) * hours, r] as const)],
     })),
-  });
+  };
+}
+
+function simulate(names: readonly string[]): Saved {
+  const worlds = names
+    .map((name) => loadScenario(name))
+    .filter((s): s is WorldScenario => s.kind === 'world');
+  const results: Record<string, Row[]> = {};
+  for (const set of seedSets) {
+    results[set] = worlds.map((scenario) => {
+      const row = compare(scenario, SEED_SETS[set](scenario));
+      console.error(`${set}: ${scenario.name} done`);
+      return row;
+    });
+  }
+  return { results, panels: worlds.map(curves) };
+}
+
+/** Runs saved by separate processes (`--scenarios`), merged in scenario order. */
+function merge(saved: readonly Saved[]): Saved {
+  const order = (name: string) => worldNames.indexOf(name);
+  const results: Record<string, Row[]> = {};
+  for (const part of saved) {
+    for (const [set, rows] of Object.entries(part.results)) results[set] = [...(results[set] ?? []), ...rows];
+  }
+  for (const rows of Object.values(results)) rows.sort((a, b) => order(a.scenario) - order(b.scenario));
+  const panels = saved.flatMap((part) => part.panels);
+  panels.sort((a, b) => order(a.title.split(' ')[0]) - order(b.title.split(' ')[0]));
+  return { results, panels };
+}
+
+const saved =
+  flags.from !== undefined
+    ? merge(flags.from.split(',').map((path) => JSON.parse(readFileSync(path, 'utf8')) as Saved))
+    : simulate(flags.scenarios === undefined ? worldNames : flags.scenarios.split(','));
+for (const [set, rows] of Object.entries(saved.results)) {
+  console.log(
+    `\n${set} seeds (regret as a share of the oracle's expected clicks, examination-weighted counts)\n`,
+  );
+  console.log(table(rows));
 }
 writeFileSync(
   flags.svg,
-  renderSvg('cumulative regret per scenario (held-out seed, in process, position-bias model on)', panels),
+  renderSvg(
+    'cumulative regret per scenario (held-out seed, in process, position-bias model on)',
+    saved.panels,
+  ),
 );
-writeFileSync(flags.json, `${JSON.stringify(results, null, 2)}\n`);
+writeFileSync(flags.json, `${JSON.stringify(saved, null, 2)}\n`);
 console.log(`\nwrote ${flags.svg} and ${flags.json}`);
