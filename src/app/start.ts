@@ -7,6 +7,8 @@
 import type { Kafka } from 'kafkajs';
 import { loadSchemas } from '../../streams/schemas/index.ts';
 import type { ArchiveMetricsSnapshot } from '../archive/metrics.ts';
+import { renderCdcMetrics } from '../cdc/postgres/metrics-text.ts';
+import { type PostgresCdcHandle, startPostgresCdc } from '../cdc/postgres/source.ts';
 import type { Config } from '../config/index.ts';
 import { startServing } from '../gateway/serving.ts';
 import type { StreamHealthReport } from '../gateway/state-health.ts';
@@ -95,6 +97,7 @@ export async function startCroupier(options: StartOptions): Promise<CroupierHand
     topologyStarted.catch(() => undefined); // awaited below
 
     let archiveMetrics: ArchiveMetricsSnapshot | undefined;
+    let cdc: PostgresCdcHandle | undefined;
     const serving = await startServing({
       config,
       logger,
@@ -104,8 +107,22 @@ export async function startCroupier(options: StartOptions): Promise<CroupierHand
       ...(auth ? { registryAuth: auth } : {}),
       streamHealth: () => topology?.health() ?? TOPOLOGY_STARTING,
       archiveReport: () => archiveMetrics,
+      extraMetrics: () => (cdc === undefined ? '' : renderCdcMetrics(cdc.metrics())),
     });
     closers.push(() => serving.close());
+
+    // The PostgreSQL CDC source, when a database is configured (croupier cdc runs it on its own).
+    if (config.cdc.postgresUrl !== '') {
+      const source = await startPostgresCdc({
+        config: config.cdc,
+        kafka,
+        codec,
+        topics: config.kafka.topics,
+        logger: logger.child({ component: 'cdc' }),
+      });
+      cdc = source;
+      closers.push(() => source.close());
+    }
 
     // The archive writes every topic to files from a thread of its own (archive.enabled=false to leave it out).
     if (config.archive.enabled) {

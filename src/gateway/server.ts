@@ -54,6 +54,8 @@ export interface GatewayOptions {
   maxStalenessMs?: number;
   /** The stream topology's progress, where this process runs it (`croupier start`): reaches /readyz and /metrics. */
   streamHealth?: () => StreamHealthReport;
+  /** More lines for `/metrics` from parts this process runs beside the gateway (the CDC source). */
+  extraMetrics?: () => string;
   /** What the /dashboard page reads beyond the gateway (topic tail, archive, experiments). */
   dashboard?: DashboardExtras;
 }
@@ -148,7 +150,9 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
       connections: sockets.size,
       subscriptions: hub.size,
       freshness: view.freshness?.(),
-    }) + stateHealthMetricsText(view.freshness?.(), options.streamHealth?.());
+    }) +
+    stateHealthMetricsText(view.freshness?.(), options.streamHealth?.()) +
+    (options.extraMetrics?.() ?? '');
 
   const app = uws.App();
   // WebSocket upgrades on any path (`/ws` is the documented one); plain GETs fall through to the HTTP routes.

@@ -48,6 +48,8 @@ export interface ServingOptions {
   registryAuth?: { username: string; password: string };
   /** The stream topology's progress, where this process runs it: reaches /readyz and /metrics. */
   streamHealth?: () => StreamHealthReport;
+  /** More lines for `/metrics` (the CDC source, where this process runs it). */
+  extraMetrics?: () => string;
   /** The archive's counters, where this process runs it: reach the dashboard's jobs panel. */
   archiveReport?: () => ArchiveReport | undefined;
 }
@@ -253,6 +255,7 @@ export async function startServing(options: ServingOptions): Promise<ServingHand
       eventLog,
       logger,
       ...(options.streamHealth ? { streamHealth: options.streamHealth } : {}),
+      ...(options.extraMetrics ? { extraMetrics: options.extraMetrics } : {}),
       metrics,
       dashboard: {
         tail: kafkaTopicTail({

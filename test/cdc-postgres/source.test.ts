@@ -71,9 +71,25 @@ describe('PostgreSQL CDC source', () => {
       expect(catalog.get('a')).toMatchObject({ title: 'Alpha 2', available: false, tags: ['x', 'y'] });
       expect(catalog.get('e')).toMatchObject({ title: 'Gamma', category: 'series' });
       expect(source.metrics().sent).toEqual({ r: 2, c: 3, u: 2, d: 2 });
+      expect(source.metrics().confirmedLsn).toBeGreaterThan(0);
       // The slot follows what Kafka acknowledged, and its lag is read.
       await expect.poll(() => source.metrics().lag, { timeout: 5000 }).not.toBeNull();
-      expect(source.metrics().confirmedLsn).toBeGreaterThan(0);
+      // PostgreSQL holds the confirmed position: the slot moved past the last commit.
+      const [{ lsn: lastCommit }] = await pg.sql<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn');
+      await pg.sql(`UPDATE items SET title = 'Delta 3' WHERE item_id = 'd'`);
+      await waitForSameCatalog(pg, redis.client, prefix, topics.cdcItems, 2);
+      await expect
+        .poll(
+          async () =>
+            (
+              await pg.sql<{ past: boolean }>(
+                `SELECT confirmed_flush_lsn > $1::pg_lsn AS past FROM pg_replication_slots WHERE slot_name = 'croupier'`,
+                [lastCommit],
+              )
+            )[0]?.past,
+          { timeout: 10_000 },
+        )
+        .toBe(true);
     } finally {
       await source.close();
     }
