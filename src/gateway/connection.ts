@@ -11,6 +11,8 @@ import { EMPTY_CONTEXT } from './protocol.ts';
 export interface ShownRequest {
   segment: string;
   slots: Map<string, number>;
+  /** Items of this carousel already clicked: a click counts once per item shown. */
+  clicked?: Set<string>;
 }
 
 /** A subscribed carousel: re-dealt and pushed when its items' posteriors move. */
@@ -46,6 +48,11 @@ export interface SocketData {
   limitedSince: number;
   droppedSince: number;
   recent: Map<string, ShownRequest>;
+  /**
+   * Clicks taken on carousels not in `recent` (checked against the logged impressions), as
+   * `<userId> <requestId> <itemId>`, so that a repeat, pipelined or not, is not counted again (bounded, oldest first).
+   */
+  clickedElsewhere: Set<string>;
   subscriptions: Map<string, Subscription>;
   /**
    * Subscribes being dealt, by request id, each with its own ticket: the limit counts them, so pipelined
@@ -63,6 +70,8 @@ export interface SocketData {
 }
 
 export const RECENT_REQUESTS = 256;
+/** Clicks on carousels not in `recent` remembered per connection (SocketData.clickedElsewhere). */
+export const CLICKS_ELSEWHERE = 1024;
 export const MAX_SUBSCRIPTIONS = 4;
 
 export function newSocketData(
@@ -83,6 +92,7 @@ export function newSocketData(
     limitedSince: 0,
     droppedSince: 0,
     recent: new Map(),
+    clickedElsewhere: new Set(),
     subscriptions: new Map(),
     pendingSubscribes: new Map(),
     congested: false,

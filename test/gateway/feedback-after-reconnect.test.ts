@@ -47,5 +47,16 @@ describe('feedback on a carousel another connection dealt', () => {
     expect(await feedback('returning', 'before-reload', notShown)).toMatchObject({ counted: false });
     expect(await feedback('someone-else', 'before-reload', shown[1])).toMatchObject({ counted: false });
     expect(await feedback('returning', 'never-issued', shown[1])).toMatchObject({ counted: false });
+
+    // Clicks pipelined faster than the check against the logged impressions: one of them counts.
+    const again = await helloAs('returning');
+    for (let i = 0; i < 20; i++) {
+      again.send({ type: 'feedback', requestId: 'before-reload', itemId: shown[2], kind: 'click' });
+    }
+    const acks = await Promise.all(
+      Array.from({ length: 20 }, () => again.next((m) => m.type === 'feedback-ack')),
+    );
+    expect(acks.filter((a) => a.counted === undefined)).toHaveLength(1);
+    again.close();
   });
 });

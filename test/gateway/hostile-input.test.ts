@@ -103,6 +103,25 @@ describe('hostile client messages', () => {
     client.close();
   });
 
+  it('counts a click once per item shown, however many are pipelined', async () => {
+    const client = await connectClient(world.wsUrl);
+    await hello(client, 'repeat-clicker');
+    client.send({ type: 'carousel', requestId: 'once', slots: 2 });
+    const carousel = await client.next((m) => m.type === 'carousel');
+    const [first, second] = (carousel.items as CarouselItemMessage[]).map((i) => i.itemId);
+    // 50 clicks on one shown item went in as 50 clicks on one impression.
+    for (let i = 0; i < 50; i++)
+      client.send({ type: 'feedback', requestId: 'once', itemId: first, kind: 'click' });
+    client.send({ type: 'feedback', requestId: 'once', itemId: second, kind: 'click' });
+    const acks = await Promise.all(
+      Array.from({ length: 51 }, () => client.next((m) => m.type === 'feedback-ack')),
+    );
+    const countedOf = (itemId: string) =>
+      acks.filter((a) => a.itemId === itemId && a.counted === undefined).length;
+    expect([countedOf(first!), countedOf(second!)]).toEqual([1, 1]);
+    client.close();
+  });
+
   it('refuses ids with control, zero-width or lone surrogate characters', async () => {
     const client = await connectClient(world.wsUrl);
     for (const userId of ['a\u0000b', 'a\u200bb', 'a\ud800b', 'a\u202eb']) {

@@ -1,11 +1,11 @@
 /**
- * `feedback`: logged only for an item the referenced carousel showed this user, and always acknowledged
- * (`counted: false` when it was not logged). A carousel of this connection is checked in memory; any other
- * (a reconnect, or an id nobody issued) against the logged impressions. A counted acknowledgement goes once Kafka
+ * `feedback`: logged only for an item the referenced carousel showed this user, a click at most once per item
+ * shown, and always acknowledged (`counted: false` when it was not logged). A carousel of this connection is
+ * checked in memory; any other (a reconnect, or an id nobody issued) against the logged impressions. A counted acknowledgement goes once Kafka
  * has the record, so no acknowledged click is lost when the process dies.
  */
 import type { FeedbackMessage } from '../../domain/protocol-messages.ts';
-import { type SocketData, sendCorked } from '../connection.ts';
+import { CLICKS_ELSEWHERE, type SocketData, sendCorked } from '../connection.ts';
 import type { HandlerDeps, Socket } from './handler-deps.ts';
 
 export function handleFeedback(deps: HandlerDeps, ws: Socket, data: SocketData, msg: FeedbackMessage): void {
@@ -14,12 +14,22 @@ export function handleFeedback(deps: HandlerDeps, ws: Socket, data: SocketData, 
   const shown = data.recent.get(msg.requestId);
   const slot = shown?.slots.get(msg.itemId);
   if (shown !== undefined && slot !== undefined) {
+    if (msg.kind === 'click') {
+      // A repeated click on one shown item (300 pipelined clicks made 300 clicks on one impression).
+      if (shown.clicked?.has(msg.itemId)) {
+        ack(deps, ws, data, msg, false);
+        return;
+      }
+      (shown.clicked ??= new Set()).add(msg.itemId);
+    }
     ackOnceLogged(deps, ws, data, msg, logFeedback(deps, userId, msg, slot, shown.segment));
     return;
   }
   // Not a carousel of this connection (a reconnect, or an id nobody issued): the logged impressions decide.
   const check =
-    shown === undefined && deps.wasShown ? deps.wasShown(userId, msg.requestId, msg.itemId) : null;
+    shown === undefined && deps.wasShown && takeClickElsewhere(data, userId, msg)
+      ? deps.wasShown(userId, msg.requestId, msg.itemId)
+      : null;
   if (check === null) {
     ack(deps, ws, data, msg, false);
     return;
@@ -37,6 +47,22 @@ export function handleFeedback(deps: HandlerDeps, ws: Socket, data: SocketData, 
       ack(deps, ws, data, msg, false);
     },
   );
+}
+
+/**
+ * Whether feedback on a carousel not in `recent` may go on to the check against the logged impressions: a click
+ * only the first time on this connection, taken before the check so that a click pipelined behind it is refused.
+ */
+function takeClickElsewhere(data: SocketData, userId: string, msg: FeedbackMessage): boolean {
+  if (msg.kind !== 'click') return true;
+  const key = `${userId} ${msg.requestId} ${msg.itemId}`;
+  if (data.clickedElsewhere.has(key)) return false;
+  data.clickedElsewhere.add(key);
+  if (data.clickedElsewhere.size > CLICKS_ELSEWHERE) {
+    const oldest = data.clickedElsewhere.values().next().value;
+    if (oldest !== undefined) data.clickedElsewhere.delete(oldest);
+  }
+  return true;
 }
 
 /** Logs feedback on an item the carousel showed; resolves whether Kafka has it. */
