@@ -16,6 +16,7 @@ import { DecodeError, Decoder } from '../protocol/decoder.ts';
 import { Encoder } from '../protocol/encoder.ts';
 import { ErrorCode } from '../protocol/error-codes.ts';
 import type { FrameBudget, FrameHolder } from './frame-budget.ts';
+import { MAX_REQUEST_ENTRIES, requestEntries } from './request-limits.ts';
 
 export interface ConnectionOptions {
   maxFrameBytes: number;
@@ -200,6 +201,12 @@ export class Connection implements FrameHolder {
     const clientId = d.nullableString() ?? '';
     if (codec.flexible) d.taggedFields();
     const request = codec.decodeRequest(d);
+    const entries = requestEntries(request);
+    if (entries > MAX_REQUEST_ENTRIES) {
+      throw new ProtocolViolation(
+        `request (API key ${apiKey}) lists ${entries} topic and partition entries, more than ${MAX_REQUEST_ENTRIES}`,
+      );
+    }
     const ctx: RequestContext = {
       apiVersion,
       clientId,
