@@ -3,10 +3,14 @@
  * registry, and the stream topology into a real redis-server: the snapshot and every change end up in the
  * catalog Redis holds, a restart resumes from the slot, and bad tables and dropped columns are refused with the fix.
  */
+import pgLib from 'pg';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dropSlot } from '../../src/cdc/postgres/catalog.ts';
 import { type CdcConfig, type PostgresCdcHandle, startPostgresCdc } from '../../src/cdc/postgres/source.ts';
 import { configSchema } from '../../src/config/index.ts';
-import { silentLogger } from '../../src/log/logger.ts';
+import { type Logger, silentLogger } from '../../src/log/logger.ts';
+import { partitionKey } from '../../src/state/layout/index.ts';
 import { type StreamTopology, startStreamTopology } from '../../streams/topology.ts';
 import {
   createTopics,
@@ -47,8 +51,8 @@ function cdcConfig(overrides: Partial<CdcConfig> = {}): CdcConfig {
   return configSchema.parse({ cdc: { postgresUrl: pg.url, lagCheckMs: 200, ...overrides } }).cdc;
 }
 
-function startSource(config: CdcConfig): Promise<PostgresCdcHandle> {
-  return startPostgresCdc({ config, kafka: stack.kafka, codec: stack.codec, topics, logger: silentLogger() });
+function startSource(config: CdcConfig, logger: Logger = silentLogger()): Promise<PostgresCdcHandle> {
+  return startPostgresCdc({ config, kafka: stack.kafka, codec: stack.codec, topics, logger });
 }
 
 describe('PostgreSQL CDC source', () => {
@@ -121,6 +125,68 @@ describe('PostgreSQL CDC source', () => {
     }
     // And refuses to start until the mapping names another column.
     await expect(startSource(cdcConfig())).rejects.toThrow(/items' category/);
+  }, 60_000);
+
+  it('replicates a users table, warns while the slot holds more WAL than allowed, and starts over once its slot is dropped', async () => {
+    await pg.sql(ITEMS_DDL.replace('CREATE TABLE items', 'CREATE TABLE shop_items'));
+    await pg.sql(`INSERT INTO shop_items (item_id, title) VALUES ('s1', 'One')`);
+    await pg.sql(
+      `CREATE TABLE users (user_id text PRIMARY KEY, segment text, country text, subscribed boolean)`,
+    );
+    await pg.sql(`INSERT INTO users VALUES ('u1', 'new', 'FR', false), ('u2', 'casual', 'DE', true)`);
+    const config = cdcConfig({
+      itemsTable: 'shop_items',
+      usersTable: 'users',
+      slot: 'second',
+      publication: 'second',
+      lagWarnBytes: 0,
+    });
+    const warnings: { msg: string; slot?: string }[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(JSON.parse(line)) });
+    const usersInRedis = async () => {
+      const all: Record<string, string> = {};
+      for (const partition of [0, 1])
+        Object.assign(
+          all,
+          await redis.client.hgetall(partitionKey(prefix, { topic: topics.cdcUsers, partition }, 'users')),
+        );
+      return all;
+    };
+    let source = await startSource(config, logger);
+    try {
+      await pg.sql(`UPDATE users SET segment = 'premium', subscribed = true WHERE user_id = 'u1'`);
+      await expect
+        .poll(async () => JSON.parse((await usersInRedis()).u1 ?? '{}'), { timeout: 20_000 })
+        .toEqual({ userId: 'u1', segment: 'premium', country: 'FR', subscribed: true });
+      expect(JSON.parse((await usersInRedis()).u2 ?? '{}')).toEqual({
+        userId: 'u2',
+        segment: 'casual',
+        country: 'DE',
+        subscribed: true,
+      });
+      await expect
+        .poll(() => warnings.some((w) => w.slot === 'second' && /holds \d+ bytes of WAL/.test(w.msg)), {
+          timeout: 5000,
+        })
+        .toBe(true);
+      expect(source.metrics().sent.r).toBe(3);
+    } finally {
+      await source.close();
+    }
+    const admin = new pgLib.Client({ connectionString: pg.url });
+    await admin.connect();
+    try {
+      expect(await dropSlot(admin, 'second')).toBe(true);
+      expect(await dropSlot(admin, 'second')).toBe(false);
+    } finally {
+      await admin.end();
+    }
+    source = await startSource(config);
+    try {
+      expect(source.metrics().sent.r).toBe(3);
+    } finally {
+      await source.close();
+    }
   }, 60_000);
 
   it('refuses a table without a primary key, with the fix', async () => {
