@@ -6,8 +6,11 @@
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FrameBudget, type FrameHolder } from '../../src/broker/network/frame-budget.ts';
+import { ApiKey } from '../../src/broker/protocol/api-keys.ts';
 import { startTestBroker, type TestBroker } from '../support/broker.ts';
+import { buildBatch } from './support/batches.ts';
 import { kafkaClient, unique, waitFor } from './support/kafka.ts';
+import { RawClient } from './support/raw-client.ts';
 
 const MiB = 1024 * 1024;
 
@@ -63,6 +66,41 @@ describe('the broker frame budget', () => {
     expect(offsets.map((o) => o.high)).toEqual(['1']);
     for (const a of attackers) a.socket.destroy();
   }, 60_000);
+});
+
+describe('the batches the log keeps', () => {
+  it('own their memory: a small batch copied out of a socket chunk does not pin a shared pool slab', async () => {
+    const topic = unique('small');
+    const kafka = kafkaClient(broker.brokers);
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }] });
+    await admin.disconnect();
+    // 20 produce requests in one write: each batch is a view of a chunk holding all of them, and is copied.
+    const raw = await RawClient.connect(broker.brokers[0]!);
+    const frames = Array.from({ length: 20 }, (_, i) =>
+      raw.frame(
+        ApiKey.Produce,
+        3,
+        (e) => {
+          e.nullableString(null).int16(1).int32(10_000);
+          e.int32(1)
+            .string(topic)
+            .int32(1)
+            .int32(0)
+            .nullableBytes(buildBatch({ records: [{ value: `v${i}` }] }));
+        },
+        i + 1,
+      ),
+    );
+    raw.writeRaw(Buffer.concat(frames));
+    const partition = () => broker.handle.broker.partition(topic, 0);
+    await waitFor(() => (partition()?.entries.length ?? 0) === 20, 10_000, '20 batches');
+    raw.close();
+    // Buffer.from put each copy in Node's 8 KB pool, which then stayed in memory as long as the batch did.
+    for (const e of partition()!.entries)
+      expect(e.buf!.buffer.byteLength).toBeLessThanOrEqual(2 * e.buf!.length);
+  });
 });
 
 describe('FrameBudget', () => {

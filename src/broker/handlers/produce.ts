@@ -55,9 +55,16 @@ export function handleProduce(
           return out;
         }
         // A small batch sharing its memory with much more (a socket chunk holding other frames) is copied,
-        // so the log does not pin that memory; large batches stay views of their request frame.
+        // so the log does not pin that memory; large batches stay views of their request frame. The copy has
+        // memory of its own: Buffer.from would put it in Node's shared 8 KB pool, and each cached batch of a
+        // few hundred bytes then pinned a whole 8 KB slab (in a soak the broker's 8 KB buffers grew from 30 to
+        // 67 MB in 16 minutes while its cache held 16 MiB per partition).
         let batch = pd.records;
-        if (batch.length < 65536 && batch.buffer.byteLength > batch.length * 2) batch = Buffer.from(batch);
+        if (batch.length < 65536 && batch.buffer.byteLength > batch.length * 2) {
+          const copy = Buffer.allocUnsafeSlow(batch.length);
+          batch.copy(copy);
+          batch = copy;
+        }
         const result = partition.appendBatch(batch, v.header, now, (pid, epoch) => {
           const code = broker.txns.verifyProducer(pid, epoch);
           if (code !== ErrorCode.NONE) return code;
