@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { Logger } from '../log/logger.ts';
 import { commitFile, type RetryOptions, retrying } from './commit.ts';
 import type { FileBuilder } from './format/file-builder.ts';
-import type { ArchiveRecord } from './format/rows.ts';
+import type { RecordRun } from './format/record-run.ts';
 import type { ArchiveFileSystem } from './fs/archive-fs.ts';
 import { type ArchiveFormat, extensionOf, hourDirOf, hourStartOf, padOffset } from './layout.ts';
 import type { ArchiveMetrics } from './metrics.ts';
@@ -84,30 +84,31 @@ export class PartitionWriter {
   }
 
   /** Appends records (offset order); records at or before what was appended are skipped (a re-fetch). */
-  async append(records: readonly ArchiveRecord[], heartbeat?: () => void): Promise<void> {
+  async append(records: RecordRun, heartbeat?: () => void): Promise<void> {
     this.throwCommitFailure();
-    let from = 0;
-    while (from < records.length && records[from].offset <= this.appendedEnd) from++;
-    let i = from;
-    while (i < records.length && this.live) {
-      const r = records[i];
-      if (this.open && rotationBefore(this.o.policy, this.open, r.timestamp) !== null) {
+    const n = records.length;
+    let i = 0;
+    while (i < n && records.offsetAt(i) <= this.appendedEnd) i++;
+    while (i < n && this.live) {
+      if (this.open && rotationBefore(this.o.policy, this.open, records.timestampAt(i)) !== null) {
         await this.commitOpen(heartbeat);
         continue;
       }
-      const open = this.open ?? this.openFile(r);
+      const open = this.open ?? this.openFile(records.offsetAt(i), records.timestampAt(i));
       // The run of records that fit in the open file goes in as one append: up to the file's record limit, and
       // while each record belongs in its hour and interval (the count is bounded here, so no copy of `open`).
-      const last = Math.min(records.length, i + this.o.policy.flushRecords - open.records);
+      const last = Math.min(n, i + this.o.policy.flushRecords - open.records);
       let j = i + 1;
-      while (j < last && rotationBefore(this.o.policy, open, records[j].timestamp) === null) j++;
-      const run = records.slice(i, j);
-      open.builder.append(this.partition, run);
-      for (const r2 of run)
-        if (r2.decoded.kind === 'value' || r2.decoded.kind === 'avro')
-          open.schemaIds.add(r2.decoded.schemaId);
-      open.records += run.length;
-      open.end = run[run.length - 1].offset;
+      while (j < last && rotationBefore(this.o.policy, open, records.timestampAt(j)) === null) j++;
+      records.appendTo(open.builder, this.partition, i, j);
+      let seen = -1;
+      for (let k = i; k < j; k++) {
+        const id = records.schemaIdAt(k);
+        if (id !== seen && id >= 0) open.schemaIds.add(id);
+        seen = id;
+      }
+      open.records += j - i;
+      open.end = records.offsetAt(j - 1);
       open.lastAppendAt = Date.now();
       this.appendedEnd = open.end;
       i = j;
@@ -141,15 +142,15 @@ export class PartitionWriter {
     if (this.commitFailure !== null) throw this.commitFailure;
   }
 
-  private openFile(first: ArchiveRecord): OpenFile {
-    const base = `${this.topic}+${this.partition}+${padOffset(first.offset)}.${randomUUID().slice(0, 8)}`;
+  private openFile(offset: number, timestamp: number): OpenFile {
+    const base = `${this.topic}+${this.partition}+${padOffset(offset)}.${randomUUID().slice(0, 8)}`;
     this.open = {
       builder: this.o.newBuilder(path.join(this.o.fs.stagingDir, `${base}.staged`)),
-      start: first.offset,
-      end: first.offset,
+      start: offset,
+      end: offset,
       records: 0,
-      hourStart: hourStartOf(first.timestamp),
-      firstTimestamp: first.timestamp,
+      hourStart: hourStartOf(timestamp),
+      firstTimestamp: timestamp,
       lastAppendAt: Date.now(),
       schemaIds: new Set(),
     };

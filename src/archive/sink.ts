@@ -18,8 +18,8 @@ import type { Consumer, Kafka } from 'kafkajs';
 import { readSchemaText } from '../../streams/schemas/index.ts';
 import type { Config } from '../config/index.ts';
 import { hasCode } from '../errors/index.ts';
-import type { DecodedEvent, EventCodec } from '../kafka/index.ts';
-import { topicContracts } from '../kafka/index.ts';
+import type { ContractBody, DecodedEvent, EventCodec } from '../kafka/index.ts';
+import { HEADER_BYTES, MAGIC_BYTE, topicContracts } from '../kafka/index.ts';
 import type { Logger } from '../log/logger.ts';
 import { retrying } from './commit.ts';
 import { createAvroBuilder, rowTypeOf } from './format/avro-builder.ts';
@@ -27,7 +27,9 @@ import { type AvroSchema, type TopicTable, topicTableOf } from './format/columns
 import { createDuckDbParquetBuilder } from './format/duckdb-parquet-builder.ts';
 import type { FileBuilder } from './format/file-builder.ts';
 import { createDirectParquetBuilder } from './format/parquet/direct-parquet-builder.ts';
+import { type InPlaceBody, packMessages } from './format/parquet/record-frames.ts';
 import { startParquetBuilderThread } from './format/parquet/threaded-parquet-builder.ts';
+import { recordRun } from './format/record-run.ts';
 import type { ArchiveRecord, DecodedValue } from './format/rows.ts';
 import type { ArchiveFileSystem } from './fs/archive-fs.ts';
 import { ArchiveMetrics, type ArchiveMetricsSnapshot } from './metrics.ts';
@@ -175,6 +177,8 @@ export async function startArchiveSink(options: ArchiveSinkOptions): Promise<Arc
 
   /** Parquet (every codec but zstd) is written straight from the Avro bodies; zstd and Avro files from decoded fields. */
   const input: FileBuilder['input'] = direct ? 'avro' : 'fields';
+  /** The direct Parquet builders (on the thread or not) take batches packed from the fetched messages. */
+  const packs = direct;
   type Decoded = Extract<DecodedValue, { recordType: string }>;
   const fieldsValue = (d: DecodedEvent): Decoded => ({
     kind: 'value',
@@ -194,6 +198,33 @@ export async function startArchiveSink(options: ArchiveSinkOptions): Promise<Arc
   async function decodeAsync(value: Buffer): Promise<Decoded> {
     return input === 'avro' ? await codec.contractBody(value) : fieldsValue(await codec.decode(value));
   }
+
+  /**
+   * A topic's reader of where a value's contract body is when it can be packed as it is (the writer schema is
+   * the contract and the record type belongs on the topic), by schema id, filled from the codec on first sight.
+   */
+  function inPlaceBodies(recordTypes: readonly string[]): (value: Buffer) => InPlaceBody | null {
+    const ids = new Map<number, InPlaceBody>();
+    return (value) => {
+      if (value.length < HEADER_BYTES || value[0] !== MAGIC_BYTE) return null;
+      const id = value.readInt32BE(1);
+      const known = ids.get(id);
+      if (known !== undefined) return known;
+      let decoded: ContractBody | null;
+      try {
+        decoded = codec.contractBodySync(value);
+      } catch {
+        return null;
+      }
+      if (decoded === null || decoded.body !== value || decoded.start !== HEADER_BYTES) return null;
+      const type = recordTypes.indexOf(decoded.recordType);
+      if (type < 0) return null;
+      const found = { type, schemaId: id, start: HEADER_BYTES };
+      ids.set(id, found);
+      return found;
+    };
+  }
+  const inPlaceBodyOf = new Map([...tables].map(([topic, t]) => [topic, inPlaceBodies(t.recordTypes)]));
 
   async function decodeBatch(
     topic: string,
@@ -245,13 +276,19 @@ export async function startArchiveSink(options: ArchiveSinkOptions): Promise<Arc
       metrics.fetched();
       const beat = () => void heartbeat().catch(() => undefined);
       try {
-        const records = await retrying(
-          `decode a batch of ${keyOf(batch.topic, batch.partition)}`,
-          () => decodeBatch(batch.topic, batch.messages),
-          { ...retry, live: () => writer.live && !closing, onRetry: beat },
-          logger,
-          metrics,
-        );
+        // Values whose schema is known and whose body is the contract's are packed as they are; any other batch
+        // is decoded record by record (fetching schemas, resolving, keeping what cannot be read as undecodable).
+        const records =
+          (packs ? packMessages(batch.messages, inPlaceBodyOf.get(batch.topic)!) : null) ??
+          recordRun(
+            await retrying(
+              `decode a batch of ${keyOf(batch.topic, batch.partition)}`,
+              () => decodeBatch(batch.topic, batch.messages),
+              { ...retry, live: () => writer.live && !closing, onRetry: beat },
+              logger,
+              metrics,
+            ),
+          );
         await writer.run(() => writer.append(records, beat));
       } catch (error) {
         reposition(writer, error);

@@ -7,7 +7,7 @@ import type { FileBuilder } from '../../src/archive/format/file-builder.ts';
 import { createDirectParquetBuilder } from '../../src/archive/format/parquet/direct-parquet-builder.ts';
 import { LeafColumn, rleLevels } from '../../src/archive/format/parquet/leaf-column.ts';
 import { compressPage } from '../../src/archive/format/parquet/parquet-file.ts';
-import { FrameCursor, packRecords } from '../../src/archive/format/parquet/record-frames.ts';
+import { FrameCursor, packMessages, packRecords } from '../../src/archive/format/parquet/record-frames.ts';
 import { startParquetBuilderThread } from '../../src/archive/format/parquet/threaded-parquet-builder.ts';
 import type { ArchiveRecord, DecodedValue } from '../../src/archive/format/rows.ts';
 import { silentLogger } from '../../src/log/logger.ts';
@@ -245,6 +245,64 @@ describe('Parquet built on the builder thread', () => {
     expect(() => packRecords([pair(0, 'Click', SAMPLE_EVENTS.Click).fields], types)).toThrow(
       /decoded fields/,
     );
+  });
+
+  it('packs fetched messages as their records would be packed, with no object per record', async () => {
+    const types = tables.clickstream.recordTypes;
+    const records = [
+      pair(0, 'Impression', SAMPLE_EVENTS.Impression).avro,
+      pair(1, 'Click', SAMPLE_EVENTS.Click).avro,
+      {
+        ...pair(2, 'Click', SAMPLE_EVENTS.Click).avro,
+        key: null,
+        value: null,
+        decoded: { kind: 'tombstone' },
+      },
+      { ...pair(3, 'Watch', SAMPLE_EVENTS.Watch).avro, timestamp: 2 ** 41 },
+    ] as ArchiveRecord[];
+    const messages = records.map((r) => ({
+      offset: String(r.offset),
+      timestamp: String(r.timestamp),
+      key: r.key,
+      value: r.value,
+    }));
+    const bodyOf = (value: Buffer) => {
+      const decoded = records.find((r) => r.value === value)!.decoded as { recordType: string };
+      const type = types.indexOf(decoded.recordType);
+      return { type, schemaId: value.readInt32BE(1), start: 5 };
+    };
+    const run = packMessages(messages, bodyOf)!;
+    expect(run.length).toBe(4);
+    expect([0, 1, 2, 3].map((i) => [run.offsetAt(i), run.timestampAt(i), run.schemaIdAt(i)])).toEqual([
+      [0, T0, 7],
+      [1, T0 + 1000, 7],
+      [2, T0 + 2000, -1],
+      [3, 2 ** 41, 7],
+    ]);
+    // One value that needs more than its header read sends the whole batch the slow way.
+    expect(packMessages(messages, (v) => (v === records[3].value ? null : bodyOf(v)))).toBeNull();
+
+    // Ranges of the run reach a builder as the same records: the file equals one built from the records.
+    const options = { table: tables.clickstream, compression: 'snappy' as const };
+    const expected = await readFile(await write(createDirectParquetBuilder(options), records));
+    const thread = startParquetBuilderThread(silentLogger());
+    try {
+      for (const builder of [createDirectParquetBuilder(options), thread.builder(options)]) {
+        const whole = packMessages(messages, bodyOf)!;
+        whole.appendTo(builder, 2, 0, 1);
+        whole.appendTo(builder, 2, 1, 4);
+        const out = path.join(dir(), `${++files}.parquet`);
+        await builder.finish(meta(4), out);
+        expect((await readFile(out)).equals(expected)).toBe(true);
+      }
+      const once = thread.builder(options);
+      packMessages(messages, bodyOf)!.appendTo(once, 2, 0, 4);
+      const out = path.join(dir(), `${++files}.parquet`);
+      await once.finish(meta(4), out);
+      expect((await readFile(out)).equals(expected)).toBe(true);
+    } finally {
+      await thread.close();
+    }
   });
 
   it('writes the same bytes as the builder of the consumer thread, and a dead thread fails only its files', async () => {

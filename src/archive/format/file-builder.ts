@@ -20,6 +20,11 @@ export interface FileBuilder {
   readonly input: 'fields' | 'avro';
   /** Appends records (in offset order) to the file being built. */
   append(partition: number, records: readonly ArchiveRecord[]): void;
+  /**
+   * Appends records packed by record-frames.ts (the Parquet builders that read Avro bodies). The builder may
+   * take `frames`' buffer (a transfer to another thread detaches it) when the view covers all of it.
+   */
+  appendFrames?(partition: number, frames: Uint8Array): void;
   /** Writes the final file at `localPath` and removes what staging left; resolves to its size. */
   finish(metadata: FileMetadata, localPath: string): Promise<number>;
   /** Drops the file being built. */

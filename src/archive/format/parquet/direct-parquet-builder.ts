@@ -21,7 +21,7 @@ import { FrameCursor } from './record-frames.ts';
 
 /** A direct builder also appends packed records in place (record-frames.ts), with no object per record. */
 export interface DirectParquetBuilder extends FileBuilder {
-  appendFrames(partition: number, frames: Buffer): void;
+  appendFrames(partition: number, frames: Uint8Array): void;
 }
 
 export function createDirectParquetBuilder(options: {
@@ -136,8 +136,11 @@ export function createDirectParquetBuilder(options: {
         rows++;
       }
     },
-    appendFrames(partition: number, frames: Buffer) {
+    appendFrames(partition: number, view: Uint8Array) {
       if (finished) throw new Error('append after finish');
+      const frames = Buffer.isBuffer(view)
+        ? view
+        : Buffer.from(view.buffer, view.byteOffset, view.byteLength);
       const f = new FrameCursor(frames);
       while (f.next()) {
         let error: string | null = null;

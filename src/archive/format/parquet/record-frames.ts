@@ -10,6 +10,8 @@
  *                · i32 body length (-1: the body is the value) · body
  *   undecodable: i32 error length · error (UTF-8)
  */
+import type { FileBuilder } from '../file-builder.ts';
+import type { RecordRun } from '../record-run.ts';
 import type { ArchiveRecord } from '../rows.ts';
 
 const KIND = { tombstone: 0, avro: 1, undecodable: 2 } as const;
@@ -30,21 +32,13 @@ export function packRecords(records: readonly ArchiveRecord[], recordTypes: read
   const ab = new ArrayBuffer(size);
   const out = Buffer.from(ab);
   let p = 0;
-  const bytes = (b: Buffer | null) => {
-    if (b === null) p = out.writeInt32LE(-1, p);
-    else {
-      p = out.writeInt32LE(b.length, p);
-      out.set(b, p);
-      p += b.length;
-    }
-  };
   for (const r of records) {
     const d = r.decoded;
     p = out.writeUInt8(KIND[d.kind as keyof typeof KIND], p);
     p = out.writeDoubleLE(r.offset, p);
     p = out.writeDoubleLE(r.timestamp, p);
-    bytes(r.key);
-    bytes(r.value);
+    p = putBytes(out, p, r.key);
+    p = putBytes(out, p, r.value);
     if (d.kind === 'avro') {
       const type = recordTypes.indexOf(d.recordType);
       if (type < 0) throw new Error(`record type ${d.recordType} is not one of the table's`);
@@ -52,7 +46,7 @@ export function packRecords(records: readonly ArchiveRecord[], recordTypes: read
       p = out.writeInt32LE(d.schemaId, p);
       p = out.writeInt32LE(d.start, p);
       if (d.body === r.value) p = out.writeInt32LE(-1, p);
-      else bytes(d.body);
+      else p = putBytes(out, p, d.body);
     } else if (d.kind === 'undecodable') {
       const len = Buffer.byteLength(d.error, 'utf8');
       p = out.writeInt32LE(len, p);
@@ -60,6 +54,112 @@ export function packRecords(records: readonly ArchiveRecord[], recordTypes: read
     }
   }
   return ab;
+}
+
+/** A fetched message as kafkajs gives it. */
+export interface FetchedMessage {
+  offset: string;
+  timestamp: string;
+  key: Buffer | null;
+  value: Buffer | null;
+}
+
+/** Where a value's contract body is, as `packMessages` needs it: the value itself, after the wire header. */
+export interface InPlaceBody {
+  /** The record type's index in the table's `recordTypes`. */
+  type: number;
+  schemaId: number;
+  /** Where the contract body starts in the value. */
+  start: number;
+}
+
+/** Records packed from a fetched batch (`packMessages`), with each record's offset, timestamp and schema id. */
+export class PackedRun implements RecordRun {
+  constructor(
+    private readonly frames: ArrayBuffer,
+    /** Byte offset after record `i`'s frame. */
+    private readonly ends: Uint32Array,
+    private readonly offsets: Float64Array,
+    private readonly timestamps: Float64Array,
+    private readonly schemaIds: Int32Array,
+  ) {}
+
+  get length(): number {
+    return this.ends.length;
+  }
+  offsetAt(i: number): number {
+    return this.offsets[i];
+  }
+  timestampAt(i: number): number {
+    return this.timestamps[i];
+  }
+  schemaIdAt(i: number): number {
+    return this.schemaIds[i];
+  }
+  appendTo(builder: FileBuilder, partition: number, from: number, to: number): void {
+    if (!builder.appendFrames) throw new Error('this file builder does not take packed records');
+    const start = from === 0 ? 0 : this.ends[from - 1];
+    builder.appendFrames(partition, new Uint8Array(this.frames, start, this.ends[to - 1] - start));
+  }
+}
+
+/**
+ * Packs fetched messages without an object per record, or returns null when one of them needs more than the
+ * wire header read (`bodyOf` returns null: a schema not cached yet, a body to resolve, a value to refuse); the
+ * caller then decodes the batch record by record. Null and empty values are tombstones.
+ */
+export function packMessages(
+  messages: readonly FetchedMessage[],
+  bodyOf: (value: Buffer) => InPlaceBody | null,
+): PackedRun | null {
+  const n = messages.length;
+  const bodies: (InPlaceBody | null)[] = new Array(n);
+  let size = 0;
+  for (let i = 0; i < n; i++) {
+    const m = messages[i];
+    size += 1 + 8 + 8 + 4 + (m.key?.length ?? 0) + 4;
+    if (m.value === null || m.value.length === 0) continue;
+    const body = bodyOf(m.value);
+    if (body === null) return null;
+    bodies[i] = body;
+    size += m.value.length + 2 + 4 + 4 + 4;
+  }
+  const frames = new ArrayBuffer(size);
+  const out = Buffer.from(frames);
+  const ends = new Uint32Array(n);
+  const offsets = new Float64Array(n);
+  const timestamps = new Float64Array(n);
+  const schemaIds = new Int32Array(n).fill(-1);
+  let p = 0;
+  for (let i = 0; i < n; i++) {
+    const m = messages[i];
+    const body = bodies[i];
+    const offset = Number(m.offset);
+    const timestamp = Number(m.timestamp);
+    offsets[i] = offset;
+    timestamps[i] = timestamp;
+    out[p] = body ? KIND.avro : KIND.tombstone;
+    p = out.writeDoubleLE(offset, p + 1);
+    p = out.writeDoubleLE(timestamp, p);
+    p = putBytes(out, p, m.key);
+    p = putBytes(out, p, m.value);
+    if (body) {
+      p = out.writeUInt16LE(body.type, p);
+      p = out.writeInt32LE(body.schemaId, p);
+      p = out.writeInt32LE(body.start, p);
+      p = out.writeInt32LE(-1, p);
+      schemaIds[i] = body.schemaId;
+    }
+    ends[i] = p;
+  }
+  return new PackedRun(frames, ends, offsets, timestamps, schemaIds);
+}
+
+function putBytes(out: Buffer, p: number, b: Buffer | null): number {
+  if (b === null) return out.writeInt32LE(-1, p);
+  const at = out.writeInt32LE(b.length, p);
+  out.set(b, at);
+  return at + b.length;
 }
 
 /**

@@ -88,6 +88,16 @@ export function startParquetBuilderThread(logger: Logger): ParquetBuilderThread 
           const packed = packRecords(records, table.recordTypes);
           send({ op: 'append', id, partition, records: packed }, [packed]);
         },
+        appendFrames(partition: number, frames: Uint8Array) {
+          if (finished) throw new Error('append after finish');
+          // A view of a whole buffer moves to the thread as it is; part of one is copied out first.
+          const whole =
+            frames.byteOffset === 0 &&
+            frames.byteLength === frames.buffer.byteLength &&
+            frames.buffer instanceof ArrayBuffer;
+          const packed = whole ? (frames.buffer as ArrayBuffer) : new Uint8Array(frames).buffer;
+          send({ op: 'append', id, partition, records: packed }, [packed]);
+        },
         finish(metadata: FileMetadata, localPath: string) {
           finished = true;
           if (r.dead) return Promise.reject(r.dead);
