@@ -7,7 +7,7 @@
 import type { Kafka } from 'kafkajs';
 import { loadSchemas } from '../../streams/schemas/index.ts';
 import type { ArchiveMetricsSnapshot } from '../archive/metrics.ts';
-import { renderCdcMetrics } from '../cdc/postgres/metrics-text.ts';
+import { renderCdcMetrics } from '../cdc/postgres/cdc-metrics-text.ts';
 import { type PostgresCdcHandle, startPostgresCdc } from '../cdc/postgres/source.ts';
 import type { Config } from '../config/index.ts';
 import { startServing } from '../gateway/serving.ts';

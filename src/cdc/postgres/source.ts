@@ -23,7 +23,7 @@ import {
 import { type ContractKind, resolveMapping } from './column-mapping.ts';
 import { createKafkaSink } from './kafka-sink.ts';
 import { startReplicationStream } from './replication-stream.ts';
-import { takeSnapshot } from './snapshot.ts';
+import { takeSnapshot } from './initial-snapshot.ts';
 
 export type CdcConfig = Config['cdc'];
 

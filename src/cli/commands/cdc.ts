@@ -12,7 +12,7 @@ import { startEmbeddedServices } from '../../app/embedded.ts';
 import { prepareTopicsAndSchemas, registryAuth } from '../../app/prepare-topics.ts';
 import { createShutdownStack, untilSignal } from '../../app/shutdown.ts';
 import { dropSlot } from '../../cdc/postgres/catalog.ts';
-import { renderCdcMetrics } from '../../cdc/postgres/metrics-text.ts';
+import { renderCdcMetrics } from '../../cdc/postgres/cdc-metrics-text.ts';
 import { startPostgresCdc } from '../../cdc/postgres/source.ts';
 import { loadConfig } from '../../config/index.ts';
 import { CroupierError } from '../../errors/index.ts';
