@@ -21,9 +21,9 @@ import {
   type SlotLag,
 } from './catalog.ts';
 import { type ContractKind, resolveMapping } from './column-mapping.ts';
+import { takeSnapshot } from './initial-snapshot.ts';
 import { createKafkaSink } from './kafka-sink.ts';
 import { startReplicationStream } from './replication-stream.ts';
-import { takeSnapshot } from './initial-snapshot.ts';
 
 export type CdcConfig = Config['cdc'];
 
