@@ -24,7 +24,6 @@ import {
   type TxnVerifier,
 } from './partition-transactions.ts';
 
-
 export interface LogEntry {
   baseOffset: number;
   lastOffset: number;

@@ -20,7 +20,8 @@ export function handleFeedback(deps: HandlerDeps, ws: Socket, data: SocketData, 
         ack(deps, ws, data, msg, false);
         return;
       }
-      (shown.clicked ??= new Set()).add(msg.itemId);
+      shown.clicked ??= new Set();
+      shown.clicked.add(msg.itemId);
     }
     ackOnceLogged(deps, ws, data, msg, logFeedback(deps, userId, msg, slot, shown.segment));
     return;
