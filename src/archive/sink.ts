@@ -27,9 +27,9 @@ import { type AvroSchema, type TopicTable, topicTableOf } from './format/columns
 import { createDuckDbParquetBuilder } from './format/duckdb-parquet-builder.ts';
 import type { FileBuilder } from './format/file-builder.ts';
 import { createDirectParquetBuilder } from './format/parquet/direct-parquet-builder.ts';
-import { type InPlaceBody, packMessages } from './format/parquet/record-frames.ts';
+import { type FetchedMessage, type InPlaceBody, packMessages } from './format/parquet/record-frames.ts';
 import { startParquetBuilderThread } from './format/parquet/threaded-parquet-builder.ts';
-import { recordRun } from './format/record-run.ts';
+import { type RecordRun, recordRun } from './format/record-run.ts';
 import type { ArchiveRecord, DecodedValue } from './format/rows.ts';
 import type { ArchiveFileSystem } from './fs/archive-fs.ts';
 import { ArchiveMetrics, type ArchiveMetricsSnapshot } from './metrics.ts';
@@ -226,6 +226,27 @@ export async function startArchiveSink(options: ArchiveSinkOptions): Promise<Arc
   }
   const inPlaceBodyOf = new Map([...tables].map(([topic, t]) => [topic, inPlaceBodies(t.recordTypes)]));
 
+  /**
+   * The batch packed as it is (`packMessages`), after fetching the writer schemas the codec does not hold yet
+   * (the first batches of a partition); null when a record needs decoding one by one.
+   */
+  async function packBatch(topic: string, messages: readonly FetchedMessage[]): Promise<RecordRun | null> {
+    const bodyOf = inPlaceBodyOf.get(topic)!;
+    const run = packMessages(messages, bodyOf);
+    if (run !== null) return run;
+    const tried = new Set<number>();
+    for (const m of messages) {
+      const v = m.value;
+      if (v === null || v.length < HEADER_BYTES || v[0] !== MAGIC_BYTE) continue;
+      const id = v.readInt32BE(1);
+      if (tried.has(id) || bodyOf(v) !== null) continue;
+      tried.add(id);
+      // A schema that cannot be fetched now leaves the batch to the decoding below, which retries.
+      await codec.contractBody(v).catch(() => undefined);
+    }
+    return tried.size > 0 ? packMessages(messages, bodyOf) : null;
+  }
+
   async function decodeBatch(
     topic: string,
     messages: readonly { offset: string; timestamp: string; key: Buffer | null; value: Buffer | null }[],
@@ -279,7 +300,7 @@ export async function startArchiveSink(options: ArchiveSinkOptions): Promise<Arc
         // Values whose schema is known and whose body is the contract's are packed as they are; any other batch
         // is decoded record by record (fetching schemas, resolving, keeping what cannot be read as undecodable).
         const records =
-          (packs ? packMessages(batch.messages, inPlaceBodyOf.get(batch.topic)!) : null) ??
+          (packs ? await packBatch(batch.topic, batch.messages) : null) ??
           recordRun(
             await retrying(
               `decode a batch of ${keyOf(batch.topic, batch.partition)}`,
