@@ -107,6 +107,15 @@ describe('PostgreSQL CDC source', () => {
     const source = await startSource(cdcConfig());
     try {
       expect(await waitForSameCatalog(pg, redis.client, prefix, topics.cdcItems, 2)).toBe(3);
+      // An update that leaves a large (TOASTed) title unchanged keeps it.
+      await pg.sql(
+        `INSERT INTO items (item_id, title) SELECT 'g', string_agg(md5(g::text), '') FROM generate_series(1, 400) g`,
+      );
+      await pg.sql(`UPDATE items SET available = false WHERE item_id = 'g'`);
+      expect(await waitForSameCatalog(pg, redis.client, prefix, topics.cdcItems, 2)).toBe(4);
+      const g = (await catalogInRedis(redis.client, prefix, topics.cdcItems, 2)).get('g');
+      expect(g?.title.length).toBe(12_800);
+      expect(g?.available).toBe(false);
       expect(source.metrics().sent.r).toBe(0);
       expect(source.metrics().sent.d).toBe(1);
     } finally {

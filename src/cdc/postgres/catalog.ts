@@ -12,6 +12,11 @@ export function qualifiedName(table: string): { schema: string; table: string } 
   return dot < 0 ? { schema: 'public', table } : { schema: table.slice(0, dot), table: table.slice(dot + 1) };
 }
 
+/** A quoted identifier, for SQL. */
+export function columnSql(name: string): string {
+  return ident(name);
+}
+
 function ident(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }

@@ -5,10 +5,12 @@
  * Kafka sink is full, so a slow Kafka slows the stream instead of filling memory.
  */
 
+import pg from 'pg';
 import type { Pgoutput } from 'pg-logical-replication';
 import { LogicalReplicationService, PgoutputPlugin } from 'pg-logical-replication';
 import { CroupierError } from '../../errors/index.ts';
 import type { Logger } from '../../log/logger.ts';
+import { columnSql, tableSql } from './catalog.ts';
 import {
   type ChangeOrigin,
   type ChangeRecord,
@@ -55,6 +57,29 @@ export async function startReplicationStream(options: ReplicationStreamOptions):
   let tx: ChangeOrigin | null = null;
   let confirmed = 0;
   let stopped = false;
+  let reader: pg.Client | null = null;
+
+  /**
+   * An update that left a large (TOASTed) value unchanged does not carry it: pgoutput marks it unchanged, and
+   * without REPLICA IDENTITY FULL there is no old row to take it from. It is read from the table (the current
+   * value: if a later change made it newer, that change follows with the same value).
+   */
+  async function withToasted(
+    mapping: RowMapping,
+    values: Record<string, unknown>,
+  ): Promise<Record<string, unknown>> {
+    const missing = [...mapping.columns.values()].filter((c) => values[c] === undefined);
+    if (missing.length === 0) return values;
+    if (reader === null) {
+      reader = new pg.Client({ connectionString: options.connectionString });
+      await reader.connect();
+    }
+    const { rows } = await reader.query(
+      `SELECT ${missing.map(columnSql).join(', ')} FROM ${tableSql(mapping.table)} WHERE ${columnSql(mapping.keyColumn)} = $1`,
+      [values[mapping.keyColumn]],
+    );
+    return { ...values, ...rows[0] };
+  }
 
   function send(lsn: number): void {
     if (stopped) return;
@@ -119,7 +144,7 @@ export async function startReplicationStream(options: ReplicationStreamOptions):
           msg.tag === 'insert'
             ? [rowRecord('c', mapping, msg.new, origin)]
             : msg.tag === 'update'
-              ? updateRecords(mapping, msg.old ?? msg.key, msg.new, origin)
+              ? updateRecords(mapping, msg.old ?? msg.key, await withToasted(mapping, msg.new), origin)
               : [deleteRecord(mapping, (msg.old ?? msg.key)!, origin)];
         for (const record of records) await options.add(record);
         return;
@@ -177,6 +202,7 @@ export async function startReplicationStream(options: ReplicationStreamOptions):
     },
     confirmed: () => confirmed,
     async close() {
+      await reader?.end().catch(() => {});
       if (stopped) return;
       if (confirmed > 0) await service.acknowledge(numberToLsn(confirmed)).catch(() => false);
       stopped = true;
