@@ -19,7 +19,7 @@ import { readSchemaText } from '../../streams/schemas/index.ts';
 import type { Config } from '../config/index.ts';
 import { hasCode } from '../errors/index.ts';
 import type { ContractBody, DecodedEvent, EventCodec } from '../kafka/index.ts';
-import { HEADER_BYTES, MAGIC_BYTE, topicContracts } from '../kafka/index.ts';
+import { HEADER_BYTES, MAGIC_BYTE, topicContracts, undecodableBatchOf } from '../kafka/index.ts';
 import type { Logger } from '../log/logger.ts';
 import { retrying } from './commit.ts';
 import { createAvroBuilder, rowTypeOf } from './format/avro-builder.ts';
@@ -232,6 +232,8 @@ export async function startArchiveSink(options: ArchiveSinkOptions): Promise<Arc
    */
   async function packBatch(topic: string, messages: readonly FetchedMessage[]): Promise<RecordRun | null> {
     const bodyOf = inPlaceBodyOf.get(topic)!;
+    // A record batch the consumer could not decode stands in as one record: it is kept by the decoding below.
+    if (messages.some((m) => undecodableBatchOf(m) !== null)) return null;
     const run = packMessages(messages, bodyOf);
     if (run !== null) return run;
     const tried = new Set<number>();
@@ -256,7 +258,13 @@ export async function startArchiveSink(options: ArchiveSinkOptions): Promise<Arc
     for (let i = 0; i < messages.length; i++) {
       const m = messages[i];
       let decoded: DecodedValue;
-      if (m.value === null || m.value.length === 0) decoded = { kind: 'tombstone' };
+      const broken = undecodableBatchOf(m);
+      if (broken !== null)
+        decoded = {
+          kind: 'undecodable',
+          error: `CROUPIER_ERR_ARCHIVE_UNDECODABLE_BATCH: the record batch of offsets ${broken.firstOffset}-${broken.lastOffset} could not be decoded (${broken.reason}); _raw holds the whole batch, kept at its last offset`,
+        };
+      else if (m.value === null || m.value.length === 0) decoded = { kind: 'tombstone' };
       else {
         try {
           const value = decodeSync(m.value) ?? (await decodeAsync(m.value));

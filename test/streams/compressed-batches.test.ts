@@ -29,7 +29,7 @@ import { silentLogger } from '../../src/log/logger.ts';
 import { partitionKey } from '../../src/state/layout/index.ts';
 import type { ClickstreamEvent } from '../../streams/schemas/index.ts';
 import { startStreamTopology } from '../../streams/topology.ts';
-import { archiveConfig, offsetCensus, waitForArchive } from '../archive/support/archive-stack.ts';
+import { archiveConfig, offsetCensus, query, waitForArchive } from '../archive/support/archive-stack.ts';
 import { buildBatch } from '../broker/support/batches.ts';
 import { kcat } from '../broker/support/kcat.ts';
 import { RawClient } from '../broker/support/raw-client.ts';
@@ -77,6 +77,22 @@ async function startTopology(
     logger: silentLogger(),
   });
   return { topology, groupId: config.stream.groupId };
+}
+
+/** Runs the archive over `topic` into a directory `name` until it holds every offset; returns the directory. */
+async function archiveTopic(topics: Config['kafka']['topics'], topic: string, name: string): Promise<string> {
+  const archiveDir = join(dir, name);
+  const archive = await startArchive(
+    archiveConfig(stack, topics, { uri: archiveDir, flushRecords: 1000 }),
+    { brokers: stack.broker.brokers, registryUrl: stack.registry.url },
+    silentLogger(),
+  );
+  try {
+    await waitForArchive(createLocalFileSystem(archiveDir), stack, [topic]);
+  } finally {
+    await archive.close();
+  }
+  return archiveDir;
 }
 
 /** The compression codec (attribute bits 0-2) of each batch the broker holds for partition 0 of `topic`. */
@@ -150,17 +166,7 @@ describe('compressed record batches', () => {
     const stats = await redis.client.hgetall(partitionKey(prefix, tp, 'stats'));
     expect(Number(stats.events)).toBe(reference.events);
 
-    const archiveDir = join(dir, 'archive');
-    const archive = await startArchive(
-      archiveConfig(stack, topics, { uri: archiveDir, flushRecords: 1000 }),
-      { brokers: stack.broker.brokers, registryUrl: stack.registry.url },
-      silentLogger(),
-    );
-    try {
-      await waitForArchive(createLocalFileSystem(archiveDir), stack, [topic]);
-    } finally {
-      await archive.close();
-    }
+    const archiveDir = await archiveTopic(topics, topic, 'archive');
     const glob = join(archiveDir, topic, '**', '*.parquet');
     const census = await offsetCensus(duckdb, glob, new Map([[0, events.length]]));
     expect(census).toEqual({ rows: events.length, duplicates: 0, missing: 0 });
@@ -168,7 +174,7 @@ describe('compressed record batches', () => {
 });
 
 describe('a batch the consumer cannot decode', () => {
-  it('is dead-lettered with its bytes and offsets, counted, and the partition moves on past it', async () => {
+  it('is dead-lettered with its bytes and offsets, counted, the partition moves on past it, and the archive keeps it as one row', async () => {
     const prefix = redis.prefix();
     const topics = testTopics(`undecodable${Date.now()}`);
     await createTopics(stack.admin, topics, 1);
@@ -259,6 +265,27 @@ describe('a batch the consumer cannot decode', () => {
     expect(reasons.bomb).toMatch(
       /gzip record batch could not be decompressed: .*larger than 104857600 bytes/,
     );
+
+    // The archive keeps every good record once and each bad batch as one row: its bytes, offsets and reason.
+    const archiveDir = await archiveTopic(topics, topic, 'archive-undecodable');
+    const rows = await query(
+      duckdb,
+      `SELECT _offset::DOUBLE AS o, _schema AS s, _raw AS raw, _error AS error FROM read_parquet('${join(archiveDir, topic, '**', '*.parquet')}', hive_partitioning = true) ORDER BY _offset`,
+    );
+    const standIns = Object.values(firstOffsets).map((o) => o + 1);
+    expect(rows.map((r) => r.o)).toEqual(
+      Array.from({ length: end + 1 }, (_, o) => o).filter((o) => !standIns.includes(o + 1)),
+    );
+    expect(rows.filter((r) => r.s !== null)).toHaveLength(events.length);
+    for (const [name, batch] of Object.entries(bad)) {
+      const first = firstOffsets[name]!;
+      const row = rows.find((r) => r.o === first + 1)!;
+      expect(row.s, name).toBeNull();
+      expect(Buffer.from(row.raw as Uint8Array).equals(batch), name).toBe(true);
+      expect(row.error, name).toContain(
+        `CROUPIER_ERR_ARCHIVE_UNDECODABLE_BATCH: the record batch of offsets ${first}-${first + 1}`,
+      );
+    }
   }, 120_000);
 });
 

@@ -18,6 +18,11 @@ export const ARCHIVE_ERROR_CODES = [
   'CROUPIER_ERR_ARCHIVE_FENCED',
   /** An archive file cannot be read, or holds other offsets than its name claims. */
   'CROUPIER_ERR_ARCHIVE_FILE',
+  /**
+   * A record batch the archive's consumer could not decode (corrupt bytes, an unknown codec, a decompression
+   * bomb): kept as one undecodable row at the batch's last offset, with the batch's bytes in `_raw`.
+   */
+  'CROUPIER_ERR_ARCHIVE_UNDECODABLE_BATCH',
   /** `croupier archive verify` found something wrong (the message lists what). */
   'CROUPIER_ERR_ARCHIVE_VERIFY',
 ] as const;
