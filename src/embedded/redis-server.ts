@@ -4,7 +4,7 @@
  * (in the given directory, or a temporary one removed on stop).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -100,6 +100,26 @@ function waitForExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
   });
 }
 
+/**
+ * util-linux's `setpriv` (Essential in Debian) sets the server's parent-death signal: when the process that
+ * started it dies, even by SIGKILL, the server gets SIGTERM (and, with append-only persistence, writes its file
+ * and exits) instead of living on as an orphan that holds its port and memory, and, on a data directory, would
+ * write the same append-only file as the server the next start runs there. The signal follows the thread that
+ * spawned the server: croupier starts it from the process's main thread.
+ */
+const SETPRIV = '/usr/bin/setpriv';
+const PARENT_DEATH_SIGNAL = process.platform === 'linux' && existsSync(SETPRIV);
+/** setpriv's exit status when it cannot run the command (126: not executable, 127: not found). */
+const EXEC_FAILED = new Set([126, 127]);
+
+function cannotRun(binary: string, reason: string): CroupierError {
+  return new CroupierError(
+    'CROUPIER_ERR_REDIS_START',
+    `cannot run ${binary}: ${reason}. Install Redis (Debian: apt-get install redis-server) or set REDIS_URL to an existing server.`,
+    { binary },
+  );
+}
+
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServerHandle> {
   const host = options.host ?? '127.0.0.1';
   const port = options.port ?? (await freePort(host));
@@ -112,7 +132,9 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   args.push(...(options.extraArgs ?? []));
   const binary = options.binary ?? 'redis-server';
 
-  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = PARENT_DEATH_SIGNAL
+    ? spawn(SETPRIV, ['--pdeathsig', 'TERM', '--', binary, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   let signalReady: () => void = () => undefined;
   // The line redis-server prints once it listens: proves the answering server is this child, not another.
@@ -126,24 +148,19 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
   const spawnError = new Promise<never>((_, reject) => {
-    child.once('error', (error) =>
+    child.once('error', (error) => reject(cannotRun(binary, error.message)));
+    child.once('exit', (code, signal) => {
+      const said = output.trim().split('\n').slice(-3).join(' | ');
       reject(
-        new CroupierError(
-          'CROUPIER_ERR_REDIS_START',
-          `cannot run ${binary}: ${error.message}. Install Redis (Debian: apt-get install redis-server) or set REDIS_URL to an existing server.`,
-          { binary },
-        ),
-      ),
-    );
-    child.once('exit', (code, signal) =>
-      reject(
-        new CroupierError(
-          'CROUPIER_ERR_REDIS_START',
-          `redis-server exited at start-up (code ${code}, signal ${signal}): ${output.trim().split('\n').slice(-3).join(' | ')}`,
-          { port },
-        ),
-      ),
-    );
+        PARENT_DEATH_SIGNAL && code !== null && EXEC_FAILED.has(code)
+          ? cannotRun(binary, said)
+          : new CroupierError(
+              'CROUPIER_ERR_REDIS_START',
+              `redis-server exited at start-up (code ${code}, signal ${signal}): ${said}`,
+              { port },
+            ),
+      );
+    });
   });
   spawnError.catch(() => undefined);
   try {

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedisCluster } from '../../src/embedded/redis-cluster.ts';
@@ -26,6 +27,34 @@ describe('redis-server harness', () => {
     });
     await expect(startRedisServer({ binary: '/nonexistent/redis-server' })).rejects.toThrow(/cannot run/);
   });
+
+  it('does not outlive the process that started it, even one killed with SIGKILL', async () => {
+    // A process that starts a server with append-only persistence (as croupier start does) and is then killed.
+    const code = `const { startRedisServer } = await import('./src/embedded/redis-server.ts');
+      const s = await startRedisServer({ appendOnly: true });
+      process.stdout.write(JSON.stringify({ pid: s.pid, port: s.port }) + '\\n');
+      setInterval(() => {}, 1000);`;
+    const parent = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const started = await new Promise<{ pid: number; port: number }>((resolve, reject) => {
+      parent.stdout.once('data', (d: Buffer) => resolve(JSON.parse(d.toString())));
+      parent.once('exit', (c) => reject(new Error(`the parent exited with ${c}`)));
+    });
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    expect(alive(started.pid)).toBe(true);
+    parent.kill('SIGKILL');
+    const deadline = Date.now() + 10_000;
+    while (alive(started.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(alive(started.pid)).toBe(false);
+  }, 30_000);
 
   it('builds a three-master cluster that serves every slot', async () => {
     const cluster = await startRedisCluster(3);
