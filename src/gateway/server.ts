@@ -30,6 +30,7 @@ export type GatewayView = StateView & {
   onChange?: (listener: StateChangeListener) => () => void;
   loadUser?: (userId: string) => Promise<void>;
   wasShown?: (userId: string, requestId: string, itemId: string) => Promise<boolean>;
+  claimClick?: (userId: string, requestId: string, itemId: string) => Promise<boolean>;
   userIds?: (limit: number) => string[];
   freshness?: () => LiveStateFreshness;
   /** Whether every partition's copy is whole (the live reader: not while Redis lost or rebuilds one). */
@@ -128,6 +129,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
     logger,
     ...(view.loadUser ? { loadUser: view.loadUser } : {}),
     ...(view.wasShown ? { wasShown: view.wasShown } : {}),
+    ...(view.claimClick ? { claimClick: view.claimClick } : {}),
   });
   const sockets = new Set<Uws.WebSocket<SocketData>>();
   let closing = false;

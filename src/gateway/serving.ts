@@ -222,6 +222,7 @@ export async function startServing(options: ServingOptions): Promise<ServingHand
       topics,
       partitions: await partitionCounts(kafka, topics, config.kafka.partitions, logger),
       halfLifeSeconds: config.stream.decayHalfLifeSeconds,
+      requestTtlSeconds: config.stream.requestTtlSeconds,
       pollMs: config.gateway.cachePollMs,
       evictAfterMs: config.gateway.cacheEvictAfterSeconds * 1000,
       onClickApplied: (delayMs) => metrics.clickFreshness.observe(delayMs / 1000),

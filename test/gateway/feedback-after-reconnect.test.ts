@@ -59,4 +59,36 @@ describe('feedback on a carousel another connection dealt', () => {
     expect(acks.filter((a) => a.counted === undefined)).toHaveLength(1);
     again.close();
   });
+
+  it('counts a click once per item shown, whichever connection it comes through', async () => {
+    const dealing = await helloAs('twice');
+    dealing.send({ type: 'carousel', requestId: 'once-only', slots: 3 });
+    const carousel = await dealing.next((m) => m.type === 'carousel');
+    const shown = (carousel.items as { itemId: string }[]).map((i) => i.itemId);
+    const clickOnDealing = async (itemId: string) => {
+      dealing.send({ type: 'feedback', requestId: 'once-only', itemId, kind: 'click' });
+      return dealing.next((m) => m.type === 'feedback-ack' && m.itemId === itemId);
+    };
+    expect((await clickOnDealing(shown[0])).counted).toBeUndefined();
+    // Once the logged impressions show the carousel, a new connection's click on another item counts.
+    await eventually(async () => {
+      const reply = await feedback('twice', 'once-only', shown[1]);
+      return reply.counted === undefined ? reply : undefined;
+    }, 20_000);
+    // Neither click counts again: not after a reconnect, not back on the dealing connection.
+    expect(await feedback('twice', 'once-only', shown[0])).toMatchObject({ counted: false });
+    expect(await feedback('twice', 'once-only', shown[1])).toMatchObject({ counted: false });
+    expect(await clickOnDealing(shown[1])).toMatchObject({ counted: false });
+    // Saying hello as another user and back does not either.
+    dealing.send({ type: 'hello', userId: 'someone-else' });
+    await dealing.next((m) => m.type === 'welcome');
+    dealing.send({ type: 'hello', userId: 'twice' });
+    await dealing.next((m) => m.type === 'welcome');
+    dealing.send({ type: 'feedback', requestId: 'once-only', itemId: shown[0], kind: 'click' });
+    expect(await dealing.next((m) => m.type === 'feedback-ack')).toMatchObject({ counted: false });
+    // The third item was never clicked: it counts, once.
+    expect((await feedback('twice', 'once-only', shown[2])).counted).toBeUndefined();
+    expect(await feedback('twice', 'once-only', shown[2])).toMatchObject({ counted: false });
+    dealing.close();
+  });
 });

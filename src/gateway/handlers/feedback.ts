@@ -1,8 +1,11 @@
 /**
  * `feedback`: logged only for an item the referenced carousel showed this user, a click at most once per item
  * shown, and always acknowledged (`counted: false` when it was not logged). A carousel of this connection is
- * checked in memory; any other (a reconnect, or an id nobody issued) against the logged impressions. A counted acknowledgement goes once Kafka
- * has the record, so no acknowledged click is lost when the process dies.
+ * checked in memory; any other (a reconnect, or an id nobody issued) against the logged impressions. A click is
+ * also claimed in Redis (`claimClick`), so that reconnecting, or saying hello as another user and back, does
+ * not make it count again; when Redis does not answer in time, a click on a carousel of this connection counts
+ * on the connection's own record. A counted acknowledgement goes once Kafka has the record, so no acknowledged
+ * click is lost when the process dies.
  */
 import type { FeedbackMessage } from '../../domain/protocol-messages.ts';
 import { CLICKS_ELSEWHERE, type SocketData, sendCorked } from '../connection.ts';
@@ -22,6 +25,19 @@ export function handleFeedback(deps: HandlerDeps, ws: Socket, data: SocketData, 
       }
       shown.clicked ??= new Set();
       shown.clicked.add(msg.itemId);
+      if (deps.claimClick) {
+        const segment = shown.segment;
+        logWhen(
+          deps,
+          ws,
+          data,
+          msg,
+          claimWithin(deps.claimClick(userId, msg.requestId, msg.itemId)),
+          () => logFeedback(deps, userId, msg, slot, segment),
+          { says: 'claiming a click in Redis failed; counted once on this connection', counts: true },
+        );
+        return;
+      }
     }
     ackOnceLogged(deps, ws, data, msg, logFeedback(deps, userId, msg, slot, shown.segment));
     return;
@@ -35,19 +51,54 @@ export function handleFeedback(deps: HandlerDeps, ws: Socket, data: SocketData, 
     ack(deps, ws, data, msg, false);
     return;
   }
-  check.then(
-    (ok) => {
-      if (ok) ackOnceLogged(deps, ws, data, msg, logFeedback(deps, userId, msg, null, null));
+  const claim = deps.claimClick;
+  const counts =
+    msg.kind === 'click' && claim
+      ? check.then((ok) => ok && claim(userId, msg.requestId, msg.itemId))
+      : check;
+  logWhen(deps, ws, data, msg, counts, () => logFeedback(deps, userId, msg, null, null), {
+    says: 'checking feedback against the logged impressions failed',
+    counts: false,
+  });
+}
+
+/**
+ * Logs the feedback and acknowledges it once Kafka has it when `decision` says it counts; acknowledges it
+ * `counted: false` when it does not. A decision that failed is logged with `failure.says`, and the feedback
+ * counts only when `failure.counts`.
+ */
+function logWhen(
+  deps: HandlerDeps,
+  ws: Socket,
+  data: SocketData,
+  msg: FeedbackMessage,
+  decision: Promise<boolean>,
+  log: () => Promise<boolean>,
+  failure: { says: string; counts: boolean },
+): void {
+  decision.then(
+    (counts) => {
+      if (counts) ackOnceLogged(deps, ws, data, msg, log());
       else ack(deps, ws, data, msg, false);
     },
     (error: unknown) => {
-      deps.logger.warn(
-        { err: error, requestId: msg.requestId },
-        'checking feedback against the logged impressions failed',
-      );
-      ack(deps, ws, data, msg, false);
+      deps.logger.warn({ err: error, requestId: msg.requestId }, failure.says);
+      if (failure.counts) ackOnceLogged(deps, ws, data, msg, log());
+      else ack(deps, ws, data, msg, false);
     },
   );
+}
+
+/** How long a click on a carousel of this connection waits for its claim in Redis. */
+const CLAIM_WAIT_MS = 500;
+
+/** The claim's answer, or a rejection once it has not come within `CLAIM_WAIT_MS`. */
+function claimWithin(claim: Promise<boolean>): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer from Redis in ${CLAIM_WAIT_MS} ms`)), CLAIM_WAIT_MS);
+  });
+  return Promise.race([claim, late]).finally(() => clearTimeout(timer));
 }
 
 /**

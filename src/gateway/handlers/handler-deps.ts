@@ -23,6 +23,11 @@ export interface HandlerDeps {
    * topology keeps for the attribution window): how feedback is checked after a reconnect.
    */
   wasShown?: (userId: string, requestId: string, itemId: string) => Promise<boolean>;
+  /**
+   * True for the first claim of a click by `userId` on `itemId` of `requestId`, on any connection of any
+   * gateway replica (kept in Redis for the attribution window): a click counts once per item shown.
+   */
+  claimClick?: (userId: string, requestId: string, itemId: string) => Promise<boolean>;
 }
 
 export type Socket = WebSocket<SocketData>;

@@ -41,6 +41,15 @@ export function recentKey(prefix: string, tp: TopicPartition, userId: string): s
   return `${partitionKeyBase(prefix, tp)}recent:${userId}`;
 }
 
+/**
+ * The clicks the gateways took on a request's items, in a clickstream partition: `<base>clk:<requestId>`, a hash
+ * of `<userId>|<itemId>` fields set once (HSETNX), kept for the attribution window. The gateways' own record,
+ * not state the topology folds: it is what lets a click count once per item shown across connections and replicas.
+ */
+export function clickClaimKey(prefix: string, tp: TopicPartition, requestId: string): string {
+  return `${partitionKeyBase(prefix, tp)}clk:${requestId}`;
+}
+
 /** What a request showed, in a clickstream partition: `<base>req:<requestId>`. */
 export function requestKey(prefix: string, tp: TopicPartition, requestId: string): string {
   return `${partitionKeyBase(prefix, tp)}req:${requestId}`;

@@ -32,6 +32,8 @@ export interface LiveStateReaderOptions {
   partitions: { clickstream: number; cdcItems: number; cdcUsers: number };
   /** `stream.decayHalfLifeSeconds`: the half-life the topology decays counts with. */
   halfLifeSeconds: number;
+  /** `stream.requestTtlSeconds`: how long click claims are kept (see user-reads.ts). */
+  requestTtlSeconds?: number;
   /** Time between two reads of the feeds (default 25 ms). */
   pollMs?: number;
   /** Most feed entries read per partition and round (default 500). */
@@ -74,6 +76,8 @@ export interface LiveStateReader extends StateView {
   loadUser(userId: string): Promise<void>;
   /** Whether the logged impressions of `requestId` show `itemId` to `userId` (see user-reads.ts). */
   wasShown(userId: string, requestId: string, itemId: string): Promise<boolean>;
+  /** Takes a click for the first connection that asks (see user-reads.ts). */
+  claimClick(userId: string, requestId: string, itemId: string): Promise<boolean>;
   /** Some known user ids, for pickers. */
   userIds(limit: number): string[];
   freshness(): LiveStateFreshness;
@@ -106,6 +110,7 @@ export async function startLiveStateReader(options: LiveStateReaderOptions): Pro
     tables,
     topic: topics.clickstream,
     partitions: partitions.clickstream,
+    ...(options.requestTtlSeconds !== undefined ? { requestTtlSeconds: options.requestTtlSeconds } : {}),
   });
 
   const entries = createFeedEntryApplier(tables, counters);
@@ -201,6 +206,7 @@ export async function startLiveStateReader(options: LiveStateReaderOptions): Pro
     userIds: (limit) => tables.userIds(limit),
     loadUser: userReads.loadUser,
     wasShown: userReads.wasShown,
+    claimClick: userReads.claimClick,
     freshness: () => ({
       lastSyncAgeMs: Date.now() - lastSyncAt,
       lastApplyDelayMs,

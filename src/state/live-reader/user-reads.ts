@@ -2,12 +2,14 @@
  * Reads one user's state on demand, in the user's clickstream partition (the one Kafka's default partitioner
  * picks for the userId key): `loadUser` loads the activity into the live reader's tables (the gateway calls it
  * on hello; decisions never wait on it), `wasShown` asks whether a request's logged impressions showed an item
- * (how the gateway checks feedback on a carousel another connection dealt).
+ * (how the gateway checks feedback on a carousel another connection dealt), `claimClick` takes a click on a
+ * request's item for the first connection that asks (so a click counts once per item shown, whichever
+ * connection or gateway replica it comes through).
  */
 import type { Cluster, Redis } from 'ioredis';
 import { Partitioners, type PartitionMetadata } from 'kafkajs';
 import { REQUEST_USER_FIELD } from '../../domain/state-deltas.ts';
-import { recentKey, requestKey, userKey } from '../layout/keys.ts';
+import { clickClaimKey, recentKey, requestKey, userKey } from '../layout/keys.ts';
 import { parseUserActivity } from './parse-state.ts';
 import { execMulti } from './snapshot.ts';
 import type { StateTables } from './state-tables.ts';
@@ -19,6 +21,8 @@ export interface UserReadsOptions {
   /** The clickstream topic (keyed by userId) and its partition count. */
   topic: string;
   partitions: number;
+  /** How long a click claim is kept: the attribution window (`stream.requestTtlSeconds`; default 1800). */
+  requestTtlSeconds?: number;
 }
 
 export interface UserReads {
@@ -26,6 +30,8 @@ export interface UserReads {
   loadUser(userId: string): Promise<void>;
   /** Whether the impressions of `requestId`, kept for the attribution window, show `itemId` to `userId`. */
   wasShown(userId: string, requestId: string, itemId: string): Promise<boolean>;
+  /** True for the first claim of a click by `userId` on `itemId` of `requestId` (any connection, any replica). */
+  claimClick(userId: string, requestId: string, itemId: string): Promise<boolean>;
 }
 
 export function createUserReads(options: UserReadsOptions): UserReads {
@@ -64,6 +70,16 @@ export function createUserReads(options: UserReadsOptions): UserReads {
       const tp = { topic, partition: partitionOf(userId) };
       const [slot, user] = await redis.hmget(requestKey(prefix, tp, requestId), itemId, REQUEST_USER_FIELD);
       return slot !== null && user === userId;
+    },
+    async claimClick(userId, requestId, itemId) {
+      const key = clickClaimKey(prefix, { topic, partition: partitionOf(userId) }, requestId);
+      const [taken] = await execMulti(
+        redis
+          .multi()
+          .hsetnx(key, `${userId}|${itemId}`, '1')
+          .expire(key, options.requestTtlSeconds ?? 1800),
+      );
+      return Number(taken) === 1;
     },
   };
 }
