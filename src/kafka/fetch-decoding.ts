@@ -11,8 +11,14 @@
  * decompression limit) failed the whole fetch of its partition, again and again: the consumer could never move
  * past it. Such a batch now becomes one stand-in record at the batch's last offset, with the batch's bytes as
  * its value and what went wrong attached (`undecodableBatchOf`), so the consumer moves on and can dead-letter it.
+ *
+ * kafkajs does not check a batch's CRC-32C either, so a batch whose bytes changed after the producer wrote
+ * them (a disk or a broker that corrupted it) was read as it came: the changed values folded into state. Each
+ * whole batch of a fetch is now checked, as Kafka's own consumer does (`check.crcs`), and one that fails
+ * becomes an undecodable batch like the others.
  */
 import { createRequire } from 'node:module';
+import { crc32c } from '../compression/crc32c.ts';
 
 const require = createRequire(import.meta.url);
 const FETCH = 'kafkajs/src/protocol/requests/fetch';
@@ -25,6 +31,9 @@ const LENGTH_OFFSET = 8;
 const LOG_OVERHEAD = 12;
 const LAST_OFFSET_DELTA_OFFSET = 23;
 const FIRST_TIMESTAMP_OFFSET = 27;
+/** The CRC-32C field of a v2 batch, and where the bytes it covers start (attributes, to the end of the batch). */
+const CRC_OFFSET = 17;
+const CRC_FROM = 21;
 
 /** A record batch the consumer could not decode: its offsets, why, and its bytes (the stand-in's value). */
 export interface UndecodableBatch {
@@ -82,6 +91,22 @@ function standInFor(buffer: Buffer, start: number, error: unknown): { record: St
   return { record, end };
 }
 
+/**
+ * Throws when the whole v2 batch at `start` does not match its CRC-32C; a batch the buffer holds only part of
+ * (a fetch cut at its byte limit) is left to the decoder, which reads it again in the next fetch.
+ */
+function checkCrc(buffer: Buffer, start: number): void {
+  const end = start + LOG_OVERHEAD + buffer.readInt32BE(start + LENGTH_OFFSET);
+  if (end > buffer.length || end < start + RECORD_BATCH_OVERHEAD) return;
+  const stored = buffer.readUInt32BE(start + CRC_OFFSET);
+  const computed = crc32c(buffer, start + CRC_FROM, end);
+  if (stored !== computed) {
+    throw new Error(
+      `CRC-32C mismatch: the batch says ${stored.toString(16).padStart(8, '0')}, its bytes give ${computed.toString(16).padStart(8, '0')} (changed after it was written)`,
+    );
+  }
+}
+
 interface KafkajsDecoder {
   offset: number;
   readInt32(): number;
@@ -118,6 +143,7 @@ export function replaceFetchRecordGathering(): void {
     while (messagesDecoder.canReadBytes(RECORD_BATCH_OVERHEAD)) {
       const start = messagesDecoder.offset;
       try {
+        checkCrc(messagesBuffer, start);
         const batch = await RecordBatchDecoder(messagesDecoder);
         for (const record of batch.records) records.push(record);
       } catch (error) {

@@ -1,6 +1,6 @@
 /** CRC-32C against the standard check value and a bitwise reference, at every alignment and length. */
 import { describe, expect, it } from 'vitest';
-import { crc32c } from '../../src/broker/protocol/crc32c.ts';
+import { crc32c } from '../../src/compression/crc32c.ts';
 
 function reference(buf: Uint8Array): number {
   let crc = 0xffffffff;

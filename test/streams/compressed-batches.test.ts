@@ -206,6 +206,12 @@ describe('a batch the consumer cannot decode', () => {
       unknownCodec: buildBatch({ records, attributes: 6, compress: (r) => gzipSync(r) }),
       // 64 KB of gzip that inflates to 120 MiB, over the 100 MiB decompression limit.
       bomb: buildBatch({ records, attributes: 1, compress: () => gzipSync(Buffer.alloc(120 * 1024 * 1024)) }),
+      // Uncompressed and whole, but a byte of the last value changed after the CRC-32C was computed.
+      flipped: (() => {
+        const batch = buildBatch({ records });
+        batch[batch.length - 2] ^= 0x01;
+        return batch;
+      })(),
     };
     // Good records before, between and after the bad batches.
     await send(events.slice(0, 4));
@@ -223,7 +229,7 @@ describe('a batch the consumer cannot decode', () => {
     try {
       await waitForOffsets(redis.client, prefix, groupId, topic, [end]);
       const metrics = topology.metrics();
-      expect(metrics.deadLetters).toEqual({ CROUPIER_ERR_STREAM_UNDECODABLE_BATCH: 3 });
+      expect(metrics.deadLetters).toEqual({ CROUPIER_ERR_STREAM_UNDECODABLE_BATCH: 4 });
       expect(metrics.stalled).toEqual({});
       expect(metrics.lagByPartition[`${topic}:0`] ?? 0).toBe(0);
     } finally {
@@ -238,7 +244,7 @@ describe('a batch the consumer cannot decode', () => {
     );
     expect(differences).toEqual([]);
 
-    const letters = await readDeadLetters(stack, topics.deadLetter, 3);
+    const letters = await readDeadLetters(stack, topics.deadLetter, 4);
     expect(letters.map((l) => l.offset).sort((a, b) => a - b)).toEqual(
       Object.values(firstOffsets).map((o) => o + 1),
     );
@@ -264,6 +270,9 @@ describe('a batch the consumer cannot decode', () => {
     expect(reasons.unknownCodec).toMatch(/compression codec 6, which Kafka does not define/);
     expect(reasons.bomb).toMatch(
       /gzip record batch could not be decompressed: .*larger than 104857600 bytes/,
+    );
+    expect(reasons.flipped).toMatch(
+      /CRC-32C mismatch: the batch says [0-9a-f]{8}, its bytes give [0-9a-f]{8}/,
     );
 
     // The archive keeps every good record once and each bad batch as one row: its bytes, offsets and reason.

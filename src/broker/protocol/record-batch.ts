@@ -9,13 +9,14 @@
  * Attributes: bits 0-2 compression (0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd), bit 3 timestamp type,
  * bit 4 transactional, bit 5 control.
  */
+
+import { crc32c } from '../../compression/crc32c.ts';
 import {
   COMPRESSION_CODECS,
   type CompressionCodec,
   decompressRecordsInChunks,
 } from '../../compression/record-batch-codecs.ts';
 import { CroupierError } from '../../errors/index.ts';
-import { crc32c } from './crc32c.ts';
 import { Decoder } from './decoder.ts';
 import { ErrorCode } from './error-codes.ts';
 import { checkRecords, RecordFramingError, RecordStreamCheck } from './record-framing.ts';

@@ -28,8 +28,8 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import { crc32c } from '../../compression/crc32c.ts';
 import type { LogEntry, Partition, PartitionStore } from '../log/partition.ts';
-import { crc32c } from '../protocol/crc32c.ts';
 import { BATCH_HEADER_SIZE, readBaseOffset, readBatchHeader } from '../protocol/record-batch.ts';
 import {
   controlTypeOf,

@@ -1,6 +1,7 @@
 /** Builds record batches v2 for protocol tests (CRC-32C computed; records compressed by `compress` if given). */
-import { crc32c } from '../../../src/broker/protocol/crc32c.ts';
+
 import { Encoder } from '../../../src/broker/protocol/encoder.ts';
+import { crc32c } from '../../../src/compression/crc32c.ts';
 
 export interface TestRecord {
   key?: Buffer | string | null;
