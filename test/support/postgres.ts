@@ -42,7 +42,16 @@ function runAs(): { uid: number; gid: number } | undefined {
   return { uid, gid };
 }
 
-export async function startTestPostgres(): Promise<TestPostgres> {
+export interface TestPostgresOptions {
+  /**
+   * Commit as PostgreSQL does by default (`synchronous_commit = on`: a commit's WAL is flushed before it is
+   * acknowledged, and logical replication sees it at once). Off by default for the tests' speed: then the WAL
+   * writer flushes every `wal_writer_delay` (200 ms), and replication sees a commit up to 200 ms late.
+   */
+  synchronousCommit?: boolean;
+}
+
+export async function startTestPostgres(options: TestPostgresOptions = {}): Promise<TestPostgres> {
   const bin = postgresBinDir();
   const dir = mkdtempSync(join(tmpdir(), 'croupier-pg-'));
   const owner = runAs();
@@ -77,7 +86,7 @@ export async function startTestPostgres(): Promise<TestPostgres> {
       '-c',
       'fsync=off',
       '-c',
-      'synchronous_commit=off',
+      `synchronous_commit=${options.synchronousCommit ? 'on' : 'off'}`,
       '-c',
       'full_page_writes=off',
     ],
