@@ -482,10 +482,15 @@ export const streamSchema = z
      * window. A click later than this counts as an orphan click; memory stays bounded by traffic × window.
      */
     requestTtlSeconds: z.number().int().positive().default(1800),
-    /** Position-bias model: an impression in slot k counts as an examination with probability e(k). */
+    /**
+     * Position-bias model: an impression in slot k counts as an examination with probability e(k), so the
+     * posterior's click-through is that of a slot surely seen. On by default: on raw counts an item an exploring
+     * policy moves down the carousel reads as worse than it is, and every policy of the simulator's worlds loses
+     * more (README, Regret).
+     */
     positionBias: z
       .object({
-        enabled: z.boolean().default(false),
+        enabled: z.boolean().default(true),
         /** e(k) = (1 / (k + 1))^eta when `examination` is empty. */
         eta: z.number().min(0).max(4).default(1),
         /** Explicit examination probabilities per slot (0-based); slots past the end use the last one. */

@@ -1,5 +1,5 @@
 /**
- * The position-bias model (off by default). Users look at the first slots of a carousel more often than at the
+ * The position-bias model (on by default). Users look at the first slots of a carousel more often than at the
  * last ones, so an impression in slot k is evidence of an *examination* only with probability e(k). With the
  * model on, the posterior counts examinations instead of raw impressions:
  *

@@ -46,14 +46,14 @@ describe('croupier simulate --in-process reads the engine settings', () => {
     const base = await regretWith('base-t');
     const plain = await regretWith('plain', 'model.thompsonTemperature=1');
     const halfway = await regretWith('halfway', 'model.temperingImpressions=1');
-    const examined = await regretWith('examined', 'stream.positionBias.enabled=true');
+    const raw = await regretWith('raw', 'stream.positionBias.enabled=false');
     // Tempering changes Thompson sampling's draws and no other policy's ranking.
     expect(plain.thompson).not.toBe(base.thompson);
     expect(halfway.thompson).not.toBe(base.thompson);
     expect(plain.ucb1).toBe(base.ucb1);
     expect(plain['epsilon-greedy']).toBe(base['epsilon-greedy']);
-    // Examination-weighted counts change what every learning policy knows.
-    expect(examined.thompson).not.toBe(base.thompson);
-    expect(examined.ucb1).not.toBe(base.ucb1);
+    // Raw counts instead of the default examination-weighted ones change what every learning policy knows.
+    expect(raw.thompson).not.toBe(base.thompson);
+    expect(raw.ucb1).not.toBe(base.ucb1);
   });
 });

@@ -7,6 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { partitionKey } from '../../src/state/layout/index.ts';
+import { examinationTable } from '../../streams/fold/position-bias.ts';
 import { startTestRedis, type TestRedis } from '../support/redis.ts';
 import { compareWithReference } from './support/compare-state.ts';
 import { generateClickstream, seeded } from './support/events.ts';
@@ -167,7 +168,13 @@ describe('crash test', () => {
     }));
     events.forEach((e, i) => {
       const p = perPartition[byPartition[i]];
-      referenceApply(p.ref, p.shown, e, config.stream.recentClicks);
+      referenceApply(
+        p.ref,
+        p.shown,
+        e,
+        config.stream.recentClicks,
+        examinationTable(config.stream.positionBias),
+      );
     });
     let batches = 0;
     for (let partition = 0; partition < PARTITIONS; partition++) {

@@ -8,7 +8,7 @@ import { silentLogger } from '../../src/log/logger.ts';
 import { partitionKey } from '../../src/state/layout/index.ts';
 import { startStreamTopology } from '../../streams/topology.ts';
 import { startTestRedis, type TestRedis } from '../support/redis.ts';
-import { compareWithReference } from './support/compare-state.ts';
+import { compareWithReference, DEFAULT_EXAMINATION } from './support/compare-state.ts';
 import { generateClickstream } from './support/events.ts';
 import { emptyReference, referenceApply } from './support/reference-fold.ts';
 import {
@@ -86,7 +86,7 @@ describe('stream topology when Redis loses its state', () => {
     for (const [partition, partitionEvents] of byPartition.entries()) {
       const ref = emptyReference();
       const shown = new Map<string, string>();
-      for (const e of partitionEvents) referenceApply(ref, shown, e, 5);
+      for (const e of partitionEvents) referenceApply(ref, shown, e, 5, DEFAULT_EXAMINATION);
       const diff = await compareWithReference(
         redis.client,
         prefix,

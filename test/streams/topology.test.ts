@@ -7,7 +7,7 @@ import type { RedisClient } from '../../src/state/writer/index.ts';
 import type { ClickstreamEvent } from '../../streams/schemas/index.ts';
 import { type StreamTopology, startStreamTopology } from '../../streams/topology.ts';
 import { startTestRedis, type TestRedis } from '../support/redis.ts';
-import { compareWithReference } from './support/compare-state.ts';
+import { compareWithReference, DEFAULT_EXAMINATION } from './support/compare-state.ts';
 import { generateClickstream } from './support/events.ts';
 import { emptyReference, referenceApply } from './support/reference-fold.ts';
 import {
@@ -43,7 +43,7 @@ async function expectReferenceState(
   for (const [partition, events] of byPartition.entries()) {
     const ref = emptyReference();
     const shown = new Map<string, string>();
-    for (const e of events) referenceApply(ref, shown, e, recentClicks);
+    for (const e of events) referenceApply(ref, shown, e, recentClicks, DEFAULT_EXAMINATION);
     const diff = await compareWithReference(client, prefix, { topic, partition }, ref, {
       halfLifeMs: 24 * 3600 * 1000,
     });

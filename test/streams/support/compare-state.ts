@@ -2,8 +2,10 @@
  * Reads a clickstream partition's state from Redis and lists every difference from a reference fold.
  * Zeros and absent fields are the same thing; decayed counts are compared at the time Redis keeps them.
  */
+import { streamSchema } from '../../../src/config/schema.ts';
 import { partitionKey, recentKey, type TopicPartition, userKey } from '../../../src/state/layout/index.ts';
 import type { RedisClient } from '../../../src/state/writer/index.ts';
+import { examinationTable } from '../../../streams/fold/position-bias.ts';
 import type { ClickstreamEvent } from '../../../streams/schemas/index.ts';
 import { emptyReference, type ReferenceState, referenceApply, referenceDecayed } from './reference-fold.ts';
 
@@ -82,16 +84,23 @@ export async function compareWithReference(
   return out;
 }
 
-/** Folds `events` (in log order) with the reference and lists every difference from the partition's state. */
+/** The examination table of the default `stream.positionBias` (on): what a topology with default settings folds. */
+export const DEFAULT_EXAMINATION = examinationTable(streamSchema.parse({}).positionBias);
+
+/**
+ * Folds `events` (in log order) with the reference and lists every difference from the partition's state; the
+ * impressions weighted by `examination` (default: the default settings' table).
+ */
 export async function compareEventsWithState(
   redis: RedisClient,
   prefix: string,
   tp: TopicPartition,
   events: Iterable<ClickstreamEvent>,
+  examination: readonly number[] | undefined = DEFAULT_EXAMINATION,
 ): Promise<{ reference: ReferenceState; differences: string[] }> {
   const reference = emptyReference();
   const shown = new Map<string, string>();
-  for (const event of events) referenceApply(reference, shown, event, 20);
+  for (const event of events) referenceApply(reference, shown, event, 20, examination);
   const differences = await compareWithReference(redis, prefix, tp, reference, {
     halfLifeMs: 24 * 3600 * 1000,
   });

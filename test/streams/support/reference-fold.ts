@@ -2,6 +2,7 @@
  * An independent reference of what Redis must hold after a partition's events are applied, computed one
  * event at a time in the most direct way (no batching, no deltas), for comparison with the real state.
  */
+import { examinationProbability } from '../../../streams/fold/position-bias.ts';
 import { carouselImpressions } from '../../../streams/schemas/carousel-impressions.ts';
 import type { ClickstreamEvent } from '../../../streams/schemas/index.ts';
 
@@ -34,17 +35,22 @@ function add(map: Map<string, number>, key: string, by: number): void {
   map.set(key, (map.get(key) ?? 0) + by);
 }
 
-/** Applies one event to the reference (`shown` remembers requestId|itemId → segment across events). */
+/**
+ * Applies one event to the reference (`shown` remembers requestId|itemId → slot|segment across events). With an
+ * `examination` table (the position-bias model on, `stream.positionBias`) an impression in slot k adds e(k) to
+ * the arm's impressions and a click on a known impression adds the missing 1 − e(k); without one, 1 and 0.
+ */
 export function referenceApply(
   ref: ReferenceState,
   shown: Map<string, string>,
   e: ClickstreamEvent,
   recentClicks: number,
+  examination?: readonly number[],
 ): void {
   if (e.type === 'Carousel') {
     // One record, counted once; each shown item counts as its impression.
     for (const event of carouselImpressions(e.event))
-      referenceApply(ref, shown, { type: 'Impression', event }, recentClicks);
+      referenceApply(ref, shown, { type: 'Impression', event }, recentClicks, examination);
     ref.events -= e.event.items.length - 1;
     return;
   }
@@ -58,18 +64,27 @@ export function referenceApply(
   ref.decayEvents.set(itemId, decay);
   if (e.type === 'Impression') {
     const segment = e.event.segment ?? '';
-    add(ref.posterior, `imp|${itemId}|*`, 1);
-    if (segment) add(ref.posterior, `imp|${itemId}|${segment}`, 1);
+    const weight = examinationProbability(examination, e.event.slot);
+    add(ref.posterior, `imp|${itemId}|*`, weight);
+    if (segment) add(ref.posterior, `imp|${itemId}|${segment}`, weight);
     add(ref.item, `imp|${itemId}`, 1);
     user.imp++;
     decay.push([timestamp, false]);
-    shown.set(`${e.event.requestId}|${itemId}`, segment);
+    shown.set(`${e.event.requestId}|${itemId}`, `${e.event.slot}|${segment}`);
   } else if (e.type === 'Click') {
-    const impressionSegment = shown.get(`${e.event.requestId}|${itemId}`);
-    if (impressionSegment === undefined) ref.orphanClicks++;
+    const impression = shown.get(`${e.event.requestId}|${itemId}`);
+    if (impression === undefined) ref.orphanClicks++;
+    const bar = impression?.indexOf('|') ?? -1;
+    const impressionSegment = impression?.slice(bar + 1);
     const segment = e.event.segment || impressionSegment || '';
     add(ref.posterior, `clk|${itemId}|*`, 1);
     if (segment) add(ref.posterior, `clk|${itemId}|${segment}`, 1);
+    if (impression !== undefined) {
+      // The click proves the impression was examined: the rest of its examination.
+      const correction = 1 - examinationProbability(examination, Number(impression.slice(0, bar)));
+      add(ref.posterior, `imp|${itemId}|*`, correction);
+      if (segment) add(ref.posterior, `imp|${itemId}|${segment}`, correction);
+    }
     add(ref.item, `clk|${itemId}`, 1);
     user.clk++;
     decay.push([timestamp, true]);
