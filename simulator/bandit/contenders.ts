@@ -94,3 +94,14 @@ export function thirdSeeds(scenario: Scenario): number[] {
   const long = scenario.kind === 'world' && scenario.durationSeconds > 7200;
   return long ? seeds.slice(0, 3) : seeds;
 }
+
+/**
+ * A fourth held-out set, six seeds (+19000, …, +24000), fixed before any result on it was seen and not yet run:
+ * kept for the next change to the default's settings, chosen on the tuning seeds after the third set had been
+ * looked at (steady-state, eight simulated hours per run, plays the first three).
+ */
+export function fourthSeeds(scenario: Scenario): number[] {
+  const seeds = [19_000, 20_000, 21_000, 22_000, 23_000, 24_000].map((offset) => scenario.seed + offset);
+  const long = scenario.kind === 'world' && scenario.durationSeconds > 7200;
+  return long ? seeds.slice(0, 3) : seeds;
+}
