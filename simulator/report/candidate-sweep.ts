@@ -10,12 +10,14 @@
  *   npx tsx simulator/report/candidate-sweep.ts <scenario> <candidate,…> [--offsets 0,500,…]
  *
  * A candidate is `default`, `ts1` (untempered), `greedy`, `greedyRaw` (raw counts), or a spec
- * `thompson|greedy[:t<τ₀>][:n<n₀>][:m<m>][:cal<a>][:cat<b>][:eta<η>|:raw][:mean][:low<k>]`:
+ * `thompson|greedy[:t<τ₀>][:n<n₀>][:m<m>][:cal<a>][:cat<b>][:eta<η>|:raw][:mean][:low<k>][:ps<x>]`:
  * - `cal<a>`: the prior's mean r·p̂, r = (Σ clicks + a) / (Σ p̂·examinations + a) over the request's candidates;
  * - `cat<b>`: the same per category, (clicks_c + b·r) / (Σ_c p̂·examinations + b), r the request's (or 1);
  * - `eta<η>`: examination curve 1/(1 + k)^η (default 1, the engine's); `raw`: raw impression counts;
  * - `mean`: Thompson draws pick the slate, posterior means order it;
- * - `low<k>`: posterior means fill the first k slots, Thompson draws the rest.
+ * - `low<k>`: posterior means fill the first k slots, Thompson draws the rest;
+ * - `ps<x>`: p̂ times x (0.52: the click rate at the average slot of five, as a model `croupier train` serves,
+ *   rather than at a slot surely seen).
  *
  * The README's figures came from (tuning offsets 0, 500, …, 5500; steady-state 0, 1000, …, 5000):
  *   cold-start default,ts1,greedy,greedyRaw,thompson:cal20,greedy:cal20,thompson:cal20:cat20,
@@ -50,6 +52,8 @@ interface Candidate {
   category?: number;
   meanOrder?: boolean;
   greedySlots?: number;
+  /** p̂ times this before anything else (a model calibrated to another slot). */
+  scoreScale?: number;
 }
 
 const DEFAULT_TEMPERING: Tempering = { temperature: 0.3, impressions: 500 };
@@ -80,6 +84,7 @@ function parseCandidate(label: string): Candidate {
     else if (key === 'raw') c.eta = undefined;
     else if (key === 'mean') c.meanOrder = true;
     else if (key === 'low') c.greedySlots = x;
+    else if (key === 'ps') c.scoreScale = x;
     else throw new Error(`candidate ${label}: unknown part ${part}`);
   }
   c.tempering = t >= 1 ? UNTEMPERED : { temperature: t, impressions: n0 };
@@ -117,7 +122,7 @@ class CandidatePolicy {
     const clicked = this.clicks[segment];
     for (let i = 0; i < n; i++) {
       const item = candidates[i];
-      this.scores[i] = score(item);
+      this.scores[i] = score(item) * (this.c.scoreScale ?? 1);
       ex.impressions[i] = seen[item.index];
       ex.clicks[i] = clicked[item.index];
     }
