@@ -90,7 +90,12 @@ export function freshSeeds(scenario: Scenario): number[] {
  * the first three. The regret test and the README's current table rest on these.
  */
 export function thirdSeeds(scenario: Scenario): number[] {
-  const seeds = [13_000, 14_000, 15_000, 16_000, 17_000, 18_000].map((offset) => scenario.seed + offset);
+  return sixSeedsFrom(scenario, 13_000);
+}
+
+/** Six seeds, `first`, `first` + 1000, …, after the scenario's own; the first three in a world over two hours. */
+function sixSeedsFrom(scenario: Scenario, first: number): number[] {
+  const seeds = Array.from({ length: 6 }, (_, i) => scenario.seed + first + 1000 * i);
   const long = scenario.kind === 'world' && scenario.durationSeconds > 7200;
   return long ? seeds.slice(0, 3) : seeds;
 }
@@ -101,7 +106,5 @@ export function thirdSeeds(scenario: Scenario): number[] {
  * looked at (steady-state, eight simulated hours per run, plays the first three).
  */
 export function fourthSeeds(scenario: Scenario): number[] {
-  const seeds = [19_000, 20_000, 21_000, 22_000, 23_000, 24_000].map((offset) => scenario.seed + offset);
-  const long = scenario.kind === 'world' && scenario.durationSeconds > 7200;
-  return long ? seeds.slice(0, 3) : seeds;
+  return sixSeedsFrom(scenario, 19_000);
 }
