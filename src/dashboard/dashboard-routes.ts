@@ -53,9 +53,22 @@ function tokenOf(req: HttpRequest): { token: string; fromQuery: boolean } | null
   if (query) return { token: query, fromQuery: true };
   for (const part of req.getHeader('cookie').split(';')) {
     const [name, ...value] = part.trim().split('=');
-    if (name === COOKIE) return { token: decodeURIComponent(value.join('=')), fromQuery: false };
+    if (name === COOKIE) return { token: decodedCookie(value.join('=')), fromQuery: false };
   }
   return null;
+}
+
+/**
+ * A cookie value as the page set it (percent-encoded); one that is not valid percent-encoding is taken as it is,
+ * which no admin token matches. decodeURIComponent threw on such a value inside the request handler, and the
+ * exception ended the whole process.
+ */
+function decodedCookie(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
 }
 
 interface Viewer {

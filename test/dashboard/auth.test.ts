@@ -91,4 +91,22 @@ describe('the dashboard with auth on', () => {
     expect(stream.status).toBe(200);
     expect(await readUntil(stream, 'event: history', abort)).toContain('event: history');
   });
+
+  it('refuses a cookie whose token is not valid percent-encoding, and keeps serving', async () => {
+    // decodeURIComponent threw on these inside the request handler, which ended the whole process.
+    for (const value of ['%E0%A4%A', '%', '%zz', `${ADMIN_TOKEN}%`]) {
+      for (const path of ['dashboard', 'dashboard/events']) {
+        const response = await fetch(`${world.httpUrl}/${path}`, {
+          headers: { cookie: `croupier_dashboard=${value}` },
+        });
+        expect(response.status, `${path} ${value}`).toBe(401);
+        expect(await response.text(), `${path} ${value}`).toContain('admin token');
+      }
+    }
+    const page = await fetch(`${world.httpUrl}/dashboard`, {
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    expect(page.status).toBe(200);
+    await page.text();
+  });
 });
