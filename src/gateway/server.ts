@@ -16,6 +16,7 @@ import type { SocketData } from './connection.ts';
 import { type DashboardExtras, mountDashboard } from './dashboard-mount.ts';
 import { createDealer, type GatewayDecider } from './dealer.ts';
 import type { EventLog } from './event-log.ts';
+import { guardHttpRoutes } from './guarded-routes.ts';
 import { createMessageHandler } from './handlers.ts';
 import { type AdminHooks, type Readiness, registerHttpRoutes } from './http-routes.ts';
 import { GatewayMetrics } from './metrics.ts';
@@ -156,7 +157,11 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
     stateHealthMetricsText(view.freshness?.(), options.streamHealth?.()) +
     (options.extraMetrics?.() ?? '');
 
-  const app = uws.App();
+  // Every HTTP route (the gateway's and the dashboard's) keeps an exception on its request: 500, logged.
+  const app = guardHttpRoutes(uws.App(), (error, route) => {
+    metrics.handlerErrors++;
+    logger.error({ err: error, route }, 'an HTTP route handler failed');
+  });
   // WebSocket upgrades on any path (`/ws` is the documented one); plain GETs fall through to the HTTP routes.
   app.ws<SocketData>(
     '/*',
