@@ -4,6 +4,7 @@
  * (see `ENV_BINDINGS` in env.ts).
  */
 import { z } from 'zod';
+import { POLICY_LIMITS } from '../domain/limits.ts';
 import { POLICY_NAMES } from '../domain/policy-names.ts';
 
 const port = z.number().int().min(0).max(65535);
@@ -186,7 +187,7 @@ export const modelSchema = z
       .min(1)
       .default(['cpu']),
     /** Strength m of the model-informed Beta prior. */
-    priorStrength: z.number().positive().default(20),
+    priorStrength: z.number().positive().max(POLICY_LIMITS.priorStrength.max).default(20),
     /** Micro-batch concurrent scoring requests into one ONNX Runtime run. */
     batching: z.boolean().default(true),
     /** Longest a micro-batch waits for more requests, µs (0: until the next event-loop turn). */
@@ -211,7 +212,7 @@ export const modelSchema = z
     /** Exploration probability of the epsilon-greedy policy. */
     epsilon: z.number().min(0).max(1).default(0.1),
     /** Exploration weight c of the UCB1 policy. */
-    ucbC: z.number().min(0).default(1),
+    ucbC: z.number().min(0).max(POLICY_LIMITS.ucbC.max).default(1),
     /**
      * Temperature τ₀ of Thompson sampling's posterior for an arm without impressions: draws come from
      * Beta(α/τ, β/τ), the same mean with about τ times the variance (1: plain Thompson sampling). Chosen on the

@@ -41,6 +41,20 @@ export const LIMITS = Object.freeze({
 
 export type LimitName = keyof typeof LIMITS;
 
+/**
+ * The operator's policy parameters (the config's `model.*` and each experiment variant's overrides), finite so
+ * that the Beta prior's shapes and UCB1's bonus stay finite: a variant with `priorStrength: 1e308` was accepted
+ * by `PUT /admin/experiments` and every carousel of its users then failed (`beta is Infinity`).
+ */
+export const POLICY_LIMITS = Object.freeze({
+  /** Strength m of the model-informed Beta prior, in impressions. */
+  priorStrength: { min: 0, max: 1e6, minExclusive: true },
+  /** Exploration weight c of UCB1. */
+  ucbC: { min: 0, max: 1e6 },
+  /** A variant's share of its experiment, relative to the other variants' weights. */
+  variantWeight: { min: 0, max: 1e6, minExclusive: true },
+} satisfies Record<string, NumericRange>);
+
 /** Whether `n` is a finite number inside `range`. */
 export function inRange(n: unknown, range: NumericRange): n is number {
   if (typeof n !== 'number' || !Number.isFinite(n)) return false;

@@ -19,6 +19,7 @@
  */
 import { z } from 'zod';
 import { readJsonFile } from '../config/read-json-file.ts';
+import { POLICY_LIMITS } from '../domain/limits.ts';
 import { POLICY_NAMES } from '../domain/policy-names.ts';
 import { CroupierError } from '../errors/index.ts';
 
@@ -27,12 +28,18 @@ const id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, . 
 
 const overrides = {
   policy: policy.optional(),
-  priorStrength: z.number().positive().optional(),
+  priorStrength: z.number().positive().max(POLICY_LIMITS.priorStrength.max).optional(),
   epsilon: z.number().min(0).max(1).optional(),
-  ucbC: z.number().min(0).optional(),
+  ucbC: z.number().min(0).max(POLICY_LIMITS.ucbC.max).optional(),
 };
 
-const variantSchema = z.object({ name: id, weight: z.number().positive().default(1), ...overrides }).strict();
+const variantSchema = z
+  .object({
+    name: id,
+    weight: z.number().positive().max(POLICY_LIMITS.variantWeight.max).default(1),
+    ...overrides,
+  })
+  .strict();
 
 const shadowSchema = z.object({ policy }).strict();
 

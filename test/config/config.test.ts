@@ -52,6 +52,10 @@ describe('config', () => {
     expect(bad(() => loadConfig({ env: {}, overrides: ['gateway.prot=1'] }))).toMatch(
       /gateway: unknown key\(s\) "prot"/,
     );
+    expect(bad(() => loadConfig({ env: {}, overrides: ['model.priorStrength=1e308'] }))).toMatch(
+      /model\.priorStrength: Number must be less than or equal to 1000000/,
+    );
+    expect(bad(() => loadConfig({ env: {}, overrides: ['model.ucbC=1e400'] }))).toMatch(/model\.ucbC/);
     expect(bad(() => loadConfig({ env: {}, file: '/nonexistent/croupier.json' }))).toMatch(
       /cannot read config file/,
     );

@@ -155,4 +155,30 @@ describe('experiment assignment', () => {
     ).toThrowError(/CROUPIER|start must be below end/);
     expect(() => config({ holdout: { salt: 's', percent: 120 } })).toThrowError(/holdout\.percent/);
   });
+
+  it('refuses policy parameters past their finite range, naming the path', () => {
+    // priorStrength 1e308 was accepted and made every carousel of the experiment's users fail (beta is Infinity).
+    const variant = (overrides: Record<string, number>) =>
+      config({
+        layers: [
+          {
+            name: 'l',
+            salt: 's',
+            experiments: [{ name: 'x', range: [0, 50], variants: [{ name: 'v', ...overrides }] }],
+          },
+        ],
+      });
+    const path = /layers\.0\.experiments\.0\.variants\.0\./;
+    for (const priorStrength of [1e308, Number.POSITIVE_INFINITY, 1e6 + 1])
+      expect(() => variant({ priorStrength }), String(priorStrength)).toThrowError(path);
+    for (const ucbC of [1e308, Number.POSITIVE_INFINITY])
+      expect(() => variant({ ucbC }), String(ucbC)).toThrowError(/variants\.0\.ucbC/);
+    for (const weight of [1e308, Number.POSITIVE_INFINITY])
+      expect(() => variant({ weight }), String(weight)).toThrowError(/variants\.0\.weight/);
+    expect(
+      variant({ priorStrength: 1e6, ucbC: 1e6, weight: 1e6 }).layers[0].experiments[0].variants[0],
+    ).toMatchObject({
+      priorStrength: 1e6,
+    });
+  });
 });
