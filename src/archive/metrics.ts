@@ -1,6 +1,10 @@
-/** What the archive counts: records and files committed, failures by kind (with the last error's text), lag. */
+/**
+ * What the archive counts: records and files committed, failures by kind (with the last error's text), and each
+ * partition's progress (lag, stalls; progress.ts).
+ */
 import type { ArchiveMetricsSnapshot } from '../domain/archive-report.ts';
 import { CroupierError } from '../errors/index.ts';
+import { ArchiveProgress, type ArchiveProgressOptions } from './progress.ts';
 
 export type { ArchiveMetricsSnapshot };
 
@@ -10,10 +14,14 @@ export class ArchiveMetrics {
   bytes = 0;
   lastError: string | null = null;
   readonly failures: Record<string, number> = {};
-  readonly lag: Record<string, number> = {};
+  readonly progress: ArchiveProgress;
   firstFetchAt: number | null = null;
   private windowStart = Date.now();
   private windowRecords = 0;
+
+  constructor(progress: ArchiveProgressOptions = { stallAfterMs: 30_000, commitWithinMs: 60_000 }) {
+    this.progress = new ArchiveProgress(progress);
+  }
 
   committed(records: number, bytes: number): void {
     this.records += records;
@@ -39,6 +47,7 @@ export class ArchiveMetrics {
   snapshot(resetWindow = false): ArchiveMetricsSnapshot {
     const now = Date.now();
     const seconds = Math.max(0.001, (now - this.windowStart) / 1000);
+    const { lag, stalled } = this.progress.snapshot(now);
     const out = {
       records: this.records,
       files: this.files,
@@ -46,7 +55,8 @@ export class ArchiveMetrics {
       recordsPerSecond: Math.round(this.windowRecords / seconds),
       failures: { ...this.failures },
       lastError: this.lastError,
-      lag: { ...this.lag },
+      lag,
+      stalled,
       firstFetchAt: this.firstFetchAt,
     };
     if (resetWindow) {

@@ -32,8 +32,10 @@ import { startParquetBuilderThread } from './format/parquet/threaded-parquet-bui
 import { type RecordRun, recordRun } from './format/record-run.ts';
 import type { ArchiveRecord, DecodedValue } from './format/rows.ts';
 import type { ArchiveFileSystem } from './fs/archive-fs.ts';
+import { watchArchiveLogEnds } from './log-ends.ts';
 import { ArchiveMetrics, type ArchiveMetricsSnapshot } from './metrics.ts';
 import { PartitionWriter } from './partition-writer.ts';
+import { progressKeyOf } from './progress.ts';
 import { retentionCutoff } from './retention.ts';
 import { recoverPartition } from './scan.ts';
 
@@ -72,7 +74,13 @@ export async function startArchiveSink(options: ArchiveSinkOptions): Promise<Arc
   const { config, codec, fs } = options;
   const a = config.archive;
   const logger = options.logger.child({ component: 'archive' });
-  const metrics = new ArchiveMetrics();
+  const metrics = new ArchiveMetrics({
+    stallAfterMs: a.stallAfterMs,
+    // An open file is committed within its rotation interval of record time (or its idle time when quiet);
+    // without interval rotation, within its hour.
+    commitWithinMs: Math.max(a.rotateIntervalMs > 0 ? a.rotateIntervalMs : 3_600_000, a.idleRotateMs),
+  });
+  const progress = metrics.progress;
   const tables = topicTables(config.kafka.topics);
   const rowTypes = new Map([...tables].map(([topic, table]) => [topic, rowTypeOf(table)]));
   const retry = { initialMs: a.retryInitialMs, maxMs: a.retryMaxMs };
@@ -138,9 +146,13 @@ export async function startArchiveSink(options: ArchiveSinkOptions): Promise<Arc
         retry,
         logger,
         metrics,
-        onCommitted: (end) => committedOffsets.set(key, { topic, partition, offset: String(end + 1) }),
+        onCommitted: (end) => {
+          committedOffsets.set(key, { topic, partition, offset: String(end + 1) });
+          progress.committed(progressKeyOf(topic, partition), end, Date.now());
+        },
       });
       writers.set(key, writer);
+      progress.positioned(progressKeyOf(topic, partition), recovered.end, Date.now());
       consumer.seek({ topic, partition, offset: String(recovered.end + 1) });
       consumer.resume([{ topic, partitions: [partition] }]);
       logger.info(
@@ -170,6 +182,7 @@ export async function startArchiveSink(options: ArchiveSinkOptions): Promise<Arc
       consumer.pause([{ topic, partitions }]);
       for (const partition of partitions) assigned.push({ topic, partition });
     }
+    progress.keepOnly(new Set(assigned.map((tp) => progressKeyOf(tp.topic, tp.partition))));
     const previous = [...writers.values()];
     writers = new Map();
     void Promise.all(previous.map((w) => w.fence())).then(() => position(gen, assigned));
@@ -325,8 +338,10 @@ export async function startArchiveSink(options: ArchiveSinkOptions): Promise<Arc
       }
       if (!writer.live) return;
       resolveOffset(batch.lastOffset());
-      metrics.lag[keyOf(batch.topic, batch.partition)] =
-        Number(batch.highWatermark) - 1 - writer.committedEnd;
+      const now = Date.now();
+      const progressKey = progressKeyOf(batch.topic, batch.partition);
+      progress.taken(progressKey, Number(batch.lastOffset()), now);
+      progress.logEnd(progressKey, Number(batch.highWatermark), now);
     },
   });
 
@@ -351,6 +366,14 @@ export async function startArchiveSink(options: ArchiveSinkOptions): Promise<Arc
     Math.max(50, Math.min(1000, Math.floor(a.idleRotateMs / 4))),
   );
   const commitTimer = setInterval(() => void commitOffsets(), a.commitIntervalMs);
+  const logEnds = watchArchiveLogEnds(
+    options.kafka,
+    consumer,
+    () => [...writers.values()],
+    metrics,
+    logger,
+    a.commitIntervalMs,
+  );
   const logTimer = setInterval(() => {
     const m = metrics.snapshot(true);
     logger.info(
@@ -361,8 +384,9 @@ export async function startArchiveSink(options: ArchiveSinkOptions): Promise<Arc
         bytes: m.bytes,
         failures: m.failures,
         lastError: m.lastError,
+        ...(Object.keys(m.stalled).length > 0 ? { stalled: m.stalled, lag: m.lag } : {}),
       },
-      'archive progress',
+      Object.keys(m.stalled).length > 0 ? 'archive progress: partitions not advancing' : 'archive progress',
     );
   }, a.logIntervalMs);
   logger.info({ groupId: a.groupId, archive: fs.location, format: a.format }, 'archive started');
@@ -373,6 +397,7 @@ export async function startArchiveSink(options: ArchiveSinkOptions): Promise<Arc
       clearInterval(idleTimer);
       clearInterval(commitTimer);
       clearInterval(logTimer);
+      await logEnds.stop();
       // Still a member of the group: commit what is open, so nothing waits in staging, then leave.
       for (const [topic, partitions] of Object.entries(groupByTopic(writers)))
         consumer.pause([{ topic, partitions }]);

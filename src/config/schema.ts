@@ -165,6 +165,12 @@ export const archiveSchema = z
     sessionTimeoutMs: z.number().int().positive().default(30_000),
     /** How often committed file offsets are committed to Kafka (for lag monitoring only). */
     commitIntervalMs: z.number().int().positive().default(1000),
+    /**
+     * A partition with records waiting in the log that the archive has not taken for this long, or records taken
+     * and not in a committed file for this long beyond the rotation interval, is reported as stalled (/readyz,
+     * /metrics), ms. The log ends are read every `commitIntervalMs`.
+     */
+    stallAfterMs: z.number().int().positive().default(30_000),
     logIntervalMs: z.number().int().positive().default(10_000),
     /** Timeout of one WebHDFS request (ms). */
     requestTimeoutMs: z.number().int().positive().default(30_000),

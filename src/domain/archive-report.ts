@@ -10,8 +10,13 @@ export interface ArchiveMetricsSnapshot {
   /** Failures by code, or by RemoteException for WebHDFS (e.g. `AccessControlException`). */
   failures: Record<string, number>;
   lastError: string | null;
-  /** Records of each partition fetched but not yet in a committed file, plus what Kafka holds beyond. */
+  /** Records of each `topic:partition` in the log and not yet in a committed file. */
   lag: Record<string, number>;
+  /**
+   * Partitions with records waiting that the archive has not taken (or not committed) for `archive.stallAfterMs`:
+   * `topic:partition` → milliseconds since they last moved.
+   */
+  stalled: Record<string, number>;
   /** Wall-clock time (ms) the first record was fetched, or null before any. */
   firstFetchAt: number | null;
 }

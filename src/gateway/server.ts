@@ -8,10 +8,12 @@
 
 import type * as Uws from 'uWebSockets.js';
 import type { Config } from '../config/index.ts';
+import type { ArchiveMetricsSnapshot } from '../domain/archive-report.ts';
 import type { StateView } from '../domain/decision.ts';
 import { CroupierError } from '../errors/index.ts';
 import type { Logger } from '../log/logger.ts';
 import type { LiveStateFreshness, LiveStateHealth, StateChangeListener } from '../state/live-reader/index.ts';
+import { archiveHealthMetricsText, archiveHealthReasons } from './archive-health.ts';
 import type { SocketData } from './connection.ts';
 import { type DashboardExtras, mountDashboard } from './dashboard-mount.ts';
 import { createDealer, type GatewayDecider } from './dealer.ts';
@@ -56,6 +58,8 @@ export interface GatewayOptions {
   maxStalenessMs?: number;
   /** The stream topology's progress, where this process runs it (`croupier start`): reaches /readyz and /metrics. */
   streamHealth?: () => StreamHealthReport;
+  /** The archive's progress and counters, where this process runs it (`croupier start`): reach /readyz and /metrics. */
+  archiveHealth?: () => ArchiveMetricsSnapshot | undefined;
   /** More lines for `/metrics` from parts this process runs beside the gateway (the CDC source). */
   extraMetrics?: () => string;
   /** What the /dashboard page reads beyond the gateway (topic tail, archive, experiments). */
@@ -144,6 +148,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
       reasons.push(`state cache last synced ${fresh.lastSyncAgeMs} ms ago`);
     }
     reasons.push(...stateHealthReasons({ health: view.health, stream: options.streamHealth }));
+    reasons.push(...archiveHealthReasons(options.archiveHealth?.()));
     return { ready: reasons.length === 0, reasons };
   };
   const metricsText = (): string =>
@@ -155,6 +160,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
       freshness: view.freshness?.(),
     }) +
     stateHealthMetricsText(view.freshness?.(), options.streamHealth?.()) +
+    archiveHealthMetricsText(options.archiveHealth?.()) +
     (options.extraMetrics?.() ?? '');
 
   // Every HTTP route (the gateway's and the dashboard's) keeps an exception on its request: 500, logged.

@@ -50,7 +50,7 @@ export interface ServingOptions {
   streamHealth?: () => StreamHealthReport;
   /** More lines for `/metrics` (the CDC source, where this process runs it). */
   extraMetrics?: () => string;
-  /** The archive's counters, where this process runs it: reach the dashboard's jobs panel. */
+  /** The archive's counters, where this process runs it: reach /readyz, /metrics and the dashboard's jobs panel. */
   archiveReport?: () => ArchiveReport | undefined;
 }
 
@@ -256,6 +256,7 @@ export async function startServing(options: ServingOptions): Promise<ServingHand
       eventLog,
       logger,
       ...(options.streamHealth ? { streamHealth: options.streamHealth } : {}),
+      ...(options.archiveReport ? { archiveHealth: options.archiveReport } : {}),
       ...(options.extraMetrics ? { extraMetrics: options.extraMetrics } : {}),
       metrics,
       dashboard: {

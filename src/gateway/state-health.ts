@@ -47,7 +47,7 @@ export function stateHealthReasons(sources: StateHealthSources): string[] {
 }
 
 /** One metric with a sample per label value. */
-function labelled(
+export function labelled(
   name: string,
   help: string,
   type: 'gauge' | 'counter',

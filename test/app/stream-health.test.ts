@@ -1,7 +1,11 @@
 /**
  * `croupier start` reports the stream topology (a worker thread) through the gateway: its lag and partitions
  * not advancing reach /readyz and /metrics, and a topology thread that dies is restarted (not ready meanwhile).
+ * The archive's partitions are watched the same way.
  */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { Partitioners } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,12 +16,23 @@ import { silentLogger } from '../../src/log/logger.ts';
 import { partitionKey } from '../../src/state/layout/index.ts';
 import { loadSchemas } from '../../streams/schemas/index.ts';
 
+const archiveDir = mkdtempSync(join(tmpdir(), 'stream-health-archive-'));
 const config = parseConfig({
   gateway: { port: 0 },
   kafka: { partitions: 2 },
   log: { level: 'silent' },
   demo: { traffic: 'off' },
   stream: { stallAfterMs: 500, retryMaxMs: 200, sessionTimeoutMs: 6000 },
+  archive: {
+    uri: archiveDir,
+    stallAfterMs: 500,
+    rotateIntervalMs: 1000,
+    idleRotateMs: 300,
+    commitIntervalMs: 200,
+    retryInitialMs: 50,
+    retryMaxMs: 200,
+    compactIntervalMs: 0,
+  },
 });
 
 let croupier: CroupierHandle;
@@ -31,6 +46,7 @@ beforeAll(async () => {
 afterAll(async () => {
   redis?.disconnect();
   await croupier?.close();
+  rmSync(archiveDir, { recursive: true, force: true });
 });
 
 const readyz = async () =>
@@ -50,7 +66,8 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
   }
 }
 
-async function publishItem(itemId: string): Promise<void> {
+/** Publishes an available item to cdc.items partition 0 (with a Kafka timestamp, when given). */
+async function publishItem(itemId: string, timestamp?: number): Promise<void> {
   const kafka = createKafka(config.kafka, croupier.endpoints.brokers);
   const codec = createEventCodec({ registryUrl: croupier.endpoints.registryUrl, schemas: loadSchemas() });
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
@@ -64,7 +81,17 @@ async function publishItem(itemId: string): Promise<void> {
     ts_ms: Date.now(),
     source,
   });
-  await producer.send({ topic: 'cdc.items', messages: [{ key: itemId, value, partition: 0 }] });
+  await producer.send({
+    topic: 'cdc.items',
+    messages: [
+      {
+        key: itemId,
+        value,
+        partition: 0,
+        ...(timestamp === undefined ? {} : { timestamp: String(timestamp) }),
+      },
+    ],
+  });
   await producer.disconnect();
 }
 
@@ -116,5 +143,32 @@ describe('croupier start reports its stream topology', () => {
     expect(reasons).toContain('stream topology is not running (starting or restarting)');
     await until('ready again', async () => ((await readyz()).ready ? true : undefined));
     expect(await metricsText()).toMatch(/^croupier_stream_restarts_total 1$/m);
+  });
+
+  it('shows an archive partition whose records wait and do not move on /readyz and /metrics, until it moves', async () => {
+    await until('ready', async () => ((await readyz()).ready ? true : undefined));
+    expect(await metricsText()).toMatch(/^croupier_archive_stalled_partitions 0$/m);
+    // The archive cannot commit the file of a record of 2020-01-01: a plain file sits where its date directory goes.
+    mkdirSync(join(archiveDir, 'cdc.items'), { recursive: true });
+    const blocker = join(archiveDir, 'cdc.items', 'date=2020-01-01');
+    writeFileSync(blocker, 'not a directory');
+    await publishItem('archived-late', Date.parse('2020-01-01T12:00:00Z'));
+    const reasons = await until('the archive partition is reported', async () => {
+      const r = await readyz();
+      return r.reasons.some((reason) => reason.startsWith('archive partition cdc.items:0'))
+        ? r.reasons
+        : undefined;
+    });
+    expect(reasons.join(' ')).toMatch(
+      /archive partition cdc\.items:0 has not advanced for \d+ s \(1 records waiting; last error: /,
+    );
+    const text = await metricsText();
+    expect(text).toMatch(/^croupier_archive_stalled_partitions 1$/m);
+    expect(text).toMatch(/^croupier_archive_partition_lag_records\{partition="cdc\.items:0"\} 1$/m);
+    expect(text).toMatch(/^croupier_archive_partition_stalled_seconds\{partition="cdc\.items:0"\} \d/m);
+
+    rmSync(blocker);
+    await until('ready again', async () => ((await readyz()).ready ? true : undefined));
+    expect(await metricsText()).toMatch(/^croupier_archive_lag_records 0$/m);
   });
 });
