@@ -67,8 +67,13 @@ export class IntegralScratch {
   log1mX = new Float64Array(1024);
   firstNode = new Int32Array(64);
   lastNode = new Int32Array(64);
-  poly = new Float64Array(128);
-  work = new Float64Array(128);
+  /** Per live shown item j, the prefix and suffix products of the node's polynomial (k coefficients a row). */
+  prefix = new Float64Array(16 * 17);
+  suffix = new Float64Array(16 * 17);
+  liveSlots = new Int32Array(16);
+  private startsAfterNodes = new Int32Array(1024);
+  private liveCandidates = new Int32Array(64);
+  private sweepOrder = new Int32Array(64);
   /** Per slot: the last u, e, whether started, and the running integral. */
   lastU = new Float64Array(16);
   lastE = new Float64Array(16);
@@ -108,9 +113,23 @@ export class IntegralScratch {
       this.activeOfSlot = new Int32Array(size);
       this.atom0 = new Float64Array(size);
       this.atom1 = new Float64Array(size);
-      this.poly = new Float64Array(Math.max(this.poly.length, size + 2));
-      this.work = new Float64Array(Math.max(this.work.length, size + 2));
+      this.prefix = new Float64Array(size * (size + 1));
+      this.suffix = new Float64Array(size * (size + 1));
+      this.liveSlots = new Int32Array(size);
     }
+  }
+
+  /** Buffers of the node sweep over `nodes` grid nodes and `count` active candidates. */
+  sweep(nodes: number, count: number): { startsAfter: Int32Array; live: Int32Array; order: Int32Array } {
+    if (this.startsAfterNodes.length < nodes + 1) {
+      this.startsAfterNodes = new Int32Array(Math.max(nodes + 1, this.startsAfterNodes.length * 2));
+    }
+    if (this.liveCandidates.length < count) {
+      const size = Math.max(count, this.liveCandidates.length * 2);
+      this.liveCandidates = new Int32Array(size);
+      this.sweepOrder = new Int32Array(size);
+    }
+    return { startsAfter: this.startsAfterNodes, live: this.liveCandidates, order: this.sweepOrder };
   }
 
   ensureTables(values: number): void {
@@ -225,6 +244,27 @@ function multiplyFactor(poly: Float64Array, degree: number, q: number): void {
   const p = 1 - q;
   for (let m = degree; m > 0; m--) poly[m] = poly[m] * p + poly[m - 1] * q;
   poly[0] *= p;
+}
+
+/** `multiplyFactor` on the polynomial stored at `at`. */
+function multiplyFactorAt(poly: Float64Array, at: number, degree: number, q: number): void {
+  const p = 1 - q;
+  for (let m = at + degree; m > at; m--) poly[m] = poly[m] * p + poly[m - 1] * q;
+  poly[at] *= p;
+}
+
+/** Sorts order[0..n−1] by firstNode (insertion sort: the candidates come nearly in order of their supports). */
+function sortByFirstNode(order: Int32Array, n: number, firstNode: Int32Array): void {
+  for (let i = 1; i < n; i++) {
+    const r = order[i];
+    const key = firstNode[r];
+    let j = i - 1;
+    while (j >= 0 && firstNode[order[j]] > key) {
+      order[j + 1] = order[j];
+      j--;
+    }
+    order[j + 1] = r;
+  }
 }
 
 /**
@@ -348,8 +388,7 @@ export function thompsonPropensitiesByIntegration(
   const cdf = scratch.cdf;
 
   // Rounding atoms of the shown items.
-  const { atom0, atom1, atoms, lastU, lastE, started, sums, poly, work, coarseU, coarseE, coarseSums } =
-    scratch;
+  const { atom0, atom1, atoms, lastU, lastE, started, sums, coarseU, coarseE, coarseSums } = scratch;
   for (let s = 0; s < k; s++) {
     const j = shown[s];
     roundingAtoms(alpha[j], beta[j], logNorm[activeOfSlot[s]], atoms);
@@ -361,36 +400,65 @@ export function thompsonPropensitiesByIntegration(
   }
 
   // The integrals, node by node: the others' Poisson-binomial polynomial, then each shown item's coefficient.
-  const degree = k - 1;
+  // At node g every candidate whose support starts above g is above x (`shift` of them, with the always-above
+  // ones), every one whose support ended below g is below it, and only the rest (live) enter the polynomial,
+  // truncated at the highest coefficient a slot can read (k − 1 − shift).
+  const { startsAfter, live, order } = scratch.sweep(nodes, count);
+  startsAfter.fill(0, 0, nodes + 1);
+  for (let r = 0; r < count; r++) if (firstNode[r] > 0) startsAfter[Math.min(firstNode[r], nodes) - 1]++;
+  for (let g = nodes - 2; g >= 0; g--) startsAfter[g] += startsAfter[g + 1];
+  // The others (not shown) in the order their supports start, swept into and out of the live list.
+  let others = 0;
+  for (let r = 0; r < count; r++) if (slotOfActive[r] < 0 && firstNode[r] <= lastNode[r]) order[others++] = r;
+  sortByFirstNode(order, others, firstNode);
+  let next = 0;
+  let liveCount = 0;
+  const { prefix, suffix, liveSlots } = scratch;
+  const width = k;
   for (let g = 0; g < nodes; g++) {
-    let shift = above;
-    let needed = false;
+    while (next < others && firstNode[order[next]] <= g) live[liveCount++] = order[next++];
+    let kept = 0;
+    for (let m = 0; m < liveCount; m++) if (lastNode[live[m]] >= g) live[kept++] = live[m];
+    liveCount = kept;
+    let slotsLive = 0;
     for (let s = 0; s < k; s++) {
       const r = activeOfSlot[s];
-      if (g < firstNode[r]) shift++;
-      else if (g <= lastNode[r]) needed = true;
+      if (g >= firstNode[r] && g <= lastNode[r]) liveSlots[slotsLive++] = s;
     }
-    if (!needed) continue;
-    poly[0] = 1;
-    for (let m = 1; m <= degree; m++) poly[m] = 0;
-    for (let r = 0; r < count; r++) {
-      if (slotOfActive[r] >= 0 || g > lastNode[r]) continue;
-      if (g < firstNode[r]) shift++;
-      else if (shift < k) multiplyFactor(poly, degree, 1 - cdf[offset[r] + g]);
+    if (slotsLive === 0) continue;
+    const shift = above + startsAfter[g];
+    const top = k - 1 - shift;
+    if (top >= 0) {
+      // prefix row j: the others' polynomial times the first j live shown items' factors; suffix row j: the
+      // factors of live shown items j.. (row slotsLive is 1).
+      prefix[0] = 1;
+      for (let m = 1; m <= top; m++) prefix[m] = 0;
+      for (let m = 0; m < liveCount; m++) multiplyFactor(prefix, top, 1 - cdf[offset[live[m]] + g]);
+      for (let j = 0; j < slotsLive; j++) {
+        const row = j * width;
+        for (let m = 0; m <= top; m++) prefix[row + width + m] = prefix[row + m];
+        const q = 1 - cdf[offset[activeOfSlot[liveSlots[j]]] + g];
+        multiplyFactorAt(prefix, row + width, top, q);
+      }
+      const last = slotsLive * width;
+      suffix[last] = 1;
+      for (let m = 1; m <= top; m++) suffix[last + m] = 0;
+      for (let j = slotsLive - 1; j >= 0; j--) {
+        const row = j * width;
+        for (let m = 0; m <= top; m++) suffix[row + m] = suffix[row + width + m];
+        const q = 1 - cdf[offset[activeOfSlot[liveSlots[j]]] + g];
+        multiplyFactorAt(suffix, row, top, q);
+      }
     }
-    for (let s = 0; s < k; s++) {
+    for (let j = 0; j < slotsLive; j++) {
+      const s = liveSlots[j];
       const r = activeOfSlot[s];
-      if (g < firstNode[r] || g > lastNode[r]) continue;
       const d = s - shift;
       let e = 0;
       if (d >= 0) {
-        for (let m = 0; m <= d; m++) work[m] = poly[m];
-        for (let t = 0; t < k; t++) {
-          const rt = activeOfSlot[t];
-          if (t === s || g < firstNode[rt] || g > lastNode[rt]) continue;
-          multiplyFactor(work, d, 1 - cdf[offset[rt] + g]);
-        }
-        e = work[d];
+        const before = j * width;
+        const after = (j + 1) * width;
+        for (let m = 0; m <= d; m++) e += prefix[before + m] * suffix[after + d - m];
       }
       const u = Math.min(Math.max(cdf[offset[r] + g], atom0[s]), 1 - atom1[s]);
       if (started[s] === 1) {
