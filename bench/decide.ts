@@ -2,9 +2,13 @@
  * Server-side time of one carousel decision with the default model, split by step: features, scoring,
  * sampling (posteriors, Thompson draws, top-k), propensity (Monte Carlo), encoding (JSON.stringify of the
  * decision). Also: the Beta sampler against jStat.beta.sample, micro-batching on and off under concurrency,
- * and the propensity cost per replicate count. Prints tables, writes bench/results/decide.json.
+ * and the propensity cost per replicate count. Then the same decision inside a running gateway: `croupier start`
+ * with a catalog of 200 items, one client asking for 10-slot carousels at 100/s, and the `serverTimeUs` its
+ * replies carry (from reading the request to the reply; the gateway integrates propensities after the reply, on
+ * its propensity thread), against this run's in-process p50 at 200 candidates. Prints tables, writes
+ * bench/results/decide.json.
  *
- *   npm run bench:decide [-- --quick]
+ *   npm run bench:decide [-- --quick] [-- --no-gateway]
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -12,6 +16,7 @@ import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import * as hdr from 'hdr-histogram-js';
+import { GatewayClient } from '../simulator/client/gateway-client.ts';
 import { createDecider } from '../src/decision/decider.ts';
 import type {
   DecisionRequest,
@@ -24,11 +29,17 @@ import { silentLogger } from '../src/log/logger.ts';
 import { createOnnxScorer } from '../src/scoring/onnx-scorer.ts';
 import { sampleBeta } from '../src/stats/beta-sampler.ts';
 import { createRng } from '../src/stats/rng.ts';
+import { startCroupierWithCatalog } from './croupier-process.ts';
 
 const require = createRequire(import.meta.url);
 const jStat = require('jstat') as { beta: { sample(alpha: number, beta: number): number } };
 
-const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    'no-gateway': { type: 'boolean', default: false },
+  },
+});
 const ITERATIONS = args.quick ? 400 : 3000;
 const WARMUP = args.quick ? 100 : 500;
 /** Pool sizes; up to 1,000 every item is scored, past `model.maxCandidates` (500) retrieval narrows the pool. */
@@ -221,6 +232,74 @@ async function benchConcurrency(
   return { decisionsPerSecond: Math.round(total / seconds), p50: pct(h, 50), p99: pct(h, 99) };
 }
 
+/** Sum and count of each `croupier_decision_step_seconds` step and of the decision latency, from /metrics. */
+async function stepTotals(metricsUrl: string): Promise<Record<string, { sum: number; count: number }>> {
+  const text = await (await fetch(metricsUrl)).text();
+  const totals: Record<string, { sum: number; count: number }> = {};
+  for (const line of text.split('\n')) {
+    const m =
+      /^croupier_decision_step_seconds_(sum|count)\{step="(\w+)"\} (\S+)$/.exec(line) ??
+      /^croupier_decision_latency_seconds_(sum|count)() (\S+)$/.exec(line);
+    if (m === null) continue;
+    const key = m[2] === '' ? 'server' : m[2];
+    totals[key] ??= { sum: 0, count: 0 };
+    totals[key][m[1] as 'sum' | 'count'] = Number(m[3]);
+  }
+  return totals;
+}
+
+interface GatewayTimes {
+  rate: number;
+  replies: number;
+  errors: number;
+  /** serverTimeUs percentiles of the replies. */
+  p50: number;
+  p90: number;
+  p99: number;
+  /** Mean µs per decision of each step on the reply's path and of the whole server time, from /metrics. */
+  meanUs: Record<string, number>;
+}
+
+/** The gateway's `serverTimeUs` at a steady rate, `croupier start` with 200 items (see the file comment). */
+async function benchGateway(rate: number, seconds: number): Promise<GatewayTimes> {
+  const croupier = await startCroupierWithCatalog({ items: 200 });
+  try {
+    const client = await GatewayClient.connect({ url: croupier.url });
+    await client.hello('bench-user', { device: 'mobile', country: 'DE', page: 'home' });
+    const h = histogram();
+    let errors = 0;
+    let sent = 0;
+    const run = async (count: number, measure: boolean): Promise<void> => {
+      const pending: Promise<void>[] = [];
+      const started = performance.now();
+      for (let i = 0; i < count; i++) {
+        const wait = started + (i * 1000) / rate - performance.now();
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+        pending.push(
+          client.carousel({ requestId: `t${sent++}`, slots: SLOTS }).then((reply) => {
+            if (reply.type !== 'carousel' || reply.items.length !== SLOTS) errors++;
+            else if (measure) record(h, reply.serverTimeUs);
+          }),
+        );
+      }
+      await Promise.all(pending);
+    };
+    await run(5 * rate, false);
+    const before = await stepTotals(croupier.metricsUrl);
+    await run(seconds * rate, true);
+    const after = await stepTotals(croupier.metricsUrl);
+    await client.close();
+    const meanUs: Record<string, number> = {};
+    for (const [key, { sum, count }] of Object.entries(after)) {
+      const n = count - (before[key]?.count ?? 0);
+      if (n > 0) meanUs[key] = Math.round(((sum - (before[key]?.sum ?? 0)) / n) * 1e7) / 10;
+    }
+    return { rate, replies: h.totalCount, errors, p50: pct(h, 50), p90: pct(h, 90), p99: pct(h, 99), meanUs };
+  } finally {
+    await croupier.stop();
+  }
+}
+
 /** µs to draw one Beta sample per candidate for n candidates, fast sampler vs jStat. */
 function benchSampling(n: number): { croupier: number; jstat: number; speedup: number } {
   const rng = createRng(11);
@@ -282,6 +361,20 @@ async function main(): Promise<void> {
   console.log('\nmicro-batching: concurrent decisions, 200 candidates (decisions/s, latency µs)');
   console.table(concurrency);
 
+  let gateway: (GatewayTimes & { ratioToDecideP50: number }) | null = null;
+  if (!args['no-gateway']) {
+    const measured = await benchGateway(100, args.quick ? 10 : 30);
+    const inProcess = batched['200'].total.p50;
+    gateway = { ...measured, ratioToDecideP50: Math.round((measured.p50 / inProcess) * 100) / 100 };
+    console.log(
+      `\ninside croupier start (200 items, one client, 10 slots, ${measured.rate} carousels/s, ${measured.replies} replies, ${measured.errors} errors): serverTimeUs p50 ${measured.p50} µs, p90 ${measured.p90}, p99 ${measured.p99}; p50 / this run's in-process p50 at 200 candidates (${inProcess} µs) = ${gateway.ratioToDecideP50}; mean µs per decision: ${Object.entries(
+        measured.meanUs,
+      )
+        .map(([step, us]) => `${step} ${us}`)
+        .join(', ')}`,
+    );
+  }
+
   await mkdir('bench/results', { recursive: true });
   const result = {
     benchmark: 'decide',
@@ -300,6 +393,7 @@ async function main(): Promise<void> {
     cpuUsPerDecision: cpuUs,
     sampling,
     concurrency,
+    gateway,
   };
   await writeFile('bench/results/decide.json', `${JSON.stringify(result, null, 2)}\n`);
   console.log('\nwrote bench/results/decide.json');

@@ -96,7 +96,7 @@ export function createDealer(deps: {
         message.candidates = decision.candidates.resolve();
       }
       message.serverTimeUs = Math.round(Number(process.hrtime.bigint() - startedNs) / 1000);
-      metrics.recordDecision(message.serverTimeUs);
+      metrics.recordDecision(message.serverTimeUs, decision.timings);
       metrics.modelVersion = decision.modelVersion;
       return { decision, message, context };
     },

@@ -242,7 +242,11 @@ function threadLines(threads: readonly ThreadReading[]): string {
 /** The whole `/metrics` page. */
 export function renderMetricsText(sources: MetricsSources): string {
   const { metrics, freshness } = sources;
-  const parts = [metrics.decisionLatency.render(), metrics.batchSize.render()];
+  const parts = [
+    metrics.decisionLatency.render(),
+    metrics.decisionSteps.render(),
+    metrics.batchSize.render(),
+  ];
   if (freshness !== undefined) parts.push(metrics.clickFreshness.render());
   for (const row of GATEWAY_ROWS) parts.push(renderRow(row, sources));
   if (metrics.modelVersion !== '') {

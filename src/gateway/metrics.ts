@@ -37,15 +37,52 @@ export class Histogram {
   }
 
   render(): string {
-    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
+    return [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`, this.series('')].join('\n');
+  }
+
+  /** The sample lines, each with `labels` (`key="value",` pairs ending in a comma, or '') before `le`. */
+  series(labels: string): string {
+    const lines: string[] = [];
     let cumulative = 0;
     for (let i = 0; i < this.buckets.length; i++) {
       cumulative += this.counts[i];
-      lines.push(`${this.name}_bucket{le="${this.buckets[i]}"} ${cumulative}`);
+      lines.push(`${this.name}_bucket{${labels}le="${this.buckets[i]}"} ${cumulative}`);
     }
-    lines.push(`${this.name}_bucket{le="+Inf"} ${this.count}`);
-    lines.push(`${this.name}_sum ${this.sum}`);
-    lines.push(`${this.name}_count ${this.count}`);
+    const plain = labels === '' ? '' : `{${labels.slice(0, -1)}}`;
+    lines.push(`${this.name}_bucket{${labels}le="+Inf"} ${this.count}`);
+    lines.push(`${this.name}_sum${plain} ${this.sum}`);
+    lines.push(`${this.name}_count${plain} ${this.count}`);
+    return lines.join('\n');
+  }
+}
+
+/** The steps of a decision on the reply's path, as `Decision.timings` names them. */
+export const DECISION_STEPS = ['features', 'scoring', 'sampling'] as const;
+export type DecisionStep = (typeof DECISION_STEPS)[number];
+
+/** One histogram of a decision's time per step, rendered as one metric with a `step` label. */
+export class DecisionStepHistograms {
+  private readonly steps: Record<DecisionStep, Histogram>;
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    buckets: readonly number[],
+  ) {
+    this.steps = {
+      features: new Histogram(name, help, buckets),
+      scoring: new Histogram(name, help, buckets),
+      sampling: new Histogram(name, help, buckets),
+    };
+  }
+
+  observe(step: DecisionStep, seconds: number): void {
+    this.steps[step].observe(seconds);
+  }
+
+  render(): string {
+    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
+    for (const step of DECISION_STEPS) lines.push(this.steps[step].series(`step="${step}",`));
     return lines.join('\n');
   }
 }
@@ -108,6 +145,12 @@ export class GatewayMetrics {
     'Server time of one carousel decision, from the frame read to the reply written.',
     LATENCY_BUCKETS_S,
   );
+  /** Where a decision's server time goes (the rest is parsing, dispatch, waits for the event loop, encoding). */
+  readonly decisionSteps = new DecisionStepHistograms(
+    'croupier_decision_step_seconds',
+    "Time of each step of a carousel decision on the reply's path: features, scoring (the model run), sampling.",
+    LATENCY_BUCKETS_S,
+  );
   readonly batchSize = new Histogram(
     'croupier_scoring_batch_size',
     'Requests scored together in one model run.',
@@ -142,9 +185,16 @@ export class GatewayMetrics {
   /** The propensity thread's counts, when the gateway has one (src/decision/propensity-offload.ts). */
   propensityThread: (() => PropensityOffloadStats) | null = null;
 
-  recordDecision(serverTimeUs: number): void {
+  recordDecision(
+    serverTimeUs: number,
+    timings?: { featuresUs: number; scoringUs: number; samplingUs: number },
+  ): void {
     this.decisions++;
     this.decisionRate.add(1);
     this.decisionLatency.observe(serverTimeUs / 1e6);
+    if (timings === undefined) return;
+    this.decisionSteps.observe('features', timings.featuresUs / 1e6);
+    this.decisionSteps.observe('scoring', timings.scoringUs / 1e6);
+    this.decisionSteps.observe('sampling', timings.samplingUs / 1e6);
   }
 }

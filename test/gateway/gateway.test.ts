@@ -291,6 +291,14 @@ describe('carousel gateway over a real WebSocket', () => {
     const metrics = await (await fetch(`${world.httpUrl}/metrics`)).text();
     expect(metrics).toMatch(/croupier_decision_latency_seconds_bucket\{le="\+Inf"\} [1-9]/);
     expect(metrics).toMatch(/croupier_decisions_total [1-9]/);
+    // Each step of a decision on the reply's path, counted once per decision.
+    const decisions = Number(/croupier_decisions_total (\d+)/.exec(metrics)?.[1]);
+    for (const step of ['features', 'scoring', 'sampling']) {
+      expect(metrics).toContain(`croupier_decision_step_seconds_count{step="${step}"} ${decisions}`);
+      expect(metrics).toMatch(
+        new RegExp(`croupier_decision_step_seconds_bucket\\{step="${step}",le="\\+Inf"\\} ${decisions}`),
+      );
+    }
     expect(metrics).toContain('croupier_decisions_per_second');
     expect(metrics).toContain('croupier_scoring_batch_size_bucket');
     expect(metrics).toContain('croupier_events_shed_total 0');
