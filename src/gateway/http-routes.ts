@@ -9,7 +9,14 @@ import { isAdminAuthorized } from './auth.ts';
 
 export interface Readiness {
   ready: boolean;
+  /** Why the gateway should not take traffic now (empty when ready). */
   reasons: string[];
+  /**
+   * What is wrong beside the serving path and must not take it out of rotation: an archive partition that does
+   * not advance (HDFS or the registry down) leaves every carousel right, and failing readiness on it would stop
+   * every replica serving at once.
+   */
+  warnings: string[];
 }
 
 export interface AdminHooks {

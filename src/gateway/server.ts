@@ -148,8 +148,11 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
       reasons.push(`state cache last synced ${fresh.lastSyncAgeMs} ms ago`);
     }
     reasons.push(...stateHealthReasons({ health: view.health, stream: options.streamHealth }));
-    reasons.push(...archiveHealthReasons(options.archiveHealth?.()));
-    return { ready: reasons.length === 0, reasons };
+    return {
+      ready: reasons.length === 0,
+      reasons,
+      warnings: archiveHealthReasons(options.archiveHealth?.()),
+    };
   };
   const metricsText = (): string =>
     renderMetricsText({

@@ -287,7 +287,7 @@ describe('carousel gateway over a real WebSocket', () => {
     expect((await fetch(`${world.httpUrl}/healthz`)).status).toBe(200);
     const ready = await fetch(`${world.httpUrl}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ ready: true, reasons: [] });
+    expect(await ready.json()).toEqual({ ready: true, reasons: [], warnings: [] });
     const metrics = await (await fetch(`${world.httpUrl}/metrics`)).text();
     expect(metrics).toMatch(/croupier_decision_latency_seconds_bucket\{le="\+Inf"\} [1-9]/);
     expect(metrics).toMatch(/croupier_decisions_total [1-9]/);
