@@ -14,6 +14,17 @@
  * FLUSHALL, a failover to a replica that lagged). The partition is then marked as rebuilding (readers keep their
  * last good copy) and sought back to what Redis holds (the log start when nothing is left), so it is folded
  * again from Kafka at once, whether or not new records arrive.
+ *
+ * It also compares the offset Redis holds with the partition's log range (Kafka's "offset out of range"), when
+ * positioning, whenever the log ends are read, and when a fetched batch says the log ends before that offset:
+ * - the next offset past the log end (the broker lost its log, or the topic was deleted and made again, while Redis
+ *   kept its state): a new log. The folded state is kept and the stored offset moves to just before the new log's
+ *   start (one atomic script that checks the offset it replaces, `startNewLog`), so every record of the new log is
+ *   applied exactly once; a crash before the script leaves the offset past the log end, found again, and one after
+ *   it leaves the new position, so the repair happens once;
+ * - the next offset below the log start (retention removed records before they were applied): they are gone; the
+ *   partition goes on from the log start and the records missed are counted.
+ * Both are logged with the partition, the stored offset and the log range, and counted on /metrics.
  */
 
 import type { Consumer as KafkaConsumer } from 'kafkajs';
@@ -33,6 +44,14 @@ export interface PartitionCursor {
   ready: boolean;
   /** Bumped by every seek back: batches fetched before it are dropped. */
   epoch: number;
+  /** Its stored offset is being compared with the log range (and moved to a new log's start). */
+  checkingLog: boolean;
+}
+
+/** A partition's log: its first offset and its high watermark (the offset after its last record). */
+export interface LogRange {
+  low: number;
+  high: number;
 }
 
 export interface AssignmentTracker {
@@ -42,6 +61,11 @@ export interface AssignmentTracker {
   positioned(): PartitionCursor[];
   /** Seeks a partition back to the offset Redis holds (after Redis lost writes). */
   rewind(cursor: PartitionCursor, applied: number): void;
+  /**
+   * Compares the offset Redis holds of a positioned partition with its log range (read from the broker after it)
+   * and follows a log that started again below it. Never rejects: a failure is logged, the next check retries.
+   */
+  checkLogRange(cursor: PartitionCursor): Promise<void>;
   stop(): void;
 }
 
@@ -55,6 +79,8 @@ export function trackAssignments(options: {
   backoff: BackoffOptions;
   /** How often the stored state of every positioned partition is checked for loss (0: never). */
   checkEveryMs?: number;
+  /** The log range of every partition of a topic, from the broker; without it, ranges are never checked. */
+  logRanges?: (topic: string) => Promise<ReadonlyMap<number, LogRange>>;
 }): AssignmentTracker {
   const { consumer, store, metrics, logger } = options;
   let generation = 0;
@@ -74,11 +100,13 @@ export function trackAssignments(options: {
 
   /** Compares what Redis holds of a positioned partition with what this consumer applied. */
   async function checkStoredState(cursor: PartitionCursor): Promise<void> {
+    // A log found started again moves the stored offset back: that is no loss of state.
+    if (cursor.checkingLog) return;
     const applied = cursor.applied;
     const epoch = cursor.epoch;
     const stored = await store.readPartitionState(cursor.tp);
     const key = partitionKeyOf(cursor.tp.topic, cursor.tp.partition);
-    if (stopped || cursors.get(key) !== cursor) return;
+    if (stopped || cursors.get(key) !== cursor || cursor.checkingLog) return;
     metrics.rebuildingUntil(key, stored.rebuildUntil);
     if (applied < 0 || stored.offset >= applied || cursor.epoch !== epoch) return;
     metrics.stateLosses++;
@@ -88,6 +116,70 @@ export function trackAssignments(options: {
     );
     await store.markRebuild(cursor.tp, applied);
     if (cursors.get(key) === cursor && cursor.epoch === epoch) rewind(cursor, stored.offset);
+  }
+
+  async function rangeOf(tp: TopicPartition): Promise<LogRange | undefined> {
+    return (await options.logRanges?.(tp.topic))?.get(tp.partition);
+  }
+
+  /**
+   * A stored offset past the end of the log: the log started again. Moves the stored offset to just before the new
+   * log's start and resolves to it, or to null when the stored offset changed meanwhile (the next check sees it).
+   */
+  async function followNewLog(tp: TopicPartition, stored: number, range: LogRange): Promise<number | null> {
+    const partition = partitionKeyOf(tp.topic, tp.partition);
+    const outcome = await store.startNewLog(tp, stored, range.low);
+    if (outcome.status !== 'applied') return null;
+    metrics.logRestarted(partition, range.low - 1);
+    logger.error(
+      { partition, storedOffset: stored, logStart: range.low, logEnd: range.high },
+      `the Kafka log of ${partition} starts again: Redis holds offset ${stored} (next ${stored + 1}) but the log ` +
+        `holds offsets [${range.low}, ${range.high}) (the broker lost its log, or the topic was made again). ` +
+        `Keeping the folded state and applying every record of the new log from offset ${range.low}`,
+    );
+    return range.low - 1;
+  }
+
+  /** A stored offset below the log start: the records between were removed before they were applied. */
+  function reportMissed(tp: TopicPartition, stored: number, range: LogRange): void {
+    const partition = partitionKeyOf(tp.topic, tp.partition);
+    const missed = range.low - stored - 1;
+    metrics.recordsMissed += missed;
+    logger.error(
+      { partition, storedOffset: stored, logStart: range.low, logEnd: range.high, missed },
+      `${missed} records of ${partition} were removed from the Kafka log before they were applied: Redis holds ` +
+        `offset ${stored} but the log starts at ${range.low}. Going on from the log start; their effect is lost ` +
+        '(keep the topic longer than the topology can be down)',
+    );
+  }
+
+  async function checkLogRange(cursor: PartitionCursor): Promise<void> {
+    if (!cursor.ready || cursor.checkingLog || stopped) return;
+    const key = partitionKeyOf(cursor.tp.topic, cursor.tp.partition);
+    const current = () => !stopped && cursors.get(key) === cursor;
+    cursor.checkingLog = true;
+    try {
+      // The stored offset first, then the log range: every offset applied by then is in the log read after it
+      // (unless the log started again), so a log that merely grew meanwhile is never taken for a new one.
+      const stored = await store.readOffset(cursor.tp);
+      if (stored < 0 || !current()) return;
+      const range = await rangeOf(cursor.tp);
+      if (range === undefined || !current() || stored + 1 <= range.high) return;
+      // A batch applied meanwhile moves the stored offset, and the script then writes nothing (it checks it).
+      const from = await followNewLog(cursor.tp, stored, range);
+      if (from === null || !current()) return;
+      // Batches fetched before the seek are dropped (they hold offsets of the new log below its end: read again).
+      cursor.applied = from;
+      cursor.epoch++;
+      consumer.seek({ topic: cursor.tp.topic, partition: cursor.tp.partition, offset: String(from + 1) });
+    } catch (error) {
+      logger.warn(
+        { err: error, partition: key },
+        'could not compare the stored offset with the log range; checking again with the next log ends',
+      );
+    } finally {
+      cursor.checkingLog = false;
+    }
   }
 
   const positionedCursors = () => [...cursors.values()].filter((c) => c.ready);
@@ -135,12 +227,36 @@ export function trackAssignments(options: {
       return; // superseded by a newer assignment, or stopping
     }
     if (!current()) return;
+    // The stored offsets against the log ranges (best effort: a failure leaves it to the next check).
+    const seekTo = offsets.map((o) => o + 1);
+    try {
+      const ranges = new Map<string, Promise<ReadonlyMap<number, LogRange> | undefined>>();
+      for (const [i, cursor] of assigned.entries()) {
+        const { topic, partition } = cursor.tp;
+        if (!ranges.has(topic)) ranges.set(topic, Promise.resolve(options.logRanges?.(topic)));
+        const range = (await ranges.get(topic))?.get(partition);
+        if (!current()) return;
+        if (range === undefined) continue;
+        const stored = offsets[i];
+        if (stored >= 0 && stored + 1 > range.high) {
+          const from = await followNewLog(cursor.tp, stored, range);
+          if (from !== null) offsets[i] = from;
+          seekTo[i] = offsets[i] + 1;
+        } else if (stored + 1 < range.low) {
+          if (stored >= 0) reportMissed(cursor.tp, stored, range);
+          seekTo[i] = range.low;
+        }
+      }
+    } catch (error) {
+      logger.warn({ err: error }, 'could not compare the stored offsets with the log ranges; checking later');
+    }
+    if (!current()) return;
     assigned.forEach((cursor, i) => {
       cursor.applied = offsets[i];
       consumer.seek({
         topic: cursor.tp.topic,
         partition: cursor.tp.partition,
-        offset: String(offsets[i] + 1),
+        offset: String(seekTo[i]),
       });
       cursor.ready = true;
     });
@@ -163,6 +279,7 @@ export function trackAssignments(options: {
           applied: -1,
           ready: false,
           epoch: 0,
+          checkingLog: false,
         });
       }
     }
@@ -176,6 +293,7 @@ export function trackAssignments(options: {
     cursor: (topic, partition) => cursors.get(partitionKeyOf(topic, partition)),
     positioned: positionedCursors,
     rewind,
+    checkLogRange,
     stop() {
       stopped = true;
       clearInterval(checkTimer);

@@ -34,6 +34,13 @@ export interface StreamMetricsSnapshot {
   stateLosses: number;
   /** Partitions whose state is being rebuilt: `topic:partition` → the offset that completes it. */
   rebuilding: Record<string, number>;
+  /**
+   * Times a partition's Kafka log was found to have started again below the offset Redis holds (a broker that
+   * kept no data restarted, a topic deleted and made again): followed as a new log from its start.
+   */
+  logRestarts: number;
+  /** Records removed from the log (retention) before they were applied: the partition went on from the log start. */
+  recordsMissed: number;
   /** Failures that made the topology wait and retry (Redis or the registry unavailable). */
   retries: number;
   /** State script calls sent. */
@@ -59,6 +66,8 @@ export class StreamMetrics {
   duplicateBatches = 0;
   rewinds = 0;
   stateLosses = 0;
+  logRestarts = 0;
+  recordsMissed = 0;
   private readonly rebuilds = new Map<string, number>();
   retries = 0;
   assignedPartitions = 0;
@@ -113,6 +122,13 @@ export class StreamMetrics {
     else this.rebuilds.set(partitionKey, until);
   }
 
+  /** The partition's log started again: what was noted of the old log (its high watermark) no longer holds. */
+  logRestarted(partitionKey: string, applied: number, now = Date.now()): void {
+    this.logRestarts++;
+    this.progress.set(partitionKey, { highWatermark: applied + 1, applied, advancedAt: now });
+    this.rebuilds.delete(partitionKey);
+  }
+
   forgetPartitions(keep: ReadonlySet<string>): void {
     for (const key of this.progress.keys()) if (!keep.has(key)) this.progress.delete(key);
     for (const key of this.rebuilds.keys()) if (!keep.has(key)) this.rebuilds.delete(key);
@@ -145,6 +161,8 @@ export class StreamMetrics {
       rewinds: this.rewinds,
       stateLosses: this.stateLosses,
       rebuilding: Object.fromEntries(this.rebuilds),
+      logRestarts: this.logRestarts,
+      recordsMissed: this.recordsMissed,
       retries: this.retries,
       redisCalls: this.redisCalls(),
       assignedPartitions: this.assignedPartitions,

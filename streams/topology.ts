@@ -17,7 +17,8 @@
  *
  * `startStreamTopology` wires the parts in topology/: the batch pipeline (batch-pipeline.ts, with the
  * dead-letter sender), the kafkajs eachBatch side (each-batch.ts), the offset commits, the progress log and the
- * log-end watch that sees a partition the consumer cannot read (log-ends.ts).
+ * log-end watch that sees a partition the consumer cannot read (log-ends.ts) or a log that started again below
+ * the offset Redis holds (assignment.ts follows it).
  */
 import { type Kafka, Partitioners } from 'kafkajs';
 import { defer, firstValueFrom, Subject } from 'rxjs';
@@ -116,6 +117,13 @@ export async function startStreamTopology(options: StreamTopologyOptions): Promi
     logger,
     backoff,
     checkEveryMs: s.stateCheckMs,
+    logRanges: async (topic) =>
+      new Map(
+        (await admin.fetchTopicOffsets(topic)).map((p) => [
+          p.partition,
+          { low: Number(p.low), high: Number(p.high) },
+        ]),
+      ),
   });
 
   const logEnds = watchLogEnds({ admin, consumer, assignments, metrics, logger, everyMs: s.stateCheckMs });

@@ -147,6 +147,16 @@ export function stateHealthMetricLines(
       'Partitions found lost in Redis and folded again from Kafka.',
       m.stateLosses,
     ),
+    counterLines(
+      'croupier_stream_log_restarts_total',
+      'Partitions whose Kafka log started again below the offset Redis holds, followed from the new log start.',
+      m.logRestarts,
+    ),
+    counterLines(
+      'croupier_stream_records_missed_total',
+      'Records removed from the Kafka log before they were applied (the partition went on from the log start).',
+      m.recordsMissed,
+    ),
     counterLines('croupier_stream_rewinds_total', 'Seeks back to the offset Redis holds.', m.rewinds),
     counterLines('croupier_stream_retries_total', 'Waits on Redis or the registry.', m.retries),
     labelled(

@@ -93,6 +93,8 @@ export function batchPipeline(deps: BatchPipelineDeps): (job: BatchJob) => Obser
     }).pipe(
       retryWithBackoff(waitingFor('applying to Redis', live(job), job)),
       map((result) => {
+        // Sought elsewhere while it was applied (a log found started again): the cursor is no longer this job's.
+        if (job.cursor.epoch !== job.epoch) return false;
         if (result.kind === 'rewind') {
           assignments.rewind(job.cursor, result.applied);
           return false;

@@ -33,6 +33,14 @@ export function eachBatchHandler(deps: EachBatchDeps): EachBatchHandler {
     // Not yet positioned at the offset Redis holds, or a seek is pending: the records are read again later.
     if (role === undefined || cursor === undefined || !cursor.ready || isStale()) return;
     if (batch.messages.length === 0) return;
+    if (Number(batch.highWatermark) <= cursor.applied) {
+      // The log ends before the offset Redis holds (kafkajs went back to the log start when the broker said the
+      // offset was out of range): a log that started again. Nothing of it is applied until the tracker has moved
+      // the stored offset to its start; every record here is at or below that offset, so nothing is lost.
+      resolveOffset(batch.lastOffset());
+      void assignments.checkLogRange(cursor);
+      return;
+    }
     store.noteLogEnd({ topic: batch.topic, partition: batch.partition }, Number(batch.highWatermark) - 1);
     metrics.fetched(
       partitionKeyOf(batch.topic, batch.partition),

@@ -4,6 +4,7 @@
  * batch (a batch the consumer cannot decode fails its whole fetch, again and again) would leave a partition
  * behind without anyone seeing it. With the log end known, such a partition counts its lag and shows as stalled
  * on /readyz and /metrics after `stream.stallAfterMs`; the consumer's crash reason is the topology's last error.
+ * A log end before the offset Redis holds is a log that started again, which the assignment tracker follows.
  */
 import type { Admin, Consumer } from 'kafkajs';
 import type { Logger } from '../../src/log/logger.ts';
@@ -39,8 +40,12 @@ export function watchLogEnds(options: {
       const ends = await admin.fetchTopicOffsets(topic);
       for (const end of ends) {
         const cursor = assignments.cursor(topic, end.partition);
-        if (cursor?.ready)
-          metrics.fetched(partitionKeyOf(topic, end.partition), Number(end.high), cursor.applied);
+        if (!cursor?.ready) continue;
+        const high = Number(end.high);
+        metrics.fetched(partitionKeyOf(topic, end.partition), high, cursor.applied);
+        // A log that ended before an offset already applied may have started again: checked afresh (the stored
+        // offset, then the log range), and followed from its start.
+        if (high <= cursor.applied) await assignments.checkLogRange(cursor);
       }
     }
   }

@@ -10,6 +10,7 @@ export const SCRIPT_KEYS = {
   applyItems: ['offsets', 'stats', 'feed', 'items', 'marker', 'positions'],
   applyUsers: ['offsets', 'stats', 'feed', 'users', 'marker', 'positions'],
   markRebuild: ['offsets', 'marker'],
+  startNewLog: ['offsets', 'marker'],
 } as const satisfies Record<string, readonly PartitionKeyName[]>;
 
 export type ScriptKeysName = keyof typeof SCRIPT_KEYS;

@@ -67,6 +67,13 @@ export interface StateWriter {
   markRebuild(tp: TopicPartition, until: number): Promise<number>;
   /** The log of `tp` ends at `lastOffset` (from a fetch): a batch folded from nothing rebuilds until there. */
   noteLogEnd(tp: TopicPartition, lastOffset: number): void;
+  /**
+   * The Kafka log of `tp` started again below the stored offset `expected` (found past its end): keeps the folded
+   * state and moves the stored offset to `logStart - 1`, so every record of the new log is applied once; records
+   * the new log epoch in the marker and forgets the log end noted from the old log. `moved` (nothing written)
+   * when the stored offset is no longer `expected`.
+   */
+  startNewLog(tp: TopicPartition, expected: number, logStart: number): Promise<ApplyOutcome>;
   applyClickstream(
     tp: TopicPartition,
     span: BatchSpan,
@@ -91,6 +98,7 @@ export function createStateWriter(options: StateWriterOptions): StateWriter {
   const clickstream = loadStateScript('applyClickstream', SCRIPT_KEYS.applyClickstream.length);
   const cdc = loadStateScript('applyCdc', SCRIPT_KEYS.applyItems.length);
   const markRebuild = loadStateScript('markRebuild', SCRIPT_KEYS.markRebuild.length);
+  const startNewLog = loadStateScript('startNewLog', SCRIPT_KEYS.startNewLog.length);
   const runner = createScriptRunner(redis);
   const logEnds = new Map<string, number>();
   const logEnd = (tp: TopicPartition) => logEnds.get(partitionKeyBase(prefix, tp)) ?? -1;
@@ -119,6 +127,7 @@ export function createStateWriter(options: StateWriterOptions): StateWriter {
       await loadScriptOnServers(redis, clickstream);
       await loadScriptOnServers(redis, cdc);
       await loadScriptOnServers(redis, markRebuild);
+      await loadScriptOnServers(redis, startNewLog);
     },
     async readOffset(tp) {
       return parseOffset(tp, await redis.hget(partitionKey(prefix, tp, 'offsets'), groupId));
@@ -153,6 +162,12 @@ export function createStateWriter(options: StateWriterOptions): StateWriter {
     noteLogEnd(tp, lastOffset) {
       const key = partitionKeyBase(prefix, tp);
       if (lastOffset > (logEnds.get(key) ?? -1)) logEnds.set(key, lastOffset);
+    },
+    async startNewLog(tp, expected, logStart) {
+      const keys = scriptKeys(prefix, tp, 'startNewLog');
+      const outcome = await run(startNewLog, tp, keys, [groupId, expected, logStart - 1, Date.now()]);
+      if (outcome.status === 'applied') logEnds.delete(partitionKeyBase(prefix, tp));
+      return outcome;
     },
     applyClickstream(tp, span, delta, dlq) {
       return run(clickstream, tp, scriptKeys(prefix, tp, 'applyClickstream'), [
