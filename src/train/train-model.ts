@@ -78,9 +78,10 @@ function checkTrainable(set: TrainingSet, rows: Int32Array, what: string): void 
 
 /**
  * The indices of `names` among the spec's columns; an unknown name is refused. Exposure counts (how often an
- * item or a user was shown something) are the default: in logged bandit data the policy shows its winners
- * most, so a model that learns "more impressions, more clicks" serves a rich-get-richer loop that locks onto
- * whatever was shown first — measured: on fresh sessions such a model lowered the simulated click-through.
+ * item or a user was shown something) are what one holds out (none by default, `train.heldOutColumns`): in
+ * logged bandit data the policy shows its winners most, so a model that learns "more impressions, more clicks"
+ * serves a rich-get-richer loop that locks onto whatever was shown first. The learning proof holds them out
+ * with the item's age, which in the simulated catalog is the clock of the run (README, Retraining).
  */
 export function heldOutColumns(columns: readonly string[], names: readonly string[]): number[] {
   return names.map((name) => {
