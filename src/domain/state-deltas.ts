@@ -40,8 +40,9 @@ export interface UserDelta {
   recent: string[];
 }
 
-/** A click whose impression was not in the batch: the script looks up `req:<requestId>` for it. */
+/** A click whose impression was not in the batch: the script looks up `req:<userId>|<requestId>` for it. */
 export interface ClickLookup {
+  userId: string;
   requestId: string;
   itemId: string;
   /** The click's own segment; empty: use the segment stored with the impression. */
@@ -55,8 +56,10 @@ export interface ClickstreamDelta {
   arms: Map<string, ArmDelta>;
   items: Map<string, ItemDelta>;
   users: Map<string, UserDelta>;
-  /** requestId → itemId → `<slot>|<segment>` of what the request showed. */
-  /** requestId → itemId → `<slot>|<segment>` of what the request showed, and REQUEST_USER_FIELD → its user. */
+  /**
+   * `<userId>|<requestId>` (requestRecordId) → itemId → `<slot>|<segment>` of what the request showed that user:
+   * request ids are the clients', so two users may use one, and each has its own record.
+   */
   requests: Map<string, Map<string, string>>;
   lookups: ClickLookup[];
   /**
@@ -84,7 +87,16 @@ export interface CdcDelta {
 }
 
 /**
- * The field of a request's record (`req:<requestId>`) that names the user it was dealt to, beside its itemId
- * fields; no itemId can take this name, since ids never contain `|`.
+ * The id of a request's record, `<userId>|<requestId>`: request ids are chosen by clients, so the record is one
+ * user's (ids never contain `|`, so the pair is unambiguous).
+ */
+export function requestRecordId(userId: string, requestId: string): string {
+  return `${userId}|${requestId}`;
+}
+
+/**
+ * The field of a request's record in the layout before records were keyed by user (`req:<requestId>`) that names
+ * the user it was dealt to, beside its itemId fields; read for such records until they expire (the attribution
+ * window), never written. No itemId can take this name, since ids never contain `|`.
  */
 export const REQUEST_USER_FIELD = '|user';

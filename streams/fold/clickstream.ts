@@ -17,7 +17,7 @@ import {
   type ArmDelta,
   type ClickstreamDelta,
   type ItemDelta,
-  REQUEST_USER_FIELD,
+  requestRecordId,
   type UserDelta,
 } from '../../src/domain/state-deltas.ts';
 import type { ClickstreamEvent } from '../schemas/index.ts';
@@ -63,10 +63,11 @@ export function foldClickstream(
     item.imp++;
     userDelta(delta, userId).imp++;
     observe(decayImp, itemId, t, h);
-    let shown = delta.requests.get(requestId);
+    const record = requestRecordId(userId, requestId);
+    let shown = delta.requests.get(record);
     if (shown === undefined) {
-      shown = new Map([[REQUEST_USER_FIELD, userId]]);
-      delta.requests.set(requestId, shown);
+      shown = new Map();
+      delta.requests.set(record, shown);
     }
     shown.set(itemId, `${slot}|${segment}`);
   };
@@ -93,10 +94,10 @@ export function foldClickstream(
         break;
       case 'Click': {
         const { requestId } = e.event;
-        const shown = delta.requests.get(requestId)?.get(itemId);
+        const shown = delta.requests.get(requestRecordId(userId, requestId))?.get(itemId);
         arm(delta, itemId, GLOBAL_SEGMENT).clk++;
         if (shown === undefined) {
-          delta.lookups.push({ requestId, itemId, segment: e.event.segment || '' });
+          delta.lookups.push({ userId, requestId, itemId, segment: e.event.segment || '' });
         } else {
           const bar = shown.indexOf('|');
           const slot = Number(shown.slice(0, bar));

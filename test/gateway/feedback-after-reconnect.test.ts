@@ -1,5 +1,14 @@
+import { Partitioners, type PartitionMetadata } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectClient, eventually, type ServerMessage, startWorld, type World } from './support.ts';
+import {
+  connectClient,
+  eventually,
+  PARTITIONS,
+  type ServerMessage,
+  startWorld,
+  TOPICS,
+  type World,
+} from './support.ts';
 
 let world: World;
 
@@ -15,6 +24,34 @@ async function helloAs(userId: string) {
   client.send({ type: 'hello', userId });
   await client.next((m) => m.type === 'welcome');
   return client;
+}
+
+/** Two user ids that Kafka's default partitioner puts in one clickstream partition. */
+function usersOfOnePartition(): [string, string] {
+  const partitioner = Partitioners.DefaultPartitioner();
+  const partitionMetadata: PartitionMetadata[] = Array.from({ length: PARTITIONS.clickstream }, (_, i) => ({
+    partitionId: i,
+    leader: 0,
+    replicas: [0],
+    isr: [0],
+    partitionErrorCode: 0,
+  }));
+  const partitionOf = (userId: string) =>
+    partitioner({ topic: TOPICS.clickstream, partitionMetadata, message: { key: userId, value: null } });
+  const first = 'alice';
+  for (let i = 0; ; i++) {
+    const other = `bob${i}`;
+    if (partitionOf(other) === partitionOf(first)) return [first, other];
+  }
+}
+
+async function deal(userId: string, requestId: string): Promise<string[]> {
+  const client = await helloAs(userId);
+  client.send({ type: 'carousel', requestId, slots: 3 });
+  const carousel = await client.next((m) => m.type === 'carousel');
+  client.close();
+  await client.closed;
+  return (carousel.items as { itemId: string }[]).map((i) => i.itemId);
 }
 
 async function feedback(userId: string, requestId: string, itemId: string): Promise<ServerMessage> {
@@ -90,5 +127,22 @@ describe('feedback on a carousel another connection dealt', () => {
     expect((await feedback('twice', 'once-only', shown[2])).counted).toBeUndefined();
     expect(await feedback('twice', 'once-only', shown[2])).toMatchObject({ counted: false });
     dealing.close();
+  });
+
+  it("counts a user's click after a reconnect when another user of the partition used the same request id", async () => {
+    const [alice, bob] = usersOfOnePartition();
+    const alicesItems = await deal(alice, 'page-same-id');
+    const bobsItems = await deal(bob, 'page-same-id');
+    // Once Bob's carousel (the later one) is folded, his click after a reconnect counts...
+    await eventually(async () => {
+      const reply = await feedback(bob, 'page-same-id', bobsItems[0]);
+      return reply.counted === undefined ? reply : undefined;
+    }, 20_000);
+    // ... and so does Alice's: the request id is Bob's too, but her record is her own.
+    expect((await feedback(alice, 'page-same-id', alicesItems[1])).counted).toBeUndefined();
+    const onlyAlices = alicesItems.find((id) => !bobsItems.includes(id));
+    if (onlyAlices !== undefined) {
+      expect(await feedback(bob, 'page-same-id', onlyAlices)).toMatchObject({ counted: false });
+    }
   });
 });

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
+  clickClaimKey,
   clickstreamFeedDataSchema,
   itemsFeedDataSchema,
+  legacyRequestKey,
   partitionKey,
   recentKey,
   requestKey,
@@ -19,7 +21,9 @@ describe('key table', () => {
     expect(partitionKey('P:', { topic: 'cdc.items', partition: 0 }, 'items')).toBe('P:{cdc.items:0}:items');
     expect(userKey('P:', tp, 'u1')).toBe('P:{clickstream:3}:user:u1');
     expect(recentKey('P:', tp, 'u1')).toBe('P:{clickstream:3}:recent:u1');
-    expect(requestKey('P:', tp, 'r1')).toBe('P:{clickstream:3}:req:r1');
+    expect(requestKey('P:', tp, 'u1', 'r1')).toBe('P:{clickstream:3}:req:u1|r1');
+    expect(legacyRequestKey('P:', tp, 'r1')).toBe('P:{clickstream:3}:req:r1');
+    expect(clickClaimKey('P:', tp, 'r1')).toBe('P:{clickstream:3}:clk:r1');
   });
 
   it("builds each writer script's KEYS from the table, all in the partition's slot", () => {

@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/log/logger.ts';
 import { FEED_ENTRY_FIELDS } from '../../src/state/layout/feed-entry.ts';
-import { partitionKey, requestKey } from '../../src/state/layout/index.ts';
+import { legacyRequestKey, partitionKey, requestKey } from '../../src/state/layout/index.ts';
 import { startLiveStateReader } from '../../src/state/live-reader/index.ts';
 import { createStateWriter, type StateWriter } from '../../src/state/writer/index.ts';
 import { applyPartitionBatch } from '../../streams/apply.ts';
 import type { PartitionRecord } from '../../streams/fold/partition-batch.ts';
 import { examinationTable } from '../../streams/fold/position-bias.ts';
-import type { ItemChange } from '../../streams/schemas/index.ts';
+import type { ClickstreamEvent, ItemChange } from '../../streams/schemas/index.ts';
 import { eventually } from '../gateway/support.ts';
 import { compareWithReference } from '../streams/support/compare-state.ts';
 import { generateClickstream, seeded } from '../streams/support/events.ts';
@@ -251,8 +251,73 @@ describe('state writer on Redis', () => {
     expect(Number(posterior['imp|b|*'])).toBeCloseTo(1, 12);
     expect(Number(posterior['imp|b|tv'])).toBeCloseTo(1, 12);
     expect(posterior['clk|b|tv']).toBe('1');
-    expect(await redis.client.hget(requestKey(prefix, tp, 'r1'), 'b')).toBe('3|tv');
-    expect(await redis.client.ttl(requestKey(prefix, tp, 'r1'))).toBeGreaterThan(0);
+    expect(await redis.client.hget(requestKey(prefix, tp, 'u1', 'r1'), 'b')).toBe('3|tv');
+    expect(await redis.client.ttl(requestKey(prefix, tp, 'u1', 'r1'))).toBeGreaterThan(0);
+  });
+
+  it("keeps a request's record per user when two users use its id, and reads a record of the layout before", async () => {
+    const prefix = redis.prefix();
+    const s = writer(prefix);
+    const shown = (userId: string, requestId: string, segment: string): ClickstreamEvent => ({
+      type: 'Impression',
+      event: {
+        eventId: `imp-${userId}-${requestId}`,
+        requestId,
+        userId,
+        itemId: 'a',
+        slot: 0,
+        policy: 'p',
+        modelVersion: 'm',
+        propensity: 1,
+        score: null,
+        experiment: null,
+        variant: null,
+        segment,
+        context: null,
+        timestamp: 1,
+      },
+    });
+    const click = (userId: string, requestId: string): ClickstreamEvent => ({
+      type: 'Click',
+      event: {
+        eventId: `clk-${userId}-${requestId}`,
+        requestId,
+        userId,
+        itemId: 'a',
+        slot: null,
+        segment: null,
+        timestamp: 2,
+      },
+    });
+    const events = (list: ClickstreamEvent[], from: number): PartitionRecord[] =>
+      list.map((event, i) => ({ offset: from + i, kind: 'event', event }));
+    // Two users of one partition deal a carousel under one request id; the second does not take over the first's.
+    await applyPartitionBatch(
+      s,
+      tp,
+      'clickstream',
+      events([shown('u1', 'shared', 'tv'), shown('u2', 'shared', 'web')], 0),
+      -1,
+      fold,
+    );
+    expect(await redis.client.hgetall(requestKey(prefix, tp, 'u1', 'shared'))).toEqual({ a: '0|tv' });
+    expect(await redis.client.hgetall(requestKey(prefix, tp, 'u2', 'shared'))).toEqual({ a: '0|web' });
+    // A record written before records were keyed by user, still in its attribution window.
+    await redis.client.hset(legacyRequestKey(prefix, tp, 'old'), 'a', '0|tv', '|user', 'u1');
+    await applyPartitionBatch(
+      s,
+      tp,
+      'clickstream',
+      events([click('u1', 'shared'), click('u1', 'old'), click('u3', 'old')], 2),
+      1,
+      fold,
+    );
+    const posterior = await redis.client.hgetall(partitionKey(prefix, tp, 'posterior'));
+    // u1's clicks take u1's segment from u1's record and from the old one; u3's click on the old record is an orphan.
+    expect(posterior['clk|a|tv']).toBe('2');
+    expect(posterior['clk|a|web']).toBeUndefined();
+    expect(posterior['clk|a|*']).toBe('3');
+    expect(await redis.client.hget(partitionKey(prefix, tp, 'stats'), 'orphanClicks')).toBe('1');
   });
 
   it('upserts and deletes CDC rows, last change of a batch wins', async () => {

@@ -118,7 +118,7 @@ describe('foldClickstream', () => {
       'b|tv': [1, 1],
     });
     // The click on a in r0 has no impression in the batch: the script resolves it.
-    expect(delta.lookups).toEqual([{ requestId: 'r0', itemId: 'a', segment: '' }]);
+    expect(delta.lookups).toEqual([{ userId: 'u', requestId: 'r0', itemId: 'a', segment: '' }]);
     const b = delta.items.get('b')!;
     expect([b.imp, b.clk, b.conv, b.convValue, b.watchMs, b.seen]).toEqual([1, 1, 1, 2.5, 900, 40]);
     expect(b.decayAt).toBe(20);
@@ -127,9 +127,8 @@ describe('foldClickstream', () => {
     const u = delta.users.get('u')!;
     expect([u.imp, u.clk, u.conv, u.watchMs, u.lastActive]).toEqual([2, 2, 1, 900, 40]);
     expect(u.recent).toEqual(['b', 'a']);
-    expect(delta.requests.get('r1')).toEqual(
+    expect(delta.requests.get('u|r1')).toEqual(
       new Map([
-        ['|user', 'u'],
         ['a', '0|tv'],
         ['b', '1|tv'],
       ]),

@@ -2,7 +2,16 @@
 // whenever the gateway pushes a re-dealt carousel. Plain browser JavaScript, no build step.
 const $ = (id) => document.getElementById(id);
 let socket = null;
-let requestSeq = 0;
+
+/**
+ * A request id no other page picks: 128 random bits (crypto.getRandomValues works on plain http too, where
+ * crypto.randomUUID does not). A clock and a counter (`page-<ms>-<n>`) made the same id on two pages opened in
+ * the same millisecond.
+ */
+function newRequestId() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return `page-${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
+}
 
 function log(text) {
   const li = document.createElement('li');
@@ -76,9 +85,7 @@ function connect(userId, device, slots, token) {
     switch (message.type) {
       case 'welcome':
         setStatus(`connected as ${message.userId} (session ${message.sessionId.slice(0, 8)})`);
-        ws.send(
-          JSON.stringify({ type: 'subscribe', requestId: `page-${Date.now()}-${++requestSeq}`, slots }),
-        );
+        ws.send(JSON.stringify({ type: 'subscribe', requestId: newRequestId(), slots }));
         break;
       case 'carousel':
         render(message);

@@ -50,7 +50,18 @@ export function clickClaimKey(prefix: string, tp: TopicPartition, requestId: str
   return `${partitionKeyBase(prefix, tp)}clk:${requestId}`;
 }
 
-/** What a request showed, in a clickstream partition: `<base>req:<requestId>`. */
-export function requestKey(prefix: string, tp: TopicPartition, requestId: string): string {
+/**
+ * What a request showed one user, in a clickstream partition: `<base>req:<userId>|<requestId>`. Request ids are the
+ * clients', so the record is keyed by user too: two users with one request id have a record each.
+ */
+export function requestKey(prefix: string, tp: TopicPartition, userId: string, requestId: string): string {
+  return `${partitionKeyBase(prefix, tp)}req:${userId}|${requestId}`;
+}
+
+/**
+ * A request's record as written before records were keyed by user: `<base>req:<requestId>`, naming its user in the
+ * field REQUEST_USER_FIELD. Read (never written) until such records expire, one attribution window after an upgrade.
+ */
+export function legacyRequestKey(prefix: string, tp: TopicPartition, requestId: string): string {
   return `${partitionKeyBase(prefix, tp)}req:${requestId}`;
 }

@@ -9,7 +9,7 @@
 import type { Cluster, Redis } from 'ioredis';
 import { Partitioners, type PartitionMetadata } from 'kafkajs';
 import { REQUEST_USER_FIELD } from '../../domain/state-deltas.ts';
-import { clickClaimKey, recentKey, requestKey, userKey } from '../layout/keys.ts';
+import { clickClaimKey, legacyRequestKey, recentKey, requestKey, userKey } from '../layout/keys.ts';
 import { parseUserActivity } from './parse-state.ts';
 import { execMulti } from './snapshot.ts';
 import type { StateTables } from './state-tables.ts';
@@ -66,10 +66,19 @@ export function createUserReads(options: UserReadsOptions): UserReads {
         tables.setUserActivity(partition, userId, activity);
     },
     async wasShown(userId, requestId, itemId) {
-      // The request's record is in its user's partition and names that user: another user's request never counts.
+      // The request's record is in its user's partition and keyed by that user: another user's request with the
+      // same id never counts. A record of the layout before (req:<requestId>) counts while it lives if it names
+      // the user.
       const tp = { topic, partition: partitionOf(userId) };
-      const [slot, user] = await redis.hmget(requestKey(prefix, tp, requestId), itemId, REQUEST_USER_FIELD);
-      return slot !== null && user === userId;
+      const [slot, legacy] = await execMulti(
+        redis
+          .multi()
+          .hget(requestKey(prefix, tp, userId, requestId), itemId)
+          .hmget(legacyRequestKey(prefix, tp, requestId), itemId, REQUEST_USER_FIELD),
+      );
+      if (slot !== null) return true;
+      const [legacySlot, user] = legacy as (string | null)[];
+      return legacySlot !== null && user === userId;
     },
     async claimClick(userId, requestId, itemId) {
       const key = clickClaimKey(prefix, { topic, partition: partitionOf(userId) }, requestId);

@@ -47,7 +47,7 @@ export function clickstreamPayload(
     for (const [itemId, value] of shown) reqs.push(itemId, value);
   }
   const lookups: string[] = [];
-  for (const l of delta.lookups) lookups.push(l.requestId, l.itemId, l.segment);
+  for (const l of delta.lookups) lookups.push(l.userId, l.requestId, l.itemId, l.segment);
   const payload: Record<string, unknown> = {
     n: delta.events,
     dlq: flatCounts(dlq),

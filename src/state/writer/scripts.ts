@@ -14,7 +14,7 @@ import { CroupierError } from '../../errors/index.ts';
 export type RedisClient = Redis | Cluster;
 
 /** Bumped whenever a script changes its KEYS, ARGV or output; part of the name scripts are logged under. */
-export const SCRIPTS_VERSION = 2;
+export const SCRIPTS_VERSION = 3;
 
 export interface StateScript {
   /** `<command>:<version>`, e.g. `applyClickstream:1`. */

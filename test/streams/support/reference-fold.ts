@@ -36,7 +36,8 @@ function add(map: Map<string, number>, key: string, by: number): void {
 }
 
 /**
- * Applies one event to the reference (`shown` remembers requestId|itemId → slot|segment across events). With an
+ * Applies one event to the reference (`shown` remembers userId|requestId|itemId → slot|segment across events: a
+ * request's record is its user's). With an
  * `examination` table (the position-bias model on, `stream.positionBias`) an impression in slot k adds e(k) to
  * the arm's impressions and a click on a known impression adds the missing 1 − e(k); without one, 1 and 0.
  */
@@ -70,9 +71,9 @@ export function referenceApply(
     add(ref.item, `imp|${itemId}`, 1);
     user.imp++;
     decay.push([timestamp, false]);
-    shown.set(`${e.event.requestId}|${itemId}`, `${e.event.slot}|${segment}`);
+    shown.set(`${userId}|${e.event.requestId}|${itemId}`, `${e.event.slot}|${segment}`);
   } else if (e.type === 'Click') {
-    const impression = shown.get(`${e.event.requestId}|${itemId}`);
+    const impression = shown.get(`${userId}|${e.event.requestId}|${itemId}`);
     if (impression === undefined) ref.orphanClicks++;
     const bar = impression?.indexOf('|') ?? -1;
     const impressionSegment = impression?.slice(bar + 1);

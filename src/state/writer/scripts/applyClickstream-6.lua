@@ -24,8 +24,11 @@
             arms    [<itemId>|<segment>, dImp, dClk...]
             items   [itemId, imp, clk, conv, convValue, watchMs, seen, decayImp, decayClk, decayAt...]
             users   [userId, imp, clk, conv, convValue, watchMs, lastActive, nRecent, recent items oldest first...]
-            reqs    [requestId, nShown, itemId, "<slot>|<segment>"...]
-            lookups [requestId, itemId, segment or ""...]   clicks whose impression was not in the batch
+            reqs    [<userId>|<requestId>, nShown, itemId, "<slot>|<segment>"...]   what each request showed
+                    its user, written to req:<userId>|<requestId>
+            lookups [userId, requestId, itemId, segment or ""...]   clicks whose impression was not in the
+                    batch, looked up in req:<userId>|<requestId>, then in a record of the layout before records
+                    were keyed by user (req:<requestId>, its user in the field `|user`) while such records live
             ex      examination probability per slot, or absent when the position-bias model is off
             ct      Kafka timestamps (ms) of the batch's clicks, or absent: the feed entry's `t`
     ARGV[6] change feed max length
@@ -79,8 +82,10 @@ if type(ex) ~= "table" or #ex == 0 then ex = nil end
 local wrongKey = wrongTypeKey({offsetsKey, "hash", statsKey, "hash", feedKey, "stream", posteriorKey, "hash", itemKey, "hash", markerKey, "hash"})
 if wrongKey then return {-4, wrongKey} end
 local expected = {}
-for i = 1, #p.lookups, 3 do
-  expected[#expected + 1] = base .. "req:" .. p.lookups[i]
+for i = 1, #p.lookups, 4 do
+  expected[#expected + 1] = base .. "req:" .. p.lookups[i] .. "|" .. p.lookups[i + 1]
+  expected[#expected + 1] = "hash"
+  expected[#expected + 1] = base .. "req:" .. p.lookups[i + 1]
   expected[#expected + 1] = "hash"
 end
 do
@@ -123,10 +128,15 @@ for i = 1, #arms, 3 do addArm(arms[i], arms[i + 1], arms[i + 2]) end
 
 local orphans = 0
 local lookups = p.lookups
-for i = 1, #lookups, 3 do
-  local itemId = lookups[i + 1]
-  local segment = lookups[i + 2]
-  local shown = rcall("HGET", base .. "req:" .. lookups[i], itemId)
+for i = 1, #lookups, 4 do
+  local userId = lookups[i]
+  local itemId = lookups[i + 2]
+  local segment = lookups[i + 3]
+  local shown = rcall("HGET", base .. "req:" .. userId .. "|" .. lookups[i + 1], itemId)
+  if not shown then
+    local legacy = rcall("HMGET", base .. "req:" .. lookups[i + 1], itemId, "|user")
+    if legacy[1] and legacy[2] == userId then shown = legacy[1] end
+  end
   local correction = 0
   if shown then
     local bar = string.find(shown, "|", 1, true)
