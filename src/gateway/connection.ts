@@ -11,8 +11,8 @@ import { EMPTY_CONTEXT } from './protocol.ts';
 export interface ShownRequest {
   segment: string;
   slots: Map<string, number>;
-  /** Items of this carousel already clicked: a click counts once per item shown. */
-  clicked?: Set<string>;
+  /** `<kind> <itemId>` of the feedback already taken on this carousel: each kind counts once per item shown. */
+  feedbackTaken?: Set<string>;
 }
 
 /** A subscribed carousel: re-dealt and pushed when its items' posteriors move. */
@@ -49,10 +49,11 @@ export interface SocketData {
   droppedSince: number;
   recent: Map<string, ShownRequest>;
   /**
-   * Clicks taken on carousels not in `recent` (checked against the logged impressions), as
-   * `<userId> <requestId> <itemId>`, so that a repeat, pipelined or not, is not counted again (bounded, oldest first).
+   * Feedback taken on carousels not in `recent` (checked against the logged impressions), as
+   * `<kind> <userId> <requestId> <itemId>`, so that a repeat, pipelined or not, is not counted again (bounded,
+   * oldest first).
    */
-  clickedElsewhere: Set<string>;
+  feedbackElsewhere: Set<string>;
   subscriptions: Map<string, Subscription>;
   /**
    * Subscribes being dealt, by request id, each with its own ticket: the limit counts them, so pipelined
@@ -70,8 +71,8 @@ export interface SocketData {
 }
 
 export const RECENT_REQUESTS = 256;
-/** Clicks on carousels not in `recent` remembered per connection (SocketData.clickedElsewhere). */
-export const CLICKS_ELSEWHERE = 1024;
+/** Feedback on carousels not in `recent` remembered per connection (SocketData.feedbackElsewhere). */
+export const FEEDBACK_ELSEWHERE = 1024;
 export const MAX_SUBSCRIPTIONS = 4;
 
 export function newSocketData(
@@ -92,7 +93,7 @@ export function newSocketData(
     limitedSince: 0,
     droppedSince: 0,
     recent: new Map(),
-    clickedElsewhere: new Set(),
+    feedbackElsewhere: new Set(),
     subscriptions: new Map(),
     pendingSubscribes: new Map(),
     congested: false,

@@ -10,6 +10,7 @@ import type * as Uws from 'uWebSockets.js';
 import type { Config } from '../config/index.ts';
 import type { ArchiveMetricsSnapshot } from '../domain/archive-report.ts';
 import type { StateView } from '../domain/decision.ts';
+import type { FeedbackKind } from '../domain/protocol-messages.ts';
 import { CroupierError } from '../errors/index.ts';
 import type { Logger } from '../log/logger.ts';
 import type { LiveStateFreshness, LiveStateHealth, StateChangeListener } from '../state/live-reader/index.ts';
@@ -33,7 +34,7 @@ export type GatewayView = StateView & {
   onChange?: (listener: StateChangeListener) => () => void;
   loadUser?: (userId: string) => Promise<void>;
   wasShown?: (userId: string, requestId: string, itemId: string) => Promise<boolean>;
-  claimClick?: (userId: string, requestId: string, itemId: string) => Promise<boolean>;
+  claimFeedback?: (userId: string, requestId: string, itemId: string, kind: FeedbackKind) => Promise<boolean>;
   userIds?: (limit: number) => string[];
   freshness?: () => LiveStateFreshness;
   /** Whether every partition's copy is whole (the live reader: not while Redis lost or rebuilds one). */
@@ -134,7 +135,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
     logger,
     ...(view.loadUser ? { loadUser: view.loadUser } : {}),
     ...(view.wasShown ? { wasShown: view.wasShown } : {}),
-    ...(view.claimClick ? { claimClick: view.claimClick } : {}),
+    ...(view.claimFeedback ? { claimFeedback: view.claimFeedback } : {}),
   });
   const sockets = new Set<Uws.WebSocket<SocketData>>();
   let closing = false;

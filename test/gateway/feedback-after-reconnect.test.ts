@@ -1,5 +1,6 @@
 import { Partitioners, type PartitionMetadata } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { userKey } from '../../src/state/layout/index.ts';
 import {
   connectClient,
   eventually,
@@ -144,5 +145,57 @@ describe('feedback on a carousel another connection dealt', () => {
     if (onlyAlices !== undefined) {
       expect(await feedback(bob, 'page-same-id', onlyAlices)).toMatchObject({ counted: false });
     }
+  });
+
+  it('counts a conversion and a watch once per item shown, pipelined or through another connection', async () => {
+    const user = 'converter';
+    const client = await helloAs(user);
+    client.send({ type: 'carousel', requestId: 'buy-once', slots: 3 });
+    const carousel = await client.next((m) => m.type === 'carousel');
+    const shown = (carousel.items as { itemId: string }[]).map((i) => i.itemId);
+    // One impression became 50 conversions of 1e9 and 40 seven-day watches.
+    const conversion = (itemId: string) =>
+      ({ type: 'feedback', requestId: 'buy-once', itemId, kind: 'conversion', value: 1e9 }) as const;
+    const watch = (itemId: string) =>
+      ({ type: 'feedback', requestId: 'buy-once', itemId, kind: 'watch', watchTimeMs: 604_800_000 }) as const;
+    for (let i = 0; i < 20; i++) {
+      client.send(conversion(shown[0]));
+      client.send(watch(shown[0]));
+    }
+    client.send({ type: 'feedback', requestId: 'buy-once', itemId: shown[0], kind: 'click' });
+    const acks = await Promise.all(
+      Array.from({ length: 41 }, () => client.next((m) => m.type === 'feedback-ack')),
+    );
+    expect(acks.filter((a) => a.counted === undefined)).toHaveLength(3);
+    client.close();
+
+    // Through a new connection once the logged impressions show the carousel: shown[0]'s are taken already,
+    // shown[1]'s conversion counts, once.
+    const send = async (message: ReturnType<typeof conversion> | ReturnType<typeof watch>) => {
+      const other = await helloAs(user);
+      other.send(message);
+      const ack = await other.next((m) => m.type === 'feedback-ack');
+      other.close();
+      return ack;
+    };
+    await eventually(async () => {
+      const reply = await send(conversion(shown[1]));
+      return reply.counted === undefined ? reply : undefined;
+    }, 20_000);
+    expect(await send(conversion(shown[1]))).toMatchObject({ counted: false });
+    expect(await send(conversion(shown[0]))).toMatchObject({ counted: false });
+    expect(await send(watch(shown[0]))).toMatchObject({ counted: false });
+
+    // Folded: two conversions of 1e9 and one week of watching, however many were sent.
+    const totals = await eventually(async () => {
+      for (let p = 0; p < PARTITIONS.clickstream; p++) {
+        const hash = await world.redis.client.hgetall(
+          userKey(world.prefix, { topic: TOPICS.clickstream, partition: p }, user),
+        );
+        if (hash.conv === '2') return hash;
+      }
+      return undefined;
+    }, 20_000);
+    expect([totals.conv, Number(totals.convValue), totals.watchMs]).toEqual(['2', 2e9, '604800000']);
   });
 });

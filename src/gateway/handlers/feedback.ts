@@ -1,14 +1,15 @@
 /**
- * `feedback`: logged only for an item the referenced carousel showed this user, a click at most once per item
- * shown, and always acknowledged (`counted: false` when it was not logged). A carousel of this connection is
- * checked in memory; any other (a reconnect, or an id nobody issued) against the logged impressions. A click is
- * also claimed in Redis (`claimClick`), so that reconnecting, or saying hello as another user and back, does
- * not make it count again; when Redis does not answer in time, a click on a carousel of this connection counts
- * on the connection's own record. A counted acknowledgement goes once Kafka has the record, so no acknowledged
- * click is lost when the process dies.
+ * `feedback`: logged only for an item the referenced carousel showed this user, and each kind (a click, a
+ * conversion, a watch) at most once per item shown; always acknowledged (`counted: false` when it was not logged).
+ * A carousel of this connection is checked in memory; any other (a reconnect, or an id nobody issued) against the
+ * logged impressions. Each is also claimed in Redis (`claimFeedback`), so that reconnecting, or saying hello as
+ * another user and back, does not make it count again; when Redis does not answer in time, feedback on a carousel of
+ * this connection counts on the connection's own record (the topology's range checks bound what that lets through).
+ * A counted acknowledgement goes once Kafka has the record, so no acknowledged feedback is lost when the process
+ * dies.
  */
 import type { FeedbackMessage } from '../../domain/protocol-messages.ts';
-import { CLICKS_ELSEWHERE, type SocketData, sendCorked } from '../connection.ts';
+import { FEEDBACK_ELSEWHERE, type SocketData, sendCorked } from '../connection.ts';
 import type { HandlerDeps, Socket } from './handler-deps.ts';
 
 export function handleFeedback(deps: HandlerDeps, ws: Socket, data: SocketData, msg: FeedbackMessage): void {
@@ -17,45 +18,42 @@ export function handleFeedback(deps: HandlerDeps, ws: Socket, data: SocketData, 
   const shown = data.recent.get(msg.requestId);
   const slot = shown?.slots.get(msg.itemId);
   if (shown !== undefined && slot !== undefined) {
-    if (msg.kind === 'click') {
-      // A repeated click on one shown item (300 pipelined clicks made 300 clicks on one impression).
-      if (shown.clicked?.has(msg.itemId)) {
-        ack(deps, ws, data, msg, false);
-        return;
-      }
-      shown.clicked ??= new Set();
-      shown.clicked.add(msg.itemId);
-      if (deps.claimClick) {
-        const segment = shown.segment;
-        logWhen(
-          deps,
-          ws,
-          data,
-          msg,
-          claimWithin(deps.claimClick(userId, msg.requestId, msg.itemId)),
-          () => logFeedback(deps, userId, msg, slot, segment),
-          { says: 'claiming a click in Redis failed; counted once on this connection', counts: true },
-        );
-        return;
-      }
+    // A repeat of one kind on one shown item (300 pipelined clicks made 300 clicks on one impression; 50
+    // conversions of 1e9 and 40 seven-day watches were all counted).
+    const taken = `${msg.kind} ${msg.itemId}`;
+    if (shown.feedbackTaken?.has(taken)) {
+      ack(deps, ws, data, msg, false);
+      return;
     }
-    ackOnceLogged(deps, ws, data, msg, logFeedback(deps, userId, msg, slot, shown.segment));
+    shown.feedbackTaken ??= new Set();
+    shown.feedbackTaken.add(taken);
+    const segment = shown.segment;
+    if (deps.claimFeedback) {
+      logWhen(
+        deps,
+        ws,
+        data,
+        msg,
+        claimWithin(deps.claimFeedback(userId, msg.requestId, msg.itemId, msg.kind)),
+        () => logFeedback(deps, userId, msg, slot, segment),
+        { says: `claiming a ${msg.kind} in Redis failed; counted once on this connection`, counts: true },
+      );
+      return;
+    }
+    ackOnceLogged(deps, ws, data, msg, logFeedback(deps, userId, msg, slot, segment));
     return;
   }
   // Not a carousel of this connection (a reconnect, or an id nobody issued): the logged impressions decide.
   const check =
-    shown === undefined && deps.wasShown && takeClickElsewhere(data, userId, msg)
+    shown === undefined && deps.wasShown && takeFeedbackElsewhere(data, userId, msg)
       ? deps.wasShown(userId, msg.requestId, msg.itemId)
       : null;
   if (check === null) {
     ack(deps, ws, data, msg, false);
     return;
   }
-  const claim = deps.claimClick;
-  const counts =
-    msg.kind === 'click' && claim
-      ? check.then((ok) => ok && claim(userId, msg.requestId, msg.itemId))
-      : check;
+  const claim = deps.claimFeedback;
+  const counts = claim ? check.then((ok) => ok && claim(userId, msg.requestId, msg.itemId, msg.kind)) : check;
   logWhen(deps, ws, data, msg, counts, () => logFeedback(deps, userId, msg, null, null), {
     says: 'checking feedback against the logged impressions failed',
     counts: false,
@@ -89,7 +87,7 @@ function logWhen(
   );
 }
 
-/** How long a click on a carousel of this connection waits for its claim in Redis. */
+/** How long feedback on a carousel of this connection waits for its claim in Redis. */
 const CLAIM_WAIT_MS = 500;
 
 /** The claim's answer, or a rejection once it has not come within `CLAIM_WAIT_MS`. */
@@ -102,17 +100,16 @@ function claimWithin(claim: Promise<boolean>): Promise<boolean> {
 }
 
 /**
- * Whether feedback on a carousel not in `recent` may go on to the check against the logged impressions: a click
- * only the first time on this connection, taken before the check so that a click pipelined behind it is refused.
+ * Whether feedback on a carousel not in `recent` may go on to the check against the logged impressions: each kind
+ * only the first time on this connection, taken before the check so that a repeat pipelined behind it is refused.
  */
-function takeClickElsewhere(data: SocketData, userId: string, msg: FeedbackMessage): boolean {
-  if (msg.kind !== 'click') return true;
-  const key = `${userId} ${msg.requestId} ${msg.itemId}`;
-  if (data.clickedElsewhere.has(key)) return false;
-  data.clickedElsewhere.add(key);
-  if (data.clickedElsewhere.size > CLICKS_ELSEWHERE) {
-    const oldest = data.clickedElsewhere.values().next().value;
-    if (oldest !== undefined) data.clickedElsewhere.delete(oldest);
+function takeFeedbackElsewhere(data: SocketData, userId: string, msg: FeedbackMessage): boolean {
+  const key = `${msg.kind} ${userId} ${msg.requestId} ${msg.itemId}`;
+  if (data.feedbackElsewhere.has(key)) return false;
+  data.feedbackElsewhere.add(key);
+  if (data.feedbackElsewhere.size > FEEDBACK_ELSEWHERE) {
+    const oldest = data.feedbackElsewhere.values().next().value;
+    if (oldest !== undefined) data.feedbackElsewhere.delete(oldest);
   }
   return true;
 }

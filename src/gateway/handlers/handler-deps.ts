@@ -1,7 +1,7 @@
 /** What the gateway's message handlers share: their dependencies and the shape of an error reply. */
 import type { WebSocket } from 'uWebSockets.js';
 import type { Config } from '../../config/index.ts';
-import type { ErrorMessage } from '../../domain/protocol-messages.ts';
+import type { ErrorMessage, FeedbackKind } from '../../domain/protocol-messages.ts';
 import type { Logger } from '../../log/logger.ts';
 import type { SocketData } from '../connection.ts';
 import type { Dealer } from '../dealer.ts';
@@ -24,10 +24,11 @@ export interface HandlerDeps {
    */
   wasShown?: (userId: string, requestId: string, itemId: string) => Promise<boolean>;
   /**
-   * True for the first claim of a click by `userId` on `itemId` of `requestId`, on any connection of any
-   * gateway replica (kept in Redis for the attribution window): a click counts once per item shown.
+   * True for the first claim of feedback of `kind` by `userId` on `itemId` of `requestId`, on any connection of
+   * any gateway replica (kept in Redis for the attribution window): a click, a conversion and a watch each count
+   * once per item shown.
    */
-  claimClick?: (userId: string, requestId: string, itemId: string) => Promise<boolean>;
+  claimFeedback?: (userId: string, requestId: string, itemId: string, kind: FeedbackKind) => Promise<boolean>;
 }
 
 export type Socket = WebSocket<SocketData>;

@@ -42,12 +42,26 @@ export function recentKey(prefix: string, tp: TopicPartition, userId: string): s
 }
 
 /**
- * The clicks the gateways took on a request's items, in a clickstream partition: `<base>clk:<requestId>`, a hash
- * of `<userId>|<itemId>` fields set once (HSETNX), kept for the attribution window. The gateways' own record,
- * not state the topology folds: it is what lets a click count once per item shown across connections and replicas.
+ * The feedback the gateways took on a request's items, in a clickstream partition: `<base>clk:<requestId>`, a hash
+ * of fields (feedbackClaimField) set once (HSETNX), kept for the attribution window. The gateways' own record, not
+ * state the topology folds: it is what lets a click, a conversion and a watch count once per item shown across
+ * connections and replicas.
  */
 export function clickClaimKey(prefix: string, tp: TopicPartition, requestId: string): string {
   return `${partitionKeyBase(prefix, tp)}clk:${requestId}`;
+}
+
+/**
+ * The field of a claim in `clk:<requestId>`: `<userId>|<itemId>` for a click (as before conversions and watches were
+ * claimed), `<userId>|<itemId>|conversion` and `<userId>|<itemId>|watch` for the others. Ids never contain `|`, so
+ * the user and the kind make every field one user's claim of one kind.
+ */
+export function feedbackClaimField(
+  userId: string,
+  itemId: string,
+  kind: 'click' | 'conversion' | 'watch',
+): string {
+  return kind === 'click' ? `${userId}|${itemId}` : `${userId}|${itemId}|${kind}`;
 }
 
 /**

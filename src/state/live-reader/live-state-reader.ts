@@ -12,6 +12,7 @@
  */
 import type { Cluster, Redis } from 'ioredis';
 import type { StateView } from '../../domain/decision.ts';
+import type { FeedbackKind } from '../../domain/protocol-messages.ts';
 import { CroupierError } from '../../errors/index.ts';
 import type { Logger } from '../../log/logger.ts';
 import { FEED_ENTRY_FIELDS } from '../layout/feed-entry.ts';
@@ -76,8 +77,8 @@ export interface LiveStateReader extends StateView {
   loadUser(userId: string): Promise<void>;
   /** Whether the logged impressions of `requestId` show `itemId` to `userId` (see user-reads.ts). */
   wasShown(userId: string, requestId: string, itemId: string): Promise<boolean>;
-  /** Takes a click for the first connection that asks (see user-reads.ts). */
-  claimClick(userId: string, requestId: string, itemId: string): Promise<boolean>;
+  /** Takes a click, a conversion or a watch for the first connection that asks (see user-reads.ts). */
+  claimFeedback(userId: string, requestId: string, itemId: string, kind: FeedbackKind): Promise<boolean>;
   /** Some known user ids, for pickers. */
   userIds(limit: number): string[];
   freshness(): LiveStateFreshness;
@@ -206,7 +207,7 @@ export async function startLiveStateReader(options: LiveStateReaderOptions): Pro
     userIds: (limit) => tables.userIds(limit),
     loadUser: userReads.loadUser,
     wasShown: userReads.wasShown,
-    claimClick: userReads.claimClick,
+    claimFeedback: userReads.claimFeedback,
     freshness: () => ({
       lastSyncAgeMs: Date.now() - lastSyncAt,
       lastApplyDelayMs,

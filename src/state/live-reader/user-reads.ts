@@ -2,14 +2,22 @@
  * Reads one user's state on demand, in the user's clickstream partition (the one Kafka's default partitioner
  * picks for the userId key): `loadUser` loads the activity into the live reader's tables (the gateway calls it
  * on hello; decisions never wait on it), `wasShown` asks whether a request's logged impressions showed an item
- * (how the gateway checks feedback on a carousel another connection dealt), `claimClick` takes a click on a
- * request's item for the first connection that asks (so a click counts once per item shown, whichever
- * connection or gateway replica it comes through).
+ * (how the gateway checks feedback on a carousel another connection dealt), `claimFeedback` takes a click, a
+ * conversion or a watch on a request's item for the first connection that asks (so each counts once per item
+ * shown, whichever connection or gateway replica it comes through).
  */
 import type { Cluster, Redis } from 'ioredis';
 import { Partitioners, type PartitionMetadata } from 'kafkajs';
+import type { FeedbackKind } from '../../domain/protocol-messages.ts';
 import { REQUEST_USER_FIELD } from '../../domain/state-deltas.ts';
-import { clickClaimKey, legacyRequestKey, recentKey, requestKey, userKey } from '../layout/keys.ts';
+import {
+  clickClaimKey,
+  feedbackClaimField,
+  legacyRequestKey,
+  recentKey,
+  requestKey,
+  userKey,
+} from '../layout/keys.ts';
 import { parseUserActivity } from './parse-state.ts';
 import { execMulti } from './snapshot.ts';
 import type { StateTables } from './state-tables.ts';
@@ -30,8 +38,11 @@ export interface UserReads {
   loadUser(userId: string): Promise<void>;
   /** Whether the impressions of `requestId`, kept for the attribution window, show `itemId` to `userId`. */
   wasShown(userId: string, requestId: string, itemId: string): Promise<boolean>;
-  /** True for the first claim of a click by `userId` on `itemId` of `requestId` (any connection, any replica). */
-  claimClick(userId: string, requestId: string, itemId: string): Promise<boolean>;
+  /**
+   * True for the first claim of feedback of `kind` by `userId` on `itemId` of `requestId` (any connection, any
+   * replica).
+   */
+  claimFeedback(userId: string, requestId: string, itemId: string, kind: FeedbackKind): Promise<boolean>;
 }
 
 export function createUserReads(options: UserReadsOptions): UserReads {
@@ -80,12 +91,12 @@ export function createUserReads(options: UserReadsOptions): UserReads {
       const [legacySlot, user] = legacy as (string | null)[];
       return legacySlot !== null && user === userId;
     },
-    async claimClick(userId, requestId, itemId) {
+    async claimFeedback(userId, requestId, itemId, kind) {
       const key = clickClaimKey(prefix, { topic, partition: partitionOf(userId) }, requestId);
       const [taken] = await execMulti(
         redis
           .multi()
-          .hsetnx(key, `${userId}|${itemId}`, '1')
+          .hsetnx(key, feedbackClaimField(userId, itemId, kind), '1')
           .expire(key, options.requestTtlSeconds ?? 1800),
       );
       return Number(taken) === 1;
