@@ -5,6 +5,7 @@
  * exactly once, also when it crashed right after moving one partition's offset.
  */
 import pino from 'pino';
+import type { StartBrokerOptions } from '../../src/broker/index.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { partitionKey } from '../../src/state/layout/index.ts';
 import { createStateWriter } from '../../src/state/writer/index.ts';
@@ -36,8 +37,8 @@ afterAll(async () => {
   await redis?.close();
 });
 
-async function freshStack(): Promise<KafkaStack> {
-  const stack = await startKafkaStack();
+async function freshStack(broker: StartBrokerOptions = {}): Promise<KafkaStack> {
+  const stack = await startKafkaStack(broker);
   stacks.push(stack);
   return stack;
 }
@@ -168,6 +169,76 @@ describe('a Kafka log that starts again under the state Redis kept', () => {
       const ref = emptyReference();
       const shown = new Map<string, string>();
       for (const e of [...before[partition], ...after[partition], ...more[partition]])
+        referenceApply(ref, shown, e, 5, DEFAULT_EXAMINATION);
+      const diff = await compareWithReference(
+        redis.client,
+        prefix,
+        { topic: topics.clickstream, partition },
+        ref,
+        { halfLifeMs: 24 * 3600 * 1000 },
+      );
+      expect(diff).toEqual([]);
+    }
+  });
+
+  it('follows a topic deleted and made again while the topology runs', async () => {
+    const prefix = redis.prefix();
+    const topics = testTopics(`remade${Date.now()}`);
+    const config = topologyConfig({
+      kafka: { topics },
+      redis: { keyPrefix: prefix },
+      stream: { maxBatchRecords: 100, recentClicks: 5, stateCheckMs: 100 },
+    });
+    const { groupId } = config.stream;
+    // No topic is made by a metadata request: the consumer would make the deleted one again with one partition.
+    const stack = await freshStack({ autoCreateTopics: false });
+    await createTopics(stack.admin, topics, PARTITIONS);
+    const before = await produceClickstream(
+      stack,
+      topics.clickstream,
+      generateClickstream({ seed: 51, users: 30, items: 20, requests: 300 }),
+      PARTITIONS,
+    );
+    const topology = await startStreamTopology({
+      config,
+      kafka: stack.kafka,
+      codec: stack.codec,
+      redis: redis.client,
+      logger: pino({ level: process.env.LOG_RESTART_DEBUG ? 'debug' : 'silent' }),
+    });
+    let after: ClickstreamEvent[][] = [];
+    try {
+      await waitForExactOffsets(
+        prefix,
+        groupId,
+        topics.clickstream,
+        before.map((p) => p.length - 1),
+      );
+      await stack.admin.deleteTopics({ topics: [topics.clickstream] });
+      await stack.admin.createTopics({
+        waitForLeaders: true,
+        topics: [{ topic: topics.clickstream, numPartitions: PARTITIONS }],
+      });
+      after = await produceClickstream(
+        stack,
+        topics.clickstream,
+        generateClickstream({ seed: 52, users: 30, items: 20, requests: 40, startTime: 1_800_000_000_000 }),
+        PARTITIONS,
+      );
+      await waitForExactOffsets(
+        prefix,
+        groupId,
+        topics.clickstream,
+        after.map((p) => p.length - 1),
+      );
+      expect(topology.metrics().logRestarts).toBe(PARTITIONS);
+    } finally {
+      await topology.close();
+    }
+    for (let partition = 0; partition < PARTITIONS; partition++) {
+      const ref = emptyReference();
+      const shown = new Map<string, string>();
+      for (const e of [...before[partition], ...after[partition]])
         referenceApply(ref, shown, e, 5, DEFAULT_EXAMINATION);
       const diff = await compareWithReference(
         redis.client,

@@ -11,6 +11,7 @@ import { partitionKey } from '../../../src/state/layout/index.ts';
 import type { RedisClient } from '../../../src/state/writer/index.ts';
 import { type ClickstreamEvent, loadSchemas } from '../../../streams/schemas/index.ts';
 import { startStreamTopology } from '../../../streams/topology.ts';
+import type { StartBrokerOptions } from '../../../src/broker/index.ts';
 import { startTestBroker, type TestBroker } from '../../support/broker.ts';
 import { startTestRegistry, type TestRegistry } from '../../support/registry.ts';
 
@@ -24,8 +25,8 @@ export interface KafkaStack {
   close(): Promise<void>;
 }
 
-export async function startKafkaStack(): Promise<KafkaStack> {
-  const broker = await startTestBroker();
+export async function startKafkaStack(brokerOptions: StartBrokerOptions = {}): Promise<KafkaStack> {
+  const broker = await startTestBroker(brokerOptions);
   const registry = await startTestRegistry();
   const kafka = new KafkaClient({ brokers: broker.brokers, clientId: 'test', logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
