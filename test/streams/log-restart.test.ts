@@ -5,8 +5,8 @@
  * exactly once, also when it crashed right after moving one partition's offset.
  */
 import pino from 'pino';
-import type { StartBrokerOptions } from '../../src/broker/index.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { StartBrokerOptions } from '../../src/broker/index.ts';
 import { partitionKey } from '../../src/state/layout/index.ts';
 import { createStateWriter } from '../../src/state/writer/index.ts';
 import type { ClickstreamEvent } from '../../streams/schemas/index.ts';

@@ -4,6 +4,7 @@
  * event went) and wait until Redis holds a given offset of every partition.
  */
 import { type Admin, type Kafka, Kafka as KafkaClient, logLevel, type Producer } from 'kafkajs';
+import type { StartBrokerOptions } from '../../../src/broker/index.ts';
 import { type Config, type ConfigInput, configSchema } from '../../../src/config/index.ts';
 import { createEventCodec, type EventCodec } from '../../../src/kafka/index.ts';
 import { silentLogger } from '../../../src/log/logger.ts';
@@ -11,7 +12,6 @@ import { partitionKey } from '../../../src/state/layout/index.ts';
 import type { RedisClient } from '../../../src/state/writer/index.ts';
 import { type ClickstreamEvent, loadSchemas } from '../../../streams/schemas/index.ts';
 import { startStreamTopology } from '../../../streams/topology.ts';
-import type { StartBrokerOptions } from '../../../src/broker/index.ts';
 import { startTestBroker, type TestBroker } from '../../support/broker.ts';
 import { startTestRegistry, type TestRegistry } from '../../support/registry.ts';
 
