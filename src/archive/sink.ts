@@ -32,7 +32,7 @@ import { startParquetBuilderThread } from './format/parquet/threaded-parquet-bui
 import { type RecordRun, recordRun } from './format/record-run.ts';
 import type { ArchiveRecord, DecodedValue } from './format/rows.ts';
 import type { ArchiveFileSystem } from './fs/archive-fs.ts';
-import { watchArchiveLogEnds } from './log-ends.ts';
+import { watchArchiveLogEnds } from './log-end-watch.ts';
 import { ArchiveMetrics, type ArchiveMetricsSnapshot } from './metrics.ts';
 import { PartitionWriter } from './partition-writer.ts';
 import { progressKeyOf } from './progress.ts';
