@@ -261,8 +261,8 @@ interface GatewayTimes {
 }
 
 /** The gateway's `serverTimeUs` at a steady rate, `croupier start` with 200 items (see the file comment). */
-async function benchGateway(rate: number, seconds: number): Promise<GatewayTimes> {
-  const croupier = await startCroupierWithCatalog({ items: 200 });
+async function benchGateway(rate: number, seconds: number, settings: string[] = []): Promise<GatewayTimes> {
+  const croupier = await startCroupierWithCatalog({ items: 200, settings });
   try {
     const client = await GatewayClient.connect({ url: croupier.url });
     await client.hello('bench-user', { device: 'mobile', country: 'DE', page: 'home' });
@@ -361,18 +361,24 @@ async function main(): Promise<void> {
   console.log('\nmicro-batching: concurrent decisions, 200 candidates (decisions/s, latency µs)');
   console.table(concurrency);
 
-  let gateway: (GatewayTimes & { ratioToDecideP50: number }) | null = null;
+  // The gateway as configured (the default model scored inline), then with every model run on ONNX Runtime.
+  const gateway: Record<string, GatewayTimes & { ratioToDecideP50: number }> = {};
   if (!args['no-gateway']) {
-    const measured = await benchGateway(100, args.quick ? 10 : 30);
     const inProcess = batched['200'].total.p50;
-    gateway = { ...measured, ratioToDecideP50: Math.round((measured.p50 / inProcess) * 100) / 100 };
-    console.log(
-      `\ninside croupier start (200 items, one client, 10 slots, ${measured.rate} carousels/s, ${measured.replies} replies, ${measured.errors} errors): serverTimeUs p50 ${measured.p50} µs, p90 ${measured.p90}, p99 ${measured.p99}; p50 / this run's in-process p50 at 200 candidates (${inProcess} µs) = ${gateway.ratioToDecideP50}; mean µs per decision: ${Object.entries(
-        measured.meanUs,
-      )
-        .map(([step, us]) => `${step} ${us}`)
-        .join(', ')}`,
-    );
+    for (const [name, settings] of [
+      ['default (model.inline=auto)', []],
+      ['model.inline=off', ['model.inline=off']],
+    ] as const) {
+      const measured = await benchGateway(100, args.quick ? 10 : 30, [...settings]);
+      gateway[name] = { ...measured, ratioToDecideP50: Math.round((measured.p50 / inProcess) * 100) / 100 };
+      console.log(
+        `\ninside croupier start, ${name} (200 items, one client, 10 slots, ${measured.rate} carousels/s, ${measured.replies} replies, ${measured.errors} errors): serverTimeUs p50 ${measured.p50} µs, p90 ${measured.p90}, p99 ${measured.p99}; p50 / this run's in-process p50 at 200 candidates (${inProcess} µs) = ${gateway[name].ratioToDecideP50}; mean µs per decision: ${Object.entries(
+          measured.meanUs,
+        )
+          .map(([step, us]) => `${step} ${us}`)
+          .join(', ')}`,
+      );
+    }
   }
 
   await mkdir('bench/results', { recursive: true });

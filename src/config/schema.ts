@@ -202,6 +202,12 @@ export const modelSchema = z
     maxBatchRows: z.number().int().positive().default(16_384),
     /** ONNX Runtime intra-op threads per session. */
     intraOpThreads: z.number().int().min(1).max(64).default(1),
+    /**
+     * 'auto': a small dense model on the CPU (a chain of MatMul → Add → Relu/Sigmoid layers of at most 4,096
+     * multiply-adds a row, as `croupier train` writes) is scored in the gateway's thread once it agrees with ONNX
+     * Runtime on the probe rows, without the wait for an asynchronous run; 'off': always ONNX Runtime.
+     */
+    inline: z.enum(['auto', 'off']).default('auto'),
     /** Reload the model when the registry's manifest.json changes. */
     watchRegistry: z.boolean().default(true),
     /** Monte Carlo replicates R of Thompson-sampling propensities. */
@@ -485,7 +491,7 @@ export const streamSchema = z
      */
     stateCheckMs: z.number().int().positive().default(1000),
     /**
-     * How long a request's shown items are kept to match its clicks (`req:<requestId>` keys): the attribution
+     * How long a request's shown items are kept to match its clicks (`req:<userId>|<requestId>` keys): the attribution
      * window. A click later than this counts as an orphan click; memory stays bounded by traffic × window.
      */
     requestTtlSeconds: z.number().int().positive().default(1800),

@@ -65,6 +65,7 @@ export async function createDecisionCore(options: DecisionCoreOptions): Promise<
     batchWaitUs: model.batchWaitUs,
     maxBatchRows: model.maxBatchRows,
     intraOpThreads: model.intraOpThreads,
+    inline: model.inline,
     watch: model.watchRegistry,
     onBatch: options.onBatch,
   });

@@ -153,6 +153,7 @@ export async function startServing(options: ServingOptions): Promise<ServingHand
       batchWaitUs: config.model.batchWaitUs,
       maxBatchRows: config.model.maxBatchRows,
       intraOpThreads: config.model.intraOpThreads,
+      inline: config.model.inline,
       watch: config.model.watchRegistry,
       onBatch: (requests) => metrics.batchSize.observe(requests),
     });

@@ -5,7 +5,13 @@
  * hot-reload: a new version is loaded and validated beside the serving one, then swapped in; runs in flight
  * finish on the old session, which is released afterwards. A refused model leaves the old one serving. When the
  * manifest names a holdback (holdback-model.ts), the holdback's users are scored by its model instead.
+ *
+ * A small dense model on the CPU is scored in the calling thread instead (inline-network.ts), synchronously and
+ * without batching, once it agrees with ONNX Runtime on the probe rows: ONNX Runtime's asynchronous run waits
+ * for the event loop, and under load that wait is most of a carousel's server time.
  */
+
+import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import ort from 'onnxruntime-node';
 import { CroupierError } from '../errors/index.ts';
@@ -13,7 +19,8 @@ import type { Logger } from '../log/logger.ts';
 import { type ProviderName, planExecutionProviders } from './execution-providers.ts';
 import { type FeatureSpec, loadFeatureSpec } from './feature-spec.ts';
 import { HoldbackModel } from './holdback-model.ts';
-import { loadModelSession } from './model-loader.ts';
+import { INLINE_PARITY_TOLERANCE, type InlineNetwork, parseInlineNetwork } from './inline-network.ts';
+import { loadModelSession, probeMatrix } from './model-loader.ts';
 import {
   type ActiveModel,
   activeModel,
@@ -39,15 +46,24 @@ export interface OnnxScorerOptions {
   intraOpThreads?: number;
   /** Reload when manifest.json changes. Default false (call `reload()`). */
   watch?: boolean;
+  /**
+   * Score a small dense model on the CPU in the calling thread when it agrees with ONNX Runtime ('auto', the
+   * default), or always with ONNX Runtime ('off'). See inline-network.ts.
+   */
+  inline?: InlineMode;
   /** Called after every ONNX Runtime run (for metrics): requests and rows it scored, and its duration in µs. */
   onBatch?: (requests: number, rows: number, runUs: number) => void;
 }
+
+export type InlineMode = 'auto' | 'off';
 
 export interface ModelInfo {
   readonly version: string;
   readonly file: string;
   readonly featureSpecHash: string;
   readonly provider: ProviderName;
+  /** What evaluates the model: ONNX Runtime, or the inline dense network (on the CPU provider only). */
+  readonly runtime: 'onnxruntime' | 'inline';
   readonly loadedAt: number;
 }
 
@@ -82,6 +98,8 @@ export interface Scorer {
 
 interface Served {
   readonly session: ort.InferenceSession;
+  /** The same model evaluated in the calling thread, when it may be (see the file comment). */
+  readonly inline: InlineNetwork | null;
   readonly info: ModelInfo;
   inflight: number;
   retired: boolean;
@@ -138,12 +156,60 @@ export async function createOnnxScorer(options: OnnxScorerOptions): Promise<Scor
     `scoring on ${provider}: ${why}${failures.length > 0 ? ` (${failures.join('; ')})` : ''}`,
   );
   const holdback = await loadHoldback(dir, manifest, spec, provider, intraOpThreads);
+  const inline = await inlineOf(active, spec, session, provider, options.inline ?? 'auto', logger);
   return new OnnxScorer(
     options,
     spec,
-    { session, info: infoOf(active, provider), inflight: 0, retired: false },
+    { session, inline, info: infoOf(active, provider, inline), inflight: 0, retired: false },
     holdback,
   );
+}
+
+/**
+ * The inline evaluation of `active` (inline-network.ts) when `mode` allows it, the provider is the CPU, the graph
+ * is a small chain of dense layers, and its scores agree with `session`'s on the probe rows; null otherwise (the
+ * log says why).
+ */
+async function inlineOf(
+  active: ActiveModel,
+  spec: FeatureSpec,
+  session: ort.InferenceSession,
+  provider: ProviderName,
+  mode: InlineMode,
+  logger: Logger,
+): Promise<InlineNetwork | null> {
+  if (mode === 'off' || provider !== 'cpu') return null;
+  const version = active.entry.version;
+  const parsed = parseInlineNetwork(await readFile(active.modelPath), spec);
+  if (!('network' in parsed)) {
+    logger.info({ model: version }, `model ${version} is scored by ONNX Runtime: ${parsed.reason}`);
+    return null;
+  }
+  const rows = 64;
+  const probe = probeMatrix(spec.width, rows);
+  const out = await session.run({ [spec.input]: new ort.Tensor('float32', probe, [rows, spec.width]) });
+  const expected = (out[spec.output] as ort.Tensor).data as Float32Array;
+  const inline = new Float32Array(rows);
+  parsed.network.score(probe, rows, inline);
+  let largest = 0;
+  for (let r = 0; r < rows; r++) largest = Math.max(largest, Math.abs(inline[r] - expected[r]));
+  if (!(largest <= INLINE_PARITY_TOLERANCE)) {
+    logger.warn(
+      { model: version, largestDifference: largest },
+      `model ${version} is scored by ONNX Runtime: the inline evaluation differs from it by ${largest} on the probe rows (tolerance ${INLINE_PARITY_TOLERANCE})`,
+    );
+    return null;
+  }
+  logger.info(
+    {
+      model: version,
+      layers: parsed.network.depth,
+      multiplyAdds: parsed.network.cost,
+      largestDifference: largest,
+    },
+    `model ${version} is scored inline (${parsed.network.depth} dense layers, ${parsed.network.cost} multiply-adds a row; largest difference from ONNX Runtime on the probe rows ${largest.toExponential(1)})`,
+  );
+  return parsed.network;
 }
 
 /** The manifest's holdback model on the serving provider, or null when the manifest names none. */
@@ -162,12 +228,13 @@ function loadHoldback(
   });
 }
 
-function infoOf(active: ActiveModel, provider: ProviderName): ModelInfo {
+function infoOf(active: ActiveModel, provider: ProviderName, inline: InlineNetwork | null): ModelInfo {
   return Object.freeze({
     version: active.entry.version,
     file: active.modelPath,
     featureSpecHash: active.entry.featureSpecHash,
     provider,
+    runtime: inline === null ? 'onnxruntime' : 'inline',
     loadedAt: Date.now(),
   });
 }
@@ -192,6 +259,7 @@ class OnnxScorer implements Scorer {
   private readonly waitMs: number;
   private readonly maxBatchRows: number;
   private readonly intraOpThreads: number;
+  private readonly inlineMode: InlineMode;
   private readonly stopWatching: (() => void) | null;
   private closed = false;
   private reloading: Promise<ModelInfo> | null = null;
@@ -215,6 +283,7 @@ class OnnxScorer implements Scorer {
     this.waitMs = Math.min(MAX_WAIT_US, Math.max(0, options.batchWaitUs ?? 0)) / 1000;
     this.maxBatchRows = options.maxBatchRows ?? 16_384;
     this.intraOpThreads = options.intraOpThreads ?? 1;
+    this.inlineMode = options.inline ?? 'auto';
     this.onBatch = options.onBatch;
     this.staging = new Float32Array(1024 * spec.width);
     this.stopWatching = options.watch
@@ -256,6 +325,16 @@ class OnnxScorer implements Scorer {
     const holdback = this.holdbackModel;
     if (holdback !== null && userId !== undefined && holdback.includes(userId)) {
       return holdback.score(features, rows);
+    }
+    const served = this.served;
+    if (served.inline !== null) {
+      // Synchronous: no event-loop turn between the request and its scores. The rows are copied, as a run's are.
+      const matrix = features.slice(0, rows * width);
+      const scores = new Float32Array(rows);
+      const started = this.onBatch === undefined ? 0 : performance.now();
+      served.inline.score(matrix, rows, scores);
+      this.onBatch?.(1, rows, (performance.now() - started) * 1000);
+      return Promise.resolve({ scores, rows: matrix, modelVersion: served.info.version });
     }
     if (!this.batching) return this.runAlone(features, rows);
     const offset = this.stagedRows;
@@ -399,7 +478,8 @@ class OnnxScorer implements Scorer {
         await session.release();
         throw closedError();
       }
-      this.served = { session, info: infoOf(active, provider), inflight: 0, retired: false };
+      const inline = await inlineOf(active, spec, session, provider, this.inlineMode, this.logger);
+      this.served = { session, inline, info: infoOf(active, provider, inline), inflight: 0, retired: false };
       current.retired = true;
       if (current.inflight === 0) this.release(current);
       this.logger.info(

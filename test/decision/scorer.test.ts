@@ -80,6 +80,7 @@ describe('execution providers', () => {
   });
 });
 
+// Micro-batching is ONNX Runtime's: the default model would otherwise be scored inline (inline-network.test.ts).
 describe('micro-batching', () => {
   let batched: Scorer;
   let single: Scorer;
@@ -90,9 +91,15 @@ describe('micro-batching', () => {
       logger: silentLogger(),
       batching: true,
       batchWaitUs: 100,
+      inline: 'off',
       onBatch: (requests, rows) => batches.push([requests, rows]),
     });
-    single = await createOnnxScorer({ registryDir: 'models', logger: silentLogger(), batching: false });
+    single = await createOnnxScorer({
+      registryDir: 'models',
+      logger: silentLogger(),
+      batching: false,
+      inline: 'off',
+    });
   });
   afterAll(async () => {
     await batched.close();
@@ -138,6 +145,8 @@ describe('hot reload', () => {
     let running = true;
     const load = (async () => {
       while (running) {
+        // A turn of the event loop per round, as requests arrive: an inline model scores without one.
+        await new Promise((resolve) => setImmediate(resolve));
         const batch = await Promise.allSettled(Array.from({ length: 4 }, () => scorer.score(matrix, 20)));
         for (const result of batch) {
           if (result.status === 'rejected') {
