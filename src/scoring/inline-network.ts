@@ -54,31 +54,60 @@ export class InlineNetwork {
   /** Scores `rows` rows of `matrix` (row-major) into `out`. */
   score(matrix: Float32Array, rows: number, out: Float32Array): void {
     const layers = this.layers;
-    const width = layers[0].inputs;
-    let [input, output] = this.buffers;
+    const first = layers[0];
+    const width = first.inputs;
+    const [a, b] = this.buffers;
     for (let r = 0; r < rows; r++) {
-      const base = r * width;
-      for (let i = 0; i < width; i++) input[i] = matrix[base + i];
-      for (let l = 0; l < layers.length; l++) {
-        const { inputs, outputs, weights, bias, activation } = layers[l];
-        for (let j = 0; j < outputs; j++) output[j] = bias[j];
-        for (let i = 0; i < inputs; i++) {
+      // The first layer reads the row in place (float32), each later one the previous layer's output (float64).
+      const at = r * width;
+      const { outputs, weights, bias } = first;
+      if (outputs === 1) {
+        let z = bias[0];
+        for (let i = 0; i < width; i++) z += matrix[at + i] * weights[i];
+        a[0] = z;
+      } else {
+        for (let j = 0; j < outputs; j++) a[j] = bias[j];
+        for (let i = 0; i < width; i++) {
+          const x = matrix[at + i];
+          if (x !== 0) accumulate(a, x, weights, i * outputs, outputs);
+        }
+      }
+      activate(a, outputs, first.activation);
+      let input = a;
+      let output = b;
+      for (let l = 1; l < layers.length; l++) {
+        const layer = layers[l];
+        for (let j = 0; j < layer.outputs; j++) output[j] = layer.bias[j];
+        for (let i = 0; i < layer.inputs; i++) {
           const x = input[i];
-          if (x === 0) continue;
-          const row = i * outputs;
-          for (let j = 0; j < outputs; j++) output[j] += x * weights[row + j];
+          if (x !== 0) accumulate(output, x, layer.weights, i * layer.outputs, layer.outputs);
         }
-        if (activation === 'relu') {
-          for (let j = 0; j < outputs; j++) if (output[j] < 0) output[j] = 0;
-        } else {
-          for (let j = 0; j < outputs; j++) output[j] = 1 / (1 + Math.exp(-output[j]));
-        }
+        activate(output, layer.outputs, layer.activation);
         const swap = input;
         input = output;
         output = swap;
       }
       out[r] = input[0];
     }
+  }
+}
+
+/** output[j] += x · weights[row + j] for j < outputs. */
+function accumulate(
+  output: Float64Array,
+  x: number,
+  weights: Float64Array,
+  row: number,
+  outputs: number,
+): void {
+  for (let j = 0; j < outputs; j++) output[j] += x * weights[row + j];
+}
+
+function activate(values: Float64Array, n: number, activation: 'relu' | 'sigmoid'): void {
+  if (activation === 'relu') {
+    for (let j = 0; j < n; j++) if (values[j] < 0) values[j] = 0;
+  } else {
+    for (let j = 0; j < n; j++) values[j] = 1 / (1 + Math.exp(-values[j]));
   }
 }
 
