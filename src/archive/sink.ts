@@ -17,7 +17,7 @@ import type { DuckDBInstance } from '@duckdb/node-api';
 import type { Consumer, Kafka } from 'kafkajs';
 import { readSchemaText } from '../../streams/schemas/index.ts';
 import type { Config } from '../config/index.ts';
-import { hasCode } from '../errors/index.ts';
+import { CroupierError, hasCode } from '../errors/index.ts';
 import type { ContractBody, DecodedEvent, EventCodec } from '../kafka/index.ts';
 import { HEADER_BYTES, MAGIC_BYTE, topicContracts, undecodableBatchOf } from '../kafka/index.ts';
 import type { Logger } from '../log/logger.ts';
@@ -116,6 +116,50 @@ export async function startArchiveSink(options: ArchiveSinkOptions): Promise<Arc
     maxBytesPerPartition: a.maxBytesPerPartition,
   });
 
+  // The log's range, to tell a log that started again under the archive's files (below) from one that grew.
+  const rangeAdmin = options.kafka.admin();
+  let rangeAdminConnected: Promise<void> | null = null;
+  async function logRange(topic: string, partition: number): Promise<{ low: number; high: number } | null> {
+    try {
+      rangeAdminConnected ??= rangeAdmin.connect();
+      await rangeAdminConnected;
+      const range = (await rangeAdmin.fetchTopicOffsets(topic)).find((p) => p.partition === partition);
+      return range === undefined ? null : { low: Number(range.low), high: Number(range.high) };
+    } catch (error) {
+      rangeAdminConnected = null;
+      logger.debug({ err: error, topic, partition }, 'could not read the log range; not checked');
+      return null;
+    }
+  }
+
+  /**
+   * The archive resumes by the offsets in its file names, which cannot tell one Kafka log from the next: when the
+   * log ends before the archived offsets, it started again (an embedded broker without `broker.dataDir` restarted,
+   * or the topic was made again), and its records below them will not be archived. Said loudly: logged, counted,
+   * a warning on /readyz (docs/reliability.md, fifth pass).
+   */
+  async function checkLogRange(topic: string, partition: number, archivedEnd: number): Promise<void> {
+    const range = await logRange(topic, partition);
+    if (range === null || archivedEnd + 1 <= range.high) return;
+    const key = progressKeyOf(topic, partition);
+    const message =
+      `archive partition ${key}: the archive holds offsets up to ${archivedEnd} but the log ends at ${range.high} ` +
+      `(starts at ${range.low}): the log started again (an embedded broker without broker.dataDir restarted, or ` +
+      `the topic was made again), and its records below offset ${archivedEnd + 1} are not archived; set ` +
+      'broker.dataDir so the log outlives a restart, or give a new log its own archive.uri';
+    metrics.failed(
+      new CroupierError('CROUPIER_ERR_ARCHIVE_LOG_RESTARTED', message, {
+        topic,
+        partition,
+        archivedEnd,
+        logStart: range.low,
+        logEnd: range.high,
+      }),
+    );
+    metrics.logRestarts[key] = message;
+    logger.error({ topic, partition, archivedEnd, logStart: range.low, logEnd: range.high }, message);
+  }
+
   async function position(gen: number, assigned: { topic: string; partition: number }[]): Promise<void> {
     const current = () => gen === generation && !closing;
     const cutoff = a.retentionDays > 0 ? retentionCutoff(a.retentionDays) : 0;
@@ -132,6 +176,8 @@ export async function startArchiveSink(options: ArchiveSinkOptions): Promise<Arc
       } catch {
         return; // superseded by a newer assignment, or closing
       }
+      if (!current()) return;
+      if (recovered.end >= 0) await checkLogRange(topic, partition, recovered.end);
       if (!current()) return;
       const key = keyOf(topic, partition);
       const writer: PartitionWriter = new PartitionWriter({
@@ -398,6 +444,7 @@ export async function startArchiveSink(options: ArchiveSinkOptions): Promise<Arc
       clearInterval(commitTimer);
       clearInterval(logTimer);
       await logEnds.stop();
+      await rangeAdmin.disconnect().catch(() => undefined);
       // Still a member of the group: commit what is open, so nothing waits in staging, then leave.
       for (const [topic, partitions] of Object.entries(groupByTopic(writers)))
         consumer.pause([{ topic, partitions }]);

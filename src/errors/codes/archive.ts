@@ -23,6 +23,11 @@ export const ARCHIVE_ERROR_CODES = [
    * bomb): kept as one undecodable row at the batch's last offset, with the batch's bytes in `_raw`.
    */
   'CROUPIER_ERR_ARCHIVE_UNDECODABLE_BATCH',
+  /**
+   * A partition's Kafka log ends before the offsets the archive holds: the log started again (an embedded broker
+   * without `broker.dataDir` restarted, or the topic was made again), and its records below them are not archived.
+   */
+  'CROUPIER_ERR_ARCHIVE_LOG_RESTARTED',
   /** `croupier archive verify` found something wrong (the message lists what). */
   'CROUPIER_ERR_ARCHIVE_VERIFY',
 ] as const;
