@@ -119,15 +119,16 @@ export async function startArchiveSink(options: ArchiveSinkOptions): Promise<Arc
   // The log's range, to tell a log that started again under the archive's files (below) from one that grew.
   const rangeAdmin = options.kafka.admin();
   let rangeAdminConnected: Promise<void> | null = null;
-  async function logRange(topic: string, partition: number): Promise<{ low: number; high: number } | null> {
+  /** Each partition's log range of `topic` (one request for all of them), or null when it cannot be read. */
+  async function logRanges(topic: string): Promise<Map<number, { low: number; high: number }> | null> {
     try {
       rangeAdminConnected ??= rangeAdmin.connect();
       await rangeAdminConnected;
-      const range = (await rangeAdmin.fetchTopicOffsets(topic)).find((p) => p.partition === partition);
-      return range === undefined ? null : { low: Number(range.low), high: Number(range.high) };
+      const ranges = await rangeAdmin.fetchTopicOffsets(topic);
+      return new Map(ranges.map((r) => [r.partition, { low: Number(r.low), high: Number(r.high) }]));
     } catch (error) {
       rangeAdminConnected = null;
-      logger.debug({ err: error, topic, partition }, 'could not read the log range; not checked');
+      logger.debug({ err: error, topic }, 'could not read the log ranges; not checked');
       return null;
     }
   }
@@ -138,9 +139,13 @@ export async function startArchiveSink(options: ArchiveSinkOptions): Promise<Arc
    * or the topic was made again), and its records below them will not be archived. Said loudly: logged, counted,
    * a warning on /readyz (docs/reliability.md, fifth pass).
    */
-  async function checkLogRange(topic: string, partition: number, archivedEnd: number): Promise<void> {
-    const range = await logRange(topic, partition);
-    if (range === null || archivedEnd + 1 <= range.high) return;
+  function checkLogRange(
+    topic: string,
+    partition: number,
+    archivedEnd: number,
+    range: { low: number; high: number } | undefined,
+  ): void {
+    if (range === undefined || archivedEnd + 1 <= range.high) return;
     const key = progressKeyOf(topic, partition);
     const message =
       `archive partition ${key}: the archive holds offsets up to ${archivedEnd} but the log ends at ${range.high} ` +
@@ -163,6 +168,8 @@ export async function startArchiveSink(options: ArchiveSinkOptions): Promise<Arc
   async function position(gen: number, assigned: { topic: string; partition: number }[]): Promise<void> {
     const current = () => gen === generation && !closing;
     const cutoff = a.retentionDays > 0 ? retentionCutoff(a.retentionDays) : 0;
+    // The log ranges, read once per topic for the partitions positioned here.
+    const ranges = new Map<string, Promise<Map<number, { low: number; high: number }> | null>>();
     for (const { topic, partition } of assigned) {
       let recovered: Awaited<ReturnType<typeof recoverPartition>>;
       try {
@@ -177,7 +184,10 @@ export async function startArchiveSink(options: ArchiveSinkOptions): Promise<Arc
         return; // superseded by a newer assignment, or closing
       }
       if (!current()) return;
-      if (recovered.end >= 0) await checkLogRange(topic, partition, recovered.end);
+      if (recovered.end >= 0) {
+        if (!ranges.has(topic)) ranges.set(topic, logRanges(topic));
+        checkLogRange(topic, partition, recovered.end, (await ranges.get(topic))?.get(partition));
+      }
       if (!current()) return;
       const key = keyOf(topic, partition);
       const writer: PartitionWriter = new PartitionWriter({

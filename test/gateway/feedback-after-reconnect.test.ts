@@ -1,6 +1,6 @@
-import { Partitioners, type PartitionMetadata } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { userKey } from '../../src/state/layout/index.ts';
+import { keyPartitioner } from '../../src/state/live-reader/user-reads.ts';
 import {
   connectClient,
   eventually,
@@ -29,16 +29,7 @@ async function helloAs(userId: string) {
 
 /** Two user ids that Kafka's default partitioner puts in one clickstream partition. */
 function usersOfOnePartition(): [string, string] {
-  const partitioner = Partitioners.DefaultPartitioner();
-  const partitionMetadata: PartitionMetadata[] = Array.from({ length: PARTITIONS.clickstream }, (_, i) => ({
-    partitionId: i,
-    leader: 0,
-    replicas: [0],
-    isr: [0],
-    partitionErrorCode: 0,
-  }));
-  const partitionOf = (userId: string) =>
-    partitioner({ topic: TOPICS.clickstream, partitionMetadata, message: { key: userId, value: null } });
+  const partitionOf = keyPartitioner(TOPICS.clickstream, PARTITIONS.clickstream);
   const first = 'alice';
   for (let i = 0; ; i++) {
     const other = `bob${i}`;

@@ -45,18 +45,25 @@ export interface UserReads {
   claimFeedback(userId: string, requestId: string, itemId: string, kind: FeedbackKind): Promise<boolean>;
 }
 
-export function createUserReads(options: UserReadsOptions): UserReads {
-  const { redis, keyPrefix: prefix, tables, topic } = options;
+/**
+ * The partition kafkajs's default partitioner gives a record keyed by `key` on `topic` of `partitions`
+ * partitions: where the gateway's records of a user go, so where that user's state lives.
+ */
+export function keyPartitioner(topic: string, partitions: number): (key: string) => number {
   const partitioner = Partitioners.DefaultPartitioner();
-  const partitionMetadata: PartitionMetadata[] = Array.from({ length: options.partitions }, (_, i) => ({
+  const partitionMetadata: PartitionMetadata[] = Array.from({ length: partitions }, (_, i) => ({
     partitionId: i,
     leader: 0,
     replicas: [0],
     isr: [0],
     partitionErrorCode: 0,
   }));
-  const partitionOf = (userId: string) =>
-    partitioner({ topic, partitionMetadata, message: { key: userId, value: null } });
+  return (key) => partitioner({ topic, partitionMetadata, message: { key, value: null } });
+}
+
+export function createUserReads(options: UserReadsOptions): UserReads {
+  const { redis, keyPrefix: prefix, tables, topic } = options;
+  const partitionOf = keyPartitioner(topic, options.partitions);
 
   return {
     async loadUser(userId) {
