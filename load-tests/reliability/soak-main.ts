@@ -26,10 +26,28 @@ export function soakTable(report: SoakReport): string {
       s.slopeMbPerMinute.toFixed(2),
     ]),
   );
+  const threads = Object.entries(report.threadSeries ?? {});
+  const threadTable =
+    threads.length === 0
+      ? []
+      : [
+          '',
+          markdownTable(
+            ['thread', 'heap in use (MB)', 'slope', 'external (MB)', 'slope'],
+            threads.map(([name, s]) => [
+              name,
+              `${s.heap.minMb}–${s.heap.maxMb}`,
+              s.heap.slopeMbPerMinute.toFixed(2),
+              `${s.external.minMb}–${s.external.maxMb}`,
+              s.external.slopeMbPerMinute.toFixed(2),
+            ]),
+          ),
+        ];
   const t = report.totals;
   const a = report.audit;
   return [
     table,
+    ...threadTable,
     '',
     `${t.sent} carousels (${t.served} served, ${t.empty} empty, ${t.failed} failed), ${t.clicksAcked} clicks`,
     a === null

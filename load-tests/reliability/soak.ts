@@ -42,6 +42,11 @@ export interface SoakSample {
   redisKeys: number;
   served: number;
   failed: number;
+  /**
+   * Each croupier thread's V8 heap in use and its external memory (Buffers), MB, from the gateway's
+   * `croupier_thread_memory_bytes`: which thread a growth of croupier's resident memory is in.
+   */
+  threads?: Record<string, { heapMb: number; externalMb: number }>;
 }
 
 export interface SeriesSummary {
@@ -58,6 +63,8 @@ export interface SoakReport {
   options: Omit<SoakOptions, 'log'>;
   samples: SoakSample[];
   series: Partial<Record<'croupierMb' | 'brokerMb' | 'redisRssMb' | 'redisUsedMb', SeriesSummary>>;
+  /** Per croupier thread, its heap in use and its external memory after the warm-up. */
+  threadSeries?: Record<string, { heap: SeriesSummary; external: SeriesSummary }>;
   totals: TrafficCounters;
   /** Null in `embedded` mode. */
   audit: AuditResult | null;
@@ -90,12 +97,13 @@ const MB = 1024 * 1024;
 
 function summarize(
   samples: readonly SoakSample[],
-  key: 'croupierMb' | 'brokerMb' | 'redisRssMb' | 'redisUsedMb',
+  value: (sample: SoakSample) => number | null | undefined,
   warmup: number,
 ): SeriesSummary {
-  const points = samples
-    .filter((s) => s.minute >= warmup && s[key] !== null)
-    .map((s) => [s.minute, s[key] as number]);
+  const points = samples.flatMap((s) => {
+    const y = value(s);
+    return s.minute >= warmup && y !== null && y !== undefined ? [[s.minute, y]] : [];
+  });
   const n = points.length;
   if (n < 2) return { slopeMbPerMinute: 0, minMb: 0, maxMb: 0 };
   const mx = points.reduce((a, [x]) => a + x, 0) / n;
@@ -112,6 +120,30 @@ function summarize(
     minMb: round(Math.min(...points.map(([, y]) => y))),
     maxMb: round(Math.max(...points.map(([, y]) => y))),
   };
+}
+
+/** Each croupier thread's memory from the gateway's /metrics; empty when it cannot be read. */
+async function threadMemory(
+  gatewayUrl: string,
+): Promise<Record<string, { heapMb: number; externalMb: number }>> {
+  const out: Record<string, { heapMb: number; externalMb: number }> = {};
+  try {
+    const text = await (
+      await fetch(new URL('/metrics', gatewayUrl), { signal: AbortSignal.timeout(5000) })
+    ).text();
+    for (const m of text.matchAll(
+      /^croupier_thread_memory_bytes\{thread="([^"]+)",kind="(heap_used|external)"\} (\S+)$/gm,
+    )) {
+      const entry = out[m[1]!] ?? { heapMb: 0, externalMb: 0 };
+      out[m[1]!] = entry;
+      const mb = Math.round((Number(m[3]) / MB) * 10) / 10;
+      if (m[2] === 'heap_used') entry.heapMb = mb;
+      else entry.externalMb = mb;
+    }
+  } catch {
+    // A gateway that does not answer this once leaves the sample without thread figures.
+  }
+  return out;
 }
 
 export async function runSoak(options: SoakOptions): Promise<SoakReport> {
@@ -147,10 +179,15 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         redisKeys: await redis.dbsize(),
         served: counters.served,
         failed: counters.failed,
+        threads: await threadMemory(stack.croupier.gatewayUrl()),
       };
       samples.push(sample);
       log(
-        `${sample.minute.toFixed(1)} min: croupier ${sample.croupierMb} MB, broker ${sample.brokerMb === null ? '(a thread of croupier)' : `${sample.brokerMb} MB`}, redis ${sample.redisRssMb} MB (used ${sample.redisUsedMb} MB, ${sample.redisKeys} keys), ${sample.served} served, ${sample.failed} failed`,
+        `${sample.minute.toFixed(1)} min: croupier ${sample.croupierMb} MB, broker ${sample.brokerMb === null ? '(a thread of croupier)' : `${sample.brokerMb} MB`}, redis ${sample.redisRssMb} MB (used ${sample.redisUsedMb} MB, ${sample.redisKeys} keys), ${sample.served} served, ${sample.failed} failed; heap/external MB per thread: ${Object.entries(
+          sample.threads ?? {},
+        )
+          .map(([name, t]) => `${name} ${t.heapMb}/${t.externalMb}`)
+          .join(', ')}`,
       );
     }
     let totals: TrafficCounters;
@@ -161,7 +198,18 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       totals = traffic.counters();
     }
     const { log: _log, ...rest } = options;
-    const series = (key: keyof SoakReport['series']) => summarize(samples, key, options.warmupMinutes);
+    const series = (key: keyof SoakReport['series']) =>
+      summarize(samples, (s) => s[key], options.warmupMinutes);
+    const threadNames = [...new Set(samples.flatMap((s) => Object.keys(s.threads ?? {})))];
+    const threadSeries = Object.fromEntries(
+      threadNames.map((name) => [
+        name,
+        {
+          heap: summarize(samples, (s) => s.threads?.[name]?.heapMb, options.warmupMinutes),
+          external: summarize(samples, (s) => s.threads?.[name]?.externalMb, options.warmupMinutes),
+        },
+      ]),
+    );
     return {
       startedAt,
       machine: machineInfo(),
@@ -173,6 +221,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         redisRssMb: series('redisRssMb'),
         redisUsedMb: series('redisUsedMb'),
       },
+      threadSeries,
       totals,
       audit,
     };

@@ -12,6 +12,7 @@ import { startBroker } from '../broker/index.ts';
 import { type Config, parseConfig } from '../config/index.ts';
 import { createLogger } from '../log/logger.ts';
 import { ownThreadId } from '../log/thread-cpu.ts';
+import { startMemoryReports } from '../log/thread-memory.ts';
 import { brokerOptions, type Endpoints } from './embedded.ts';
 import { startTopologyOn } from './topology-on-endpoints.ts';
 import {
@@ -70,7 +71,7 @@ try {
     send({ type: 'closed' });
     port.close();
   });
-  send({ type: 'ready', address: running.address, tid: ownThreadId() });
+  send({ type: 'ready', address: running.address, tid: ownThreadId(), memory: startMemoryReports() });
   if (metrics !== undefined) send({ type: 'metrics', snapshot: metrics() });
 } catch (error) {
   const e = error as Error & { code?: string };

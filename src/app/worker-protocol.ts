@@ -7,8 +7,8 @@ export type WorkerRole = 'broker' | 'topology' | 'archive';
 export type WorkerInbound = { type: 'close' };
 
 export type WorkerOutbound =
-  /** `tid`: the thread's OS thread id where known (thread-cpu.ts). */
-  | { type: 'ready'; address?: string; tid: number | null }
+  /** `tid`: the thread's OS thread id where known (thread-cpu.ts); `memory`: where it writes its memory (thread-memory.ts). */
+  | { type: 'ready'; address?: string; tid: number | null; memory?: SharedArrayBuffer }
   | { type: 'error'; message: string; code?: string }
   | { type: 'closed' }
   /** The topology's metrics, every `WORKER_REPORT_MS`, for the gateway's /readyz and /metrics. */

@@ -74,7 +74,7 @@ export function startWorkerThread(
       }
       if (message.type !== 'ready') return;
       started = true;
-      registerWorkerThread(role, worker, message.tid);
+      registerWorkerThread(role, worker, message.tid, message.memory);
       resolve({
         address: message.address,
         async close() {

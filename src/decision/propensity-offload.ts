@@ -150,21 +150,24 @@ export class PropensityOffload {
     const worker = new Worker(ENTRY, { name: 'croupier-propensity' });
     worker.unref();
     const r: Running = { worker, pending: new Map(), dead: false };
-    worker.on('message', (reply: PropensityBatchReply | { tid: number | null }) => {
-      if (!('id' in reply)) {
-        registerWorkerThread('propensity', worker, reply.tid);
-        return;
-      }
-      const jobs = r.pending.get(reply.id);
-      if (jobs === undefined) return;
-      r.pending.delete(reply.id);
-      this.counts.backlog -= jobs.length;
-      this.counts.offloaded += jobs.length;
-      for (let j = 0, at = 0; j < jobs.length; j++) {
-        jobs[j].finish(reply.out, at);
-        at += replySize(jobs[j].count);
-      }
-    });
+    worker.on(
+      'message',
+      (reply: PropensityBatchReply | { tid: number | null; memory?: SharedArrayBuffer }) => {
+        if (!('id' in reply)) {
+          registerWorkerThread('propensity', worker, reply.tid, reply.memory);
+          return;
+        }
+        const jobs = r.pending.get(reply.id);
+        if (jobs === undefined) return;
+        r.pending.delete(reply.id);
+        this.counts.backlog -= jobs.length;
+        this.counts.offloaded += jobs.length;
+        for (let j = 0, at = 0; j < jobs.length; j++) {
+          jobs[j].finish(reply.out, at);
+          at += replySize(jobs[j].count);
+        }
+      },
+    );
     worker.on('error', (error) => {
       this.logger.error(
         { err: error },

@@ -1,6 +1,7 @@
 /** Body of the propensity thread: integrates each batch it is sent and transfers the propensities back. */
 import { parentPort } from 'node:worker_threads';
 import { ownThreadId } from '../log/thread-cpu.ts';
+import { startMemoryReports } from '../log/thread-memory.ts';
 import {
   BatchIntegrator,
   type PropensityBatchReply,
@@ -8,8 +9,8 @@ import {
 } from './propensity-batch.ts';
 
 const integrator = new BatchIntegrator();
-// First message: which OS thread this is, so /metrics can report the CPU it uses.
-parentPort?.postMessage({ tid: ownThreadId() });
+// First message: which OS thread this is and where it writes its memory, so /metrics can report both.
+parentPort?.postMessage({ tid: ownThreadId(), memory: startMemoryReports() });
 parentPort?.on('message', (request: PropensityBatchRequest) => {
   const out = integrator.run(request);
   const reply: PropensityBatchReply = { id: request.id, out };

@@ -218,7 +218,7 @@ function renderRow<S>(row: MetricRow<S>, source: S): string {
     : gaugeLines(row.name, row.help, value);
 }
 
-/** CPU and busy event-loop time per croupier thread (src/log/thread-cpu.ts); CPU only where it is known. */
+/** CPU, busy event-loop time and memory per croupier thread (src/log/thread-cpu.ts); CPU only where it is known. */
 function threadLines(threads: readonly ThreadReading[]): string {
   const cpu = 'croupier_thread_cpu_seconds_total';
   const busy = 'croupier_thread_event_loop_active_seconds_total';
@@ -236,6 +236,20 @@ function threadLines(threads: readonly ThreadReading[]): string {
     lines.push(
       `${busy}{thread="${labelValue(t.thread)}"} ${Math.round(t.eventLoopActiveSeconds * 1e6) / 1e6}`,
     );
+  const memory = 'croupier_thread_memory_bytes';
+  lines.push(
+    `# HELP ${memory} Memory each croupier thread holds: kind="heap_used" and "heap_total" its V8 heap, "external" its Buffers and other memory outside the heap (worker threads report every 5 s).`,
+    `# TYPE ${memory} gauge`,
+  );
+  for (const t of threads) {
+    if (t.memory === null) continue;
+    const thread = labelValue(t.thread);
+    lines.push(
+      `${memory}{thread="${thread}",kind="heap_used"} ${t.memory.heapUsed}`,
+      `${memory}{thread="${thread}",kind="heap_total"} ${t.memory.heapTotal}`,
+      `${memory}{thread="${thread}",kind="external"} ${t.memory.external}`,
+    );
+  }
   return lines.join('\n');
 }
 

@@ -1,5 +1,5 @@
 /**
- * Which of this process's threads is which, and the CPU each has used: every croupier thread (the main thread,
+ * Which of this process's threads is which, and the CPU (and memory, thread-memory.ts) each has used: every croupier thread (the main thread,
  * the broker, topology and archive threads, the propensity thread) registers its OS thread id here, read on
  * Linux from /proc/thread-self, and `/metrics` reports `croupier_thread_cpu_seconds_total{thread}` and the
  * event-loop time each spent busy, so an operator (and `bench:loadtest`) sees which thread saturates first.
@@ -8,6 +8,7 @@
 import { readFileSync, readlinkSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { Worker } from 'node:worker_threads';
+import { ownMemory, readMemoryReport, type ThreadMemory } from './thread-memory.ts';
 
 /** Clock ticks per second of /proc's utime and stime (USER_HZ, 100 on every Linux build Node supports). */
 const TICKS_PER_SECOND = 100;
@@ -42,11 +43,14 @@ export interface ThreadReading {
   cpuSeconds: number | null;
   /** Seconds its event loop was busy (not waiting for I/O) since the thread started. */
   eventLoopActiveSeconds: number;
+  /** Its heap and off-heap memory (thread-memory.ts); null until a worker thread has reported it. */
+  memory: ThreadMemory | null;
 }
 
 interface Registered {
   tid: number | null;
   activeMs: () => number;
+  memory: () => ThreadMemory | null;
   worker?: Worker;
 }
 
@@ -54,12 +58,29 @@ const threads = new Map<string, Registered>();
 
 /** The main thread, under `name`. */
 export function registerMainThread(name = 'main'): void {
-  threads.set(name, { tid: ownThreadId(), activeMs: () => performance.eventLoopUtilization().active });
+  threads.set(name, {
+    tid: ownThreadId(),
+    activeMs: () => performance.eventLoopUtilization().active,
+    memory: ownMemory,
+  });
 }
 
-/** A worker thread that reported its OS thread id (null: unknown). */
-export function registerWorkerThread(name: string, worker: Worker, tid: number | null): void {
-  threads.set(name, { tid, worker, activeMs: () => worker.performance.eventLoopUtilization().active });
+/**
+ * A worker thread that reported its OS thread id (null: unknown) and the buffer it writes its memory into
+ * (`startMemoryReports`; undefined: not reported).
+ */
+export function registerWorkerThread(
+  name: string,
+  worker: Worker,
+  tid: number | null,
+  memory?: SharedArrayBuffer,
+): void {
+  threads.set(name, {
+    tid,
+    worker,
+    activeMs: () => worker.performance.eventLoopUtilization().active,
+    memory: () => readMemoryReport(memory),
+  });
   worker.once('exit', () => {
     if (threads.get(name)?.worker === worker) threads.delete(name);
   });
@@ -70,5 +91,6 @@ export function readThreads(): ThreadReading[] {
     thread,
     cpuSeconds: threadCpuSeconds(r.tid),
     eventLoopActiveSeconds: r.activeMs() / 1000,
+    memory: r.memory(),
   }));
 }

@@ -3,6 +3,7 @@
  * not advancing reach /readyz and /metrics, and a topology thread that dies is restarted (not ready meanwhile).
  * The archive's partitions are watched the same way.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -133,6 +134,43 @@ describe('croupier start reports its stream topology', () => {
       // /proc/thread-self names each thread on Linux, where these tests run.
       expect(value('croupier_thread_cpu_seconds_total', thread), thread).toBeGreaterThan(0);
     }
+  });
+
+  it('reports the memory of each of its threads on /metrics, the record batches of the broker as its external memory', async () => {
+    await until('ready', async () => ((await readyz()).ready ? true : undefined));
+    const memory = (text: string, thread: string, kind: string) => {
+      const match = new RegExp(
+        `^croupier_thread_memory_bytes\\{thread="${thread}",kind="${kind}"\\} (\\S+)$`,
+        'm',
+      ).exec(text);
+      return match === null ? undefined : Number(match[1]);
+    };
+    const before = await metricsText();
+    for (const thread of ['gateway', 'broker', 'topology', 'archive']) {
+      const used = memory(before, thread, 'heap_used');
+      expect(used, thread).toBeGreaterThan(1_000_000);
+      expect(memory(before, thread, 'heap_total'), thread).toBeGreaterThanOrEqual(used ?? Infinity);
+      expect(memory(before, thread, 'external'), thread).toBeGreaterThan(0);
+    }
+    // 8 MiB of records the in-memory broker keeps as Buffers: its thread's external memory grows by about as much
+    // once it reports again, and no other thread's does.
+    const kafka = createKafka(config.kafka, croupier.endpoints.brokers);
+    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await producer.connect();
+    for (let i = 0; i < 32; i++)
+      await producer.send({
+        topic: config.kafka.topics.deadLetter,
+        messages: [{ key: `m${i}`, value: randomBytes(256 * 1024), partition: 0 }],
+      });
+    await producer.disconnect();
+    const grown = await until('the broker reports its new records', async () => {
+      const text = await metricsText();
+      const growth = (memory(text, 'broker', 'external') ?? 0) - (memory(before, 'broker', 'external') ?? 0);
+      return growth > 7 * 1024 * 1024 ? text : undefined;
+    });
+    expect(memory(grown, 'gateway', 'external')! - memory(before, 'gateway', 'external')!).toBeLessThan(
+      4 * 1024 * 1024,
+    );
   });
 
   it('restarts a topology thread that died, and is not ready until it runs again', async () => {
