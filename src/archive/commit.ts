@@ -10,7 +10,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CroupierError, hasCode } from '../errors/index.ts';
 import type { Logger } from '../log/logger.ts';
 import type { ArchiveFileSystem } from './fs/archive-fs.ts';
-import { type ArchiveFileName, fileNameOf, markerPathOf, TMP_DIR, tmpNameOf } from './layout.ts';
+import { type ArchiveFileName, epochOf, fileNameOf, markerPathOf, TMP_DIR, tmpNameOf } from './layout.ts';
+import type { RecordFingerprint } from './log-identity.ts';
 import type { ArchiveMetrics } from './metrics.ts';
 import { type Marker, serializeMarker } from './recovery.ts';
 
@@ -62,9 +63,12 @@ export interface CommitRequest {
   bytes: number;
   /** The marker's text as this writer last wrote it (or found it at recovery); null when there was none. */
   markerText: string | null;
-  /** The partition's committed end before this file, and the file holding it. */
+  /** The partition's committed end before this file (in the file's log epoch), the file and the record there. */
   committedEnd: number;
   committedFile: string | null;
+  committedLast: RecordFingerprint | null;
+  /** The file's last record. */
+  last: RecordFingerprint;
   retry: RetryOptions;
   logger: Logger;
   metrics: ArchiveMetrics;
@@ -95,9 +99,11 @@ export async function commitFile(request: CommitRequest): Promise<{ markerText: 
   const pending: Marker = {
     topic: file.topic,
     partition: file.partition,
+    epoch: epochOf(file),
     endOffset: request.committedEnd,
     file: request.committedFile,
-    pending: { path: finalPath, start: file.start, end: file.end },
+    last: request.committedLast,
+    pending: { path: finalPath, start: file.start, end: file.end, last: request.last },
   };
   const markerText = serializeMarker(pending);
   await run(`write the marker of ${file.topic}+${file.partition}`, () =>

@@ -1,10 +1,10 @@
 /**
- * Which files a compaction merges. Pure. Runs of consecutive files of one partition (nothing of the partition
- * between them, in any hour: record times may go back) that share one hour directory are merged while the
- * merged file stays within the target size; a run of one file is left alone. The merged file's name spans
- * the offsets of the files it replaces.
+ * Which files a compaction merges. Pure. Runs of consecutive files of one partition and log epoch (nothing of
+ * the partition's epoch between them, in any hour: record times may go back) that share one hour directory are
+ * merged while the merged file stays within the target size; a run of one file is left alone. The merged file's
+ * name spans the offsets of the files it replaces, in their epoch.
  */
-import type { ArchiveFile, ArchiveFileName } from './layout.ts';
+import { type ArchiveFile, type ArchiveFileName, epochOf } from './layout.ts';
 import { resolvePartitionFiles } from './recovery.ts';
 
 export interface CompactionGroup {
@@ -37,6 +37,7 @@ export function planCompaction(
             start: first.start,
             end: run[run.length - 1].end,
             format: first.format,
+            epoch: epochOf(first),
           },
         });
       }
@@ -46,7 +47,8 @@ export function planCompaction(
     for (const file of resolvePartitionFiles(partitionFiles).files) {
       const fits =
         bytes + Math.max(0, file.bytes) <= targetBytes &&
-        (run.length === 0 || (run[0].format === file.format && run[0].dir === file.dir));
+        (run.length === 0 ||
+          (run[0].format === file.format && run[0].dir === file.dir && epochOf(run[0]) === epochOf(file)));
       if (!fits) close();
       if (file.bytes >= targetBytes || !eligible(file.dir)) {
         close();

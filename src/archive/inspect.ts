@@ -7,6 +7,10 @@
  * missing: a gap between files (or before the first, from Kafka's log start) is only allowed where Kafka
  * returns no record in it — offsets of transaction control records and aborted records are legitimately
  * absent. Records after the last file are reported as lag, not as missing.
+ *
+ * Offsets are compared within one log epoch (layout.ts): files of two epochs that hold the same offsets are
+ * neither overlaps nor duplicates, and only the epoch the archive follows now (its marker's, or the highest among
+ * the names) is compared with Kafka: the logs of the earlier ones are gone.
  */
 
 import { rm } from 'node:fs/promises';
@@ -15,13 +19,15 @@ import type { Kafka } from 'kafkajs';
 import { CroupierError } from '../errors/index.ts';
 import { readFileFacts } from './format/file-reader.ts';
 import type { ArchiveFileSystem } from './fs/archive-fs.ts';
-import type { ArchiveFile } from './layout.ts';
-import { resolvePartitionFiles } from './recovery.ts';
+import { type ArchiveFile, epochOf, markerPathOf } from './layout.ts';
+import { lastEpochOf, parseMarker, resolvePartitionFiles } from './recovery.ts';
 import { listTopicFiles, listTopics } from './scan.ts';
 
 export interface PartitionListing {
   topic: string;
   partition: number;
+  /** The log epoch (layout.ts) the ranges are offsets of: one listing per partition and epoch. */
+  epoch: number;
   files: number;
   /** Offset ranges covered, merged where consecutive files touch. */
   ranges: [number, number][];
@@ -29,7 +35,7 @@ export interface PartitionListing {
   bytes: number;
 }
 
-/** The archive's topics and partitions with their offset ranges, files, rows and bytes. */
+/** The archive's topics and partitions (and log epochs) with their offset ranges, files, rows and bytes. */
 export async function listArchive(
   fs: ArchiveFileSystem,
   duckdb: DuckDBInstance,
@@ -39,25 +45,29 @@ export async function listArchive(
   for (const topic of options.topics ?? (await listTopics(fs))) {
     const files = await listTopicFiles(fs, topic, { withSizes: true });
     for (const [partition, group] of byPartition(files)) {
-      const { files: kept } = resolvePartitionFiles(group);
-      const ranges: [number, number][] = [];
-      for (const f of kept) {
-        const last = ranges[ranges.length - 1];
-        if (last && last[1] + 1 === f.start) last[1] = f.end;
-        else ranges.push([f.start, f.end]);
+      const resolved = resolvePartitionFiles(group).files;
+      for (const epoch of new Set(resolved.map(epochOf))) {
+        const kept = resolved.filter((f) => epochOf(f) === epoch);
+        const ranges: [number, number][] = [];
+        for (const f of kept) {
+          const last = ranges[ranges.length - 1];
+          if (last && last[1] + 1 === f.start) last[1] = f.end;
+          else ranges.push([f.start, f.end]);
+        }
+        let rows = 0;
+        if (options.rows !== false) {
+          for (const f of kept) rows += (await factsOf(fs, duckdb, f)).rows;
+        }
+        out.push({
+          topic,
+          partition,
+          epoch,
+          files: kept.length,
+          ranges,
+          rows,
+          bytes: kept.reduce((s, f) => s + f.bytes, 0),
+        });
       }
-      let rows = 0;
-      if (options.rows !== false) {
-        for (const f of kept) rows += (await factsOf(fs, duckdb, f)).rows;
-      }
-      out.push({
-        topic,
-        partition,
-        files: kept.length,
-        ranges,
-        rows,
-        bytes: kept.reduce((s, f) => s + f.bytes, 0),
-      });
     }
   }
   return out;
@@ -139,9 +149,10 @@ export async function verifyArchive(
         if (!kafka || !options.kafka) continue;
         const low = Number(kafka.low);
         const high = Number(kafka.high);
+        const epoch = await followedEpoch(fs, topic, partition, group);
         const gaps: [number, number][] = [];
         let next = low;
-        for (const f of resolved.files) {
+        for (const f of resolved.files.filter((file) => epochOf(file) === epoch)) {
           if (f.start > next) gaps.push([next, f.start - 1]);
           next = Math.max(next, f.end + 1);
         }
@@ -159,6 +170,18 @@ export async function verifyArchive(
     await admin?.disconnect();
   }
   return report;
+}
+
+/** The log epoch the archive follows in a partition: its marker's, or the highest among its names. */
+async function followedEpoch(
+  fs: ArchiveFileSystem,
+  topic: string,
+  partition: number,
+  files: readonly ArchiveFile[],
+): Promise<number> {
+  const text = await fs.readText(markerPathOf(topic, partition));
+  const marker = text === null ? null : parseMarker(text, topic, partition);
+  return Math.max(0, lastEpochOf(files), marker ? epochOf(marker) : 0);
 }
 
 function byPartition(files: readonly ArchiveFile[]): Map<number, ArchiveFile[]> {

@@ -3,12 +3,22 @@
  * archive (writer, recovery, ls, verify, compact) reads and writes names through these functions.
  *
  *   <root>/<topic>/date=YYYY-MM-DD/hour=HH/<topic>+<partition>+<startOffset>+<endOffset>.<parquet|avro>
+ *   <root>/<topic>/date=YYYY-MM-DD/hour=HH/<topic>+<partition>+e<epoch>+<startOffset>+<endOffset>.<parquet|avro>
  *   <root>/+tmp/…                      files being written (renamed into place when complete)
- *   <root>/+offsets/<topic>/<p>.json   per-partition marker: last committed end offset, the file being committed
+ *   <root>/+offsets/<topic>/<p>.json   per-partition marker: log epoch, last committed end offset and the record
+ *                                      there, the file being committed
  *
  * Offsets are inclusive and zero-padded to 19 digits, so names sort by offset. The hour is the UTC hour of the
  * records' Kafka timestamps, never the wall clock: a replay writes the same names. `+` cannot appear in a Kafka
  * topic name, so `+tmp` and `+offsets` never collide with a topic, and the `+` separators parse unambiguously.
+ *
+ * A log epoch is one Kafka log of a partition: when the log under the archive starts again (an embedded broker
+ * without `broker.dataDir` restarted, the topic made again), its offsets begin again at 0, and the archive
+ * writes the new log under the next epoch (log-identity.ts), beside the old log's files and never mixed with
+ * them. Epoch 0 (every file written before epochs existed) has no epoch in its name; epoch N > 0 is `e` and
+ * 6 digits after the partition, so names sort by partition, epoch, offset (digits sort before `e`). Offsets
+ * are only comparable within one epoch: two files of two epochs may hold the same offsets, and are neither
+ * duplicates nor overlaps.
  */
 
 export type ArchiveFormat = 'parquet' | 'avro';
@@ -16,6 +26,9 @@ export type ArchiveFormat = 'parquet' | 'avro';
 export const TMP_DIR = '+tmp';
 export const MARKER_DIR = '+offsets';
 export const OFFSET_DIGITS = 19;
+export const EPOCH_DIGITS = 6;
+/** The largest log epoch a name can hold. */
+export const MAX_EPOCH = 10 ** EPOCH_DIGITS - 1;
 const HOUR_MS = 3_600_000;
 
 /** A committed file as its name describes it. */
@@ -27,6 +40,8 @@ export interface ArchiveFileName {
   /** Last offset held (inclusive). */
   end: number;
   format: ArchiveFormat;
+  /** The Kafka log the offsets belong to (see above); absent: 0. */
+  epoch?: number;
 }
 
 /** A committed file with where it is: `dir` is `<topic>/date=…/hour=…`, relative to the root. */
@@ -43,21 +58,30 @@ export function padOffset(offset: number): string {
   return String(offset).padStart(OFFSET_DIGITS, '0');
 }
 
-/** `<topic>+<partition>+<start>+<end>.<ext>` */
+/** The log epoch of a file (0 when its name has none). */
+export const epochOf = (file: { epoch?: number }): number => file.epoch ?? 0;
+
+/** `<topic>+<partition>+<start>+<end>.<ext>`, or `<topic>+<partition>+e<epoch>+<start>+<end>.<ext>` after epoch 0. */
 export function fileNameOf(file: ArchiveFileName): string {
-  return `${file.topic}+${file.partition}+${padOffset(file.start)}+${padOffset(file.end)}${extensionOf(file.format)}`;
+  const epoch = epochOf(file);
+  if (!Number.isSafeInteger(epoch) || epoch < 0 || epoch > MAX_EPOCH)
+    throw new RangeError(`log epoch ${epoch} does not fit in an archive file name (0..${MAX_EPOCH})`);
+  const epochPart = epoch === 0 ? '' : `e${String(epoch).padStart(EPOCH_DIGITS, '0')}+`;
+  return `${file.topic}+${file.partition}+${epochPart}${padOffset(file.start)}+${padOffset(file.end)}${extensionOf(file.format)}`;
 }
 
-const NAME = /^([A-Za-z0-9._-]+)\+(\d+)\+(\d{19})\+(\d{19})\.(parquet|avro)$/;
+const NAME = /^([A-Za-z0-9._-]+)\+(\d+)\+(?:e(\d{6})\+)?(\d{19})\+(\d{19})\.(parquet|avro)$/;
 
 /** The parts of a committed file's name, or null when the name is not one of the archive's. */
 export function parseFileName(name: string): ArchiveFileName | null {
   const m = NAME.exec(name);
   if (!m) return null;
-  const start = Number(m[3]);
-  const end = Number(m[4]);
-  if (end < start) return null;
-  return { topic: m[1], partition: Number(m[2]), start, end, format: m[5] as ArchiveFormat };
+  const epoch = m[3] === undefined ? 0 : Number(m[3]);
+  const start = Number(m[4]);
+  const end = Number(m[5]);
+  // Epoch 0 has one name only, the one without an epoch.
+  if (end < start || (m[3] !== undefined && epoch === 0)) return null;
+  return { topic: m[1], partition: Number(m[2]), start, end, format: m[6] as ArchiveFormat, epoch };
 }
 
 /** The start of the UTC hour holding `timestampMs`. */
@@ -94,9 +118,12 @@ export function markerPathOf(topic: string, partition: number): string {
   return `${MARKER_DIR}/${topic}/${partition}.json`;
 }
 
-/** Committed files in offset order (then widest first, so a compacted file precedes what it replaced). */
+/**
+ * Committed files in log epoch order, then offset order (then widest first, so a compacted file precedes what it
+ * replaced).
+ */
 export function byOffset(a: ArchiveFileName, b: ArchiveFileName): number {
-  return a.start - b.start || b.end - a.end;
+  return epochOf(a) - epochOf(b) || a.start - b.start || b.end - a.end;
 }
 
 /** A name no other writer picks for a file being written under `+tmp`. */

@@ -14,8 +14,6 @@ export class ArchiveMetrics {
   bytes = 0;
   lastError: string | null = null;
   readonly failures: Record<string, number> = {};
-  /** Partitions whose log started again under the archive's files (see ArchiveMetricsSnapshot). */
-  readonly logRestarts: Record<string, string> = {};
   readonly progress: ArchiveProgress;
   firstFetchAt: number | null = null;
   private windowStart = Date.now();
@@ -59,7 +57,6 @@ export class ArchiveMetrics {
       lastError: this.lastError,
       lag,
       stalled,
-      logRestarts: { ...this.logRestarts },
       firstFetchAt: this.firstFetchAt,
     };
     if (resetWindow) {

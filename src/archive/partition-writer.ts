@@ -13,6 +13,7 @@ import type { FileBuilder } from './format/file-builder.ts';
 import type { RecordRun } from './format/record-run.ts';
 import type { ArchiveFileSystem } from './fs/archive-fs.ts';
 import { type ArchiveFormat, extensionOf, hourDirOf, hourStartOf, padOffset } from './layout.ts';
+import type { RecordFingerprint } from './log-identity.ts';
 import type { ArchiveMetrics } from './metrics.ts';
 import { isFull, isIdle, type OpenFileState, type RotationPolicy, rotationBefore } from './rotation.ts';
 import type { RecoveredPartition } from './scan.ts';
@@ -38,15 +39,20 @@ interface OpenFile extends OpenFileState {
   builder: FileBuilder;
   start: number;
   end: number;
+  /** The record at `end`. */
+  last: RecordFingerprint | null;
   schemaIds: Set<number>;
 }
 
 export class PartitionWriter {
   readonly topic: string;
   readonly partition: number;
-  /** Last offset in a committed file. */
+  /** The log epoch it writes (layout.ts). */
+  readonly epoch: number;
+  /** Last offset in a committed file of the epoch. */
   committedEnd: number;
   private committedFile: string | null;
+  private committedLast: RecordFingerprint | null;
   private markerText: string | null;
   /** Last offset appended (committed or in the open file). */
   private appendedEnd: number;
@@ -63,9 +69,11 @@ export class PartitionWriter {
     this.o = options;
     this.topic = options.topic;
     this.partition = options.partition;
+    this.epoch = options.recovered.epoch;
     this.committedEnd = options.recovered.end;
     this.appendedEnd = options.recovered.end;
     this.committedFile = options.recovered.file;
+    this.committedLast = options.recovered.last;
     this.markerText = options.recovered.markerText;
   }
 
@@ -97,9 +105,11 @@ export class PartitionWriter {
       const open = this.open ?? this.openFile(records.offsetAt(i), records.timestampAt(i));
       // The run of records that fit in the open file goes in as one append: up to the file's record limit, and
       // while each record belongs in its hour and interval (the count is bounded here, so no copy of `open`).
-      const last = Math.min(n, i + this.o.policy.flushRecords - open.records);
+      const limit = Math.min(n, i + this.o.policy.flushRecords - open.records);
       let j = i + 1;
-      while (j < last && rotationBefore(this.o.policy, open, records.timestampAt(j)) === null) j++;
+      while (j < limit && rotationBefore(this.o.policy, open, records.timestampAt(j)) === null) j++;
+      // Before the append, which may hand the records' bytes to the builder's thread.
+      open.last = records.fingerprintAt(j - 1);
       records.appendTo(open.builder, this.partition, i, j);
       let seen = -1;
       for (let k = i; k < j; k++) {
@@ -148,6 +158,7 @@ export class PartitionWriter {
       builder: this.o.newBuilder(path.join(this.o.fs.stagingDir, `${base}.staged`)),
       start: offset,
       end: offset,
+      last: null,
       records: 0,
       hourStart: hourStartOf(timestamp),
       firstTimestamp: timestamp,
@@ -182,8 +193,10 @@ export class PartitionWriter {
   }
 
   private async commitClosed(open: OpenFile, heartbeat?: () => void): Promise<void> {
-    const { topic, partition } = this;
-    const file = { topic, partition, start: open.start, end: open.end, format: this.o.format };
+    const { topic, partition, epoch } = this;
+    const file = { topic, partition, start: open.start, end: open.end, format: this.o.format, epoch };
+    if (open.last === null) throw new Error(`the open file of ${topic}+${partition} has no last record`);
+    const last = open.last;
     const localPath = path.join(
       this.o.fs.stagingDir,
       `${topic}+${partition}+${padOffset(open.start)}.${randomUUID().slice(0, 8)}${extensionOf(this.o.format)}`,
@@ -219,6 +232,8 @@ export class PartitionWriter {
       markerText: this.markerText,
       committedEnd: this.committedEnd,
       committedFile: this.committedFile,
+      committedLast: this.committedLast,
+      last,
       retry,
       logger: this.o.logger,
       metrics: this.o.metrics,
@@ -227,6 +242,7 @@ export class PartitionWriter {
     this.markerText = committed.markerText;
     this.committedEnd = open.end;
     this.committedFile = committed.path;
+    this.committedLast = last;
     this.o.logger.debug({ path: committed.path, records: open.records, bytes }, 'file committed');
     this.o.onCommitted(open.end);
   }

@@ -109,6 +109,11 @@ export class ArchiveProgress {
     this.update(p, now);
   }
 
+  /** Forgets a partition: its log started again, and its offsets with it. */
+  forget(key: string): void {
+    this.partitions.delete(key);
+  }
+
   /** Keeps only the partitions of the current assignment. */
   keepOnly(keys: ReadonlySet<string>): void {
     for (const key of this.partitions.keys()) if (!keys.has(key)) this.partitions.delete(key);

@@ -7,8 +7,17 @@ import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../log/logger.ts';
 import type { ArchiveFileSystem } from './fs/archive-fs.ts';
-import { type ArchiveFile, dayOfDateDir, markerPathOf, parseFileName, TMP_DIR } from './layout.ts';
-import { endFromMarker, endOfFiles, markerDirs, parseMarker, resolvePartitionFiles } from './recovery.ts';
+import { type ArchiveFile, dayOfDateDir, epochOf, markerPathOf, parseFileName, TMP_DIR } from './layout.ts';
+import type { RecordFingerprint } from './log-identity.ts';
+import {
+  endFromMarker,
+  endOfFiles,
+  filesOfLastEpoch,
+  lastEpochOf,
+  markerDirs,
+  parseMarker,
+  resolvePartitionFiles,
+} from './recovery.ts';
 
 /** The files (of one partition, or all) in one `<topic>/date=…/hour=…` directory. */
 export async function listHourDir(
@@ -60,10 +69,14 @@ export async function listTopics(fs: ArchiveFileSystem): Promise<string[]> {
 }
 
 export interface RecoveredPartition {
-  /** Last committed offset; -1 when nothing is archived. */
+  /** The log epoch the archive follows (layout.ts): `end`, `file` and `last` are of its files. */
+  epoch: number;
+  /** Last committed offset of the epoch; -1 when nothing is archived in it. */
   end: number;
   /** The file holding `end`, when known. */
   file: string | null;
+  /** The record at `end`, when the marker holds it (log-identity.ts); null otherwise. */
+  last: RecordFingerprint | null;
   /** The marker's text as found (the writer's first commit checks it is unchanged). */
   markerText: string | null;
   /** How the end was found. */
@@ -71,9 +84,9 @@ export interface RecoveredPartition {
 }
 
 /**
- * The committed end of a partition, and the crash leftovers of that partition removed (its files under
- * `+tmp`, files inside a compacted file's range). `retentionCutoff`: day (ms) before which date directories
- * are removed by retention.
+ * The committed end of a partition in the log epoch it follows (the marker's, or by a scan the highest among
+ * the names), and the crash leftovers of that partition removed (its files under `+tmp`, files inside a
+ * compacted file's range). `retentionCutoff`: day (ms) before which date directories are removed by retention.
  */
 export async function recoverPartition(
   fs: ArchiveFileSystem,
@@ -92,19 +105,43 @@ export async function recoverPartition(
     const end = endFromMarker(marker, listed, expired);
     if (end !== null) {
       await removeSuperseded(fs, listed, logger);
+      const epoch = epochOf(marker);
       const file =
-        listed.find((f) => f.start <= end && end <= f.end)?.path ??
+        listed.find((f) => epochOf(f) === epoch && f.start <= end && end <= f.end)?.path ??
         (end === marker.endOffset ? marker.file : null);
-      return { end, file, markerText, by: 'marker' };
+      const last =
+        marker.pending && end === marker.pending.end
+          ? (marker.pending.last ?? null)
+          : end === marker.endOffset
+            ? (marker.last ?? null)
+            : null;
+      return { epoch, end, file, last: last?.offset === end ? last : null, markerText, by: 'marker' };
     }
     logger.warn({ topic, partition }, 'the partition marker disagrees with the files; scanning the names');
   }
   const files = await listTopicFiles(fs, topic, { partition });
-  const resolved = resolvePartitionFiles(files);
   await removeSuperseded(fs, files, logger);
-  const end = endOfFiles(resolved.files);
-  const last = resolved.files.find((f) => f.end === end);
-  return { end, file: last?.path ?? null, markerText, by: 'scan' };
+  const current = resolvePartitionFiles(filesOfLastEpoch(files)).files;
+  const end = endOfFiles(current);
+  const file = current.find((f) => f.end === end)?.path ?? null;
+  // A marker of a later epoch whose first file never landed still counts: its epoch has no files yet.
+  const epoch = Math.max(0, lastEpochOf(files), marker ? epochOf(marker) : 0);
+  if (epoch > lastEpochOf(files)) return { epoch, end: -1, file: null, last: null, markerText, by: 'scan' };
+  return { epoch, end, file, last: null, markerText, by: 'scan' };
+}
+
+/**
+ * The log epoch after every one the partition's names and marker know: the epoch a new log is archived under.
+ * Lists the partition's files (a new log is rare; the names are the truth).
+ */
+export async function nextEpochOf(
+  fs: ArchiveFileSystem,
+  topic: string,
+  partition: number,
+  following: number,
+): Promise<number> {
+  const files = await listTopicFiles(fs, topic, { partition });
+  return Math.max(following, lastEpochOf(files)) + 1;
 }
 
 /** Removes files wholly inside another file's range (a compaction stopped before removing them). */

@@ -10,6 +10,11 @@
  * Kafka's committed offsets), crash leftovers are removed, and the partition is sought to the next offset and
  * resumed (the same pattern as the stream topology's assignment.ts). Writers of an older assignment are fenced
  * first, so a revoked partition never gets another file from this process.
+ *
+ * Before it is resumed, the log under the partition's files is checked to be the one they were written from
+ * (log-identity.ts): by its range, and by the record at the archived end, which the partition is then sought to
+ * and compared with before anything is taken. A new log is archived from its start under the next log epoch
+ * (log-restart.ts).
  */
 
 import { mkdir } from 'node:fs/promises';
@@ -17,7 +22,7 @@ import type { DuckDBInstance } from '@duckdb/node-api';
 import type { Consumer, Kafka } from 'kafkajs';
 import { readSchemaText } from '../../streams/schemas/index.ts';
 import type { Config } from '../config/index.ts';
-import { CroupierError, hasCode } from '../errors/index.ts';
+import { hasCode } from '../errors/index.ts';
 import type { ContractBody, DecodedEvent, EventCodec } from '../kafka/index.ts';
 import { HEADER_BYTES, MAGIC_BYTE, topicContracts, undecodableBatchOf } from '../kafka/index.ts';
 import type { Logger } from '../log/logger.ts';
@@ -33,11 +38,13 @@ import { type RecordRun, recordRun } from './format/record-run.ts';
 import type { ArchiveRecord, DecodedValue } from './format/rows.ts';
 import type { ArchiveFileSystem } from './fs/archive-fs.ts';
 import { watchArchiveLogEnds } from './log-end-watch.ts';
+import { judgeFetchedRecords, judgeLogRange, type LogRange, type RecordFingerprint } from './log-identity.ts';
+import { createLogRangeReader, differsAt, endedBefore, startNewEpoch } from './log-restart.ts';
 import { ArchiveMetrics, type ArchiveMetricsSnapshot } from './metrics.ts';
 import { PartitionWriter } from './partition-writer.ts';
 import { progressKeyOf } from './progress.ts';
 import { retentionCutoff } from './retention.ts';
-import { recoverPartition } from './scan.ts';
+import { type RecoveredPartition, recoverPartition } from './scan.ts';
 
 export interface ArchiveSinkOptions {
   config: Readonly<Config>;
@@ -116,62 +123,31 @@ export async function startArchiveSink(options: ArchiveSinkOptions): Promise<Arc
     maxBytesPerPartition: a.maxBytesPerPartition,
   });
 
-  // The log's range, to tell a log that started again under the archive's files (below) from one that grew.
-  const rangeAdmin = options.kafka.admin();
-  let rangeAdminConnected: Promise<void> | null = null;
-  /** Each partition's log range of `topic` (one request for all of them), or null when it cannot be read. */
-  async function logRanges(topic: string): Promise<Map<number, { low: number; high: number }> | null> {
-    try {
-      rangeAdminConnected ??= rangeAdmin.connect();
-      await rangeAdminConnected;
-      const ranges = await rangeAdmin.fetchTopicOffsets(topic);
-      return new Map(ranges.map((r) => [r.partition, { low: Number(r.low), high: Number(r.high) }]));
-    } catch (error) {
-      rangeAdminConnected = null;
-      logger.debug({ err: error, topic }, 'could not read the log ranges; not checked');
-      return null;
-    }
-  }
+  // The log's range and the record at the archived end tell a log that started again under the archive's files
+  // from the one they were written from (log-identity.ts); a new log is archived under the next log epoch.
+  const logRanges = createLogRangeReader(options.kafka, logger);
+  /**
+   * The fingerprint each writer waits to compare with the first records fetched (seeking to its offset), and the
+   * log range read at positioning.
+   */
+  const identityChecks = new WeakMap<PartitionWriter, { last: RecordFingerprint; range: LogRange }>();
 
   /**
-   * The archive resumes by the offsets in its file names, which cannot tell one Kafka log from the next: when the
-   * log ends before the archived offsets, it started again (an embedded broker without `broker.dataDir` restarted,
-   * or the topic was made again), and its records below them will not be archived. Said loudly: logged, counted,
-   * a warning on /readyz (docs/reliability.md, fifth pass).
+   * Positions the partitions after their archived files, in the log epoch the archive follows, or in a new one
+   * when the log under the files is new (`differing`: partitions whose log held another record at the archived
+   * end, with the log range read then).
    */
-  function checkLogRange(
-    topic: string,
-    partition: number,
-    archivedEnd: number,
-    range: { low: number; high: number } | undefined,
-  ): void {
-    if (range === undefined || archivedEnd + 1 <= range.high) return;
-    const key = progressKeyOf(topic, partition);
-    const message =
-      `archive partition ${key}: the archive holds offsets up to ${archivedEnd} but the log ends at ${range.high} ` +
-      `(starts at ${range.low}): the log started again (an embedded broker without broker.dataDir restarted, or ` +
-      `the topic was made again), and its records below offset ${archivedEnd + 1} are not archived; set ` +
-      'broker.dataDir so the log outlives a restart, or give a new log its own archive.uri';
-    metrics.failed(
-      new CroupierError('CROUPIER_ERR_ARCHIVE_LOG_RESTARTED', message, {
-        topic,
-        partition,
-        archivedEnd,
-        logStart: range.low,
-        logEnd: range.high,
-      }),
-    );
-    metrics.logRestarts[key] = message;
-    logger.error({ topic, partition, archivedEnd, logStart: range.low, logEnd: range.high }, message);
-  }
-
-  async function position(gen: number, assigned: { topic: string; partition: number }[]): Promise<void> {
+  async function position(
+    gen: number,
+    assigned: { topic: string; partition: number }[],
+    differing: ReadonlyMap<string, LogRange> = new Map(),
+  ): Promise<void> {
     const current = () => gen === generation && !closing;
     const cutoff = a.retentionDays > 0 ? retentionCutoff(a.retentionDays) : 0;
     // The log ranges, read once per topic for the partitions positioned here.
-    const ranges = new Map<string, Promise<Map<number, { low: number; high: number }> | null>>();
+    const ranges = new Map<string, Promise<Map<number, LogRange> | null>>();
     for (const { topic, partition } of assigned) {
-      let recovered: Awaited<ReturnType<typeof recoverPartition>>;
+      let recovered: RecoveredPartition;
       try {
         recovered = await retrying(
           `recover ${keyOf(topic, partition)}`,
@@ -184,12 +160,41 @@ export async function startArchiveSink(options: ArchiveSinkOptions): Promise<Arc
         return; // superseded by a newer assignment, or closing
       }
       if (!current()) return;
+      const key = keyOf(topic, partition);
+      let seekTo = recovered.end + 1;
+      let check: { last: RecordFingerprint; range: LogRange } | null = null;
       if (recovered.end >= 0) {
-        if (!ranges.has(topic)) ranges.set(topic, logRanges(topic));
-        checkLogRange(topic, partition, recovered.end, (await ranges.get(topic))?.get(partition));
+        if (!ranges.has(topic)) ranges.set(topic, logRanges.ranges(topic));
+        const differed = differing.get(key);
+        const range = (await ranges.get(topic))?.get(partition) ?? differed;
+        const verdict =
+          range === undefined
+            ? 'same'
+            : differed
+              ? 'new'
+              : judgeLogRange(recovered.end, recovered.last, range);
+        if (range !== undefined && verdict === 'new') {
+          const from = recovered;
+          const why = differed ? differsAt(from, range) : endedBefore(from, range);
+          try {
+            recovered = await retrying(
+              `start a new log epoch of ${key}`,
+              () => startNewEpoch({ fs, topic, partition, recovered: from, range, why, metrics, logger }),
+              { ...retry, live: current },
+              logger,
+              metrics,
+            );
+          } catch {
+            return;
+          }
+          seekTo = range.low;
+          progress.forget(progressKeyOf(topic, partition));
+        } else if (verdict === 'compare' && range !== undefined && recovered.last !== null) {
+          check = { last: recovered.last, range };
+          seekTo = recovered.end;
+        }
       }
       if (!current()) return;
-      const key = keyOf(topic, partition);
       const writer: PartitionWriter = new PartitionWriter({
         topic,
         partition,
@@ -207,15 +212,37 @@ export async function startArchiveSink(options: ArchiveSinkOptions): Promise<Arc
           progress.committed(progressKeyOf(topic, partition), end, Date.now());
         },
       });
+      if (check !== null) identityChecks.set(writer, check);
       writers.set(key, writer);
       progress.positioned(progressKeyOf(topic, partition), recovered.end, Date.now());
-      consumer.seek({ topic, partition, offset: String(recovered.end + 1) });
+      consumer.seek({ topic, partition, offset: String(seekTo) });
       consumer.resume([{ topic, partitions: [partition] }]);
       logger.info(
-        { partition: key, next: recovered.end + 1, by: recovered.by },
+        { partition: key, epoch: recovered.epoch, next: recovered.end + 1, by: recovered.by },
         'partition positioned after its archived files',
       );
     }
+  }
+
+  /**
+   * Whether the writer may take the batch: a writer positioned on the record at its archived end compares the
+   * record fetched there first; when it differs, the log is new, and the partition is positioned again, in a new
+   * log epoch (false).
+   */
+  function logIdentityHolds(writer: PartitionWriter, messages: readonly FetchedMessage[]): boolean {
+    const check = identityChecks.get(writer);
+    if (check === undefined) return true;
+    const verdict = judgeFetchedRecords(check.last, messages);
+    if (verdict === 'wait') return true; // records before the archived end: the writer skips them
+    identityChecks.delete(writer);
+    if (verdict === 'same') return true;
+    const { topic, partition } = writer;
+    const key = keyOf(topic, partition);
+    writers.delete(key);
+    consumer.pause([{ topic, partitions: [partition] }]);
+    const gen = generation;
+    void writer.fence().then(() => position(gen, [{ topic, partition }], new Map([[key, check.range]])));
+    return false;
   }
 
   /** Drops a partition's writer after a failure and positions the partition again from the archive. */
@@ -371,6 +398,7 @@ export async function startArchiveSink(options: ArchiveSinkOptions): Promise<Arc
     eachBatch: async ({ batch, resolveOffset, heartbeat, isStale }) => {
       const writer = writers.get(keyOf(batch.topic, batch.partition));
       if (!writer?.live || isStale() || batch.messages.length === 0) return;
+      if (!logIdentityHolds(writer, batch.messages)) return;
       metrics.fetched();
       const beat = () => void heartbeat().catch(() => undefined);
       try {
@@ -454,7 +482,7 @@ export async function startArchiveSink(options: ArchiveSinkOptions): Promise<Arc
       clearInterval(commitTimer);
       clearInterval(logTimer);
       await logEnds.stop();
-      await rangeAdmin.disconnect().catch(() => undefined);
+      await logRanges.close();
       // Still a member of the group: commit what is open, so nothing waits in staging, then leave.
       for (const [topic, partitions] of Object.entries(groupByTopic(writers)))
         consumer.pause([{ topic, partitions }]);

@@ -3,6 +3,7 @@
  * to hand a range of records to the file's builder. A batch comes as records (`recordRun`) or packed into one
  * buffer straight from the fetched messages (record-frames.ts `packMessages`), with no object per record.
  */
+import { type RecordFingerprint, recordFingerprint } from '../log-identity.ts';
 import type { FileBuilder } from './file-builder.ts';
 import type { ArchiveRecord } from './rows.ts';
 
@@ -12,6 +13,8 @@ export interface RecordRun {
   timestampAt(i: number): number;
   /** The registry id of record `i`'s writer schema; -1 when it has none (tombstone, undecodable). */
   schemaIdAt(i: number): number;
+  /** What identifies record `i` in its log (read before `appendTo`, which may hand the bytes to another thread). */
+  fingerprintAt(i: number): RecordFingerprint;
   /** Appends records `[from, to)` to the builder. */
   appendTo(builder: FileBuilder, partition: number, from: number, to: number): void;
 }
@@ -24,6 +27,10 @@ export function recordRun(records: readonly ArchiveRecord[]): RecordRun {
     schemaIdAt(i) {
       const d = records[i].decoded;
       return d.kind === 'value' || d.kind === 'avro' ? d.schemaId : -1;
+    },
+    fingerprintAt(i) {
+      const r = records[i];
+      return recordFingerprint(r.offset, r.timestamp, r.key, r.value);
     },
     appendTo(builder, partition, from, to) {
       builder.append(partition, from === 0 && to === records.length ? records : records.slice(from, to));

@@ -74,7 +74,7 @@ export function registerArchiveCommand(program: Command): void {
       for (const p of listing) {
         const ranges = p.ranges.map(([a, b]) => `${a}..${b}`).join(', ');
         out(
-          `${`${p.topic}+${p.partition}`.padEnd(32)} ${ranges.padEnd(28)} ${String(p.files).padStart(7)} ${String(p.rows).padStart(11)} ${String(p.bytes).padStart(13)}`,
+          `${`${p.topic}+${p.partition}${p.epoch > 0 ? ` epoch ${p.epoch}` : ''}`.padEnd(32)} ${ranges.padEnd(28)} ${String(p.files).padStart(7)} ${String(p.rows).padStart(11)} ${String(p.bytes).padStart(13)}`,
         );
       }
       if (listing.length === 0) out(`(no archived files under ${config.archive.uri})`);

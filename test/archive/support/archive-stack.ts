@@ -8,7 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { DuckDBInstance } from '@duckdb/node-api';
 import type { ArchiveFileSystem } from '../../../src/archive/fs/archive-fs.ts';
-import { endOfFiles, resolvePartitionFiles } from '../../../src/archive/recovery.ts';
+import { epochOf } from '../../../src/archive/layout.ts';
+import { endOfFiles, filesOfLastEpoch, resolvePartitionFiles } from '../../../src/archive/recovery.ts';
 import { listTopicFiles } from '../../../src/archive/scan.ts';
 import { type Config, type ConfigInput, configSchema } from '../../../src/config/index.ts';
 import type { ClickstreamEvent } from '../../../streams/schemas/index.ts';
@@ -105,12 +106,16 @@ export async function endOffsets(stack: KafkaStack, topic: string): Promise<Map<
   return new Map(offsets.map((o) => [o.partition, Number(o.high)]));
 }
 
-/** Waits until the archive's committed files reach Kafka's end offset of every partition of `topics`. */
+/**
+ * Waits until the archive's committed files reach Kafka's end offset of every partition of `topics`: the files of
+ * log epoch `epoch`, or of each partition's last epoch.
+ */
 export async function waitForArchive(
   fs: ArchiveFileSystem,
   stack: KafkaStack,
   topics: readonly string[],
   timeoutMs = 90_000,
+  epoch?: number,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -118,7 +123,9 @@ export async function waitForArchive(
     for (const topic of topics) {
       const files = await listTopicFiles(fs, topic);
       for (const [partition, high] of await endOffsets(stack, topic)) {
-        const end = endOfFiles(resolvePartitionFiles(files.filter((f) => f.partition === partition)).files);
+        const own = files.filter((f) => f.partition === partition);
+        const current = epoch === undefined ? filesOfLastEpoch(own) : own.filter((f) => epochOf(f) === epoch);
+        const end = endOfFiles(resolvePartitionFiles(current).files);
         if (end < high - 1) behind += ` ${topic}+${partition}: ${end + 1}/${high}`;
       }
     }
@@ -137,15 +144,23 @@ export async function query(duckdb: DuckDBInstance, sql: string): Promise<Record
   }
 }
 
-/** Offsets archived more than once, or not at all, per partition, read by DuckDB from the files. */
+/**
+ * Offsets archived more than once, or not at all, per partition, read by DuckDB from the files (of log epoch
+ * `epoch` only, told by their names, when given).
+ */
 export async function offsetCensus(
   duckdb: DuckDBInstance,
   glob: string,
   highs: Map<number, number>,
+  epoch?: number,
 ): Promise<{ rows: number; duplicates: number; missing: number }> {
+  const ofEpoch =
+    epoch === undefined
+      ? ''
+      : `WHERE coalesce(nullif(regexp_extract(filename, '\\+e(\\d{6})\\+', 1), ''), '0')::INTEGER = ${epoch}`;
   const [dup] = await query(
     duckdb,
-    `SELECT count(*)::DOUBLE AS rows, (count(*) - count(DISTINCT (_partition, _offset)))::DOUBLE AS duplicates FROM read_parquet('${glob}', hive_partitioning = true)`,
+    `SELECT count(*)::DOUBLE AS rows, (count(*) - count(DISTINCT (_partition, _offset)))::DOUBLE AS duplicates FROM read_parquet('${glob}', hive_partitioning = true, filename = true) ${ofEpoch}`,
   );
   const expected = [...highs.values()].reduce((s, h) => s + h, 0);
   return {

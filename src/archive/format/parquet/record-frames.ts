@@ -10,6 +10,7 @@
  *                · i32 body length (-1: the body is the value) · body
  *   undecodable: i32 error length · error (UTF-8)
  */
+import { type RecordFingerprint, recordFingerprint } from '../../log-identity.ts';
 import type { FileBuilder } from '../file-builder.ts';
 import type { RecordRun } from '../record-run.ts';
 import type { ArchiveRecord } from '../rows.ts';
@@ -95,6 +96,17 @@ export class PackedRun implements RecordRun {
   }
   schemaIdAt(i: number): number {
     return this.schemaIds[i];
+  }
+  fingerprintAt(i: number): RecordFingerprint {
+    const start = i === 0 ? 0 : this.ends[i - 1];
+    const frame = Buffer.from(this.frames, start, this.ends[i] - start);
+    const keyLength = frame.readInt32LE(17);
+    const keyStart = 21;
+    const key = keyLength < 0 ? null : frame.subarray(keyStart, keyStart + keyLength);
+    const valueAt = keyStart + Math.max(0, keyLength);
+    const valueLength = frame.readInt32LE(valueAt);
+    const value = valueLength < 0 ? null : frame.subarray(valueAt + 4, valueAt + 4 + valueLength);
+    return recordFingerprint(this.offsets[i], this.timestamps[i], key, value);
   }
   appendTo(builder: FileBuilder, partition: number, from: number, to: number): void {
     if (!builder.appendFrames) throw new Error('this file builder does not take packed records');
