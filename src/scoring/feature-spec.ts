@@ -1,7 +1,8 @@
 /**
  * The feature spec: the ordered list of model inputs that serving (`features.ts`) and training share. A spec
- * entry names one column, or a one-hot group that expands to one column per value (plus `other`). The hash
- * (sha256 of the canonical JSON) ties a model in the registry to the spec it was trained on.
+ * entry names one column, a one-hot group that expands to one column per value (plus `other`), or the cross of
+ * two one-hot groups (one column per pair of their columns). The hash (sha256 of the canonical JSON) ties a model
+ * in the registry to the spec it was trained on.
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
@@ -69,6 +70,12 @@ const featureSchema = z.discriminatedUnion('kind', [
    * candidate's category; `recent.item` is 1 when the candidate is among the user's recent clicks.
    */
   z.object({ kind: z.literal('affinity'), name, source: z.enum(['recent.category', 'recent.item']) }),
+  /**
+   * The interaction of two one-hot groups listed before it (e.g. `user.segment` × `item.category`): one column per
+   * pair of their columns, `<name>=<a>&<b>` (`other` pairs like any value), 1 for the pair the row has. A linear
+   * model learns a weight per pair: how a segment takes to a category, which neither group's own weights can say.
+   */
+  z.object({ kind: z.literal('cross'), name, features: z.tuple([name, name]) }),
 ]);
 
 export const featureSpecSchema = z
@@ -96,6 +103,25 @@ export const featureSpecSchema = z
       if (feature.kind === 'onehot' && new Set(feature.values).size !== feature.values.length) {
         ctx.addIssue({ code: 'custom', path: ['features', index, 'values'], message: 'duplicate value' });
       }
+      if (feature.kind === 'cross') {
+        feature.features.forEach((crossed, k) => {
+          const earlier = spec.features.slice(0, index).find((f) => f.name === crossed);
+          if (earlier?.kind !== 'onehot') {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['features', index, 'features', k],
+              message: `'${crossed}' is not a one-hot feature listed before this cross`,
+            });
+          }
+        });
+        if (feature.features[0] === feature.features[1]) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['features', index, 'features'],
+            message: 'a feature crossed with itself',
+          });
+        }
+      }
     });
   });
 
@@ -111,12 +137,33 @@ export interface FeatureSpec extends ParsedSpec {
   readonly hash: string;
 }
 
-/** Column names a definition expands to. */
-export function columnsOf(feature: FeatureDefinition): string[] {
-  if (feature.kind !== 'onehot') return [feature.name];
-  const columns = feature.values.map((value) => `${feature.name}=${value}`);
-  if (feature.other) columns.push(`${feature.name}=other`);
-  return columns;
+export type OneHotDefinition = Extract<FeatureDefinition, { kind: 'onehot' }>;
+export type CrossDefinition = Extract<FeatureDefinition, { kind: 'cross' }>;
+
+/** The values a one-hot group has a column for, `other` last when set. */
+export function oneHotValues(feature: OneHotDefinition): string[] {
+  return feature.other ? [...feature.values, 'other'] : [...feature.values];
+}
+
+/** The two one-hot groups a cross names, from the spec's definitions (the spec was validated: both exist). */
+export function crossedGroups(
+  feature: CrossDefinition,
+  features: readonly FeatureDefinition[],
+): [OneHotDefinition, OneHotDefinition] {
+  const find = (crossed: string) =>
+    features.find((f): f is OneHotDefinition => f.kind === 'onehot' && f.name === crossed)!;
+  return [find(feature.features[0]), find(feature.features[1])];
+}
+
+/** Column names a definition expands to; `features` (the spec's definitions) resolves a cross. */
+export function columnsOf(feature: FeatureDefinition, features: readonly FeatureDefinition[]): string[] {
+  if (feature.kind === 'onehot') return oneHotValues(feature).map((value) => `${feature.name}=${value}`);
+  if (feature.kind === 'cross') {
+    const [a, b] = crossedGroups(feature, features);
+    const second = oneHotValues(b);
+    return oneHotValues(a).flatMap((x) => second.map((y) => `${feature.name}=${x}&${y}`));
+  }
+  return [feature.name];
 }
 
 /** JSON with object keys sorted, so the hash does not depend on key order or formatting. */
@@ -147,7 +194,7 @@ export function parseFeatureSpec(value: unknown, origin = 'feature spec'): Featu
       { origin, path: where, issues: parsed.error.issues.length },
     );
   }
-  const columns = parsed.data.features.flatMap(columnsOf);
+  const columns = parsed.data.features.flatMap((feature) => columnsOf(feature, parsed.data.features));
   return Object.freeze({
     ...parsed.data,
     columns: Object.freeze(columns),

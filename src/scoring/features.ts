@@ -1,11 +1,17 @@
 /**
  * Assembles the float32 feature matrix [candidates × columns] of one request, in the order the feature spec
  * says. The spec is compiled once into flat op tables; user and context columns are computed once per request
- * into a row template, item and affinity columns per candidate. The matrix buffer is reused between requests:
+ * into a row template, item, affinity and cross columns per candidate. The matrix buffer is reused between requests:
  * its content is valid until the next `assemble` call (the scorer copies it before returning).
  */
 import type { ItemFeatures, ItemInfo, RequestContext, StateView, UserFeatures } from '../domain/decision.ts';
-import type { CategoricalSource, FeatureDefinition, FeatureSpec } from './feature-spec.ts';
+import {
+  type CategoricalSource,
+  columnsOf,
+  crossedGroups,
+  type FeatureDefinition,
+  type FeatureSpec,
+} from './feature-spec.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -18,6 +24,7 @@ enum Op {
   OneHot = 6,
   RecentCategory = 7,
   RecentItem = 8,
+  Cross = 9,
 }
 
 enum Field {
@@ -115,6 +122,23 @@ interface OneHotGroup {
   readonly columns: Map<string, number>;
   /** Column of values not listed, or -1. */
   readonly other: number;
+  /** The group's first column and its number of columns. */
+  readonly first: number;
+  readonly size: number;
+  /** Index among the request-level groups (its hit is kept per request), or -1 for an item group. */
+  readonly requestSlot: number;
+}
+
+/** The column of `value` in `group` (its `other` column when not listed), or -1 when it has none. */
+function columnOf(group: OneHotGroup, value: string | null): number {
+  const hit = value === null ? undefined : group.columns.get(value);
+  return hit ?? group.other;
+}
+
+/** The two groups of a cross; its columns run over (a's column, b's column), b's fastest. */
+interface CrossOp {
+  readonly a: OneHotGroup;
+  readonly b: OneHotGroup;
 }
 
 /** Builds feature matrices for one feature spec. Not shared between concurrent assemblers' callers. */
@@ -131,7 +155,10 @@ export class FeatureAssembler {
   private readonly opA: Float64Array;
   private readonly opB: Float64Array;
   private readonly opGroup: (OneHotGroup | null)[];
+  private readonly opCross: (CrossOp | null)[];
   private readonly opCount: number;
+  /** Per request: the column each request-level one-hot group set (-1: none), read by the cross columns. */
+  private readonly requestHits: Int32Array;
   private readonly usesRecent: boolean;
   // Per-request scratch, reused.
   private readonly recentCategoryCount = new Map<string, number>();
@@ -151,22 +178,42 @@ export class FeatureAssembler {
     const as: number[] = [];
     const bs: number[] = [];
     const groups: (OneHotGroup | null)[] = [];
+    const crosses: (CrossOp | null)[] = [];
+    const groupOf = new Map<string, OneHotGroup>();
+    let requestGroups = 0;
     let usesRecent = false;
     let column = 0;
-    const push = (op: Op, field: number, a: number, b: number, group: OneHotGroup | null): void => {
+    const push = (
+      op: Op,
+      field: number,
+      a: number,
+      b: number,
+      group: OneHotGroup | null,
+      cross: CrossOp | null = null,
+    ): void => {
       ops.push(op);
       columns.push(column);
       fields.push(field);
       as.push(a);
       bs.push(b);
       groups.push(group);
+      crosses.push(cross);
     };
     for (const def of spec.features) {
-      const width = def.kind === 'onehot' ? def.values.length + (def.other ? 1 : 0) : 1;
+      const width = columnsOf(def, spec.features).length;
+      if (def.kind === 'cross') {
+        const [a, b] = crossedGroups(def, spec.features);
+        push(Op.Cross, 0, 0, 0, null, { a: groupOf.get(a.name)!, b: groupOf.get(b.name)! });
+        column += width;
+        continue;
+      }
       const isItem = def.source.startsWith('item') || def.source.startsWith('recent');
       if (!isItem) {
         let group: OneHotGroup | null = null;
-        if (def.kind === 'onehot') group = oneHotGroup(def.source, def.values, def.other, column);
+        if (def.kind === 'onehot') {
+          group = oneHotGroup(def.source, def.values, def.other, column, requestGroups++);
+          groupOf.set(def.name, group);
+        }
         this.requestDefs.push({ def, column, group });
       } else {
         switch (def.kind) {
@@ -185,9 +232,12 @@ export class FeatureAssembler {
           case 'age_days_log1p':
             push(Op.Age, 0, 0, 0, null);
             break;
-          case 'onehot':
-            push(Op.OneHot, 0, 0, 0, oneHotGroup(def.source, def.values, def.other, column));
+          case 'onehot': {
+            const group = oneHotGroup(def.source, def.values, def.other, column, -1);
+            groupOf.set(def.name, group);
+            push(Op.OneHot, 0, 0, 0, group);
             break;
+          }
           case 'affinity':
             usesRecent = true;
             push(def.source === 'recent.category' ? Op.RecentCategory : Op.RecentItem, 0, 0, 0, null);
@@ -204,7 +254,9 @@ export class FeatureAssembler {
     this.opA = Float64Array.from(as);
     this.opB = Float64Array.from(bs);
     this.opGroup = groups;
+    this.opCross = crosses;
     this.opCount = ops.length;
+    this.requestHits = new Int32Array(requestGroups);
     this.usesRecent = usesRecent;
   }
 
@@ -262,10 +314,8 @@ export class FeatureAssembler {
             break;
           }
           case Op.OneHot: {
-            const group = this.opGroup[o]!;
-            const column = group.columns.get(item.category);
-            if (column !== undefined) m[base + column] = 1;
-            else if (group.other >= 0) m[base + group.other] = 1;
+            const column = columnOf(this.opGroup[o]!, item.category);
+            if (column >= 0) m[base + column] = 1;
             break;
           }
           case Op.RecentCategory:
@@ -274,6 +324,13 @@ export class FeatureAssembler {
           case Op.RecentItem:
             m[at] = this.recentItems.has(item.itemId) ? 1 : 0;
             break;
+          case Op.Cross: {
+            const { a, b } = this.opCross[o]!;
+            const ca = a.requestSlot >= 0 ? this.requestHits[a.requestSlot] : columnOf(a, item.category);
+            const cb = b.requestSlot >= 0 ? this.requestHits[b.requestSlot] : columnOf(b, item.category);
+            if (ca >= 0 && cb >= 0) m[at + (ca - a.first) * b.size + (cb - b.first)] = 1;
+            break;
+          }
           default:
             break;
         }
@@ -310,10 +367,9 @@ export class FeatureAssembler {
             def.source === 'user.known' ? (user === undefined ? 0 : 1) : user?.subscribed === true ? 1 : 0;
           break;
         case 'onehot': {
-          const value = categorical(def.source, user, context);
-          const hit = value === null ? undefined : group!.columns.get(value);
-          if (hit !== undefined) t[hit] = 1;
-          else if (group!.other >= 0) t[group!.other] = 1;
+          const hit = columnOf(group!, categorical(def.source, user, context));
+          if (hit >= 0) t[hit] = 1;
+          this.requestHits[group!.requestSlot] = hit;
           break;
         }
         default:
@@ -351,10 +407,12 @@ function oneHotGroup(
   values: readonly string[],
   other: boolean,
   first: number,
+  requestSlot: number,
 ): OneHotGroup {
   const columns = new Map<string, number>();
   values.forEach((value, i) => {
     columns.set(value, first + i);
   });
-  return { source, columns, other: other ? first + values.length : -1 };
+  const size = values.length + (other ? 1 : 0);
+  return { source, columns, other: other ? first + values.length : -1, first, size, requestSlot };
 }
