@@ -24,8 +24,10 @@ export const ARCHIVE_ERROR_CODES = [
    */
   'CROUPIER_ERR_ARCHIVE_UNDECODABLE_BATCH',
   /**
-   * A partition's Kafka log ends before the offsets the archive holds: the log started again (an embedded broker
-   * without `broker.dataDir` restarted, or the topic was made again), and its records below them are not archived.
+   * A partition's Kafka log is not the one the archive's files were written from: it ends before the archived
+   * offsets, or holds another record at the archived end (an embedded broker without `broker.dataDir` restarted, or
+   * the topic was made again). Not an error of the archive: the new log is archived from its start under the next
+   * log epoch, beside the old files; counted once per epoch started.
    */
   'CROUPIER_ERR_ARCHIVE_LOG_RESTARTED',
   /** `croupier archive verify` found something wrong (the message lists what). */
