@@ -17,11 +17,6 @@ export interface ArchiveMetricsSnapshot {
    * `topic:partition` → milliseconds since they last moved.
    */
   stalled: Record<string, number>;
-  /**
-   * Partitions whose log started again under the archive's files (`topic:partition` → what happened and what to
-   * do): the archive resumes by offset, so the new log's records below the archived offsets are not archived.
-   */
-  logRestarts?: Record<string, string>;
   /** Wall-clock time (ms) the first record was fetched, or null before any. */
   firstFetchAt: number | null;
 }

@@ -11,13 +11,10 @@ import { labelled } from './state-health.ts';
 export function archiveHealthReasons(archive: ArchiveMetricsSnapshot | undefined): string[] {
   if (archive === undefined) return [];
   const lastError = archive.lastError ? `; last error: ${archive.lastError}` : '';
-  return [
-    ...Object.entries(archive.stalled).map(
-      ([partition, ms]) =>
-        `archive partition ${partition} has not advanced for ${Math.round(ms / 1000)} s (${archive.lag[partition] ?? 0} records waiting${lastError})`,
-    ),
-    ...Object.values(archive.logRestarts ?? {}),
-  ];
+  return Object.entries(archive.stalled).map(
+    ([partition, ms]) =>
+      `archive partition ${partition} has not advanced for ${Math.round(ms / 1000)} s (${archive.lag[partition] ?? 0} records waiting${lastError})`,
+  );
 }
 
 /** The `/metrics` text of the archive ('' when it is not run here). */
@@ -44,11 +41,6 @@ export function archiveHealthMetricsText(archive: ArchiveMetricsSnapshot | undef
       'gauge',
       'partition',
       archive.lag,
-    ),
-    gaugeLines(
-      'croupier_archive_log_restarted_partitions',
-      'Archive partitions whose Kafka log started again under the archived files (their new records below the archived offsets are not archived).',
-      Object.keys(archive.logRestarts ?? {}).length,
     ),
     gaugeLines(
       'croupier_archive_stalled_partitions',
