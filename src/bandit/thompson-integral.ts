@@ -13,24 +13,39 @@
  * exact where a density is unbounded (shapes below 1), over every node and over every other node, and the two
  * sums are combined by Richardson extrapolation ((4·I_h − I_2h)/3), which cancels the rule's h² error term:
  * against 24-nodes-per-σ references this is ten times more accurate than the plain rule at twice the nodes.
- * The CDF tables: Fⱼ at the grid nodes of its support, exact at the first node, then cell by cell by the
- * end-corrected trapezoid rule (exact `betaCdf` near 0 or 1 where a shape below 2 makes the density rough).
+ *
+ * The sweep runs over the nodes from the top down. Each candidate's Fⱼ is computed as the sweep reaches its
+ * support: exact at the support's top node, then cell by cell by the end-corrected trapezoid rule (exact
+ * `betaCdf` near 0 or 1 where a shape below 2 makes the density rough). The sweep ends at the first node where
+ * the others outside the slate leave fewer than k of them above x with probability below STOP = 1e-8: that
+ * probability only falls further down (every qⱼ grows as x falls), and it bounds every slot's e_s there, so what
+ * is left out is at most STOP·Fᵢ ≤ 1e-8 per propensity; candidates whose support lies below that node are never
+ * computed. In a 200-candidate slate this skips the bottom fifth of the grid, where most candidates overlap.
  *
  * Which candidates are relevant: the region is the union of the shown items' supports [loᵢ, hiᵢ] (Chernoff
- * bounds put at most 1e-8 of each item's mass outside). A candidate whose θ is below the region's start, or
- * above its end, except with probability ≤ 1e-8 (Chernoff again) is left out, or counted as always above;
- * the rest get tables. The bias this adds is at most 2·1e-8 per candidate.
+ * bounds, found by Newton's method, put at most 1e-8 of each item's mass outside). A candidate whose θ is below
+ * the region's start, or above its end, except with probability ≤ 1e-8 (Chernoff again) is left out, or counted
+ * as always above; the rest are active. The bias this adds is at most 2·1e-8 per candidate, and the sweep's end
+ * adds 1e-8 (`tailBias` = 2·1e-8·n + 1e-8).
  *
  * Ties: draws that round to exactly 1.0 or 0 are atoms the slate orders uniformly at random (see
  * policies.ts); the continuous part uses Fᵢ clamped to exclude them and the atoms are added exactly.
  */
 import { logBeta } from '../stats/special.ts';
 import { betaCdf } from './beta-cdf.ts';
+import { IntegralScratch } from './integral-scratch.ts';
 import { selectTopK } from './slate.ts';
 import { chernoffLowerTail, chernoffTail, roundingAtoms } from './thompson-propensity.ts';
 
+export { IntegralScratch };
+
 /** Largest probability mass a support bound or a left-out candidate may miss. */
 const TAIL = 1e-8;
+/** ln(1 / TAIL): the exponent (α + β)·KL(μ ‖ x) at which the Chernoff bound reaches TAIL. */
+const LOG_TAIL = -Math.log(TAIL);
+/** The sweep stops once fewer than k others are above x with at most this probability. */
+const STOP = 1e-8;
+
 /** How fine the integration grid is. */
 export interface IntegralResolution {
   /** Table nodes per standard deviation of a candidate's posterior. */
@@ -48,195 +63,107 @@ export interface IntegralEstimate {
   readonly nodes: number;
   /** Bound on the bias of leaving candidates and tails out. */
   readonly tailBias: number;
+  /**
+   * The lowest x the sweep reached: below it the candidates outside the slate leave fewer than k of them above x
+   * with probability below 1e-8 (the region's start when the sweep ran through).
+   */
+  readonly end: number;
 }
 
-/** Buffers reused between calls, grown on demand. */
-export class IntegralScratch {
-  lo = new Float64Array(64);
-  hi = new Float64Array(64);
-  step = new Float64Array(64);
-  offset = new Int32Array(64);
-  logNorm = new Float64Array(64);
-  /** Candidate index of each active candidate. */
-  active = new Int32Array(64);
-  /** Slot of each active candidate in the shown slate, or −1. */
-  slotOfActive = new Int32Array(64);
-  cdf = new Float64Array(1024);
-  grid = new Float64Array(1024);
-  logX = new Float64Array(1024);
-  log1mX = new Float64Array(1024);
-  firstNode = new Int32Array(64);
-  lastNode = new Int32Array(64);
-  /** Per live shown item j, the prefix and suffix products of the node's polynomial (k coefficients a row). */
-  prefix = new Float64Array(16 * 17);
-  suffix = new Float64Array(16 * 17);
-  liveSlots = new Int32Array(16);
-  private startsAfterNodes = new Int32Array(1024);
-  private liveCandidates = new Int32Array(64);
-  private sweepOrder = new Int32Array(64);
-  /** Per slot: the last u, e, whether started, and the running integral. */
-  lastU = new Float64Array(16);
-  lastE = new Float64Array(16);
-  started = new Uint8Array(16);
-  sums = new Float64Array(16);
-  /** The same integrals over every other node (twice the step), for Richardson extrapolation. */
-  coarseU = new Float64Array(16);
-  coarseE = new Float64Array(16);
-  coarseSums = new Float64Array(16);
-  activeOfSlot = new Int32Array(16);
-  atoms = new Float64Array(2);
-  atom0 = new Float64Array(16);
-  atom1 = new Float64Array(16);
-
-  ensure(n: number, k: number): void {
-    if (this.lo.length < n) {
-      const size = Math.max(n, this.lo.length * 2);
-      this.lo = new Float64Array(size);
-      this.hi = new Float64Array(size);
-      this.step = new Float64Array(size);
-      this.offset = new Int32Array(size);
-      this.firstNode = new Int32Array(size);
-      this.lastNode = new Int32Array(size);
-      this.logNorm = new Float64Array(size);
-      this.active = new Int32Array(size);
-      this.slotOfActive = new Int32Array(size);
-    }
-    if (this.lastU.length < k + 1) {
-      const size = Math.max(k + 1, this.lastU.length * 2);
-      this.lastU = new Float64Array(size);
-      this.lastE = new Float64Array(size);
-      this.started = new Uint8Array(size);
-      this.sums = new Float64Array(size);
-      this.coarseU = new Float64Array(size);
-      this.coarseE = new Float64Array(size);
-      this.coarseSums = new Float64Array(size);
-      this.activeOfSlot = new Int32Array(size);
-      this.atom0 = new Float64Array(size);
-      this.atom1 = new Float64Array(size);
-      this.prefix = new Float64Array(size * (size + 1));
-      this.suffix = new Float64Array(size * (size + 1));
-      this.liveSlots = new Int32Array(size);
-    }
-  }
-
-  /** Buffers of the node sweep over `nodes` grid nodes and `count` active candidates. */
-  sweep(nodes: number, count: number): { startsAfter: Int32Array; live: Int32Array; order: Int32Array } {
-    if (this.startsAfterNodes.length < nodes + 1) {
-      this.startsAfterNodes = new Int32Array(Math.max(nodes + 1, this.startsAfterNodes.length * 2));
-    }
-    if (this.liveCandidates.length < count) {
-      const size = Math.max(count, this.liveCandidates.length * 2);
-      this.liveCandidates = new Int32Array(size);
-      this.sweepOrder = new Int32Array(size);
-    }
-    return { startsAfter: this.startsAfterNodes, live: this.liveCandidates, order: this.sweepOrder };
-  }
-
-  ensureTables(values: number): void {
-    if (this.cdf.length >= values) return;
-    const size = Math.max(values, this.cdf.length * 2);
-    this.cdf = new Float64Array(size);
-  }
-
-  private ties = new Float64Array(64);
-  private screen = new Float64Array(64);
-  private screenOrder = new Int32Array(64);
-
-  /** Buffers for screening n candidates. */
-  screening(n: number): { screen: Float64Array; screenOrder: Int32Array } {
-    if (this.screen.length < n) {
-      this.screen = new Float64Array(Math.max(n, this.screen.length * 2));
-      this.screenOrder = new Int32Array(this.screen.length);
-    }
-    return { screen: this.screen, screenOrder: this.screenOrder };
-  }
-
-  /** A buffer for the Poisson binomial of up to n − 1 tie indicators. */
-  tiePolynomial(n: number): Float64Array {
-    if (this.ties.length < n + 1) this.ties = new Float64Array(Math.max(n + 1, this.ties.length * 2));
-    return this.ties;
-  }
-
-  /** ln x and ln(1 − x) at the grid's nodes. */
-  gridLogs(nodes: number): { logX: Float64Array; log1mX: Float64Array } {
-    if (this.logX.length < nodes) {
-      this.logX = new Float64Array(this.grid.length);
-      this.log1mX = new Float64Array(this.grid.length);
-    }
-    return { logX: this.logX, log1mX: this.log1mX };
-  }
-
-  ensureGrid(nodes: number): void {
-    if (this.grid.length < nodes) {
-      const grown = new Float64Array(Math.max(nodes, this.grid.length * 2));
-      grown.set(this.grid);
-      this.grid = grown;
-    }
-  }
-}
-
-/** Smallest x ≥ μ with P(θ > x) ≤ TAIL by the Chernoff bound (1 when none below 1). */
-function upperBound(a: number, b: number, mean: number, sd: number): number {
-  let d = 4 * sd;
-  for (let i = 0; i < 60; i++) {
-    const x = mean + d;
-    if (x >= 1) return 1;
-    if (chernoffTail(a, b, mean, x) <= TAIL) return x;
-    d *= 1.4;
-  }
-  return 1;
-}
-
-/** Largest x ≤ μ with P(θ < x) ≤ TAIL by the Chernoff bound (0 when none above 0). */
-function lowerBound(a: number, b: number, mean: number, sd: number): number {
-  let d = 4 * sd;
-  for (let i = 0; i < 60; i++) {
-    const x = mean - d;
-    if (x <= 0) return 0;
-    if (chernoffLowerTail(a, b, mean, x) <= TAIL) return x;
-    d *= 1.4;
-  }
-  return 0;
+/** (α + β)·KL(μ ‖ x), the Chernoff exponent of P(θ ≥ x) above μ and of P(θ ≤ x) below it. */
+function chernoffExponent(size: number, mean: number, x: number): number {
+  return size * (mean * Math.log(mean / x) + (1 - mean) * (Math.log1p(-mean) - Math.log1p(-x)));
 }
 
 /**
- * Active candidate r's F at the grid nodes of its support: exact at the first node, then cell by cell by the
- * trapezoid rule with its end correction h²/12·(f′₀ − f′₁) (error O(h⁴); cells are at most half of the
- * candidate's standard deviation), or exactly where a cell is within 8 widths of 0 with α < 2, or of 1 with
- * β < 2 (the density or its derivatives are unbounded there).
+ * The x on the side of μ that `direction` (+1 above, −1 below) says where the Chernoff exponent reaches
+ * ln(1/TAIL), or just beyond it: Newton's method on the exponent, convex in x on either side of μ, started at
+ * 4σ, where it is still below ln(1/TAIL). Every step from there lands on or beyond the root (a convex function
+ * lies above its tangents) and the next ones come back towards it from beyond, so every iterate is a valid
+ * bound; a last check makes sure. 1 or 0 when the bound does not fall below TAIL inside (0, 1).
  */
-function fillCdf(a: number, b: number, r: number, scratch: IntegralScratch): void {
-  const { grid, logX, log1mX, cdf, offset, firstNode, lastNode, logNorm } = scratch;
-  const first = firstNode[r];
-  const last = lastNode[r];
-  if (last < first) return;
-  const ln = logNorm[r];
-  const base = offset[r];
-  cdf[base + first] = betaCdf(a, b, ln, grid[first]);
-  let f0 = 0;
-  let d0 = 0;
-  let known = false;
-  for (let g = first; g < last; g++) {
-    const x0 = grid[g];
-    const x1 = grid[g + 1];
-    const h = x1 - x0;
-    if ((a < 2 && x0 < 8 * h) || (b < 2 && 1 - x1 < 8 * h) || x0 <= 0 || x1 >= 1) {
-      cdf[base + g + 1] = betaCdf(a, b, ln, x1);
-      known = false;
+function supportBound(a: number, b: number, mean: number, sd: number, direction: 1 | -1): number {
+  const size = a + b;
+  let x = mean + direction * 4 * sd;
+  for (let i = 0; i < 16; i++) {
+    if (x >= 1) return 1;
+    if (x <= 0) return 0;
+    const excess = chernoffExponent(size, mean, x) - LOG_TAIL;
+    if (excess >= 0 && excess < 0.5) return x;
+    x -= excess / ((size * (x - mean)) / (x * (1 - x)));
+  }
+  if (x >= 1) return 1;
+  if (x <= 0) return 0;
+  // Not within 0.5 of the root after 16 steps: the last iterate is beyond it (or rounding put it short, and the
+  // search steps outwards until the bound holds).
+  for (let d = Math.abs(x - mean); chernoffExponent(size, mean, x) < LOG_TAIL; d *= 1.05) {
+    x = mean + direction * d;
+    if (x >= 1) return 1;
+    if (x <= 0) return 0;
+  }
+  return x;
+}
+
+/** Smallest x ≥ μ with P(θ > x) ≤ TAIL by the Chernoff bound (1 when none below 1). */
+export function upperBound(a: number, b: number, mean: number, sd: number): number {
+  return supportBound(a, b, mean, sd, 1);
+}
+
+/** Largest x ≤ μ with P(θ < x) ≤ TAIL by the Chernoff bound (0 when none above 0). */
+export function lowerBound(a: number, b: number, mean: number, sd: number): number {
+  return supportBound(a, b, mean, sd, -1);
+}
+
+/**
+ * Brings the F of the active candidates which[0..count−1] to node g, the sweep running downwards, and returns how
+ * many remain live (the others are dropped from `which` when `drop`: g is below their support). F is exact at the
+ * top of a support, then stepped down from its value at node g + 1 by the trapezoid rule with its end correction
+ * h²/12·(f′₀ − f′₁) over the cell (error O(h⁴); cells are at most half of the candidate's standard deviation), or
+ * exact where the cell is within 8 widths of 0 with α < 2, or of 1 with β < 2 (the density or its derivatives are
+ * unbounded there). Reads the node's ln x, ln(1 − x), 1/x and 1/(1 − x) from the scratch's node arrays.
+ */
+function stepCdfs(which: Int32Array, count: number, g: number, scratch: IntegralScratch): number {
+  const { a: as, b: bs, logNorm, cdf, density, slope, known, grid, firstNode, lastNode } = scratch;
+  const { logX, log1mX, invX, inv1mX } = scratch;
+  const x0 = grid[g];
+  const x1 = g + 1 < grid.length ? grid[g + 1] : 1;
+  const h = x1 - x0;
+  const edge = x0 <= 0 || x1 >= 1;
+  const near0 = x0 < 8 * h;
+  const near1 = 1 - x1 < 8 * h;
+  const lx0 = logX[g];
+  const lx1 = log1mX[g];
+  const ix0 = invX[g];
+  const ix1 = inv1mX[g];
+  const c0 = 0.5 * h;
+  const c1 = (h * h) / 12;
+  let kept = 0;
+  for (let m = 0; m < count; m++) {
+    const r = which[m];
+    if (firstNode[r] > g) continue;
+    which[kept++] = r;
+    const a = as[r];
+    const b = bs[r];
+    if (g === lastNode[r] || edge || (a < 2 && near0) || (b < 2 && near1)) {
+      cdf[r] = betaCdf(a, b, logNorm[r], x0);
+      known[r] = 0;
       continue;
     }
-    if (!known) {
-      f0 = Math.exp((a - 1) * logX[g] + (b - 1) * log1mX[g] - ln);
-      d0 = f0 * ((a - 1) / x0 - (b - 1) / (1 - x0));
+    let f1 = density[r];
+    let d1 = slope[r];
+    if (known[r] === 0) {
+      f1 = Math.exp((a - 1) * logX[g + 1] + (b - 1) * log1mX[g + 1] - logNorm[r]);
+      d1 = f1 * ((a - 1) * invX[g + 1] - (b - 1) * inv1mX[g + 1]);
     }
-    const f1 = Math.exp((a - 1) * logX[g + 1] + (b - 1) * log1mX[g + 1] - ln);
-    const d1 = f1 * ((a - 1) / x1 - (b - 1) / (1 - x1));
-    const value = cdf[base + g] + 0.5 * h * (f0 + f1) + ((h * h) / 12) * (d0 - d1);
-    cdf[base + g + 1] = Math.min(Math.max(value, 0), 1);
-    f0 = f1;
-    d0 = d1;
-    known = true;
+    const f0 = Math.exp((a - 1) * lx0 + (b - 1) * lx1 - logNorm[r]);
+    const d0 = f0 * ((a - 1) * ix0 - (b - 1) * ix1);
+    const value = cdf[r] - c0 * (f0 + f1) - c1 * (d0 - d1);
+    cdf[r] = Math.min(Math.max(value, 0), 1);
+    density[r] = f0;
+    slope[r] = d0;
+    known[r] = 1;
   }
+  return kept;
 }
 
 /** Multiplies poly[0..degree] by (1 − q + q·z), truncated at `degree`. */
@@ -246,6 +173,33 @@ function multiplyFactor(poly: Float64Array, degree: number, q: number): void {
   poly[0] *= p;
 }
 
+/**
+ * Multiplies poly[0..degree] by (1 − qᵣ + qᵣ·z) for qᵣ = 1 − F[r] of the `count` candidates r in `which`,
+ * truncated at `degree`: two factors at a time, as one quadratic, which halves the passes over the coefficients.
+ */
+function multiplyFactors(
+  poly: Float64Array,
+  degree: number,
+  which: Int32Array,
+  count: number,
+  F: Float64Array,
+): void {
+  let m = 0;
+  for (; m + 1 < count; m += 2) {
+    const p1 = F[which[m]];
+    const p2 = F[which[m + 1]];
+    const q1 = 1 - p1;
+    const q2 = 1 - p2;
+    const c0 = p1 * p2;
+    const c1 = p1 * q2 + q1 * p2;
+    const c2 = q1 * q2;
+    for (let i = degree; i > 1; i--) poly[i] = poly[i] * c0 + poly[i - 1] * c1 + poly[i - 2] * c2;
+    if (degree >= 1) poly[1] = poly[1] * c0 + poly[0] * c1;
+    poly[0] *= c0;
+  }
+  if (m < count) multiplyFactor(poly, degree, 1 - F[which[m]]);
+}
+
 /** `multiplyFactor` on the polynomial stored at `at`. */
 function multiplyFactorAt(poly: Float64Array, at: number, degree: number, q: number): void {
   const p = 1 - q;
@@ -253,18 +207,85 @@ function multiplyFactorAt(poly: Float64Array, at: number, degree: number, q: num
   poly[at] *= p;
 }
 
-/** Sorts order[0..n−1] by firstNode (insertion sort: the candidates come nearly in order of their supports). */
-function sortByFirstNode(order: Int32Array, n: number, firstNode: Int32Array): void {
+/** Sorts order[0..n−1] by lastNode, highest first (insertion sort: they come nearly in order). */
+function sortByLastNode(order: Int32Array, n: number, lastNode: Int32Array): void {
   for (let i = 1; i < n; i++) {
     const r = order[i];
-    const key = firstNode[r];
+    const key = lastNode[r];
     let j = i - 1;
-    while (j >= 0 && firstNode[order[j]] > key) {
+    while (j >= 0 && lastNode[order[j]] < key) {
       order[j + 1] = order[j];
       j--;
     }
     order[j + 1] = r;
   }
+}
+
+/** First index g in grid[0..nodes−1] with grid[g] ≥ x (nodes when none). */
+function firstAtOrAbove(grid: Float64Array, nodes: number, x: number): number {
+  let low = 0;
+  let high = nodes;
+  while (low < high) {
+    const mid = (low + high) >> 1;
+    if (grid[mid] < x) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}
+
+/**
+ * The region's start: the shown items' lowest support bound, raised to the (k+1)-th largest lower support
+ * bound of all candidates (below it at least k others are above x, but for ≤ 1e-8 each: every slot's integrand
+ * vanishes there). Screens by μ − 6σ, then bounds the best 2(k + 1) exactly.
+ */
+function regionStart(
+  alpha: Float64Array,
+  beta: Float64Array,
+  n: number,
+  k: number,
+  shownLow: number,
+  scratch: IntegralScratch,
+): number {
+  if (n <= k + 1) return shownLow;
+  const screened = Math.min(n, 2 * (k + 1));
+  const { screen, screenOrder } = scratch.screening(n);
+  for (let j = 0; j < n; j++) {
+    const a = alpha[j];
+    const b = beta[j];
+    const sum = a + b;
+    screen[j] = a / sum - 6 * Math.sqrt((a * b) / (sum * sum * (sum + 1)));
+  }
+  selectTopK(screen, null, n, screened, screenOrder);
+  for (let m = 0; m < screened; m++) {
+    const j = screenOrder[m];
+    const a = alpha[j];
+    const b = beta[j];
+    const sum = a + b;
+    screen[m] = lowerBound(a, b, a / sum, Math.sqrt((a * b) / (sum * sum * (sum + 1))));
+  }
+  selectTopK(screen, null, screened, k + 1, screenOrder);
+  return Math.max(shownLow, screen[screenOrder[k]]);
+}
+
+/** The grid from `regionLo` to `regionHi`, each step the finest step of the active candidates there. */
+function buildGrid(regionLo: number, regionHi: number, count: number, scratch: IntegralScratch): number {
+  const { lo, hi, step } = scratch;
+  let nodes = 0;
+  let x = regionLo;
+  for (;;) {
+    scratch.ensureGrid(nodes + 1);
+    scratch.grid[nodes++] = x;
+    if (x >= regionHi) break;
+    let h = regionHi - x;
+    for (let r = 0; r < count; r++) {
+      if (x >= lo[r] && x < hi[r] && step[r] < h) h = step[r];
+      // Never step more than one of its own cells past the start of a support: a candidate far above the rest
+      // would otherwise get no node inside its support, and its probability mass would be lost.
+      else if (lo[r] > x && x + h > lo[r] + step[r]) h = lo[r] - x;
+    }
+    x = x + h >= regionHi - 1e-3 * h ? regionHi : x + h;
+  }
+  return nodes;
 }
 
 /**
@@ -284,9 +305,21 @@ export function thompsonPropensitiesByIntegration(
 ): IntegralEstimate {
   const { nodesPerSd, maxCells } = resolution;
   scratch.ensure(n, k);
-  const { lo, hi, step, offset, firstNode, lastNode, logNorm, active, slotOfActive, activeOfSlot } = scratch;
-  // The region: the union of the shown items' supports.
-  let regionLo = 1;
+  const {
+    lo,
+    hi,
+    step,
+    a: as,
+    b: bs,
+    firstNode,
+    lastNode,
+    logNorm,
+    active,
+    slotOfActive,
+    activeOfSlot,
+  } = scratch;
+  // The region: the union of the shown items' supports, from where fewer than k others can be above x.
+  let shownLo = 1;
   let regionHi = 0;
   for (let s = 0; s < k; s++) {
     const j = shown[s];
@@ -295,33 +328,12 @@ export function thompsonPropensitiesByIntegration(
     const sum = a + b;
     const mean = a / sum;
     const sd = Math.sqrt((a * b) / (sum * sum * (sum + 1)));
-    regionLo = Math.min(regionLo, lowerBound(a, b, mean, sd));
+    shownLo = Math.min(shownLo, lowerBound(a, b, mean, sd));
     regionHi = Math.max(regionHi, upperBound(a, b, mean, sd));
   }
-  // Below the (k+1)-th largest lower support bound, at least k others are above x (but for ≤ 1e-8 each):
-  // every slot's integrand vanishes there. Screen by μ − 6σ, then bound the best 2(k + 1) exactly.
-  const screened = Math.min(n, 2 * (k + 1));
-  if (n > k + 1) {
-    const { screen, screenOrder } = scratch.screening(n);
-    for (let j = 0; j < n; j++) {
-      const a = alpha[j];
-      const b = beta[j];
-      const sum = a + b;
-      screen[j] = a / sum - 6 * Math.sqrt((a * b) / (sum * sum * (sum + 1)));
-    }
-    selectTopK(screen, null, n, screened, screenOrder);
-    for (let m = 0; m < screened; m++) {
-      const j = screenOrder[m];
-      const a = alpha[j];
-      const b = beta[j];
-      const sum = a + b;
-      screen[m] = lowerBound(a, b, a / sum, Math.sqrt((a * b) / (sum * sum * (sum + 1))));
-    }
-    selectTopK(screen, null, screened, k + 1, screenOrder);
-    regionLo = Math.max(regionLo, screen[screenOrder[k]]);
-  }
+  const regionLo = regionStart(alpha, beta, n, k, shownLo, scratch);
   regionHi = Math.max(regionHi, regionLo);
-  // Classify: left out (always below), always above, or active (a CDF table over the grid).
+  // Classify: left out (always below), always above, or active (stepped through the sweep).
   let above = 0;
   let count = 0;
   for (let j = 0; j < n; j++) {
@@ -341,57 +353,30 @@ export function thompsonPropensitiesByIntegration(
     const sd = Math.sqrt((a * b) / (sum * sum * (sum + 1)));
     const r = count++;
     active[r] = j;
+    as[r] = a;
+    bs[r] = b;
     slotOfActive[r] = slot;
-    if (slot >= 0) activeOfSlot[slot] = r;
+    if (slot >= 0) {
+      activeOfSlot[slot] = r;
+      logNorm[r] = logBeta(a, b);
+    } else logNorm[r] = Number.NaN;
     const low = Math.max(regionLo, lowerBound(a, b, mean, sd));
     lo[r] = low;
     hi[r] = Math.max(low, Math.min(regionHi, upperBound(a, b, mean, sd)));
     step[r] = Math.max(sd / nodesPerSd, (hi[r] - low) / maxCells);
-    logNorm[r] = logBeta(a, b);
   }
-  // The grid: from the region's start to its end, each step the finest step of the candidates there.
-  let nodes = 0;
-  let x = regionLo;
-  for (;;) {
-    scratch.ensureGrid(nodes + 1);
-    scratch.grid[nodes++] = x;
-    if (x >= regionHi) break;
-    let h = regionHi - x;
-    for (let r = 0; r < count; r++) {
-      if (x >= lo[r] && x < hi[r] && step[r] < h) h = step[r];
-      // Never step more than one of its own cells past the start of a support: a candidate far above the rest
-      // would otherwise get no node inside its support, and its probability mass would be lost.
-      else if (lo[r] > x && x + h > lo[r] + step[r]) h = lo[r] - x;
-    }
-    x = x + h >= regionHi - 1e-3 * h ? regionHi : x + h;
-  }
+  const nodes = buildGrid(regionLo, regionHi, count, scratch);
   const grid = scratch.grid;
-  const { logX, log1mX } = scratch.gridLogs(nodes);
-  for (let g = 0; g < nodes; g++) {
-    logX[g] = Math.log(grid[g]);
-    log1mX[g] = Math.log1p(-grid[g]);
-  }
-  // CDF tables: each active candidate's F at the grid nodes of its support.
-  let values = 0;
   for (let r = 0; r < count; r++) {
-    let first = 0;
-    while (first < nodes && grid[first] < lo[r]) first++;
-    let last = first - 1;
-    while (last + 1 < nodes && grid[last + 1] <= hi[r]) last++;
-    firstNode[r] = first;
-    lastNode[r] = last;
-    offset[r] = values - first;
-    values += Math.max(0, last - first + 1);
+    firstNode[r] = firstAtOrAbove(grid, nodes, lo[r]);
+    lastNode[r] = firstAtOrAbove(grid, nodes, hi[r]);
+    if (lastNode[r] === nodes || grid[lastNode[r]] > hi[r]) lastNode[r]--;
   }
-  scratch.ensureTables(values);
-  for (let r = 0; r < count; r++) fillCdf(alpha[active[r]], beta[active[r]], r, scratch);
-  const cdf = scratch.cdf;
 
   // Rounding atoms of the shown items.
   const { atom0, atom1, atoms, lastU, lastE, started, sums, coarseU, coarseE, coarseSums } = scratch;
   for (let s = 0; s < k; s++) {
-    const j = shown[s];
-    roundingAtoms(alpha[j], beta[j], logNorm[activeOfSlot[s]], atoms);
+    roundingAtoms(alpha[shown[s]], beta[shown[s]], logNorm[activeOfSlot[s]], atoms);
     atom0[s] = atoms[0];
     atom1[s] = atoms[1];
     started[s] = 0;
@@ -399,46 +384,59 @@ export function thompsonPropensitiesByIntegration(
     coarseSums[s] = 0;
   }
 
-  // The integrals, node by node: the others' Poisson-binomial polynomial, then each shown item's coefficient.
-  // At node g every candidate whose support starts above g is above x (`shift` of them, with the always-above
-  // ones), every one whose support ended below g is below it, and only the rest (live) enter the polynomial,
-  // truncated at the highest coefficient a slot can read (k − 1 − shift).
+  // The integrals, node by node from the top: the others' Poisson-binomial polynomial, then each shown item's
+  // coefficient. At node g every candidate whose support starts above g is above x (`shift` of them, with the
+  // always-above ones), every one whose support ends below g is below it, and only the rest (live) enter the
+  // polynomial, truncated at the highest coefficient a slot can read (k − 1 − shift). The sweep ends at the
+  // first node where fewer than k others are above x with probability below STOP: the chance only grows
+  // smaller further down, so no slot's integrand there exceeds STOP.
   const { startsAfter, live, order } = scratch.sweep(nodes, count);
   startsAfter.fill(0, 0, nodes + 1);
   for (let r = 0; r < count; r++) if (firstNode[r] > 0) startsAfter[Math.min(firstNode[r], nodes) - 1]++;
   for (let g = nodes - 2; g >= 0; g--) startsAfter[g] += startsAfter[g + 1];
-  // The others (not shown) in the order their supports start, swept into and out of the live list.
+  // The others (not shown) in the order their supports end, highest first, swept into and out of the live list.
   let others = 0;
   for (let r = 0; r < count; r++) if (slotOfActive[r] < 0 && firstNode[r] <= lastNode[r]) order[others++] = r;
-  sortByFirstNode(order, others, firstNode);
+  sortByLastNode(order, others, lastNode);
+  const { prefix, suffix, liveSlots, liveShown, cdf, logX, log1mX, invX, inv1mX } = scratch;
+  const width = k;
   let next = 0;
   let liveCount = 0;
-  const { prefix, suffix, liveSlots } = scratch;
-  const width = k;
-  for (let g = 0; g < nodes; g++) {
-    while (next < others && firstNode[order[next]] <= g) live[liveCount++] = order[next++];
-    let kept = 0;
-    for (let m = 0; m < liveCount; m++) if (lastNode[live[m]] >= g) live[kept++] = live[m];
-    liveCount = kept;
+  let end = nodes - 1;
+  for (let g = nodes - 1; g >= 0; g--) {
+    end = g;
+    logX[g] = Math.log(grid[g]);
+    log1mX[g] = Math.log1p(-grid[g]);
+    invX[g] = 1 / grid[g];
+    inv1mX[g] = 1 / (1 - grid[g]);
+    while (next < others && lastNode[order[next]] >= g) {
+      const r = order[next++];
+      logNorm[r] = logBeta(as[r], bs[r]);
+      live[liveCount++] = r;
+    }
+    liveCount = stepCdfs(live, liveCount, g, scratch);
     let slotsLive = 0;
     for (let s = 0; s < k; s++) {
       const r = activeOfSlot[s];
       if (g >= firstNode[r] && g <= lastNode[r]) liveSlots[slotsLive++] = s;
     }
+    for (let j = 0; j < slotsLive; j++) liveShown[j] = activeOfSlot[liveSlots[j]];
+    stepCdfs(liveShown, slotsLive, g, scratch);
     if (slotsLive === 0) continue;
     const shift = above + startsAfter[g];
     const top = k - 1 - shift;
+    let fewer = 0;
     if (top >= 0) {
       // prefix row j: the others' polynomial times the first j live shown items' factors; suffix row j: the
       // factors of live shown items j.. (row slotsLive is 1).
       prefix[0] = 1;
       for (let m = 1; m <= top; m++) prefix[m] = 0;
-      for (let m = 0; m < liveCount; m++) multiplyFactor(prefix, top, 1 - cdf[offset[live[m]] + g]);
+      multiplyFactors(prefix, top, live, liveCount, cdf);
+      for (let m = 0; m <= top; m++) fewer += prefix[m];
       for (let j = 0; j < slotsLive; j++) {
         const row = j * width;
         for (let m = 0; m <= top; m++) prefix[row + width + m] = prefix[row + m];
-        const q = 1 - cdf[offset[activeOfSlot[liveSlots[j]]] + g];
-        multiplyFactorAt(prefix, row + width, top, q);
+        multiplyFactorAt(prefix, row + width, top, 1 - cdf[activeOfSlot[liveSlots[j]]]);
       }
       const last = slotsLive * width;
       suffix[last] = 1;
@@ -446,10 +444,10 @@ export function thompsonPropensitiesByIntegration(
       for (let j = slotsLive - 1; j >= 0; j--) {
         const row = j * width;
         for (let m = 0; m <= top; m++) suffix[row + m] = suffix[row + width + m];
-        const q = 1 - cdf[offset[activeOfSlot[liveSlots[j]]] + g];
-        multiplyFactorAt(suffix, row, top, q);
+        multiplyFactorAt(suffix, row, top, 1 - cdf[activeOfSlot[liveSlots[j]]]);
       }
     }
+    const stop = fewer < STOP;
     for (let j = 0; j < slotsLive; j++) {
       const s = liveSlots[j];
       const r = activeOfSlot[s];
@@ -460,11 +458,11 @@ export function thompsonPropensitiesByIntegration(
         const after = (j + 1) * width;
         for (let m = 0; m <= d; m++) e += prefix[before + m] * suffix[after + d - m];
       }
-      const u = Math.min(Math.max(cdf[offset[r] + g], atom0[s]), 1 - atom1[s]);
+      const u = Math.min(Math.max(cdf[r], atom0[s]), 1 - atom1[s]);
       if (started[s] === 1) {
-        sums[s] += (u - lastU[s]) * 0.5 * (e + lastE[s]);
-        if (((g - firstNode[r]) & 1) === 0 || g === lastNode[r]) {
-          coarseSums[s] += (u - coarseU[s]) * 0.5 * (e + coarseE[s]);
+        sums[s] += (lastU[s] - u) * 0.5 * (e + lastE[s]);
+        if (((lastNode[r] - g) & 1) === 0 || g === firstNode[r] || stop) {
+          coarseSums[s] += (coarseU[s] - u) * 0.5 * (e + coarseE[s]);
           coarseU[s] = u;
           coarseE[s] = e;
         }
@@ -476,13 +474,14 @@ export function thompsonPropensitiesByIntegration(
       lastU[s] = u;
       lastE[s] = e;
     }
+    if (stop) break;
   }
   for (let s = 0; s < k; s++) {
     // Richardson: the trapezoid rule's error falls with the square of the step, so (4·I_h − I_2h)/3 cancels it.
     const p = sums[s] + (sums[s] - coarseSums[s]) / 3 + atomTerms(alpha, beta, n, shown, s, scratch);
     out[s] = Math.max(floor, Math.min(1, p));
   }
-  return { active: count, nodes, tailBias: 2 * TAIL * n };
+  return { active: count, nodes, tailBias: 2 * TAIL * n + STOP, end: grid[end] };
 }
 
 /**
