@@ -51,6 +51,10 @@ export class IntegralScratch {
   atoms = new Float64Array(2);
   atom0 = new Float64Array(16);
   atom1 = new Float64Array(16);
+  private bucketCounts = new Int32Array(65);
+  private bucketCopy = new Int32Array(64);
+  private byStart = new Int32Array(64);
+  private holding = new Int32Array(64);
   private ties = new Float64Array(64);
   private screen = new Float64Array(64);
   private screenOrder = new Int32Array(64);
@@ -103,6 +107,24 @@ export class IntegralScratch {
       this.sweepOrder = new Int32Array(size);
     }
     return { startsAfter: this.startsAfterNodes, live: this.liveCandidates, order: this.sweepOrder };
+  }
+
+  /** Buffers of a bucket sort of n candidates. */
+  buckets(n: number): { counts: Int32Array; copy: Int32Array } {
+    if (this.bucketCopy.length < n) {
+      this.bucketCopy = new Int32Array(Math.max(n, this.bucketCopy.length * 2));
+      this.bucketCounts = new Int32Array(this.bucketCopy.length + 1);
+    }
+    return { counts: this.bucketCounts, copy: this.bucketCopy };
+  }
+
+  /** Buffers of the grid's construction over `count` active candidates. */
+  gridOrder(count: number): { byStart: Int32Array; holding: Int32Array } {
+    if (this.byStart.length < count) {
+      this.byStart = new Int32Array(Math.max(count, this.byStart.length * 2));
+      this.holding = new Int32Array(this.byStart.length);
+    }
+    return { byStart: this.byStart, holding: this.holding };
   }
 
   /** Buffers for screening n candidates. */

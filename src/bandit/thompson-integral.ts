@@ -33,16 +33,13 @@
  */
 import { logBeta } from '../stats/special.ts';
 import { betaCdf } from './beta-cdf.ts';
+import { buildGrid, firstAtOrAbove, sortByKey } from './integral-grid.ts';
 import { IntegralScratch } from './integral-scratch.ts';
-import { selectTopK } from './slate.ts';
+import { chernoffExponent, LOG_TAIL, lowerBound, regionStart, TAIL, upperBound } from './integral-support.ts';
 import { chernoffLowerTail, chernoffTail, roundingAtoms } from './thompson-propensity.ts';
 
 export { IntegralScratch };
 
-/** Largest probability mass a support bound or a left-out candidate may miss. */
-const TAIL = 1e-8;
-/** ln(1 / TAIL): the exponent (α + β)·KL(μ ‖ x) at which the Chernoff bound reaches TAIL. */
-const LOG_TAIL = -Math.log(TAIL);
 /** The sweep stops once fewer than k others are above x with at most this probability. */
 const STOP = 1e-8;
 
@@ -68,50 +65,6 @@ export interface IntegralEstimate {
    * with probability below 1e-8 (the region's start when the sweep ran through).
    */
   readonly end: number;
-}
-
-/** (α + β)·KL(μ ‖ x), the Chernoff exponent of P(θ ≥ x) above μ and of P(θ ≤ x) below it. */
-function chernoffExponent(size: number, mean: number, x: number): number {
-  return size * (mean * Math.log(mean / x) + (1 - mean) * (Math.log1p(-mean) - Math.log1p(-x)));
-}
-
-/**
- * The x on the side of μ that `direction` (+1 above, −1 below) says where the Chernoff exponent reaches
- * ln(1/TAIL), or just beyond it: Newton's method on the exponent, convex in x on either side of μ, started at
- * 4σ, where it is still below ln(1/TAIL). Every step from there lands on or beyond the root (a convex function
- * lies above its tangents) and the next ones come back towards it from beyond, so every iterate is a valid
- * bound; a last check makes sure. 1 or 0 when the bound does not fall below TAIL inside (0, 1).
- */
-function supportBound(a: number, b: number, mean: number, sd: number, direction: 1 | -1): number {
-  const size = a + b;
-  let x = mean + direction * 4 * sd;
-  for (let i = 0; i < 16; i++) {
-    if (x >= 1) return 1;
-    if (x <= 0) return 0;
-    const excess = chernoffExponent(size, mean, x) - LOG_TAIL;
-    if (excess >= 0 && excess < 0.5) return x;
-    x -= excess / ((size * (x - mean)) / (x * (1 - x)));
-  }
-  if (x >= 1) return 1;
-  if (x <= 0) return 0;
-  // Not within 0.5 of the root after 16 steps: the last iterate is beyond it (or rounding put it short, and the
-  // search steps outwards until the bound holds).
-  for (let d = Math.abs(x - mean); chernoffExponent(size, mean, x) < LOG_TAIL; d *= 1.05) {
-    x = mean + direction * d;
-    if (x >= 1) return 1;
-    if (x <= 0) return 0;
-  }
-  return x;
-}
-
-/** Smallest x ≥ μ with P(θ > x) ≤ TAIL by the Chernoff bound (1 when none below 1). */
-export function upperBound(a: number, b: number, mean: number, sd: number): number {
-  return supportBound(a, b, mean, sd, 1);
-}
-
-/** Largest x ≤ μ with P(θ < x) ≤ TAIL by the Chernoff bound (0 when none above 0). */
-export function lowerBound(a: number, b: number, mean: number, sd: number): number {
-  return supportBound(a, b, mean, sd, -1);
 }
 
 /**
@@ -207,87 +160,6 @@ function multiplyFactorAt(poly: Float64Array, at: number, degree: number, q: num
   poly[at] *= p;
 }
 
-/** Sorts order[0..n−1] by lastNode, highest first (insertion sort: they come nearly in order). */
-function sortByLastNode(order: Int32Array, n: number, lastNode: Int32Array): void {
-  for (let i = 1; i < n; i++) {
-    const r = order[i];
-    const key = lastNode[r];
-    let j = i - 1;
-    while (j >= 0 && lastNode[order[j]] < key) {
-      order[j + 1] = order[j];
-      j--;
-    }
-    order[j + 1] = r;
-  }
-}
-
-/** First index g in grid[0..nodes−1] with grid[g] ≥ x (nodes when none). */
-function firstAtOrAbove(grid: Float64Array, nodes: number, x: number): number {
-  let low = 0;
-  let high = nodes;
-  while (low < high) {
-    const mid = (low + high) >> 1;
-    if (grid[mid] < x) low = mid + 1;
-    else high = mid;
-  }
-  return low;
-}
-
-/**
- * The region's start: the shown items' lowest support bound, raised to the (k+1)-th largest lower support
- * bound of all candidates (below it at least k others are above x, but for ≤ 1e-8 each: every slot's integrand
- * vanishes there). Screens by μ − 6σ, then bounds the best 2(k + 1) exactly.
- */
-function regionStart(
-  alpha: Float64Array,
-  beta: Float64Array,
-  n: number,
-  k: number,
-  shownLow: number,
-  scratch: IntegralScratch,
-): number {
-  if (n <= k + 1) return shownLow;
-  const screened = Math.min(n, 2 * (k + 1));
-  const { screen, screenOrder } = scratch.screening(n);
-  for (let j = 0; j < n; j++) {
-    const a = alpha[j];
-    const b = beta[j];
-    const sum = a + b;
-    screen[j] = a / sum - 6 * Math.sqrt((a * b) / (sum * sum * (sum + 1)));
-  }
-  selectTopK(screen, null, n, screened, screenOrder);
-  for (let m = 0; m < screened; m++) {
-    const j = screenOrder[m];
-    const a = alpha[j];
-    const b = beta[j];
-    const sum = a + b;
-    screen[m] = lowerBound(a, b, a / sum, Math.sqrt((a * b) / (sum * sum * (sum + 1))));
-  }
-  selectTopK(screen, null, screened, k + 1, screenOrder);
-  return Math.max(shownLow, screen[screenOrder[k]]);
-}
-
-/** The grid from `regionLo` to `regionHi`, each step the finest step of the active candidates there. */
-function buildGrid(regionLo: number, regionHi: number, count: number, scratch: IntegralScratch): number {
-  const { lo, hi, step } = scratch;
-  let nodes = 0;
-  let x = regionLo;
-  for (;;) {
-    scratch.ensureGrid(nodes + 1);
-    scratch.grid[nodes++] = x;
-    if (x >= regionHi) break;
-    let h = regionHi - x;
-    for (let r = 0; r < count; r++) {
-      if (x >= lo[r] && x < hi[r] && step[r] < h) h = step[r];
-      // Never step more than one of its own cells past the start of a support: a candidate far above the rest
-      // would otherwise get no node inside its support, and its probability mass would be lost.
-      else if (lo[r] > x && x + h > lo[r] + step[r]) h = lo[r] - x;
-    }
-    x = x + h >= regionHi - 1e-3 * h ? regionHi : x + h;
-  }
-  return nodes;
-}
-
 /**
  * P(shown[s] at slot s) for s < k into `out` (at least `floor`), for Thompson sampling over Beta(α, β)
  * posteriors of n candidates.
@@ -360,9 +232,17 @@ export function thompsonPropensitiesByIntegration(
       activeOfSlot[slot] = r;
       logNorm[r] = logBeta(a, b);
     } else logNorm[r] = Number.NaN;
-    const low = Math.max(regionLo, lowerBound(a, b, mean, sd));
+    // A support bound beyond the region's end is the region's end: one exponent tells, without the search.
+    const low =
+      regionLo >= mean || chernoffExponent(sum, mean, regionLo) < LOG_TAIL
+        ? regionLo
+        : lowerBound(a, b, mean, sd);
+    const high =
+      regionHi <= mean || chernoffExponent(sum, mean, regionHi) < LOG_TAIL
+        ? regionHi
+        : upperBound(a, b, mean, sd);
     lo[r] = low;
-    hi[r] = Math.max(low, Math.min(regionHi, upperBound(a, b, mean, sd)));
+    hi[r] = Math.max(low, Math.min(regionHi, high));
     step[r] = Math.max(sd / nodesPerSd, (hi[r] - low) / maxCells);
   }
   const nodes = buildGrid(regionLo, regionHi, count, scratch);
@@ -394,13 +274,14 @@ export function thompsonPropensitiesByIntegration(
   startsAfter.fill(0, 0, nodes + 1);
   for (let r = 0; r < count; r++) if (firstNode[r] > 0) startsAfter[Math.min(firstNode[r], nodes) - 1]++;
   for (let g = nodes - 2; g >= 0; g--) startsAfter[g] += startsAfter[g + 1];
-  // The others (not shown) in the order their supports end, highest first, swept into and out of the live list.
+  // The others (not shown) in the order their supports end, taken from the highest, swept into and out of the live
+  // list.
   let others = 0;
   for (let r = 0; r < count; r++) if (slotOfActive[r] < 0 && firstNode[r] <= lastNode[r]) order[others++] = r;
-  sortByLastNode(order, others, lastNode);
+  sortByKey(order, others, lastNode, 0, nodes, scratch);
   const { prefix, suffix, liveSlots, liveShown, cdf, logX, log1mX, invX, inv1mX } = scratch;
   const width = k;
-  let next = 0;
+  let next = others - 1;
   let liveCount = 0;
   let end = nodes - 1;
   for (let g = nodes - 1; g >= 0; g--) {
@@ -409,8 +290,8 @@ export function thompsonPropensitiesByIntegration(
     log1mX[g] = Math.log1p(-grid[g]);
     invX[g] = 1 / grid[g];
     inv1mX[g] = 1 / (1 - grid[g]);
-    while (next < others && lastNode[order[next]] >= g) {
-      const r = order[next++];
+    while (next >= 0 && lastNode[order[next]] >= g) {
+      const r = order[next--];
       logNorm[r] = logBeta(as[r], bs[r]);
       live[liveCount++] = r;
     }

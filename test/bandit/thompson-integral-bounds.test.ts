@@ -6,13 +6,9 @@
  * shown items still hold real mass below that point (so ending there is what saves the work).
  */
 import { describe, expect, it } from 'vitest';
+import { lowerBound, upperBound } from '../../src/bandit/integral-support.ts';
 import { selectTopK } from '../../src/bandit/slate.ts';
-import {
-  IntegralScratch,
-  lowerBound,
-  thompsonPropensitiesByIntegration,
-  upperBound,
-} from '../../src/bandit/thompson-integral.ts';
+import { IntegralScratch, thompsonPropensitiesByIntegration } from '../../src/bandit/thompson-integral.ts';
 import { chernoffLowerTail, chernoffTail } from '../../src/bandit/thompson-propensity.ts';
 import { sampleBeta } from '../../src/stats/beta-sampler.ts';
 import { createRng } from '../../src/stats/rng.ts';
