@@ -13,6 +13,8 @@ export class IntegralScratch {
   logNorm = new Float64Array(64);
   /** Candidate index of each active candidate. */
   active = new Int32Array(64);
+  /** Per candidate, its slot in the shown slate plus one (0: not shown); all 0 between calls. */
+  slotOf = new Int32Array(64);
   /** Slot of each active candidate in the shown slate, or −1. */
   slotOfActive = new Int32Array(64);
   firstNode = new Int32Array(64);
@@ -72,6 +74,7 @@ export class IntegralScratch {
       this.logNorm = new Float64Array(size);
       this.active = new Int32Array(size);
       this.slotOfActive = new Int32Array(size);
+      this.slotOf = new Int32Array(size);
       this.cdf = new Float64Array(size);
       this.density = new Float64Array(size);
       this.slope = new Float64Array(size);

@@ -18,6 +18,16 @@ export function chernoffExponent(size: number, mean: number, x: number): number 
 }
 
 /**
+ * True when the Chernoff bound at x exceeds TAIL (x lies within the support bounds), for a posterior of size
+ * α + β and mean μ. KL(μ ‖ x) ≤ (x − μ)² / (x(1 − x)) (the χ² divergence) answers most cases without a logarithm.
+ */
+export function insideSupport(size: number, mean: number, x: number): boolean {
+  const d = x - mean;
+  if (size * d * d < LOG_TAIL * x * (1 - x)) return true;
+  return chernoffExponent(size, mean, x) < LOG_TAIL;
+}
+
+/**
  * The x on the side of μ that `direction` (+1 above, −1 below) says where the Chernoff exponent reaches
  * ln(1/TAIL), or just beyond it: Newton's method on the exponent, convex in x on either side of μ, started at
  * 4σ, where it is still below ln(1/TAIL). Every step from there lands on or beyond the root (a convex function

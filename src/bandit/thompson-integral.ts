@@ -35,7 +35,7 @@ import { logBeta } from '../stats/special.ts';
 import { betaCdf } from './beta-cdf.ts';
 import { buildGrid, firstAtOrAbove, sortByKey } from './integral-grid.ts';
 import { IntegralScratch } from './integral-scratch.ts';
-import { chernoffExponent, LOG_TAIL, lowerBound, regionStart, TAIL, upperBound } from './integral-support.ts';
+import { insideSupport, lowerBound, regionStart, TAIL, upperBound } from './integral-support.ts';
 import { chernoffLowerTail, chernoffTail, roundingAtoms } from './thompson-propensity.ts';
 
 export { IntegralScratch };
@@ -208,16 +208,17 @@ export function thompsonPropensitiesByIntegration(
   // Classify: left out (always below), always above, or active (stepped through the sweep).
   let above = 0;
   let count = 0;
+  const slotOf = scratch.slotOf;
+  for (let s = 0; s < k; s++) slotOf[shown[s]] = s + 1;
   for (let j = 0; j < n; j++) {
     const a = alpha[j];
     const b = beta[j];
     const sum = a + b;
     const mean = a / sum;
-    let slot = -1;
-    for (let s = 0; s < k; s++) if (shown[s] === j) slot = s;
+    const slot = slotOf[j] - 1;
     if (slot < 0) {
-      if (mean < regionLo && chernoffTail(a, b, mean, regionLo) <= TAIL) continue;
-      if (mean > regionHi && chernoffLowerTail(a, b, mean, regionHi) <= TAIL) {
+      if (mean < regionLo && !insideSupport(sum, mean, regionLo)) continue;
+      if (mean > regionHi && !insideSupport(sum, mean, regionHi)) {
         above++;
         continue;
       }
@@ -234,17 +235,14 @@ export function thompsonPropensitiesByIntegration(
     } else logNorm[r] = Number.NaN;
     // A support bound beyond the region's end is the region's end: one exponent tells, without the search.
     const low =
-      regionLo >= mean || chernoffExponent(sum, mean, regionLo) < LOG_TAIL
-        ? regionLo
-        : lowerBound(a, b, mean, sd);
+      regionLo >= mean || insideSupport(sum, mean, regionLo) ? regionLo : lowerBound(a, b, mean, sd);
     const high =
-      regionHi <= mean || chernoffExponent(sum, mean, regionHi) < LOG_TAIL
-        ? regionHi
-        : upperBound(a, b, mean, sd);
+      regionHi <= mean || insideSupport(sum, mean, regionHi) ? regionHi : upperBound(a, b, mean, sd);
     lo[r] = low;
     hi[r] = Math.max(low, Math.min(regionHi, high));
     step[r] = Math.max(sd / nodesPerSd, (hi[r] - low) / maxCells);
   }
+  for (let s = 0; s < k; s++) slotOf[shown[s]] = 0;
   const nodes = buildGrid(regionLo, regionHi, count, scratch);
   const grid = scratch.grid;
   for (let r = 0; r < count; r++) {
