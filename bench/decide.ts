@@ -18,18 +18,12 @@ import { parseArgs } from 'node:util';
 import * as hdr from 'hdr-histogram-js';
 import { GatewayClient } from '../simulator/client/gateway-client.ts';
 import { createDecider } from '../src/decision/decider.ts';
-import type {
-  DecisionRequest,
-  ItemFeatures,
-  ItemInfo,
-  StateView,
-  UserFeatures,
-} from '../src/domain/decision.ts';
 import { silentLogger } from '../src/log/logger.ts';
 import { createOnnxScorer } from '../src/scoring/onnx-scorer.ts';
 import { sampleBeta } from '../src/stats/beta-sampler.ts';
 import { createRng } from '../src/stats/rng.ts';
 import { startCroupierWithCatalog } from './croupier-process.ts';
+import { DECIDING, REQUEST, world } from './decide-world.ts';
 
 const require = createRequire(import.meta.url);
 const jStat = require('jstat') as { beta: { sample(alpha: number, beta: number): number } };
@@ -48,62 +42,6 @@ const RETRIEVED = 500;
 /** Candidates a decision over a pool of n scores. */
 const scoredOf = (n: number) => (n > 1000 ? RETRIEVED : n);
 const SLOTS = 10;
-const DAY_MS = 86_400_000;
-
-/** A synthetic world of n items with varied counts, a user with history, and per-segment arms. */
-function world(n: number): StateView {
-  const rng = createRng(n);
-  const now = Date.now();
-  const categories = ['movies', 'series', 'documentary', 'kids', 'sports', 'news', 'music', 'poetry'];
-  const items: ItemInfo[] = [];
-  const features = new Map<string, ItemFeatures>();
-  /** segment → itemId → counts, as the change-feed cache keeps them. */
-  const arms = new Map<string, Map<string, { impressions: number; clicks: number }>>([
-    ['mobile|premium', new Map()],
-  ]);
-  for (let i = 0; i < n; i++) {
-    const itemId = `item-${i}`;
-    items.push({
-      itemId,
-      title: `Item ${i}`,
-      category: categories[i % categories.length],
-      tags: [],
-      available: true,
-      createdAt: now - rng.next() * 90 * DAY_MS,
-    });
-    const impressions = Math.floor(rng.next() ** 2 * 20_000);
-    const clicks = Math.floor(impressions * rng.next() * 0.12);
-    features.set(itemId, {
-      impressions,
-      clicks,
-      conversions: 0,
-      conversionValue: 0,
-      watchMs: 0,
-      lastSeen: now,
-      decayedCtr: impressions > 0 ? clicks / impressions : 0,
-    });
-    arms.get('mobile|premium')!.set(itemId, { impressions: impressions / 4, clicks: clicks / 4 });
-  }
-  const user: UserFeatures = {
-    userId: 'u1',
-    segment: 'premium',
-    country: 'DE',
-    subscribed: true,
-    impressions: 340,
-    clicks: 21,
-    conversions: 2,
-    watchMs: 3_600_000,
-    lastActive: now,
-    recent: ['item-1', 'item-7', 'item-12', 'item-30'],
-  };
-  const zero = { impressions: 0, clicks: 0 };
-  return {
-    items: () => items,
-    arm: (itemId, segment) => arms.get(segment)?.get(itemId) ?? zero,
-    itemFeatures: (itemId) => features.get(itemId),
-    user: (userId) => (userId === user.userId ? user : undefined),
-  };
-}
 
 function histogram(): hdr.Histogram {
   return hdr.build({
@@ -138,21 +76,14 @@ async function benchDecisions(
   for (const n of SIZES) {
     const view = world(n);
     const decider = createDecider({
+      ...DECIDING,
       scorer,
-      policy: 'thompson',
-      priorStrength: 20,
       logger: silentLogger(),
-      seed: 7,
       propensity: { replicates },
       maxCandidates: scoredOf(n),
     });
     const hs = Object.fromEntries(STEPS.map((s) => [s, histogram()])) as Record<Step, hdr.Histogram>;
-    const request: DecisionRequest = {
-      requestId: 'r',
-      userId: 'u1',
-      slots: SLOTS,
-      context: { device: 'mobile', country: 'DE', page: 'home' },
-    };
+    const request = REQUEST;
     const iterations = n >= 1000 ? Math.ceil(ITERATIONS / 3) : ITERATIONS;
     let cpuStart = process.cpuUsage();
     for (let i = 0; i < WARMUP + iterations; i++) {
