@@ -30,13 +30,15 @@ export function insideSupport(size: number, mean: number, x: number): boolean {
 /**
  * The x on the side of μ that `direction` (+1 above, −1 below) says where the Chernoff exponent reaches
  * ln(1/TAIL), or just beyond it: Newton's method on the exponent, convex in x on either side of μ, started at
- * 4σ, where it is still below ln(1/TAIL). Every step from there lands on or beyond the root (a convex function
- * lies above its tangents) and the next ones come back towards it from beyond, so every iterate is a valid
- * bound; a last check makes sure. 1 or 0 when the bound does not fall below TAIL inside (0, 1).
+ * 6σ, near where a Gaussian's exponent reaches ln(1/TAIL) (√(2·ln 10⁸) ≈ 6.07), or at 4σ when 6σ is outside
+ * (0, 1). A step from short of the root lands on or beyond it (a convex function lies above its tangents) and the
+ * next ones come back towards it from beyond, so every iterate after the first is a valid bound; a last check makes
+ * sure. 1 or 0 when the bound does not fall below TAIL inside (0, 1).
  */
 function supportBound(a: number, b: number, mean: number, sd: number, direction: 1 | -1): number {
   const size = a + b;
-  let x = mean + direction * 4 * sd;
+  let x = mean + direction * 6 * sd;
+  if (x >= 1 || x <= 0) x = mean + direction * 4 * sd;
   for (let i = 0; i < 16; i++) {
     if (x >= 1) return 1;
     if (x <= 0) return 0;

@@ -153,11 +153,11 @@ function multiplyFactors(
   if (m < count) multiplyFactor(poly, degree, 1 - F[which[m]]);
 }
 
-/** `multiplyFactor` on the polynomial stored at `at`. */
-function multiplyFactorAt(poly: Float64Array, at: number, degree: number, q: number): void {
+/** Writes poly[from..from+degree] times (1 − q + q·z), truncated at `degree`, to poly[to..to+degree]. */
+function multiplyInto(poly: Float64Array, from: number, to: number, degree: number, q: number): void {
   const p = 1 - q;
-  for (let m = at + degree; m > at; m--) poly[m] = poly[m] * p + poly[m - 1] * q;
-  poly[at] *= p;
+  for (let m = degree; m > 0; m--) poly[to + m] = poly[from + m] * p + poly[from + m - 1] * q;
+  poly[to] = poly[from] * p;
 }
 
 /**
@@ -312,18 +312,15 @@ export function thompsonPropensitiesByIntegration(
       for (let m = 1; m <= top; m++) prefix[m] = 0;
       multiplyFactors(prefix, top, live, liveCount, cdf);
       for (let m = 0; m <= top; m++) fewer += prefix[m];
-      for (let j = 0; j < slotsLive; j++) {
-        const row = j * width;
-        for (let m = 0; m <= top; m++) prefix[row + width + m] = prefix[row + m];
-        multiplyFactorAt(prefix, row + width, top, 1 - cdf[activeOfSlot[liveSlots[j]]]);
+      // (Only rows 0..slotsLive − 1 of the prefix and 1..slotsLive of the suffix are read.)
+      for (let j = 0; j + 1 < slotsLive; j++) {
+        multiplyInto(prefix, j * width, (j + 1) * width, top, 1 - cdf[activeOfSlot[liveSlots[j]]]);
       }
       const last = slotsLive * width;
       suffix[last] = 1;
       for (let m = 1; m <= top; m++) suffix[last + m] = 0;
-      for (let j = slotsLive - 1; j >= 0; j--) {
-        const row = j * width;
-        for (let m = 0; m <= top; m++) suffix[row + m] = suffix[row + width + m];
-        multiplyFactorAt(suffix, row, top, 1 - cdf[activeOfSlot[liveSlots[j]]]);
+      for (let j = slotsLive - 1; j > 0; j--) {
+        multiplyInto(suffix, (j + 1) * width, j * width, top, 1 - cdf[activeOfSlot[liveSlots[j]]]);
       }
     }
     const stop = fewer < STOP;
