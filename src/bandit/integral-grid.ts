@@ -57,7 +57,8 @@ export function firstAtOrAbove(grid: Float64Array, nodes: number, x: number): nu
  * The grid from `regionLo` to `regionHi`, each step the finest step of the active candidates whose support holds
  * x, and never more than one of its own cells past the start of a support: a candidate far above the rest would
  * otherwise get no node inside its support, and its probability mass would be lost. The candidates are taken in
- * the order their supports start, so each step looks only at the supports that hold x.
+ * the order their supports start and end, and the finest step of those that hold x is kept from node to node,
+ * found again only when the support that set it ends.
  */
 export function buildGrid(
   regionLo: number,
@@ -66,27 +67,39 @@ export function buildGrid(
   scratch: IntegralScratch,
 ): number {
   const { lo, hi, step } = scratch;
-  const { byStart, holding } = scratch.gridOrder(count);
-  for (let r = 0; r < count; r++) byStart[r] = r;
+  const { byStart, byEnd } = scratch.gridOrder(count);
+  for (let r = 0; r < count; r++) {
+    byStart[r] = r;
+    byEnd[r] = r;
+  }
   sortByKey(byStart, count, lo, regionLo, regionHi, scratch);
+  sortByKey(byEnd, count, hi, regionLo, regionHi, scratch);
   let nodes = 0;
   let x = regionLo;
   let started = 0;
-  let held = 0;
+  let ended = 0;
+  let finest = Number.POSITIVE_INFINITY;
   for (;;) {
     scratch.ensureGrid(nodes + 1);
     scratch.grid[nodes++] = x;
     if (x >= regionHi) break;
-    while (started < count && lo[byStart[started]] <= x) holding[held++] = byStart[started++];
-    let h = regionHi - x;
-    let kept = 0;
-    for (let m = 0; m < held; m++) {
-      const r = holding[m];
-      if (hi[r] <= x) continue;
-      holding[kept++] = r;
-      if (step[r] < h) h = step[r];
+    while (started < count && lo[byStart[started]] <= x) {
+      const r = byStart[started++];
+      if (hi[r] > x && step[r] < finest) finest = step[r];
     }
-    held = kept;
+    let stale = false;
+    while (ended < count && hi[byEnd[ended]] <= x) {
+      if (step[byEnd[ended]] <= finest) stale = true;
+      ended++;
+    }
+    if (stale) {
+      finest = Number.POSITIVE_INFINITY;
+      for (let m = 0; m < started; m++) {
+        const r = byStart[m];
+        if (hi[r] > x && step[r] < finest) finest = step[r];
+      }
+    }
+    let h = Math.min(regionHi - x, finest);
     for (let m = started; m < count && lo[byStart[m]] < x + h; m++) {
       const r = byStart[m];
       if (x + h > lo[r] + step[r]) h = lo[r] - x;

@@ -56,7 +56,7 @@ export class IntegralScratch {
   private bucketCounts = new Int32Array(65);
   private bucketCopy = new Int32Array(64);
   private byStart = new Int32Array(64);
-  private holding = new Int32Array(64);
+  private byEnd = new Int32Array(64);
   private ties = new Float64Array(64);
   private screen = new Float64Array(64);
   private screenOrder = new Int32Array(64);
@@ -122,12 +122,12 @@ export class IntegralScratch {
   }
 
   /** Buffers of the grid's construction over `count` active candidates. */
-  gridOrder(count: number): { byStart: Int32Array; holding: Int32Array } {
+  gridOrder(count: number): { byStart: Int32Array; byEnd: Int32Array } {
     if (this.byStart.length < count) {
       this.byStart = new Int32Array(Math.max(count, this.byStart.length * 2));
-      this.holding = new Int32Array(this.byStart.length);
+      this.byEnd = new Int32Array(this.byStart.length);
     }
-    return { byStart: this.byStart, holding: this.holding };
+    return { byStart: this.byStart, byEnd: this.byEnd };
   }
 
   /** Buffers for screening n candidates. */
