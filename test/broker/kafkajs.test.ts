@@ -129,6 +129,28 @@ describe('kafkajs against the embedded broker', () => {
     expect(new Set(values).size).toBe(100);
   });
 
+  it('idempotent producer: a topic deleted and made again takes its next sends, as Kafka does', async () => {
+    // Kafka (2.5 on) accepts any sequence from a producer a partition holds no state of: after the topic is made
+    // again, a running producer goes on from its own sequence numbers, and they must be written.
+    const topic = unique('idem-remade');
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }] });
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: 2 } });
+    await producer.connect();
+    try {
+      for (let i = 0; i < 3; i++) await producer.send({ topic, messages: [{ value: `old-${i}` }] });
+      await admin.deleteTopics({ topics: [topic] });
+      await admin.createTopics({ topics: [{ topic, numPartitions: 1 }] });
+      await producer.send({ topic, messages: [{ value: 'new-0' }, { value: 'new-1' }] });
+      await producer.send({ topic, messages: [{ value: 'new-2' }] });
+      expect((await admin.fetchTopicOffsets(topic))[0]).toMatchObject({ low: '0', high: '3' });
+    } finally {
+      await producer.disconnect();
+      await admin.disconnect();
+    }
+  });
+
   it('consumer: eachBatch, commits, fetchOffsets and setOffsets', async () => {
     const topic = unique('batch');
     const groupId = unique('g');

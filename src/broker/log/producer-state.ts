@@ -37,16 +37,9 @@ export class ProducerStateTable {
   /** Decides what to do with a batch from (producerId, epoch) starting at `firstSeq`. */
   check(producerId: number, epoch: number, firstSeq: number, lastSeq: number): SequenceCheck {
     const entry = this.producers.get(producerId);
-    if (!entry) {
-      if (firstSeq !== 0) {
-        return {
-          kind: 'error',
-          errorCode: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
-          message: `unknown producer ${producerId} must start at sequence 0, got ${firstSeq}`,
-        };
-      }
-      return { kind: 'append' };
-    }
+    // A producer this partition holds no state of may start at any sequence, as on Kafka (2.5 on): its earlier
+    // batches are gone with a topic deleted and made again, and refusing it would stop its sends for good.
+    if (!entry) return { kind: 'append' };
     if (epoch < entry.epoch) {
       return {
         kind: 'error',
