@@ -21,6 +21,7 @@ import { EventSender } from '../src/gateway/event-sender.ts';
 import { createEventCodec } from '../src/kafka/index.ts';
 import { silentLogger } from '../src/log/logger.ts';
 import { startSchemaRegistry } from '../src/registry/index.ts';
+import { parseFeatureSpec } from '../src/scoring/feature-spec.ts';
 import { carouselImpressions } from '../streams/schemas/carousel-impressions.ts';
 import { type Carousel, loadSchemas } from '../streams/schemas/index.ts';
 import { startBrokerProcess } from './broker-process.ts';
@@ -41,13 +42,7 @@ const TOPIC = 'clickstream';
 const manifest = JSON.parse(readFileSync('models/manifest.json', 'utf8')) as {
   models: { featureSpecHash: string }[];
 };
-const spec = JSON.parse(readFileSync('models/feature-spec.json', 'utf8')) as {
-  features: { kind: string; values?: string[]; other?: boolean }[];
-};
-const WIDTH = spec.features.reduce(
-  (w, f) => w + (f.kind === 'onehot' ? (f.values?.length ?? 0) + (f.other ? 1 : 0) : 1),
-  0,
-);
+const WIDTH = parseFeatureSpec(JSON.parse(readFileSync('models/feature-spec.json', 'utf8'))).width;
 
 /** A dealt decision as the decider returns it: 10 shown items, their scored rows, Thompson propensities. */
 function decisionOf(i: number): Decision {

@@ -182,6 +182,12 @@ export function featureSpecHash(spec: ParsedSpec): string {
   return `sha256:${createHash('sha256').update(canonicalJson(spec)).digest('hex')}`;
 }
 
+/**
+ * Most columns a spec may expand to. Every shown item's row is logged with its carousel (4 bytes a column), and a
+ * cross multiplies its groups' widths, so a spec past this is a mistake, refused before anything is allocated.
+ */
+export const MAX_COLUMNS = 4096;
+
 /** Validates a parsed JSON value as a feature spec; the result is frozen. */
 export function parseFeatureSpec(value: unknown, origin = 'feature spec'): FeatureSpec {
   const parsed = featureSpecSchema.safeParse(value);
@@ -194,7 +200,24 @@ export function parseFeatureSpec(value: unknown, origin = 'feature spec'): Featu
       { origin, path: where, issues: parsed.error.issues.length },
     );
   }
-  const columns = parsed.data.features.flatMap((feature) => columnsOf(feature, parsed.data.features));
+  const features = parsed.data.features;
+  const widths = features.map((feature) =>
+    feature.kind === 'onehot'
+      ? oneHotValues(feature).length
+      : feature.kind === 'cross'
+        ? crossedGroups(feature, features).reduce((product, group) => product * oneHotValues(group).length, 1)
+        : 1,
+  );
+  const width = widths.reduce((sum, w) => sum + w, 0);
+  if (width > MAX_COLUMNS) {
+    const widest = widths.indexOf(Math.max(...widths));
+    throw new CroupierError(
+      'CROUPIER_ERR_FEATURE_SPEC_INVALID',
+      `${origin}: the spec expands to ${width} columns, more than ${MAX_COLUMNS} (the widest, features.${widest} '${features[widest].name}', has ${widths[widest]}); list fewer one-hot values or cross smaller groups`,
+      { origin, path: `features.${widest}`, issues: 1 },
+    );
+  }
+  const columns = features.flatMap((feature) => columnsOf(feature, features));
   return Object.freeze({
     ...parsed.data,
     columns: Object.freeze(columns),

@@ -69,4 +69,22 @@ describe('cross features', () => {
       /crossed with itself/,
     );
   });
+
+  it('refuse a spec whose groups and crosses expand past the column limit, naming the widest', () => {
+    const values = Array.from({ length: 1000 }, (_, i) => `v${i}`);
+    const group = (name: string, source: string) => ({ name, kind: 'onehot', source, values });
+    expect(() =>
+      parseFeatureSpec({
+        name: 'x',
+        version: 1,
+        features: [
+          group('user.segment', 'user.segment'),
+          group('item.category', 'item.category'),
+          { name: 'c.x', kind: 'cross', features: ['user.segment', 'item.category'] },
+        ],
+      }),
+    ).toThrowError(
+      /expands to 1004003 columns, more than 4096 \(the widest, features\.2 'c\.x', has 1002001\)/,
+    );
+  });
 });
