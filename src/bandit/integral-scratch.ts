@@ -23,7 +23,12 @@ export class IntegralScratch {
   cdf = new Float64Array(64);
   density = new Float64Array(64);
   slope = new Float64Array(64);
-  /** 1 when `density` and `slope` hold the values at the node above the current one. */
+  /** The density's ratio between the last node and the one above it. */
+  ratio = new Float64Array(64);
+  /**
+   * 1 when `density` and `slope` hold the values at the node above the current one, 2 when `ratio` holds the
+   * ratio there too.
+   */
   known = new Uint8Array(64);
   grid = new Float64Array(1024);
   /** ln x, ln(1 − x), 1/x and 1/(1 − x) at the grid's nodes, as the sweep reaches them. */
@@ -31,6 +36,9 @@ export class IntegralScratch {
   log1mX = new Float64Array(1024);
   invX = new Float64Array(1024);
   inv1mX = new Float64Array(1024);
+  /** ln(x_g / x_g+1) and ln((1 − x_g) / (1 − x_g+1)) between each node and the next. */
+  stepLogX = new Float64Array(1024);
+  stepLog1mX = new Float64Array(1024);
   /** Per live shown item j, the prefix and suffix products of the node's polynomial (k coefficients a row). */
   prefix = new Float64Array(16 * 17);
   suffix = new Float64Array(16 * 17);
@@ -78,6 +86,7 @@ export class IntegralScratch {
       this.cdf = new Float64Array(size);
       this.density = new Float64Array(size);
       this.slope = new Float64Array(size);
+      this.ratio = new Float64Array(size);
       this.known = new Uint8Array(size);
     }
     if (this.lastU.length < k + 1) {
@@ -154,6 +163,8 @@ export class IntegralScratch {
       this.log1mX = new Float64Array(grown.length);
       this.invX = new Float64Array(grown.length);
       this.inv1mX = new Float64Array(grown.length);
+      this.stepLogX = new Float64Array(grown.length);
+      this.stepLog1mX = new Float64Array(grown.length);
     }
   }
 }

@@ -15,8 +15,9 @@
  * against 24-nodes-per-σ references this is ten times more accurate than the plain rule at twice the nodes.
  *
  * The sweep runs over the nodes from the top down. Each candidate's Fⱼ is computed as the sweep reaches its
- * support: exact at the support's top node, then cell by cell by the end-corrected trapezoid rule (exact
- * `betaCdf` near 0 or 1 where a shape below 2 makes the density rough). The sweep ends at the first node where
+ * support: from 1 at the support's upper bound, then cell by cell by the end-corrected trapezoid rule (exact
+ * `betaCdf` near 0 or 1 where a shape below 2 makes the density rough), the density stepped from node to node by
+ * its ratio between them rather than an exponential each. The sweep ends at the first node where
  * the others outside the slate leave fewer than k of them above x with probability below STOP = 1e-8: that
  * probability only falls further down (every qⱼ grows as x falls), and it bounds every slot's e_s there, so what
  * is left out is at most STOP·Fᵢ ≤ 1e-8 per propensity; candidates whose support lies below that node are never
@@ -39,6 +40,15 @@ import { insideSupport, lowerBound, regionStart, TAIL, upperBound } from './inte
 import { chernoffLowerTail, chernoffTail, roundingAtoms } from './thompson-propensity.ts';
 
 export { IntegralScratch };
+
+/**
+ * The density's ratio between nodes is stepped from node to node by e^t, t the change of its logarithm, from a
+ * Taylor polynomial where |t| < SMALL (relative error below 5.4e-11 a step), and the density is computed exactly
+ * every RESYNC nodes: against exact densities, the stepped ones are within 2e-9 relative on the tests' and the
+ * bench's states.
+ */
+const SMALL = 0.3;
+const RESYNC = 16;
 
 /** The sweep stops once fewer than k others are above x with at most this probability. */
 const STOP = 1e-8;
@@ -69,15 +79,26 @@ export interface IntegralEstimate {
 
 /**
  * Brings the F of the active candidates which[0..count−1] to node g, the sweep running downwards, and returns how
- * many remain live (the others are dropped from `which` when `drop`: g is below their support). F is exact at the
- * top of a support, then stepped down from its value at node g + 1 by the trapezoid rule with its end correction
- * h²/12·(f′₀ − f′₁) over the cell (error O(h⁴); cells are at most half of the candidate's standard deviation), or
- * exact where the cell is within 8 widths of 0 with α < 2, or of 1 with β < 2 (the density or its derivatives are
- * unbounded there). Reads the node's ln x, ln(1 − x), 1/x and 1/(1 − x) from the scratch's node arrays.
+ * many remain live (the others are dropped from `which`: g is below their support). At the top node of a support F
+ * starts from 1 at the support's upper bound (the bound leaves at most TAIL above it, and lies at most one of the
+ * candidate's cells above the node: the grid's step is never more than the candidate's); exact (`betaCdf`) where
+ * the support was cut at the region's end. Then F is stepped down from its value at node g + 1 by the trapezoid
+ * rule with its end correction h²/12·(f′₀ − f′₁) over the cell (error O(h⁴); cells are at most half of the
+ * candidate's standard deviation), or exact where the cell is within 8 widths of 0 with α < 2, or of 1 with β < 2
+ * (the density or its derivatives are unbounded there). The density comes from the one a node above times the ratio
+ * ρ between the nodes, itself stepped from the ratio a node above (`nextRatio`), with an exponential every RESYNC
+ * nodes and where the step is large. Reads the node's ln x, ln(1 − x), 1/x, 1/(1 − x) and the steps of ln x and
+ * ln(1 − x) from the scratch's node arrays.
  */
-function stepCdfs(which: Int32Array, count: number, g: number, scratch: IntegralScratch): number {
-  const { a: as, b: bs, logNorm, cdf, density, slope, known, grid, firstNode, lastNode } = scratch;
-  const { logX, log1mX, invX, inv1mX } = scratch;
+function stepCdfs(
+  which: Int32Array,
+  count: number,
+  g: number,
+  regionHi: number,
+  scratch: IntegralScratch,
+): number {
+  const { a: as, b: bs, logNorm, cdf, density, slope, ratio, known, grid, firstNode, lastNode, hi } = scratch;
+  const { logX, log1mX, invX, inv1mX, stepLogX, stepLog1mX } = scratch;
   const x0 = grid[g];
   const x1 = g + 1 < grid.length ? grid[g + 1] : 1;
   const h = x1 - x0;
@@ -90,6 +111,13 @@ function stepCdfs(which: Int32Array, count: number, g: number, scratch: Integral
   const ix1 = inv1mX[g];
   const c0 = 0.5 * h;
   const c1 = (h * h) / 12;
+  const sx = stepLogX[g];
+  const s1mx = stepLog1mX[g];
+  // The second differences of ln x and ln(1 − x) at g: ln ρ changes by (α − 1)·curveX + (β − 1)·curve1mX.
+  const inner = g + 1 < stepLogX.length;
+  const curveX = inner ? sx - stepLogX[g + 1] : 0;
+  const curve1mX = inner ? s1mx - stepLog1mX[g + 1] : 0;
+  const resync = g % RESYNC === 0;
   let kept = 0;
   for (let m = 0; m < count; m++) {
     const r = which[m];
@@ -97,26 +125,57 @@ function stepCdfs(which: Int32Array, count: number, g: number, scratch: Integral
     which[kept++] = r;
     const a = as[r];
     const b = bs[r];
-    if (g === lastNode[r] || edge || (a < 2 && near0) || (b < 2 && near1)) {
+    const top = g === lastNode[r];
+    if (edge || (a < 2 && near0) || (b < 2 && near1) || (top && hi[r] >= regionHi)) {
       cdf[r] = betaCdf(a, b, logNorm[r], x0);
       known[r] = 0;
       continue;
     }
-    let f1 = density[r];
-    let d1 = slope[r];
-    if (known[r] === 0) {
-      f1 = Math.exp((a - 1) * logX[g + 1] + (b - 1) * log1mX[g + 1] - logNorm[r]);
-      d1 = f1 * ((a - 1) * invX[g + 1] - (b - 1) * inv1mX[g + 1]);
-    }
-    const f0 = Math.exp((a - 1) * lx0 + (b - 1) * lx1 - logNorm[r]);
+    const state = known[r];
+    const t = (a - 1) * curveX + (b - 1) * curve1mX;
+    const stepped = state === 2 && t > -SMALL && t < SMALL && !resync && !top;
+    let f0: number;
+    if (stepped) {
+      const rho = ratio[r] * nextRatio(t);
+      ratio[r] = rho;
+      f0 = density[r] * rho;
+    } else f0 = Math.exp((a - 1) * lx0 + (b - 1) * lx1 - logNorm[r]);
     const d0 = f0 * ((a - 1) * ix0 - (b - 1) * ix1);
-    const value = cdf[r] - c0 * (f0 + f1) - c1 * (d0 - d1);
+    let value: number;
+    if (top) {
+      const xh = hi[r];
+      const e = xh - x0;
+      const fh = Math.exp((a - 1) * Math.log(xh) + (b - 1) * Math.log1p(-xh) - logNorm[r]);
+      const dh = fh * ((a - 1) / xh - (b - 1) / (1 - xh));
+      value = 1 - 0.5 * e * (f0 + fh) - ((e * e) / 12) * (d0 - dh);
+      known[r] = 1;
+    } else {
+      let f1 = density[r];
+      let d1 = slope[r];
+      if (state === 0) {
+        f1 = Math.exp((a - 1) * logX[g + 1] + (b - 1) * log1mX[g + 1] - logNorm[r]);
+        d1 = f1 * ((a - 1) * invX[g + 1] - (b - 1) * inv1mX[g + 1]);
+      }
+      value = cdf[r] - c0 * (f0 + f1) - c1 * (d0 - d1);
+      // f0 / f1 when both are exact; f1 may carry the error of the steps since the last exponential.
+      if (!stepped) ratio[r] = state === 2 ? Math.exp((a - 1) * sx + (b - 1) * s1mx) : f0 / f1;
+      known[r] = f1 > 0 && f0 > 0 ? 2 : 1;
+    }
     cdf[r] = Math.min(Math.max(value, 0), 1);
     density[r] = f0;
     slope[r] = d0;
-    known[r] = 1;
   }
   return kept;
+}
+
+/** e^t for |t| < SMALL: its Taylor polynomial of degree 8 (relative error below SMALL⁹/9! ≈ 5.4e-11). */
+function nextRatio(t: number): number {
+  return (
+    1 +
+    t *
+      (1 +
+        t * (1 / 2 + t * (1 / 6 + t * (1 / 24 + t * (1 / 120 + t * (1 / 720 + t * (1 / 5040 + t / 40320)))))))
+  );
 }
 
 /** Multiplies poly[0..degree] by (1 − q + q·z), truncated at `degree`. */
@@ -277,7 +336,8 @@ export function thompsonPropensitiesByIntegration(
   let others = 0;
   for (let r = 0; r < count; r++) if (slotOfActive[r] < 0 && firstNode[r] <= lastNode[r]) order[others++] = r;
   sortByKey(order, others, lastNode, 0, nodes, scratch);
-  const { prefix, suffix, liveSlots, liveShown, cdf, logX, log1mX, invX, inv1mX } = scratch;
+  const { prefix, suffix, liveSlots, liveShown, cdf, logX, log1mX, invX, inv1mX, stepLogX, stepLog1mX } =
+    scratch;
   const width = k;
   let next = others - 1;
   let liveCount = 0;
@@ -288,19 +348,22 @@ export function thompsonPropensitiesByIntegration(
     log1mX[g] = Math.log1p(-grid[g]);
     invX[g] = 1 / grid[g];
     inv1mX[g] = 1 / (1 - grid[g]);
+    const h = g + 1 < nodes ? grid[g + 1] - grid[g] : 0;
+    stepLogX[g] = h > 0 ? Math.log1p(-h / grid[g + 1]) : 0;
+    stepLog1mX[g] = h > 0 ? Math.log1p(h / (1 - grid[g + 1])) : 0;
     while (next >= 0 && lastNode[order[next]] >= g) {
       const r = order[next--];
       logNorm[r] = logBeta(as[r], bs[r]);
       live[liveCount++] = r;
     }
-    liveCount = stepCdfs(live, liveCount, g, scratch);
+    liveCount = stepCdfs(live, liveCount, g, regionHi, scratch);
     let slotsLive = 0;
     for (let s = 0; s < k; s++) {
       const r = activeOfSlot[s];
       if (g >= firstNode[r] && g <= lastNode[r]) liveSlots[slotsLive++] = s;
     }
     for (let j = 0; j < slotsLive; j++) liveShown[j] = activeOfSlot[liveSlots[j]];
-    stepCdfs(liveShown, slotsLive, g, scratch);
+    stepCdfs(liveShown, slotsLive, g, regionHi, scratch);
     if (slotsLive === 0) continue;
     const shift = above + startsAfter[g];
     const top = k - 1 - shift;

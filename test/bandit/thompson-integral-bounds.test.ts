@@ -3,7 +3,8 @@
  * incomplete beta function (not the integral's own CDFs): the Chernoff support bounds (Newton's method) leave at
  * most 1e-8 of a posterior's mass outside and are not much wider than that; and where the node sweep ends, fewer
  * than k of the other candidates are above x with probability at most 1e-8, for every shown item, while the
- * shown items still hold real mass below that point (so ending there is what saves the work).
+ * shown items still hold real mass below that point (so ending there is what saves the work). And the densities
+ * the sweep steps from node to node by their ratios stay within 1e-8 (relative) of the exact ones.
  */
 import { describe, expect, it } from 'vitest';
 import { lowerBound, upperBound } from '../../src/bandit/integral-support.ts';
@@ -12,7 +13,7 @@ import { IntegralScratch, thompsonPropensitiesByIntegration } from '../../src/ba
 import { chernoffLowerTail, chernoffTail } from '../../src/bandit/thompson-propensity.ts';
 import { sampleBeta } from '../../src/stats/beta-sampler.ts';
 import { createRng } from '../../src/stats/rng.ts';
-import { betaInc } from '../../src/stats/special.ts';
+import { betaInc, logBeta } from '../../src/stats/special.ts';
 
 const N = 200;
 const K = 10;
@@ -93,5 +94,46 @@ describe('bounds of the integrated Thompson propensities', () => {
       if (below > 0.01) cut++;
     }
     expect(cut).toBeGreaterThanOrEqual(6);
+  });
+
+  it('step each density from node to node within 1e-8 of the exact density', () => {
+    const rng = createRng(2039);
+    const scratch = new IntegralScratch();
+    const out = new Float64Array(K);
+    for (const resolution of [undefined, { nodesPerSd: 24, maxCells: 2000 }]) {
+      let checked = 0;
+      let worst = 0;
+      for (let t = 0; t < 6; t++) {
+        const { alpha, beta, shown } = thompsonState([0.3, 0, 0.8][t % 3], rng);
+        const estimate = thompsonPropensitiesByIntegration(
+          alpha,
+          beta,
+          N,
+          shown,
+          K,
+          scratch,
+          out,
+          1e-12,
+          resolution,
+        );
+        const { grid, firstNode, lastNode, known, density } = scratch;
+        let endNode = 0;
+        while (grid[endNode] < estimate.end) endNode++;
+        // Every candidate stepped down to the sweep's end, or to its support's start, holds its density there.
+        for (let r = 0; r < estimate.active; r++) {
+          const g = Math.max(firstNode[r], endNode);
+          if (lastNode[r] < g || known[r] === 0) continue;
+          const a = scratch.a[r];
+          const b = scratch.b[r];
+          const x = grid[g];
+          const exact = Math.exp((a - 1) * Math.log(x) + (b - 1) * Math.log1p(-x) - logBeta(a, b));
+          if (exact < 1e-200) continue;
+          worst = Math.max(worst, Math.abs(density[r] / exact - 1));
+          checked++;
+        }
+      }
+      expect(checked).toBeGreaterThan(100);
+      expect(worst).toBeLessThan(1e-8);
+    }
   });
 });
