@@ -41,24 +41,43 @@ export function sortByKey(
   }
 }
 
-/** First index g in grid[0..nodes−1] with grid[g] ≥ x (nodes when none). */
-export function firstAtOrAbove(grid: Float64Array, nodes: number, x: number): number {
-  let low = 0;
-  let high = nodes;
-  while (low < high) {
-    const mid = (low + high) >> 1;
-    if (grid[mid] < x) low = mid + 1;
-    else high = mid;
+/** Adds candidate r to the min-heap heap[0..size−1] ordered by step[·]; returns the new size. */
+function heapPush(heap: Int32Array, size: number, r: number, step: Float64Array): number {
+  let i = size;
+  while (i > 0) {
+    const parent = (i - 1) >> 1;
+    if (step[heap[parent]] <= step[r]) break;
+    heap[i] = heap[parent];
+    i = parent;
   }
-  return low;
+  heap[i] = r;
+  return size + 1;
+}
+
+/** Removes the top of the min-heap heap[0..size−1] ordered by step[·]; returns the new size. */
+function heapPop(heap: Int32Array, size: number, step: Float64Array): number {
+  const last = heap[--size];
+  let i = 0;
+  for (;;) {
+    let child = 2 * i + 1;
+    if (child >= size) break;
+    if (child + 1 < size && step[heap[child + 1]] < step[heap[child]]) child++;
+    if (step[heap[child]] >= step[last]) break;
+    heap[i] = heap[child];
+    i = child;
+  }
+  heap[i] = last;
+  return size;
 }
 
 /**
  * The grid from `regionLo` to `regionHi`, each step the finest step of the active candidates whose support holds
  * x, and never more than one of its own cells past the start of a support: a candidate far above the rest would
  * otherwise get no node inside its support, and its probability mass would be lost. The candidates are taken in
- * the order their supports start and end, and the finest step of those that hold x is kept from node to node,
- * found again only when the support that set it ends.
+ * the order their supports start and end; those that hold x sit in a heap by their step, the finest on top (one
+ * whose support has ended leaves when it reaches the top). Writes each candidate's first node (the first at or
+ * above the start of its support) and last node (the last at or below its end), and leaves the candidates in the
+ * order their supports end in `scratch.gridOrder(count).byEnd`.
  */
 export function buildGrid(
   regionLo: number,
@@ -66,8 +85,8 @@ export function buildGrid(
   count: number,
   scratch: IntegralScratch,
 ): number {
-  const { lo, hi, step } = scratch;
-  const { byStart, byEnd } = scratch.gridOrder(count);
+  const { lo, hi, step, firstNode, lastNode } = scratch;
+  const { byStart, byEnd, heap } = scratch.gridOrder(count);
   for (let r = 0; r < count; r++) {
     byStart[r] = r;
     byEnd[r] = r;
@@ -78,28 +97,24 @@ export function buildGrid(
   let x = regionLo;
   let started = 0;
   let ended = 0;
-  let finest = Number.POSITIVE_INFINITY;
+  let held = 0;
   for (;;) {
     scratch.ensureGrid(nodes + 1);
     scratch.grid[nodes++] = x;
-    if (x >= regionHi) break;
-    while (started < count && lo[byStart[started]] <= x) {
+    const g = nodes - 1;
+    const last = x >= regionHi;
+    while (started < count && (last || lo[byStart[started]] <= x)) {
       const r = byStart[started++];
-      if (hi[r] > x && step[r] < finest) finest = step[r];
+      firstNode[r] = g;
+      if (hi[r] > x) held = heapPush(heap, held, r, step);
     }
-    let stale = false;
-    while (ended < count && hi[byEnd[ended]] <= x) {
-      if (step[byEnd[ended]] <= finest) stale = true;
-      ended++;
+    while (ended < count && (last || hi[byEnd[ended]] <= x)) {
+      const r = byEnd[ended++];
+      lastNode[r] = hi[r] >= x ? g : g - 1;
     }
-    if (stale) {
-      finest = Number.POSITIVE_INFINITY;
-      for (let m = 0; m < started; m++) {
-        const r = byStart[m];
-        if (hi[r] > x && step[r] < finest) finest = step[r];
-      }
-    }
-    let h = Math.min(regionHi - x, finest);
+    if (last) break;
+    while (held > 0 && hi[heap[0]] <= x) held = heapPop(heap, held, step);
+    let h = Math.min(regionHi - x, held > 0 ? step[heap[0]] : Number.POSITIVE_INFINITY);
     for (let m = started; m < count && lo[byStart[m]] < x + h; m++) {
       const r = byStart[m];
       if (x + h > lo[r] + step[r]) h = lo[r] - x;

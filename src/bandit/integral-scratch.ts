@@ -65,6 +65,7 @@ export class IntegralScratch {
   private bucketCopy = new Int32Array(64);
   private byStart = new Int32Array(64);
   private byEnd = new Int32Array(64);
+  private finest = new Int32Array(64);
   private ties = new Float64Array(64);
   private screen = new Float64Array(64);
   private screenOrder = new Int32Array(64);
@@ -131,12 +132,13 @@ export class IntegralScratch {
   }
 
   /** Buffers of the grid's construction over `count` active candidates. */
-  gridOrder(count: number): { byStart: Int32Array; byEnd: Int32Array } {
+  gridOrder(count: number): { byStart: Int32Array; byEnd: Int32Array; heap: Int32Array } {
     if (this.byStart.length < count) {
       this.byStart = new Int32Array(Math.max(count, this.byStart.length * 2));
       this.byEnd = new Int32Array(this.byStart.length);
+      this.finest = new Int32Array(this.byStart.length);
     }
-    return { byStart: this.byStart, byEnd: this.byEnd };
+    return { byStart: this.byStart, byEnd: this.byEnd, heap: this.finest };
   }
 
   /** Buffers for screening n candidates. */
