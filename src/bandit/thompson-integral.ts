@@ -97,27 +97,22 @@ function stepCdfs(
   regionHi: number,
   scratch: IntegralScratch,
 ): number {
-  const { a: as, b: bs, logNorm, cdf, density, slope, ratio, known, grid, firstNode, lastNode, hi } = scratch;
-  const { logX, log1mX, invX, inv1mX, stepLogX, stepLog1mX } = scratch;
+  const { a: as, b: bs, cdf, density, slope, ratio, known, grid, firstNode, lastNode } = scratch;
+  const { invX, inv1mX, stepLogX, stepLog1mX } = scratch;
   const x0 = grid[g];
   const x1 = g + 1 < grid.length ? grid[g + 1] : 1;
   const h = x1 - x0;
-  const edge = x0 <= 0 || x1 >= 1;
+  const rough = x0 <= 0 || x1 >= 1 || g % RESYNC === 0;
   const near0 = x0 < 8 * h;
   const near1 = 1 - x1 < 8 * h;
-  const lx0 = logX[g];
-  const lx1 = log1mX[g];
   const ix0 = invX[g];
   const ix1 = inv1mX[g];
   const c0 = 0.5 * h;
   const c1 = (h * h) / 12;
-  const sx = stepLogX[g];
-  const s1mx = stepLog1mX[g];
   // The second differences of ln x and ln(1 − x) at g: ln ρ changes by (α − 1)·curveX + (β − 1)·curve1mX.
   const inner = g + 1 < stepLogX.length;
-  const curveX = inner ? sx - stepLogX[g + 1] : 0;
-  const curve1mX = inner ? s1mx - stepLog1mX[g + 1] : 0;
-  const resync = g % RESYNC === 0;
+  const curveX = inner ? stepLogX[g] - stepLogX[g + 1] : 0;
+  const curve1mX = inner ? stepLog1mX[g] - stepLog1mX[g + 1] : 0;
   let kept = 0;
   for (let m = 0; m < count; m++) {
     const r = which[m];
@@ -125,47 +120,81 @@ function stepCdfs(
     which[kept++] = r;
     const a = as[r];
     const b = bs[r];
-    const top = g === lastNode[r];
-    if (edge || (a < 2 && near0) || (b < 2 && near1) || (top && hi[r] >= regionHi)) {
-      cdf[r] = betaCdf(a, b, logNorm[r], x0);
-      known[r] = 0;
+    const t = (a - 1) * curveX + (b - 1) * curve1mX;
+    if (
+      known[r] !== 2 ||
+      rough ||
+      t <= -SMALL ||
+      t >= SMALL ||
+      g === lastNode[r] ||
+      (a < 2 && near0) ||
+      (b < 2 && near1)
+    ) {
+      stepExactly(r, g, regionHi, scratch);
       continue;
     }
-    const state = known[r];
-    const t = (a - 1) * curveX + (b - 1) * curve1mX;
-    const stepped = state === 2 && t > -SMALL && t < SMALL && !resync && !top;
-    let f0: number;
-    if (stepped) {
-      const rho = ratio[r] * nextRatio(t);
-      ratio[r] = rho;
-      f0 = density[r] * rho;
-    } else f0 = Math.exp((a - 1) * lx0 + (b - 1) * lx1 - logNorm[r]);
+    const rho = ratio[r] * nextRatio(t);
+    const f0 = density[r] * rho;
     const d0 = f0 * ((a - 1) * ix0 - (b - 1) * ix1);
-    let value: number;
-    if (top) {
-      const xh = hi[r];
-      const e = xh - x0;
-      const fh = Math.exp((a - 1) * Math.log(xh) + (b - 1) * Math.log1p(-xh) - logNorm[r]);
-      const dh = fh * ((a - 1) / xh - (b - 1) / (1 - xh));
-      value = 1 - 0.5 * e * (f0 + fh) - ((e * e) / 12) * (d0 - dh);
-      known[r] = 1;
-    } else {
-      let f1 = density[r];
-      let d1 = slope[r];
-      if (state === 0) {
-        f1 = Math.exp((a - 1) * logX[g + 1] + (b - 1) * log1mX[g + 1] - logNorm[r]);
-        d1 = f1 * ((a - 1) * invX[g + 1] - (b - 1) * inv1mX[g + 1]);
-      }
-      value = cdf[r] - c0 * (f0 + f1) - c1 * (d0 - d1);
-      // f0 / f1 when both are exact; f1 may carry the error of the steps since the last exponential.
-      if (!stepped) ratio[r] = state === 2 ? Math.exp((a - 1) * sx + (b - 1) * s1mx) : f0 / f1;
-      known[r] = f1 > 0 && f0 > 0 ? 2 : 1;
-    }
+    const value = cdf[r] - c0 * (f0 + density[r]) - c1 * (d0 - slope[r]);
     cdf[r] = Math.min(Math.max(value, 0), 1);
+    ratio[r] = rho;
     density[r] = f0;
     slope[r] = d0;
   }
   return kept;
+}
+
+/**
+ * `stepCdfs` for active candidate r at node g where the density's ratio is not stepped: at the top of its support,
+ * in a rough cell, every RESYNC nodes, or where the ratio changes too much between nodes.
+ */
+function stepExactly(r: number, g: number, regionHi: number, scratch: IntegralScratch): void {
+  const { a: as, b: bs, logNorm, cdf, density, slope, ratio, known, grid, lastNode, hi } = scratch;
+  const { logX, log1mX, invX, inv1mX, stepLogX, stepLog1mX } = scratch;
+  const a = as[r];
+  const b = bs[r];
+  const x0 = grid[g];
+  const x1 = g + 1 < grid.length ? grid[g + 1] : 1;
+  const h = x1 - x0;
+  const top = g === lastNode[r];
+  if (
+    x0 <= 0 ||
+    x1 >= 1 ||
+    (a < 2 && x0 < 8 * h) ||
+    (b < 2 && 1 - x1 < 8 * h) ||
+    (top && hi[r] >= regionHi)
+  ) {
+    cdf[r] = betaCdf(a, b, logNorm[r], x0);
+    known[r] = 0;
+    return;
+  }
+  const f0 = Math.exp((a - 1) * logX[g] + (b - 1) * log1mX[g] - logNorm[r]);
+  const d0 = f0 * ((a - 1) * invX[g] - (b - 1) * inv1mX[g]);
+  let value: number;
+  if (top) {
+    const xh = hi[r];
+    const e = xh - x0;
+    const fh = Math.exp((a - 1) * Math.log(xh) + (b - 1) * Math.log1p(-xh) - logNorm[r]);
+    const dh = fh * ((a - 1) / xh - (b - 1) / (1 - xh));
+    value = 1 - 0.5 * e * (f0 + fh) - ((e * e) / 12) * (d0 - dh);
+    known[r] = 1;
+  } else {
+    const state = known[r];
+    let f1 = density[r];
+    let d1 = slope[r];
+    if (state === 0) {
+      f1 = Math.exp((a - 1) * logX[g + 1] + (b - 1) * log1mX[g + 1] - logNorm[r]);
+      d1 = f1 * ((a - 1) * invX[g + 1] - (b - 1) * inv1mX[g + 1]);
+    }
+    value = cdf[r] - 0.5 * h * (f0 + f1) - ((h * h) / 12) * (d0 - d1);
+    // f0 / f1 when both are exact; f1 may carry the error of the steps since the last exponential.
+    ratio[r] = state === 2 ? Math.exp((a - 1) * stepLogX[g] + (b - 1) * stepLog1mX[g]) : f0 / f1;
+    known[r] = f1 > 0 && f0 > 0 ? 2 : 1;
+  }
+  cdf[r] = Math.min(Math.max(value, 0), 1);
+  density[r] = f0;
+  slope[r] = d0;
 }
 
 /** e^t for |t| < SMALL: its Taylor polynomial of degree 8 (relative error below SMALL⁹/9! ≈ 5.4e-11). */
