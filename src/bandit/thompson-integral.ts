@@ -216,7 +216,8 @@ function multiplyFactor(poly: Float64Array, degree: number, q: number): void {
 
 /**
  * Multiplies poly[0..degree] by (1 − qᵣ + qᵣ·z) for qᵣ = 1 − F[r] of the `count` candidates r in `which`,
- * truncated at `degree`: two factors at a time, as one quadratic, which halves the passes over the coefficients.
+ * truncated at `degree`: four factors at a time, as one quartic, which quarters the passes over the coefficients
+ * (each pass keeps the four coefficients below in registers).
  */
 function multiplyFactors(
   poly: Float64Array,
@@ -226,19 +227,41 @@ function multiplyFactors(
   F: Float64Array,
 ): void {
   let m = 0;
-  for (; m + 1 < count; m += 2) {
+  for (; m + 3 < count; m += 4) {
     const p1 = F[which[m]];
     const p2 = F[which[m + 1]];
+    const p3 = F[which[m + 2]];
+    const p4 = F[which[m + 3]];
     const q1 = 1 - p1;
     const q2 = 1 - p2;
-    const c0 = p1 * p2;
-    const c1 = p1 * q2 + q1 * p2;
-    const c2 = q1 * q2;
-    for (let i = degree; i > 1; i--) poly[i] = poly[i] * c0 + poly[i - 1] * c1 + poly[i - 2] * c2;
-    if (degree >= 1) poly[1] = poly[1] * c0 + poly[0] * c1;
-    poly[0] *= c0;
+    const q3 = 1 - p3;
+    const q4 = 1 - p4;
+    // (p1 + q1·z)(p2 + q2·z) = a0 + a1·z + a2·z², and likewise b for factors 3 and 4.
+    const a0 = p1 * p2;
+    const a1 = p1 * q2 + q1 * p2;
+    const a2 = q1 * q2;
+    const b0 = p3 * p4;
+    const b1 = p3 * q4 + q3 * p4;
+    const b2 = q3 * q4;
+    const c0 = a0 * b0;
+    const c1 = a0 * b1 + a1 * b0;
+    const c2 = a0 * b2 + a1 * b1 + a2 * b0;
+    const c3 = a1 * b2 + a2 * b1;
+    const c4 = a2 * b2;
+    let o1 = 0;
+    let o2 = 0;
+    let o3 = 0;
+    let o4 = 0;
+    for (let i = 0; i <= degree; i++) {
+      const o0 = poly[i];
+      poly[i] = c0 * o0 + c1 * o1 + c2 * o2 + c3 * o3 + c4 * o4;
+      o4 = o3;
+      o3 = o2;
+      o2 = o1;
+      o1 = o0;
+    }
   }
-  if (m < count) multiplyFactor(poly, degree, 1 - F[which[m]]);
+  for (; m < count; m++) multiplyFactor(poly, degree, 1 - F[which[m]]);
 }
 
 /** Writes poly[from..from+degree] times (1 − q + q·z), truncated at `degree`, to poly[to..to+degree]. */
