@@ -14,16 +14,27 @@ export const LOG_TAIL = -Math.log(TAIL);
 
 /** (α + β)·KL(μ ‖ x), the Chernoff exponent of P(θ ≥ x) above μ and of P(θ ≤ x) below it. */
 export function chernoffExponent(size: number, mean: number, x: number): number {
-  return size * (mean * Math.log(mean / x) + (1 - mean) * (Math.log1p(-mean) - Math.log1p(-x)));
+  return exponentAt(size, mean, Math.log1p(-mean), x);
+}
+
+/** `chernoffExponent` given ln(1 − μ), for the searches that evaluate it at several x. */
+function exponentAt(size: number, mean: number, log1mMean: number, x: number): number {
+  return size * (mean * Math.log(mean / x) + (1 - mean) * (log1mMean - Math.log1p(-x)));
 }
 
 /**
  * True when the Chernoff bound at x exceeds TAIL (x lies within the support bounds), for a posterior of size
- * α + β and mean μ. KL(μ ‖ x) ≤ (x − μ)² / (x(1 − x)) (the χ² divergence) answers most cases without a logarithm.
+ * α + β and mean μ. KL(μ ‖ x) ≤ (x − μ)² / (x(1 − x)) (the χ² divergence) answers most cases inside without a
+ * logarithm, and KL(μ ‖ x) ≥ (x − μ)²/2 · (μ/M² + (1 − μ)/N²), M = max(μ, x), N = max(1 − μ, 1 − x) (its second
+ * derivative in x, μ/ξ² + (1 − μ)/(1 − ξ)², is at least that between μ and x) most cases outside.
  */
 export function insideSupport(size: number, mean: number, x: number): boolean {
   const d = x - mean;
-  if (size * d * d < LOG_TAIL * x * (1 - x)) return true;
+  const d2 = size * d * d;
+  if (d2 < LOG_TAIL * x * (1 - x)) return true;
+  const high = Math.max(mean, x);
+  const low = Math.min(mean, x);
+  if (0.5 * d2 * (mean / (high * high) + (1 - mean) / ((1 - low) * (1 - low))) >= LOG_TAIL) return false;
   return chernoffExponent(size, mean, x) < LOG_TAIL;
 }
 
@@ -37,12 +48,13 @@ export function insideSupport(size: number, mean: number, x: number): boolean {
  */
 function supportBound(a: number, b: number, mean: number, sd: number, direction: 1 | -1): number {
   const size = a + b;
+  const log1mMean = Math.log1p(-mean);
   let x = mean + direction * 6 * sd;
   if (x >= 1 || x <= 0) x = mean + direction * 4 * sd;
   for (let i = 0; i < 16; i++) {
     if (x >= 1) return 1;
     if (x <= 0) return 0;
-    const excess = chernoffExponent(size, mean, x) - LOG_TAIL;
+    const excess = exponentAt(size, mean, log1mMean, x) - LOG_TAIL;
     if (excess >= 0 && excess < 0.5) return x;
     x -= excess / ((size * (x - mean)) / (x * (1 - x)));
   }
@@ -50,7 +62,7 @@ function supportBound(a: number, b: number, mean: number, sd: number, direction:
   if (x <= 0) return 0;
   // Not within 0.5 of the root after 16 steps: the last iterate is beyond it (or rounding put it short, and the
   // search steps outwards until the bound holds).
-  for (let d = Math.abs(x - mean); chernoffExponent(size, mean, x) < LOG_TAIL; d *= 1.05) {
+  for (let d = Math.abs(x - mean); exponentAt(size, mean, log1mMean, x) < LOG_TAIL; d *= 1.05) {
     x = mean + direction * d;
     if (x >= 1) return 1;
     if (x <= 0) return 0;
