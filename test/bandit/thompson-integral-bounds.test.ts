@@ -7,7 +7,13 @@
  * the sweep steps from node to node by their ratios stay within 1e-8 (relative) of the exact ones.
  */
 import { describe, expect, it } from 'vitest';
-import { lowerBound, upperBound } from '../../src/bandit/integral-support.ts';
+import {
+  chernoffExponent,
+  insideSupport,
+  LOG_TAIL,
+  lowerBound,
+  upperBound,
+} from '../../src/bandit/integral-support.ts';
 import { selectTopK } from '../../src/bandit/slate.ts';
 import { IntegralScratch, thompsonPropensitiesByIntegration } from '../../src/bandit/thompson-integral.ts';
 import { chernoffLowerTail, chernoffTail } from '../../src/bandit/thompson-propensity.ts';
@@ -75,6 +81,23 @@ describe('bounds of the integrated Thompson propensities', () => {
         expect(chernoffLowerTail(a, b, mu, lo)).toBeGreaterThan(1e-8 * Math.exp(-0.5));
       }
     }
+  });
+
+  it('tell a point inside a support from one outside as the Chernoff exponent does, shortcuts included', () => {
+    const rng = createRng(37);
+    let inside = 0;
+    let outside = 0;
+    for (let i = 0; i < 20000; i++) {
+      const size = 0.5 + 10 ** (5 * rng.next());
+      const mean = 10 ** (-4 * rng.next());
+      const sd = Math.sqrt((mean * (1 - mean)) / (size + 1));
+      const x = Math.min(1 - 1e-12, Math.max(1e-12, mean + (rng.next() - 0.5) * 24 * sd));
+      const expected = chernoffExponent(size, mean, x) < LOG_TAIL;
+      expect(insideSupport(size, mean, x)).toBe(expected);
+      if (expected) inside++;
+      else outside++;
+    }
+    expect(Math.min(inside, outside)).toBeGreaterThan(2000);
   });
 
   it('end the sweep only where fewer than k others are above x with probability at most 1e-8', () => {
