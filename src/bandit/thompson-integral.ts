@@ -178,7 +178,9 @@ function stepExactly(r: number, g: number, regionHi: number, scratch: IntegralSc
     const fh = Math.exp((a - 1) * Math.log(xh) + (b - 1) * Math.log1p(-xh) - logNorm[r]);
     const dh = fh * ((a - 1) / xh - (b - 1) / (1 - xh));
     value = 1 - 0.5 * e * (f0 + fh) - ((e * e) / 12) * (d0 - dh);
-    known[r] = 1;
+    // The ratio to the node above (inside the grid: a support that reaches the grid's top node is cut there).
+    ratio[r] = Math.exp((a - 1) * stepLogX[g] + (b - 1) * stepLog1mX[g]);
+    known[r] = f0 > 0 ? 2 : 1;
   } else {
     const state = known[r];
     let f1 = density[r];
