@@ -15,5 +15,6 @@ export {
 } from './codec.ts';
 export { type UndecodableBatch, undecodableBatchOf } from './fetch-decoding.ts';
 export type { RegisteredSubject } from './schema-id-cache.ts';
+export { MAX_SEND_BYTES, messageBytes, sendGroups } from './send-groups.ts';
 export { isClickstreamSchema, subjectName, type TopicNames, topicContracts } from './subjects.ts';
 export { HEADER_BYTES, MAGIC_BYTE, readSchemaId, writeHeader } from './wire-format.ts';

@@ -11,7 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Producer } from 'kafkajs';
-import type { EventCodec } from '../../src/kafka/index.ts';
+import { type EventCodec, MAX_SEND_BYTES, sendGroups } from '../../src/kafka/index.ts';
 import { partitionKeyOf } from '../assignment.ts';
 import type { StreamMetrics } from '../metrics.ts';
 import type { ChunkWithRefused } from '../operators/produce-dead-letters.ts';
@@ -23,7 +23,7 @@ export type DeadLetterSender = (chunk: ChunkWithRefused) => Promise<void>;
  * Largest dead letter (Kafka key and value together), and largest send: under Kafka's default
  * `max.message.bytes` (1,048,588) with room for the batch and record headers around it.
  */
-export const MAX_DEAD_LETTER_BYTES = 1_000_000;
+export const MAX_DEAD_LETTER_BYTES = MAX_SEND_BYTES;
 /** A record key longer than this is replaced by its SHA-256 as the dead letter's Kafka key. */
 const MAX_KAFKA_KEY_BYTES = 1024;
 
@@ -92,20 +92,8 @@ export function deadLetterSender(deps: {
         return { key, value };
       }),
     );
-    // Sends of at most maxBytes: kafkajs puts a send's messages for one partition into one batch.
-    let group: typeof messages = [];
-    let groupBytes = 0;
-    for (const m of messages) {
-      const bytes = m.value.length + (m.key?.length ?? 0);
-      if (group.length > 0 && groupBytes + bytes > maxBytes) {
-        await producer.send({ topic, acks: -1, messages: group });
-        group = [];
-        groupBytes = 0;
-      }
-      group.push(m);
-      groupBytes += bytes;
-    }
-    if (group.length > 0) await producer.send({ topic, acks: -1, messages: group });
+    for (const group of sendGroups(messages, maxBytes))
+      await producer.send({ topic, acks: -1, messages: group });
     const key = partitionKeyOf(chunk.tp.topic, chunk.tp.partition);
     for (const r of chunk.refused) metrics.deadLettered(key, r.raw.offset, r.code);
   };

@@ -32,6 +32,21 @@ function decision(requestId: string, items: number): Decision {
   };
 }
 
+/** A test broker and registry, the clickstream topic with `partitions`, and an event log sending to it. */
+async function startLogOnBroker(clientId: string, partitions: number) {
+  const [broker, registry] = await Promise.all([startTestBroker(), startTestRegistry()]);
+  const kafka = new Kafka({ brokers: broker.brokers, clientId, logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: [{ topic: 'clickstream', numPartitions: partitions }],
+  });
+  const codec = createEventCodec({ registryUrl: registry.url, schemas: loadSchemas() });
+  const log = startEventLog({ kafka, codec, topic: 'clickstream', logger: silentLogger(), batchMs: 5 });
+  return { broker, registry, kafka, admin, codec, log };
+}
+
 describe('carousel record', () => {
   it('holds every shown item with its propensities and the feature row the model scored for it', () => {
     const d = decision('r1', 3);
@@ -124,14 +139,8 @@ describe('event log', () => {
   });
 
   it('keeps a held carousel and what was logged after it until it is released, then sends them in order', async () => {
-    const [broker, registry] = await Promise.all([startTestBroker(), startTestRegistry()]);
-    const kafka = new Kafka({ brokers: broker.brokers, clientId: 'held-test', logLevel: logLevel.NOTHING });
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: 'clickstream', numPartitions: 1 }] });
+    const { broker, registry, kafka, admin, codec, log } = await startLogOnBroker('held-test', 1);
     await admin.disconnect();
-    const codec = createEventCodec({ registryUrl: registry.url, schemas: loadSchemas() });
-    const log = startEventLog({ kafka, codec, topic: 'clickstream', logger: silentLogger(), batchMs: 5 });
     const consumer = kafka.consumer({ groupId: 'held-test' });
     try {
       const held = decision('held', 3);
@@ -198,6 +207,43 @@ describe('event log', () => {
       expect(carousel.items.map((i) => i.propensity)).toEqual([0.25, 0.5, 0.75]);
     } finally {
       await consumer.disconnect();
+      await log.close();
+      await Promise.all([broker.close(), registry.close()]);
+    }
+  });
+
+  it('sends a burst of large carousels of one user in produce requests Kafka takes, and drops one too large for any', async () => {
+    // 200 carousels of 100 slots with 27-column feature rows are about 3.5 MB, all keyed by one user (one
+    // partition, one record batch per send): over Kafka's 1 MB max.message.bytes in one send, refused for good.
+    const { broker, registry, admin, log } = await startLogOnBroker('burst-test', 2);
+    const withRows = (requestId: string, width: number) => {
+      const d = decision(requestId, 100);
+      d.features = Float32Array.from({ length: 100 * width }, (_, i) => (i % 97) / 97);
+      d.featureSpecHash = 'sha256:abc';
+      return d;
+    };
+    try {
+      for (let i = 0; i < 100; i++)
+        log.logCarousel(withRows(`r${i}`, 27), { device: null, country: null, page: null });
+      // One carousel whose record alone is over the limit (100 rows of 3,000 columns, 1.2 MB): no send can take it.
+      log.logCarousel(withRows('too-large', 3000), { device: null, country: null, page: null });
+      for (let i = 100; i < 200; i++)
+        log.logCarousel(withRows(`r${i}`, 27), { device: null, country: null, page: null });
+      const click = log.logFeedback({
+        kind: 'click',
+        requestId: 'r199',
+        userId: 'u1',
+        itemId: 'i0',
+        slot: 0,
+        segment: null,
+      });
+      expect(await click).toBe(true);
+      await log.flush();
+      expect(log.stats()).toMatchObject({ sent: 201, invalid: 1, queued: 0, shed: 0 });
+      const offsets = await admin.fetchTopicOffsets('clickstream');
+      expect(offsets.reduce((sum, o) => sum + Number(o.high), 0)).toBe(201);
+    } finally {
+      await admin.disconnect();
       await log.close();
       await Promise.all([broker.close(), registry.close()]);
     }
