@@ -27,7 +27,9 @@
  * bounds, found by Newton's method, put at most 1e-8 of each item's mass outside). A candidate whose θ is below
  * the region's start, or above its end, except with probability ≤ 1e-8 (Chernoff again) is left out, or counted
  * as always above; the rest are active. The bias this adds is at most 2·1e-8 per candidate, and the sweep's end
- * adds 1e-8 (`tailBias` = 2·1e-8·n + 1e-8).
+ * adds 1e-8 (`tailBias` = 2·1e-8·n + 1e-8). A CDF started from 1 at its support's upper bound is off by the mass
+ * above that bound, at most 1e-8, inside the support, where the tails cost nothing: at every x each candidate's
+ * qⱼ is still off by at most 1e-8 from its tails, so the bound stands.
  *
  * Ties: draws that round to exactly 1.0 or 0 are atoms the slate orders uniformly at random (see
  * policies.ts); the continuous part uses Fᵢ clamped to exclude them and the atoms are added exactly.
