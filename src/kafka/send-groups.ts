@@ -7,6 +7,12 @@
 /** Most key and value bytes in one send: under Kafka's default `max.message.bytes`, with room for the headers. */
 export const MAX_SEND_BYTES = 1_000_000;
 
+/**
+ * What a record adds to its batch beside its key and value, at most: length, attributes, timestamp and offset
+ * deltas, key and value lengths and a header count, as varints.
+ */
+const RECORD_OVERHEAD_BYTES = 32;
+
 /** A message's key and value bytes. */
 export function messageBytes(message: { key?: Buffer | string | null; value: Buffer | null }): number {
   const key = message.key ?? null;
@@ -15,8 +21,8 @@ export function messageBytes(message: { key?: Buffer | string | null; value: Buf
 }
 
 /**
- * Consecutive groups of `messages`, in order, each of at most `maxBytes` key and value bytes (a message over it
- * alone is a group of its own).
+ * Consecutive groups of `messages`, in order, each of at most `maxBytes` key, value and record framing bytes (a
+ * message over it alone is a group of its own).
  */
 export function sendGroups<M extends { key?: Buffer | string | null; value: Buffer | null }>(
   messages: readonly M[],
@@ -26,7 +32,7 @@ export function sendGroups<M extends { key?: Buffer | string | null; value: Buff
   let group: M[] = [];
   let groupBytes = 0;
   for (const m of messages) {
-    const bytes = messageBytes(m);
+    const bytes = messageBytes(m) + RECORD_OVERHEAD_BYTES;
     if (group.length > 0 && groupBytes + bytes > maxBytes) {
       groups.push(group);
       group = [];

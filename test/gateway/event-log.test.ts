@@ -33,7 +33,7 @@ function decision(requestId: string, items: number): Decision {
 }
 
 /** A test broker and registry, the clickstream topic with `partitions`, and an event log sending to it. */
-async function startLogOnBroker(clientId: string, partitions: number) {
+async function startLogOnBroker(clientId: string, partitions: number, batchMax?: number) {
   const [broker, registry] = await Promise.all([startTestBroker(), startTestRegistry()]);
   const kafka = new Kafka({ brokers: broker.brokers, clientId, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
@@ -43,7 +43,14 @@ async function startLogOnBroker(clientId: string, partitions: number) {
     topics: [{ topic: 'clickstream', numPartitions: partitions }],
   });
   const codec = createEventCodec({ registryUrl: registry.url, schemas: loadSchemas() });
-  const log = startEventLog({ kafka, codec, topic: 'clickstream', logger: silentLogger(), batchMs: 5 });
+  const log = startEventLog({
+    kafka,
+    codec,
+    topic: 'clickstream',
+    logger: silentLogger(),
+    batchMs: 5,
+    ...(batchMax !== undefined ? { batchMax } : {}),
+  });
   return { broker, registry, kafka, admin, codec, log };
 }
 
@@ -242,6 +249,32 @@ describe('event log', () => {
       expect(log.stats()).toMatchObject({ sent: 201, invalid: 1, queued: 0, shed: 0 });
       const offsets = await admin.fetchTopicOffsets('clickstream');
       expect(offsets.reduce((sum, o) => sum + Number(o.high), 0)).toBe(201);
+    } finally {
+      await admin.disconnect();
+      await log.close();
+      await Promise.all([broker.close(), registry.close()]);
+    }
+  });
+
+  it('counts the framing of each record against the limit: 30,000 small events in one batch reach Kafka', async () => {
+    // 30,000 clicks of one user are about 1.1 MB of keys and values and 0.3 MB more of record framing: split by
+    // their keys and values alone, a send of 1,000,000 bytes of them is a record batch over Kafka's limit.
+    const { broker, registry, admin, log } = await startLogOnBroker('small-test', 1, 30_000);
+    try {
+      const clicks: Promise<boolean>[] = [];
+      for (let i = 0; i < 30_000; i++)
+        clicks.push(
+          log.logFeedback({
+            kind: 'click',
+            requestId: `r${i}`,
+            userId: 'u1',
+            itemId: 'i0',
+            slot: 0,
+            segment: null,
+          }),
+        );
+      expect((await Promise.all(clicks)).every(Boolean)).toBe(true);
+      expect((await admin.fetchTopicOffsets('clickstream'))[0]!.high).toBe('30000');
     } finally {
       await admin.disconnect();
       await log.close();
