@@ -12,6 +12,9 @@ export interface PropensityBatchRequest {
   data: Float64Array;
 }
 
+/** Sent instead of a batch: answer what came before, then end (the thread closes its port and exits). */
+export const STOP = 'stop';
+
 export interface PropensityBatchReply {
   id: number;
   out: Float64Array;

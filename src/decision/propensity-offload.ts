@@ -17,6 +17,7 @@ import {
   type PropensityBatchReply,
   type PropensityBatchRequest,
   replySize,
+  STOP,
   writeEntry,
 } from './propensity-batch.ts';
 
@@ -107,11 +108,23 @@ export class PropensityOffload {
     return true;
   }
 
-  /** Stops the thread; the jobs it still held finish with `null` (their callers integrate them in place). */
-  async close(): Promise<void> {
+  /**
+   * Stops the thread: it answers the batches it holds and ends on its own (so a CPU profile of it is written, as
+   * for every other croupier thread); after `graceMs`, or if it died, the jobs it still held finish with `null`
+   * (their callers integrate them in place).
+   */
+  async close(graceMs = 2_000): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.flush();
+    const r = this.running;
+    if (r !== null && !r.dead) {
+      let timer: NodeJS.Timeout | undefined;
+      const exited = new Promise<void>((resolve) => r.worker.once('exit', () => resolve()));
+      r.worker.postMessage(STOP);
+      await Promise.race([exited, new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+      clearTimeout(timer);
+    }
     await this.crash();
   }
 

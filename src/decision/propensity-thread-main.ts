@@ -6,12 +6,18 @@ import {
   BatchIntegrator,
   type PropensityBatchReply,
   type PropensityBatchRequest,
+  STOP,
 } from './propensity-batch.ts';
 
 const integrator = new BatchIntegrator();
 // First message: which OS thread this is and where it writes its memory, so /metrics can report both.
 parentPort?.postMessage({ tid: ownThreadId(), memory: startMemoryReports() });
-parentPort?.on('message', (request: PropensityBatchRequest) => {
+parentPort?.on('message', (request: PropensityBatchRequest | typeof STOP) => {
+  if (request === STOP) {
+    // Every batch before it is answered; with the port closed nothing keeps the thread alive, and it ends.
+    parentPort?.close();
+    return;
+  }
   const out = integrator.run(request);
   const reply: PropensityBatchReply = { id: request.id, out };
   parentPort?.postMessage(reply, [out.buffer as ArrayBuffer]);

@@ -112,4 +112,20 @@ describe('the propensity thread', () => {
     for (let i = 0; i < a.length; i++)
       expect(b[i].items.map((it) => it.propensity)).toEqual(a[i].items.map((it) => it.propensity));
   });
+
+  it('answers the batches it holds when closed, and ends on its own', async () => {
+    const offload = new PropensityOffload({ logger: silentLogger() });
+    offloads.push(offload);
+    const { here, there } = deciders(offload);
+    const [a, b] = await deal(here, there, 10);
+    for (const d of a) here.completePropensities(d);
+    const done = completeAll(there, b);
+    // The batch is posted on the next turn of the event loop; the thread is closed while it integrates it.
+    await new Promise((resolve) => setImmediate(resolve));
+    await offload.close();
+    expect(await done).toEqual(Array(10).fill(1));
+    expect(offload.stats()).toMatchObject({ offloaded: 10, failed: 0, backlog: 0 });
+    for (let i = 0; i < a.length; i++)
+      expect(b[i].items.map((it) => it.propensity)).toEqual(a[i].items.map((it) => it.propensity));
+  });
 });
