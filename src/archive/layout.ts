@@ -84,8 +84,20 @@ export function parseFileName(name: string): ArchiveFileName | null {
   return { topic: m[1], partition: Number(m[2]), start, end, format: m[6] as ArchiveFormat, epoch };
 }
 
-/** The start of the UTC hour holding `timestampMs`. */
-export const hourStartOf = (timestampMs: number): number => Math.floor(timestampMs / HOUR_MS) * HOUR_MS;
+/** The first and the last hour a `date=YYYY-MM-DD/hour=HH` directory can name (years 0000 to 9999). */
+const FIRST_HOUR_MS = Date.parse('0000-01-01T00:00:00Z');
+const LAST_HOUR_MS = Date.parse('9999-12-31T23:00:00Z');
+
+/**
+ * The start of the UTC hour holding `timestampMs`. A Kafka timestamp is any int64 the producer chose: one
+ * before year 0 or after year 9999 (or not a number) is archived in the first or the last hour a directory
+ * can name, so that every record has a directory that `hourOfDir` reads back.
+ */
+export function hourStartOf(timestampMs: number): number {
+  if (!(timestampMs >= FIRST_HOUR_MS)) return FIRST_HOUR_MS;
+  if (timestampMs >= LAST_HOUR_MS) return LAST_HOUR_MS;
+  return Math.floor(timestampMs / HOUR_MS) * HOUR_MS;
+}
 
 /** `date=YYYY-MM-DD/hour=HH` of the UTC hour starting at `hourStart`. */
 export function hourPartitionOf(hourStart: number): string {

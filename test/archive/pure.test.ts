@@ -5,6 +5,8 @@ import {
   byOffset,
   fileNameOf,
   hourDirOf,
+  hourOfDir,
+  hourStartOf,
   parseFileName,
 } from '../../src/archive/layout.ts';
 import {
@@ -83,6 +85,20 @@ describe('layout', () => {
     expect(hourDirOf('clickstream', Date.parse('2026-03-02T00:00:00Z'))).toBe(
       'clickstream/date=2026-03-02/hour=00',
     );
+  });
+  it('puts a record whose timestamp no date directory can name in the first or the last hour one can', () => {
+    // Kafka takes any int64 as a record's timestamp; 2^62 ms once stopped the archive's partition for good.
+    const last = 'clickstream/date=9999-12-31/hour=23';
+    const first = 'clickstream/date=0000-01-01/hour=00';
+    expect(hourDirOf('clickstream', 1_700_000_000_000 + 2 ** 62)).toBe(last);
+    expect(hourDirOf('clickstream', 8.64e15)).toBe(last);
+    expect(hourDirOf('clickstream', Number.MAX_VALUE)).toBe(last);
+    expect(hourDirOf('clickstream', -(2 ** 63))).toBe(first);
+    expect(hourDirOf('clickstream', Number.NaN)).toBe(first);
+    expect(hourDirOf('clickstream', -5)).toBe('clickstream/date=1969-12-31/hour=23');
+    for (const t of [2 ** 62, -(2 ** 63), 8.64e15, -5]) {
+      expect(hourOfDir(hourDirOf('clickstream', t))).toBe(hourStartOf(t));
+    }
   });
 });
 
