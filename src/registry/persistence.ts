@@ -12,6 +12,31 @@ import { COMPATIBILITY_LEVELS } from './compatibility.ts';
 
 const levelSchema = z.enum(COMPATIBILITY_LEVELS);
 
+/**
+ * A JSON object keyed by any subject name, `__proto__` included, read into an object without a prototype.
+ * zod's `record` drops a `__proto__` key, so a subject of that name (which Confluent's registry takes too)
+ * was lost at the next start.
+ */
+function subjectRecord<T extends z.ZodTypeAny>(value: T) {
+  return z
+    .custom<Record<string, unknown>>(
+      (v) => typeof v === 'object' && v !== null && !Array.isArray(v),
+      'expected an object keyed by subject',
+    )
+    .transform((saved, ctx) => {
+      const out: Record<string, z.output<T>> = Object.create(null);
+      for (const [subject, entry] of Object.entries(saved)) {
+        const parsed = value.safeParse(entry);
+        if (!parsed.success) {
+          for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, path: [subject, ...issue.path] });
+          return z.NEVER;
+        }
+        out[subject] = parsed.data;
+      }
+      return out;
+    });
+}
+
 export const registryStateSchema = z
   .object({
     format: z.literal(1),
@@ -19,8 +44,7 @@ export const registryStateSchema = z
     schemas: z.array(
       z.object({ id: z.number().int().positive(), schemaType: z.literal('AVRO'), schema: z.string() }),
     ),
-    subjects: z.record(
-      z.string(),
+    subjects: subjectRecord(
       z.array(
         z.object({
           version: z.number().int().positive(),
@@ -30,7 +54,7 @@ export const registryStateSchema = z
       ),
     ),
     compatibility: levelSchema,
-    subjectCompatibility: z.record(z.string(), levelSchema),
+    subjectCompatibility: subjectRecord(levelSchema),
   })
   .strict();
 

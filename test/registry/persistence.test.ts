@@ -75,6 +75,32 @@ describe('embedded schema registry persistence', () => {
     expect((await readdir(dataDir)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
+  it('restores subjects named after Object.prototype members and their config after a restart', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'croupier-registry-proto-'));
+    try {
+      const first = await startTestRegistry({ dataDir: dir });
+      const before = clientFor(first.url);
+      const ids = new Map<string, number>();
+      for (const subject of ['__proto__', 'constructor', 'visits-value']) {
+        ids.set(subject, await before.register(subject, { schemaType: 'AVRO', schema: V1 }));
+      }
+      await before.updateCompatibility('__proto__', 'NONE' as never);
+      await first.close();
+
+      const second = await startTestRegistry({ dataDir: dir });
+      try {
+        const after = clientFor(second.url);
+        expect(await after.getAllSubjects()).toEqual(['__proto__', 'constructor', 'visits-value']);
+        expect((await after.getLatestSchemaMetadata('__proto__')).id).toBe(ids.get('__proto__'));
+        expect(await after.getCompatibility('__proto__')).toBe('NONE');
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses to start on a corrupt state file, naming the file', async () => {
     const broken = await mkdtemp(join(tmpdir(), 'croupier-registry-broken-'));
     try {
