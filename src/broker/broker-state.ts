@@ -23,6 +23,8 @@ export interface BrokerConfig {
   groupMaxSessionTimeoutMs: number;
   groupInitialRebalanceDelayMs: number;
   transactionMaxTimeoutMs: number;
+  /** Committed offsets of a group without members are kept this long (-1: for ever). */
+  offsetsRetentionMs: number;
   /** Retention check interval. */
   retentionCheckMs: number;
   /** Compression codecs (attribute values) a produced batch may use. */

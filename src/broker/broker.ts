@@ -59,6 +59,7 @@ export class Broker implements BrokerState {
       maxSessionTimeoutMs: config.groupMaxSessionTimeoutMs,
       initialRebalanceDelayMs: config.groupInitialRebalanceDelayMs,
       maxMetadataBytes: 4096,
+      offsetsRetentionMs: config.offsetsRetentionMs,
       onCommit: storage ? (g, t, p, v) => storage.saveOffset(g, t, p, v) : undefined,
       log: (msg, fields) => logger.debug(fields ?? {}, msg),
     });
@@ -177,6 +178,7 @@ export class Broker implements BrokerState {
 
   applyRetention(now: number): void {
     for (const t of this.topics.values()) for (const p of t.partitions) p.applyRetention(t.retention, now);
+    this.groups.expireOffsets(now);
   }
 
   close(): void {

@@ -54,6 +54,8 @@ export interface StartBrokerOptions {
   groupMaxSessionTimeoutMs?: number;
   /** Delay of an empty group's first rebalance (default 0; Kafka's default is 3000). */
   groupInitialRebalanceDelayMs?: number;
+  /** Committed offsets of a group without members are kept this long after their commit and its last member (Kafka's offsets.retention.minutes; default 7 days, -1 for ever). */
+  offsetsRetentionMs?: number;
   /** Largest transaction timeout (default 15 min, as Kafka). */
   transactionMaxTimeoutMs?: number;
   /**
@@ -99,6 +101,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Bro
     groupMaxSessionTimeoutMs: options.groupMaxSessionTimeoutMs ?? 1_800_000,
     groupInitialRebalanceDelayMs: options.groupInitialRebalanceDelayMs ?? 0,
     transactionMaxTimeoutMs: options.transactionMaxTimeoutMs ?? 900_000,
+    offsetsRetentionMs: options.offsetsRetentionMs ?? 7 * 24 * 3600 * 1000,
     retentionCheckMs: 30_000,
     acceptedCompressions: new Set(
       (options.compressionCodecs ?? COMPRESSION_CODECS).map((c) => COMPRESSION_CODECS.indexOf(c)),

@@ -114,6 +114,53 @@ describe('--data-dir persistence', () => {
     await broker.close();
   });
 
+  it("deletes the offsets of a group without members after the retention, keeps an active group's, and the deletion survives a restart", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'broker-data-'));
+    dirs.push(dataDir);
+    const options = { dataDir, offsetsRetentionMs: 300 };
+    let broker = await startTestBroker(options);
+    let kafka = kafkaClient(broker.brokers);
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'expiry', numPartitions: 1 }] });
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic: 'expiry', messages: [{ value: '1' }, { value: '2' }] });
+    await producer.disconnect();
+    // A group that never had a member (offsets set from outside), and one whose consumer keeps running.
+    await admin.setOffsets({
+      groupId: 'made-up',
+      topic: 'expiry',
+      partitions: [{ partition: 0, offset: '1' }],
+    });
+    const consumer = kafka.consumer({ groupId: 'active', ...FAST_GROUP });
+    await consumer.connect();
+    await consumer.subscribe({ topic: 'expiry', fromBeginning: true });
+    await consumer.run({ eachMessage: async () => undefined });
+    const committed = async (groupId: string) =>
+      (await admin.fetchOffsets({ groupId, topics: ['expiry'] }))[0]!.partitions[0]!.offset;
+    await waitFor(async () => (await committed('active')) === '2', 15_000, 'the consumer to commit');
+    expect(await committed('made-up')).toBe('1');
+
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    broker.handle.broker.applyRetention(Date.now());
+    expect(await committed('made-up')).toBe('-1');
+    expect(await committed('active')).toBe('2');
+    await consumer.disconnect();
+    await admin.disconnect();
+    await broker.close();
+
+    broker = await startTestBroker(options);
+    kafka = kafkaClient(broker.brokers);
+    const admin2 = kafka.admin();
+    await admin2.connect();
+    expect(
+      (await admin2.fetchOffsets({ groupId: 'made-up', topics: ['expiry'] }))[0]!.partitions[0]!.offset,
+    ).toBe('-1');
+    await admin2.disconnect();
+    await broker.close();
+  });
+
   it('CLI broker killed with SIGKILL: acknowledged records, group offsets and transactions survive', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'broker-kill-'));
     dirs.push(dataDir);

@@ -47,6 +47,8 @@ class Group {
   /** In the initial rebalance delay of a group that was empty: the barrier waits for the timer. */
   initialDelay = false;
   readonly offsets = new Map<string, Map<number, CommittedOffset>>();
+  /** When the group last had a member (ms; 0: never since this broker started). */
+  membersSeenAt = 0;
 
   constructor(id: string) {
     this.id = id;
@@ -59,6 +61,12 @@ export interface GroupCoordinatorOptions {
   /** Delay of the first rebalance of an empty group (Kafka's group.initial.rebalance.delay.ms). */
   initialRebalanceDelayMs: number;
   maxMetadataBytes: number;
+  /**
+   * How long the committed offsets of a group without members are kept after both their commit and the group's
+   * last member (Kafka's offsets.retention.minutes, 7 days; -1: for ever). Without it any client could fill the
+   * broker with offsets of made-up groups that nothing ever removes.
+   */
+  offsetsRetentionMs?: number;
   /** Persists committed offsets (data-dir mode). */
   onCommit?: (groupId: string, topic: string, partition: number, value: CommittedOffset | null) => void;
   log?: (message: string, fields?: Record<string, unknown>) => void;
@@ -325,6 +333,7 @@ export class GroupCoordinator {
 
   /** (Re)starts a member's session timer. */
   private touch(group: Group, member: Member): void {
+    group.membersSeenAt = Date.now();
     if (member.sessionTimer) clearTimeout(member.sessionTimer);
     if (this.closed) return;
     member.sessionTimer = setTimeout(() => {
@@ -557,6 +566,34 @@ export class GroupCoordinator {
       for (const p of byPartition.keys()) this.options.onCommit?.(g.id, topic, p, null);
       g.offsets.delete(topic);
     }
+  }
+
+  /**
+   * Deletes the committed offsets of groups without members whose commit and last member are both older than the
+   * retention, and forgets a group left with neither members nor offsets. Returns how many offsets it deleted.
+   */
+  expireOffsets(now: number): number {
+    const retention = this.options.offsetsRetentionMs ?? 7 * 24 * 3600 * 1000;
+    if (retention < 0) return 0;
+    let expired = 0;
+    for (const [id, g] of this.groups) {
+      if (g.members.size > 0 || g.state !== 'Empty') continue;
+      if (now - g.membersSeenAt <= retention) continue;
+      for (const [topic, byPartition] of g.offsets) {
+        for (const [partition, value] of byPartition) {
+          if (now - value.commitTimestamp <= retention) continue;
+          byPartition.delete(partition);
+          this.options.onCommit?.(id, topic, partition, null);
+          expired++;
+        }
+        if (byPartition.size === 0) g.offsets.delete(topic);
+      }
+      if (g.offsets.size === 0) {
+        this.clearRebalanceTimer(g);
+        this.groups.delete(id);
+      }
+    }
+    return expired;
   }
 
   groupState(groupId: string): GroupState | undefined {
