@@ -153,7 +153,9 @@ describe('croupier start reports its stream topology', () => {
       expect(memory(before, thread, 'external'), thread).toBeGreaterThan(0);
     }
     // 8 MiB of records the in-memory broker keeps as Buffers: its thread's external memory grows by about as much
-    // once it reports again, and no other thread's does.
+    // once it reports again. Other threads' external memory moves on its own meanwhile (a thread's freed Buffers
+    // leave it only when that thread collects garbage; the gateway's moved by 32 MB in one run), so only the
+    // broker's growth is asserted.
     const kafka = createKafka(config.kafka, croupier.endpoints.brokers);
     const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
@@ -163,14 +165,12 @@ describe('croupier start reports its stream topology', () => {
         messages: [{ key: `m${i}`, value: randomBytes(256 * 1024), partition: 0 }],
       });
     await producer.disconnect();
-    const grown = await until('the broker reports its new records', async () => {
+    const growth = await until('the broker reports its new records', async () => {
       const text = await metricsText();
-      const growth = (memory(text, 'broker', 'external') ?? 0) - (memory(before, 'broker', 'external') ?? 0);
-      return growth > 7 * 1024 * 1024 ? text : undefined;
+      const grown = (memory(text, 'broker', 'external') ?? 0) - (memory(before, 'broker', 'external') ?? 0);
+      return grown > 7 * 1024 * 1024 ? grown : undefined;
     });
-    expect(memory(grown, 'gateway', 'external')! - memory(before, 'gateway', 'external')!).toBeLessThan(
-      4 * 1024 * 1024,
-    );
+    expect(growth).toBeGreaterThan(7 * 1024 * 1024);
   });
 
   it('restarts a topology thread that died, and is not ready until it runs again', async () => {
