@@ -5,7 +5,7 @@
  */
 import type { Logger } from '../log/logger.ts';
 import type { EventBuffer } from './event-buffer.ts';
-import { type EventSender, PartialSendError } from './event-sender.ts';
+import { type EventSender, SendFailure } from './event-sender.ts';
 
 export interface EventPumpOptions {
   /** Longest wait before a partial batch is sent (ms). */
@@ -107,7 +107,7 @@ export class EventPump {
         this.sendFailures++;
         this.failures++;
         sender.connected = false;
-        buffer.requeue(failed instanceof PartialSendError ? batch.slice(failed.done) : batch);
+        buffer.requeue(failed instanceof SendFailure ? failed.unsent : batch);
         if (this.failures === 1 || this.failures % 20 === 0) {
           log.error(
             { err: failed, queued: buffer.length, failures: this.failures },

@@ -22,20 +22,23 @@ export interface EventEncoder {
   ): Promise<Buffer>;
 }
 
-/** A send of a batch failed after its first `done` events were sent (or dropped): only the rest is retried. */
-export class PartialSendError extends Error {
+/**
+ * Sending a batch failed: `unsent` are its events neither sent nor dropped, the only ones to retry (an event
+ * dropped as unencodable or too large is not tried, logged and counted again with every retry of its batch).
+ */
+export class SendFailure extends Error {
   constructor(
-    readonly done: number,
+    readonly unsent: QueuedEvent[],
     override readonly cause: unknown,
   ) {
-    super(`sending events to Kafka failed after ${done} of the batch were sent: ${String(cause)}`);
+    super(`sending events to Kafka failed with ${unsent.length} of the batch unsent: ${String(cause)}`);
   }
 }
 
 export class EventSender {
   /** Events Kafka acknowledged. */
   sent = 0;
-  /** Events dropped because they could not be encoded (never retried). */
+  /** Events dropped because they could not be encoded or were over the size limit (counted once, never retried). */
   invalid = 0;
   /** Whether the producer is connected (false again after a failed send). */
   connected = false;
@@ -48,11 +51,41 @@ export class EventSender {
     private readonly log: Logger,
   ) {}
 
-  /**
-   * Sends `batch`; throws a `PartialSendError` saying how many events at its front are done (sent, or dropped)
-   * when a send after the first fails, so that only the rest is retried.
-   */
+  /** Events of the batch being sent that were dropped (kept out of a `SendFailure`'s unsent). */
+  private readonly dropped = new WeakSet<QueuedEvent>();
+
+  /** Sends `batch`; throws a `SendFailure` naming the events to retry when encoding or a send fails. */
   async send(batch: QueuedEvent[]): Promise<void> {
+    /** Events before this index are sent or dropped. */
+    let done = 0;
+    try {
+      const entries = await this.encode(batch);
+      for (const group of sendGroups(entries)) {
+        const p = await this.ensureProducer();
+        await p.send({
+          topic: this.topic,
+          acks: -1,
+          messages: group.map(({ key, value, timestamp }) => ({ key, value, timestamp })),
+        });
+        this.sent += group.length;
+        for (const { index } of group) {
+          batch[index]!.settled?.(true);
+          batch[index]!.settled = undefined;
+        }
+        done = group[group.length - 1]!.index + 1;
+      }
+    } catch (error) {
+      throw new SendFailure(
+        batch.slice(done).filter((event) => !this.dropped.has(event)),
+        error,
+      );
+    }
+  }
+
+  /** The batch's records, with each event's index; an event that cannot be sent is dropped. */
+  private async encode(
+    batch: QueuedEvent[],
+  ): Promise<{ key: string; value: Buffer; timestamp: string; index: number }[]> {
     const { codec, topic } = this;
     const entries: { key: string; value: Buffer; timestamp: string; index: number }[] = [];
     for (const [index, event] of batch.entries()) {
@@ -75,29 +108,11 @@ export class EventSender {
       }
       entries.push(entry);
     }
-    let done = 0;
-    for (const group of sendGroups(entries)) {
-      try {
-        const p = await this.ensureProducer();
-        await p.send({
-          topic,
-          acks: -1,
-          messages: group.map(({ key, value, timestamp }) => ({ key, value, timestamp })),
-        });
-      } catch (error) {
-        if (done === 0) throw error;
-        throw new PartialSendError(done, error);
-      }
-      this.sent += group.length;
-      for (const { index } of group) {
-        batch[index]!.settled?.(true);
-        batch[index]!.settled = undefined;
-      }
-      done = group[group.length - 1]!.index + 1;
-    }
+    return entries;
   }
 
   private drop(event: QueuedEvent, details: Record<string, unknown>, message: string): void {
+    this.dropped.add(event);
     this.invalid++;
     this.log.error({ ...details, schema: event.schema }, message);
     event.settled?.(false);

@@ -145,6 +145,35 @@ describe('event log', () => {
     }
   });
 
+  it('drops an event too large for Kafka once, however often the sends of its batch fail', async () => {
+    const registry = await startTestRegistry();
+    const port = await freePort();
+    const kafka = new Kafka({
+      brokers: [`127.0.0.1:${port}`],
+      clientId: 'unreachable',
+      logLevel: logLevel.NOTHING,
+      connectionTimeout: 200,
+      retry: { retries: 0 },
+    });
+    const codec = createEventCodec({ registryUrl: registry.url, schemas: loadSchemas() });
+    const log = startEventLog({ kafka, codec, topic: 'clickstream', logger: silentLogger(), batchMs: 5 });
+    try {
+      // 100 rows of 3,000 columns: a record of 1.2 MB, over what any send can take.
+      const tooLarge = decision('too-large', 100);
+      tooLarge.features = new Float32Array(100 * 3000).fill(0.5);
+      tooLarge.featureSpecHash = 'sha256:abc';
+      log.logCarousel(tooLarge, { device: null, country: null, page: null });
+      log.logCarousel(decision('kept', 5), { device: null, country: null, page: null });
+      const failed = await eventually(() => (log.stats().sendFailures >= 3 ? log.stats() : undefined));
+      // Dropped and counted on the first try; only the other carousel is held for the next.
+      expect(failed).toMatchObject({ invalid: 1, sent: 0 });
+      expect(failed.queued).toBe(1);
+    } finally {
+      await log.close();
+      await registry.close();
+    }
+  });
+
   it('keeps a held carousel and what was logged after it until it is released, then sends them in order', async () => {
     const { broker, registry, kafka, admin, codec, log } = await startLogOnBroker('held-test', 1);
     await admin.disconnect();
