@@ -32,6 +32,29 @@ function decision(requestId: string, items: number): Decision {
   };
 }
 
+/** An event log whose Kafka is a free port nothing listens on (every send fails at once), and its registry. */
+async function startLogOnUnreachableKafka(options: { bufferMax?: number } = {}) {
+  const registry = await startTestRegistry();
+  const port = await freePort();
+  const kafka = new Kafka({
+    brokers: [`127.0.0.1:${port}`],
+    clientId: 'unreachable',
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 200,
+    retry: { retries: 0 },
+  });
+  const codec = createEventCodec({ registryUrl: registry.url, schemas: loadSchemas() });
+  const log = startEventLog({
+    kafka,
+    codec,
+    topic: 'clickstream',
+    logger: silentLogger(),
+    batchMs: 5,
+    ...options,
+  });
+  return { registry, log };
+}
+
 /** A test broker and registry, the clickstream topic with `partitions`, and an event log sending to it. */
 async function startLogOnBroker(clientId: string, partitions: number, batchMax?: number) {
   const [broker, registry] = await Promise.all([startTestBroker(), startTestRegistry()]);
@@ -102,24 +125,7 @@ describe('carousel record', () => {
 
 describe('event log', () => {
   it('holds events while Kafka is unreachable, then sheds the oldest beyond its bound without blocking', async () => {
-    const registry = await startTestRegistry();
-    const port = await freePort();
-    const kafka = new Kafka({
-      brokers: [`127.0.0.1:${port}`],
-      clientId: 'unreachable',
-      logLevel: logLevel.NOTHING,
-      connectionTimeout: 200,
-      retry: { retries: 0 },
-    });
-    const codec = createEventCodec({ registryUrl: registry.url, schemas: loadSchemas() });
-    const log = startEventLog({
-      kafka,
-      codec,
-      topic: 'clickstream',
-      logger: silentLogger(),
-      bufferMax: 10,
-      batchMs: 5,
-    });
+    const { registry, log } = await startLogOnUnreachableKafka({ bufferMax: 10 });
     try {
       const click = log.logFeedback({
         kind: 'click',
@@ -146,17 +152,7 @@ describe('event log', () => {
   });
 
   it('drops an event too large for Kafka once, however often the sends of its batch fail', async () => {
-    const registry = await startTestRegistry();
-    const port = await freePort();
-    const kafka = new Kafka({
-      brokers: [`127.0.0.1:${port}`],
-      clientId: 'unreachable',
-      logLevel: logLevel.NOTHING,
-      connectionTimeout: 200,
-      retry: { retries: 0 },
-    });
-    const codec = createEventCodec({ registryUrl: registry.url, schemas: loadSchemas() });
-    const log = startEventLog({ kafka, codec, topic: 'clickstream', logger: silentLogger(), batchMs: 5 });
+    const { registry, log } = await startLogOnUnreachableKafka();
     try {
       // 100 rows of 3,000 columns: a record of 1.2 MB, over what any send can take.
       const tooLarge = decision('too-large', 100);
