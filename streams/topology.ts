@@ -42,7 +42,7 @@ import type { TopicRole } from './validate/events.ts';
 export interface StreamTopologyOptions {
   config: Readonly<Config>;
   kafka: Kafka;
-  codec: Pick<EventCodec, 'decode' | 'encode'> & Partial<Pick<EventCodec, 'decodeSync'>>;
+  codec: Pick<EventCodec, 'decode' | 'encode'> & Partial<Pick<EventCodec, 'decodeSync' | 'decodeAsContract'>>;
   /** A Redis or Redis Cluster client; the caller owns it (the topology never closes it). */
   redis: RedisClient;
   logger: Logger;

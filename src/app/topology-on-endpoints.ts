@@ -7,7 +7,7 @@ import type { StreamMetricsSnapshot } from '../../streams/metrics.ts';
 import { loadSchemas } from '../../streams/schemas/index.ts';
 import { startStreamTopology } from '../../streams/topology.ts';
 import type { Config } from '../config/index.ts';
-import { createEventCodec, createKafka } from '../kafka/index.ts';
+import { createEventCodec, createKafka, keepSchemasRegistered } from '../kafka/index.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Endpoints } from './embedded.ts';
 import { prepareTopicsAndSchemas, registryAuth } from './prepare-topics.ts';
@@ -38,8 +38,11 @@ export async function startTopologyOn(
     });
     if (options.prepare) await prepareTopicsAndSchemas(config, kafka, codec);
     const topology = await startStreamTopology({ config, kafka, codec, redis, logger });
+    // The topology writes dead letters with the codec's ids.
+    const recheck = keepSchemasRegistered(codec, config.schemaRegistry.recheckIntervalMs, logger);
     return {
       async close() {
+        recheck.close();
         await topology.close();
         redis.disconnect();
       },

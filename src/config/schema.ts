@@ -62,6 +62,15 @@ export const schemaRegistrySchema = z
     url: z.union([z.literal(''), z.string().url()]).default(''),
     username: z.string().optional(),
     password: z.string().optional(),
+    /**
+     * How often a writer (the gateway, the topology's dead letters) asks the registry whether the schema ids it
+     * writes with still resolve, registering again a subject deleted with `?permanent=true` (ms; 0: never).
+     */
+    recheckIntervalMs: z
+      .number()
+      .int()
+      .refine((n) => n === 0 || (n >= 1000 && n <= 86_400_000), 'expected 0 (never) or 1000..86400000 ms')
+      .default(30_000),
     embedded: z
       .object({
         host: z.string().default('127.0.0.1'),

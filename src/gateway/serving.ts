@@ -21,7 +21,7 @@ import {
   loadExperimentsConfig,
   parseExperimentsConfig,
 } from '../experiments/config.ts';
-import { createEventCodec, createKafka } from '../kafka/index.ts';
+import { createEventCodec, createKafka, keepSchemasRegistered } from '../kafka/index.ts';
 import type { Logger } from '../log/logger.ts';
 import { registerMainThread } from '../log/thread-cpu.ts';
 import type { Scorer } from '../scoring/onnx-scorer.ts';
@@ -237,6 +237,8 @@ export async function startServing(options: ServingOptions): Promise<ServingHand
       schemas: loadSchemas(),
       logger,
     });
+    const recheck = keepSchemasRegistered(codec, config.schemaRegistry.recheckIntervalMs, logger);
+    closers.push(async () => recheck.close());
     const eventLog = startEventLog({
       kafka,
       codec,

@@ -44,6 +44,17 @@ export interface EventCodec {
   /** Decodes a wire-format record, fetching its writer schema from the registry on first sight of its id. */
   decode(buffer: Buffer): Promise<DecodedEvent>;
   /**
+   * Decodes a wire-format record's body as written with the contract of `schemaName` itself, whatever its
+   * header's schema id says; every byte must be read (else CROUPIER_ERR_SERDE_DECODE). For a record whose schema
+   * id the registry no longer has (`details.missing` on CROUPIER_ERR_SERDE_UNKNOWN_SCHEMA).
+   */
+  decodeAsContract(buffer: Buffer, schemaName: SchemaName): DecodedEvent;
+  /**
+   * Registers again the subjects whose schema id the registry no longer has (deleted with `?permanent=true`),
+   * so later encodes carry an id readers can resolve; resolves to those subjects with their new ids.
+   */
+  recheckRegistered(): Promise<RegisteredSubject[]>;
+  /**
    * `encode` without a promise, for hot paths: needs the (topic, record type) registered first
    * (`registerAll`), else throws CROUPIER_ERR_SERDE_ENCODE.
    */
@@ -180,6 +191,11 @@ export function createEventCodec(options: EventCodecOptions): EventCodec {
       const id = readSchemaId(buffer);
       return bodyWith(id, schemas.readerOf(id) ?? (await schemas.readerFor(id)), buffer);
     },
+    decodeAsContract(buffer, schemaName) {
+      const id = readSchemaId(buffer);
+      return decodeWith(id, { contract: schemas.contract(schemaName), resolver: undefined }, buffer);
+    },
+    recheckRegistered: () => schemas.recheckRegistered(),
     subjectFor: (topic, schemaName) => schemas.subjectFor(topic, schemaName),
     register: (topic, schemaName) => schemas.register(topic, schemaName),
     registerAll: (topics: TopicNames) => schemas.registerAll(topics),

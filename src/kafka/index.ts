@@ -15,6 +15,7 @@ export {
 } from './codec.ts';
 export { type UndecodableBatch, undecodableBatchOf } from './fetch-decoding.ts';
 export type { RegisteredSubject } from './schema-id-cache.ts';
+export { keepSchemasRegistered, type SchemaRecheck } from './schema-recheck.ts';
 export { MAX_SEND_BYTES, messageBytes, sendGroups } from './send-groups.ts';
 export { isClickstreamSchema, subjectName, type TopicNames, topicContracts } from './subjects.ts';
 export { HEADER_BYTES, MAGIC_BYTE, readSchemaId, writeHeader } from './wire-format.ts';

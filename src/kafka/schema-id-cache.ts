@@ -43,6 +43,11 @@ export interface SchemaIdCacheOptions {
   logger: Logger;
 }
 
+/** How long a schema id the registry answered 404 for is taken as missing before it is asked for again. */
+const MISSING_RECHECK_MS = 5_000;
+/** Missing ids remembered at most (records with made-up ids must not grow the map without bound). */
+const MAX_MISSING_IDS = 10_000;
+
 export class SchemaIdCache {
   private readonly client: SchemaRegistryClient;
   private readonly registryUrl: string;
@@ -54,9 +59,18 @@ export class SchemaIdCache {
   private readonly registering = new Map<string, Promise<number>>();
   private readonly readers = new Map<number, Reader>();
   private readonly fetching = new Map<number, Promise<Reader>>();
+  /** Ids the registry answered 404 for → when to ask again (a flood of such records asks once a while). */
+  private readonly missing = new Map<number, number>();
+
+  private readonly authHeaders: Record<string, string>;
 
   constructor(options: SchemaIdCacheOptions) {
     this.registryUrl = options.registryUrl;
+    this.authHeaders = options.auth
+      ? {
+          authorization: `Basic ${Buffer.from(`${options.auth.username}:${options.auth.password}`).toString('base64')}`,
+        }
+      : {};
     this.logger = options.logger;
     this.client = new SchemaRegistryClient({
       baseURLs: [options.registryUrl],
@@ -127,6 +141,8 @@ export class SchemaIdCache {
 
   /** The reader of a schema id, fetched from the registry on first sight of the id. */
   async readerFor(id: number): Promise<Reader> {
+    const askAgainAt = this.missing.get(id);
+    if (askAgainAt !== undefined && Date.now() < askAgainAt) throw this.missingSchema(id);
     let pending = this.fetching.get(id);
     if (!pending) {
       pending = this.fetchReader(id).finally(() => this.fetching.delete(id));
@@ -141,14 +157,13 @@ export class SchemaIdCache {
       text = (await this.client.getBySubjectAndId('', id)).schema;
     } catch (error) {
       if (error instanceof RestError && error.status === 404) {
-        throw new CroupierError(
-          'CROUPIER_ERR_SERDE_UNKNOWN_SCHEMA',
-          `schema id ${id} is not in the schema registry at ${this.registryUrl}: the record was written against another registry, or its schema was deleted`,
-          { schemaId: id },
-        );
+        if (this.missing.size >= MAX_MISSING_IDS) this.missing.clear();
+        this.missing.set(id, Date.now() + MISSING_RECHECK_MS);
+        throw this.missingSchema(id);
       }
       throw registryFailure(error, `fetch schema id ${id}`);
     }
+    this.missing.delete(id);
     let writer: avro.Type;
     try {
       writer = avro.Type.forSchema(JSON.parse(text));
@@ -184,6 +199,68 @@ export class SchemaIdCache {
     const reader: Reader = { contract, resolver };
     this.readers.set(id, reader);
     return reader;
+  }
+
+  /**
+   * Asks the registry for every schema id this cache registered and registers again the subjects whose id it no
+   * longer has (the subject was deleted with `?permanent=true`): a writer that kept using such an id would write
+   * records no reader that has not seen the id before can resolve. Resolves to the subjects registered again,
+   * with their new ids; the old ids still decode here.
+   */
+  async recheckRegistered(): Promise<RegisteredSubject[]> {
+    const byId = new Map<number, { topic: string; schemaName: SchemaName }[]>();
+    for (const [topic, forTopic] of this.ids) {
+      for (const [schemaName, id] of forTopic) {
+        const uses = byId.get(id) ?? [];
+        uses.push({ topic, schemaName });
+        byId.set(id, uses);
+      }
+    }
+    const gone: { topic: string; schemaName: SchemaName; id: number }[] = [];
+    for (const [id, uses] of byId) {
+      if (await this.isRegistered(id)) continue;
+      for (const use of uses) gone.push({ ...use, id });
+    }
+    if (gone.length === 0) return [];
+    // The client caches registrations per subject: without this, registering again answers the lost id.
+    this.client.clearCaches();
+    const registered: RegisteredSubject[] = [];
+    for (const { topic, schemaName, id: lost } of gone) {
+      this.ids.get(topic)?.delete(schemaName);
+      const id = await this.register(topic, schemaName);
+      const subject = this.subjectFor(topic, schemaName);
+      this.logger.warn(
+        { subject, lostId: lost, id },
+        'the schema registry no longer has the schema id this writer used (the subject was deleted permanently); registered it again',
+      );
+      registered.push({ topic, schemaName, subject, id });
+    }
+    return registered;
+  }
+
+  /** Whether the registry still resolves `id` (asked over HTTP: the client's cache would answer yes). */
+  private async isRegistered(id: number): Promise<boolean> {
+    let response: Response;
+    try {
+      response = await fetch(`${this.registryUrl.replace(/\/+$/, '')}/schemas/ids/${id}`, {
+        headers: this.authHeaders,
+        signal: AbortSignal.timeout(10_000),
+      });
+    } catch (error) {
+      throw registryFailure(error, `check schema id ${id}`);
+    }
+    await response.body?.cancel();
+    if (response.status === 404) return false;
+    if (!response.ok) throw registryFailure(new Error(`HTTP ${response.status}`), `check schema id ${id}`);
+    return true;
+  }
+
+  private missingSchema(id: number): CroupierError {
+    return new CroupierError(
+      'CROUPIER_ERR_SERDE_UNKNOWN_SCHEMA',
+      `schema id ${id} is not in the schema registry at ${this.registryUrl}: the record was written against another registry, or its schema was deleted`,
+      { schemaId: id, missing: true },
+    );
   }
 
   async registerAll(topics: TopicNames): Promise<RegisteredSubject[]> {

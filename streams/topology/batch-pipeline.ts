@@ -48,7 +48,7 @@ export type WaitingFor = (what: string, live: () => boolean, job?: BatchJob) => 
 
 export interface BatchPipelineDeps {
   maxBatchRecords: number;
-  codec: Pick<EventCodec, 'decode'> & Partial<Pick<EventCodec, 'decodeSync'>>;
+  codec: Pick<EventCodec, 'decode'> & Partial<Pick<EventCodec, 'decodeSync' | 'decodeAsContract'>>;
   store: StateWriter;
   fold: ClickstreamFoldOptions;
   assignments: AssignmentTracker;
@@ -63,6 +63,18 @@ export interface BatchPipelineDeps {
 /** The function that takes a job through the pipeline (one job of a partition at a time). */
 export function batchPipeline(deps: BatchPipelineDeps): (job: BatchJob) => Observable<unknown> {
   const { codec, store, fold, assignments, metrics, logger, sendDeadLetters, waitingFor, commits } = deps;
+  // Said once a minute per schema id: a whole topic may be written with a lost id until its writer notices.
+  const reportedUnregistered = new Map<number, number>();
+  const reportUnregistered = (schemaId: number, schemaName: string) => {
+    const now = Date.now();
+    if (now - (reportedUnregistered.get(schemaId) ?? -Infinity) < 60_000) return;
+    if (reportedUnregistered.size >= 1000) reportedUnregistered.clear();
+    reportedUnregistered.set(schemaId, now);
+    logger.warn(
+      { schemaId, schemaName },
+      'records carry a schema id the registry no longer has (its subject was deleted permanently); read as the one contract of their topic that fits them',
+    );
+  };
   const live = (job: BatchJob) => () =>
     !deps.isClosing() &&
     job.isRunning() &&
@@ -122,7 +134,7 @@ export function batchPipeline(deps: BatchPipelineDeps): (job: BatchJob) => Obser
       map((raw): PartitionChunk => ({ tp, role: job.role, raw })),
       concatMap((chunk) =>
         of(chunk).pipe(
-          decodeRecords(codec),
+          decodeRecords(codec, reportUnregistered),
           validateRecords(),
           produceDeadLetters(sendDeadLetters),
           retryWithBackoff(waitingFor('decoding or dead-lettering', live(job), job)),

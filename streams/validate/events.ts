@@ -29,6 +29,11 @@ const ROLE_SCHEMAS: Record<TopicRole, ReadonlySet<SchemaName>> = {
   users: new Set(['UserChange']),
 };
 
+/** The contracts a topic of `role` carries. */
+export function schemasOfRole(role: TopicRole): ReadonlySet<SchemaName> {
+  return ROLE_SCHEMAS[role];
+}
+
 type Value = Record<string, unknown>;
 
 function reject(code: ErrorCode, message: string): Rejection {

@@ -4,6 +4,7 @@
  * event went) and wait until Redis holds a given offset of every partition.
  */
 import { type Admin, type Kafka, Kafka as KafkaClient, logLevel, type Producer } from 'kafkajs';
+import { afterAll, beforeAll } from 'vitest';
 import type { StartBrokerOptions } from '../../../src/broker/index.ts';
 import { type Config, type ConfigInput, configSchema } from '../../../src/config/index.ts';
 import { createEventCodec, type EventCodec } from '../../../src/kafka/index.ts';
@@ -13,6 +14,7 @@ import type { RedisClient } from '../../../src/state/writer/index.ts';
 import { type ClickstreamEvent, loadSchemas } from '../../../streams/schemas/index.ts';
 import { startStreamTopology } from '../../../streams/topology.ts';
 import { startTestBroker, type TestBroker } from '../../support/broker.ts';
+import { startTestRedis, type TestRedis } from '../../support/redis.ts';
 import { startTestRegistry, type TestRegistry } from '../../support/registry.ts';
 
 export interface KafkaStack {
@@ -48,6 +50,22 @@ export async function startKafkaStack(brokerOptions: StartBrokerOptions = {}): P
       await registry.close();
     },
   };
+}
+
+/**
+ * A KafkaStack and a redis-server on a free port for the tests of one file: started before them, closed after.
+ * Read the fields inside tests (they are set once `beforeAll` ran).
+ */
+export function useKafkaStackWithRedis(): { stack: KafkaStack; redis: TestRedis } {
+  const world = {} as { stack: KafkaStack; redis: TestRedis };
+  beforeAll(async () => {
+    [world.stack, world.redis] = await Promise.all([startKafkaStack(), startTestRedis()]);
+  });
+  afterAll(async () => {
+    await world.stack?.close();
+    await world.redis?.close();
+  });
+  return world;
 }
 
 /** Topic names unique to one test, so tests sharing a broker never see each other's records. */
