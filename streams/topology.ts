@@ -65,7 +65,13 @@ export async function startStreamTopology(options: StreamTopologyOptions): Promi
     [topics.cdcUsers, 'users'],
   ]);
   const examination = examinationTable(s.positionBias);
-  const fold = { halfLifeMs: s.decayHalfLifeSeconds * 1000, recentClicks: s.recentClicks, examination };
+  const fold = {
+    halfLifeMs: s.decayHalfLifeSeconds * 1000,
+    recentClicks: s.recentClicks,
+    examination,
+    now: Date.now,
+    maxFutureMs: s.decayMaxFutureSeconds * 1000,
+  };
   const backoff: BackoffOptions = { initialMs: s.retryInitialMs, maxMs: s.retryMaxMs };
   let closing = false;
 

@@ -486,6 +486,11 @@ export const streamSchema = z
       .number()
       .positive()
       .default(24 * 3600),
+    /**
+     * An event stamped later than this far ahead of the topology's clock enters the decayed counts as if at that
+     * time (a producer's clock that ran ahead must not freeze an item's decayed click-through rate).
+     */
+    decayMaxFutureSeconds: z.number().int().min(0).max(31_536_000).default(300),
     recentClicks: z.number().int().positive().default(20),
     /** Entries kept per partition change feed (`XADD MAXLEN ~`); one entry per applied batch. */
     changeFeedMaxLen: z.number().int().positive().default(10_000),

@@ -29,6 +29,15 @@ export interface ClickstreamFoldOptions {
   recentClicks: number;
   /** Examination probability per slot; undefined: the position-bias model is off. */
   examination?: readonly number[];
+  /**
+   * The folder's clock (ms since epoch), read once per fold. With it, an event later than `now() + maxFutureMs`
+   * enters the decayed counts as if at that time (it still counts once in every plain counter): a producer whose
+   * clock ran ahead would otherwise move an item's decayed counts to its time, and every event of the present
+   * would add about nothing to them until that time came. Without it, events decay at their own time.
+   */
+  now?: () => number;
+  /** How far ahead of `now()` an event's time is taken as it is (ms; default 0). */
+  maxFutureMs?: number;
 }
 
 export const GLOBAL_SEGMENT = '*';
@@ -47,6 +56,8 @@ export function foldClickstream(
   const decayClk = new Map<string, Decayed>();
   const recent = new Map<string, Set<string>>();
   const h = options.halfLifeMs;
+  const latest =
+    options.now === undefined ? Number.POSITIVE_INFINITY : options.now() + (options.maxFutureMs ?? 0);
   const impression = (
     requestId: string,
     userId: string,
@@ -62,7 +73,7 @@ export function foldClickstream(
     if (segment !== '') arm(delta, itemId, segment).imp += weight;
     item.imp++;
     userDelta(delta, userId).imp++;
-    observe(decayImp, itemId, t, h);
+    observe(decayImp, itemId, Math.min(t, latest), h);
     const record = requestRecordId(userId, requestId);
     let shown = delta.requests.get(record);
     if (shown === undefined) {
@@ -112,7 +123,7 @@ export function foldClickstream(
         }
         item.clk++;
         user.clk++;
-        observe(decayClk, itemId, timestamp, h);
+        observe(decayClk, itemId, Math.min(timestamp, latest), h);
         let clicked = recent.get(userId);
         if (clicked === undefined) {
           clicked = new Set();

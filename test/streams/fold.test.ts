@@ -249,3 +249,62 @@ describe('validateRecord', () => {
     ).toBe('CROUPIER_ERR_STREAM_CDC_INVALID');
   });
 });
+
+describe('records from the future', () => {
+  const now = 1_800_000_000_000;
+  const impression = (itemId: string, timestamp: number, n: number): ClickstreamEvent => ({
+    type: 'Impression',
+    event: {
+      eventId: `e${n}`,
+      requestId: `r${n}`,
+      userId: 'u1',
+      itemId,
+      slot: 0,
+      policy: 'thompson',
+      modelVersion: 'm1',
+      propensity: 0.5,
+      score: null,
+      experiment: null,
+      variant: null,
+      segment: null,
+      context: null,
+      timestamp,
+      shadowPolicy: null,
+      shadowSlot: null,
+      shadowPropensity: null,
+    },
+  });
+
+  it('decay as if at most maxFutureMs after the fold, so one far-future record does not freeze an item', () => {
+    // A producer's clock a few centuries ahead (1e13 ms is inside the timestamp range), then 99 impressions now.
+    const events: ClickstreamEvent[] = [
+      impression('x', 1e13, 0),
+      {
+        type: 'Click',
+        event: {
+          eventId: 'c0',
+          requestId: 'r0',
+          userId: 'u1',
+          itemId: 'x',
+          slot: 0,
+          segment: null,
+          timestamp: 1e13,
+        },
+      },
+    ];
+    for (let i = 1; i < 100; i++) events.push(impression('x', now - i * 1000, i));
+    const options = { halfLifeMs: 24 * 3600 * 1000, recentClicks: 5, now: () => now, maxFutureMs: 300_000 };
+    const item = foldClickstream(events, options).items.get('x')!;
+    expect([item.imp, item.clk]).toEqual([100, 1]);
+    expect(item.decayAt).toBe(now + 300_000);
+    // One click in 100 impressions of about the same age: the decayed rate says so, not 1 click in 1.
+    expect(item.decayClk / item.decayImp).toBeCloseTo(0.01, 3);
+  });
+
+  it('are decayed at their own time when no clock is given', () => {
+    const item = foldClickstream([impression('y', 1e13, 0)], { halfLifeMs: 1000, recentClicks: 5 }).items.get(
+      'y',
+    )!;
+    expect(item.decayAt).toBe(1e13);
+  });
+});
