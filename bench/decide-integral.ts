@@ -3,7 +3,8 @@
  * process, alternating: CPU time per carousel of each on the same posteriors, their ratio per round, and the
  * largest difference between their propensities. The posteriors: the slates bench:decide deals (the default model,
  * 10 slots, Thompson sampling) at 50, 200 and 1,000 candidates, and 200-candidate states that mix mature arms
- * (narrow posteriors) with cold ones (wide), drawn as test/decision/propensity-integral.test.ts draws them. The
+ * (narrow posteriors) with cold ones (wide), drawn as test/decision/propensity-integral.test.ts draws them, and
+ * crowded ones (a young catalog shown often and never clicked, as the loop holds under bench:loadtest). The
  * ref's src/ is unpacked into a temporary folder (git archive) and imported from there. Prints a table with the
  * load average, writes bench/results/decide-integral.json.
  *
@@ -108,6 +109,38 @@ function mixedSlates(): Slate[] {
   return slates;
 }
 
+/**
+ * 24 states of 200 candidates as the loop under `bench:loadtest` holds them (its clients never click): a crowd of
+ * near-equal young arms (α 2.5–3, β 55–75 in the loop; here p̂ 0.125–0.15 and 40–55 examinations) and 10 others,
+ * each with a Thompson slate. The crowd's order statistics change faster than any one posterior, so the integral
+ * refines its grid there.
+ */
+function crowdedSlates(): Slate[] {
+  const n = 200;
+  const rng = createRng(2028);
+  const slates: Slate[] = [];
+  for (let t = 0; t < 24; t++) {
+    const explorer = new SlateExplorer({ replicates: 8, delta: 0.05 }, n);
+    const scores = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      const young = i < n - 10;
+      scores[i] = young ? 0.125 + 0.025 * rng.next() : 0.05 + 0.15 * rng.next();
+      explorer.impressions[i] = Math.round(young ? 40 + 15 * rng.next() : 50 + 100 * rng.next());
+      explorer.clicks[i] = young ? 0 : Math.round(explorer.impressions[i] * scores[i] * rng.next());
+    }
+    explorer.preparePosteriors(scores, 20, n);
+    explorer.rank('thompson', n, SLOTS, { epsilon: 0.1, ucbC: 1 }, rng);
+    slates.push({
+      n,
+      k: SLOTS,
+      alpha: explorer.alpha.slice(0, n),
+      beta: explorer.beta.slice(0, n),
+      shown: explorer.order.slice(0, SLOTS),
+    });
+  }
+  return slates;
+}
+
 /** The integral at `ref`, imported from its src/ unpacked into `dir`. */
 async function integralAt(ref: string, dir: string): Promise<Integral> {
   const archive = path.join(dir, 'src.tar');
@@ -148,6 +181,7 @@ async function main(): Promise<void> {
       'dealt, 200 candidates': await dealtSlates(200, 100),
       'dealt, 1,000 candidates': await dealtSlates(1000, 50),
       'mixed mature/cold, 200': mixedSlates(),
+      'crowded young, 200': crowdedSlates(),
     };
     const rows: Record<string, unknown>[] = [];
     for (const [name, slates] of Object.entries(sets)) {

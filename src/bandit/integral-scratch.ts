@@ -57,6 +57,10 @@ export class IntegralScratch {
   coarseU = new Float64Array(16);
   coarseE = new Float64Array(16);
   coarseSums = new Float64Array(16);
+  /** And over every fourth node, to tell whether the extrapolation holds (Romberg's next column). */
+  quarterU = new Float64Array(16);
+  quarterE = new Float64Array(16);
+  quarterSums = new Float64Array(16);
   activeOfSlot = new Int32Array(16);
   atoms = new Float64Array(2);
   atom0 = new Float64Array(16);
@@ -99,6 +103,9 @@ export class IntegralScratch {
       this.coarseU = new Float64Array(size);
       this.coarseE = new Float64Array(size);
       this.coarseSums = new Float64Array(size);
+      this.quarterU = new Float64Array(size);
+      this.quarterE = new Float64Array(size);
+      this.quarterSums = new Float64Array(size);
       this.activeOfSlot = new Int32Array(size);
       this.atom0 = new Float64Array(size);
       this.atom1 = new Float64Array(size);

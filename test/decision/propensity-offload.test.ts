@@ -122,7 +122,8 @@ describe('the propensity thread', () => {
     const done = completeAll(there, b);
     // The batch is posted on the next turn of the event loop; the thread is closed while it integrates it.
     await new Promise((resolve) => setImmediate(resolve));
-    await offload.close();
+    // A grace long enough for a thread still starting on a loaded machine (the default, 2 s, is for shutdowns).
+    await offload.close(30_000);
     expect(await done).toEqual(Array(10).fill(1));
     expect(offload.stats()).toMatchObject({ offloaded: 10, failed: 0, backlog: 0 });
     for (let i = 0; i < a.length; i++)
