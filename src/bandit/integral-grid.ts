@@ -5,9 +5,9 @@
 import type { IntegralScratch } from './integral-scratch.ts';
 
 /**
- * Orders which[0..n−1] by key[which[m]], ascending, for keys in [min, max]: counted into n buckets, then an
- * insertion sort over the nearly sorted result (O(n) for keys spread evenly, where an insertion sort of the
- * candidates' own order would be O(n²)).
+ * Orders which[0..n−1] by key[which[m]], ascending: counted into n buckets over [min, max] (a key outside it goes
+ * to the first or last bucket), then an insertion sort over the nearly sorted result (O(n) for keys spread evenly,
+ * where an insertion sort of the candidates' own order would be O(n²)).
  */
 export function sortByKey(
   which: Int32Array,
@@ -19,15 +19,17 @@ export function sortByKey(
 ): void {
   const { counts, copy } = scratch.buckets(n);
   const scale = max > min ? n / (max - min) : 0;
+  // A key outside [min, max] goes to the first or last bucket (the insertion sort orders it there).
+  const bucket = (value: number) => Math.max(0, Math.min(n - 1, Math.floor((value - min) * scale)));
   counts.fill(0, 0, n + 1);
   for (let m = 0; m < n; m++) {
     copy[m] = which[m];
-    counts[Math.min(n - 1, Math.floor((key[which[m]] - min) * scale)) + 1]++;
+    counts[bucket(key[which[m]]) + 1]++;
   }
   for (let c = 1; c <= n; c++) counts[c] += counts[c - 1];
   for (let m = 0; m < n; m++) {
     const r = copy[m];
-    which[counts[Math.min(n - 1, Math.floor((key[r] - min) * scale))]++] = r;
+    which[counts[bucket(key[r])]++] = r;
   }
   for (let i = 1; i < n; i++) {
     const r = which[i];

@@ -365,8 +365,12 @@ export function thompsonPropensitiesByIntegration(
       logNorm[r] = logBeta(a, b);
     } else logNorm[r] = Number.NaN;
     // A support bound beyond the region's end is the region's end: one exponent tells, without the search.
+    // (lowerBound may fall below regionLo, e.g. 0 where a shape below 1 leaves no Chernoff bound: the region's
+    // start bounds it.)
     const low =
-      regionLo >= mean || insideSupport(sum, mean, regionLo) ? regionLo : lowerBound(a, b, mean, sd);
+      regionLo >= mean || insideSupport(sum, mean, regionLo)
+        ? regionLo
+        : Math.max(regionLo, lowerBound(a, b, mean, sd));
     const high =
       regionHi <= mean || insideSupport(sum, mean, regionHi) ? regionHi : upperBound(a, b, mean, sd);
     lo[r] = low;
