@@ -14,9 +14,14 @@
  * in units of the real bootstrap SE); and the standard error of greedy's IPS with carousels clustered by user
  * against resampling carousels.
  *
- *   npx tsx bench/shadow-diagnostics.ts [--first-seed 1] [--seeds 40] [--carousels 10000] [--replicates 300] [--deep]
+ * - per candidate, its IPS taken apart the same way with its own weights: the click noise over its exact sd, the
+ *   bootstrap SE over that exact sd, the slate noise (Σ w·p / N − truth, what the logging policy's choice of slates
+ *   leaves) in bootstrap SEs, and the weights' largest value and effective sample size.
  *
- * Prints the summary and writes one JSON line per seed to bench/results/shadow-diagnostics.jsonl.
+ *   npx tsx bench/shadow-diagnostics.ts [--first-seed 1] [--seeds 40] [--carousels 10000] [--replicates 300] [--deep]
+ *     [--out bench/results/shadow-diagnostics.jsonl]
+ *
+ * Prints the summary and writes one JSON line per seed to the --out file.
  */
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -38,6 +43,7 @@ const { values: args } = parseArgs({
     carousels: { type: 'string', default: '10000' },
     replicates: { type: 'string', default: '300' },
     deep: { type: 'boolean', default: false },
+    out: { type: 'string', default: 'bench/results/shadow-diagnostics.jsonl' },
   },
 });
 const FIRST = Number(args['first-seed']);
@@ -46,7 +52,7 @@ const CAROUSELS = Number(args.carousels);
 const REPLICATES = Number(args.replicates);
 const CANDIDATES = PROOF_CANDIDATES.filter((c) => c.policy === 'greedy' || c.policy === 'thompson');
 const GREEDY = CANDIDATES[0];
-const OUT = 'bench/results/shadow-diagnostics.jsonl';
+const OUT = args.out;
 
 type Estimates = Record<string, { estimate: number; se: number; ci: [number, number] }>;
 
@@ -56,6 +62,8 @@ interface SeedRecord {
   /** Greedy IPS's click noise over its exact sd. */
   clickNoiseZ: number;
   estimates: Record<string, Estimates>;
+  /** Per candidate: its IPS taken apart with the world's click probabilities (see `oracleIps`). */
+  oracle?: Record<string, OracleIps>;
   deep?: {
     /** Mean of (frequency in 4,000 logging draws) / (logged propensity), over logged (item, slot)s. */
     loggedPropensityRatio: number;
@@ -105,6 +113,67 @@ function greedyIps(carousels: readonly LoggedCarousel[], probability: ReturnType
     impressions += count;
   });
   return { terms, impressions, clickNoiseZ: noise / Math.sqrt(noiseVariance) };
+}
+
+/**
+ * A candidate's IPS taken apart with the world's click probabilities p, its weights w = π/μ those of the estimator:
+ * IPS − truth = click noise Σ w(c − p)/N + slate noise (Σ w·p/N − truth). The click noise's exact sd √Σ w²p(1 − p)/N
+ * needs no estimate of spread; the slate noise is what the logging policy's choice of slates leaves.
+ */
+interface OracleIps {
+  /** Click noise over its exact sd. */
+  clickNoiseZ: number;
+  /** Exact sd of the click noise (CTR units). */
+  clickSe: number;
+  /** Σ w·p / N − truth (CTR units). */
+  slateNoise: number;
+  largestWeight: number;
+  /** Kish's effective sample size over the impressions, as a share of them. */
+  essShare: number;
+}
+
+function oracleIps(
+  carousels: readonly LoggedCarousel[],
+  spec: (typeof CANDIDATES)[number],
+  truth: number,
+  probability: ReturnType<typeof oracle>,
+  seed: number,
+): OracleIps {
+  const replay = new PolicyReplay();
+  const rng = createRng(seed * 17 + 3);
+  let pi = new Float64Array(16);
+  let shown = new Int32Array(16);
+  /** Σ w(c − p), Σ w²p(1 − p), Σ w·p, Σ w, Σ w², the largest w, and the impressions. */
+  const sum = { noise: 0, variance: 0, expected: 0, w: 0, w2: 0, largest: 0, impressions: 0 };
+  for (const c of carousels) {
+    const set = c.candidates!;
+    const count = c.items.length;
+    if (pi.length < count) {
+      pi = new Float64Array(count);
+      shown = new Int32Array(count);
+    }
+    for (let s = 0; s < count; s++) shown[s] = set.itemIds.indexOf(c.items[s].itemId);
+    replay.load(set, set.scores, resolvePolicy(spec, loggedPolicy(c.policy, set)));
+    replay.probabilities(shown, count, rng, pi);
+    for (let s = 0; s < count; s++) {
+      const w = pi[s] / c.items[s].propensity;
+      const p = probability.clickProbability(c.userId, c.items[s].itemId, s);
+      sum.noise += w * (c.clicks[s] - p);
+      sum.variance += w * w * p * (1 - p);
+      sum.expected += w * p;
+      sum.w += w;
+      sum.w2 += w * w;
+      sum.largest = Math.max(sum.largest, w);
+    }
+    sum.impressions += count;
+  }
+  return {
+    clickNoiseZ: sum.noise / Math.sqrt(sum.variance),
+    clickSe: Math.sqrt(sum.variance) / sum.impressions,
+    slateNoise: sum.expected / sum.impressions - truth,
+    largestWeight: sum.largest,
+    essShare: (sum.w * sum.w) / sum.w2 / sum.impressions,
+  };
 }
 
 function estimatesOf(carousels: readonly LoggedCarousel[], seed: number, replicates: number) {
@@ -226,6 +295,12 @@ for (let seed = FIRST; seed < FIRST + SEEDS; seed++) {
     truth: run.truth,
     clickNoiseZ,
     estimates: estimatesOf(run.carousels, seed, REPLICATES),
+    oracle: Object.fromEntries(
+      CANDIDATES.map((spec) => [
+        spec.label,
+        oracleIps(run.carousels, spec, run.truth[spec.label], probability, seed),
+      ]),
+    ),
   };
   if (args.deep) record.deep = deepChecks(seed, run.carousels, probability, terms, impressions);
   records.push(record);
@@ -234,6 +309,7 @@ for (let seed = FIRST; seed < FIRST + SEEDS; seed++) {
 }
 
 const n = records.length;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const pct = (x: number) => `${Math.round(100 * x)} %`;
 console.log(
   `seeds ${FIRST}–${FIRST + n - 1}, ${CAROUSELS} carousels each, ${REPLICATES} resamples (load average before ${loadBefore.map((x) => x.toFixed(1)).join(' ')}, after ${loadavg()
@@ -269,6 +345,15 @@ for (const spec of CANDIDATES) {
     }
     console.log(line);
   }
+}
+for (const spec of CANDIDATES) {
+  const o = records.map((r) => r.oracle![spec.label]);
+  const z = o.map((x) => x.clickNoiseZ);
+  const ratio = records.map((r, i) => r.estimates[spec.label].ips.se / o[i].clickSe);
+  const slate = records.map((r, i) => o[i].slateNoise / r.estimates[spec.label].ips.se);
+  console.log(
+    `${spec.label} IPS, click noise over its exact sd: sd ${sd(z).toFixed(2)}, beyond ±1.96 in ${z.filter((x) => Math.abs(x) > 1.96).length} of ${n}; bootstrap SE / exact click sd: mean ${mean(ratio).toFixed(3)} (${Math.min(...ratio).toFixed(2)}–${Math.max(...ratio).toFixed(2)}); slate noise / bootstrap SE: mean ${mean(slate).toFixed(3)}, sd ${sd(slate).toFixed(3)}; largest weight median ${median(o.map((x) => x.largestWeight)).toFixed(0)}, ESS share median ${median(o.map((x) => x.essShare)).toFixed(3)}`,
+  );
 }
 if (args.deep) {
   const deep = records.map((r) => r.deep!);
