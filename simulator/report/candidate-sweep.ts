@@ -7,12 +7,21 @@
  * then each candidate's total regret over the best total of the baselines in the list (`ts1`, `greedy`,
  * `greedyRaw`).
  *
- *   npx tsx simulator/report/candidate-sweep.ts <scenario> <candidate,…> [--offsets 0,500,…]
+ *   npx tsx simulator/report/candidate-sweep.ts <scenario> <candidate,…> [--offsets 0,500,…] [--windows k]
+ *
+ * With the `k-armed` scenario it prints each candidate's regret over the Lai–Robbins bound (at 10⁴ pulls and at
+ * the end; the largest over the seeds), played as the runner plays it: one slot, p̂ = 1/2, m = 2, raw counts.
+ *
+ * `--windows k` also prints each candidate's regret in k equal windows of simulated time (summed over the
+ * seeds), as a share of the oracle's clicks in the window and over the best baseline's regret in it.
  *
  * A candidate is `default`, `ts1` (untempered), `greedy`, `greedyRaw` (raw counts), or a spec
  * `thompson|greedy[:t<τ₀>][:n<n₀>][:m<m>][:cal<a>][:cat<b>][:eta<η>|:raw][:mean][:low<k>][:ps<x>]`:
  * - `cal<a>`: the prior's mean r·p̂, r = (Σ clicks + a) / (Σ p̂·examinations + a) over the request's candidates;
  * - `cat<b>`: the same per category, (clicks_c + b·r) / (Σ_c p̂·examinations + b), r the request's (or 1);
+ * - `fade<A>`: the calibration fades as the candidates' mean examinations n̄ grow, r^(A/(A + n̄));
+ * - `own<k>`: the calibration fades as the arm's own examinations nᵢ grow, r^(k/(k + nᵢ));
+ * - `clamp<x>`: the calibration is held in [x, 1/x] before any fading;
  * - `eta<η>`: examination curve 1/(1 + k)^η (default 1, the engine's); `raw`: raw impression counts;
  * - `mean`: Thompson draws pick the slate, posterior means order it;
  * - `low<k>`: posterior means fill the first k slots, Thompson draws the rest;
@@ -31,12 +40,28 @@
  *   new-item-burst, popularity-shock default,ts1,greedy,greedyRaw,thompson:cal20,thompson:cal20:t0.2:n1000,
  *     thompson:cal20:t0.2
  *   steady-state default,ts1,greedy,thompson:cal20 --offsets 0,1000,2000,3000,4000,5000
+ *
+ * The calibration fading with the evidence, and held within bounds (tuning offsets as above; measured, none
+ * adopted, figures not in the README):
+ *   cold-start default,ts1,greedy,greedyRaw --windows 6
+ *   cold-start default,greedy,thompson:cal20,thompson:cal20:fade100,thompson:cal20:fade300,
+ *     thompson:cal20:fade1000,thompson:cal20:own100,thompson:cal20:t0.2:n1000 --windows 3
+ *   cold-start default,greedy,thompson:cal20:clamp0.8,thompson:cal20:clamp0.9,thompson:cal20:clamp0.8:fade300
+ *   model-blind-spot, new-item-burst, popularity-shock, preference-drift default,ts1,greedy,greedyRaw,
+ *     thompson:cal20:fade100,thompson:cal20:fade300,thompson:cal20:fade30 (and …,greedyRaw,thompson:cal20:clamp0.8)
+ *   steady-state default,ts1,thompson:cal20:fade100,thompson:cal20:fade300 --offsets 3000,4000,5000 --windows 8
+ *     (and default,ts1,thompson:cal20:fade100,thompson:cal20:t0.2:n1000:fade100 on 0,1000,2000;
+ *     thompson:cal20:fade300 and thompson:cal20:clamp0.8 alone on both halves)
+ *   k-armed default,thompson:cal20:fade100,thompson:cal20:fade300 --offsets 0,1000,…,5000,7000,…,12000
+ *   k-armed default,thompson:cal20:clamp0.8,thompson:cal20:clamp0.8:fade300,thompson:cal20:clamp0.7:fade300
+ *     --offsets 0,1000,…,5000,7000,…,12000
  */
 import { parseArgs } from 'node:util';
 import { SlateExplorer } from '../../src/bandit/explorer.ts';
 import { fillPosteriors, type Tempering, UNTEMPERED } from '../../src/bandit/posterior.ts';
 import { createRng, type Rng } from '../../src/stats/rng.ts';
 import { examinationProbability } from '../../streams/fold/position-bias.ts';
+import { laiRobbinsConstant } from '../bandit/runner.ts';
 import type { SimItem } from '../world/population.ts';
 import { loadScenario } from '../world/scenario.ts';
 import { createWorld } from '../world/world.ts';
@@ -50,6 +75,12 @@ interface Candidate {
   eta?: number;
   calibrate?: number;
   category?: number;
+  /** The calibration fades with the candidates' mean examinations n̄: r^(A/(A + n̄)). */
+  fadeMean?: number;
+  /** The calibration fades with the arm's own examinations nᵢ: r^(k/(k + nᵢ)). */
+  fadeOwn?: number;
+  /** The calibration is held in [x, 1/x] (x < 1). */
+  clamp?: number;
   meanOrder?: boolean;
   greedySlots?: number;
   /** p̂ times this before anything else (a model calibrated to another slot). */
@@ -80,6 +111,9 @@ function parseCandidate(label: string): Candidate {
     else if (key === 'm') c.m = x;
     else if (key === 'cal') c.calibrate = x;
     else if (key === 'cat') c.category = x;
+    else if (key === 'fade') c.fadeMean = x;
+    else if (key === 'own') c.fadeOwn = x;
+    else if (key === 'clamp') c.clamp = x;
     else if (key === 'eta') c.eta = x;
     else if (key === 'raw') c.eta = undefined;
     else if (key === 'mean') c.meanOrder = true;
@@ -159,9 +193,18 @@ class CandidatePolicy {
       sums[1] += this.scores[i] * ex.impressions[i];
       byCategory.set(candidates[i].category, sums);
     }
-    const r = calibrate === undefined ? 1 : (clicks + calibrate) / (predicted + calibrate);
+    let r = calibrate === undefined ? 1 : (clicks + calibrate) / (predicted + calibrate);
+    if (this.c.fadeMean !== undefined) {
+      let examinations = 0;
+      for (let i = 0; i < n; i++) examinations += ex.impressions[i];
+      const a = this.c.fadeMean;
+      r **= a / (a + examinations / n);
+    }
+    const bound = this.c.clamp;
+    if (bound !== undefined) r = Math.min(1 / bound, Math.max(bound, r));
+    const own = this.c.fadeOwn;
     for (let i = 0; i < n; i++) {
-      let ratio = r;
+      let ratio = own === undefined ? r : r ** (own / (own + ex.impressions[i]));
       if (category !== undefined) {
         const [c, p] = byCategory.get(candidates[i].category) ?? [0, 0];
         ratio = (c + category * r) / (p + category);
@@ -180,7 +223,15 @@ class CandidatePolicy {
 const POLICY_STREAM = 7_000_003;
 const RESPONSE_STREAM = 9_000_011;
 
-function play(name: string, seed: number, candidates: readonly Candidate[]): Record<string, number> {
+/** Regret per time window (`--windows`), per candidate label, summed over the seeds. */
+const windowed: Record<string, number[]> = {};
+
+function play(
+  name: string,
+  seed: number,
+  candidates: readonly Candidate[],
+  windows: number,
+): Record<string, number> {
   const scenario = loadScenario(name);
   const out: Record<string, number> = {};
   for (const [p, c] of candidates.entries()) {
@@ -194,6 +245,10 @@ function play(name: string, seed: number, candidates: readonly Candidate[]): Rec
     const responses = createRng(seed + RESPONSE_STREAM);
     let regret = 0;
     let oracle = 0;
+    windowed[c.label] ??= new Array(windows).fill(0);
+    windowed.oracle ??= new Array(windows).fill(0);
+    const byWindow = windowed[c.label];
+    const oracleByWindow = windowed.oracle;
     for (;;) {
       const session = world.nextSession();
       if (session.at >= world.durationSeconds) break;
@@ -206,8 +261,12 @@ function play(name: string, seed: number, candidates: readonly Candidate[]): Rec
         const outcomes = world.model.respond(responses, user, slate);
         for (let s = 0; s < slate.length; s++) policy.observe(user.segment, slate[s], s, outcomes[s].clicked);
         const best = world.model.oracleClicks(user, candidates, world.slots);
+        const lost = best - world.model.expectedClicks(user, slate);
+        const w = Math.min(windows - 1, Math.floor((windows * session.at) / world.durationSeconds));
         oracle += best;
-        regret += best - world.model.expectedClicks(user, slate);
+        regret += lost;
+        byWindow[w] += lost;
+        if (p === 0) oracleByWindow[w] += best;
       }
     }
     out[c.label] = regret;
@@ -216,10 +275,45 @@ function play(name: string, seed: number, candidates: readonly Candidate[]): Rec
   return out;
 }
 
+/**
+ * The K-armed bandit (one slot, p̂ = 1/2, m = 2 as the runner plays it, raw counts): each candidate's
+ * pseudo-regret at 10⁴ pulls and at the scenario's pulls, over the Lai–Robbins bound at each.
+ */
+function playKArmed(name: string, seed: number, candidates: readonly Candidate[]): Record<string, number> {
+  const scenario = loadScenario(name);
+  if (scenario.kind !== 'k-armed') throw new Error(`${name} is not a K-armed scenario`);
+  const best = Math.max(...scenario.arms);
+  const constant = laiRobbinsConstant(scenario.arms);
+  const checkpoints = [10_000, scenario.pulls];
+  const out: Record<string, number> = {};
+  for (const [p, c] of candidates.entries()) {
+    const world = createWorld(scenario, { seed });
+    const arms = world.liveItems();
+    const policy = new CandidatePolicy(
+      { ...c, m: 2, eta: undefined },
+      createRng(seed + POLICY_STREAM + p),
+      1,
+      64,
+    );
+    const responses = createRng(seed + RESPONSE_STREAM);
+    let regret = 0;
+    for (let t = 1; t <= scenario.pulls; t++) {
+      const [arm] = policy.choose(0, arms, 1, () => 0.5);
+      const mean = arm.fixedCtr ?? 0;
+      policy.observe(0, arm, 0, responses.next() < mean);
+      regret += best - mean;
+      if (t === checkpoints[0]) out[`${c.label}@1e4`] = regret / (constant * Math.log(t));
+    }
+    out[c.label] = regret / (constant * Math.log(scenario.pulls));
+  }
+  return out;
+}
+
 const { positionals, values } = parseArgs({
   allowPositionals: true,
   options: {
     offsets: { type: 'string', default: '0,500,1000,1500,2000,2500,3000,3500,4000,4500,5000,5500' },
+    windows: { type: 'string', default: '1' },
   },
 });
 const [scenarioName, list] = positionals;
@@ -228,10 +322,28 @@ if (scenarioName === undefined || list === undefined) {
 }
 const candidates = list.split(',').map(parseCandidate);
 const scenario = loadScenario(scenarioName);
+if (scenario.kind === 'k-armed') {
+  const worst: Record<string, number> = {};
+  for (const offset of (values.offsets ?? '').split(',').map(Number)) {
+    const ratios = playKArmed(scenarioName, scenario.seed + offset, candidates);
+    console.log(JSON.stringify({ scenario: scenarioName, seed: scenario.seed + offset, ...ratios }));
+    for (const [label, v] of Object.entries(ratios)) worst[label] = Math.max(worst[label] ?? 0, v);
+  }
+  console.log(
+    `\n${scenarioName}: the largest regret ÷ the Lai–Robbins bound over the seeds, at 10⁴ and at the end`,
+  );
+  for (const c of candidates) {
+    console.log(
+      `  ${c.label.padEnd(28)} ${worst[`${c.label}@1e4`].toFixed(3)}  ${worst[c.label].toFixed(3)}`,
+    );
+  }
+  process.exit(0);
+}
+const windows = Math.max(1, Number(values.windows));
 const totals: Record<string, number> = {};
 for (const offset of (values.offsets ?? '').split(',').map(Number)) {
   const seed = scenario.seed + offset;
-  const regret = play(scenarioName, seed, candidates);
+  const regret = play(scenarioName, seed, candidates, windows);
   console.log(JSON.stringify({ scenario: scenarioName, seed, ...regret }));
   for (const [label, v] of Object.entries(regret)) totals[label] = (totals[label] ?? 0) + v;
 }
@@ -243,4 +355,15 @@ for (const c of candidates) {
   console.log(
     `  ${c.label.padEnd(28)} ${(totals[c.label] / best).toFixed(3)}   (${share.toFixed(2)} % of the oracle)`,
   );
+}
+if (windows > 1) {
+  const reference = baselines.reduce((a, b) => (totals[a] <= totals[b] ? a : b));
+  console.log(`\nregret per window (of ${windows}), as a share of the oracle, and ÷ ${reference}'s`);
+  for (const c of candidates) {
+    const cells = windowed[c.label].map((v, w) => {
+      const share = (100 * v) / windowed.oracle[w];
+      return `${share.toFixed(1)} % ${(v / windowed[reference][w]).toFixed(3)}`;
+    });
+    console.log(`  ${c.label.padEnd(28)} ${cells.join(' | ')}`);
+  }
 }
