@@ -3,62 +3,22 @@
  * write is simulated at the end of a segment, and after a restart everything acknowledged is there:
  * records (across several segments), committed group offsets, transaction outcomes and producer state.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { appendFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ApiKey } from '../../src/broker/protocol/api-keys.ts';
 import { startTestBroker } from '../support/broker.ts';
+import { type CliBroker, kill9, startCliBroker } from './support/cli-broker.ts';
 import { FAST_GROUP, kafkaClient, unique, waitFor } from './support/kafka.ts';
 import { RawClient } from './support/raw-client.ts';
 
-const CLI = fileURLToPath(new URL('../../bin/croupier.js', import.meta.url));
 /** The CLI broker keeps Kafka's 6 s minimum session timeout. */
 const CLI_GROUP = { ...FAST_GROUP, sessionTimeout: 6000, rebalanceTimeout: 6000 };
 
-interface Child {
-  process: ChildProcess;
-  address: string;
-  /** Everything the broker printed (its logs go to stdout). */
-  output(): string;
-}
-
-function startCliBroker(dataDir: string): Promise<Child> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [CLI, 'broker', '--port', '0', '--data-dir', dataDir, '--partitions', '2', '--set', 'log.level=warn'],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => reject(new Error(`broker did not start: ${out} ${err}`)), 20_000);
-    child.stderr!.on('data', (d: Buffer) => {
-      err += d.toString();
-    });
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /broker: (\S+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ process: child, address: m[1]!, output: () => out + err });
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`broker exited with ${code}: ${err}`)));
-  });
-}
-
-async function kill9(child: Child): Promise<void> {
-  const exited = new Promise((r) => child.process.once('exit', r));
-  child.process.kill('SIGKILL');
-  await exited;
-}
-
 describe('--data-dir persistence', () => {
   const dirs: string[] = [];
-  const children: Child[] = [];
+  const children: CliBroker[] = [];
   afterAll(() => {
     for (const c of children) c.process.kill('SIGKILL');
     for (const d of dirs) rmSync(d, { recursive: true, force: true });

@@ -187,9 +187,20 @@ export class DiskPartitionStore implements PartitionStore {
     }
     entry.segment = seg.baseOffset;
     entry.position = seg.size;
-    writeSync(seg.logFd, batch, 0, batch.length);
+    try {
+      writeWhole(seg.logFd, batch);
+      writeWhole(seg.indexFd, encodeIndexEntry(seg.baseOffset, entry, batch));
+    } catch (error) {
+      // A full disk (ENOSPC, EFBIG) may have taken part of the batch: cut both files back to where they were, so
+      // the batch is not in the log at all (the produce is refused and retried) and later batches follow
+      // the last whole one. Left there, the torn bytes would be truncated at the next start with every batch
+      // appended after them once space came back.
+      ftruncateSync(seg.logFd, seg.size);
+      const indexSize = fstatSync(seg.indexFd).size;
+      ftruncateSync(seg.indexFd, indexSize - (indexSize % INDEX_ENTRY));
+      throw error;
+    }
     seg.size += batch.length;
-    writeSync(seg.indexFd, encodeIndexEntry(seg.baseOffset, entry, batch));
     if (this.fsync) {
       fdatasyncSync(seg.logFd);
       fdatasyncSync(seg.indexFd);
@@ -274,4 +285,10 @@ export class DiskPartitionStore implements PartitionStore {
     this.close();
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** Writes all of `buf` at the end of `fd` (a short write is followed by another; one that fails throws). */
+function writeWhole(fd: number, buf: Buffer): void {
+  let done = 0;
+  while (done < buf.length) done += writeSync(fd, buf, done, buf.length - done);
 }
