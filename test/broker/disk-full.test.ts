@@ -8,8 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ApiKey } from '../../src/broker/protocol/api-keys.ts';
 import { type CliBroker, kill9, startCliBroker } from './support/cli-broker.ts';
 import { FAST_GROUP, unique } from './support/kafka.ts';
+import { RawClient } from './support/raw-client.ts';
 
 const TOPIC = 'filling';
 
@@ -94,4 +96,69 @@ describe('a broker whose disk is full', () => {
     await later.disconnect();
     expect(await readAll(kafka, acknowledged.length + 1)).toEqual([...acknowledged, 'after the restart']);
   });
+
+  it('keeps every acknowledged group offset, and those committed after space came back, across restarts', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'broker-full-'));
+    dirs.push(dataDir);
+    let broker = await startCliBroker(dataDir, { partitions: 1, fileSizeLimitBytes: 4096 });
+    children.push(broker);
+    let admin = client(broker).admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: 1 }], waitForLeaders: true });
+    await admin.disconnect();
+    let acknowledged = -1;
+    let refused = 0;
+    for (let offset = 1; offset <= 100 && refused < 3; offset++) {
+      if ((await commitOffset(broker, 'filling-group', offset, 'm'.repeat(300))) === 0) acknowledged = offset;
+      else refused++;
+    }
+    expect(refused).toBeGreaterThan(0);
+    expect(acknowledged).toBeGreaterThan(3);
+
+    // Space comes back: a later commit follows the last whole line.
+    await kill9(broker);
+    broker = await startCliBroker(dataDir, { partitions: 1 });
+    children.push(broker);
+    expect(await commitOffset(broker, 'later-group', 7, '')).toBe(0);
+    await kill9(broker);
+    broker = await startCliBroker(dataDir, { partitions: 1 });
+    children.push(broker);
+    admin = client(broker).admin();
+    await admin.connect();
+    const committedOf = async (groupId: string) => {
+      const [topic] = await admin.fetchOffsets({ groupId, topics: [TOPIC] });
+      return Number(topic!.partitions[0]!.offset);
+    };
+    expect(await committedOf('filling-group')).toBe(acknowledged);
+    expect(await committedOf('later-group')).toBe(7);
+    await admin.disconnect();
+  });
 });
+
+/**
+ * A simple (generation -1) OffsetCommit v2 of `TOPIC:0`; resolves to its error code, or -1 when the broker closed
+ * the connection instead of answering.
+ */
+async function commitOffset(
+  broker: CliBroker,
+  groupId: string,
+  offset: number,
+  metadata: string,
+): Promise<number> {
+  const raw = await RawClient.connect(broker.address);
+  try {
+    const answer = await raw.request(ApiKey.OffsetCommit, 2, (e) => {
+      e.string(groupId).int32(-1).string('').int64(-1).int32(1).string(TOPIC).int32(1).int32(0).int64(offset);
+      e.nullableString(metadata);
+    });
+    answer.int32();
+    answer.string();
+    answer.int32();
+    answer.int32();
+    return answer.int16();
+  } catch {
+    return -1;
+  } finally {
+    raw.close();
+  }
+}

@@ -2,6 +2,8 @@ import {
   closeSync,
   existsSync,
   fdatasyncSync,
+  fstatSync,
+  ftruncateSync,
   openSync,
   readFileSync,
   renameSync,
@@ -13,12 +15,15 @@ import {
 export class JsonLog {
   private readonly path: string;
   private fd: number;
+  /** Bytes of whole lines in the file. */
+  private size: number;
   private readonly fsync: boolean;
 
   constructor(path: string, fsync: boolean) {
     this.path = path;
     this.fsync = fsync;
     this.fd = openSync(path, 'a');
+    this.size = fstatSync(this.fd).size;
   }
 
   static read(path: string): unknown[] {
@@ -35,8 +40,20 @@ export class JsonLog {
     return out;
   }
 
+  /**
+   * Appends one line, whole or not at all: when the disk takes only part of it (ENOSPC, EFBIG), the file is cut
+   * back and the error thrown, so no torn line is left for later lines to follow (recovery stops at one).
+   */
   append(value: unknown): void {
-    writeSync(this.fd, `${JSON.stringify(value)}\n`);
+    const line = Buffer.from(`${JSON.stringify(value)}\n`);
+    try {
+      let done = 0;
+      while (done < line.length) done += writeSync(this.fd, line, done, line.length - done);
+    } catch (error) {
+      ftruncateSync(this.fd, this.size);
+      throw error;
+    }
+    this.size += line.length;
     if (this.fsync) fdatasyncSync(this.fd);
   }
 
@@ -50,6 +67,7 @@ export class JsonLog {
     closeSync(fd);
     renameSync(tmp, this.path);
     this.fd = openSync(this.path, 'a');
+    this.size = fstatSync(this.fd).size;
   }
 
   close(): void {
