@@ -4,16 +4,21 @@
  * SNIPS and DR (95 % bootstrap intervals by carousel) and compared with its on-policy CTR in the same world, seed
  * and state. Prints the table estimator × candidate (coverage of the truth by the interval, with its own 95 %
  * Wilson interval over the seeds and the misses on each side; the spread of the standardized errors; mean bias,
- * mean relative error, mean interval width, and the share of the candidate's mass outside the log's support) and
- * writes bench/results/shadow.json.
+ * mean relative error, mean interval width, the share of the candidate's mass outside the log's support and its
+ * effective sample size per impression) and writes bench/results/shadow.json.
  *
- *   npm run bench:shadow [-- --first-seed 1 --seeds 40 --carousels 4000 --replicates 300]
+ *   npm run bench:shadow [-- --first-seed 1 --seeds 40 --carousels 10000 --replicates 300]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { PROOF_CANDIDATES, runProofSeed, shadowProofScenario } from '../simulator/shadow/proof-world.ts';
+import {
+  PROOF_CANDIDATES,
+  PROOF_SETTING,
+  runProofSeed,
+  shadowProofScenario,
+} from '../simulator/shadow/proof-world.ts';
 import { textTable } from '../src/report/charts.ts';
 import { ESTIMATORS } from '../src/shadow/estimators.ts';
 import { evaluateShadow } from '../src/shadow/evaluate-shadow.ts';
@@ -23,7 +28,7 @@ const { values: args } = parseArgs({
   options: {
     'first-seed': { type: 'string', default: '1' },
     seeds: { type: 'string', default: '40' },
-    carousels: { type: 'string', default: '4000' },
+    carousels: { type: 'string', default: String(PROOF_SETTING.carousels) },
     replicates: { type: 'string', default: '300' },
   },
 });
@@ -43,13 +48,15 @@ interface Cell {
   relativeError: number;
   width: number;
   outside: number;
+  /** Effective sample size over impressions. */
+  ess: number;
 }
 
 const cells = new Map<string, Cell>();
 const cell = (key: string) => {
   let c = cells.get(key);
   if (c === undefined) {
-    c = { covered: 0, below: 0, above: 0, z: [], bias: 0, relativeError: 0, width: 0, outside: 0 };
+    c = { covered: 0, below: 0, above: 0, z: [], bias: 0, relativeError: 0, width: 0, outside: 0, ess: 0 };
     cells.set(key, c);
   }
   return c;
@@ -72,6 +79,7 @@ for (let seed = FIRST_SEED; seed < FIRST_SEED + SEEDS; seed++) {
       c.relativeError += Math.abs(e.estimate - truth) / truth / SEEDS;
       c.width += (e.ci[1] - e.ci[0]) / SEEDS;
       c.outside += (candidate.diagnostics.outsideSupport ?? 0) / SEEDS;
+      c.ess += candidate.diagnostics.effectiveSampleSize / report.impressions / SEEDS;
     }
   }
   process.stderr.write(
@@ -92,6 +100,7 @@ const rows = [...cells.entries()].map(([key, c]) => {
     meanRelativeError: c.relativeError,
     intervalWidth: c.width,
     outsideSupport: c.outside,
+    effectiveSampleShare: c.ess,
   };
 });
 const pct = (x: number, d = 1) => `${(100 * x).toFixed(d)} %`;
@@ -107,6 +116,7 @@ console.log(
       'mean rel. error',
       'interval width',
       'outside support',
+      'ESS / impressions',
     ],
     rows.map((r) => [
       r.estimator.toUpperCase(),
@@ -117,7 +127,8 @@ console.log(
       r.bias.toFixed(4),
       pct(r.meanRelativeError),
       r.intervalWidth.toFixed(4),
-      pct(r.outsideSupport),
+      pct(r.outsideSupport, 2),
+      pct(r.effectiveSampleShare),
     ]),
   ),
 );
@@ -127,6 +138,7 @@ const result = {
   carouselsPerSeed: CAROUSELS,
   replicates: REPLICATES,
   world: shadowProofScenario().name,
+  setting: PROOF_SETTING,
   candidates: PROOF_CANDIDATES.map((c) => c.label),
   rows,
   seconds: (Date.now() - started) / 1000,

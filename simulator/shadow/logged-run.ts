@@ -1,7 +1,8 @@
 /**
  * Logged traffic whose truth is known: a seeded world served in process by the gateway's decision core
  * (Thompson sampling or another policy over the model-informed posteriors, with propensities integrated as the
- * gateway logs them), every carousel logged with its candidate set and outcomes, as `LoggedCarousel`s and,
+ * gateway logs them, and the arm counts kept as the topology folds them: raw, or examination-weighted with
+ * `stream.positionBias`), every carousel logged with its candidate set and outcomes, as `LoggedCarousel`s and,
  * optionally, as a recording in the format of a run against the gateway.
  *
  * For candidate policies it also measures the truth a shadow test estimates: at every logged decision, the
@@ -18,6 +19,7 @@ import type { LoggedCarousel } from '../../src/shadow/logged-carousel.ts';
 import { loggedPolicy, PolicyReplay, resolvePolicy } from '../../src/shadow/policy-replay.ts';
 import type { CandidateSpec } from '../../src/shadow/policy-spec.ts';
 import { createRng } from '../../src/stats/rng.ts';
+import { examinationProbability } from '../../streams/fold/position-bias.ts';
 import type { RecordingWriter } from '../replay/recording.ts';
 import type { SimItem } from '../world/population.ts';
 import type { Scenario } from '../world/scenario.ts';
@@ -36,6 +38,12 @@ export interface LoggedRunOptions {
   tempering?: Tempering;
   epsilon?: number;
   ucbC?: number;
+  /**
+   * The position-bias model's examination probability per slot (`examinationTable(stream.positionBias)`): an
+   * impression in slot s adds e(s) to its arm's impressions and a click the missing 1 − e(s), as the topology
+   * folds them. Absent: raw impression counts.
+   */
+  examination?: readonly number[];
   /** Share of carousels that log their candidate set (default 1). */
   candidateSampleRate?: number;
   /** Candidates whose on-policy CTR to measure at every logged decision. */
@@ -178,8 +186,9 @@ export function runLoggedTraffic(options: LoggedRunOptions): LoggedRun {
       if (recorder !== null) record(recorder, carousel, user.userId, session.device);
       for (let s = 0; s < count; s++) {
         const counted = arm(user.segment, slate[s].itemId);
-        counted.impressions += 1;
-        if (outcomes[s].clicked) counted.clicks += 1;
+        const clicked = outcomes[s].clicked;
+        counted.impressions += clicked ? 1 : examinationProbability(options.examination, s);
+        if (clicked) counted.clicks += 1;
       }
     }
   }

@@ -2,7 +2,8 @@
  * The proof that shadow estimates are right, at test size (the full version over 40 seeds is
  * `npm run bench:shadow`): traffic logged under Thompson sampling in a seeded world, each candidate estimated
  * from the log with every estimator and compared with the candidate's on-policy CTR in the same world, seed and
- * state. Seeds 1–4, fixed before looking.
+ * state. Seeds 1–4, fixed before looking; the world, logging policy and candidates are the full proof's
+ * (simulator/shadow/proof-world.ts), at 2,000 carousels per seed.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,8 +22,11 @@ const SEEDS = [1, 2, 3, 4];
 const CAROUSELS = 2000;
 
 describe('shadow estimates against the on-policy truth', () => {
-  it('cover the candidates the log supports with SNIPS and DR, and flag the ones it does not', () => {
-    // Per estimator: seeds × in-support candidates whose interval holds the truth, and their relative errors.
+  it('keep every candidate inside the log, and cover it with SNIPS and DR', () => {
+    // Per estimator: seeds × candidates whose interval holds the truth, and the relative errors of the candidates
+    // the log estimates closely. UCB1 (its bonus puts first the items Thompson sampling shows least) is inside
+    // the log's support but its effective sample is about 1 % of the impressions: its errors are tens of
+    // percent at this size (README, Shadow tests), so only its coverage is checked.
     const covered = { ips: 0, snips: 0, dr: 0 };
     const errors = { ips: [] as number[], snips: [] as number[], dr: [] as number[] };
     let cases = 0;
@@ -31,22 +35,19 @@ describe('shadow estimates against the on-policy truth', () => {
       const report = evaluateShadow(run.carousels, PROOF_CANDIDATES, { replicates: 200, seed });
       expect(report.carousels.evaluated).toBe(CAROUSELS);
       for (const candidate of report.candidates) {
-        const outside = candidate.diagnostics.outsideSupport ?? 1;
-        expect(candidate.verdict.supported).toBe(outside <= 0.05);
-        if (candidate.spec.policy === 'greedy' || candidate.spec.policy === 'thompson') {
-          expect(outside).toBeLessThan(0.02);
-        }
-        if (outside >= 0.02) continue;
+        // The proof's world keeps Thompson sampling dealing every (item, slot) that any candidate deals.
+        expect(candidate.diagnostics.outsideSupport).toBeLessThan(0.001);
+        expect(candidate.verdict.supported).toBe(true);
         cases++;
         const truth = run.truth[candidate.label];
         for (const estimator of ESTIMATORS) {
           const e = candidate.metrics.ctr.estimates[estimator];
           if (e.ci[0] <= truth && truth <= e.ci[1]) covered[estimator]++;
-          errors[estimator].push(Math.abs(e.estimate - truth) / truth);
+          if (candidate.spec.policy !== 'ucb1') errors[estimator].push(Math.abs(e.estimate - truth) / truth);
         }
       }
     }
-    expect(cases).toBeGreaterThanOrEqual(2 * SEEDS.length);
+    expect(cases).toBe(SEEDS.length * PROOF_CANDIDATES.length);
     for (const estimator of ['snips', 'dr'] as const) {
       expect(covered[estimator] / cases).toBeGreaterThanOrEqual(0.75);
       const mean = errors[estimator].reduce((a, b) => a + b, 0) / errors[estimator].length;
