@@ -153,6 +153,7 @@ export function registerSimulateCommand(program: Command): void {
             epsilon,
             ucbC,
             tempering,
+            ...(examination !== undefined ? { examination } : {}),
             candidateSampleRate: config.log.candidateSampleRate,
             recorder,
             ...(seed !== undefined ? { seed } : {}),
