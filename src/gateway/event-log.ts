@@ -40,6 +40,20 @@ export interface EventLogStats {
   invalid: number;
   sendFailures: number;
   connected: boolean;
+  /** How long events have been waiting for a send Kafka takes (ms; 0 or absent while sends succeed). */
+  unsentForMs?: number;
+}
+
+/** After this long without a send Kafka took, `/readyz` warns (feedback waits unacknowledged meanwhile). */
+export const EVENT_LOG_WARN_AFTER_MS = 5000;
+
+/** `/readyz` warnings of an event log whose events have not reached Kafka for a while. */
+export function eventLogWarnings(stats: EventLogStats): string[] {
+  const unsentForMs = stats.unsentForMs ?? 0;
+  if (unsentForMs <= EVENT_LOG_WARN_AFTER_MS) return [];
+  return [
+    `the event log has not reached Kafka for ${Math.round(unsentForMs / 1000)} s (${stats.queued} events waiting, ${stats.sendFailures} failed sends): feedback is not acknowledged until it does`,
+  ];
 }
 
 export interface EventLog {
@@ -108,6 +122,7 @@ export function startEventLog(options: EventLogOptions): EventLog {
       invalid: sender.invalid,
       sendFailures: pump.sendFailures,
       connected: sender.connected,
+      unsentForMs: pump.unsentSince === null ? 0 : Date.now() - pump.unsentSince,
     }),
     flush: (timeoutMs = 10_000) => pump.flush(timeoutMs),
     async close() {

@@ -22,6 +22,11 @@ export class EventPump {
   sendFailures = 0;
   /** Sends that failed in a row (0 while Kafka takes events). */
   failures = 0;
+  /**
+   * When the send that has not succeeded yet began (the first of a run of failures, or one still in flight);
+   * null while the last send succeeded and none is under way.
+   */
+  unsentSince: number | null = null;
   private stopped = false;
   private wake: (() => void) | null = null;
   private readonly pumping: Promise<void>;
@@ -92,6 +97,7 @@ export class EventPump {
         continue;
       }
       this.inFlight = batch.length;
+      this.unsentSince ??= Date.now();
       let failed: unknown = null;
       try {
         await sender.send(batch);
@@ -101,6 +107,7 @@ export class EventPump {
       this.inFlight = 0;
       if (failed === null) {
         for (const event of batch) event.settled?.(true);
+        this.unsentSince = null;
         if (this.failures > 0) log.info({ after: this.failures }, 'Kafka accepts events again');
         this.failures = 0;
       } else {

@@ -18,7 +18,7 @@ import { archiveHealthMetricsText, archiveHealthReasons } from './archive-health
 import type { SocketData } from './connection.ts';
 import { type DashboardExtras, mountDashboard } from './dashboard-mount.ts';
 import { createDealer, type GatewayDecider } from './dealer.ts';
-import type { EventLog } from './event-log.ts';
+import { type EventLog, eventLogWarnings } from './event-log.ts';
 import { guardHttpRoutes } from './guarded-routes.ts';
 import { createMessageHandler } from './handlers.ts';
 import { type AdminHooks, type Readiness, registerHttpRoutes } from './http-routes.ts';
@@ -152,7 +152,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
     return {
       ready: reasons.length === 0,
       reasons,
-      warnings: archiveHealthReasons(options.archiveHealth?.()),
+      warnings: [...eventLogWarnings(eventLog.stats()), ...archiveHealthReasons(options.archiveHealth?.())],
     };
   };
   const metricsText = (): string =>

@@ -2,7 +2,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import type { Decision } from '../../src/domain/decision.ts';
 import { freePort } from '../../src/embedded/free-port.ts';
-import { startEventLog } from '../../src/gateway/event-log.ts';
+import { EVENT_LOG_WARN_AFTER_MS, eventLogWarnings, startEventLog } from '../../src/gateway/event-log.ts';
 import { carouselRecord } from '../../src/gateway/event-records.ts';
 import { createEventCodec, type DecodedEvent } from '../../src/kafka/index.ts';
 import { silentLogger } from '../../src/log/logger.ts';
@@ -145,6 +145,23 @@ describe('event log', () => {
       const failed = await eventually(() => (log.stats().sendFailures > 0 ? log.stats() : undefined));
       expect(failed).toMatchObject({ sent: 0, connected: false });
       expect(failed.queued).toBeLessThanOrEqual(10);
+    } finally {
+      await log.close();
+      await registry.close();
+    }
+  });
+
+  it('says how long its events have not reached Kafka, which /readyz warns of past a few seconds', async () => {
+    const { registry, log } = await startLogOnUnreachableKafka();
+    try {
+      expect(eventLogWarnings(log.stats())).toEqual([]);
+      log.logCarousel(decision('r-wait', 2), { device: null, country: null, page: null });
+      const waiting = await eventually(
+        () => (log.stats().unsentForMs! > EVENT_LOG_WARN_AFTER_MS ? log.stats() : undefined),
+        EVENT_LOG_WARN_AFTER_MS + 10_000,
+      );
+      expect(waiting.queued).toBe(1);
+      expect(eventLogWarnings(waiting)).toEqual([expect.stringContaining('has not reached Kafka for')]);
     } finally {
       await log.close();
       await registry.close();
@@ -300,6 +317,9 @@ describe('event log', () => {
         );
       expect((await Promise.all(clicks)).every(Boolean)).toBe(true);
       expect((await admin.fetchTopicOffsets('clickstream'))[0]!.high).toBe('30000');
+      // Sends succeed: nothing is waiting, nothing to warn of.
+      expect(log.stats().unsentForMs).toBe(0);
+      expect(eventLogWarnings(log.stats())).toEqual([]);
     } finally {
       await admin.disconnect();
       await log.close();
