@@ -1,7 +1,7 @@
 /**
  * Keeps a writer's schema ids resolvable: every `intervalMs` the codec asks the registry for the ids it encodes
  * with and registers again a subject whose id is gone (deleted with `?permanent=true`). Records written with a
- * lost id before the next check are still read by the topology (streams/validate/unregistered-schema.ts).
+ * lost id before the next check are still read by the topology (streams/operators/unregistered-schema.ts).
  */
 import type { Logger } from '../log/logger.ts';
 import type { EventCodec } from './codec.ts';

@@ -3,7 +3,7 @@ import { CroupierError } from '../../src/errors/index.ts';
 import type { EventCodec } from '../../src/kafka/index.ts';
 import type { DecodedRecord, PartitionChunk } from '../records.ts';
 import type { SchemaName } from '../schemas/index.ts';
-import { type ContractDecoder, readUnregistered } from '../validate/unregistered-schema.ts';
+import { type ContractDecoder, readUnregistered } from './unregistered-schema.ts';
 
 /** Decoding failures that are the record's fault: the record is dead-lettered, the partition moves on. */
 const SERDE_CODES = new Set([
@@ -20,7 +20,7 @@ const SERDE_CODES = new Set([
  * CDC topic and refused (CROUPIER_ERR_STREAM_EMPTY_RECORD) on the clickstream. Any other failure (the
  * registry did not answer) errors the Observable, so a retry upstream can decode the chunk again. A record whose
  * schema id the registry no longer has is read as the one contract of its topic that reads it without doubt
- * (validate/unregistered-schema.ts), when the codec can decode as a contract, and reported to `onUnregistered`.
+ * (unregistered-schema.ts), when the codec can decode as a contract, and reported to `onUnregistered`.
  *
  * @example
  * chunks$.pipe(decodeRecords(codec), validateRecords())

@@ -97,7 +97,7 @@ describe('a Kafka log that starts again under the state Redis kept', () => {
     const after = await produceClickstream(
       second,
       topics.clickstream,
-      generateClickstream({ seed: 42, users: 30, items: 20, requests: 40, startTime: 1_800_000_000_000 }),
+      generateClickstream({ seed: 42, users: 30, items: 20, requests: 40, startTime: 1_790_000_000_000 }),
       PARTITIONS,
     );
     for (const [p, events] of after.entries()) expect(events.length).toBeLessThan(before[p].length - 1);
@@ -143,7 +143,7 @@ describe('a Kafka log that starts again under the state Redis kept', () => {
       more = await produceClickstream(
         second,
         topics.clickstream,
-        generateClickstream({ seed: 43, users: 30, items: 20, requests: 400, startTime: 1_800_100_000_000 }),
+        generateClickstream({ seed: 43, users: 30, items: 20, requests: 400, startTime: 1_790_100_000_000 }),
         PARTITIONS,
       );
       const total = after.map((p, i) => p.length + more[i].length - 1);
@@ -222,7 +222,7 @@ describe('a Kafka log that starts again under the state Redis kept', () => {
       after = await produceClickstream(
         stack,
         topics.clickstream,
-        generateClickstream({ seed: 52, users: 30, items: 20, requests: 40, startTime: 1_800_000_000_000 }),
+        generateClickstream({ seed: 52, users: 30, items: 20, requests: 40, startTime: 1_790_000_000_000 }),
         PARTITIONS,
       );
       await waitForExactOffsets(

@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { createEventCodec, type EventCodec, readSchemaId, writeHeader } from '../../src/kafka/index.ts';
 import { silentLogger } from '../../src/log/logger.ts';
 import { partitionKey } from '../../src/state/layout/index.ts';
+import { readUnregistered } from '../../streams/operators/unregistered-schema.ts';
 import type { RawRecord } from '../../streams/records.ts';
 import { CLICKSTREAM_SCHEMAS, type ClickstreamEvent, loadSchemas } from '../../streams/schemas/index.ts';
 import { startStreamTopology } from '../../streams/topology.ts';
-import { readUnregistered } from '../../streams/validate/unregistered-schema.ts';
 import { compareEventsWithState } from './support/compare-state.ts';
 import { generateClickstream } from './support/events.ts';
 import {

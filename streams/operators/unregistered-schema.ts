@@ -14,7 +14,7 @@
 import type { DecodedEvent, EventCodec } from '../../src/kafka/index.ts';
 import type { RawRecord } from '../records.ts';
 import type { SchemaName } from '../schemas/index.ts';
-import { schemasOfRole, type TopicRole, validateRecord } from './events.ts';
+import { schemasOfRole, type TopicRole, validateRecord } from '../validate/events.ts';
 
 export type ContractDecoder = Pick<EventCodec, 'decodeAsContract'>;
 
