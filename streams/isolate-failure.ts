@@ -15,8 +15,13 @@ import type { TopicRole } from './validate/events.ts';
 /** Error code of a record whose state script failed deterministically. */
 export const APPLY_FAILED: ErrorCode = 'CROUPIER_ERR_STREAM_APPLY_FAILED';
 
-/** Replies that a retry can cure (memory, a busy or loading server, a failover); every other one cannot. */
-const TRANSIENT_REPLY = /^(OOM|BUSY|LOADING|READONLY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|NOSCRIPT|MOVED|ASK)\b/;
+/**
+ * Replies that a retry can cure (memory, a busy or loading server, a failover, a server that cannot write its
+ * AOF or RDB file, e.g. on a full disk, or lacks the replicas `min-replicas-to-write` asks for); every other one
+ * cannot.
+ */
+const TRANSIENT_REPLY =
+  /^(OOM|BUSY|LOADING|READONLY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|NOSCRIPT|MOVED|ASK|MISCONF|NOREPLICAS)\b/;
 
 /**
  * Whether `error` says the batch itself cannot be applied, so applying it again would fail again: the script
