@@ -25,9 +25,11 @@ const croupier = (...args: string[]) =>
   run(process.execPath, ['bin/croupier.js', ...args, '--set', 'log.level=warn'], { timeout: 100_000 });
 
 const SEED = 7;
-// The proof's candidates but UCB1, whose effective sample (about 1 % of the impressions) is too small at this
-// size for its bootstrap standard error to mean much.
-const CANDIDATES = ['policy=greedy', 'policy=uniform', 'policy=thompson,priorStrength=100'];
+// The proof's candidates whose effective sample is large at this size (about 300 carousels, p̂ from the shipped
+// model): uniform's estimate is skewed there (in 9 runs it fell 4.7 and 2.5 bootstrap SEs below the truth in two,
+// largest weights 9–40) and UCB1's effective sample is about 1 % of the impressions; both are checked at full
+// size by npm run bench:shadow.
+const CANDIDATES = ['policy=greedy', 'policy=thompson,priorStrength=100'];
 
 describe('croupier shadow on a recording made through the gateway', () => {
   let stack: LocalStack;
