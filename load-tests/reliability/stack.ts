@@ -38,6 +38,8 @@ export interface StackOptions {
   logDir?: string;
   /** Progress lines. */
   log?: (line: string) => void;
+  /** Where the redis-server keeps its AOF (e.g. a small file system to fill); default: the run's own directory. */
+  redisDir?: string;
 }
 
 /** croupier running with traffic tools around it. */
@@ -156,8 +158,8 @@ async function publishCatalog(kafka: Kafka, codec: EventCodec, topic: string, co
 export async function startReliabilityStack(options: StackOptions): Promise<ReliabilityStack> {
   const log = options.log ?? (() => undefined);
   const work = mkdtempSync(join(tmpdir(), 'croupier-reliability-'));
-  const redisDir = join(work, 'redis');
-  mkdirSync(redisDir);
+  const redisDir = options.redisDir ?? join(work, 'redis');
+  mkdirSync(redisDir, { recursive: true });
   const closers: (() => Promise<void>)[] = [];
   const close = async () => {
     for (const closer of closers.reverse()) await closer().catch(() => undefined);
