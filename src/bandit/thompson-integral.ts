@@ -13,8 +13,9 @@
  * density is unbounded (shapes below 1), over every node and over every other node, and the two sums are combined
  * by Richardson extrapolation ((4·I_h − I_2h)/3), which cancels the rule's h² error term: against 24-nodes-per-σ
  * references this is ten times more accurate than the plain rule at twice the nodes. Where a crowd of near-equal
- * candidates makes e_s change faster than any one of them, the two sums disagree, and the integral is taken again
- * on a grid twice as fine, until they agree (REFINE_ABS, REFINE_REL below).
+ * candidates makes e_s change faster than any one of them, this extrapolation and the same one a step coarser
+ * disagree, and the integral is taken again on a grid twice as fine, until they agree (REFINE_ABS, REFINE_REL and
+ * MAX_NODES_PER_SD below).
  *
  * The sweep runs over the nodes from the top down. Each candidate's Fⱼ is computed as the sweep reaches its
  * support: from 1 at the support's upper bound, then cell by cell by the end-corrected trapezoid rule (exact
