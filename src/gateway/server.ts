@@ -12,6 +12,7 @@ import type { ArchiveMetricsSnapshot } from '../domain/archive-report.ts';
 import type { StateView } from '../domain/decision.ts';
 import type { FeedbackKind } from '../domain/protocol-messages.ts';
 import { CroupierError } from '../errors/index.ts';
+import { LogLimiter } from '../log/log-limiter.ts';
 import type { Logger } from '../log/logger.ts';
 import type { LiveStateFreshness, LiveStateHealth, StateChangeListener } from '../state/live-reader/index.ts';
 import { archiveHealthMetricsText, archiveHealthReasons } from './archive-health.ts';
@@ -133,6 +134,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
     hub,
     metrics,
     logger,
+    warnings: new LogLimiter(),
     ...(view.loadUser ? { loadUser: view.loadUser } : {}),
     ...(view.wasShown ? { wasShown: view.wasShown } : {}),
     ...(view.claimFeedback ? { claimFeedback: view.claimFeedback } : {}),

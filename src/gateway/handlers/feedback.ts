@@ -80,7 +80,7 @@ function logWhen(
       else ack(deps, ws, data, msg, false);
     },
     (error: unknown) => {
-      deps.logger.warn({ err: error, requestId: msg.requestId }, failure.says);
+      deps.warnings.warn(deps.logger, failure.says, { err: error, requestId: msg.requestId }, failure.says);
       if (failure.counts) ackOnceLogged(deps, ws, data, msg, log());
       else ack(deps, ws, data, msg, false);
     },

@@ -2,6 +2,7 @@
 import type { WebSocket } from 'uWebSockets.js';
 import type { Config } from '../../config/index.ts';
 import type { ErrorMessage, FeedbackKind } from '../../domain/protocol-messages.ts';
+import type { LogLimiter } from '../../log/log-limiter.ts';
 import type { Logger } from '../../log/logger.ts';
 import type { SocketData } from '../connection.ts';
 import type { Dealer } from '../dealer.ts';
@@ -16,6 +17,8 @@ export interface HandlerDeps {
   hub: SubscriptionHub;
   metrics: GatewayMetrics;
   logger: Logger;
+  /** For warnings that can come once per message (feedback whose check or claim failed): a line per 10 s. */
+  warnings: LogLimiter;
   /** Loads a user's activity into the cache (fire and forget). */
   loadUser?: (userId: string) => Promise<void>;
   /**
