@@ -8,6 +8,11 @@ import { POLICY_LIMITS } from '../domain/limits.ts';
 import { POLICY_NAMES } from '../domain/policy-names.ts';
 
 const port = z.number().int().min(0).max(65535);
+/**
+ * The longest wait a millisecond setting may ask for: Node's timers hold a 32-bit signed count of ms and run a
+ * longer delay after 1 ms instead (with only a warning), so a poll or tick of 2^31 ms would spin.
+ */
+export const MAX_TIMER_MS = 2_147_483_647;
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
 export const kafkaSchema = z
@@ -142,13 +147,13 @@ export const archiveSchema = z
     /** A file is closed at this many records. */
     flushRecords: z.number().int().positive().default(100_000),
     /** A file is closed when its records span this much record (Kafka timestamp) time, ms; 0: only at the hour. */
-    rotateIntervalMs: z.number().int().min(0).default(60_000),
+    rotateIntervalMs: z.number().int().max(MAX_TIMER_MS).min(0).default(60_000),
     /** A file is closed after this much wall-clock time without a new record in its partition, ms. */
-    idleRotateMs: z.number().int().positive().default(60_000),
+    idleRotateMs: z.number().int().max(MAX_TIMER_MS).positive().default(60_000),
     /** Date directories older than this many days are removed; 0 keeps everything. */
     retentionDays: z.number().int().min(0).default(0),
     /** How often `croupier start` compacts the archive (ms); 0: never (run `croupier archive compact`). */
-    compactIntervalMs: z.number().int().min(0).default(600_000),
+    compactIntervalMs: z.number().int().max(MAX_TIMER_MS).min(0).default(600_000),
     /** Compaction merges consecutive files of one partition and hour up to this many bytes. */
     compactTargetBytes: z
       .number()
@@ -165,27 +170,27 @@ export const archiveSchema = z
      */
     builderThread: z.boolean().default(true),
     /** Longest a fetch waits for records (kafkajs `maxWaitTimeInMs`). */
-    maxWaitMs: z.number().int().positive().default(200),
+    maxWaitMs: z.number().int().max(MAX_TIMER_MS).positive().default(200),
     maxBytesPerPartition: z
       .number()
       .int()
       .positive()
       .default(4 * 1024 * 1024),
-    sessionTimeoutMs: z.number().int().positive().default(30_000),
+    sessionTimeoutMs: z.number().int().max(MAX_TIMER_MS).positive().default(30_000),
     /** How often committed file offsets are committed to Kafka (for lag monitoring only). */
-    commitIntervalMs: z.number().int().positive().default(1000),
+    commitIntervalMs: z.number().int().max(MAX_TIMER_MS).positive().default(1000),
     /**
      * A partition with records waiting in the log that the archive has not taken for this long, or records taken
      * and not in a committed file for this long beyond the rotation interval, is reported as stalled (/readyz,
      * /metrics), ms. The log ends are read every `commitIntervalMs`.
      */
-    stallAfterMs: z.number().int().positive().default(30_000),
-    logIntervalMs: z.number().int().positive().default(10_000),
+    stallAfterMs: z.number().int().max(MAX_TIMER_MS).positive().default(30_000),
+    logIntervalMs: z.number().int().max(MAX_TIMER_MS).positive().default(10_000),
     /** Timeout of one WebHDFS request (ms). */
-    requestTimeoutMs: z.number().int().positive().default(30_000),
+    requestTimeoutMs: z.number().int().max(MAX_TIMER_MS).positive().default(30_000),
     /** Backoff while the file system or the registry fails: first wait, doubled per failure up to the maximum. */
-    retryInitialMs: z.number().int().positive().default(200),
-    retryMaxMs: z.number().int().positive().default(10_000),
+    retryInitialMs: z.number().int().max(MAX_TIMER_MS).positive().default(200),
+    retryMaxMs: z.number().int().max(MAX_TIMER_MS).positive().default(10_000),
   })
   .strict();
 
@@ -357,13 +362,13 @@ export const jobsSchema = z
     /** `croupier start` runs the schedule. */
     enabled: z.boolean().default(true),
     /** How often the scheduler looks for due intervals, ms. */
-    tickMs: z.number().int().positive().default(30_000),
+    tickMs: z.number().int().max(MAX_TIMER_MS).positive().default(30_000),
     /** A run's lease in the ledger, ms (extended while the run lasts; another instance takes over after it). */
-    leaseMs: z.number().int().positive().default(600_000),
+    leaseMs: z.number().int().max(MAX_TIMER_MS).positive().default(600_000),
     /** Attempts of a failing run before it is left failed. */
     maxAttempts: z.number().int().min(1).default(3),
     /** Wait before the first retry, ms; doubles with each attempt. */
-    retryBackoffMs: z.number().int().min(0).default(60_000),
+    retryBackoffMs: z.number().int().max(MAX_TIMER_MS).min(0).default(60_000),
     /** Missed intervals run when the scheduler comes back: at most the last this many of each job. */
     catchUp: z.number().int().min(1).max(1000).default(3),
     train: z
@@ -448,13 +453,13 @@ export const gatewaySchema = z
       .positive()
       .default(24 * 3600),
     /** A subscribed client gets at most one pushed carousel per this many ms. */
-    pushMinIntervalMs: z.number().int().min(0).default(1000),
+    pushMinIntervalMs: z.number().int().max(MAX_TIMER_MS).min(0).default(1000),
     /** Push when the posterior mean of a shown item moved by at least this much (absolute). */
     pushMinPosteriorShift: z.number().positive().max(1).default(0.01),
     /** Events held in memory while Kafka is slow or unreachable; beyond this the oldest are shed. */
     eventBufferMax: z.number().int().positive().default(100_000),
     /** The event log sends a batch at least this often (ms). */
-    eventBatchMs: z.number().int().positive().default(20),
+    eventBatchMs: z.number().int().max(MAX_TIMER_MS).positive().default(20),
     /** Most events in one produce request. */
     eventBatchMax: z.number().int().positive().default(1000),
     /**
@@ -465,7 +470,7 @@ export const gatewaySchema = z
     /** Carousels waiting for the propensity thread before the main thread integrates the next ones itself. */
     propensityBacklog: z.number().int().positive().default(1024),
     /** How often the change-feed cache reads the feeds (ms). */
-    cachePollMs: z.number().int().positive().default(25),
+    cachePollMs: z.number().int().max(MAX_TIMER_MS).positive().default(25),
     /**
      * Users not seen (no hello, no event) and counts of items no longer in the catalog for this long leave the
      * gateway's cache (a returning user's activity is loaded again on hello). 0: never.
@@ -481,7 +486,7 @@ export const streamSchema = z
     /** Most records one Redis script applies (a larger fetch is split into several micro-batches). */
     maxBatchRecords: z.number().int().positive().default(5000),
     /** Longest a fetch waits for records (kafkajs `maxWaitTimeInMs`): bounds a micro-batch in time. */
-    maxBatchMs: z.number().int().positive().default(50),
+    maxBatchMs: z.number().int().max(MAX_TIMER_MS).positive().default(50),
     decayHalfLifeSeconds: z
       .number()
       .positive()
@@ -503,7 +508,7 @@ export const streamSchema = z
      * How often the topology compares the offset and marker Redis holds of each of its partitions with what it
      * applied, to find a state Redis lost and fold it again from Kafka without waiting for a new record.
      */
-    stateCheckMs: z.number().int().positive().default(1000),
+    stateCheckMs: z.number().int().max(MAX_TIMER_MS).positive().default(1000),
     /**
      * How long a request's shown items are kept to match its clicks (`req:<userId>|<requestId>` keys): the attribution
      * window. A click later than this counts as an orphan click; memory stays bounded by traffic × window.
@@ -526,13 +531,13 @@ export const streamSchema = z
       .strict()
       .default({}),
     /** How often applied offsets are committed to Kafka (for lag monitoring only; Redis holds the truth). */
-    commitIntervalMs: z.number().int().positive().default(1000),
+    commitIntervalMs: z.number().int().max(MAX_TIMER_MS).positive().default(1000),
     /** How often the topology logs lag, events/s, batch sizes and dead-letter counts. */
-    logIntervalMs: z.number().int().positive().default(10_000),
+    logIntervalMs: z.number().int().max(MAX_TIMER_MS).positive().default(10_000),
     /** A partition with records waiting that has not advanced for this long is reported as stalled. */
-    stallAfterMs: z.number().int().positive().default(30_000),
+    stallAfterMs: z.number().int().max(MAX_TIMER_MS).positive().default(30_000),
     /** Consumer group session timeout: how long a crashed consumer holds its partitions. */
-    sessionTimeoutMs: z.number().int().positive().default(30_000),
+    sessionTimeoutMs: z.number().int().max(MAX_TIMER_MS).positive().default(30_000),
     /** Partition batches processed at once (one Redis script each); more partitions wait their turn. */
     partitionsConcurrently: z.number().int().positive().default(16),
     /** Largest fetch per partition (bytes); with `maxBatchRecords` it bounds a batch's size. */
@@ -542,8 +547,8 @@ export const streamSchema = z
       .positive()
       .default(1024 * 1024),
     /** Backoff while Redis is unavailable: first wait, doubled per failure up to the maximum. */
-    retryInitialMs: z.number().int().positive().default(100),
-    retryMaxMs: z.number().int().positive().default(5000),
+    retryInitialMs: z.number().int().max(MAX_TIMER_MS).positive().default(100),
+    retryMaxMs: z.number().int().max(MAX_TIMER_MS).positive().default(5000),
   })
   .strict();
 
@@ -605,7 +610,7 @@ export const cdcSchema = z
     /** How long a change waits for others to join its Kafka send (ms). */
     lingerMs: z.number().int().min(0).max(10_000).default(5),
     /** How often the slot's lag is read (ms). */
-    lagCheckMs: z.number().int().min(100).default(10_000),
+    lagCheckMs: z.number().int().max(MAX_TIMER_MS).min(100).default(10_000),
     /** Log a warning while the slot holds more WAL than this (bytes). */
     lagWarnBytes: z
       .number()

@@ -98,6 +98,23 @@ describe('config', () => {
     );
   });
 
+  it('refuses a millisecond setting longer than a timer can wait, from the environment too', () => {
+    // Node runs a setTimeout/setInterval of 2^31 ms or more after 1 ms: jobs.tickMs of 1e21 made the scheduler
+    // tick every millisecond, and jobs.leaseMs of 1e21 is an expiry Redis refuses, so no job ever ran.
+    // broker.retentionMs is an age compared with batches, never a wait, and may be as long as Kafka allows.
+    const waits = ENV_BINDINGS.filter(
+      (b) => b.kind === 'number' && b.path.endsWith('Ms') && b.path !== 'broker.retentionMs',
+    );
+    expect(waits.map((b) => b.path)).toEqual(
+      expect.arrayContaining(['jobs.tickMs', 'jobs.leaseMs', 'gateway.cachePollMs']),
+    );
+    for (const b of waits) {
+      expect(() => loadConfig({ env: { [b.env]: String(2 ** 31) } }), b.env).toThrow(CroupierError);
+      expect(() => loadConfig({ env: { [b.env]: '1e21' } }), b.env).toThrow(CroupierError);
+    }
+    expect(loadConfig({ env: { JOBS_TICK_MS: String(2 ** 31 - 1) } }).jobs.tickMs).toBe(2 ** 31 - 1);
+  });
+
   it('returns a frozen config', () => {
     const config = loadConfig({ env: {} });
     expect(Object.isFrozen(config.gateway)).toBe(true);
