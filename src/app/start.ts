@@ -146,9 +146,11 @@ export async function startCroupier(options: StartOptions): Promise<CroupierHand
 
     return { endpoints, gatewayUrl: serving.gateway.url, topology: await topologyStarted, close };
   } catch (error) {
+    // A topology still starting when something else failed is let finish and closed first, while the Redis and
+    // broker it starts against still run: closed after them, it retried them for good and the error never came out.
+    // (Once started it is on the shutdown stack, above them.)
+    await topologyStarted?.catch(() => undefined);
     await close();
-    // A topology that finished starting after something else failed.
-    await topologyStarted?.then((started) => started.close()).catch(() => undefined);
     throw error;
   }
 }
