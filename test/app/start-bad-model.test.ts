@@ -28,15 +28,8 @@ describe('croupier start with a broken active model file', () => {
     const file = join(registryDir, active!.file);
     truncateSync(file, Math.floor(readFileSync(file).length / 2));
 
-    const config = parseConfig({
-      gateway: { port: 0 },
-      kafka: { partitions: 2 },
-      log: { level: 'silent' },
-      demo: { traffic: 'off' },
-      jobs: { enabled: false },
-      archive: { enabled: false },
-      model: { registryDir },
-    });
+    const parts = { model: { registryDir }, archive: { enabled: false }, jobs: { enabled: false } };
+    const config = parseConfig({ ...parts, gateway: { port: 0 }, demo: { traffic: 'off' } });
     const started = startCroupier({ config, logger: silentLogger() });
     await expect(started).rejects.toThrow(/model/i);
   }, 30_000);
