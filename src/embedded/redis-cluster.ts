@@ -28,7 +28,8 @@ export async function startRedisCluster(masters = 3, binary?: string): Promise<R
       await clients[i].call('CLUSTER', 'ADDSLOTSRANGE', String(from), String(to));
     }
     for (let i = 1; i < masters; i++) {
-      await clients[0].call('CLUSTER', 'MEET', nodes[i].host, String(nodes[i].port));
+      const bus = nodes[i].clusterBusPort ?? nodes[i].port + 10_000;
+      await clients[0].call('CLUSTER', 'MEET', nodes[i].host, String(nodes[i].port), String(bus));
     }
     const deadline = Date.now() + 20_000;
     for (;;) {

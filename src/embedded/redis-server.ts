@@ -36,6 +36,8 @@ export interface RedisServerHandle {
   readonly url: string;
   readonly dir: string;
   readonly pid: number;
+  /** A cluster node's bus port (`--cluster-port`), chosen free like the port; undefined off a cluster. */
+  readonly clusterBusPort?: number;
   /** Resolves when the process has exited, whatever stopped it. */
   readonly exited: Promise<void>;
   /** Graceful stop (SIGTERM, then SIGKILL after a grace period). */
@@ -128,7 +130,13 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   const args = ['--port', String(port), '--bind', host, '--dir', dir, '--save', '', '--protected-mode', 'no'];
   args.push('--appendonly', options.appendOnly ? 'yes' : 'no');
   if (options.appendOnly) args.push('--appendfsync', options.appendFsync ?? 'always');
-  if (options.cluster) args.push('--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`);
+  // A cluster node's bus listens on port + 10000 unless told otherwise, and that port may be taken: it gets a free
+  // port of its own.
+  const clusterBusPort = options.cluster ? await freePort(host) : undefined;
+  if (clusterBusPort !== undefined) {
+    args.push('--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`);
+    args.push('--cluster-port', String(clusterBusPort));
+  }
   args.push(...(options.extraArgs ?? []));
   const binary = options.binary ?? 'redis-server';
 
@@ -207,6 +215,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     url: `redis://${host}:${port}`,
     dir,
     pid: child.pid ?? -1,
+    ...(clusterBusPort !== undefined ? { clusterBusPort } : {}),
     exited,
     async close() {
       if (child.exitCode === null && child.signalCode === null) {
