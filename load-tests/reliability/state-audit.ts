@@ -3,6 +3,12 @@
  * the topic back from its first offset, folds it with the tests' reference fold (one event at a time, the most
  * direct way) and lists every Redis counter that differs. No difference means nothing was lost or counted twice
  * between Kafka and Redis, whatever was killed on the way.
+ *
+ * The reference takes an event's time into the decayed counts as the topology's fold does, no later than
+ * `stream.decayMaxFutureSeconds` after the topology's clock when it folded the event. That clock is not in the
+ * log: the audit takes the record's Kafka timestamp for it (the clock of the gateway that wrote the record, which
+ * is the topology's when both run on one host), so an event stamped ahead of its record (a producer that sets an
+ * event time from another clock) is limited as the topology limited it.
  */
 import { randomBytes } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
@@ -74,14 +80,20 @@ async function waitUntilApplied(
   }
 }
 
+/** A record of the clickstream topic: its event and its Kafka timestamp (ms). */
+interface LoggedEvent {
+  event: ClickstreamEvent;
+  timestamp: number;
+}
+
 /** Every record of `topic` up to `ends`, decoded, per partition in offset order. */
 async function readTopic(
   kafka: Kafka,
   codec: Pick<EventCodec, 'decode'>,
   topic: string,
   ends: readonly number[],
-): Promise<ClickstreamEvent[][]> {
-  const byPartition: { offset: number; event: ClickstreamEvent }[][] = ends.map(() => []);
+): Promise<LoggedEvent[][]> {
+  const byPartition: ({ offset: number } & LoggedEvent)[][] = ends.map(() => []);
   const remaining = new Set(ends.map((end, p) => (end >= 0 ? p : -1)).filter((p) => p >= 0));
   if (remaining.size === 0) return ends.map(() => []);
   const consumer = kafka.consumer({ groupId: `audit-${randomBytes(4).toString('hex')}` });
@@ -101,6 +113,7 @@ async function readTopic(
           byPartition[batch.partition].push({
             offset,
             event: { type: decoded.schemaName, event: decoded.value } as ClickstreamEvent,
+            timestamp: Number(m.timestamp),
           });
           if (offset === ends[batch.partition]) remaining.delete(batch.partition);
         }
@@ -113,8 +126,8 @@ async function readTopic(
   }
   return byPartition.map((records) => {
     // A rebalance can deliver a batch twice: keep each offset once.
-    const seen = new Map<number, ClickstreamEvent>();
-    for (const r of records) seen.set(r.offset, r.event);
+    const seen = new Map<number, LoggedEvent>();
+    for (const r of records) seen.set(r.offset, { event: r.event, timestamp: r.timestamp });
     return [...seen.entries()].sort((a, b) => a[0] - b[0]).map(([, e]) => e);
   });
 }
@@ -137,11 +150,12 @@ export async function auditClickstream(options: {
   let clicks = 0;
   let repeated = 0;
   const seen = new Set<string>();
-  for (const [partition, events] of byPartition.entries()) {
+  const maxFutureMs = config.stream.decayMaxFutureSeconds * 1000;
+  for (const [partition, logged] of byPartition.entries()) {
     const ref = emptyReference();
     const shown = new Map<string, string>();
-    for (const e of events) {
-      referenceApply(ref, shown, e, config.stream.recentClicks);
+    for (const { event: e, timestamp } of logged) {
+      referenceApply(ref, shown, e, config.stream.recentClicks, undefined, { now: timestamp, maxFutureMs });
       records++;
       if (e.type === 'Carousel') {
         // Each shown item is an impression; a carousel sent twice repeats all of them.

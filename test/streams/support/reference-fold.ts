@@ -11,7 +11,7 @@ export interface ReferenceState {
   posterior: Map<string, number>;
   /** `<field>|<itemId>` → value, for imp clk conv convValue watchMs seen. */
   item: Map<string, number>;
-  /** itemId → list of [timestamp, isClick] to check decayed counts. */
+  /** itemId → list of [time the event entered the decayed counts at, isClick] to check decayed counts. */
   decayEvents: Map<string, Array<[number, boolean]>>;
   user: Map<string, Record<string, number>>;
   recent: Map<string, string[]>;
@@ -36,10 +36,21 @@ function add(map: Map<string, number>, key: string, by: number): void {
 }
 
 /**
+ * The topology's clock when it folded an event (ms) and `stream.decayMaxFutureSeconds` in ms: an event stamped
+ * later than `now + maxFutureMs` enters the decayed counts at that limit.
+ */
+export interface ReferenceClock {
+  now: number;
+  maxFutureMs: number;
+}
+
+/**
  * Applies one event to the reference (`shown` remembers userId|requestId|itemId → slot|segment across events: a
  * request's record is its user's). With an
  * `examination` table (the position-bias model on, `stream.positionBias`) an impression in slot k adds e(k) to
  * the arm's impressions and a click on a known impression adds the missing 1 − e(k); without one, 1 and 0.
+ * With a `clock` the event enters the decayed counts no later than `clock.now + clock.maxFutureMs`, as the
+ * topology's fold takes it; without one, at its own time.
  */
 export function referenceApply(
   ref: ReferenceState,
@@ -47,11 +58,12 @@ export function referenceApply(
   e: ClickstreamEvent,
   recentClicks: number,
   examination?: readonly number[],
+  clock?: ReferenceClock,
 ): void {
   if (e.type === 'Carousel') {
     // One record, counted once; each shown item counts as its impression.
     for (const event of carouselImpressions(e.event))
-      referenceApply(ref, shown, { type: 'Impression', event }, recentClicks, examination);
+      referenceApply(ref, shown, { type: 'Impression', event }, recentClicks, examination, clock);
     ref.events -= e.event.items.length - 1;
     return;
   }
@@ -63,6 +75,7 @@ export function referenceApply(
   ref.item.set(`seen|${itemId}`, Math.max(ref.item.get(`seen|${itemId}`) ?? 0, timestamp));
   const decay = ref.decayEvents.get(itemId) ?? [];
   ref.decayEvents.set(itemId, decay);
+  const decayAt = clock === undefined ? timestamp : Math.min(timestamp, clock.now + clock.maxFutureMs);
   if (e.type === 'Impression') {
     const segment = e.event.segment ?? '';
     const weight = examinationProbability(examination, e.event.slot);
@@ -70,7 +83,7 @@ export function referenceApply(
     if (segment) add(ref.posterior, `imp|${itemId}|${segment}`, weight);
     add(ref.item, `imp|${itemId}`, 1);
     user.imp++;
-    decay.push([timestamp, false]);
+    decay.push([decayAt, false]);
     shown.set(`${userId}|${e.event.requestId}|${itemId}`, `${e.event.slot}|${segment}`);
   } else if (e.type === 'Click') {
     const impression = shown.get(`${userId}|${e.event.requestId}|${itemId}`);
@@ -88,7 +101,7 @@ export function referenceApply(
     }
     add(ref.item, `clk|${itemId}`, 1);
     user.clk++;
-    decay.push([timestamp, true]);
+    decay.push([decayAt, true]);
     const recent = (ref.recent.get(userId) ?? []).filter((i) => i !== itemId);
     recent.unshift(itemId);
     ref.recent.set(userId, recent.slice(0, recentClicks));
