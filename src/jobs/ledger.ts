@@ -1,7 +1,10 @@
 /**
  * The run ledger in Redis: one record per (job, data interval) — status, attempts, owner, times, the result or
- * the error — and a lease per run, so two instances never run the same interval at once. A lease is taken with
- * SET NX PX, extended and released only by its owner (`scripts/extendLease-1.lua`, `releaseLease-1.lua`).
+ * the error — and a lease per run, so two instances never run the same interval at once. A run claims its
+ * interval in one script (`scripts/claimRun-3.lua`): the interval has ended by Redis's clock, its record is still
+ * the one the caller read and decided on, and its lease is free; then the lease is taken (PX) and the running
+ * record written. The lease is extended by its owner only (`extendLease-1.lua`); the final record is written only
+ * while the interval is still this run's (`finishRun-3.lua`), which also releases the lease.
  *
  *   <prefix>jobs:{<job>}:runs            hash: interval start (ms) → run record (JSON)
  *   <prefix>jobs:{<job>}:recent          list: every record as written, newest first, the last RECENT_KEPT (so
@@ -35,8 +38,30 @@ export interface RunRecord {
 export const RECENT_KEPT = 50;
 
 const script = (name: string) => readFileSync(new URL(`./scripts/${name}.lua`, import.meta.url), 'utf8');
+const CLAIM = script('claimRun-3');
+const FINISH = script('finishRun-3');
 const EXTEND = script('extendLease-1');
 const RELEASE = script('releaseLease-1');
+
+/** Why a run could not claim its interval. */
+export type ClaimRefusal =
+  /** Another instance holds the interval's lease. */
+  | 'busy'
+  /** The interval's record changed after the caller read it (another instance ran it meanwhile). */
+  | 'changed'
+  /** The interval has not ended by Redis's clock (the clock the leases expire on). */
+  | 'not-ended';
+
+export type RunClaim =
+  /** `stored`: the running record as written, which `finish` checks the interval still holds. */
+  { outcome: 'claimed'; stored: string } | { outcome: ClaimRefusal; redisTime: number };
+
+/** The codes of claimRun-3.lua. */
+const CLAIM_OUTCOMES: Readonly<Record<number, ClaimRefusal>> = {
+  0: 'busy',
+  [-1]: 'changed',
+  [-2]: 'not-ended',
+};
 
 export interface RunLedger {
   get(job: string, start: number): Promise<RunRecord | null>;
@@ -48,8 +73,19 @@ export interface RunLedger {
    * writes are read. Empty for a ledger written before the list existed: read `list` then.
    */
   recent(job: string): Promise<RunRecord[]>;
-  /** Takes the lease of (job, interval) for `owner`; false when another instance holds it. */
-  acquire(job: string, interval: DataInterval, owner: string, leaseMs: number): Promise<boolean>;
+  /**
+   * Claims (job, interval) for `record` (status running, its owner the caller): atomically, when the interval has
+   * ended by Redis's clock, its record is still `previous` (as `get` returned it; null: none), and no instance
+   * holds its lease, takes the lease for `leaseMs` and writes `record`.
+   */
+  claim(record: RunRecord, previous: RunRecord | null, leaseMs: number): Promise<RunClaim>;
+  /**
+   * Writes a claimed run's final record and releases its lease; false (nothing written) when the interval no
+   * longer holds the record it was claimed with (`stored`): another instance took it over.
+   */
+  finish(record: RunRecord, stored: string): Promise<boolean>;
+  /** Redis's clock (`TIME`), epoch ms: the clock leases expire on and intervals are claimed against. */
+  time(): Promise<number>;
   extend(job: string, interval: DataInterval, owner: string, leaseMs: number): Promise<boolean>;
   release(job: string, interval: DataInterval, owner: string): Promise<void>;
 }
@@ -58,10 +94,17 @@ export function createRunLedger(redis: Redis | Cluster, prefix = 'croupier:'): R
   const runsKey = (job: string) => `${prefix}jobs:{${job}}:runs`;
   const leaseKey = (job: string, start: number) => `${prefix}jobs:{${job}}:lease:${start}`;
   const recentKey = (job: string) => `${prefix}jobs:{${job}}:recent`;
+  /** The KEYS of claimRun-3 and finishRun-3. */
+  const runKeys = (job: string, start: number) => [runsKey(job), recentKey(job), leaseKey(job, start)];
+  /** Each record `get` returned, as stored: what `claim` compares the interval's record with. */
+  const storedText = new WeakMap<RunRecord, string>();
   return {
     async get(job, start) {
       const text = await redis.hget(runsKey(job), String(start));
-      return text === null ? null : (JSON.parse(text) as RunRecord);
+      if (text === null) return null;
+      const record = JSON.parse(text) as RunRecord;
+      storedText.set(record, text);
+      return record;
     },
     async list(job, limit = 20) {
       const all = await redis.hgetall(runsKey(job));
@@ -93,8 +136,33 @@ export function createRunLedger(redis: Redis | Cluster, prefix = 'croupier:'): R
       }
       return out;
     },
-    async acquire(job, interval, owner, leaseMs) {
-      return (await redis.set(leaseKey(job, interval.start), owner, 'PX', leaseMs, 'NX')) === 'OK';
+    async claim(record, previous, leaseMs) {
+      const stored = JSON.stringify(record);
+      const expected = previous === null ? '' : (storedText.get(previous) ?? JSON.stringify(previous));
+      const [code, redisTime] = (await redis.eval(
+        CLAIM,
+        3,
+        ...runKeys(record.job, record.start),
+        record.owner,
+        leaseMs,
+        record.start,
+        record.end,
+        expected,
+        stored,
+        RECENT_KEPT,
+      )) as [number, number];
+      return code === 1 ? { outcome: 'claimed', stored } : { outcome: CLAIM_OUTCOMES[code], redisTime };
+    },
+    async finish(record, stored) {
+      const keys = runKeys(record.job, record.start);
+      const text = JSON.stringify(record);
+      return (
+        (await redis.eval(FINISH, 3, ...keys, record.owner, record.start, stored, text, RECENT_KEPT)) === 1
+      );
+    },
+    async time() {
+      const [seconds, micros] = await redis.time();
+      return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
     },
     async extend(job, interval, owner, leaseMs) {
       return (await redis.eval(EXTEND, 1, leaseKey(job, interval.start), owner, leaseMs)) === 1;

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scheduledJobs } from '../../src/cli/scheduled-jobs.ts';
 import { parseConfig } from '../../src/config/index.ts';
 import { hasCode } from '../../src/errors/index.ts';
+import { runChild } from '../../src/jobs/child-process.ts';
 import { createRunLedger, RECENT_KEPT, type RunLedger } from '../../src/jobs/ledger.ts';
 import { createJobRunner, type JobDefinition, type JobRunnerSettings } from '../../src/jobs/runner.ts';
 import { dueIntervals, intervalEndingAt, parseSchedule } from '../../src/jobs/schedule.ts';
@@ -12,6 +13,16 @@ import { startTestRedis, type TestRedis } from '../support/redis.ts';
 const MIN = 60_000;
 const T = Date.UTC(2026, 11, 5, 10, 0, 0);
 const SETTINGS: JobRunnerSettings = { leaseMs: 60_000, maxAttempts: 3, retryBackoffMs: MIN, catchUp: 3 };
+
+/** Whether a process with this pid is running. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 describe('job schedules', () => {
   it('cuts fixed periods aligned to the epoch into data intervals', () => {
@@ -148,15 +159,15 @@ describe('the job runner and its ledger in Redis', () => {
   it('never runs an interval whose lease another instance holds, and retries one left running by a dead instance', async () => {
     const ledger = createRunLedger(redis.client, redis.prefix());
     const interval = { start: T - 10 * MIN, end: T };
-    expect(await ledger.acquire('train', interval, 'other', 200)).toBe(true);
-    await ledger.put({
+    const other = {
       job: 'train',
       ...interval,
       status: 'running',
       attempts: 1,
       owner: 'other',
       startedAt: T,
-    });
+    } as const;
+    expect(await ledger.claim(other, null, 200)).toMatchObject({ outcome: 'claimed' });
     const runs: number[] = [];
     const r = runner(
       ledger,
@@ -196,6 +207,203 @@ describe('the job runner and its ledger in Redis', () => {
     expect(all.length).toBe(30);
     expect(recent.map((x) => x.status)).toEqual(Array(RECENT_KEPT / 2).fill('succeeded'));
     expect(recent.map((x) => x.start)).toEqual(all.slice(0, RECENT_KEPT / 2).map((x) => x.start));
+  });
+
+  it('runs an interval once when a scheduler pauses between reading its record and claiming it', async () => {
+    const ledger = createRunLedger(redis.client, redis.prefix());
+    let resume!: () => void;
+    const paused = new Promise<void>((r) => {
+      resume = r;
+    });
+    let readDone!: () => void;
+    const read = new Promise<void>((r) => {
+      readDone = r;
+    });
+    // Scheduler a reads the interval's record (none yet) and then stalls until b has run the interval.
+    const stalling: RunLedger = {
+      ...ledger,
+      async get(job, start) {
+        const record = await ledger.get(job, start);
+        readDone();
+        await paused;
+        return record;
+      },
+    };
+    const runs: string[] = [];
+    const work = (who: string) => async () => {
+      runs.push(who);
+      return {};
+    };
+    const settings = { ...SETTINGS, catchUp: 1 };
+    const a = runner(stalling, [job('train', work('a'))], 'a', settings);
+    const b = runner(ledger, [job('train', work('b'))], 'b', settings);
+    const aTick = a.tick(T + MIN);
+    await read;
+    await b.tick(T + MIN);
+    resume();
+    await aTick;
+    expect(runs).toEqual(['b']);
+    expect(await ledger.get('train', T - 10 * MIN)).toMatchObject({
+      status: 'succeeded',
+      attempts: 1,
+      owner: 'b',
+    });
+  });
+
+  it('runs each interval exactly once under many schedulers ticking at once', async () => {
+    const ledger = createRunLedger(redis.client, redis.prefix());
+    const runs: number[] = [];
+    const work = async (start: number) => {
+      runs.push(start);
+      await new Promise((r) => setTimeout(r, Math.random() * 20));
+      return {};
+    };
+    const many = Array.from({ length: 12 }, (_, i) =>
+      runner(ledger, [job('train', work)], `s${i}`, { ...SETTINGS, catchUp: 6 }),
+    );
+    for (let round = 0; round < 8; round++) await Promise.all(many.map((r) => r.tick(T + 5 * MIN)));
+    expect(runs.sort((x, y) => x - y)).toEqual([60, 50, 40, 30, 20, 10].map((m) => T - m * MIN));
+  });
+
+  /** A runner on a host whose clock is two hours ahead of Redis's (and of this one's). */
+  const runnerAhead = (ledger: RunLedger, definition: JobDefinition, catchUp: number) =>
+    createJobRunner({
+      jobs: [definition],
+      ledger,
+      settings: { ...SETTINGS, catchUp },
+      logger: silentLogger(),
+      owner: 'ahead',
+      now: () => Date.now() + 2 * 60 * MIN,
+    });
+
+  it("runs and records no interval that has not ended by Redis's clock, however far ahead its own clock is", async () => {
+    const ledger = createRunLedger(redis.client, redis.prefix());
+    const runs: number[] = [];
+    const ahead = runnerAhead(
+      ledger,
+      job('train', async (start) => ({ ran: runs.push(start) })),
+      3,
+    );
+    for (let i = 0; i < 3; i++) await ahead.tick();
+    const redisNow = await ledger.time();
+    const records = await ledger.list('train');
+    expect(records.length).toBe(3);
+    for (const record of records) {
+      expect(record.status).toBe('succeeded');
+      expect(record.end).toBeLessThanOrEqual(redisNow);
+    }
+    // Asked for by hand, an interval that has not ended is refused and not recorded.
+    const end = Math.ceil(redisNow / (10 * MIN)) * 10 * MIN + 10 * MIN;
+    const early = await ahead.runInterval('train', { start: end - 10 * MIN, end }).catch((e: unknown) => e);
+    expect(hasCode(early, 'CROUPIER_ERR_JOB_NOT_DUE')).toBe(true);
+    expect(await ledger.get('train', end - 10 * MIN)).toBeNull();
+    expect(runs.every((start) => start + 10 * MIN <= redisNow)).toBe(true);
+  });
+
+  it("puts a failed run's retry off by its backoff on Redis's clock, not by the lead of a clock ahead", async () => {
+    const ledger = createRunLedger(redis.client, redis.prefix());
+    const ahead = runnerAhead(
+      ledger,
+      job('train', async () => Promise.reject(new Error('archive unreachable'))),
+      1,
+    );
+    const before = await ledger.time();
+    const [record] = await ahead.tick();
+    const after = await ledger.time();
+    expect(record).toMatchObject({ status: 'failed', attempts: 1 });
+    expect(record.nextAttemptAt).toBeGreaterThanOrEqual(before + MIN);
+    expect(record.nextAttemptAt).toBeLessThanOrEqual(after + MIN);
+  });
+
+  /** A job whose first run spawns a child that would live for `childMs`; later runs return at once. */
+  function childJob(childMs: number) {
+    let started!: (pid: number) => void;
+    const firstChild = new Promise<number>((r) => {
+      started = r;
+    });
+    let runs = 0;
+    const definition: JobDefinition = {
+      name: 'train',
+      schedule: parseSchedule('train', '10m', ''),
+      async run(_interval, signal) {
+        if (runs++ > 0) return { retried: true };
+        await runChild(process.execPath, ['-e', `setTimeout(() => {}, ${childMs})`], {
+          signal,
+          onSpawn: started,
+        });
+        return { child: 'finished' };
+      },
+    };
+    return { definition, firstChild };
+  }
+
+  it('stops the child of a run whose lease is lost, records the run failed, and retries it', async () => {
+    const prefix = redis.prefix();
+    const ledger = createRunLedger(redis.client, prefix);
+    const { definition, firstChild } = childJob(20_000);
+    let now = T + MIN;
+    const r = createJobRunner({
+      jobs: [definition],
+      ledger,
+      settings: { ...SETTINGS, leaseMs: 1500, catchUp: 1 },
+      logger: silentLogger(),
+      owner: 'a',
+      now: () => now,
+    });
+    const ticking = r.tick();
+    const pid = await firstChild;
+    await redis.client.del(`${prefix}jobs:{train}:lease:${T - 10 * MIN}`); // the lease expires under the run
+    const [record] = await ticking;
+    expect(alive(pid)).toBe(false);
+    expect(record).toMatchObject({ status: 'failed', attempts: 1 });
+    expect(record.error).toMatch(/lease was lost/);
+    expect(await ledger.get('train', T - 10 * MIN)).toMatchObject({ status: 'failed', attempts: 1 });
+    now = record.nextAttemptAt!;
+    await r.tick();
+    expect(await ledger.get('train', T - 10 * MIN)).toMatchObject({
+      status: 'succeeded',
+      attempts: 2,
+      result: { retried: true },
+    });
+  });
+
+  it('keeps the record of the instance that took over an interval whose lease a run lost', async () => {
+    const prefix = redis.prefix();
+    const ledger = createRunLedger(redis.client, prefix);
+    const { definition, firstChild } = childJob(20_000);
+    const r = runner(ledger, [definition], 'a', { ...SETTINGS, leaseMs: 1500, catchUp: 1 });
+    const ticking = r.tick(T + MIN);
+    const pid = await firstChild;
+    const interval = { start: T - 10 * MIN, end: T };
+    await redis.client.del(`${prefix}jobs:{train}:lease:${interval.start}`);
+    const taken = {
+      job: 'train',
+      ...interval,
+      status: 'running',
+      attempts: 2,
+      owner: 'b',
+      startedAt: T,
+    } as const;
+    const previous = await ledger.get('train', interval.start);
+    expect(await ledger.claim(taken, previous, 60_000)).toMatchObject({ outcome: 'claimed' });
+    const [record] = await ticking;
+    expect(alive(pid)).toBe(false);
+    expect(record.status).toBe('failed');
+    expect(await ledger.get('train', interval.start)).toEqual(taken);
+  });
+
+  it('stops the child of a run in flight when the runner stops, and records the run failed to retry', async () => {
+    const ledger = createRunLedger(redis.client, redis.prefix());
+    const { definition, firstChild } = childJob(20_000);
+    const r = runner(ledger, [definition], 'a', { ...SETTINGS, catchUp: 1 });
+    const ticking = r.tick(T + MIN);
+    const pid = await firstChild;
+    await r.stop();
+    const [record] = await ticking;
+    expect(alive(pid)).toBe(false);
+    expect(record).toMatchObject({ status: 'failed', attempts: 1, error: 'abandoned: croupier is stopping' });
+    expect(record.nextAttemptAt).toBeDefined();
+    expect(await ledger.get('train', T - 10 * MIN)).toMatchObject({ status: 'failed' });
   });
 
   it('refuses an unknown job by name', async () => {

@@ -43,7 +43,7 @@ export function registerJobsCommand(program: Command): void {
     try {
       await redis.connect();
       const ledger = createRunLedger(redis);
-      const now = Date.now();
+      const now = Math.min(Date.now(), await ledger.time()); // the clock the runner trusts
       const listing = [];
       for (const job of scheduledJobs(config)) {
         listing.push({
@@ -100,11 +100,19 @@ export function registerJobsCommand(program: Command): void {
     const logger = createLogger({ level: config.log.level, pretty: config.log.pretty, name: 'jobs' });
     try {
       await redis.connect();
+      // The last interval that ended by the clock the runner trusts (this host's and Redis's, the earlier).
+      const now = Math.min(Date.now(), await createRunLedger(redis).time());
       const interval =
         flags.interval === undefined
-          ? dueIntervals(job.schedule, Date.now(), 1)[0]
+          ? dueIntervals(job.schedule, now, 1)[0]
           : intervalEndingAt(job.schedule, flags.interval);
-      const record = await jobRunnerFor(config, redis, logger).runInterval(name, interval);
+      const runner = jobRunnerFor(config, redis, logger);
+      // SIGINT/SIGTERM abandon the run: its child stops and the ledger records it failed, to be retried.
+      const stop = () => void runner.stop();
+      process.once('SIGINT', stop).once('SIGTERM', stop);
+      const record = await runner.runInterval(name, interval).finally(() => {
+        process.off('SIGINT', stop).off('SIGTERM', stop);
+      });
       out(
         `${name} ${iso(record.start)} → ${iso(record.end)}: ${record.status}${record.error ? ` (${record.error})` : ''}`,
       );

@@ -16,4 +16,6 @@ export const TRAIN_ERROR_CODES = [
   'CROUPIER_ERR_JOB_UNKNOWN',
   /** Another instance holds the lease of the job run asked for. */
   'CROUPIER_ERR_JOB_BUSY',
+  /** A job run asked for an interval that has not ended by Redis's clock (the clock the run ledger trusts). */
+  'CROUPIER_ERR_JOB_NOT_DUE',
 ] as const;
