@@ -1,6 +1,7 @@
 /** `croupier <command>`: the command-line entry point. */
 import { Command, CommanderError } from 'commander';
 import { CroupierError } from '../errors/index.ts';
+import { exitWithParent } from '../jobs/child-process.ts';
 import { registerCommands } from './commands/index.ts';
 
 export function buildProgram(): Command {
@@ -14,6 +15,8 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  // A command a job run spawned (croupier train, shadow, models watch) ends with the run's process.
+  exitWithParent();
   // Output piped into `head` and closed early is not an error of croupier's.
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code === 'EPIPE') process.exit(0);

@@ -5,12 +5,12 @@
  * `croupier shadow` over the recent archive and keeps its report. `croupier start` runs them on the schedule;
  * `croupier jobs run` triggers one.
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Cluster, Redis } from 'ioredis';
 import type { Config } from '../config/index.ts';
+import { runChild } from '../jobs/child-process.ts';
 import { createRunLedger } from '../jobs/ledger.ts';
 import { createJobRunner, type JobDefinition, type JobRunner } from '../jobs/runner.ts';
 import { type DataInterval, parseSchedule } from '../jobs/schedule.ts';
@@ -19,27 +19,22 @@ import type { ShadowReport } from '../shadow/evaluate-shadow.ts';
 
 const CROUPIER_BIN = new URL('../../bin/croupier.js', import.meta.url).pathname;
 
-/** Runs `croupier <args>` with `config`'s archive, model, train and log sections; resolves with its stdout. */
+/**
+ * Runs `croupier <args>` with `config`'s archive, model, train and log sections; resolves with its stdout. The
+ * child ends with the run: when `signal` aborts (lease lost, croupier stopping) and when this process dies.
+ */
 async function runCroupier(
   config: Readonly<Config>,
   args: string[],
+  signal: AbortSignal,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'croupier-job-'));
   const file = path.join(dir, 'config.json');
   try {
     const sections = { archive: config.archive, model: config.model, train: config.train, log: config.log };
     await writeFile(file, JSON.stringify(sections), { mode: 0o600 });
-    return await new Promise((resolve) => {
-      execFile(
-        process.execPath,
-        [CROUPIER_BIN, ...args, '--config', file],
-        { maxBuffer: 1 << 26 },
-        (error, stdout, stderr) => {
-          const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-          resolve({ code, stdout: String(stdout), stderr: String(stderr) });
-        },
-      );
-    });
+    const result = await runChild(process.execPath, [CROUPIER_BIN, ...args, '--config', file], { signal });
+    return { code: result.code ?? 1, stdout: result.stdout, stderr: result.stderr };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -61,11 +56,11 @@ export function trainJob(config: Readonly<Config>): JobDefinition {
   return {
     name: 'train',
     schedule: parseSchedule('jobs.train', settings.every, settings.cron),
-    async run(interval) {
+    async run(interval, signal) {
       const from = lookbackFrom(interval, settings.lookbackSeconds);
       const args = ['train', '--from', from, '--to', String(interval.end), '--json'];
       if (settings.promote) args.push('--promote');
-      const result = await runCroupier(config, args);
+      const result = await runCroupier(config, args, signal);
       const skipped = nothingYet(result, 'CROUPIER_ERR_TRAIN_NO_DATA');
       if (skipped !== null) return skipped;
       if (result.code !== 0 && result.stdout.trim() === '') {
@@ -98,8 +93,8 @@ export function watchJob(config: Readonly<Config>): JobDefinition {
   return {
     name: 'watch',
     schedule: parseSchedule('jobs.watch', settings.every, settings.cron),
-    async run() {
-      const result = await runCroupier(config, ['models', 'watch', '--json']);
+    async run(_interval, signal) {
+      const result = await runCroupier(config, ['models', 'watch', '--json'], signal);
       if (result.code !== 0) {
         throw new Error(
           `croupier models watch exited with ${result.code}: ${result.stderr.trim().slice(-2000)}`,
@@ -143,7 +138,7 @@ export function shadowJob(config: Readonly<Config>): JobDefinition {
   return {
     name: 'shadow',
     schedule: parseSchedule('jobs.shadow', settings.every, settings.cron),
-    async run(interval) {
+    async run(interval, signal) {
       const report = path.resolve(
         settings.reportDir,
         new Date(interval.end).toISOString().replace(/[:.]/g, '-'),
@@ -157,7 +152,7 @@ export function shadowJob(config: Readonly<Config>): JobDefinition {
       ];
       for (const candidate of settings.candidates) args.push('--candidate', candidate);
       args.push('--replicates', String(settings.replicates), '--report', report, '--json');
-      const result = await runCroupier(config, args);
+      const result = await runCroupier(config, args, signal);
       const skipped = nothingYet(result, 'CROUPIER_ERR_SHADOW_NO_DATA');
       if (skipped !== null) return skipped;
       if (result.code !== 0) {

@@ -1,7 +1,12 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scheduledJobs } from '../../src/cli/scheduled-jobs.ts';
 import { parseConfig } from '../../src/config/index.ts';
+import { freePort } from '../../src/embedded/free-port.ts';
 import { hasCode } from '../../src/errors/index.ts';
 import { runChild } from '../../src/jobs/child-process.ts';
 import { createRunLedger, RECENT_KEPT, type RunLedger } from '../../src/jobs/ledger.ts';
@@ -413,4 +418,63 @@ describe('the job runner and its ledger in Redis', () => {
       .catch((e: unknown) => e);
     expect(hasCode(error, 'CROUPIER_ERR_JOB_UNKNOWN')).toBe(true);
   });
+});
+
+describe("a job run's child process", () => {
+  const BIN = fileURLToPath(new URL('../../bin/croupier.js', import.meta.url));
+  const CHILD_PROCESS = fileURLToPath(new URL('../../src/jobs/child-process.ts', import.meta.url));
+
+  /** Whether `url` answers 200 within `withinMs`. */
+  async function serving(url: string, withinMs: number): Promise<boolean> {
+    const deadline = Date.now() + withinMs;
+    while (Date.now() <= deadline) {
+      const ok = await fetch(url).then(
+        (response) => response.ok,
+        () => false,
+      );
+      if (ok) return true;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return false;
+  }
+
+  /** Whether the process `pid` has ended within `withinMs`. */
+  async function gone(pid: number, withinMs: number): Promise<boolean> {
+    const deadline = Date.now() + withinMs;
+    while (alive(pid)) {
+      if (Date.now() > deadline) return false;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return true;
+  }
+
+  it('ends a croupier command a job run spawned when the run is killed with SIGKILL', async () => {
+    // The run: a process that spawns `croupier registry` (it serves until stopped) as a job spawns its command.
+    const port = await freePort();
+    const run = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--input-type=module',
+        '-e',
+        `import { runChild } from ${JSON.stringify(CHILD_PROCESS)};
+         runChild(process.execPath, [${JSON.stringify(BIN)}, 'registry', '--port', '${port}'], {
+           onSpawn: (pid) => process.stdout.write(pid + '\\n'),
+         });`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const [line] = (await once(createInterface({ input: run.stdout }), 'line')) as [string];
+    const child = Number(line);
+    try {
+      // Serving: the command has written all it writes until stopped, so no write to the dead run's pipe ends it.
+      expect(await serving(`http://127.0.0.1:${port}/subjects`, 20_000)).toBe(true);
+      run.kill('SIGKILL');
+      await once(run, 'exit');
+      expect(await gone(child, 20_000)).toBe(true);
+    } finally {
+      if (alive(child)) process.kill(child, 'SIGKILL');
+    }
+  }, 60_000);
 });
