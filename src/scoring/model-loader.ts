@@ -3,6 +3,7 @@
  * its input and output names and width match the feature spec, and a probe batch scores finite values in
  * [0, 1]. A model that fails any check is disposed and refused with a `CROUPIER_ERR_MODEL_INVALID` error.
  */
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import ort from 'onnxruntime-node';
 import { CroupierError } from '../errors/index.ts';
@@ -35,18 +36,35 @@ function refuse(model: ActiveModel, reason: string, cause?: unknown): CroupierEr
   );
 }
 
-/** Creates a session for `model` with `settings` and validates it against `spec`. */
-export async function loadModelSession(
-  model: ActiveModel,
-  spec: FeatureSpec,
-  settings: SessionSettings,
-): Promise<ort.InferenceSession> {
+/** A model file as read: its bytes and their hash, so a reload can tell whether the file changed since. */
+export interface ModelFile {
+  readonly bytes: Uint8Array;
+  /** `sha256:<64 hex digits>` of `bytes`. */
+  readonly sha256: string;
+}
+
+/** Reads `model`'s file; refused (`CROUPIER_ERR_MODEL_INVALID`) when it cannot be read. */
+export async function readModelFile(model: ActiveModel): Promise<ModelFile> {
   let bytes: Uint8Array;
   try {
     bytes = await readFile(model.modelPath);
   } catch (error) {
     throw refuse(model, `cannot read the file: ${(error as Error).message}`, error);
   }
+  return { bytes, sha256: `sha256:${createHash('sha256').update(bytes).digest('hex')}` };
+}
+
+/**
+ * Creates a session for `model` with `settings` and validates it against `spec`. `file`: the model's file as
+ * already read (`readModelFile`), so the session is of exactly those bytes; read now when left out.
+ */
+export async function loadModelSession(
+  model: ActiveModel,
+  spec: FeatureSpec,
+  settings: SessionSettings,
+  file?: ModelFile,
+): Promise<ort.InferenceSession> {
+  const { bytes } = file ?? (await readModelFile(model));
   let session: ort.InferenceSession;
   try {
     session = await ort.InferenceSession.create(bytes, {

@@ -3,7 +3,9 @@
  * submitted while a batch is open are copied into one staging matrix and scored by one `session.run`; the
  * batch closes at the next event-loop turn, or after at most `batchWaitUs` (≤ 200 µs), or when full. Models
  * hot-reload: a new version is loaded and validated beside the serving one, then swapped in; runs in flight
- * finish on the old session, which is released afterwards. A refused model leaves the old one serving. When the
+ * finish on the old session, which is released afterwards. A refused model leaves the old one serving. A reload
+ * also swaps in the active version's file when its content changed under the same version name (its SHA-256
+ * differs from the one loaded), and answers the refusal when the changed file is broken. When the
  * manifest names a holdback (holdback-model.ts), the holdback's users are scored by its model instead.
  *
  * A small dense model on the CPU is scored in the calling thread instead (inline-network.ts), synchronously and
@@ -11,7 +13,6 @@
  * for the event loop, and under load that wait is most of a carousel's server time.
  */
 
-import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import ort from 'onnxruntime-node';
 import { CroupierError } from '../errors/index.ts';
@@ -20,7 +21,7 @@ import { type ProviderName, planExecutionProviders } from './execution-providers
 import { type FeatureSpec, loadFeatureSpec } from './feature-spec.ts';
 import { HoldbackModel } from './holdback-model.ts';
 import { INLINE_PARITY_TOLERANCE, type InlineNetwork, parseInlineNetwork } from './inline-network.ts';
-import { loadModelSession, probeMatrix } from './model-loader.ts';
+import { loadModelSession, type ModelFile, probeMatrix, readModelFile } from './model-loader.ts';
 import {
   type ActiveModel,
   activeModel,
@@ -60,6 +61,8 @@ export type InlineMode = 'auto' | 'off';
 export interface ModelInfo {
   readonly version: string;
   readonly file: string;
+  /** `sha256:<hex>` of the file's bytes as loaded: a reload swaps the model in again when the file changed. */
+  readonly fileSha256: string;
   readonly featureSpecHash: string;
   readonly provider: ProviderName;
   /** What evaluates the model: ONNX Runtime, or the inline dense network (on the CPU provider only). */
@@ -91,7 +94,10 @@ export interface Scorer {
    * `userId`, a user of the manifest's holdback is scored by the holdback's model (its version in the result).
    */
   score(features: Float32Array, rows: number, userId?: string): Promise<ScoreResult>;
-  /** Re-reads the manifest and swaps in its active model if it changed and validates; throws when refused. */
+  /**
+   * Re-reads the manifest and swaps in its active model if it changed (another version, or the same version's file
+   * with other content) and validates; throws when refused, and the loaded model keeps serving.
+   */
   reload(): Promise<ModelInfo>;
   close(): Promise<void>;
 }
@@ -124,6 +130,7 @@ export async function createOnnxScorer(options: OnnxScorerOptions): Promise<Scor
   const plan = planExecutionProviders(options.executionProviders ?? ['cpu']);
   const skipped = plan.filter((c) => c.skip).map((c) => c.reason);
   const intraOpThreads = options.intraOpThreads ?? 1;
+  const file = await readModelFile(active);
   let session: ort.InferenceSession | undefined;
   let provider: ProviderName = 'cpu';
   let why = '';
@@ -132,7 +139,7 @@ export async function createOnnxScorer(options: OnnxScorerOptions): Promise<Scor
     if (candidate.skip) continue;
     const providers = candidate.name === 'cpu' ? ['cpu'] : [candidate.name, 'cpu'];
     try {
-      session = await loadModelSession(active, spec, { executionProviders: providers, intraOpThreads });
+      session = await loadModelSession(active, spec, { executionProviders: providers, intraOpThreads }, file);
       provider = candidate.name;
       why = candidate.reason;
       break;
@@ -156,11 +163,11 @@ export async function createOnnxScorer(options: OnnxScorerOptions): Promise<Scor
     `scoring on ${provider}: ${why}${failures.length > 0 ? ` (${failures.join('; ')})` : ''}`,
   );
   const holdback = await loadHoldback(dir, manifest, spec, provider, intraOpThreads);
-  const inline = await inlineOf(active, spec, session, provider, options.inline ?? 'auto', logger);
+  const inline = await inlineOf(active, file, spec, session, provider, options.inline ?? 'auto', logger);
   return new OnnxScorer(
     options,
     spec,
-    { session, inline, info: infoOf(active, provider, inline), inflight: 0, retired: false },
+    { session, inline, info: infoOf(active, file, provider, inline), inflight: 0, retired: false },
     holdback,
   );
 }
@@ -172,6 +179,7 @@ export async function createOnnxScorer(options: OnnxScorerOptions): Promise<Scor
  */
 async function inlineOf(
   active: ActiveModel,
+  file: ModelFile,
   spec: FeatureSpec,
   session: ort.InferenceSession,
   provider: ProviderName,
@@ -180,7 +188,7 @@ async function inlineOf(
 ): Promise<InlineNetwork | null> {
   if (mode === 'off' || provider !== 'cpu') return null;
   const version = active.entry.version;
-  const parsed = parseInlineNetwork(await readFile(active.modelPath), spec);
+  const parsed = parseInlineNetwork(file.bytes, spec);
   if (!('network' in parsed)) {
     logger.info({ model: version }, `model ${version} is scored by ONNX Runtime: ${parsed.reason}`);
     return null;
@@ -228,10 +236,16 @@ function loadHoldback(
   });
 }
 
-function infoOf(active: ActiveModel, provider: ProviderName, inline: InlineNetwork | null): ModelInfo {
+function infoOf(
+  active: ActiveModel,
+  file: ModelFile,
+  provider: ProviderName,
+  inline: InlineNetwork | null,
+): ModelInfo {
   return Object.freeze({
     version: active.entry.version,
     file: active.modelPath,
+    fileSha256: file.sha256,
     featureSpecHash: active.entry.featureSpecHash,
     provider,
     runtime: inline === null ? 'onnxruntime' : 'inline',
@@ -454,12 +468,14 @@ class OnnxScorer implements Scorer {
 
   private async reloadNow(): Promise<ModelInfo> {
     const current = this.served;
+    let inPlace = false;
     try {
       const manifest = await readManifest(this.dir);
       const active = activeModel(this.dir, manifest);
       await this.reloadHoldback(manifest);
-      if (active.entry.version === current.info.version && active.modelPath === current.info.file)
-        return current.info;
+      inPlace = active.entry.version === current.info.version && active.modelPath === current.info.file;
+      const file = await readModelFile(active);
+      if (inPlace && file.sha256 === current.info.fileSha256) return current.info;
       const spec = await loadFeatureSpec(active.featureSpecPath);
       checkSpecHash(active, spec.hash);
       if (spec.hash !== this.spec.hash) {
@@ -470,29 +486,44 @@ class OnnxScorer implements Scorer {
         );
       }
       const provider = current.info.provider;
-      const session = await loadModelSession(active, spec, {
+      const settings = {
         executionProviders: provider === 'cpu' ? ['cpu'] : [provider, 'cpu'],
         intraOpThreads: this.intraOpThreads,
-      });
+      };
+      const session = await loadModelSession(active, spec, settings, file);
       if (this.closed) {
         await session.release();
         throw closedError();
       }
-      const inline = await inlineOf(active, spec, session, provider, this.inlineMode, this.logger);
-      this.served = { session, inline, info: infoOf(active, provider, inline), inflight: 0, retired: false };
+      const inline = await inlineOf(active, file, spec, session, provider, this.inlineMode, this.logger);
+      this.served = {
+        session,
+        inline,
+        info: infoOf(active, file, provider, inline),
+        inflight: 0,
+        retired: false,
+      };
       current.retired = true;
       if (current.inflight === 0) this.release(current);
-      this.logger.info(
-        { model: active.entry.version, previous: current.info.version },
-        `model ${active.entry.version} now serving`,
-      );
+      if (inPlace) {
+        this.logger.warn(
+          { model: active.entry.version, previousFile: current.info.fileSha256, file: file.sha256 },
+          `model ${active.entry.version} reloaded: its file changed under the same version; carousels logged before and after both name ${active.entry.version} (register a new version for a new model)`,
+        );
+      } else {
+        this.logger.info(
+          { model: active.entry.version, previous: current.info.version },
+          `model ${active.entry.version} now serving`,
+        );
+      }
       return this.served.info;
     } catch (error) {
+      const serving = `${current.info.version} as loaded at ${new Date(current.info.loadedAt).toISOString()} (${current.info.fileSha256})`;
       this.logger.error(
         { err: error, serving: current.info.version },
-        `model reload refused; ${current.info.version} keeps serving`,
+        `model reload refused; ${serving} keeps serving`,
       );
-      throw error;
+      throw inPlace ? keepsServing(error, serving) : error;
     }
   }
 
@@ -532,6 +563,17 @@ class OnnxScorer implements Scorer {
     served.retired = true;
     if (served.inflight === 0) await served.session.release();
   }
+}
+
+/** `error`, its message saying which copy keeps serving: a file changed under the serving version was refused. */
+function keepsServing(error: unknown, serving: string): unknown {
+  if (!(error instanceof CroupierError)) return error;
+  return new CroupierError(
+    error.code,
+    `${error.message}; the file changed since it was loaded, and ${serving} keeps serving`,
+    { ...error.details, serving },
+    { cause: error },
+  );
 }
 
 function closedError(): CroupierError {

@@ -195,6 +195,42 @@ describe('hot reload', () => {
     expect(seen).toEqual(new Set(['v1', 'v3']));
   });
 
+  it('reloads a model whose file changed under the same version, and keeps it serving when the new file is broken', async () => {
+    const dir = await tempRegistry();
+    const v1 = await writeModel(dir, spec, 'v1', 0.1, -2);
+    await writeManifest(dir, { active: 'v1', models: [v1] });
+    const scorer = await createOnnxScorer({ registryDir: dir, logger: silentLogger() });
+    const matrix = randomMatrix(20, 5);
+    const scoresOf = async () => Array.from((await scorer.score(matrix, 20)).scores);
+    const closeTo = (got: number[], want: number[]) => got.every((s, i) => Math.abs(s - want[i]) < 1e-5);
+    try {
+      const loaded = scorer.model;
+      expect(closeTo(await scoresOf(), expected(matrix, 20, 0.1, -2))).toBe(true);
+      expect(await scorer.reload()).toBe(loaded); // nothing changed: nothing reloaded
+
+      // The file is replaced under the same version name; the manifest is not touched.
+      await writeModel(dir, spec, 'v1', -0.2, 1);
+      const info = await scorer.reload();
+      expect(closeTo(await scoresOf(), expected(matrix, 20, -0.2, 1))).toBe(true);
+      expect(info).toMatchObject({ version: 'v1', file: loaded.file });
+      expect(info.fileSha256).not.toBe(loaded.fileSha256);
+
+      // A broken file under the same name is refused with what keeps serving, and the loaded copy does.
+      await writeFile(join(dir, 'v1.onnx'), 'this is not an onnx model');
+      for (let i = 0; i < 2; i++) {
+        const refusal = await scorer.reload().catch((error: unknown) => error);
+        expect((refusal as CroupierError).code).toBe('CROUPIER_ERR_MODEL_INVALID');
+        expect((refusal as CroupierError).message).toMatch(
+          /model v1 .* refused: ONNX Runtime cannot load it.*the file changed since it was loaded, and v1 as loaded at .* keeps serving/s,
+        );
+        expect(scorer.model).toBe(info);
+        expect(closeTo(await scoresOf(), expected(matrix, 20, -0.2, 1))).toBe(true);
+      }
+    } finally {
+      await scorer.close();
+    }
+  });
+
   it('refuses a model registered with another feature spec hash', async () => {
     const dir = await tempRegistry();
     const v1 = await writeModel(dir, spec, 'v1', 0.1, -2);
