@@ -469,12 +469,12 @@ describe("a job run's child process", () => {
     const child = Number(line);
     try {
       // Serving: the command has written all it writes until stopped, so no write to the dead run's pipe ends it.
-      expect(await serving(`http://127.0.0.1:${port}/subjects`, 20_000)).toBe(true);
+      expect(await serving(`http://127.0.0.1:${port}/subjects`, 45_000)).toBe(true);
       run.kill('SIGKILL');
       await once(run, 'exit');
       expect(await gone(child, 20_000)).toBe(true);
     } finally {
       if (alive(child)) process.kill(child, 'SIGKILL');
     }
-  }, 60_000);
+  }, 90_000);
 });
