@@ -20,10 +20,11 @@ import type { SocketData } from './connection.ts';
 import { type DashboardExtras, mountDashboard } from './dashboard-mount.ts';
 import { createDealer, type GatewayDecider } from './dealer.ts';
 import { type EventLog, eventLogWarnings } from './event-log.ts';
+import { FeedbackClaims } from './feedback-claims.ts';
 import { guardHttpRoutes } from './guarded-routes.ts';
 import { createMessageHandler } from './handlers.ts';
 import { type AdminHooks, type Readiness, registerHttpRoutes } from './http-routes.ts';
-import { GatewayMetrics } from './metrics.ts';
+import { GatewayMetrics, gaugeLines } from './metrics.ts';
 import { renderMetricsText } from './metrics-text.ts';
 import { assertNativeUws } from './native-check.ts';
 import { socketBehavior } from './socket-behavior.ts';
@@ -127,6 +128,10 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
     minShift: config.pushMinPosteriorShift,
   });
   const stopListening = view.onChange?.((change) => hub.onChange(change));
+  const warnings = new LogLimiter();
+  const claims = view.claimFeedback
+    ? new FeedbackClaims({ claim: view.claimFeedback, logger, warnings })
+    : undefined;
   const onMessage = createMessageHandler({
     config,
     dealer,
@@ -134,10 +139,10 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
     hub,
     metrics,
     logger,
-    warnings: new LogLimiter(),
+    warnings,
     ...(view.loadUser ? { loadUser: view.loadUser } : {}),
     ...(view.wasShown ? { wasShown: view.wasShown } : {}),
-    ...(view.claimFeedback ? { claimFeedback: view.claimFeedback } : {}),
+    ...(claims ? { claims } : {}),
   });
   const sockets = new Set<Uws.WebSocket<SocketData>>();
   let closing = false;
@@ -165,6 +170,13 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
       subscriptions: hub.size,
       freshness: view.freshness?.(),
     }) +
+    (claims === undefined
+      ? ''
+      : `${gaugeLines(
+          'croupier_feedback_claims_kept',
+          'Feedback claims Redis refused or did not answer, kept to be written once it takes writes.',
+          claims.pending,
+        )}\n`) +
     stateHealthMetricsText(view.freshness?.(), options.streamHealth?.()) +
     archiveHealthMetricsText(options.archiveHealth?.()) +
     (options.extraMetrics?.() ?? '');
@@ -212,6 +224,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
       if (closing) return;
       closing = true;
       stopListening?.();
+      claims?.close();
       await dashboard.close();
       uws.us_listen_socket_close(listenSocket);
       for (const ws of [...sockets]) {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { userKey } from '../../src/state/layout/index.ts';
+import { clickClaimKey, feedbackClaimField, userKey } from '../../src/state/layout/index.ts';
 import { keyPartitioner } from '../../src/state/live-reader/user-reads.ts';
 import {
   connectClient,
@@ -188,5 +188,69 @@ describe('feedback on a carousel another connection dealt', () => {
       return undefined;
     }, 20_000);
     expect([totals.conv, Number(totals.convValue), totals.watchMs]).toEqual(['2', 2e9, '604800000']);
+  });
+});
+
+/** `croupier_feedback_claims_kept` of the gateway's /metrics. */
+async function claimsKept(): Promise<number> {
+  const text = await (await fetch(`${world.httpUrl}/metrics`)).text();
+  return Number(/^croupier_feedback_claims_kept (\S+)$/m.exec(text)?.[1]);
+}
+
+/** Redis refuses every write (as with its disk full) until `refuseWrites(false)`. */
+async function refuseWrites(refuse: boolean): Promise<void> {
+  await world.redis.client.config('SET', 'min-replicas-to-write', refuse ? '1' : '0');
+}
+
+describe('a click whose claim Redis refused', () => {
+  it('counts once: the claim is written when Redis takes writes again, and the click sent again does not count', async () => {
+    const userId = 'claim-refused';
+    const requestId = 'page-while-refused';
+    const tp = {
+      topic: TOPICS.clickstream,
+      partition: keyPartitioner(TOPICS.clickstream, PARTITIONS.clickstream)(userId),
+    };
+    const dealing = await helloAs(userId);
+    dealing.send({ type: 'carousel', requestId, slots: 3 });
+    const carousel = await dealing.next((m) => m.type === 'carousel');
+    const itemId = (carousel.items as { itemId: string }[])[0].itemId;
+    // The topology has folded the impressions, so a new connection can check a click against them.
+    await eventually(
+      async () => ((await world.cache.wasShown(userId, requestId, itemId)) ? true : undefined),
+      20_000,
+    );
+
+    await refuseWrites(true);
+    try {
+      await expect(world.redis.client.set(`${world.prefix}probe`, '1')).rejects.toThrow(/NOREPLICAS/);
+      dealing.send({ type: 'feedback', requestId, itemId, kind: 'click' });
+      // Counted on its connection, as when Redis does not answer.
+      expect((await dealing.next((m) => m.type === 'feedback-ack')).counted).toBeUndefined();
+      dealing.close();
+      await dealing.closed;
+      // Its claim waits in the gateway, tried again while Redis refuses it.
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(await claimsKept()).toBe(1);
+    } finally {
+      await refuseWrites(false);
+    }
+
+    // The client sends the click again through a new connection (it never saw the acknowledgement, say).
+    expect(await feedback(userId, requestId, itemId)).toMatchObject({ counted: false });
+    // The claim is in Redis now, so another gateway would refuse it too.
+    const claimKey = clickClaimKey(world.prefix, tp, requestId);
+    const field = feedbackClaimField(userId, itemId, 'click');
+    await eventually(
+      async () => ((await world.redis.client.hexists(claimKey, field)) === 1 ? true : undefined),
+      10_000,
+    );
+    expect(await feedback(userId, requestId, itemId)).toMatchObject({ counted: false });
+    expect(await claimsKept()).toBe(0);
+    // Folded once.
+    const user = await eventually(async () => {
+      const hash = await world.redis.client.hgetall(userKey(world.prefix, tp, userId));
+      return hash.clk === undefined ? undefined : hash;
+    }, 20_000);
+    expect(user.clk).toBe('1');
   });
 });

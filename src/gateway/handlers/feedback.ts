@@ -2,9 +2,10 @@
  * `feedback`: logged only for an item the referenced carousel showed this user, and each kind (a click, a
  * conversion, a watch) at most once per item shown; always acknowledged (`counted: false` when it was not logged).
  * A carousel of this connection is checked in memory; any other (a reconnect, or an id nobody issued) against the
- * logged impressions. Each is also claimed in Redis (`claimFeedback`), so that reconnecting, or saying hello as
- * another user and back, does not make it count again; when Redis does not answer in time, feedback on a carousel of
- * this connection counts on the connection's own record (the topology's range checks bound what that lets through).
+ * logged impressions. Each is also claimed in Redis (`claims`), so that reconnecting, or saying hello as another user
+ * and back, does not make it count again; when Redis refuses the claim or does not answer in time, feedback on a
+ * carousel of this connection counts on the connection's own record and its claim is kept until Redis has it
+ * (feedback-claims.ts; the topology's range checks bound what that lets through).
  * A counted acknowledgement goes once Kafka has the record, so no acknowledged feedback is lost when the process
  * dies.
  */
@@ -28,15 +29,18 @@ export function handleFeedback(deps: HandlerDeps, ws: Socket, data: SocketData, 
     shown.feedbackTaken ??= new Set();
     shown.feedbackTaken.add(taken);
     const segment = shown.segment;
-    if (deps.claimFeedback) {
+    if (deps.claims) {
       logWhen(
         deps,
         ws,
         data,
         msg,
-        claimWithin(deps.claimFeedback(userId, msg.requestId, msg.itemId, msg.kind)),
+        deps.claims.claimOrKeep(userId, msg.requestId, msg.itemId, msg.kind),
         () => logFeedback(deps, userId, msg, slot, segment),
-        { says: `claiming a ${msg.kind} in Redis failed; counted once on this connection`, counts: true },
+        {
+          says: `claiming a ${msg.kind} in Redis failed; counted once on this connection, its claim kept`,
+          counts: true,
+        },
       );
       return;
     }
@@ -52,8 +56,10 @@ export function handleFeedback(deps: HandlerDeps, ws: Socket, data: SocketData, 
     ack(deps, ws, data, msg, false);
     return;
   }
-  const claim = deps.claimFeedback;
-  const counts = claim ? check.then((ok) => ok && claim(userId, msg.requestId, msg.itemId, msg.kind)) : check;
+  const claims = deps.claims;
+  const counts = claims
+    ? check.then((ok) => ok && claims.claim(userId, msg.requestId, msg.itemId, msg.kind))
+    : check;
   logWhen(deps, ws, data, msg, counts, () => logFeedback(deps, userId, msg, null, null), {
     says: 'checking feedback against the logged impressions failed',
     counts: false,
@@ -85,18 +91,6 @@ function logWhen(
       else ack(deps, ws, data, msg, false);
     },
   );
-}
-
-/** How long feedback on a carousel of this connection waits for its claim in Redis. */
-const CLAIM_WAIT_MS = 500;
-
-/** The claim's answer, or a rejection once it has not come within `CLAIM_WAIT_MS`. */
-function claimWithin(claim: Promise<boolean>): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer from Redis in ${CLAIM_WAIT_MS} ms`)), CLAIM_WAIT_MS);
-  });
-  return Promise.race([claim, late]).finally(() => clearTimeout(timer));
 }
 
 /**

@@ -1,12 +1,13 @@
 /** What the gateway's message handlers share: their dependencies and the shape of an error reply. */
 import type { WebSocket } from 'uWebSockets.js';
 import type { Config } from '../../config/index.ts';
-import type { ErrorMessage, FeedbackKind } from '../../domain/protocol-messages.ts';
+import type { ErrorMessage } from '../../domain/protocol-messages.ts';
 import type { LogLimiter } from '../../log/log-limiter.ts';
 import type { Logger } from '../../log/logger.ts';
 import type { SocketData } from '../connection.ts';
 import type { Dealer } from '../dealer.ts';
 import type { EventLog } from '../event-log.ts';
+import type { FeedbackClaims } from '../feedback-claims.ts';
 import type { GatewayMetrics } from '../metrics.ts';
 import type { SubscriptionHub } from '../subscriptions.ts';
 
@@ -27,11 +28,11 @@ export interface HandlerDeps {
    */
   wasShown?: (userId: string, requestId: string, itemId: string) => Promise<boolean>;
   /**
-   * True for the first claim of feedback of `kind` by `userId` on `itemId` of `requestId`, on any connection of
-   * any gateway replica (kept in Redis for the attribution window): a click, a conversion and a watch each count
-   * once per item shown.
+   * Claims of feedback in Redis (kept for the attribution window), so that a click, a conversion and a watch each
+   * count once per item shown, on any connection of any gateway replica; a claim Redis refuses is kept and written
+   * once it takes writes again.
    */
-  claimFeedback?: (userId: string, requestId: string, itemId: string, kind: FeedbackKind) => Promise<boolean>;
+  claims?: FeedbackClaims;
 }
 
 export type Socket = WebSocket<SocketData>;
