@@ -13,6 +13,21 @@ const port = z.number().int().min(0).max(65535);
  * longer delay after 1 ms instead (with only a warning), so a poll or tick of 2^31 ms would spin.
  */
 export const MAX_TIMER_MS = 2_147_483_647;
+/**
+ * The longest period (`every`) of a scheduled job: 366 days. The scheduler counts a job's intervals back from now
+ * in whole periods aligned to the epoch; a longer period has them end at the epoch and begin before the earliest
+ * date JavaScript can hold (99999999999d did), and a period past a year retrains too rarely to mean it.
+ */
+export const MAX_JOB_PERIOD_DAYS = 366;
+const PERIOD_UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+/** A job's `every`: '' (cron instead) or a period of at most MAX_JOB_PERIOD_DAYS; its form is checked by the scheduler. */
+const jobPeriod = z.string().refine(
+  (every) => {
+    const m = /^(\d+)\s*([smhd])$/.exec(every.trim());
+    return m === null || Number(m[1]) * PERIOD_UNIT_MS[m[2]] <= MAX_JOB_PERIOD_DAYS * 86_400_000;
+  },
+  { message: `a period of at most ${MAX_JOB_PERIOD_DAYS}d (e.g. 10m, 1h, 7d)` },
+);
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
 export const kafkaSchema = z
@@ -374,8 +389,10 @@ export const jobsSchema = z
     train: z
       .object({
         enabled: z.boolean().default(true),
-        /** A period (`30s`, `15m`, `1h`, `1d`, aligned to the epoch) or, with `every` empty, `cron`. */
-        every: z.string().default('10m'),
+        /**
+         * A period (`30s`, `15m`, `1h`, `1d`, aligned to the epoch; at most 366d) or, with `every` empty, `cron`.
+         */
+        every: jobPeriod.default('10m'),
         /** A cron expression in UTC, e.g. `0 * * * *` (set `every` to '' to use it). */
         cron: z.string().default(''),
         /** Each run trains on the carousels of this many seconds before the interval's end. */
@@ -394,7 +411,7 @@ export const jobsSchema = z
         /** Watch the last promotion (train.watch) and roll back on a significant loss of click-through. */
         enabled: z.boolean().default(true),
         /** A period or, with `every` empty, `cron` (as for train). */
-        every: z.string().default('1m'),
+        every: jobPeriod.default('1m'),
         cron: z.string().default(''),
       })
       .strict()
@@ -407,7 +424,7 @@ export const jobsSchema = z
       .object({
         enabled: z.boolean().default(true),
         /** A period or, with `every` empty, `cron` (as for train); by default less often than training. */
-        every: z.string().default('30m'),
+        every: jobPeriod.default('30m'),
         cron: z.string().default(''),
         /** Each run reads the carousels of this many seconds before the interval's end. */
         lookbackSeconds: z.number().int().positive().default(3600),

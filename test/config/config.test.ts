@@ -115,6 +115,19 @@ describe('config', () => {
     expect(loadConfig({ env: { JOBS_TICK_MS: String(2 ** 31 - 1) } }).jobs.tickMs).toBe(2 ** 31 - 1);
   });
 
+  it('refuses a job period longer than a year, whose intervals counted back from now are not dates', () => {
+    // jobs.train.every of 99999999999d (8.6e18 ms) was taken: the scheduler's intervals ended at the epoch and
+    // began before the earliest date JavaScript has, a run claimed its lease and then failed on the date, and
+    // `croupier start` never exited after SIGTERM (its lease kept renewing).
+    for (const env of ['JOBS_TRAIN_EVERY', 'JOBS_WATCH_EVERY', 'JOBS_SHADOW_EVERY']) {
+      for (const period of ['99999999999d', '367d', '9999999999999999999999s', '8785h'])
+        expect(() => loadConfig({ env: { [env]: period } }), `${env}=${period}`).toThrow(/at most 366d/);
+      expect(loadConfig({ env: { [env]: '366d' } }).jobs).toBeDefined();
+    }
+    expect(loadConfig({ env: { JOBS_TRAIN_EVERY: '527040m' } }).jobs.train.every).toBe('527040m');
+    expect(loadConfig({ env: { JOBS_TRAIN_EVERY: ' 1s ' } }).jobs.train.every).toBe(' 1s ');
+  });
+
   it('returns a frozen config', () => {
     const config = loadConfig({ env: {} });
     expect(Object.isFrozen(config.gateway)).toBe(true);
