@@ -15,18 +15,8 @@
  * `--windows k` also prints each candidate's regret in k equal windows of simulated time (summed over the
  * seeds), as a share of the oracle's clicks in the window and over the best baseline's regret in it.
  *
- * A candidate is `default`, `ts1` (untempered), `greedy`, `greedyRaw` (raw counts), or a spec
- * `thompson|greedy[:t<τ₀>][:n<n₀>][:m<m>][:cal<a>][:cat<b>][:eta<η>|:raw][:mean][:low<k>][:ps<x>]`:
- * - `cal<a>`: the prior's mean r·p̂, r = (Σ clicks + a) / (Σ p̂·examinations + a) over the request's candidates;
- * - `cat<b>`: the same per category, (clicks_c + b·r) / (Σ_c p̂·examinations + b), r the request's (or 1);
- * - `fade<A>`: the calibration fades as the candidates' mean examinations n̄ grow, r^(A/(A + n̄));
- * - `own<k>`: the calibration fades as the arm's own examinations nᵢ grow, r^(k/(k + nᵢ));
- * - `clamp<x>`: the calibration is held in [x, 1/x] before any fading;
- * - `eta<η>`: examination curve 1/(1 + k)^η (default 1, the engine's); `raw`: raw impression counts;
- * - `mean`: Thompson draws pick the slate, posterior means order it;
- * - `low<k>`: posterior means fill the first k slots, Thompson draws the rest;
- * - `ps<x>`: p̂ times x (0.52: the click rate at the average slot of five, as a model `croupier train` serves,
- *   rather than at a slot surely seen).
+ * A candidate is a spec of `simulator/bandit/candidate-policy.ts` (`default`, `ts1`, `greedy`, `greedyRaw`, or
+ * `thompson|greedy` with parts such as `:cal20`, `:low1`, `:tt0.5`, `:ebt`).
  *
  * The README's figures came from (tuning offsets 0, 500, …, 5500; steady-state 0, 1000, …, 5000):
  *   cold-start default,ts1,greedy,greedyRaw,thompson:cal20,greedy:cal20,thompson:cal20:cat20,
@@ -57,167 +47,14 @@
  *     --offsets 0,1000,…,5000,7000,…,12000
  */
 import { parseArgs } from 'node:util';
-import { SlateExplorer } from '../../src/bandit/explorer.ts';
-import { fillPosteriors, type Tempering, UNTEMPERED } from '../../src/bandit/posterior.ts';
-import { createRng, type Rng } from '../../src/stats/rng.ts';
-import { examinationProbability } from '../../streams/fold/position-bias.ts';
+import { createRng } from '../../src/stats/rng.ts';
+import { type Candidate, CandidatePolicy, parseCandidate } from '../bandit/candidate-policy.ts';
 import { laiRobbinsConstant } from '../bandit/runner.ts';
 import type { SimItem } from '../world/population.ts';
 import { loadScenario } from '../world/scenario.ts';
 import { createWorld } from '../world/world.ts';
 
-interface Candidate {
-  label: string;
-  rank: 'thompson' | 'greedy';
-  m: number;
-  tempering: Tempering;
-  /** Examination curve exponent; undefined: raw counts. */
-  eta?: number;
-  calibrate?: number;
-  category?: number;
-  /** The calibration fades with the candidates' mean examinations n̄: r^(A/(A + n̄)). */
-  fadeMean?: number;
-  /** The calibration fades with the arm's own examinations nᵢ: r^(k/(k + nᵢ)). */
-  fadeOwn?: number;
-  /** The calibration is held in [x, 1/x] (x < 1). */
-  clamp?: number;
-  meanOrder?: boolean;
-  greedySlots?: number;
-  /** p̂ times this before anything else (a model calibrated to another slot). */
-  scoreScale?: number;
-}
-
-const DEFAULT_TEMPERING: Tempering = { temperature: 0.3, impressions: 500 };
-const NAMED: Record<string, string> = {
-  default: 'thompson',
-  ts1: 'thompson:t1',
-  greedy: 'greedy',
-  greedyRaw: 'greedy:raw',
-};
 const BASELINES = ['ts1', 'greedy', 'greedyRaw'];
-
-function parseCandidate(label: string): Candidate {
-  const parts = (NAMED[label] ?? label).split(':');
-  if (parts[0] !== 'thompson' && parts[0] !== 'greedy')
-    throw new Error(`candidate ${label}: thompson or greedy`);
-  const c: Candidate = { label, rank: parts[0], m: 20, tempering: DEFAULT_TEMPERING, eta: 1 };
-  let t = DEFAULT_TEMPERING.temperature;
-  let n0 = DEFAULT_TEMPERING.impressions;
-  for (const part of parts.slice(1)) {
-    const [, key, value] = /^([a-z]+)([\d.]*)$/.exec(part) ?? [];
-    const x = Number(value);
-    if (key === 't') t = x;
-    else if (key === 'n') n0 = x;
-    else if (key === 'm') c.m = x;
-    else if (key === 'cal') c.calibrate = x;
-    else if (key === 'cat') c.category = x;
-    else if (key === 'fade') c.fadeMean = x;
-    else if (key === 'own') c.fadeOwn = x;
-    else if (key === 'clamp') c.clamp = x;
-    else if (key === 'eta') c.eta = x;
-    else if (key === 'raw') c.eta = undefined;
-    else if (key === 'mean') c.meanOrder = true;
-    else if (key === 'low') c.greedySlots = x;
-    else if (key === 'ps') c.scoreScale = x;
-    else throw new Error(`candidate ${label}: unknown part ${part}`);
-  }
-  c.tempering = t >= 1 ? UNTEMPERED : { temperature: t, impressions: n0 };
-  return c;
-}
-
-/** Counts per (segment, item) as the fold keeps them, and a candidate's slate from them. */
-class CandidatePolicy {
-  private readonly impressions: Float64Array[];
-  private readonly clicks: Float64Array[];
-  private readonly explorer = new SlateExplorer({ replicates: 1, delta: 0.05 });
-  private scores = new Float32Array(1024);
-  private readonly examination: number[] | undefined;
-  private readonly params = { epsilon: 0, ucbC: 0 };
-
-  constructor(
-    private readonly c: Candidate,
-    private readonly rng: Rng,
-    segments: number,
-    items: number,
-  ) {
-    this.impressions = Array.from({ length: segments }, () => new Float64Array(items));
-    this.clicks = Array.from({ length: segments }, () => new Float64Array(items));
-    const eta = c.eta;
-    this.examination =
-      eta === undefined ? undefined : Array.from({ length: 64 }, (_, k) => (1 / (k + 1)) ** eta);
-  }
-
-  choose(segment: number, candidates: readonly SimItem[], slots: number, score: (i: SimItem) => number) {
-    const n = candidates.length;
-    const ex = this.explorer;
-    ex.ensure(n);
-    if (this.scores.length < n) this.scores = new Float32Array(2 * n);
-    const seen = this.impressions[segment];
-    const clicked = this.clicks[segment];
-    for (let i = 0; i < n; i++) {
-      const item = candidates[i];
-      this.scores[i] = score(item) * (this.c.scoreScale ?? 1);
-      ex.impressions[i] = seen[item.index];
-      ex.clicks[i] = clicked[item.index];
-    }
-    this.calibrate(candidates, n);
-    fillPosteriors(this.scores, ex.impressions, ex.clicks, this.c.m, n, ex.alpha, ex.beta, this.c.tempering);
-    const take = (k: number) => Array.from(ex.order.subarray(0, k));
-    if (this.c.rank === 'thompson' && this.c.greedySlots !== undefined) {
-      const first = take(ex.rank('greedy', n, this.c.greedySlots, this.params, this.rng));
-      const drawn = take(ex.rank('thompson', n, Math.min(n, slots + first.length), this.params, this.rng));
-      const rest = drawn.filter((i) => !first.includes(i));
-      return [...first, ...rest].slice(0, slots).map((i) => candidates[i]);
-    }
-    const chosen = take(ex.rank(this.c.rank, n, slots, this.params, this.rng));
-    if (this.c.meanOrder) {
-      const mean = (i: number) => ex.alpha[i] / (ex.alpha[i] + ex.beta[i]);
-      chosen.sort((a, b) => mean(b) - mean(a));
-    }
-    return chosen.map((i) => candidates[i]);
-  }
-
-  /** The candidate's calibration of p̂ (in place): by the request's ratio, then by its category's. */
-  private calibrate(candidates: readonly SimItem[], n: number): void {
-    const { calibrate, category } = this.c;
-    if (calibrate === undefined && category === undefined) return;
-    const ex = this.explorer;
-    let clicks = 0;
-    let predicted = 0;
-    const byCategory = new Map<string, [number, number]>();
-    for (let i = 0; i < n; i++) {
-      clicks += ex.clicks[i];
-      predicted += this.scores[i] * ex.impressions[i];
-      const sums = byCategory.get(candidates[i].category) ?? [0, 0];
-      sums[0] += ex.clicks[i];
-      sums[1] += this.scores[i] * ex.impressions[i];
-      byCategory.set(candidates[i].category, sums);
-    }
-    let r = calibrate === undefined ? 1 : (clicks + calibrate) / (predicted + calibrate);
-    if (this.c.fadeMean !== undefined) {
-      let examinations = 0;
-      for (let i = 0; i < n; i++) examinations += ex.impressions[i];
-      const a = this.c.fadeMean;
-      r **= a / (a + examinations / n);
-    }
-    const bound = this.c.clamp;
-    if (bound !== undefined) r = Math.min(1 / bound, Math.max(bound, r));
-    const own = this.c.fadeOwn;
-    for (let i = 0; i < n; i++) {
-      let ratio = own === undefined ? r : r ** (own / (own + ex.impressions[i]));
-      if (category !== undefined) {
-        const [c, p] = byCategory.get(candidates[i].category) ?? [0, 0];
-        ratio = (c + category * r) / (p + category);
-      }
-      this.scores[i] = Math.min(0.95, this.scores[i] * ratio);
-    }
-  }
-
-  observe(segment: number, item: SimItem, slot: number, clicked: boolean): void {
-    this.impressions[segment][item.index] += clicked ? 1 : examinationProbability(this.examination, slot);
-    if (clicked) this.clicks[segment][item.index] += 1;
-  }
-}
 
 /** The runner's random streams (simulator/bandit/runner.ts). */
 const POLICY_STREAM = 7_000_003;
