@@ -5,6 +5,7 @@
  */
 import { type StartBrokerOptions, startBroker } from '../broker/index.ts';
 import type { Config } from '../config/index.ts';
+import { type DiskSpaceWatch, watchDiskSpace } from '../embedded/disk-space-watch.ts';
 import { startSupervisedRedis } from '../embedded/supervised-redis.ts';
 import type { Logger } from '../log/logger.ts';
 import { startSchemaRegistry } from '../registry/index.ts';
@@ -23,6 +24,8 @@ export interface Endpoints {
 
 export interface EmbeddedServicesHandle {
   readonly endpoints: Endpoints;
+  /** The free space under the embedded redis-server's data directory; undefined when Redis is not embedded. */
+  readonly redisDisk: DiskSpaceWatch | undefined;
   close(): Promise<void>;
 }
 
@@ -56,6 +59,7 @@ export async function startEmbeddedServices(
   const close = () => closers.close();
   try {
     let redisUrl = config.redis.url;
+    let redisDisk: DiskSpaceWatch | undefined;
     const redisEmbedded = !redisUrl && config.redis.clusterNodes.length === 0;
     if (redisEmbedded) {
       const redis = await startSupervisedRedis({
@@ -75,6 +79,14 @@ export async function startEmbeddedServices(
         },
         'embedded redis-server started',
       );
+      const disk = await watchDiskSpace({
+        dir: redis.dir,
+        warnFreeBytes: config.redis.embedded.diskWarnFreeBytes,
+        intervalMs: config.redis.embedded.diskCheckMs,
+        logger: logger.child({ component: 'redis' }),
+      });
+      closers.push(async () => disk.close());
+      redisDisk = disk;
     }
 
     let brokers = [...config.kafka.brokers];
@@ -113,6 +125,7 @@ export async function startEmbeddedServices(
         redisClusterNodes: [...config.redis.clusterNodes],
         embedded: { broker: brokerEmbedded, registry: registryEmbedded, redis: redisEmbedded },
       },
+      redisDisk,
       close,
     };
   } catch (error) {

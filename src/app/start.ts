@@ -107,7 +107,10 @@ export async function startCroupier(options: StartOptions): Promise<CroupierHand
       ...(auth ? { registryAuth: auth } : {}),
       streamHealth: () => topology?.health() ?? TOPOLOGY_STARTING,
       archiveReport: () => archiveMetrics,
-      extraMetrics: () => (cdc === undefined ? '' : renderCdcMetrics(cdc.metrics())),
+      warnings: () => embedded.redisDisk?.warnings() ?? [],
+      extraMetrics: () =>
+        (embedded.redisDisk?.metricsText() ?? '') +
+        (cdc === undefined ? '' : renderCdcMetrics(cdc.metrics())),
     });
     closers.push(() => serving.close());
 

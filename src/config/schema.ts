@@ -126,6 +126,20 @@ export const redisSchema = z
         dataDir: z.string().default(''),
         /** Append-only persistence, fsync'ed every second; off: a restarted server starts empty (and is rebuilt). */
         appendOnly: z.boolean().default(true),
+        /**
+         * Free bytes of the data directory's file system below which `/readyz` warns and the log says so
+         * (`croupier_redis_disk_free_bytes` on `/metrics`): Redis refuses every write (MISCONF) once its
+         * append-only file cannot grow, and the file reaches 64 MB before its first rewrite, which writes a copy.
+         * 0: never warn.
+         */
+        diskWarnFreeBytes: z
+          .number()
+          .int()
+          .min(0)
+          .max(Number.MAX_SAFE_INTEGER)
+          .default(256 * 1024 * 1024),
+        /** How often that file system's free space is read, ms. */
+        diskCheckMs: z.number().int().max(MAX_TIMER_MS).positive().default(10_000),
       })
       .strict()
       .default({}),

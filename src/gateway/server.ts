@@ -65,6 +65,11 @@ export interface GatewayOptions {
   archiveHealth?: () => ArchiveMetricsSnapshot | undefined;
   /** More lines for `/metrics` from parts this process runs beside the gateway (the CDC source). */
   extraMetrics?: () => string;
+  /**
+   * More warnings for `/readyz` from parts this process runs beside the gateway (the embedded redis-server's disk
+   * nearly full): listed, ready still.
+   */
+  extraWarnings?: () => string[];
   /** What the /dashboard page reads beyond the gateway (topic tail, archive, experiments). */
   dashboard?: DashboardExtras;
 }
@@ -159,7 +164,11 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
     return {
       ready: reasons.length === 0,
       reasons,
-      warnings: [...eventLogWarnings(eventLog.stats()), ...archiveHealthReasons(options.archiveHealth?.())],
+      warnings: [
+        ...eventLogWarnings(eventLog.stats()),
+        ...archiveHealthReasons(options.archiveHealth?.()),
+        ...(options.extraWarnings?.() ?? []),
+      ],
     };
   };
   const metricsText = (): string =>

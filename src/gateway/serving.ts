@@ -50,6 +50,8 @@ export interface ServingOptions {
   streamHealth?: () => StreamHealthReport;
   /** More lines for `/metrics` (the CDC source, where this process runs it). */
   extraMetrics?: () => string;
+  /** More warnings for `/readyz` from parts this process runs beside the gateway (the embedded Redis's disk). */
+  warnings?: () => string[];
   /** The archive's counters, where this process runs it: reach /readyz, /metrics and the dashboard's jobs panel. */
   archiveReport?: () => ArchiveReport | undefined;
 }
@@ -261,6 +263,7 @@ export async function startServing(options: ServingOptions): Promise<ServingHand
       ...(options.streamHealth ? { streamHealth: options.streamHealth } : {}),
       ...(options.archiveReport ? { archiveHealth: options.archiveReport } : {}),
       ...(options.extraMetrics ? { extraMetrics: options.extraMetrics } : {}),
+      ...(options.warnings ? { extraWarnings: options.warnings } : {}),
       metrics,
       dashboard: {
         tail: kafkaTopicTail({

@@ -47,6 +47,8 @@ describe('croupier start', () => {
   const config = parseConfig({
     gateway: { port: 0 },
     kafka: { partitions: 3 },
+    // A limit above any disk's size: the redis-server's file system counts as nearly full.
+    redis: { embedded: { diskWarnFreeBytes: Number.MAX_SAFE_INTEGER } },
     log: { level: 'silent' },
     demo: { traffic: 'off' },
   });
@@ -130,5 +132,18 @@ describe('croupier start', () => {
     } finally {
       redis.disconnect();
     }
+  });
+
+  // After the test above published a catalog, so that the loop is ready.
+  it("warns on /readyz of the embedded redis-server's disk nearly full, ready still, and reports its free bytes", async () => {
+    let readiness: { ready: boolean; warnings: string[] } | undefined;
+    for (let attempt = 0; attempt < 300 && readiness?.ready !== true; attempt++) {
+      if (attempt > 0) await new Promise((r) => setTimeout(r, 100));
+      readiness = (await (await fetch(new URL('/readyz', croupier.gatewayUrl))).json()) as typeof readiness;
+    }
+    expect(readiness?.ready).toBe(true);
+    expect(readiness?.warnings.filter((w) => w.includes("embedded redis-server's disk"))).toHaveLength(1);
+    const metrics = await (await fetch(new URL('/metrics', croupier.gatewayUrl))).text();
+    expect(Number(/^croupier_redis_disk_free_bytes (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThan(0);
   });
 });
