@@ -4,7 +4,8 @@
  *
  * Distributions (d = scenario dimensions):
  * - segment centroid c_k ~ N(0, I_d); a user's taste = c_segment + tasteSpread · N(0, I_d);
- * - an item's attributes a ~ N(0, I_d) + 0.8 · e_category (each category leans along one axis);
+ * - an item's attributes a ~ N(0, attributeSd² · I_d) + categoryLean · e_category (each category leans along one
+ *   axis; by default sd 1 and lean 0.8);
  * - an item's popularity ~ N(0, popularitySd²) (a click-logit offset every user shares);
  * - a burst's newcomers add their `quality` to the click logit as an appeal the scoring model cannot see (it
  *   knows a new item only by its features and the catalog's popularity pattern, not how much better it is);
@@ -138,8 +139,8 @@ export function createItem(
 ): SimItem {
   const d = scenario.dimensions;
   const categoryIndex = Math.floor(rng.next() * scenario.items.categories.length);
-  const attributes = gaussianVector(rng, d);
-  attributes[categoryIndex % d] += 0.8;
+  const attributes = gaussianVector(rng, d, scenario.items.attributeSd);
+  attributes[categoryIndex % d] += scenario.items.categoryLean;
   const popularity = scenario.items.popularitySd * rng.normal();
   const quality = 0.5 * rng.normal();
   const lifetime = scenario.items.meanLifetimeSeconds;

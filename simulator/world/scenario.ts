@@ -95,6 +95,13 @@ export const worldScenarioSchema = z
         categories: z.array(z.string().min(1)).min(1),
         /** Standard deviation of an item's own popularity (click logit offset). */
         popularitySd: nonNegative.default(0.6),
+        /**
+         * How far an item's attributes lean along its category's axis: the larger against `attributeSd`, the more
+         * a user's taste for an item is their taste for its category.
+         */
+        categoryLean: nonNegative.default(0.8),
+        /** Standard deviation of an item's attributes around its category's lean (per dimension). */
+        attributeSd: nonNegative.default(1),
         /** New items per simulated second (Poisson). */
         arrivalsPerSecond: nonNegative.default(0),
         /** Mean lifetime of an item (exponential), simulated seconds; absent: items never retire. */

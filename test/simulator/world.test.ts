@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { eventRecords, snapshotRecords } from '../../simulator/world/cdc.ts';
+import { createItem } from '../../simulator/world/population.ts';
 import { listScenarios, loadScenario, parseScenario } from '../../simulator/world/scenario.ts';
 import { createWorld, type World } from '../../simulator/world/world.ts';
 import { hasCode } from '../../src/errors/index.ts';
@@ -102,6 +103,38 @@ describe('simulated world', () => {
     const oracle = world.model.oracleClicks(user, world.liveItems(), world.slots);
     const arbitrary = world.model.expectedClicks(user, world.liveItems().slice(0, world.slots));
     expect(oracle).toBeGreaterThan(arbitrary);
+  });
+
+  it("leans an item's attributes along its category's axis by items.categoryLean, spread by items.attributeSd", () => {
+    /** Mean of the category's own axis and standard deviation of the other axes over many drawn items. */
+    const shape = (items: { categoryLean?: number; attributeSd?: number }) => {
+      const base = loadScenario('steady-state');
+      if (base.kind !== 'world') throw new Error('world scenario expected');
+      const scenario = parseScenario({ ...base, items: { ...base.items, ...items } });
+      if (scenario.kind !== 'world') throw new Error('world scenario expected');
+      const rng = createRng(11);
+      let own = 0;
+      let others = 0;
+      let n = 0;
+      for (let k = 0; k < 4000; k++) {
+        const item = createItem(rng, scenario, k, { createdAt: 0 });
+        const axis = scenario.items.categories.indexOf(item.category) % scenario.dimensions;
+        item.attributes.forEach((a, j) => {
+          if (j === axis) own += a;
+          else {
+            others += a * a;
+            n++;
+          }
+        });
+      }
+      return { lean: own / 4000, sd: Math.sqrt(others / n) };
+    };
+    const defaults = shape({});
+    expect(defaults.lean).toBeCloseTo(0.8, 1);
+    expect(defaults.sd).toBeCloseTo(1, 1);
+    const loyal = shape({ categoryLean: 2.5, attributeSd: 0.5 });
+    expect(loyal.lean).toBeCloseTo(2.5, 1);
+    expect(loyal.sd).toBeCloseTo(0.5, 1);
   });
 
   it('publishes the catalog as Debezium-style change events: a snapshot, then creates and retirements', () => {
