@@ -7,11 +7,11 @@
  * mean relative error, mean interval width, the share of the candidate's mass outside the log's support and its
  * effective sample size per impression) and writes bench/results/shadow.json.
  *
- *   npm run bench:shadow [-- --first-seed 1 --seeds 40 --carousels 10000 --replicates 300]
+ *   npm run bench:shadow [-- --first-seed 1 --seeds 40 --carousels 10000 --replicates 300 --out bench/results/shadow.json]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   PROOF_CANDIDATES,
@@ -30,6 +30,7 @@ const { values: args } = parseArgs({
     seeds: { type: 'string', default: '40' },
     carousels: { type: 'string', default: String(PROOF_SETTING.carousels) },
     replicates: { type: 'string', default: '300' },
+    out: { type: 'string', default: join('bench', 'results', 'shadow.json') },
   },
 });
 const FIRST_SEED = Number(args['first-seed']);
@@ -45,6 +46,8 @@ interface Cell {
   /** (estimate − truth) / bootstrap SE per seed. */
   z: number[];
   bias: number;
+  /** estimate − truth per seed: its mean is the bias, its sd the estimator's spread over seeds. */
+  errors: number[];
   relativeError: number;
   width: number;
   outside: number;
@@ -56,7 +59,18 @@ const cells = new Map<string, Cell>();
 const cell = (key: string) => {
   let c = cells.get(key);
   if (c === undefined) {
-    c = { covered: 0, below: 0, above: 0, z: [], bias: 0, relativeError: 0, width: 0, outside: 0, ess: 0 };
+    c = {
+      covered: 0,
+      below: 0,
+      above: 0,
+      z: [],
+      bias: 0,
+      errors: [],
+      relativeError: 0,
+      width: 0,
+      outside: 0,
+      ess: 0,
+    };
     cells.set(key, c);
   }
   return c;
@@ -65,7 +79,11 @@ const started = Date.now();
 const loadBefore = os.loadavg();
 for (let seed = FIRST_SEED; seed < FIRST_SEED + SEEDS; seed++) {
   const run = runProofSeed(seed, CAROUSELS);
-  const report = evaluateShadow(run.carousels, PROOF_CANDIDATES, { replicates: REPLICATES, seed });
+  const report = evaluateShadow(run.carousels, PROOF_CANDIDATES, {
+    replicates: REPLICATES,
+    seed,
+    intervalsFor: ['ctr'],
+  });
   for (const candidate of report.candidates) {
     const truth = run.truth[candidate.label];
     for (const estimator of ESTIMATORS) {
@@ -76,10 +94,14 @@ for (let seed = FIRST_SEED; seed < FIRST_SEED + SEEDS; seed++) {
       c.above += truth > e.ci[1] ? 1 : 0;
       c.z.push((e.estimate - truth) / e.se);
       c.bias += (e.estimate - truth) / SEEDS;
+      c.errors.push(e.estimate - truth);
       c.relativeError += Math.abs(e.estimate - truth) / truth / SEEDS;
       c.width += (e.ci[1] - e.ci[0]) / SEEDS;
       c.outside += (candidate.diagnostics.outsideSupport ?? 0) / SEEDS;
-      c.ess += candidate.diagnostics.effectiveSampleSize / report.impressions / SEEDS;
+      const weights = estimator.startsWith('pbm-')
+        ? candidate.diagnostics.positionBased
+        : candidate.diagnostics;
+      c.ess += weights.effectiveSampleSize / report.impressions / SEEDS;
     }
   }
   process.stderr.write(
@@ -97,6 +119,7 @@ const rows = [...cells.entries()].map(([key, c]) => {
     truthAboveInterval: c.above,
     standardizedErrorSd: standardDeviation(c.z),
     bias: c.bias,
+    errorSd: standardDeviation(c.errors),
     meanRelativeError: c.relativeError,
     intervalWidth: c.width,
     outsideSupport: c.outside,
@@ -113,6 +136,7 @@ console.log(
       'misses below/above',
       'sd of z',
       'bias',
+      'sd of error',
       'mean rel. error',
       'interval width',
       'outside support',
@@ -125,6 +149,7 @@ console.log(
       `${r.truthBelowInterval}/${r.truthAboveInterval}`,
       r.standardizedErrorSd.toFixed(2),
       r.bias.toFixed(4),
+      r.errorSd.toFixed(4),
       pct(r.meanRelativeError),
       r.intervalWidth.toFixed(4),
       pct(r.outsideSupport, 2),
@@ -144,8 +169,6 @@ const result = {
   seconds: (Date.now() - started) / 1000,
   loadAverage: { before: loadBefore, after: os.loadavg() },
 };
-mkdirSync(join('bench', 'results'), { recursive: true });
-writeFileSync(join('bench', 'results', 'shadow.json'), `${JSON.stringify(result, null, 2)}\n`);
-console.log(
-  `wrote bench/results/shadow.json (${result.seconds.toFixed(0)} s, load ${os.loadavg()[0].toFixed(1)})`,
-);
+mkdirSync(dirname(args.out), { recursive: true });
+writeFileSync(args.out, `${JSON.stringify(result, null, 2)}\n`);
+console.log(`wrote ${args.out} (${result.seconds.toFixed(0)} s, load ${os.loadavg()[0].toFixed(1)})`);

@@ -15,9 +15,18 @@
  *   DR    = Σ (d_j + w_j (r_j − r̂_j)) / N
  *
  * These are unbiased (SNIPS consistent) when a click depends on the item and its slot only, as under the
- * examination hypothesis. The logged policy's own value is the plain mean Σ r_j / N.
+ * examination hypothesis. The logged policy's own value is the plain mean Σ r_j / N. With each item's
+ * probability of every slot under both policies (`positionBased`), the position-based estimators PBM-IPS,
+ * PBM-SNIPS and PBM-DR (position-based.ts) pool an item's outcomes over the slots, the examination curve
+ * estimated from the log in each resample.
  */
 import { createRng } from '../stats/rng.ts';
+import {
+  estimateExamination,
+  type PositionBasedRows,
+  positionBasedEstimates,
+  positionBasedWeights,
+} from './position-based.ts';
 
 /** The per-impression arrays of one candidate and one reward, in carousel order. */
 export interface WeightedImpressions {
@@ -29,17 +38,34 @@ export interface WeightedImpressions {
   reward: Float64Array;
   rewardModel: Float64Array;
   direct: Float64Array;
+  /** Each impression's item in every slot under both policies: the position-based estimators (absent: NaN). */
+  positionBased?: PositionBasedRows;
 }
 
-export const ESTIMATORS = ['ips', 'snips', 'dr'] as const;
+/** Item-and-slot IPS, SNIPS, DR, then the position-based ones that pool an item's outcomes over the slots. */
+export const ESTIMATORS = ['ips', 'snips', 'dr', 'pbm-ips', 'pbm-snips', 'pbm-dr'] as const;
 export type EstimatorName = (typeof ESTIMATORS)[number];
 
-export interface PointEstimates {
-  ips: number;
-  snips: number;
-  dr: number;
+export type PointEstimates = Record<EstimatorName, number> & {
   /** The logged policy's observed mean reward on the same impressions. */
   logged: number;
+};
+
+/** Scratch of the position-based estimators, reused across resamples. */
+interface PositionBasedScratch {
+  sums: Float64Array;
+  examination: Float64Array;
+  weight: Float64Array;
+}
+
+function positionBasedScratch(log: WeightedImpressions): PositionBasedScratch | null {
+  const rows = log.positionBased;
+  if (rows === undefined) return null;
+  return {
+    sums: new Float64Array(2 * rows.width),
+    examination: new Float64Array(rows.width),
+    weight: new Float64Array(log.slot.length),
+  };
 }
 
 export interface Interval {
@@ -65,6 +91,7 @@ export function pointEstimates(
   log: WeightedImpressions,
   multiplicity: Float64Array | null,
   slots: Float64Array,
+  scratch: PositionBasedScratch | null = positionBasedScratch(log),
 ): PointEstimates {
   slots.fill(0);
   let total = 0;
@@ -90,7 +117,22 @@ export function pointEstimates(
   for (let s = 0; s < slots.length; s += 3) {
     if (slots[s + 2] > 0) snips += (slots[s] / total) * (slots[s + 1] / slots[s + 2]);
   }
-  return { ips: ips / total, snips, dr: dr / total, logged: logged / total };
+  const pbm = { ips: Number.NaN, snips: Number.NaN, dr: Number.NaN };
+  const rows = log.positionBased;
+  if (rows !== undefined && scratch !== null) {
+    const b = estimateExamination(rows, carousel, slot, multiplicity, scratch.sums, scratch.examination);
+    positionBasedWeights(rows, carousel.length, b, scratch.weight);
+    Object.assign(pbm, positionBasedEstimates(rows, carousel, slot, reward, multiplicity, scratch.weight, b));
+  }
+  return {
+    ips: ips / total,
+    snips,
+    dr: dr / total,
+    'pbm-ips': pbm.ips,
+    'pbm-snips': pbm.snips,
+    'pbm-dr': pbm.dr,
+    logged: logged / total,
+  };
 }
 
 function percentile(sorted: Float64Array, q: number): number {
@@ -101,6 +143,7 @@ function percentile(sorted: Float64Array, q: number): number {
 }
 
 function interval(estimate: number, draws: Float64Array, confidence: number): Interval {
+  if (draws.length === 0) return { estimate, se: Number.NaN, ci: [Number.NaN, Number.NaN] };
   let mean = 0;
   for (const x of draws) mean += x;
   mean /= draws.length;
@@ -116,7 +159,7 @@ function interval(estimate: number, draws: Float64Array, confidence: number): In
 }
 
 export interface BootstrapOptions {
-  /** Resamples (default 500). */
+  /** Resamples (default 500; 0: the point estimates with NaN intervals). */
   replicates?: number;
   /** Confidence of the percentile intervals (default 0.95). */
   confidence?: number;
@@ -132,8 +175,8 @@ function slotCount(log: WeightedImpressions): number {
 }
 
 /**
- * IPS, SNIPS, DR and the logged value with percentile intervals from resampling carousels with replacement
- * (seeded), and each estimator's lift over the logged policy from the same resamples.
+ * Every estimator (ESTIMATORS) and the logged value with percentile intervals from resampling carousels with
+ * replacement (seeded), and each estimator's lift over the logged policy from the same resamples.
  */
 export function bootstrapEstimates(
   log: WeightedImpressions,
@@ -143,46 +186,36 @@ export function bootstrapEstimates(
   const confidence = options.confidence ?? 0.95;
   const rng = createRng(options.seed ?? 1);
   const slots = new Float64Array(3 * Math.max(1, slotCount(log)));
-  const point = pointEstimates(log, null, slots);
-  const draws = {
-    ips: new Float64Array(replicates),
-    snips: new Float64Array(replicates),
-    dr: new Float64Array(replicates),
-    logged: new Float64Array(replicates),
-  };
-  const lifts = {
-    ips: new Float64Array(replicates),
-    snips: new Float64Array(replicates),
-    dr: new Float64Array(replicates),
-  };
+  const scratch = positionBasedScratch(log);
+  const point = pointEstimates(log, null, slots, scratch);
+  const draws = Object.fromEntries(
+    [...ESTIMATORS, 'logged' as const].map((name) => [name, new Float64Array(replicates)]),
+  ) as Record<EstimatorName | 'logged', Float64Array>;
+  const lifts = Object.fromEntries(ESTIMATORS.map((name) => [name, new Float64Array(replicates)])) as Record<
+    EstimatorName,
+    Float64Array
+  >;
   const c = log.carousels;
   const multiplicity = new Float64Array(c);
   for (let b = 0; b < replicates; b++) {
     multiplicity.fill(0);
     for (let k = 0; k < c; k++) multiplicity[Math.floor(rng.next() * c)] += 1;
-    const e = pointEstimates(log, multiplicity, slots);
-    draws.ips[b] = e.ips;
-    draws.snips[b] = e.snips;
-    draws.dr[b] = e.dr;
+    const e = pointEstimates(log, multiplicity, slots, scratch);
     draws.logged[b] = e.logged;
-    lifts.ips[b] = e.ips - e.logged;
-    lifts.snips[b] = e.snips - e.logged;
-    lifts.dr[b] = e.dr - e.logged;
+    for (const name of ESTIMATORS) {
+      draws[name][b] = e[name];
+      lifts[name][b] = e[name] - e.logged;
+    }
   }
-  return {
-    estimates: {
-      ips: interval(point.ips, draws.ips, confidence),
-      snips: interval(point.snips, draws.snips, confidence),
-      dr: interval(point.dr, draws.dr, confidence),
-      logged: interval(point.logged, draws.logged, confidence),
-    },
-    lift: {
-      ips: interval(point.ips - point.logged, lifts.ips, confidence),
-      snips: interval(point.snips - point.logged, lifts.snips, confidence),
-      dr: interval(point.dr - point.logged, lifts.dr, confidence),
-    },
-    replicates,
-  };
+  const estimates = {
+    logged: interval(point.logged, draws.logged, confidence),
+  } as BootstrapResult['estimates'];
+  const lift = {} as BootstrapResult['lift'];
+  for (const name of ESTIMATORS) {
+    estimates[name] = interval(point[name], draws[name], confidence);
+    lift[name] = interval(point[name] - point.logged, lifts[name], confidence);
+  }
+  return { estimates, lift, replicates };
 }
 
 export interface WeightDiagnostics {

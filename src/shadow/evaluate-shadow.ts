@@ -7,6 +7,8 @@
  *
  * The reward model of DR is the serving model's p̂ adjusted by position: r̂(i, s) = p̂ᵢ·e(s), with e(s) the
  * log's reward in slot s over the p̂ shown there (per reward), so a miscalibrated model is corrected slot by slot.
+ * The position-based estimators (position-based.ts) read each shown item's probability of every slot under the
+ * logging policy and the candidate, replayed on the logged decision.
  */
 import { CroupierError } from '../errors/index.ts';
 import { createRng } from '../stats/rng.ts';
@@ -15,12 +17,14 @@ import {
   bootstrapEstimates,
   type EstimatorName,
   type Interval,
+  type WeightDiagnostics,
   type WeightedImpressions,
   weightDiagnostics,
 } from './estimators.ts';
 import { type LoggedCarousel, METRICS, type Metric, rewardsOf } from './logged-carousel.ts';
 import { loggedPolicy, PolicyReplay, resolvePolicy } from './policy-replay.ts';
 import type { CandidateSpec } from './policy-spec.ts';
+import { estimateExamination, type PositionBasedRows, positionBasedWeights } from './position-based.ts';
 
 export interface ShadowOptions {
   /** Bootstrap resamples (default 500). */
@@ -33,6 +37,11 @@ export interface ShadowOptions {
   maxWeight?: number;
   /** The estimator the verdict reads (default 'dr'). */
   verdictEstimator?: EstimatorName;
+  /**
+   * The rewards that get bootstrap intervals (default all of METRICS); the others get their point estimates only,
+   * with NaN intervals (a caller that reads one reward need not pay for the rest).
+   */
+  intervalsFor?: readonly Metric[];
   /**
    * Check how much of each candidate's probability mass falls where the logging policy (nearly) never plays:
    * replays the logging policy on one slate the candidate deals per carousel (default true).
@@ -50,6 +59,8 @@ export interface CandidateDiagnostics {
   /** Clipping in force (null: none) and the share of impressions it clipped. */
   clippedAt: number | null;
   clippedShare: number;
+  /** The position-based estimators' weights π_b(a)/μ_b(a) (never clipped): effective sample size, largest, mean. */
+  positionBased: WeightDiagnostics;
 }
 
 export type VerdictKind = 'better' | 'worse' | 'not distinguishable';
@@ -102,7 +113,11 @@ export interface ShadowReport {
   /** The logging policies seen and the logged reward per impression on the evaluated carousels. */
   logged: { policies: string[]; metrics: Record<Metric, Interval> };
   candidates: CandidateReport[];
-  rewardModel: { examination: Record<Metric, number[]> };
+  /**
+   * `examination`: e(s) per reward, the DR reward model's slot factor; `positionBias`: the examination curve the
+   * position-based estimators estimated from the log's clicks (b(0) = 1).
+   */
+  rewardModel: { examination: Record<Metric, number[]>; positionBias: number[] };
   settings: { replicates: number; confidence: number; seed: number; maxWeight: number | null };
 }
 
@@ -249,12 +264,32 @@ export function evaluateShadow(
   });
   const exam = examination(usable);
   const replay = new PolicyReplay();
+  const width = usable.reduce((most, u) => Math.max(most, u.shown.length), 0);
+  const loggingRows = new Float64Array(impressions * width);
+  const loggingRng = createRng(seed);
+  j = 0;
+  for (const { carousel, shown } of usable) {
+    const set = carousel.candidates!;
+    replay.load(set, set.scores, loggedPolicy(carousel.policy, set));
+    replay.slotRows(shown, shown.length, loggingRng, loggingRows.subarray(j * width), width);
+    j += shown.length;
+  }
+  const examinationScratch = new Float64Array(2 * width);
+  const positionBias = estimateExamination(
+    { width, logging: loggingRows, clicks: rewards.ctr } as PositionBasedRows,
+    carouselOf,
+    slotOf,
+    null,
+    examinationScratch,
+    new Float64Array(width),
+  );
   const report: CandidateReport[] = [];
   let loggedIntervals: Record<Metric, Interval> | null = null;
   for (const [k, spec] of candidates.entries()) {
     const rng = createRng((seed + 7919 * (k + 1)) >>> 0);
     const weight = new Float64Array(impressions);
     const expected = new Float64Array(impressions);
+    const targetRows = new Float64Array(impressions * width);
     let outside = 0;
     let dealt = 0;
     let clipped = 0;
@@ -270,12 +305,12 @@ export function evaluateShadow(
       }
       const logging = loggedPolicy(carousel.policy, set);
       replay.load(set, targetScores(spec, carousel), resolvePolicy(spec, logging));
-      replay.probabilities(shown, count, rng, probabilities);
+      replay.slotRows(shown, count, rng, targetRows.subarray(j * width), width);
       const slate = Int32Array.from(
         replay.expectedScores(count, set.scores, rng, slotScores).subarray(0, count),
       );
       for (let s = 0; s < count; s++, j++) {
-        let w = probabilities[s] / carousel.items[s].propensity;
+        let w = targetRows[j * width + s] / carousel.items[s].propensity;
         if (options.maxWeight !== undefined && w > options.maxWeight) {
           w = options.maxWeight;
           clipped++;
@@ -290,10 +325,19 @@ export function evaluateShadow(
         dealt += count;
       }
     }
+    const positionBased: PositionBasedRows = {
+      width,
+      logging: loggingRows,
+      target: targetRows,
+      clicks: rewards.ctr,
+      score: loggedScore,
+      expectedScore: expected,
+    };
     const metrics = {} as Record<Metric, BootstrapResult>;
     for (const metric of METRICS) {
       const e = exam[metric];
       const log: WeightedImpressions = {
+        positionBased,
         carousels: usable.length,
         carousel: carouselOf,
         slot: slotOf,
@@ -302,7 +346,9 @@ export function evaluateShadow(
         rewardModel: loggedScore.map((p, i) => p * (e[slotOf[i]] ?? 0)),
         direct: expected.map((p, i) => p * (e[slotOf[i]] ?? 0)),
       };
-      metrics[metric] = bootstrapEstimates(log, { replicates, confidence, seed });
+      const resamples =
+        options.intervalsFor === undefined || options.intervalsFor.includes(metric) ? replicates : 0;
+      metrics[metric] = bootstrapEstimates(log, { replicates: resamples, confidence, seed });
     }
     loggedIntervals ??= {
       ctr: metrics.ctr.estimates.logged,
@@ -319,6 +365,9 @@ export function evaluateShadow(
         outsideSupport,
         clippedAt: options.maxWeight ?? null,
         clippedShare: clipped / impressions,
+        positionBased: weightDiagnostics(
+          positionBasedWeights(positionBased, impressions, positionBias, new Float64Array(impressions)),
+        ),
       },
       verdict: withSupport(
         verdictOf(metrics.ctr.lift[estimator], estimator, usable.length, confidence),
@@ -335,7 +384,7 @@ export function evaluateShadow(
         loggedIntervals ?? loggedOnly(usable, carouselOf, slotOf, rewards, replicates, confidence, seed),
     },
     candidates: report,
-    rewardModel: { examination: exam },
+    rewardModel: { examination: exam, positionBias: Array.from(positionBias) },
     settings: { replicates, confidence, seed, maxWeight: options.maxWeight ?? null },
   };
 }

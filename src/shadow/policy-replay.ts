@@ -57,6 +57,8 @@ export class PolicyReplay {
   private readonly integral = new IntegralScratch();
   private scores = new Float32Array(256);
   private loaded: ReplayPolicy | null = null;
+  private rotated = new Int32Array(16);
+  private rotation = new Float64Array(16);
   private n = 0;
 
   /** Loads the candidates' posteriors under `policy` from `scores` (p̂ per candidate) and the logged counts. */
@@ -107,6 +109,24 @@ export class PolicyReplay {
     if (policy.policy === 'greedy' || policy.policy === 'ucb1')
       explorer.rank(policy.policy, n, count, params, rng);
     explorer.propensitiesOf(policy.policy, n, shown, count, params, rng, UNUSED, out);
+  }
+
+  /**
+   * P(shown[t] at slot s) for every t, s < count under the loaded policy, into `out` at t·width + s: each shown
+   * item's probability of every slot of the slate, which the position-based estimators pool. The slate is
+   * rotated through the slots, one `probabilities` call a rotation (`count` calls).
+   */
+  slotRows(shown: Int32Array, count: number, rng: Rng, out: Float64Array, width: number): void {
+    if (this.rotated.length < count) {
+      this.rotated = new Int32Array(count);
+      this.rotation = new Float64Array(count);
+    }
+    const rotated = this.rotated.subarray(0, count);
+    for (let r = 0; r < count; r++) {
+      for (let s = 0; s < count; s++) rotated[s] = shown[(s + r) % count];
+      this.probabilities(rotated, count, rng, this.rotation);
+      for (let s = 0; s < count; s++) out[((s + r) % count) * width + s] = this.rotation[s];
+    }
   }
 
   /** Deals one slate of `count` slots with the loaded policy; the candidate indices stay valid until the next call. */

@@ -11,7 +11,10 @@ function formatter(metric: Metric): (x: number) => string {
   return metric === 'watchSeconds' ? num : pct;
 }
 
-/** The table of one reward: the logged value, then each candidate's IPS, SNIPS and DR with intervals and lift. */
+/**
+ * The table of one reward: the logged value, then each candidate's estimates (item-and-slot IPS, SNIPS and DR, then
+ * the position-based ones) with intervals and lift.
+ */
 export function shadowTable(report: ShadowReport, metric: Metric = 'ctr'): string {
   const f = formatter(metric);
   const interval = (e: { estimate: number; ci: [number, number] }) =>
@@ -22,16 +25,18 @@ export function shadowTable(report: ShadowReport, metric: Metric = 'ctr'): strin
   ];
   for (const c of report.candidates) {
     for (const estimator of ESTIMATORS) {
-      const d = c.diagnostics;
+      // The item-and-slot weights on the IPS row, the position-based ones on the PBM-IPS row.
       const first = estimator === 'ips';
+      const weights = first ? c.diagnostics : estimator === 'pbm-ips' ? c.diagnostics.positionBased : null;
+      const outside = c.diagnostics.outsideSupport;
       rows.push([
         first ? c.label : '',
         estimator.toUpperCase(),
         interval(c.metrics[metric].estimates[estimator]),
         interval(c.metrics[metric].lift[estimator]),
-        first ? d.effectiveSampleSize.toFixed(0) : '',
-        first ? d.largestWeight.toFixed(1) : '',
-        first ? (d.outsideSupport === null ? '-' : pct(d.outsideSupport)) : '',
+        weights === null ? '' : weights.effectiveSampleSize.toFixed(0),
+        weights === null ? '' : weights.largestWeight.toFixed(1),
+        first ? (outside === null ? '-' : pct(outside)) : '',
       ]);
     }
   }

@@ -65,3 +65,50 @@ describe('policy replay', () => {
     }
   });
 });
+
+describe("policy replay's slot rows", () => {
+  /** P(shown[t] at slot s) for every t, s, from `slotRows`, as rows. */
+  function rows(policy: 'thompson' | 'greedy' | 'random', set: CandidateSet, shown: Int32Array): number[][] {
+    const replay = new PolicyReplay();
+    replay.load(set, set.scores, { ...loggedPolicy('thompson', set), policy });
+    const width = shown.length + 2;
+    const out = new Float64Array(shown.length * width).fill(-1);
+    replay.slotRows(shown, shown.length, createRng(3), out, width);
+    return Array.from({ length: shown.length }, (_, t) =>
+      Array.from(out.subarray(t * width, t * width + shown.length)),
+    );
+  }
+
+  it("give each shown item's probability of every slot: the frequencies of Thompson sampling's dealt slates", () => {
+    const got = rows('thompson', AFTER, SHOWN);
+    const replay = new PolicyReplay();
+    replay.load(AFTER, AFTER.scores, loggedPolicy('thompson', AFTER));
+    const rng = createRng(4);
+    const draws = 20_000;
+    const hits = Array.from(SHOWN, () => new Array<number>(SHOWN.length).fill(0));
+    for (let d = 0; d < draws; d++) {
+      const order = replay.deal(SHOWN.length, rng);
+      for (let s = 0; s < SHOWN.length; s++) {
+        const t = SHOWN.indexOf(order[s]);
+        if (t >= 0) hits[t][s]++;
+      }
+    }
+    for (let t = 0; t < SHOWN.length; t++) {
+      for (let s = 0; s < SHOWN.length; s++)
+        expect(Math.abs(got[t][s] - hits[t][s] / draws)).toBeLessThan(0.015);
+    }
+  });
+
+  it("put a deterministic policy's own slate on the diagonal, and a uniform policy's 1/n everywhere", () => {
+    const replay = new PolicyReplay();
+    replay.load(AFTER, AFTER.scores, { ...loggedPolicy('thompson', AFTER), policy: 'greedy' });
+    const greedy = Int32Array.from(replay.deal(5, createRng(5)).subarray(0, 5));
+    // Greedy's slate in another order: its rows are a permutation matrix.
+    const shuffled = Int32Array.from([greedy[3], greedy[0], greedy[4], greedy[1], greedy[2]]);
+    const got = rows('greedy', AFTER, shuffled);
+    for (let t = 0; t < 5; t++) {
+      for (let s = 0; s < 5; s++) expect(got[t][s]).toBe(shuffled[t] === greedy[s] ? 1 : 0);
+    }
+    for (const row of rows('random', AFTER, SHOWN)) for (const p of row) expect(p).toBeCloseTo(1 / 12, 12);
+  });
+});
