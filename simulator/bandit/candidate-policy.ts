@@ -7,6 +7,10 @@
  * - `t<τ₀>`, `n<n₀>`, `m<m>`: tempering and prior strength (default τ₀ 0.3, n₀ 500, m 20; `t1`: untempered);
  * - `cal<a>`: the prior's mean r·p̂, r = (Σ clicks + a) / (Σ p̂·examinations + a) over the request's candidates;
  * - `cat<b>`: the same per category, (clicks_c + b·r) / (Σ_c p̂·examinations + b), r the request's (or 1);
+ * - `rcat<b>`: p̂ times its category's calibration relative to the request's, g_c = (clicks_c/ρ + b) / (Σ_c p̂·e + b)
+ *   with ρ = Σ clicks / Σ p̂·e over the request's candidates (g_c = 1 while nothing was clicked): only how much
+ *   more or less a category is clicked than p̂ says, against the others, so a pool of one category (the K-armed
+ *   bandit) is left as it is;
  * - `fade<A>`: the calibration fades as the candidates' mean examinations n̄ grow, r^(A/(A + n̄));
  * - `own<k>`: the calibration fades as the arm's own examinations nᵢ grow, r^(k/(k + nᵢ));
  * - `clamp<x>`: the calibration is held in [x, 1/x] before any fading;
@@ -54,6 +58,8 @@ export interface Candidate {
   eta?: number;
   calibrate?: number;
   category?: number;
+  /** The relative category calibration's shrinkage b (`rcat`). */
+  relativeCategory?: number;
   /** The calibration fades with the candidates' mean examinations n̄: r^(A/(A + n̄)). */
   fadeMean?: number;
   /** The calibration fades with the arm's own examinations nᵢ: r^(k/(k + nᵢ)). */
@@ -94,6 +100,7 @@ export function parseCandidate(label: string): Candidate {
     else if (key === 'm') c.m = x;
     else if (key === 'cal') c.calibrate = x;
     else if (key === 'cat') c.category = x;
+    else if (key === 'rcat') c.relativeCategory = x;
     else if (key === 'fade') c.fadeMean = x;
     else if (key === 'own') c.fadeOwn = x;
     else if (key === 'clamp') c.clamp = x;
@@ -279,8 +286,8 @@ export class CandidatePolicy {
 
   /** The candidate's calibration of p̂ (in place): by the request's ratio, then by its category's. */
   private calibrate(candidates: readonly SimItem[], n: number): void {
-    const { calibrate, category } = this.c;
-    if (calibrate === undefined && category === undefined) return;
+    const { calibrate, category, relativeCategory } = this.c;
+    if (calibrate === undefined && category === undefined && relativeCategory === undefined) return;
     const ex = this.explorer;
     let clicks = 0;
     let predicted = 0;
@@ -308,6 +315,10 @@ export class CandidatePolicy {
       if (category !== undefined) {
         const [c, p] = byCategory.get(candidates[i].category) ?? [0, 0];
         ratio = (c + category * r) / (p + category);
+      }
+      if (relativeCategory !== undefined && clicks > 0) {
+        const [c, p] = byCategory.get(candidates[i].category) ?? [0, 0];
+        ratio *= ((c * predicted) / clicks + relativeCategory) / (p + relativeCategory);
       }
       this.scores[i] = Math.min(0.95, this.scores[i] * ratio);
     }

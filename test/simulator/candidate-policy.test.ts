@@ -14,9 +14,15 @@ import { UNTEMPERED } from '../../src/bandit/posterior.ts';
 import { createRng } from '../../src/stats/rng.ts';
 
 /** Slates (item indices) a spec and an engine policy deal side by side over `requests` requests of one world. */
-function sideBySide(spec: string, engine: SimPolicyName, untempered: boolean, requests: number) {
-  const scenario = loadScenario('cold-start');
-  const world = createWorld(scenario, { seed: 11 });
+function sideBySide(
+  spec: string,
+  engine: SimPolicyName,
+  untempered: boolean,
+  requests: number,
+  name = 'cold-start',
+) {
+  const scenario = loadScenario(name);
+  const world = createWorld(scenario, { seed: scenario.seed });
   const settings = engineSettings('examination');
   const candidate = new CandidatePolicy(parseCandidate(spec), createRng(5), world.segments.length, 1 << 14);
   const core = createPolicy(engine, {
@@ -68,6 +74,30 @@ describe('candidate policies of the sweep', () => {
     const { ours, theirs } = sideBySide('thompson:low1', 'thompson', false, 3000);
     const differ = ours.filter((slate, i) => slate.join() !== theirs[i].join()).length;
     expect(differ).toBeGreaterThan(300);
+  });
+
+  it('the category correction leaves a pool of one category as it is (the K-armed bandit)', () => {
+    const scenario = loadScenario('k-armed');
+    const arms = createWorld(scenario, { seed: 23 }).liveItems();
+    const play = (spec: string) => {
+      const policy = new CandidatePolicy(parseCandidate(spec), createRng(5), 1, 64);
+      const responses = createRng(9);
+      const pulls: number[] = [];
+      for (let t = 0; t < 5000; t++) {
+        const [arm] = policy.choose(0, arms, 1, () => 0.5);
+        policy.observe(0, arm, 0, responses.next() < (arm.fixedCtr ?? 0));
+        pulls.push(arm.index);
+      }
+      return pulls;
+    };
+    const plain = play('default');
+    expect(play('thompson:rcat20')).toEqual(plain);
+    expect(new Set(plain).size).toBeGreaterThan(1);
+  });
+
+  it('the category correction moves the slates where categories differ (model-blind-spot)', () => {
+    const { ours, theirs } = sideBySide('thompson:rcat20', 'thompson', false, 3000, 'model-blind-spot');
+    expect(ours.filter((slate, i) => slate.join() !== theirs[i].join()).length).toBeGreaterThan(300);
   });
 
   it('refuses a spec it does not know', () => {
