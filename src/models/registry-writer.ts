@@ -4,10 +4,12 @@
  * (written aside, then renamed) so a gateway watching the registry reloads a whole manifest. Every flip is
  * recorded in `history.json` with its reason and the gate's evidence. A promotion may keep a share of users on
  * the model it replaces (`holdback` in the manifest) as the watch's concurrent control, until the watch
- * concludes or the registry flips again.
+ * concludes or the registry flips again. Every change of the manifest or the history holds the registry's lock
+ * file, so flips from several processes at once (a promotion, a rollback, a training run, the watch) never lose
+ * one another's writes.
  */
 import { randomUUID } from 'node:crypto';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CroupierError } from '../errors/index.ts';
 import {
@@ -46,6 +48,72 @@ async function writeAtomically(dir: string, file: string, text: string): Promise
   } catch (error) {
     await rm(tmp, { force: true });
     throw error;
+  }
+}
+
+export const LOCK_FILE = '.registry.lock';
+/** A lock older than this is taken over even when its holder still runs (a flip holds it for milliseconds). */
+const LOCK_STALE_MS = 60_000;
+/** How long a flip waits for the lock before it gives up. */
+const LOCK_WAIT_MS = 30_000;
+
+function holderIsGone(text: string): boolean {
+  const [pid, at] = text.split(' ').map(Number);
+  if (!(Date.now() - at < LOCK_STALE_MS)) return true;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+/**
+ * Runs `change` (a read and write of the manifest and the history) holding the registry's lock file: created
+ * exclusively with this process's pid and the time, removed after. A lock whose process is gone (on this host) or
+ * that is older than LOCK_STALE_MS is taken over.
+ */
+async function withRegistryLock<T>(dir: string, change: () => Promise<T>): Promise<T> {
+  const path = join(dir, LOCK_FILE);
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  for (let wait = 5; ; wait = Math.min(wait * 2, 100)) {
+    try {
+      const handle = await open(path, 'wx');
+      await handle.writeFile(`${process.pid} ${Date.now()}`);
+      await handle.close();
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const holder = await readFile(path, 'utf8').catch(() => null);
+    // A holder that has created the file but not yet written it reads as '': gone only when that is not new.
+    const emptyAndOld =
+      holder === '' && Date.now() - ((await stat(path).catch(() => null))?.mtimeMs ?? Date.now()) > 5000;
+    if (holder !== null && (emptyAndOld || (holder !== '' && holderIsGone(holder)))) {
+      // Renamed aside first: of several waiters that found it stale, one takes it away and the others find it gone.
+      const aside = join(dir, `${LOCK_FILE}.${randomUUID()}.stale`);
+      if (
+        await rename(path, aside).then(
+          () => true,
+          () => false,
+        )
+      )
+        await rm(aside, { force: true });
+      continue;
+    }
+    if (Date.now() > deadline) {
+      throw new CroupierError(
+        'CROUPIER_ERR_MODEL_PROMOTION',
+        `model registry ${dir} is locked (${path}: ${holder ?? 'gone'}) for more than ${LOCK_WAIT_MS / 1000} s: another promotion, rollback or training run is writing it; remove the file if no croupier command runs`,
+        { registryDir: dir },
+      );
+    }
+    await new Promise((r) => setTimeout(r, wait + Math.random() * wait));
+  }
+  try {
+    return await change();
+  } finally {
+    await rm(path, { force: true });
   }
 }
 
@@ -101,8 +169,10 @@ export async function addModelVersion(dir: string, version: NewVersion): Promise
       await writeFile(join(dir, file), content, { flag: 'wx' });
       written.push(file);
     }
-    const latest = await readManifest(dir);
-    await writeManifest(dir, { ...latest, models: [...latest.models, version.entry] });
+    await withRegistryLock(dir, async () => {
+      const latest = await readManifest(dir);
+      await writeManifest(dir, { ...latest, models: [...latest.models, version.entry] });
+    });
   } catch (error) {
     await Promise.all(written.map((file) => rm(join(dir, file), { force: true })));
     if (error instanceof CroupierError) throw error;
@@ -142,12 +212,22 @@ function withoutHoldback(manifest: Manifest): Manifest {
  * Makes `version` active and records why. With `holdbackPercent` > 0 that share of users (drawn afresh for this
  * promotion) stays on the model active until now, as the post-promotion watch's concurrent control.
  */
-export async function promoteVersion(
+export function promoteVersion(
   dir: string,
   version: string,
   reason: string,
   gate?: GateDecision,
   holdbackPercent = 0,
+): Promise<HistoryEvent> {
+  return withRegistryLock(dir, () => promoteLocked(dir, version, reason, gate, holdbackPercent));
+}
+
+async function promoteLocked(
+  dir: string,
+  version: string,
+  reason: string,
+  gate: GateDecision | undefined,
+  holdbackPercent: number,
 ): Promise<HistoryEvent> {
   const manifest = await readManifest(dir);
   if (!manifest.models.some((m) => m.version === version)) throw unknownVersion(dir, version, manifest);
@@ -177,7 +257,15 @@ export async function promoteVersion(
 }
 
 /** Makes the model active before the current one's promotion active again. */
-export async function rollbackActive(dir: string, reason: string, watch?: WatchLook): Promise<HistoryEvent> {
+export function rollbackActive(dir: string, reason: string, watch?: WatchLook): Promise<HistoryEvent> {
+  return withRegistryLock(dir, () => rollbackLocked(dir, reason, watch));
+}
+
+async function rollbackLocked(
+  dir: string,
+  reason: string,
+  watch: WatchLook | undefined,
+): Promise<HistoryEvent> {
   const manifest = await readManifest(dir);
   const history = await readHistory(dir);
   const promotion = [...history].reverse().find((e) => e.action === 'promote' && e.to === manifest.active);
@@ -205,7 +293,11 @@ export async function rollbackActive(dir: string, reason: string, watch?: WatchL
  * Records that the watch kept a promotion (the active model does not change) and ends its holdback: every user is
  * served by the promoted model from now on.
  */
-export async function recordWatchKept(dir: string, look: WatchLook): Promise<HistoryEvent> {
+export function recordWatchKept(dir: string, look: WatchLook): Promise<HistoryEvent> {
+  return withRegistryLock(dir, () => recordWatchKeptLocked(dir, look));
+}
+
+async function recordWatchKeptLocked(dir: string, look: WatchLook): Promise<HistoryEvent> {
   const event: HistoryEvent = {
     at: look.at,
     action: 'watch',
