@@ -45,6 +45,16 @@
  *   k-armed default,thompson:cal20:fade100,thompson:cal20:fade300 --offsets 0,1000,…,5000,7000,…,12000
  *   k-armed default,thompson:cal20:clamp0.8,thompson:cal20:clamp0.8:fade300,thompson:cal20:clamp0.7:fade300
  *     --offsets 0,1000,…,5000,7000,…,12000
+ *
+ * Top-two Thompson sampling, an index for the top slot, an empirical-Bayes prior and the relative category
+ * calibration (tuning offsets as above; in the README, none adopted):
+ *   cold-start, preference-drift default,ts1,greedy,greedyRaw,thompson:tt0.5,thompson:tt0.8,thompson:ucbz0.5,
+ *     thompson:bucb0,thompson:ebm,thompson:ebt1,thompson:ebt1:ebcap,thompson:cal20:ebt1:ebcap
+ *   every world default,ts1,greedy,greedyRaw,thompson:rcat20,thompson:rcat100 (steady-state 0,1000,…,5000)
+ *
+ * The fourth held-out set, run once after that round on the default and the baselines:
+ *   <scenario> default,ts1,greedy,greedyRaw --offsets 19000,20000,21000,22000,23000,24000 (steady-state the first
+ *   three); k-armed default,ts1 on the same offsets
  */
 import { parseArgs } from 'node:util';
 import { createRng } from '../../src/stats/rng.ts';
