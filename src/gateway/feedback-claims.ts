@@ -177,9 +177,20 @@ function keyOf(userId: string, requestId: string, itemId: string, kind: Feedback
 
 /** `claim`'s answer, or a rejection once it has not come within `CLAIM_WAIT_MS`. */
 function withinClaimWait(claim: Promise<boolean>): Promise<boolean> {
+  return withinMs(claim, CLAIM_WAIT_MS, 'Redis');
+}
+
+/**
+ * `answer`, or a rejection naming `from` once it has not come within `ms`; `onLate` is called then, before the
+ * rejection, so that work chained on `answer` can tell that its caller has been answered already.
+ */
+export function withinMs<T>(answer: Promise<T>, ms: number, from: string, onLate?: () => void): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer from Redis in ${CLAIM_WAIT_MS} ms`)), CLAIM_WAIT_MS);
+    timer = setTimeout(() => {
+      onLate?.();
+      reject(new Error(`no answer from ${from} in ${ms} ms`));
+    }, ms);
   });
-  return Promise.race([claim, late]).finally(() => clearTimeout(timer));
+  return Promise.race([answer, late]).finally(() => clearTimeout(timer));
 }

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ELSEWHERE_WAIT_MS } from '../../src/gateway/handlers/feedback.ts';
 import { clickClaimKey, feedbackClaimField, userKey } from '../../src/state/layout/index.ts';
 import { keyPartitioner } from '../../src/state/live-reader/user-reads.ts';
 import {
@@ -247,6 +248,49 @@ describe('a click whose claim Redis refused', () => {
     expect(await feedback(userId, requestId, itemId)).toMatchObject({ counted: false });
     expect(await claimsKept()).toBe(0);
     // Folded once.
+    const user = await eventually(async () => {
+      const hash = await world.redis.client.hgetall(userKey(world.prefix, tp, userId));
+      return hash.clk === undefined ? undefined : hash;
+    }, 20_000);
+    expect(user.clk).toBe('1');
+  });
+});
+
+describe('feedback on a carousel of another connection while Redis does not answer', () => {
+  it('is answered counted: false within ELSEWHERE_WAIT_MS, and counts once when sent again after Redis is back', async () => {
+    const userId = 'redis-stopped';
+    const requestId = 'page-before-stop';
+    const tp = {
+      topic: TOPICS.clickstream,
+      partition: keyPartitioner(TOPICS.clickstream, PARTITIONS.clickstream)(userId),
+    };
+    const itemId = (await deal(userId, requestId))[0];
+    await eventually(
+      async () => ((await world.cache.wasShown(userId, requestId, itemId)) ? true : undefined),
+      20_000,
+    );
+
+    // SIGSTOP: Redis keeps its connections and answers nothing, as a host that has gone away.
+    process.kill(world.redis.server.pid, 'SIGSTOP');
+    let reply: ServerMessage;
+    try {
+      const client = await helloAs(userId);
+      client.send({ type: 'feedback', requestId, itemId, kind: 'click' });
+      // Before the bound the check waited on Redis for as long as it was stopped: no answer at all.
+      reply = await client.next((m) => m.type === 'feedback-ack', ELSEWHERE_WAIT_MS + 5_000);
+      client.close();
+    } finally {
+      process.kill(world.redis.server.pid, 'SIGCONT');
+    }
+    expect(reply).toMatchObject({ type: 'feedback-ack', requestId, itemId, counted: false });
+
+    // Its claim was never asked for, so the click sent again counts, once.
+    const resent = await eventually(async () => {
+      const ack = await feedback(userId, requestId, itemId);
+      return ack.counted === undefined ? ack : undefined;
+    }, 20_000);
+    expect(resent).toMatchObject({ type: 'feedback-ack', requestId, itemId });
+    expect(await feedback(userId, requestId, itemId)).toMatchObject({ counted: false });
     const user = await eventually(async () => {
       const hash = await world.redis.client.hgetall(userKey(world.prefix, tp, userId));
       return hash.clk === undefined ? undefined : hash;

@@ -5,13 +5,21 @@
  * logged impressions. Each is also claimed in Redis (`claims`), so that reconnecting, or saying hello as another user
  * and back, does not make it count again; when Redis refuses the claim or does not answer in time, feedback on a
  * carousel of this connection counts on the connection's own record and its claim is kept until Redis has it
- * (feedback-claims.ts; the topology's range checks bound what that lets through).
+ * (feedback-claims.ts; the topology's range checks bound what that lets through). Feedback on a carousel of another
+ * connection waits on Redis for `ELSEWHERE_WAIT_MS` at most.
  * A counted acknowledgement goes once Kafka has the record, so no acknowledged feedback is lost when the process
  * dies.
  */
 import type { FeedbackMessage } from '../../domain/protocol-messages.ts';
 import { FEEDBACK_ELSEWHERE, type SocketData, sendCorked } from '../connection.ts';
+import { withinMs } from '../feedback-claims.ts';
 import type { HandlerDeps, Socket } from './handler-deps.ts';
+
+/**
+ * How long feedback on a carousel of another connection waits for Redis (the check against the logged impressions
+ * and the claim) before it is answered `counted: false`.
+ */
+export const ELSEWHERE_WAIT_MS = 2_000;
 
 export function handleFeedback(deps: HandlerDeps, ws: Socket, data: SocketData, msg: FeedbackMessage): void {
   const userId = data.userId;
@@ -56,11 +64,29 @@ export function handleFeedback(deps: HandlerDeps, ws: Socket, data: SocketData, 
     ack(deps, ws, data, msg, false);
     return;
   }
+  // The check and the claim wait on Redis, at most ELSEWHERE_WAIT_MS: while Redis does not answer (down, stopped)
+  // the feedback is answered `counted: false` then, and its claim is not asked for after that, so a resend counts.
+  // A claim already on its way that Redis takes later is logged then: the feedback counts once, and a resend finds
+  // it claimed.
+  let answered = false;
   const claims = deps.claims;
   const counts = claims
-    ? check.then((ok) => ok && claims.claim(userId, msg.requestId, msg.itemId, msg.kind))
+    ? check.then(
+        (ok) =>
+          ok &&
+          !answered &&
+          claims.claim(userId, msg.requestId, msg.itemId, msg.kind).then((first) => {
+            if (first && answered) {
+              logFeedback(deps, userId, msg, null, null).catch(() => undefined);
+            }
+            return first;
+          }),
+      )
     : check;
-  logWhen(deps, ws, data, msg, counts, () => logFeedback(deps, userId, msg, null, null), {
+  const bounded = withinMs(counts, ELSEWHERE_WAIT_MS, 'Redis', () => {
+    answered = true;
+  });
+  logWhen(deps, ws, data, msg, bounded, () => logFeedback(deps, userId, msg, null, null), {
     says: 'checking feedback against the logged impressions failed',
     counts: false,
   });
