@@ -110,9 +110,10 @@ export function createJobRunner(options: {
     if (stopped) run.abort(new RunAbandoned('abandoned: croupier is stopping'));
     const letGo = holdLease(job, interval, run);
     const record: RunRecord = { ...claimed };
+    // Nothing between the claim and the try may throw: the lease would be renewed, and the run in flight, for good.
     const log = logger.child({
       job: job.name,
-      interval: { start: new Date(interval.start).toISOString(), end: new Date(interval.end).toISOString() },
+      interval: { start: isoTime(interval.start), end: isoTime(interval.end) },
     });
     try {
       log.info({ attempt: record.attempts }, 'job run started');
@@ -243,4 +244,10 @@ function refusal(job: string, interval: DataInterval, why: ClaimRefusal, redisTi
       : `job ${job} for the interval starting ${start} was run by another instance meanwhile; see croupier jobs ls`,
     { job, start: interval.start },
   );
+}
+
+/** An epoch time as ISO 8601, or as its number where no Date holds it (beyond ±8.64e15 ms). */
+function isoTime(ms: number): string {
+  const date = new Date(ms);
+  return Number.isNaN(date.getTime()) ? String(ms) : date.toISOString();
 }

@@ -411,6 +411,19 @@ describe('the job runner and its ledger in Redis', () => {
     expect(await ledger.get('train', T - 10 * MIN)).toMatchObject({ status: 'failed' });
   });
 
+  it('records a run of an interval no Date can hold and lets its lease go', async () => {
+    const prefix = redis.prefix();
+    const ledger = createRunLedger(redis.client, prefix);
+    // Before the earliest date JavaScript holds (-8.64e15 ms): its log line once threw after the claim.
+    const interval = { start: -8.64e15 - 20 * MIN, end: -8.64e15 - 10 * MIN };
+    const record = await runner(ledger, [job('train', async () => ({ ran: true }))], 'a').runInterval(
+      'train',
+      interval,
+    );
+    expect(record).toMatchObject({ status: 'succeeded', result: { ran: true } });
+    expect(await redis.client.exists(`${prefix}jobs:{train}:lease:${interval.start}`)).toBe(0);
+  });
+
   it('refuses an unknown job by name', async () => {
     const ledger = createRunLedger(redis.client, redis.prefix());
     const error = await runner(ledger, [], 'a')
