@@ -25,6 +25,7 @@ import type { Config } from '../config/index.ts';
 import { hasCode } from '../errors/index.ts';
 import type { ContractBody, DecodedEvent, EventCodec } from '../kafka/index.ts';
 import { HEADER_BYTES, MAGIC_BYTE, topicContracts, undecodableBatchOf } from '../kafka/index.ts';
+import { LogLimiter } from '../log/log-limiter.ts';
 import type { Logger } from '../log/logger.ts';
 import { retrying } from './commit.ts';
 import { createAvroBuilder, rowTypeOf } from './format/avro-builder.ts';
@@ -81,6 +82,7 @@ export async function startArchiveSink(options: ArchiveSinkOptions): Promise<Arc
   const { config, codec, fs } = options;
   const a = config.archive;
   const logger = options.logger.child({ component: 'archive' });
+  const failureLog = new LogLimiter();
   const metrics = new ArchiveMetrics({
     stallAfterMs: a.stallAfterMs,
     // An open file is committed within its rotation interval of record time (or its idle time when quiet);
@@ -250,7 +252,13 @@ export async function startArchiveSink(options: ArchiveSinkOptions): Promise<Arc
     const key = keyOf(writer.topic, writer.partition);
     if (writers.get(key) !== writer || closing) return;
     metrics.failed(error);
-    logger.error({ err: error, partition: key }, 'partition failed; positioning it again from the archive');
+    // Once per partition and 10 s: with the archive's disk full each write fails, and each failure repositions.
+    failureLog.error(
+      logger,
+      key,
+      { err: error, partition: key },
+      'partition failed; positioning it again from the archive',
+    );
     writers.delete(key);
     consumer.pause([{ topic: writer.topic, partitions: [writer.partition] }]);
     const gen = generation;

@@ -16,6 +16,21 @@ export class LogLimiter {
 
   /** Logs `message` at warn under `key` unless one was logged within the interval (then counts it). */
   warn(logger: Logger, key: string, fields: Record<string, unknown>, message: string): void {
+    this.log(logger, 'warn', key, fields, message);
+  }
+
+  /** As `warn`, at error. */
+  error(logger: Logger, key: string, fields: Record<string, unknown>, message: string): void {
+    this.log(logger, 'error', key, fields, message);
+  }
+
+  private log(
+    logger: Logger,
+    level: 'warn' | 'error',
+    key: string,
+    fields: Record<string, unknown>,
+    message: string,
+  ): void {
     const at = this.now();
     const seen = this.last.get(key);
     if (seen !== undefined && at - seen.at < this.intervalMs) {
@@ -24,6 +39,6 @@ export class LogLimiter {
     }
     this.last.set(key, { at, suppressed: 0 });
     const suppressed = seen?.suppressed ?? 0;
-    logger.warn(suppressed > 0 ? { ...fields, suppressed } : fields, message);
+    logger[level](suppressed > 0 ? { ...fields, suppressed } : fields, message);
   }
 }

@@ -20,4 +20,22 @@ describe('log limiter', () => {
       ['checking feedback failed', 'x', undefined],
     ]);
   });
+
+  it('logs at error as at warn, one line per interval and key', () => {
+    const lines: Record<string, unknown>[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    let now = 0;
+    const limiter = new LogLimiter(10_000, () => now);
+    // A partition failing every 60 ms for 15 s (the archive's disk full), another once.
+    for (let i = 0; i < 250; i++) {
+      limiter.error(logger, 'clickstream-0', { attempt: i }, 'partition failed');
+      now += 60;
+    }
+    limiter.error(logger, 'clickstream-1', { attempt: 0 }, 'partition failed');
+    expect(lines.map((l) => [l.level, l.attempt, l.suppressed])).toEqual([
+      [50, 0, undefined],
+      [50, 167, 166],
+      [50, 0, undefined],
+    ]);
+  });
 });
