@@ -11,7 +11,7 @@ import ort from 'onnxruntime-node';
 import { CroupierError } from '../errors/index.ts';
 import { StringHasher } from '../experiments/hash.ts';
 import type { FeatureSpec } from './feature-spec.ts';
-import { loadModelSession } from './model-loader.ts';
+import { loadModelSession, readModelFile } from './model-loader.ts';
 import { activeModel, type Holdback, type Manifest } from './model-registry.ts';
 
 const BUCKETS = 10_000;
@@ -36,6 +36,8 @@ export class HoldbackModel {
 
   private constructor(
     readonly holdback: Holdback,
+    /** `sha256:<hex>` of the model file as loaded: a reload loads it again when the file changed. */
+    readonly fileSha256: string,
     private readonly session: ort.InferenceSession,
     private readonly spec: FeatureSpec,
   ) {
@@ -58,8 +60,19 @@ export class HoldbackModel {
         { version, expected: spec.hash, actual: model.entry.featureSpecHash },
       );
     }
-    const session = await loadModelSession(model, spec, options);
-    return new HoldbackModel(manifest.holdback, session, spec);
+    const file = await readModelFile(model);
+    const session = await loadModelSession(model, spec, options, file);
+    return new HoldbackModel(manifest.holdback, file.sha256, session, spec);
+  }
+
+  /**
+   * True when `manifest` names this holdback (`same`) and its model file holds the bytes loaded: a file changed
+   * under the same version name is loaded again, as the active model's is.
+   */
+  async unchangedIn(dir: string, manifest: Manifest): Promise<boolean> {
+    if (!this.same(manifest.holdback)) return false;
+    const model = activeModel(dir, { ...manifest, active: this.holdback.version });
+    return (await readModelFile(model)).sha256 === this.fileSha256;
   }
 
   /** True when `other` names the same holdback (version, share and split). */

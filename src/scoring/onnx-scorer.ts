@@ -527,10 +527,11 @@ class OnnxScorer implements Scorer {
     }
   }
 
-  /** Swaps in the manifest's holdback when it changed (a new one, another one, or none any more). */
+  /** Swaps in the manifest's holdback when it changed (a new one, another one, none any more, or its file). */
   private async reloadHoldback(manifest: Manifest): Promise<void> {
     const current = this.holdbackModel;
-    if (current === null ? manifest.holdback === undefined : current.same(manifest.holdback)) return;
+    if (current === null ? manifest.holdback === undefined : await current.unchangedIn(this.dir, manifest))
+      return;
     const next = await loadHoldback(
       this.dir,
       manifest,

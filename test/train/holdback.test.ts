@@ -90,6 +90,31 @@ describe('a promotion with a holdback', () => {
     }
   });
 
+  it("loads the holdback's model again when its file changed under the same version name", async () => {
+    await promoteVersion(dir, 'new', 'the gate passed', undefined, 20);
+    const scorer = await createOnnxScorer({ registryDir: dir, logger: silentLogger() });
+    try {
+      const row = new Float32Array(spec.width);
+      let held: string | undefined;
+      for (const userId of USERS) {
+        if ((await scorer.score(row, 1, userId)).modelVersion === 'old') {
+          held = userId;
+          break;
+        }
+      }
+      expect(held).toBeDefined();
+      const scoreOf = async () => (await scorer.score(row, 1, held)).scores[0];
+      expect(await scoreOf()).toBeCloseTo(sigmoid(-2), 5);
+      // The holdback's file is written again with another bias; the manifest is not touched.
+      await writeModel(dir, spec, 'old', 0, 1);
+      await scorer.reload();
+      expect((await scorer.score(row, 1, held)).modelVersion).toBe('old');
+      expect(await scoreOf()).toBeCloseTo(sigmoid(1), 5);
+    } finally {
+      await scorer.close();
+    }
+  });
+
   it('draws a new split for each promotion and ends it with a rollback', async () => {
     const first = await promoteVersion(dir, 'new', 'first', undefined, 20);
     const back = await rollbackActive(dir, 'by hand');
