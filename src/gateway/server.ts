@@ -16,6 +16,7 @@ import { LogLimiter } from '../log/log-limiter.ts';
 import type { Logger } from '../log/logger.ts';
 import type { LiveStateFreshness, LiveStateHealth, StateChangeListener } from '../state/live-reader/index.ts';
 import { archiveHealthMetricsText, archiveHealthReasons } from './archive-health.ts';
+import { ClosedCarousels } from './closed-carousels.ts';
 import type { SocketData } from './connection.ts';
 import { type DashboardExtras, mountDashboard } from './dashboard-mount.ts';
 import { createDealer, type GatewayDecider } from './dealer.ts';
@@ -137,8 +138,10 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
   const claims = view.claimFeedback
     ? new FeedbackClaims({ claim: view.claimFeedback, logger, warnings })
     : undefined;
+  const closedCarousels = new ClosedCarousels();
   const onMessage = createMessageHandler({
     config,
+    closedCarousels,
     dealer,
     eventLog,
     hub,
@@ -198,7 +201,16 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
   // WebSocket upgrades on any path (`/ws` is the documented one); plain GETs fall through to the HTTP routes.
   app.ws<SocketData>(
     '/*',
-    socketBehavior({ uws, config, metrics, hub, onMessage, sockets, isClosing: () => closing }),
+    socketBehavior({
+      uws,
+      config,
+      metrics,
+      hub,
+      onMessage,
+      sockets,
+      isClosing: () => closing,
+      closedCarousels,
+    }),
   );
   const dashboard = mountDashboard(app, {
     config,

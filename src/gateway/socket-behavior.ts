@@ -7,6 +7,7 @@
 import type * as Uws from 'uWebSockets.js';
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../config/index.ts';
+import type { ClosedCarousels } from './closed-carousels.ts';
 import { newSocketData, type SocketData } from './connection.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import type { SubscriptionHub } from './subscriptions.ts';
@@ -24,6 +25,8 @@ export interface SocketBehaviorDeps {
   sockets: Set<Uws.WebSocket<SocketData>>;
   /** Whether the gateway is shutting down (upgrades are refused). */
   isClosing: () => boolean;
+  /** Where a closed connection's carousels are kept, for feedback sent after a reconnect. */
+  closedCarousels?: ClosedCarousels;
 }
 
 export function socketBehavior(deps: SocketBehaviorDeps): Uws.WebSocketBehavior<SocketData> {
@@ -77,6 +80,7 @@ export function socketBehavior(deps: SocketBehaviorDeps): Uws.WebSocketBehavior<
       data.open = false;
       sockets.delete(ws);
       hub.cancelAll(data);
+      if (data.userId !== null) deps.closedCarousels?.keep(data.userId, data.recent);
       if (data.overflowed) metrics.backpressureCloses++;
     },
   };

@@ -3,8 +3,8 @@ import { ELSEWHERE_WAIT_MS } from '../../src/gateway/handlers/feedback.ts';
 import { clickClaimKey, feedbackClaimField, userKey } from '../../src/state/layout/index.ts';
 import { keyPartitioner } from '../../src/state/live-reader/user-reads.ts';
 import {
-  connectClient,
   eventually,
+  helloAs as helloInWorld,
   PARTITIONS,
   type ServerMessage,
   startWorld,
@@ -21,12 +21,7 @@ afterAll(async () => {
   await world?.close();
 });
 
-async function helloAs(userId: string) {
-  const client = await connectClient(world.wsUrl);
-  client.send({ type: 'hello', userId });
-  await client.next((m) => m.type === 'welcome');
-  return client;
-}
+const helloAs = (userId: string) => helloInWorld(world.wsUrl, userId);
 
 /** Two user ids that Kafka's default partitioner puts in one clickstream partition. */
 function usersOfOnePartition(): [string, string] {
@@ -264,7 +259,11 @@ describe('feedback on a carousel of another connection while Redis does not answ
       topic: TOPICS.clickstream,
       partition: keyPartitioner(TOPICS.clickstream, PARTITIONS.clickstream)(userId),
     };
-    const itemId = (await deal(userId, requestId))[0];
+    // The dealing connection stays open (another tab, say), so a new connection's click is checked in Redis.
+    const dealing = await helloAs(userId);
+    dealing.send({ type: 'carousel', requestId, slots: 3 });
+    const itemId = ((await dealing.next((m) => m.type === 'carousel')).items as { itemId: string }[])[0]
+      .itemId;
     await eventually(
       async () => ((await world.cache.wasShown(userId, requestId, itemId)) ? true : undefined),
       20_000,
@@ -296,5 +295,6 @@ describe('feedback on a carousel of another connection while Redis does not answ
       return hash.clk === undefined ? undefined : hash;
     }, 20_000);
     expect(user.clk).toBe('1');
+    dealing.close();
   });
 });

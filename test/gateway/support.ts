@@ -248,6 +248,14 @@ export async function connectClient(url: string): Promise<TestClient> {
 }
 
 /** Polls `check` until it returns a value (not undefined) or the deadline passes. */
+/** A client that said hello as `userId` and got its welcome. */
+export async function helloAs(url: string, userId: string): Promise<TestClient> {
+  const client = await connectClient(url);
+  client.send({ type: 'hello', userId });
+  await client.next((m) => m.type === 'welcome');
+  return client;
+}
+
 export async function eventually<T>(
   check: () => Promise<T | undefined> | T | undefined,
   timeoutMs = 10_000,

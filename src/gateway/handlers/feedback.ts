@@ -24,7 +24,8 @@ export const ELSEWHERE_WAIT_MS = 2_000;
 export function handleFeedback(deps: HandlerDeps, ws: Socket, data: SocketData, msg: FeedbackMessage): void {
   const userId = data.userId;
   if (userId === null) return;
-  const shown = data.recent.get(msg.requestId);
+  // A carousel of this connection, or of one of this gateway's that closed (a reconnect): checked in memory.
+  const shown = data.recent.get(msg.requestId) ?? deps.closedCarousels?.get(userId, msg.requestId);
   const slot = shown?.slots.get(msg.itemId);
   if (shown !== undefined && slot !== undefined) {
     // A repeat of one kind on one shown item (300 pipelined clicks made 300 clicks on one impression; 50

@@ -4,6 +4,7 @@ import type { Config } from '../../config/index.ts';
 import type { ErrorMessage } from '../../domain/protocol-messages.ts';
 import type { LogLimiter } from '../../log/log-limiter.ts';
 import type { Logger } from '../../log/logger.ts';
+import type { ClosedCarousels } from '../closed-carousels.ts';
 import type { SocketData } from '../connection.ts';
 import type { Dealer } from '../dealer.ts';
 import type { EventLog } from '../event-log.ts';
@@ -33,6 +34,8 @@ export interface HandlerDeps {
    * once it takes writes again.
    */
   claims?: FeedbackClaims;
+  /** The carousels of this gateway's closed connections, kept a short while (closed-carousels.ts). */
+  closedCarousels?: ClosedCarousels;
 }
 
 export type Socket = WebSocket<SocketData>;
