@@ -107,10 +107,8 @@ export async function startCroupier(options: StartOptions): Promise<CroupierHand
       ...(auth ? { registryAuth: auth } : {}),
       streamHealth: () => topology?.health() ?? TOPOLOGY_STARTING,
       archiveReport: () => archiveMetrics,
-      warnings: () => embedded.redisDisk?.warnings() ?? [],
-      extraMetrics: () =>
-        (embedded.redisDisk?.metricsText() ?? '') +
-        (cdc === undefined ? '' : renderCdcMetrics(cdc.metrics())),
+      ...(embedded.redisDisk ? { redisDisk: embedded.redisDisk } : {}),
+      extraMetrics: () => (cdc === undefined ? '' : renderCdcMetrics(cdc.metrics())),
     });
     closers.push(() => serving.close());
 

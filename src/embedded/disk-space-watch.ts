@@ -30,8 +30,6 @@ export interface DiskSpaceWatch {
   reading(): DiskSpace | undefined;
   /** A line for `/readyz`'s warnings while free space is below the limit, else none. */
   warnings(): string[];
-  /** The `/metrics` lines: free and total bytes of the file system. */
-  metricsText(): string;
   close(): void;
 }
 
@@ -86,18 +84,6 @@ export async function watchDiskSpace(options: DiskSpaceWatchOptions): Promise<Di
       return [
         `the embedded redis-server's disk (${dir}) has ${mib(last.freeBytes)} free, below redis.embedded.diskWarnFreeBytes (${mib(warnFreeBytes)}): Redis refuses every write (MISCONF) once its append-only file cannot grow`,
       ];
-    },
-    metricsText() {
-      if (last === undefined) return '';
-      return [
-        '# HELP croupier_redis_disk_free_bytes Free bytes of the file system under the embedded redis-server data directory.',
-        '# TYPE croupier_redis_disk_free_bytes gauge',
-        `croupier_redis_disk_free_bytes ${last.freeBytes}`,
-        '# HELP croupier_redis_disk_size_bytes Size of the file system under the embedded redis-server data directory.',
-        '# TYPE croupier_redis_disk_size_bytes gauge',
-        `croupier_redis_disk_size_bytes ${last.totalBytes}`,
-        '',
-      ].join('\n');
     },
     close() {
       clearInterval(timer);

@@ -15,6 +15,7 @@ import { createDecider, type Decider } from '../decision/decider.ts';
 import { policyOptionsOf } from '../decision/index.ts';
 import { PropensityOffload } from '../decision/propensity-offload.ts';
 import type { Decision } from '../domain/decision.ts';
+import type { DiskSpace, DiskSpaceWatch } from '../embedded/disk-space-watch.ts';
 import { CroupierError } from '../errors/index.ts';
 import {
   type ExperimentsConfig,
@@ -31,7 +32,7 @@ import { type LiveStateReader, startLiveStateReader } from '../state/live-reader
 import type { GatewayDecider } from './dealer.ts';
 import { type EventLog, startEventLog } from './event-log.ts';
 import { configuredSchedules, jobsReportReader } from './jobs-report.ts';
-import { GatewayMetrics } from './metrics.ts';
+import { GatewayMetrics, gaugeLines } from './metrics.ts';
 import { assertNativeUws } from './native-check.ts';
 import { type GatewayHandle, startGateway } from './server.ts';
 import type { StreamHealthReport } from './state-health.ts';
@@ -50,8 +51,8 @@ export interface ServingOptions {
   streamHealth?: () => StreamHealthReport;
   /** More lines for `/metrics` (the CDC source, where this process runs it). */
   extraMetrics?: () => string;
-  /** More warnings for `/readyz` from parts this process runs beside the gateway (the embedded Redis's disk). */
-  warnings?: () => string[];
+  /** The free space under the embedded redis-server's data directory: a `/readyz` warning and gauges. */
+  redisDisk?: DiskSpaceWatch;
   /** The archive's counters, where this process runs it: reach /readyz, /metrics and the dashboard's jobs panel. */
   archiveReport?: () => ArchiveReport | undefined;
 }
@@ -262,8 +263,9 @@ export async function startServing(options: ServingOptions): Promise<ServingHand
       logger,
       ...(options.streamHealth ? { streamHealth: options.streamHealth } : {}),
       ...(options.archiveReport ? { archiveHealth: options.archiveReport } : {}),
-      ...(options.extraMetrics ? { extraMetrics: options.extraMetrics } : {}),
-      ...(options.warnings ? { extraWarnings: options.warnings } : {}),
+      extraMetrics: () =>
+        redisDiskMetricsText(options.redisDisk?.reading()) + (options.extraMetrics?.() ?? ''),
+      ...(options.redisDisk ? { extraWarnings: () => options.redisDisk?.warnings() ?? [] } : {}),
       metrics,
       dashboard: {
         tail: kafkaTopicTail({
@@ -309,4 +311,18 @@ export async function startServing(options: ServingOptions): Promise<ServingHand
     await closeAll();
     throw error;
   }
+}
+
+/** `/metrics` lines of the embedded redis-server's disk, when read. */
+function redisDiskMetricsText(disk: DiskSpace | undefined): string {
+  if (disk === undefined) return '';
+  return `${gaugeLines(
+    'croupier_redis_disk_free_bytes',
+    'Free bytes of the file system under the embedded redis-server data directory.',
+    disk.freeBytes,
+  )}\n${gaugeLines(
+    'croupier_redis_disk_size_bytes',
+    'Size of the file system under the embedded redis-server data directory.',
+    disk.totalBytes,
+  )}\n`;
 }

@@ -229,11 +229,11 @@ export function createJobRunner(options: {
 
 /** The error `runInterval` throws for an interval it could not claim. */
 function refusal(job: string, interval: DataInterval, why: ClaimRefusal, redisTime: number): CroupierError {
-  const start = new Date(interval.start).toISOString();
+  const start = isoTime(interval.start);
   if (why === 'not-ended') {
     return new CroupierError(
       'CROUPIER_ERR_JOB_NOT_DUE',
-      `job ${job} for the interval ${start} → ${new Date(interval.end).toISOString()} cannot run before the interval ends; Redis's clock says ${new Date(redisTime).toISOString()} (if this host's clock is ahead, fix its time)`,
+      `job ${job} for the interval ${start} → ${isoTime(interval.end)} cannot run before the interval ends; Redis's clock says ${isoTime(redisTime)} (if this host's clock is ahead, fix its time)`,
       { job, start: interval.start, end: interval.end, redisTime },
     );
   }

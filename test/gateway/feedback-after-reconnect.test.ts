@@ -193,6 +193,40 @@ async function claimsKept(): Promise<number> {
   return Number(/^croupier_feedback_claims_kept (\S+)$/m.exec(text)?.[1]);
 }
 
+function clickstreamPartitionOf(userId: string) {
+  return {
+    topic: TOPICS.clickstream,
+    partition: keyPartitioner(TOPICS.clickstream, PARTITIONS.clickstream)(userId),
+  };
+}
+
+/**
+ * A carousel dealt on a connection left open, once the topology has folded its impressions (so a new connection
+ * can check a click against them); its first item.
+ */
+async function dealFolded(userId: string, requestId: string) {
+  const dealing = await helloAs(userId);
+  dealing.send({ type: 'carousel', requestId, slots: 3 });
+  const carousel = await dealing.next((m) => m.type === 'carousel');
+  const itemId = (carousel.items as { itemId: string }[])[0].itemId;
+  await eventually(
+    async () => ((await world.cache.wasShown(userId, requestId, itemId)) ? true : undefined),
+    20_000,
+  );
+  return { dealing, itemId };
+}
+
+/** The user's click count in Redis, once the topology has folded a click. */
+async function foldedClicks(userId: string): Promise<string> {
+  const hash = await eventually(async () => {
+    const found = await world.redis.client.hgetall(
+      userKey(world.prefix, clickstreamPartitionOf(userId), userId),
+    );
+    return found.clk === undefined ? undefined : found;
+  }, 20_000);
+  return hash.clk;
+}
+
 /** Redis refuses every write (as with its disk full) until `refuseWrites(false)`. */
 async function refuseWrites(refuse: boolean): Promise<void> {
   await world.redis.client.config('SET', 'min-replicas-to-write', refuse ? '1' : '0');
@@ -202,19 +236,8 @@ describe('a click whose claim Redis refused', () => {
   it('counts once: the claim is written when Redis takes writes again, and the click sent again does not count', async () => {
     const userId = 'claim-refused';
     const requestId = 'page-while-refused';
-    const tp = {
-      topic: TOPICS.clickstream,
-      partition: keyPartitioner(TOPICS.clickstream, PARTITIONS.clickstream)(userId),
-    };
-    const dealing = await helloAs(userId);
-    dealing.send({ type: 'carousel', requestId, slots: 3 });
-    const carousel = await dealing.next((m) => m.type === 'carousel');
-    const itemId = (carousel.items as { itemId: string }[])[0].itemId;
-    // The topology has folded the impressions, so a new connection can check a click against them.
-    await eventually(
-      async () => ((await world.cache.wasShown(userId, requestId, itemId)) ? true : undefined),
-      20_000,
-    );
+    const tp = clickstreamPartitionOf(userId);
+    const { dealing, itemId } = await dealFolded(userId, requestId);
 
     await refuseWrites(true);
     try {
@@ -243,11 +266,7 @@ describe('a click whose claim Redis refused', () => {
     expect(await feedback(userId, requestId, itemId)).toMatchObject({ counted: false });
     expect(await claimsKept()).toBe(0);
     // Folded once.
-    const user = await eventually(async () => {
-      const hash = await world.redis.client.hgetall(userKey(world.prefix, tp, userId));
-      return hash.clk === undefined ? undefined : hash;
-    }, 20_000);
-    expect(user.clk).toBe('1');
+    expect(await foldedClicks(userId)).toBe('1');
   });
 });
 
@@ -255,19 +274,8 @@ describe('feedback on a carousel of another connection while Redis does not answ
   it('is answered counted: false within ELSEWHERE_WAIT_MS, and counts once when sent again after Redis is back', async () => {
     const userId = 'redis-stopped';
     const requestId = 'page-before-stop';
-    const tp = {
-      topic: TOPICS.clickstream,
-      partition: keyPartitioner(TOPICS.clickstream, PARTITIONS.clickstream)(userId),
-    };
     // The dealing connection stays open (another tab, say), so a new connection's click is checked in Redis.
-    const dealing = await helloAs(userId);
-    dealing.send({ type: 'carousel', requestId, slots: 3 });
-    const itemId = ((await dealing.next((m) => m.type === 'carousel')).items as { itemId: string }[])[0]
-      .itemId;
-    await eventually(
-      async () => ((await world.cache.wasShown(userId, requestId, itemId)) ? true : undefined),
-      20_000,
-    );
+    const { dealing, itemId } = await dealFolded(userId, requestId);
 
     // SIGSTOP: Redis keeps its connections and answers nothing, as a host that has gone away.
     process.kill(world.redis.server.pid, 'SIGSTOP');
@@ -290,11 +298,7 @@ describe('feedback on a carousel of another connection while Redis does not answ
     }, 20_000);
     expect(resent).toMatchObject({ type: 'feedback-ack', requestId, itemId });
     expect(await feedback(userId, requestId, itemId)).toMatchObject({ counted: false });
-    const user = await eventually(async () => {
-      const hash = await world.redis.client.hgetall(userKey(world.prefix, tp, userId));
-      return hash.clk === undefined ? undefined : hash;
-    }, 20_000);
-    expect(user.clk).toBe('1');
+    expect(await foldedClicks(userId)).toBe('1');
     dealing.close();
   });
 });

@@ -37,13 +37,7 @@ export function registerServeCommand(program: Command): void {
         brokers: endpoints.brokers,
         registryUrl: endpoints.registryUrl,
         ...(auth ? { registryAuth: auth } : {}),
-        // The embedded redis-server's disk nearly full: a /readyz warning and gauges, as `croupier start` has.
-        ...(embedded.redisDisk
-          ? {
-              warnings: () => embedded.redisDisk?.warnings() ?? [],
-              extraMetrics: () => embedded.redisDisk?.metricsText() ?? '',
-            }
-          : {}),
+        ...(embedded.redisDisk ? { redisDisk: embedded.redisDisk } : {}),
       });
       shutdown.push(() => serving.close());
       process.stdout.write(`croupier gateway: ${serving.gateway.url}\n`);
