@@ -9,7 +9,7 @@
  * one another's writes.
  */
 import { randomUUID } from 'node:crypto';
-import { open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CroupierError } from '../errors/index.ts';
 import {
@@ -51,6 +51,12 @@ async function writeAtomically(dir: string, file: string, text: string): Promise
   }
 }
 
+/**
+ * The registry's lock: a directory holding one file named by its holder's token (pid and time inside). It is
+ * made aside and renamed into place, which fails while another lock is there (a lock is never empty), and it is
+ * taken away by removing the holder's file by its token, which fails once that lock is gone: of several
+ * processes that judged one lock stale, only the first removes it, and none can remove the lock taken after it.
+ */
 export const LOCK_FILE = '.registry.lock';
 /** A lock older than this is taken over even when its holder still runs (a flip holds it for milliseconds). */
 const LOCK_STALE_MS = 60_000;
@@ -68,52 +74,83 @@ function holderIsGone(text: string): boolean {
   }
 }
 
+const ignoreFsError = () => undefined;
+
 /**
- * Runs `change` (a read and write of the manifest and the history) holding the registry's lock file: created
- * exclusively with this process's pid and the time, removed after. A lock whose process is gone (on this host) or
- * that is older than LOCK_STALE_MS is taken over.
+ * Takes the lock at `path` away when its holder is gone; returns what holds it otherwise (null: nothing now).
+ * A plain file there is a lock of an earlier croupier (written in place, pid and time): removed as a file, so the
+ * removal cannot take a lock directory made since.
  */
-async function withRegistryLock<T>(dir: string, change: () => Promise<T>): Promise<T> {
-  const path = join(dir, LOCK_FILE);
-  const deadline = Date.now() + LOCK_WAIT_MS;
-  for (let wait = 5; ; wait = Math.min(wait * 2, 100)) {
-    try {
-      const handle = await open(path, 'wx');
-      await handle.writeFile(`${process.pid} ${Date.now()}`);
-      await handle.close();
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
+async function removeIfStale(path: string): Promise<string | null> {
+  let tokens: string[];
+  try {
+    tokens = await readdir(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return null;
+    if (code !== 'ENOTDIR') throw error;
     const holder = await readFile(path, 'utf8').catch(() => null);
-    // A holder that has created the file but not yet written it reads as '': gone only when that is not new.
     const emptyAndOld =
       holder === '' && Date.now() - ((await stat(path).catch(() => null))?.mtimeMs ?? Date.now()) > 5000;
-    if (holder !== null && (emptyAndOld || (holder !== '' && holderIsGone(holder)))) {
-      // Renamed aside first: of several waiters that found it stale, one takes it away and the others find it gone.
-      const aside = join(dir, `${LOCK_FILE}.${randomUUID()}.stale`);
-      if (
-        await rename(path, aside).then(
-          () => true,
-          () => false,
-        )
-      )
-        await rm(aside, { force: true });
-      continue;
+    if (holder === null || emptyAndOld || (holder !== '' && holderIsGone(holder))) {
+      await unlink(path).catch(ignoreFsError);
+      return null;
     }
-    if (Date.now() > deadline) {
-      throw new CroupierError(
-        'CROUPIER_ERR_MODEL_PROMOTION',
-        `model registry ${dir} is locked (${path}: ${holder ?? 'gone'}) for more than ${LOCK_WAIT_MS / 1000} s: another promotion, rollback or training run is writing it; remove the file if no croupier command runs`,
-        { registryDir: dir },
-      );
+    return holder;
+  }
+  // Empty: its holder removed its file and not yet the directory (or died between the two).
+  if (tokens.length === 0) {
+    await rmdir(path).catch(ignoreFsError);
+    return null;
+  }
+  const holder = await readFile(join(path, tokens[0]), 'utf8').catch(() => null);
+  if (holder === null || !holderIsGone(holder)) return holder;
+  if (await unlink(join(path, tokens[0])).then(() => true, ignoreFsError))
+    await rmdir(path).catch(ignoreFsError);
+  return null;
+}
+
+/**
+ * Runs `change` (a read and write of the manifest and the history) holding the registry's lock. A lock whose
+ * process is gone (on this host) or that is older than LOCK_STALE_MS is taken over.
+ */
+export async function withRegistryLock<T>(dir: string, change: () => Promise<T>): Promise<T> {
+  const path = join(dir, LOCK_FILE);
+  const token = randomUUID();
+  const staging = join(dir, `${LOCK_FILE}.${token}.new`);
+  await mkdir(staging);
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  try {
+    for (let wait = 5; ; wait = Math.min(wait * 2, 100)) {
+      await writeFile(join(staging, token), `${process.pid} ${Date.now()}`);
+      try {
+        await rename(staging, path);
+        break;
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'ENOTDIR' && code !== 'EISDIR') throw error;
+      }
+      const holder = await removeIfStale(path);
+      if (holder === null) continue;
+      if (Date.now() > deadline) {
+        throw new CroupierError(
+          'CROUPIER_ERR_MODEL_PROMOTION',
+          `model registry ${dir} is locked (${path}: ${holder}) for more than ${LOCK_WAIT_MS / 1000} s: another promotion, rollback or training run is writing it; remove it if no croupier command runs`,
+          { registryDir: dir },
+        );
+      }
+      await new Promise((r) => setTimeout(r, wait + Math.random() * wait));
     }
-    await new Promise((r) => setTimeout(r, wait + Math.random() * wait));
+  } catch (error) {
+    await rm(staging, { recursive: true, force: true });
+    throw error;
   }
   try {
     return await change();
   } finally {
-    await rm(path, { force: true });
+    // Only this lock's own file: a lock taken over after LOCK_STALE_MS is someone else's by now.
+    if (await unlink(join(path, token)).then(() => true, ignoreFsError))
+      await rmdir(path).catch(ignoreFsError);
   }
 }
 

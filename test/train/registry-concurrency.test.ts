@@ -3,13 +3,21 @@
  * --promote`, the watch job): each reads manifest.json and history.json and writes them back, so two at once
  * must not lose one's write. An attack pass ran four `models promote --force`/`rollback` loops and two `train`
  * loops as processes on one registry: 90 flips succeeded and history.json gained 89 events, one recorded as from
- * a model that was no longer active.
+ * a model that was no longer active. A twelfth pass found that a lock left by a dead process, judged stale by
+ * several waiters at once, could be taken by two of them (about 1 round in 10 of the test below).
  */
-import { spawnSync } from 'node:child_process';
-import { readdir, rm, writeFile } from 'node:fs/promises';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { access, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LOCK_FILE, promoteVersion, readHistory, rollbackActive } from '../../src/models/registry-writer.ts';
+import {
+  LOCK_FILE,
+  promoteVersion,
+  readHistory,
+  rollbackActive,
+  withRegistryLock,
+} from '../../src/models/registry-writer.ts';
 import { loadFeatureSpec } from '../../src/scoring/feature-spec.ts';
 import { readManifest } from '../../src/scoring/model-registry.ts';
 import { tempRegistry, writeManifest, writeModel } from '../decision/support.ts';
@@ -55,4 +63,54 @@ describe('flips of the model registry at once', () => {
     expect((await readManifest(dir)).active).toBe('b');
     expect((await readdir(dir)).filter((f) => f.startsWith(LOCK_FILE))).toEqual([]);
   });
+
+  it('gives a lock left by a killed process to one waiter at a time, however many judge it stale at once', async () => {
+    const rounds = 40;
+    const dirs = await Promise.all(Array.from({ length: rounds }, () => tempRegistry()));
+    // A process that takes the lock of every registry and is killed while it holds them.
+    const holder = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--input-type=module',
+        '-e',
+        `import { withRegistryLock } from './src/models/registry-writer.ts';
+         for (const dir of ${JSON.stringify(dirs)}) void withRegistryLock(dir, () => new Promise(() => {}));
+         setInterval(() => {}, 1000);`,
+      ],
+      { stdio: 'ignore' },
+    );
+    const held = async (dir: string) =>
+      access(join(dir, LOCK_FILE)).then(
+        () => true,
+        () => false,
+      );
+    while (!(await Promise.all(dirs.map(held))).every(Boolean)) await new Promise((r) => setTimeout(r, 50));
+    const exited = once(holder, 'exit');
+    holder.kill('SIGKILL');
+    await exited;
+    try {
+      const mostInside: number[] = [];
+      for (const dir of dirs) {
+        let inside = 0;
+        let most = 0;
+        await Promise.all(
+          Array.from({ length: 20 }, () =>
+            withRegistryLock(dir, async () => {
+              inside += 1;
+              most = Math.max(most, inside);
+              await new Promise((r) => setTimeout(r, 2));
+              inside -= 1;
+            }),
+          ),
+        );
+        mostInside.push(most);
+      }
+      expect(mostInside).toEqual(Array(rounds).fill(1));
+      for (const dir of dirs) expect((await readdir(dir)).filter((f) => f.startsWith(LOCK_FILE))).toEqual([]);
+    } finally {
+      await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
+    }
+  }, 60_000);
 });
