@@ -500,6 +500,12 @@ export const gatewaySchema = z
     propensityThread: z.boolean().default(true),
     /** Carousels waiting for the propensity thread before the main thread integrates the next ones itself. */
     propensityBacklog: z.number().int().positive().default(1024),
+    /**
+     * How long feedback on a carousel that another connection or gateway replica dealt waits for the topology to
+     * write that carousel's record (its logged impressions, read from Redis) before it is answered `counted: false`
+     * (ms; 0: one read decides). A click through a new connection can come before the record.
+     */
+    feedbackRecordWaitMs: z.number().int().min(0).max(MAX_TIMER_MS).default(5000),
     /** How often the change-feed cache reads the feeds (ms). */
     cachePollMs: z.number().int().max(MAX_TIMER_MS).positive().default(25),
     /**

@@ -100,3 +100,10 @@ export function requestRecordId(userId: string, requestId: string): string {
  * window), never written. No itemId can take this name, since ids never contain `|`.
  */
 export const REQUEST_USER_FIELD = '|user';
+
+/**
+ * What a request's record (its logged impressions, written by the topology) says of an item: the record shows it,
+ * the record exists without it, or there is no record of that request for that user (never dealt, expired, or not
+ * folded yet).
+ */
+export type ShownCheck = 'shown' | 'not shown' | 'no record';

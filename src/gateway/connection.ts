@@ -54,6 +54,11 @@ export interface SocketData {
    * oldest first).
    */
   feedbackElsewhere: Set<string>;
+  /**
+   * Feedback of this connection waiting for the record of a carousel another connection or replica dealt, which
+   * the topology has not written yet (at most `RECORD_WAITS` at once; past that one read decides).
+   */
+  recordWaits: number;
   subscriptions: Map<string, Subscription>;
   /**
    * Subscribes being dealt, by request id, each with its own ticket: the limit counts them, so pipelined
@@ -73,6 +78,8 @@ export interface SocketData {
 export const RECENT_REQUESTS = 256;
 /** Feedback on carousels not in `recent` remembered per connection (SocketData.feedbackElsewhere). */
 export const FEEDBACK_ELSEWHERE = 1024;
+/** Feedback per connection waiting at once for a carousel's record to be written (SocketData.recordWaits). */
+export const RECORD_WAITS = 32;
 export const MAX_SUBSCRIPTIONS = 4;
 
 export function newSocketData(
@@ -94,6 +101,7 @@ export function newSocketData(
     droppedSince: 0,
     recent: new Map(),
     feedbackElsewhere: new Set(),
+    recordWaits: 0,
     subscriptions: new Map(),
     pendingSubscribes: new Map(),
     congested: false,

@@ -11,6 +11,7 @@ import type { Config } from '../config/index.ts';
 import type { ArchiveMetricsSnapshot } from '../domain/archive-report.ts';
 import type { StateView } from '../domain/decision.ts';
 import type { FeedbackKind } from '../domain/protocol-messages.ts';
+import type { ShownCheck } from '../domain/state-deltas.ts';
 import { CroupierError } from '../errors/index.ts';
 import { LogLimiter } from '../log/log-limiter.ts';
 import type { Logger } from '../log/logger.ts';
@@ -36,7 +37,7 @@ import { SubscriptionHub } from './subscriptions.ts';
 export type GatewayView = StateView & {
   onChange?: (listener: StateChangeListener) => () => void;
   loadUser?: (userId: string) => Promise<void>;
-  wasShown?: (userId: string, requestId: string, itemId: string) => Promise<boolean>;
+  wasShown?: (userId: string, requestId: string, itemId: string) => Promise<ShownCheck>;
   claimFeedback?: (userId: string, requestId: string, itemId: string, kind: FeedbackKind) => Promise<boolean>;
   userIds?: (limit: number) => string[];
   freshness?: () => LiveStateFreshness;

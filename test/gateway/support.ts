@@ -78,6 +78,8 @@ export interface World {
   topology: StreamTopology | null;
   wsUrl: string;
   httpUrl: string;
+  /** Starts the stream topology of a world started without one. */
+  startTopology(): Promise<StreamTopology>;
   /** Starts another gateway over the same cache, decider and event log. */
   extraGateway(config: ConfigInput['gateway'], options?: Partial<GatewayOptions>): Promise<GatewayHandle>;
   close(): Promise<void>;
@@ -110,19 +112,19 @@ export async function startWorld(
   });
   await admin.disconnect();
   const codec = createEventCodec({ registryUrl: registry.url, schemas: loadSchemas() });
-  const topology = options.topology
-    ? await startStreamTopology({
-        config: parseConfig({
-          kafka: { partitions: PARTITIONS.clickstream },
-          redis: { keyPrefix: prefix },
-          stream: { maxBatchMs: 10, commitIntervalMs: 200, sessionTimeoutMs: 3000 },
-        }),
-        kafka,
-        codec,
-        redis: redis.client,
-        logger,
-      })
-    : null;
+  const startTopology = () =>
+    startStreamTopology({
+      config: parseConfig({
+        kafka: { partitions: PARTITIONS.clickstream },
+        redis: { keyPrefix: prefix },
+        stream: { maxBatchMs: 10, commitIntervalMs: 200, sessionTimeoutMs: 3000 },
+      }),
+      kafka,
+      codec,
+      redis: redis.client,
+      logger,
+    });
+  let topology = options.topology ? await startTopology() : null;
   const scorer = await createOnnxScorer({ registryDir: 'models', logger });
   const decider = createDecider({
     scorer,
@@ -163,7 +165,13 @@ export async function startWorld(
     cache,
     eventLog,
     gateway: handle,
-    topology,
+    get topology() {
+      return topology;
+    },
+    async startTopology() {
+      topology ??= await startTopology();
+      return topology;
+    },
     wsUrl: `ws://127.0.0.1:${handle.port}/ws`,
     httpUrl: `http://127.0.0.1:${handle.port}`,
     async extraGateway(config, options = {}) {
@@ -247,7 +255,6 @@ export async function connectClient(url: string): Promise<TestClient> {
   };
 }
 
-/** Polls `check` until it returns a value (not undefined) or the deadline passes. */
 /** A client that said hello as `userId` and got its welcome. */
 export async function helloAs(url: string, userId: string): Promise<TestClient> {
   const client = await connectClient(url);
@@ -256,6 +263,7 @@ export async function helloAs(url: string, userId: string): Promise<TestClient> 
   return client;
 }
 
+/** Polls `check` until it returns a value (not undefined) or the deadline passes. */
 export async function eventually<T>(
   check: () => Promise<T | undefined> | T | undefined,
   timeoutMs = 10_000,

@@ -11,7 +11,8 @@
  * dies.
  */
 import type { FeedbackMessage } from '../../domain/protocol-messages.ts';
-import { FEEDBACK_ELSEWHERE, type SocketData, sendCorked } from '../connection.ts';
+import type { ShownCheck } from '../../domain/state-deltas.ts';
+import { FEEDBACK_ELSEWHERE, RECORD_WAITS, type SocketData, sendCorked } from '../connection.ts';
 import { withinMs } from '../feedback-claims.ts';
 import type { HandlerDeps, Socket } from './handler-deps.ts';
 
@@ -20,6 +21,10 @@ import type { HandlerDeps, Socket } from './handler-deps.ts';
  * and the claim) before it is answered `counted: false`.
  */
 export const ELSEWHERE_WAIT_MS = 2_000;
+
+/** The first pause between two reads of a carousel's record not written yet; each pause doubles, to at most 500 ms. */
+const RECORD_FIRST_PAUSE_MS = 25;
+const RECORD_MAX_PAUSE_MS = 500;
 
 export function handleFeedback(deps: HandlerDeps, ws: Socket, data: SocketData, msg: FeedbackMessage): void {
   const userId = data.userId;
@@ -57,36 +62,49 @@ export function handleFeedback(deps: HandlerDeps, ws: Socket, data: SocketData, 
     return;
   }
   // Not a carousel of this connection (a reconnect, or an id nobody issued): the logged impressions decide.
-  const check =
-    shown === undefined && deps.wasShown && takeFeedbackElsewhere(data, userId, msg)
-      ? deps.wasShown(userId, msg.requestId, msg.itemId)
-      : null;
-  if (check === null) {
+  const wasShown = deps.wasShown;
+  if (shown !== undefined || wasShown === undefined || !takeFeedbackElsewhere(data, userId, msg)) {
     ack(deps, ws, data, msg, false);
     return;
   }
-  // The check and the claim wait on Redis, at most ELSEWHERE_WAIT_MS: while Redis does not answer (down, stopped)
-  // the feedback is answered `counted: false` then, and its claim is not asked for after that, so a resend counts.
-  // A claim already on its way that Redis takes later is logged then: the feedback counts once, and a resend finds
-  // it claimed.
+  // A carousel another connection or replica dealt: its record may not be written yet. At most RECORD_WAITS of a
+  // connection's feedback wait for one; past that one read decides.
+  // Each read and the claim wait on Redis for ELSEWHERE_WAIT_MS at most: while Redis does not answer (down,
+  // stopped) the feedback is answered `counted: false` then, and its claim is not asked for after that, so a resend
+  // counts. A claim already on its way that Redis takes later is logged then: the feedback counts once, and a resend
+  // finds it claimed.
   let answered = false;
+  const late = () => {
+    answered = true;
+  };
+  const waitMs = data.recordWaits < RECORD_WAITS ? deps.config.feedbackRecordWaitMs : 0;
+  data.recordWaits++;
+  const check = shownOnceWritten(
+    () => withinMs(wasShown(userId, msg.requestId, msg.itemId), ELSEWHERE_WAIT_MS, 'Redis', late),
+    waitMs,
+    () => answered,
+  ).finally(() => {
+    data.recordWaits--;
+  });
   const claims = deps.claims;
-  const counts = claims
+  const bounded = claims
     ? check.then(
         (ok) =>
           ok &&
           !answered &&
-          claims.claim(userId, msg.requestId, msg.itemId, msg.kind).then((first) => {
-            if (first && answered) {
-              logFeedback(deps, userId, msg, null, null).catch(() => undefined);
-            }
-            return first;
-          }),
+          withinMs(
+            claims.claim(userId, msg.requestId, msg.itemId, msg.kind).then((first) => {
+              if (first && answered) {
+                logFeedback(deps, userId, msg, null, null).catch(() => undefined);
+              }
+              return first;
+            }),
+            ELSEWHERE_WAIT_MS,
+            'Redis',
+            late,
+          ),
       )
     : check;
-  const bounded = withinMs(counts, ELSEWHERE_WAIT_MS, 'Redis', () => {
-    answered = true;
-  });
   logWhen(deps, ws, data, msg, bounded, () => logFeedback(deps, userId, msg, null, null), {
     says: 'checking feedback against the logged impressions failed',
     counts: false,
@@ -118,6 +136,22 @@ function logWhen(
       else ack(deps, ws, data, msg, false);
     },
   );
+}
+
+/**
+ * Whether the carousel's record shows the item, reading it again while there is none (the topology folds a
+ * carousel tens of milliseconds after it was dealt, longer under load) until `waitMs` has passed or `stop()`.
+ */
+async function shownOnceWritten(read: () => Promise<ShownCheck>, waitMs: number, stop: () => boolean) {
+  const until = Date.now() + waitMs;
+  let pause = RECORD_FIRST_PAUSE_MS;
+  for (;;) {
+    const found = await read();
+    if (found !== 'no record') return found === 'shown';
+    if (stop() || Date.now() + pause > until) return false;
+    await new Promise((resolve) => setTimeout(resolve, pause));
+    pause = Math.min(pause * 2, RECORD_MAX_PAUSE_MS);
+  }
 }
 
 /**

@@ -2,6 +2,7 @@
 import type { WebSocket } from 'uWebSockets.js';
 import type { Config } from '../../config/index.ts';
 import type { ErrorMessage } from '../../domain/protocol-messages.ts';
+import type { ShownCheck } from '../../domain/state-deltas.ts';
 import type { LogLimiter } from '../../log/log-limiter.ts';
 import type { Logger } from '../../log/logger.ts';
 import type { ClosedCarousels } from '../closed-carousels.ts';
@@ -27,7 +28,7 @@ export interface HandlerDeps {
    * Whether the logged impressions of `requestId` show `itemId` to `userId` (the request's record that the
    * topology keeps for the attribution window): how feedback is checked after a reconnect.
    */
-  wasShown?: (userId: string, requestId: string, itemId: string) => Promise<boolean>;
+  wasShown?: (userId: string, requestId: string, itemId: string) => Promise<ShownCheck>;
   /**
    * Claims of feedback in Redis (kept for the attribution window), so that a click, a conversion and a watch each
    * count once per item shown, on any connection of any gateway replica; a claim Redis refuses is kept and written

@@ -13,6 +13,7 @@
 import type { Cluster, Redis } from 'ioredis';
 import type { StateView } from '../../domain/decision.ts';
 import type { FeedbackKind } from '../../domain/protocol-messages.ts';
+import type { ShownCheck } from '../../domain/state-deltas.ts';
 import { CroupierError } from '../../errors/index.ts';
 import type { Logger } from '../../log/logger.ts';
 import { FEED_ENTRY_FIELDS } from '../layout/feed-entry.ts';
@@ -76,7 +77,7 @@ export interface LiveStateReader extends StateView {
   /** Loads a user's activity from Redis unless cached (call on hello; decisions never wait on it). */
   loadUser(userId: string): Promise<void>;
   /** Whether the logged impressions of `requestId` show `itemId` to `userId` (see user-reads.ts). */
-  wasShown(userId: string, requestId: string, itemId: string): Promise<boolean>;
+  wasShown(userId: string, requestId: string, itemId: string): Promise<ShownCheck>;
   /** Takes a click, a conversion or a watch for the first connection that asks (see user-reads.ts). */
   claimFeedback(userId: string, requestId: string, itemId: string, kind: FeedbackKind): Promise<boolean>;
   /** Some known user ids, for pickers. */

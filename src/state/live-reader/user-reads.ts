@@ -9,7 +9,7 @@
 import type { Cluster, Redis } from 'ioredis';
 import { Partitioners, type PartitionMetadata } from 'kafkajs';
 import type { FeedbackKind } from '../../domain/protocol-messages.ts';
-import { REQUEST_USER_FIELD } from '../../domain/state-deltas.ts';
+import { REQUEST_USER_FIELD, type ShownCheck } from '../../domain/state-deltas.ts';
 import {
   clickClaimKey,
   feedbackClaimField,
@@ -36,8 +36,11 @@ export interface UserReadsOptions {
 export interface UserReads {
   /** Loads a user's activity unless the tables hold it already. */
   loadUser(userId: string): Promise<void>;
-  /** Whether the impressions of `requestId`, kept for the attribution window, show `itemId` to `userId`. */
-  wasShown(userId: string, requestId: string, itemId: string): Promise<boolean>;
+  /**
+   * Whether the impressions of `requestId`, kept for the attribution window, show `itemId` to `userId`; `no record`
+   * when there is no record of that request for that user (not dealt, expired, or not folded by the topology yet).
+   */
+  wasShown(userId: string, requestId: string, itemId: string): Promise<ShownCheck>;
   /**
    * True for the first claim of feedback of `kind` by `userId` on `itemId` of `requestId` (any connection, any
    * replica).
@@ -88,15 +91,18 @@ export function createUserReads(options: UserReadsOptions): UserReads {
       // same id never counts. A record of the layout before (req:<requestId>) counts while it lives if it names
       // the user.
       const tp = { topic, partition: partitionOf(userId) };
-      const [slot, legacy] = await execMulti(
+      const key = requestKey(prefix, tp, userId, requestId);
+      const [slot, exists, legacy] = await execMulti(
         redis
           .multi()
-          .hget(requestKey(prefix, tp, userId, requestId), itemId)
+          .hget(key, itemId)
+          .exists(key)
           .hmget(legacyRequestKey(prefix, tp, requestId), itemId, REQUEST_USER_FIELD),
       );
-      if (slot !== null) return true;
+      if (slot !== null) return 'shown';
       const [legacySlot, user] = legacy as (string | null)[];
-      return legacySlot !== null && user === userId;
+      if (user === userId) return legacySlot !== null ? 'shown' : 'not shown';
+      return Number(exists) === 1 ? 'not shown' : 'no record';
     },
     async claimFeedback(userId, requestId, itemId, kind) {
       const key = clickClaimKey(prefix, { topic, partition: partitionOf(userId) }, requestId);
