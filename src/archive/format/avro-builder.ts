@@ -8,13 +8,14 @@
  *   block:  long count | long size | deflated rows | sync
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
 import { deflateRawSync } from 'node:zlib';
 import avro from 'avsc';
 import { type AvroSchema, rowSchemaOf, type TopicTable } from './columns.ts';
 import { type FileBuilder, type FileMetadata, metadataEntries } from './file-builder.ts';
 import { avroRowOf } from './rows.ts';
+import { writeWholeSync } from './write-whole.ts';
 
 const MAGIC = Buffer.from([0x4f, 0x62, 0x6a, 0x01]);
 const LONG = avro.Type.forSchema('long');
@@ -41,7 +42,7 @@ export function createAvroBuilder(options: {
       if (fd === null) throw new Error('append after finish');
       const rows = records.map((r) => type.toBuffer(avroRowOf(partition, r)));
       const body = Buffer.concat(rows);
-      writeSync(fd, Buffer.concat([LONG.toBuffer(rows.length), LONG.toBuffer(body.length), body]));
+      writeWholeSync(fd, Buffer.concat([LONG.toBuffer(rows.length), LONG.toBuffer(body.length), body]));
     },
     async finish(metadata: FileMetadata, localPath: string) {
       if (fd !== null) closeSync(fd);
@@ -78,10 +79,10 @@ export function writeAvroContainer(
   for (const [k, v] of Object.entries(metadata)) meta[k] = Buffer.from(v);
   const out = openSync(localPath, 'w', 0o644);
   try {
-    writeSync(out, Buffer.concat([MAGIC, METADATA.toBuffer(meta), sync]));
+    writeWholeSync(out, Buffer.concat([MAGIC, METADATA.toBuffer(meta), sync]));
     for (const block of blocks) {
       const deflated = deflateRawSync(block.body);
-      writeSync(
+      writeWholeSync(
         out,
         Buffer.concat([LONG.toBuffer(block.count), LONG.toBuffer(deflated.length), deflated, sync]),
       );
@@ -101,7 +102,9 @@ function* readBlocks(fd: number): Generator<{ count: number; body: Buffer }> {
     const count = LONG.decode(head, 0);
     const size = LONG.decode(head, count.offset);
     const body = Buffer.alloc(size.value as number);
-    readSync(fd, body, 0, body.length, position + size.offset);
+    if (readSync(fd, body, 0, body.length, position + size.offset) !== body.length) {
+      throw new Error(`the staged block at byte ${position} is cut short`);
+    }
     position += size.offset + body.length;
     yield { count: count.value as number, body };
   }

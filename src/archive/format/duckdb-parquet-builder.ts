@@ -4,13 +4,14 @@
  * parquet)` on DuckDB's own threads: the columns and their conversions come from the topic's table
  * (columns.ts), and the key-value metadata carries topic, partition, offsets and writer schemas.
  */
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
 import type { DuckDBInstance } from '@duckdb/node-api';
 import { CroupierError } from '../../errors/index.ts';
 import { jsonColumnsSql, selectSql, sqlString, type TopicTable } from './columns.ts';
 import { type FileBuilder, type FileMetadata, metadataEntries } from './file-builder.ts';
 import { jsonLineOf } from './rows.ts';
+import { writeWholeSync } from './write-whole.ts';
 
 export type ParquetCompression = 'zstd' | 'snappy' | 'gzip' | 'uncompressed';
 
@@ -31,7 +32,7 @@ export function createDuckDbParquetBuilder(options: {
       if (fd === null) throw new Error('append after finish');
       let text = '';
       for (const r of records) text += jsonLineOf(partition, r, withBytes);
-      writeSync(fd, text);
+      writeWholeSync(fd, Buffer.from(text));
     },
     async finish(metadata: FileMetadata, localPath: string) {
       if (fd !== null) closeSync(fd);
