@@ -3,6 +3,9 @@
  * `ws` package client, each keeping a window of requests in flight on 8 connections to a bare
  * uWebSockets.js echo server in a child process. Reports replies per second and the generator's CPU time
  * per request (user + system of this process), the figure that decides how far one generator core goes.
+ * Then the open loop of `bench:loadtest` (50 connections, one request due every 1/rate s) at 300, 500, 1,000 and
+ * 2,000 requests/s against the same server, woken by its ticker thread and, alternating with it, by polling timers
+ * (the loop before the ticker): the generator's cores and its send lag at each rate.
  *
  *   npm run bench:loadtest-client -- [seconds=3]
  *
@@ -11,6 +14,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import WebSocket from 'ws';
 import { spawnEchoServer } from '../load-tests/echo-server.ts';
+import { carouselSource, closePool, openPool } from '../load-tests/loadtest.ts';
+import { runStep } from '../load-tests/open-loop.ts';
 import { textTable } from '../src/report/charts.ts';
 import { connectRaw } from '../src/ws-client/raw-client.ts';
 
@@ -75,6 +80,37 @@ async function measure(name: string, url: string, open: typeof rawSender) {
   };
 }
 
+/** The open loop at each rate, woken each way in turn: the generator's CPU (all its threads) and send lag. */
+async function openLoop(url: string) {
+  const pool = await openPool(url, 50, 1000, true);
+  const source = carouselSource(10);
+  const rows = [];
+  try {
+    await runStep(pool, source, { rate: 500, durationMs: 1000, timeoutMs: 2000 });
+    for (const rate of [300, 500, 1000, 2000]) {
+      for (const wake of ['ticker', 'poll'] as const) {
+        const cpu0 = process.cpuUsage();
+        const t0 = performance.now();
+        const step = await runStep(pool, source, { rate, durationMs: seconds * 1000, timeoutMs: 2000, wake });
+        const cpu = process.cpuUsage(cpu0);
+        const cores = (cpu.user + cpu.system) / 1000 / (performance.now() - t0);
+        rows.push({
+          rate,
+          wake,
+          achieved: step.achievedRate,
+          generatorCores: +cores.toFixed(3),
+          cpuUsPerRequest: Math.round((cpu.user + cpu.system) / step.sent),
+          sendLagP99Ms: step.sendLag.p99,
+          p99Ms: step.latency.p99,
+        });
+      }
+    }
+  } finally {
+    await closePool(pool);
+  }
+  return rows;
+}
+
 const echo = await spawnEchoServer({});
 const url = `ws://127.0.0.1:${echo.port}/`;
 try {
@@ -93,10 +129,25 @@ try {
       rows.map((r) => [r.client, r.repliesPerSecond, r.cpuUsPerRequest]),
     ),
   );
+  const open = await openLoop(url);
+  console.log(
+    textTable(
+      ['open loop rate/s', 'woken by', 'achieved/s', 'generator cores', 'CPU µs/request', 'send lag p99 ms', 'p99 ms'],
+      open.map((r) => [
+        r.rate,
+        r.wake,
+        r.achieved,
+        r.generatorCores,
+        r.cpuUsPerRequest,
+        r.sendLagP99Ms,
+        r.p99Ms,
+      ]),
+    ),
+  );
   mkdirSync('bench/results', { recursive: true });
   writeFileSync(
     'bench/results/loadtest-client.json',
-    `${JSON.stringify({ connections: CONNECTIONS, window: WINDOW, seconds, rows }, null, 2)}\n`,
+    `${JSON.stringify({ connections: CONNECTIONS, window: WINDOW, seconds, rows, openLoop: open }, null, 2)}\n`,
   );
 } finally {
   await echo.close();

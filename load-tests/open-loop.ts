@@ -16,6 +16,7 @@
  */
 import * as hdr from 'hdr-histogram-js';
 import { encodeClientFrame, type RawWebSocket } from '../src/ws-client/raw-client.ts';
+import { startTicker, type Ticker } from './ticker.ts';
 
 export type LoopMode = 'open' | 'closed';
 
@@ -24,6 +25,12 @@ export interface StepSpec {
   durationMs: number;
   timeoutMs: number;
   mode?: LoopMode;
+  /**
+   * How an open loop waits for the next due time: `ticker` (default), a worker thread wakes it (ticker.ts);
+   * `poll`, Node's timers then `setImmediate` within 2 ms of it, which spins the event loop (kept to measure what
+   * that costs: `npm run bench:loadtest-client`).
+   */
+  wake?: 'ticker' | 'poll';
 }
 
 /** A percentile of a latency distribution, in milliseconds. */
@@ -129,8 +136,14 @@ export function summarize(histogram: hdr.Histogram): LatencySummary {
 }
 
 /** Runs one step on the pool and resolves when every request is answered or has timed out. */
-export function runStep(pool: ConnectionPool, source: RequestSource, spec: StepSpec): Promise<StepResult> {
+export async function runStep(
+  pool: ConnectionPool,
+  source: RequestSource,
+  spec: StepSpec,
+): Promise<StepResult> {
   const mode = spec.mode ?? 'open';
+  // Open loop: a worker thread wakes the loop at the due times (ticker.ts), so the generator does not spin.
+  const ticker: Ticker | null = mode === 'open' && spec.wake !== 'poll' ? await startTicker() : null;
   const connections = pool.sockets.length;
   const total = Math.max(1, Math.floor((spec.rate * spec.durationMs) / 1000));
   const interval = 1000 / spec.rate;
@@ -211,6 +224,8 @@ export function runStep(pool: ConnectionPool, source: RequestSource, spec: StepS
         armDeadline();
         return;
       }
+      // The ticker calls again at the next due time; without it the loop polls.
+      if (ticker !== null) return;
       const nextDue = mode === 'open' ? t0 + sent * interval : now + 0.2;
       const wait = nextDue - performance.now();
       if (wait > 2) setTimeout(tick, Math.floor(wait - 1));
@@ -228,6 +243,7 @@ export function runStep(pool: ConnectionPool, source: RequestSource, spec: StepS
     const finish = () => {
       if (finished) return;
       finished = true;
+      ticker?.stop();
       pool.handler = () => {};
       const now = performance.now();
       for (let i = 0; i < sent; i++) {
@@ -256,6 +272,7 @@ export function runStep(pool: ConnectionPool, source: RequestSource, spec: StepS
       });
     };
 
-    setTimeout(tick, 5);
+    if (ticker === null) setTimeout(tick, 5);
+    else ticker.run(performance.timeOrigin + t0, interval, total, tick);
   });
 }
