@@ -132,7 +132,15 @@ try {
   const open = await openLoop(url);
   console.log(
     textTable(
-      ['open loop rate/s', 'woken by', 'achieved/s', 'generator cores', 'CPU µs/request', 'send lag p99 ms', 'p99 ms'],
+      [
+        'open loop rate/s',
+        'woken by',
+        'achieved/s',
+        'generator cores',
+        'CPU µs/request',
+        'send lag p99 ms',
+        'p99 ms',
+      ],
       open.map((r) => [
         r.rate,
         r.wake,
