@@ -1,8 +1,9 @@
 /**
  * The carousels of connections that closed, kept a short while by this gateway, so that feedback sent through a
  * new connection right after a reconnect (a page reloaded) is checked in memory, as on the connection that dealt
- * the carousel. Otherwise it is checked against the request record the stream topology writes to Redis, which is
- * not there until the topology has folded the carousel: a click sent before that was answered `counted: false`.
+ * the carousel, at once. Otherwise it is checked against the request record the stream topology writes to Redis,
+ * which is not there until the topology has folded the carousel: a click sent before that waits for the record
+ * (`gateway.feedbackRecordWaitMs`, handlers/feedback.ts).
  *
  * Each carousel is kept under its user and request id (request ids are the client's: two users may use one) for
  * `keepMs` after its connection closed, `maxKept` at most (the oldest dropped first). The entry is the dealing
