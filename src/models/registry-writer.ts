@@ -40,13 +40,25 @@ export interface HistoryEvent {
   holdback?: Holdback;
 }
 
-async function writeAtomically(dir: string, file: string, text: string): Promise<void> {
-  const tmp = join(dir, `.${file}.${randomUUID()}.tmp`);
-  await writeFile(tmp, text);
+/**
+ * Replaces files of the registry: each new text is written aside first, then all are renamed into place. A write
+ * that fails (a full disk) fails before any file changed, so a flip never moves the manifest without its history
+ * event; the renames need no space.
+ */
+async function replaceFiles(
+  dir: string,
+  files: readonly (readonly [file: string, text: string])[],
+): Promise<void> {
+  const staged: [tmp: string, file: string][] = [];
   try {
-    await rename(tmp, join(dir, file));
+    for (const [file, text] of files) {
+      const tmp = join(dir, `.${file}.${randomUUID()}.tmp`);
+      staged.push([tmp, file]);
+      await writeFile(tmp, text);
+    }
+    for (const [tmp, file] of staged) await rename(tmp, join(dir, file));
   } catch (error) {
-    await rm(tmp, { force: true });
+    await Promise.all(staged.map(([tmp]) => rm(tmp, { force: true })));
     throw error;
   }
 }
@@ -154,9 +166,9 @@ export async function withRegistryLock<T>(dir: string, change: () => Promise<T>)
   }
 }
 
-async function writeManifest(dir: string, manifest: Manifest): Promise<void> {
-  const checked = manifestSchema.parse(manifest);
-  await writeAtomically(dir, MANIFEST_FILE, `${JSON.stringify(checked, null, 2)}\n`);
+/** The manifest's file text, checked against its schema. */
+function manifestFile(manifest: Manifest): readonly [string, string] {
+  return [MANIFEST_FILE, `${JSON.stringify(manifestSchema.parse(manifest), null, 2)}\n`];
 }
 
 export async function readHistory(dir: string): Promise<HistoryEvent[]> {
@@ -173,9 +185,10 @@ export async function readHistory(dir: string): Promise<HistoryEvent[]> {
   }
 }
 
-async function appendHistory(dir: string, event: HistoryEvent): Promise<void> {
+/** The history's file text with `event` appended; history events are written before the manifest's rename. */
+async function historyFileWith(dir: string, event: HistoryEvent): Promise<readonly [string, string]> {
   const events = await readHistory(dir);
-  await writeAtomically(dir, HISTORY_FILE, `${JSON.stringify({ events: [...events, event] }, null, 2)}\n`);
+  return [HISTORY_FILE, `${JSON.stringify({ events: [...events, event] }, null, 2)}\n`];
 }
 
 export interface NewVersion {
@@ -208,7 +221,7 @@ export async function addModelVersion(dir: string, version: NewVersion): Promise
     }
     await withRegistryLock(dir, async () => {
       const latest = await readManifest(dir);
-      await writeManifest(dir, { ...latest, models: [...latest.models, version.entry] });
+      await replaceFiles(dir, [manifestFile({ ...latest, models: [...latest.models, version.entry] })]);
     });
   } catch (error) {
     await Promise.all(written.map((file) => rm(join(dir, file), { force: true })));
@@ -288,8 +301,10 @@ async function promoteLocked(
     ...(holdback ? { holdback } : {}),
   };
   const promoted = { ...withoutHoldback(manifest), active: version };
-  await writeManifest(dir, holdback ? { ...promoted, holdback } : promoted);
-  await appendHistory(dir, event);
+  await replaceFiles(dir, [
+    await historyFileWith(dir, event),
+    manifestFile(holdback ? { ...promoted, holdback } : promoted),
+  ]);
   return event;
 }
 
@@ -321,8 +336,10 @@ async function rollbackLocked(
     reason,
     ...(watch ? { watch } : {}),
   };
-  await writeManifest(dir, { ...withoutHoldback(manifest), active: promotion.from });
-  await appendHistory(dir, event);
+  await replaceFiles(dir, [
+    await historyFileWith(dir, event),
+    manifestFile({ ...withoutHoldback(manifest), active: promotion.from }),
+  ]);
   return event;
 }
 
@@ -344,10 +361,11 @@ async function recordWatchKeptLocked(dir: string, look: WatchLook): Promise<Hist
     watch: look,
   };
   const manifest = await readManifest(dir);
-  if (manifest.holdback !== undefined && manifest.active === look.promotion.to) {
-    await writeManifest(dir, withoutHoldback(manifest));
-  }
-  await appendHistory(dir, event);
+  const endsHoldback = manifest.holdback !== undefined && manifest.active === look.promotion.to;
+  await replaceFiles(dir, [
+    await historyFileWith(dir, event),
+    ...(endsHoldback ? [manifestFile(withoutHoldback(manifest))] : []),
+  ]);
   return event;
 }
 

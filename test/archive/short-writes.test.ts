@@ -6,12 +6,12 @@
  * had merged). A twelfth attack pass found it; here the disk's end is a file-size limit (RLIMIT_FSIZE, which
  * Node takes as EFBIG, as on a full disk) on a child process writing one Avro container.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readAvroFile } from '../../src/archive/format/file-reader.ts';
+import { runUnderFileSizeLimit } from '../support/file-size-limit.ts';
 
 const LIMIT_BLOCKS = 64; // 512-byte blocks: 32 KiB
 
@@ -28,20 +28,7 @@ function writeUnderLimit(path: string): { threw: string | null } {
     } catch (error) {
       process.stdout.write(JSON.stringify({ threw: error.code ?? error.message }));
     }`;
-  const child = spawnSync(
-    'sh',
-    [
-      '-c',
-      `ulimit -f ${LIMIT_BLOCKS} && exec "$0" "$@"`,
-      process.execPath,
-      '--import',
-      'tsx',
-      '--input-type=module',
-      '-e',
-      code,
-    ],
-    { encoding: 'utf8' },
-  );
+  const child = runUnderFileSizeLimit(LIMIT_BLOCKS, code);
   expect(child.status, child.stderr).toBe(0);
   return JSON.parse(child.stdout);
 }
