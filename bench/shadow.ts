@@ -5,7 +5,7 @@
  * and state. Prints the table estimator × candidate (coverage of the truth by the interval, with its own 95 %
  * Wilson interval over the seeds and the misses on each side; the spread of the standardized errors; mean bias,
  * mean relative error, mean interval width, the share of the candidate's mass outside the log's support and its
- * effective sample size per impression) and writes bench/results/shadow.json.
+ * effective sample size per impression) and writes bench/results/shadow.json, with each cell's per-seed errors.
  *
  *   npm run bench:shadow [-- --first-seed 1 --seeds 40 --carousels 10000 --replicates 300 --out bench/results/shadow.json]
  */
@@ -124,6 +124,9 @@ const rows = [...cells.entries()].map(([key, c]) => {
     intervalWidth: c.width,
     outsideSupport: c.outside,
     effectiveSampleShare: c.ess,
+    /** Per seed, in seed order: (estimate − truth) / SE and estimate − truth, so runs over seed ranges can be pooled. */
+    standardizedErrors: c.z,
+    errors: c.errors,
   };
 });
 const pct = (x: number, d = 1) => `${(100 * x).toFixed(d)} %`;
