@@ -28,6 +28,7 @@ import { registerMainThread } from '../log/thread-cpu.ts';
 import type { Scorer } from '../scoring/onnx-scorer.ts';
 import { createOnnxScorer } from '../scoring/onnx-scorer.ts';
 import { loadShadowModel, type ShadowModel } from '../scoring/shadow-model.ts';
+import { watchEvictionPolicy } from '../state/eviction-policy.ts';
 import { type LiveStateReader, startLiveStateReader } from '../state/live-reader/index.ts';
 import type { GatewayDecider } from './dealer.ts';
 import { type EventLog, startEventLog } from './event-log.ts';
@@ -253,6 +254,9 @@ export async function startServing(options: ServingOptions): Promise<ServingHand
     });
     closers.push(() => eventLog.close());
 
+    const evictionPolicy = watchEvictionPolicy({ redis, intervalMs: 60_000, logger });
+    closers.push(async () => evictionPolicy.close());
+
     // The decider exists before the port opens: the first request finds it.
     decider = newDecider(experiments);
     const gateway = await startGateway({
@@ -265,7 +269,7 @@ export async function startServing(options: ServingOptions): Promise<ServingHand
       ...(options.archiveReport ? { archiveHealth: options.archiveReport } : {}),
       extraMetrics: () =>
         redisDiskMetricsText(options.redisDisk?.reading()) + (options.extraMetrics?.() ?? ''),
-      ...(options.redisDisk ? { extraWarnings: () => options.redisDisk?.warnings() ?? [] } : {}),
+      extraWarnings: () => [...evictionPolicy.warnings(), ...(options.redisDisk?.warnings() ?? [])],
       metrics,
       dashboard: {
         tail: kafkaTopicTail({

@@ -1,0 +1,39 @@
+/**
+ * `croupier serve` as a child process (`bin/croupier.js serve --set gateway.port=0` and the given `--set`s), resolved
+ * with its gateway's URL once it prints it; `stop()` ends it with SIGTERM and waits.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import path from 'node:path';
+
+const ROOT = path.join(import.meta.dirname, '..', '..');
+
+export interface ServeChild {
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function startCroupierServe(settings: readonly string[]): Promise<ServeChild> {
+  const args = ['bin/croupier.js', 'serve', '--set', 'gateway.port=0'];
+  for (const s of settings) args.push('--set', s);
+  const child: ChildProcess = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const stop = async () => {
+    if (child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+  };
+  let output = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let stdout = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const match = /croupier gateway: (\S+)/.exec(stdout);
+      if (match?.[1]) resolve(match[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`croupier serve exited ${code}: ${output}`)));
+  });
+  return { url, stop };
+}
