@@ -26,7 +26,9 @@
  *   refitted every 128 of the segment's requests;
  * - `ebt<c>`: m kept, τ₀ = m/(c·m̂) in [0.05, 1] (the prior then weighs c·m̂ pseudo-impressions until the arm
  *   has counts of its own); `ebcap`: τ₀ never above the spec's;
- * - `ps<x>`: p̂ times x (0.52: the click rate at the average slot of five, as a model `croupier train` serves).
+ * - `ps<x>`: p̂ times x (0.52: the click rate at the average slot of five, as a model `croupier train` serves);
+ * - `nbar`: the temperature also comes back with the candidates' mean examinations n̄,
+ *   τᵢ = 1 − (1 − τ₀)·n₀/(n₀ + nᵢ + n̄), so that an arm unlucky early is not frozen out once the others are counted.
  *
  * The slot-by-slot variants (`low`, `ucbz`, `bucb`) leave the last slot to Thompson draws, so a one-slot
  * carousel (the K-armed bandit) is plain Thompson sampling.
@@ -73,6 +75,8 @@ export interface Candidate {
   empirical?: EmpiricalUse;
   /** p̂ times this before anything else (a model calibrated to another slot). */
   scoreScale?: number;
+  /** The temperature also comes back with the candidates' mean examinations n̄: τᵢ = 1 − (1 − τ₀)·n₀/(n₀ + nᵢ + n̄). */
+  temperMean?: boolean;
 }
 
 const DEFAULT_TEMPERING: Tempering = { temperature: 0.3, impressions: 500 };
@@ -115,6 +119,7 @@ export function parseCandidate(label: string): Candidate {
     else if (key === 'ebt') c.empirical = { kind: 'temperature', scale: value === '' ? 1 : x, capped };
     else if (key === 'ebcap') capped = true;
     else if (key === 'ps') c.scoreScale = x;
+    else if (key === 'nbar') c.temperMean = true;
     else throw new Error(`candidate ${label}: unknown part ${part}`);
   }
   if (capped && c.empirical?.kind === 'temperature') c.empirical = { ...c.empirical, capped };
@@ -199,7 +204,19 @@ export class CandidatePolicy {
     }
     this.calibrate(candidates, n);
     const { m, tempering } = this.priorOf(segment);
-    fillPosteriors(this.scores, ex.impressions, ex.clicks, m, n, ex.alpha, ex.beta, tempering);
+    if (this.c.temperMean && tempering.temperature < 1) {
+      fillPosteriors(this.scores, ex.impressions, ex.clicks, m, n, ex.alpha, ex.beta, UNTEMPERED);
+      let mean = 0;
+      for (let i = 0; i < n; i++) mean += ex.impressions[i] / n;
+      const { temperature: t0, impressions: n0 } = tempering;
+      for (let i = 0; i < n; i++) {
+        const scale = 1 / (1 - ((1 - t0) * n0) / (n0 + ex.impressions[i] + mean));
+        ex.alpha[i] *= scale;
+        ex.beta[i] *= scale;
+      }
+    } else {
+      fillPosteriors(this.scores, ex.impressions, ex.clicks, m, n, ex.alpha, ex.beta, tempering);
+    }
     if (this.c.rank === 'thompson' && this.c.top !== undefined) {
       return this.topThenThompson(segment, n, slots).map((i) => candidates[i]);
     }

@@ -15,6 +15,11 @@
  * `--windows k` also prints each candidate's regret in k equal windows of simulated time (summed over the
  * seeds), as a share of the oracle's clicks in the window and over the best baseline's regret in it.
  *
+ * `--breakdown` also prints where each candidate's regret is lost, against the best baseline's (summed over the
+ * seeds, expected clicks): per slot, b(s)·(q of the oracle's s-th item − q of the item dealt in slot s), which
+ * add up to the regret; and the same by how many examinations the dealt item had in the user's segment before
+ * (fewer than 30, 30–150, more), counted as the fold counts them.
+ *
  * A candidate is a spec of `simulator/bandit/candidate-policy.ts` (`default`, `ts1`, `greedy`, `greedyRaw`, or
  * `thompson|greedy` with parts such as `:cal20`, `:low1`, `:tt0.5`, `:ebt`).
  *
@@ -55,14 +60,33 @@
  * The fourth held-out set, run once after that round on the default and the baselines:
  *   <scenario> default,ts1,greedy,greedyRaw --offsets 19000,20000,21000,22000,23000,24000 (steady-state the first
  *   three); k-armed default,ts1 on the same offsets
+ *
+ * Where the default loses to greedy, and harder tempering again (README, Regret: "Where the regret is lost"), on
+ * 24 seeds per one-hour world, the tuning offsets and the third and fourth sets' (T = 0,500,…,5500,13000,…,24000),
+ * six in steady-state (0,1000,…,5000); none adopted:
+ *   cold-start, preference-drift, model-blind-spot default,greedy --breakdown --windows 6   (tuning offsets)
+ *   cold-start, preference-drift default,ts1,greedy,greedyRaw,thompson:t0.2:n1000,thompson:t0.2:n700,
+ *     thompson:t0.25:n800,thompson:m10:t0.15,thompson:m10:t0.2,thompson:m30:t0.3,thompson:m40:t0.5,
+ *     thompson:t0.3:n1000,thompson:low4 --offsets T
+ *   cold-start, model-blind-spot default,ts1,greedy,greedyRaw,thompson:t0.2:n1000,thompson:low4,
+ *     thompson:t0.2:n1000:low4,thompson:t0.15:n1000,thompson:t0.2:n1500,thompson:m30:t0.2:n1000,greedy:m60,
+ *     thompson:low3 --offsets T
+ *   preference-drift, steady-state default,ts1,greedy,greedyRaw,thompson:t0.2:n1000,thompson:t0.15:n1000,
+ *     thompson:t0.2:n1500,thompson:t0.25:n1000 --offsets T
+ *   cold-start default,ts1,greedy,greedyRaw,thompson:t0.2:n1000:nbar,thompson:t0.15:n1000:nbar,
+ *     thompson:t0.1:n2000:nbar,thompson:t0.15:n2000:nbar --offsets T
+ *   steady-state default,ts1,thompson:t0.15:n2000:nbar,thompson:t0.1:n2000:nbar,thompson:t0.2:n1000:nbar
+ *   model-blind-spot, preference-drift, popularity-shock default,ts1,greedy,greedyRaw,thompson:t0.15:n2000:nbar
+ *     --offsets T
+ *   k-armed default,ts1,thompson:t0.15:n2000:nbar --offsets 0,1000,…,5000,7000,…,24000
  */
 import { parseArgs } from 'node:util';
 import { createRng } from '../../src/stats/rng.ts';
 import { type Candidate, CandidatePolicy, parseCandidate } from '../bandit/candidate-policy.ts';
 import { laiRobbinsConstant } from '../bandit/runner.ts';
-import type { SimItem } from '../world/population.ts';
+import type { SimItem, SimUser } from '../world/population.ts';
 import { loadScenario } from '../world/scenario.ts';
-import { createWorld } from '../world/world.ts';
+import { createWorld, type World } from '../world/world.ts';
 
 const BASELINES = ['ts1', 'greedy', 'greedyRaw'];
 
@@ -73,11 +97,41 @@ const RESPONSE_STREAM = 9_000_011;
 /** Regret per time window (`--windows`), per candidate label, summed over the seeds. */
 const windowed: Record<string, number[]> = {};
 
+/** Examinations of the dealt item in its segment that bound the `--breakdown` classes. */
+const YOUNG = [30, 150];
+/** Regret per slot and per class of the dealt item's examinations (`--breakdown`), per candidate label. */
+const bySlot: Record<string, number[]> = {};
+const byExaminations: Record<string, number[]> = {};
+
+/** Adds one slate's regret to the `--breakdown` sums: per slot, and by the dealt item's examinations. */
+function breakDown(
+  label: string,
+  lost: readonly number[],
+  slate: readonly SimItem[],
+  examined: Float64Array,
+): void {
+  bySlot[label] ??= [];
+  byExaminations[label] ??= new Array(YOUNG.length + 1).fill(0);
+  for (let s = 0; s < slate.length; s++) {
+    bySlot[label][s] = (bySlot[label][s] ?? 0) + lost[s];
+    const e = examined[slate[s].index];
+    const k = YOUNG.findIndex((bound) => e < bound);
+    byExaminations[label][k < 0 ? YOUNG.length : k] += lost[s];
+  }
+}
+
+/** Per slot, b(s)·(the oracle's s-th attractiveness − the dealt item's), which sum to the slate's regret. */
+function slotLosses(world: World, user: SimUser, candidates: readonly SimItem[], slate: readonly SimItem[]) {
+  const q = candidates.map((item) => world.model.attractiveness(user, item)).sort((a, b) => b - a);
+  return slate.map((item, s) => world.model.bias[s] * (q[s] - world.model.attractiveness(user, item)));
+}
+
 function play(
   name: string,
   seed: number,
   candidates: readonly Candidate[],
   windows: number,
+  breakdown: boolean,
 ): Record<string, number> {
   const scenario = loadScenario(name);
   const out: Record<string, number> = {};
@@ -90,6 +144,7 @@ function play(
       1 << 14,
     );
     const responses = createRng(seed + RESPONSE_STREAM);
+    const examined = world.segments.map(() => new Float64Array(1 << 14));
     let regret = 0;
     let oracle = 0;
     windowed[c.label] ??= new Array(windows).fill(0);
@@ -105,8 +160,13 @@ function play(
       for (let r = 0; r < session.requests; r++) {
         const candidates = world.liveItems();
         const slate = policy.choose(user.segment, candidates, world.slots, score);
+        if (breakdown)
+          breakDown(c.label, slotLosses(world, user, candidates, slate), slate, examined[user.segment]);
         const outcomes = world.model.respond(responses, user, slate);
-        for (let s = 0; s < slate.length; s++) policy.observe(user.segment, slate[s], s, outcomes[s].clicked);
+        for (let s = 0; s < slate.length; s++) {
+          policy.observe(user.segment, slate[s], s, outcomes[s].clicked);
+          examined[user.segment][slate[s].index] += outcomes[s].clicked ? 1 : 1 / (s + 1);
+        }
         const best = world.model.oracleClicks(user, candidates, world.slots);
         const lost = best - world.model.expectedClicks(user, slate);
         const w = Math.min(windows - 1, Math.floor((windows * session.at) / world.durationSeconds));
@@ -161,6 +221,7 @@ const { positionals, values } = parseArgs({
   options: {
     offsets: { type: 'string', default: '0,500,1000,1500,2000,2500,3000,3500,4000,4500,5000,5500' },
     windows: { type: 'string', default: '1' },
+    breakdown: { type: 'boolean', default: false },
   },
 });
 const [scenarioName, list] = positionals;
@@ -190,7 +251,7 @@ const windows = Math.max(1, Number(values.windows));
 const totals: Record<string, number> = {};
 for (const offset of (values.offsets ?? '').split(',').map(Number)) {
   const seed = scenario.seed + offset;
-  const regret = play(scenarioName, seed, candidates, windows);
+  const regret = play(scenarioName, seed, candidates, windows, values.breakdown ?? false);
   console.log(JSON.stringify({ scenario: scenarioName, seed, ...regret }));
   for (const [label, v] of Object.entries(regret)) totals[label] = (totals[label] ?? 0) + v;
 }
@@ -212,5 +273,19 @@ if (windows > 1) {
       return `${share.toFixed(1)} % ${(v / windowed[reference][w]).toFixed(3)}`;
     });
     console.log(`  ${c.label.padEnd(28)} ${cells.join(' | ')}`);
+  }
+}
+if (values.breakdown) {
+  const reference = baselines.reduce((a, b) => (totals[a] <= totals[b] ? a : b));
+  const cells = (v: readonly number[], w: readonly number[]) =>
+    v.map((x, i) => `${x.toFixed(0)} (${(x - w[i] >= 0 ? '+' : '') + (x - w[i]).toFixed(0)})`).join(' | ');
+  console.log(`\nregret per slot, expected clicks (and minus ${reference}'s)`);
+  for (const c of candidates)
+    console.log(`  ${c.label.padEnd(28)} ${cells(bySlot[c.label], bySlot[reference])}`);
+  console.log(
+    `\nregret by the dealt item's examinations in its segment, < ${YOUNG.join(', ')}, more (and minus ${reference}'s)`,
+  );
+  for (const c of candidates) {
+    console.log(`  ${c.label.padEnd(28)} ${cells(byExaminations[c.label], byExaminations[reference])}`);
   }
 }

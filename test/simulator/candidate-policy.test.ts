@@ -100,6 +100,13 @@ describe('candidate policies of the sweep', () => {
     expect(ours.filter((slate, i) => slate.join() !== theirs[i].join()).length).toBeGreaterThan(300);
   });
 
+  it("the temperature coming back with the candidates' mean examinations (nbar) tempers less once they are counted", () => {
+    const { ours, theirs } = sideBySide('thompson:nbar', 'thompson', false, 3000);
+    // Before any impression n̄ = 0 and the posteriors are the default's: the same draws deal the same slate.
+    expect(ours[0]).toEqual(theirs[0]);
+    expect(ours.filter((slate, i) => slate.join() !== theirs[i].join()).length).toBeGreaterThan(300);
+  });
+
   it('refuses a spec it does not know', () => {
     expect(() => parseCandidate('thompson:warp9')).toThrow(/unknown part warp9/);
     expect(() => parseCandidate('oracle')).toThrow(/thompson or greedy/);
