@@ -95,10 +95,10 @@ export function cpuPartsProbe(options: { croupierPid: number; metricsUrl: string
       const parts: Record<string, number> = {};
       let named = 0;
       for (const thread of THREADS) {
-        const cpu = (after.threads.cpu.get(thread) ?? 0) - (b.threads.cpu.get(thread) ?? 0);
+        const cpu = partOf(after.threads.cpu, thread) - partOf(b.threads.cpu, thread);
         named += cpu;
         parts[`${thread}Cpu`] = round(cpu / wall);
-        const busy = (after.threads.busy.get(thread) ?? 0) - (b.threads.busy.get(thread) ?? 0);
+        const busy = partOf(after.threads.busy, thread) - partOf(b.threads.busy, thread);
         parts[`${thread}Busy`] = round(busy / wall);
       }
       parts.otherThreadsCpu = round((after.croupier - b.croupier - named) / wall);
@@ -117,6 +117,19 @@ export function cpuPartsProbe(options: { croupierPid: number; metricsUrl: string
 }
 
 const round = (x: number) => Math.round(x * 100) / 100;
+
+/**
+ * A part's figure: its thread's, with those of its numbered siblings (`propensity-2`, … with
+ * `gateway.propensityThreads` above 1; their busy shares add up, so two busy threads show 2).
+ */
+function partOf(figures: ReadonlyMap<string, number>, thread: string): number {
+  let sum = 0;
+  for (const [name, value] of figures) {
+    if (name === thread || (name.startsWith(`${thread}-`) && /^\d+$/.test(name.slice(thread.length + 1))))
+      sum += value;
+  }
+  return sum;
+}
 
 /** A Markdown table of the parts per step. */
 export function partsTable(steps: readonly StepResult[]): string {

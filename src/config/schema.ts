@@ -498,7 +498,12 @@ export const gatewaySchema = z
      * carousels (false: on that thread, after each reply).
      */
     propensityThread: z.boolean().default(true),
-    /** Carousels waiting for the propensity thread before the main thread integrates the next ones itself. */
+    /**
+     * Propensity threads (with `propensityThread`): each batch goes to the one with the fewest carousels in flight.
+     * One is enough while it keeps up; on a machine with cores to spare, more carry more carousels a second.
+     */
+    propensityThreads: z.number().int().min(1).max(64).default(1),
+    /** Carousels waiting for the propensity threads before the main thread integrates the next ones itself. */
     propensityBacklog: z.number().int().positive().default(1024),
     /**
      * How long feedback on a carousel that another connection or gateway replica dealt waits for the topology to

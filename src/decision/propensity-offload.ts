@@ -1,8 +1,9 @@
 /**
- * Thompson sampling's logged propensities integrated on a thread of their own, so the gateway's main thread only
- * deals carousels. Decisions are gathered into one batch per turn of the event loop (or `batchMax`, whichever
- * comes first) and cross as one transferred buffer (propensity-batch.ts); each job's `finish` runs on the main
- * thread when its batch comes back.
+ * Thompson sampling's logged propensities integrated on threads of their own (`threads`, default 1), so the
+ * gateway's main thread only deals carousels. Decisions are gathered into one batch per turn of the event loop (or
+ * `batchMax`, whichever comes first) and cross as one transferred buffer (propensity-batch.ts) to the thread with
+ * the fewest decisions in flight; each job's `finish` runs on the main thread when its batch comes back (batches of
+ * two threads may come back out of order: the event log keeps its records in order while they are held).
  *
  * Bounded: past `maxBacklog` decisions queued or in flight, `submit` refuses and the caller integrates in place,
  * which slows the main thread down as a backlog would, without losing or delaying a record without bound. If the
@@ -43,6 +44,8 @@ export interface PropensityOffloadOptions {
   maxBacklog?: number;
   /** Most decisions in one batch (default 64). */
   batchMax?: number;
+  /** Threads that integrate (default 1): on a machine with cores to spare, more carousels a second. */
+  threads?: number;
 }
 
 export interface PropensityOffloadStats {
@@ -54,16 +57,21 @@ export interface PropensityOffloadStats {
   failed: number;
   /** Decisions queued or in flight now. */
   backlog: number;
+  /** Decisions each thread integrated (the threads in start order; a restarted thread keeps its place). */
+  perThread: number[];
 }
 
 interface Running {
   worker: Worker;
   pending: Map<number, OffloadJob[]>;
+  /** Decisions in the batches posted to it and not answered yet. */
+  inFlight: number;
   dead: boolean;
 }
 
 export class PropensityOffload {
-  private running: Running | null = null;
+  /** One place per thread: its running thread, or null before it starts and after it died. */
+  private readonly running: (Running | null)[];
   private batch: OffloadJob[] = [];
   private data = new Float64Array(1 << 14);
   private used = 0;
@@ -74,15 +82,19 @@ export class PropensityOffload {
   private readonly batchMax: number;
   private readonly logger: Logger;
   private readonly counts = { offloaded: 0, refused: 0, failed: 0, backlog: 0 };
+  private readonly perThread: number[];
 
   constructor(options: PropensityOffloadOptions) {
     this.logger = options.logger;
     this.maxBacklog = options.maxBacklog ?? 1024;
     this.batchMax = options.batchMax ?? 64;
+    const threads = Math.max(1, Math.floor(options.threads ?? 1));
+    this.running = Array.from({ length: threads }, () => null);
+    this.perThread = Array.from({ length: threads }, () => 0);
   }
 
   stats(): PropensityOffloadStats {
-    return { ...this.counts };
+    return { ...this.counts, perThread: [...this.perThread] };
   }
 
   /** Queues `job` for the thread; false (the caller integrates it) when the backlog is full or this is closed. */
@@ -117,25 +129,31 @@ export class PropensityOffload {
     if (this.closed) return;
     this.closed = true;
     this.flush();
-    const r = this.running;
-    if (r !== null && !r.dead) {
+    const live = this.running.filter((r): r is Running => r !== null && !r.dead);
+    if (live.length > 0) {
       let timer: NodeJS.Timeout | undefined;
-      const exited = new Promise<void>((resolve) => r.worker.once('exit', () => resolve()));
-      r.worker.postMessage(STOP);
+      const exited = Promise.all(
+        live.map((r) => new Promise<void>((resolve) => r.worker.once('exit', () => resolve()))),
+      );
+      for (const r of live) r.worker.postMessage(STOP);
       await Promise.race([exited, new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
       clearTimeout(timer);
     }
     await this.crash();
   }
 
-  /** Stops the thread at once, as a crash would (for fault tests); the next batch starts a new one. */
+  /** Stops the threads at once, as a crash would (for fault tests); the next batches start new ones. */
   async crash(): Promise<void> {
-    const r = this.running;
-    this.running = null;
-    if (r !== null) {
-      this.fail(r);
-      await r.worker.terminate();
+    const stopping: Promise<number>[] = [];
+    for (let i = 0; i < this.running.length; i++) {
+      const r = this.running[i];
+      this.running[i] = null;
+      if (r !== null) {
+        this.fail(r);
+        stopping.push(r.worker.terminate());
+      }
     }
+    await Promise.all(stopping);
   }
 
   private flush(): void {
@@ -152,29 +170,45 @@ export class PropensityOffload {
     }
     this.data = new Float64Array(Math.max(1 << 14, this.used));
     this.used = 0;
-    const r = this.running ?? this.start();
+    const r = this.leastBusy();
     const id = this.nextId++;
     r.pending.set(id, jobs);
+    r.inFlight += jobs.length;
     const request: PropensityBatchRequest = { id, entries: jobs.length, data };
     r.worker.postMessage(request, [data.buffer as ArrayBuffer]);
   }
 
-  private start(): Running {
+  /** The thread with the fewest decisions in flight, started if it is not running. */
+  private leastBusy(): Running {
+    let best = 0;
+    for (let i = 0; i < this.running.length; i++) {
+      const r = this.running[i];
+      if (r === null) return this.start(i);
+      if (r.inFlight < (this.running[best] as Running).inFlight) best = i;
+    }
+    return this.running[best] as Running;
+  }
+
+  private start(place: number): Running {
     const worker = new Worker(ENTRY, { name: 'croupier-propensity' });
     worker.unref();
-    const r: Running = { worker, pending: new Map(), dead: false };
+    const r: Running = { worker, pending: new Map(), inFlight: 0, dead: false };
+    // The first thread is `propensity` in the CPU metrics, as when there was one; the others `propensity-2`, …
+    const name = place === 0 ? 'propensity' : `propensity-${place + 1}`;
     worker.on(
       'message',
       (reply: PropensityBatchReply | { tid: number | null; memory?: SharedArrayBuffer }) => {
         if (!('id' in reply)) {
-          registerWorkerThread('propensity', worker, reply.tid, reply.memory);
+          registerWorkerThread(name, worker, reply.tid, reply.memory);
           return;
         }
         const jobs = r.pending.get(reply.id);
         if (jobs === undefined) return;
         r.pending.delete(reply.id);
+        r.inFlight -= jobs.length;
         this.counts.backlog -= jobs.length;
         this.counts.offloaded += jobs.length;
+        this.perThread[place] += jobs.length;
         for (let j = 0, at = 0; j < jobs.length; j++) {
           jobs[j].finish(reply.out, at);
           at += replySize(jobs[j].count);
@@ -183,16 +217,16 @@ export class PropensityOffload {
     );
     worker.on('error', (error) => {
       this.logger.error(
-        { err: error },
-        'the propensity thread failed; integrating on the main thread until it restarts',
+        { err: error, thread: name },
+        'a propensity thread failed; its batches are integrated on the main thread, and it restarts',
       );
       this.fail(r);
     });
     worker.on('exit', (code) => {
-      if (!this.closed) this.logger.error({ code }, 'the propensity thread stopped');
+      if (!this.closed) this.logger.error({ code, thread: name }, 'a propensity thread stopped');
       this.fail(r);
     });
-    this.running = r;
+    this.running[place] = r;
     return r;
   }
 
@@ -200,7 +234,8 @@ export class PropensityOffload {
   private fail(r: Running): void {
     if (r.dead) return;
     r.dead = true;
-    if (this.running === r) this.running = null;
+    const place = this.running.indexOf(r);
+    if (place >= 0) this.running[place] = null;
     for (const jobs of r.pending.values()) {
       this.counts.backlog -= jobs.length;
       this.counts.failed += jobs.length;

@@ -157,13 +157,13 @@ const GATEWAY_ROWS: readonly MetricRow<MetricsSources>[] = [
   },
   {
     name: 'croupier_propensities_offloaded_total',
-    help: 'Carousels whose logged propensities the propensity thread integrated.',
+    help: 'Carousels whose logged propensities the propensity threads integrated.',
     type: 'counter',
     value: (s) => s.metrics.propensityThread?.().offloaded ?? 0,
   },
   {
     name: 'croupier_propensities_inline_total',
-    help: 'Carousels whose propensities the main thread integrated because the propensity thread was behind or had failed.',
+    help: 'Carousels whose propensities the main thread integrated because the propensity threads were behind or had failed.',
     type: 'counter',
     value: (s) => {
       const stats = s.metrics.propensityThread?.();
@@ -172,7 +172,7 @@ const GATEWAY_ROWS: readonly MetricRow<MetricsSources>[] = [
   },
   {
     name: 'croupier_propensity_backlog',
-    help: 'Carousels queued for or on the propensity thread.',
+    help: 'Carousels queued for or on the propensity threads.',
     type: 'gauge',
     value: (s) => s.metrics.propensityThread?.().backlog ?? 0,
   },

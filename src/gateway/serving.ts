@@ -164,10 +164,14 @@ export async function startServing(options: ServingOptions): Promise<ServingHand
     closers.push(() => scorer.close());
     const shadowModel = await startShadowModel(config, scorer, logger);
     if (shadowModel !== null) closers.push(() => shadowModel.close());
-    // One propensity thread for every decider (experiments swaps included); it closes after the event log, which
-    // waits for the carousels it still completes.
+    // One set of propensity threads for every decider (experiments swaps included); it closes after the event log,
+    // which waits for the carousels it still completes.
     const offload = config.gateway.propensityThread
-      ? new PropensityOffload({ logger, maxBacklog: config.gateway.propensityBacklog })
+      ? new PropensityOffload({
+          logger,
+          maxBacklog: config.gateway.propensityBacklog,
+          threads: config.gateway.propensityThreads,
+        })
       : undefined;
     if (offload !== undefined) {
       closers.push(() => offload.close());

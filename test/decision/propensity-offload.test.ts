@@ -129,4 +129,21 @@ describe('the propensity thread', () => {
     for (let i = 0; i < a.length; i++)
       expect(b[i].items.map((it) => it.propensity)).toEqual(a[i].items.map((it) => it.propensity));
   });
+
+  it('spreads the batches over several threads, with the same propensities', async () => {
+    const offload = new PropensityOffload({ logger: silentLogger(), threads: 3, batchMax: 8 });
+    offloads.push(offload);
+    const { here, there } = deciders(offload);
+    const [a, b] = await deal(here, there, 40);
+    for (const d of a) here.completePropensities(d);
+    expect(await completeAll(there, b)).toEqual(b.map(() => 1));
+    for (let i = 0; i < a.length; i++)
+      expect(b[i].items.map((it) => it.propensity)).toEqual(a[i].items.map((it) => it.propensity));
+    const stats = offload.stats();
+    expect(stats).toMatchObject({ offloaded: 40, refused: 0, failed: 0, backlog: 0 });
+    // Five batches of 8, each to the thread with the fewest in flight: every thread integrated some.
+    expect(stats.perThread).toHaveLength(3);
+    expect(stats.perThread.every((n) => n > 0)).toBe(true);
+    expect(stats.perThread.reduce((x, y) => x + y, 0)).toBe(40);
+  });
 });
