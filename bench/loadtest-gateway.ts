@@ -3,8 +3,10 @@
  * a catalog of 200 items published as CDC events (so every carousel ranks 200 candidates), then
  * `croupier loadtest` from this process: open loop, calibrated against a bare echo server first.
  *
- *   npm run bench:loadtest -- [rates=1000,2000,5000,7500,10000] [stepSeconds=10]
+ *   npm run bench:loadtest -- [rates=1000,2000,5000,7500,10000] [stepSeconds=10] [--set key=value …]
  *
+ * `--set` settings go to `croupier start` (e.g. `--set gateway.propensityThreads=2`); a run with settings prints
+ * its figures and leaves the result files of the default configuration as they are.
  * With CROUPIER_CPU_PROF=DIR the croupier process writes a V8 CPU profile per thread into DIR when it stops
  * (node --cpu-prof), the profile docs/performance.md reads.
  *
@@ -20,11 +22,22 @@ import { startCroupierWithCatalog } from './croupier-process.ts';
 const loadBefore = loadavg()
   .map((x) => x.toFixed(2))
   .join(' ');
-const rates = (process.argv[2] ?? '1000,2000,5000,7500,10000').split(',').map(Number);
-const stepSeconds = Number(process.argv[3] ?? 10);
+const args = process.argv.slice(2);
+const settings: string[] = [];
+for (let i = args.indexOf('--set'); i >= 0; i = args.indexOf('--set')) {
+  const [, value] = args.splice(i, 2);
+  if (value === undefined || !value.includes('=')) throw new Error('--set expects key=value');
+  settings.push(value);
+}
+const rates = (args[0] ?? '1000,2000,5000,7500,10000').split(',').map(Number);
+const stepSeconds = Number(args[1] ?? 10);
 const ITEMS = 200;
 
-const croupier = await startCroupierWithCatalog({ items: ITEMS, profileDir: process.env.CROUPIER_CPU_PROF });
+const croupier = await startCroupierWithCatalog({
+  items: ITEMS,
+  settings,
+  profileDir: process.env.CROUPIER_CPU_PROF,
+});
 try {
   const url = croupier.url;
   const result = await runLoadTest(
@@ -47,13 +60,17 @@ try {
     (phase, step) =>
       console.error(`${phase} ${step.rate}/s: p50 ${step.latency.p50} ms, p99 ${step.latency.p99} ms`),
   );
-  mkdirSync('bench/results', { recursive: true });
-  writeFileSync(
-    'bench/results/loadtest-gateway.json',
-    `${JSON.stringify({ ...result, loadAverageBefore: loadBefore }, null, 2)}\n`,
-  );
-  mkdirSync('docs/img', { recursive: true });
-  writeFileSync('docs/img/loadtest-gateway.svg', resultSvg(result));
+  if (settings.length === 0) {
+    mkdirSync('bench/results', { recursive: true });
+    writeFileSync(
+      'bench/results/loadtest-gateway.json',
+      `${JSON.stringify({ ...result, loadAverageBefore: loadBefore }, null, 2)}\n`,
+    );
+    mkdirSync('docs/img', { recursive: true });
+    writeFileSync('docs/img/loadtest-gateway.svg', resultSvg(result));
+  } else {
+    console.log(`settings: ${settings.join(' ')}`);
+  }
   console.log(resultTable(result, true));
   console.log(`\n${resultTable(result)}`);
   console.log(
