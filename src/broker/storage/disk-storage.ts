@@ -1,6 +1,7 @@
 /**
  * Data-directory persistence.
  *
+ *   DIR/.lock/<token>                               the running broker's pid (data-dir-lock.ts)
  *   DIR/meta.json                                  cluster id, layout version
  *   DIR/topics/<topic>/topic.json                  partitions and configs
  *   DIR/topics/<topic>/<p>/<base offset>.log       a segment: record batches back to back, as stored
@@ -23,6 +24,7 @@ import type { CommittedOffset } from '../group/coordinator.ts';
 import type { Partition, PartitionStore } from '../log/partition.ts';
 import type { Topic } from '../log/topics.ts';
 import type { TxnSnapshot } from '../txn/coordinator.ts';
+import { lockDataDir } from './data-dir-lock.ts';
 import { DiskPartitionStore } from './disk-partition-store.ts';
 import { JsonLog } from './json-log.ts';
 import type { BrokerStorage } from './storage.ts';
@@ -50,11 +52,14 @@ export class DiskStorage implements BrokerStorage {
   private readonly meta: { clusterId: string; version: number };
   private readonly offsets: JsonLog;
   private readonly coordinator: JsonLog;
+  private readonly unlock: () => void;
   private segmentBytes = 64 * 1024 * 1024;
 
   constructor(dir: string, options: DiskStorageOptions) {
     this.dir = dir;
     this.options = options;
+    mkdirSync(dir, { recursive: true });
+    this.unlock = lockDataDir(dir);
     try {
       mkdirSync(join(dir, 'topics'), { recursive: true });
       mkdirSync(join(dir, 'groups'), { recursive: true });
@@ -72,6 +77,7 @@ export class DiskStorage implements BrokerStorage {
       this.offsets = new JsonLog(join(dir, 'groups', 'offsets.log'), options.fsync === 'always');
       this.coordinator = new JsonLog(join(dir, 'txn', 'coordinator.log'), options.fsync === 'always');
     } catch (error) {
+      this.unlock();
       throw new CroupierError(
         'CROUPIER_ERR_BROKER_DATA_DIR',
         `cannot use ${dir} as the broker's data directory: ${(error as Error).message}`,
@@ -203,5 +209,6 @@ export class DiskStorage implements BrokerStorage {
   close(): void {
     this.offsets.close();
     this.coordinator.close();
+    this.unlock();
   }
 }
