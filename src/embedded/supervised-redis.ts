@@ -10,7 +10,9 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { CroupierError } from '../errors/index.ts';
 import type { Logger } from '../log/logger.ts';
+import { lockDataDir } from './data-dir-lock.ts';
 import { freePort } from './free-port.ts';
 import { type RedisServerHandle, startRedisServer } from './redis-server.ts';
 
@@ -43,7 +45,22 @@ export async function startSupervisedRedis(options: SupervisedRedisOptions): Pro
   const ownDir = !options.dataDir;
   const dir = options.dataDir ? resolve(options.dataDir) : mkdtempSync(join(tmpdir(), 'croupier-redis-'));
   mkdirSync(dir, { recursive: true });
-  const port = await freePort(host);
+  // Two redis-servers on one directory would append to one append-only file, which then replays both's writes.
+  const unlock = ownDir
+    ? () => undefined
+    : lockDataDir(
+        dir,
+        (pid, lock) =>
+          new CroupierError(
+            'CROUPIER_ERR_REDIS_START',
+            `${dir} is the data directory of the embedded redis-server of a croupier that runs (process ${pid}; ${lock}): one data directory serves one redis-server, so give this one its own (redis.embedded.dataDir) or stop the other`,
+            { dir },
+          ),
+      );
+  const port = await freePort(host).catch((error: unknown) => {
+    unlock();
+    throw error;
+  });
   const appendOnly = options.appendOnly ?? true;
   const launch = () =>
     startRedisServer({
@@ -94,6 +111,7 @@ export async function startSupervisedRedis(options: SupervisedRedisOptions): Pro
   try {
     server = await launch();
   } catch (error) {
+    unlock();
     if (ownDir) rmSync(dir, { recursive: true, force: true });
     throw error;
   }
@@ -109,6 +127,7 @@ export async function startSupervisedRedis(options: SupervisedRedisOptions): Pro
       clearTimeout(timer);
       await server?.close();
       server = null;
+      unlock();
       if (ownDir) rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -1,7 +1,7 @@
 /**
  * Data-directory persistence.
  *
- *   DIR/.lock/<token>                               the running broker's pid (data-dir-lock.ts)
+ *   DIR/.lock/<token>                               the running broker's pid (embedded/data-dir-lock.ts)
  *   DIR/meta.json                                  cluster id, layout version
  *   DIR/topics/<topic>/topic.json                  partitions and configs
  *   DIR/topics/<topic>/<p>/<base offset>.log       a segment: record batches back to back, as stored
@@ -18,13 +18,13 @@ import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync }
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { readJsonFileSync } from '../../config/read-json-file.ts';
+import { lockDataDir } from '../../embedded/data-dir-lock.ts';
 import { CroupierError } from '../../errors/index.ts';
 import type { BrokerState } from '../broker-state.ts';
 import type { CommittedOffset } from '../group/coordinator.ts';
 import type { Partition, PartitionStore } from '../log/partition.ts';
 import type { Topic } from '../log/topics.ts';
 import type { TxnSnapshot } from '../txn/coordinator.ts';
-import { lockDataDir } from './data-dir-lock.ts';
 import { DiskPartitionStore } from './disk-partition-store.ts';
 import { JsonLog } from './json-log.ts';
 import type { BrokerStorage } from './storage.ts';
@@ -59,7 +59,15 @@ export class DiskStorage implements BrokerStorage {
     this.dir = dir;
     this.options = options;
     mkdirSync(dir, { recursive: true });
-    this.unlock = lockDataDir(dir);
+    this.unlock = lockDataDir(
+      dir,
+      (pid, lock) =>
+        new CroupierError(
+          'CROUPIER_ERR_BROKER_DATA_DIR',
+          `${dir} is the data directory of a broker that runs (process ${pid}; ${lock}): one data directory serves one broker, so give this one its own (broker.dataDir) or stop the other`,
+          { dir },
+        ),
+    );
     try {
       mkdirSync(join(dir, 'topics'), { recursive: true });
       mkdirSync(join(dir, 'groups'), { recursive: true });

@@ -1,9 +1,11 @@
 /**
- * One broker per data directory. Two brokers on one directory append to the same segment files, each numbering
- * its own batches: the log then holds two records at each offset (an attack pass started `croupier broker` twice
- * on one directory and wrote 50 records through each; after a restart 49 offsets were held twice), and a
- * consumer that tracks offsets, as the topology and the archive do, skips one of each. Kafka refuses a second
- * broker with its log directory's `.lock`; so does this one.
+ * One process per data directory, for the embedded broker and the embedded redis-server. Two brokers on one
+ * directory append to the same segment files, each numbering its own batches: the log then holds two records at
+ * each offset (an attack pass started `croupier broker` twice on one directory and wrote 50 records through each;
+ * after a restart 49 offsets were held twice), and a consumer that tracks offsets, as the topology and the
+ * archive do, skips one of each. Two redis-servers on one directory append to one append-only file, which then
+ * replays both one's and the other's writes. Kafka refuses a second broker with its log directory's `.lock`; so
+ * does croupier, for both.
  *
  * The lock is a directory `DIR/.lock` holding one file named by its holder's token, with the holder's pid and
  * its process start time (so a pid reused after a reboot is not taken for the holder). It is made aside and
@@ -23,7 +25,6 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { CroupierError } from '../../errors/index.ts';
 
 const LOCK = '.lock';
 
@@ -53,8 +54,11 @@ function holderRuns(text: string): boolean {
   }
 }
 
-/** Takes the lock of `dir` or throws CROUPIER_ERR_BROKER_DATA_DIR naming its holder; returns its release. */
-export function lockDataDir(dir: string): () => void {
+/**
+ * Takes the lock of `dir`, or throws what `refuse` makes of its holder's pid and the lock's path; returns its
+ * release.
+ */
+export function lockDataDir(dir: string, refuse: (holderPid: string, lockPath: string) => Error): () => void {
   const path = join(dir, LOCK);
   const token = randomBytes(8).toString('hex');
   const staging = join(dir, `${LOCK}.${token}.new`);
@@ -77,11 +81,7 @@ export function lockDataDir(dir: string): () => void {
       }
       const holder = tokens.length > 0 ? readFileOrNull(join(path, tokens[0])) : null;
       if ((holder !== null && holderRuns(holder)) || attempt >= 20) {
-        throw new CroupierError(
-          'CROUPIER_ERR_BROKER_DATA_DIR',
-          `${dir} is the data directory of a broker that runs (process ${holder?.split(' ')[0] ?? '?'}; ${path}): one data directory serves one broker, so give this one its own (broker.dataDir) or stop the other`,
-          { dir },
-        );
+        throw refuse(holder?.split(' ')[0] ?? '?', path);
       }
       try {
         if (tokens.length > 0) unlinkSync(join(path, tokens[0]));
