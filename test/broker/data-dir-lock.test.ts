@@ -22,7 +22,11 @@ describe("the broker's data directory", () => {
   it('serves one broker: a second is refused while it runs, and a killed one leaves it to the next', async () => {
     const first = await startCliBroker(dir);
     running.push(first);
-    await expect(startCliBroker(dir)).rejects.toThrow(/is the data directory of a broker that runs/);
+    const second = startCliBroker(dir).then((broker) => {
+      running.push(broker);
+      return broker;
+    });
+    await expect(second).rejects.toThrow(/is the data directory of a broker that runs/);
     await kill9(first);
     const next = await startCliBroker(dir);
     running.push(next);
