@@ -123,6 +123,28 @@ async function removeIfStale(path: string): Promise<string | null> {
 }
 
 /**
+ * Removes the staging directories of waiters whose process is gone (killed while they waited for the lock). A
+ * waiter writes its pid and the time into its own before every attempt, so a live waiter's is never stale.
+ */
+async function removeAbandonedStaging(dir: string): Promise<void> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  for (const name of names) {
+    if (!name.startsWith(`${LOCK_FILE}.`) || !name.endsWith('.new')) continue;
+    const staging = join(dir, name);
+    const [token] = await readdir(staging).catch(() => [] as string[]);
+    const file = token === undefined ? staging : join(staging, token);
+    const holder = token === undefined ? '' : await readFile(file, 'utf8').catch(() => null);
+    // Empty: killed between making it and writing its pid (or read while a live waiter rewrites it, which
+    // leaves it new): abandoned once it has not changed for 5 s.
+    const abandoned =
+      holder === ''
+        ? Date.now() - ((await stat(file).catch(() => null))?.mtimeMs ?? Date.now()) > 5000
+        : holder !== null && holderIsGone(holder);
+    if (abandoned) await rm(staging, { recursive: true, force: true });
+  }
+}
+
+/**
  * Runs `change` (a read and write of the manifest and the history) holding the registry's lock. A lock whose
  * process is gone (on this host) or that is older than LOCK_STALE_MS is taken over.
  */
@@ -134,12 +156,17 @@ export async function withRegistryLock<T>(dir: string, change: () => Promise<T>)
   const deadline = Date.now() + LOCK_WAIT_MS;
   try {
     for (let wait = 5; ; wait = Math.min(wait * 2, 100)) {
+      // Made again if another flip took it for a dead waiter's and removed it.
+      await mkdir(staging).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'EEXIST') throw error;
+      });
       await writeFile(join(staging, token), `${process.pid} ${Date.now()}`);
       try {
         await rename(staging, path);
         break;
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT') continue;
         if (code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'ENOTDIR' && code !== 'EISDIR') throw error;
       }
       const holder = await removeIfStale(path);
@@ -158,6 +185,7 @@ export async function withRegistryLock<T>(dir: string, change: () => Promise<T>)
     throw error;
   }
   try {
+    await removeAbandonedStaging(dir);
     return await change();
   } finally {
     // Only this lock's own file: a lock taken over after LOCK_STALE_MS is someone else's by now.

@@ -8,7 +8,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { access, readdir, rm, writeFile } from 'node:fs/promises';
+import { access, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -112,5 +112,44 @@ describe('flips of the model registry at once', () => {
     } finally {
       await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
     }
+  }, 60_000);
+
+  it('removes the staging directory of a flip killed while it waited for the lock', async () => {
+    let release = () => {};
+    const held = withRegistryLock(dir, () => new Promise<void>((r) => (release = r)));
+    const staged = async () => (await readdir(dir)).filter((f) => f.startsWith(`${LOCK_FILE}.`));
+    while (!(await readdir(dir)).includes(LOCK_FILE) || (await staged()).length > 0) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const waiter = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--input-type=module',
+        '-e',
+        `import { promoteVersion } from './src/models/registry-writer.ts';
+         await promoteVersion(${JSON.stringify(dir)}, 'b', 'never made');`,
+      ],
+      { stdio: 'ignore' },
+    );
+    // Its staging directory, with its pid written: it waits for the lock.
+    const waiting = async () => {
+      for (const name of await staged()) {
+        for (const token of await readdir(join(dir, name))) {
+          if ((await readFile(join(dir, name, token), 'utf8')) !== '') return true;
+        }
+      }
+      return false;
+    };
+    while (!(await waiting())) await new Promise((r) => setTimeout(r, 50));
+    const exited = once(waiter, 'exit');
+    waiter.kill('SIGKILL');
+    await exited;
+    release();
+    await held;
+    await promoteVersion(dir, 'c', 'after the killed flip');
+    expect((await readManifest(dir)).active).toBe('c');
+    expect((await readdir(dir)).filter((f) => f.startsWith(LOCK_FILE))).toEqual([]);
   }, 60_000);
 });
