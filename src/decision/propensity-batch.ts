@@ -18,6 +18,8 @@ export const STOP = 'stop';
 export interface PropensityBatchReply {
   id: number;
   out: Float64Array;
+  /** The request's buffer, sent back for the next batch (allocating and zeroing one a batch costs more than it). */
+  data?: Float64Array;
 }
 
 const HEADER = 3;

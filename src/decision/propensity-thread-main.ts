@@ -19,6 +19,6 @@ parentPort?.on('message', (request: PropensityBatchRequest | typeof STOP) => {
     return;
   }
   const out = integrator.run(request);
-  const reply: PropensityBatchReply = { id: request.id, out };
-  parentPort?.postMessage(reply, [out.buffer as ArrayBuffer]);
+  const reply: PropensityBatchReply = { id: request.id, out, data: request.data };
+  parentPort?.postMessage(reply, [out.buffer as ArrayBuffer, request.data.buffer as ArrayBuffer]);
 });

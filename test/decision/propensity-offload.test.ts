@@ -4,7 +4,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createDecider, type Decider } from '../../src/decision/decider.ts';
-import { PropensityOffload } from '../../src/decision/propensity-offload.ts';
+import { BATCH_WAIT_MS, PropensityOffload } from '../../src/decision/propensity-offload.ts';
 import type { Decision, DecisionRequest } from '../../src/domain/decision.ts';
 import { silentLogger } from '../../src/log/logger.ts';
 import { createOnnxScorer, type Scorer } from '../../src/scoring/onnx-scorer.ts';
@@ -102,8 +102,8 @@ describe('the propensity thread', () => {
     const [a, b] = await deal(here, there, 20);
     for (const d of a) here.completePropensities(d);
     const first = completeAll(there, b.slice(0, 10));
-    // The batch is posted on the next turn of the event loop; the thread dies before it can answer.
-    await new Promise((resolve) => setImmediate(resolve));
+    // The batch is posted once its gathering wait is over; the thread, still starting, dies before it can answer.
+    await new Promise((resolve) => setTimeout(resolve, BATCH_WAIT_MS + 5));
     await offload.crash();
     expect(await first).toEqual(Array(10).fill(1));
     expect(offload.stats().failed).toBe(10);
@@ -120,8 +120,7 @@ describe('the propensity thread', () => {
     const [a, b] = await deal(here, there, 10);
     for (const d of a) here.completePropensities(d);
     const done = completeAll(there, b);
-    // The batch is posted on the next turn of the event loop; the thread is closed while it integrates it.
-    await new Promise((resolve) => setImmediate(resolve));
+    // The batch is still gathering when the offload is closed: it goes to the thread, which answers it, then ends.
     // A grace long enough for a thread still starting on a loaded machine (the default, 2 s, is for shutdowns).
     await offload.close(30_000);
     expect(await done).toEqual(Array(10).fill(1));
