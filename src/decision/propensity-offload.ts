@@ -217,7 +217,8 @@ export class PropensityOffload {
         if (jobs === undefined) return;
         r.pending.delete(reply.id);
         r.inFlight -= jobs.length;
-        if (reply.data !== undefined && this.spare.length < SPARE_BUFFERS) this.spare.push(reply.data as Float64Array<ArrayBuffer>);
+        if (reply.data !== undefined && this.spare.length < SPARE_BUFFERS)
+          this.spare.push(reply.data as Float64Array<ArrayBuffer>);
         this.counts.backlog -= jobs.length;
         this.counts.offloaded += jobs.length;
         this.perThread[place] += jobs.length;
