@@ -2,8 +2,10 @@
  * Reading an archive file back (a local copy): its offsets, row count and metadata for `verify` and `ls`,
  * and its rows for `compact`. Parquet through DuckDB, Avro through avsc's container decoder.
  */
+import { readFile } from 'node:fs/promises';
 import type { DuckDBInstance } from '@duckdb/node-api';
 import avro from 'avsc';
+import { CroupierError } from '../../errors/index.ts';
 import { sqlString } from './columns.ts';
 
 export interface FileFacts {
@@ -54,7 +56,83 @@ export interface AvroFileContent {
   offsets: number[];
 }
 
-export function readAvroFile(localPath: string): Promise<AvroFileContent> {
+/**
+ * The rows of an Avro archive file. The file's container structure is checked first: avsc's decoder reads a file
+ * cut short (a full disk, a copy stopped half way) to its last whole block and ends without an error, which would
+ * pass the rows after the cut off as never written. A block that runs past the end of the file, a sync marker that
+ * is not the header's, or a row count other than the blocks' is an error naming the file.
+ */
+export async function readAvroFile(localPath: string): Promise<AvroFileContent> {
+  const records = avroContainerRecords(await readFile(localPath), localPath);
+  const content = await decodeAvroFile(localPath);
+  if (content.rows.length !== records) {
+    throw new CroupierError(
+      'CROUPIER_ERR_ARCHIVE_FILE',
+      `${localPath}: the Avro file's blocks hold ${records} records but ${content.rows.length} were decoded; the file is damaged: remove it (the archive writes its offsets again from Kafka while they are retained)`,
+      { path: localPath },
+    );
+  }
+  return content;
+}
+
+/** Walks an Avro object container (header, then blocks each ending in the header's sync marker); its record count. */
+export function avroContainerRecords(bytes: Buffer, where: string): number {
+  let pos = 0;
+  const damaged = (what: string): never => {
+    throw new CroupierError(
+      'CROUPIER_ERR_ARCHIVE_FILE',
+      `${where}: not a whole Avro file (${what}, at byte ${pos} of ${bytes.length}): it was cut short or damaged; remove it (the archive writes its offsets again from Kafka while they are retained)`,
+      { path: where, at: pos, size: bytes.length },
+    );
+  };
+  const long = (): number => {
+    let value = 0;
+    let scale = 1;
+    for (;;) {
+      if (pos >= bytes.length) return damaged('a number runs past the end');
+      const byte = bytes[pos++];
+      value += (byte & 0x7f) * scale;
+      if ((byte & 0x80) === 0) break;
+      scale *= 128;
+      if (scale > 2 ** 63) return damaged('a number longer than 64 bits');
+    }
+    return value % 2 === 0 ? value / 2 : -(value + 1) / 2;
+  };
+  const skip = (n: number, what: string) => {
+    if (n < 0 || pos + n > bytes.length) damaged(what);
+    pos += n;
+  };
+  if (bytes.length < 4 || bytes.readUInt32BE(0) !== 0x4f626a01) damaged('no Avro magic');
+  pos = 4;
+  // The header's metadata: a map of blocks (a negative count is followed by the block's size), keys and values each
+  // a length and bytes, ending with a count of 0.
+  for (let count = long(); count !== 0; count = long()) {
+    if (count < 0) long();
+    for (let i = 0; i < Math.abs(count); i++) {
+      skip(long(), 'a metadata key runs past the end');
+      skip(long(), 'a metadata value runs past the end');
+    }
+  }
+  const syncAt = pos;
+  skip(16, 'the header ends before its sync marker');
+  let records = 0;
+  while (pos < bytes.length) {
+    const count = long();
+    const size = long();
+    if (count < 0) damaged('a block with a negative count');
+    skip(size, `a block of ${count} records declares ${size} bytes past the end`);
+    const at = pos;
+    skip(16, 'a block ends without its sync marker');
+    if (bytes.compare(bytes, syncAt, syncAt + 16, at, at + 16) !== 0) {
+      pos = at;
+      damaged("a block's sync marker is not the header's");
+    }
+    records += count;
+  }
+  return records;
+}
+
+function decodeAvroFile(localPath: string): Promise<AvroFileContent> {
   return new Promise((resolve, reject) => {
     let type: avro.Type | undefined;
     const metadata: Record<string, string> = {};
