@@ -84,6 +84,7 @@ export async function startStreamTopology(options: StreamTopologyOptions): Promi
     recentClicks: s.recentClicks,
     halfLifeMs: fold.halfLifeMs,
     requestTtlSeconds: s.requestTtlSeconds,
+    userActivityTtlSeconds: s.userActivityTtlSeconds,
     examination,
   });
   const metrics = new StreamMetrics(store.calls, s.stallAfterMs);

@@ -557,6 +557,16 @@ export const streamSchema = z
      */
     requestTtlSeconds: z.number().int().positive().default(1800),
     /**
+     * How long a user's activity (counts, last activity and recent clicks: the `user:` and `recent:` keys) is kept
+     * after their last event; 0: for good. Redis then holds the users active within this window, not every id a
+     * client ever said hello as (with auth off any client can make them up). A user seen again after it starts over.
+     */
+    userActivityTtlSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .default(90 * 24 * 3600),
+    /**
      * Position-bias model: an impression in slot k counts as an examination with probability e(k), so the
      * posterior's click-through is that of a slot surely seen. On by default: on raw counts an item an exploring
      * policy moves down the carousel reads as worse than it is, and every policy of the simulator's worlds loses

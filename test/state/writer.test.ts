@@ -1,7 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/log/logger.ts';
 import { FEED_ENTRY_FIELDS } from '../../src/state/layout/feed-entry.ts';
-import { legacyRequestKey, partitionKey, requestKey } from '../../src/state/layout/index.ts';
+import {
+  legacyRequestKey,
+  partitionKey,
+  recentKey,
+  requestKey,
+  userKey,
+} from '../../src/state/layout/index.ts';
 import { startLiveStateReader } from '../../src/state/live-reader/index.ts';
 import { createStateWriter, type StateWriter } from '../../src/state/writer/index.ts';
 import { applyPartitionBatch } from '../../streams/apply.ts';
@@ -26,7 +32,11 @@ afterAll(async () => {
   await redis?.close();
 });
 
-function writer(prefix: string, examination?: readonly number[]): StateWriter {
+function writer(
+  prefix: string,
+  examination?: readonly number[],
+  userActivityTtlSeconds?: number,
+): StateWriter {
   return createStateWriter({
     redis: redis.client,
     keyPrefix: prefix,
@@ -36,6 +46,7 @@ function writer(prefix: string, examination?: readonly number[]): StateWriter {
     halfLifeMs: HALF_LIFE,
     requestTtlSeconds: 3600,
     examination,
+    ...(userActivityTtlSeconds === undefined ? {} : { userActivityTtlSeconds }),
   });
 }
 
@@ -83,6 +94,31 @@ describe('state writer on Redis', () => {
       halfLifeMs: HALF_LIFE,
     });
     expect(diff.length).toBeGreaterThan(0);
+  });
+
+  it("keeps a user's activity for userActivityTtlSeconds after their last event, or for good with 0", async () => {
+    const recs = records(200, 3);
+    const clicker = recs.find((r) => r.kind === 'event' && r.event.type === 'Click');
+    expect(clicker).toBeDefined();
+    const userId = (clicker as { event: { event: { userId: string } } }).event.event.userId;
+    const ttls = async (userActivityTtlSeconds: number | undefined) => {
+      const prefix = redis.prefix();
+      const s = writer(prefix, undefined, userActivityTtlSeconds);
+      await s.init();
+      const result = await applyPartitionBatch(s, tp, 'clickstream', recs, -1, fold);
+      expect(result.kind).toBe('done');
+      return Promise.all([
+        redis.client.ttl(userKey(prefix, tp, userId)),
+        redis.client.ttl(recentKey(prefix, tp, userId)),
+      ]);
+    };
+    for (const ttl of await ttls(600)) {
+      expect(ttl).toBeGreaterThan(590);
+      expect(ttl).toBeLessThanOrEqual(600);
+    }
+    // -1: the key exists and does not expire.
+    expect(await ttls(0)).toEqual([-1, -1]);
+    expect(await ttls(undefined)).toEqual([-1, -1]);
   });
 
   it('skips records already applied after a crash', async () => {

@@ -30,6 +30,8 @@ export interface StateWriterOptions {
   recentClicks: number;
   halfLifeMs: number;
   requestTtlSeconds: number;
+  /** How long a user's activity is kept after their last event (seconds; 0 or absent: for good). */
+  userActivityTtlSeconds?: number;
   /** Examination probability per slot (position-bias model on), or undefined (off). */
   examination?: readonly number[];
 }
@@ -183,6 +185,7 @@ export function createStateWriter(options: StateWriterOptions): StateWriter {
         feedMaxAgeMs,
         Date.now(),
         logEnd(tp),
+        options.userActivityTtlSeconds ?? 0,
       ]);
     },
     applyCdc(tp, kind, span, delta, dlq, tombstones) {

@@ -38,6 +38,7 @@
     ARGV[10] change feed entries older than this many ms are trimmed (0: no age limit)
     ARGV[11] epoch of a new marker (ms)
     ARGV[12] the last offset of the log when the batch was fetched (-1: unknown)
+    ARGV[13] seconds a user's activity (`user:` and `recent:` keys) is kept after their last event (0: for good)
 
   Output:
     {1, last}     applied
@@ -62,6 +63,7 @@ local base = ARGV[4]
 local keepRecent = tonumber(ARGV[7])
 local halfLife = tonumber(ARGV[8])
 local requestTtl = ARGV[9]
+local userTtl = tonumber(ARGV[13]) or 0
 
 --- @include "checkOffset"
 --- @include "finishBatch"
@@ -241,6 +243,10 @@ while i <= #users do
     end
     rcall("LTRIM", recentKey, 0, keepRecent - 1)
     out.recent = rcall("LRANGE", recentKey, 0, -1)
+  end
+  if userTtl > 0 then
+    rcall("EXPIRE", userKey, userTtl)
+    rcall("EXPIRE", base .. "recent:" .. id, userTtl)
   end
   feedUsers[id] = out
   i = i + 8 + nRecent
