@@ -2,7 +2,16 @@
  * Retention by age must not depend on whether the broker restarted: a recovered batch keeps the time this broker
  * appended it (from its index entry), not its largest record timestamp.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import {
+  appendFileSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -65,4 +74,43 @@ describe('retention across a broker restart', () => {
       restarted.close();
     },
   );
+});
+
+describe("the last segment's index at a restart", () => {
+  it('is left alone when whole, and replaced whole (written aside, then renamed) when the log had a torn tail', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'index-restart-'));
+    dirs.push(dir);
+    const running = open(dir);
+    for (let i = 0; i < 3; i++) append(running, `v-${i}`, NOW, NOW);
+    running.close();
+    const base = readdirSync(dir)
+      .find((f) => f.endsWith('.log'))!
+      .slice(0, 20);
+    const indexPath = join(dir, `${base}.index`);
+    const logPath = join(dir, `${base}.log`);
+    const whole = readFileSync(indexPath);
+    // An old modification time: a rewrite of the index at the restart would change it.
+    const old = new Date(NOW - 48 * HOUR);
+    utimesSync(indexPath, old, old);
+
+    const again = open(dir);
+    expect(again.entries.map((e) => e.appendTime)).toEqual([NOW, NOW, NOW]);
+    again.close();
+    expect(statSync(indexPath).mtimeMs).toBe(old.getTime());
+    expect(readFileSync(indexPath).equals(whole)).toBe(true);
+
+    // A torn tail: the log is cut back to its whole batches and the index written again, still whole.
+    appendFileSync(logPath, Buffer.from([0, 0, 0, 0, 0, 0, 0, 9, 0, 0]));
+    writeFileSync(`${indexPath}.tmp`, 'left by a start that stopped before its rename');
+    const torn = open(dir);
+    expect(torn.entries.map((e) => e.appendTime)).toEqual([NOW, NOW, NOW]);
+    append(torn, 'v-3', NOW + HOUR, NOW + HOUR);
+    torn.close();
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    const reopened = open(dir);
+    // The batch appended after the replacement went to the new index file, not the replaced one.
+    expect(reopened.entries.map((e) => e.appendTime)).toEqual([NOW, NOW, NOW, NOW + HOUR]);
+    expect(readFileSync(indexPath).subarray(0, whole.length).equals(whole)).toBe(true);
+    reopened.close();
+  });
 });

@@ -12,11 +12,13 @@
  * before the response, which makes it survive a power loss or kernel crash.
  */
 import {
+  closeSync,
   existsSync,
   fdatasyncSync,
   fstatSync,
   ftruncateSync,
   mkdirSync,
+  openSync,
   readdirSync,
   readFileSync,
   readSync,
@@ -60,6 +62,8 @@ export class DiskPartitionStore implements PartitionStore {
 
   /** Opens the segments and replays them into the partition. */
   recover(partition: Partition): void {
+    // An index written aside by a start that stopped before renaming it (replaceIndex): the old one still stands.
+    for (const f of readdirSync(this.dir)) if (f.endsWith('.index.tmp')) unlinkSync(join(this.dir, f));
     const bases = readdirSync(this.dir)
       .filter((f) => /^\d{20}\.log$/.test(f))
       .map((f) => Number(f.slice(0, 20)))
@@ -170,9 +174,27 @@ export class DiskPartitionStore implements PartitionStore {
       ftruncateSync(seg.logFd, at);
       seg.size = at;
     }
-    ftruncateSync(seg.indexFd, 0);
-    if (index.length > 0) writeSync(seg.indexFd, Buffer.concat(index));
+    this.replaceIndex(seg, Buffer.concat(index));
     return out;
+  }
+
+  /**
+   * Makes the segment's index `bytes`: left alone when it holds them already (every start scans the last segment),
+   * else written aside, synced and renamed into place, so a crash or a full disk leaves the old index or the new one
+   * whole, never an index truncated before its rewrite (the append times retention reads after a restart).
+   */
+  private replaceIndex(seg: Segment, bytes: Buffer): void {
+    if (readFileSync(seg.indexPath).equals(bytes)) return;
+    const aside = `${seg.indexPath}.tmp`;
+    const fd = openSync(aside, 'w');
+    try {
+      writeWhole(fd, bytes);
+      fdatasyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(aside, seg.indexPath);
+    seg.reopenIndex();
   }
 
   append(entry: LogEntry, batch: Buffer): void {

@@ -27,6 +27,12 @@ export class Segment {
     this.size = fstatSync(this.logFd).size;
   }
 
+  /** Opens the index file again, after a new one was renamed over it (the old descriptor holds the old file). */
+  reopenIndex(): void {
+    closeSync(this.indexFd);
+    this.indexFd = openSync(this.indexPath, 'a+');
+  }
+
   close(): void {
     closeSync(this.logFd);
     closeSync(this.indexFd);
