@@ -63,8 +63,9 @@ export interface AvroFileContent {
  * is not the header's, or a row count other than the blocks' is an error naming the file.
  */
 export async function readAvroFile(localPath: string): Promise<AvroFileContent> {
-  const records = avroContainerRecords(await readFile(localPath), localPath);
-  const content = await decodeAvroFile(localPath);
+  const bytes = await readFile(localPath);
+  const records = avroContainerRecords(bytes, localPath);
+  const content = await decodeAvroBytes(bytes);
   if (content.rows.length !== records) {
     throw new CroupierError(
       'CROUPIER_ERR_ARCHIVE_FILE',
@@ -132,15 +133,16 @@ export function avroContainerRecords(bytes: Buffer, where: string): number {
   return records;
 }
 
-function decodeAvroFile(localPath: string): Promise<AvroFileContent> {
+/** The rows of an Avro container already read (the file is read once, for the check and the rows). */
+function decodeAvroBytes(bytes: Buffer): Promise<AvroFileContent> {
   return new Promise((resolve, reject) => {
     let type: avro.Type | undefined;
     const metadata: Record<string, string> = {};
     let schemaText = '';
     const rows: Buffer[] = [];
     const offsets: number[] = [];
-    avro
-      .createFileDecoder(localPath, { noDecode: true } as never)
+    const decoder = new avro.streams.BlockDecoder({ noDecode: true } as never);
+    decoder
       .on('metadata', (t: avro.Type, _codec: string, header: { meta: Record<string, Buffer> }) => {
         type = t;
         for (const [k, v] of Object.entries(header.meta)) metadata[k] = v.toString();
@@ -152,6 +154,7 @@ function decodeAvroFile(localPath: string): Promise<AvroFileContent> {
       })
       .on('error', reject)
       .on('end', () => resolve({ schemaText, metadata, rows, offsets }));
+    decoder.end(bytes);
   });
 }
 

@@ -6,7 +6,9 @@
  * and back, does not make it count again; when Redis refuses the claim or does not answer in time, feedback on a
  * carousel of this connection counts on the connection's own record and its claim is kept until Redis has it
  * (feedback-claims.ts; the topology's range checks bound what that lets through). Feedback on a carousel of another
- * connection waits on Redis for `ELSEWHERE_WAIT_MS` at most.
+ * connection or replica whose record the topology has not written yet (a click through a new connection can come
+ * before it) reads the record again until `gateway.feedbackRecordWaitMs`; each read and the claim wait on Redis for
+ * `ELSEWHERE_WAIT_MS` at most.
  * A counted acknowledgement goes once Kafka has the record, so no acknowledged feedback is lost when the process
  * dies.
  */
