@@ -7,7 +7,8 @@
  *   gzip    node:zlib
  *   snappy  `snappy` (napi-rs, prebuilt): raw Snappy as librdkafka writes it, or the xerial framing of the Java
  *           client (`\x82SNAPPY\0`, two INT32 versions, then INT32-length-prefixed raw blocks)
- *   lz4     `lz4-napi` (napi-rs, prebuilt): the LZ4 frame format (Kafka's magic-2 batches)
+ *   lz4     `lz4-napi` (napi-rs, prebuilt): the LZ4 frame format (Kafka's magic-2 batches); its size is bounded
+ *           from the frame's block layout before decompressing, as lz4-napi takes no output limit
  *   zstd    `fzstd` (pure JavaScript): one or more frames, with or without their content size (the Java client
  *           streams them without); croupier reads zstd, it does not write it
  */
@@ -93,6 +94,58 @@ function checkSnappyLength(blocks: readonly Buffer[], maxBytes: number): void {
   if (total > maxBytes) throw tooLarge('snappy', maxBytes);
 }
 
+const LZ4_MAGIC = 0x184d2204;
+/** Block maximum sizes by the frame descriptor's BD bits 6-4 (4: 64 KiB … 7: 4 MiB). */
+const LZ4_BLOCK_MAX = [0, 0, 0, 0, 64 * 1024, 256 * 1024, 1024 * 1024, 4 * 1024 * 1024];
+
+/**
+ * The most bytes the LZ4 frames of `data` can decompress to, read from their block layout without
+ * decompressing: each compressed block at most the frame's block maximum, each stored block its own size. One
+ * frame of 1 MiB of 4 MiB blocks holding zeros decompresses to 256 MiB, so the bound is checked before
+ * decompressing (lz4-napi takes no output limit). Skippable frames count nothing.
+ */
+function lz4Bound(data: Buffer): number {
+  let at = 0;
+  let total = 0;
+  const need = (n: number, what: string) => {
+    if (at + n > data.length) throw new Error(`lz4 frame: ${what} runs past the data at byte ${at}`);
+  };
+  while (at < data.length) {
+    need(4, 'a frame magic');
+    const magic = data.readUInt32LE(at);
+    at += 4;
+    if ((magic & 0xfffffff0) === 0x184d2a50) {
+      need(4, 'a skippable frame length');
+      at += 4 + data.readUInt32LE(at);
+      continue;
+    }
+    if (magic !== LZ4_MAGIC) throw new Error(`lz4 frame: bad magic ${magic.toString(16)} at byte ${at - 4}`);
+    need(2, 'the frame descriptor');
+    const flags = data[at]!;
+    const blockMax = LZ4_BLOCK_MAX[(data[at + 1]! >> 4) & 7]!;
+    if (blockMax === 0) throw new Error(`lz4 frame: bad block maximum size at byte ${at + 1}`);
+    at += 2 + (flags & 0x08 ? 8 : 0) + (flags & 0x01 ? 4 : 0) + 1;
+    const blockChecksum = flags & 0x10 ? 4 : 0;
+    for (;;) {
+      need(4, 'a block size');
+      const size = data.readUInt32LE(at);
+      at += 4;
+      if (size === 0) break;
+      const stored = (size & 0x80000000) !== 0;
+      const length = size & 0x7fffffff;
+      need(length + blockChecksum, 'a block');
+      total += stored ? length : blockMax;
+      at += length + blockChecksum;
+    }
+    at += flags & 0x04 ? 4 : 0;
+  }
+  return total;
+}
+
+function checkLz4Bound(data: Buffer, maxBytes: number): void {
+  if (lz4Bound(data) > maxBytes) throw tooLarge('lz4', maxBytes);
+}
+
 /** zstd frames, decompressed as a stream (a missing content size is no matter) into `onChunk`, at most `maxBytes`. */
 function zstdStream(data: Buffer, maxBytes: number, onChunk: (chunk: Uint8Array) => void): void {
   let total = 0;
@@ -169,6 +222,7 @@ export function decompressRecordsSync(
         return out.length === 1 ? out[0]! : Buffer.concat(out);
       }
       case 'lz4':
+        checkLz4Bound(data, maxBytes);
         return checkSize('lz4', decompressFrameSync(data), maxBytes);
       case 'zstd':
         return zstdDecompress(data, maxBytes);
@@ -203,6 +257,7 @@ export async function decompressRecords(
         return out.length === 1 ? out[0]! : Buffer.concat(out);
       }
       case 'lz4':
+        checkLz4Bound(data, maxBytes);
         return checkSize('lz4', await lz4Decompress(data), maxBytes);
       case 'zstd':
         return zstdDecompress(data, maxBytes);

@@ -2,11 +2,13 @@
  * The record batch codecs: what other Kafka clients write decompresses to the same bytes (zstd frames without
  * a content size, as the Java client streams them, and several frames; an LZ4 frame; the xerial framing of
  * Snappy the Java client writes), croupier's own compression round-trips, and bytes that are not what their
- * codec says, or that would decompress past the limit, are refused with CROUPIER_ERR_BATCH_DECOMPRESS.
+ * codec says, or that would decompress past the limit, are refused with CROUPIER_ERR_BATCH_DECOMPRESS (an LZ4
+ * frame from its block layout, before it is decompressed).
  * The fixtures were written by the zstd and lz4 command-line tools.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { compressFrameSync } from 'lz4-napi';
 import { compressSync } from 'snappy';
 import { describe, expect, it } from 'vitest';
 import {
@@ -109,5 +111,29 @@ describe('record batch codecs', () => {
         code: 'CROUPIER_ERR_BATCH_DECOMPRESS',
       });
     }
+  });
+
+  it('refuses an LZ4 frame whose blocks could hold more than the limit before decompressing it', async () => {
+    // An LZ4 frame of 4 MiB blocks of zeros: each compressed block is about 16 KB, so 1 MiB of such a frame
+    // decompresses to 256 MiB. Its blocks are read for their count without decompressing: here the third block
+    // is garbage, which a decoder would reach only after writing the first two (8 MiB).
+    const frame = compressFrameSync(Buffer.alloc(4 * 1024 * 1024));
+    const header = frame.subarray(0, 7);
+    const block = frame.subarray(7, frame.length - 4);
+    const garbage = Buffer.concat([Buffer.from([100, 0, 0, 0]), Buffer.alloc(100, 0xab)]);
+    const bomb = Buffer.concat([header, block, block, garbage, Buffer.alloc(4)]);
+    const limit = 6 * 1024 * 1024;
+    for (const attempt of [
+      () => Promise.resolve().then(() => decompressRecordsSync('lz4', bomb, limit)),
+      () => decompressRecords('lz4', bomb, limit),
+    ]) {
+      await expect(attempt()).rejects.toMatchObject({
+        code: 'CROUPIER_ERR_BATCH_DECOMPRESS',
+        details: { codec: 'lz4', maxBytes: limit },
+      });
+    }
+    // The same two blocks alone, within a limit they fit, still decompress.
+    const whole = Buffer.concat([header, block, block, Buffer.alloc(4)]);
+    expect((await bothWays('lz4', whole, 8 * 1024 * 1024)).length).toBe(8 * 1024 * 1024);
   });
 });
