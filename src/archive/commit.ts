@@ -6,6 +6,7 @@
  * log: what is renamed into place is committed, whatever Kafka's offsets say.
  */
 import { randomUUID } from 'node:crypto';
+import { access } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CroupierError, hasCode } from '../errors/index.ts';
 import type { Logger } from '../log/logger.ts';
@@ -14,6 +15,12 @@ import { type ArchiveFileName, epochOf, fileNameOf, markerPathOf, TMP_DIR, tmpNa
 import type { RecordFingerprint } from './log-identity.ts';
 import type { ArchiveMetrics } from './metrics.ts';
 import { type Marker, serializeMarker } from './recovery.ts';
+
+const exists = (localPath: string): Promise<boolean> =>
+  access(localPath).then(
+    () => true,
+    () => false,
+  );
 
 export interface RetryOptions {
   initialMs: number;
@@ -69,6 +76,8 @@ export interface CommitRequest {
   committedLast: RecordFingerprint | null;
   /** The file's last record. */
   last: RecordFingerprint;
+  /** The Kafka cluster the file's log is of (cluster-lease.ts), or null when not known. */
+  cluster: string | null;
   retry: RetryOptions;
   logger: Logger;
   metrics: ArchiveMetrics;
@@ -83,7 +92,23 @@ export async function commitFile(request: CommitRequest): Promise<{ markerText: 
   const tmpPath = `${TMP_DIR}/${tmpNameOf(file, randomUUID().slice(0, 8))}`;
   const run = <T>(what: string, step: () => Promise<T>) => retrying(what, step, retry, logger, metrics);
 
-  await run(`upload ${name}`, () => fs.upload(request.localPath, tmpPath));
+  await run(`upload ${name}`, async () => {
+    try {
+      await fs.upload(request.localPath, tmpPath);
+    } catch (error) {
+      // The staged file is gone: another archive consumer took the partition over and removed it as a leftover.
+      // No retry can bring it back; the writer is positioned again from the archive.
+      if (!(await exists(request.localPath))) {
+        throw new CroupierError(
+          'CROUPIER_ERR_ARCHIVE_FENCED',
+          `the staged file ${request.localPath} of ${file.topic}+${file.partition} was removed (another archive consumer took the partition over)`,
+          { topic: file.topic, partition: file.partition },
+          { cause: error },
+        );
+      }
+      throw error;
+    }
+  });
   await run(`create ${dir}`, () => fs.mkdirs(dir));
   const expected = request.markerText;
   await run(`check the marker of ${file.topic}+${file.partition}`, async () => {
@@ -100,6 +125,7 @@ export async function commitFile(request: CommitRequest): Promise<{ markerText: 
     topic: file.topic,
     partition: file.partition,
     epoch: epochOf(file),
+    ...(request.cluster === null ? {} : { cluster: request.cluster }),
     endOffset: request.committedEnd,
     file: request.committedFile,
     last: request.committedLast,

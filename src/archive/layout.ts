@@ -5,8 +5,9 @@
  *   <root>/<topic>/date=YYYY-MM-DD/hour=HH/<topic>+<partition>+<startOffset>+<endOffset>.<parquet|avro>
  *   <root>/<topic>/date=YYYY-MM-DD/hour=HH/<topic>+<partition>+e<epoch>+<startOffset>+<endOffset>.<parquet|avro>
  *   <root>/+tmp/…                      files being written (renamed into place when complete)
- *   <root>/+offsets/<topic>/<p>.json   per-partition marker: log epoch, last committed end offset and the record
- *                                      there, the file being committed
+ *   <root>/+offsets/<topic>/<p>.json   per-partition marker: Kafka cluster id, log epoch, last committed end offset
+ *                                      and the record there, the file being committed
+ *   <root>/+clusters/<cluster>/…       running archive consumers' leases on their cluster (cluster-lease.ts)
  *
  * Offsets are inclusive and zero-padded to 19 digits, so names sort by offset. The hour is the UTC hour of the
  * records' Kafka timestamps, never the wall clock: a replay writes the same names. `+` cannot appear in a Kafka

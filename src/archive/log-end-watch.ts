@@ -5,7 +5,6 @@
 import type { Consumer, Kafka } from 'kafkajs';
 import type { Logger } from '../log/logger.ts';
 import type { ArchiveMetrics } from './metrics.ts';
-import type { PartitionWriter } from './partition-writer.ts';
 import { progressKeyOf } from './progress.ts';
 
 /**
@@ -16,7 +15,8 @@ import { progressKeyOf } from './progress.ts';
 export function watchArchiveLogEnds(
   kafka: Kafka,
   consumer: Consumer,
-  positioned: () => readonly PartitionWriter[],
+  /** The partitions positioned here (their writers), and those waiting to be. */
+  positioned: () => readonly { topic: string }[],
   metrics: ArchiveMetrics,
   logger: Logger,
   everyMs: number,

@@ -17,6 +17,8 @@ import { nextEpochOf, type RecoveredPartition } from './scan.ts';
 export interface LogRangeReader {
   /** Each partition's log range of `topic` (one request for all of them), or null when it cannot be read. */
   ranges(topic: string): Promise<Map<number, LogRange> | null>;
+  /** The Kafka cluster's id (Metadata v2+), or null when it cannot be read. */
+  clusterId(): Promise<string | null>;
   close(): Promise<void>;
 }
 
@@ -34,6 +36,18 @@ export function createLogRangeReader(kafka: Kafka, logger: Logger): LogRangeRead
       } catch (error) {
         connected = null;
         logger.debug({ err: error, topic }, 'could not read the log ranges; the log is not checked');
+        return null;
+      }
+    },
+    async clusterId() {
+      try {
+        connected ??= admin.connect();
+        await connected;
+        const { clusterId } = await admin.describeCluster();
+        return typeof clusterId === 'string' && clusterId !== '' ? clusterId : null;
+      } catch (error) {
+        connected = null;
+        logger.debug({ err: error }, 'could not read the Kafka cluster id');
         return null;
       }
     },

@@ -22,6 +22,8 @@ export interface PartitionWriterOptions {
   topic: string;
   partition: number;
   recovered: RecoveredPartition;
+  /** The Kafka cluster the partition's log is of (cluster-lease.ts), named in the markers; null when not known. */
+  cluster(): string | null;
   fs: ArchiveFileSystem;
   format: ArchiveFormat;
   policy: RotationPolicy;
@@ -234,6 +236,7 @@ export class PartitionWriter {
       committedFile: this.committedFile,
       committedLast: this.committedLast,
       last,
+      cluster: this.o.cluster(),
       retry,
       logger: this.o.logger,
       metrics: this.o.metrics,

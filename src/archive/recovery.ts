@@ -29,6 +29,8 @@ export interface Marker {
   partition: number;
   /** The log epoch of the files it speaks of; absent: 0. */
   epoch?: number;
+  /** The id of the Kafka cluster whose log the epoch is (cluster-lease.ts); absent or null: not known. */
+  cluster?: string | null;
   /** Last offset held by a committed file; -1 when none. */
   endOffset: number;
   /** Path of the committed file holding `endOffset`, or null. */
@@ -82,6 +84,7 @@ export function parseMarker(text: string, topic: string, partition: number): Mar
     topic,
     partition,
     epoch: epoch as number,
+    ...(typeof m.cluster === 'string' && m.cluster !== '' ? { cluster: m.cluster } : {}),
     endOffset: m.endOffset as number,
     file: m.file as string | null,
     last: fingerprintOrNull(m.last),

@@ -27,6 +27,7 @@ import type { ContractBody, DecodedEvent, EventCodec } from '../kafka/index.ts';
 import { HEADER_BYTES, MAGIC_BYTE, topicContracts, undecodableBatchOf } from '../kafka/index.ts';
 import { LogLimiter } from '../log/log-limiter.ts';
 import type { Logger } from '../log/logger.ts';
+import { startClusterLease } from './cluster-lease.ts';
 import { retrying } from './commit.ts';
 import { createAvroBuilder, rowTypeOf } from './format/avro-builder.ts';
 import { type AvroSchema, type TopicTable, topicTableOf } from './format/columns.ts';
@@ -128,6 +129,32 @@ export async function startArchiveSink(options: ArchiveSinkOptions): Promise<Arc
   // The log's range and the record at the archived end tell a log that started again under the archive's files
   // from the one they were written from (log-identity.ts); a new log is archived under the next log epoch.
   const logRanges = createLogRangeReader(options.kafka, logger);
+  // Which cluster's log each partition's files are of; another cluster's live archive is waited for.
+  const lease = await startClusterLease({
+    fs,
+    clusterId: () => logRanges.clusterId(),
+    leaseMs: a.clusterLeaseMs,
+    logger,
+  });
+  /** Partitions waiting for another cluster's archive to stop, and their retry timers. */
+  const waiting = new Map<string, { topic: string; partition: number; timer: NodeJS.Timeout }>();
+
+  /** Positions the partition again later: another cluster's archive holds it now. */
+  function waitForOtherCluster(gen: number, topic: string, partition: number, error: Error): void {
+    const key = keyOf(topic, partition);
+    metrics.failed(error);
+    failureLog.error(logger, key, { err: error, partition: key }, 'archive partition waits');
+    // Reported as any partition that does not advance: its log end is read, nothing is taken.
+    progress.positioned(progressKeyOf(topic, partition), -1, Date.now());
+    const timer = setTimeout(
+      () => {
+        waiting.delete(key);
+        void position(gen, [{ topic, partition }]);
+      },
+      Math.max(a.retryMaxMs, Math.floor(a.clusterLeaseMs / 3)),
+    );
+    waiting.set(key, { topic, partition, timer });
+  }
   /**
    * The fingerprint each writer waits to compare with the first records fetched (seeking to its offset), and the
    * log range read at positioning.
@@ -151,13 +178,22 @@ export async function startArchiveSink(options: ArchiveSinkOptions): Promise<Arc
     for (const { topic, partition } of assigned) {
       let recovered: RecoveredPartition;
       try {
-        recovered = await retrying(
+        const found = await retrying(
           `recover ${keyOf(topic, partition)}`,
-          () => recoverPartition(fs, topic, partition, logger, cutoff),
+          async () => {
+            // Before anything is removed as a leftover: another cluster's live archive may be writing it.
+            const held = await lease.heldElsewhere(topic, partition);
+            return held ?? (await recoverPartition(fs, topic, partition, logger, cutoff));
+          },
           { ...retry, live: current },
           logger,
           metrics,
         );
+        if (found instanceof Error) {
+          if (current()) waitForOtherCluster(gen, topic, partition, found);
+          continue;
+        }
+        recovered = found;
       } catch {
         return; // superseded by a newer assignment, or closing
       }
@@ -201,6 +237,7 @@ export async function startArchiveSink(options: ArchiveSinkOptions): Promise<Arc
         topic,
         partition,
         recovered,
+        cluster: () => lease.cluster,
         fs,
         format: a.format,
         policy: a,
@@ -276,6 +313,8 @@ export async function startArchiveSink(options: ArchiveSinkOptions): Promise<Arc
     progress.keepOnly(new Set(assigned.map((tp) => progressKeyOf(tp.topic, tp.partition))));
     const previous = [...writers.values()];
     writers = new Map();
+    for (const w of waiting.values()) clearTimeout(w.timer);
+    waiting.clear();
     void Promise.all(previous.map((w) => w.fence())).then(() => position(gen, assigned));
   });
 
@@ -461,7 +500,7 @@ export async function startArchiveSink(options: ArchiveSinkOptions): Promise<Arc
   const logEnds = watchArchiveLogEnds(
     options.kafka,
     consumer,
-    () => [...writers.values()],
+    () => [...writers.values(), ...waiting.values()],
     metrics,
     logger,
     a.commitIntervalMs,
@@ -489,7 +528,10 @@ export async function startArchiveSink(options: ArchiveSinkOptions): Promise<Arc
       clearInterval(idleTimer);
       clearInterval(commitTimer);
       clearInterval(logTimer);
+      for (const w of waiting.values()) clearTimeout(w.timer);
+      waiting.clear();
       await logEnds.stop();
+      await lease.close();
       await logRanges.close();
       // Still a member of the group: commit what is open, so nothing waits in staging, then leave.
       for (const [topic, partitions] of Object.entries(groupByTopic(writers)))

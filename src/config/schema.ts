@@ -215,6 +215,13 @@ export const archiveSchema = z
      */
     stallAfterMs: z.number().int().max(MAX_TIMER_MS).positive().default(30_000),
     logIntervalMs: z.number().int().max(MAX_TIMER_MS).positive().default(10_000),
+    /**
+     * How long a running archive's lease on its Kafka cluster (`+clusters/` under the archive) holds after its last
+     * beat (renewed every third of it), ms. An archive of another cluster whose partitions' markers name a cluster
+     * with a live lease waits instead of archiving over it; a stopped archive's lease is removed at once, a killed
+     * one's runs out after this long.
+     */
+    clusterLeaseMs: z.number().int().min(300).max(MAX_TIMER_MS).default(30_000),
     /** Timeout of one WebHDFS request (ms). */
     requestTimeoutMs: z.number().int().max(MAX_TIMER_MS).positive().default(30_000),
     /** Backoff while the file system or the registry fails: first wait, doubled per failure up to the maximum. */

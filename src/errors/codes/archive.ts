@@ -30,6 +30,12 @@ export const ARCHIVE_ERROR_CODES = [
    * log epoch, beside the old files; counted once per epoch started.
    */
   'CROUPIER_ERR_ARCHIVE_LOG_RESTARTED',
+  /**
+   * A partition's marker names another Kafka cluster whose archive still runs on the same archive directory (its
+   * lease under `+clusters` beaten within `archive.clusterLeaseMs`): the partition waits until that archive stops.
+   * Two clusters need two archive directories.
+   */
+  'CROUPIER_ERR_ARCHIVE_OTHER_CLUSTER',
   /** `croupier archive verify` found something wrong (the message lists what). */
   'CROUPIER_ERR_ARCHIVE_VERIFY',
 ] as const;

@@ -1,0 +1,153 @@
+/**
+ * Two Kafka clusters' archives on one archive directory (two `croupier start`s on their defaults in one
+ * directory, each with its own in-memory broker). Each cluster's log looks, to the other's archive, like a log
+ * that started again; without the cluster lease each took the other's every commit for one and archived its
+ * whole log again under a new epoch, without end. Now the second waits while the first runs (reported), and
+ * archives its own log under the next epoch once the first has stopped.
+ */
+import path from 'node:path';
+import type { DuckDBInstance } from '@duckdb/node-api';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clusterDirOf, judgeMarkerCluster } from '../../src/archive/cluster-lease.ts';
+import { createLocalFileSystem } from '../../src/archive/fs/local-fs.ts';
+import { openDuckDb, startArchive } from '../../src/archive/index.ts';
+import { epochOf } from '../../src/archive/layout.ts';
+import { parseMarker, serializeMarker } from '../../src/archive/recovery.ts';
+import { listTopicFiles } from '../../src/archive/scan.ts';
+import { silentLogger } from '../../src/log/logger.ts';
+import {
+  archiveConfig,
+  archiveTopics,
+  clickstreamOver,
+  endOffsets,
+  type KafkaStack,
+  offsetCensus,
+  produceEvents,
+  startKafkaStack,
+  tempDir,
+  waitForArchive,
+} from './support/archive-stack.ts';
+
+const OTHER = 'CROUPIER_ERR_ARCHIVE_OTHER_CLUSTER';
+const RESTARTED = 'CROUPIER_ERR_ARCHIVE_LOG_RESTARTED';
+const stacks: KafkaStack[] = [];
+let duckdb: DuckDBInstance;
+beforeAll(async () => {
+  duckdb = await openDuckDb();
+});
+afterAll(async () => {
+  duckdb.closeSync();
+  for (const stack of stacks) await stack.close();
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('the cluster a partition marker names', () => {
+  it('is waited for only while another consumer of that cluster beats its lease', () => {
+    const beat = (holder: string, beatAt: number) => ({
+      cluster: 'X',
+      holder,
+      pid: 1,
+      host: 'h',
+      beatAt,
+      leaseMs: 1000,
+    });
+    expect(judgeMarkerCluster('X', 'Y', [beat('a', 5000)], 'me', 5500)).toBe('wait');
+    expect(judgeMarkerCluster('X', 'Y', [beat('a', 5000)], 'me', 6001)).toBe('follow');
+    expect(judgeMarkerCluster('X', 'Y', [], 'me', 5500)).toBe('follow');
+    // One's own lease (the cluster id changed under this consumer) is not another archive.
+    expect(judgeMarkerCluster('X', 'Y', [beat('me', 5000)], 'me', 5500)).toBe('follow');
+    expect(judgeMarkerCluster('X', 'X', [beat('a', 5000)], 'me', 5500)).toBe('follow');
+    expect(judgeMarkerCluster(null, 'Y', [beat('a', 5000)], 'me', 5500)).toBe('follow');
+    expect(judgeMarkerCluster('X', null, [beat('a', 5000)], 'me', 5500)).toBe('follow');
+    const marker = {
+      topic: 't',
+      partition: 0,
+      epoch: 2,
+      cluster: 'X',
+      endOffset: 9,
+      file: 'f',
+      pending: null,
+    };
+    expect(parseMarker(serializeMarker(marker), 't', 0)).toEqual({ ...marker, last: null });
+    expect(parseMarker(serializeMarker({ ...marker, cluster: '' }), 't', 0)).not.toHaveProperty('cluster');
+    expect(clusterDirOf('AbC_-9')).toBe('+clusters/AbC_-9');
+    expect(clusterDirOf('../x')).toMatch(/^\+clusters\/[0-9a-f]{64}$/);
+  });
+});
+
+describe('two Kafka clusters archived into one directory', () => {
+  it('lets one archive at a time write, and the other take over under the next epoch once it stops', async () => {
+    const tmp = await tempDir('two-clusters');
+    const tag = `arch-two${Date.now()}`;
+    const first = await startKafkaStack();
+    stacks.push(first);
+    const second = await startKafkaStack();
+    stacks.push(second);
+    const topics = await archiveTopics(first, tag, 2);
+    await archiveTopics(second, tag, 2);
+    const topic = topics.clickstream;
+    const glob = path.join(tmp.dir, topic, '**', '*.parquet');
+    const fs = createLocalFileSystem(tmp.dir);
+    const epochs = async () => [...new Set((await listTopicFiles(fs, topic)).map(epochOf))].sort();
+    const settings = { uri: tmp.dir, clusterLeaseMs: 1500 };
+    const endpoints = (stack: KafkaStack) => ({
+      brokers: stack.broker.brokers,
+      registryUrl: stack.registry.url,
+    });
+
+    await produceEvents(first, topic, clickstreamOver(300, 1), 2);
+    await produceEvents(second, topic, clickstreamOver(200, 2), 2);
+    const a = await startArchive(archiveConfig(first, topics, settings), endpoints(first), silentLogger());
+    await waitForArchive(fs, first, [topic], 60_000, 0);
+
+    // The second cluster's archive starts beside the running first, and both logs keep growing.
+    const b = await startArchive(archiveConfig(second, topics, settings), endpoints(second), silentLogger());
+    for (let i = 0; i < 6; i++) {
+      await produceEvents(first, topic, clickstreamOver(20, 10 + i), 2);
+      await produceEvents(second, topic, clickstreamOver(20, 20 + i), 2);
+      await sleep(700);
+    }
+    await waitForArchive(fs, first, [topic], 60_000, 0);
+    const whileBoth = { a: a.metrics(), b: b.metrics(), epochs: await epochs() };
+    // Before the lease, each took the other's commits for a restarted log: epochs 1, 2, 3… every few hundred ms.
+    expect(whileBoth.epochs).toEqual([0]);
+    expect(whileBoth.a.failures[RESTARTED]).toBeUndefined();
+    expect(whileBoth.b.failures[RESTARTED]).toBeUndefined();
+    expect(whileBoth.b.records).toBe(0);
+    expect(whileBoth.b.failures[OTHER]).toBeGreaterThan(0);
+    expect(whileBoth.b.lastError).toMatch(
+      /is written by the archive of another Kafka cluster \(cluster id [A-Za-z0-9_-]+; 1 consumer\(s\) alive: process \d+ on .*\) than this one's \(cluster id [A-Za-z0-9_-]+\)\. Two Kafka clusters cannot share an archive directory: give each its own archive\.uri/,
+    );
+    const firstHighs = await endOffsets(first, topic);
+    expect(await offsetCensus(duckdb, glob, firstHighs, 0)).toEqual({
+      rows: 420,
+      duplicates: 0,
+      missing: 0,
+    });
+
+    // The first stops (its lease removed): the second archives its whole log as epoch 1.
+    await a.close();
+    await waitForArchive(fs, second, [topic], 60_000, 1);
+    const after = b.metrics();
+    await b.close();
+    expect(after.records).toBe(320);
+    expect(after.failures[RESTARTED]).toBe(2); // one new epoch per partition
+    expect(await epochs()).toEqual([0, 1]);
+    expect(await offsetCensus(duckdb, glob, await endOffsets(second, topic), 1)).toEqual({
+      rows: 320,
+      duplicates: 0,
+      missing: 0,
+    });
+    expect(await offsetCensus(duckdb, glob, firstHighs, 0)).toEqual({
+      rows: 420,
+      duplicates: 0,
+      missing: 0,
+    });
+    // Both stopped cleanly: no lease, no file being written is left.
+    expect((await fs.list('+clusters')).flatMap((d) => d.name)).toHaveLength(2);
+    for (const dir of await fs.list('+clusters')) expect(await fs.list(`+clusters/${dir.name}`)).toEqual([]);
+    expect((await fs.list('+tmp')).filter((e) => e.type === 'file')).toEqual([]);
+    await tmp.remove();
+  }, 180_000);
+});
