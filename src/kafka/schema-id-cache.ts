@@ -11,6 +11,7 @@ import { readSchemaText, SCHEMA_NAMES, type SchemaName, type Schemas } from '../
 import { CroupierError } from '../errors/index.ts';
 import type { Logger } from '../log/logger.ts';
 import { subjectName, type TopicNames, topicContracts } from './subjects.ts';
+import { zeroByteArrayPath } from './zero-byte-arrays.ts';
 
 export interface Contract {
   name: SchemaName;
@@ -181,6 +182,14 @@ export class SchemaIdCache {
         'CROUPIER_ERR_SERDE_UNKNOWN_SCHEMA',
         `schema id ${id} is ${writer.name ?? `an unnamed ${writer.typeName}`}, which is none of croupier's contracts (${[...this.byFullName.keys()].join(', ')})`,
         { schemaId: id, writer: writer.name },
+      );
+    }
+    const endless = zeroByteArrayPath(writer);
+    if (endless !== null) {
+      throw new CroupierError(
+        'CROUPIER_ERR_SERDE_INCOMPATIBLE',
+        `schema id ${id} (${contract.fullName}) has an array whose items take no bytes (${endless}): a record of a few bytes can say it holds 2^50 of them, and reading it would not end. Give the array's items a type that takes bytes, or remove it`,
+        { schemaId: id, schemaName: contract.name, field: endless },
       );
     }
     let resolver: avro.Resolver | undefined;

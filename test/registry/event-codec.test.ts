@@ -144,6 +144,40 @@ describe('Avro event codec', () => {
     expect(decoded.value).toEqual(SAMPLE_EVENTS.Click);
   });
 
+  it('refuses a writer schema with an array whose items take no bytes, which a record could make endless', async () => {
+    // A Click that evolved elsewhere with `pad`, an array of null (or of an empty record): each item is zero
+    // bytes, so the array's block count alone says how many there are. 10^7 here; a record of the same size can
+    // say 2^50, and the reader's skip of the field would loop that many times on the thread reading it.
+    const { default: avro } = await import('avsc');
+    const varint = (n: bigint) => {
+      const out: number[] = [];
+      for (let v = n << 1n; ; v >>= 7n) {
+        if (v < 0x80n) return Buffer.from([...out, Number(v)]);
+        out.push(Number((v & 0x7fn) | 0x80n));
+      }
+    };
+    for (const [subject, items] of [
+      ['nulls-croupier.events.Click', 'null'],
+      ['empties-croupier.events.Click', { type: 'record', name: 'Empty', fields: [] }],
+    ] as const) {
+      const id = await registerClickVariant(subject, (fields) => [
+        ...fields,
+        { name: 'pad', type: { type: 'array', items }, default: [] } as Field,
+      ]);
+      const writer = avro.Type.forSchema(JSON.parse((await client.getBySubjectAndId('', id)).schema));
+      const empty = writer.toBuffer({ ...SAMPLE_EVENTS.Click, pad: [] });
+      const body = Buffer.concat([empty.subarray(0, -1), varint(10_000_000n), Buffer.from([0])]);
+      const header = Buffer.from([0, 0, 0, 0, 0]);
+      header.writeInt32BE(id, 1);
+      const error = await codec.decode(Buffer.concat([header, body])).then(
+        () => null,
+        (e: unknown) => e as CroupierError,
+      );
+      expect(error?.code, subject).toBe('CROUPIER_ERR_SERDE_INCOMPATIBLE');
+      expect(error?.message).toContain('pad');
+    }
+  });
+
   it('rejects bad bytes with the codes the topology dead-letters on', async () => {
     const good = await codec.encode(TOPICS.clickstream, 'Impression', SAMPLE_EVENTS.Impression);
     const withId = (id: number) => {

@@ -10,7 +10,10 @@ export const REGISTRY_ERROR_CODES = [
   'CROUPIER_ERR_SERDE_MAGIC',
   /** A record names a schema id the registry does not know, or a schema that is not one of croupier's contracts. */
   'CROUPIER_ERR_SERDE_UNKNOWN_SCHEMA',
-  /** The writer's schema cannot be read as croupier's contract of the same name (incompatible evolution). */
+  /**
+   * The writer's schema cannot be read as croupier's contract of the same name (incompatible evolution), or it has
+   * an array whose items take no bytes (a record could say it holds any number of them).
+   */
   'CROUPIER_ERR_SERDE_INCOMPATIBLE',
   /** A record's Avro body is truncated, has trailing bytes or is otherwise unreadable with its writer schema. */
   'CROUPIER_ERR_SERDE_DECODE',
