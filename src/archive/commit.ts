@@ -132,9 +132,19 @@ export async function commitFile(request: CommitRequest): Promise<{ markerText: 
     pending: { path: finalPath, start: file.start, end: file.end, last: request.last },
   };
   const markerText = serializeMarker(pending);
-  await run(`write the marker of ${file.topic}+${file.partition}`, () =>
-    fs.writeText(markerPath, markerText),
-  );
+  await run(`write the marker of ${file.topic}+${file.partition}`, async () => {
+    if (expected !== null) return fs.writeText(markerPath, markerText);
+    // The partition's first marker is created only where none is, so of two consumers that both found none
+    // (two clusters' archives started at once on an empty directory) one commits and the other is fenced. A
+    // marker already there with this text is this commit's own, from an attempt whose answer was lost.
+    if (await fs.createText(markerPath, markerText)) return;
+    if ((await fs.readText(markerPath)) === markerText) return;
+    throw new CroupierError(
+      'CROUPIER_ERR_ARCHIVE_FENCED',
+      `the marker of ${file.topic}+${file.partition} was created by another archive consumer while this one committed its first file`,
+      { topic: file.topic, partition: file.partition },
+    );
+  });
   await run(`rename ${name} into place`, async () => {
     try {
       await fs.rename(tmpPath, finalPath);

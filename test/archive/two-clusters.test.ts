@@ -5,13 +5,16 @@
  * whole log again under a new epoch, without end. Now the second waits while the first runs (reported), and
  * archives its own log under the next epoch once the first has stopped.
  */
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusterDirOf, judgeMarkerCluster } from '../../src/archive/cluster-lease.ts';
+import { commitFile } from '../../src/archive/commit.ts';
 import { createLocalFileSystem } from '../../src/archive/fs/local-fs.ts';
 import { openDuckDb, startArchive } from '../../src/archive/index.ts';
 import { epochOf } from '../../src/archive/layout.ts';
+import { ArchiveMetrics } from '../../src/archive/metrics.ts';
 import { parseMarker, serializeMarker } from '../../src/archive/recovery.ts';
 import { listTopicFiles } from '../../src/archive/scan.ts';
 import { silentLogger } from '../../src/log/logger.ts';
@@ -77,6 +80,42 @@ describe('the cluster a partition marker names', () => {
 });
 
 describe('two Kafka clusters archived into one directory', () => {
+  it('commits one of two first files raced into a partition that has no marker yet', async () => {
+    const tmp = await tempDir('first-marker');
+    const fs = createLocalFileSystem(tmp.dir);
+    await fs.mkdirs('+tmp');
+    const dir = 't/date=2026-03-01/hour=09';
+    const commit = async (round: number, cluster: string, end: number) => {
+      const localPath = path.join(fs.stagingDir, `staged-${round}-${cluster}`);
+      await writeFile(localPath, `the rows of ${cluster}`);
+      return commitFile({
+        fs,
+        file: { topic: 't', partition: round, start: 0, end, format: 'parquet' },
+        dir,
+        localPath,
+        bytes: 17,
+        markerText: null,
+        committedEnd: -1,
+        committedFile: null,
+        committedLast: null,
+        last: { offset: end, timestamp: 1, sha256: cluster.repeat(64) },
+        cluster,
+        retry: { initialMs: 5, maxMs: 5, live: () => true },
+        logger: silentLogger(),
+        metrics: new ArchiveMetrics(),
+      });
+    };
+    for (let round = 0; round < 10; round++) {
+      const results = await Promise.allSettled([commit(round, 'a', 9), commit(round, 'b', 14)]);
+      const refused = results.filter((r) => r.status === 'rejected');
+      expect(refused).toHaveLength(1);
+      expect((refused[0] as PromiseRejectedResult).reason.code).toBe('CROUPIER_ERR_ARCHIVE_FENCED');
+      const files = (await fs.list(dir)).filter((f) => f.name.startsWith(`t+${round}+`));
+      expect(files).toHaveLength(1);
+    }
+    await tmp.remove();
+  });
+
   it('lets one archive at a time write, and the other take over under the next epoch once it stops', async () => {
     const tmp = await tempDir('two-clusters');
     const tag = `arch-two${Date.now()}`;

@@ -110,6 +110,19 @@ describe('the archive on HDFS through WebHDFS', () => {
     await server.close();
   });
 
+  it('creates a marker only where none is, through WebHDFS and HttpFS', async () => {
+    for (const httpfs of [false, true]) {
+      const server = await startWebHdfsServer({ httpfs });
+      const topics = await archiveTopics(stack, `arch-create-${httpfs}`, 1);
+      const settings = { uri: server.uri('/data/archive'), hdfsUser: 'croupier', httpfs };
+      const fs = openArchiveFileSystem(archiveConfig(stack, topics, settings).archive);
+      expect(await fs.createText('+offsets/t/0.json', 'first\n')).toBe(true);
+      expect(await fs.createText('+offsets/t/0.json', 'second\n')).toBe(false);
+      expect(await fs.readText('+offsets/t/0.json')).toBe('first\n');
+      await server.close();
+    }
+  });
+
   it('uploads through an HttpFS gateway in one step', async () => {
     const server = await startWebHdfsServer({ httpfs: true });
     const { census } = await archiveThroughFaults(server, 'arch-httpfs', true, async () => undefined);

@@ -26,6 +26,11 @@ export interface ArchiveFileSystem {
   upload(localPath: string, path: string): Promise<void>;
   /** Writes a small file whole (the partition markers), replacing what is there. */
   writeText(path: string, text: string): Promise<void>;
+  /**
+   * Writes a small file whole only when nothing is at `path` (a partition's first marker, which two archive
+   * consumers must not both write); false when something is there. Durable when it returns true.
+   */
+  createText(path: string, text: string): Promise<boolean>;
   /** A small file's text, or null when it does not exist. */
   readText(path: string): Promise<string | null>;
   /**

@@ -91,6 +91,29 @@ export function createLocalFileSystem(root: string): ArchiveFileSystem {
         throw io('write', target, error);
       }
     },
+    async createText(p, text) {
+      const target = abs(p);
+      const tmp = `${target}.${process.pid}.${Date.now()}.new`;
+      try {
+        await mkdir(path.dirname(target), { recursive: true, mode: 0o755 });
+        const handle = await open(tmp, 'wx', 0o644);
+        try {
+          await handle.writeFile(text);
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
+        // A link never replaces an existing file: of two at once, one creates it.
+        await link(tmp, target);
+        await fsyncPath(path.dirname(target));
+        return true;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+        throw io('create', target, error);
+      } finally {
+        await unlink(tmp).catch(() => undefined);
+      }
+    },
     async readText(p) {
       try {
         return await readFile(abs(p), 'utf8');

@@ -122,8 +122,8 @@ export function createWebHdfsFileSystem(options: WebHdfsOptions): ArchiveFileSys
     });
   }
 
-  async function put(p: string, data: Buffer, what: string): Promise<void> {
-    const params = { overwrite: 'true', permission: '644' };
+  async function put(p: string, data: Buffer, what: string, overwrite = true): Promise<void> {
+    const params = { overwrite: String(overwrite), permission: '644' };
     let response: Response;
     if (options.httpfs) {
       response = await request('PUT', url(p, 'CREATE', { ...params, data: 'true' }), what, {
@@ -188,6 +188,16 @@ export function createWebHdfsFileSystem(options: WebHdfsOptions): ArchiveFileSys
     },
     async writeText(p, text) {
       await put(p, Buffer.from(text), `write ${hdfsPath(p)}`);
+    },
+    async createText(p, text) {
+      try {
+        await put(p, Buffer.from(text), `create ${hdfsPath(p)}`, false);
+        return true;
+      } catch (error) {
+        const exception = (error as CroupierError).details as { exception?: string } | undefined;
+        if (exception?.exception === 'FileAlreadyExistsException') return false;
+        throw error;
+      }
     },
     async readText(p) {
       const what = `open ${hdfsPath(p)}`;
