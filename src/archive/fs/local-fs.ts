@@ -23,6 +23,16 @@ export function createLocalFileSystem(root: string): ArchiveFileSystem {
     }
   }
 
+  async function writeSynced(file: string, text: string, flags: string): Promise<void> {
+    const handle = await open(file, flags, 0o644);
+    try {
+      await handle.writeFile(text);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  }
+
   const io = (what: string, p: string, error: unknown) =>
     new CroupierError(
       'CROUPIER_ERR_ARCHIVE_IO',
@@ -78,13 +88,7 @@ export function createLocalFileSystem(root: string): ArchiveFileSystem {
       const tmp = `${target}.${process.pid}.${Date.now()}.tmp`;
       try {
         await mkdir(path.dirname(target), { recursive: true, mode: 0o755 });
-        const handle = await open(tmp, 'w', 0o644);
-        try {
-          await handle.writeFile(text);
-          await handle.sync();
-        } finally {
-          await handle.close();
-        }
+        await writeSynced(tmp, text, 'w');
         await rename(tmp, target);
       } catch (error) {
         await unlink(tmp).catch(() => undefined);
@@ -96,13 +100,7 @@ export function createLocalFileSystem(root: string): ArchiveFileSystem {
       const tmp = `${target}.${process.pid}.${Date.now()}.new`;
       try {
         await mkdir(path.dirname(target), { recursive: true, mode: 0o755 });
-        const handle = await open(tmp, 'wx', 0o644);
-        try {
-          await handle.writeFile(text);
-          await handle.sync();
-        } finally {
-          await handle.close();
-        }
+        await writeSynced(tmp, text, 'wx');
         // A link never replaces an existing file: of two at once, one creates it.
         await link(tmp, target);
         await fsyncPath(path.dirname(target));
