@@ -3,10 +3,11 @@
  * a catalog of 200 items published as CDC events (so every carousel ranks 200 candidates), then
  * `croupier loadtest` from this process: open loop, calibrated against a bare echo server first.
  *
- *   npm run bench:loadtest -- [rates=1000,2000,5000,7500,10000] [stepSeconds=10] [--set key=value …]
+ *   npm run bench:loadtest -- [rates=1000,2000,5000,7500,10000] [stepSeconds=10] [--set key=value …] [--clicks]
  *
- * `--set` settings go to `croupier start` (e.g. `--set gateway.propensityThreads=2`); a run with settings prints
- * its figures and leaves the result files of the default configuration as they are.
+ * `--set` settings go to `croupier start` (e.g. `--set gateway.propensityThreads=2`); `--clicks` makes the users
+ * click (load-tests/clicks.ts) and counts their feedback per step. A run with either prints its figures and leaves
+ * the result files of the default run as they are.
  * With CROUPIER_CPU_PROF=DIR the croupier process writes a V8 CPU profile per thread into DIR when it stops
  * (node --cpu-prof), the profile docs/performance.md reads.
  *
@@ -29,6 +30,9 @@ for (let i = args.indexOf('--set'); i >= 0; i = args.indexOf('--set')) {
   if (value === undefined || !value.includes('=')) throw new Error('--set expects key=value');
   settings.push(value);
 }
+// --clicks: the users click (load-tests/clicks.ts), so the catalog's posteriors separate as with real traffic.
+const clicking = args.indexOf('--clicks');
+if (clicking >= 0) args.splice(clicking, 1);
 const rates = (args[0] ?? '1000,2000,5000,7500,10000').split(',').map(Number);
 const stepSeconds = Number(args[1] ?? 10);
 const ITEMS = 200;
@@ -52,6 +56,7 @@ try {
       users: 1000,
       mode: 'open',
       calibrate: true,
+      ...(clicking >= 0 ? { clicks: { seed: 1 } } : {}),
       stepProbe: cpuPartsProbe({
         croupierPid: croupier.child.pid!,
         metricsUrl: croupier.metricsUrl,
@@ -60,7 +65,7 @@ try {
     (phase, step) =>
       console.error(`${phase} ${step.rate}/s: p50 ${step.latency.p50} ms, p99 ${step.latency.p99} ms`),
   );
-  if (settings.length === 0) {
+  if (settings.length === 0 && clicking < 0) {
     mkdirSync('bench/results', { recursive: true });
     writeFileSync(
       'bench/results/loadtest-gateway.json',
@@ -69,7 +74,7 @@ try {
     mkdirSync('docs/img', { recursive: true });
     writeFileSync('docs/img/loadtest-gateway.svg', resultSvg(result));
   } else {
-    console.log(`settings: ${settings.join(' ')}`);
+    console.log(`settings: ${[...settings, ...(clicking >= 0 ? ['(users click)'] : [])].join(' ')}`);
   }
   console.log(resultTable(result, true));
   console.log(`\n${resultTable(result)}`);

@@ -9,6 +9,7 @@ import type { CarouselRequestMessage, HelloMessage, PingMessage } from '../src/d
 import { CroupierError } from '../src/errors/index.ts';
 import type { Logger } from '../src/log/logger.ts';
 import { connectRaw } from '../src/ws-client/raw-client.ts';
+import { createClicker } from './clicks.ts';
 import { spawnEchoServer } from './echo-server.ts';
 import {
   type ConnectionPool,
@@ -35,6 +36,11 @@ export interface LoadTestOptions {
   mode: LoopMode;
   /** Measure the generator's ceiling against an echo server first. */
   calibrate: boolean;
+  /**
+   * Users click (clicks.ts): after each carousel, each shown item with probability appeal · 1/(slot + 1), sent as
+   * feedback on the connection; the seed fixes which. Absent: nobody clicks.
+   */
+  clicks?: { seed: number };
   /** Pause between steps, seconds (default 2). */
   pauseSeconds?: number;
   /** Stop the series after a step with more than 10% timeouts (default true). */
@@ -252,9 +258,12 @@ export async function runLoadTest(
     options.logger?.info({ ceiling: calibration.ceiling }, 'generator calibrated against a bare echo server');
   }
   const pool = await openPool(options.url, options.connections, options.users, options.echo ?? false);
+  const clicker = options.clicks === undefined ? null : createClicker(options.clicks.seed);
+  const target: RequestSource =
+    clicker === null ? source : { ...source, replied: (reply) => clicker.clicksOn(reply) };
   let steps: StepResult[];
   try {
-    steps = await runSteps(pool, source, options, (s) => onStep?.('target', s), options.stepProbe);
+    steps = await runSteps(pool, target, options, (s) => onStep?.('target', s), options.stepProbe);
   } finally {
     await closePool(pool);
   }

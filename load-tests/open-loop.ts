@@ -68,6 +68,8 @@ export interface StepResult {
   uncorrected: LatencySummary;
   /** How late the generator sent requests, ms: its own lag (p99, max). */
   sendLag: { p99: number; max: number };
+  /** Feedback messages (clicks) sent after the step's replies (absent in results of runs before clicks). */
+  feedback?: number;
   /** What a step probe measured around the step (loadtest.ts `StepProbe`). */
   parts?: Record<string, number>;
 }
@@ -75,6 +77,8 @@ export interface StepResult {
 export interface RequestSource {
   /** The text of request `seq` (must carry `"requestId":"lt-<seq>"`), sent on connection `connection`. */
   request(seq: number, connection: number): string;
+  /** Messages the user sends on the connection after reading a reply (clicks.ts); none when absent. */
+  replied?(reply: Buffer): string[];
 }
 
 /** Connections the steps share, with one dispatcher the active step installs. */
@@ -159,6 +163,7 @@ export async function runStep(
   let received = 0;
   let errors = 0;
   let timeouts = 0;
+  let feedback = 0;
   let lastReplyAt = 0;
   const timeoutUs = spec.timeoutMs * 1000;
   // Closed loop: per connection, whether a request is in flight and when it may send the next.
@@ -185,6 +190,12 @@ export async function runStep(
       if (fromIntended > timeoutUs) timeouts++;
       corrected.recordValue(Math.max(1, Math.round(fromIntended)));
       raw.recordValue(Math.max(1, Math.round((now - sentAt[i]) * 1000)));
+      if (source.replied !== undefined) {
+        for (const text of source.replied(message)) {
+          pool.sockets[connection].sendFrame(encodeClientFrame(Buffer.from(text)));
+          feedback++;
+        }
+      }
       if (mode === 'closed') {
         busy[connection] = 0;
         nextAt[connection] = Math.max(now, nextAt[connection] + connectionInterval);
@@ -269,6 +280,7 @@ export async function runStep(
           p99: lag.totalCount === 0 ? 0 : lag.getValueAtPercentile(99) / 1000,
           max: lag.totalCount === 0 ? 0 : lag.maxValue / 1000,
         },
+        feedback,
       });
     };
 

@@ -92,8 +92,15 @@ describe('croupier simulate, replay and loadtest against a real gateway', () => 
     expect(result.ips?.n).toBeGreaterThan(0);
   });
 
-  it('load-tests the gateway open loop: every request answered without errors', async () => {
+  it('load-tests the gateway open loop: every request answered without errors, and the users click', async () => {
     const out = join(dir, 'load.json');
+    const metricsUrl = stack.wsUrl.replace(/^ws:/, 'http:').replace(/\/ws$/, '/metrics');
+    const counter = async (name: string) => {
+      const text = await (await fetch(metricsUrl)).text();
+      return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+    };
+    const acceptedBefore = await counter('croupier_feedback_total');
+    const uncountedBefore = await counter('croupier_uncounted_feedback_total');
     await croupier(
       'loadtest',
       '--url',
@@ -107,6 +114,8 @@ describe('croupier simulate, replay and loadtest against a real gateway', () => 
       '--connections',
       '4',
       '--no-calibrate',
+      '--clicks',
+      '7',
       '--out',
       out,
     );
@@ -115,5 +124,17 @@ describe('croupier simulate, replay and loadtest against a real gateway', () => 
     expect(result.steps[0].received).toBe(400);
     expect(result.steps[0].errors).toBe(0);
     expect(result.steps[0].latency.p50).toBeGreaterThan(0);
+    expect(result.options.clicks).toEqual({ seed: 7 });
+    // Each carousel's items are clicked by appeal and slot: about a third of a click per carousel of 10.
+    const clicks = result.steps[0].feedback ?? 0;
+    expect(clicks).toBeGreaterThan(40);
+    // Every click was accepted as feedback on an item its carousel showed (warm-up clicks too, so at least).
+    let accepted = 0;
+    for (let waited = 0; waited < 5000 && accepted < clicks; waited += 100) {
+      accepted = (await counter('croupier_feedback_total')) - acceptedBefore;
+      if (accepted < clicks) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(accepted).toBeGreaterThanOrEqual(clicks);
+    expect(await counter('croupier_uncounted_feedback_total')).toBe(uncountedBefore);
   });
 });

@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClicker, examination, itemAppeal } from '../../load-tests/clicks.ts';
 import { type EchoServerHandle, spawnEchoServer } from '../../load-tests/echo-server.ts';
 import { carouselSource, closePool, openPool } from '../../load-tests/loadtest.ts';
 import { replySeq, runStep } from '../../load-tests/open-loop.ts';
+import { parseClientMessage } from '../../src/gateway/protocol.ts';
 import { connectRaw, encodeClientFrame, FrameParser } from '../../src/ws-client/raw-client.ts';
 
 describe('raw WebSocket client', () => {
@@ -92,5 +94,51 @@ describe('open-loop load generator', () => {
     expect(naive.uncorrected.max).toBeGreaterThan(500);
     expect(naive.uncorrected.p99).toBeLessThan(0.5 * step.latency.p99);
     expect(naive.uncorrected.p50).toBeGreaterThanOrEqual(4.5);
+  });
+});
+
+describe('users who click', () => {
+  const carousel = (requestId: string, ids: string[]) =>
+    Buffer.from(
+      JSON.stringify({
+        type: 'carousel',
+        requestId,
+        items: ids.map((itemId, slot) => ({ itemId, slot, score: 0.1, propensity: 0.5 })),
+        policy: 'thompson',
+      }),
+    );
+
+  it('click each shown item by its appeal and slot, seeded, with feedback the gateway accepts', () => {
+    const ids = Array.from({ length: 200 }, (_, i) => `item-${i}`);
+    const appeals = ids.map(itemAppeal);
+    expect(Math.min(...appeals)).toBeGreaterThanOrEqual(0.02);
+    expect(Math.max(...appeals)).toBeLessThanOrEqual(0.3);
+    expect(Math.max(...appeals) - Math.min(...appeals)).toBeGreaterThan(0.2);
+    const a = createClicker(3);
+    const b = createClicker(3);
+    const shown = ids.slice(0, 10);
+    const perSlot = new Array(10).fill(0);
+    for (let i = 0; i < 4000; i++) {
+      const reply = carousel(`lt-${i}`, shown);
+      const clicks = a.clicksOn(reply);
+      expect(b.clicksOn(reply)).toEqual(clicks);
+      for (const text of clicks) {
+        const message = parseClientMessage(text);
+        expect(message.ok).toBe(true);
+        const click = JSON.parse(text) as { requestId: string; itemId: string; kind: string };
+        expect(click.requestId).toBe(`lt-${i}`);
+        expect(click.kind).toBe('click');
+        perSlot[shown.indexOf(click.itemId)]++;
+      }
+    }
+    // Each slot's click rate is its item's appeal times the slot's examination, within 4 standard errors.
+    for (let slot = 0; slot < 10; slot++) {
+      const p = itemAppeal(shown[slot]) * examination(slot);
+      expect(Math.abs(perSlot[slot] / 4000 - p)).toBeLessThan(4 * Math.sqrt((p * (1 - p)) / 4000) + 1e-9);
+    }
+    expect(a.clicks).toBe(perSlot.reduce((s, n) => s + n, 0));
+    // Only carousels are clicked: errors, acknowledgements and broken text are not.
+    expect(a.clicksOn(Buffer.from('{"type":"error","requestId":"lt-1"}'))).toEqual([]);
+    expect(a.clicksOn(Buffer.from('{"type":"carousel","requestId":"lt-1","items":[{"itemId":'))).toEqual([]);
   });
 });

@@ -21,6 +21,8 @@ interface LoadTestFlags {
   slots: string;
   users: string;
   closed?: boolean;
+  /** `--clicks` alone: true; with a seed: its text. */
+  clicks?: boolean | string;
   calibrate: boolean;
   pause: string;
   stop: boolean;
@@ -58,6 +60,10 @@ export function registerLoadtestCommand(program: Command): void {
       .option('--slots <n>', 'slots per carousel request', '10')
       .option('--users <n>', 'distinct user ids the connections say hello as', '1000')
       .option('--closed', 'closed loop instead (hides stalls; for comparison only)')
+      .option(
+        '--clicks [seed]',
+        'users click: each shown item with probability appeal(item) / (slot + 1), sent as feedback (seeded)',
+      )
       .option('--no-calibrate', 'skip measuring the generator against a bare echo server')
       .option(
         '--pause <seconds>',
@@ -100,6 +106,9 @@ export function registerLoadtestCommand(program: Command): void {
       slots: numbers('--slots', flags.slots)[0],
       users: numbers('--users', flags.users)[0],
       mode: flags.closed ? 'closed' : 'open',
+      ...(flags.clicks === undefined
+        ? {}
+        : { clicks: { seed: typeof flags.clicks === 'string' ? numbers('--clicks', flags.clicks)[0] : 1 } }),
       calibrate: flags.calibrate,
       pauseSeconds: Number(flags.pause),
       stopWhenSaturated: flags.stop,
