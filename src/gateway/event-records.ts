@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { CarouselItem } from '../../streams/schemas/index.ts';
 import type { Decision, RequestContext } from '../domain/decision.ts';
+import { inRange, LIMITS } from '../domain/limits.ts';
 import type { QueuedEvent } from './event-buffer.ts';
 
 export type FeedbackEvent =
@@ -24,7 +25,9 @@ export type FeedbackEvent =
 /**
  * The Carousel record of a dealt decision: every shown item in slot order with its slot, score, propensity, the
  * shadow policy's slot of it and probability of its shown slot (when the request had a shadow policy), and the
- * feature row the model scored for it.
+ * feature row the model scored for it. A score the model gave outside [0, 1] (NaN, say: a model that passed the
+ * load-time probe can still give one on live rows) is logged as none: the topology refuses a record with such a
+ * score, and with it the impressions of every item the carousel showed, while the clicks on them still count.
  */
 export function carouselRecord(decision: Decision, context: RequestContext, timestamp: number): QueuedEvent {
   const hasContext = context.device !== null || context.country !== null || context.page !== null;
@@ -47,7 +50,7 @@ export function carouselRecord(decision: Decision, context: RequestContext, time
     items[s] = {
       itemId: item.itemId,
       slot: item.slot,
-      score: item.score,
+      score: inRange(item.score, LIMITS.score) ? item.score : null,
       propensity: item.propensity,
       shadowSlot,
       shadowPropensity: shadow === null ? null : (shadow.shownPropensities[s] ?? null),

@@ -7,6 +7,7 @@ import { carouselRecord } from '../../src/gateway/event-records.ts';
 import { createEventCodec, type DecodedEvent } from '../../src/kafka/index.ts';
 import { silentLogger } from '../../src/log/logger.ts';
 import { type Carousel, loadSchemas } from '../../streams/schemas/index.ts';
+import { validateRecord } from '../../streams/validate/events.ts';
 import { startTestBroker } from '../support/broker.ts';
 import { startTestRegistry } from '../support/registry.ts';
 import { eventually } from './support.ts';
@@ -112,6 +113,19 @@ describe('carousel record', () => {
     // Row s of the decision's matrix, exactly as float32.
     expect(value.items[1].features).toEqual(Array.from(d.features.subarray(4, 8)));
     expect(loadSchemas().Carousel.isValid(value)).toBe(true);
+  });
+
+  it('logs a score the model gave outside [0, 1] as none, so the topology folds the carousel', () => {
+    // A model that passed the load-time probe can score NaN (or 1.7) on live rows; a record holding such a score
+    // is refused by the topology's validation, and with it the impressions of every item the carousel showed.
+    const d = decision('r3', 4);
+    [Number.NaN, 1.7, -0.1, 0.3].forEach((score, slot) => {
+      d.items[slot].score = score;
+    });
+    const value = carouselRecord(d, { device: null, country: null, page: null }, 1)
+      .value as unknown as Carousel;
+    expect(value.items.map((item) => item.score)).toEqual([null, null, null, 0.3]);
+    expect(validateRecord('clickstream', 'Carousel', value)).toBeUndefined();
   });
 
   it('logs no rows (and no spec hash) when the decision carries none', () => {
