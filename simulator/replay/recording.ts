@@ -69,17 +69,45 @@ export function readRecording(file: string): RecordedEvent[] {
         { cause },
       );
     }
-    if (!['meta', 'request', 'response', 'feedback'].includes(event.kind)) {
+    const problem = eventProblem(event);
+    if (problem !== null) {
       throw new CroupierError(
         'CROUPIER_ERR_RECORDING_INVALID',
-        `${file}:${i + 1}: unknown kind '${event.kind}'`,
-        {
-          file,
-          line: i + 1,
-        },
+        `${file}:${i + 1}: ${problem}; record with croupier simulate --record FILE`,
+        { file, line: i + 1 },
       );
     }
     events.push(event);
   }
   return events;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+const isText = (v: unknown): v is string => typeof v === 'string';
+
+/**
+ * What is wrong with a parsed line, or null: the fields replay and shadow read from each kind of event (a time,
+ * a user, the message with its request id; a carousel's items with their ids), so that a line missing one is
+ * refused where it is rather than failing later without saying which line.
+ */
+function eventProblem(event: unknown): string | null {
+  if (!isObject(event)) return 'not an object';
+  const kind = event.kind;
+  if (kind === 'meta') return null;
+  if (kind !== 'request' && kind !== 'response' && kind !== 'feedback') {
+    return `unknown kind '${String(kind)}'`;
+  }
+  if (typeof event.t !== 'number' || !Number.isFinite(event.t)) return `${kind} without a finite time t`;
+  if (!isText(event.userId)) return `${kind} without a userId`;
+  const message = event[kind];
+  if (!isObject(message) || !isText(message.requestId))
+    return `${kind} without a ${kind} message and its requestId`;
+  if (kind === 'feedback' && !isText(message.itemId)) return 'feedback without an itemId';
+  if (kind === 'response' && message.type === 'carousel') {
+    const items = message.items;
+    if (!Array.isArray(items) || !items.every((item) => isObject(item) && isText(item.itemId))) {
+      return 'carousel response whose items are not a list of items with an itemId';
+    }
+  }
+  return null;
 }
