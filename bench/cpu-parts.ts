@@ -144,6 +144,9 @@ export function partsTable(steps: readonly StepResult[]): string {
     'gateway µs/carousel',
     'total µs/carousel',
   ];
+  // Runs whose users click (bench:loadtest -- --clicks) also say how many clicks each carousel drew.
+  const clicking = steps.some((s) => s.feedback !== undefined && s.feedback > 0);
+  if (clicking) head.push('clicks/carousel');
   const lines = [`| ${head.join(' | ')} |`, `| ${head.map(() => '---:').join(' | ')} |`];
   for (const s of steps) {
     const p = s.parts;
@@ -159,6 +162,7 @@ export function partsTable(steps: readonly StepResult[]): string {
         p.totalCpu,
         p.gatewayUsPerCarousel,
         p.totalUsPerCarousel,
+        ...(clicking ? [((s.feedback ?? 0) / Math.max(1, s.received)).toFixed(2)] : []),
       ].join(' | ')} |`,
     );
   }
