@@ -6,6 +6,7 @@
 import { createReadStream } from 'node:fs';
 import { extname } from 'node:path';
 import avro from 'avsc';
+import { zeroByteArrayPath } from '../../streams/schemas/zero-byte-arrays.ts';
 import { CroupierError } from '../errors/index.ts';
 import { scanFlatFields } from './json-scan.ts';
 
@@ -155,6 +156,15 @@ function unwrapUnion(record: Record<string, unknown>): Record<string, unknown> {
 
 async function readAvro(options: ReadOptions, handle: RecordHandler): Promise<ReadSummary> {
   const summary: ReadSummary = { records: 0, skipped: 0 };
+  const header = avro.extractFileHeader(options.path);
+  const endless = header === null ? null : zeroByteArrayPath(avro.Type.forSchema(header.meta['avro.schema']));
+  if (endless !== null) {
+    throw new CroupierError(
+      'CROUPIER_ERR_ANALYZE_INPUT',
+      `cannot read ${options.path}: its schema has an array whose items take no bytes (${endless}), so a record of a few bytes can say it holds 2^50 of them; write the file with items that take bytes`,
+      { path: options.path, field: endless },
+    );
+  }
   const decoder = avro.createFileDecoder(options.path);
   for await (const record of decoder) {
     summary.records++;

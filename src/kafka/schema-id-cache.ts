@@ -8,10 +8,10 @@ import { RestError } from '@confluentinc/schemaregistry/dist/rest-error.js';
 import { SchemaRegistryClient } from '@confluentinc/schemaregistry/dist/schemaregistry-client.js';
 import avro from 'avsc';
 import { readSchemaText, SCHEMA_NAMES, type SchemaName, type Schemas } from '../../streams/schemas/index.ts';
+import { zeroByteArrayPath } from '../../streams/schemas/zero-byte-arrays.ts';
 import { CroupierError } from '../errors/index.ts';
 import type { Logger } from '../log/logger.ts';
 import { subjectName, type TopicNames, topicContracts } from './subjects.ts';
-import { zeroByteArrayPath } from './zero-byte-arrays.ts';
 
 export interface Contract {
   name: SchemaName;

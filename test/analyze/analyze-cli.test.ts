@@ -161,6 +161,56 @@ describe('croupier analyze', () => {
   });
 });
 
+describe('analyze on a hostile Avro file', () => {
+  it('refuses a file whose schema has an array of items that take no bytes, before reading a record', async () => {
+    // Items of null take no bytes, so the block count alone says how many there are: 10^7 here, 2^50 in a file
+    // of the same size, which the reader would try to build for good.
+    const zigzag = (n: bigint) => {
+      const out: number[] = [];
+      for (let v = n < 0n ? (-n << 1n) - 1n : n << 1n; ; v >>= 7n) {
+        if (v < 0x80n) return Buffer.from([...out, Number(v)]);
+        out.push(Number((v & 0x7fn) | 0x80n));
+      }
+    };
+    const text = (s: string) => Buffer.concat([zigzag(BigInt(Buffer.byteLength(s))), Buffer.from(s)]);
+    const schema = {
+      type: 'record',
+      name: 'Row',
+      fields: [
+        { name: 'variant', type: 'string' },
+        { name: 'clicked', type: 'int' },
+        { name: 'pad', type: { type: 'array', items: 'null' } },
+      ],
+    };
+    const sync = Buffer.alloc(16, 7);
+    const header = Buffer.concat([
+      Buffer.from('Obj\x01', 'latin1'),
+      zigzag(2n),
+      text('avro.schema'),
+      text(JSON.stringify(schema)),
+      text('avro.codec'),
+      text('null'),
+      zigzag(0n),
+      sync,
+    ]);
+    const rows = ['control', 'b'].map((variant) =>
+      Buffer.concat([text(variant), zigzag(1n), zigzag(10_000_000n), zigzag(0n)]),
+    );
+    const data = Buffer.concat(rows);
+    const dir = mkdtempSync(join(tmpdir(), 'analyze-avro-'));
+    try {
+      const file = join(dir, 'endless.avro');
+      writeFileSync(file, Buffer.concat([header, zigzag(2n), zigzag(BigInt(data.length)), data, sync]));
+      await expect(analyzeFile({ path: file, metric: 'ctr' })).rejects.toMatchObject({
+        code: 'CROUPIER_ERR_ANALYZE_INPUT',
+        message: expect.stringContaining('pad'),
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('analyze on the clickstream contracts', () => {
   it('joins Click records to their Impression by request and item, counting an impression clicked once', async () => {
     const impressions = new Map<string, string>();
