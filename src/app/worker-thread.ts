@@ -68,6 +68,9 @@ export function startWorkerThread(
       }
       if (message.type === 'error') {
         closing = true;
+        // The thread may hold what its start had opened (a client, a timer): ended here, it cannot keep the
+        // process alive after the start failed, with nothing left to close it.
+        void worker.terminate();
         const code = isErrorCode(message.code) ? message.code : 'CROUPIER_ERR_CHILD_PROCESS';
         reject(new CroupierError(code, message.message, { role }));
         return;
