@@ -10,8 +10,9 @@
  * writes into the same directory must not be: each would take the other's commits for a log that started again
  * and archive every record again under a new epoch, at each other's every commit. The two look alike at the
  * marker (another cluster's record at the archived end); the lease tells them apart. A partition whose marker
- * names another cluster with a live consumer (a lease beaten within its `leaseMs`) waits, reported, and is taken
- * over only once that cluster's archive has stopped: cleanly (its lease removed), or silent for its lease.
+ * names another cluster with a live consumer (a lease seen renewed within its `leaseMs`, BeatWatch) waits, reported,
+ * and is taken over only once that cluster's archive has stopped: cleanly (its lease removed), or silent for its
+ * lease.
  * Consumers of one cluster (one consumer group) share its lease directory and never wait on each other.
  */
 import { createHash, randomUUID } from 'node:crypto';
@@ -74,25 +75,50 @@ export function parseBeat(text: string): ClusterBeat | null {
   };
 }
 
-/** Whether a beat still holds at `now`. */
-export const beatHolds = (beat: ClusterBeat, now: number): boolean => beat.beatAt + beat.leaseMs >= now;
+/**
+ * Whether beats still hold, judged on the reader's own clock and never on the writer's: a beat holds while its
+ * `beatAt` was last seen to change within its `leaseMs` (a beat first seen holds until its lease has passed
+ * unchanged). Comparing `beatAt` with the reader's clock would take a live archive on a host whose clock is a
+ * lease behind for a dead one, and one whose clock is ahead for alive long after it stopped. `now`: a monotonic
+ * clock, ms.
+ */
+export class BeatWatch {
+  private readonly seen = new Map<string, { beatAt: number; since: number }>();
+
+  /** Milliseconds since the beat was last seen to change (0 when it just did, or is new). */
+  unchangedFor(beat: ClusterBeat, now: number): number {
+    const key = `${beat.cluster}/${beat.holder}`;
+    const last = this.seen.get(key);
+    if (last === undefined || last.beatAt !== beat.beatAt) {
+      this.seen.set(key, { beatAt: beat.beatAt, since: now });
+      return 0;
+    }
+    return now - last.since;
+  }
+
+  holds(beat: ClusterBeat, now: number): boolean {
+    return this.unchangedFor(beat, now) <= beat.leaseMs;
+  }
+
+  /** Forgets a beat whose file is gone. */
+  forget(beat: ClusterBeat): void {
+    this.seen.delete(`${beat.cluster}/${beat.holder}`);
+  }
+}
 
 /**
  * Whether a partition whose marker names `markerCluster` may be archived by a consumer of `own`: `follow` when
  * the marker names no cluster (written before markers did), this one, or a cluster with no live consumer
- * (`beats`: that cluster's leases; one of `holder`'s own counts as none), `wait` otherwise. Pure.
+ * (`live`: the beats that hold; one of `holder`'s own counts as none), `wait` otherwise. Pure.
  */
 export function judgeMarkerCluster(
   markerCluster: string | null,
   own: string | null,
-  beats: readonly ClusterBeat[],
+  live: readonly ClusterBeat[],
   holder: string,
-  now: number,
 ): 'follow' | 'wait' {
   if (markerCluster === null || own === null || markerCluster === own) return 'follow';
-  return beats.some((b) => b.holder !== holder && b.cluster === markerCluster && beatHolds(b, now))
-    ? 'wait'
-    : 'follow';
+  return live.some((b) => b.holder !== holder && b.cluster === markerCluster) ? 'wait' : 'follow';
 }
 
 export interface ClusterLeaseOptions {
@@ -152,18 +178,23 @@ export async function startClusterLease(options: ClusterLeaseOptions): Promise<C
   await beatNow();
   const timer = setInterval(beatNow, Math.max(50, Math.floor(leaseMs / 3)));
 
-  async function beatsOf(c: string): Promise<ClusterBeat[]> {
+  const watch = new BeatWatch();
+  /** The beats of cluster `c` that hold, with how long ago each last changed. */
+  async function liveBeatsOf(c: string): Promise<{ beat: ClusterBeat; unchangedMs: number }[]> {
     const dir = clusterDirOf(c);
-    const out: ClusterBeat[] = [];
+    const out: { beat: ClusterBeat; unchangedMs: number }[] = [];
     for (const entry of await fs.list(dir)) {
       if (entry.type !== 'file' || !entry.name.endsWith('.json')) continue;
       const text = await fs.readText(`${dir}/${entry.name}`);
       const b = text === null ? null : parseBeat(text);
-      if (b === null) continue;
-      // Leases of consumers gone for twice their lease are removed (a consumer killed without its close).
-      if (b.holder !== holder && b.beatAt + 2 * b.leaseMs < Date.now())
+      if (b === null || b.holder === holder) continue;
+      const unchangedMs = watch.unchangedFor(b, performance.now());
+      if (unchangedMs <= b.leaseMs) out.push({ beat: b, unchangedMs });
+      else if (unchangedMs > 2 * b.leaseMs) {
+        // A consumer killed without its close: its lease is removed once seen unchanged for twice its length.
         await fs.remove(`${dir}/${entry.name}`).catch(() => false);
-      else out.push(b);
+        watch.forget(b);
+      }
     }
     return out;
   }
@@ -177,16 +208,15 @@ export async function startClusterLease(options: ClusterLeaseOptions): Promise<C
       const marker = text === null ? null : parseMarker(text, topic, partition);
       const other = marker?.cluster ?? null;
       if (other === null || cluster === null || other === cluster) return null;
-      const beats = await beatsOf(other);
-      const now = Date.now();
-      if (judgeMarkerCluster(other, cluster, beats, holder, now) === 'follow') return null;
-      const live = beats.filter((b) => beatHolds(b, now));
-      const latest = Math.max(...live.map((b) => b.beatAt));
+      const live = await liveBeatsOf(other);
+      const beats = live.map((l) => l.beat);
+      if (judgeMarkerCluster(other, cluster, beats, holder) === 'follow') return null;
+      const quiet = Math.min(...live.map((l) => l.unchangedMs));
       return new CroupierError(
         'CROUPIER_ERR_ARCHIVE_OTHER_CLUSTER',
         `archive partition ${topic}+${partition} at ${fs.location} is written by the archive of another Kafka ` +
           `cluster (cluster id ${other}; ${live.length} consumer(s) alive: ` +
-          `${live.map((b) => `process ${b.pid} on ${b.host}`).join(', ')}; last beat ${Math.max(0, now - latest)} ms ago) ` +
+          `${beats.map((b) => `process ${b.pid} on ${b.host}`).join(', ')}; its lease last renewed within ${Math.round(quiet)} ms) ` +
           `than this one's (cluster id ${cluster}). Two Kafka clusters cannot share an archive directory: give each ` +
           `its own archive.uri. The partition waits, and is archived (as a new log epoch) once that archive has stopped`,
         { topic, partition, cluster: other, ownCluster: cluster, consumers: live.length },

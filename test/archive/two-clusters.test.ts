@@ -9,7 +9,12 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clusterDirOf, judgeMarkerCluster } from '../../src/archive/cluster-lease.ts';
+import {
+  BeatWatch,
+  clusterDirOf,
+  judgeMarkerCluster,
+  startClusterLease,
+} from '../../src/archive/cluster-lease.ts';
 import { commitFile } from '../../src/archive/commit.ts';
 import { createLocalFileSystem } from '../../src/archive/fs/local-fs.ts';
 import { openDuckDb, startArchive } from '../../src/archive/index.ts';
@@ -46,23 +51,23 @@ afterAll(async () => {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('the cluster a partition marker names', () => {
-  it('is waited for only while another consumer of that cluster beats its lease', () => {
-    const beat = (holder: string, beatAt: number) => ({
-      cluster: 'X',
-      holder,
-      pid: 1,
-      host: 'h',
-      beatAt,
-      leaseMs: 1000,
-    });
-    expect(judgeMarkerCluster('X', 'Y', [beat('a', 5000)], 'me', 5500)).toBe('wait');
-    expect(judgeMarkerCluster('X', 'Y', [beat('a', 5000)], 'me', 6001)).toBe('follow');
-    expect(judgeMarkerCluster('X', 'Y', [], 'me', 5500)).toBe('follow');
+  const beat = (holder: string, beatAt: number) => ({
+    cluster: 'X',
+    holder,
+    pid: 1,
+    host: 'h',
+    beatAt,
+    leaseMs: 1000,
+  });
+
+  it('is waited for only while another consumer of that cluster holds a lease', () => {
+    expect(judgeMarkerCluster('X', 'Y', [beat('a', 5000)], 'me')).toBe('wait');
+    expect(judgeMarkerCluster('X', 'Y', [], 'me')).toBe('follow');
     // One's own lease (the cluster id changed under this consumer) is not another archive.
-    expect(judgeMarkerCluster('X', 'Y', [beat('me', 5000)], 'me', 5500)).toBe('follow');
-    expect(judgeMarkerCluster('X', 'X', [beat('a', 5000)], 'me', 5500)).toBe('follow');
-    expect(judgeMarkerCluster(null, 'Y', [beat('a', 5000)], 'me', 5500)).toBe('follow');
-    expect(judgeMarkerCluster('X', null, [beat('a', 5000)], 'me', 5500)).toBe('follow');
+    expect(judgeMarkerCluster('X', 'Y', [beat('me', 5000)], 'me')).toBe('follow');
+    expect(judgeMarkerCluster('X', 'X', [beat('a', 5000)], 'me')).toBe('follow');
+    expect(judgeMarkerCluster(null, 'Y', [beat('a', 5000)], 'me')).toBe('follow');
+    expect(judgeMarkerCluster('X', null, [beat('a', 5000)], 'me')).toBe('follow');
     const marker = {
       topic: 't',
       partition: 0,
@@ -76,6 +81,69 @@ describe('the cluster a partition marker names', () => {
     expect(parseMarker(serializeMarker({ ...marker, cluster: '' }), 't', 0)).not.toHaveProperty('cluster');
     expect(clusterDirOf('AbC_-9')).toBe('+clusters/AbC_-9');
     expect(clusterDirOf('../x')).toMatch(/^\+clusters\/[0-9a-f]{64}$/);
+  });
+
+  it('judges a lease by whether it is seen renewed, whatever the clock of the host that wrote it', () => {
+    const watch = new BeatWatch();
+    // Written by a host whose clock is an hour ahead, and never renewed: it holds for its lease, then not.
+    const ahead = beat('ahead', Date.now() + 3_600_000);
+    expect(watch.holds(ahead, 0)).toBe(true);
+    expect(watch.holds(ahead, 900)).toBe(true);
+    expect(watch.holds(ahead, 1100)).toBe(false);
+    // Written by a host whose clock is an hour behind, renewed every 300 ms: it holds throughout.
+    const behind = Date.now() - 3_600_000;
+    for (let t = 0; t <= 3000; t += 300) expect(watch.holds(beat('behind', behind + t), t)).toBe(true);
+    expect(watch.holds(beat('behind', behind + 3000), 4100)).toBe(false);
+    expect(watch.unchangedFor(beat('behind', behind + 3000), 4100)).toBe(1100);
+  });
+});
+
+describe('a lease left by an archive killed without its close', () => {
+  it('is waited for while it could still be renewed, then taken over and removed', async () => {
+    const tmp = await tempDir('dead-lease');
+    const fs = createLocalFileSystem(tmp.dir);
+    const marker = {
+      topic: 't',
+      partition: 0,
+      epoch: 0,
+      cluster: 'X',
+      endOffset: 9,
+      file: null,
+      pending: null,
+    };
+    await fs.writeText('+offsets/t/0.json', serializeMarker(marker));
+    // The dead archive's last beat, stamped by a clock an hour ahead of this one.
+    const dead = {
+      cluster: 'X',
+      holder: 'dead',
+      pid: 1,
+      host: 'h',
+      beatAt: Date.now() + 3_600_000,
+      leaseMs: 400,
+    };
+    await fs.writeText('+clusters/X/dead.json', JSON.stringify(dead));
+    const lease = await startClusterLease({
+      fs,
+      clusterId: async () => 'Y',
+      leaseMs: 400,
+      logger: silentLogger(),
+    });
+    try {
+      const first = await lease.heldElsewhere('t', 0);
+      expect(first?.code).toBe('CROUPIER_ERR_ARCHIVE_OTHER_CLUSTER');
+      expect(first?.message).toContain('cluster id X; 1 consumer(s) alive: process 1 on h');
+      await sleep(500);
+      expect(await lease.heldElsewhere('t', 0)).toBeNull();
+      await sleep(400);
+      expect(await lease.heldElsewhere('t', 0)).toBeNull();
+      expect(await fs.list('+clusters/X')).toEqual([]);
+      // Its own lease is there while it runs, and gone once it is closed.
+      expect((await fs.list('+clusters/Y')).map((e) => e.name)).toHaveLength(1);
+    } finally {
+      await lease.close();
+    }
+    expect(await fs.list('+clusters/Y')).toEqual([]);
+    await tmp.remove();
   });
 });
 
@@ -156,7 +224,7 @@ describe('two Kafka clusters archived into one directory', () => {
     expect(whileBoth.b.records).toBe(0);
     expect(whileBoth.b.failures[OTHER]).toBeGreaterThan(0);
     expect(whileBoth.b.lastError).toMatch(
-      /is written by the archive of another Kafka cluster \(cluster id [A-Za-z0-9_-]+; 1 consumer\(s\) alive: process \d+ on .*\) than this one's \(cluster id [A-Za-z0-9_-]+\)\. Two Kafka clusters cannot share an archive directory: give each its own archive\.uri/,
+      /is written by the archive of another Kafka cluster \(cluster id [A-Za-z0-9_-]+; 1 consumer\(s\) alive: process \d+ on .*; its lease last renewed within \d+ ms\) than this one's \(cluster id [A-Za-z0-9_-]+\)\. Two Kafka clusters cannot share an archive directory: give each its own archive\.uri/,
     );
     const firstHighs = await endOffsets(first, topic);
     expect(await offsetCensus(duckdb, glob, firstHighs, 0)).toEqual({
