@@ -58,4 +58,15 @@ describe('record framing', () => {
     const check = new RecordStreamCheck(2);
     expect(() => check.push(Buffer.alloc(4096))).toThrow(RecordFramingError);
   });
+
+  it('checks a record longer than many chunks, as a small zstd batch of zeros decompresses', () => {
+    // 32 MiB in 4 KiB chunks: joined with what was pending at each chunk, the record was copied 8,192 times
+    // (about 275 GB of copying: the check did not finish); gathered and joined once it is whole, it is read once.
+    const big = encodeRecord({ key: 'k', value: Buffer.alloc(32 * 1024 * 1024) }, 0);
+    const tail = encodeRecord({ value: 'after' }, 1);
+    const buf = Buffer.concat([big, tail]);
+    expect(streamed(buf, 2, 4096)).toBeUndefined();
+    expect(streamed(buf, 1, 4096)).toBe('bytes left after the last record');
+    expect(streamed(buf.subarray(0, buf.length - 1), 2, 4096)).toBe('record 1 runs past the batch');
+  });
 });

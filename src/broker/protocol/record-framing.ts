@@ -94,38 +94,59 @@ export function checkRecords(buf: Uint8Array, start: number, count: number, end:
 /** Thrown out of `RecordStreamCheck.push` to stop the decompressor feeding it. */
 export class RecordFramingError extends Error {}
 
-/** Checks `count` records as they arrive in chunks; `push` throws RecordFramingError at the first bad one. */
+/**
+ * Checks `count` records as they arrive in chunks; `push` throws RecordFramingError at the first bad one. A record
+ * longer than a chunk is gathered chunk by chunk and joined once it is whole: joining what was pending with each
+ * new chunk copied a record of n chunks n times (a 50 MB record of zeros, a few KB as zstd, held the broker's
+ * thread for minutes).
+ */
 export class RecordStreamCheck {
-  /** Bytes of the record not complete yet. */
-  private pending: Buffer = Buffer.alloc(0);
+  /** Bytes of the record not complete yet, in the order they came. */
+  private parts: Buffer[] = [];
+  private partsLength = 0;
+  /** How many bytes the record begun in `parts` needs in all (0: not known yet). */
+  private needed = 0;
   private index = 0;
 
   constructor(private readonly count: number) {}
 
   push(chunk: Uint8Array): void {
-    const buf =
-      this.pending.length === 0
-        ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
-        : Buffer.concat([this.pending, chunk]);
+    const piece = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    if (this.needed > 0 && this.partsLength + piece.length < this.needed) {
+      // Copied: the decompressor may fill the same memory again for its next chunk.
+      this.parts.push(Buffer.from(piece));
+      this.partsLength += piece.length;
+      return;
+    }
+    const buf = this.parts.length === 0 ? piece : Buffer.concat([...this.parts, piece]);
+    this.parts = [];
+    this.partsLength = 0;
+    this.needed = 0;
     let p = 0;
     while (p < buf.length) {
       const length = zigzag(buf, p, buf.length, MAX_LENGTH_BYTES);
       if (Number.isNaN(length) && buf.length - p < MAX_LENGTH_BYTES) break; // its length goes on in the next chunk
       if (!(length >= MIN_RECORD)) this.fail(`record ${this.index}: bad length`);
       const recordEnd = after + length;
-      if (recordEnd > buf.length) break;
+      if (recordEnd > buf.length) {
+        this.needed = recordEnd - p;
+        break;
+      }
       if (this.index >= this.count) this.fail('bytes left after the last record');
       const problem = checkRecordBody(buf, after, recordEnd, this.index);
       if (problem) this.fail(problem);
       this.index++;
       p = recordEnd;
     }
-    this.pending = p === buf.length ? Buffer.alloc(0) : Buffer.from(buf.subarray(p));
+    if (p < buf.length) {
+      this.parts = [Buffer.from(buf.subarray(p))];
+      this.partsLength = buf.length - p;
+    }
   }
 
   /** The problem with what was pushed as a whole, once the decompressor is done. */
   finish(): string | undefined {
-    if (this.pending.length > 0) {
+    if (this.partsLength > 0) {
       return this.index >= this.count
         ? 'bytes left after the last record'
         : `record ${this.index} runs past the batch`;
