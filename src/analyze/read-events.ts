@@ -6,6 +6,7 @@
 import { createReadStream } from 'node:fs';
 import { extname } from 'node:path';
 import avro from 'avsc';
+import { boundAvroBlocks } from '../../streams/schemas/avro-block-bounds.ts';
 import { zeroByteArrayPath } from '../../streams/schemas/zero-byte-arrays.ts';
 import { CroupierError } from '../errors/index.ts';
 import { scanFlatFields } from './json-scan.ts';
@@ -156,6 +157,7 @@ function unwrapUnion(record: Record<string, unknown>): Record<string, unknown> {
 
 async function readAvro(options: ReadOptions, handle: RecordHandler): Promise<ReadSummary> {
   const summary: ReadSummary = { records: 0, skipped: 0 };
+  boundAvroBlocks();
   const header = avro.extractFileHeader(options.path);
   const endless = header === null ? null : zeroByteArrayPath(avro.Type.forSchema(header.meta['avro.schema']));
   if (endless !== null) {

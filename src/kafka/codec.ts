@@ -10,6 +10,7 @@
  * A registry that does not answer gives CROUPIER_ERR_REGISTRY_UNAVAILABLE: transient, retry, never dead-letter.
  */
 import type avro from 'avsc';
+import { boundAvroBlocks } from '../../streams/schemas/avro-block-bounds.ts';
 import type { RecordShapes, SchemaName, Schemas } from '../../streams/schemas/index.ts';
 import { CroupierError } from '../errors/index.ts';
 import { type Logger, silentLogger } from '../log/logger.ts';
@@ -84,6 +85,8 @@ export interface ContractBody {
 
 /** Creates a codec; no request is made until the first register, encode or decode. */
 export function createEventCodec(options: EventCodecOptions): EventCodec {
+  // Before any resolver exists: an array or map that says more items than its record has bytes is not read.
+  boundAvroBlocks();
   const schemas = new SchemaIdCache({
     registryUrl: options.registryUrl,
     ...(options.auth ? { auth: options.auth } : {}),

@@ -178,6 +178,19 @@ describe('Avro event codec', () => {
     }
   });
 
+  it('refuses a record whose array says more items than it has bytes, without building them', async () => {
+    // An ItemChange of about 70 bytes whose tags say 2^31 - 1 items: read as the count said, past the end of the
+    // record, it filled an array until the thread's heap ran out.
+    const good = await codec.encode(TOPICS.cdcItems, 'ItemChange', {
+      ...SAMPLE_EVENTS.ItemChange,
+      after: { ...SAMPLE_EVENTS.ItemChange.after!, tags: ['ZZ'] },
+    });
+    const at = good.indexOf(Buffer.from('ZZ')) - 2;
+    const count = Buffer.from([0xfe, 0xff, 0xff, 0xff, 0x0f]); // zigzag varint of 2^31 - 1
+    const bomb = Buffer.concat([good.subarray(0, at), count, good.subarray(at + 4)]);
+    expect(await failureCode(codec.decode(bomb))).toBe('CROUPIER_ERR_SERDE_DECODE');
+  });
+
   it('rejects bad bytes with the codes the topology dead-letters on', async () => {
     const good = await codec.encode(TOPICS.clickstream, 'Impression', SAMPLE_EVENTS.Impression);
     const withId = (id: number) => {
