@@ -99,7 +99,11 @@ export function boundAvroBlocks(): void {
     for (let n = blockCount(tap); n > 0; n = blockCount(tap)) {
       while (n--) {
         const key = tap.readString();
-        val[key] = values._read(tap);
+        const value = values._read(tap);
+        // A key named `__proto__` is an entry like any other, not the map's prototype.
+        if (key === '__proto__')
+          Object.defineProperty(val, key, { value, enumerable: true, writable: true, configurable: true });
+        else val[key] = value;
       }
     }
     return val;

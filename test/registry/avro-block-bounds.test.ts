@@ -77,4 +77,24 @@ describe('Avro block bounds', () => {
       -1,
     );
   });
+
+  it('reads a map entry named __proto__ as an entry, not as the map prototype', () => {
+    const type = avro.Type.forSchema({ type: 'map', values: 'string' });
+    const bytes = Buffer.concat([
+      varlong(2),
+      varlong(9),
+      Buffer.from('__proto__'),
+      varlong(1),
+      Buffer.from('x'),
+      varlong(1),
+      Buffer.from('a'),
+      varlong(1),
+      Buffer.from('b'),
+      varlong(0),
+    ]);
+    const map = type.fromBuffer(bytes) as Record<string, unknown>;
+    expect(Object.getPrototypeOf(map)).toBe(Object.prototype);
+    expect(Object.keys(map)).toEqual(['__proto__', 'a']);
+    expect(Object.getOwnPropertyDescriptor(map, '__proto__')?.value).toBe('x');
+  });
 });
