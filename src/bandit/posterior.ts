@@ -19,6 +19,12 @@
 /** p̂ is clamped into [P_MIN, 1 − P_MIN] so that α and β stay strictly positive. */
 export const P_MIN = 1e-6;
 
+/** p̂ as the posteriors take it: clamped into [P_MIN, 1 − P_MIN]; a score that is not a number (NaN) is P_MIN. */
+export function priorMean(score: number): number {
+  if (!(score >= P_MIN)) return P_MIN;
+  return Math.min(score, 1 - P_MIN);
+}
+
 /** The tempering of Thompson sampling's posteriors (see the file comment). */
 export interface Tempering {
   /** τ₀ ∈ (0, 1]: the temperature of an arm without impressions (1: no tempering). */
@@ -54,9 +60,7 @@ export function fillPosteriors(
   const m = priorStrength;
   const tempered = tempering.temperature < 1;
   for (let i = 0; i < n; i++) {
-    let p = scores[i];
-    if (!(p >= P_MIN)) p = P_MIN;
-    else if (p > 1 - P_MIN) p = 1 - P_MIN;
+    const p = priorMean(scores[i]);
     let imp = impressions[i];
     if (!(imp > 0 && imp < Number.POSITIVE_INFINITY)) imp = 0;
     let clk = clicks[i];

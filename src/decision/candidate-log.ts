@@ -9,7 +9,7 @@
  * scores them with that model once the reply is on its way: the set then carries the shadow model's p̂ too, so a
  * shadow test evaluates the policy with the candidate model. Only the sampled share pays for it.
  */
-import type { Tempering } from '../bandit/posterior.ts';
+import { priorMean, type Tempering } from '../bandit/posterior.ts';
 import type { CandidateSet, PendingCandidateSet } from '../domain/candidate-set.ts';
 import type { Decision, ItemInfo } from '../domain/decision.ts';
 import { CroupierError } from '../errors/index.ts';
@@ -69,7 +69,7 @@ class HeldCandidates implements PendingCandidateSet {
         // A set already built (a record queued before the scores came) gets them too.
         if (this.built !== null) {
           this.built.shadowModelVersion = this.shadowVersion;
-          this.built.shadowScores = Array.from(scores);
+          this.built.shadowScores = Array.from(scores, priorMean);
         }
       },
       (error: unknown) => onError(error, shadow.model.version),
@@ -85,7 +85,9 @@ class HeldCandidates implements PendingCandidateSet {
     for (let i = 0; i < n; i++) itemIds[i] = this.items[i].itemId;
     this.built = {
       itemIds,
-      scores: Array.from(this.scores),
+      // The p̂ the policy ranked with: a model score outside [0, 1] (NaN on a live row) as the posteriors took it,
+      // so a shadow test replays the same posteriors and never reads NaN.
+      scores: Array.from(this.scores, priorMean),
       impressions: Array.from(this.impressions),
       clicks: Array.from(this.clicks),
       priorStrength: this.settings.priorStrength,
@@ -94,7 +96,7 @@ class HeldCandidates implements PendingCandidateSet {
       epsilon: this.settings.epsilon,
       ucbC: this.settings.ucbC,
       shadowModelVersion: this.shadowVersion,
-      shadowScores: this.shadowScores === null ? null : Array.from(this.shadowScores),
+      shadowScores: this.shadowScores === null ? null : Array.from(this.shadowScores, priorMean),
     };
     return this.built;
   }
