@@ -3,6 +3,7 @@
  * it for the feedback that will refer to it, and builds the reply. Shared by requests and subscriptions.
  */
 import type { Decision, DecisionRequest, ItemInfo, RequestContext, StateView } from '../domain/decision.ts';
+import { inRange, LIMITS } from '../domain/limits.ts';
 import type { CarouselMessage } from '../domain/protocol-messages.ts';
 import { rememberShown, type SendOutcome, type SocketData } from './connection.ts';
 import type { EventLog } from './event-log.ts';
@@ -70,7 +71,10 @@ export function createDealer(deps: {
       if (data.propensities) decider.completePropensities?.(decision);
       const context: RequestContext = request.context;
       const slots = new Map<string, number>();
-      for (const item of decision.items) slots.set(item.itemId, item.slot);
+      for (const item of decision.items) {
+        slots.set(item.itemId, item.slot);
+        if (!inRange(item.score, LIMITS.score)) metrics.invalidScores++;
+      }
       rememberShown(data, decision.requestId, { segment: decision.segment, slots });
       const message: CarouselMessage = {
         type: 'carousel',

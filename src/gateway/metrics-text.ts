@@ -84,6 +84,12 @@ const GATEWAY_ROWS: readonly MetricRow<MetricsSources>[] = [
     value: (s) => s.metrics.uncountedFeedback,
   },
   {
+    name: 'croupier_invalid_scores_total',
+    help: 'Shown items whose model score was outside [0, 1] (NaN, say): ranked on their counts, logged without a score.',
+    type: 'counter',
+    value: (s) => s.metrics.invalidScores,
+  },
+  {
     name: 'croupier_handler_errors_total',
     help: 'Messages whose handler failed unexpectedly.',
     type: 'counter',

@@ -175,6 +175,11 @@ export class GatewayMetrics {
   undelivered = 0;
   /** Feedback on an item the referenced carousel did not show this user: acknowledged, never folded. */
   uncountedFeedback = 0;
+  /**
+   * Shown items whose model score was outside [0, 1] (NaN, say: a model that passed the load-time probe can still
+   * give one on live rows): ranked on their counts, logged without a score.
+   */
+  invalidScores = 0;
   rateLimited = 0;
   authFailures = 0;
   connections = 0;

@@ -87,7 +87,12 @@ export interface World {
 
 export async function startWorld(
   gateway: ConfigInput['gateway'] = {},
-  options: { topology?: boolean; deferPropensities?: boolean } = {},
+  options: {
+    topology?: boolean;
+    deferPropensities?: boolean;
+    /** Stands between the decider and the real ONNX scorer (a model that misbehaves on live rows). */
+    wrapScorer?: (scorer: Scorer) => Scorer;
+  } = {},
 ): Promise<World> {
   const logger = silentLogger();
   const [redis, broker, registry] = await Promise.all([
@@ -127,7 +132,7 @@ export async function startWorld(
   let topology = options.topology ? await startTopology() : null;
   const scorer = await createOnnxScorer({ registryDir: 'models', logger });
   const decider = createDecider({
-    scorer,
+    scorer: options.wrapScorer?.(scorer) ?? scorer,
     policy: 'thompson',
     priorStrength: 20,
     logger,
