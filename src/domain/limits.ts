@@ -73,6 +73,13 @@ export function describeRange(range: NumericRange): string {
 export const MAX_ID_LENGTH = 128;
 
 /**
+ * Most characters of text a catalog or user row (a CDC change's row) holds in all its strings together (title,
+ * category, tags, segment, …): every row lands in Redis and in the gateway's cache, so one row of megabytes would
+ * cost that in both for as long as it lives.
+ */
+export const MAX_ROW_CHARS = 16_384;
+
+/**
  * What an id may hold: printable characters without `|` (the state layout's separator), whitespace, control,
  * format (zero-width) or lone surrogate characters, so an id prints and compares as it reads.
  */

@@ -9,6 +9,7 @@ import {
   isValidId,
   LIMITS,
   MAX_ID_LENGTH,
+  MAX_ROW_CHARS,
   MAX_SLOTS,
   type NumericRange,
 } from '../../src/domain/limits.ts';
@@ -167,7 +168,31 @@ function checkChange(name: SchemaName, v: Value, key: 'itemId' | 'userId'): Reje
     return checkId(before, key, `${name}.before`);
   }
   if (!after) return reject('CROUPIER_ERR_STREAM_CDC_INVALID', `${name} (op ${op}) has no after row`);
+  const chars = rowChars(after);
+  if (chars > MAX_ROW_CHARS) {
+    return reject(
+      'CROUPIER_ERR_STREAM_OUT_OF_RANGE',
+      `${name}.after holds ${chars > 10 * MAX_ROW_CHARS ? `more than ${10 * MAX_ROW_CHARS}` : chars} characters of text; a row holds at most ${MAX_ROW_CHARS} in all its strings together (title, category, tags, …)`,
+    );
+  }
   return checkId(after, key, `${name}.after`);
+}
+
+/** The characters of a row's strings (its fields and the strings of its arrays), counted up to ten times the limit. */
+function rowChars(row: Value): number {
+  let n = 0;
+  const add = (x: unknown) => {
+    if (typeof x === 'string') n += x.length;
+  };
+  for (const value of Object.values(row)) {
+    if (Array.isArray(value)) {
+      for (const x of value) {
+        add(x);
+        if (n > 10 * MAX_ROW_CHARS) return n;
+      }
+    } else add(value);
+  }
+  return n;
 }
 
 /** Why a decoded record cannot be applied on a topic of `role`, or undefined when it can. */

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { MAX_ROW_CHARS } from '../../src/domain/limits.ts';
 import { foldItemChanges, foldUserChanges } from '../../streams/fold/cdc.ts';
 import { foldClickstream } from '../../streams/fold/clickstream.ts';
 import { addObservation, decayedCtr, decayFactor, decayTo, mergeDecayed } from '../../streams/fold/decay.ts';
@@ -247,6 +248,37 @@ describe('validateRecord', () => {
     expect(
       validateRecord('items', 'ItemChange', { op: 'x', before: null, after: { itemId: 'a' } })?.code,
     ).toBe('CROUPIER_ERR_STREAM_CDC_INVALID');
+  });
+
+  it('refuses a catalog or user row whose strings hold more than MAX_ROW_CHARS characters together', () => {
+    const row = (title: string, tags: string[]) => ({
+      itemId: 'i1',
+      title,
+      category: 'drama',
+      tags,
+      available: true,
+      createdAt: 1,
+    });
+    const change = (after: unknown) => ({ op: 'u', before: null, after, ts_ms: 1 });
+    const room = MAX_ROW_CHARS - 'i1'.length - 'drama'.length;
+    expect(validateRecord('items', 'ItemChange', change(row('t'.repeat(room), [])))).toBeUndefined();
+    expect(validateRecord('items', 'ItemChange', change(row('t'.repeat(room + 1), [])))).toMatchObject({
+      code: 'CROUPIER_ERR_STREAM_OUT_OF_RANGE',
+      message: expect.stringContaining(`ItemChange.after holds ${MAX_ROW_CHARS + 1} characters of text`),
+    });
+    // Tags count too, and a row of a million tags is not walked to its end.
+    const manyTags = Array.from({ length: 1_000_000 }, (_, i) => `tag-${i}`);
+    expect(validateRecord('items', 'ItemChange', change(row('t', manyTags)))?.message).toContain(
+      `more than ${10 * MAX_ROW_CHARS}`,
+    );
+    const user = { userId: 'u1', segment: 's'.repeat(MAX_ROW_CHARS), country: 'FR', subscribed: true };
+    expect(validateRecord('users', 'UserChange', change(user))?.code).toBe(
+      'CROUPIER_ERR_STREAM_OUT_OF_RANGE',
+    );
+    // A delete needs only its key.
+    expect(
+      validateRecord('items', 'ItemChange', { op: 'd', before: row('t'.repeat(room + 1), []), after: null }),
+    ).toBeUndefined();
   });
 });
 
