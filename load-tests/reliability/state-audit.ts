@@ -14,14 +14,19 @@ import { randomBytes } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import type { Config } from '../../src/config/index.ts';
+import { hasCode } from '../../src/errors/index.ts';
 import type { EventCodec } from '../../src/kafka/index.ts';
 import { partitionKey } from '../../src/state/layout/index.ts';
 import type { ClickstreamEvent } from '../../streams/schemas/index.ts';
+import { validateRecord } from '../../streams/validate/events.ts';
 import { compareWithReference } from '../../test/streams/support/compare-state.ts';
 import { emptyReference, referenceApply } from '../../test/streams/support/reference-fold.ts';
 
 export interface AuditResult {
-  /** Clickstream records in Kafka, and the impressions (each shown item of a Carousel counts) and clicks in them. */
+  /**
+   * Clickstream records in Kafka that the topology folds (`skipped` apart), and the impressions (each shown item of
+   * a Carousel counts) and clicks in them.
+   */
   records: number;
   impressions: number;
   clicks: number;
@@ -30,6 +35,11 @@ export interface AuditResult {
    * way into Kafka (a retry across a broker kill). Redis folds them as Kafka holds them.
    */
   repeated: number;
+  /**
+   * Records the topology dead-letters and folds nothing of: values it cannot decode (garbage, an unknown schema id)
+   * or refuses (out of range, a bad id). The reference leaves them out too.
+   */
+  skipped: number;
   /** Every counter equals the reference fold of the topic. */
   exact: boolean;
   /** The first differences found (at most 20), and how many in all. */
@@ -92,10 +102,11 @@ async function readTopic(
   codec: Pick<EventCodec, 'decode'>,
   topic: string,
   ends: readonly number[],
-): Promise<LoggedEvent[][]> {
+): Promise<{ logged: LoggedEvent[][]; skipped: number }> {
   const byPartition: ({ offset: number } & LoggedEvent)[][] = ends.map(() => []);
+  const skippedOffsets = new Set<string>();
   const remaining = new Set(ends.map((end, p) => (end >= 0 ? p : -1)).filter((p) => p >= 0));
-  if (remaining.size === 0) return ends.map(() => []);
+  if (remaining.size === 0) return { logged: ends.map(() => []), skipped: 0 };
   const consumer = kafka.consumer({ groupId: `audit-${randomBytes(4).toString('hex')}` });
   await consumer.connect();
   let finish: () => void = () => undefined;
@@ -108,14 +119,23 @@ async function readTopic(
       eachBatch: async ({ batch }) => {
         for (const m of batch.messages) {
           const offset = Number(m.offset);
-          if (offset > ends[batch.partition] || m.value === null) continue;
-          const decoded = await codec.decode(m.value);
+          if (offset > ends[batch.partition]) continue;
+          if (offset === ends[batch.partition]) remaining.delete(batch.partition);
+          if (m.value === null) continue;
+          const decoded = await decodeOrNull(codec, m.value);
+          // What the topology dead-letters, it folds nothing of: neither does the reference.
+          if (
+            decoded === null ||
+            validateRecord('clickstream', decoded.schemaName, decoded.value) !== undefined
+          ) {
+            skippedOffsets.add(`${batch.partition}:${offset}`);
+            continue;
+          }
           byPartition[batch.partition].push({
             offset,
             event: { type: decoded.schemaName, event: decoded.value } as ClickstreamEvent,
             timestamp: Number(m.timestamp),
           });
-          if (offset === ends[batch.partition]) remaining.delete(batch.partition);
         }
         if (remaining.size === 0) finish();
       },
@@ -124,12 +144,29 @@ async function readTopic(
   } finally {
     await consumer.disconnect();
   }
-  return byPartition.map((records) => {
+  const logged = byPartition.map((records) => {
     // A rebalance can deliver a batch twice: keep each offset once.
     const seen = new Map<number, LoggedEvent>();
     for (const r of records) seen.set(r.offset, { event: r.event, timestamp: r.timestamp });
     return [...seen.entries()].sort((a, b) => a[0] - b[0]).map(([, e]) => e);
   });
+  return { logged, skipped: skippedOffsets.size };
+}
+
+/**
+ * The decoded record, or null when the topology could not decode it either (it dead-letters such a record). A
+ * registry that does not answer is thrown: the batch is read again, as the topology waits for it.
+ */
+async function decodeOrNull(
+  codec: Pick<EventCodec, 'decode'>,
+  value: Buffer,
+): Promise<Awaited<ReturnType<EventCodec['decode']>> | null> {
+  try {
+    return await codec.decode(value);
+  } catch (error) {
+    if (hasCode(error, 'CROUPIER_ERR_REGISTRY_UNAVAILABLE')) throw error;
+    return null;
+  }
 }
 
 export async function auditClickstream(options: {
@@ -143,7 +180,7 @@ export async function auditClickstream(options: {
   const topic = config.kafka.topics.clickstream;
   const ends = await logEnds(kafka, topic);
   await waitUntilApplied(redis, config, ends, options.timeoutMs ?? 300_000);
-  const byPartition = await readTopic(kafka, codec, topic, ends);
+  const { logged: byPartition, skipped } = await readTopic(kafka, codec, topic, ends);
   const differences: string[] = [];
   let records = 0;
   let impressions = 0;
@@ -183,6 +220,7 @@ export async function auditClickstream(options: {
     impressions,
     clicks,
     repeated,
+    skipped,
     exact: differences.length === 0,
     differences: differences.slice(0, 20),
     differenceCount: differences.length,

@@ -87,4 +87,48 @@ describe('the reliability audit', () => {
     expect(unlimited.differences.length).toBeGreaterThan(0);
     for (const difference of unlimited.differences) expect(difference).toMatch(/^item d(imp|clk)\|/);
   });
+
+  it('leaves out what the topology dead-letters, and ends on a record nothing can decode', async () => {
+    const { stack, redis } = world;
+    const prefix = redis.prefix();
+    const topics = testTopics(`audit-dlq${Date.now()}`);
+    await createTopics(stack.admin, topics, 1);
+    const stream = { decayHalfLifeSeconds: 365 * 24 * 3600, positionBias: { enabled: false } };
+    const events = generateClickstream({
+      seed: 12,
+      users: 4,
+      items: 6,
+      requests: 20,
+      startTime: Date.now() - 60_000,
+    });
+    const good = await produceClickstream(stack, topics.clickstream, events, 1);
+    // Garbage bytes, then a Click whose slot is out of range (decodable, refused), last in the partition.
+    const click = events.find((e) => e.type === 'Click') ?? events[0];
+    const outOfRange = { ...click.event, eventId: 'bad-slot', slot: -5 };
+    await stack.producer.send({
+      topic: topics.clickstream,
+      acks: -1,
+      messages: [
+        { key: 'x', partition: 0, value: Buffer.from('not an avro record') },
+        {
+          key: 'y',
+          partition: 0,
+          value: await stack.codec.encode(topics.clickstream, 'Click', outOfRange as never),
+        },
+      ],
+    });
+    const last = good[0].length + 1;
+    await foldUntilOffsets(stack, redis.client, prefix, topics, { [topics.clickstream]: [last] }, stream);
+    const audit = await auditClickstream({
+      kafka: stack.kafka,
+      codec: stack.codec,
+      redis: redis.client,
+      config: topologyConfig({ kafka: { topics }, redis: { keyPrefix: prefix }, stream }),
+      timeoutMs: 30_000,
+    });
+    expect(audit.skipped).toBe(2);
+    expect(audit.records).toBe(events.length);
+    expect(audit.differences).toEqual([]);
+    expect(audit.exact).toBe(true);
+  });
 });
