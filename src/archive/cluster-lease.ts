@@ -106,21 +106,6 @@ export class BeatWatch {
   }
 }
 
-/**
- * Whether a partition whose marker names `markerCluster` may be archived by a consumer of `own`: `follow` when
- * the marker names no cluster (written before markers did), this one, or a cluster with no live consumer
- * (`live`: the beats that hold; one of `holder`'s own counts as none), `wait` otherwise. Pure.
- */
-export function judgeMarkerCluster(
-  markerCluster: string | null,
-  own: string | null,
-  live: readonly ClusterBeat[],
-  holder: string,
-): 'follow' | 'wait' {
-  if (markerCluster === null || own === null || markerCluster === own) return 'follow';
-  return live.some((b) => b.holder !== holder && b.cluster === markerCluster) ? 'wait' : 'follow';
-}
-
 export interface ClusterLeaseOptions {
   fs: ArchiveFileSystem;
   /** The Kafka cluster's id, or null when it cannot be read. */
@@ -176,7 +161,8 @@ export async function startClusterLease(options: ClusterLeaseOptions): Promise<C
     return beating;
   };
   await beatNow();
-  const timer = setInterval(beatNow, Math.max(50, Math.floor(leaseMs / 3)));
+  // The beats never keep a process alive by themselves (an archive whose start failed after this point).
+  const timer = setInterval(beatNow, Math.max(50, Math.floor(leaseMs / 3))).unref();
 
   const watch = new BeatWatch();
   /** The beats of cluster `c` that hold, with how long ago each last changed. */
@@ -208,9 +194,10 @@ export async function startClusterLease(options: ClusterLeaseOptions): Promise<C
       const marker = text === null ? null : parseMarker(text, topic, partition);
       const other = marker?.cluster ?? null;
       if (other === null || cluster === null || other === cluster) return null;
+      // Another cluster's marker: followed unless a consumer of that cluster (not this one) still renews a lease.
       const live = await liveBeatsOf(other);
+      if (live.length === 0) return null;
       const beats = live.map((l) => l.beat);
-      if (judgeMarkerCluster(other, cluster, beats, holder) === 'follow') return null;
       const quiet = Math.min(...live.map((l) => l.unchangedMs));
       return new CroupierError(
         'CROUPIER_ERR_ARCHIVE_OTHER_CLUSTER',

@@ -436,8 +436,15 @@ export async function startArchiveSink(options: ArchiveSinkOptions): Promise<Arc
     return out;
   }
 
-  await consumer.connect();
-  await consumer.subscribe({ topics: [...tables.keys()], fromBeginning: true });
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topics: [...tables.keys()], fromBeginning: true });
+  } catch (error) {
+    // A start that fails leaves no lease behind to hold the directory against another cluster's archive.
+    await lease.close();
+    await logRanges.close();
+    throw error;
+  }
   await consumer.run({
     autoCommit: false,
     eachBatchAutoResolve: false,

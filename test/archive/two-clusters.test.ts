@@ -9,12 +9,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  BeatWatch,
-  clusterDirOf,
-  judgeMarkerCluster,
-  startClusterLease,
-} from '../../src/archive/cluster-lease.ts';
+import { BeatWatch, clusterDirOf, startClusterLease } from '../../src/archive/cluster-lease.ts';
 import { commitFile } from '../../src/archive/commit.ts';
 import { createLocalFileSystem } from '../../src/archive/fs/local-fs.ts';
 import { openDuckDb, startArchive } from '../../src/archive/index.ts';
@@ -60,14 +55,7 @@ describe('the cluster a partition marker names', () => {
     leaseMs: 1000,
   });
 
-  it('is waited for only while another consumer of that cluster holds a lease', () => {
-    expect(judgeMarkerCluster('X', 'Y', [beat('a', 5000)], 'me')).toBe('wait');
-    expect(judgeMarkerCluster('X', 'Y', [], 'me')).toBe('follow');
-    // One's own lease (the cluster id changed under this consumer) is not another archive.
-    expect(judgeMarkerCluster('X', 'Y', [beat('me', 5000)], 'me')).toBe('follow');
-    expect(judgeMarkerCluster('X', 'X', [beat('a', 5000)], 'me')).toBe('follow');
-    expect(judgeMarkerCluster(null, 'Y', [beat('a', 5000)], 'me')).toBe('follow');
-    expect(judgeMarkerCluster('X', null, [beat('a', 5000)], 'me')).toBe('follow');
+  it('is named in the partition marker, and its lease directory is a plain name', () => {
     const marker = {
       topic: 't',
       partition: 0,
