@@ -10,6 +10,7 @@ import type { ArchiveMetricsSnapshot } from '../archive/metrics.ts';
 import { renderCdcMetrics } from '../cdc/postgres/cdc-metrics-text.ts';
 import { type PostgresCdcHandle, startPostgresCdc } from '../cdc/postgres/source.ts';
 import type { Config } from '../config/index.ts';
+import { CroupierError } from '../errors/index.ts';
 import { startServing } from '../gateway/serving.ts';
 import type { StreamHealthReport } from '../gateway/state-health.ts';
 import { createEventCodec, createKafka, type EventCodec } from '../kafka/index.ts';
@@ -18,8 +19,9 @@ import { type Endpoints, startEmbeddedServices } from './embedded.ts';
 import { prepareTopicsAndSchemas, registryAuth } from './prepare-topics.ts';
 import { createRedisClient } from './redis-client.ts';
 import { createShutdownStack } from './shutdown.ts';
+import { type SupervisedThread, superviseThread } from './thread-supervisor.ts';
 import { superviseTopology, type TopologySupervisor } from './topology-supervisor.ts';
-import { startWorkerThread } from './worker-thread.ts';
+import { startWorkerThread, type WorkerHandle } from './worker-thread.ts';
 
 /** What runs on top of a started loop (the CLI plays demo traffic); closed before the loop. */
 export interface StartedLoop {
@@ -44,6 +46,16 @@ export interface CroupierHandle {
   readonly gatewayUrl: string;
   /** The stream topology's thread, restarted when it stops unexpectedly. */
   readonly topology: TopologySupervisor;
+  /** The archive's thread (archive.enabled), restarted when it stops unexpectedly. */
+  readonly archive: SupervisedThread | undefined;
+  /** The embedded broker's thread, where croupier runs its own broker. */
+  readonly broker: WorkerHandle | undefined;
+  /**
+   * Resolves with the reason when a part croupier cannot go on without stops for good: the embedded broker's
+   * thread (its records and port go with it, so it is not restarted in place). The caller closes croupier and
+   * exits non-zero, for its supervisor to start it again.
+   */
+  readonly failed: Promise<CroupierError>;
   close(): Promise<void>;
 }
 
@@ -55,12 +67,26 @@ export async function startCroupier(options: StartOptions): Promise<CroupierHand
   const closers = createShutdownStack(logger);
   const close = () => closers.close();
   let topologyStarted: Promise<TopologySupervisor> | undefined;
+  let fail: (reason: CroupierError) => void = () => undefined;
+  const failed = new Promise<CroupierError>((resolve) => {
+    fail = resolve;
+  });
+  let broker: WorkerHandle | undefined;
   try {
     // The broker and the topology each get a thread of their own, so the gateway's event loop deals carousels
     // without waiting behind record batches.
     const embedded = await startEmbeddedServices(config, logger, {
       launchBroker: async () => {
-        const worker = await startWorkerThread('broker', config, logger);
+        const worker = await startWorkerThread('broker', config, logger, undefined, {
+          onExit: (code) =>
+            fail(
+              new CroupierError(
+                'CROUPIER_ERR_CHILD_PROCESS',
+                `the embedded broker's thread stopped (code ${code}); croupier cannot go on without it`,
+              ),
+            ),
+        });
+        broker = worker;
         return { address: worker.address!, close: () => worker.close() };
       },
     });
@@ -125,14 +151,17 @@ export async function startCroupier(options: StartOptions): Promise<CroupierHand
       closers.push(() => source.close());
     }
 
-    // The archive writes every topic to files from a thread of its own (archive.enabled=false to leave it out).
+    // The archive writes every topic to files from a thread of its own (archive.enabled=false to leave it out),
+    // restarted when it stops: it goes on from its last committed file.
+    let archive: SupervisedThread | undefined;
     if (config.archive.enabled) {
-      const archive = await startWorkerThread('archive', config, logger, endpoints, {
+      const started = await superviseThread('archive', config, logger, endpoints, {
         onArchiveMetrics: (snapshot) => {
           archiveMetrics = snapshot;
         },
       });
-      closers.push(() => archive.close());
+      archive = started;
+      closers.push(() => started.close());
     }
 
     const extra = await options.onStarted?.({
@@ -145,7 +174,15 @@ export async function startCroupier(options: StartOptions): Promise<CroupierHand
     });
     if (extra !== undefined) closers.push(() => extra.close());
 
-    return { endpoints, gatewayUrl: serving.gateway.url, topology: await topologyStarted, close };
+    return {
+      endpoints,
+      gatewayUrl: serving.gateway.url,
+      topology: await topologyStarted,
+      archive,
+      broker,
+      failed,
+      close,
+    };
   } catch (error) {
     // A topology still starting when something else failed is let finish and closed first, while the Redis and
     // broker it starts against still run: closed after them, it retried them for good and the error never came out.

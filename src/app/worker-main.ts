@@ -1,8 +1,8 @@
 /**
  * The body of a croupier worker thread: runs one part of the loop (the embedded broker, or the stream
  * topology) on its own event loop, so the gateway's thread does only gateway work. Talks to its parent with
- * these messages: `ready` (with the broker's address), `error` (start-up failed), `closed`, and from the topology
- * `metrics` every second.
+ * these messages: `ready` (with the broker's address), `error` (start-up failed), `closed`, and every second
+ * `metrics` from the topology, `archive-metrics` from the archive, a `beat` from the broker.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { StreamMetricsSnapshot } from '../../streams/metrics.ts';
@@ -58,13 +58,16 @@ const send = (message: WorkerOutbound) => port.postMessage(message);
 try {
   const running = await startRole(workerData as WorkerInput);
   const { metrics, archiveMetrics } = running;
-  const reporter =
+  // Every thread reports on a timer, so the main thread can tell one stuck in a loop (worker-thread.ts's watchdog).
+  const report: () => WorkerOutbound =
     metrics !== undefined
-      ? setInterval(() => send({ type: 'metrics', snapshot: metrics() }), WORKER_REPORT_MS)
+      ? () => ({ type: 'metrics', snapshot: metrics() })
       : archiveMetrics !== undefined
-        ? setInterval(() => send({ type: 'archive-metrics', snapshot: archiveMetrics() }), WORKER_REPORT_MS)
-        : undefined;
+        ? () => ({ type: 'archive-metrics', snapshot: archiveMetrics() })
+        : () => ({ type: 'beat' });
+  const reporter = setInterval(() => send(report()), WORKER_REPORT_MS);
   port.on('message', async (message: WorkerInbound) => {
+    if (message.type === 'hang') for (;;);
     if (message.type !== 'close') return;
     clearInterval(reporter);
     await running.close();

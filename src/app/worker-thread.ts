@@ -2,6 +2,11 @@
  * Starts a part of the loop in a worker thread and returns a handle like the in-process one. An unexpected
  * exit of the worker is logged as an error and reported to `hooks.onExit` (a supervisor restarts it); `close()`
  * asks the worker to close cleanly, then terminates it; `crash()` terminates it at once, as a crash would.
+ *
+ * A watchdog: every thread reports each `WORKER_REPORT_MS`, and one that has sent nothing for
+ * `stream.threadWatchdogMs` is stuck (a loop that does not end, as a record crafted against a decoder can cause):
+ * nothing of it works, it would not hear `close` either, so it is terminated, logged, and reported as an
+ * unexpected exit.
  */
 import { Worker } from 'node:worker_threads';
 import type { StreamMetricsSnapshot } from '../../streams/metrics.ts';
@@ -11,7 +16,7 @@ import { CroupierError, isErrorCode } from '../errors/index.ts';
 import type { Logger } from '../log/logger.ts';
 import { registerWorkerThread } from '../log/thread-cpu.ts';
 import type { Endpoints } from './embedded.ts';
-import type { WorkerOutbound, WorkerRole } from './worker-protocol.ts';
+import { WORKER_REPORT_MS, type WorkerOutbound, type WorkerRole } from './worker-protocol.ts';
 
 export interface WorkerHandle {
   /** The broker's `host:port`, for the broker role. */
@@ -19,6 +24,8 @@ export interface WorkerHandle {
   close(): Promise<void>;
   /** Stops the thread at once (no clean-up in it), as a crash would: for fault tests. */
   crash(): Promise<void>;
+  /** Blocks the thread's event loop for good, as a loop that never ends would: for fault tests. */
+  hang(): void;
 }
 
 export interface WorkerHooks {
@@ -42,8 +49,12 @@ export function startWorkerThread(
   const worker = new Worker(BOOTSTRAP, { workerData: { role, config, endpoints }, name: `croupier-${role}` });
   let closing = false;
   let started = false;
+  let exited = false;
+  let watchdog: NodeJS.Timeout | undefined;
   return new Promise((resolve, reject) => {
     const onExit = (code: number) => {
+      exited = true;
+      clearInterval(watchdog);
       if (!closing) {
         logger.error({ role, code }, `the ${role} thread stopped unexpectedly`);
         if (started) hooks.onExit?.(code);
@@ -78,11 +89,13 @@ export function startWorkerThread(
       if (message.type !== 'ready') return;
       started = true;
       registerWorkerThread(role, worker, message.tid, message.memory);
+      watchdog = watchSilence(worker, role, config.stream.threadWatchdogMs, logger, () => closing);
       resolve({
         address: message.address,
         async close() {
           if (closing) return;
           closing = true;
+          if (exited) return;
           const closed = new Promise<void>((done) => {
             const timer = setTimeout(() => done(), 10_000);
             worker.once('exit', () => {
@@ -97,7 +110,46 @@ export function startWorkerThread(
         async crash() {
           await worker.terminate();
         },
+        hang() {
+          worker.postMessage({ type: 'hang' });
+        },
       });
     });
   });
+}
+
+/**
+ * Terminates `worker` once it has sent nothing for `silentMs` (0: never). Time the main thread itself was blocked
+ * does not count against the worker: its messages wait in the queue meanwhile, so a gap between two of the
+ * watchdog's own ticks starts the count again.
+ */
+function watchSilence(
+  worker: Worker,
+  role: WorkerRole,
+  silentMs: number,
+  logger: Logger,
+  closing: () => boolean,
+): NodeJS.Timeout | undefined {
+  if (silentMs <= 0) return undefined;
+  const tickMs = Math.max(1, Math.min(WORKER_REPORT_MS, Math.floor(silentMs / 4)));
+  let heardAt = performance.now();
+  let tickedAt = heardAt;
+  worker.on('message', () => {
+    heardAt = performance.now();
+  });
+  const timer = setInterval(() => {
+    const now = performance.now();
+    if (now - tickedAt > 2 * tickMs + WORKER_REPORT_MS) heardAt = now;
+    tickedAt = now;
+    const silent = Math.round(now - heardAt);
+    if (closing() || silent < silentMs) return;
+    clearInterval(timer);
+    logger.error(
+      { role, silentMs: silent },
+      `the ${role} thread has reported nothing for ${silent} ms (stream.threadWatchdogMs ${silentMs}): it is stuck, and is terminated`,
+    );
+    void worker.terminate();
+  }, tickMs);
+  timer.unref();
+  return timer;
 }

@@ -1,10 +1,11 @@
 /**
  * `croupier start` reports the stream topology (a worker thread) through the gateway: its lag and partitions
  * not advancing reach /readyz and /metrics, and a topology thread that dies is restarted (not ready meanwhile).
- * The archive's partitions are watched the same way.
+ * The archive's partitions are watched the same way. A thread stuck in a loop is ended by the watchdog: the
+ * topology's and the archive's restarted, the broker's reported as a failure croupier cannot go on after.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -23,7 +24,8 @@ const config = parseConfig({
   kafka: { partitions: 2 },
   log: { level: 'silent' },
   demo: { traffic: 'off' },
-  stream: { stallAfterMs: 500, retryMaxMs: 200, sessionTimeoutMs: 6000 },
+  // threadWatchdogMs: a thread silent this long is stuck (each reports every second).
+  stream: { stallAfterMs: 500, retryMaxMs: 200, sessionTimeoutMs: 6000, threadWatchdogMs: 5000 },
   archive: {
     uri: archiveDir,
     stallAfterMs: 500,
@@ -33,6 +35,8 @@ const config = parseConfig({
     retryInitialMs: 50,
     retryMaxMs: 200,
     compactIntervalMs: 0,
+    // A restarted archive thread's consumer joins once the stuck one's session has expired.
+    sessionTimeoutMs: 6000,
   },
 });
 
@@ -212,5 +216,39 @@ describe('croupier start reports its stream topology', () => {
     rmSync(blocker);
     await until('the warning gone', async () => ((await readyz()).warnings.length === 0 ? true : undefined));
     expect(await metricsText()).toMatch(/^croupier_archive_lag_records 0$/m);
+  });
+
+  it('ends a topology thread stuck in a loop and restarts it', async () => {
+    await until('ready', async () => ((await readyz()).ready ? true : undefined));
+    const before = croupier.topology.health().restarts;
+    croupier.topology.hang();
+    await until('restarted', async () => (croupier.topology.health().restarts > before ? true : undefined));
+    await until('ready again', async () => ((await readyz()).ready ? true : undefined));
+    expect(await metricsText()).toMatch(new RegExp(`^croupier_stream_restarts_total ${before + 1}$`, 'm'));
+    // The new thread folds what comes next.
+    await publishItem('after-the-hang');
+    const items = partitionKey(config.redis.keyPrefix, { topic: 'cdc.items', partition: 0 }, 'items');
+    await until('the item folded', async () =>
+      (await redis.hexists(items, 'after-the-hang')) === 1 ? true : undefined,
+    );
+  });
+
+  it('ends an archive thread stuck in a loop and restarts it, which archives what comes next', async () => {
+    const archive = croupier.archive!;
+    expect(archive.restarts()).toBe(0);
+    archive.hang();
+    await until('restarted', async () => (archive.restarts() === 1 && archive.running() ? true : undefined));
+    const files = () =>
+      readdirSync(archiveDir, { recursive: true }).filter((f) => String(f).endsWith('.parquet'));
+    const committed = files().length;
+    await publishItem('archived-after-the-hang');
+    await until('a new file committed', async () => (files().length > committed ? true : undefined));
+  });
+
+  it("reports a stuck embedded broker's thread as a failure croupier cannot go on after", async () => {
+    croupier.broker!.hang();
+    const reason = await croupier.failed;
+    expect(reason.code).toBe('CROUPIER_ERR_CHILD_PROCESS');
+    expect(reason.message).toMatch(/embedded broker's thread stopped/);
   });
 });

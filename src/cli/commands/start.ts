@@ -45,9 +45,16 @@ export function registerStartCommand(program: Command): void {
         '',
       ].join('\n'),
     );
-    await untilSignal(logger, 'croupier');
+    // Until a signal, or a part croupier cannot go on without stops: then it exits 2 with the reason, for the
+    // process supervisor to start it again.
+    const failure = await Promise.race([
+      untilSignal(logger, 'croupier').then(() => undefined),
+      croupier.failed,
+    ]);
+    if (failure !== undefined) logger.error({ code: failure.code }, `${failure.message}: stopping`);
     await croupier.close();
     logger.flush();
+    if (failure !== undefined) throw failure;
   });
 }
 
