@@ -12,6 +12,7 @@
 import type avro from 'avsc';
 import { boundAvroBlocks } from '../../streams/schemas/avro-block-bounds.ts';
 import type { RecordShapes, SchemaName, Schemas } from '../../streams/schemas/index.ts';
+import { decodeBounded } from '../../streams/schemas/writer-read-cost.ts';
 import { CroupierError } from '../errors/index.ts';
 import { type Logger, silentLogger } from '../log/logger.ts';
 import { type Contract, type Reader, type RegisteredSubject, SchemaIdCache } from './schema-id-cache.ts';
@@ -136,7 +137,11 @@ export function createEventCodec(options: EventCodecOptions): EventCodec {
     const { contract, resolver } = reader;
     let decoded: { value: unknown; offset: number };
     try {
-      decoded = contract.type.decode(buffer, HEADER_BYTES, resolver);
+      // Another writer's schema is read no further than the record's bytes (writer-read-cost.ts).
+      decoded =
+        resolver === undefined
+          ? contract.type.decode(buffer, HEADER_BYTES)
+          : decodeBounded(contract.type, buffer, HEADER_BYTES, resolver);
     } catch (error) {
       throw decodeFailure(id, contract, buffer, `its Avro body is invalid (${(error as Error).message})`);
     }

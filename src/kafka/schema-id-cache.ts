@@ -8,6 +8,7 @@ import { RestError } from '@confluentinc/schemaregistry/dist/rest-error.js';
 import { SchemaRegistryClient } from '@confluentinc/schemaregistry/dist/schemaregistry-client.js';
 import avro from 'avsc';
 import { readSchemaText, SCHEMA_NAMES, type SchemaName, type Schemas } from '../../streams/schemas/index.ts';
+import { costlyReadPath } from '../../streams/schemas/writer-read-cost.ts';
 import { zeroByteArrayPath } from '../../streams/schemas/zero-byte-arrays.ts';
 import { CroupierError } from '../errors/index.ts';
 import type { Logger } from '../log/logger.ts';
@@ -194,6 +195,14 @@ export class SchemaIdCache {
     }
     let resolver: avro.Resolver | undefined;
     if (!contract.type.equals(writer)) {
+      const costly = costlyReadPath(writer);
+      if (costly !== null) {
+        throw new CroupierError(
+          'CROUPIER_ERR_SERDE_INCOMPATIBLE',
+          `schema id ${id} (${contract.fullName}) makes one value cost more to read than its bytes allow (${costly}): its named types expand into more fields than a record could hold, and reading a record of a few bytes would not end. Write it with a schema whose values take bytes for what they hold`,
+          { schemaId: id, schemaName: contract.name, field: costly },
+        );
+      }
       try {
         resolver = contract.type.createResolver(writer);
       } catch (error) {

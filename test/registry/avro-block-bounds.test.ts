@@ -7,18 +7,7 @@
 import avro from 'avsc';
 import { describe, expect, it } from 'vitest';
 import { boundAvroBlocks } from '../../streams/schemas/avro-block-bounds.ts';
-
-/** A string type that counts the values it builds. */
-class Counted extends avro.types.LogicalType {
-  static built = 0;
-  override _fromValue(value: unknown): unknown {
-    Counted.built++;
-    return value;
-  }
-  override _toValue(value: unknown): unknown {
-    return value;
-  }
-}
+import { Counted } from '../support/avro-types.ts';
 
 function varlong(n: number): Buffer {
   const out: number[] = [];

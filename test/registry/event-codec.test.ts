@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CroupierError, type ErrorCode } from '../../src/errors/index.ts';
 import { createEventCodec, type EventCodec } from '../../src/kafka/index.ts';
 import { loadSchemas, readSchemaText, SCHEMA_NAMES, type Schemas } from '../../streams/schemas/index.ts';
+import { nestedRecords } from '../support/avro-types.ts';
 import { startTestRegistry, type TestRegistry } from '../support/registry.ts';
 import { SAMPLE_EVENTS } from '../support/sample-events.ts';
 
@@ -53,6 +54,17 @@ async function registerClickVariant(subject: string, evolve: (fields: Field[]) =
   click.fields = evolve(click.fields);
   await client.updateCompatibility(subject, 'NONE' as never);
   return client.register(subject, { schemaType: 'AVRO', schema: JSON.stringify(click) });
+}
+
+/** A Click in the contract's own bytes under schema id `id` (a writer whose other fields it lacks). */
+async function contractClickWithId(id: number): Promise<Buffer> {
+  const { default: avro } = await import('avsc');
+  const header = Buffer.from([0, 0, 0, 0, 0]);
+  header.writeInt32BE(id, 1);
+  return Buffer.concat([
+    header,
+    avro.Type.forSchema(JSON.parse(readSchemaText('Click'))).toBuffer(SAMPLE_EVENTS.Click),
+  ]);
 }
 
 beforeAll(async () => {
@@ -176,6 +188,32 @@ describe('Avro event codec', () => {
       expect(error?.code, subject).toBe('CROUPIER_ERR_SERDE_INCOMPATIBLE');
       expect(error?.message).toContain('pad');
     }
+  });
+
+  it('refuses a writer schema whose named types expand into more fields than a record could hold', async () => {
+    // A Click that evolved elsewhere with `pad`, a record of ten fields of the record before it, four deep, ending in
+    // ten ints: 111,119 types to read a Click, from a 2.3 KB schema. Twelve deep, one 41-byte Click held the topology and
+    // archive threads for good (10^13 ints skipped, past the end of the record as zeros).
+    const id = await registerClickVariant('nested-croupier.events.Click', (fields) => [
+      ...fields,
+      { name: 'pad', type: nestedRecords(4, 'int') },
+    ]);
+    const error = await codec.decode(await contractClickWithId(id)).then(
+      () => null,
+      (e: unknown) => e as CroupierError,
+    );
+    expect(error?.code).toBe('CROUPIER_ERR_SERDE_INCOMPATIBLE');
+    expect(error?.message).toContain('pad: 111119 types to read');
+  });
+
+  it('reads a record of another writer schema no further than its bytes', async () => {
+    // The same `pad` through unions, twelve deep: each value is a few types, but past the end of the record every
+    // union reads branch 0 from the zeros there, and avsc skipped 10^13 of them. The record is cut short.
+    const id = await registerClickVariant('unions-croupier.events.Click', (fields) => [
+      ...fields,
+      { name: 'pad', type: nestedRecords(12, 'int', true) },
+    ]);
+    expect(await failureCode(codec.decode(await contractClickWithId(id)))).toBe('CROUPIER_ERR_SERDE_DECODE');
   });
 
   it('refuses a record whose array says more items than it has bytes, without building them', async () => {
