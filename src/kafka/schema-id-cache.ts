@@ -49,6 +49,8 @@ export interface SchemaIdCacheOptions {
 const MISSING_RECHECK_MS = 5_000;
 /** Missing ids remembered at most (records with made-up ids must not grow the map without bound). */
 const MAX_MISSING_IDS = 10_000;
+/** Refused schema ids remembered at most, as missing ones. */
+const MAX_REFUSED_IDS = 10_000;
 
 export class SchemaIdCache {
   private readonly client: SchemaRegistryClient;
@@ -63,6 +65,12 @@ export class SchemaIdCache {
   private readonly fetching = new Map<number, Promise<Reader>>();
   /** Ids the registry answered 404 for → when to ask again (a flood of such records asks once a while). */
   private readonly missing = new Map<number, number>();
+  /**
+   * Ids whose schema is refused (not Avro, none of the contracts, unreadable as one) → why. An id names one schema
+   * for good, so each is judged once: parsing a schema of megabytes again for each record that names it held the
+   * topology and archive threads a second or two per 6-byte record.
+   */
+  private readonly refused = new Map<number, CroupierError>();
 
   private readonly authHeaders: Record<string, string>;
 
@@ -143,6 +151,8 @@ export class SchemaIdCache {
 
   /** The reader of a schema id, fetched from the registry on first sight of the id. */
   async readerFor(id: number): Promise<Reader> {
+    const refused = this.refused.get(id);
+    if (refused) throw refused;
     const askAgainAt = this.missing.get(id);
     if (askAgainAt !== undefined && Date.now() < askAgainAt) throw this.missingSchema(id);
     let pending = this.fetching.get(id);
@@ -166,6 +176,20 @@ export class SchemaIdCache {
       throw registryFailure(error, `fetch schema id ${id}`);
     }
     this.missing.delete(id);
+    let reader: Reader;
+    try {
+      reader = this.judge(id, text);
+    } catch (error) {
+      if (this.refused.size >= MAX_REFUSED_IDS) this.refused.clear();
+      this.refused.set(id, error as CroupierError);
+      throw error;
+    }
+    this.readers.set(id, reader);
+    return reader;
+  }
+
+  /** The reader of schema `id` whose text is `text`; throws why croupier cannot read records written with it. */
+  private judge(id: number, text: string): Reader {
     let writer: avro.Type;
     try {
       writer = avro.Type.forSchema(JSON.parse(text));
@@ -214,9 +238,7 @@ export class SchemaIdCache {
         );
       }
     }
-    const reader: Reader = { contract, resolver };
-    this.readers.set(id, reader);
-    return reader;
+    return { contract, resolver };
   }
 
   /**

@@ -216,6 +216,27 @@ describe('Avro event codec', () => {
     expect(await failureCode(codec.decode(await contractClickWithId(id)))).toBe('CROUPIER_ERR_SERDE_DECODE');
   });
 
+  it('judges a refused schema id once, however many records name it', async () => {
+    // A schema of megabytes (three records of 60,000 fields under another subject) was parsed again for each record
+    // naming its id: 60 records of 6 bytes held the topology and archive threads past their watchdog, and each
+    // restarted thread read them again. An id names one schema for good, so its refusal is kept.
+    const foreignId = await client.register('judged-once-value', {
+      schemaType: 'AVRO',
+      schema: JSON.stringify({ type: 'record', name: 'Wide', fields: [{ name: 'x', type: 'int' }] }),
+    });
+    const incompatibleId = await registerClickVariant('judged-once-croupier.events.Click', (fields) =>
+      fields.map((f) => (f.name === 'itemId' ? { ...f, type: 'int' } : f)),
+    );
+    for (const id of [foreignId, incompatibleId]) {
+      const record = await contractClickWithId(id);
+      const refusals: unknown[] = [];
+      for (let i = 0; i < 3; i++) refusals.push(await codec.decode(record).catch((e: unknown) => e));
+      expect(refusals[0]).toBeInstanceOf(CroupierError);
+      expect(refusals[1]).toBe(refusals[0]);
+      expect(refusals[2]).toBe(refusals[0]);
+    }
+  });
+
   it('refuses a record whose array says more items than it has bytes, without building them', async () => {
     // An ItemChange of about 70 bytes whose tags say 2^31 - 1 items: read as the count said, past the end of the
     // record, it filled an array until the thread's heap ran out.
