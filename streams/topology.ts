@@ -23,6 +23,7 @@
 import { type Kafka, Partitioners } from 'kafkajs';
 import { defer, firstValueFrom, Subject } from 'rxjs';
 import type { Config } from '../src/config/index.ts';
+import { settleWithin } from '../src/domain/settle.ts';
 import type { EventCodec } from '../src/kafka/index.ts';
 import type { Logger } from '../src/log/logger.ts';
 import { createStateWriter, type RedisClient } from '../src/state/writer/index.ts';
@@ -53,6 +54,9 @@ export interface StreamTopology {
   close(): Promise<void>;
   metrics(): StreamMetricsSnapshot;
 }
+
+/** Longest the topology's stop waits for Kafka to hear of its last offsets and of its consumer leaving. */
+const KAFKA_CLOSE_WAIT_MS = 1000;
 
 export async function startStreamTopology(options: StreamTopologyOptions): Promise<StreamTopology> {
   const { config, kafka, codec, redis } = options;
@@ -176,8 +180,10 @@ export async function startStreamTopology(options: StreamTopologyOptions): Promi
       closing = true;
       commits.stop();
       clearInterval(logTimer);
-      await commits.commit();
-      await consumer.disconnect();
+      // Kafka hears of the commit for lag monitoring only (Redis holds the offsets), and of the consumer leaving its
+      // group: with the broker gone each retries for many seconds, so the stop waits a little for them, not for that.
+      await settleWithin(commits.commit(), KAFKA_CLOSE_WAIT_MS);
+      await settleWithin(consumer.disconnect(), KAFKA_CLOSE_WAIT_MS);
       // Batches queued or being applied stop at their next step; wait for them so metrics are final.
       await Promise.all(inFlight);
       await logEnds.stop();

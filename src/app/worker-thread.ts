@@ -96,12 +96,20 @@ export function startWorkerThread(
           if (closing) return;
           closing = true;
           if (exited) return;
+          // Done once the thread says its part closed (it need not wait for its event loop to empty: a kafkajs
+          // client whose broker is gone keeps a restart timer there), or once it exits, or after 10 s.
           const closed = new Promise<void>((done) => {
-            const timer = setTimeout(() => done(), 10_000);
-            worker.once('exit', () => {
+            const finish = () => {
               clearTimeout(timer);
+              worker.off('message', onClosed);
               done();
-            });
+            };
+            const onClosed = (m: WorkerOutbound) => {
+              if (m.type === 'closed') finish();
+            };
+            const timer = setTimeout(finish, 10_000);
+            worker.once('exit', finish);
+            worker.on('message', onClosed);
           });
           worker.postMessage({ type: 'close' });
           await closed;

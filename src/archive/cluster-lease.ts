@@ -17,6 +17,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import os from 'node:os';
+import { settleWithin } from '../domain/settle.ts';
 import { CroupierError } from '../errors/index.ts';
 import type { Logger } from '../log/logger.ts';
 import type { ArchiveFileSystem } from './fs/archive-fs.ts';
@@ -126,12 +127,16 @@ export interface ClusterLease {
   close(): Promise<void>;
 }
 
+/** Longest a close waits for a beat in flight. */
+const CLOSE_WAIT_MS = 1000;
+
 /** Reads the cluster id, writes the first beat, and beats every `leaseMs / 3`. */
 export async function startClusterLease(options: ClusterLeaseOptions): Promise<ClusterLease> {
   const { fs, leaseMs, logger } = options;
   const holder = randomUUID();
   let cluster: string | null = null;
   let beating: Promise<void> | null = null;
+  let closed = false;
   const pathOf = (c: string) => `${clusterDirOf(c)}/${holder}.json`;
 
   async function beat(): Promise<void> {
@@ -140,7 +145,7 @@ export async function startClusterLease(options: ClusterLeaseOptions): Promise<C
       if (cluster !== null) await fs.remove(pathOf(cluster)).catch(() => false);
       cluster = id;
     }
-    if (cluster === null) return;
+    if (cluster === null || closed) return;
     const beat: ClusterBeat = {
       cluster,
       holder,
@@ -211,7 +216,10 @@ export async function startClusterLease(options: ClusterLeaseOptions): Promise<C
     },
     async close() {
       clearInterval(timer);
-      await beating;
+      // A beat reads the cluster id from Kafka, which retries for many seconds when the broker is gone; the lease is
+      // removed without waiting that long (a beat that ends later writes nothing: see `closed`).
+      closed = true;
+      await settleWithin(beating, CLOSE_WAIT_MS);
       if (cluster !== null) await fs.remove(pathOf(cluster)).catch(() => false);
     },
   };

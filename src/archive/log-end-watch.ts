@@ -3,6 +3,7 @@
  * to tell a stuck partition from a quiet one.
  */
 import type { Consumer, Kafka } from 'kafkajs';
+import { settleWithin } from '../domain/settle.ts';
 import type { Logger } from '../log/logger.ts';
 import type { ArchiveMetrics } from './metrics.ts';
 import { progressKeyOf } from './progress.ts';
@@ -12,6 +13,9 @@ import { progressKeyOf } from './progress.ts';
  * fetches never return a batch (a consumer that stopped, a fetch failing again and again) would look idle. A
  * consumer crash is the archive's last error.
  */
+/** Longest a stop waits for a read of the log ends in flight. */
+const STOP_WAIT_MS = 1000;
+
 export function watchArchiveLogEnds(
   kafka: Kafka,
   consumer: Consumer,
@@ -58,7 +62,8 @@ export function watchArchiveLogEnds(
     async stop() {
       clearInterval(timer);
       removeCrashListener();
-      await polling;
+      // A read against a broker that is gone retries for many seconds: the stop does not wait for it.
+      await settleWithin(polling, STOP_WAIT_MS);
       await admin.disconnect().catch(() => undefined);
     },
   };

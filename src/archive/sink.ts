@@ -22,6 +22,7 @@ import type { DuckDBInstance } from '@duckdb/node-api';
 import type { Consumer, Kafka } from 'kafkajs';
 import { readSchemaText } from '../../streams/schemas/index.ts';
 import type { Config } from '../config/index.ts';
+import { settleWithin } from '../domain/settle.ts';
 import { hasCode } from '../errors/index.ts';
 import type { ContractBody, DecodedEvent, EventCodec } from '../kafka/index.ts';
 import { HEADER_BYTES, MAGIC_BYTE, topicContracts, undecodableBatchOf } from '../kafka/index.ts';
@@ -47,6 +48,9 @@ import { PartitionWriter } from './partition-writer.ts';
 import { progressKeyOf } from './progress.ts';
 import { retentionCutoff } from './retention.ts';
 import { type RecoveredPartition, recoverPartition } from './scan.ts';
+
+/** Longest the archive's stop waits for Kafka to hear of its last offsets and of its consumer leaving. */
+const KAFKA_CLOSE_WAIT_MS = 1000;
 
 export interface ArchiveSinkOptions {
   config: Readonly<Config>;
@@ -552,8 +556,10 @@ export async function startArchiveSink(options: ArchiveSinkOptions): Promise<Arc
       );
       closing = true;
       await Promise.all([...writers.values()].map((w) => w.fence()));
-      await commitOffsets();
-      await consumer.disconnect();
+      // Kafka hears of the commit for lag monitoring only, and the group of the consumer leaving: with the broker
+      // gone each retries for many seconds, so the stop waits a little for them, not for their retries.
+      await settleWithin(commitOffsets(), KAFKA_CLOSE_WAIT_MS);
+      await settleWithin(consumer.disconnect(), KAFKA_CLOSE_WAIT_MS);
       await builderThread?.close();
       logger.info(metrics.snapshot(), 'archive stopped');
     },

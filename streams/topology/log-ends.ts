@@ -7,6 +7,7 @@
  * A log end before the offset Redis holds is a log that started again, which the assignment tracker follows.
  */
 import type { Admin, Consumer } from 'kafkajs';
+import { settleWithin } from '../../src/domain/settle.ts';
 import type { Logger } from '../../src/log/logger.ts';
 import { type AssignmentTracker, partitionKeyOf } from '../assignment.ts';
 import type { StreamMetrics } from '../metrics.ts';
@@ -14,6 +15,9 @@ import type { StreamMetrics } from '../metrics.ts';
 export interface LogEndWatch {
   stop(): Promise<void>;
 }
+
+/** Longest a stop waits for a read of the log ends in flight. */
+const STOP_WAIT_MS = 1000;
 
 export function watchLogEnds(options: {
   admin: Admin;
@@ -62,7 +66,8 @@ export function watchLogEnds(options: {
     async stop() {
       clearInterval(timer);
       removeCrashListener();
-      await polling;
+      // A read against a broker that is gone retries for many seconds: the stop does not wait for it.
+      await settleWithin(polling, STOP_WAIT_MS);
     },
   };
 }

@@ -3,6 +3,7 @@
  * takes the empty state, and takes the rebuilt state once the writer's marker says the rebuild is done. Also what
  * bounds its tables: deleted items and idle users leave them, and decayed counts never overflow.
  */
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/log/logger.ts';
 import { type LiveStateReader, startLiveStateReader } from '../../src/state/live-reader/index.ts';
@@ -52,9 +53,9 @@ const deleted = (itemId: string): ItemChange => ({
   source,
 });
 
-function writer(prefix: string): StateWriter {
+function writer(prefix: string, client = redis.client): StateWriter {
   return createStateWriter({
-    redis: redis.client,
+    redis: client,
     keyPrefix: prefix,
     groupId: 'g',
     changeFeedMaxLen: 1000,
@@ -147,6 +148,43 @@ describe('live reader when Redis loses a partition', () => {
       expect(ids(reader)).toEqual(['a', 'b', 'c', 'd']);
     } finally {
       await reader.close();
+    }
+  });
+});
+
+describe('live reader closing', () => {
+  it('closes while Redis is gone, without waiting for its read round to use up the client retries', async () => {
+    const own = await startTestRedis();
+    // A client with ioredis's default retries, as the gateway's: a command waits through about a minute of them.
+    const client = new Redis({ host: own.server.host, port: own.server.port });
+    client.on('error', () => undefined);
+    own.client.on('error', () => undefined);
+    try {
+      const prefix = own.prefix();
+      await applyItems(writer(prefix, own.client), [created('a')], 0);
+      const reader = await startLiveStateReader({
+        redis: client,
+        keyPrefix: prefix,
+        topics: TOPICS,
+        partitions: PARTITIONS,
+        halfLifeSeconds: 3600,
+        pollMs: 10,
+        logger: silentLogger(),
+      });
+      await own.server.kill();
+      let settled = false;
+      const probe = client.ping().finally(() => {
+        settled = true;
+      });
+      probe.catch(() => undefined);
+      // Rounds keep starting every poll; one is in flight behind the probe.
+      await new Promise((r) => setTimeout(r, 200));
+      await reader.close();
+      // The reader closed while a command sent before its close still waits for Redis.
+      expect(settled).toBe(false);
+    } finally {
+      client.disconnect();
+      await own.close();
     }
   });
 });

@@ -1,11 +1,18 @@
 /**
  * Runs the live reader's read rounds every `pollMs` until stopped. A round that fails leaves the tables as they
  * are (the gateway keeps serving its last good copy) and the next one waits longer, up to a second.
+ *
+ * Stopping waits for the round in flight at most `STOP_WAIT_MS`: with Redis gone, a round's commands wait in the
+ * client's queue through its retries (a minute with ioredis's defaults), and a gateway stopping then would take
+ * that long to exit. A round that ends after the stop changes tables nobody reads any more.
  */
+import { settleWithin } from '../../domain/settle.ts';
 import type { Logger } from '../../log/logger.ts';
 
+export const STOP_WAIT_MS = 1000;
+
 export interface FeedPoller {
-  /** Stops scheduling rounds and waits for the one in flight. */
+  /** Stops scheduling rounds and waits for the one in flight (at most `STOP_WAIT_MS`). */
   stop(): Promise<void>;
 }
 
@@ -43,7 +50,7 @@ export function startFeedPoller(round: () => Promise<void>, pollMs: number, log:
     async stop() {
       stopped = true;
       clearTimeout(timer);
-      await running.catch(() => undefined);
+      await settleWithin(running, STOP_WAIT_MS);
     },
   };
 }
