@@ -8,7 +8,7 @@ import type { Config } from '../config/index.ts';
 import { type DiskSpaceWatch, watchDiskSpace } from '../embedded/disk-space-watch.ts';
 import { startSupervisedRedis } from '../embedded/supervised-redis.ts';
 import type { Logger } from '../log/logger.ts';
-import { startSchemaRegistry } from '../registry/index.ts';
+import { startSchemaRegistryThread } from '../registry/index.ts';
 import { createShutdownStack } from './shutdown.ts';
 
 export interface Endpoints {
@@ -106,7 +106,8 @@ export async function startEmbeddedServices(
     let registryUrl = config.schemaRegistry.url;
     const registryEmbedded = !registryUrl;
     if (registryEmbedded) {
-      const registry = await startSchemaRegistry({
+      // On a thread of its own: parsing a large schema must not hold the gateway's carousels.
+      const registry = await startSchemaRegistryThread({
         host: config.schemaRegistry.embedded.host,
         port: config.schemaRegistry.embedded.port,
         dataDir: config.schemaRegistry.embedded.dataDir || undefined,

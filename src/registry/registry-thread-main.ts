@@ -1,0 +1,39 @@
+/**
+ * Body of the schema registry's thread: serves the registry here and tells the thread that started it where, then
+ * closes it when asked. Log lines go to that thread's logger.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import pino from 'pino';
+import { CroupierError } from '../errors/index.ts';
+import { ownThreadId } from '../log/thread-cpu.ts';
+import type { RegistryThreadData, RegistryThreadMessage } from './registry-thread.ts';
+import { startSchemaRegistry } from './server.ts';
+
+const data = workerData as RegistryThreadData;
+const post = (message: RegistryThreadMessage) => parentPort?.postMessage(message);
+const logger = pino({ level: data.logLevel }, { write: (line: string) => post({ type: 'log', line }) });
+
+try {
+  const registry = await startSchemaRegistry({ ...data.options, logger });
+  post({
+    type: 'listening',
+    url: registry.url,
+    host: registry.host,
+    port: registry.port,
+    tid: ownThreadId(),
+  });
+  parentPort?.once('message', () => {
+    void registry.close().then(() => {
+      post({ type: 'closed' });
+      parentPort?.close();
+    });
+  });
+} catch (error) {
+  post({
+    type: 'failed',
+    code: error instanceof CroupierError ? error.code : undefined,
+    message: (error as Error)?.message ?? String(error),
+    details: error instanceof CroupierError ? error.details : undefined,
+  });
+  parentPort?.close();
+}

@@ -1,0 +1,88 @@
+/**
+ * The embedded schema registry on a thread of its own, as `croupier start` runs it beside the gateway. A schema
+ * costs the thread that parses it about a second per 5 MB (avsc compiles readers for every record type), and a
+ * compatibility check one resolver per version compared: on the gateway's thread, one client registering 5.5 MB
+ * schemas in a loop held carousels up to 4 s. Here such a client waits for its own answers only.
+ */
+import { Worker } from 'node:worker_threads';
+import pino from 'pino';
+import { CroupierError, type ErrorCode } from '../errors/index.ts';
+import { type Logger, silentLogger } from '../log/logger.ts';
+import { registerWorkerThread } from '../log/thread-cpu.ts';
+import type { SchemaRegistryHandle, SchemaRegistryOptions } from './server.ts';
+
+const ENTRY = new URL('./registry-thread.js', import.meta.url);
+
+/** What the thread is started with. */
+export interface RegistryThreadData {
+  options: Omit<SchemaRegistryOptions, 'logger'>;
+  logLevel: string;
+}
+
+/** What the thread says: its log lines, where it listens (or why it could not), and that it closed. */
+export type RegistryThreadMessage =
+  | { type: 'log'; line: string }
+  | { type: 'listening'; url: string; host: string; port: number; tid: number | null }
+  | {
+      type: 'failed';
+      code: ErrorCode | undefined;
+      message: string;
+      details: Record<string, unknown> | undefined;
+    }
+  | { type: 'closed' };
+
+/** `startSchemaRegistry` on a thread of its own; resolves once it listens, with the same handle. */
+export function startSchemaRegistryThread(
+  options: SchemaRegistryOptions = {},
+): Promise<SchemaRegistryHandle> {
+  const { logger: given, ...rest } = options;
+  const logger = given ?? silentLogger();
+  const data: RegistryThreadData = { options: rest, logLevel: logger.level };
+  const worker = new Worker(ENTRY, { workerData: data, name: 'schema-registry' });
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  return new Promise((resolve, reject) => {
+    let started = false;
+    worker.on('message', (message: RegistryThreadMessage) => {
+      if (message.type === 'log') relay(logger, message.line);
+      else if (message.type === 'failed') {
+        reject(
+          message.code
+            ? new CroupierError(message.code, message.message, message.details)
+            : new Error(`the schema registry's thread could not start: ${message.message}`),
+        );
+      } else if (message.type === 'listening') {
+        started = true;
+        registerWorkerThread('registry', worker, message.tid);
+        resolve({
+          url: message.url,
+          host: message.host,
+          port: message.port,
+          async close() {
+            worker.postMessage('close');
+            await exited;
+          },
+        });
+      }
+    });
+    worker.on('error', (error) => {
+      if (!started) reject(error);
+      else logger.error({ err: error }, "the schema registry's thread failed");
+    });
+    worker.once('exit', (code) => {
+      if (!started) reject(new Error(`the schema registry's thread ended (code ${code}) before it listened`));
+    });
+  });
+}
+
+/** Logs a pino line of the thread with the logger of the thread that started it. */
+function relay(logger: Logger, line: string): void {
+  let entry: Record<string, unknown>;
+  try {
+    entry = JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return;
+  }
+  const { level, msg, time: _time, pid: _pid, hostname: _hostname, ...fields } = entry;
+  const label = pino.levels.labels[Number(level)] as pino.Level | undefined;
+  if (label) logger[label](fields, typeof msg === 'string' ? msg : '');
+}
