@@ -3,6 +3,12 @@
  * stays on that request, answered 500 with `CROUPIER_ERR_GATEWAY_INTERNAL`, and is logged. An exception out of a
  * uWebSockets.js handler ends the whole process: one request with a malformed dashboard cookie did, gateway,
  * topology and broker together.
+ *
+ * The guard also refuses a request whose `Content-Length` headers disagree (RFC 9112 §6.3: such a message cannot be
+ * framed): its connection is closed at once, unanswered, as uWebSockets.js closes those it cannot frame itself
+ * (a 400 would be sent only after the requests pipelined behind it were handled). uWebSockets.js takes the first
+ * length and reads what follows the body as the next request, so behind a proxy that took another the two would
+ * read different requests from the same bytes.
  */
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 
@@ -26,6 +32,21 @@ const INTERNAL_ERROR = JSON.stringify({
   error: 'CROUPIER_ERR_GATEWAY_INTERNAL',
   message: 'the request could not be handled; try again',
 });
+
+/** Whether the request's Content-Length headers say different things (a list or repeats of one value is one). */
+function lengthsConflict(req: HttpRequest): boolean {
+  let first: string | undefined;
+  let conflict = false;
+  req.forEach((key, value) => {
+    if (key !== 'content-length') return;
+    for (const part of value.split(',')) {
+      const length = part.trim();
+      if (first === undefined) first = length;
+      else if (length !== first) conflict = true;
+    }
+  });
+  return conflict;
+}
 
 /** Answers 500 unless the response is already gone (answered, or aborted by the client). */
 function answerFailure(res: HttpResponse): void {
@@ -62,6 +83,10 @@ export function guardHttpRoutes(
           answerFailure(res);
         };
         (value as (pattern: string, handler: RouteHandler) => unknown).call(target, pattern, (res, req) => {
+          if (lengthsConflict(req)) {
+            res.close();
+            return;
+          }
           try {
             const result = handler(res, req);
             if (result instanceof Promise) result.catch((error: unknown) => fail(res, error));
