@@ -14,10 +14,12 @@ import { randomBytes } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import type { Config } from '../../src/config/index.ts';
-import { hasCode } from '../../src/errors/index.ts';
+import { CroupierError, hasCode } from '../../src/errors/index.ts';
 import type { EventCodec } from '../../src/kafka/index.ts';
 import { partitionKey } from '../../src/state/layout/index.ts';
-import type { ClickstreamEvent } from '../../streams/schemas/index.ts';
+import { readUnregistered } from '../../streams/operators/unregistered-schema.ts';
+import type { RawRecord } from '../../streams/records.ts';
+import type { ClickstreamEvent, SchemaName } from '../../streams/schemas/index.ts';
 import { validateRecord } from '../../streams/validate/events.ts';
 import { compareWithReference } from '../../test/streams/support/compare-state.ts';
 import { emptyReference, referenceApply } from '../../test/streams/support/reference-fold.ts';
@@ -99,7 +101,7 @@ interface LoggedEvent {
 /** Every record of `topic` up to `ends`, decoded, per partition in offset order. */
 async function readTopic(
   kafka: Kafka,
-  codec: Pick<EventCodec, 'decode'>,
+  codec: AuditCodec,
   topic: string,
   ends: readonly number[],
 ): Promise<{ logged: LoggedEvent[][]; skipped: number }> {
@@ -122,7 +124,12 @@ async function readTopic(
           if (offset > ends[batch.partition]) continue;
           if (offset === ends[batch.partition]) remaining.delete(batch.partition);
           if (m.value === null) continue;
-          const decoded = await decodeOrNull(codec, m.value);
+          const decoded = await decodeOrNull(codec, {
+            offset,
+            key: m.key,
+            value: m.value,
+            timestamp: Number(m.timestamp),
+          });
           // What the topology dead-letters, it folds nothing of: neither does the reference.
           if (
             decoded === null ||
@@ -155,23 +162,30 @@ async function readTopic(
 
 /**
  * The decoded record, or null when the topology could not decode it either (it dead-letters such a record). A
- * registry that does not answer is thrown: the batch is read again, as the topology waits for it.
+ * record whose schema id the registry no longer has (its subject deleted with `?permanent=true` while the gateway
+ * still wrote with it) is read by its contract as the topology reads it. A registry that does not answer is
+ * thrown: the batch is read again, as the topology waits for it.
  */
 async function decodeOrNull(
-  codec: Pick<EventCodec, 'decode'>,
-  value: Buffer,
-): Promise<Awaited<ReturnType<EventCodec['decode']>> | null> {
+  codec: AuditCodec,
+  raw: RawRecord,
+): Promise<{ schemaName: SchemaName; value: unknown } | null> {
   try {
-    return await codec.decode(value);
+    return await codec.decode(raw.value!);
   } catch (error) {
     if (hasCode(error, 'CROUPIER_ERR_REGISTRY_UNAVAILABLE')) throw error;
-    return null;
+    if (!(error instanceof CroupierError) || error.details?.missing !== true) return null;
+    const reading = readUnregistered(codec, 'clickstream', raw);
+    return reading.ok ? reading : null;
   }
 }
 
+/** What the audit decodes with: the event codec, as the topology has it. */
+export type AuditCodec = Pick<EventCodec, 'decode' | 'decodeAsContract'>;
+
 export async function auditClickstream(options: {
   kafka: Kafka;
-  codec: Pick<EventCodec, 'decode'>;
+  codec: AuditCodec;
   redis: Redis | Cluster;
   config: Readonly<Config>;
   timeoutMs?: number;
