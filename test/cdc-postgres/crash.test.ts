@@ -11,18 +11,10 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import pgLib from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../src/log/logger.ts';
-import { type StreamTopology, startStreamTopology } from '../../streams/topology.ts';
-import {
-  createTopics,
-  type KafkaStack,
-  startKafkaStack,
-  testTopics,
-  topologyConfig,
-} from '../streams/support/stack.ts';
-import { startTestPostgres, type TestPostgres } from '../support/postgres.ts';
-import { startTestRedis, type TestRedis } from '../support/redis.ts';
-import { ITEMS_DDL, waitForSameCatalog } from './support.ts';
+import { type KafkaStack, testTopics } from '../streams/support/stack.ts';
+import type { TestPostgres } from '../support/postgres.ts';
+import type { TestRedis } from '../support/redis.ts';
+import { type CdcWorld, ITEMS_DDL, startCdcWorld, waitForSameCatalog } from './support.ts';
 
 const CHANGES = Number(process.env.CDC_CRASH_CHANGES ?? 25_000);
 const KILLS = Number(process.env.CDC_CRASH_KILLS ?? 5);
@@ -31,28 +23,20 @@ const WRITERS = 2;
 const KEYS = 40_000;
 const BIN = fileURLToPath(new URL('../../bin/croupier.js', import.meta.url));
 
+let world: CdcWorld;
 let pg: TestPostgres;
 let stack: KafkaStack;
 let redis: TestRedis;
-let topology: StreamTopology;
 const topics = testTopics('cdccrash');
 const prefix = 'cdccrash:';
 
 beforeAll(async () => {
-  [pg, stack, redis] = await Promise.all([startTestPostgres(), startKafkaStack(), startTestRedis()]);
-  await createTopics(stack.admin, topics, 2);
-  topology = await startStreamTopology({
-    config: topologyConfig({ kafka: { topics }, redis: { keyPrefix: prefix } }),
-    kafka: stack.kafka,
-    codec: stack.codec,
-    redis: redis.client,
-    logger: silentLogger(),
-  });
+  world = await startCdcWorld('cdccrash');
+  ({ pg, stack, redis } = world);
 }, 60_000);
 
 afterAll(async () => {
-  await topology?.close();
-  await Promise.all([pg?.close(), stack?.close(), redis?.close()]);
+  await world?.close();
 });
 
 /** The source as a child process; `streaming` resolves once it says it streams (its start takes seconds). */

@@ -11,40 +11,25 @@ import { type CdcConfig, type PostgresCdcHandle, startPostgresCdc } from '../../
 import { configSchema } from '../../src/config/index.ts';
 import { type Logger, silentLogger } from '../../src/log/logger.ts';
 import { partitionKey } from '../../src/state/layout/index.ts';
-import { type StreamTopology, startStreamTopology } from '../../streams/topology.ts';
-import {
-  createTopics,
-  type KafkaStack,
-  startKafkaStack,
-  testTopics,
-  topologyConfig,
-} from '../streams/support/stack.ts';
-import { startTestPostgres, type TestPostgres } from '../support/postgres.ts';
-import { startTestRedis, type TestRedis } from '../support/redis.ts';
-import { catalogInRedis, ITEMS_DDL, waitForSameCatalog } from './support.ts';
+import { type KafkaStack, testTopics } from '../streams/support/stack.ts';
+import type { TestPostgres } from '../support/postgres.ts';
+import type { TestRedis } from '../support/redis.ts';
+import { type CdcWorld, catalogInRedis, ITEMS_DDL, startCdcWorld, waitForSameCatalog } from './support.ts';
 
+let world: CdcWorld;
 let pg: TestPostgres;
 let stack: KafkaStack;
 let redis: TestRedis;
-let topology: StreamTopology;
 const topics = testTopics('cdcpg');
 const prefix = 'cdcpg:';
 
 beforeAll(async () => {
-  [pg, stack, redis] = await Promise.all([startTestPostgres(), startKafkaStack(), startTestRedis()]);
-  await createTopics(stack.admin, topics, 2);
-  topology = await startStreamTopology({
-    config: topologyConfig({ kafka: { topics }, redis: { keyPrefix: prefix } }),
-    kafka: stack.kafka,
-    codec: stack.codec,
-    redis: redis.client,
-    logger: silentLogger(),
-  });
+  world = await startCdcWorld('cdcpg');
+  ({ pg, stack, redis } = world);
 }, 60_000);
 
 afterAll(async () => {
-  await topology?.close();
-  await Promise.all([pg?.close(), stack?.close(), redis?.close()]);
+  await world?.close();
 });
 
 function cdcConfig(overrides: Partial<CdcConfig> = {}): CdcConfig {

@@ -3,9 +3,57 @@
  * partition of the items topic) and as the table holds it, and a wait until the two agree.
  */
 import type { Redis } from 'ioredis';
+import { silentLogger } from '../../src/log/logger.ts';
 import { partitionKey } from '../../src/state/layout/index.ts';
 import type { ItemRow } from '../../streams/schemas/index.ts';
-import type { TestPostgres } from '../support/postgres.ts';
+import { type StreamTopology, startStreamTopology } from '../../streams/topology.ts';
+import {
+  createTopics,
+  type KafkaStack,
+  startKafkaStack,
+  testTopics,
+  topologyConfig,
+} from '../streams/support/stack.ts';
+import { startTestPostgres, type TestPostgres } from '../support/postgres.ts';
+import { startTestRedis, type TestRedis } from '../support/redis.ts';
+
+/** A PostgreSQL, the embedded broker and registry, a redis-server, and a stream topology folding topics of `tag`. */
+export interface CdcWorld {
+  pg: TestPostgres;
+  stack: KafkaStack;
+  redis: TestRedis;
+  topology: StreamTopology;
+  topics: ReturnType<typeof testTopics>;
+  /** The topology's Redis key prefix. */
+  prefix: string;
+  close(): Promise<void>;
+}
+
+export async function startCdcWorld(tag: string): Promise<CdcWorld> {
+  const [pg, stack, redis] = await Promise.all([startTestPostgres(), startKafkaStack(), startTestRedis()]);
+  const topics = testTopics(tag);
+  const prefix = `${tag}:`;
+  await createTopics(stack.admin, topics, 2);
+  const topology = await startStreamTopology({
+    config: topologyConfig({ kafka: { topics }, redis: { keyPrefix: prefix } }),
+    kafka: stack.kafka,
+    codec: stack.codec,
+    redis: redis.client,
+    logger: silentLogger(),
+  });
+  return {
+    pg,
+    stack,
+    redis,
+    topology,
+    topics,
+    prefix,
+    async close() {
+      await topology.close();
+      await Promise.all([pg.close(), stack.close(), redis.close()]);
+    },
+  };
+}
 
 export const ITEMS_DDL = `CREATE TABLE items (
   item_id text PRIMARY KEY,

@@ -36,6 +36,9 @@ export async function takeSnapshot(options: SnapshotOptions): Promise<{ lsn: str
     replication: 'database',
   } as pg.ClientConfig);
   const reader = new pg.Client({ connectionString: options.connectionString });
+  // A connection lost between queries (a restart of the server) fails the next query; unheard, it would end the process.
+  replication.on('error', () => {});
+  reader.on('error', () => {});
   await replication.connect();
   try {
     await reader.connect();

@@ -71,8 +71,10 @@ export async function startReplicationStream(options: ReplicationStreamOptions):
     const missing = [...mapping.columns.values()].filter((c) => values[c] === undefined);
     if (missing.length === 0) return values;
     if (reader === null) {
-      reader = new pg.Client({ connectionString: options.connectionString });
-      await reader.connect();
+      const client = new pg.Client({ connectionString: options.connectionString });
+      client.on('error', (error: Error) => fail(error));
+      reader = client;
+      await client.connect();
     }
     const { rows } = await reader.query(
       `SELECT ${missing.map(columnSql).join(', ')} FROM ${tableSql(mapping.table)} WHERE ${columnSql(mapping.keyColumn)} = $1`,
@@ -185,9 +187,8 @@ export async function startReplicationStream(options: ReplicationStreamOptions):
         : new CroupierError(
             'CROUPIER_ERR_CDC_STREAM',
             `replication from slot ${options.slot} failed: ${error.message}`,
-            {
-              slot: options.slot,
-            },
+            { slot: options.slot },
+            { cause: error },
           ),
     );
   }

@@ -3,7 +3,9 @@
  * snapshot when the replication slot does not exist yet, then streams every committed change into `cdc.items`
  * and `cdc.users`, moving the slot only past what Kafka has acknowledged. It also watches the slot's lag.
  * One way in: `startPostgresCdc(options)` returns a handle with `close()`; `failed` rejects when the source stops
- * on its own (a mapping that no longer holds, a lost connection), so the process can exit and be restarted.
+ * on its own (a mapping that no longer holds, Kafka refusing the changes), so the process can exit and be restarted.
+ * A lost connection to PostgreSQL (a restart of the server, a terminated backend) does not stop it: the source
+ * starts again from its slot once the database answers, re-sending from the last confirmed commit.
  */
 import type { Kafka } from 'kafkajs';
 import pg from 'pg';
@@ -53,7 +55,105 @@ export interface PostgresCdcHandle {
   close(): Promise<void>;
 }
 
+/** Waits before starting again after a lost connection: 1 s, doubling to 30 s. */
+const RESTART_DELAYS_MS = [1000, 2000, 4000, 8000, 16_000, 30_000];
+
 export async function startPostgresCdc(options: PostgresCdcOptions): Promise<PostgresCdcHandle> {
+  let current = await startSource(options);
+  let closed = false;
+  let restartTimer: NodeJS.Timeout | undefined;
+  const before = { r: 0, c: 0, u: 0, d: 0 };
+  let rejectFailed: (error: Error) => void = () => {};
+  const failed = new Promise<never>((_, reject) => {
+    rejectFailed = reject;
+  });
+  failed.catch(() => {});
+
+  function watch(source: PostgresCdcHandle): void {
+    source.failed.catch(async (error: Error) => {
+      if (closed || source !== current) return;
+      if (!lostConnection(error)) {
+        rejectFailed(error);
+        return;
+      }
+      const sent = source.metrics().sent;
+      for (const op of ['r', 'c', 'u', 'd'] as const) before[op] += sent[op];
+      await source.close().catch(() => {});
+      for (let attempt = 0; !closed; attempt++) {
+        const delay = RESTART_DELAYS_MS[Math.min(attempt, RESTART_DELAYS_MS.length - 1)]!;
+        options.logger.warn(
+          { err: error, delayMs: delay },
+          `cdc: lost the connection to PostgreSQL; starting again from slot ${options.config.slot} in ${delay} ms`,
+        );
+        await new Promise<void>((resolve) => {
+          restartTimer = setTimeout(resolve, delay);
+        });
+        if (closed) return;
+        try {
+          const next = await startSource(options);
+          if (closed) {
+            await next.close();
+            return;
+          }
+          current = next;
+          watch(next);
+          return;
+        } catch (startError) {
+          if (!lostConnection(startError as Error)) {
+            rejectFailed(startError as Error);
+            return;
+          }
+          error = startError as Error;
+        }
+      }
+    });
+  }
+  watch(current);
+
+  return {
+    failed,
+    metrics() {
+      const m = current.metrics();
+      return {
+        ...m,
+        sent: {
+          r: before.r + m.sent.r,
+          c: before.c + m.sent.c,
+          u: before.u + m.sent.u,
+          d: before.d + m.sent.d,
+        },
+      };
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      clearTimeout(restartTimer);
+      await current.close();
+    },
+  };
+}
+
+/**
+ * Whether `error` (or one of its causes) is a connection to PostgreSQL that was lost or refused: the server shut
+ * down or restarted (SQLSTATE class 57P), a connection exception (class 08), a terminated backend, a socket error.
+ */
+export function lostConnection(error: Error): boolean {
+  for (let e: unknown = error; e instanceof Error; e = e.cause) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && /^(57P0[1-3]|08...|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT)$/.test(code))
+      return true;
+    if (
+      /Connection terminated|terminating connection|server closed the connection|not queryable/.test(
+        e.message,
+      )
+    )
+      return true;
+  }
+  return false;
+}
+
+/** One run of the source, from the checks to the stream; stops for good on its first failure. */
+async function startSource(options: PostgresCdcOptions): Promise<PostgresCdcHandle> {
   const { config, logger } = options;
   if (config.postgresUrl === '') {
     throw new CroupierError(
@@ -79,6 +179,17 @@ export async function startPostgresCdc(options: PostgresCdcOptions): Promise<Pos
   });
   failed.catch(() => {});
   let closed = false;
+  // A connection the server ends while idle (a restart, pg_terminate_backend) is reported here, not to a query.
+  admin.on('error', (error: Error) =>
+    fail(
+      new CroupierError(
+        'CROUPIER_ERR_CDC_DATABASE',
+        `lost the connection to PostgreSQL: ${error.message}`,
+        {},
+        { cause: error },
+      ),
+    ),
+  );
   let lag: SlotLag | null = null;
   let lagTimer: NodeJS.Timeout | undefined;
   let stream: Awaited<ReturnType<typeof startReplicationStream>> | null = null;

@@ -1,0 +1,77 @@
+/**
+ * The PostgreSQL CDC source against a database other applications write and run: its connections ended by the
+ * server, rows with values the contracts cannot hold as they are. The source keeps streaming, and the catalog in
+ * Redis ends equal to the table.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CdcConfig, type PostgresCdcHandle, startPostgresCdc } from '../../src/cdc/postgres/source.ts';
+import { configSchema } from '../../src/config/index.ts';
+import { silentLogger } from '../../src/log/logger.ts';
+import { type KafkaStack, testTopics } from '../streams/support/stack.ts';
+import type { TestPostgres } from '../support/postgres.ts';
+import type { TestRedis } from '../support/redis.ts';
+import { type CdcWorld, catalogInRedis, ITEMS_DDL, startCdcWorld, waitForSameCatalog } from './support.ts';
+
+let world: CdcWorld;
+let pg: TestPostgres;
+let stack: KafkaStack;
+let redis: TestRedis;
+const topics = testTopics('cdchostile');
+const prefix = 'cdchostile:';
+
+beforeAll(async () => {
+  world = await startCdcWorld('cdchostile');
+  ({ pg, stack, redis } = world);
+  await pg.sql(ITEMS_DDL);
+}, 60_000);
+
+afterAll(async () => {
+  await world?.close();
+});
+
+function cdcConfig(overrides: Partial<CdcConfig> = {}): CdcConfig {
+  return configSchema.parse({ cdc: { postgresUrl: pg.url, lagCheckMs: 200, ...overrides } }).cdc;
+}
+
+/** The source, and the error it stopped with (null while it runs). */
+async function startSource(): Promise<{ source: PostgresCdcHandle; stopped: () => Error | null }> {
+  const source = await startPostgresCdc({
+    config: cdcConfig(),
+    kafka: stack.kafka,
+    codec: stack.codec,
+    topics,
+    logger: silentLogger(),
+  });
+  let stopped: Error | null = null;
+  source.failed.catch((error: Error) => {
+    stopped = error;
+  });
+  return { source, stopped: () => stopped };
+}
+
+describe('PostgreSQL CDC source against a hostile database', () => {
+  it('starts again from its slot when the server ends its connections, and loses no change', async () => {
+    await pg.sql(`INSERT INTO items (item_id, title) VALUES ('a', 'Alpha'), ('b', 'Bravo')`);
+    const { source, stopped } = await startSource();
+    try {
+      expect(await waitForSameCatalog(pg, redis.client, prefix, topics.cdcItems, 2)).toBe(2);
+      // Every connection of the source ends, as in a restart of the server: the replication stream and the
+      // idle connection that reads the slot's lag.
+      const ended = await pg.sql(
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`,
+      );
+      expect(ended.length).toBeGreaterThanOrEqual(2);
+      await pg.sql(`INSERT INTO items (item_id, title) VALUES ('c', 'Charlie')`);
+      await pg.sql(`UPDATE items SET title = 'Alpha 2' WHERE item_id = 'a'`);
+      await pg.sql(`DELETE FROM items WHERE item_id = 'b'`);
+      expect(await waitForSameCatalog(pg, redis.client, prefix, topics.cdcItems, 2)).toBe(2);
+      expect((await catalogInRedis(redis.client, prefix, topics.cdcItems, 2)).get('a')?.title).toBe(
+        'Alpha 2',
+      );
+      expect(stopped()).toBeNull();
+      expect(source.metrics().sent).toMatchObject({ r: 2, c: 1, d: 1 });
+    } finally {
+      await source.close();
+    }
+  }, 60_000);
+});
