@@ -34,9 +34,11 @@ function cdcConfig(overrides: Partial<CdcConfig> = {}): CdcConfig {
 }
 
 /** The source, and the error it stopped with (null while it runs). */
-async function startSource(): Promise<{ source: PostgresCdcHandle; stopped: () => Error | null }> {
+async function startSource(
+  overrides: Partial<CdcConfig> = {},
+): Promise<{ source: PostgresCdcHandle; stopped: () => Error | null }> {
   const source = await startPostgresCdc({
-    config: cdcConfig(),
+    config: cdcConfig(overrides),
     kafka: stack.kafka,
     codec: stack.codec,
     topics,
@@ -70,6 +72,32 @@ describe('PostgreSQL CDC source against a hostile database', () => {
       );
       expect(stopped()).toBeNull();
       expect(source.metrics().sent).toMatchObject({ r: 2, c: 1, d: 1 });
+    } finally {
+      await source.close();
+    }
+  }, 60_000);
+
+  it('reads infinite timestamps and times past a JavaScript Date as the furthest time the contract carries', async () => {
+    const table = { itemsTable: 'far_items', slot: 'far', publication: 'far' };
+    await pg.sql(ITEMS_DDL.replace('CREATE TABLE items', 'CREATE TABLE far_items'));
+    await pg.sql(
+      `INSERT INTO far_items (item_id, title, created_at) VALUES ('far-snapshot', 'x', 'infinity')`,
+    );
+    const { source, stopped } = await startSource(table);
+    try {
+      await pg.sql(`INSERT INTO far_items (item_id, title, created_at) VALUES ('far-past', 'x', '-infinity'),
+        ('far-future', 'x', '294276-12-31 23:59:59+00')`);
+      await pg.sql(`INSERT INTO far_items (item_id, title) VALUES ('far-after', 'x')`);
+      await expect
+        .poll(async () => (await catalogInRedis(redis.client, prefix, topics.cdcItems, 2)).has('far-after'), {
+          timeout: 20_000,
+        })
+        .toBe(true);
+      const catalog = await catalogInRedis(redis.client, prefix, topics.cdcItems, 2);
+      expect(catalog.get('far-snapshot')?.createdAt).toBe(2 ** 52 - 1);
+      expect(catalog.get('far-past')?.createdAt).toBe(-(2 ** 52 - 1));
+      expect(catalog.get('far-future')?.createdAt).toBe(2 ** 52 - 1);
+      expect(stopped()).toBeNull();
     } finally {
       await source.close();
     }

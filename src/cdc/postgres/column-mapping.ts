@@ -232,13 +232,31 @@ function fieldValue(mapping: RowMapping, field: ContractField, column: string, v
       if (Array.isArray(value)) return value.map((v) => (v === null ? '' : String(v)));
       break;
     case 'timestamp':
-      if (value instanceof Date) return value.getTime();
-      if (typeof value === 'number') return value;
-      if (typeof value === 'string' && /^-?\d+$/.test(value)) return Number(value);
+      // A time past a JavaScript Date (years after 275,760: PostgreSQL goes to 294,276 and a date to 5,874,897;
+      // its earliest, 4713 BC, is within) parses as an invalid Date.
+      if (value instanceof Date)
+        return Number.isNaN(value.getTime()) ? MAX_TIME_MS : clampTime(value.getTime());
+      if (typeof value === 'number' && !Number.isNaN(value)) return clampTime(value);
+      if (typeof value === 'string' && /^-?\d+$/.test(value)) return clampTime(Number(value));
       if (typeof value === 'string' && !Number.isNaN(Date.parse(value))) return Date.parse(value);
       break;
   }
   throw unmappable(mapping, column, value, KIND_TYPES[field.kind]);
+}
+
+/**
+ * The furthest time either side of 1970 (ms, about the year 144,683) that `createdAt` carries exactly: Avro's
+ * long is zigzag-encoded, which for a JavaScript number doubles it, so a value past ±2^52 loses its last bit, and
+ * a negative one comes back positive.
+ */
+const MAX_TIME_MS = 2 ** 52 - 1;
+
+/**
+ * `value` ms, whole, within ±MAX_TIME_MS: `infinity` and `-infinity` (which the pg package reads as ±Infinity),
+ * times past it and bigints of ms past it read as the furthest time the contract carries.
+ */
+function clampTime(value: number): number {
+  return Math.max(-MAX_TIME_MS, Math.min(MAX_TIME_MS, Math.trunc(value)));
 }
 
 function asString(mapping: RowMapping, column: string, value: unknown): string {
