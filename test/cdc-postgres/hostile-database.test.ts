@@ -102,4 +102,29 @@ describe('PostgreSQL CDC source against a hostile database', () => {
       await source.close();
     }
   }, 60_000);
+
+  it('sends a transaction and a snapshot of more bytes than Kafka takes in one batch', async () => {
+    await pg.sql(ITEMS_DDL.replace('CREATE TABLE items', 'CREATE TABLE bulk_items'));
+    // 2,000 rows of 1,100 characters: 2.2 MB, over 1 MiB in each partition's batch of one send of maxBatch records.
+    await pg.sql(
+      `INSERT INTO bulk_items (item_id, title) SELECT 'bulk-' || g, repeat('x', 1100) FROM generate_series(1, 2000) g`,
+    );
+    const { source, stopped } = await startSource({
+      itemsTable: 'bulk_items',
+      slot: 'bulk',
+      publication: 'bulk',
+    });
+    try {
+      await pg.sql(`UPDATE bulk_items SET title = repeat('y', 1100)`);
+      const updated = async () =>
+        [...(await catalogInRedis(redis.client, prefix, topics.cdcItems, 2))].filter(
+          ([id, row]) => id.startsWith('bulk-') && row.title === 'y'.repeat(1100),
+        ).length;
+      await expect.poll(updated, { timeout: 30_000 }).toBe(2000);
+      expect(stopped()).toBeNull();
+      expect(source.metrics().sent).toMatchObject({ r: 2000, u: 2000 });
+    } finally {
+      await source.close();
+    }
+  }, 60_000);
 });

@@ -13,7 +13,7 @@ export interface KafkaSinkOptions {
   kafka: Kafka;
   codec: Pick<EventCodec, 'encode'>;
   topics: { cdcItems: string; cdcUsers: string };
-  /** Records per send at most; `add` waits while this many are buffered. */
+  /** Records per send at most (and MAX_SEND_BYTES); `add` waits while a send's worth is buffered. */
   maxBatch: number;
   /** How long a record may wait for others to join its send (ms). */
   lingerMs: number;
@@ -36,6 +36,14 @@ export interface KafkaSink {
   close(): Promise<void>;
 }
 
+/**
+ * Bytes of keys and values per send at most (a record larger is sent alone). Kafka refuses a partition's batch
+ * larger than the topic's `max.message.bytes` (1 MiB by default) as MESSAGE_TOO_LARGE, for good: counted in
+ * records alone, 2,000 rows of 1 KB in one transaction (or in the snapshot) made a batch the broker refused, and
+ * the source stopped on it at every start.
+ */
+export const MAX_SEND_BYTES = 512 * 1024;
+
 type Entry = { topic: string; key: string; value: Buffer; op: 'r' | 'c' | 'u' | 'd' } | { commit: number };
 
 export async function createKafkaSink(options: KafkaSinkOptions): Promise<KafkaSink> {
@@ -49,6 +57,7 @@ export async function createKafkaSink(options: KafkaSinkOptions): Promise<KafkaS
   await producer.connect();
   let buffer: Entry[] = [];
   let records = 0;
+  let bytes = 0;
   let inFlight: Promise<void> | null = null;
   let timer: NodeJS.Timeout | null = null;
   let failed: Error | null = null;
@@ -89,13 +98,14 @@ export async function createKafkaSink(options: KafkaSinkOptions): Promise<KafkaS
     const entries = buffer;
     buffer = [];
     records = 0;
+    bytes = 0;
     inFlight = send(entries).then(
       () => {
         inFlight = null;
         const waiters = spaceWaiters;
         spaceWaiters = [];
         for (const w of waiters) w();
-        if (records >= options.maxBatch) kick();
+        if (full()) kick();
         else schedule();
       },
       (error: Error) => {
@@ -107,6 +117,11 @@ export async function createKafkaSink(options: KafkaSinkOptions): Promise<KafkaS
         options.onError(error);
       },
     );
+  }
+
+  /** A send's worth is buffered. */
+  function full(): boolean {
+    return records >= options.maxBatch || bytes >= MAX_SEND_BYTES;
   }
 
   function schedule(): void {
@@ -132,9 +147,10 @@ export async function createKafkaSink(options: KafkaSinkOptions): Promise<KafkaS
         op: record.change.op,
       });
       records++;
-      if (records >= options.maxBatch) {
+      bytes += Buffer.byteLength(record.key) + value.length;
+      if (full()) {
         kick();
-        while (records >= options.maxBatch && failed === null) {
+        while (full() && failed === null) {
           await new Promise<void>((resolve) => spaceWaiters.push(resolve));
           kick();
         }
