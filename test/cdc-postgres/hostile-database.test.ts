@@ -127,4 +127,42 @@ describe('PostgreSQL CDC source against a hostile database', () => {
       await source.close();
     }
   }, 60_000);
+
+  it('sends no change whose row holds megabytes, keeps the row as it was, and deletes by key', async () => {
+    await pg.sql(ITEMS_DDL.replace('CREATE TABLE items', 'CREATE TABLE big_items'));
+    await pg.sql(`ALTER TABLE big_items REPLICA IDENTITY FULL`);
+    await pg.sql(`INSERT INTO big_items (item_id, title) VALUES ('big-snapshot', repeat('a', 2000000)),
+      ('big-grown', 'Small'), ('big-deleted', 'Small')`);
+    const { source, stopped } = await startSource({
+      itemsTable: 'big_items',
+      slot: 'big',
+      publication: 'big',
+    });
+    try {
+      await pg.sql(`INSERT INTO big_items (item_id, title) VALUES ('big-inserted', repeat('b', 2000000))`);
+      await pg.sql(
+        `INSERT INTO big_items (item_id, title, tags) VALUES ('big-tags', 'Tags', array_fill(''::text, ARRAY[1100000]))`,
+      );
+      await pg.sql(`UPDATE big_items SET title = repeat('c', 2000000) WHERE item_id = 'big-grown'`);
+      // Under REPLICA IDENTITY FULL a delete carries the old row: of megabytes, it is sent with the key alone.
+      await pg.sql(`UPDATE big_items SET title = repeat('d', 2000000) WHERE item_id = 'big-deleted'`);
+      await pg.sql(`DELETE FROM big_items WHERE item_id = 'big-deleted'`);
+      await pg.sql(`INSERT INTO big_items (item_id, title) VALUES ('big-after', 'After')`);
+      await expect
+        .poll(async () => (await catalogInRedis(redis.client, prefix, topics.cdcItems, 2)).has('big-after'), {
+          timeout: 20_000,
+        })
+        .toBe(true);
+      const catalog = await catalogInRedis(redis.client, prefix, topics.cdcItems, 2);
+      expect([...catalog.keys()].filter((id) => id.startsWith('big-')).sort()).toEqual([
+        'big-after',
+        'big-grown',
+      ]);
+      expect(catalog.get('big-grown')?.title).toBe('Small');
+      expect(stopped()).toBeNull();
+      expect(source.metrics().refused).toBe(5);
+    } finally {
+      await source.close();
+    }
+  }, 60_000);
 });

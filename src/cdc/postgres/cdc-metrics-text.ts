@@ -9,6 +9,9 @@ export function renderCdcMetrics(m: CdcMetricsSnapshot): string {
     ...(['r', 'c', 'u', 'd'] as const).map(
       (op) => `croupier_cdc_records_total{${slot},op="${op}"} ${m.sent[op]}`,
     ),
+    '# HELP croupier_cdc_rows_refused_total Changes not sent because their row holds more text or tags than a row may.',
+    '# TYPE croupier_cdc_rows_refused_total counter',
+    `croupier_cdc_rows_refused_total{${slot}} ${m.refused}`,
     '# HELP croupier_cdc_confirmed_lsn The replication slot position the source confirmed (bytes of WAL).',
     '# TYPE croupier_cdc_confirmed_lsn gauge',
     `croupier_cdc_confirmed_lsn{${slot}} ${m.confirmedLsn}`,

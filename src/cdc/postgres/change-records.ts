@@ -3,6 +3,7 @@
  * table. Pure: the mapping, the values and where the change stands (LSN, transaction, commit time) come in.
  */
 import type { ChangeEnvelope, ItemRow, UserRow } from '../../../streams/schemas/index.ts';
+import { MAX_ROW_CHARS } from '../../domain/limits.ts';
 import { CONTRACT_FIELDS, mapRow, type RowMapping, rowKey } from './column-mapping.ts';
 
 export type ChangeRow = ItemRow | UserRow;
@@ -74,7 +75,7 @@ export function updateRecords(
 ): ChangeRecord[] {
   const key = rowKey(mapping, values);
   const after = mapRow(mapping, values);
-  const before = old !== null && mapping.fullBefore ? mapRow(mapping, old) : null;
+  const before = old !== null ? fullRow(mapping, old) : null;
   if (old !== null && old[mapping.keyColumn] !== undefined && old[mapping.keyColumn] !== null) {
     const oldKey = rowKey(mapping, old);
     if (oldKey !== key) {
@@ -91,13 +92,16 @@ export function updateRecords(
   return [{ kind: mapping.kind, key, change: envelope(mapping, 'u', before, after, origin) }];
 }
 
-/** A delete: `before` is the whole old row under REPLICA IDENTITY FULL, else the key with empty fields. */
+/**
+ * A delete: `before` is the whole old row under REPLICA IDENTITY FULL (unless it is oversized), else the key with
+ * empty fields.
+ */
 export function deleteRecord(
   mapping: RowMapping,
   old: Record<string, unknown>,
   origin: ChangeOrigin,
 ): ChangeRecord {
-  const before = mapping.fullBefore ? mapRow(mapping, old) : keyRow(mapping, old);
+  const before = fullRow(mapping, old) ?? keyRow(mapping, old);
   return {
     kind: mapping.kind,
     key: rowKey(mapping, old),
@@ -112,4 +116,34 @@ function keyRow(mapping: RowMapping, old: Record<string, unknown>): ChangeRow {
     keyOnly[mapping.columns.get(field.name) ?? field.name] = null;
   keyOnly[mapping.keyColumn] = old[mapping.keyColumn];
   return mapRow(mapping, keyOnly);
+}
+
+/** The whole old row under REPLICA IDENTITY FULL, or null (no FULL identity, or a row too large to carry). */
+function fullRow(mapping: RowMapping, old: Record<string, unknown>): ChangeRow | null {
+  if (!mapping.fullBefore) return null;
+  const row = mapRow(mapping, old);
+  return oversized(row) ? null : row;
+}
+
+/**
+ * Whether a row holds more than MAX_ROW_CHARS characters in its strings together, or more tags than that. The
+ * topology refuses such a row; one of megabytes Kafka refuses too (MESSAGE_TOO_LARGE), and the source would stop
+ * on it at every start.
+ */
+export function oversized(row: ChangeRow): boolean {
+  let chars = 0;
+  for (const value of Object.values(row)) {
+    if (typeof value === 'string') chars += value.length;
+    else if (Array.isArray(value)) {
+      if (value.length > MAX_ROW_CHARS) return true;
+      for (const item of value) chars += (item as string).length;
+    }
+  }
+  return chars > MAX_ROW_CHARS;
+}
+
+/** Whether the record carries an oversized row (its new row, or a delete's key): it cannot be applied. */
+export function oversizedRecord(record: ChangeRecord): boolean {
+  const row = record.change.after ?? record.change.before;
+  return row !== null && oversized(row);
 }

@@ -10,6 +10,7 @@
 import type { Kafka } from 'kafkajs';
 import pg from 'pg';
 import type { Config } from '../../config/index.ts';
+import { MAX_ROW_CHARS } from '../../domain/limits.ts';
 import { CroupierError } from '../../errors/index.ts';
 import type { EventCodec } from '../../kafka/index.ts';
 import type { Logger } from '../../log/logger.ts';
@@ -22,6 +23,7 @@ import {
   readTableShape,
   type SlotLag,
 } from './catalog.ts';
+import { type ChangeRecord, oversizedRecord } from './change-records.ts';
 import { type ContractKind, resolveMapping } from './column-mapping.ts';
 import { takeSnapshot } from './initial-snapshot.ts';
 import { createKafkaSink } from './kafka-sink.ts';
@@ -41,6 +43,8 @@ export interface CdcMetricsSnapshot {
   slot: string;
   /** Records Kafka acknowledged, by op. */
   sent: Record<'r' | 'c' | 'u' | 'd', number>;
+  /** Changes not sent because their row is oversized (more than MAX_ROW_CHARS characters, or tags). */
+  refused: number;
   /** The slot's confirmed LSN (a number). */
   confirmedLsn: number;
   /** Last reading of the slot's lag, null before the first. */
@@ -62,7 +66,7 @@ export async function startPostgresCdc(options: PostgresCdcOptions): Promise<Pos
   let current = await startSource(options);
   let closed = false;
   let restartTimer: NodeJS.Timeout | undefined;
-  const before = { r: 0, c: 0, u: 0, d: 0 };
+  const before = { r: 0, c: 0, u: 0, d: 0, refused: 0 };
   let rejectFailed: (error: Error) => void = () => {};
   const failed = new Promise<never>((_, reject) => {
     rejectFailed = reject;
@@ -78,6 +82,7 @@ export async function startPostgresCdc(options: PostgresCdcOptions): Promise<Pos
       }
       const sent = source.metrics().sent;
       for (const op of ['r', 'c', 'u', 'd'] as const) before[op] += sent[op];
+      before.refused += source.metrics().refused;
       await source.close().catch(() => {});
       for (let attempt = 0; !closed; attempt++) {
         const delay = RESTART_DELAYS_MS[Math.min(attempt, RESTART_DELAYS_MS.length - 1)]!;
@@ -122,6 +127,7 @@ export async function startPostgresCdc(options: PostgresCdcOptions): Promise<Pos
           u: before.u + m.sent.u,
           d: before.d + m.sent.d,
         },
+        refused: before.refused + m.refused,
       };
     },
     async close() {
@@ -191,6 +197,7 @@ async function startSource(options: PostgresCdcOptions): Promise<PostgresCdcHand
     ),
   );
   let lag: SlotLag | null = null;
+  let refused = 0;
   let lagTimer: NodeJS.Timeout | undefined;
   let stream: Awaited<ReturnType<typeof startReplicationStream>> | null = null;
   let sink: Awaited<ReturnType<typeof createKafkaSink>> | null = null;
@@ -238,13 +245,22 @@ async function startSource(options: PostgresCdcOptions): Promise<PostgresCdcHand
         ),
     });
     const s = sink;
+    const add = (record: ChangeRecord): Promise<void> => {
+      if (!oversizedRecord(record)) return s.add(record);
+      refused++;
+      logger.warn(
+        { table: record.change.source.table, key: record.key.slice(0, 128), op: record.change.op },
+        `cdc: a row of ${record.change.source.table} holds more than ${MAX_ROW_CHARS} characters of text or tags: its change is not sent (the catalog keeps the row as it was)`,
+      );
+      return Promise.resolve();
+    };
     if ((await readSlot(admin, config.slot)) === null) {
       await takeSnapshot({
         connectionString: config.postgresUrl,
         slot: config.slot,
         db,
         mappings,
-        add: (record) => s.add(record),
+        add,
         flush: () => s.flush(),
         logger,
       });
@@ -262,7 +278,7 @@ async function startSource(options: PostgresCdcOptions): Promise<PostgresCdcHand
       publication: config.publication,
       db,
       tables: byName,
-      add: (record) => s.add(record),
+      add,
       commit: (lsn) => s.commit(lsn),
       sinkIdle: () => s.idle(),
       logger,
@@ -296,6 +312,7 @@ async function startSource(options: PostgresCdcOptions): Promise<PostgresCdcHand
     metrics: () => ({
       slot: config.slot,
       sent: { ...running.sent },
+      refused,
       confirmedLsn: stream?.confirmed() ?? 0,
       lag,
       streaming: stream !== null,
