@@ -8,7 +8,7 @@ import type { Config } from '../config/index.ts';
 import { type DiskSpaceWatch, watchDiskSpace } from '../embedded/disk-space-watch.ts';
 import { startSupervisedRedis } from '../embedded/supervised-redis.ts';
 import type { Logger } from '../log/logger.ts';
-import { startSchemaRegistryThread } from '../registry/index.ts';
+import { type SchemaRegistryThreadHandle, startSchemaRegistryThread } from '../registry/index.ts';
 import { createShutdownStack } from './shutdown.ts';
 
 export interface Endpoints {
@@ -26,6 +26,8 @@ export interface EmbeddedServicesHandle {
   readonly endpoints: Endpoints;
   /** The free space under the embedded redis-server's data directory; undefined when Redis is not embedded. */
   readonly redisDisk: DiskSpaceWatch | undefined;
+  /** The embedded schema registry's thread; undefined when the registry is not embedded. */
+  readonly registry: SchemaRegistryThreadHandle | undefined;
   close(): Promise<void>;
 }
 
@@ -48,6 +50,11 @@ export function brokerOptions(config: Readonly<Config>, logger: Logger): StartBr
 export interface EmbeddedServicesOptions {
   /** Starts the embedded broker elsewhere (e.g. a worker thread); default: in this thread. */
   launchBroker?: () => Promise<{ address: string; close(): Promise<void> }>;
+  /**
+   * The embedded schema registry's thread stopped without being closed (a crash, or the watchdog ended it stuck):
+   * its schemas and port go with it, so it is not restarted in place.
+   */
+  onRegistryExit?: (code: number) => void;
 }
 
 export async function startEmbeddedServices(
@@ -104,6 +111,7 @@ export async function startEmbeddedServices(
     }
 
     let registryUrl = config.schemaRegistry.url;
+    let registryThread: SchemaRegistryThreadHandle | undefined;
     const registryEmbedded = !registryUrl;
     if (registryEmbedded) {
       // On a thread of its own: parsing a large schema must not hold the gateway's carousels.
@@ -112,7 +120,10 @@ export async function startEmbeddedServices(
         port: config.schemaRegistry.embedded.port,
         dataDir: config.schemaRegistry.embedded.dataDir || undefined,
         logger: logger.child({ component: 'registry' }),
+        watchdogMs: config.stream.threadWatchdogMs,
+        ...(options.onRegistryExit ? { onExit: options.onRegistryExit } : {}),
       });
+      registryThread = registry;
       closers.push(() => registry.close());
       registryUrl = registry.url;
       logger.info({ url: registry.url }, 'embedded schema registry started');
@@ -127,6 +138,7 @@ export async function startEmbeddedServices(
         embedded: { broker: brokerEmbedded, registry: registryEmbedded, redis: redisEmbedded },
       },
       redisDisk,
+      registry: registryThread,
       close,
     };
   } catch (error) {

@@ -15,6 +15,7 @@ import { startServing } from '../gateway/serving.ts';
 import type { StreamHealthReport } from '../gateway/state-health.ts';
 import { createEventCodec, createKafka, type EventCodec } from '../kafka/index.ts';
 import type { Logger } from '../log/logger.ts';
+import type { SchemaRegistryThreadHandle } from '../registry/index.ts';
 import { type Endpoints, startEmbeddedServices } from './embedded.ts';
 import { prepareTopicsAndSchemas, registryAuth } from './prepare-topics.ts';
 import { createRedisClient } from './redis-client.ts';
@@ -50,9 +51,11 @@ export interface CroupierHandle {
   readonly archive: SupervisedThread | undefined;
   /** The embedded broker's thread, where croupier runs its own broker. */
   readonly broker: WorkerHandle | undefined;
+  /** The embedded schema registry's thread, where croupier runs its own registry. */
+  readonly registry: SchemaRegistryThreadHandle | undefined;
   /**
-   * Resolves with the reason when a part croupier cannot go on without stops for good: the embedded broker's
-   * thread (its records and port go with it, so it is not restarted in place). The caller closes croupier and
+   * Resolves with the reason when a part croupier cannot go on without stops for good: the embedded broker's or
+   * schema registry's thread (their records, schemas and ports go with them, so they are not restarted in place). The caller closes croupier and
    * exits non-zero, for its supervisor to start it again.
    */
   readonly failed: Promise<CroupierError>;
@@ -89,6 +92,13 @@ export async function startCroupier(options: StartOptions): Promise<CroupierHand
         broker = worker;
         return { address: worker.address!, close: () => worker.close() };
       },
+      onRegistryExit: (code) =>
+        fail(
+          new CroupierError(
+            'CROUPIER_ERR_CHILD_PROCESS',
+            `the embedded schema registry's thread stopped (code ${code}); croupier cannot go on without it`,
+          ),
+        ),
     });
     closers.push(() => embedded.close());
     const { endpoints } = embedded;
@@ -180,6 +190,7 @@ export async function startCroupier(options: StartOptions): Promise<CroupierHand
       topology: await topologyStarted,
       archive,
       broker,
+      registry: embedded.registry,
       failed,
       close,
     };

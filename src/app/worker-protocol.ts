@@ -21,5 +21,5 @@ export type WorkerOutbound =
   /** The archive's counters, as often, for the dashboard's jobs panel. */
   | { type: 'archive-metrics'; snapshot: ArchiveMetricsSnapshot };
 
-/** How often a worker thread reports (metrics, or a beat) to the main thread. */
-export const WORKER_REPORT_MS = 1000;
+/** How often a worker thread reports (metrics, or a beat) to the main thread (the watchdog's unit). */
+export { THREAD_REPORT_MS as WORKER_REPORT_MS } from '../log/thread-watchdog.ts';

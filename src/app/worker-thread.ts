@@ -15,8 +15,9 @@ import type { Config } from '../config/index.ts';
 import { CroupierError, isErrorCode } from '../errors/index.ts';
 import type { Logger } from '../log/logger.ts';
 import { registerWorkerThread } from '../log/thread-cpu.ts';
+import { watchSilence } from '../log/thread-watchdog.ts';
 import type { Endpoints } from './embedded.ts';
-import { WORKER_REPORT_MS, type WorkerOutbound, type WorkerRole } from './worker-protocol.ts';
+import type { WorkerOutbound, WorkerRole } from './worker-protocol.ts';
 
 export interface WorkerHandle {
   /** The broker's `host:port`, for the broker role. */
@@ -124,40 +125,4 @@ export function startWorkerThread(
       });
     });
   });
-}
-
-/**
- * Terminates `worker` once it has sent nothing for `silentMs` (0: never). Time the main thread itself was blocked
- * does not count against the worker: its messages wait in the queue meanwhile, so a gap between two of the
- * watchdog's own ticks starts the count again.
- */
-function watchSilence(
-  worker: Worker,
-  role: WorkerRole,
-  silentMs: number,
-  logger: Logger,
-  closing: () => boolean,
-): NodeJS.Timeout | undefined {
-  if (silentMs <= 0) return undefined;
-  const tickMs = Math.max(1, Math.min(WORKER_REPORT_MS, Math.floor(silentMs / 4)));
-  let heardAt = performance.now();
-  let tickedAt = heardAt;
-  worker.on('message', () => {
-    heardAt = performance.now();
-  });
-  const timer = setInterval(() => {
-    const now = performance.now();
-    if (now - tickedAt > 2 * tickMs + WORKER_REPORT_MS) heardAt = now;
-    tickedAt = now;
-    const silent = Math.round(now - heardAt);
-    if (closing() || silent < silentMs) return;
-    clearInterval(timer);
-    logger.error(
-      { role, silentMs: silent },
-      `the ${role} thread has reported nothing for ${silent} ms (stream.threadWatchdogMs ${silentMs}): it is stuck, and is terminated`,
-    );
-    void worker.terminate();
-  }, tickMs);
-  timer.unref();
-  return timer;
 }

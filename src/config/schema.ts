@@ -598,10 +598,10 @@ export const streamSchema = z
     /** Consumer group session timeout: how long a crashed consumer holds its partitions. */
     sessionTimeoutMs: z.number().int().max(MAX_TIMER_MS).positive().default(30_000),
     /**
-     * A worker thread of `croupier start` (the topology, the archive, the embedded broker) that reports nothing for
-     * this long is stuck in a loop: it is terminated, the topology's and the archive's restarted, and croupier
-     * exits 1 when the broker's stops (its supervisor restarts it), ms. Each thread reports every second; 0: no
-     * watchdog.
+     * A worker thread of `croupier start` (the topology, the archive, the embedded broker and schema registry)
+     * that reports nothing for this long is stuck in a loop: it is terminated, the topology's and the archive's
+     * restarted, and croupier exits 2 when the broker's or the registry's stops (its supervisor restarts it), ms.
+     * Each thread reports every second; 0: no watchdog.
      */
     threadWatchdogMs: z.number().int().min(0).max(MAX_TIMER_MS).default(60_000),
     /** Partition batches processed at once (one Redis script each); more partitions wait their turn. */

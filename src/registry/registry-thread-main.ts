@@ -6,6 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import pino from 'pino';
 import { CroupierError } from '../errors/index.ts';
 import { ownThreadId } from '../log/thread-cpu.ts';
+import { THREAD_REPORT_MS } from '../log/thread-watchdog.ts';
 import type { RegistryThreadData, RegistryThreadMessage } from './registry-thread.ts';
 import { startSchemaRegistry } from './server.ts';
 
@@ -22,7 +23,12 @@ try {
     port: registry.port,
     tid: ownThreadId(),
   });
-  parentPort?.once('message', () => {
+  // A beat for the watchdog of the thread that started this one (a thread stuck parsing a schema sends none).
+  const beat = setInterval(() => post({ type: 'beat' }), THREAD_REPORT_MS);
+  parentPort?.on('message', (message: unknown) => {
+    if (message === 'hang') for (;;);
+    if (message !== 'close') return;
+    clearInterval(beat);
     void registry.close().then(() => {
       post({ type: 'closed' });
       parentPort?.close();

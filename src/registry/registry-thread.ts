@@ -9,6 +9,7 @@ import pino from 'pino';
 import { CroupierError, type ErrorCode } from '../errors/index.ts';
 import { type Logger, silentLogger } from '../log/logger.ts';
 import { registerWorkerThread } from '../log/thread-cpu.ts';
+import { watchSilence } from '../log/thread-watchdog.ts';
 import type { SchemaRegistryHandle, SchemaRegistryOptions } from './server.ts';
 
 const ENTRY = new URL('./registry-thread.js', import.meta.url);
@@ -29,17 +30,37 @@ export type RegistryThreadMessage =
       message: string;
       details: Record<string, unknown> | undefined;
     }
-  | { type: 'closed' };
+  | { type: 'closed' }
+  /** Every `THREAD_REPORT_MS`: the thread is alive (its watchdog's input). */
+  | { type: 'beat' };
+
+export interface RegistryThreadOptions extends SchemaRegistryOptions {
+  /** Ends a thread that has sent nothing this long (stuck in a loop), ms; 0: no watchdog. */
+  watchdogMs?: number;
+  /** The thread stopped after it listened, without being closed (a crash, or the watchdog ended it). */
+  onExit?: (code: number) => void;
+}
+
+/** A started registry thread: the registry's handle, and `hang()` for fault tests. */
+export interface SchemaRegistryThreadHandle extends SchemaRegistryHandle {
+  /** Blocks the thread's event loop for good, as a loop that never ends would: for fault tests. */
+  hang(): void;
+}
+
+/** Longest `close()` waits for the thread to close the registry before it terminates it. */
+const CLOSE_WAIT_MS = 10_000;
 
 /** `startSchemaRegistry` on a thread of its own; resolves once it listens, with the same handle. */
 export function startSchemaRegistryThread(
-  options: SchemaRegistryOptions = {},
-): Promise<SchemaRegistryHandle> {
-  const { logger: given, ...rest } = options;
+  options: RegistryThreadOptions = {},
+): Promise<SchemaRegistryThreadHandle> {
+  const { logger: given, watchdogMs = 0, onExit, ...rest } = options;
   const logger = given ?? silentLogger();
   const data: RegistryThreadData = { options: rest, logLevel: logger.level };
   const worker = new Worker(ENTRY, { workerData: data, name: 'schema-registry' });
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  let closing = false;
+  let watchdog: NodeJS.Timeout | undefined;
   return new Promise((resolve, reject) => {
     let started = false;
     worker.on('message', (message: RegistryThreadMessage) => {
@@ -53,13 +74,25 @@ export function startSchemaRegistryThread(
       } else if (message.type === 'listening') {
         started = true;
         registerWorkerThread('registry', worker, message.tid);
+        watchdog = watchSilence(worker, 'schema registry', watchdogMs, logger, () => closing);
         resolve({
           url: message.url,
           host: message.host,
           port: message.port,
           async close() {
+            closing = true;
             worker.postMessage('close');
-            await exited;
+            // A thread that does not close in time (stuck) is ended.
+            let timer: NodeJS.Timeout | undefined;
+            const late = new Promise<void>((done) => {
+              timer = setTimeout(done, CLOSE_WAIT_MS);
+            });
+            await Promise.race([exited, late]);
+            clearTimeout(timer);
+            await worker.terminate();
+          },
+          hang() {
+            worker.postMessage('hang');
           },
         });
       }
@@ -69,7 +102,12 @@ export function startSchemaRegistryThread(
       else logger.error({ err: error }, "the schema registry's thread failed");
     });
     worker.once('exit', (code) => {
+      clearInterval(watchdog);
       if (!started) reject(new Error(`the schema registry's thread ended (code ${code}) before it listened`));
+      else if (!closing) {
+        logger.error({ code }, "the schema registry's thread stopped unexpectedly");
+        onExit?.(code);
+      }
     });
   });
 }

@@ -58,4 +58,27 @@ describe('embedded schema registry', () => {
       await first.close();
     }
   });
+
+  it('ends a registry thread stuck in a loop, reports it, and still closes', async () => {
+    const stopped: number[] = [];
+    const registry = await startSchemaRegistryThread({
+      watchdogMs: 1500,
+      onExit: (code) => stopped.push(code),
+    });
+    registry.hang();
+    const deadline = Date.now() + 30_000;
+    while (stopped.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(stopped).toHaveLength(1);
+    // Closing a thread that is gone returns (before, close waited for an exit that had come already, or never).
+    await registry.close();
+  });
+
+  it('closes a stuck registry thread without a watchdog, by ending it', async () => {
+    const stopped: number[] = [];
+    const registry = await startSchemaRegistryThread({ onExit: (code) => stopped.push(code) });
+    registry.hang();
+    await registry.close();
+    // Closed by its owner: not reported as an unexpected stop.
+    expect(stopped).toEqual([]);
+  });
 });
