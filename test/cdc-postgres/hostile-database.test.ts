@@ -165,4 +165,24 @@ describe('PostgreSQL CDC source against a hostile database', () => {
       await source.close();
     }
   }, 60_000);
+
+  it('stops, naming the table and the fix, when its table leaves the publication', async () => {
+    await pg.sql(ITEMS_DDL.replace('CREATE TABLE items', 'CREATE TABLE gone_items'));
+    const { source, stopped } = await startSource({
+      itemsTable: 'gone_items',
+      slot: 'gone',
+      publication: 'gone',
+    });
+    try {
+      // PostgreSQL decodes no change of a table its publication lost, and tells the stream nothing of it.
+      await pg.sql(`ALTER PUBLICATION gone DROP TABLE gone_items`);
+      await pg.sql(`INSERT INTO gone_items (item_id, title) VALUES ('gone-1', 'Missed')`);
+      await expect
+        .poll(() => stopped()?.message, { timeout: 10_000 })
+        .toMatch(/public\.gone_items is no longer in publication gone .*croupier cdc --drop-slot/);
+      expect(stopped()).toMatchObject({ code: 'CROUPIER_ERR_CDC_DATABASE' });
+    } finally {
+      await source.close();
+    }
+  }, 60_000);
 });

@@ -72,18 +72,27 @@ export async function readTableShape(client: pg.Client, table: string): Promise<
   return { schema: q.schema, table: q.table, columns: columns.rows, replicaIdentity, identityColumns };
 }
 
-/** Creates the publication of `tables`, or adds the tables it lacks. */
-export async function ensurePublication(client: pg.Client, publication: string, tables: readonly string[]) {
+/** The tables of `tables` (as `schema.table`) that `publication` does not publish (all when it does not exist). */
+export async function unpublishedTables(
+  client: pg.Client,
+  publication: string,
+  tables: readonly string[],
+): Promise<string[]> {
   const existing = await client.query<{ schemaname: string; tablename: string }>(
     'SELECT schemaname, tablename FROM pg_publication_tables WHERE pubname = $1',
     [publication],
   );
+  return tables
+    .map(qualifiedName)
+    .filter((q) => !existing.rows.some((r) => r.schemaname === q.schema && r.tablename === q.table))
+    .map((q) => `${q.schema}.${q.table}`);
+}
+
+/** Creates the publication of `tables`, or adds the tables it lacks. */
+export async function ensurePublication(client: pg.Client, publication: string, tables: readonly string[]) {
+  const missing = await unpublishedTables(client, publication, tables);
   const exists = (await client.query('SELECT 1 FROM pg_publication WHERE pubname = $1', [publication]))
     .rowCount;
-  const missing = tables.filter((t) => {
-    const q = qualifiedName(t);
-    return !existing.rows.some((r) => r.schemaname === q.schema && r.tablename === q.table);
-  });
   if (exists && missing.length === 0) return;
   const list = missing.map(tableSql).join(', ');
   const sql = exists

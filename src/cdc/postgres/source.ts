@@ -22,6 +22,7 @@ import {
   readSlotLag,
   readTableShape,
   type SlotLag,
+  unpublishedTables,
 } from './catalog.ts';
 import { type ChangeRecord, oversizedRecord } from './change-records.ts';
 import { type ContractKind, resolveMapping } from './column-mapping.ts';
@@ -286,6 +287,24 @@ async function startSource(options: PostgresCdcOptions): Promise<PostgresCdcHand
     });
     const watchLag = async () => {
       try {
+        // A table dropped, renamed or taken out of the publication is no longer decoded, and PostgreSQL says
+        // nothing of it to the stream: its changes would be missed in silence.
+        const gone = await unpublishedTables(
+          admin,
+          config.publication,
+          tables.map((t) => t.table),
+        );
+        if (gone.length > 0) {
+          fail(
+            new CroupierError(
+              'CROUPIER_ERR_CDC_DATABASE',
+              `${gone.join(', ')} ${gone.length === 1 ? 'is' : 'are'} no longer in publication ${config.publication} (dropped, renamed, or taken out of it): changes to ${gone.length === 1 ? 'it' : 'them'} since are not replicated. ` +
+                `Once the table is back, take a new snapshot: croupier cdc --drop-slot, then start`,
+              { publication: config.publication, tables: gone },
+            ),
+          );
+          return;
+        }
         lag = await readSlotLag(admin, config.slot);
         if (lag !== null && lag.retainedBytes > config.lagWarnBytes) {
           logger.warn(
