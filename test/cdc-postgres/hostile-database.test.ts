@@ -4,6 +4,7 @@
  * Redis ends equal to the table.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { renderCdcMetrics } from '../../src/cdc/postgres/cdc-metrics-text.ts';
 import { type CdcConfig, type PostgresCdcHandle, startPostgresCdc } from '../../src/cdc/postgres/source.ts';
 import { configSchema } from '../../src/config/index.ts';
 import { silentLogger } from '../../src/log/logger.ts';
@@ -72,6 +73,7 @@ describe('PostgreSQL CDC source against a hostile database', () => {
       );
       expect(stopped()).toBeNull();
       expect(source.metrics().sent).toMatchObject({ r: 2, c: 1, d: 1 });
+      expect(renderCdcMetrics(source.metrics())).toContain('croupier_cdc_streaming{slot="croupier"} 1\n');
     } finally {
       await source.close();
     }
@@ -181,6 +183,8 @@ describe('PostgreSQL CDC source against a hostile database', () => {
         .poll(() => stopped()?.message, { timeout: 10_000 })
         .toMatch(/public\.gone_items is no longer in publication gone .*croupier cdc --drop-slot/);
       expect(stopped()).toMatchObject({ code: 'CROUPIER_ERR_CDC_DATABASE' });
+      // Its metrics say it no longer streams.
+      expect(renderCdcMetrics(source.metrics())).toContain('croupier_cdc_streaming{slot="gone"} 0\n');
     } finally {
       await source.close();
     }

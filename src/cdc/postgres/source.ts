@@ -50,6 +50,7 @@ export interface CdcMetricsSnapshot {
   confirmedLsn: number;
   /** Last reading of the slot's lag, null before the first. */
   lag: SlotLag | null;
+  /** The source streams changes: false before, once it stopped, and while it starts again after a lost connection. */
   streaming: boolean;
 }
 
@@ -199,12 +200,14 @@ async function startSource(options: PostgresCdcOptions): Promise<PostgresCdcHand
   );
   let lag: SlotLag | null = null;
   let refused = 0;
+  let stopped = false;
   let lagTimer: NodeJS.Timeout | undefined;
   let stream: Awaited<ReturnType<typeof startReplicationStream>> | null = null;
   let sink: Awaited<ReturnType<typeof createKafkaSink>> | null = null;
 
   function fail(error: Error): void {
     if (closed) return;
+    stopped = true;
     logger.error(
       { err: error, code: (error as CroupierError).code },
       `cdc: the source stops: ${error.message}`,
@@ -334,7 +337,7 @@ async function startSource(options: PostgresCdcOptions): Promise<PostgresCdcHand
       refused,
       confirmedLsn: stream?.confirmed() ?? 0,
       lag,
-      streaming: stream !== null,
+      streaming: stream !== null && !stopped,
     }),
     async close() {
       if (closed) return;
