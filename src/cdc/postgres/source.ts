@@ -4,8 +4,8 @@
  * and `cdc.users`, moving the slot only past what Kafka has acknowledged. It also watches the slot's lag.
  * One way in: `startPostgresCdc(options)` returns a handle with `close()`; `failed` rejects when the source stops
  * on its own (a mapping that no longer holds, Kafka refusing the changes), so the process can exit and be restarted.
- * A lost connection to PostgreSQL (a restart of the server, a terminated backend) does not stop it: the source
- * starts again from its slot once the database answers, re-sending from the last confirmed commit.
+ * A lost connection to PostgreSQL (a restart of the server, a terminated backend) or to Kafka does not stop it:
+ * the source starts again from its slot once both answer, re-sending from the last confirmed commit.
  */
 import type { Kafka } from 'kafkajs';
 import pg from 'pg';
@@ -90,7 +90,7 @@ export async function startPostgresCdc(options: PostgresCdcOptions): Promise<Pos
         const delay = RESTART_DELAYS_MS[Math.min(attempt, RESTART_DELAYS_MS.length - 1)]!;
         options.logger.warn(
           { err: error, delayMs: delay },
-          `cdc: lost the connection to PostgreSQL; starting again from slot ${options.config.slot} in ${delay} ms`,
+          `cdc: lost a connection (${error.message}); starting again from slot ${options.config.slot} in ${delay} ms`,
         );
         await new Promise<void>((resolve) => {
           restartTimer = setTimeout(resolve, delay);
@@ -142,8 +142,9 @@ export async function startPostgresCdc(options: PostgresCdcOptions): Promise<Pos
 }
 
 /**
- * Whether `error` (or one of its causes) is a connection to PostgreSQL that was lost or refused: the server shut
- * down or restarted (SQLSTATE class 57P), a connection exception (class 08), a terminated backend, a socket error.
+ * Whether `error` (or one of its causes) is a connection that was lost or refused: PostgreSQL shut down or
+ * restarted (SQLSTATE class 57P), a connection exception (class 08), a terminated backend, a socket error (of
+ * PostgreSQL's connections or Kafka's).
  */
 export function lostConnection(error: Error): boolean {
   for (let e: unknown = error; e instanceof Error; e = e.cause) {
