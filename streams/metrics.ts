@@ -46,6 +46,13 @@ export interface StreamMetricsSnapshot {
   /** State script calls sent. */
   redisCalls: number;
   assignedPartitions: number;
+  /**
+   * Partitions of the topology's topics that another member of its consumer group holds, with records waiting
+   * (their log end past the offset Redis holds) that have not advanced for `stallAfterMs`: `topic:partition` →
+   * { ms since they last advanced, records waiting }. Another croupier that is slow or stopped, or a client that is
+   * not croupier's joined the group: the state of those partitions stands still, whoever holds them.
+   */
+  stalledElsewhere: Record<string, { ms: number; waiting: number }>;
   lastError: string | null;
 }
 
@@ -88,6 +95,9 @@ export class StreamMetrics {
     if (records > this.maxBatch) this.maxBatch = records;
   }
 
+  /** Partitions of the topics that another member of the group holds (see `heldElsewhere`). */
+  private readonly elsewhere = new Map<string, PartitionProgress>();
+
   /** Highest offset counted as dead-lettered, per partition: a batch fetched again is not counted twice. */
   private readonly deadCountedUpTo = new Map<string, number>();
 
@@ -129,6 +139,28 @@ export class StreamMetrics {
     this.rebuilds.delete(partitionKey);
   }
 
+  /**
+   * A partition another member holds: its log end and the offset Redis holds of it, as last read. Never counted in
+   * this topology's own lag (another member applies it); reported once it has records waiting and does not advance.
+   */
+  heldElsewhere(partitionKey: string, logEnd: number, applied: number, now = Date.now()): void {
+    const p = this.elsewhere.get(partitionKey);
+    if (p === undefined)
+      this.elsewhere.set(partitionKey, { highWatermark: logEnd, applied, advancedAt: now });
+    else {
+      p.highWatermark = logEnd;
+      if (applied !== p.applied) {
+        p.applied = applied;
+        p.advancedAt = now;
+      }
+    }
+  }
+
+  /** The partition is this member's again (or gone): no longer watched as another's. */
+  notHeldElsewhere(partitionKey: string): void {
+    this.elsewhere.delete(partitionKey);
+  }
+
   forgetPartitions(keep: ReadonlySet<string>): void {
     for (const key of this.progress.keys()) if (!keep.has(key)) this.progress.delete(key);
     for (const key of this.rebuilds.keys()) if (!keep.has(key)) this.rebuilds.delete(key);
@@ -146,6 +178,12 @@ export class StreamMetrics {
       lagByPartition[key] = behind;
       lag += behind;
       if (behind > 0 && now - p.advancedAt >= this.stallAfterMs) stalled[key] = now - p.advancedAt;
+    }
+    const stalledElsewhere: Record<string, { ms: number; waiting: number }> = {};
+    for (const [key, p] of this.elsewhere) {
+      const waiting = Math.max(0, p.highWatermark - p.applied - 1);
+      if (waiting > 0 && now - p.advancedAt >= this.stallAfterMs)
+        stalledElsewhere[key] = { ms: now - p.advancedAt, waiting };
     }
     const snapshot: StreamMetricsSnapshot = {
       records: this.records,
@@ -166,6 +204,7 @@ export class StreamMetrics {
       retries: this.retries,
       redisCalls: this.redisCalls(),
       assignedPartitions: this.assignedPartitions,
+      stalledElsewhere,
       lastError: this.lastError,
     };
     if (reset) {

@@ -137,7 +137,16 @@ export async function startStreamTopology(options: StreamTopologyOptions): Promi
       ),
   });
 
-  const logEnds = watchLogEnds({ admin, consumer, assignments, metrics, logger, everyMs: s.stateCheckMs });
+  const logEnds = watchLogEnds({
+    admin,
+    topics: [...roles.keys()],
+    readOffset: (tp) => store.readOffset(tp),
+    consumer,
+    assignments,
+    metrics,
+    logger,
+    everyMs: s.stateCheckMs,
+  });
   const commits = new OffsetCommits(consumer, logger);
   const processBatch = batchPipeline({
     maxBatchRecords: s.maxBatchRecords,

@@ -30,7 +30,12 @@ import { GatewayMetrics, gaugeLines } from './metrics.ts';
 import { renderMetricsText } from './metrics-text.ts';
 import { assertNativeUws } from './native-check.ts';
 import { socketBehavior } from './socket-behavior.ts';
-import { type StreamHealthReport, stateHealthMetricsText, stateHealthReasons } from './state-health.ts';
+import {
+  type StreamHealthReport,
+  stateHealthMetricsText,
+  stateHealthReasons,
+  stateHealthWarnings,
+} from './state-health.ts';
 import { SubscriptionHub } from './subscriptions.ts';
 
 /** The state the gateway reads: a `StateView`, plus what the change-feed cache offers beyond it. */
@@ -171,6 +176,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
       warnings: [
         ...eventLogWarnings(eventLog.stats()),
         ...archiveHealthReasons(options.archiveHealth?.()),
+        ...stateHealthWarnings(options.streamHealth?.()),
         ...(options.extraWarnings?.() ?? []),
       ],
     };

@@ -46,6 +46,22 @@ export function stateHealthReasons(sources: StateHealthSources): string[] {
   return reasons;
 }
 
+/**
+ * Warnings of the state behind the gateway that do not take it out of rotation: partitions another member of the
+ * topology's consumer group holds that stand still with records waiting. Every gateway reads them from Redis, so
+ * they are stale for all; a warning, not a reason, since during another croupier's failover (its session timeout) a
+ * reason would take every replica out of rotation at once.
+ */
+export function stateHealthWarnings(stream: StreamHealthReport | undefined): string[] {
+  const elsewhere = stream?.metrics?.stalledElsewhere ?? {};
+  return Object.entries(elsewhere).map(
+    ([partition, { ms, waiting }]) =>
+      `stream partition ${partition}, held by another member of the topology's consumer group, has not advanced ` +
+      `for ${Math.round(ms / 1000)} s (${waiting} records waiting): another croupier is slow or stopped, or a ` +
+      'client that is not croupier joined the group (stream.groupId)',
+  );
+}
+
 /** One metric with a sample per label value. */
 export function labelled(
   name: string,
@@ -136,6 +152,11 @@ export function stateHealthMetricLines(
       'gauge',
       'partition',
       Object.fromEntries(Object.entries(m.stalled).map(([k, ms]) => [k, ms / 1000])),
+    ),
+    gaugeLines(
+      'croupier_stream_stalled_elsewhere_partitions',
+      "Partitions another member of the topology's consumer group holds, with records waiting, not advancing.",
+      Object.keys(m.stalledElsewhere ?? {}).length,
     ),
     gaugeLines(
       'croupier_stream_rebuilding_partitions',

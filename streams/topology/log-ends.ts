@@ -5,6 +5,8 @@
  * behind without anyone seeing it. With the log end known, such a partition counts its lag and shows as stalled
  * on /readyz and /metrics after `stream.stallAfterMs`; the consumer's crash reason is the topology's last error.
  * A log end before the offset Redis holds is a log that started again, which the assignment tracker follows.
+ * The partitions another member of the group holds are watched too, through the offset Redis holds of them: one
+ * that stands still with records waiting is reported (`stalledElsewhere`), whoever holds it.
  */
 import type { Admin, Consumer } from 'kafkajs';
 import { settleWithin } from '../../src/domain/settle.ts';
@@ -21,6 +23,10 @@ const STOP_WAIT_MS = 1000;
 
 export function watchLogEnds(options: {
   admin: Admin;
+  /** The topics the topology consumes. */
+  topics: readonly string[];
+  /** The offset Redis holds of a partition (what was applied of it, by any member). */
+  readOffset: (tp: { topic: string; partition: number }) => Promise<number>;
   consumer: Consumer;
   assignments: AssignmentTracker;
   metrics: StreamMetrics;
@@ -38,15 +44,24 @@ export function watchLogEnds(options: {
   });
   let polling: Promise<void> | null = null;
   async function poll(): Promise<void> {
-    const positioned = assignments.positioned();
-    const topics = [...new Set(positioned.map((c) => c.tp.topic))];
-    for (const topic of topics) {
+    // Every partition of the topics, not only this member's: one that another member holds (another croupier, or a
+    // client that is not croupier's and joined the group) is watched through the offset Redis holds of it.
+    for (const topic of options.topics) {
       const ends = await admin.fetchTopicOffsets(topic);
       for (const end of ends) {
         const cursor = assignments.cursor(topic, end.partition);
-        if (!cursor?.ready) continue;
+        const key = partitionKeyOf(topic, end.partition);
+        if (cursor === undefined) {
+          const applied = await options.readOffset({ topic, partition: end.partition });
+          // Assigned here meanwhile: this member's own watch takes it.
+          if (assignments.cursor(topic, end.partition) === undefined)
+            metrics.heldElsewhere(key, Number(end.high), applied);
+          continue;
+        }
+        metrics.notHeldElsewhere(key);
+        if (!cursor.ready) continue;
         const high = Number(end.high);
-        metrics.fetched(partitionKeyOf(topic, end.partition), high, cursor.applied);
+        metrics.fetched(key, high, cursor.applied);
         // A log that ended before an offset already applied may have started again: checked afresh (the stored
         // offset, then the log range), and followed from its start.
         if (high <= cursor.applied) await assignments.checkLogRange(cursor);

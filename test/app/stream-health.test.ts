@@ -72,8 +72,8 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
   }
 }
 
-/** Publishes an available item to cdc.items partition 0 (with a Kafka timestamp, when given). */
-async function publishItem(itemId: string, timestamp?: number): Promise<void> {
+/** Publishes an available item to cdc.items `partition` (with a Kafka timestamp, when given). */
+async function publishItem(itemId: string, timestamp?: number, partition = 0): Promise<void> {
   const kafka = createKafka(config.kafka, croupier.endpoints.brokers);
   const codec = createEventCodec({ registryUrl: croupier.endpoints.registryUrl, schemas: loadSchemas() });
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
@@ -93,7 +93,7 @@ async function publishItem(itemId: string, timestamp?: number): Promise<void> {
       {
         key: itemId,
         value,
-        partition: 0,
+        partition,
         ...(timestamp === undefined ? {} : { timestamp: String(timestamp) }),
       },
     ],
@@ -216,6 +216,47 @@ describe('croupier start reports its stream topology', () => {
     rmSync(blocker);
     await until('the warning gone', async () => ((await readyz()).warnings.length === 0 ? true : undefined));
     expect(await metricsText()).toMatch(/^croupier_archive_lag_records 0$/m);
+  });
+
+  it('warns of a partition a client that is not croupier holds in its consumer group, until it leaves', async () => {
+    await until('ready', async () => ((await readyz()).ready ? true : undefined));
+    // A kafkajs client joins the topology's group and reads cdc.items without applying anything to Redis.
+    const kafka = createKafka(config.kafka, croupier.endpoints.brokers);
+    const foreign = kafka.consumer({ groupId: config.stream.groupId, sessionTimeout: 6000 });
+    const held: number[] = [];
+    foreign.on(foreign.events.GROUP_JOIN, (event) => {
+      held.splice(0, held.length, ...(event.payload.memberAssignment['cdc.items'] ?? []));
+    });
+    await foreign.connect();
+    await foreign.subscribe({ topics: ['cdc.items'] });
+    await foreign.run({ eachMessage: async () => undefined });
+    try {
+      await until('the client holds a partition', async () => (held.length > 0 ? true : undefined));
+      const partition = held[0];
+      await publishItem('held-elsewhere', undefined, partition);
+      const report = await until('the partition is reported', async () => {
+        const r = await readyz();
+        return r.warnings.some((w) =>
+          w.startsWith(`stream partition cdc.items:${partition}, held by another`),
+        )
+          ? r
+          : undefined;
+      });
+      expect(report.warnings.join(' ')).toMatch(
+        new RegExp(`cdc\\.items:${partition}, held by another member .* \\(1 records waiting\\)`),
+      );
+      expect(await metricsText()).toMatch(/^croupier_stream_stalled_elsewhere_partitions [1-9]$/m);
+    } finally {
+      await foreign.disconnect();
+    }
+    // The partition comes back to croupier, which applies what waited.
+    await until('the warning gone', async () =>
+      (await readyz()).warnings.some((w) => w.includes('held by another')) ? undefined : true,
+    );
+    const items = partitionKey(config.redis.keyPrefix, { topic: 'cdc.items', partition: held[0] }, 'items');
+    await until('the item folded', async () =>
+      (await redis.hexists(items, 'held-elsewhere')) === 1 ? true : undefined,
+    );
   });
 
   it('ends a topology thread stuck in a loop and restarts it', async () => {
