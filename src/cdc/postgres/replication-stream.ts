@@ -133,7 +133,7 @@ export async function startReplicationStream(options: ReplicationStreamOptions):
       case 'truncate':
         logger.warn(
           { tables: msg.relations.map((r) => `${r.schema}.${r.name}`) },
-          'cdc: TRUNCATE is not replicated: delete the rows instead, or resnapshot (croupier cdc --drop-slot, then start)',
+          'cdc: TRUNCATE is not replicated: the catalog keeps the rows it removed (a new snapshot would not remove them either); delete rows with DELETE',
         );
         return;
       case 'insert':
