@@ -7,6 +7,7 @@ import { createReadStream } from 'node:fs';
 import { extname } from 'node:path';
 import avro from 'avsc';
 import { boundAvroBlocks } from '../../streams/schemas/avro-block-bounds.ts';
+import { costlyReadPath } from '../../streams/schemas/writer-read-cost.ts';
 import { zeroByteArrayPath } from '../../streams/schemas/zero-byte-arrays.ts';
 import { CroupierError } from '../errors/index.ts';
 import { scanFlatFields } from './json-scan.ts';
@@ -159,12 +160,23 @@ async function readAvro(options: ReadOptions, handle: RecordHandler): Promise<Re
   const summary: ReadSummary = { records: 0, skipped: 0 };
   boundAvroBlocks();
   const header = avro.extractFileHeader(options.path);
-  const endless = header === null ? null : zeroByteArrayPath(avro.Type.forSchema(header.meta['avro.schema']));
+  const own = header === null ? null : avro.Type.forSchema(header.meta['avro.schema']);
+  const endless = own === null ? null : zeroByteArrayPath(own);
   if (endless !== null) {
     throw new CroupierError(
       'CROUPIER_ERR_ANALYZE_INPUT',
       `cannot read ${options.path}: its schema has an array whose items take no bytes (${endless}), so a record of a few bytes can say it holds 2^50 of them; write the file with items that take bytes`,
       { path: options.path, field: endless },
+    );
+  }
+  // The event codec's bound on writer schemas: named types used again and again can make a schema of a few KB
+  // read 10^13 fields of a record of a few bytes (read past its end as zeros).
+  const costly = own === null ? null : costlyReadPath(own);
+  if (costly !== null) {
+    throw new CroupierError(
+      'CROUPIER_ERR_ANALYZE_INPUT',
+      `cannot read ${options.path}: its schema makes a record cost far more to read than its bytes hold (${costly}); write the file with a schema whose records hold what they say`,
+      { path: options.path, field: costly },
     );
   }
   const decoder = avro.createFileDecoder(options.path);
