@@ -200,42 +200,31 @@ describe('analyze on a hostile Avro file', () => {
     }
   }
   const row = (variant: string, ...rest: Buffer[]) => Buffer.concat([text(variant), zigzag(1n), ...rest]);
+  /** A row of a variant and a click, and a `pad` field of the given type. */
+  const withPad = (pad: unknown) => ({
+    type: 'record',
+    name: 'Row',
+    fields: [
+      { name: 'variant', type: 'string' },
+      { name: 'clicked', type: 'int' },
+      { name: 'pad', type: pad },
+    ],
+  });
+  const REFUSED_PAD = { code: 'CROUPIER_ERR_ANALYZE_INPUT', message: expect.stringContaining('pad') };
 
   it('refuses a file whose schema has an array of items that take no bytes, before reading a record', async () => {
     // Items of null take no bytes, so the block count alone says how many there are: 10^7 here, 2^50 in a file
     // of the same size, which the reader would try to build for good.
-    const schema = {
-      type: 'record',
-      name: 'Row',
-      fields: [
-        { name: 'variant', type: 'string' },
-        { name: 'clicked', type: 'int' },
-        { name: 'pad', type: { type: 'array', items: 'null' } },
-      ],
-    };
     const rows = ['control', 'b'].map((v) => row(v, zigzag(10_000_000n), zigzag(0n)));
-    expect(await analyzeRaw(schema, rows)).toMatchObject({
-      code: 'CROUPIER_ERR_ANALYZE_INPUT',
-      message: expect.stringContaining('pad'),
-    });
+    expect(await analyzeRaw(withPad({ type: 'array', items: 'null' }), rows)).toMatchObject(REFUSED_PAD);
   });
 
   it('refuses a file whose schema expands into more fields than its records could hold, before reading one', async () => {
     // pad: a record of ten fields of the record before it, twelve deep, ending in ten ints: 10^13 ints to read
     // from a schema of a few KB; rows of a few bytes, read past their end as zeros, kept the reader busy for good.
-    const schema = {
-      type: 'record',
-      name: 'Row',
-      fields: [
-        { name: 'variant', type: 'string' },
-        { name: 'clicked', type: 'int' },
-        { name: 'pad', type: nestedRecords(12, 'int') },
-      ],
-    };
-    expect(await analyzeRaw(schema, [row('control'), row('b')])).toMatchObject({
-      code: 'CROUPIER_ERR_ANALYZE_INPUT',
-      message: expect.stringContaining('pad'),
-    });
+    expect(await analyzeRaw(withPad(nestedRecords(12, 'int')), [row('control'), row('b')])).toMatchObject(
+      REFUSED_PAD,
+    );
   });
 });
 
