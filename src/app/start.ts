@@ -145,6 +145,12 @@ export async function startCroupier(options: StartOptions): Promise<CroupierHand
       archiveReport: () => archiveMetrics,
       ...(embedded.redisDisk ? { redisDisk: embedded.redisDisk } : {}),
       extraMetrics: () => (cdc === undefined ? '' : renderCdcMetrics(cdc.metrics())),
+      extraWarnings: () =>
+        cdc === undefined || cdc.metrics().streaming
+          ? []
+          : [
+              `the PostgreSQL CDC source (slot ${config.cdc.slot}) is not streaming: it stopped, or starts again after a lost connection; its log says why`,
+            ],
     });
     closers.push(() => serving.close());
 

@@ -52,6 +52,8 @@ export interface ServingOptions {
   streamHealth?: () => StreamHealthReport;
   /** More lines for `/metrics` (the CDC source, where this process runs it). */
   extraMetrics?: () => string;
+  /** More `/readyz` warnings (the CDC source not streaming, where this process runs it): listed, ready still. */
+  extraWarnings?: () => string[];
   /** The free space under the embedded redis-server's data directory: a `/readyz` warning and gauges. */
   redisDisk?: DiskSpaceWatch;
   /** The archive's counters, where this process runs it: reach /readyz, /metrics and the dashboard's jobs panel. */
@@ -273,7 +275,11 @@ export async function startServing(options: ServingOptions): Promise<ServingHand
       ...(options.archiveReport ? { archiveHealth: options.archiveReport } : {}),
       extraMetrics: () =>
         redisDiskMetricsText(options.redisDisk?.reading()) + (options.extraMetrics?.() ?? ''),
-      extraWarnings: () => [...evictionPolicy.warnings(), ...(options.redisDisk?.warnings() ?? [])],
+      extraWarnings: () => [
+        ...evictionPolicy.warnings(),
+        ...(options.redisDisk?.warnings() ?? []),
+        ...(options.extraWarnings?.() ?? []),
+      ],
       metrics,
       dashboard: {
         tail: kafkaTopicTail({

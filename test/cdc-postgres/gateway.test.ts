@@ -1,7 +1,8 @@
 /**
  * End to end: `croupier start` with cdc.postgresUrl set runs the PostgreSQL CDC source beside the gateway;
  * rows inserted, updated and deleted in PostgreSQL show up in the carousels dealt over a real WebSocket (new
- * items dealt, deleted and unavailable ones gone), and the slot's lag is on the gateway's /metrics.
+ * items dealt, deleted and unavailable ones gone), the slot's lag is on the gateway's /metrics, and a source that
+ * stopped is a /readyz warning.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CroupierHandle, startCroupier } from '../../src/app/start.ts';
@@ -84,5 +85,19 @@ describe('croupier start with a PostgreSQL catalog', () => {
     });
     expect(text).toMatch(/croupier_cdc_records_total\{slot="croupier",op="r"\} 3\n/);
     expect(text).toMatch(/croupier_cdc_records_total\{slot="croupier",op="c"\} 1\n/);
+  });
+
+  it('says on /readyz, ready still, when the source stopped, and goes on dealing the catalog it has', async () => {
+    await pg.sql(`ALTER PUBLICATION croupier DROP TABLE items`);
+    const readyz = await eventually(async () => {
+      const response = await fetch(`${croupier.gatewayUrl.replace(/\/$/, '')}/readyz`);
+      const body = (await response.json()) as { ready: boolean; warnings: string[] };
+      return body.warnings.some((w) => /CDC source \(slot croupier\) is not streaming/.test(w))
+        ? { status: response.status, body }
+        : undefined;
+    });
+    expect(readyz.status).toBe(200);
+    expect(readyz.body.ready).toBe(true);
+    expect(await dealt()).toEqual(['bravo', 'charlie', 'delta']);
   });
 });
