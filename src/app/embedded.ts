@@ -119,6 +119,10 @@ export async function startEmbeddedServices(
         host: config.schemaRegistry.embedded.host,
         port: config.schemaRegistry.embedded.port,
         dataDir: config.schemaRegistry.embedded.dataDir || undefined,
+        limits: {
+          maxSchemaChars: config.schemaRegistry.embedded.maxSchemaChars,
+          maxStoredChars: config.schemaRegistry.embedded.maxStoredChars,
+        },
         logger: logger.child({ component: 'registry' }),
         watchdogMs: config.stream.threadWatchdogMs,
         ...(options.onRegistryExit ? { onExit: options.onRegistryExit } : {}),

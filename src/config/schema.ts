@@ -97,6 +97,22 @@ export const schemaRegistrySchema = z
         port: port.default(0),
         /** Where schemas persist; empty keeps them in memory. */
         dataDir: z.string().default(''),
+        /**
+         * Longest schema it registers, and most schema text it holds in all, in characters (413 past them): each
+         * schema is held parsed and compiled for as long as it runs, several times its text.
+         */
+        maxSchemaChars: z
+          .number()
+          .int()
+          .positive()
+          .max(8 * 1024 * 1024)
+          .default(1024 * 1024),
+        maxStoredChars: z
+          .number()
+          .int()
+          .positive()
+          .max(2 ** 31 - 1)
+          .default(64 * 1024 * 1024),
       })
       .strict()
       .default({}),

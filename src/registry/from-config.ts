@@ -32,6 +32,10 @@ export async function connectSchemaRegistry(
     host: settings.embedded.host,
     port: settings.embedded.port,
     dataDir: settings.embedded.dataDir,
+    limits: {
+      maxSchemaChars: settings.embedded.maxSchemaChars,
+      maxStoredChars: settings.embedded.maxStoredChars,
+    },
     logger: options.logger ?? silentLogger(),
   });
   return { url: embedded.url, auth: undefined, embedded, close: () => embedded.close() };

@@ -10,7 +10,7 @@ import { type Logger, silentLogger } from '../log/logger.ts';
 import { RegistryHttpError } from './http-error.ts';
 import { loadState, type RegistryState, StateWriter } from './persistence.ts';
 import { matchRoute } from './routes.ts';
-import { RegistryStore } from './store.ts';
+import { DEFAULT_REGISTRY_LIMITS, type RegistryLimits, RegistryStore } from './store.ts';
 
 export interface SchemaRegistryOptions {
   /** Interface to listen on (default 127.0.0.1). */
@@ -22,6 +22,8 @@ export interface SchemaRegistryOptions {
   logger?: Logger;
   /** Largest request body accepted, in bytes (default 8 MiB). */
   maxBodyBytes?: number;
+  /** Longest schema, and most schema text in all, the registry takes (default 1 Mi and 64 Mi characters). */
+  limits?: RegistryLimits;
 }
 
 export interface SchemaRegistryHandle {
@@ -55,7 +57,7 @@ export async function startSchemaRegistry(
     pendingWrite = null;
     return write;
   };
-  const store = restoreStore(initial, options.dataDir, (state) => {
+  const store = restoreStore(initial, options.dataDir, options.limits ?? DEFAULT_REGISTRY_LIMITS, (state) => {
     pendingWrite = writer ? writer.save(state) : null;
   });
 
@@ -106,10 +108,11 @@ export async function startSchemaRegistry(
 function restoreStore(
   initial: RegistryState | null,
   dataDir: string | undefined,
+  limits: RegistryLimits,
   onChange: (state: RegistryState) => void,
 ): RegistryStore {
   try {
-    return new RegistryStore(onChange, initial);
+    return new RegistryStore(onChange, initial, limits);
   } catch (error) {
     throw new CroupierError(
       'CROUPIER_ERR_REGISTRY_DATA',

@@ -53,8 +53,23 @@ export function parseVersion(text: string): VersionSelector {
   return n;
 }
 
+/** What the registry holds at most (each parsed schema also costs a compiled type, several times its text). */
+export interface RegistryLimits {
+  /** Longest schema text registered, in characters. */
+  maxSchemaChars: number;
+  /** Most schema text held in all, in characters. */
+  maxStoredChars: number;
+}
+
+export const DEFAULT_REGISTRY_LIMITS: RegistryLimits = {
+  maxSchemaChars: 1024 * 1024,
+  maxStoredChars: 64 * 1024 * 1024,
+};
+
 export class RegistryStore {
   private readonly schemasById = new Map<number, StoredSchema>();
+  /** Characters of schema text held (the canonical forms). */
+  private storedChars = 0;
   private readonly idsByCanonical = new Map<string, number>();
   private readonly subjects = new Map<string, SubjectVersion[]>();
   private readonly subjectLevels = new Map<string, CompatibilityLevel>();
@@ -64,6 +79,7 @@ export class RegistryStore {
   constructor(
     private readonly onChange: (state: RegistryState) => void = () => undefined,
     initial?: RegistryState | null,
+    private readonly limits: RegistryLimits = DEFAULT_REGISTRY_LIMITS,
   ) {
     if (initial) this.restore(initial);
   }
@@ -119,6 +135,14 @@ export class RegistryStore {
 
   /** Registers `text` under `subject`: the existing version when already there, else a new checked version. */
   register(subject: string, text: string): VersionInfo {
+    // Checked before parsing: a schema costs the thread that parses it about a second per 5 MB, and its compiled
+    // type several times its size for as long as the registry runs.
+    if (text.length > this.limits.maxSchemaChars) {
+      throw new RegistryHttpError(
+        'PAYLOAD_TOO_LARGE',
+        `Schema of ${text.length} characters is over this registry's limit of ${this.limits.maxSchemaChars} (schemaRegistry.embedded.maxSchemaChars)`,
+      );
+    }
     const parsed = parseAvroSchema(text);
     const versions = this.subjects.get(subject) ?? [];
     const existingId = this.idsByCanonical.get(parsed.canonical);
@@ -136,6 +160,12 @@ export class RegistryStore {
       throw new RegistryHttpError(
         'INCOMPATIBLE_SCHEMA',
         `Schema being registered is incompatible with an earlier schema for subject "${subject}" under ${level} compatibility, details: ${problems.join('; ')}`,
+      );
+    }
+    if (existingId === undefined && this.storedChars + parsed.canonical.length > this.limits.maxStoredChars) {
+      throw new RegistryHttpError(
+        'PAYLOAD_TOO_LARGE',
+        `This registry holds ${this.storedChars} characters of schemas; ${parsed.canonical.length} more would pass its limit of ${this.limits.maxStoredChars} (schemaRegistry.embedded.maxStoredChars). Delete unused subjects permanently, or raise the limit`,
       );
     }
     const id = existingId ?? this.addSchema(parsed.canonical, parsed.type);
@@ -310,6 +340,7 @@ export class RegistryStore {
         type: parsed.type,
       });
       this.idsByCanonical.set(parsed.canonical, saved.id);
+      this.storedChars += parsed.canonical.length;
     }
     for (const [subject, versions] of Object.entries(state.subjects)) {
       this.subjects.set(
@@ -339,6 +370,7 @@ export class RegistryStore {
     const id = this.nextId++;
     this.schemasById.set(id, { id, schemaType: 'AVRO', schema: canonical, type });
     this.idsByCanonical.set(canonical, id);
+    this.storedChars += canonical.length;
     return id;
   }
 
@@ -350,6 +382,7 @@ export class RegistryStore {
       if (!used.has(id)) {
         this.schemasById.delete(id);
         this.idsByCanonical.delete(schema.schema);
+        this.storedChars -= schema.schema.length;
       }
     }
   }

@@ -35,6 +35,7 @@ export function registerRegistryCommand(program: Command): void {
       host: flags.host ?? embedded.host,
       port: flags.port ?? embedded.port,
       dataDir: flags.dataDir ?? embedded.dataDir,
+      limits: { maxSchemaChars: embedded.maxSchemaChars, maxStoredChars: embedded.maxStoredChars },
       logger,
     });
     process.stdout.write(`schema registry: ${registry.url}\n`);
