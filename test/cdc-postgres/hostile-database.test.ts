@@ -189,4 +189,27 @@ describe('PostgreSQL CDC source against a hostile database', () => {
       await source.close();
     }
   }, 60_000);
+
+  it('stops for good, saying to take a new slot, when its publication is dropped', async () => {
+    await pg.sql(ITEMS_DDL.replace('CREATE TABLE items', 'CREATE TABLE nopub_items'));
+    const config = { itemsTable: 'nopub_items', slot: 'nopub', publication: 'nopub' };
+    const first = await startSource(config);
+    try {
+      await pg.sql(`DROP PUBLICATION nopub`);
+      await pg.sql(`INSERT INTO nopub_items (item_id, title) VALUES ('nopub-1', 'One')`);
+      await expect.poll(() => first.stopped()?.message, { timeout: 10_000 }).toMatch(/does not exist/);
+    } finally {
+      await first.source.close();
+    }
+    // Started again, the source creates the publication, and the slot still cannot go past the drop.
+    const second = await startSource(config);
+    try {
+      await expect
+        .poll(() => second.stopped()?.message, { timeout: 10_000 })
+        .toMatch(/publication "nopub" does not exist\..*croupier cdc --drop-slot, then start/);
+      expect(second.stopped()).toMatchObject({ code: 'CROUPIER_ERR_CDC_DATABASE' });
+    } finally {
+      await second.source.close();
+    }
+  }, 60_000);
 });

@@ -184,12 +184,19 @@ export async function startReplicationStream(options: ReplicationStreamOptions):
     options.onError(
       error instanceof CroupierError
         ? error
-        : new CroupierError(
-            'CROUPIER_ERR_CDC_STREAM',
-            `replication from slot ${options.slot} failed: ${error.message}`,
-            { slot: options.slot },
-            { cause: error },
-          ),
+        : /^publication ".*" does not exist$/.test(error.message)
+          ? new CroupierError(
+              'CROUPIER_ERR_CDC_DATABASE',
+              `replication from slot ${options.slot} failed: ${error.message}. PostgreSQL decodes a slot's changes with the publications as they were when each was written, so once the publication was dropped this slot cannot go on, even with the publication created again: croupier cdc --drop-slot, then start (a new snapshot)`,
+              { slot: options.slot },
+              { cause: error },
+            )
+          : new CroupierError(
+              'CROUPIER_ERR_CDC_STREAM',
+              `replication from slot ${options.slot} failed: ${error.message}`,
+              { slot: options.slot },
+              { cause: error },
+            ),
     );
   }
 
