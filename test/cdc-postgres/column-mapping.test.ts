@@ -108,6 +108,11 @@ describe('column mapping', () => {
     const noKey = () => resolveMapping('items', shape(ITEMS, { identityColumns: [] }));
     expect(noKey).toThrow(/public\.items has no primary key/);
     expect(noKey).toThrow(/ALTER TABLE public\.items ADD PRIMARY KEY \(item_id\)/);
+    // REPLICA IDENTITY NOTHING on a table with a primary key: the fix is the identity, not a key.
+    const nothing = () =>
+      resolveMapping('items', shape(ITEMS, { replicaIdentity: 'nothing', identityColumns: [] }));
+    expect(nothing).toThrow(/public\.items has REPLICA IDENTITY NOTHING.*REPLICA IDENTITY DEFAULT/);
+    expect(nothing).not.toThrow(/ADD PRIMARY KEY/);
     const otherKey = () => resolveMapping('items', shape(ITEMS, { identityColumns: ['title'] }));
     expect(otherKey).toThrow(/identifies its rows by title, not by item_id.*REPLICA IDENTITY FULL/);
     expect(

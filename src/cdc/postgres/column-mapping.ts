@@ -165,14 +165,20 @@ export function resolveMapping(
   const keyField = CONTRACT_FIELDS[kind][0]!.name;
   const keyColumn = columns.get(keyField)!;
   if (shape.replicaIdentity === 'nothing' || !shape.identityColumns.includes(keyColumn)) {
+    // REPLICA IDENTITY NOTHING hides the key a table has: naming one to add would not help.
     const why =
-      shape.identityColumns.length === 0
-        ? 'has no primary key'
-        : `identifies its rows by ${shape.identityColumns.join(', ')}, not by ${keyColumn}`;
+      shape.replicaIdentity === 'nothing'
+        ? 'has REPLICA IDENTITY NOTHING'
+        : shape.identityColumns.length === 0
+          ? 'has no primary key'
+          : `identifies its rows by ${shape.identityColumns.join(', ')}, not by ${keyColumn}`;
+    const fix =
+      shape.replicaIdentity === 'nothing'
+        ? `ALTER TABLE ${table} REPLICA IDENTITY DEFAULT; (its primary key, if it is ${keyColumn}) or ALTER TABLE ${table} REPLICA IDENTITY FULL;`
+        : `ALTER TABLE ${table} ADD PRIMARY KEY (${keyColumn}); or, to keep the table's key, ALTER TABLE ${table} REPLICA IDENTITY FULL;`;
     throw new CroupierError(
       'CROUPIER_ERR_CDC_NO_KEY',
-      `${table} ${why}, so a delete would not say which ${keyField} it removed: ` +
-        `ALTER TABLE ${table} ADD PRIMARY KEY (${keyColumn}); or, to keep the table's key, ALTER TABLE ${table} REPLICA IDENTITY FULL;`,
+      `${table} ${why}, so a delete would not say which ${keyField} it removed: ${fix}`,
       { table, keyColumn },
     );
   }
