@@ -184,6 +184,8 @@ export async function startReliabilityStack(options: StackOptions): Promise<Reli
       gateway: { maxMessagesPerSecond: 10_000, ...section(options, 'gateway'), port: gatewayPort },
       demo: { traffic: 'off' },
       stream: { ...section(options, 'stream'), ...REFERENCE_FOLD_STREAM },
+      // The run's own archive: under the working directory (the default) runs one after another shared one.
+      archive: { uri: join(work, 'archive'), ...section(options, 'archive') },
       log: { level: 'warn' },
     };
     const config = parseConfig(input);
@@ -264,14 +266,17 @@ async function attachTools(
 export async function startEmbeddedCroupier(options: StackOptions): Promise<CroupierUnderTest> {
   const log = options.log ?? (() => undefined);
   const closers: (() => Promise<void>)[] = [];
+  const archiveDir = mkdtempSync(join(tmpdir(), 'croupier-reliability-archive-'));
   const close = async () => {
     for (const closer of closers.reverse()) await closer().catch(() => undefined);
     closers.length = 0;
+    rmSync(archiveDir, { recursive: true, force: true });
   };
   try {
     const input = {
       ...options.croupierConfig,
       kafka: { partitions: options.partitions },
+      archive: { uri: archiveDir, ...section(options, 'archive') },
       gateway: { maxMessagesPerSecond: 10_000, ...section(options, 'gateway'), port: await freePort() },
       demo: { traffic: 'off' },
       stream: { ...section(options, 'stream'), ...REFERENCE_FOLD_STREAM },
