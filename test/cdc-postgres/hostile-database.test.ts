@@ -3,11 +3,13 @@
  * server, rows with values the contracts cannot hold as they are. The source keeps streaming, and the catalog in
  * Redis ends equal to the table.
  */
+import pgLib from 'pg';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderCdcMetrics } from '../../src/cdc/postgres/cdc-metrics-text.ts';
 import { type CdcConfig, type PostgresCdcHandle, startPostgresCdc } from '../../src/cdc/postgres/source.ts';
 import { configSchema } from '../../src/config/index.ts';
-import { silentLogger } from '../../src/log/logger.ts';
+import { type Logger, silentLogger } from '../../src/log/logger.ts';
 import { type KafkaStack, testTopics } from '../streams/support/stack.ts';
 import type { TestPostgres } from '../support/postgres.ts';
 import type { TestRedis } from '../support/redis.ts';
@@ -37,13 +39,14 @@ function cdcConfig(overrides: Partial<CdcConfig> = {}): CdcConfig {
 /** The source, and the error it stopped with (null while it runs). */
 async function startSource(
   overrides: Partial<CdcConfig> = {},
+  logger: Logger = silentLogger(),
 ): Promise<{ source: PostgresCdcHandle; stopped: () => Error | null }> {
   const source = await startPostgresCdc({
     config: cdcConfig(overrides),
     kafka: stack.kafka,
     codec: stack.codec,
     topics,
-    logger: silentLogger(),
+    logger,
   });
   let stopped: Error | null = null;
   source.failed.catch((error: Error) => {
@@ -213,6 +216,40 @@ describe('PostgreSQL CDC source against a hostile database', () => {
       expect(second.stopped()).toMatchObject({ code: 'CROUPIER_ERR_CDC_DATABASE' });
     } finally {
       await second.source.close();
+    }
+  }, 60_000);
+
+  it('names the open transactions its first start waits for', async () => {
+    await pg.sql(ITEMS_DDL.replace('CREATE TABLE items', 'CREATE TABLE held_items'));
+    // An application leaves a transaction open: creating the snapshot's slot waits for it to end.
+    const writer = new pgLib.Client({ connectionString: pg.url, application_name: 'shop-writer' });
+    await writer.connect();
+    const warnings: string[] = [];
+    const logger = pino(
+      { level: 'warn' },
+      { write: (line: string) => void warnings.push(JSON.parse(line).msg) },
+    );
+    try {
+      await writer.query(`BEGIN`);
+      await writer.query(`INSERT INTO held_items (item_id, title) VALUES ('held-1', 'Held')`);
+      const starting = startSource({ itemsTable: 'held_items', slot: 'held', publication: 'held' }, logger);
+      await expect
+        .poll(() => warnings.find((w) => /waits for 1 open transaction/.test(w)), { timeout: 20_000 })
+        .toMatch(/pid \d+ \(croupier, shop-writer, open since /);
+      await writer.query(`COMMIT`);
+      const { source, stopped } = await starting;
+      try {
+        await expect
+          .poll(async () => (await catalogInRedis(redis.client, prefix, topics.cdcItems, 2)).has('held-1'), {
+            timeout: 20_000,
+          })
+          .toBe(true);
+        expect(stopped()).toBeNull();
+      } finally {
+        await source.close();
+      }
+    } finally {
+      await writer.end();
     }
   }, 60_000);
 });

@@ -27,6 +27,60 @@ export interface SnapshotOptions {
   fetchRows?: number;
 }
 
+/** How long the snapshot's slot waits for open transactions before each warning that names them (ms). */
+const OPEN_TRANSACTIONS_REPORT_MS = 5000;
+
+/**
+ * Creating a logical slot waits for every transaction that holds a transaction id at that moment to end: one an
+ * application leaves open holds the first start for as long. Until `creating` settles, a warning names them each
+ * OPEN_TRANSACTIONS_REPORT_MS.
+ */
+async function reportOpenTransactions(
+  reader: pg.Client,
+  creating: Promise<unknown>,
+  logger: Logger,
+  slot: string,
+): Promise<void> {
+  let done = false;
+  const settled = creating.then(
+    () => {
+      done = true;
+    },
+    () => {
+      done = true;
+    },
+  );
+  for (;;) {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      settled,
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, OPEN_TRANSACTIONS_REPORT_MS);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (done) return;
+    const open = await reader
+      .query<{ pid: number; usename: string; application_name: string; xact_start: Date }>(
+        `SELECT pid, usename, application_name, xact_start FROM pg_stat_activity
+          WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid() ORDER BY xact_start`,
+      )
+      .then((r) => r.rows)
+      .catch(() => []);
+    if (done || open.length === 0) continue;
+    const named = open
+      .slice(0, 5)
+      .map(
+        (t) =>
+          `pid ${t.pid} (${t.usename}${t.application_name ? `, ${t.application_name}` : ''}, open since ${t.xact_start.toISOString()})`,
+      );
+    logger.warn(
+      { slot, pids: open.map((t) => t.pid) },
+      `cdc: the initial snapshot waits for ${open.length} open transaction(s) to end (creating its replication slot waits for them): ${named.join('; ')}`,
+    );
+  }
+}
+
 /** Takes the snapshot and creates the persistent slot; resolves to the slot's start LSN. */
 export async function takeSnapshot(options: SnapshotOptions): Promise<{ lsn: string; rows: number }> {
   const { logger } = options;
@@ -42,9 +96,11 @@ export async function takeSnapshot(options: SnapshotOptions): Promise<{ lsn: str
   await replication.connect();
   try {
     await reader.connect();
-    const created = await replication.query<{ consistent_point: string; snapshot_name: string }>(
+    const creating = replication.query<{ consistent_point: string; snapshot_name: string }>(
       `CREATE_REPLICATION_SLOT "${temporary}" TEMPORARY LOGICAL pgoutput EXPORT_SNAPSHOT`,
     );
+    await reportOpenTransactions(reader, creating, logger, options.slot);
+    const created = await creating;
     const point = created.rows[0]!.consistent_point;
     const origin: ChangeOrigin = {
       db: options.db,
