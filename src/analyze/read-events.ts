@@ -7,6 +7,7 @@ import { createReadStream } from 'node:fs';
 import { extname } from 'node:path';
 import avro from 'avsc';
 import { boundAvroBlocks } from '../../streams/schemas/avro-block-bounds.ts';
+import { exactAvroLongs } from '../../streams/schemas/avro-exact-longs.ts';
 import { costlyReadPath } from '../../streams/schemas/writer-read-cost.ts';
 import { zeroByteArrayPath } from '../../streams/schemas/zero-byte-arrays.ts';
 import { CroupierError } from '../errors/index.ts';
@@ -159,6 +160,7 @@ function unwrapUnion(record: Record<string, unknown>): Record<string, unknown> {
 async function readAvro(options: ReadOptions, handle: RecordHandler): Promise<ReadSummary> {
   const summary: ReadSummary = { records: 0, skipped: 0 };
   boundAvroBlocks();
+  exactAvroLongs();
   const header = avro.extractFileHeader(options.path);
   const own = header === null ? null : avro.Type.forSchema(header.meta['avro.schema']);
   const endless = own === null ? null : zeroByteArrayPath(own);

@@ -11,6 +11,7 @@
  */
 import type avro from 'avsc';
 import { boundAvroBlocks } from '../../streams/schemas/avro-block-bounds.ts';
+import { exactAvroLongs } from '../../streams/schemas/avro-exact-longs.ts';
 import type { RecordShapes, SchemaName, Schemas } from '../../streams/schemas/index.ts';
 import { decodeBounded } from '../../streams/schemas/writer-read-cost.ts';
 import { CroupierError } from '../errors/index.ts';
@@ -86,8 +87,10 @@ export interface ContractBody {
 
 /** Creates a codec; no request is made until the first register, encode or decode. */
 export function createEventCodec(options: EventCodecOptions): EventCodec {
-  // Before any resolver exists: an array or map that says more items than its record has bytes is not read.
+  // Before any resolver exists: an array or map that says more items than its record has bytes is not read, and
+  // a long is read with its sign.
   boundAvroBlocks();
+  exactAvroLongs();
   const schemas = new SchemaIdCache({
     registryUrl: options.registryUrl,
     ...(options.auth ? { auth: options.auth } : {}),
