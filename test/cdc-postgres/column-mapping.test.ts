@@ -104,6 +104,41 @@ describe('column mapping', () => {
     ).toThrow(/column available of public\.items .* cannot hold items' available: expected boolean/);
   });
 
+  it('refuses for a string field the types the driver reads as arrays or objects, before any value', () => {
+    const titleOf = (typeOid: number, typeCategory?: string): TableShape => {
+      const base = shape(ITEMS);
+      return {
+        ...base,
+        columns: base.columns.map((c) =>
+          c.name === 'title' ? { name: 'title', typeOid, ...(typeCategory ? { typeCategory } : {}) } : c,
+        ),
+      };
+    };
+    // interval, point and circle by their oids (a relation message gives no category); an int4[] and a
+    // user-defined array type by the catalog's category.
+    for (const [oid, category] of [
+      [1186],
+      [600],
+      [718],
+      [1007, 'A'],
+      [99_999, 'A'],
+      [99_998, 'G'],
+    ] as const) {
+      expect(() => resolveMapping('items', titleOf(oid, category)), `${oid}`).toThrow(
+        /column title of public\.items \(type oid \d+\) cannot hold items' title: expected a text-like or numeric type/,
+      );
+    }
+    // Text-like and numeric types, and a user-defined string type (citext's category), are taken.
+    for (const [oid, category] of [
+      [25, 'S'],
+      [1043, 'S'],
+      [1700, 'N'],
+      [2950, 'U'],
+      [99_997, 'S'],
+    ] as const)
+      expect(resolveMapping('items', titleOf(oid, category)).columns.get('title')).toBe('title');
+  });
+
   it('refuses a table whose deletes would not carry the key, naming the fix', () => {
     const noKey = () => resolveMapping('items', shape(ITEMS, { identityColumns: [] }));
     expect(noKey).toThrow(/public\.items has no primary key/);

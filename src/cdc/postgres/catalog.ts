@@ -53,9 +53,10 @@ export async function readTableShape(client: pg.Client, table: string): Promise<
       table,
     });
   }
-  const columns = await client.query<{ name: string; typeOid: number }>(
-    `SELECT attname AS name, atttypid::int AS "typeOid" FROM pg_attribute
-      WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped ORDER BY attnum`,
+  const columns = await client.query<{ name: string; typeOid: number; typeCategory: string }>(
+    `SELECT a.attname AS name, a.atttypid::int AS "typeOid", t.typcategory AS "typeCategory"
+       FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+      WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`,
     [row.oid],
   );
   const replicaIdentity = IDENTITY[row.relreplident] ?? 'default';

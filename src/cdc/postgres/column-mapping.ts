@@ -43,6 +43,8 @@ export interface ColumnInfo {
   name: string;
   /** pg_type oid. */
   typeOid: number;
+  /** pg_type's typcategory (`A` array, `G` geometric, `T` timespan, ...), where the catalog gave it. */
+  typeCategory?: string;
 }
 
 /** A table as the catalog or a pgoutput Relation message describes it. */
@@ -88,10 +90,24 @@ const OID = {
 
 const STRING_ARRAYS = new Set<number>([OID.textArray, OID.varcharArray, OID.bpcharArray, OID.nameArray]);
 const TIMESTAMPS = new Set<number>([OID.timestamp, OID.timestamptz, OID.date, OID.int8, OID.int4]);
+/** interval and the geometric types, which the driver reads as objects, not text (their oids are fixed). */
+const OBJECT_TYPES = [1186, 600, 601, 602, 603, 604, 628, 718];
 /** Types a string field refuses (everything else is read through its text form). */
-const NOT_STRINGS = new Set<number>([OID.bool, OID.json, OID.jsonb, OID.bytea, ...STRING_ARRAYS]);
+const NOT_STRINGS = new Set<number>([
+  OID.bool,
+  OID.json,
+  OID.jsonb,
+  OID.bytea,
+  ...STRING_ARRAYS,
+  ...OBJECT_TYPES,
+]);
+/**
+ * Type categories a string field refuses: arrays of any type, geometric types and intervals come from the driver
+ * as arrays and objects, so a column of them was taken at start and stopped the source at its first value.
+ */
+const NOT_STRING_CATEGORIES = new Set(['A', 'G', 'T']);
 
-function typeFits(kind: FieldKind, oid: number): boolean {
+function typeFits(kind: FieldKind, oid: number, category: string | undefined): boolean {
   switch (kind) {
     case 'boolean':
       return oid === OID.bool;
@@ -100,7 +116,7 @@ function typeFits(kind: FieldKind, oid: number): boolean {
     case 'timestamp':
       return TIMESTAMPS.has(oid);
     case 'string':
-      return !NOT_STRINGS.has(oid);
+      return !NOT_STRINGS.has(oid) && !(category !== undefined && NOT_STRING_CATEGORIES.has(category));
   }
 }
 
@@ -153,7 +169,7 @@ export function resolveMapping(
         { table, field: field.name, column: named },
       );
     }
-    if (!typeFits(field.kind, column.typeOid)) {
+    if (!typeFits(field.kind, column.typeOid, column.typeCategory)) {
       throw new CroupierError(
         'CROUPIER_ERR_CDC_MAPPING',
         `column ${column.name} of ${table} (type oid ${column.typeOid}) cannot hold ${kind}' ${field.name}: expected ${KIND_TYPES[field.kind]}`,
