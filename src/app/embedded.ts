@@ -8,7 +8,7 @@ import type { Config } from '../config/index.ts';
 import { type DiskSpaceWatch, watchDiskSpace } from '../embedded/disk-space-watch.ts';
 import { startSupervisedRedis } from '../embedded/supervised-redis.ts';
 import type { Logger } from '../log/logger.ts';
-import { type SchemaRegistryThreadHandle, startSchemaRegistryThread } from '../registry/index.ts';
+import { startSchemaRegistryThread } from '../registry/index.ts';
 import { createShutdownStack } from './shutdown.ts';
 
 export interface Endpoints {
@@ -26,8 +26,6 @@ export interface EmbeddedServicesHandle {
   readonly endpoints: Endpoints;
   /** The free space under the embedded redis-server's data directory; undefined when Redis is not embedded. */
   readonly redisDisk: DiskSpaceWatch | undefined;
-  /** The embedded schema registry's thread; undefined when the registry is not embedded. */
-  readonly registry: SchemaRegistryThreadHandle | undefined;
   close(): Promise<void>;
 }
 
@@ -111,7 +109,6 @@ export async function startEmbeddedServices(
     }
 
     let registryUrl = config.schemaRegistry.url;
-    let registryThread: SchemaRegistryThreadHandle | undefined;
     const registryEmbedded = !registryUrl;
     if (registryEmbedded) {
       // On a thread of its own: parsing a large schema must not hold the gateway's carousels.
@@ -127,7 +124,6 @@ export async function startEmbeddedServices(
         watchdogMs: config.stream.threadWatchdogMs,
         ...(options.onRegistryExit ? { onExit: options.onRegistryExit } : {}),
       });
-      registryThread = registry;
       closers.push(() => registry.close());
       registryUrl = registry.url;
       logger.info({ url: registry.url }, 'embedded schema registry started');
@@ -142,7 +138,6 @@ export async function startEmbeddedServices(
         embedded: { broker: brokerEmbedded, registry: registryEmbedded, redis: redisEmbedded },
       },
       redisDisk,
-      registry: registryThread,
       close,
     };
   } catch (error) {

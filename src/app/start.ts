@@ -15,7 +15,6 @@ import { startServing } from '../gateway/serving.ts';
 import type { StreamHealthReport } from '../gateway/state-health.ts';
 import { createEventCodec, createKafka, type EventCodec } from '../kafka/index.ts';
 import type { Logger } from '../log/logger.ts';
-import type { SchemaRegistryThreadHandle } from '../registry/index.ts';
 import { type Endpoints, startEmbeddedServices } from './embedded.ts';
 import { prepareTopicsAndSchemas, registryAuth } from './prepare-topics.ts';
 import { createRedisClient } from './redis-client.ts';
@@ -51,12 +50,10 @@ export interface CroupierHandle {
   readonly archive: SupervisedThread | undefined;
   /** The embedded broker's thread, where croupier runs its own broker. */
   readonly broker: WorkerHandle | undefined;
-  /** The embedded schema registry's thread, where croupier runs its own registry. */
-  readonly registry: SchemaRegistryThreadHandle | undefined;
   /**
    * Resolves with the reason when a part croupier cannot go on without stops for good: the embedded broker's or
-   * schema registry's thread (their records, schemas and ports go with them, so they are not restarted in place). The caller closes croupier and
-   * exits non-zero, for its supervisor to start it again.
+   * schema registry's thread (their records, schemas and ports go with them, so they are not restarted in place).
+   * The caller closes croupier and exits non-zero, for its supervisor to start it again.
    */
   readonly failed: Promise<CroupierError>;
   close(): Promise<void>;
@@ -74,6 +71,13 @@ export async function startCroupier(options: StartOptions): Promise<CroupierHand
   const failed = new Promise<CroupierError>((resolve) => {
     fail = resolve;
   });
+  const stopped = (part: string) => (code: number) =>
+    fail(
+      new CroupierError(
+        'CROUPIER_ERR_CHILD_PROCESS',
+        `the embedded ${part}'s thread stopped (code ${code}); croupier cannot go on without it`,
+      ),
+    );
   let broker: WorkerHandle | undefined;
   try {
     // The broker and the topology each get a thread of their own, so the gateway's event loop deals carousels
@@ -81,24 +85,12 @@ export async function startCroupier(options: StartOptions): Promise<CroupierHand
     const embedded = await startEmbeddedServices(config, logger, {
       launchBroker: async () => {
         const worker = await startWorkerThread('broker', config, logger, undefined, {
-          onExit: (code) =>
-            fail(
-              new CroupierError(
-                'CROUPIER_ERR_CHILD_PROCESS',
-                `the embedded broker's thread stopped (code ${code}); croupier cannot go on without it`,
-              ),
-            ),
+          onExit: stopped('broker'),
         });
         broker = worker;
         return { address: worker.address!, close: () => worker.close() };
       },
-      onRegistryExit: (code) =>
-        fail(
-          new CroupierError(
-            'CROUPIER_ERR_CHILD_PROCESS',
-            `the embedded schema registry's thread stopped (code ${code}); croupier cannot go on without it`,
-          ),
-        ),
+      onRegistryExit: stopped('schema registry'),
     });
     closers.push(() => embedded.close());
     const { endpoints } = embedded;
@@ -196,7 +188,6 @@ export async function startCroupier(options: StartOptions): Promise<CroupierHand
       topology: await topologyStarted,
       archive,
       broker,
-      registry: embedded.registry,
       failed,
       close,
     };

@@ -7,5 +7,5 @@ export {
 } from './compatibility.ts';
 export { connectSchemaRegistry, type SchemaRegistryConnection } from './from-config.ts';
 export { REGISTRY_HTTP_ERRORS, RegistryHttpError } from './http-error.ts';
-export { type SchemaRegistryThreadHandle, startSchemaRegistryThread } from './registry-thread.ts';
+export { startSchemaRegistryThread } from './registry-thread.ts';
 export { type SchemaRegistryHandle, type SchemaRegistryOptions, startSchemaRegistry } from './server.ts';

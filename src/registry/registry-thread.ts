@@ -6,6 +6,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import pino from 'pino';
+import { settleWithin } from '../domain/settle.ts';
 import { CroupierError, type ErrorCode } from '../errors/index.ts';
 import { type Logger, silentLogger } from '../log/logger.ts';
 import { registerWorkerThread } from '../log/thread-cpu.ts';
@@ -83,12 +84,7 @@ export function startSchemaRegistryThread(
             closing = true;
             worker.postMessage('close');
             // A thread that does not close in time (stuck) is ended.
-            let timer: NodeJS.Timeout | undefined;
-            const late = new Promise<void>((done) => {
-              timer = setTimeout(done, CLOSE_WAIT_MS);
-            });
-            await Promise.race([exited, late]);
-            clearTimeout(timer);
+            await settleWithin(exited, CLOSE_WAIT_MS);
             await worker.terminate();
           },
           hang() {

@@ -135,15 +135,7 @@ export class RegistryStore {
 
   /** Registers `text` under `subject`: the existing version when already there, else a new checked version. */
   register(subject: string, text: string): VersionInfo {
-    // Checked before parsing: a schema costs the thread that parses it about a second per 5 MB, and its compiled
-    // type several times its size for as long as the registry runs.
-    if (text.length > this.limits.maxSchemaChars) {
-      throw new RegistryHttpError(
-        'PAYLOAD_TOO_LARGE',
-        `Schema of ${text.length} characters is over this registry's limit of ${this.limits.maxSchemaChars} (schemaRegistry.embedded.maxSchemaChars)`,
-      );
-    }
-    const parsed = parseAvroSchema(text);
+    const parsed = this.parse(text);
     const versions = this.subjects.get(subject) ?? [];
     const existingId = this.idsByCanonical.get(parsed.canonical);
     const live = versions.filter((v) => !v.deleted);
@@ -178,7 +170,7 @@ export class RegistryStore {
 
   /** The version of `subject` that holds exactly `text`. */
   lookup(subject: string, text: string, deleted = false): VersionInfo {
-    const parsed = parseAvroSchema(text);
+    const parsed = this.parse(text);
     const versions = this.versionsOf(subject, deleted);
     const id = this.idsByCanonical.get(parsed.canonical);
     const found = id === undefined ? undefined : versions.findLast((v) => v.id === id);
@@ -189,7 +181,7 @@ export class RegistryStore {
 
   /** Why `text` may not be registered next to `subject`'s version(s); empty when it may. */
   checkCompatibility(subject: string, selector: VersionSelector | 'all', text: string): string[] {
-    const parsed = parseAvroSchema(text);
+    const parsed = this.parse(text);
     const level = this.levelOf(subject);
     const live = this.versionsOf(subject);
     if (selector === 'all') {
@@ -385,6 +377,21 @@ export class RegistryStore {
         this.storedChars -= schema.schema.length;
       }
     }
+  }
+
+  /**
+   * A schema a client sent (to register, look up or check), parsed: its length is checked first, since a schema
+   * costs the thread that parses it about a second per 5 MB, and a registered one its compiled type, several times
+   * its size, for as long as the registry runs.
+   */
+  private parse(text: string): ReturnType<typeof parseAvroSchema> {
+    if (text.length > this.limits.maxSchemaChars) {
+      throw new RegistryHttpError(
+        'PAYLOAD_TOO_LARGE',
+        `Schema of ${text.length} characters is over this registry's limit of ${this.limits.maxSchemaChars} (schemaRegistry.embedded.maxSchemaChars)`,
+      );
+    }
+    return parseAvroSchema(text);
   }
 
   private changed(): void {

@@ -38,7 +38,7 @@ const register = (subject: string, text: string) =>
   call('POST', `/subjects/${subject}/versions`, { schema: text });
 
 describe('embedded schema registry limits', () => {
-  it('refuses a schema over the length limit, before parsing it', async () => {
+  it('refuses a schema over the length limit, before parsing it, whatever it is sent for', async () => {
     const long = schema('Long', 30);
     expect(long.length).toBeGreaterThan(400);
     const refused = await register('long-value', long);
@@ -47,6 +47,11 @@ describe('embedded schema registry limits', () => {
     expect(String(refused.body.message)).toMatch(/over this registry's limit of 400 .*maxSchemaChars/);
     // Not even valid Avro: refused for its length, not parsed.
     expect((await register('long-value', `"${'x'.repeat(500)}"`)).status).toBe(413);
+    // Looked up or checked for compatibility: parsed as a registration would be, so held to the same limit.
+    expect((await call('POST', '/subjects/long-value', { schema: long })).status).toBe(413);
+    expect(
+      (await call('POST', '/compatibility/subjects/long-value/versions/latest', { schema: long })).status,
+    ).toBe(413);
   });
 
   it('refuses new schemas once it holds its limit, takes known ones, and has room again after a permanent delete', async () => {
