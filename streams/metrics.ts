@@ -63,6 +63,9 @@ interface PartitionProgress {
   advancedAt: number;
 }
 
+/** Records of the partition not yet applied. */
+const behindOf = (p: PartitionProgress): number => Math.max(0, p.highWatermark - p.applied - 1);
+
 export class StreamMetrics {
   records = 0;
   batches = 0;
@@ -166,6 +169,11 @@ export class StreamMetrics {
     for (const key of this.rebuilds.keys()) if (!keep.has(key)) this.rebuilds.delete(key);
   }
 
+  /** Whether the partition has records waiting and has not advanced for `stallAfterMs`. */
+  private stands(p: PartitionProgress, now: number): boolean {
+    return behindOf(p) > 0 && now - p.advancedAt >= this.stallAfterMs;
+  }
+
   /** The counters; `reset` starts a new events/s window (the periodic log does, `metrics()` does not). */
   snapshot(reset = false): StreamMetricsSnapshot {
     const now = Date.now();
@@ -174,16 +182,14 @@ export class StreamMetrics {
     const stalled: Record<string, number> = {};
     let lag = 0;
     for (const [key, p] of this.progress) {
-      const behind = Math.max(0, p.highWatermark - p.applied - 1);
+      const behind = behindOf(p);
       lagByPartition[key] = behind;
       lag += behind;
-      if (behind > 0 && now - p.advancedAt >= this.stallAfterMs) stalled[key] = now - p.advancedAt;
+      if (this.stands(p, now)) stalled[key] = now - p.advancedAt;
     }
     const stalledElsewhere: Record<string, { ms: number; waiting: number }> = {};
     for (const [key, p] of this.elsewhere) {
-      const waiting = Math.max(0, p.highWatermark - p.applied - 1);
-      if (waiting > 0 && now - p.advancedAt >= this.stallAfterMs)
-        stalledElsewhere[key] = { ms: now - p.advancedAt, waiting };
+      if (this.stands(p, now)) stalledElsewhere[key] = { ms: now - p.advancedAt, waiting: behindOf(p) };
     }
     const snapshot: StreamMetricsSnapshot = {
       records: this.records,

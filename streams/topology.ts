@@ -55,9 +55,6 @@ export interface StreamTopology {
   metrics(): StreamMetricsSnapshot;
 }
 
-/** Longest the topology's stop waits for Kafka to hear of its last offsets and of its consumer leaving. */
-const KAFKA_CLOSE_WAIT_MS = 1000;
-
 export async function startStreamTopology(options: StreamTopologyOptions): Promise<StreamTopology> {
   const { config, kafka, codec, redis } = options;
   const logger = options.logger.child({ component: 'stream' });
@@ -191,8 +188,8 @@ export async function startStreamTopology(options: StreamTopologyOptions): Promi
       clearInterval(logTimer);
       // Kafka hears of the commit for lag monitoring only (Redis holds the offsets), and of the consumer leaving its
       // group: with the broker gone each retries for many seconds, so the stop waits a little for them, not for that.
-      await settleWithin(commits.commit(), KAFKA_CLOSE_WAIT_MS);
-      await settleWithin(consumer.disconnect(), KAFKA_CLOSE_WAIT_MS);
+      await settleWithin(commits.commit());
+      await settleWithin(consumer.disconnect());
       // Batches queued or being applied stop at their next step; wait for them so metrics are final.
       await Promise.all(inFlight);
       await logEnds.stop();

@@ -127,9 +127,6 @@ export interface ClusterLease {
   close(): Promise<void>;
 }
 
-/** Longest a close waits for a beat in flight. */
-const CLOSE_WAIT_MS = 1000;
-
 /** Reads the cluster id, writes the first beat, and beats every `leaseMs / 3`. */
 export async function startClusterLease(options: ClusterLeaseOptions): Promise<ClusterLease> {
   const { fs, leaseMs, logger } = options;
@@ -219,7 +216,7 @@ export async function startClusterLease(options: ClusterLeaseOptions): Promise<C
       // A beat reads the cluster id from Kafka, which retries for many seconds when the broker is gone; the lease is
       // removed without waiting that long (a beat that ends later writes nothing: see `closed`).
       closed = true;
-      await settleWithin(beating, CLOSE_WAIT_MS);
+      await settleWithin(beating);
       if (cluster !== null) await fs.remove(pathOf(cluster)).catch(() => false);
     },
   };

@@ -13,9 +13,6 @@ import { progressKeyOf } from './progress.ts';
  * fetches never return a batch (a consumer that stopped, a fetch failing again and again) would look idle. A
  * consumer crash is the archive's last error.
  */
-/** Longest a stop waits for a read of the log ends in flight. */
-const STOP_WAIT_MS = 1000;
-
 export function watchArchiveLogEnds(
   kafka: Kafka,
   consumer: Consumer,
@@ -63,7 +60,7 @@ export function watchArchiveLogEnds(
       clearInterval(timer);
       removeCrashListener();
       // A read against a broker that is gone retries for many seconds: the stop does not wait for it.
-      await settleWithin(polling, STOP_WAIT_MS);
+      await settleWithin(polling);
       await admin.disconnect().catch(() => undefined);
     },
   };

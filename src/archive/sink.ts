@@ -49,9 +49,6 @@ import { progressKeyOf } from './progress.ts';
 import { retentionCutoff } from './retention.ts';
 import { type RecoveredPartition, recoverPartition } from './scan.ts';
 
-/** Longest the archive's stop waits for Kafka to hear of its last offsets and of its consumer leaving. */
-const KAFKA_CLOSE_WAIT_MS = 1000;
-
 export interface ArchiveSinkOptions {
   config: Readonly<Config>;
   kafka: Kafka;
@@ -558,8 +555,8 @@ export async function startArchiveSink(options: ArchiveSinkOptions): Promise<Arc
       await Promise.all([...writers.values()].map((w) => w.fence()));
       // Kafka hears of the commit for lag monitoring only, and the group of the consumer leaving: with the broker
       // gone each retries for many seconds, so the stop waits a little for them, not for their retries.
-      await settleWithin(commitOffsets(), KAFKA_CLOSE_WAIT_MS);
-      await settleWithin(consumer.disconnect(), KAFKA_CLOSE_WAIT_MS);
+      await settleWithin(commitOffsets());
+      await settleWithin(consumer.disconnect());
       await builderThread?.close();
       logger.info(metrics.snapshot(), 'archive stopped');
     },

@@ -53,8 +53,7 @@ export function stateHealthReasons(sources: StateHealthSources): string[] {
  * reason would take every replica out of rotation at once.
  */
 export function stateHealthWarnings(stream: StreamHealthReport | undefined): string[] {
-  const elsewhere = stream?.metrics?.stalledElsewhere ?? {};
-  return Object.entries(elsewhere).map(
+  return Object.entries(stream?.metrics?.stalledElsewhere ?? {}).map(
     ([partition, { ms, waiting }]) =>
       `stream partition ${partition}, held by another member of the topology's consumer group, has not advanced ` +
       `for ${Math.round(ms / 1000)} s (${waiting} records waiting): another croupier is slow or stopped, or a ` +
@@ -156,7 +155,7 @@ export function stateHealthMetricLines(
     gaugeLines(
       'croupier_stream_stalled_elsewhere_partitions',
       "Partitions another member of the topology's consumer group holds, with records waiting, not advancing.",
-      Object.keys(m.stalledElsewhere ?? {}).length,
+      Object.keys(m.stalledElsewhere).length,
     ),
     gaugeLines(
       'croupier_stream_rebuilding_partitions',

@@ -18,9 +18,6 @@ export interface LogEndWatch {
   stop(): Promise<void>;
 }
 
-/** Longest a stop waits for a read of the log ends in flight. */
-const STOP_WAIT_MS = 1000;
-
 export function watchLogEnds(options: {
   admin: Admin;
   /** The topics the topology consumes. */
@@ -82,7 +79,7 @@ export function watchLogEnds(options: {
       clearInterval(timer);
       removeCrashListener();
       // A read against a broker that is gone retries for many seconds: the stop does not wait for it.
-      await settleWithin(polling, STOP_WAIT_MS);
+      await settleWithin(polling);
     },
   };
 }

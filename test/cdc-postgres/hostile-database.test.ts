@@ -32,6 +32,16 @@ afterAll(async () => {
   await world?.close();
 });
 
+/** The catalog in Redis, once it holds `itemId` (20 s at most). */
+async function catalogHolding(itemId: string) {
+  await expect
+    .poll(async () => (await catalogInRedis(redis.client, prefix, topics.cdcItems, 2)).has(itemId), {
+      timeout: 20_000,
+    })
+    .toBe(true);
+  return catalogInRedis(redis.client, prefix, topics.cdcItems, 2);
+}
+
 function cdcConfig(overrides: Partial<CdcConfig> = {}): CdcConfig {
   return configSchema.parse({ cdc: { postgresUrl: pg.url, lagCheckMs: 200, ...overrides } }).cdc;
 }
@@ -93,12 +103,7 @@ describe('PostgreSQL CDC source against a hostile database', () => {
       await pg.sql(`INSERT INTO far_items (item_id, title, created_at) VALUES ('far-past', 'x', '-infinity'),
         ('far-future', 'x', '294276-12-31 23:59:59+00')`);
       await pg.sql(`INSERT INTO far_items (item_id, title) VALUES ('far-after', 'x')`);
-      await expect
-        .poll(async () => (await catalogInRedis(redis.client, prefix, topics.cdcItems, 2)).has('far-after'), {
-          timeout: 20_000,
-        })
-        .toBe(true);
-      const catalog = await catalogInRedis(redis.client, prefix, topics.cdcItems, 2);
+      const catalog = await catalogHolding('far-after');
       expect(catalog.get('far-snapshot')?.createdAt).toBe(2 ** 52 - 1);
       expect(catalog.get('far-past')?.createdAt).toBe(-(2 ** 52 - 1));
       expect(catalog.get('far-future')?.createdAt).toBe(2 ** 52 - 1);
@@ -153,12 +158,7 @@ describe('PostgreSQL CDC source against a hostile database', () => {
       await pg.sql(`UPDATE big_items SET title = repeat('d', 2000000) WHERE item_id = 'big-deleted'`);
       await pg.sql(`DELETE FROM big_items WHERE item_id = 'big-deleted'`);
       await pg.sql(`INSERT INTO big_items (item_id, title) VALUES ('big-after', 'After')`);
-      await expect
-        .poll(async () => (await catalogInRedis(redis.client, prefix, topics.cdcItems, 2)).has('big-after'), {
-          timeout: 20_000,
-        })
-        .toBe(true);
-      const catalog = await catalogInRedis(redis.client, prefix, topics.cdcItems, 2);
+      const catalog = await catalogHolding('big-after');
       expect([...catalog.keys()].filter((id) => id.startsWith('big-')).sort()).toEqual([
         'big-after',
         'big-grown',
@@ -239,11 +239,7 @@ describe('PostgreSQL CDC source against a hostile database', () => {
       await writer.query(`COMMIT`);
       const { source, stopped } = await starting;
       try {
-        await expect
-          .poll(async () => (await catalogInRedis(redis.client, prefix, topics.cdcItems, 2)).has('held-1'), {
-            timeout: 20_000,
-          })
-          .toBe(true);
+        await catalogHolding('held-1');
         expect(stopped()).toBeNull();
       } finally {
         await source.close();

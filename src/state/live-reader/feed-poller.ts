@@ -9,10 +9,8 @@
 import { settleWithin } from '../../domain/settle.ts';
 import type { Logger } from '../../log/logger.ts';
 
-export const STOP_WAIT_MS = 1000;
-
 export interface FeedPoller {
-  /** Stops scheduling rounds and waits for the one in flight (at most `STOP_WAIT_MS`). */
+  /** Stops scheduling rounds and waits for the one in flight (at most `STOP_WAIT_MS`, domain/settle.ts). */
   stop(): Promise<void>;
 }
 
@@ -50,7 +48,7 @@ export function startFeedPoller(round: () => Promise<void>, pollMs: number, log:
     async stop() {
       stopped = true;
       clearTimeout(timer);
-      await settleWithin(running, STOP_WAIT_MS);
+      await settleWithin(running);
     },
   };
 }
