@@ -84,6 +84,13 @@ export interface CdcDelta {
    * apply script skips a key whose stored position is as new or newer (a change re-sent by the source).
    */
   positions?: Map<string, string>;
+  /**
+   * The source position of the batch's last truncate (op `t`), or `''` for one without a position: before the
+   * batch's other changes, the apply script removes every row of the partition whose stored position is older
+   * (every row, for `''`) and gives it the truncate's position, so a re-sent truncate removes nothing newer.
+   * The changes folded above are those after that truncate.
+   */
+  truncate?: string;
 }
 
 /**

@@ -8,6 +8,11 @@
  * batch gave its key is skipped (a re-sent change); the delta carries each key's newest position, and the
  * apply script skips the keys whose stored position is as new or newer.
  *
+ * A truncate (`t`: every row of the source table gone, PostgreSQL's TRUNCATE) is written to every partition of the
+ * topic, as a partition's rows are those of the keys it carries. It drops what the batch folded before it (the
+ * truncate removes those rows anyway) and sets the delta's `truncate`: the apply script first removes every row of
+ * the partition older than the truncate, then applies the changes after it.
+ *
  * The change feed value of an item or a user is its row (an unavailable item's says `available: false`: it leaves
  * every carousel but keeps its counts), or `null` once deleted (readers then drop what they cached of it).
  */
@@ -43,6 +48,13 @@ function foldChanges<Row extends ItemRow | UserRow>(
   const delta: CdcDelta = { events: 0, rows: new Map(), feed: new Map(), positions };
   for (const change of changes) {
     delta.events++;
+    if (change.op === 't') {
+      delta.truncate = sourcePosition(change) ?? '';
+      delta.rows.clear();
+      delta.feed.clear();
+      positions.clear();
+      continue;
+    }
     const row = change.op === 'd' ? (change.before ?? change.after)! : change.after!;
     const key = keyOf(row);
     const position = sourcePosition(change);

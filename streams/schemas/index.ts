@@ -173,7 +173,11 @@ export interface UserRow {
   subscribed: boolean;
 }
 
-export type CdcOp = 'c' | 'u' | 'd' | 'r';
+/**
+ * c create, u update, d delete, r snapshot read, t truncate (every row of the source table gone: `before` and
+ * `after` null, written to every partition of the topic, see streams/fold/cdc.ts).
+ */
+export type CdcOp = 'c' | 'u' | 'd' | 'r' | 't';
 
 export interface CdcSource {
   connector: string;

@@ -154,13 +154,23 @@ function checkChange(name: SchemaName, v: Value, key: 'itemId' | 'userId'): Reje
   const before = v.before as Value | null | undefined;
   const after = v.after as Value | null | undefined;
   const op = v.op;
+  if (op === 't') {
+    // A truncate names no row: every row of the table is gone (see streams/fold/cdc.ts).
+    if (before || after) {
+      return reject(
+        'CROUPIER_ERR_STREAM_CDC_INVALID',
+        `${name} truncate (op t) carries a row; before and after must be null`,
+      );
+    }
+    return undefined;
+  }
   if (!before && !after) {
     return reject('CROUPIER_ERR_STREAM_CDC_EMPTY', `${name} (op ${String(op)}) has neither before nor after`);
   }
   if (op !== 'c' && op !== 'u' && op !== 'd' && op !== 'r') {
     return reject(
       'CROUPIER_ERR_STREAM_CDC_INVALID',
-      `${name}.op = ${JSON.stringify(op)} is not one of c, u, d, r`,
+      `${name}.op = ${JSON.stringify(op)} is not one of c, u, d, r, t`,
     );
   }
   if (op === 'd') {

@@ -59,7 +59,7 @@ describe('PostgreSQL CDC source', () => {
       const catalog = await catalogInRedis(redis.client, prefix, topics.cdcItems, 2);
       expect(catalog.get('a')).toMatchObject({ title: 'Alpha 2', available: false, tags: ['x', 'y'] });
       expect(catalog.get('e')).toMatchObject({ title: 'Gamma', category: 'series' });
-      expect(source.metrics().sent).toEqual({ r: 2, c: 3, u: 2, d: 2 });
+      expect(source.metrics().sent).toEqual({ r: 2, c: 3, u: 2, d: 2, t: 0 });
       expect(source.metrics().confirmedLsn).toBeGreaterThan(0);
       // The slot follows what Kafka acknowledged, and its lag is read.
       await expect.poll(() => source.metrics().lag, { timeout: 5000 }).not.toBeNull();
@@ -108,11 +108,28 @@ describe('PostgreSQL CDC source', () => {
     }
   }, 60_000);
 
+  it('replicates TRUNCATE: the rows it removed leave the catalog on every partition, the rows after it stay', async () => {
+    const source = await startSource(cdcConfig());
+    try {
+      expect(await waitForSameCatalog(pg, redis.client, prefix, topics.cdcItems, 2)).toBe(4);
+      await pg.sql(`TRUNCATE items`);
+      await pg.sql(`INSERT INTO items (item_id, title) VALUES ('h', 'Hotel')`);
+      expect(await waitForSameCatalog(pg, redis.client, prefix, topics.cdcItems, 2)).toBe(1);
+      // Within one transaction: the insert before the truncate goes, the one after it stays.
+      await pg.sql(`BEGIN; INSERT INTO items (item_id, title) VALUES ('i', 'India'), ('k', 'Kilo');
+        TRUNCATE items; INSERT INTO items (item_id, title) VALUES ('j', 'Juliett'); COMMIT`);
+      expect(await waitForSameCatalog(pg, redis.client, prefix, topics.cdcItems, 2)).toBe(1);
+      expect(source.metrics().sent.t).toBe(2);
+    } finally {
+      await source.close();
+    }
+  }, 60_000);
+
   it('stops, naming the column, when a mapped column is dropped', async () => {
     const source = await startSource(cdcConfig());
     try {
       await pg.sql(`ALTER TABLE items DROP COLUMN category`);
-      await pg.sql(`UPDATE items SET title = 'Echo 2' WHERE item_id = 'e'`);
+      await pg.sql(`UPDATE items SET title = 'Juliett 2' WHERE item_id = 'j'`);
       await expect(source.failed).rejects.toThrow(/category/);
     } finally {
       await source.close();

@@ -11,6 +11,7 @@ import { foldItemChanges } from '../../streams/fold/cdc.ts';
 import type { PartitionRecord } from '../../streams/fold/partition-batch.ts';
 import { sourcePosition } from '../../streams/fold/source-position.ts';
 import type { ItemChange, ItemRow } from '../../streams/schemas/index.ts';
+import { validateRecord } from '../../streams/validate/events.ts';
 import { startTestRedis, type TestRedis } from '../support/redis.ts';
 
 let redis: TestRedis;
@@ -30,7 +31,7 @@ function row(itemId: string, title: string): ItemRow {
 
 /** A change committed at `commitLsn` (a snapshot read: `lsn` and `commitLsn` are the snapshot's LSN). */
 function change(
-  op: 'r' | 'c' | 'u' | 'd',
+  op: 'r' | 'c' | 'u' | 'd' | 't',
   itemId: string,
   title: string,
   lsn: number | null,
@@ -40,7 +41,7 @@ function change(
   return {
     op,
     before: op === 'd' ? r : null,
-    after: op === 'd' ? null : r,
+    after: op === 'd' || op === 't' ? null : r,
     ts_ms: 1,
     source: { connector: 'postgresql', db: 'shop', table: 'items', ts_ms: 1, lsn, txId: 7, commitLsn },
   };
@@ -142,5 +143,55 @@ describe('applying re-sent CDC changes', () => {
     let stored = await apply(s, [change('c', 'a', 'a1', 500, 500)], -1);
     stored = await apply(s, [change('u', 'a', 'plain', 10, null)], stored);
     expect(await rows(prefix)).toEqual({ a: 'plain' });
+  });
+
+  it('a truncate removes every row older than it, once, and the feed says so; what follows it applies', async () => {
+    const prefix = redis.prefix();
+    const s = writer(prefix);
+    const truncate = (lsn: number | null, commitLsn: number | null = lsn) =>
+      change('t', '', '', lsn, commitLsn);
+    let stored = await apply(
+      s,
+      [
+        change('r', 'a', 'a0', 100, null),
+        change('r', 'b', 'b0', 100, null),
+        change('r', 'c', 'c0', 100, null),
+      ],
+      -1,
+    );
+    stored = await apply(s, [change('d', 'c', 'c0', 110, 120)], stored);
+    // Before the truncate in its batch: dropped (the truncate removes it); after it: applied.
+    stored = await apply(
+      s,
+      [change('u', 'a', 'a1', 130, 140), truncate(150, 160), change('c', 'd', 'd0', 170, 180)],
+      stored,
+    );
+    expect(await rows(prefix)).toEqual({ d: 'd0' });
+    expect(await lastFeedData(prefix)).toEqual({ items: { a: null, b: null, d: row('d', 'd0') } });
+    stored = await apply(s, [change('c', 'e', 'e0', 190, 200)], stored);
+
+    // The source re-sends from before the truncate: the old rows stay gone, the newer ones stay.
+    stored = await apply(
+      s,
+      [change('u', 'a', 'a1', 130, 140), truncate(150, 160), change('c', 'd', 'd0', 170, 180)],
+      stored,
+    );
+    expect(await rows(prefix)).toEqual({ d: 'd0', e: 'e0' });
+    expect(await lastFeedData(prefix)).toEqual({ items: {} });
+    stored = await apply(s, [change('r', 'b', 'b0', 100)], stored);
+    expect(await rows(prefix)).toEqual({ d: 'd0', e: 'e0' });
+
+    // A truncate without a position (a source that gives none) removes every row.
+    stored = await apply(s, [truncate(null)], stored);
+    expect(await rows(prefix)).toEqual({});
+    const stats = await redis.client.hgetall(partitionKey(prefix, cdc, 'stats'));
+    expect(stats.truncates).toBe('3');
+  });
+
+  it('a truncate names no row: one that carries a row is refused', () => {
+    expect(validateRecord('items', 'ItemChange', change('t', '', '', 1))).toBeUndefined();
+    expect(
+      validateRecord('items', 'ItemChange', { ...change('t', '', '', 1), after: row('a', 'x') })?.code,
+    ).toBe('CROUPIER_ERR_STREAM_CDC_INVALID');
   });
 });

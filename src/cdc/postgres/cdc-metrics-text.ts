@@ -4,9 +4,9 @@ import type { CdcMetricsSnapshot } from './source.ts';
 export function renderCdcMetrics(m: CdcMetricsSnapshot): string {
   const slot = `slot="${m.slot.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`;
   const lines = [
-    '# HELP croupier_cdc_records_total Change records the PostgreSQL source sent and Kafka acknowledged, by op.',
+    '# HELP croupier_cdc_records_total Change records the PostgreSQL source sent and Kafka acknowledged, by op (t: a truncate, counted once for all its partitions).',
     '# TYPE croupier_cdc_records_total counter',
-    ...(['r', 'c', 'u', 'd'] as const).map(
+    ...(['r', 'c', 'u', 'd', 't'] as const).map(
       (op) => `croupier_cdc_records_total{${slot},op="${op}"} ${m.sent[op]}`,
     ),
     '# HELP croupier_cdc_rows_refused_total Changes not sent because their row holds more text or tags than a row may.',

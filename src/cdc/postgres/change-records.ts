@@ -18,16 +18,21 @@ export interface ChangeOrigin {
   commitMs: number;
 }
 
-/** A record for Kafka: its contract kind, key (the row's key) and envelope. */
+/**
+ * A record for Kafka: its contract kind, key (the row's key; a truncate's, the table's name) and envelope. A
+ * truncate goes to every partition of its topic (`everyPartition`), since each partition holds the rows of the
+ * keys it carries.
+ */
 export interface ChangeRecord {
   kind: RowMapping['kind'];
   key: string;
   change: ChangeEnvelope<ChangeRow>;
+  everyPartition?: true;
 }
 
 function envelope(
   mapping: RowMapping,
-  op: 'r' | 'c' | 'u' | 'd',
+  op: ChangeEnvelope<ChangeRow>['op'],
   before: ChangeRow | null,
   after: ChangeRow | null,
   origin: ChangeOrigin,
@@ -106,6 +111,16 @@ export function deleteRecord(
     kind: mapping.kind,
     key: rowKey(mapping, old),
     change: envelope(mapping, 'd', before, null, origin),
+  };
+}
+
+/** A TRUNCATE of the mapped table: every row gone. */
+export function truncateRecord(mapping: RowMapping, origin: ChangeOrigin): ChangeRecord {
+  return {
+    kind: mapping.kind,
+    key: mapping.table,
+    change: envelope(mapping, 't', null, null, origin),
+    everyPartition: true,
   };
 }
 

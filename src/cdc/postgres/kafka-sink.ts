@@ -31,8 +31,8 @@ export interface KafkaSink {
   flush(): Promise<void>;
   /** Nothing buffered, nothing in flight. */
   idle(): boolean;
-  /** Records acknowledged by Kafka so far, by op. */
-  readonly sent: Record<'r' | 'c' | 'u' | 'd', number>;
+  /** Records acknowledged by Kafka so far, by op (a truncate counts once, whatever its partitions). */
+  readonly sent: Record<'r' | 'c' | 'u' | 'd' | 't', number>;
   close(): Promise<void>;
 }
 
@@ -44,7 +44,9 @@ export interface KafkaSink {
  */
 export const MAX_SEND_BYTES = 512 * 1024;
 
-type Entry = { topic: string; key: string; value: Buffer; op: 'r' | 'c' | 'u' | 'd' } | { commit: number };
+type Op = ChangeRecord['change']['op'];
+/** A record to send; `partition` set for a truncate's copies (counted as sent on the first, partition 0). */
+type Entry = { topic: string; key: string; value: Buffer; op: Op; partition?: number } | { commit: number };
 
 export async function createKafkaSink(options: KafkaSinkOptions): Promise<KafkaSink> {
   const { kafka, codec, topics } = options;
@@ -61,11 +63,11 @@ export async function createKafkaSink(options: KafkaSinkOptions): Promise<KafkaS
   let inFlight: Promise<void> | null = null;
   let timer: NodeJS.Timeout | null = null;
   let failed: Error | null = null;
-  const sent = { r: 0, c: 0, u: 0, d: 0 };
+  const sent = { r: 0, c: 0, u: 0, d: 0, t: 0 };
   let spaceWaiters: (() => void)[] = [];
 
   async function send(entries: Entry[]): Promise<void> {
-    const byTopic = new Map<string, { key: string; value: Buffer }[]>();
+    const byTopic = new Map<string, { key: string; value: Buffer; partition?: number }[]>();
     for (const e of entries) {
       if ('commit' in e) continue;
       let list = byTopic.get(e.topic);
@@ -73,7 +75,11 @@ export async function createKafkaSink(options: KafkaSinkOptions): Promise<KafkaS
         list = [];
         byTopic.set(e.topic, list);
       }
-      list.push({ key: e.key, value: e.value });
+      list.push(
+        e.partition === undefined
+          ? { key: e.key, value: e.value }
+          : { key: e.key, value: e.value, partition: e.partition },
+      );
     }
     if (byTopic.size > 0) {
       await producer.sendBatch({
@@ -84,7 +90,7 @@ export async function createKafkaSink(options: KafkaSinkOptions): Promise<KafkaS
     let last = -1;
     for (const e of entries) {
       if ('commit' in e) last = e.commit;
-      else sent[e.op]++;
+      else if (!e.partition) sent[e.op]++;
     }
     if (last >= 0) options.onAcknowledged(last);
   }
@@ -140,14 +146,19 @@ export async function createKafkaSink(options: KafkaSinkOptions): Promise<KafkaS
         record.kind === 'items'
           ? await codec.encode(topics.cdcItems, 'ItemChange', record.change as ItemChange)
           : await codec.encode(topics.cdcUsers, 'UserChange', record.change as UserChange);
-      buffer.push({
-        topic: record.kind === 'items' ? topics.cdcItems : topics.cdcUsers,
-        key: record.key,
-        value,
-        op: record.change.op,
-      });
-      records++;
-      bytes += Buffer.byteLength(record.key) + value.length;
+      const topic = record.kind === 'items' ? topics.cdcItems : topics.cdcUsers;
+      const op = record.change.op;
+      if (record.everyPartition) {
+        const partitions = await partitionCount(kafka, topic);
+        for (let partition = 0; partition < partitions; partition++)
+          buffer.push({ topic, key: record.key, value, op, partition });
+        records += partitions;
+        bytes += partitions * (Buffer.byteLength(record.key) + value.length);
+      } else {
+        buffer.push({ topic, key: record.key, value, op });
+        records++;
+        bytes += Buffer.byteLength(record.key) + value.length;
+      }
       if (full()) {
         kick();
         while (full() && failed === null) {
@@ -175,4 +186,18 @@ export async function createKafkaSink(options: KafkaSinkOptions): Promise<KafkaS
       await producer.disconnect();
     },
   };
+}
+
+/** The partitions `topic` has now (asked of the cluster each time: a truncate is rare, and partitions may be added). */
+async function partitionCount(kafka: Kafka, topic: string): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+    const partitions = topics[0]?.partitions.length ?? 0;
+    if (partitions === 0) throw new Error(`topic ${topic} has no partitions`);
+    return partitions;
+  } finally {
+    await admin.disconnect();
+  }
 }

@@ -16,6 +16,7 @@ import {
   type ChangeRecord,
   deleteRecord,
   rowRecord,
+  truncateRecord,
   updateRecords,
 } from './change-records.ts';
 import { type ContractKind, type RowMapping, resolveMapping, type TableShape } from './column-mapping.ts';
@@ -130,12 +131,19 @@ export async function startReplicationStream(options: ReplicationStreamOptions):
         tx = null;
         options.commit(lsnToNumber(msg.commitLsn ?? lsnText));
         return;
-      case 'truncate':
-        logger.warn(
-          { tables: msg.relations.map((r) => `${r.schema}.${r.name}`) },
-          'cdc: TRUNCATE is not replicated: the catalog keeps the rows it removed (a new snapshot would not remove them either); delete rows with DELETE',
-        );
+      case 'truncate': {
+        // One record per truncated mapped table, to every partition of its topic (the catalog's rows of a key
+        // live in the partition of the key).
+        if (tx === null) return;
+        const origin = { ...tx, lsn: lsnToNumber(lsnText) };
+        for (const r of msg.relations) {
+          const mapping = mappings.get(r.relationOid);
+          if (!mapping) continue;
+          logger.info({ table: mapping.table }, 'cdc: TRUNCATE: every row of the table leaves the catalog');
+          await options.add(truncateRecord(mapping, origin));
+        }
         return;
+      }
       case 'insert':
       case 'update':
       case 'delete': {

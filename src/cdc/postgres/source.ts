@@ -43,7 +43,7 @@ export interface PostgresCdcOptions {
 export interface CdcMetricsSnapshot {
   slot: string;
   /** Records Kafka acknowledged, by op. */
-  sent: Record<'r' | 'c' | 'u' | 'd', number>;
+  sent: Record<'r' | 'c' | 'u' | 'd' | 't', number>;
   /** Changes not sent because their row is oversized (more than MAX_ROW_CHARS characters, or tags). */
   refused: number;
   /** The slot's confirmed LSN (a number). */
@@ -68,7 +68,7 @@ export async function startPostgresCdc(options: PostgresCdcOptions): Promise<Pos
   let current = await startSource(options);
   let closed = false;
   let restartTimer: NodeJS.Timeout | undefined;
-  const before = { r: 0, c: 0, u: 0, d: 0, refused: 0 };
+  const before = { r: 0, c: 0, u: 0, d: 0, t: 0, refused: 0 };
   let rejectFailed: (error: Error) => void = () => {};
   const failed = new Promise<never>((_, reject) => {
     rejectFailed = reject;
@@ -83,7 +83,7 @@ export async function startPostgresCdc(options: PostgresCdcOptions): Promise<Pos
         return;
       }
       const sent = source.metrics().sent;
-      for (const op of ['r', 'c', 'u', 'd'] as const) before[op] += sent[op];
+      for (const op of ['r', 'c', 'u', 'd', 't'] as const) before[op] += sent[op];
       before.refused += source.metrics().refused;
       await source.close().catch(() => {});
       for (let attempt = 0; !closed; attempt++) {
@@ -128,6 +128,7 @@ export async function startPostgresCdc(options: PostgresCdcOptions): Promise<Pos
           c: before.c + m.sent.c,
           u: before.u + m.sent.u,
           d: before.d + m.sent.d,
+          t: before.t + m.sent.t,
         },
         refused: before.refused + m.refused,
       };

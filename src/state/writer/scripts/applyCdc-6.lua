@@ -5,6 +5,11 @@
   the key (a change re-sent by the source is skipped, and the feed entry leaves it out); positions stay after a
   delete, so a re-sent older change cannot bring a deleted row back.
 
+  A truncate (payload trunc: the source position of the batch's last op `t`, "" for one without a position) comes
+  first: every row of the partition whose stored position is older (every row, for "") is removed, takes the
+  truncate's position (so a re-sent older change cannot bring it back, and a re-sent truncate removes nothing
+  newer) and goes into the feed entry as null; the batch's set/del/pos are the changes after the truncate.
+
   Input:
     KEYS[1] offsets   hash: consumer group -> last applied offset
     KEYS[2] stats     hash: events, batches, tombstones, dlq:<CODE>
@@ -17,7 +22,7 @@
     ARGV[2] after: the stored offset this batch continues from (-1: none)
     ARGV[3] last: the last offset of the batch
     ARGV[4] payload JSON {n, dlq: [code, count...], tombstones, set: [key, json...], del: [key...],
-            pos: [key, position...] (optional)}
+            pos: [key, position...] (optional), trunc: position (optional)}
     ARGV[5] change feed entry `d` (JSON)
     ARGV[6] change feed max length
     ARGV[7] change feed entries older than this many ms are trimmed (0: no age limit)
@@ -61,9 +66,29 @@ local wrong = wrongTypeKey({offsetsKey, "hash", statsKey, "hash", feedKey, "stre
 if wrong then return {-4, wrong} end
 
 local feedData = ARGV[5]
+-- Keys a truncate removed, for the feed entry (those the batch sets again after it are left out there).
+local truncated = {}
+if type(p.trunc) == "string" then
+  local trunc = p.trunc
+  local keys = rcall("HKEYS", rowsKey)
+  local held = trunc == "" and {} or hmgetChunked(positionsKey, keys)
+  local moved = {}
+  for i, key in ipairs(keys) do
+    if trunc == "" or not held[i] or held[i] < trunc then
+      truncated[#truncated + 1] = key
+      moved[#moved + 1] = key
+      moved[#moved + 1] = trunc
+    end
+  end
+  for i = 1, #truncated, 4000 do
+    rcall("HDEL", rowsKey, unpack(truncated, i, math.min(i + 3999, #truncated)))
+  end
+  if trunc ~= "" then hsetChunked(positionsKey, moved) end
+end
+
+local stale = {}
+local anyStale = false
 if type(p.pos) == "table" and #p.pos > 0 then
-  local stale = {}
-  local anyStale = false
   for i = 1, #p.pos, 2 do
     local key, position = p.pos[i], p.pos[i + 1]
     local held = rcall("HGET", positionsKey, key)
@@ -74,27 +99,32 @@ if type(p.pos) == "table" and #p.pos > 0 then
       rcall("HSET", positionsKey, key, position)
     end
   end
-  if anyStale then
-    -- Leave the stale keys out of the rows and rebuild the feed entry from what is applied (a row's JSON is
-    -- its feed value).
-    local kind = string.match(feedData, '^{"(%a+)":')
-    local set, del, parts = {}, {}, {}
-    for i = 1, #p.set, 2 do
-      if not stale[p.set[i]] then
-        set[#set + 1] = p.set[i]
-        set[#set + 1] = p.set[i + 1]
-        parts[#parts + 1] = cjson.encode(p.set[i]) .. ":" .. p.set[i + 1]
-      end
+end
+if anyStale or #truncated > 0 then
+  -- Leave the stale keys out of the rows and rebuild the feed entry from what is applied (a row's JSON is
+  -- its feed value), the truncated keys first as null unless the batch applies a change of theirs.
+  local kind = string.match(feedData, '^{"(%a+)":')
+  local set, del, parts, changed = {}, {}, {}, {}
+  for i = 1, #p.set, 2 do
+    if not stale[p.set[i]] then
+      set[#set + 1] = p.set[i]
+      set[#set + 1] = p.set[i + 1]
+      changed[p.set[i]] = true
     end
-    for _, key in ipairs(p.del) do
-      if not stale[key] then
-        del[#del + 1] = key
-        parts[#parts + 1] = cjson.encode(key) .. ":null"
-      end
-    end
-    p.set, p.del = set, del
-    feedData = '{"' .. kind .. '":{' .. table.concat(parts, ",") .. "}}"
   end
+  for _, key in ipairs(p.del) do
+    if not stale[key] then
+      del[#del + 1] = key
+      changed[key] = true
+    end
+  end
+  for _, key in ipairs(truncated) do
+    if not changed[key] then parts[#parts + 1] = cjson.encode(key) .. ":null" end
+  end
+  for i = 1, #set, 2 do parts[#parts + 1] = cjson.encode(set[i]) .. ":" .. set[i + 1] end
+  for _, key in ipairs(del) do parts[#parts + 1] = cjson.encode(key) .. ":null" end
+  p.set, p.del = set, del
+  feedData = '{"' .. kind .. '":{' .. table.concat(parts, ",") .. "}}"
 end
 
 if #p.set > 0 then hsetChunked(rowsKey, p.set) end
@@ -104,7 +134,8 @@ end
 
 finishBatch({
   stats = statsKey, offsets = offsetsKey, feed = feedKey, marker = markerKey, group = group,
-  after = after, last = last, events = p.n, dlq = p.dlq, extra = {"tombstones", p.tombstones},
+  after = after, last = last, events = p.n, dlq = p.dlq,
+  extra = {"tombstones", p.tombstones, "truncates", type(p.trunc) == "string" and 1 or 0},
   maxLen = ARGV[6], maxAgeMs = tonumber(ARGV[7]), epoch = ARGV[8], caughtUpAt = tonumber(ARGV[9]), d = feedData,
 })
 return {1, last}
