@@ -180,12 +180,17 @@ describe('applying re-sent CDC changes', () => {
     expect(await lastFeedData(prefix)).toEqual({ items: {} });
     stored = await apply(s, [change('r', 'b', 'b0', 100)], stored);
     expect(await rows(prefix)).toEqual({ d: 'd0', e: 'e0' });
+    // A row without a position (applied as it comes) is not older than a truncate the partition applied before:
+    // the truncate re-sent once more leaves it.
+    stored = await apply(s, [change('c', 'f', 'f0', 300, null)], stored);
+    stored = await apply(s, [truncate(150, 160)], stored);
+    expect(await rows(prefix)).toEqual({ d: 'd0', e: 'e0', f: 'f0' });
 
     // A truncate without a position (a source that gives none) removes every row.
     stored = await apply(s, [truncate(null)], stored);
     expect(await rows(prefix)).toEqual({});
     const stats = await redis.client.hgetall(partitionKey(prefix, cdc, 'stats'));
-    expect(stats.truncates).toBe('3');
+    expect(stats.truncates).toBe('4');
   });
 
   it('a truncate names no row: one that carries a row is refused', () => {

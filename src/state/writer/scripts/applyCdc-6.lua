@@ -7,8 +7,9 @@
 
   A truncate (payload trunc: the source position of the batch's last op `t`, "" for one without a position) comes
   first: every row of the partition whose stored position is older (every row, for "") is removed, takes the
-  truncate's position (so a re-sent older change cannot bring it back, and a re-sent truncate removes nothing
-  newer) and goes into the feed entry as null; the batch's set/del/pos are the changes after the truncate.
+  truncate's position (so a re-sent older change cannot bring it back) and goes into the feed entry as null; the
+  batch's set/del/pos are the changes after the truncate. A truncate not newer than the partition's last one
+  (positions field "|truncate") is a re-send and removes nothing.
 
   Input:
     KEYS[1] offsets   hash: consumer group -> last applied offset
@@ -68,8 +69,12 @@ if wrong then return {-4, wrong} end
 local feedData = ARGV[5]
 -- Keys a truncate removed, for the feed entry (those the batch sets again after it are left out there).
 local truncated = {}
-if type(p.trunc) == "string" then
+-- The partition's last truncate with a position is kept in positions under "|truncate" (no key holds "|"): a
+-- truncate not newer than it was applied already (a re-send) and removes nothing, without reading every row again.
+local truncatedAt = type(p.trunc) == "string" and p.trunc ~= "" and rcall("HGET", positionsKey, "|truncate")
+if type(p.trunc) == "string" and not (truncatedAt and truncatedAt >= p.trunc) then
   local trunc = p.trunc
+  if trunc ~= "" then rcall("HSET", positionsKey, "|truncate", trunc) end
   local keys = rcall("HKEYS", rowsKey)
   local held = trunc == "" and {} or hmgetChunked(positionsKey, keys)
   local moved = {}
