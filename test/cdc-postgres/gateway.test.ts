@@ -78,13 +78,24 @@ describe('croupier start with a PostgreSQL catalog', () => {
     await untilDealt(['bravo', 'charlie', 'delta']);
   }, 60_000);
 
+  it('stops dealing every row a TRUNCATE removed, and deals the rows inserted after it', async () => {
+    await pg.sql(`BEGIN; TRUNCATE items; INSERT INTO items (item_id, title) VALUES ('echo', 'Echo'); COMMIT`);
+    await untilDealt(['echo']);
+    await pg.sql(
+      `INSERT INTO items (item_id, title) VALUES ('bravo', 'Bravo'), ('charlie', 'Charlie'), ('delta', 'Delta')`,
+    );
+    await pg.sql(`DELETE FROM items WHERE item_id = 'echo'`);
+    await untilDealt(['bravo', 'charlie', 'delta']);
+  }, 60_000);
+
   it("puts the slot's lag and the records sent on the gateway's /metrics", async () => {
     const text = await eventually(async () => {
       const page = await (await fetch(`${croupier.gatewayUrl.replace(/\/$/, '')}/metrics`)).text();
       return page.includes('croupier_cdc_slot_lag_bytes{slot="croupier"}') ? page : undefined;
     });
     expect(text).toMatch(/croupier_cdc_records_total\{slot="croupier",op="r"\} 3\n/);
-    expect(text).toMatch(/croupier_cdc_records_total\{slot="croupier",op="c"\} 1\n/);
+    expect(text).toMatch(/croupier_cdc_records_total\{slot="croupier",op="c"\} 5\n/);
+    expect(text).toMatch(/croupier_cdc_records_total\{slot="croupier",op="t"\} 1\n/);
   });
 
   it('says on /readyz, ready still, when the source stopped, and goes on dealing the catalog it has', async () => {
