@@ -3,9 +3,13 @@
  * memory into a small shared buffer every few seconds, and the main thread reads them when `/metrics` is scraped.
  * The process's resident memory is one number for all threads; these say which thread it is (the broker's
  * record batches are Buffers, external memory; the caches are on the heap), so an operator and `npm run soak` can
- * tell a thread that grows from one that has levelled off. Values are those of `process.memoryUsage()`, which in a
- * worker thread describe that thread's own isolate.
+ * tell a thread that grows from one that has levelled off. Values are V8's heap statistics of the calling thread's
+ * own isolate (what `process.memoryUsage()` reports without its resident size: reading that opens /proc/self/stat,
+ * and with every file descriptor taken, say by as many WebSockets as RLIMIT_NOFILE allows, it throws EMFILE, which
+ * out of this timer ended the topology and archive threads).
  */
+import { getHeapStatistics } from 'node:v8';
+
 /** Heap used, heap total, external (Buffers and ArrayBuffers included), when written (ms since the epoch). */
 const FIELDS = 4;
 /** How often a worker thread writes its figures. */
@@ -21,7 +25,7 @@ export interface ThreadMemory {
 }
 
 function writeInto(slot: Float64Array): void {
-  const m = process.memoryUsage();
+  const m = ownMemory();
   slot[0] = m.heapUsed;
   slot[1] = m.heapTotal;
   slot[2] = m.external;
@@ -49,8 +53,8 @@ export function readMemoryReport(buffer: SharedArrayBuffer | undefined): ThreadM
   return { heapUsed: slot[0]!, heapTotal: slot[1]!, external: slot[2]! };
 }
 
-/** The calling thread's memory now. */
+/** The calling thread's memory now; needs no file descriptor. */
 export function ownMemory(): ThreadMemory {
-  const m = process.memoryUsage();
-  return { heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external };
+  const h = getHeapStatistics();
+  return { heapUsed: h.used_heap_size, heapTotal: h.total_heap_size, external: h.external_memory };
 }
