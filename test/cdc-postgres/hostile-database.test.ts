@@ -92,6 +92,43 @@ describe('PostgreSQL CDC source against a hostile database', () => {
     }
   }, 60_000);
 
+  it('stands by while another source streams its slot, and takes the slot over once that one stops', async () => {
+    const first = await startSource();
+    const warnings: string[] = [];
+    const logger = pino(
+      { level: 'warn' },
+      { write: (line: string) => void warnings.push(JSON.parse(line).msg) },
+    );
+    let second: Awaited<ReturnType<typeof startSource>> | undefined;
+    try {
+      await pg.sql(`INSERT INTO items (item_id, title) VALUES ('s1', 'Standby 1')`);
+      await catalogHolding('s1');
+      // A second croupier with the same cdc.slot, as a replica for failover.
+      second = await startSource({}, logger);
+      await expect
+        .poll(() => warnings.find((w) => /is streamed by another source .* standing by/.test(w)), {
+          timeout: 20_000,
+        })
+        .toBeDefined();
+      expect(second.stopped()).toBeNull();
+      expect(renderCdcMetrics(second.source.metrics())).toContain(
+        'croupier_cdc_streaming{slot="croupier"} 0\n',
+      );
+    } finally {
+      await first.source.close();
+    }
+    try {
+      // The first is gone: the second takes the slot over and streams what comes next, and nothing is lost.
+      await pg.sql(`INSERT INTO items (item_id, title) VALUES ('s2', 'Standby 2')`);
+      expect((await catalogHolding('s2')).get('s2')?.title).toBe('Standby 2');
+      expect(await waitForSameCatalog(pg, redis.client, prefix, topics.cdcItems, 2)).toBe(4);
+      expect(second.stopped()).toBeNull();
+      expect(first.stopped()).toBeNull();
+    } finally {
+      await second.source.close();
+    }
+  }, 60_000);
+
   it('reads infinite timestamps and times past a JavaScript Date as the furthest time the contract carries', async () => {
     const table = { itemsTable: 'far_items', slot: 'far', publication: 'far' };
     await pg.sql(ITEMS_DDL.replace('CREATE TABLE items', 'CREATE TABLE far_items'));

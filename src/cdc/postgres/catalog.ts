@@ -136,6 +136,15 @@ export async function readSlot(client: pg.Client, slot: string): Promise<SlotSta
   return { slot, confirmedFlushLsn: row.confirmed_flush_lsn };
 }
 
+/** The pid of the walsender that streams `slot` now (another source's, while it runs), or null when none does. */
+export async function slotActivePid(client: pg.Client, slot: string): Promise<number | null> {
+  const { rows } = await client.query<{ active_pid: number | null }>(
+    'SELECT active_pid FROM pg_replication_slots WHERE slot_name = $1',
+    [slot],
+  );
+  return rows[0]?.active_pid ?? null;
+}
+
 /** Drops the slot (`croupier cdc --drop-slot`); false when there was none. */
 export async function dropSlot(client: pg.Client, slot: string): Promise<boolean> {
   const { rowCount } = await client.query(

@@ -5,7 +5,9 @@
  * One way in: `startPostgresCdc(options)` returns a handle with `close()`; `failed` rejects when the source stops
  * on its own (a mapping that no longer holds, Kafka refusing the changes), so the process can exit and be restarted.
  * A lost connection to PostgreSQL (a restart of the server, a terminated backend) or to Kafka does not stop it:
- * the source starts again from its slot once both answer, re-sending from the last confirmed commit.
+ * the source starts again from its slot once both answer, re-sending from the last confirmed commit. A slot that
+ * another source streams (a second replica of croupier, for failover) does not stop it either: it stands by,
+ * looking every STANDBY_CHECK_MS, and takes the slot over once the other lets it go.
  */
 import type { Kafka } from 'kafkajs';
 import pg from 'pg';
@@ -22,6 +24,7 @@ import {
   readSlotLag,
   readTableShape,
   type SlotLag,
+  slotActivePid,
   unpublishedTables,
 } from './catalog.ts';
 import { type ChangeRecord, oversizedRecord } from './change-records.ts';
@@ -63,6 +66,8 @@ export interface PostgresCdcHandle {
 
 /** Waits before starting again after a lost connection: 1 s, doubling to 30 s. */
 const RESTART_DELAYS_MS = [1000, 2000, 4000, 8000, 16_000, 30_000];
+/** How often a source standing by (its slot streamed by another) looks whether the slot is free. */
+const STANDBY_CHECK_MS = 2000;
 
 export async function startPostgresCdc(options: PostgresCdcOptions): Promise<PostgresCdcHandle> {
   let current = await startSource(options);
@@ -78,7 +83,7 @@ export async function startPostgresCdc(options: PostgresCdcOptions): Promise<Pos
   function watch(source: PostgresCdcHandle): void {
     source.failed.catch(async (error: Error) => {
       if (closed || source !== current) return;
-      if (!lostConnection(error)) {
+      if (!lostConnection(error) && slotInUse(error) === null) {
         rejectFailed(error);
         return;
       }
@@ -86,16 +91,31 @@ export async function startPostgresCdc(options: PostgresCdcOptions): Promise<Pos
       for (const op of ['r', 'c', 'u', 'd', 't'] as const) before[op] += sent[op];
       before.refused += source.metrics().refused;
       await source.close().catch(() => {});
+      let standingBy = false;
       for (let attempt = 0; !closed; attempt++) {
-        const delay = RESTART_DELAYS_MS[Math.min(attempt, RESTART_DELAYS_MS.length - 1)]!;
-        options.logger.warn(
-          { err: error, delayMs: delay },
-          `cdc: lost a connection (${error.message}); starting again from slot ${options.config.slot} in ${delay} ms`,
-        );
+        const holder = slotInUse(error);
+        const delay =
+          holder !== null
+            ? STANDBY_CHECK_MS
+            : RESTART_DELAYS_MS[Math.min(attempt, RESTART_DELAYS_MS.length - 1)]!;
+        if (holder === null) {
+          standingBy = false;
+          options.logger.warn(
+            { err: error, delayMs: delay },
+            `cdc: lost a connection (${error.message}); starting again from slot ${options.config.slot} in ${delay} ms`,
+          );
+        } else if (!standingBy) {
+          standingBy = true;
+          options.logger.warn(
+            { slot: options.config.slot, pid: holder },
+            `cdc: slot ${options.config.slot} is streamed by another source (PostgreSQL pid ${holder}: another croupier with this cdc.slot); standing by, taking it over once it is free`,
+          );
+        }
         await new Promise<void>((resolve) => {
           restartTimer = setTimeout(resolve, delay);
         });
         if (closed) return;
+        if (holder !== null && (await slotStillHeld(options.config).catch(() => false))) continue;
         try {
           const next = await startSource(options);
           if (closed) {
@@ -106,7 +126,7 @@ export async function startPostgresCdc(options: PostgresCdcOptions): Promise<Pos
           watch(next);
           return;
         } catch (startError) {
-          if (!lostConnection(startError as Error)) {
+          if (!lostConnection(startError as Error) && slotInUse(startError as Error) === null) {
             rejectFailed(startError as Error);
             return;
           }
@@ -160,6 +180,31 @@ export function lostConnection(error: Error): boolean {
       return true;
   }
   return false;
+}
+
+/**
+ * The PostgreSQL pid named when `error` (or one of its causes) says the replication slot is streamed by another
+ * walsender (SQLSTATE 55006, "replication slot … is active for PID n"), 0 when it names none; null otherwise.
+ */
+export function slotInUse(error: Error): number | null {
+  for (let e: unknown = error; e instanceof Error; e = e.cause) {
+    const match = /replication slot ".*" is active for PID (\d+)/.exec(e.message);
+    if (match) return Number(match[1]);
+    if ((e as { code?: unknown }).code === '55006') return 0;
+  }
+  return null;
+}
+
+/** Whether a walsender streams the configured slot now (asked on a connection of its own). */
+async function slotStillHeld(config: CdcConfig): Promise<boolean> {
+  const client = new pg.Client({ connectionString: config.postgresUrl });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    return (await slotActivePid(client, config.slot)) !== null;
+  } finally {
+    await client.end().catch(() => {});
+  }
 }
 
 /** One run of the source, from the checks to the stream; stops for good on its first failure. */
