@@ -95,7 +95,7 @@ describe('croupier start with a PostgreSQL catalog', () => {
     });
     expect(text).toMatch(/croupier_cdc_records_total\{slot="croupier",op="r"\} 3\n/);
     expect(text).toMatch(/croupier_cdc_records_total\{slot="croupier",op="c"\} 5\n/);
-    expect(text).toMatch(/croupier_cdc_records_total\{slot="croupier",op="t"\} 1\n/);
+    expect(text).toMatch(/croupier_cdc_records_total\{slot="croupier",op="t"\} 2\n/);
   });
 
   it('says on /readyz, ready still, when the source stopped, and goes on dealing the catalog it has', async () => {

@@ -4,12 +4,17 @@
  * and once Kafka holds them all the temporary slot is copied into the persistent one. The persistent slot
  * therefore exists only after a complete snapshot, and starts exactly where the snapshot stands: a source
  * killed during its snapshot takes it again on its next start.
+ *
+ * Each table's rows are preceded by a truncate that stands just before the snapshot (commit LSN one below its
+ * consistent point): the catalog then holds the table as the snapshot read it, and a row deleted while no slot
+ * streamed the table (after `--drop-slot`, or on a replica promoted without the slot) leaves it; a change streamed
+ * before the snapshot is older than the truncate, and the snapshot's reads are newer.
  */
 import pg from 'pg';
 import { CroupierError } from '../../errors/index.ts';
 import type { Logger } from '../../log/logger.ts';
 import { tableSql } from './catalog.ts';
-import { type ChangeOrigin, type ChangeRecord, rowRecord } from './change-records.ts';
+import { type ChangeOrigin, type ChangeRecord, rowRecord, truncateRecord } from './change-records.ts';
 import type { RowMapping } from './column-mapping.ts';
 import { lsnToNumber } from './lsn.ts';
 
@@ -114,7 +119,9 @@ export async function takeSnapshot(options: SnapshotOptions): Promise<{ lsn: str
     await reader.query(`SET TRANSACTION SNAPSHOT '${created.rows[0]!.snapshot_name}'`);
     let rows = 0;
     const fetchRows = options.fetchRows ?? 2000;
+    const before: ChangeOrigin = { ...origin, commitLsn: origin.commitLsn - 1, lsn: origin.commitLsn - 1 };
     for (const { table, mapping } of options.mappings) {
+      await options.add(truncateRecord(mapping, before));
       await reader.query(`DECLARE croupier_snapshot NO SCROLL CURSOR FOR SELECT * FROM ${tableSql(table)}`);
       for (;;) {
         const batch = await reader.query(`FETCH ${fetchRows} FROM croupier_snapshot`);
