@@ -21,6 +21,7 @@ import { ClosedCarousels } from './closed-carousels.ts';
 import type { SocketData } from './connection.ts';
 import { type DashboardExtras, mountDashboard } from './dashboard-mount.ts';
 import { createDealer, type GatewayDecider } from './dealer.ts';
+import { connectionLimit, descriptorUse } from './descriptor-limit.ts';
 import { type EventLog, eventLogWarnings } from './event-log.ts';
 import { FeedbackClaims } from './feedback-claims.ts';
 import { guardHttpRoutes } from './guarded-routes.ts';
@@ -160,6 +161,15 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
   });
   const sockets = new Set<Uws.WebSocket<SocketData>>();
   let closing = false;
+  const descriptors = descriptorUse();
+  const maxConnections = connectionLimit(config.maxConnections, descriptors);
+  if (maxConnections < config.maxConnections) {
+    logger.warn(
+      { maxConnections, ...descriptors },
+      `the open-file limit (${descriptors?.limit}, ulimit -n) leaves room for ${maxConnections} WebSockets, fewer than ` +
+        `gateway.maxConnections (${config.maxConnections}): further upgrades get 503; raise the limit to take more`,
+    );
+  }
 
   const maxStalenessMs = options.maxStalenessMs ?? 5000;
   const readiness = (): Readiness => {
@@ -216,6 +226,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
       onMessage,
       sockets,
       isClosing: () => closing,
+      maxConnections,
       closedCarousels,
     }),
   );

@@ -25,6 +25,8 @@ export interface SocketBehaviorDeps {
   sockets: Set<Uws.WebSocket<SocketData>>;
   /** Whether the gateway is shutting down (upgrades are refused). */
   isClosing: () => boolean;
+  /** Open WebSockets past which upgrades are refused: `config.maxConnections`, or fewer (descriptor-limit.ts). */
+  maxConnections: number;
   /** Where a closed connection's carousels are kept, for feedback sent after a reconnect. */
   closedCarousels?: ClosedCarousels;
 }
@@ -43,9 +45,10 @@ export function socketBehavior(deps: SocketBehaviorDeps): Uws.WebSocketBehavior<
     idleTimeout: config.idleTimeoutSeconds === 0 ? 0 : Math.max(8, config.idleTimeoutSeconds),
     sendPingsAutomatically: true,
     upgrade: (res, req, context) => {
-      if (deps.isClosing() || sockets.size >= config.maxConnections) {
+      if (deps.isClosing() || sockets.size >= deps.maxConnections) {
         metrics.connectionsRejected++;
-        res.writeStatus('503 Service Unavailable').end('too many connections\n');
+        // The connection is closed with the answer, so a refused client holds no descriptor.
+        res.writeStatus('503 Service Unavailable').end('too many connections\n', true);
         return;
       }
       const data = newSocketData(

@@ -1,6 +1,7 @@
 /**
  * `croupier serve` as a child process (`bin/croupier.js serve --set gateway.port=0` and the given `--set`s), resolved
- * with its gateway's URL once it prints it; `stop()` ends it with SIGTERM and waits.
+ * with its gateway's URL once it prints it; `stop()` ends it with SIGTERM and waits. `openFileLimit` runs it under
+ * that many file descriptors (`ulimit -n`, soft and hard: Node cannot raise it).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
@@ -12,10 +13,23 @@ export interface ServeChild {
   stop(): Promise<void>;
 }
 
-export async function startCroupierServe(settings: readonly string[]): Promise<ServeChild> {
+export async function startCroupierServe(
+  settings: readonly string[],
+  options: { openFileLimit?: number } = {},
+): Promise<ServeChild> {
   const args = ['bin/croupier.js', 'serve', '--set', 'gateway.port=0'];
   for (const s of settings) args.push('--set', s);
-  const child: ChildProcess = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess =
+    options.openFileLimit === undefined
+      ? spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn(
+          'sh',
+          ['-c', `ulimit -n ${options.openFileLimit} && exec "$0" "$@"`, process.execPath, ...args],
+          {
+            cwd: ROOT,
+            stdio: ['ignore', 'pipe', 'pipe'],
+          },
+        );
   const stop = async () => {
     if (child.exitCode !== null) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));

@@ -1,0 +1,75 @@
+/**
+ * The gateway under the process's open-file limit (RLIMIT_NOFILE): more clients than descriptors connect at once.
+ * Each is taken or refused with 503 (none left waiting in the listen backlog, where a client hangs and uWebSockets.js
+ * retries the failing accept without end), and descriptors stay free for the rest of the process: `/readyz`, a new
+ * HTTP connection, is answered while the WebSockets are held.
+ */
+
+import { afterAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { connectionLimit, parseOpenFileLimit } from '../../src/gateway/descriptor-limit.ts';
+import { type ServeChild, startCroupierServe } from '../support/croupier-serve.ts';
+
+const LIMIT = 160;
+const CLIENTS = 200;
+
+type Outcome = 'open' | 'refused' | 'failed';
+
+/** Opens a WebSocket; resolves how it ended up: open, refused with 503, or failed otherwise. */
+function connect(url: string, held: WebSocket[]): Promise<Outcome> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(url);
+    held.push(ws);
+    ws.once('open', () => resolve('open'));
+    ws.once('unexpected-response', (_req, res) => {
+      resolve(res.statusCode === 503 ? 'refused' : 'failed');
+      ws.terminate();
+    });
+    ws.once('error', () => resolve('failed'));
+  });
+}
+
+describe('the gateway at its open-file limit', () => {
+  let serve: ServeChild | undefined;
+  const held: WebSocket[] = [];
+
+  afterAll(async () => {
+    for (const ws of held) ws.terminate();
+    await serve?.stop();
+  });
+
+  it('takes or refuses every WebSocket and keeps answering HTTP while they are held', async () => {
+    serve = await startCroupierServe(['log.level=silent'], { openFileLimit: LIMIT });
+    const url = new URL('/ws', serve.url).href.replace(/^http/, 'ws');
+    const settled = new Map<Outcome, number>();
+    let pending = CLIENTS;
+    const all = Array.from({ length: CLIENTS }, () =>
+      connect(url, held).then((outcome) => {
+        pending--;
+        settled.set(outcome, (settled.get(outcome) ?? 0) + 1);
+      }),
+    );
+    // Before the fix the clients past the limit stay in the backlog for good: the wait ends with them counted.
+    await Promise.race([Promise.all(all), new Promise((r) => setTimeout(r, 20_000))]);
+    expect({ pending, failed: settled.get('failed') ?? 0 }).toEqual({ pending: 0, failed: 0 });
+    expect(settled.get('open')).toBeGreaterThan(0);
+    expect(settled.get('refused')).toBeGreaterThan(0);
+    const ready = await fetch(new URL('/readyz', serve.url), { signal: AbortSignal.timeout(20_000) });
+    expect([200, 503]).toContain(ready.status);
+  });
+});
+
+describe('the connection limit', () => {
+  it('reads the soft open-file limit and leaves half the free descriptors to the rest of the process', () => {
+    const limits =
+      'Limit Soft Limit Hard Limit Units\nMax open files            256                  4096                 files\n';
+    expect(parseOpenFileLimit(limits)).toBe(256);
+    expect(
+      parseOpenFileLimit('Max open files            unlimited            unlimited            files\n'),
+    ).toBe(null);
+    expect(connectionLimit(10_000, { limit: 256, open: 100 })).toBe(78);
+    expect(connectionLimit(50, { limit: 65_536, open: 100 })).toBe(50);
+    expect(connectionLimit(10_000, { limit: 64, open: 100 })).toBe(0);
+    expect(connectionLimit(10_000, null)).toBe(10_000);
+  });
+});
