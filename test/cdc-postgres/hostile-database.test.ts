@@ -129,6 +129,53 @@ describe('PostgreSQL CDC source against a hostile database', () => {
     }
   }, 60_000);
 
+  it('two sources started at once on a new slot: both snapshot, one creates the slot, the other stands by', async () => {
+    await pg.sql(ITEMS_DDL.replace('CREATE TABLE items', 'CREATE TABLE twin_items'));
+    // Enough rows that both snapshots run side by side (each found no slot).
+    await pg.sql(
+      `INSERT INTO twin_items (item_id, title) SELECT 'twin-' || g, 'Twin ' || g FROM generate_series(1, 20000) g`,
+    );
+    const config = { itemsTable: 'twin_items', slot: 'twin', publication: 'twin' };
+    const warnings: string[] = [];
+    const logger = pino(
+      { level: 'warn' },
+      { write: (line: string) => void warnings.push(JSON.parse(line).msg) },
+    );
+    const both = await Promise.allSettled([startSource(config, logger), startSource(config, logger)]);
+    const started = both.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    try {
+      expect(both.map((r) => (r.status === 'rejected' ? String(r.reason) : 'started'))).toEqual([
+        'started',
+        'started',
+      ]);
+      expect(
+        warnings.some((w) => /another source created slot twin while this one took its snapshot/.test(w)),
+      ).toBe(true);
+      await expect
+        .poll(() => started.filter((s) => s.source.metrics().streaming).length, { timeout: 20_000 })
+        .toBe(1);
+      await pg.sql(`DELETE FROM twin_items WHERE item_id = 'twin-7'`);
+      await expect
+        .poll(
+          async () => {
+            const catalog = await catalogInRedis(redis.client, prefix, topics.cdcItems, 2);
+            return [catalog.has('twin-7'), catalog.has('twin-20000'), catalog.size];
+          },
+          { timeout: 20_000 },
+        )
+        .toEqual([false, true, 19_999]);
+      // The one streaming stops: the other takes the slot over.
+      const streaming = started.find((s) => s.source.metrics().streaming)!;
+      const other = started.find((s) => s !== streaming)!;
+      await streaming.source.close();
+      await pg.sql(`INSERT INTO twin_items (item_id, title) VALUES ('twin-new', 'New')`);
+      expect((await catalogHolding('twin-new')).size).toBe(20_000);
+      expect(other.stopped()).toBeNull();
+    } finally {
+      for (const s of started) await s.source.close();
+    }
+  }, 90_000);
+
   it('reads infinite timestamps and times past a JavaScript Date as the furthest time the contract carries', async () => {
     const table = { itemsTable: 'far_items', slot: 'far', publication: 'far' };
     await pg.sql(ITEMS_DDL.replace('CREATE TABLE items', 'CREATE TABLE far_items'));

@@ -180,6 +180,10 @@ describe('applying re-sent CDC changes', () => {
     expect(await lastFeedData(prefix)).toEqual({ items: {} });
     stored = await apply(s, [change('r', 'b', 'b0', 100)], stored);
     expect(await rows(prefix)).toEqual({ d: 'd0', e: 'e0' });
+    // A change older than the truncate of a key the partition never held (a second source's older snapshot):
+    // stale too, since the truncate removed every row older than it.
+    stored = await apply(s, [change('r', 'z', 'z0', 100), change('c', 'y', 'y0', 140, 150)], stored);
+    expect(await rows(prefix)).toEqual({ d: 'd0', e: 'e0' });
     // A row without a position (applied as it comes) is not older than a truncate the partition applied before:
     // the truncate re-sent once more leaves it.
     stored = await apply(s, [change('c', 'f', 'f0', 300, null)], stored);

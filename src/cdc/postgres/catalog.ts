@@ -92,8 +92,7 @@ export async function unpublishedTables(
 /** Creates the publication of `tables`, or adds the tables it lacks. */
 export async function ensurePublication(client: pg.Client, publication: string, tables: readonly string[]) {
   const missing = await unpublishedTables(client, publication, tables);
-  const exists = (await client.query('SELECT 1 FROM pg_publication WHERE pubname = $1', [publication]))
-    .rowCount;
+  const exists = await publicationExists(client, publication);
   if (exists && missing.length === 0) return;
   const list = missing.map(tableSql).join(', ');
   const sql = exists
@@ -102,6 +101,8 @@ export async function ensurePublication(client: pg.Client, publication: string, 
   try {
     await client.query(sql);
   } catch (error) {
+    // Another source (a second croupier starting at the same time) may have made the same change first.
+    if (await publicationHolds(client, publication, tables).catch(() => false)) return;
     throw new CroupierError(
       'CROUPIER_ERR_CDC_DATABASE',
       `cannot ${exists ? 'add tables to' : 'create'} publication ${publication} (${(error as Error).message}): run, as the tables' owner, ${sql};`,
@@ -109,6 +110,20 @@ export async function ensurePublication(client: pg.Client, publication: string, 
       { cause: error },
     );
   }
+}
+
+async function publicationExists(client: pg.Client, publication: string): Promise<boolean> {
+  return (
+    ((await client.query('SELECT 1 FROM pg_publication WHERE pubname = $1', [publication])).rowCount ?? 0) > 0
+  );
+}
+
+/** Whether the publication exists and holds every one of `tables`. */
+async function publicationHolds(client: pg.Client, publication: string, tables: readonly string[]) {
+  return (
+    (await publicationExists(client, publication)) &&
+    (await unpublishedTables(client, publication, tables)).length === 0
+  );
 }
 
 export interface SlotState {

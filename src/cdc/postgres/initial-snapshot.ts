@@ -10,6 +10,7 @@
  * streamed the table (after `--drop-slot`, or on a replica promoted without the slot) leaves it; a change streamed
  * before the snapshot is older than the truncate, and the snapshot's reads are newer.
  */
+import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { CroupierError } from '../../errors/index.ts';
 import type { Logger } from '../../log/logger.ts';
@@ -89,7 +90,8 @@ async function reportOpenTransactions(
 /** Takes the snapshot and creates the persistent slot; resolves to the slot's start LSN. */
 export async function takeSnapshot(options: SnapshotOptions): Promise<{ lsn: string; rows: number }> {
   const { logger } = options;
-  const temporary = `${options.slot}_snapshot_${process.pid}`.slice(0, 63);
+  // Unique per snapshot: two sources may snapshot at once, in processes of one pid on two hosts, or in one process.
+  const temporary = `${options.slot.slice(0, 40)}_snapshot_${randomBytes(6).toString('hex')}`;
   const replication = new pg.Client({
     connectionString: options.connectionString,
     replication: 'database',
@@ -136,9 +138,21 @@ export async function takeSnapshot(options: SnapshotOptions): Promise<{ lsn: str
     await reader.query('COMMIT');
     await options.flush();
     // A replication connection takes simple queries only; both names are [a-z0-9_] (cdc.slot is validated).
-    await replication.query(
-      `SELECT pg_copy_logical_replication_slot('${temporary}', '${options.slot}', false)`,
-    );
+    try {
+      await replication.query(
+        `SELECT pg_copy_logical_replication_slot('${temporary}', '${options.slot}', false)`,
+      );
+    } catch (error) {
+      if (!slotExists(error as Error)) throw error;
+      // Another source (a second croupier started at the same time) took its snapshot beside this one and
+      // created the slot first. This one streams from that slot (or stands by while the other does); the reads
+      // it sent stand before or after the other snapshot's truncate and apply as such.
+      logger.warn(
+        { slot: options.slot, lsn: point, rows },
+        `cdc: another source created slot ${options.slot} while this one took its snapshot; going on from that slot`,
+      );
+      return { lsn: point, rows };
+    }
     logger.info({ slot: options.slot, lsn: point, rows }, 'cdc: snapshot sent; replication slot created');
     return { lsn: point, rows };
   } catch (error) {
@@ -153,4 +167,12 @@ export async function takeSnapshot(options: SnapshotOptions): Promise<{ lsn: str
     await reader.end().catch(() => {});
     await replication.end().catch(() => {});
   }
+}
+
+/** Whether `error` says the replication slot exists already (SQLSTATE 42710). */
+function slotExists(error: Error): boolean {
+  return (
+    (error as { code?: unknown }).code === '42710' ||
+    /replication slot ".*" already exists/.test(error.message)
+  );
 }

@@ -6,10 +6,10 @@
   delete, so a re-sent older change cannot bring a deleted row back.
 
   A truncate (payload trunc: the source position of the batch's last op `t`, "" for one without a position) comes
-  first: every row of the partition whose stored position is older (every row, for "") is removed, takes the
-  truncate's position (so a re-sent older change cannot bring it back) and goes into the feed entry as null; the
-  batch's set/del/pos are the changes after the truncate. A truncate not newer than the partition's last one
-  (positions field "|truncate") is a re-send and removes nothing.
+  first: every row of the partition whose stored position is older (every row, for "") is removed and goes into
+  the feed entry as null; the batch's set/del/pos are the changes after the truncate. The partition's last
+  truncate position (positions field "|truncate") makes every change older than it stale, and a truncate not
+  newer than it a re-send that removes nothing.
 
   Input:
     KEYS[1] offsets   hash: consumer group -> last applied offset
@@ -69,26 +69,25 @@ if wrong then return {-4, wrong} end
 local feedData = ARGV[5]
 -- Keys a truncate removed, for the feed entry (those the batch sets again after it are left out there).
 local truncated = {}
--- The partition's last truncate with a position is kept in positions under "|truncate" (no key holds "|"): a
--- truncate not newer than it was applied already (a re-send) and removes nothing, without reading every row again.
-local truncatedAt = type(p.trunc) == "string" and p.trunc ~= "" and rcall("HGET", positionsKey, "|truncate")
-if type(p.trunc) == "string" and not (truncatedAt and truncatedAt >= p.trunc) then
+-- The partition's last truncate with a position is kept in positions under "|truncate" (no key holds "|"): every
+-- row older than it was removed, so a change older than it is stale whatever its key held (a key the partition
+-- never had, from a second source's older snapshot, too), and a truncate not newer than it is a re-send that
+-- removes nothing (without reading every row again).
+local truncatedAt = rcall("HGET", positionsKey, "|truncate")
+if type(p.trunc) == "string" and not (p.trunc ~= "" and truncatedAt and truncatedAt >= p.trunc) then
   local trunc = p.trunc
-  if trunc ~= "" then rcall("HSET", positionsKey, "|truncate", trunc) end
+  if trunc ~= "" then
+    rcall("HSET", positionsKey, "|truncate", trunc)
+    truncatedAt = trunc
+  end
   local keys = rcall("HKEYS", rowsKey)
   local held = trunc == "" and {} or hmgetChunked(positionsKey, keys)
-  local moved = {}
   for i, key in ipairs(keys) do
-    if trunc == "" or not held[i] or held[i] < trunc then
-      truncated[#truncated + 1] = key
-      moved[#moved + 1] = key
-      moved[#moved + 1] = trunc
-    end
+    if trunc == "" or not held[i] or held[i] < trunc then truncated[#truncated + 1] = key end
   end
   for i = 1, #truncated, 4000 do
     rcall("HDEL", rowsKey, unpack(truncated, i, math.min(i + 3999, #truncated)))
   end
-  if trunc ~= "" then hsetChunked(positionsKey, moved) end
 end
 
 local stale = {}
@@ -97,7 +96,7 @@ if type(p.pos) == "table" and #p.pos > 0 then
   for i = 1, #p.pos, 2 do
     local key, position = p.pos[i], p.pos[i + 1]
     local held = rcall("HGET", positionsKey, key)
-    if held and held >= position then
+    if (held and held >= position) or (truncatedAt and truncatedAt >= position) then
       stale[key] = true
       anyStale = true
     else
