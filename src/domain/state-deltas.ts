@@ -91,6 +91,12 @@ export interface CdcDelta {
    * The changes folded above are those after that truncate.
    */
   truncate?: string;
+  /**
+   * The batch's last truncate is a snapshot's (it has no transaction id): a new snapshot of the whole table
+   * follows it, so every row and every key's position go, whatever their positions (a database restored to an
+   * earlier point, or a replica promoted without WAL the source had streamed, gives LSNs below those held).
+   */
+  truncateResets?: boolean;
 }
 
 /**

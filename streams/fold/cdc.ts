@@ -11,7 +11,9 @@
  * A truncate (`t`: every row of the source table gone, PostgreSQL's TRUNCATE) is written to every partition of the
  * topic, as a partition's rows are those of the keys it carries. It drops what the batch folded before it (the
  * truncate removes those rows anyway) and sets the delta's `truncate`: the apply script first removes every row of
- * the partition older than the truncate, then applies the changes after it.
+ * the partition older than the truncate, then applies the changes after it. A truncate without a transaction id
+ * is the one a snapshot starts with (src/cdc/postgres/initial-snapshot.ts): it resets the partition, every row
+ * and position, whatever their positions.
  *
  * The change feed value of an item or a user is its row (an unavailable item's says `available: false`: it leaves
  * every carousel but keeps its counts), or `null` once deleted (readers then drop what they cached of it).
@@ -50,6 +52,7 @@ function foldChanges<Row extends ItemRow | UserRow>(
     delta.events++;
     if (change.op === 't') {
       delta.truncate = sourcePosition(change) ?? '';
+      delta.truncateResets = change.source.txId === null || change.source.txId === undefined;
       delta.rows.clear();
       delta.feed.clear();
       positions.clear();

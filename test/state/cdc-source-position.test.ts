@@ -197,6 +197,41 @@ describe('applying re-sent CDC changes', () => {
     expect(stats.truncates).toBe('4');
   });
 
+  it("a snapshot's truncate resets the partition, whatever the positions held", async () => {
+    const prefix = redis.prefix();
+    const s = writer(prefix);
+    const snapshotTruncate = (commitLsn: number): ItemChange => ({
+      ...change('t', '', '', commitLsn, commitLsn),
+      source: {
+        connector: 'postgresql',
+        db: 'shop',
+        table: 'items',
+        ts_ms: 1,
+        lsn: commitLsn,
+        txId: null,
+        commitLsn,
+      },
+    });
+    let stored = await apply(
+      s,
+      [snapshotTruncate(99), change('r', 'a', 'a0', 100), change('r', 'b', 'b0', 100)],
+      -1,
+    );
+    // Changes at LSNs the database later loses (restored to an earlier point, or a replica promoted without them).
+    stored = await apply(s, [change('u', 'a', 'a1', 980, 990), change('c', 'k', 'k0', 985, 990)], stored);
+    // The new snapshot, at 955 on the restored database: its rows only, and the changes after it apply.
+    stored = await apply(
+      s,
+      [snapshotTruncate(954), change('r', 'a', 'a0', 955), change('r', 'b', 'b0', 955)],
+      stored,
+    );
+    stored = await apply(s, [change('u', 'a', 'a2', 960, 970)], stored);
+    expect(await rows(prefix)).toEqual({ a: 'a2', b: 'b0' });
+    // An older snapshot's truncate (a second source's, arriving late) changes nothing.
+    stored = await apply(s, [snapshotTruncate(500), change('r', 'a', 'old', 501)], stored);
+    expect(await rows(prefix)).toEqual({ a: 'a2', b: 'b0' });
+  });
+
   it('a truncate names no row: one that carries a row is refused', () => {
     expect(validateRecord('items', 'ItemChange', change('t', '', '', 1))).toBeUndefined();
     expect(

@@ -71,7 +71,10 @@ export function cdcPayload(delta: CdcDelta, dlq: DeadLetterCounts, tombstones: n
   }
   const payload: Record<string, unknown> = { n: delta.events, dlq: flatCounts(dlq), tombstones, set, del };
   if (delta.positions !== undefined && delta.positions.size > 0) payload.pos = [...delta.positions].flat();
-  if (delta.truncate !== undefined) payload.trunc = delta.truncate;
+  if (delta.truncate !== undefined) {
+    payload.trunc = delta.truncate;
+    if (delta.truncateResets) payload.reset = true;
+  }
   return JSON.stringify(payload);
 }
 

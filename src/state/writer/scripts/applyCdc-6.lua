@@ -9,7 +9,9 @@
   first: every row of the partition whose stored position is older (every row, for "") is removed and goes into
   the feed entry as null; the batch's set/del/pos are the changes after the truncate. The partition's last
   truncate position (positions field "|truncate") makes every change older than it stale, and a truncate not
-  newer than it a re-send that removes nothing.
+  newer than it a re-send that removes nothing. A snapshot's truncate (payload reset) removes every row and every
+  key's position whatever their positions: the snapshot's reads follow it (a database restored to an earlier
+  point, or a replica promoted without WAL the source streamed, gives LSNs below those held).
 
   Input:
     KEYS[1] offsets   hash: consumer group -> last applied offset
@@ -23,7 +25,7 @@
     ARGV[2] after: the stored offset this batch continues from (-1: none)
     ARGV[3] last: the last offset of the batch
     ARGV[4] payload JSON {n, dlq: [code, count...], tombstones, set: [key, json...], del: [key...],
-            pos: [key, position...] (optional), trunc: position (optional)}
+            pos: [key, position...] (optional), trunc: position (optional), reset: true (optional)}
     ARGV[5] change feed entry `d` (JSON)
     ARGV[6] change feed max length
     ARGV[7] change feed entries older than this many ms are trimmed (0: no age limit)
@@ -81,12 +83,19 @@ if type(p.trunc) == "string" and not (p.trunc ~= "" and truncatedAt and truncate
     truncatedAt = trunc
   end
   local keys = rcall("HKEYS", rowsKey)
-  local held = trunc == "" and {} or hmgetChunked(positionsKey, keys)
-  for i, key in ipairs(keys) do
-    if trunc == "" or not held[i] or held[i] < trunc then truncated[#truncated + 1] = key end
-  end
-  for i = 1, #truncated, 4000 do
-    rcall("HDEL", rowsKey, unpack(truncated, i, math.min(i + 3999, #truncated)))
+  if p.reset == true then
+    -- A snapshot's truncate: every row and every key's position go, whatever their positions.
+    truncated = keys
+    rcall("DEL", rowsKey, positionsKey)
+    if trunc ~= "" then rcall("HSET", positionsKey, "|truncate", trunc) end
+  else
+    local held = trunc == "" and {} or hmgetChunked(positionsKey, keys)
+    for i, key in ipairs(keys) do
+      if trunc == "" or not held[i] or held[i] < trunc then truncated[#truncated + 1] = key end
+    end
+    for i = 1, #truncated, 4000 do
+      rcall("HDEL", rowsKey, unpack(truncated, i, math.min(i + 3999, #truncated)))
+    end
   end
 end
 
