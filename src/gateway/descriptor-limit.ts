@@ -4,10 +4,14 @@
  * request of the process. Past the limit uWebSockets.js's accept fails with EMFILE and is retried on every turn of
  * its loop: the gateway's thread spins, every client past the limit (an HTTP `/readyz` probe too) waits in the
  * listen backlog unanswered, and a Redis or Kafka connection lost meanwhile cannot be made again. So the gateway
- * takes at most half the descriptors the process has free when it starts listening (`gateway.maxConnections`
- * where that is fewer) and refuses the rest with 503, keeping the other half for everything else.
+ * keeps half the descriptors the process has free when it starts listening, and at most `RESERVED_DESCRIPTORS`, for
+ * everything else, takes the rest (`gateway.maxConnections` where that is fewer) and refuses further upgrades with
+ * 503.
  */
 import { readdirSync, readFileSync } from 'node:fs';
+
+/** The most descriptors kept from WebSockets: what the rest of croupier could open at once, with room to spare. */
+export const RESERVED_DESCRIPTORS = 1024;
 
 /**
  * The soft open-file limit from the text of /proc/self/limits (`Max open files  1024  4096  files`), or null where
@@ -30,8 +34,12 @@ export function descriptorUse(): { limit: number; open: number } | null {
   }
 }
 
-/** The connections the gateway takes: `configured`, or half the free descriptors where that is fewer. */
+/**
+ * The connections the gateway takes: `configured`, or the free descriptors less those kept (half of them, at most
+ * `RESERVED_DESCRIPTORS`) where that is fewer.
+ */
 export function connectionLimit(configured: number, use: { limit: number; open: number } | null): number {
   if (use === null) return configured;
-  return Math.min(configured, Math.max(0, Math.floor((use.limit - use.open) / 2)));
+  const free = Math.max(0, use.limit - use.open);
+  return Math.min(configured, free - Math.min(Math.ceil(free / 2), RESERVED_DESCRIPTORS));
 }

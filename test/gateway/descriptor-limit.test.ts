@@ -60,7 +60,7 @@ describe('the gateway at its open-file limit', () => {
 });
 
 describe('the connection limit', () => {
-  it('reads the soft open-file limit and leaves half the free descriptors to the rest of the process', () => {
+  it('reads the soft open-file limit and keeps half the free descriptors, at most 1,024, from WebSockets', () => {
     const limits =
       'Limit Soft Limit Hard Limit Units\nMax open files            256                  4096                 files\n';
     expect(parseOpenFileLimit(limits)).toBe(256);
@@ -68,6 +68,8 @@ describe('the connection limit', () => {
       parseOpenFileLimit('Max open files            unlimited            unlimited            files\n'),
     ).toBe(null);
     expect(connectionLimit(10_000, { limit: 256, open: 100 })).toBe(78);
+    expect(connectionLimit(10_000, { limit: 20_000, open: 100 })).toBe(10_000);
+    expect(connectionLimit(10_000, { limit: 4_196, open: 100 })).toBe(3_072);
     expect(connectionLimit(50, { limit: 65_536, open: 100 })).toBe(50);
     expect(connectionLimit(10_000, { limit: 64, open: 100 })).toBe(0);
     expect(connectionLimit(10_000, null)).toBe(10_000);
