@@ -4,7 +4,7 @@
  * (see `ENV_BINDINGS` in env.ts).
  */
 import { z } from 'zod';
-import { POLICY_LIMITS } from '../domain/limits.ts';
+import { DEFAULT_SEGMENT_DEVICES, POLICY_LIMITS } from '../domain/limits.ts';
 import { POLICY_NAMES } from '../domain/policy-names.ts';
 
 const port = z.number().int().min(0).max(65535);
@@ -287,6 +287,15 @@ export const modelSchema = z
     maxCandidates: z.number().int().min(1).max(100_000).default(500),
     /** How long that narrowing is reused per segment and category before it is ranked again, ms. */
     retrievalRefreshMs: z.number().int().min(0).max(3_600_000).default(1000),
+    /**
+     * Devices (a request's `context.device`) whose posteriors are kept apart; a request from any other device
+     * counts as `other`. The device is the client's to say: without a list, each made-up device would open new
+     * arms in Redis and in every gateway's cache.
+     */
+    segmentDevices: z
+      .array(z.string().min(1).max(32))
+      .max(64)
+      .default([...DEFAULT_SEGMENT_DEVICES]),
     /** Exploration probability of the epsilon-greedy policy. */
     epsilon: z.number().min(0).max(1).default(0.1),
     /** Exploration weight c of the UCB1 policy. */

@@ -16,6 +16,7 @@ import type { PolicyParams } from '../bandit/policies.ts';
 import type { Tempering } from '../bandit/posterior.ts';
 import type { MonteCarloSettings, PropensityMethod } from '../bandit/propensity.ts';
 import type { Decision, DecisionRequest, ItemInfo, StateView } from '../domain/decision.ts';
+import { DEFAULT_SEGMENT_DEVICES, OTHER_DEVICE } from '../domain/limits.ts';
 import type { PolicyName } from '../domain/policy-names.ts';
 import { CroupierError } from '../errors/index.ts';
 import { type Assignment, ExperimentAssigner } from '../experiments/assign.ts';
@@ -69,6 +70,8 @@ export interface DeciderOptions {
   candidateLog?: CandidateLogOptions;
   /** Most slots a request may ask for. Default 100. */
   maxSlots?: number;
+  /** Devices whose posteriors are kept apart; any other counts as `other`. Default DEFAULT_SEGMENT_DEVICES. */
+  segmentDevices?: readonly string[];
   /** Clock (ms since epoch) for item ages. Default `Date.now`. */
   now?: () => number;
   /**
@@ -101,12 +104,22 @@ export interface Decider {
   close(): Promise<void>;
 }
 
-/** Segment key of the posteriors: `${device ?? 'unknown'}|${userSegment ?? 'unknown'}`. */
+/**
+ * Segment key of the posteriors: `${device ?? 'unknown'}|${userSegment ?? 'unknown'}`, a device not in `devices`
+ * (when given) counting as `other`.
+ */
 export function segmentKey(
   device: string | null | undefined,
   userSegment: string | null | undefined,
+  devices?: ReadonlySet<string>,
 ): string {
-  return `${device ?? 'unknown'}|${userSegment ?? 'unknown'}`;
+  const counted =
+    device === null || device === undefined
+      ? 'unknown'
+      : devices === undefined || devices.has(device)
+        ? device
+        : OTHER_DEVICE;
+  return `${counted}|${userSegment ?? 'unknown'}`;
 }
 
 interface Scratch {
@@ -185,6 +198,7 @@ export function createDecider(options: DeciderOptions): Decider {
   });
   const pool: Scratch[] = [];
   let closed = false;
+  const segmentDevices = new Set(options.segmentDevices ?? DEFAULT_SEGMENT_DEVICES);
 
   async function decide(request: DecisionRequest, view: StateView): Promise<Decision> {
     if (closed) throw new CroupierError('CROUPIER_ERR_DECISION_INVALID', 'the decider is closed', {});
@@ -195,7 +209,7 @@ export function createDecider(options: DeciderOptions): Decider {
       // candidates → features
       const candidates = scratch.candidates;
       const user = view.user(request.userId);
-      const segment = segmentKey(request.context.device, user?.segment);
+      const segment = segmentKey(request.context.device, user?.segment, segmentDevices);
       const n = retrieval.candidates(view, request.filters?.category, segment, now(), candidates);
       const assignment = assigner.assign(request.userId);
       const policy = assignment.policy ?? options.policy;

@@ -40,7 +40,14 @@ export function policyOptionsOf(
   model: Config['model'],
 ): Pick<
   DeciderOptions,
-  'priorStrength' | 'epsilon' | 'ucbC' | 'tempering' | 'propensity' | 'maxCandidates' | 'retrievalRefreshMs'
+  | 'priorStrength'
+  | 'epsilon'
+  | 'ucbC'
+  | 'tempering'
+  | 'propensity'
+  | 'maxCandidates'
+  | 'retrievalRefreshMs'
+  | 'segmentDevices'
 > {
   return {
     priorStrength: model.priorStrength,
@@ -50,6 +57,7 @@ export function policyOptionsOf(
     propensity: { replicates: model.propensityReplicates, delta: model.propensityDelta },
     maxCandidates: model.maxCandidates,
     retrievalRefreshMs: model.retrievalRefreshMs,
+    segmentDevices: model.segmentDevices,
   };
 }
 

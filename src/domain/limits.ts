@@ -73,6 +73,23 @@ export function describeRange(range: NumericRange): string {
 export const MAX_ID_LENGTH = 128;
 
 /**
+ * Devices whose posteriors are kept apart (`model.segmentDevices`); a request from any other device counts as
+ * `other`. The device is the client's to say, so without a list each made-up device would open new arms in Redis.
+ */
+export const DEFAULT_SEGMENT_DEVICES: readonly string[] = [
+  'mobile',
+  'desktop',
+  'tablet',
+  'tv',
+  'web',
+  'ios',
+  'android',
+];
+
+/** The segment's device a request's device counts as: itself when listed, `other` when not, `unknown` when absent. */
+export const OTHER_DEVICE = 'other';
+
+/**
  * Most characters of text a catalog or user row (a CDC change's row) holds in all its strings together (title,
  * category, tags, segment, …): every row lands in Redis and in the gateway's cache, so one row of megabytes would
  * cost that in both for as long as it lives.
