@@ -9,6 +9,7 @@
  * 503.
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { gaugeLines } from './metrics.ts';
 
 /** The most descriptors kept from WebSockets: what the rest of croupier could open at once, with room to spare. */
 export const RESERVED_DESCRIPTORS = 1024;
@@ -42,4 +43,27 @@ export function connectionLimit(configured: number, use: { limit: number; open: 
   if (use === null) return configured;
   const free = Math.max(0, use.limit - use.open);
   return Math.min(configured, free - Math.min(Math.ceil(free / 2), RESERVED_DESCRIPTORS));
+}
+
+/**
+ * `/metrics` lines of the descriptors: open and the limit (Prometheus's `process_open_fds` and `process_max_fds`),
+ * and the WebSockets the gateway takes. Descriptors near the limit are what an operator watches for: past it no
+ * Redis, Kafka or client connection can be made (the two are left out when even reading them fails).
+ */
+export function descriptorMetricsText(maxConnections: number): string {
+  const use = descriptorUse();
+  const lines = [
+    gaugeLines(
+      'croupier_gateway_max_connections',
+      'WebSockets the gateway takes at once (gateway.maxConnections, or fewer under the open-file limit).',
+      maxConnections,
+    ),
+  ];
+  if (use !== null) {
+    lines.push(
+      gaugeLines('process_open_fds', 'Open file descriptors of the process.', use.open),
+      gaugeLines('process_max_fds', 'The open-file limit of the process (RLIMIT_NOFILE).', use.limit),
+    );
+  }
+  return `${lines.join('\n')}\n`;
 }

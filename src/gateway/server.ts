@@ -21,7 +21,7 @@ import { ClosedCarousels } from './closed-carousels.ts';
 import type { SocketData } from './connection.ts';
 import { type DashboardExtras, mountDashboard } from './dashboard-mount.ts';
 import { createDealer, type GatewayDecider } from './dealer.ts';
-import { connectionLimit, descriptorUse } from './descriptor-limit.ts';
+import { connectionLimit, descriptorMetricsText, descriptorUse } from './descriptor-limit.ts';
 import { type EventLog, eventLogWarnings } from './event-log.ts';
 import { FeedbackClaims } from './feedback-claims.ts';
 import { guardHttpRoutes } from './guarded-routes.ts';
@@ -208,6 +208,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
         )}\n`) +
     stateHealthMetricsText(view.freshness?.(), options.streamHealth?.()) +
     archiveHealthMetricsText(options.archiveHealth?.()) +
+    descriptorMetricsText(maxConnections) +
     (options.extraMetrics?.() ?? '');
 
   // Every HTTP route (the gateway's and the dashboard's) keeps an exception on its request: 500, logged.

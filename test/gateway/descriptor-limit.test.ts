@@ -57,6 +57,16 @@ describe('the gateway at its open-file limit', () => {
     const ready = await fetch(new URL('/readyz', serve.url), { signal: AbortSignal.timeout(20_000) });
     expect([200, 503]).toContain(ready.status);
   });
+
+  it('says on /metrics how many descriptors are open, the limit, and the WebSockets it takes', async () => {
+    const text = await (await fetch(new URL('/metrics', serve?.url))).text();
+    const gauge = (name: string) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(text)?.[1]);
+    expect(gauge('process_max_fds')).toBe(LIMIT);
+    expect(gauge('process_open_fds')).toBeGreaterThan(gauge('croupier_gateway_max_connections'));
+    expect(gauge('croupier_gateway_max_connections')).toBe(
+      held.filter((ws) => ws.readyState === WebSocket.OPEN).length,
+    );
+  });
 });
 
 describe('the connection limit', () => {
