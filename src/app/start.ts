@@ -141,7 +141,9 @@ export async function startCroupier(options: StartOptions): Promise<CroupierHand
         cdc === undefined || cdc.metrics().streaming
           ? []
           : [
-              `the PostgreSQL CDC source (slot ${config.cdc.slot}) is not streaming: it stopped, starts again after a lost connection, or stands by while another croupier streams its slot; its log says why`,
+              cdc.metrics().standby
+                ? `the PostgreSQL CDC source (slot ${config.cdc.slot}) stands by: another croupier streams its slot; it takes the slot over once that one stops`
+                : `the PostgreSQL CDC source (slot ${config.cdc.slot}) is not streaming: it stopped, or starts again after a lost connection; its log says why`,
             ],
     });
     closers.push(() => serving.close());

@@ -114,6 +114,9 @@ describe('PostgreSQL CDC source against a hostile database', () => {
       expect(renderCdcMetrics(second.source.metrics())).toContain(
         'croupier_cdc_streaming{slot="croupier"} 0\n',
       );
+      expect(renderCdcMetrics(second.source.metrics())).toContain(
+        'croupier_cdc_standby{slot="croupier"} 1\n',
+      );
     } finally {
       await first.source.close();
     }
@@ -124,6 +127,9 @@ describe('PostgreSQL CDC source against a hostile database', () => {
       expect(await waitForSameCatalog(pg, redis.client, prefix, topics.cdcItems, 2)).toBe(4);
       expect(second.stopped()).toBeNull();
       expect(first.stopped()).toBeNull();
+      expect(renderCdcMetrics(second.source.metrics())).toContain(
+        'croupier_cdc_standby{slot="croupier"} 0\n',
+      );
     } finally {
       await second.source.close();
     }

@@ -55,6 +55,8 @@ export interface CdcMetricsSnapshot {
   lag: SlotLag | null;
   /** The source streams changes: false before, once it stopped, and while it starts again after a lost connection. */
   streaming: boolean;
+  /** The source stands by while another source (another croupier with this `cdc.slot`) streams the slot. */
+  standby: boolean;
 }
 
 export interface PostgresCdcHandle {
@@ -73,6 +75,7 @@ export async function startPostgresCdc(options: PostgresCdcOptions): Promise<Pos
   let current = await startSource(options);
   let closed = false;
   let restartTimer: NodeJS.Timeout | undefined;
+  let standingBy = false;
   const before = { r: 0, c: 0, u: 0, d: 0, t: 0, refused: 0 };
   let rejectFailed: (error: Error) => void = () => {};
   const failed = new Promise<never>((_, reject) => {
@@ -91,7 +94,7 @@ export async function startPostgresCdc(options: PostgresCdcOptions): Promise<Pos
       for (const op of ['r', 'c', 'u', 'd', 't'] as const) before[op] += sent[op];
       before.refused += source.metrics().refused;
       await source.close().catch(() => {});
-      let standingBy = false;
+      standingBy = false;
       for (let attempt = 0; !closed; attempt++) {
         const holder = slotInUse(error);
         const delay =
@@ -118,6 +121,7 @@ export async function startPostgresCdc(options: PostgresCdcOptions): Promise<Pos
         if (holder !== null && (await slotStillHeld(options.config).catch(() => false))) continue;
         try {
           const next = await startSource(options);
+          standingBy = false;
           if (closed) {
             await next.close();
             return;
@@ -151,6 +155,7 @@ export async function startPostgresCdc(options: PostgresCdcOptions): Promise<Pos
           t: before.t + m.sent.t,
         },
         refused: before.refused + m.refused,
+        standby: standingBy,
       };
     },
     async close() {
@@ -385,6 +390,7 @@ async function startSource(options: PostgresCdcOptions): Promise<PostgresCdcHand
       confirmedLsn: stream?.confirmed() ?? 0,
       lag,
       streaming: stream !== null && !stopped,
+      standby: false,
     }),
     async close() {
       if (closed) return;
