@@ -8,8 +8,11 @@
  * Bounded: past `maxBacklog` decisions queued or in flight, `submit` refuses and the caller integrates in place,
  * which slows the main thread down as a backlog would, without losing or delaying a record without bound. If the
  * thread dies, the jobs it held finish with `null` (the caller integrates them in place) and the next batch
- * starts a new thread.
+ * starts a new thread. One that fails before it started (no descriptor left for it, say) is started again only
+ * after a backoff (`restartBackoffMs`, doubled per failure up to `MAX_RESTART_BACKOFF_MS`); batches meanwhile finish
+ * with `null`, rather than each trying, and logging, a start that fails.
  */
+import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../log/logger.ts';
 import { registerWorkerThread } from '../log/thread-cpu.ts';
@@ -32,6 +35,8 @@ const ENTRY = new URL('./propensity-thread.js', import.meta.url);
 export const BATCH_WAIT_MS = 2;
 /** Request buffers kept for reuse once a thread sends them back. */
 const SPARE_BUFFERS = 8;
+/** The longest wait before a thread that failed to start is started again. */
+export const MAX_RESTART_BACKOFF_MS = 30_000;
 
 export interface OffloadJob {
   alpha: Float64Array;
@@ -55,6 +60,8 @@ export interface PropensityOffloadOptions {
   batchMax?: number;
   /** Threads that integrate (default 1): on a machine with cores to spare, more carousels a second. */
   threads?: number;
+  /** First wait before a thread that failed to start is started again (default 1,000 ms), doubled per failure. */
+  restartBackoffMs?: number;
 }
 
 export interface PropensityOffloadStats {
@@ -62,7 +69,7 @@ export interface PropensityOffloadStats {
   offloaded: number;
   /** Decisions refused because the backlog was full. */
   refused: number;
-  /** Decisions whose batch was lost with a failed thread. */
+  /** Decisions whose batch was lost with a failed thread, or found no thread while one could not start. */
   failed: number;
   /** Decisions queued or in flight now. */
   backlog: number;
@@ -76,6 +83,8 @@ interface Running {
   /** Decisions in the batches posted to it and not answered yet. */
   inFlight: number;
   dead: boolean;
+  /** Whether the thread said it runs (its first message). */
+  started: boolean;
 }
 
 export class PropensityOffload {
@@ -93,14 +102,21 @@ export class PropensityOffload {
   private readonly logger: Logger;
   private readonly counts = { offloaded: 0, refused: 0, failed: 0, backlog: 0 };
   private readonly perThread: number[];
+  private readonly restartBackoffMs: number;
+  /** Per place: failed starts in a row, and when (performance.now()) it may be started again. */
+  private readonly failedStarts: number[];
+  private readonly restartAt: number[];
 
   constructor(options: PropensityOffloadOptions) {
     this.logger = options.logger;
     this.maxBacklog = options.maxBacklog ?? 1024;
     this.batchMax = options.batchMax ?? 64;
+    this.restartBackoffMs = options.restartBackoffMs ?? 1000;
     const threads = Math.max(1, Math.floor(options.threads ?? 1));
     this.running = Array.from({ length: threads }, () => null);
     this.perThread = Array.from({ length: threads }, () => 0);
+    this.failedStarts = Array.from({ length: threads }, () => 0);
+    this.restartAt = Array.from({ length: threads }, () => 0);
   }
 
   stats(): PropensityOffloadStats {
@@ -182,6 +198,14 @@ export class PropensityOffload {
     this.data = this.spare.pop() ?? new Float64Array(Math.max(1 << 14, this.used));
     this.used = 0;
     const r = this.leastBusy();
+    if (r === null) {
+      // No thread runs and none may start yet: the callers integrate these in place.
+      this.counts.backlog -= jobs.length;
+      this.counts.failed += jobs.length;
+      if (this.spare.length < SPARE_BUFFERS) this.spare.push(data as Float64Array<ArrayBuffer>);
+      for (const job of jobs) job.finish(null, 0);
+      return;
+    }
     const id = this.nextId++;
     r.pending.set(id, jobs);
     r.inFlight += jobs.length;
@@ -189,27 +213,35 @@ export class PropensityOffload {
     r.worker.postMessage(request, [data.buffer as ArrayBuffer]);
   }
 
-  /** The thread with the fewest decisions in flight, started if it is not running. */
-  private leastBusy(): Running {
-    let best = 0;
+  /**
+   * The thread with the fewest decisions in flight, started if it is not running; null when none runs and none may
+   * start yet (each that failed to start waits out its backoff).
+   */
+  private leastBusy(): Running | null {
+    let best: Running | null = null;
     for (let i = 0; i < this.running.length; i++) {
-      const r = this.running[i];
-      if (r === null) return this.start(i);
-      if (r.inFlight < (this.running[best] as Running).inFlight) best = i;
+      const r = this.running[i] ?? null;
+      if (r === null) {
+        if (performance.now() >= (this.restartAt[i] as number)) return this.start(i);
+        continue;
+      }
+      if (best === null || r.inFlight < best.inFlight) best = r;
     }
-    return this.running[best] as Running;
+    return best;
   }
 
   private start(place: number): Running {
     const worker = new Worker(ENTRY, { name: 'croupier-propensity' });
     worker.unref();
-    const r: Running = { worker, pending: new Map(), inFlight: 0, dead: false };
+    const r: Running = { worker, pending: new Map(), inFlight: 0, dead: false, started: false };
     // The first thread is `propensity` in the CPU metrics, as when there was one; the others `propensity-2`, …
     const name = place === 0 ? 'propensity' : `propensity-${place + 1}`;
     worker.on(
       'message',
       (reply: PropensityBatchReply | { tid: number | null; memory?: SharedArrayBuffer }) => {
         if (!('id' in reply)) {
+          r.started = true;
+          this.failedStarts[place] = 0;
           registerWorkerThread(name, worker, reply.tid, reply.memory);
           return;
         }
@@ -243,12 +275,19 @@ export class PropensityOffload {
     return r;
   }
 
-  /** Finishes every job the thread held with `null`. */
+  /** Finishes every job the thread held with `null`; one that never started makes its place wait to start again. */
   private fail(r: Running): void {
     if (r.dead) return;
     r.dead = true;
     const place = this.running.indexOf(r);
-    if (place >= 0) this.running[place] = null;
+    if (place >= 0) {
+      this.running[place] = null;
+      if (!r.started) {
+        const failures = ++this.failedStarts[place];
+        const wait = Math.min(this.restartBackoffMs * 2 ** (failures - 1), MAX_RESTART_BACKOFF_MS);
+        this.restartAt[place] = performance.now() + wait;
+      }
+    }
     for (const jobs of r.pending.values()) {
       this.counts.backlog -= jobs.length;
       this.counts.failed += jobs.length;
