@@ -85,7 +85,10 @@ export async function startDemoTraffic(options: DemoTrafficOptions): Promise<Dem
  */
 export async function startDemoTrafficIfWanted(loop: StartedLoop): Promise<DemoTrafficHandle | undefined> {
   const { traffic } = loop.config.demo;
-  if (traffic === 'on' || (traffic === 'auto' && loop.endpoints.embedded.broker))
+  if (
+    traffic === 'on' ||
+    (traffic === 'auto' && loop.endpoints.embedded.broker && loop.config.cdc.postgresUrl === '')
+  )
     return startDemoTraffic(loop);
   return undefined;
 }

@@ -646,7 +646,10 @@ export const streamSchema = z
 /** Demo traffic of `croupier start`: a simulated world playing sessions against the gateway, so carousels visibly learn. */
 export const demoSchema = z
   .object({
-    /** `auto`: only when the broker is the embedded one (never into a production Kafka); `on`; `off`. */
+    /**
+     * `auto`: only when the broker is the embedded one (never into a production Kafka) and no PostgreSQL CDC source
+     * is configured (the demo publishes a catalog of its own, which would mix with the database's); `on`; `off`.
+     */
     traffic: z.enum(['auto', 'on', 'off']).default('auto'),
     /** Simulator scenario (a file name in simulator/scenarios without .json). */
     scenario: z.string().min(1).default('steady-state'),

@@ -46,4 +46,12 @@ describe('croupier start with demo traffic', () => {
       }
     },
   );
+
+  it('stays off by default when a PostgreSQL CDC source is configured: its catalog would mix with the database', async () => {
+    const config = parseConfig({ cdc: { postgresUrl: 'postgres://croupier@127.0.0.1:1/shop' } });
+    const loop = { config, endpoints: { embedded: { broker: true } } } as Parameters<
+      typeof startDemoTrafficIfWanted
+    >[0];
+    expect(await startDemoTrafficIfWanted(loop)).toBeUndefined();
+  });
 });
