@@ -27,6 +27,8 @@
  * - `ebt<c>`: m kept, τ₀ = m/(c·m̂) in [0.05, 1] (the prior then weighs c·m̂ pseudo-impressions until the arm
  *   has counts of its own); `ebcap`: τ₀ never above the spec's;
  * - `ps<x>`: p̂ times x (0.52: the click rate at the average slot of five, as a model `croupier train` serves);
+ * - `dcap<x>`: tempering scales the prior by 1/τᵢ as before but the arm's own counts by min(1/τᵢ, x), so early
+ *   counts never weigh more than x times (the prior stays narrow where the model is informative);
  * - `nbar`: the temperature also comes back with the candidates' mean examinations n̄,
  *   τᵢ = 1 − (1 − τ₀)·n₀/(n₀ + nᵢ + n̄), so that an arm unlucky early is not frozen out once the others are counted.
  *
@@ -34,7 +36,7 @@
  * carousel (the K-armed bandit) is plain Thompson sampling.
  */
 import { SlateExplorer } from '../../src/bandit/explorer.ts';
-import { fillPosteriors, type Tempering, UNTEMPERED } from '../../src/bandit/posterior.ts';
+import { fillPosteriors, priorMean, type Tempering, UNTEMPERED } from '../../src/bandit/posterior.ts';
 import { selectTopK } from '../../src/bandit/slate.ts';
 import type { Rng } from '../../src/stats/rng.ts';
 import { normalQuantile } from '../../src/stats/special.ts';
@@ -77,6 +79,8 @@ export interface Candidate {
   scoreScale?: number;
   /** The temperature also comes back with the candidates' mean examinations n̄: τᵢ = 1 − (1 − τ₀)·n₀/(n₀ + nᵢ + n̄). */
   temperMean?: boolean;
+  /** The arm's own counts weigh at most this many times under tempering (`dcap`). */
+  dataCap?: number;
 }
 
 const DEFAULT_TEMPERING: Tempering = { temperature: 0.3, impressions: 500 };
@@ -120,6 +124,7 @@ export function parseCandidate(label: string): Candidate {
     else if (key === 'ebcap') capped = true;
     else if (key === 'ps') c.scoreScale = x;
     else if (key === 'nbar') c.temperMean = true;
+    else if (key === 'dcap') c.dataCap = x;
     else throw new Error(`candidate ${label}: unknown part ${part}`);
   }
   if (capped && c.empirical?.kind === 'temperature') c.empirical = { ...c.empirical, capped };
@@ -204,15 +209,20 @@ export class CandidatePolicy {
     }
     this.calibrate(candidates, n);
     const { m, tempering } = this.priorOf(segment);
-    if (this.c.temperMean && tempering.temperature < 1) {
+    if ((this.c.temperMean || this.c.dataCap !== undefined) && tempering.temperature < 1) {
       fillPosteriors(this.scores, ex.impressions, ex.clicks, m, n, ex.alpha, ex.beta, UNTEMPERED);
       let mean = 0;
-      for (let i = 0; i < n; i++) mean += ex.impressions[i] / n;
+      if (this.c.temperMean) for (let i = 0; i < n; i++) mean += ex.impressions[i] / n;
       const { temperature: t0, impressions: n0 } = tempering;
+      const cap = this.c.dataCap ?? Number.POSITIVE_INFINITY;
       for (let i = 0; i < n; i++) {
         const scale = 1 / (1 - ((1 - t0) * n0) / (n0 + ex.impressions[i] + mean));
-        ex.alpha[i] *= scale;
-        ex.beta[i] *= scale;
+        const prior = m * priorMean(this.scores[i]);
+        const a = ex.alpha[i] - prior;
+        const b = ex.beta[i] - (m - prior);
+        const data = Math.min(scale, cap);
+        ex.alpha[i] = scale * prior + data * a;
+        ex.beta[i] = scale * (m - prior) + data * b;
       }
     } else {
       fillPosteriors(this.scores, ex.impressions, ex.clicks, m, n, ex.alpha, ex.beta, tempering);

@@ -57,6 +57,12 @@
  *     thompson:bucb0,thompson:ebm,thompson:ebt1,thompson:ebt1:ebcap,thompson:cal20:ebt1:ebcap
  *   every world default,ts1,greedy,greedyRaw,thompson:rcat20,thompson:rcat100 (steady-state 0,1000,…,5000)
  *
+ * Capping the weight of the counts under tempering (README, "Capping the weight of the counts"):
+ *   k-armed default,thompson:nbar:t0.15:n2000,thompson:nbar:t0.15:n2000:dcap2,thompson:nbar:t0.15:n2000:dcap3,
+ *     thompson:dcap2:t0.15:n2000,thompson:t0.15:n2000 --offsets 0,1000,…,5000,7000,…,24000
+ *   cold-start default,ts1,greedy,greedyRaw,thompson:nbar:t0.15:n2000:dcap2,thompson:dcap2:t0.15:n2000,
+ *     thompson:nbar:t0.1:n2000:dcap2 --offsets 0,500,…,5500,13000,14000,…,24000
+ *
  * The fourth held-out set, run once after that round on the default and the baselines:
  *   <scenario> default,ts1,greedy,greedyRaw --offsets 19000,20000,21000,22000,23000,24000 (steady-state the first
  *   three); k-armed default,ts1 on the same offsets
