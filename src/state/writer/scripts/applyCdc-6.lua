@@ -84,9 +84,10 @@ if type(p.trunc) == "string" and not (p.trunc ~= "" and truncatedAt and truncate
   end
   local keys = rcall("HKEYS", rowsKey)
   if p.reset == true then
-    -- A snapshot's truncate: every row and every key's position go, whatever their positions.
+    -- A snapshot's truncate: every row and every key's position go, whatever their positions (UNLINK: a large
+    -- catalog is freed off the main thread).
     truncated = keys
-    rcall("DEL", rowsKey, positionsKey)
+    rcall("UNLINK", rowsKey, positionsKey)
     if trunc ~= "" then rcall("HSET", positionsKey, "|truncate", trunc) end
   else
     local held = trunc == "" and {} or hmgetChunked(positionsKey, keys)
