@@ -24,15 +24,51 @@ export function parseOpenFileLimit(limitsText: string): number | null {
   return Number(m[1]);
 }
 
-/** This process's open-file limit and the descriptors it has open now, or null where /proc does not say. */
-export function descriptorUse(): { limit: number; open: number } | null {
+/**
+ * This process's open-file limit and the descriptors it has open now; `exhausted` where reading them failed for want
+ * of a descriptor (EMFILE, ENFILE), null where /proc does not say otherwise.
+ */
+export function readDescriptors(): { limit: number; open: number } | 'exhausted' | null {
   try {
     const limit = parseOpenFileLimit(readFileSync('/proc/self/limits', 'latin1'));
     if (limit === null) return null;
     return { limit, open: readdirSync('/proc/self/fd').length };
-  } catch {
-    return null;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === 'EMFILE' || code === 'ENFILE' ? 'exhausted' : null;
   }
+}
+
+/** This process's open-file limit and the descriptors it has open now, or null where /proc does not say. */
+export function descriptorUse(): { limit: number; open: number } | null {
+  const use = readDescriptors();
+  return use === 'exhausted' ? null : use;
+}
+
+/**
+ * The descriptors the gateway holds in reserve while it listens (listen-guard.ts): an eighth of the limit, at least
+ * 32 and at most 256. They are released when it stops listening, for Redis, Kafka and threads to connect or start:
+ * croupier start's own connections and threads are a few dozen. More would be taken from WebSockets (the spares are
+ * open when the WebSocket limit is counted), fewer could leave a Redis or Kafka client without a descriptor.
+ */
+export function spareDescriptors(limit: number): number {
+  return Math.min(256, Math.max(32, Math.ceil(limit / 8)));
+}
+
+/**
+ * Whether the gateway stops or starts listening, from the descriptors now. Listening, it stops once fewer than a
+ * quarter of `spares` are free besides the spares it holds (or none could be read: `exhausted`); stopped, it listens
+ * again once twice `spares` are free, so that taking the spares back still leaves as many free.
+ */
+export function listenDecision(
+  listening: boolean,
+  use: { limit: number; open: number } | 'exhausted' | null,
+  spares: number,
+): 'pause' | 'resume' | 'keep' {
+  if (use === null) return 'keep';
+  const free = use === 'exhausted' ? 0 : use.limit - use.open;
+  if (listening) return free < Math.ceil(spares / 4) ? 'pause' : 'keep';
+  return free >= 2 * spares ? 'resume' : 'keep';
 }
 
 /**

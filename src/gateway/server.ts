@@ -3,7 +3,8 @@
  * HTTP endpoints on one port. `startGateway` is the one place its parts are wired: the dealer, the
  * subscription hub, the message handler (handlers.ts), the socket behaviour (socket-behavior.ts), the HTTP
  * routes with the `/metrics` page (metrics-text.ts). It checks that the native uWebSockets.js binary is in use,
- * listens, and returns a handle whose `close()` stops listening and closes every connection.
+ * listens (listen-guard.ts: not while descriptors run short), and returns a handle whose `close()` stops listening
+ * and closes every connection.
  */
 
 import type * as Uws from 'uWebSockets.js';
@@ -27,6 +28,7 @@ import { FeedbackClaims } from './feedback-claims.ts';
 import { guardHttpRoutes } from './guarded-routes.ts';
 import { createMessageHandler } from './handlers.ts';
 import { type AdminHooks, type Readiness, registerHttpRoutes } from './http-routes.ts';
+import { guardListenSocket, SpareDescriptors } from './listen-guard.ts';
 import { GatewayMetrics, gaugeLines } from './metrics.ts';
 import { renderMetricsText } from './metrics-text.ts';
 import { assertNativeUws } from './native-check.ts';
@@ -106,21 +108,38 @@ function checkAuthConfig(config: Config['gateway'], logger: Logger): void {
   }
 }
 
-/** Listens on the configured host and port; resolves to the listen socket. */
-function listen(app: Uws.TemplatedApp, config: Config['gateway']): Promise<Uws.us_listen_socket> {
-  return new Promise<Uws.us_listen_socket>((resolve, reject) => {
-    app.listen(config.host, config.port, (socket) => {
-      if (socket === false) {
-        reject(
-          new CroupierError(
-            'CROUPIER_ERR_GATEWAY_LISTEN',
-            `the gateway could not listen on ${config.host}:${config.port}: the port is taken or the host is not local (set gateway.port / GATEWAY_PORT)`,
-            { host: config.host, port: config.port },
-          ),
-        );
-      } else resolve(socket);
-    });
+/** Listens on `host` and `port` at once (uWebSockets.js answers synchronously): the listen socket, or false. */
+function listenOn(app: Uws.TemplatedApp, host: string, port: number): Uws.us_listen_socket | false {
+  let socket: Uws.us_listen_socket | false = false;
+  app.listen(host, port, (s) => {
+    socket = s;
   });
+  return socket;
+}
+
+/**
+ * Listens on the configured host and port; the listen socket. For port 0 it listens on the port the OS chose once
+ * more: uWebSockets.js sets SO_REUSEADDR only on a port it is given, and without it the connections the gateway closed
+ * (TIME_WAIT, a minute) keep it from listening on its port again after listen-guard.ts closed it.
+ */
+function listen(uws: typeof Uws, app: Uws.TemplatedApp, config: Config['gateway']): Uws.us_listen_socket {
+  let socket = listenOn(app, config.host, config.port);
+  for (let tries = 0; config.port === 0 && socket !== false && tries < 3; tries++) {
+    const port = uws.us_socket_local_port(socket as unknown as Uws.us_socket);
+    uws.us_listen_socket_close(socket);
+    const again = listenOn(app, config.host, port);
+    if (again !== false) return again;
+    // Taken meanwhile by another process: another port.
+    socket = listenOn(app, config.host, 0);
+  }
+  if (socket === false) {
+    throw new CroupierError(
+      'CROUPIER_ERR_GATEWAY_LISTEN',
+      `the gateway could not listen on ${config.host}:${config.port}: the port is taken or the host is not local (set gateway.port / GATEWAY_PORT)`,
+      { host: config.host, port: config.port },
+    );
+  }
+  return socket;
 }
 
 export async function startGateway(options: GatewayOptions): Promise<GatewayHandle> {
@@ -161,6 +180,8 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
   });
   const sockets = new Set<Uws.WebSocket<SocketData>>();
   let closing = false;
+  // The spares are held before the WebSocket limit is counted, so that WebSockets at their limit leave them free.
+  const spares = new SpareDescriptors(descriptorUse()?.limit ?? null);
   const descriptors = descriptorUse();
   const maxConnections = connectionLimit(config.maxConnections, descriptors);
   if (maxConnections < config.maxConnections) {
@@ -187,6 +208,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
         ...eventLogWarnings(eventLog.stats()),
         ...archiveHealthReasons(options.archiveHealth?.()),
         ...stateHealthWarnings(options.streamHealth?.()),
+        ...guard.warnings(),
         ...(options.extraWarnings?.() ?? []),
       ],
     };
@@ -209,6 +231,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
     stateHealthMetricsText(view.freshness?.(), options.streamHealth?.()) +
     archiveHealthMetricsText(options.archiveHealth?.()) +
     descriptorMetricsText(maxConnections) +
+    guard.metricsText() +
     (options.extraMetrics?.() ?? '');
 
   // Every HTTP route (the gateway's and the dashboard's) keeps an exception on its request: 500, logged.
@@ -251,8 +274,16 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
     authDisabled: config.authDisabled,
   });
 
-  const listenSocket = await listen(app, config);
+  let listenSocket: Uws.us_listen_socket;
+  try {
+    listenSocket = listen(uws, app, config);
+  } catch (error) {
+    spares.release();
+    throw error;
+  }
   const port = uws.us_socket_local_port(listenSocket as unknown as Uws.us_socket);
+  // Closes the listen socket while descriptors run short and listens again once they are free.
+  const guard = guardListenSocket({ uws, app, host: config.host, port, listenSocket, spares, logger });
   const url = `http://${config.host}:${port}/`;
   logger.info({ port, url }, 'gateway listening (HTTP, and WebSocket at /ws)');
 
@@ -266,7 +297,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
       stopListening?.();
       claims?.close();
       await dashboard.close();
-      uws.us_listen_socket_close(listenSocket);
+      guard.close();
       for (const ws of [...sockets]) {
         const data = ws.getUserData();
         if (data.open) ws.end(1001, 'server shutting down');

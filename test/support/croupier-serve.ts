@@ -1,6 +1,6 @@
 /**
  * `croupier serve` as a child process (`bin/croupier.js serve --set gateway.port=0` and the given `--set`s), resolved
- * with its gateway's URL once it prints it; `stop()` ends it with SIGTERM and waits. `openFileLimit` runs it under
+ * with its gateway's URL once it prints it; `stop()` ends it with SIGTERM and resolves its exit code. `openFileLimit` runs it under
  * that many file descriptors (`ulimit -n`, soft and hard: Node cannot raise it).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -10,7 +10,8 @@ const ROOT = path.join(import.meta.dirname, '..', '..');
 
 export interface ServeChild {
   url: string;
-  stop(): Promise<void>;
+  /** Ends it with SIGTERM; its exit code. */
+  stop(): Promise<number | null>;
 }
 
 export async function startCroupierServe(
@@ -31,10 +32,10 @@ export async function startCroupierServe(
           },
         );
   const stop = async () => {
-    if (child.exitCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
+    if (child.exitCode !== null) return child.exitCode;
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
     child.kill('SIGTERM');
-    await exited;
+    return await exited;
   };
   let output = '';
   child.stderr?.on('data', (chunk: Buffer) => {
