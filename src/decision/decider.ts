@@ -113,13 +113,9 @@ export function segmentKey(
   userSegment: string | null | undefined,
   devices?: ReadonlySet<string>,
 ): string {
-  const counted =
-    device === null || device === undefined
-      ? 'unknown'
-      : devices === undefined || devices.has(device)
-        ? device
-        : OTHER_DEVICE;
-  return `${counted}|${userSegment ?? 'unknown'}`;
+  const counted = device ?? 'unknown';
+  const listed = device === null || device === undefined || devices === undefined || devices.has(device);
+  return `${listed ? counted : OTHER_DEVICE}|${userSegment ?? 'unknown'}`;
 }
 
 interface Scratch {

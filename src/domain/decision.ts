@@ -140,8 +140,8 @@ export interface Decision {
   experiment: string | null;
   variant: string | null;
   /**
-   * Context segment of the posteriors used: `${context.device ?? 'unknown'}|${user.segment ?? 'unknown'}`,
-   * e.g. `mobile|premium`. The gateway writes it into the impressions, and the topology counts each segment's
+   * Context segment of the posteriors used: `${device}|${user.segment ?? 'unknown'}`, the device `other` where
+   * `model.segmentDevices` does not list it and `unknown` where absent (decider.ts, segmentKey), e.g. `mobile|premium`. The gateway writes it into the impressions, and the topology counts each segment's
    * posterior as the impressions name it.
    */
   segment: string;
