@@ -15,41 +15,24 @@
  * Every setting defaults to the proof's (PROOF_SETTING); a negative value goes after `=`.
  */
 import { parseArgs } from 'node:util';
-import { PROOF_CANDIDATES, PROOF_SETTING, runProofSeed } from '../simulator/shadow/proof-world.ts';
+import { PROOF_CANDIDATES, runProofSeed } from '../simulator/shadow/proof-world.ts';
 import { textTable } from '../src/report/charts.ts';
 import { weightDiagnostics } from '../src/shadow/estimators.ts';
 import { loggedPolicy, PolicyReplay, resolvePolicy } from '../src/shadow/policy-replay.ts';
 import { createRng } from '../src/stats/rng.ts';
+import { PROOF_SETTING_OPTIONS, proofSettingFrom } from './proof-setting-args.ts';
 import { mean } from './seed-summary.ts';
 
 const { values: args } = parseArgs({
   options: {
     'first-seed': { type: 'string', default: '901' },
     seeds: { type: 'string', default: '5' },
-    carousels: { type: 'string', default: String(PROOF_SETTING.carousels) },
-    items: { type: 'string', default: String(PROOF_SETTING.items) },
-    'popularity-sd': { type: 'string', default: String(PROOF_SETTING.popularitySd) },
-    'base-logit': { type: 'string', default: String(PROOF_SETTING.baseLogit) },
-    'taste-weight': { type: 'string', default: String(PROOF_SETTING.tasteWeight) },
-    'model-noise-sd': { type: 'string', default: String(PROOF_SETTING.modelNoiseSd) },
-    'prior-strength': { type: 'string', default: String(PROOF_SETTING.priorStrength) },
-    temperature: { type: 'string', default: String(PROOF_SETTING.temperature) },
-    'position-bias': { type: 'string', default: String(PROOF_SETTING.positionBias) },
+    ...PROOF_SETTING_OPTIONS,
   },
 });
 const FIRST = Number(args['first-seed']);
 const SEEDS = Number(args.seeds);
-const setting = {
-  items: Number(args.items),
-  popularitySd: Number(args['popularity-sd']),
-  baseLogit: Number(args['base-logit']),
-  tasteWeight: Number(args['taste-weight']),
-  modelNoiseSd: Number(args['model-noise-sd']),
-  priorStrength: Number(args['prior-strength']),
-  temperature: Number(args.temperature),
-  positionBias: args['position-bias'] === 'true',
-  carousels: Number(args.carousels),
-};
+const setting = proofSettingFrom(args);
 const FLOORS = [1e-4, 1e-3, 1e-2];
 
 interface Row {

@@ -8,34 +8,32 @@
  * effective sample size per impression) and writes bench/results/shadow.json, with each cell's per-seed errors.
  *
  *   npm run bench:shadow [-- --first-seed 1 --seeds 40 --carousels 10000 --replicates 300 --out bench/results/shadow.json]
+ *     [--base-logit=X and the other settings of bench/shadow-support.ts; each defaults to PROOF_SETTING's]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import {
-  PROOF_CANDIDATES,
-  PROOF_SETTING,
-  runProofSeed,
-  shadowProofScenario,
-} from '../simulator/shadow/proof-world.ts';
+import { PROOF_CANDIDATES, runProofSeed, shadowProofScenario } from '../simulator/shadow/proof-world.ts';
 import { textTable } from '../src/report/charts.ts';
 import { ESTIMATORS } from '../src/shadow/estimators.ts';
 import { evaluateShadow } from '../src/shadow/evaluate-shadow.ts';
+import { PROOF_SETTING_OPTIONS, proofSettingFrom } from './proof-setting-args.ts';
 import { standardDeviation, wilsonInterval } from './seed-summary.ts';
 
 const { values: args } = parseArgs({
   options: {
     'first-seed': { type: 'string', default: '1' },
     seeds: { type: 'string', default: '40' },
-    carousels: { type: 'string', default: String(PROOF_SETTING.carousels) },
+    ...PROOF_SETTING_OPTIONS,
     replicates: { type: 'string', default: '300' },
     out: { type: 'string', default: join('bench', 'results', 'shadow.json') },
   },
 });
 const FIRST_SEED = Number(args['first-seed']);
 const SEEDS = Number(args.seeds);
-const CAROUSELS = Number(args.carousels);
+const SETTING = proofSettingFrom(args);
+const CAROUSELS = SETTING.carousels;
 const REPLICATES = Number(args.replicates);
 
 interface Cell {
@@ -78,7 +76,7 @@ const cell = (key: string) => {
 const started = Date.now();
 const loadBefore = os.loadavg();
 for (let seed = FIRST_SEED; seed < FIRST_SEED + SEEDS; seed++) {
-  const run = runProofSeed(seed, CAROUSELS);
+  const run = runProofSeed(seed, CAROUSELS, undefined, SETTING);
   const report = evaluateShadow(run.carousels, PROOF_CANDIDATES, {
     replicates: REPLICATES,
     seed,
@@ -165,8 +163,8 @@ const result = {
   seeds: SEEDS,
   carouselsPerSeed: CAROUSELS,
   replicates: REPLICATES,
-  world: shadowProofScenario().name,
-  setting: PROOF_SETTING,
+  world: shadowProofScenario(SETTING).name,
+  setting: SETTING,
   candidates: PROOF_CANDIDATES.map((c) => c.label),
   rows,
   seconds: (Date.now() - started) / 1000,
