@@ -22,6 +22,7 @@ import { CroupierError } from '../errors/index.ts';
 import type { Logger } from '../log/logger.ts';
 import type { ArchiveFileSystem } from './fs/archive-fs.ts';
 import { markerPathOf } from './layout.ts';
+import type { MarkerClaim, MarkerClaimant } from './marker-claim.ts';
 import { parseMarker } from './recovery.ts';
 
 export const CLUSTERS_DIR = '+clusters';
@@ -115,7 +116,7 @@ export interface ClusterLeaseOptions {
   logger: Logger;
 }
 
-export interface ClusterLease {
+export interface ClusterLease extends MarkerClaimant {
   /** The cluster this consumer archives (read at start and at each beat); null when unknown. */
   readonly cluster: string | null;
   /**
@@ -190,6 +191,14 @@ export async function startClusterLease(options: ClusterLeaseOptions): Promise<C
   return {
     get cluster() {
       return cluster;
+    },
+    holder,
+    /** A claim holds while its consumer's lease does (one of this consumer's own is an earlier writer's, stale). */
+    async holds(claim: MarkerClaim) {
+      if (claim.holder === holder || claim.cluster === null) return false;
+      const text = await fs.readText(`${clusterDirOf(claim.cluster)}/${claim.holder}.json`);
+      const b = text === null ? null : parseBeat(text);
+      return b !== null && watch.holds(b, performance.now());
     },
     async heldElsewhere(topic, partition) {
       const text = await fs.readText(markerPathOf(topic, partition));

@@ -1,7 +1,8 @@
 /**
  * Committing a finished file: upload it under `+tmp`, check nobody else committed to the partition since
- * (the marker is as this writer left it), write the marker with the file as `pending`, rename the file into
- * place. Every step is retried with backoff while the partition is still this writer's; a rename that
+ * (the marker is as this writer left it), write the marker with the file as `pending` (the first one created
+ * only where none is, a later one replaced only under this commit's claim of it: marker-claim.ts), rename the
+ * file into place. Every step is retried with backoff while the partition is still this writer's; a rename that
  * answered false is checked (an earlier attempt may have happened after all). The file system is the commit
  * log: what is renamed into place is committed, whatever Kafka's offsets say.
  */
@@ -13,6 +14,7 @@ import type { Logger } from '../log/logger.ts';
 import type { ArchiveFileSystem } from './fs/archive-fs.ts';
 import { type ArchiveFileName, epochOf, fileNameOf, markerPathOf, TMP_DIR, tmpNameOf } from './layout.ts';
 import type { RecordFingerprint } from './log-identity.ts';
+import { type MarkerClaimant, replaceMarker } from './marker-claim.ts';
 import type { ArchiveMetrics } from './metrics.ts';
 import { type Marker, serializeMarker } from './recovery.ts';
 
@@ -78,6 +80,8 @@ export interface CommitRequest {
   last: RecordFingerprint;
   /** The Kafka cluster the file's log is of (cluster-lease.ts), or null when not known. */
   cluster: string | null;
+  /** The archive consumer committing: a marker is replaced only under its claim (marker-claim.ts). */
+  claimant: MarkerClaimant;
   retry: RetryOptions;
   logger: Logger;
   metrics: ArchiveMetrics;
@@ -132,8 +136,20 @@ export async function commitFile(request: CommitRequest): Promise<{ markerText: 
     pending: { path: finalPath, start: file.start, end: file.end, last: request.last },
   };
   const markerText = serializeMarker(pending);
+  const claim = { token: randomUUID(), holder: request.claimant.holder, cluster: request.cluster };
   await run(`write the marker of ${file.topic}+${file.partition}`, async () => {
-    if (expected !== null) return fs.writeText(markerPath, markerText);
+    // A later marker replaces the one this writer expects only under its claim, so of two consumers that
+    // positioned from one marker (two clusters' archives taking over a stopped one's partition) one commits.
+    if (expected !== null)
+      return replaceMarker({
+        fs,
+        markerPath,
+        expected,
+        next: markerText,
+        claim,
+        claimant: request.claimant,
+        partition: file,
+      });
     // The partition's first marker is created only where none is, so of two consumers that both found none
     // (two clusters' archives started at once on an empty directory) one commits and the other is fenced. A
     // marker already there with this text is this commit's own, from an attempt whose answer was lost.

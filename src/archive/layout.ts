@@ -7,6 +7,7 @@
  *   <root>/+tmp/…                      files being written (renamed into place when complete)
  *   <root>/+offsets/<topic>/<p>.json   per-partition marker: Kafka cluster id, log epoch, last committed end offset
  *                                      and the record there, the file being committed
+ *   <root>/+offsets/<topic>/<p>.claims/…  claims of a marker being replaced (marker-claim.ts)
  *   <root>/+clusters/<cluster>/…       running archive consumers' leases on their cluster (cluster-lease.ts)
  *
  * Offsets are inclusive and zero-padded to 19 digits, so names sort by offset. The hour is the UTC hour of the

@@ -14,6 +14,7 @@ import type { RecordRun } from './format/record-run.ts';
 import type { ArchiveFileSystem } from './fs/archive-fs.ts';
 import { type ArchiveFormat, extensionOf, hourDirOf, hourStartOf, padOffset } from './layout.ts';
 import type { RecordFingerprint } from './log-identity.ts';
+import type { MarkerClaimant } from './marker-claim.ts';
 import type { ArchiveMetrics } from './metrics.ts';
 import { isFull, isIdle, type OpenFileState, type RotationPolicy, rotationBefore } from './rotation.ts';
 import type { RecoveredPartition } from './scan.ts';
@@ -24,6 +25,8 @@ export interface PartitionWriterOptions {
   recovered: RecoveredPartition;
   /** The Kafka cluster the partition's log is of (cluster-lease.ts), named in the markers; null when not known. */
   cluster(): string | null;
+  /** The archive consumer whose claim each marker is replaced under (marker-claim.ts). */
+  claimant: MarkerClaimant;
   fs: ArchiveFileSystem;
   format: ArchiveFormat;
   policy: RotationPolicy;
@@ -237,6 +240,7 @@ export class PartitionWriter {
       committedLast: this.committedLast,
       last,
       cluster: this.o.cluster(),
+      claimant: this.o.claimant,
       retry,
       logger: this.o.logger,
       metrics: this.o.metrics,

@@ -239,6 +239,7 @@ export async function startArchiveSink(options: ArchiveSinkOptions): Promise<Arc
         partition,
         recovered,
         cluster: () => lease.cluster,
+        claimant: lease,
         fs,
         format: a.format,
         policy: a,

@@ -5,19 +5,25 @@
  * whole log again under a new epoch, without end. Now the second waits while the first runs (reported), and
  * archives its own log under the next epoch once the first has stopped.
  */
-import { writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BeatWatch, clusterDirOf, startClusterLease } from '../../src/archive/cluster-lease.ts';
 import { commitFile } from '../../src/archive/commit.ts';
+import type { ArchiveFileSystem } from '../../src/archive/fs/archive-fs.ts';
 import { createLocalFileSystem } from '../../src/archive/fs/local-fs.ts';
+import { parseArchiveUri } from '../../src/archive/fs/open.ts';
+import { createWebHdfsFileSystem } from '../../src/archive/fs/webhdfs-fs.ts';
 import { openDuckDb, startArchive } from '../../src/archive/index.ts';
 import { epochOf } from '../../src/archive/layout.ts';
+import type { MarkerClaimant } from '../../src/archive/marker-claim.ts';
 import { ArchiveMetrics } from '../../src/archive/metrics.ts';
 import { parseMarker, serializeMarker } from '../../src/archive/recovery.ts';
 import { listTopicFiles } from '../../src/archive/scan.ts';
 import { silentLogger } from '../../src/log/logger.ts';
+import { startWebHdfsServer } from '../support/webhdfs-server.ts';
 import {
   archiveConfig,
   archiveTopics,
@@ -126,7 +132,9 @@ describe('a lease left by an archive killed without its close', () => {
       expect(await lease.heldElsewhere('t', 0)).toBeNull();
       expect(await fs.list('+clusters/X')).toEqual([]);
       // Its own lease is there while it runs, and gone once it is closed.
-      expect((await fs.list('+clusters/Y')).map((e) => e.name)).toHaveLength(1);
+      // (A beat being written meanwhile is a `.tmp` file beside it.)
+      const leases = (await fs.list('+clusters/Y')).filter((e) => e.name.endsWith('.json'));
+      expect(leases).toHaveLength(1);
     } finally {
       await lease.close();
     }
@@ -135,39 +143,184 @@ describe('a lease left by an archive killed without its close', () => {
   });
 });
 
+/** A finished file of `cluster`'s log, committed into partition `partition` over the marker `markerText`. */
+async function commitOf(
+  fs: ArchiveFileSystem,
+  c: {
+    partition: number;
+    cluster: string;
+    end: number;
+    markerText: string | null;
+    epoch?: number;
+    claimant?: MarkerClaimant;
+  },
+) {
+  const localPath = path.join(fs.stagingDir, `staged-${c.partition}-${c.cluster}`);
+  await mkdir(fs.stagingDir, { recursive: true });
+  await writeFile(localPath, `the rows of ${c.cluster}`);
+  return commitFile({
+    fs,
+    file: { topic: 't', partition: c.partition, start: 0, end: c.end, format: 'parquet', epoch: c.epoch },
+    dir: DIR,
+    localPath,
+    bytes: 17,
+    markerText: c.markerText,
+    committedEnd: -1,
+    committedFile: null,
+    committedLast: null,
+    last: { offset: c.end, timestamp: 1, sha256: c.cluster.repeat(64) },
+    cluster: c.cluster,
+    claimant: c.claimant ?? { holder: c.cluster, holds: async () => true },
+    retry: { initialMs: 5, maxMs: 5, live: () => true },
+    logger: silentLogger(),
+    metrics: new ArchiveMetrics(),
+  });
+}
+const DIR = 't/date=2026-03-01/hour=09';
+
+/** The marker of a cluster whose archive stopped after committing offsets 0-9 of `partition` in epoch 0. */
+const stoppedMarker = (partition: number) =>
+  serializeMarker({
+    topic: 't',
+    partition,
+    epoch: 0,
+    cluster: 'stopped',
+    endOffset: 9,
+    file: `${DIR}/t+${partition}+0000000000000000000+0000000000000000009.parquet`,
+    last: { offset: 9, timestamp: 1, sha256: 'f'.repeat(64) },
+    pending: null,
+  });
+
+/**
+ * Races two further clusters' archives (each with its live lease) taking over a stopped cluster's partition in ten
+ * rounds: each commits its first file of epoch 1 over the stopped one's marker. Resolves to each round's outcome.
+ */
+async function raceTakeovers(fs: ArchiveFileSystem) {
+  const leases = await Promise.all(
+    ['b', 'c'].map((c) =>
+      startClusterLease({ fs, clusterId: async () => c, leaseMs: 30_000, logger: silentLogger() }),
+    ),
+  );
+  const rounds: { fenced: string[]; committed: number; markerCluster: string | null | undefined }[] = [];
+  try {
+    for (let round = 0; round < 10; round++) {
+      const markerText = stoppedMarker(round);
+      await fs.writeText(`+offsets/t/${round}.json`, markerText);
+      const results = await Promise.allSettled(
+        leases.map((lease, i) =>
+          commitOf(fs, {
+            partition: round,
+            cluster: lease.cluster ?? '',
+            end: 9 + 5 * i,
+            markerText,
+            epoch: 1,
+            claimant: lease,
+          }),
+        ),
+      );
+      const fenced = results.flatMap((r) => (r.status === 'rejected' ? [r.reason.code as string] : []));
+      const committed = (await fs.list(DIR)).filter((f) => f.name.startsWith(`t+${round}+e000001+`)).length;
+      const marker = parseMarker((await fs.readText(`+offsets/t/${round}.json`)) ?? '', 't', round);
+      rounds.push({ fenced, committed, markerCluster: marker?.cluster });
+    }
+  } finally {
+    for (const lease of leases) await lease.close();
+  }
+  return rounds;
+}
+
 describe('two Kafka clusters archived into one directory', () => {
   it('commits one of two first files raced into a partition that has no marker yet', async () => {
     const tmp = await tempDir('first-marker');
     const fs = createLocalFileSystem(tmp.dir);
     await fs.mkdirs('+tmp');
-    const dir = 't/date=2026-03-01/hour=09';
-    const commit = async (round: number, cluster: string, end: number) => {
-      const localPath = path.join(fs.stagingDir, `staged-${round}-${cluster}`);
-      await writeFile(localPath, `the rows of ${cluster}`);
-      return commitFile({
-        fs,
-        file: { topic: 't', partition: round, start: 0, end, format: 'parquet' },
-        dir,
-        localPath,
-        bytes: 17,
-        markerText: null,
-        committedEnd: -1,
-        committedFile: null,
-        committedLast: null,
-        last: { offset: end, timestamp: 1, sha256: cluster.repeat(64) },
-        cluster,
-        retry: { initialMs: 5, maxMs: 5, live: () => true },
-        logger: silentLogger(),
-        metrics: new ArchiveMetrics(),
-      });
-    };
     for (let round = 0; round < 10; round++) {
-      const results = await Promise.allSettled([commit(round, 'a', 9), commit(round, 'b', 14)]);
+      const results = await Promise.allSettled([
+        commitOf(fs, { partition: round, cluster: 'a', end: 9, markerText: null }),
+        commitOf(fs, { partition: round, cluster: 'b', end: 14, markerText: null }),
+      ]);
       const refused = results.filter((r) => r.status === 'rejected');
       expect(refused).toHaveLength(1);
       expect((refused[0] as PromiseRejectedResult).reason.code).toBe('CROUPIER_ERR_ARCHIVE_FENCED');
-      const files = (await fs.list(dir)).filter((f) => f.name.startsWith(`t+${round}+`));
+      const files = (await fs.list(DIR)).filter((f) => f.name.startsWith(`t+${round}+`));
       expect(files).toHaveLength(1);
+    }
+    await tmp.remove();
+  });
+
+  it("commits one of two takeovers of a stopped cluster's partition raced on a local directory", async () => {
+    const tmp = await tempDir('takeover-race');
+    const fs = createLocalFileSystem(tmp.dir);
+    await fs.mkdirs('+tmp');
+    for (const round of await raceTakeovers(fs)) {
+      expect(round.fenced).toEqual(['CROUPIER_ERR_ARCHIVE_FENCED']);
+      expect(round.committed).toBe(1);
+      expect(['b', 'c']).toContain(round.markerCluster);
+    }
+    // The claims of the markers replaced are gone with them.
+    expect(await fs.list('+offsets/t/0.claims')).toEqual([]);
+    await tmp.remove();
+  });
+
+  it('commits one of two takeovers raced through WebHDFS and HttpFS', async () => {
+    for (const httpfs of [false, true]) {
+      const server = await startWebHdfsServer({ httpfs });
+      const staging = await tempDir(`takeover-race-hdfs-${httpfs}`);
+      const location = parseArchiveUri(server.uri('/data/archive'));
+      if (location.kind !== 'webhdfs') throw new Error(`not a WebHDFS location: ${location.kind}`);
+      const fs = createWebHdfsFileSystem({
+        baseUrl: location.baseUrl,
+        root: location.root,
+        user: 'croupier',
+        httpfs,
+        requestTimeoutMs: 10_000,
+        stagingDir: staging.dir,
+      });
+      await fs.mkdirs('+tmp');
+      for (const round of await raceTakeovers(fs)) {
+        expect(round.fenced).toEqual(['CROUPIER_ERR_ARCHIVE_FENCED']);
+        expect(round.committed).toBe(1);
+      }
+      await server.close();
+      await staging.remove();
+    }
+  });
+
+  it("passes over the claim of an archive that stopped between its claim and its marker, never a live one's", async () => {
+    const tmp = await tempDir('stale-claim');
+    const fs = createLocalFileSystem(tmp.dir);
+    await fs.mkdirs('+tmp');
+    const lease = await startClusterLease({
+      fs,
+      clusterId: async () => 'b',
+      leaseMs: 30_000,
+      logger: silentLogger(),
+    });
+    const other = await startClusterLease({
+      fs,
+      clusterId: async () => 'c',
+      leaseMs: 30_000,
+      logger: silentLogger(),
+    });
+    try {
+      const claimed = async (partition: number, claim: object) => {
+        const markerText = stoppedMarker(partition);
+        await fs.writeText(`+offsets/t/${partition}.json`, markerText);
+        const hash = createHash('sha256').update(markerText).digest('hex').slice(0, 32);
+        await fs.writeText(`+offsets/t/${partition}.claims/${hash}.1.json`, JSON.stringify(claim));
+        return commitOf(fs, { partition, cluster: 'b', end: 9, markerText, epoch: 1, claimant: lease });
+      };
+      // A consumer of cluster d that no longer renews a lease: its claim does not hold the partition.
+      await claimed(0, { token: 'x', holder: 'gone', cluster: 'd' });
+      expect(parseMarker((await fs.readText('+offsets/t/0.json')) ?? '', 't', 0)?.cluster).toBe('b');
+      // A live consumer of cluster c (between its claim and its write): the commit is fenced.
+      await expect(claimed(1, { token: 'y', holder: other.holder, cluster: 'c' })).rejects.toMatchObject({
+        code: 'CROUPIER_ERR_ARCHIVE_FENCED',
+      });
+      expect(parseMarker((await fs.readText('+offsets/t/1.json')) ?? '', 't', 1)?.cluster).toBe('stopped');
+    } finally {
+      await lease.close();
+      await other.close();
     }
     await tmp.remove();
   });

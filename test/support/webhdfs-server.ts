@@ -105,11 +105,15 @@ export async function startWebHdfsServer(options: { httpfs?: boolean } = {}): Pr
     res: ServerResponse,
   ): Promise<void> {
     const target = local(hdfsPath);
-    if (q.get('overwrite') !== 'true' && (await stat(target).catch(() => null))) {
+    await mkdir(path.dirname(target), { recursive: true });
+    // overwrite=false creates the file only where none is, in one step, as HDFS's namenode does.
+    const exclusive = q.get('overwrite') !== 'true';
+    try {
+      await writeFile(target, data, { flag: exclusive ? 'wx' : 'w' });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       return remote(res, 403, 'FileAlreadyExistsException', `${hdfsPath} already exists`);
     }
-    await mkdir(path.dirname(target), { recursive: true });
-    await writeFile(target, data);
     permissions.set(hdfsPath, q.get('permission') ?? '644');
     res.writeHead(201, { location: `hdfs://127.0.0.1${hdfsPath}`, 'content-length': '0' });
     res.end();
