@@ -3,10 +3,11 @@
  * `policy=thompson,priorStrength=50`, `policy=thompson,model=default-2`, `policy=epsilon-greedy,epsilon=0.05`.
  *
  * Keys: `policy` (thompson, greedy, ucb1, epsilon-greedy, random or its alias uniform; required), `priorStrength`
- * (m > 0), `temperature` (τ₀ in (0, 1]), `temperingImpressions` (n₀ > 0), `epsilon` ([0, 1]), `ucbC` (≥ 0),
- * `model` (a model version the log holds shadow scores of), `label` (the name in the report). A setting left
- * out takes the value the logging decision used (logged with its candidate set).
+ * (m in [1e-6, 1e6]), `temperature` (τ₀ in [1e-6, 1]), `temperingImpressions` (n₀ in (0, 1e12]), `epsilon`
+ * ([0, 1]), `ucbC` ([0, 1e6]), `model` (a model version the log holds shadow scores of), `label` (the name in the
+ * report). A setting left out takes the value the logging decision used (logged with its candidate set).
  */
+import { describeRange, inRange, type NumericRange, POLICY_LIMITS } from '../domain/limits.ts';
 import { isPolicyName, POLICY_NAMES, type PolicyName } from '../domain/policy-names.ts';
 import { CroupierError } from '../errors/index.ts';
 
@@ -23,21 +24,23 @@ export interface CandidateSpec {
   model?: string;
 }
 
-const NUMERIC = {
-  priorStrength: (x: number) => x > 0,
-  temperature: (x: number) => x > 0 && x <= 1,
-  temperingImpressions: (x: number) => x > 0,
-  epsilon: (x: number) => x >= 0 && x <= 1,
-  ucbC: (x: number) => x >= 0,
-} as const;
-const RANGES: Record<keyof typeof NUMERIC, string> = {
-  priorStrength: 'a number > 0',
-  temperature: 'a number in (0, 1]',
-  temperingImpressions: 'a number > 0',
-  epsilon: 'a number in [0, 1]',
-  ucbC: 'a number ≥ 0',
-};
-const KEYS = ['policy', 'model', 'label', ...Object.keys(NUMERIC)];
+/**
+ * The range of each numeric setting, for a candidate's spec and for the settings a logged decision recorded with
+ * its candidate set. Thompson sampling's propensities are integrated over each Beta posterior, whose shapes are
+ * about m·p̂/τ₀ (p̂ ≥ 1e-6): a prior strength or temperature of 1e-300, or a strength of 1e308, makes shapes near
+ * 1e-300 or 1e308, which the integral never finishes. These ranges keep the shapes within about 1e-12 and 1e18.
+ */
+export const POLICY_SETTING_RANGES = Object.freeze({
+  priorStrength: { min: 1e-6, max: POLICY_LIMITS.priorStrength.max },
+  temperature: { min: 1e-6, max: 1 },
+  temperingImpressions: { min: 0, max: 1e12, minExclusive: true },
+  epsilon: { min: 0, max: 1 },
+  ucbC: POLICY_LIMITS.ucbC,
+} satisfies Record<string, NumericRange>);
+export type PolicySetting = keyof typeof POLICY_SETTING_RANGES;
+export const POLICY_SETTINGS = Object.keys(POLICY_SETTING_RANGES) as PolicySetting[];
+
+const KEYS = ['policy', 'model', 'label', ...POLICY_SETTINGS];
 
 function specError(spec: string, problem: string): never {
   throw new CroupierError(
@@ -67,12 +70,15 @@ export function parseCandidateSpec(text: string): CandidateSpec {
   const policy = named === 'uniform' ? 'random' : named;
   if (!isPolicyName(policy)) specError(spec, `unknown policy '${named}'`);
   const out: CandidateSpec = { label: fields.get('label') ?? spec, policy };
-  for (const key of Object.keys(NUMERIC) as (keyof typeof NUMERIC)[]) {
+  for (const key of POLICY_SETTINGS) {
     const raw = fields.get(key);
     if (raw === undefined) continue;
     const value = Number(raw);
-    if (!(Number.isFinite(value) && NUMERIC[key](value))) {
-      specError(spec, `${key} must be ${RANGES[key]}, got '${raw}'`);
+    if (!inRange(value, POLICY_SETTING_RANGES[key])) {
+      specError(
+        spec,
+        `${key} must be a number in ${describeRange(POLICY_SETTING_RANGES[key])}, got '${raw}'`,
+      );
     }
     out[key] = value;
   }

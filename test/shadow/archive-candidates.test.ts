@@ -12,6 +12,7 @@ import { carouselsFromArchive } from '../../src/train/shadow-input.ts';
 import type { CandidateSet, SchemaName } from '../../streams/schemas/index.ts';
 import { clickstreamRecord, writeClickstreamArchive } from '../support/clickstream-archive.ts';
 import { SAMPLE_EVENTS } from '../support/sample-events.ts';
+import { candidateSet } from './support/logged-carousels.ts';
 
 const root = mkdtempSync(path.join(tmpdir(), 'croupier-shadow-archive-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -21,19 +22,12 @@ const T0 = SAMPLE_EVENTS.Carousel.timestamp;
 const record = (offset: number, name: SchemaName, value: unknown) =>
   clickstreamRecord(offset, T0 + offset, name, value);
 
-const SET: CandidateSet = {
+const SET: CandidateSet = candidateSet({
   itemIds: ['i-3', 'i-7', 'i-9'],
   scores: [0.5, 0.25, 0.125],
   impressions: [120, 40.5, 0],
   clicks: [6, 1, 0],
-  priorStrength: 20,
-  temperature: 0.3,
-  temperingImpressions: 500,
-  epsilon: 0.1,
-  ucbC: 1,
-  shadowModelVersion: null,
-  shadowScores: null,
-};
+});
 
 describe('candidate sets in the archive', () => {
   it('are read back intact, and a carousel logged without one reads as such', async () => {

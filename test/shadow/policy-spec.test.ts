@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { hasCode } from '../../src/errors/index.ts';
 import { evaluateShadow } from '../../src/shadow/evaluate-shadow.ts';
 import { parseCandidateSpec } from '../../src/shadow/policy-spec.ts';
+import { loggedCarousel } from './support/logged-carousels.ts';
 
 function refusal(run: () => unknown): string {
   try {
@@ -30,27 +31,39 @@ describe('candidate specs', () => {
     expect(refusal(() => parseCandidateSpec('policy=greedy,prior=3'))).toMatch(/unknown key 'prior'/);
     expect(refusal(() => parseCandidateSpec('policy=bestest'))).toMatch(/unknown policy 'bestest'/);
     expect(refusal(() => parseCandidateSpec('policy=thompson,priorStrength=-1'))).toMatch(
-      /priorStrength must be a number > 0, got '-1'/,
+      /priorStrength must be a number in \[0.000001, 1000000\], got '-1'/,
     );
     expect(refusal(() => parseCandidateSpec('priorStrength=3'))).toMatch(/names no policy/);
     expect(refusal(() => parseCandidateSpec('greedy'))).toMatch(/'greedy' is not key=value/);
     expect(refusal(() => parseCandidateSpec(''))).toMatch(/empty/);
   });
 
+  it('refuse settings whose Thompson integral would never finish, and the ends of each range finish', () => {
+    for (const setting of [
+      'priorStrength=1e308',
+      'priorStrength=1e-300',
+      'temperature=1e-300',
+      'temperingImpressions=1e308',
+      'ucbC=1e308',
+    ]) {
+      const name = setting.split('=')[0];
+      expect(refusal(() => parseCandidateSpec(`policy=thompson,${setting}`))).toMatch(
+        new RegExp(`${name} must be a number in .*, got '${setting.split('=')[1]}'`),
+      );
+    }
+    const ends = [
+      'policy=thompson,priorStrength=0.000001,temperature=0.000001',
+      'policy=thompson,priorStrength=1e6,temperature=0.000001,temperingImpressions=1e12',
+      'policy=ucb1,ucbC=1e6',
+    ].map(parseCandidateSpec);
+    const report = evaluateShadow([loggedCarousel()], ends, { replicates: 5 });
+    for (const candidate of report.candidates) {
+      expect(Number.isFinite(candidate.metrics.ctr.estimates.ips.estimate)).toBe(true);
+    }
+  });
+
   it('an input without candidate sets is refused with how to log them', () => {
-    const carousel = {
-      requestId: 'r1',
-      userId: 'u1',
-      timestamp: 0,
-      policy: 'thompson' as const,
-      modelVersion: 'default-1',
-      shadowPolicy: null,
-      items: [{ itemId: 'a', slot: 0, score: 0.1, propensity: 0.5, shadowPropensity: null }],
-      candidates: null,
-      clicks: [0],
-      conversions: [0],
-      watchSeconds: [0],
-    };
+    const carousel = loggedCarousel({ candidates: null });
     expect(refusal(() => evaluateShadow([carousel], [parseCandidateSpec('policy=greedy')]))).toMatch(
       /log.candidateSampleRate > 0/,
     );
