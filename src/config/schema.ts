@@ -490,6 +490,11 @@ export const gatewaySchema = z
   .object({
     host: z.string().default('127.0.0.1'),
     port: port.default(8080),
+    /**
+     * A second port answering only /healthz, /readyz and /metrics, for health checks: it answers while the gateway's
+     * port stops listening for want of descriptors (unset: none; 0: a port the OS chooses).
+     */
+    probePort: port.optional(),
     /** HMAC secret for client tokens. Required unless `authDisabled` (demo only). */
     authSecret: z.string().optional(),
     authDisabled: z.boolean().default(true),

@@ -82,6 +82,38 @@ export function connectionLimit(configured: number, use: { limit: number; open: 
 }
 
 /**
+ * The WebSockets the gateway takes, counted when it starts listening and again whenever the open-file limit changes
+ * (`prlimit --pid` on the running process), so that a raised limit takes more WebSockets and a lowered one fewer,
+ * without a restart.
+ */
+export class WebSocketLimit {
+  /** WebSockets taken at once now. */
+  value: number;
+  /** The open-file limit `value` was counted under (null: unknown or unlimited). */
+  private countedUnder: number | null;
+
+  constructor(
+    readonly configured: number,
+    use: { limit: number; open: number } | null,
+  ) {
+    this.countedUnder = use?.limit ?? null;
+    this.value = connectionLimit(configured, use);
+  }
+
+  /**
+   * Counts again when `limit` is not the one counted under: `open` is the descriptors open besides the WebSockets
+   * (and with the spares, as when it was first counted). The previous limit and value when it counted again.
+   */
+  follow(limit: number, open: number): { limit: number | null; value: number } | null {
+    if (limit === this.countedUnder) return null;
+    const before = { limit: this.countedUnder, value: this.value };
+    this.countedUnder = limit;
+    this.value = Math.max(0, connectionLimit(this.configured, { limit, open }));
+    return before;
+  }
+}
+
+/**
  * `/metrics` lines of the descriptors: open and the limit (Prometheus's `process_open_fds` and `process_max_fds`),
  * and the WebSockets the gateway takes. Descriptors near the limit are what an operator watches for: past it no
  * Redis, Kafka or client connection can be made (the two are left out when even reading them fails).

@@ -12,6 +12,10 @@
  *   connections and drops those waiting in the backlog) and releases the spares, so Redis, Kafka and threads have
  *   descriptors again while the connections it accepted close by their idle timeout;
  * - once twice the spares are free again, it takes them back and listens again on the same host and port.
+ *
+ * The same reading follows the open-file limit: when it changes (`prlimit --pid` on the running process) the spares
+ * are counted again and `onLimitChange` hears of it (the WebSocket limit is counted again there). While it does not
+ * listen, `/readyz` says not ready (new connections are refused), where the probe port (probe-server.ts) answers.
  */
 
 import type * as Uws from 'uWebSockets.js';
@@ -26,12 +30,18 @@ export const LISTEN_CHECK_MS = 250;
 /** Descriptors held in reserve while the gateway listens: opened before the gateway counts its WebSocket limit. */
 export class SpareDescriptors {
   /** How many it holds while the gateway listens (0 where the limit is unknown or unlimited). */
-  readonly count: number;
+  count: number;
   private readonly fds: number[] = [];
 
   constructor(limit: number | null) {
     this.count = limit === null ? 0 : spareDescriptors(limit);
     this.take();
+  }
+
+  /** Counts them again for a new limit, releasing those past the new count (`take` opens those missing). */
+  resize(limit: number): void {
+    this.count = spareDescriptors(limit);
+    for (const fd of this.fds.splice(this.count)) closeSync(fd);
   }
 
   get held(): number {
@@ -62,6 +72,13 @@ export interface ListenGuardOptions {
   port: number;
   listenSocket: Uws.us_listen_socket;
   spares: SpareDescriptors;
+  /** The open-file limit the gateway started under (null: unknown or unlimited). */
+  limit: number | null;
+  /**
+   * The open-file limit changed, and the spares were counted again: `open` is the descriptors open with every spare
+   * held (as when the WebSocket limit was first counted).
+   */
+  onLimitChange?(use: { limit: number; open: number }): void;
   logger: Logger;
 }
 
@@ -70,8 +87,8 @@ export interface ListenGuard {
   readonly paused: boolean;
   /** `/metrics` lines: paused or not, how often, the spares held. */
   metricsText(): string;
-  /** `/readyz` warnings: one while paused. */
-  warnings(): string[];
+  /** `/readyz` reasons: one while paused. */
+  reasons(): string[];
   /** Stops watching, closes the listen socket where it is open and releases the spares. */
   close(): void;
 }
@@ -115,16 +132,24 @@ export function guardListenSocket(options: ListenGuardOptions): ListenGuard {
     logger.info({ ...(use === null || use === 'exhausted' ? {} : use), port }, 'the gateway listens again');
   };
 
-  const timer =
-    spares.count === 0
-      ? undefined
-      : setInterval(() => {
-          const use = readDescriptors();
-          const decision = listenDecision(listenSocket !== null, use, spares.count);
-          if (decision === 'pause') pause(use);
-          else if (decision === 'resume') resume(use);
-        }, LISTEN_CHECK_MS);
-  timer?.unref();
+  let limit = options.limit;
+  const followLimit = (use: { limit: number; open: number }) => {
+    if (use.limit === limit) return;
+    limit = use.limit;
+    const open = use.open - spares.held;
+    spares.resize(use.limit);
+    if (listenSocket !== null) spares.take();
+    options.onLimitChange?.({ limit: use.limit, open: open + spares.count });
+  };
+  const timer = setInterval(() => {
+    const use = readDescriptors();
+    if (use !== null && use !== 'exhausted') followLimit(use);
+    if (spares.count === 0) return;
+    const decision = listenDecision(listenSocket !== null, use, spares.count);
+    if (decision === 'pause') pause(use);
+    else if (decision === 'resume') resume(use);
+  }, LISTEN_CHECK_MS);
+  timer.unref();
 
   return {
     get paused() {
@@ -149,7 +174,7 @@ export function guardListenSocket(options: ListenGuardOptions): ListenGuard {
         ),
       ].join('\n')}\n`;
     },
-    warnings() {
+    reasons() {
       if (pausedAt === null) return [];
       const at =
         pausedAt.open === null
@@ -160,7 +185,7 @@ export function guardListenSocket(options: ListenGuardOptions): ListenGuard {
       ];
     },
     close() {
-      if (timer !== undefined) clearInterval(timer);
+      clearInterval(timer);
       if (listenSocket !== null) uws.us_listen_socket_close(listenSocket);
       listenSocket = null;
       pausedAt = null;

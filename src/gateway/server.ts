@@ -22,7 +22,7 @@ import { ClosedCarousels } from './closed-carousels.ts';
 import type { SocketData } from './connection.ts';
 import { type DashboardExtras, mountDashboard } from './dashboard-mount.ts';
 import { createDealer, type GatewayDecider } from './dealer.ts';
-import { connectionLimit, descriptorMetricsText, descriptorUse } from './descriptor-limit.ts';
+import { descriptorMetricsText, descriptorUse, WebSocketLimit } from './descriptor-limit.ts';
 import { type EventLog, eventLogWarnings } from './event-log.ts';
 import { FeedbackClaims } from './feedback-claims.ts';
 import { guardHttpRoutes } from './guarded-routes.ts';
@@ -32,6 +32,7 @@ import { guardListenSocket, SpareDescriptors } from './listen-guard.ts';
 import { GatewayMetrics, gaugeLines } from './metrics.ts';
 import { renderMetricsText } from './metrics-text.ts';
 import { assertNativeUws } from './native-check.ts';
+import { type ProbeServer, startProbeServer } from './probe-server.ts';
 import { socketBehavior } from './socket-behavior.ts';
 import {
   type StreamHealthReport,
@@ -89,6 +90,8 @@ export interface GatewayHandle {
   readonly port: number;
   /** `http://host:port/` of the page. */
   readonly url: string;
+  /** The probe port listened on (`gateway.probePort`: probe-server.ts), or null when there is none. */
+  readonly probePort: number | null;
   /** Counters and histograms; feed `metrics.batchSize` from the scorer. */
   readonly metrics: GatewayMetrics;
   close(): Promise<void>;
@@ -183,14 +186,28 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
   // The spares are held before the WebSocket limit is counted, so that WebSockets at their limit leave them free.
   const spares = new SpareDescriptors(descriptorUse()?.limit ?? null);
   const descriptors = descriptorUse();
-  const maxConnections = connectionLimit(config.maxConnections, descriptors);
-  if (maxConnections < config.maxConnections) {
+  const webSocketLimit = new WebSocketLimit(config.maxConnections, descriptors);
+  const warnOfLimit = (limit: number | null | undefined) => {
+    const maxConnections = webSocketLimit.value;
+    if (maxConnections >= config.maxConnections) return;
     logger.warn(
-      { maxConnections, ...descriptors },
-      `the open-file limit (${descriptors?.limit}, ulimit -n) leaves room for ${maxConnections} WebSockets, fewer than ` +
+      { maxConnections, limit },
+      `the open-file limit (${limit}, ulimit -n) leaves room for ${maxConnections} WebSockets, fewer than ` +
         `gateway.maxConnections (${config.maxConnections}): further upgrades get 503; raise the limit to take more`,
     );
-  }
+  };
+  warnOfLimit(descriptors?.limit);
+  /** The open-file limit changed (listen-guard.ts reads it): the WebSocket limit is counted again under it. */
+  const onLimitChange = (use: { limit: number; open: number }) => {
+    const before = webSocketLimit.follow(use.limit, use.open - sockets.size);
+    if (before === null) return;
+    logger.info(
+      { limit: use.limit, previousLimit: before.limit, maxConnections: webSocketLimit.value },
+      `the open-file limit changed from ${before.limit ?? 'unlimited'} to ${use.limit}: the gateway takes ` +
+        `${webSocketLimit.value} WebSockets (was ${before.value})`,
+    );
+    warnOfLimit(use.limit);
+  };
 
   const maxStalenessMs = options.maxStalenessMs ?? 5000;
   const readiness = (): Readiness => {
@@ -201,6 +218,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
       reasons.push(`state cache last synced ${fresh.lastSyncAgeMs} ms ago`);
     }
     reasons.push(...stateHealthReasons({ health: view.health, stream: options.streamHealth }));
+    reasons.push(...guard.reasons());
     return {
       ready: reasons.length === 0,
       reasons,
@@ -208,7 +226,6 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
         ...eventLogWarnings(eventLog.stats()),
         ...archiveHealthReasons(options.archiveHealth?.()),
         ...stateHealthWarnings(options.streamHealth?.()),
-        ...guard.warnings(),
         ...(options.extraWarnings?.() ?? []),
       ],
     };
@@ -230,7 +247,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
         )}\n`) +
     stateHealthMetricsText(view.freshness?.(), options.streamHealth?.()) +
     archiveHealthMetricsText(options.archiveHealth?.()) +
-    descriptorMetricsText(maxConnections) +
+    descriptorMetricsText(webSocketLimit.value) +
     guard.metricsText() +
     (options.extraMetrics?.() ?? '');
 
@@ -250,7 +267,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
       onMessage,
       sockets,
       isClosing: () => closing,
-      maxConnections,
+      maxConnections: () => webSocketLimit.value,
       closedCarousels,
     }),
   );
@@ -283,13 +300,39 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
   }
   const port = uws.us_socket_local_port(listenSocket as unknown as Uws.us_socket);
   // Closes the listen socket while descriptors run short and listens again once they are free.
-  const guard = guardListenSocket({ uws, app, host: config.host, port, listenSocket, spares, logger });
+  const guard = guardListenSocket({
+    uws,
+    app,
+    host: config.host,
+    port,
+    listenSocket,
+    spares,
+    limit: descriptors?.limit ?? null,
+    onLimitChange,
+    logger,
+  });
   const url = `http://${config.host}:${port}/`;
   logger.info({ port, url }, 'gateway listening (HTTP, and WebSocket at /ws)');
+  let probes: ProbeServer | null = null;
+  if (config.probePort !== undefined) {
+    try {
+      probes = await startProbeServer({
+        host: config.host,
+        port: config.probePort,
+        readiness,
+        metricsText,
+        logger,
+      });
+    } catch (error) {
+      guard.close();
+      throw error;
+    }
+  }
 
   return {
     port,
     url,
+    probePort: probes?.port ?? null,
     metrics,
     async close() {
       if (closing) return;
@@ -298,6 +341,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
       claims?.close();
       await dashboard.close();
       guard.close();
+      await probes?.close();
       for (const ws of [...sockets]) {
         const data = ws.getUserData();
         if (data.open) ws.end(1001, 'server shutting down');

@@ -25,8 +25,11 @@ export interface SocketBehaviorDeps {
   sockets: Set<Uws.WebSocket<SocketData>>;
   /** Whether the gateway is shutting down (upgrades are refused). */
   isClosing: () => boolean;
-  /** Open WebSockets past which upgrades are refused: `config.maxConnections`, or fewer (descriptor-limit.ts). */
-  maxConnections: number;
+  /**
+   * Open WebSockets past which upgrades are refused: `config.maxConnections`, or fewer under the open-file limit,
+   * counted again when that limit changes (descriptor-limit.ts).
+   */
+  maxConnections: () => number;
   /** Where a closed connection's carousels are kept, for feedback sent after a reconnect. */
   closedCarousels?: ClosedCarousels;
 }
@@ -45,7 +48,7 @@ export function socketBehavior(deps: SocketBehaviorDeps): Uws.WebSocketBehavior<
     idleTimeout: config.idleTimeoutSeconds === 0 ? 0 : Math.max(8, config.idleTimeoutSeconds),
     sendPingsAutomatically: true,
     upgrade: (res, req, context) => {
-      if (deps.isClosing() || sockets.size >= deps.maxConnections) {
+      if (deps.isClosing() || sockets.size >= deps.maxConnections()) {
         metrics.connectionsRejected++;
         // The connection is closed with the answer, so a refused client holds no descriptor.
         res.writeStatus('503 Service Unavailable').end('too many connections\n', true);

@@ -5,10 +5,12 @@
  * HTTP connection, is answered while the WebSockets are held.
  */
 
+import { execFileSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { connectionLimit, parseOpenFileLimit } from '../../src/gateway/descriptor-limit.ts';
 import { type ServeChild, startCroupierServe } from '../support/croupier-serve.ts';
+import { eventually } from './support.ts';
 
 const LIMIT = 160;
 const CLIENTS = 200;
@@ -67,6 +69,49 @@ describe('the gateway at its open-file limit', () => {
       held.filter((ws) => ws.readyState === WebSocket.OPEN).length,
     );
   });
+});
+
+describe('the gateway whose open-file limit is changed while it runs', () => {
+  let serve: ServeChild | undefined;
+  const held: WebSocket[] = [];
+
+  afterAll(async () => {
+    for (const ws of held) ws.terminate();
+    await serve?.stop();
+  });
+
+  /** The WebSockets the gateway says it takes, once they differ from `from` (/metrics). */
+  const maxConnectionsOnceNot = (from: number) =>
+    eventually(async () => {
+      const text = await (await fetch(new URL('/metrics', serve?.url))).text();
+      const value = Number(/^croupier_gateway_max_connections (\d+)$/m.exec(text)?.[1]);
+      return value !== from ? value : undefined;
+    }, 10_000);
+  const prlimit = (soft: number) =>
+    execFileSync('prlimit', ['--pid', String(serve?.pid), `--nofile=${soft}:`], { stdio: 'ignore' });
+  const tally = async (url: string, count: number) => {
+    const outcomes = await Promise.all(Array.from({ length: count }, () => connect(url, held)));
+    return {
+      open: outcomes.filter((o) => o === 'open').length,
+      refused: outcomes.filter((o) => o === 'refused').length,
+    };
+  };
+
+  it('counts its WebSocket limit again: fewer under a lowered limit, more once it is raised', async () => {
+    serve = await startCroupierServe(['log.level=silent'], { openFileLimit: 400 });
+    const url = new URL('/ws', serve.url).href.replace(/^http/, 'ws');
+    const first = await maxConnectionsOnceNot(-1);
+    // The soft limit lowered under the running process (prlimit --pid): the gateway takes fewer, and refuses the rest.
+    prlimit(LIMIT);
+    const lowered = await maxConnectionsOnceNot(first);
+    expect(lowered).toBeLessThan(first);
+    expect(await tally(url, lowered + 5)).toEqual({ open: lowered, refused: 5 });
+    // Raised again: the gateway takes more, and clients refused before are taken now.
+    prlimit(400);
+    const raised = await maxConnectionsOnceNot(lowered);
+    expect(raised).toBeGreaterThan(lowered + 5);
+    expect(await tally(url, 5)).toEqual({ open: 5, refused: 0 });
+  }, 60_000);
 });
 
 describe('the connection limit', () => {

@@ -8,6 +8,7 @@
  */
 import net from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../src/embedded/free-port.ts';
 import { listenDecision, spareDescriptors } from '../../src/gateway/descriptor-limit.ts';
 import { type ServeChild, startCroupierServe } from '../support/croupier-serve.ts';
 import { startTestRedis, type TestRedis } from '../support/redis.ts';
@@ -137,6 +138,73 @@ describe('idle TCP connections past the open-file limit', () => {
     flood.stop();
     expect(stopped).toBe(0);
   }, 30_000);
+});
+
+describe('the probe port while idle TCP connections take the descriptors', () => {
+  let redis: TestRedis | undefined;
+  let serve: ServeChild | undefined;
+  let flood: { stop(): void } | undefined;
+
+  afterAll(async () => {
+    flood?.stop();
+    await serve?.stop();
+    await redis?.close();
+  });
+
+  it('answers /healthz, and /readyz not ready naming why while the gateway does not listen, ready after', async () => {
+    redis = await startTestRedis();
+    const prefix = redis.prefix();
+    await writeItems(redis.client, prefix, CATALOGUE, 0);
+    const probePort = await freePort();
+    serve = await startCroupierServe(
+      [
+        `redis.url=redis://${redis.server.host}:${redis.server.port}`,
+        `redis.keyPrefix=${prefix}`,
+        `gateway.probePort=${probePort}`,
+        'log.level=silent',
+      ],
+      { openFileLimit: LIMIT },
+    );
+    const port = Number(new URL(serve.url).port);
+    const get = (at: number, path: string) =>
+      fetch(`http://127.0.0.1:${at}${path}`, { signal: AbortSignal.timeout(3000) }).then(
+        async (r) => ({ status: r.status, body: await r.text() }),
+        (error: Error) => ({ status: 0, body: String(error.cause ?? error) }),
+      );
+    const probe = (path: string) => get(probePort, path);
+    flood = floodIdleConnections(port, FLOOD);
+    // Probes through new connections, as a load balancer's or kubelet's, for as long as two pauses take: on the probe
+    // port and, for comparison, on the gateway's own.
+    const unanswered = { probePort: 0, gatewayPort: 0 };
+    let probes = 0;
+    const notReady: string[] = [];
+    const until = Date.now() + 14_000;
+    while (Date.now() < until) {
+      probes++;
+      if ((await probe('/healthz')).status !== 200) unanswered.probePort++;
+      if ((await get(port, '/healthz')).status !== 200) unanswered.gatewayPort++;
+      const ready = await probe('/readyz');
+      if (ready.status !== 200) notReady.push(ready.body);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    flood.stop();
+    // The gateway's port refused probes while it did not listen; the probe port answered them (it can miss one only
+    // in the quarter second between the descriptors running out and the gateway ceasing to listen).
+    expect(unanswered.gatewayPort).toBeGreaterThan(0);
+    expect(unanswered.probePort).toBeLessThan(unanswered.gatewayPort);
+    expect(probes - unanswered.probePort).toBeGreaterThan(probes / 2);
+    // While the gateway's port refused every new connection, its readiness said so.
+    expect(notReady.length).toBeGreaterThan(0);
+    for (const body of notReady)
+      expect(body).toContain('the gateway stopped listening (new connections refused)');
+    expect(
+      await eventually(async () => ((await probe('/readyz')).status === 200 ? true : undefined), 30_000),
+    ).toBe(true);
+    const metrics = (await probe('/metrics')).body;
+    expect(Number(/^croupier_gateway_listen_pauses_total (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(
+      1,
+    );
+  }, 90_000);
 });
 
 describe('the listen decision', () => {

@@ -10,6 +10,8 @@ const ROOT = path.join(import.meta.dirname, '..', '..');
 
 export interface ServeChild {
   url: string;
+  /** The croupier process (the shell that sets the limit runs it in its place). */
+  pid: number;
   /** Ends it with SIGTERM; its exit code. */
   stop(): Promise<number | null>;
 }
@@ -50,5 +52,5 @@ export async function startCroupierServe(
     });
     child.once('exit', (code) => reject(new Error(`croupier serve exited ${code}: ${output}`)));
   });
-  return { url, stop };
+  return { url, pid: child.pid ?? 0, stop };
 }

@@ -1,0 +1,100 @@
+/**
+ * The gateway's probe port (`gateway.probePort`): a plain HTTP listener of its own that answers `/healthz`,
+ * `/readyz` and `/metrics` as the gateway's port does, and nothing else. It is there for health checks that must be
+ * answered whatever the gateway's port does: that port stops listening while descriptors run short
+ * (listen-guard.ts), and every new connection to it is then refused, a load balancer's or kubelet's probe alike,
+ * until the connections that took the descriptors close (about 10 s). On the probe port `/healthz` stays 200 and
+ * `/readyz` says not ready, naming why, for as long as the gateway does not listen.
+ *
+ * It is Node's HTTP server (libuv), not uWebSockets.js: it takes at most `MAX_PROBE_CONNECTIONS` connections at once
+ * (further ones are closed as they come), closes a connection idle for `PROBE_IDLE_MS`, and an accept that fails for
+ * want of descriptors does not spin (libuv keeps a descriptor in reserve for that).
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { CroupierError } from '../errors/index.ts';
+import type { Logger } from '../log/logger.ts';
+
+/** Connections the probe port holds at once: probes are a few a second, and this bounds a flood of it. */
+export const MAX_PROBE_CONNECTIONS = 16;
+/** A probe connection that sends nothing for this long is closed. */
+export const PROBE_IDLE_MS = 2000;
+
+export interface ProbeServerOptions {
+  host: string;
+  /** 0: a port the OS chooses. */
+  port: number;
+  readiness(): { ready: boolean };
+  metricsText(): string;
+  logger: Logger;
+}
+
+export interface ProbeServer {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+export async function startProbeServer(options: ProbeServerOptions): Promise<ProbeServer> {
+  const answer = (req: IncomingMessage, res: ServerResponse) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD' }).end();
+      return;
+    }
+    if (path === '/healthz') {
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+    } else if (path === '/readyz') {
+      const readiness = options.readiness();
+      res
+        .writeHead(readiness.ready ? 200 : 503, { 'content-type': 'application/json' })
+        .end(JSON.stringify(readiness));
+    } else if (path === '/metrics') {
+      res
+        .writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' })
+        .end(options.metricsText());
+    } else {
+      res
+        .writeHead(404, { 'content-type': 'text/plain' })
+        .end('the probe port answers /healthz, /readyz and /metrics\n');
+    }
+  };
+  const server = createServer(
+    { requestTimeout: PROBE_IDLE_MS, headersTimeout: PROBE_IDLE_MS },
+    (req, res) => {
+      try {
+        answer(req, res);
+      } catch (error) {
+        options.logger.error({ err: error, url: req.url }, 'a probe route failed');
+        if (!res.headersSent) res.writeHead(500);
+        res.end();
+      }
+    },
+  );
+  server.maxConnections = MAX_PROBE_CONNECTIONS;
+  server.keepAliveTimeout = PROBE_IDLE_MS;
+  server.setTimeout(PROBE_IDLE_MS);
+  server.on('clientError', (_error, socket) => socket.destroy());
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error) =>
+      reject(
+        new CroupierError(
+          'CROUPIER_ERR_GATEWAY_LISTEN',
+          `the gateway's probe port could not listen on ${options.host}:${options.port}: ${error.message} (set gateway.probePort / GATEWAY_PROBE_PORT)`,
+          { host: options.host, port: options.port },
+          { cause: error },
+        ),
+      ),
+    );
+    server.listen(options.port, options.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  options.logger.info({ port }, 'gateway probe port listening (/healthz, /readyz, /metrics)');
+  return {
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
