@@ -213,8 +213,7 @@ export function trackAssignments(options: {
             ...options.backoff,
             shouldRetry: current,
             onRetry: (error, attempt, waitMs) => {
-              metrics.retries++;
-              metrics.lastError = (error as Error).message;
+              metrics.retried(error);
               logger.warn(
                 { err: error, attempt, waitMs },
                 'cannot read stored offsets; partitions stay paused',

@@ -54,6 +54,12 @@ export interface StreamMetricsSnapshot {
    */
   stalledElsewhere: Record<string, { ms: number; waiting: number }>;
   lastError: string | null;
+  /**
+   * Milliseconds the topology has been retrying since a call of it last succeeded (0: not retrying): Redis refusing
+   * its writes (`OOM` at its maxmemory, `READONLY`, `MISCONF`) or the registry unavailable. It is reported long before
+   * `stalled`, which waits for `stallAfterMs`.
+   */
+  failingForMs: number;
 }
 
 /** Where a partition stands: the high watermark last fetched, the offset applied, and since when. */
@@ -82,6 +88,8 @@ export class StreamMetrics {
   retries = 0;
   assignedPartitions = 0;
   lastError: string | null = null;
+  /** When the retries since the last success began (null: none since). */
+  private failingSince: number | null = null;
   private windowStart = Date.now();
   private windowRecords = 0;
 
@@ -118,8 +126,16 @@ export class StreamMetrics {
     else p.highWatermark = Math.max(p.highWatermark, highWatermark);
   }
 
-  /** The partition's stored offset is now `applied`. */
+  /** A failure the topology waits on and retries. */
+  retried(error: unknown, now = Date.now()): void {
+    this.retries++;
+    this.lastError = (error as Error).message;
+    this.failingSince ??= now;
+  }
+
+  /** The partition's stored offset is now `applied` (a batch applied, or found applied before). */
   advanced(partitionKey: string, applied: number, now = Date.now()): void {
+    this.failingSince = null;
     const p = this.progress.get(partitionKey);
     if (p === undefined)
       this.progress.set(partitionKey, { highWatermark: applied + 1, applied, advancedAt: now });
@@ -212,6 +228,7 @@ export class StreamMetrics {
       assignedPartitions: this.assignedPartitions,
       stalledElsewhere,
       lastError: this.lastError,
+      failingForMs: this.failingSince === null ? 0 : Math.max(0, now - this.failingSince),
     };
     if (reset) {
       this.windowStart = now;

@@ -93,8 +93,7 @@ export async function startStreamTopology(options: StreamTopologyOptions): Promi
     ...backoff,
     shouldRetry: () => live(),
     onRetry: (error, attempt, waitMs) => {
-      metrics.retries++;
-      metrics.lastError = (error as Error).message;
+      metrics.retried(error);
       logger.warn({ err: error, attempt, waitMs, partition: job?.key }, `${what} failed; retrying`);
       job?.heartbeat().catch(() => undefined);
     },

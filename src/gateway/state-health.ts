@@ -53,13 +53,27 @@ export function stateHealthReasons(sources: StateHealthSources): string[] {
  * reason would take every replica out of rotation at once.
  */
 export function stateHealthWarnings(stream: StreamHealthReport | undefined): string[] {
-  return Object.entries(stream?.metrics?.stalledElsewhere ?? {}).map(
+  const warnings = Object.entries(stream?.metrics?.stalledElsewhere ?? {}).map(
     ([partition, { ms, waiting }]) =>
       `stream partition ${partition}, held by another member of the topology's consumer group, has not advanced ` +
       `for ${Math.round(ms / 1000)} s (${waiting} records waiting): another croupier is slow or stopped, or a ` +
       'client that is not croupier joined the group (stream.groupId)',
   );
+  const failingMs = stream?.running ? (stream.metrics?.failingForMs ?? 0) : 0;
+  if (failingMs >= RETRYING_WARN_MS) warnings.unshift(retryingWarning(failingMs, stream?.metrics?.lastError));
+  return warnings;
 }
+
+/**
+ * How long the topology retries before `/readyz` warns of it. Redis refusing its writes (`OOM` at its maxmemory)
+ * stands the state still for every replica alike, while carousels are still dealt from memory: a warning, not a
+ * reason, long before the partitions are named as stalled (`stream.stallAfterMs`).
+ */
+export const RETRYING_WARN_MS = 5000;
+
+const retryingWarning = (ms: number, lastError: string | null | undefined): string =>
+  `stream topology has retried for ${Math.round(ms / 1000)} s without applying a batch (last error: ` +
+  `${lastError ?? 'unknown'}): the state stands still meanwhile; carousels are dealt from memory`;
 
 /** One metric with a sample per label value. */
 export function labelled(
@@ -179,6 +193,11 @@ export function stateHealthMetricLines(
     ),
     counterLines('croupier_stream_rewinds_total', 'Seeks back to the offset Redis holds.', m.rewinds),
     counterLines('croupier_stream_retries_total', 'Waits on Redis or the registry.', m.retries),
+    gaugeLines(
+      'croupier_stream_retrying_seconds',
+      'Seconds the stream topology has retried since a call last succeeded (Redis refusing its writes, the registry unavailable); 0 when not retrying.',
+      Math.round(m.failingForMs / 100) / 10,
+    ),
     labelled(
       'croupier_stream_dead_letters_total',
       'Records dead-lettered, per error code.',

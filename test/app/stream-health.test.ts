@@ -259,6 +259,31 @@ describe('croupier start reports its stream topology', () => {
     );
   });
 
+  it("warns on /readyz while Redis refuses the topology's writes (OOM), naming the error, until it takes them", async () => {
+    await until('ready', async () => ((await readyz()).ready ? true : undefined));
+    const retrying = (warnings: string[]) =>
+      warnings.find((w) => w.startsWith('stream topology has retried for'));
+    expect(retrying((await readyz()).warnings)).toBeUndefined();
+    await redis.config('SET', 'maxmemory-policy', 'noeviction');
+    await redis.config('SET', 'maxmemory', '1');
+    try {
+      await publishItem('while-redis-is-full');
+      const warning = await until('warned', async () => retrying((await readyz()).warnings));
+      expect(warning).toMatch(/\(last error: OOM command not allowed when used memory > 'maxmemory'/);
+      expect(await metricsText()).toMatch(/^croupier_stream_retrying_seconds [1-9][0-9.]*$/m);
+    } finally {
+      await redis.config('SET', 'maxmemory', '0');
+    }
+    const items = partitionKey(config.redis.keyPrefix, { topic: 'cdc.items', partition: 0 }, 'items');
+    await until('the item folded', async () =>
+      (await redis.hexists(items, 'while-redis-is-full')) === 1 ? true : undefined,
+    );
+    await until('no longer warned', async () =>
+      retrying((await readyz()).warnings) === undefined ? true : undefined,
+    );
+    expect(await metricsText()).toMatch(/^croupier_stream_retrying_seconds 0$/m);
+  });
+
   it('ends a topology thread stuck in a loop and restarts it', async () => {
     await until('ready', async () => ((await readyz()).ready ? true : undefined));
     const before = croupier.topology.health().restarts;
