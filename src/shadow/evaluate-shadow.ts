@@ -22,6 +22,7 @@ import {
   weightDiagnostics,
 } from './estimators.ts';
 import { type LoggedCarousel, METRICS, type Metric, rewardsOf } from './logged-carousel.ts';
+import { loggedCarouselProblem } from './logged-carousel-check.ts';
 import { loggedPolicy, PolicyReplay, resolvePolicy } from './policy-replay.ts';
 import type { CandidateSpec } from './policy-spec.ts';
 import { estimateExamination, type PositionBasedRows, positionBasedWeights } from './position-based.ts';
@@ -106,8 +107,13 @@ export interface ShadowReport {
     /** Carousels with a usable candidate set: the ones every estimate uses. */
     evaluated: number;
     withoutCandidates: number;
-    /** A shown item missing from its candidate set, or a logged propensity outside (0, 1]. */
+    /**
+     * Damaged carousels (logged-carousel-check.ts): a shown item missing from its candidate set, a propensity
+     * outside [1e-12, 1], a candidate set with a field missing or out of range, an unknown logging policy.
+     */
     unusable: number;
+    /** The first unusable carousel and why; null when none. */
+    firstUnusable: { requestId: string; problem: string } | null;
   };
   impressions: number;
   /** The logging policies seen and the logged reward per impression on the evaluated carousels. */
@@ -130,33 +136,32 @@ interface Usable {
   shown: Int32Array;
 }
 
-function usableCarousels(carousels: readonly LoggedCarousel[]): {
-  usable: Usable[];
-  withoutCandidates: number;
-  unusable: number;
-} {
+function usableCarousels(
+  carousels: readonly LoggedCarousel[],
+): Omit<ShadowReport['carousels'], 'read' | 'evaluated'> & { usable: Usable[] } {
   const usable: Usable[] = [];
   let withoutCandidates = 0;
   let unusable = 0;
+  let firstUnusable: ShadowReport['carousels']['firstUnusable'] = null;
+  const index = new Map<string, number>();
   for (const carousel of carousels) {
-    const set = carousel.candidates;
-    if (set === null || carousel.items.length === 0) {
+    if (carousel.candidates === null || carousel.items.length === 0) {
       withoutCandidates++;
       continue;
     }
-    const index = new Map<string, number>();
-    for (let i = 0; i < set.itemIds.length; i++) index.set(set.itemIds[i], i);
+    const problem = loggedCarouselProblem(carousel, index);
+    if (problem !== null) {
+      unusable++;
+      firstUnusable ??= { requestId: carousel.requestId, problem };
+      continue;
+    }
     const shown = new Int32Array(carousel.items.length);
-    let ok = true;
     carousel.items.forEach((item, s) => {
-      const i = index.get(item.itemId);
-      if (i === undefined || item.slot !== s || !(item.propensity > 0 && item.propensity <= 1)) ok = false;
-      else shown[s] = i;
+      shown[s] = index.get(item.itemId)!;
     });
-    if (ok) usable.push({ carousel, shown });
-    else unusable++;
+    usable.push({ carousel, shown });
   }
-  return { usable, withoutCandidates, unusable };
+  return { usable, withoutCandidates, unusable, firstUnusable };
 }
 
 /** e(s) per reward: the log's reward in slot s over the serving model's p̂ shown there. */
@@ -237,13 +242,19 @@ export function evaluateShadow(
   const confidence = options.confidence ?? 0.95;
   const seed = options.seed ?? 1;
   const estimator = options.verdictEstimator ?? 'dr';
-  const { usable, withoutCandidates, unusable } = usableCarousels(carousels);
+  const { usable, withoutCandidates, unusable, firstUnusable } = usableCarousels(carousels);
   if (usable.length === 0) {
     throw new CroupierError(
       'CROUPIER_ERR_SHADOW_NO_DATA',
       carousels.length === 0
         ? 'the input holds no carousels: check the archive window (--from/--to) or the recording'
-        : `none of the ${carousels.length} carousels carries a usable candidate set (${withoutCandidates} without one, ${unusable} unusable): log them with log.candidateSampleRate > 0 on the gateway`,
+        : `none of the ${carousels.length} carousels carries a usable candidate set (${withoutCandidates} without one, ${unusable} unusable${
+            firstUnusable === null ? '' : `, the first ${firstUnusable.requestId}: ${firstUnusable.problem}`
+          }): ${
+            withoutCandidates > 0
+              ? 'log them with log.candidateSampleRate > 0 on the gateway'
+              : 'the input is damaged; record it again or check what wrote it'
+          }`,
       { read: carousels.length, withoutCandidates, unusable },
     );
   }
@@ -376,7 +387,13 @@ export function evaluateShadow(
     });
   }
   return {
-    carousels: { read: carousels.length, evaluated: usable.length, withoutCandidates, unusable },
+    carousels: {
+      read: carousels.length,
+      evaluated: usable.length,
+      withoutCandidates,
+      unusable,
+      firstUnusable,
+    },
     impressions,
     logged: {
       policies: [...new Set(usable.map((u) => u.carousel.policy))],

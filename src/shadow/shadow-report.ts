@@ -59,6 +59,9 @@ export function shadowText(report: ShadowReport): string {
   const c = report.carousels;
   const lines = [
     `carousels read ${c.read}, evaluated ${c.evaluated} (with candidate sets), without candidate set ${c.withoutCandidates}, unusable ${c.unusable}; impressions ${report.impressions}`,
+    ...(c.firstUnusable === null
+      ? []
+      : [`unusable: the first, carousel ${c.firstUnusable.requestId}: ${c.firstUnusable.problem}`]),
     `bootstrap: ${report.settings.replicates} resamples by carousel, seed ${report.settings.seed}; weights ${
       report.settings.maxWeight === null ? 'not clipped' : `clipped at ${report.settings.maxWeight}`
     }`,
