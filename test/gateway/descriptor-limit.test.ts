@@ -8,7 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { connectionLimit, parseOpenFileLimit } from '../../src/gateway/descriptor-limit.ts';
+import { connectionLimit, parseOpenFileLimit, WebSocketLimit } from '../../src/gateway/descriptor-limit.ts';
 import { type ServeChild, startCroupierServe } from '../support/croupier-serve.ts';
 import { eventually } from './support.ts';
 
@@ -128,5 +128,16 @@ describe('the connection limit', () => {
     expect(connectionLimit(50, { limit: 65_536, open: 100 })).toBe(50);
     expect(connectionLimit(10_000, { limit: 64, open: 100 })).toBe(0);
     expect(connectionLimit(10_000, null)).toBe(10_000);
+  });
+
+  it('is counted again only when the open-file limit changes, never below none', () => {
+    const limit = new WebSocketLimit(10_000, { limit: 256, open: 100 });
+    expect(limit.value).toBe(78);
+    expect(limit.follow(256, 120)).toBeNull();
+    expect(limit.value).toBe(78);
+    expect(limit.follow(160, 100)).toEqual({ limit: 256, value: 78 });
+    expect(limit.value).toBe(30);
+    expect(limit.follow(64, 100)).toEqual({ limit: 160, value: 30 });
+    expect(limit.value).toBe(0);
   });
 });
