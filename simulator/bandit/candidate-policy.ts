@@ -25,7 +25,11 @@
  * - `ebm`: the prior strength m fitted per segment to the live counts (empirical Bayes, `empirical-prior.ts`),
  *   refitted every 128 of the segment's requests;
  * - `ebt<c>`: m kept, τ₀ = m/(c·m̂) in [0.05, 1] (the prior then weighs c·m̂ pseudo-impressions until the arm
- *   has counts of its own); `ebcap`: τ₀ never above the spec's;
+ *   has counts of its own; the fit starts from m/(c·τ₀), where τ₀ is the spec's, before the counts move it); `ebcap`: τ₀ never above the spec's; `ebfloor<x>`: τ₀ never below x (default 0.05);
+ * - `ebfit`: the fit is made (and printed by the sweep) but not used: the spec's policy as it is;
+ * - `ebmin<n>`: the fit reads only arms with at least n examinations; `ebcal`: it reads the spread around r·p̂,
+ *   r the segment's clicks over the clicks p̂ predicted, net of a miscalibration every arm shares; `ebpool`: one
+ *   fit over every segment's arms, refitted every 128 requests;
  * - `ps<x>`: p̂ times x (0.52: the click rate at the average slot of five, as a model `croupier train` serves);
  * - `dcap<x>`: tempering scales the prior by 1/τᵢ as before but the arm's own counts by min(1/τᵢ, x), so early
  *   counts never weigh more than x times (the prior stays narrow where the model is informative);
@@ -42,7 +46,13 @@ import type { Rng } from '../../src/stats/rng.ts';
 import { normalQuantile } from '../../src/stats/special.ts';
 import { examinationProbability } from '../../streams/fold/position-bias.ts';
 import type { SimItem } from '../world/population.ts';
-import { fitPriorStrength } from './empirical-prior.ts';
+import {
+  addMomentSums,
+  type PriorStrengthFit,
+  REFIT_EVERY,
+  SegmentMoments,
+  strengthOf,
+} from './empirical-prior.ts';
 
 /** How the top slots are filled before Thompson draws fill the rest. */
 type TopSlots =
@@ -51,7 +61,13 @@ type TopSlots =
   | { kind: 'bayes-ucb'; c: number };
 
 /** How an empirical-Bayes fit of the prior strength is used. */
-type EmpiricalUse = { kind: 'strength' } | { kind: 'temperature'; scale: number; capped: boolean };
+type EmpiricalUse =
+  | { kind: 'read' }
+  | { kind: 'strength' }
+  | { kind: 'temperature'; scale: number; capped: boolean; floor: number };
+
+/** How the empirical-Bayes fit reads the counts (`ebmin`, `ebcal`). */
+type EmpiricalRead = Pick<PriorStrengthFit, 'minImpressions' | 'calibrated'>;
 
 export interface Candidate {
   label: string;
@@ -75,6 +91,9 @@ export interface Candidate {
   /** Top-two Thompson sampling's β. */
   topTwo?: number;
   empirical?: EmpiricalUse;
+  empiricalRead?: EmpiricalRead;
+  /** One fit over every segment's arms instead of one per segment (`ebpool`). */
+  empiricalPooled?: boolean;
   /** p̂ times this before anything else (a model calibrated to another slot). */
   scoreScale?: number;
   /** The temperature also comes back with the candidates' mean examinations n̄: τᵢ = 1 − (1 − τ₀)·n₀/(n₀ + nᵢ + n̄). */
@@ -100,6 +119,8 @@ export function parseCandidate(label: string): Candidate {
   let t = DEFAULT_TEMPERING.temperature;
   let n0 = DEFAULT_TEMPERING.impressions;
   let capped = false;
+  let floor = 0.05;
+  const read: { minImpressions?: number; calibrated?: boolean } = {};
   for (const part of parts.slice(1)) {
     const [, key, value] = /^([a-z]+)([\d.]*)$/.exec(part) ?? [];
     const x = Number(value);
@@ -120,45 +141,22 @@ export function parseCandidate(label: string): Candidate {
     else if (key === 'bucb') c.top = { kind: 'bayes-ucb', c: x };
     else if (key === 'tt') c.topTwo = x;
     else if (key === 'ebm') c.empirical = { kind: 'strength' };
-    else if (key === 'ebt') c.empirical = { kind: 'temperature', scale: value === '' ? 1 : x, capped };
+    else if (key === 'ebfit') c.empirical = { kind: 'read' };
+    else if (key === 'ebt') c.empirical = { kind: 'temperature', scale: value === '' ? 1 : x, capped, floor };
     else if (key === 'ebcap') capped = true;
+    else if (key === 'ebfloor') floor = x;
+    else if (key === 'ebmin') read.minImpressions = x;
+    else if (key === 'ebcal') read.calibrated = true;
+    else if (key === 'ebpool') c.empiricalPooled = true;
     else if (key === 'ps') c.scoreScale = x;
     else if (key === 'nbar') c.temperMean = true;
     else if (key === 'dcap') c.dataCap = x;
     else throw new Error(`candidate ${label}: unknown part ${part}`);
   }
-  if (capped && c.empirical?.kind === 'temperature') c.empirical = { ...c.empirical, capped };
+  if (c.empirical?.kind === 'temperature') c.empirical = { ...c.empirical, capped, floor };
+  if (Object.keys(read).length > 0) c.empiricalRead = read;
   c.tempering = t >= 1 ? UNTEMPERED : { temperature: t, impressions: n0 };
   return c;
-}
-
-/** Requests of a segment between two fits of its prior strength. */
-const REFIT_EVERY = 128;
-
-/** Per segment: the clicks p̂ predicted per arm, the arms with counts, and the fitted prior strength. */
-class SegmentMoments {
-  readonly predicted: Float64Array;
-  readonly lastScore: Float32Array;
-  readonly arms: Int32Array;
-  private readonly known: Uint8Array;
-  count = 0;
-  requests = 0;
-  strength: number | undefined;
-
-  constructor(items: number) {
-    this.predicted = new Float64Array(items);
-    this.lastScore = new Float32Array(items);
-    this.arms = new Int32Array(items);
-    this.known = new Uint8Array(items);
-  }
-
-  add(index: number, examination: number): void {
-    this.predicted[index] += this.lastScore[index] * examination;
-    if (this.known[index] === 0) {
-      this.known[index] = 1;
-      this.arms[this.count++] = index;
-    }
-  }
 }
 
 /** Counts per (segment, item) as the fold keeps them, and a candidate's slate from them. */
@@ -172,6 +170,9 @@ export class CandidatePolicy {
   private readonly examination: number[] | undefined;
   private readonly params = { epsilon: 0, ucbC: 0 };
   private readonly examined: Float64Array;
+  /** Every m̂ the empirical-Bayes fit gave, in the order of the refits (all segments). */
+  readonly fits: number[] = [];
+  private readonly pooled = { requests: 0, strength: 0 };
 
   constructor(
     private readonly c: Candidate,
@@ -183,7 +184,7 @@ export class CandidatePolicy {
     this.clicks = Array.from({ length: segments }, () => new Float64Array(items));
     this.examined = new Float64Array(segments);
     if (c.empirical !== undefined)
-      this.moments = Array.from({ length: segments }, () => new SegmentMoments(items));
+      this.moments = Array.from({ length: segments }, () => new SegmentMoments(items, this.fits));
     const eta = c.eta;
     this.examination =
       eta === undefined ? undefined : Array.from({ length: 64 }, (_, k) => (1 / (k + 1)) ** eta);
@@ -246,24 +247,37 @@ export class CandidatePolicy {
     const { m, tempering, empirical } = this.c;
     const moments = this.moments?.[segment];
     if (empirical === undefined || moments === undefined) return { m, tempering };
-    if (moments.requests++ % REFIT_EVERY === 0) {
-      moments.strength = fitPriorStrength(
-        {
-          impressions: this.impressions[segment],
-          clicks: this.clicks[segment],
-          predicted: moments.predicted,
-          arms: moments.arms,
-          count: moments.count,
-        },
-        { prior: m / tempering.temperature, priorWeight: 5000, min: 1, max: 2000 },
-      );
-    }
-    const fitted = moments.strength ?? m / tempering.temperature;
+    // The fit starts where it leaves the spec's τ₀ as it is: m/τ₀ pseudo-impressions, or m/(c·τ₀) for `ebt<c>`.
+    const scale = empirical.kind === 'temperature' ? empirical.scale : 1;
+    const fit = {
+      prior: m / (scale * tempering.temperature),
+      priorWeight: 5000,
+      min: 1,
+      max: 2000,
+      ...this.c.empiricalRead,
+    };
+    const fitted = this.c.empiricalPooled
+      ? this.pooledFit(fit)
+      : moments.fitted(this.impressions[segment], this.clicks[segment], fit);
+    if (empirical.kind === 'read') return { m, tempering };
     if (empirical.kind === 'strength') return { m: fitted, tempering };
-    let t = Math.min(1, Math.max(0.05, m / (empirical.scale * fitted)));
+    let t = Math.min(1, Math.max(empirical.floor, m / (empirical.scale * fitted)));
     if (empirical.capped) t = Math.min(t, tempering.temperature);
     const impressions = tempering.temperature < 1 ? tempering.impressions : DEFAULT_TEMPERING.impressions;
     return { m, tempering: t >= 1 ? UNTEMPERED : { temperature: t, impressions } };
+  }
+
+  /** One m̂ over every segment's arms (`ebpool`), refitted every `REFIT_EVERY` requests of all segments. */
+  private pooledFit(fit: PriorStrengthFit): number {
+    const all = this.moments as SegmentMoments[];
+    if (this.pooled.requests++ % REFIT_EVERY === 0) {
+      const sums = { excess: 0, scale: 0 };
+      for (const [s, moments] of all.entries())
+        addMomentSums(moments.armMoments(this.impressions[s], this.clicks[s]), fit, sums);
+      this.pooled.strength = strengthOf(sums, fit);
+      this.fits.push(this.pooled.strength);
+    }
+    return this.pooled.strength;
   }
 
   /** The top slots by the spec's index (all but the last slot at most), Thompson draws for the rest. */

@@ -15,6 +15,8 @@
  * `--windows k` also prints each candidate's regret in k equal windows of simulated time (summed over the
  * seeds), as a share of the oracle's clicks in the window and over the best baseline's regret in it.
  *
+ * A candidate with an empirical-Bayes part (`ebm`, `ebt`) also prints the spread of its fitted m̂.
+ *
  * `--breakdown` also prints where each candidate's regret is lost, against the best baseline's (summed over the
  * seeds, expected clicks): per slot, b(s)·(q of the oracle's s-th item − q of the item dealt in slot s), which
  * add up to the regret; and the same by how many examinations the dealt item had in the user's segment before
@@ -62,6 +64,18 @@
  *     thompson:dcap2:t0.15:n2000,thompson:t0.15:n2000 --offsets 0,1000,…,5000,7000,…,24000
  *   cold-start default,ts1,greedy,greedyRaw,thompson:nbar:t0.15:n2000:dcap2,thompson:dcap2:t0.15:n2000,
  *     thompson:nbar:t0.1:n2000:dcap2 --offsets 0,500,…,5500,13000,14000,…,24000
+ *
+ * The prior's strength from the live counts as a relative signal (README, Regret: "Setting the prior's strength
+ * from the live counts"; tuning offsets, steady-state 0,1000,…,5000; none adopted):
+ *   <world> default,thompson:ebfit,thompson:ebfit:ebcal:ebmin100,thompson:ebfit:ebcal --offsets 0,500,1000
+ *     (steady-state --offsets 0; cold-start also thompson:ebfit:ebmin100)
+ *   every world default,ts1,greedy,greedyRaw,thompson:ebt6:ebcap:ebfloor0.2,thompson:ebt8:ebcap:ebfloor0.15,
+ *     thompson:ebt6:ebcap:ebfloor0.15,thompson:ebt3:ebcap:ebcal:ebfloor0.15 (the last in cold-start and
+ *     preference-drift only); in a run of their own the same three with :ebpool (cold-start, preference-drift,
+ *     steady-state)
+ *   k-armed default,ts1,greedy,greedyRaw,thompson,thompson:ebt3:ebcap:ebcal:ebfloor0.15,
+ *     thompson:ebt2:ebcap:ebcal:ebfloor0.15   (thompson: the default from the fifth random stream)
+ *   k-armed default,thompson:m1,…,thompson:m9   (the default from ten random streams: m is 2 there for every spec)
  *
  * The fourth held-out set, run once after that round on the default and the baselines:
  *   <scenario> default,ts1,greedy,greedyRaw --offsets 19000,20000,21000,22000,23000,24000 (steady-state the first
@@ -132,6 +146,24 @@ function slotLosses(world: World, user: SimUser, candidates: readonly SimItem[],
   return slate.map((item, s) => world.model.bias[s] * (q[s] - world.model.attractiveness(user, item)));
 }
 
+/** The empirical-Bayes fits (m̂) of each candidate, over the seeds: the first and the second half of each run's. */
+const fitted: Record<string, [number[], number[]]> = {};
+
+function recordFits(label: string, fits: readonly number[]): void {
+  if (fits.length === 0) return;
+  fitted[label] ??= [[], []];
+  const half = Math.floor(fits.length / 2);
+  fitted[label][0].push(...fits.slice(0, half));
+  fitted[label][1].push(...fits.slice(half));
+}
+
+/** The 10th, 25th, 50th, 75th and 90th percentile of `values`. */
+function spread(values: readonly number[]): string {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  return [0.1, 0.25, 0.5, 0.75, 0.9].map((q) => at(q).toFixed(0)).join(' / ');
+}
+
 function play(
   name: string,
   seed: number,
@@ -184,6 +216,7 @@ function play(
     }
     out[c.label] = regret;
     out.oracle = oracle;
+    recordFits(c.label, policy.fits);
   }
   return out;
 }
@@ -280,6 +313,12 @@ if (windows > 1) {
     });
     console.log(`  ${c.label.padEnd(28)} ${cells.join(' | ')}`);
   }
+}
+for (const [label, [early, late]] of Object.entries(fitted)) {
+  console.log(
+    `\n${label}: the fitted m̂ (10th / 25th / 50th / 75th / 90th percentile over segments, refits, seeds)`,
+  );
+  console.log(`  first half of each run  ${spread(early)}\n  second half             ${spread(late)}`);
 }
 if (values.breakdown) {
   const reference = baselines.reduce((a, b) => (totals[a] <= totals[b] ? a : b));

@@ -56,6 +56,26 @@ function sideBySide(
   return { ours, theirs };
 }
 
+/** The arms a spec pulls in the first 5,000 pulls of the K-armed bandit (seed 23), as the sweep plays it. */
+function kArmedPulls(spec: string): number[] {
+  return kArmed(spec).pulls;
+}
+
+/** The K-armed play of `kArmedPulls`, with the policy that played it. */
+function kArmed(spec: string) {
+  const scenario = loadScenario('k-armed');
+  const arms = createWorld(scenario, { seed: 23 }).liveItems();
+  const policy = new CandidatePolicy({ ...parseCandidate(spec), m: 2, eta: undefined }, createRng(5), 1, 64);
+  const responses = createRng(9);
+  const pulls: number[] = [];
+  for (let t = 0; t < 5000; t++) {
+    const [arm] = policy.choose(0, arms, 1, () => 0.5);
+    policy.observe(0, arm, 0, responses.next() < (arm.fixedCtr ?? 0));
+    pulls.push(arm.index);
+  }
+  return { pulls, policy };
+}
+
 describe('candidate policies of the sweep', () => {
   for (const [spec, engine, untempered] of [
     ['default', 'thompson', false],
@@ -77,21 +97,8 @@ describe('candidate policies of the sweep', () => {
   });
 
   it('the category correction leaves a pool of one category as it is (the K-armed bandit)', () => {
-    const scenario = loadScenario('k-armed');
-    const arms = createWorld(scenario, { seed: 23 }).liveItems();
-    const play = (spec: string) => {
-      const policy = new CandidatePolicy(parseCandidate(spec), createRng(5), 1, 64);
-      const responses = createRng(9);
-      const pulls: number[] = [];
-      for (let t = 0; t < 5000; t++) {
-        const [arm] = policy.choose(0, arms, 1, () => 0.5);
-        policy.observe(0, arm, 0, responses.next() < (arm.fixedCtr ?? 0));
-        pulls.push(arm.index);
-      }
-      return pulls;
-    };
-    const plain = play('default');
-    expect(play('thompson:rcat20')).toEqual(plain);
+    const plain = kArmedPulls('default');
+    expect(kArmedPulls('thompson:rcat20')).toEqual(plain);
     expect(new Set(plain).size).toBeGreaterThan(1);
   });
 
@@ -104,6 +111,20 @@ describe('candidate policies of the sweep', () => {
     const { ours, theirs } = sideBySide('thompson:nbar', 'thompson', false, 3000);
     // Before any impression n̄ = 0 and the posteriors are the default's: the same draws deal the same slate.
     expect(ours[0]).toEqual(theirs[0]);
+    expect(ours.filter((slate, i) => slate.join() !== theirs[i].join()).length).toBeGreaterThan(300);
+  });
+
+  it('the empirical-Bayes temperature keeps the default where the fit finds p̂ worth little (the K-armed bandit)', () => {
+    // p̂ = 1/2 for arms of 1-10 %: the fit finds the model worth its floor of one pseudo-impression, so
+    // τ₀ = m/(c·m̂) = 2/6 is held at the default's 0.3 (and the fit starts where it leaves τ₀ as it is).
+    const { pulls, policy } = kArmed('thompson:ebt6:ebcap:ebfloor0.2');
+    expect(pulls).toEqual(kArmedPulls('default'));
+    expect(policy.fits.length).toBe(Math.ceil(5000 / 128));
+    expect(Math.max(...policy.fits)).toBeLessThanOrEqual(2 / (6 * 0.3));
+  });
+
+  it('the empirical-Bayes temperature deals other slates where the fit finds p̂ worth more (cold-start)', () => {
+    const { ours, theirs } = sideBySide('thompson:ebt8:ebcap:ebfloor0.15', 'thompson', false, 3000);
     expect(ours.filter((slate, i) => slate.join() !== theirs[i].join()).length).toBeGreaterThan(300);
   });
 

@@ -1,17 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { fitPriorStrength } from '../../simulator/bandit/empirical-prior.ts';
+import { addMomentSums, fitPriorStrength, strengthOf } from '../../simulator/bandit/empirical-prior.ts';
 import { sampleBeta } from '../../src/stats/beta-sampler.ts';
 import { createRng } from '../../src/stats/rng.ts';
 
-/** Arms whose click-through is drawn from Beta(m·p̂, m·(1 − p̂)) around p̂ ∈ [2 %, 20 %], counted n times each. */
-function armsAround(m: number, arms: number, seed: number) {
+/**
+ * Arms whose click-through is drawn from Beta(m·r·p̂, m·(1 − r·p̂)) around r·p̂, p̂ ∈ [2 %, 20 %], counted n times
+ * each: r = 1 is a model right on average, any other r a miscalibration every arm shares.
+ */
+function armsAround(m: number, arms: number, seed: number, r = 1) {
   const rng = createRng(seed);
   const impressions = new Float64Array(arms);
   const clicks = new Float64Array(arms);
   const predicted = new Float64Array(arms);
   for (let i = 0; i < arms; i++) {
     const p = 0.02 + 0.18 * rng.next();
-    const truth = sampleBeta(rng, m * p, m * (1 - p));
+    const truth = sampleBeta(rng, m * r * p, m * (1 - r * p));
     const n = 100 + Math.floor(900 * rng.next());
     let c = 0;
     for (let k = 0; k < n; k++) if (rng.next() < truth) c++;
@@ -46,6 +49,42 @@ describe('fitPriorStrength', () => {
     const many = fitPriorStrength(armsAround(10, 2000, 7), { ...FIT, priorWeight: 5000 });
     expect(few).toBeLessThan(60);
     expect(Math.abs(many - 10)).toBeLessThan(Math.abs(few - 10));
+  });
+
+  it('reads only arms with enough examinations when told to', () => {
+    const counted = armsAround(50, 400, 3);
+    // 30 arms of 90 examinations each, clicked half the time where p̂ said 8 %.
+    const young = 30;
+    const arms = {
+      impressions: [...counted.impressions, ...new Array(young).fill(90)],
+      clicks: [...counted.clicks, ...new Array(young).fill(45)],
+      predicted: [...counted.predicted, ...new Array(young).fill(7.2)],
+      arms: Int32Array.from({ length: 400 + young }, (_, i) => i),
+      count: 400 + young,
+    };
+    const alone = fitPriorStrength(counted, FIT);
+    // They pull the fit down…
+    expect(fitPriorStrength(arms, FIT)).toBeLessThan(0.9 * alone);
+    // …unless arms under 100 examinations are left out (every arm drawn above has 100 or more).
+    expect(fitPriorStrength(arms, { ...FIT, minImpressions: 100 })).toBeCloseTo(alone, 9);
+  });
+
+  it('reads the spread net of a miscalibration every arm shares when calibrated', () => {
+    const shifted = armsAround(50, 2000, 11, 0.6);
+    const net = fitPriorStrength(shifted, { ...FIT, calibrated: true });
+    expect(net).toBeGreaterThan(0.75 * 50);
+    expect(net).toBeLessThan(1.33 * 50);
+    // Read around p̂ itself, the shared 40 % overrating counts as the model's error about every item.
+    expect(fitPriorStrength(shifted, FIT)).toBeLessThan(0.6 * net);
+  });
+
+  it("adds several segments' arms into one fit, as if they were one segment's", () => {
+    const whole = armsAround(30, 600, 5);
+    const half = (from: number) => ({ ...whole, arms: whole.arms.subarray(from, from + 300), count: 300 });
+    const fit = { ...FIT, priorWeight: 5000 };
+    const sums = addMomentSums(half(300), fit, addMomentSums(half(0), fit, { excess: 0, scale: 0 }));
+    expect(strengthOf(sums, fit)).toBeCloseTo(fitPriorStrength(whole, fit), 9);
+    expect(strengthOf(sums, fit)).not.toBeCloseTo(fitPriorStrength(half(0), fit), 1);
   });
 
   it('holds the fit in its bounds when the counts agree with p̂ better than coin flips would', () => {
