@@ -7,10 +7,10 @@ import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { readRecording } from '../../../simulator/replay/recording.ts';
 import { replayRecording } from '../../../simulator/replay/replay.ts';
-import { CroupierError } from '../../errors/index.ts';
 import { createLogger } from '../../log/logger.ts';
 import { textTable } from '../../report/charts.ts';
 import { configFromCommand, withConfigFlags } from '../context.ts';
+import { FLAG_RANGES, gatewayUrlFlag, numberFlag, writableFile } from '../flags.ts';
 
 interface ReplayFlags {
   url?: string;
@@ -37,17 +37,15 @@ export function registerReplayCommand(program: Command): void {
       name: 'replay',
       fd: 2,
     });
-    const speedup = Number(flags.speedup);
-    const clients = Number(flags.clients);
-    if (!(speedup > 0) || !(clients >= 1)) {
-      throw new CroupierError(
-        'CROUPIER_ERR_RECORDING_INVALID',
-        '--speedup must be > 0 and --clients at least 1',
-      );
-    }
+    const code = 'CROUPIER_ERR_RECORDING_INVALID';
+    const speedup = numberFlag('--speedup', flags.speedup, FLAG_RANGES.rate, code);
+    const clients = numberFlag('--clients', flags.clients, FLAG_RANGES.clients, code);
+    const url = gatewayUrlFlag(flags.url ?? `ws://${config.gateway.host}:${config.gateway.port}/ws`, code);
+    const events = readRecording(file);
+    if (flags.out) writableFile('--out', flags.out, code);
     const result = await replayRecording({
-      url: flags.url ?? `ws://${config.gateway.host}:${config.gateway.port}/ws`,
-      events: readRecording(file),
+      url,
+      events,
       speedup,
       clients,
       logger,

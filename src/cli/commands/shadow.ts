@@ -21,6 +21,7 @@ import { carouselsFromRecording, type RecordingEvent } from '../../shadow/record
 import { shadowSvg, shadowText } from '../../shadow/shadow-report.ts';
 import { carouselsFromArchive } from '../../train/shadow-input.ts';
 import { configFromCommand, withConfigFlags } from '../context.ts';
+import { FLAG_RANGES, numberFlag } from '../flags.ts';
 import { parseInstant } from './train.ts';
 
 interface ShadowFlags {
@@ -37,15 +38,11 @@ interface ShadowFlags {
   maxWeight?: string;
 }
 
+/** Bootstrap resamples: each one re-reads every evaluated impression once per estimator. */
+const REPLICATES = { min: 1, max: 100_000, integer: true };
+
 function inputError(message: string): never {
   throw new CroupierError('CROUPIER_ERR_SHADOW_INPUT', message);
-}
-
-function positiveInteger(flag: string, text: string): number {
-  const value = Number(text);
-  if (!(Number.isInteger(value) && value > 0))
-    inputError(`${flag} expects a positive integer, got '${text}'`);
-  return value;
 }
 
 export function registerShadowCommand(program: Command): void {
@@ -82,8 +79,8 @@ export function registerShadowCommand(program: Command): void {
       inputError('name at least one --candidate, e.g. --candidate policy=greedy (or use --live)');
     }
     const candidates = flags.candidate.map(parseCandidateSpec);
-    const replicates = positiveInteger('--replicates', flags.replicates);
-    const seed = positiveInteger('--seed', flags.seed);
+    const replicates = numberFlag('--replicates', flags.replicates, REPLICATES, 'CROUPIER_ERR_SHADOW_INPUT');
+    const seed = numberFlag('--seed', flags.seed, FLAG_RANGES.seed, 'CROUPIER_ERR_SHADOW_INPUT');
     const maxWeight = flags.maxWeight === undefined ? undefined : Number(flags.maxWeight);
     if (maxWeight !== undefined && !(maxWeight > 0))
       inputError(`--max-weight expects a number > 0, got '${flags.maxWeight}'`);

@@ -20,10 +20,12 @@ import { listScenarios, loadScenario } from '../../../simulator/world/scenario.t
 import { createWorld } from '../../../simulator/world/world.ts';
 import { examinationTable } from '../../../streams/fold/position-bias.ts';
 import { loadSchemas } from '../../../streams/schemas/index.ts';
+import type { NumericRange } from '../../domain/limits.ts';
 import { CroupierError } from '../../errors/index.ts';
 import { createEventCodec, createKafka } from '../../kafka/index.ts';
 import { createLogger } from '../../log/logger.ts';
 import { configFromCommand, withConfigFlags } from '../context.ts';
+import { FLAG_RANGES, gatewayUrlFlag, numberFlag, writableDirectory, writableFile } from '../flags.ts';
 
 interface SimulateFlags {
   inProcess?: boolean;
@@ -43,29 +45,9 @@ interface SimulateFlags {
   items?: string;
 }
 
-function integer(flag: string, text: string): number {
-  const value = Number(text);
-  if (!Number.isSafeInteger(value)) {
-    throw new CroupierError('CROUPIER_ERR_SCENARIO_INVALID', `${flag} expects an integer, got '${text}'`, {
-      flag,
-    });
-  }
-  return value;
-}
-
-function positive(flag: string, text: string): number {
-  const value = Number(text);
-  if (!(value > 0)) {
-    throw new CroupierError(
-      'CROUPIER_ERR_SCENARIO_INVALID',
-      `${flag} expects a positive number, got '${text}'`,
-      {
-        flag,
-      },
-    );
-  }
-  return value;
-}
+const SCENARIO_INVALID = 'CROUPIER_ERR_SCENARIO_INVALID';
+const flagNumber = (flag: string, text: string, range: NumericRange) =>
+  numberFlag(flag, text, range, SCENARIO_INVALID);
 
 export function registerSimulateCommand(program: Command): void {
   withConfigFlags(
@@ -108,9 +90,28 @@ export function registerSimulateCommand(program: Command): void {
     const loaded = loadScenario(scenarioName);
     const scenario =
       flags.items !== undefined && loaded.kind === 'world'
-        ? { ...loaded, items: { ...loaded.items, initial: positive('--items', flags.items) } }
+        ? {
+            ...loaded,
+            items: { ...loaded.items, initial: flagNumber('--items', flags.items, FLAG_RANGES.items) },
+          }
         : loaded;
-    const seed = flags.seed !== undefined ? Number(flags.seed) : undefined;
+    const seed = flags.seed !== undefined ? flagNumber('--seed', flags.seed, FLAG_RANGES.seed) : undefined;
+    const durationSeconds = flags.duration
+      ? flagNumber('--duration', flags.duration, FLAG_RANGES.durationSeconds)
+      : undefined;
+    const url = gatewayUrlFlag(
+      flags.url ?? `ws://${config.gateway.host}:${config.gateway.port}/ws`,
+      SCENARIO_INVALID,
+    );
+    const rate = flagNumber('--rate', flags.rate, FLAG_RANGES.rate);
+    const clients = flagNumber('--clients', flags.clients, FLAG_RANGES.clients);
+    const sessionSeed =
+      flags.sessionSeed === undefined
+        ? undefined
+        : flagNumber('--session-seed', flags.sessionSeed, FLAG_RANGES.seed);
+    // Outputs are checked before the run, so that a long run's record or report is not lost at its end.
+    if (flags.record) writableFile('--record', flags.record, 'CROUPIER_ERR_RECORDING_INVALID');
+    if (flags.report) writableDirectory('--report', flags.report, SCENARIO_INVALID);
     let report: ReturnType<typeof runInProcess>;
     if (flags.inProcess) {
       const policies = flags.policies.split(',').map((p) => p.trim()) as SimPolicyName[];
@@ -139,7 +140,7 @@ export function registerSimulateCommand(program: Command): void {
         tempering,
         ...(examination !== undefined ? { examination } : {}),
         ...(seed !== undefined ? { seed } : {}),
-        ...(flags.duration ? { durationSeconds: positive('--duration', flags.duration) } : {}),
+        ...(durationSeconds !== undefined ? { durationSeconds } : {}),
       });
       if (flags.record) {
         // The first policy's traffic as the gateway logs it (propensities, candidate sets at
@@ -157,7 +158,7 @@ export function registerSimulateCommand(program: Command): void {
             candidateSampleRate: config.log.candidateSampleRate,
             recorder,
             ...(seed !== undefined ? { seed } : {}),
-            ...(flags.duration ? { durationSeconds: positive('--duration', flags.duration) } : {}),
+            ...(durationSeconds !== undefined ? { durationSeconds } : {}),
           });
         } finally {
           await recorder.close();
@@ -203,15 +204,13 @@ export function registerSimulateCommand(program: Command): void {
       const recorder = flags.record ? createRecordingWriter(flags.record) : null;
       try {
         report = await simulateAgainstGateway({
-          url: flags.url ?? `ws://${config.gateway.host}:${config.gateway.port}/ws`,
+          url,
           scenario,
           ...(seed !== undefined ? { seed } : {}),
-          ...(flags.sessionSeed !== undefined
-            ? { sessionSeed: integer('--session-seed', flags.sessionSeed) }
-            : {}),
-          durationSeconds: flags.duration ? positive('--duration', flags.duration) : 60,
-          rate: positive('--rate', flags.rate),
-          clients: positive('--clients', flags.clients),
+          ...(sessionSeed !== undefined ? { sessionSeed } : {}),
+          durationSeconds: durationSeconds ?? 60,
+          rate,
+          clients,
           publisher,
           recorder,
           logger,
