@@ -6,19 +6,25 @@
  * until the connections that took the descriptors close (about 10 s). On the probe port `/healthz` stays 200 and
  * `/readyz` says not ready, naming why, for as long as the gateway does not listen.
  *
- * It is Node's HTTP server (libuv), not uWebSockets.js: it takes at most `MAX_PROBE_CONNECTIONS` connections at once
- * (further ones are closed as they come), closes a connection idle for `PROBE_IDLE_MS`, and an accept that fails for
- * want of descriptors does not spin (libuv keeps a descriptor in reserve for that).
+ * It is Node's HTTP server (libuv), not uWebSockets.js: it holds at most `MAX_PROBE_CONNECTIONS` connections at once,
+ * closes a connection idle for `PROBE_IDLE_MS` or whose request is not complete within it, and an accept that fails
+ * for want of descriptors does not spin (libuv keeps a descriptor in reserve for that). A connection over the limit
+ * closes the oldest one held, not itself: a probe sends its request as it connects and is answered at once, so
+ * connections that send a header byte now and then (slowloris) are the old ones and a real probe still gets its
+ * answer; were the newest refused, sixteen such connections would hold the port. A request other than GET or HEAD, or
+ * to another path, is answered and its connection closed.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { CroupierError } from '../errors/index.ts';
 import type { Logger } from '../log/logger.ts';
 
 /** Connections the probe port holds at once: probes are a few a second, and this bounds a flood of it. */
 export const MAX_PROBE_CONNECTIONS = 16;
-/** A probe connection that sends nothing for this long is closed. */
+/** A probe connection that sends nothing for this long, or has not sent a whole request after it, is closed. */
 export const PROBE_IDLE_MS = 2000;
+/** How often Node checks the requests' deadlines (its default, 30 s, would let a slow request hold on that long). */
+const DEADLINE_CHECK_MS = 250;
 
 export interface ProbeServerOptions {
   host: string;
@@ -38,6 +44,8 @@ export async function startProbeServer(options: ProbeServerOptions): Promise<Pro
   const answer = (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
+      // Its body is not read: the connection is closed once answered.
+      res.shouldKeepAlive = false;
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
       return;
     }
@@ -53,13 +61,18 @@ export async function startProbeServer(options: ProbeServerOptions): Promise<Pro
         .writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' })
         .end(options.metricsText());
     } else {
+      res.shouldKeepAlive = false;
       res
         .writeHead(404, { 'content-type': 'text/plain' })
         .end('the probe port answers /healthz, /readyz and /metrics\n');
     }
   };
   const server = createServer(
-    { requestTimeout: PROBE_IDLE_MS, headersTimeout: PROBE_IDLE_MS },
+    {
+      requestTimeout: PROBE_IDLE_MS,
+      headersTimeout: PROBE_IDLE_MS,
+      connectionsCheckingInterval: DEADLINE_CHECK_MS,
+    },
     (req, res) => {
       try {
         answer(req, res);
@@ -70,7 +83,17 @@ export async function startProbeServer(options: ProbeServerOptions): Promise<Pro
       }
     },
   );
-  server.maxConnections = MAX_PROBE_CONNECTIONS;
+  // Oldest first (a Set keeps insertion order): over the limit the oldest is closed.
+  const held = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    held.add(socket);
+    socket.once('close', () => held.delete(socket));
+    for (const oldest of held) {
+      if (held.size <= MAX_PROBE_CONNECTIONS) break;
+      held.delete(oldest);
+      oldest.destroy();
+    }
+  });
   server.keepAliveTimeout = PROBE_IDLE_MS;
   server.setTimeout(PROBE_IDLE_MS);
   server.on('clientError', (_error, socket) => socket.destroy());
