@@ -22,6 +22,7 @@ import {
 } from '../scoring/model-registry.ts';
 import type { GateDecision } from './gate.ts';
 import { type Lineage, lineageFileOf, reliabilityFileOf } from './lineage.ts';
+import { checkServable } from './servable.ts';
 import type { WatchLook } from './watch.ts';
 
 export const HISTORY_FILE = 'history.json';
@@ -314,6 +315,7 @@ async function promoteLocked(
       version,
     });
   }
+  await checkServable(dir, manifest, version);
   const at = new Date().toISOString();
   const holdback: Holdback | undefined =
     holdbackPercent > 0
@@ -356,6 +358,7 @@ async function rollbackLocked(
       { active: manifest.active },
     );
   }
+  await checkServable(dir, manifest, promotion.from);
   const event: HistoryEvent = {
     at: new Date().toISOString(),
     action: 'rollback',
