@@ -168,6 +168,8 @@ export async function startClusterLease(options: ClusterLeaseOptions): Promise<C
   const timer = setInterval(beatNow, Math.max(50, Math.floor(leaseMs / 3))).unref();
 
   const watch = new BeatWatch();
+  /** Claim files seen unreadable (marker-claim.ts): path → when first seen so, on this consumer's clock. */
+  const unreadableSince = new Map<string, number>();
   /** The beats of cluster `c` that hold, with how long ago each last changed. */
   async function liveBeatsOf(c: string): Promise<{ beat: ClusterBeat; unchangedMs: number }[]> {
     const dir = clusterDirOf(c);
@@ -199,6 +201,13 @@ export async function startClusterLease(options: ClusterLeaseOptions): Promise<C
       const text = await fs.readText(`${clusterDirOf(claim.cluster)}/${claim.holder}.json`);
       const b = text === null ? null : parseBeat(text);
       return b !== null && watch.holds(b, performance.now());
+    },
+    holdsUnreadable(path: string) {
+      const now = performance.now();
+      for (const [p, since] of unreadableSince) if (now - since > 10 * leaseMs) unreadableSince.delete(p);
+      const since = unreadableSince.get(path) ?? now;
+      unreadableSince.set(path, since);
+      return now - since <= leaseMs;
     },
     async heldElsewhere(topic, partition) {
       const text = await fs.readText(markerPathOf(topic, partition));

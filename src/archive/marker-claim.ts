@@ -12,7 +12,8 @@
  * then reads the marker again (it must still be the one it claimed), writes its own, and removes the claims of the
  * marker it replaced: a commit that claims that marker later finds the marker changed and is fenced. A claim left by
  * a consumer that stopped between its claim and its write (its lease no longer renewed, cluster-lease.ts) is passed
- * over by taking the next number `n`, which again only one creates.
+ * over by taking the next number `n`, which again only one creates; so is a claim that cannot be read (empty, or torn
+ * by a crash in the middle of a WebHDFS `CREATE`) once this consumer has seen it so for longer than a lease.
  */
 import { createHash } from 'node:crypto';
 import { CroupierError } from '../errors/index.ts';
@@ -32,6 +33,11 @@ export interface MarkerClaimant {
   readonly holder: string;
   /** Whether the consumer that made `claim` still runs (its lease is renewed); false for this consumer's own. */
   holds(claim: MarkerClaim): Promise<boolean>;
+  /**
+   * Whether the claim file at `path`, which cannot be read (empty, or torn by a crash while it was written), still
+   * holds: it may be one being written, so it does until this consumer has seen it unreadable for longer than a lease.
+   */
+  holdsUnreadable(path: string): boolean;
 }
 
 /** The claims directory of the marker at `markerPath` (`+offsets/<topic>/<p>.json`). */
@@ -93,8 +99,9 @@ export async function replaceMarker(r: MarkerReplacement): Promise<void> {
       top = Math.max(top, c.n);
       const found = parseClaim(await fs.readText(c.path));
       if (found?.token === claim.token) own = c.path;
-      // A claim that cannot be read is taken as held: it may be one still being written.
-      else if (found === null || (await r.claimant.holds(found))) throw fenced('is claimed');
+      // A claim that cannot be read may be one still being written: held, until it has stayed so for a lease.
+      else if (found === null ? r.claimant.holdsUnreadable(c.path) : await r.claimant.holds(found))
+        throw fenced('is claimed');
     }
     if (own !== null) break;
     const path = `${dir}/${prefix}${top + 1}.json`;
@@ -109,6 +116,11 @@ export async function replaceMarker(r: MarkerReplacement): Promise<void> {
     }
     await fs.writeText(markerPath, next);
   }
-  // A later claim of the marker replaced finds the marker changed: its claims are no longer needed.
-  for (const c of await claimsOf()) await fs.remove(c.path).catch(() => false);
+  // A later claim of the marker replaced finds the marker changed: its claims are no longer needed, nor those of any
+  // earlier marker (left by a consumer that stopped between its write and this removal), which would otherwise stay
+  // for good. Only claims of the marker now written may be a live consumer's.
+  const nextPrefix = claimPrefixOf(next);
+  for (const e of await fs.list(dir))
+    if (e.type === 'file' && !e.name.startsWith(nextPrefix))
+      await fs.remove(`${dir}/${e.name}`).catch(() => false);
 }

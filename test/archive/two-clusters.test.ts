@@ -170,7 +170,7 @@ async function commitOf(
     committedLast: null,
     last: { offset: c.end, timestamp: 1, sha256: c.cluster.repeat(64) },
     cluster: c.cluster,
-    claimant: c.claimant ?? { holder: c.cluster, holds: async () => true },
+    claimant: c.claimant ?? { holder: c.cluster, holds: async () => true, holdsUnreadable: () => true },
     retry: { initialMs: 5, maxMs: 5, live: () => true },
     logger: silentLogger(),
     metrics: new ArchiveMetrics(),
@@ -190,6 +190,24 @@ const stoppedMarker = (partition: number) =>
     last: { offset: 9, timestamp: 1, sha256: 'f'.repeat(64) },
     pending: null,
   });
+
+/** A local archive directory (with its `+tmp`) and a live lease of cluster b's archive on it. */
+async function archiveWithLease(name: string, leaseMs: number) {
+  const tmp = await tempDir(name);
+  const fs = createLocalFileSystem(tmp.dir);
+  await fs.mkdirs('+tmp');
+  const lease = await startClusterLease({ fs, clusterId: async () => 'b', leaseMs, logger: silentLogger() });
+  return { tmp, fs, lease };
+}
+
+/** Puts the stopped cluster's marker of `partition` in place with a claim file of it holding `claim`; its text. */
+async function markerClaimed(fs: ArchiveFileSystem, partition: number, claim: string): Promise<string> {
+  const markerText = stoppedMarker(partition);
+  await fs.writeText(`+offsets/t/${partition}.json`, markerText);
+  const hash = createHash('sha256').update(markerText).digest('hex').slice(0, 32);
+  await fs.writeText(`+offsets/t/${partition}.claims/${hash}.1.json`, claim);
+  return markerText;
+}
 
 /**
  * Races two further clusters' archives (each with its live lease) taking over a stopped cluster's partition in ten
@@ -287,15 +305,7 @@ describe('two Kafka clusters archived into one directory', () => {
   });
 
   it("passes over the claim of an archive that stopped between its claim and its marker, never a live one's", async () => {
-    const tmp = await tempDir('stale-claim');
-    const fs = createLocalFileSystem(tmp.dir);
-    await fs.mkdirs('+tmp');
-    const lease = await startClusterLease({
-      fs,
-      clusterId: async () => 'b',
-      leaseMs: 30_000,
-      logger: silentLogger(),
-    });
+    const { tmp, fs, lease } = await archiveWithLease('stale-claim', 30_000);
     const other = await startClusterLease({
       fs,
       clusterId: async () => 'c',
@@ -304,10 +314,7 @@ describe('two Kafka clusters archived into one directory', () => {
     });
     try {
       const claimed = async (partition: number, claim: object) => {
-        const markerText = stoppedMarker(partition);
-        await fs.writeText(`+offsets/t/${partition}.json`, markerText);
-        const hash = createHash('sha256').update(markerText).digest('hex').slice(0, 32);
-        await fs.writeText(`+offsets/t/${partition}.claims/${hash}.1.json`, JSON.stringify(claim));
+        const markerText = await markerClaimed(fs, partition, JSON.stringify(claim));
         return commitOf(fs, { partition, cluster: 'b', end: 9, markerText, epoch: 1, claimant: lease });
       };
       // A consumer of cluster d that no longer renews a lease: its claim does not hold the partition.
@@ -321,6 +328,41 @@ describe('two Kafka clusters archived into one directory', () => {
     } finally {
       await lease.close();
       await other.close();
+    }
+    await tmp.remove();
+  });
+
+  it('passes over a claim that cannot be read (empty, or torn) once it has stayed so for a lease, and keeps no claim of an earlier marker', async () => {
+    const { tmp, fs, lease } = await archiveWithLease('torn-claim', 300);
+    try {
+      for (const [partition, torn] of [
+        [0, ''],
+        [1, '{"token":"x","hol'],
+      ] as const) {
+        const markerText = await markerClaimed(fs, partition, torn);
+        // A claim of an earlier marker, left by a consumer that stopped after it wrote the marker it claimed.
+        await fs.writeText(`+offsets/t/${partition}.claims/${'0'.repeat(32)}.1.json`, '{"token":"old"}');
+        const commit = () =>
+          commitOf(fs, { partition, cluster: 'b', end: 9, markerText, epoch: 1, claimant: lease });
+        // Seen for the first time it may be a claim still being written: the commit is fenced.
+        await expect(commit()).rejects.toMatchObject({ code: 'CROUPIER_ERR_ARCHIVE_FENCED' });
+        // Tried again as the writer does, it commits once the claim has stayed unreadable for the lease.
+        let committed = false;
+        for (let attempt = 0; attempt < 100 && !committed; attempt++) {
+          await new Promise((r) => setTimeout(r, 50));
+          committed = await commit().then(
+            () => true,
+            () => false,
+          );
+        }
+        expect(committed).toBe(true);
+        expect(
+          parseMarker((await fs.readText(`+offsets/t/${partition}.json`)) ?? '', 't', partition)?.cluster,
+        ).toBe('b');
+        expect(await fs.list(`+offsets/t/${partition}.claims`)).toEqual([]);
+      }
+    } finally {
+      await lease.close();
     }
     await tmp.remove();
   });
