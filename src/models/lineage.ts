@@ -4,6 +4,7 @@
  * how it was trained (kind, hyper-parameters, seed, code version, feature spec hash), the parity check and
  * the holdout metrics against the model that was active, and the evidence the promotion gate reads.
  */
+import { z } from 'zod';
 
 export interface LineageFile {
   path: string;
@@ -50,3 +51,45 @@ export interface Lineage {
 
 export const lineageFileOf = (version: string) => `${version}.lineage.json`;
 export const reliabilityFileOf = (version: string) => `${version}.reliability.svg`;
+
+const finite = z.number().finite();
+const instant = z.string().datetime({ offset: true });
+const range = z.object({ partition: finite, start: finite, end: finite }).passthrough();
+
+/**
+ * What `croupier models show`, `promote` and the gate read of a lineage file, checked when it is read: a file cut
+ * short, emptied, edited or holding a metric written as null (JSON's NaN) made them throw a SyntaxError or a
+ * TypeError with a stack trace. Numbers must be finite, since the gate's checks (`active − candidate ≥ margin`,
+ * an interval's end `≥ 0`) would read null as 0. The rest of the file is kept as it is.
+ */
+export const lineageSchema = z
+  .object({
+    version: z.string().min(1),
+    kind: z.string(),
+    created: instant,
+    codeVersion: z.string(),
+    seed: finite,
+    hyperParameters: z.record(z.unknown()),
+    archive: z
+      .object({ location: z.string(), files: z.array(z.unknown()), offsetRanges: z.array(range) })
+      .passthrough(),
+    window: z
+      .object({ from: instant, to: instant, holdoutStart: instant, attributionWindowSeconds: finite })
+      .passthrough(),
+    rows: z.record(finite),
+    parity: z
+      .object({ passed: z.boolean(), rows: finite, maxAbsDiff: finite, tolerance: finite })
+      .passthrough(),
+    gateEvidence: z
+      .object({
+        parityPassed: z.boolean(),
+        candidateLogLoss: finite,
+        comparedWith: z.string().nullable(),
+        activeLogLoss: finite.nullable(),
+        aucDifference: z
+          .object({ difference: finite, ci: z.tuple([finite, finite]), confidence: finite })
+          .nullable(),
+      })
+      .strict(),
+  })
+  .passthrough();

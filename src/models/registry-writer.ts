@@ -21,7 +21,7 @@ import {
   readManifest,
 } from '../scoring/model-registry.ts';
 import type { GateDecision } from './gate.ts';
-import { type Lineage, lineageFileOf, reliabilityFileOf } from './lineage.ts';
+import { type Lineage, lineageFileOf, lineageSchema, reliabilityFileOf } from './lineage.ts';
 import { checkServable } from './servable.ts';
 import type { WatchLook } from './watch.ts';
 
@@ -264,13 +264,35 @@ export async function addModelVersion(dir: string, version: NewVersion): Promise
   }
 }
 
+/**
+ * The lineage of `version`, or null when it has none; a lineage file that cannot be read, is not JSON or lacks
+ * what the gate and `models show` read is refused naming the file and the field.
+ */
 export async function readLineage(dir: string, version: string): Promise<Lineage | null> {
+  const file = join(dir, lineageFileOf(version));
+  const damaged = (problem: string, cause?: unknown) =>
+    new CroupierError(
+      'CROUPIER_ERR_MODEL_REGISTRY_INVALID',
+      `model registry ${dir}: ${lineageFileOf(version)} ${problem}; restore it from a backup or retrain ${version}`,
+      { version, file },
+      cause === undefined ? undefined : { cause },
+    );
+  let json: unknown;
   try {
-    return JSON.parse(await readFile(join(dir, lineageFileOf(version)), 'utf8')) as Lineage;
+    json = JSON.parse(await readFile(file, 'utf8'));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw error;
+    throw damaged(
+      error instanceof SyntaxError ? `is not valid JSON (${error.message})` : `cannot be read (${error})`,
+      error,
+    );
   }
+  const parsed = lineageSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw damaged(`${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  }
+  return parsed.data as unknown as Lineage;
 }
 
 function unknownVersion(dir: string, version: string, manifest: Manifest): CroupierError {
