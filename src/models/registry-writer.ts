@@ -153,7 +153,14 @@ export async function withRegistryLock<T>(dir: string, change: () => Promise<T>)
   const path = join(dir, LOCK_FILE);
   const token = randomUUID();
   const staging = join(dir, `${LOCK_FILE}.${token}.new`);
-  await mkdir(staging);
+  await mkdir(staging).catch((error: NodeJS.ErrnoException) => {
+    throw new CroupierError(
+      'CROUPIER_ERR_MODEL_REGISTRY_INVALID',
+      `model registry ${dir} cannot be written (${error.code ?? error.message}): give this user write access to it, or set model.registryDir to a directory it can write`,
+      { registryDir: dir },
+      { cause: error },
+    );
+  });
   const deadline = Date.now() + LOCK_WAIT_MS;
   try {
     for (let wait = 5; ; wait = Math.min(wait * 2, 100)) {

@@ -2,10 +2,12 @@
  * A flip of the model registry only to a model that can serve. `croupier models promote --force` made active a
  * file ONNX Runtime cannot load, a version whose file is gone and a model that scores NaN, and a rollback went
  * back to a file damaged since: each left a registry whose active model every gateway refuses on reload and
- * whose next `croupier start` fails. Each flip is now refused with why, and the registry is left as it was.
+ * whose next `croupier start` fails. Each flip is now refused with why, and the registry is left as it was. A
+ * registry directory the user cannot write failed with a bare EACCES and its stack trace; it is named now.
  */
 import { execFile } from 'node:child_process';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -86,5 +88,35 @@ describe('flips of the model registry', () => {
     expect(failed?.stderr).toMatch(/CROUPIER_ERR_MODEL_PROMOTION: garbage cannot serve, so a stays active/);
     expect(failed?.stderr).not.toMatch(/^\s+at /m);
     expect((await readManifest(dir)).active).toBe('a');
+  });
+});
+
+describe('a registry directory croupier cannot write', () => {
+  it('refuses a flip naming the directory, with exit code 2 and no stack trace', async () => {
+    // Run as an unprivileged user: root writes a directory whatever its mode.
+    const user = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+    const parent = await mkdtemp(join(tmpdir(), 'croupier-registry-readonly-'));
+    const registry = join(parent, 'models');
+    await cp(dir, registry, { recursive: true });
+    await chmod(parent, 0o755);
+    for (const name of await readdir(registry)) await chmod(join(registry, name), 0o644);
+    await chmod(registry, 0o555);
+    try {
+      const args = ['bin/croupier.js', 'models', 'promote', 'b', '--force'];
+      const set = ['--set', `model.registryDir=${registry}`, '--set', `archive.uri=${join(parent, 'none')}`];
+      const failed = await run(process.execPath, [...args, ...set], { timeout: 60_000, ...user }).then(
+        () => null,
+        (error: { code: number; stderr: string }) => error,
+      );
+      expect(failed?.stderr).toMatch(
+        /CROUPIER_ERR_MODEL_REGISTRY_INVALID: model registry .* cannot be written \(EACCES\)/,
+      );
+      expect(failed?.stderr).not.toMatch(/^\s+at /m);
+      expect(failed?.code).toBe(2);
+      expect((await readManifest(registry)).active).toBe('a');
+    } finally {
+      await chmod(registry, 0o755);
+      await rm(parent, { recursive: true, force: true });
+    }
   });
 });
