@@ -71,6 +71,9 @@ export interface AssignmentTracker {
 
 export const partitionKeyOf = (topic: string, partition: number): string => `${topic}:${partition}`;
 
+/** What the reading of an assignment's stored offsets is called while it is retried (metrics.ts). */
+const READING_OFFSETS = 'reading the stored offsets';
+
 export function trackAssignments(options: {
   consumer: KafkaConsumer;
   store: StateWriter;
@@ -212,8 +215,9 @@ export function trackAssignments(options: {
           retryWithBackoff({
             ...options.backoff,
             shouldRetry: current,
+            onRetriesEnd: () => metrics.retriesEnded(READING_OFFSETS),
             onRetry: (error, attempt, waitMs) => {
-              metrics.retried(error);
+              metrics.retried(error, READING_OFFSETS);
               logger.warn(
                 { err: error, attempt, waitMs },
                 'cannot read stored offsets; partitions stay paused',

@@ -55,7 +55,7 @@ export interface StreamMetricsSnapshot {
   stalledElsewhere: Record<string, { ms: number; waiting: number }>;
   lastError: string | null;
   /**
-   * Milliseconds the topology has been retrying since a call of it last succeeded (0: not retrying): Redis refusing
+   * Milliseconds the longest of the topology's calls still retried has been failing (0: none retried): Redis refusing
    * its writes (`OOM` at its maxmemory, `READONLY`, `MISCONF`) or the registry unavailable. It is reported long before
    * `stalled`, which waits for `stallAfterMs`.
    */
@@ -88,8 +88,8 @@ export class StreamMetrics {
   retries = 0;
   assignedPartitions = 0;
   lastError: string | null = null;
-  /** When the retries since the last success began (null: none since). */
-  private failingSince: number | null = null;
+  /** What is being retried (a partition's batch, the stored offsets, the scripts) → since when. */
+  private readonly failingSince = new Map<string, number>();
   private windowStart = Date.now();
   private windowRecords = 0;
 
@@ -126,16 +126,21 @@ export class StreamMetrics {
     else p.highWatermark = Math.max(p.highWatermark, highWatermark);
   }
 
-  /** A failure the topology waits on and retries. */
-  retried(error: unknown, now = Date.now()): void {
+  /** A failure of `what` (a partition's key, or a call of the topology's own) that the topology waits on and retries. */
+  retried(error: unknown, what: string, now = Date.now()): void {
     this.retries++;
     this.lastError = (error as Error).message;
-    this.failingSince ??= now;
+    if (!this.failingSince.has(what)) this.failingSince.set(what, now);
+  }
+
+  /** The retries of `what` ended: it succeeded, or is no longer tried (a partition revoked, the topology closing). */
+  retriesEnded(what: string): void {
+    this.failingSince.delete(what);
   }
 
   /** The partition's stored offset is now `applied` (a batch applied, or found applied before). */
   advanced(partitionKey: string, applied: number, now = Date.now()): void {
-    this.failingSince = null;
+    this.failingSince.delete(partitionKey);
     const p = this.progress.get(partitionKey);
     if (p === undefined)
       this.progress.set(partitionKey, { highWatermark: applied + 1, applied, advancedAt: now });
@@ -228,7 +233,7 @@ export class StreamMetrics {
       assignedPartitions: this.assignedPartitions,
       stalledElsewhere,
       lastError: this.lastError,
-      failingForMs: this.failingSince === null ? 0 : Math.max(0, now - this.failingSince),
+      failingForMs: Math.max(0, ...[...this.failingSince.values()].map((since) => now - since)),
     };
     if (reset) {
       this.windowStart = now;

@@ -92,8 +92,9 @@ export async function startStreamTopology(options: StreamTopologyOptions): Promi
   const waitingFor: WaitingFor = (what, live, job) => ({
     ...backoff,
     shouldRetry: () => live(),
+    onRetriesEnd: () => metrics.retriesEnded(job?.key ?? what),
     onRetry: (error, attempt, waitMs) => {
-      metrics.retried(error);
+      metrics.retried(error, job?.key ?? what);
       logger.warn({ err: error, attempt, waitMs, partition: job?.key }, `${what} failed; retrying`);
       job?.heartbeat().catch(() => undefined);
     },

@@ -72,7 +72,7 @@ export function stateHealthWarnings(stream: StreamHealthReport | undefined): str
 export const RETRYING_WARN_MS = 5000;
 
 const retryingWarning = (ms: number, lastError: string | null | undefined): string =>
-  `stream topology has retried for ${Math.round(ms / 1000)} s without applying a batch (last error: ` +
+  `stream topology has retried for ${Math.round(ms / 1000)} s a call that has not succeeded since (last error: ` +
   `${lastError ?? 'unknown'}): the state stands still meanwhile; carousels are dealt from memory`;
 
 /** One metric with a sample per label value. */
@@ -195,7 +195,7 @@ export function stateHealthMetricLines(
     counterLines('croupier_stream_retries_total', 'Waits on Redis or the registry.', m.retries),
     gaugeLines(
       'croupier_stream_retrying_seconds',
-      'Seconds the stream topology has retried since a call last succeeded (Redis refusing its writes, the registry unavailable); 0 when not retrying.',
+      'Seconds the longest-failing call the stream topology still retries has failed (a partition batch Redis refuses, the registry unavailable); 0 when none is retried.',
       Math.round(m.failingForMs / 100) / 10,
     ),
     labelled(

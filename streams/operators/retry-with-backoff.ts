@@ -9,6 +9,11 @@ export interface BackoffOptions {
   shouldRetry?: (error: unknown, attempt: number) => boolean;
   /** Called before each wait, e.g. to log the failure or heartbeat. */
   onRetry?: (error: unknown, attempt: number, waitMs: number) => void;
+  /**
+   * Called once when retrying ends after at least one retry: the source emitted or completed, retrying stopped
+   * (`shouldRetry` said no), or the subscriber unsubscribed. What counted the failures counts them no longer.
+   */
+  onRetriesEnd?: () => void;
 }
 
 /**
@@ -19,24 +24,38 @@ export interface BackoffOptions {
  * @example
  * defer(() => store.apply(batch)).pipe(retryWithBackoff({ initialMs: 100, maxMs: 5000 }))
  *
- * @param options Waits, which errors to retry, and a hook called before each wait.
+ * @param options Waits, which errors to retry, a hook called before each wait and one when the retries end.
  */
 export function retryWithBackoff<T>(options: BackoffOptions): MonoTypeOperatorFunction<T> {
   return (source) =>
     new Observable<T>((subscriber) => {
       let attempt = 0;
+      let retrying = false;
+      const retriesEnd = () => {
+        if (!retrying) return;
+        retrying = false;
+        options.onRetriesEnd?.();
+      };
       let inner: Subscription | undefined;
       let wait: Subscription | undefined;
       const subscribe = () => {
         inner = source.subscribe({
-          next: (value) => subscriber.next(value),
-          complete: () => subscriber.complete(),
+          next: (value) => {
+            retriesEnd();
+            subscriber.next(value);
+          },
+          complete: () => {
+            retriesEnd();
+            subscriber.complete();
+          },
           error: (error: unknown) => {
             attempt++;
             if (options.shouldRetry && !options.shouldRetry(error, attempt)) {
+              retriesEnd();
               subscriber.error(error);
               return;
             }
+            retrying = true;
             const waitMs = Math.min(options.maxMs, options.initialMs * 2 ** (attempt - 1));
             options.onRetry?.(error, attempt, waitMs);
             wait = timer(waitMs).subscribe(subscribe);
@@ -47,6 +66,7 @@ export function retryWithBackoff<T>(options: BackoffOptions): MonoTypeOperatorFu
       return () => {
         wait?.unsubscribe();
         inner?.unsubscribe();
+        retriesEnd();
       };
     });
 }
