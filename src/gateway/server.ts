@@ -97,6 +97,14 @@ export interface GatewayHandle {
   close(): Promise<void>;
 }
 
+/**
+ * Closes the app's listen sockets and every connection it holds (uWebSockets.js's `App.close()`, which its typings
+ * leave out; an older build without it leaves them to their idle timeout).
+ */
+function closeAllConnections(app: Uws.TemplatedApp): void {
+  (app as unknown as { close?: () => void }).close?.();
+}
+
 /** Refuses a config with auth on and no secret; warns when auth is off. */
 function checkAuthConfig(config: Config['gateway'], logger: Logger): void {
   if (!config.authDisabled && (config.authSecret === undefined || config.authSecret === '')) {
@@ -347,6 +355,9 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
         if (data.open) ws.end(1001, 'server shutting down');
       }
       sockets.clear();
+      // Every other connection too (their close frames sent): a keep-alive client that sends a request now and then,
+      // a load balancer's health checks, would otherwise keep the process running after it was told to stop.
+      closeAllConnections(app);
       logger.info('gateway closed');
     },
   };
