@@ -10,6 +10,7 @@
 import { CroupierError } from '../errors/index.ts';
 import { type MsprtResult, msprtSequence } from '../stats/experiment.ts';
 import type { LoggedCarousel } from './logged-carousel.ts';
+import { liveCarouselProblem } from './logged-carousel-check.ts';
 
 export interface LiveLook {
   /** Time of the last carousel of the look (ms). */
@@ -25,6 +26,9 @@ export interface LiveLook {
 
 export interface LiveShadowReport {
   shadowPolicy: string;
+  /** Carousels with a shadow policy left out as damaged (logged-carousel-check.ts), and the first with why. */
+  unusable: number;
+  firstUnusable: { requestId: string; problem: string } | null;
   looks: LiveLook[];
   /** Whether the last look's interval excludes 0, and which way. */
   verdict: 'better' | 'worse' | 'not yet distinguishable';
@@ -35,13 +39,22 @@ export function liveShadow(
   carousels: readonly LoggedCarousel[],
   options: { looks?: number; alpha?: number; tau?: number } = {},
 ): LiveShadowReport {
-  const logged = carousels.filter(
+  const withShadow = carousels.filter(
     (c) => c.shadowPolicy !== null && c.items.every((i) => i.shadowPropensity !== null),
   );
+  const logged: LoggedCarousel[] = [];
+  let firstUnusable: LiveShadowReport['firstUnusable'] = null;
+  for (const carousel of withShadow) {
+    const problem = liveCarouselProblem(carousel);
+    if (problem === null) logged.push(carousel);
+    else firstUnusable ??= { requestId: carousel.requestId, problem };
+  }
   if (logged.length === 0) {
     throw new CroupierError(
       'CROUPIER_ERR_SHADOW_NO_DATA',
-      'no carousel logged a live shadow policy: give an experiment a shadow policy (model.experimentsFile) and let it run',
+      withShadow.length === 0
+        ? 'no carousel logged a live shadow policy: give an experiment a shadow policy (model.experimentsFile) and let it run'
+        : `none of the ${withShadow.length} carousels with a live shadow policy is usable (the first, ${firstUnusable?.requestId}: ${firstUnusable?.problem}): the input is damaged`,
       { read: carousels.length },
     );
   }
@@ -89,6 +102,8 @@ export function liveShadow(
   const last = out[out.length - 1].test;
   return {
     shadowPolicy: [...policies].join(', '),
+    unusable: withShadow.length - logged.length,
+    firstUnusable,
     looks: out,
     verdict: last.ci[0] > 0 ? 'better' : last.ci[1] < 0 ? 'worse' : 'not yet distinguishable',
   };

@@ -102,3 +102,21 @@ export function loggedCarouselProblem(carousel: LoggedCarousel, index: Map<strin
   }
   return null;
 }
+
+/**
+ * What makes `carousel` unusable for the live shadow test (live.ts), or null: a shown item's logged propensity
+ * outside [1e-12, 1] or its shadow policy's probability outside [0, 1], or a click that is not 0 or 1. A
+ * propensity of 1e-300 made a weight of 1e300 and the test's trials NaN, so one such record in the archive refused
+ * every later look.
+ */
+export function liveCarouselProblem(carousel: LoggedCarousel): string | null {
+  for (const [s, item] of carousel.items.entries()) {
+    if (!inRange(item.propensity, PROPENSITY)) {
+      return `its slot ${s} has propensity ${String(item.propensity)}, outside ${describeRange(PROPENSITY)}`;
+    }
+    if (!inRange(item.shadowPropensity, LIMITS.probability)) {
+      return `its slot ${s} has shadow propensity ${String(item.shadowPropensity)}, outside ${describeRange(LIMITS.probability)}`;
+    }
+  }
+  return listProblem('clicks', carousel.clicks, carousel.items.length, { min: 0, max: 1 }, 'shown items');
+}

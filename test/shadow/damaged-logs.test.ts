@@ -3,7 +3,8 @@
  * object or naming an item twice, a prior strength of −1, counts of 1e308, a score of 1e999, a propensity of
  * 1e-300, an unknown logging policy. Each made the shadow test throw a TypeError with a stack trace, never finish,
  * or print NaN (and estimates of ±1e298 the promotion gate would have read); each is now counted as unusable,
- * the first named, and the rest evaluated with finite estimates.
+ * the first named, and the rest evaluated with finite estimates. The live shadow test (`--live`) refused every
+ * look over one carousel with a propensity of 1e-300 (`trials is NaN`); it now leaves it out the same way.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { liveShadow } from '../../src/shadow/live.ts';
 import type { LoggedCarousel } from '../../src/shadow/logged-carousel.ts';
 import { loggedCarouselProblem } from '../../src/shadow/logged-carousel-check.ts';
 import { candidateSet, loggedCarousel } from './support/logged-carousels.ts';
@@ -123,5 +125,34 @@ describe('damaged logged carousels', () => {
     expect(text.stdout).toMatch(/unusable 9;/);
     expect(text.stdout).toContain('unusable: the first, carousel damaged-no item ids: its candidate set');
     expect(text.stdout).not.toMatch(/NaN|Infinity/);
+  });
+});
+
+describe('damaged carousels of a live shadow policy', () => {
+  it('are left out and named, and the looks go on over the rest', () => {
+    const live = (i: number, propensity: number) =>
+      loggedCarousel({
+        requestId: `live-${i}`,
+        timestamp: i,
+        shadowPolicy: 'greedy',
+        items: [
+          { itemId: 'a', slot: 0, score: 0.3, propensity, shadowPropensity: 0.6 },
+          { itemId: 'c', slot: 1, score: 0.2, propensity: 0.4, shadowPropensity: 0.2 },
+        ],
+        clicks: [i % 3 === 0 ? 1 : 0, 0],
+      });
+    const carousels = Array.from({ length: 50 }, (_, i) => live(i, i % 10 === 5 ? 1e-300 : 0.5));
+    const report = liveShadow(carousels, { looks: 5 });
+    expect(report.unusable).toBe(5);
+    expect(report.firstUnusable).toEqual({
+      requestId: 'live-5',
+      problem: 'its slot 0 has propensity 1e-300, outside [1e-12, 1]',
+    });
+    expect(report.looks.at(-1)?.carousels).toBe(45);
+    for (const look of report.looks) {
+      for (const x of [look.shadowCtr, look.effectiveSampleSize, ...look.test.ci]) {
+        expect(Number.isFinite(x)).toBe(true);
+      }
+    }
   });
 });

@@ -126,6 +126,10 @@ export function registerShadowCommand(program: Command): void {
           ]),
         ),
       );
+      if (live.firstUnusable !== null) {
+        const first = live.firstUnusable;
+        console.log(`unusable ${live.unusable}: the first, carousel ${first.requestId}: ${first.problem}`);
+      }
       console.log(`shadow ${live.shadowPolicy}: ${live.verdict}`);
       return;
     }
