@@ -14,12 +14,14 @@ afterEach(async () => {
   server = null;
 });
 
+let renders = 0;
 const startProbes = async () => {
+  renders = 0;
   server = await startProbeServer({
     host: '127.0.0.1',
     port: 0,
     readiness: () => ({ ready: true }),
-    metricsText: () => 'croupier_up 1\n',
+    metricsText: () => `croupier_up 1\ncroupier_renders ${++renders}\n`,
     logger: silentLogger(),
   });
   return server.port;
@@ -122,4 +124,16 @@ describe('the probe port under clients that hold its connections', () => {
     const { text } = await raw(port, 'GET /metrics?x=1 HTTP/1.1\r\nHost: probe\r\nConnection: close\r\n\r\n');
     expect(text).toContain('croupier_up 1');
   });
+
+  it('renders /metrics once for many requests pipelined on one connection', async () => {
+    const port = await startProbes();
+    const { text } = await raw(
+      port,
+      `${'GET /metrics HTTP/1.1\r\nHost: probe\r\n\r\n'.repeat(199)}GET /metrics HTTP/1.1\r\nHost: probe\r\nConnection: close\r\n\r\n`,
+      30_000,
+    );
+    const answered = text.split('HTTP/1.1 200 OK').length - 1;
+    expect(answered).toBe(200);
+    expect(renders).toBeLessThan(answered);
+  }, 40_000);
 });
