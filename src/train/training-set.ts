@@ -36,7 +36,13 @@ export interface TrainingSetCounts {
   withoutFeatures: number;
   /** Of them, scored under another feature spec, or with a row of another width. */
   otherSpec: number;
-  /** Rows kept: shown − withoutFeatures − otherSpec. */
+  /**
+   * Of them, with a feature that is not a finite float32 (NaN, ±Infinity, beyond 3.4e38, a null entry): what a
+   * producer other than the gateway may write. One such row made the logistic regression's system NaN, refused as
+   * "singular: set train.l2 above 0", so no model could be trained on any window holding it.
+   */
+  badFeatures: number;
+  /** Rows kept: shown − withoutFeatures − otherSpec − badFeatures. */
   rows: number;
   clicks: number;
   conversions: number;
@@ -241,6 +247,7 @@ async function readRows(
     shown: 0,
     withoutFeatures: 0,
     otherSpec: 0,
+    badFeatures: 0,
     rows: 0,
     clicks: 0,
     conversions: 0,
@@ -313,8 +320,17 @@ async function readRows(
       }
       const row = out.rows;
       const start = features.getEntryOffset(r);
-      for (let c = 0; c < width; c++)
-        out.features[row * width + c] = num(child.getItem(start + c) ?? Number.NaN);
+      let finite = true;
+      for (let c = 0; c < width; c++) {
+        const at = row * width + c;
+        out.features[at] = num(child.getItem(start + c) ?? Number.NaN);
+        // Read back: a double beyond float32's range is stored as ±Infinity.
+        if (!Number.isFinite(out.features[at])) finite = false;
+      }
+      if (!finite) {
+        counts.badFeatures++;
+        continue;
+      }
       out.slots[row] = num(slots.getItem(r));
       const label = num(clicked.getItem(r));
       out.labels[row] = label;
@@ -348,7 +364,7 @@ async function readRows(
   counts.rows = out.rows;
   if (counts.rows === 0) {
     throw noData(
-      `no trainable row in the window: ${counts.shown} shown items, ${counts.withoutFeatures} without a feature row, ${counts.otherSpec} scored under another feature spec (this one is ${options.featureSpecHash})`,
+      `no trainable row in the window: ${counts.shown} shown items, ${counts.withoutFeatures} without a feature row, ${counts.otherSpec} scored under another feature spec (this one is ${options.featureSpecHash}), ${counts.badFeatures} with a feature that is not a finite number`,
       { ...counts },
     );
   }

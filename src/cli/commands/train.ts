@@ -155,7 +155,7 @@ export function registerTrainCommand(program: Command): void {
       `trained ${version} (${kind}) on ${r.rows} shown items of ${r.carousels} carousels (${r.clicks} clicked) from ${run.lineage.archive.files.length} archive files, ${run.lineage.window.from} to ${run.lineage.window.to}`,
     );
     out(
-      `rows: ${r.fit} fitted, ${r.validation} validation, ${r.holdout} holdout; ${r.withoutFeatures} without a feature row and ${r.otherSpec} of another spec skipped`,
+      `rows: ${r.fit} fitted, ${r.validation} validation, ${r.holdout} holdout; ${r.withoutFeatures} without a feature row, ${r.otherSpec} of another spec and ${r.badFeatures ?? 0} with a feature that is not a finite number skipped`,
     );
     out(
       `parity: ONNX Runtime vs trainer on ${run.parity.rows} holdout rows, max |diff| ${run.parity.maxAbsDiff.toExponential(2)} (tolerance ${run.parity.tolerance})`,
