@@ -259,7 +259,11 @@ export const modelSchema = z
       .min(1)
       .default(['cpu']),
     /** Strength m of the model-informed Beta prior. */
-    priorStrength: z.number().positive().max(POLICY_LIMITS.priorStrength.max).default(20),
+    priorStrength: z
+      .number()
+      .min(POLICY_LIMITS.priorStrength.min)
+      .max(POLICY_LIMITS.priorStrength.max)
+      .default(20),
     /** Micro-batch concurrent scoring requests into one ONNX Runtime run. */
     batching: z.boolean().default(true),
     /** Longest a micro-batch waits for more requests, µs (0: until the next event-loop turn). */
@@ -305,7 +309,11 @@ export const modelSchema = z
      * Beta(α/τ, β/τ), the same mean with about τ times the variance (1: plain Thompson sampling). Chosen on the
      * simulator's scenarios (README, Regret).
      */
-    thompsonTemperature: z.number().gt(0).max(1).default(0.3),
+    thompsonTemperature: z
+      .number()
+      .min(POLICY_LIMITS.thompsonTemperature.min)
+      .max(POLICY_LIMITS.thompsonTemperature.max)
+      .default(0.3),
     /** Impressions n₀ at which an arm's temperature has come halfway back to 1: τ = 1 − (1 − τ₀)·n₀/(n₀ + n). */
     temperingImpressions: z.number().positive().default(500),
     /** Experiments JSON file (layers, variants, holdout, shadow); empty: no experiments. */

@@ -47,8 +47,13 @@ export type LimitName = keyof typeof LIMITS;
  * by `PUT /admin/experiments` and every carousel of its users then failed (`beta is Infinity`).
  */
 export const POLICY_LIMITS = Object.freeze({
-  /** Strength m of the model-informed Beta prior, in impressions. */
-  priorStrength: { min: 0, max: 1e6, minExclusive: true },
+  /**
+   * Strength m of the model-informed Beta prior, in impressions. At least 1e-6: the Beta shapes are about m·p̂/τ₀
+   * (p̂ ≥ 1e-6), and shapes near 1e-300 make a draw 0 or 1 and the propensity integral never finish.
+   */
+  priorStrength: { min: 1e-6, max: 1e6 },
+  /** Temperature τ₀ of Thompson sampling's posterior for an arm without impressions (1: plain); at least 1e-6, as above. */
+  thompsonTemperature: { min: 1e-6, max: 1 },
   /** Exploration weight c of UCB1. */
   ucbC: { min: 0, max: 1e6 },
   /** A variant's share of its experiment, relative to the other variants' weights. */

@@ -28,7 +28,11 @@ const id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, . 
 
 const overrides = {
   policy: policy.optional(),
-  priorStrength: z.number().positive().max(POLICY_LIMITS.priorStrength.max).optional(),
+  priorStrength: z
+    .number()
+    .min(POLICY_LIMITS.priorStrength.min)
+    .max(POLICY_LIMITS.priorStrength.max)
+    .optional(),
   epsilon: z.number().min(0).max(1).optional(),
   ucbC: z.number().min(0).max(POLICY_LIMITS.ucbC.max).optional(),
 };

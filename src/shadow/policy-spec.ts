@@ -31,8 +31,8 @@ export interface CandidateSpec {
  * 1e-300 or 1e308, which the integral never finishes. These ranges keep the shapes within about 1e-12 and 1e18.
  */
 export const POLICY_SETTING_RANGES = Object.freeze({
-  priorStrength: { min: 1e-6, max: POLICY_LIMITS.priorStrength.max },
-  temperature: { min: 1e-6, max: 1 },
+  priorStrength: POLICY_LIMITS.priorStrength,
+  temperature: POLICY_LIMITS.thompsonTemperature,
   temperingImpressions: { min: 0, max: 1e12, minExclusive: true },
   epsilon: { min: 0, max: 1 },
   ucbC: POLICY_LIMITS.ucbC,

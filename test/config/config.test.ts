@@ -56,6 +56,14 @@ describe('config', () => {
       /model\.priorStrength: Number must be less than or equal to 1000000/,
     );
     expect(bad(() => loadConfig({ env: {}, overrides: ['model.ucbC=1e400'] }))).toMatch(/model\.ucbC/);
+    // Beta shapes near 1e-300 stall the propensity integral or fail the draw: both lower ends are 1e-6.
+    expect(bad(() => loadConfig({ env: {}, overrides: ['model.priorStrength=1e-300'] }))).toMatch(
+      /model\.priorStrength: Number must be greater than or equal to 0\.000001/,
+    );
+    expect(bad(() => loadConfig({ env: { MODEL_THOMPSON_TEMPERATURE: '1e-300' } }))).toMatch(
+      /model\.thompsonTemperature: Number must be greater than or equal to 0\.000001/,
+    );
+    expect(loadConfig({ env: {}, overrides: ['model.priorStrength=1e-6'] }).model.priorStrength).toBe(1e-6);
     expect(bad(() => loadConfig({ env: {}, file: '/nonexistent/croupier.json' }))).toMatch(
       /cannot read config file/,
     );

@@ -169,7 +169,7 @@ describe('experiment assignment', () => {
         ],
       });
     const path = /layers\.0\.experiments\.0\.variants\.0\./;
-    for (const priorStrength of [1e308, Number.POSITIVE_INFINITY, 1e6 + 1])
+    for (const priorStrength of [1e308, Number.POSITIVE_INFINITY, 1e6 + 1, 1e-300, 0])
       expect(() => variant({ priorStrength }), String(priorStrength)).toThrowError(path);
     for (const ucbC of [1e308, Number.POSITIVE_INFINITY])
       expect(() => variant({ ucbC }), String(ucbC)).toThrowError(/variants\.0\.ucbC/);
