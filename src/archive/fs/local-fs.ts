@@ -3,12 +3,22 @@
  * place (a link never replaces an existing file, unlike rename(2)), then the directory is fsynced, so a
  * committed name survives a power cut.
  */
+import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
 import { link, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { CroupierError } from '../../errors/index.ts';
 import { TMP_DIR } from '../layout.ts';
 import type { ArchiveFileSystem, FileStatus } from './archive-fs.ts';
+
+/**
+ * A temporary name beside `target`, its own to one write: a name made of the pid and the millisecond was shared by two
+ * writes of one target in one process within one millisecond, and the one that found it taken removed the other's
+ * file, then wrote its own text under that name, which the other linked into place as its own (two marker claims
+ * then both believed they held the one file).
+ */
+const tmpNameOf = (target: string, kind: 'tmp' | 'new'): string =>
+  `${target}.${process.pid}.${randomUUID().slice(0, 12)}.${kind}`;
 
 export function createLocalFileSystem(root: string): ArchiveFileSystem {
   const abs = (p: string) => (p === '' ? root : path.join(root, ...p.split('/')));
@@ -85,7 +95,7 @@ export function createLocalFileSystem(root: string): ArchiveFileSystem {
     },
     async writeText(p, text) {
       const target = abs(p);
-      const tmp = `${target}.${process.pid}.${Date.now()}.tmp`;
+      const tmp = tmpNameOf(target, 'tmp');
       try {
         await mkdir(path.dirname(target), { recursive: true, mode: 0o755 });
         await writeSynced(tmp, text, 'w');
@@ -97,7 +107,7 @@ export function createLocalFileSystem(root: string): ArchiveFileSystem {
     },
     async createText(p, text) {
       const target = abs(p);
-      const tmp = `${target}.${process.pid}.${Date.now()}.new`;
+      const tmp = tmpNameOf(target, 'new');
       try {
         await mkdir(path.dirname(target), { recursive: true, mode: 0o755 });
         await writeSynced(tmp, text, 'wx');
