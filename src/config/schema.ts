@@ -30,6 +30,21 @@ const jobPeriod = z.string().refine(
 );
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
+/** Names every JavaScript object has (`constructor`, `__proto__`, `toString`, …): kafkajs's admin keys its
+ * answers by topic in plain objects, so `fetchTopicOffsets` throws a TypeError on a topic of such a name. */
+const OBJECT_MEMBER_NAMES = new Set(Object.getOwnPropertyNames(Object.prototype));
+/** A Kafka topic name as Kafka takes it (1–249 of `[A-Za-z0-9._-]`, not `.` or `..`), and one kafkajs can use. */
+const topicName = z
+  .string()
+  .min(1)
+  .max(249)
+  .regex(/^[A-Za-z0-9._-]+$/, 'a Kafka topic name: letters, digits, . _ -')
+  .refine((name) => name !== '.' && name !== '..', { message: 'Kafka refuses the topic names . and ..' })
+  .refine((name) => !OBJECT_MEMBER_NAMES.has(name), {
+    message:
+      'a name every JavaScript object has (kafkajs cannot fetch its offsets): choose another topic name',
+  });
+
 export const kafkaSchema = z
   .object({
     /** Bootstrap brokers (`host:port`). Empty: start the embedded broker. */
@@ -45,10 +60,10 @@ export const kafkaSchema = z
       .optional(),
     topics: z
       .object({
-        clickstream: z.string().min(1).default('clickstream'),
-        cdcItems: z.string().min(1).default('cdc.items'),
-        cdcUsers: z.string().min(1).default('cdc.users'),
-        deadLetter: z.string().min(1).default('croupier.dlq'),
+        clickstream: topicName.default('clickstream'),
+        cdcItems: topicName.default('cdc.items'),
+        cdcUsers: topicName.default('cdc.users'),
+        deadLetter: topicName.default('croupier.dlq'),
       })
       .default({}),
     /** Partitions of topics croupier creates (embedded broker and auto-created topics). */

@@ -64,6 +64,19 @@ describe('config', () => {
       /model\.thompsonTemperature: Number must be greater than or equal to 0\.000001/,
     );
     expect(loadConfig({ env: {}, overrides: ['model.priorStrength=1e-6'] }).model.priorStrength).toBe(1e-6);
+    // kafkajs's admin throws a TypeError on a topic named like an Object.prototype member.
+    for (const topic of ['constructor', '__proto__', 'toString'])
+      expect(bad(() => loadConfig({ env: {}, overrides: [`kafka.topics.clickstream=${topic}`] }))).toMatch(
+        /kafka\.topics\.clickstream: a name every JavaScript object has/,
+      );
+    for (const topic of ['a/b', '..', 'x'.repeat(250), 'with space'])
+      expect(bad(() => loadConfig({ env: {}, overrides: [`kafka.topics.deadLetter=${topic}`] }))).toMatch(
+        /kafka\.topics\.deadLetter/,
+      );
+    expect(
+      loadConfig({ env: {}, overrides: ['kafka.topics.clickstream=shop.clicks_v2-eu'] }).kafka.topics
+        .clickstream,
+    ).toBe('shop.clicks_v2-eu');
     expect(bad(() => loadConfig({ env: {}, file: '/nonexistent/croupier.json' }))).toMatch(
       /cannot read config file/,
     );
