@@ -58,23 +58,37 @@ function inputError(path: string, error: unknown): CroupierError {
   );
 }
 
-/** Calls `onLine` for every line of a text file, streamed in 1 MiB chunks. */
+/**
+ * Calls `onLine` for every line of a text file, streamed in 1 MiB chunks. The chunks of a line not yet ended are
+ * kept apart and joined once its end comes: only the newest chunk is searched for a newline, so a line of
+ * hundreds of MiB costs its length, not its length times its chunks.
+ */
 async function forEachLine(path: string, onLine: (line: string, lineNumber: number) => void): Promise<void> {
-  let rest = '';
+  const pending: string[] = [];
   let lineNumber = 0;
   for await (const chunk of createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 })) {
-    const text = rest + (chunk as string);
-    let start = 0;
-    for (let end = text.indexOf('\n', start); end !== -1; end = text.indexOf('\n', start)) {
-      lineNumber++;
-      onLine(
-        text.charCodeAt(end - 1) === 13 ? text.slice(start, end - 1) : text.slice(start, end),
-        lineNumber,
-      );
-      start = end + 1;
+    const piece = chunk as string;
+    let end = piece.indexOf('\n');
+    if (end === -1) {
+      pending.push(piece);
+      continue;
     }
-    rest = text.slice(start);
+    pending.push(piece.slice(0, end));
+    let line = pending.join('');
+    pending.length = 0;
+    for (;;) {
+      lineNumber++;
+      onLine(line.endsWith('\r') ? line.slice(0, -1) : line, lineNumber);
+      const start = end + 1;
+      end = piece.indexOf('\n', start);
+      if (end === -1) {
+        if (start < piece.length) pending.push(piece.slice(start));
+        break;
+      }
+      line = piece.slice(start, end);
+    }
   }
+  const rest = pending.join('');
   if (rest.length > 0) onLine(rest.endsWith('\r') ? rest.slice(0, -1) : rest, lineNumber + 1);
 }
 
