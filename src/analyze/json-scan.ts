@@ -40,7 +40,8 @@ export function scanFlatFields(line: string, fields: readonly string[]): Record<
   ) {
     return undefined;
   }
-  const out: Record<string, unknown> = {};
+  // No prototype: a field named __proto__ is kept as JSON.parse keeps it, as the record's own.
+  const out: Record<string, unknown> = Object.create(null);
   for (const field of fields) {
     const key = line.lastIndexOf(`"${field}":`);
     if (key === -1) return undefined;

@@ -150,7 +150,8 @@ async function readCsv(options: ReadOptions, handle: RecordHandler): Promise<Rea
     if (line.trim() === '') return;
     summary.records++;
     const fields = splitCsvLine(line);
-    const record: Record<string, string> = {};
+    // No prototype: a column named __proto__ is a field like any other.
+    const record: Record<string, string> = Object.create(null);
     for (let i = 0; i < header.length; i++)
       if (fields[i] !== undefined && fields[i] !== '') record[header[i]] = fields[i];
     if (!handle(record)) summary.skipped++;
