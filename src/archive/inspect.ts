@@ -56,7 +56,7 @@ export async function listArchive(
         }
         let rows = 0;
         if (options.rows !== false) {
-          for (const f of kept) rows += (await factsOf(fs, duckdb, f)).rows;
+          for (const f of kept) rows += (await rowsOf(fs, duckdb, f)).rows;
         }
         out.push({
           topic,
@@ -188,6 +188,20 @@ function byPartition(files: readonly ArchiveFile[]): Map<number, ArchiveFile[]> 
   const out = new Map<number, ArchiveFile[]>();
   for (const f of files) out.set(f.partition, [...(out.get(f.partition) ?? []), f]);
   return new Map([...out].sort(([a], [b]) => a - b));
+}
+
+/** A listed file's facts; one it cannot read is named, with where to look next, instead of DuckDB's bare error. */
+async function rowsOf(fs: ArchiveFileSystem, duckdb: DuckDBInstance, file: ArchiveFile) {
+  try {
+    return await factsOf(fs, duckdb, file);
+  } catch (error) {
+    throw new CroupierError(
+      'CROUPIER_ERR_ARCHIVE_VERIFY',
+      `cannot count the rows of ${file.path} (${(error as Error).message.split('\n')[0]}): run croupier archive verify to list every unreadable file, or ls --no-rows to list without reading them`,
+      { path: file.path },
+      { cause: error },
+    );
+  }
 }
 
 async function factsOf(fs: ArchiveFileSystem, duckdb: DuckDBInstance, file: ArchiveFile) {
